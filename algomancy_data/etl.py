@@ -1,0 +1,494 @@
+"""The ETL pipeline: extract → validate → transform → load, driven by schemas.
+
+Subclass `ETLFactory` and override the hooks you need (usually `transform`), or use
+`DefaultETLFactory(schemas)` as is. Each hook appends `ValidationMessage`s to the
+run's message list; a hook that raises becomes a ``critical`` message, never an
+exception out of `run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from algomancy_data.datasource import DataClassification, DataSource
+from algomancy_data.files import File, FileReadError
+from algomancy_data.schema import Column, ColumnType, Schema
+from algomancy_data.validation import Severity, ValidationMessage
+
+_SHOWN_ROWS = 5
+_TRUE = ("true", "t", "yes", "y", "1", "1.0", "waar", "ja")
+_FALSE = ("false", "f", "no", "n", "0", "0.0", "onwaar", "nee")
+_BOOLEANS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+
+
+@dataclass
+class ETLResult:
+    """The outcome of a run: success, the dataset (when successful) and the messages."""
+
+    is_success: bool
+    data_source: DataSource | None
+    messages: list[ValidationMessage] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[ValidationMessage]:
+        """The `error` and `critical` messages."""
+        return [m for m in self.messages if m.severity.is_error]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary (success, table names, messages)."""
+        tables = self.data_source.list_tables() if self.data_source else []
+        return {
+            "success": self.is_success,
+            "tables": tables,
+            "messages": [m.to_dict() for m in self.messages],
+        }
+
+
+class ETLFactory:
+    """The user's wiring of extract → validate → transform → load.
+
+    `schemas` declares the expected files; `fail_on_error` (default True) makes any
+    `error` message fail the run. With it off, values that fail conversion become
+    null and the dataset is still built (``critical`` messages always fail).
+    """
+
+    schemas: Sequence[Schema] = ()
+    fail_on_error: bool = True
+    data_source_class: type[DataSource] = DataSource
+
+    def __init__(
+        self, schemas: Sequence[Schema] | None = None, *, fail_on_error: bool | None = None
+    ) -> None:
+        if schemas is not None:
+            self.schemas = tuple(schemas)
+        if fail_on_error is not None:
+            self.fail_on_error = fail_on_error
+        names = [schema.name for schema in self.schemas]
+        if len(set(names)) != len(names):
+            raise ValueError(f"schema names must be unique: {names}")
+
+    @property
+    def schemas_by_name(self) -> dict[str, Schema]:
+        """The schemas keyed by logical file name."""
+        return {schema.name: schema for schema in self.schemas}
+
+    def run(self, files: Mapping[str, File] | Sequence[File], dataset_name: str) -> ETLResult:
+        """Build the dataset `dataset_name` from `files` (keyed by logical name)."""
+        messages: list[ValidationMessage] = []
+        stage = "extract"
+        try:
+            raw = self.extract(self._by_logical_name(files, messages), messages)
+            if not self._failed(messages):
+                stage = "validate"
+                tables = self.validate(raw, messages)
+            if not self._failed(messages):
+                stage = "transform"
+                tables = self.transform(tables, messages)
+            if not self._failed(messages):
+                stage = "load"
+                data_source = self.load(tables, dataset_name, messages)
+        except Exception as exc:  # a failing hook is reported, never raised
+            messages.append(_critical(f"the {stage} step failed: {exc!r}", f"{stage}_failed"))
+            return ETLResult(False, None, messages)
+        if self._failed(messages):
+            return ETLResult(False, None, messages)
+        return ETLResult(True, data_source, messages)
+
+    def _failed(self, messages: list[ValidationMessage]) -> bool:
+        failing = (
+            (Severity.ERROR, Severity.CRITICAL) if self.fail_on_error else (Severity.CRITICAL,)
+        )
+        return any(m.severity in failing for m in messages)
+
+    def _by_logical_name(
+        self, files: Mapping[str, File] | Sequence[File], messages: list[ValidationMessage]
+    ) -> dict[str, File]:
+        if isinstance(files, Mapping):
+            return dict(files)
+        by_name: dict[str, File] = {}
+        for file in files:
+            if file.name in by_name:
+                messages.append(
+                    _error(f"two files have the logical name {file.name!r}", "duplicate_file")
+                )
+            by_name[file.name] = file
+        return by_name
+
+    # --- hooks -----------------------------------------------------------------------
+
+    def extract(
+        self, files: Mapping[str, File], messages: list[ValidationMessage]
+    ) -> dict[str, dict[str, pd.DataFrame]]:
+        """Read each file: logical name → its tables. Unknown and missing files are errors."""
+        schemas = self.schemas_by_name
+        raw: dict[str, dict[str, pd.DataFrame]] = {}
+        for name, file in files.items():
+            schema = schemas.get(name)
+            if schema is None:
+                known = ", ".join(s.filename for s in self.schemas) or "none"
+                messages.append(
+                    _error(
+                        f"{file.filename} matches no declared file (expected: {known})",
+                        "unknown_file",
+                        table=name,
+                    )
+                )
+                continue
+            if file.extension != schema.extension:
+                messages.append(
+                    _error(
+                        f"{file.filename}: {name!r} is declared as a .{schema.extension} file",
+                        "wrong_extension",
+                        table=name,
+                    )
+                )
+                continue
+            string_columns = {
+                c.name: True
+                for cols in schema.tables.values()
+                for c in cols
+                if c.column_type is ColumnType.STRING
+            }
+            try:
+                raw[name] = file.read(string_columns=string_columns)
+            except FileReadError as exc:
+                severity = Severity.ERROR if exc.code == "ragged_rows" else Severity.CRITICAL
+                messages.append(ValidationMessage(severity, str(exc), table=name, code=exc.code))
+            except Exception as exc:
+                messages.append(
+                    _critical(f"{file.filename} cannot be read: {exc}", "unreadable_file", name)
+                )
+        for schema in self.schemas:
+            if schema.required and schema.name not in files:
+                messages.append(
+                    _error(f"the required file {schema.filename} was not uploaded", "missing_file")
+                )
+        return raw
+
+    def validate(
+        self, raw: Mapping[str, Mapping[str, pd.DataFrame]], messages: list[ValidationMessage]
+    ) -> dict[str, pd.DataFrame]:
+        """Check and coerce every table against its schema: table name → frame."""
+        schemas = self.schemas_by_name
+        tables: dict[str, pd.DataFrame] = {}
+        for name, file_tables in raw.items():
+            schema = schemas[name]
+            if not schema.has_sheets:
+                if not file_tables:
+                    messages.append(_error(f"{schema.filename} holds no table", "empty_file"))
+                    continue
+                frame = next(iter(file_tables.values()))
+                tables[name] = coerce_table(frame, schema.tables[name], name, messages)
+                continue
+            for sheet, columns in schema.tables.items():
+                if sheet not in file_tables:
+                    found = ", ".join(file_tables) or "none"
+                    messages.append(
+                        _error(
+                            f"{schema.filename} has no sheet {sheet!r} (found: {found})",
+                            "missing_sheet",
+                            table=sheet,
+                        )
+                    )
+                    continue
+                if sheet in tables:
+                    messages.append(
+                        _error(f"two files define the table {sheet!r}", "duplicate_table", sheet)
+                    )
+                tables[sheet] = coerce_table(file_tables[sheet], columns, sheet, messages)
+        return tables
+
+    def transform(
+        self, tables: dict[str, pd.DataFrame], messages: list[ValidationMessage]
+    ) -> dict[str, pd.DataFrame]:
+        """Derive or reshape tables; the default keeps them as they are."""
+        return tables
+
+    def load(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        dataset_name: str,
+        messages: list[ValidationMessage],
+    ) -> DataSource:
+        """Build the dataset from the final tables."""
+        return self.data_source_class(
+            dataset_name, DataClassification.MASTER_DATA, tables=dict(tables)
+        )
+
+
+class DefaultETLFactory(ETLFactory):
+    """An ETL factory that needs only the schemas: read, check, coerce, load."""
+
+    def __init__(self, schemas: Sequence[Schema], *, fail_on_error: bool = True) -> None:
+        super().__init__(schemas, fail_on_error=fail_on_error)
+
+
+# --- coercion -----------------------------------------------------------------------------
+
+
+def coerce_table(
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    table: str,
+    messages: list[ValidationMessage],
+) -> pd.DataFrame:
+    """`frame` with the declared columns found, defaulted and coerced; findings to `messages`.
+
+    Column names match ignoring case and surrounding spaces and are renamed to the
+    declared spelling. Undeclared columns are kept after the declared ones.
+    """
+    lookup = {str(c).strip().casefold(): c for c in frame.columns}
+    data: dict[str, pd.Series] = {}
+    used: set[Any] = set()
+    for column in columns:
+        found = lookup.get(column.name.strip().casefold())
+        if found is None:
+            if column.required:
+                messages.append(
+                    _error(
+                        f"table {table!r} lacks the required column {column.name!r}",
+                        "missing_column",
+                        table,
+                        column.name,
+                    )
+                )
+                continue
+            fill = pd.Series([column.default] * len(frame), index=frame.index, dtype=object)
+            data[column.name] = _coerce_column(fill, column, table, messages)
+            continue
+        used.add(found)
+        data[column.name] = _coerce_column(frame[found], column, table, messages)
+    extra = [c for c in frame.columns if c not in used]
+    if extra:
+        messages.append(
+            ValidationMessage(
+                Severity.INFO,
+                f"table {table!r} has undeclared columns, kept as read: "
+                + ", ".join(map(str, extra)),
+                table=table,
+                code="extra_columns",
+            )
+        )
+    for name in extra:
+        data[str(name)] = frame[name]
+    result = pd.DataFrame(data, index=frame.index)
+    if not isinstance(result.index, pd.RangeIndex):
+        result = result.reset_index(drop=True)
+    _check_primary_key(
+        result, [c.name for c in columns if c.primary_key and c.name in data], table, messages
+    )
+    return result
+
+
+def _coerce_column(
+    series: pd.Series, column: Column, table: str, messages: list[ValidationMessage]
+) -> pd.Series:
+    was_null = series.isna().to_numpy()
+    try:
+        converted, unconvertible = _CONVERTERS[column.column_type](series, column)
+    except Exception as exc:  # pandas can raise on odd mixtures; report, do not crash
+        messages.append(
+            _error(
+                f"table {table!r} column {column.name!r} cannot be read as "
+                f"{column.column_type.value}: {exc}",
+                "invalid_value",
+                table,
+                column.name,
+            )
+        )
+        return series
+    bad = converted.isna().to_numpy() & ~was_null if unconvertible is None else unconvertible
+    if bad.any():
+        _report_rows(
+            messages,
+            series,
+            bad,
+            f"table {table!r} column {column.name!r}: {{count}} value(s) are not "
+            f"{_article(column.column_type.value)}",
+            "invalid_value",
+            table,
+            column.name,
+        )
+    if not column.nullable:
+        nulls = converted.isna().to_numpy() & ~bad
+        if nulls.any():
+            code = "null_key" if column.primary_key else "null_value"
+            _report_rows(
+                messages,
+                None,
+                nulls,
+                f"table {table!r} column {column.name!r}: {{count}} empty value(s) in a "
+                "column that must be filled",
+                code,
+                table,
+                column.name,
+            )
+    return converted
+
+
+def _article(type_name: str) -> str:
+    return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
+
+
+def _report_rows(
+    messages: list[ValidationMessage],
+    values: pd.Series | None,
+    mask: np.ndarray,
+    template: str,
+    code: str,
+    table: str,
+    column: str | None,
+) -> None:
+    positions = np.flatnonzero(mask)
+    shown = positions[:_SHOWN_ROWS]
+    rows = [int(p) + 1 for p in shown]
+    detail = ", ".join(str(r) for r in rows)
+    if values is not None:
+        samples = values.iloc[shown].tolist()
+        detail = ", ".join(f"{r} ({v!r})" for r, v in zip(rows, samples, strict=True))
+    more = "" if len(positions) <= _SHOWN_ROWS else ", …"
+    message = template.format(count=len(positions)) + f"; rows {detail}{more}"
+    messages.append(_error(message, code, table, column, rows[0]))
+
+
+def _check_primary_key(
+    frame: pd.DataFrame, key: list[str], table: str, messages: list[ValidationMessage]
+) -> None:
+    if not key:
+        return
+    duplicated = frame.duplicated(subset=key, keep=False).to_numpy()
+    duplicated &= ~frame[key].isna().any(axis=1).to_numpy()
+    if duplicated.any():
+        label = ", ".join(key)
+        sample = frame[key[0]] if len(key) == 1 else None
+        _report_rows(
+            messages,
+            sample,
+            duplicated,
+            f"table {table!r}: {{count}} rows share a primary key ({label}) with another row",
+            "duplicate_key",
+            table,
+            key[0] if len(key) == 1 else None,
+        )
+
+
+# Each converter returns the coerced series and either None (bad values are those that
+# became null) or an explicit mask of values that could not be converted.
+Converted = tuple[pd.Series, np.ndarray | None]
+
+
+def _to_number(series: pd.Series) -> Converted:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("float64"), None
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series, None
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna().to_numpy() & series.notna().to_numpy()
+    if bad.any() and (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+        # decimal commas, as written by European spreadsheets
+        retry = pd.to_numeric(
+            series[bad].astype("str").str.replace(",", ".", regex=False), errors="coerce"
+        )
+        numbers = numbers.astype("float64")
+        numbers[bad] = retry
+        bad = numbers.isna().to_numpy() & series.notna().to_numpy()
+    return numbers, bad
+
+
+def _convert_float(series: pd.Series, column: Column) -> Converted:
+    numbers, bad = _to_number(series)
+    return numbers.astype("float64"), bad
+
+
+def _convert_integer(series: pd.Series, column: Column) -> Converted:
+    if series.dtype == "int64" and not column.nullable:
+        return series, None
+    numbers, bad = _to_number(series)
+    values = numbers.astype("float64") if numbers.dtype.kind != "i" else numbers
+    fractional = (values % 1 != 0).to_numpy() & values.notna().to_numpy()
+    if fractional.any():
+        values = values.mask(fractional)
+        bad = fractional if bad is None else (bad | fractional)
+    has_nulls = bool(values.isna().any())
+    if column.nullable or has_nulls:
+        return values.astype("Int64"), bad
+    return values.astype("int64"), bad
+
+
+def _convert_string(series: pd.Series, column: Column) -> Converted:
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.na_value is not pd.NA:
+        return series, None
+    return series.astype("str"), None
+
+
+def _convert_boolean(series: pd.Series, column: Column) -> Converted:
+    if series.dtype == bool:
+        return series if not column.nullable else series.astype("boolean"), None
+    if str(series.dtype) == "boolean":
+        values = series
+        bad = None
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.map({1: True, 0: False}).astype("boolean")
+        bad = None
+    else:
+        text = series.astype("str").str.strip().str.lower()
+        values = text.map(_BOOLEANS).astype("boolean")
+        bad = None
+    has_nulls = bool(values.isna().any())
+    if column.nullable or has_nulls:
+        return values, bad
+    return values.astype("bool"), bad
+
+
+def _convert_datetime(series: pd.Series, column: Column) -> Converted:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series, None
+    values = pd.to_datetime(series, errors="coerce", format="ISO8601")
+    bad = values.isna().to_numpy() & series.notna().to_numpy()
+    if bad.any():
+        retry = pd.to_datetime(series[bad], errors="coerce", format="mixed", dayfirst=True)
+        values[bad] = retry
+    return values, None
+
+
+def _convert_date(series: pd.Series, column: Column) -> Converted:
+    values, bad = _convert_datetime(series, column)
+    return values.dt.normalize(), bad
+
+
+def _convert_category(series: pd.Series, column: Column) -> Converted:
+    if column.categories is None:
+        return series.astype("category"), None
+    dtype = pd.CategoricalDtype(list(column.categories))
+    values = series.astype(dtype)
+    return values, None
+
+
+_CONVERTERS = {
+    ColumnType.INTEGER: _convert_integer,
+    ColumnType.FLOAT: _convert_float,
+    ColumnType.STRING: _convert_string,
+    ColumnType.BOOLEAN: _convert_boolean,
+    ColumnType.DATETIME: _convert_datetime,
+    ColumnType.DATE: _convert_date,
+    ColumnType.CATEGORY: _convert_category,
+}
+
+
+def _error(
+    message: str,
+    code: str,
+    table: str | None = None,
+    column: str | None = None,
+    row: int | None = None,
+) -> ValidationMessage:
+    return ValidationMessage(Severity.ERROR, message, table, column, row, code)
+
+
+def _critical(message: str, code: str, table: str | None = None) -> ValidationMessage:
+    return ValidationMessage(Severity.CRITICAL, message, table, None, None, code)

@@ -1,0 +1,258 @@
+"""Input files: CSV, JSON and XLSX, from a path or from uploaded bytes.
+
+A file's logical name is its filename stem (``sku_data.csv`` → ``sku_data``);
+`read()` gives its tables, name → DataFrame. Unreadable content raises
+`FileReadError`, a `ValueError` with a `code` (``empty_file``, ``unreadable_file``,
+``ragged_rows``, ``not_tabular``) the ETL turns into a validation message.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import orjson
+import pandas as pd
+
+_SAMPLE_BYTES = 64 * 1024
+_DELIMITERS = (",", ";", "\t")
+
+
+class FileReadError(ValueError):
+    """A file's content cannot be read as tables; `code` says why."""
+
+    def __init__(self, message: str, code: str = "unreadable_file") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class File:
+    """An input file: a name and its bytes."""
+
+    extension: ClassVar[str] = ""
+
+    def __init__(self, filename: str, data: bytes) -> None:
+        filename = PurePath(str(filename).replace("\\", "/")).name
+        if not PurePath(filename).stem:
+            raise ValueError(f"file name {filename!r} has no stem")
+        self.filename = filename
+        self.data = bytes(data)
+
+    @property
+    def name(self) -> str:
+        """The logical name: the filename stem."""
+        return PurePath(self.filename).stem
+
+    @property
+    def size(self) -> int:
+        """The size in bytes."""
+        return len(self.data)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Self:
+        """The file at `path`."""
+        path = Path(path)
+        return cls(path.name, path.read_bytes())
+
+    @classmethod
+    def from_bytes(cls, filename: str, data: bytes) -> Self:
+        """A file named `filename` holding `data` (an upload)."""
+        return cls(filename, data)
+
+    def read(self, string_columns: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+        """The tables in the file, name → DataFrame.
+
+        `string_columns` names columns to keep as text (no number inference), where the
+        format allows it. Raises `FileReadError` when the content is unreadable.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.filename!r}, {self.size} bytes)"
+
+
+def _check_not_empty(file: File) -> None:
+    if not file.data.strip():
+        raise FileReadError(f"{file.filename} is empty", code="empty_file")
+
+
+def _string_column_names(frame_columns: pd.Index) -> pd.Index:
+    return pd.Index([str(c) for c in frame_columns])
+
+
+class CSVFile(File):
+    """A delimited text file; delimiter (``,`` ``;`` tab) and encoding are detected."""
+
+    extension = "csv"
+
+    def detect_encoding(self) -> str:
+        """``utf-8-sig`` when the bytes are UTF-8 (BOM or not), else cp1252 or latin-1."""
+        data = self.data
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise FileReadError(
+                f"{self.filename} is UTF-16 encoded; save it as UTF-8 and upload it again"
+            )
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A cut multi-byte character right at the end is still UTF-8.
+            if exc.start < len(data) - 3:
+                try:
+                    data.decode("cp1252")
+                except UnicodeDecodeError:
+                    return "latin-1"
+                return "cp1252"
+        return "utf-8-sig"
+
+    def detect_delimiter(self, text_sample: str) -> str:
+        """The candidate giving the most columns, consistently, over the first rows."""
+        lines = text_sample.splitlines()
+        if len(text_sample) >= _SAMPLE_BYTES and len(lines) > 1:
+            lines = lines[:-1]  # the last line may be cut
+        lines = [line for line in lines[:50] if line.strip()]
+        best, best_score = ",", (0.0, 0)
+        for delimiter in _DELIMITERS:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+            if not counts or max(counts) < 2:
+                continue
+            mode = max(set(counts), key=counts.count)
+            score = (counts.count(mode) / len(counts), mode)
+            if score > best_score:
+                best, best_score = delimiter, score
+        return best
+
+    def read(self, string_columns: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+        """One table named after the file's logical name."""
+        _check_not_empty(self)
+        if b"\x00" in self.data[:_SAMPLE_BYTES]:
+            raise FileReadError(
+                f"{self.filename} looks like a binary file, not CSV text", code="unreadable_file"
+            )
+        encoding = self.detect_encoding()
+        sample = self.data[:_SAMPLE_BYTES].decode(encoding, errors="ignore")
+        delimiter = self.detect_delimiter(sample)
+        if b'"' not in self.data:
+            self._check_field_counts(delimiter)
+        dtype = dict.fromkeys(string_columns, "str") if string_columns else None
+        try:
+            frame = pd.read_csv(
+                io.BytesIO(self.data),
+                sep=delimiter,
+                encoding=encoding,
+                engine="c",
+                low_memory=False,
+                dtype=dtype,
+            )
+        except pd.errors.EmptyDataError:
+            raise FileReadError(f"{self.filename} has no header row", code="empty_file") from None
+        except pd.errors.ParserError as exc:
+            raise FileReadError(
+                f"{self.filename}: rows have different numbers of fields ({exc})".strip(),
+                code="ragged_rows",
+            ) from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise FileReadError(f"{self.filename} cannot be read as CSV: {exc}") from None
+        frame.columns = _string_column_names(frame.columns)
+        return {self.name: frame}
+
+    def _check_field_counts(self, delimiter: str) -> None:
+        """Every non-blank line has the header's field count (only for unquoted files)."""
+        raw = np.frombuffer(self.data, dtype=np.uint8)
+        newlines = np.flatnonzero(raw == ord("\n"))
+        ends = np.append(newlines, len(raw)) if len(raw) and raw[-1] != ord("\n") else newlines
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        cumulative = np.concatenate(([0], np.cumsum(raw == ord(delimiter))))
+        fields = cumulative[ends] - cumulative[starts] + 1
+        lengths = ends - starts
+        # a line holding only "\r" (or nothing) is blank: pandas skips it
+        blank = (lengths == 0) | ((lengths == 1) & (raw[np.maximum(ends - 1, 0)] == ord("\r")))
+        fields, line_numbers = fields[~blank], np.flatnonzero(~blank) + 1
+        if len(fields) < 2:
+            return
+        bad = np.flatnonzero(fields[1:] != fields[0]) + 1
+        if len(bad):
+            first = int(bad[0])
+            raise FileReadError(
+                f"{self.filename}: line {int(line_numbers[first])} has {int(fields[first])} "
+                f"fields, the header has {int(fields[0])} ({len(bad)} such lines)",
+                code="ragged_rows",
+            )
+
+
+class JSONFile(File):
+    """A JSON file of records.
+
+    A list of records is one table named after the file; an object whose values are
+    lists of records is one table per key; an object of equal-length arrays is one
+    table of those columns. Nested records are flattened (``a.b`` columns).
+    """
+
+    extension = "json"
+
+    def read(self, string_columns: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+        """The tables in the document."""
+        _check_not_empty(self)
+        try:
+            document = orjson.loads(self.data)
+        except orjson.JSONDecodeError as exc:
+            raise FileReadError(f"{self.filename} is not valid JSON: {exc}") from None
+        if isinstance(document, list):
+            return {self.name: self._records(document, self.name)}
+        if isinstance(document, dict) and document:
+            values = list(document.values())
+            if all(isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in values):
+                return {str(key): self._records(rows, str(key)) for key, rows in document.items()}
+            if all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
+                frame = pd.DataFrame({str(key): value for key, value in document.items()})
+                return {self.name: frame}
+        raise FileReadError(
+            f"{self.filename} is not tabular: expected a list of records, an object of "
+            "lists of records, or an object of equal-length columns",
+            code="not_tabular",
+        )
+
+    def _records(self, rows: list[Any], table: str) -> pd.DataFrame:
+        if not all(isinstance(row, dict) for row in rows):
+            raise FileReadError(
+                f"{self.filename}: table {table!r} must be a list of objects (records)",
+                code="not_tabular",
+            )
+        frame = pd.json_normalize(rows) if rows else pd.DataFrame()
+        frame.columns = _string_column_names(frame.columns)
+        return frame
+
+
+class XLSXFile(File):
+    """An Excel workbook; every sheet is a table named after the sheet."""
+
+    extension = "xlsx"
+
+    def read(self, string_columns: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+        """Every sheet, sheet name → DataFrame (read with the calamine engine)."""
+        _check_not_empty(self)
+        if not self.data.startswith(b"PK\x03\x04"):
+            raise FileReadError(f"{self.filename} is not an XLSX workbook (not a zip archive)")
+        try:
+            sheets = pd.read_excel(io.BytesIO(self.data), sheet_name=None, engine="calamine")
+        except Exception as exc:  # calamine raises its own error types for corrupt files
+            raise FileReadError(f"{self.filename} cannot be read as XLSX: {exc}") from None
+        for frame in sheets.values():
+            frame.columns = _string_column_names(frame.columns)
+        return {str(name): frame for name, frame in sheets.items()}
+
+
+FILE_TYPES: dict[str, type[File]] = {"csv": CSVFile, "json": JSONFile, "xlsx": XLSXFile}
+
+
+def file_from_bytes(filename: str, data: bytes) -> File:
+    """The `File` subclass for `filename`'s extension; `ValueError` for other ones."""
+    extension = PurePath(str(filename)).suffix.lower().lstrip(".")
+    file_type = FILE_TYPES.get(extension)
+    if file_type is None:
+        known = ", ".join(f".{e}" for e in FILE_TYPES)
+        raise ValueError(f"unsupported file type {filename!r} (supported: {known})")
+    return file_type.from_bytes(filename, data)
