@@ -1,1 +1,72 @@
-"""Placeholder; filled in by the package modules."""
+"""Scenarios: parameters, algorithms, KPIs, results, sessions, stores and executors."""
+
+from algomancy_core.algorithm import BaseAlgorithm, RunCancelledError, RunContext
+from algomancy_core.config import CoreConfig
+from algomancy_core.engine import Engine
+from algomancy_core.errors import (
+    AlgomancyError,
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
+from algomancy_core.kpi import BaseKPI, KpiDirection, KpiError
+from algomancy_core.parameters import (
+    BaseParameterSet,
+    BooleanParameter,
+    DateParameter,
+    DateTimeParameter,
+    EnumParameter,
+    FloatParameter,
+    IntegerParameter,
+    Interval,
+    IntervalParameter,
+    MultiEnumParameter,
+    Parameter,
+    ParameterError,
+    StringParameter,
+)
+from algomancy_core.result import BaseResult
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
+from algomancy_core.scenario_manager import ScenarioManager
+from algomancy_core.session_manager import SessionManager
+from algomancy_core.stores import MemoryStore, SessionRecord, Store
+
+__all__ = [
+    "AlgomancyError",
+    "BaseAlgorithm",
+    "BaseKPI",
+    "BaseParameterSet",
+    "BaseResult",
+    "BooleanParameter",
+    "ConfigurationError",
+    "ConflictError",
+    "CoreConfig",
+    "DateParameter",
+    "DateTimeParameter",
+    "Engine",
+    "EnumParameter",
+    "FloatParameter",
+    "IntegerParameter",
+    "Interval",
+    "IntervalParameter",
+    "InvalidInputError",
+    "InvalidTransitionError",
+    "KpiDirection",
+    "KpiError",
+    "MemoryStore",
+    "MultiEnumParameter",
+    "NotFoundError",
+    "Parameter",
+    "ParameterError",
+    "RunCancelledError",
+    "RunContext",
+    "ScenarioManager",
+    "ScenarioRecord",
+    "ScenarioStatus",
+    "SessionManager",
+    "SessionRecord",
+    "Store",
+    "StringParameter",
+]

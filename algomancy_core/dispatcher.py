@@ -1,0 +1,330 @@
+"""The dispatcher: claims queued scenarios, hands them to the executor, records outcomes.
+
+One dispatcher runs per process. It claims work from the store (so several
+processes sharing one SQL store never run a scenario twice), holds a lease on each
+run it owns and renews it, stops runs whose cancellation was requested (by any
+process) or whose time ran out, and fails runs whose owner died.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import orjson
+
+from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.events import Notifier
+from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
+from algomancy_core.kpi import BaseKPI, KpiError
+from algomancy_core.scenario import (
+    CANCELLED,
+    INTERRUPTED,
+    ScenarioRecord,
+    ScenarioStatus,
+    plan_transition,
+    utcnow,
+)
+from algomancy_core.stores.base import Store
+
+log = logging.getLogger("algomancy.dispatcher")
+
+S = ScenarioStatus
+
+
+def new_owner_id() -> str:
+    """`host:pid:token`: lets a process on the same host tell a dead owner at once."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when `owner` was a process on this host that no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@dataclasses.dataclass
+class _Run:
+    record: ScenarioRecord
+    handle: RunHandle | None = None
+    deadline: float | None = None
+    stop_reason: str | None = None
+    progress: float = 0.0
+    message: str | None = None
+    flushed_at: float = 0.0
+    dirty: bool = False
+
+
+class Dispatcher:
+    """Moves queued scenarios through the executor, one per session at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        executor: Executor,
+        algorithms: dict[str, type[BaseAlgorithm]],
+        kpis: dict[str, type[BaseKPI]],
+        notifier: Notifier,
+        *,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 0.5,
+        progress_interval: float = 0.25,
+        run_timeout: float | None = None,
+        requeue_interrupted: bool = False,
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self.algorithms = algorithms
+        self.kpis = kpis
+        self.notifier = notifier
+        self.owner = new_owner_id()
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_interval = poll_interval
+        # Memory stores take every report; shared stores get a few writes a second.
+        self.progress_interval = progress_interval if store.shared else 0.0
+        self.run_timeout = run_timeout
+        self.requeue_interrupted = requeue_interrupted
+        self._runs: dict[str, _Run] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_housekeeping = 0.0
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="algomancy-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if run.handle is not None:
+                run.stop_reason = INTERRUPTED
+                run.handle.cancel()
+
+    def wake(self) -> None:
+        """Look for queued work now rather than at the next poll."""
+        self._wake.set()
+
+    @property
+    def running(self) -> list[str]:
+        with self._lock:
+            return list(self._runs)
+
+    # -- the loop ------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._fill()
+                self._housekeeping()
+            except Exception:
+                log.exception("dispatcher iteration failed; retrying")
+                time.sleep(self.poll_interval)
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def _fill(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                if len(self._runs) >= self.executor.capacity:
+                    return
+            if not self.store.has_queued():
+                return
+            now = utcnow()
+            record = self.store.claim_next(
+                plan_transition(S.PROCESSING, source=S.QUEUED, now=now),
+                self.owner,
+                now + self.lease,
+            )
+            if record is None:
+                return
+            self.notifier.publish(record.id)
+            self._start(record)
+
+    def _start(self, record: ScenarioRecord) -> None:
+        run = _Run(record)
+        timeout = record.timeout or self.run_timeout
+        algorithm = self.algorithms.get(record.algorithm)
+        if algorithm is not None and algorithm.timeout is not None:
+            timeout = min(timeout or algorithm.timeout, algorithm.timeout)
+        if timeout is not None:
+            run.deadline = time.monotonic() + timeout
+        with self._lock:
+            self._runs[record.id] = run
+        try:
+            if algorithm is None:
+                raise LookupError(f"algorithm {record.algorithm!r} is not registered")
+            data = self.store.get_dataset(record.session_id, record.dataset_key)
+            request = RunRequest(record.id, algorithm, record.parameters, data)
+            handle = self.executor.submit(
+                request,
+                lambda p, m: self._on_progress(record.id, p, m),
+                lambda outcome: self._on_done(record.id, outcome),
+            )
+            with self._lock:
+                run.handle = handle
+                # A cancel that came while the executor was starting the run.
+                stop_now = run.stop_reason is not None
+            if stop_now:
+                handle.cancel()
+        except Exception as exc:
+            log.exception("could not start scenario %s", record.id)
+            self._on_done(record.id, RunOutcome(error=f"could not start the run: {exc}"))
+
+    def _on_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+        with self._lock:
+            run = self._runs.get(scenario_id)
+            if run is None:
+                return
+            run.progress, run.message, run.dirty = progress, message, True
+            now = time.monotonic()
+            if now - run.flushed_at < self.progress_interval:
+                return
+            run.flushed_at, run.dirty = now, False
+        self.store.update_progress(scenario_id, progress, message)
+        self.notifier.publish(scenario_id)
+
+    def _on_done(self, scenario_id: str, outcome: RunOutcome) -> None:
+        with self._lock:
+            run = self._runs.pop(scenario_id, None)
+        if run is None:
+            return
+        try:
+            self._record_outcome(run, outcome)
+        except Exception:
+            log.exception("recording the outcome of scenario %s failed", scenario_id)
+            self._fail(scenario_id, "internal error while recording the result")
+        self.notifier.publish(scenario_id)
+        self._wake.set()
+
+    def _record_outcome(self, run: _Run, outcome: RunOutcome) -> None:
+        scenario_id = run.record.id
+        if run.stop_reason is not None or outcome.cancelled:
+            self._fail(scenario_id, run.stop_reason or CANCELLED)
+            return
+        if outcome.error is not None:
+            if outcome.traceback:
+                log.error("scenario %s failed:\n%s", scenario_id, outcome.traceback)
+            self._fail(scenario_id, outcome.error)
+            return
+        assert outcome.result is not None
+        try:
+            kpis = {name: kpi().evaluate(outcome.result) for name, kpi in self.kpis.items()}
+            payload = outcome.result.to_dict()
+            # Results must survive a round trip through JSON (and the SQL stores).
+            payload = orjson.loads(
+                orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+            )
+        except KpiError as exc:
+            self._fail(scenario_id, str(exc))
+            return
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
+            return
+        done = self.store.apply_transition(
+            scenario_id,
+            plan_transition(S.COMPLETE, source=S.PROCESSING, result=payload, kpis=kpis),
+        )
+        if done is None:
+            log.info("scenario %s finished but was cancelled or deleted meanwhile", scenario_id)
+
+    def _fail(self, scenario_id: str, error: str) -> ScenarioRecord | None:
+        return self.store.apply_transition(
+            scenario_id, plan_transition(S.FAILED, source=S.PROCESSING, error=error)
+        )
+
+    # -- cancellation, leases, recovery --------------------------------------
+    def cancel(self, scenario_id: str, reason: str = CANCELLED) -> bool:
+        """Stop a run this process owns; False if it runs elsewhere (or nowhere)."""
+        with self._lock:
+            run = self._runs.get(scenario_id)
+            if run is None:
+                return False
+            run.stop_reason = run.stop_reason or reason
+            handle = run.handle
+        if handle is not None:
+            handle.cancel()
+        return True
+
+    def _housekeeping(self) -> None:
+        now_mono = time.monotonic()
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if run.deadline is not None and now_mono > run.deadline and run.stop_reason is None:
+                self.cancel(run.record.id, "timed out: the run took longer than its time limit")
+            if run.dirty and now_mono - run.flushed_at >= self.progress_interval:
+                self._on_progress(run.record.id, run.progress, run.message)
+        # Other processes may ask for a cancel through a shared store: look every second.
+        interval = min(self.lease.total_seconds() / 3, 1.0 if self.store.shared else 10.0)
+        if now_mono - self._last_housekeeping < interval:
+            return
+        self._last_housekeeping = now_mono
+        now = utcnow()
+        for record in self.store.renew_leases(self.owner, now + self.lease):
+            if record.cancel_requested:
+                self.cancel(record.id)
+        self.reap(now)
+
+    def reap(self, now: datetime | None = None) -> list[str]:
+        """Fail (or re-queue) runs whose owner is gone; returns their ids."""
+        now = now or utcnow()
+        candidates = {r.id: r for r in self.store.expired_runs(now)}
+        dead = [o for o in self.store.active_owners() if o != self.owner and owner_is_dead(o)]
+        for record in self.store.runs_held_by(dead):
+            candidates[record.id] = record
+        reaped = []
+        for record in candidates.values():
+            if record.lease_owner == self.owner and record.id in self._runs:
+                continue
+            failed = self.store.apply_transition(
+                record.id, plan_transition(S.FAILED, source=S.PROCESSING, error=INTERRUPTED)
+            )
+            if failed is None:
+                continue
+            reaped.append(record.id)
+            log.warning("scenario %s was interrupted (owner %s)", record.id, record.lease_owner)
+            if self.requeue_interrupted:
+                self.store.apply_transition(record.id, plan_transition(S.QUEUED, source=S.FAILED))
+            self.notifier.publish(record.id)
+        return reaped
+
+    def recover(self) -> list[str]:
+        """At start-up: settle runs left behind by processes that died."""
+        return self.reap()

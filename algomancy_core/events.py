@@ -1,0 +1,88 @@
+"""In-process notification of scenario changes, for event streams and waiters.
+
+Transitions and progress reports publish the scenario id; subscribers then read the
+store. Across processes there is no notification, so subscribers also re-read the
+store on a short timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+
+
+class Notifier:
+    """Wakes threads and asyncio tasks waiting for a scenario to change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
+        self._async_waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = (
+            defaultdict(set)
+        )
+
+    def publish(self, scenario_id: str) -> None:
+        with self._condition:
+            self._condition.notify_all()
+            waiters = list(self._async_waiters.get(scenario_id, ()))
+        for loop, event in waiters:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                # The subscriber's loop has closed; it no longer listens.
+                self._discard(scenario_id, loop, event)
+
+    def wait(self, timeout: float) -> None:
+        """Block the calling thread until any publication or `timeout` seconds."""
+        with self._condition:
+            self._condition.wait(timeout)
+
+    def subscribe(self, scenario_id: str) -> AsyncSubscription:
+        return AsyncSubscription(self, scenario_id)
+
+    def _add(self, scenario_id: str, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+        with self._lock:
+            self._async_waiters[scenario_id].add((loop, event))
+
+    def _discard(
+        self, scenario_id: str, loop: asyncio.AbstractEventLoop, event: asyncio.Event
+    ) -> None:
+        with self._lock:
+            waiters = self._async_waiters.get(scenario_id)
+            if waiters is not None:
+                waiters.discard((loop, event))
+                if not waiters:
+                    del self._async_waiters[scenario_id]
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return sum(len(w) for w in self._async_waiters.values())
+
+
+class AsyncSubscription:
+    """`async with notifier.subscribe(id) as sub: await sub.wait(timeout)`."""
+
+    def __init__(self, notifier: Notifier, scenario_id: str) -> None:
+        self._notifier = notifier
+        self._scenario_id = scenario_id
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def __aenter__(self) -> AsyncSubscription:
+        self._loop = asyncio.get_running_loop()
+        self._notifier._add(self._scenario_id, self._loop, self._event)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._loop is not None
+        self._notifier._discard(self._scenario_id, self._loop, self._event)
+
+    async def wait(self, timeout: float) -> bool:
+        """True if a change was published before `timeout` seconds passed."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True

@@ -1,0 +1,147 @@
+"""Scenario records and the state machine that moves them.
+
+`created → queued → processing → complete | failed`; `complete` and `failed` are
+terminal, and `run` on a terminal scenario re-enqueues it. The transition table and
+the field changes each transition implies live here and nowhere else; stores apply
+them atomically (`Store.update_scenario_if`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ScenarioStatus(StrEnum):
+    """The states of a scenario; the wire values are lower case."""
+
+    CREATED = "created"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (ScenarioStatus.COMPLETE, ScenarioStatus.FAILED)
+
+    @property
+    def is_active(self) -> bool:
+        """Queued or processing: a run is pending or under way."""
+        return self in (ScenarioStatus.QUEUED, ScenarioStatus.PROCESSING)
+
+
+S = ScenarioStatus
+
+#: Which state each state may move to.
+TRANSITIONS: dict[ScenarioStatus, frozenset[ScenarioStatus]] = {
+    S.CREATED: frozenset({S.QUEUED}),
+    S.QUEUED: frozenset({S.PROCESSING, S.FAILED}),
+    S.PROCESSING: frozenset({S.COMPLETE, S.FAILED}),
+    S.COMPLETE: frozenset({S.QUEUED}),
+    S.FAILED: frozenset({S.QUEUED}),
+}
+
+CANCELLED = "cancelled"
+INTERRUPTED = "interrupted: the server running this scenario stopped before it finished"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclasses.dataclass(slots=True)
+class ScenarioRecord:
+    """A scenario as stored: what to run, and the state of its latest run."""
+
+    id: str
+    session_id: str
+    tag: str
+    dataset_key: str
+    algorithm: str
+    parameters: dict[str, Any]
+    status: ScenarioStatus = S.CREATED
+    progress: float = 0.0
+    progress_message: str | None = None
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    kpis: dict[str, float | None] = dataclasses.field(default_factory=dict)
+    created_at: datetime = dataclasses.field(default_factory=utcnow)
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    #: Bumped by every write; lets pollers and event streams see that something changed.
+    version: int = 0
+    #: Who runs it and until when that claim holds without renewal.
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    cancel_requested: bool = False
+    #: Per-run limit in seconds, or None.
+    timeout: float | None = None
+
+    def copy(self, **changes: Any) -> ScenarioRecord:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Transition:
+    """A checked move: the states it may start from and the fields it writes."""
+
+    source: frozenset[ScenarioStatus]
+    target: ScenarioStatus
+    changes: dict[str, Any]
+
+
+def plan_transition(
+    target: ScenarioStatus,
+    *,
+    source: ScenarioStatus | frozenset[ScenarioStatus] | None = None,
+    now: datetime | None = None,
+    **fields: Any,
+) -> Transition:
+    """The one place that decides what moving a scenario to `target` writes.
+
+    `source` narrows the states the move may start from (default: every state that
+    leads to `target`). `fields` add run outcomes (result, kpis, error, lease...).
+    """
+    now = now or utcnow()
+    allowed = frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+    if source is not None:
+        wanted = frozenset({source}) if isinstance(source, ScenarioStatus) else source
+        illegal = wanted - allowed
+        if illegal:
+            names = ", ".join(sorted(illegal))
+            raise ValueError(f"no transition from {names} to {target}")
+        allowed = wanted
+    changes: dict[str, Any] = {"status": target}
+    if target is S.QUEUED:
+        changes |= {
+            "progress": 0.0,
+            "progress_message": None,
+            "error": None,
+            "result": None,
+            "kpis": {},
+            "queued_at": now,
+            "started_at": None,
+            "finished_at": None,
+            "cancel_requested": False,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+    elif target is S.PROCESSING:
+        changes |= {"started_at": now, "progress": 0.0, "progress_message": None}
+    elif target is S.COMPLETE:
+        changes |= {"progress": 1.0, "finished_at": now, "error": None}
+        changes |= {"lease_owner": None, "lease_expires_at": None}
+    elif target is S.FAILED:
+        changes |= {"finished_at": now, "result": None, "lease_owner": None}
+        changes |= {"lease_expires_at": None}
+    changes |= fields
+    return Transition(source=allowed, target=target, changes=changes)

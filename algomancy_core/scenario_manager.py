@@ -1,0 +1,234 @@
+"""`ScenarioManager`: one session's datasets and scenarios, as a view over the store."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.engine import Engine
+from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
+from algomancy_core.scenario import (
+    CANCELLED,
+    ScenarioRecord,
+    ScenarioStatus,
+    new_id,
+    plan_transition,
+)
+from algomancy_core.stores.base import DatasetInfo, SessionRecord
+from algomancy_data import DataSource, ETLResult, File
+
+S = ScenarioStatus
+MAX_NAME_LENGTH = 200
+
+
+def check_name(kind: str, value: object) -> str:
+    """A display name, tag or key: a non-blank string of reasonable length."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{kind} must be a non-empty string")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"{kind} must be at most {MAX_NAME_LENGTH} characters")
+    return value
+
+
+class ScenarioManager:
+    """Datasets and scenarios of one session. Every rule about them lives here."""
+
+    def __init__(self, engine: Engine, session: SessionRecord) -> None:
+        self._engine = engine
+        self._store = engine.store
+        self.session = session
+
+    @property
+    def session_id(self) -> str:
+        return self.session.id
+
+    @property
+    def display_name(self) -> str:
+        return self.session.display_name
+
+    # -- discovery -----------------------------------------------------------
+    @property
+    def available_algorithms(self) -> list[str]:
+        return list(self._engine.algorithms)
+
+    @property
+    def available_kpis(self) -> list[str]:
+        return list(self._engine.kpis)
+
+    def algorithm(self, name: str) -> type[BaseAlgorithm]:
+        try:
+            return self._engine.algorithms[name]
+        except KeyError:
+            known = ", ".join(self._engine.algorithms) or "none"
+            raise NotFoundError(f"algorithm {name!r} not found (available: {known})") from None
+
+    # -- datasets ------------------------------------------------------------
+    def list_datasets(self) -> list[str]:
+        return self._store.list_datasets(self.session_id)
+
+    def get_dataset(self, key: str) -> DataSource:
+        return self._store.get_dataset(self.session_id, key)
+
+    def dataset_info(self, key: str) -> DatasetInfo:
+        return self._store.dataset_info(self.session_id, key)
+
+    def add_dataset(self, key: str, data: DataSource, *, replace: bool = False) -> None:
+        check_name("dataset key", key)
+        existed = key in self.list_datasets()
+        self._store.put_dataset(self.session_id, key, data, replace=replace)
+        if not existed:
+            self._autocreate(key)
+
+    def add_dataset_from_json(self, payload: str | bytes) -> str:
+        """Add the dataset serialised by `DataSource.to_json()`; returns its key."""
+        if not payload or not (payload.strip() if isinstance(payload, str | bytes) else True):
+            raise InvalidInputError(
+                "the request body is empty; send a DataSource.to_json() payload"
+            )
+        try:
+            data = self._engine.config.data_object_type.from_json(payload)
+        except ValueError as exc:
+            raise InvalidInputError(f"not a valid dataset payload: {exc}") from None
+        if not data.name or not data.name.strip():
+            raise InvalidInputError("the dataset payload has no name; set its 'name'")
+        self.add_dataset(data.name, data)
+        return data.name
+
+    def etl_data(self, files: Mapping[str, File] | list[File], dataset_name: str) -> ETLResult:
+        """Run the ETL over `files`; on success store the dataset as `dataset_name`,
+        replacing an older one. A failed ETL stores nothing."""
+        check_name("dataset_name", dataset_name)
+        result = self._engine.etl_factory().run(files, dataset_name)
+        if result.is_success and result.data_source is not None:
+            result.data_source.name = dataset_name
+            self.add_dataset(dataset_name, result.data_source, replace=True)
+        return result
+
+    def derive_dataset(self, source_key: str, new_key: str) -> DataSource:
+        check_name("new_key", new_key)
+        source = self.get_dataset(source_key)
+        if new_key in self.list_datasets():
+            raise ConflictError(f"dataset {new_key!r} already exists")
+        derived = source.derive(new_key)
+        self.add_dataset(new_key, derived)
+        return derived
+
+    def delete_dataset(self, key: str) -> None:
+        """Refused (`ConflictError`) while a scenario refers to the dataset."""
+        self._store.delete_dataset(self.session_id, key)
+
+    def _autocreate(self, key: str) -> None:
+        if not self._engine.config.autocreate:
+            return
+        taken = {s.tag for s in self.list_scenarios()}
+        for name in self._engine.algorithms:
+            tag = f"{name} on {key}"
+            if tag not in taken:
+                try:
+                    self.create_scenario(tag, key, name)
+                except ConflictError:
+                    continue
+
+    # -- scenarios -----------------------------------------------------------
+    def create_scenario(
+        self,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: Mapping[str, Any] | None = None,
+    ) -> ScenarioRecord:
+        check_name("tag", tag)
+        algorithm = self.algorithm(algo_name)
+        if dataset_key not in self.list_datasets():
+            raise NotFoundError(f"dataset {dataset_key!r} not found")
+        parameters = algorithm.parameters()
+        parameters.set_values(algo_params)
+        record = ScenarioRecord(
+            id=new_id(),
+            session_id=self.session_id,
+            tag=tag,
+            dataset_key=dataset_key,
+            algorithm=algo_name,
+            parameters=parameters.to_json(),
+        )
+        self._store.add_scenario(record)
+        if self._engine.config.autorun:
+            return self.run_scenario(record.id)
+        return record
+
+    def get_scenario(self, scenario_id: str) -> ScenarioRecord:
+        record = self._store.get_scenario(self.session_id, scenario_id)
+        if record is None:
+            raise NotFoundError(f"scenario {scenario_id!r} not found")
+        return record
+
+    def list_scenarios(self) -> list[ScenarioRecord]:
+        return self._store.list_scenarios(self.session_id)
+
+    def processing(self) -> ScenarioRecord | None:
+        """The scenario of this session that is processing now, if any."""
+        for record in self.list_scenarios():
+            if record.status is S.PROCESSING:
+                return record
+        return None
+
+    def run_scenario(self, scenario_id: str) -> ScenarioRecord:
+        """Enqueue; from `complete` or `failed` this re-runs (result and KPIs cleared)."""
+        record = self.get_scenario(scenario_id)
+        if record.status.is_active:
+            raise ConflictError(f"scenario {record.tag!r} is already {record.status}")
+        queued = self._store.apply_transition(
+            scenario_id,
+            plan_transition(S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED})),
+        )
+        if queued is None:
+            current = self.get_scenario(scenario_id)
+            raise ConflictError(f"scenario {current.tag!r} is already {current.status}")
+        self._engine.notifier.publish(scenario_id)
+        self._engine.dispatcher.wake()
+        return queued
+
+    def cancel_scenario(self, scenario_id: str) -> ScenarioRecord:
+        """A queued scenario fails at once; a processing one is asked to stop."""
+        record = self.get_scenario(scenario_id)
+        if record.status is S.QUEUED:
+            failed = self._store.apply_transition(
+                scenario_id, plan_transition(S.FAILED, source=S.QUEUED, error=CANCELLED)
+            )
+            if failed is not None:
+                self._engine.notifier.publish(scenario_id)
+                return failed
+            record = self.get_scenario(scenario_id)
+        if record.status is S.PROCESSING:
+            self._store.request_cancel(scenario_id)
+            self._engine.dispatcher.cancel(scenario_id)
+            return self.get_scenario(scenario_id)
+        raise ConflictError(
+            f"scenario {record.tag!r} is {record.status}; only queued or processing "
+            "scenarios can be cancelled"
+        )
+
+    def delete_scenario(self, scenario_id: str) -> None:
+        """Remove a scenario; a queued or running one is cancelled first."""
+        record = self.get_scenario(scenario_id)
+        if record.status.is_active:
+            # It may have finished meanwhile; then there is nothing to cancel.
+            with contextlib.suppress(ConflictError):
+                self.cancel_scenario(scenario_id)
+        self._store.delete_scenario(self.session_id, scenario_id)
+        self._engine.notifier.publish(scenario_id)
+
+    def wait(self, scenario_id: str, timeout: float = 30.0) -> ScenarioRecord:
+        """Block until the scenario is complete or failed; `TimeoutError` otherwise."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.get_scenario(scenario_id)
+            if record.status.is_terminal:
+                return record
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"scenario {record.tag!r} is still {record.status}")
+            self._engine.notifier.wait(min(remaining, 0.1))

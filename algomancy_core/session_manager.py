@@ -1,0 +1,155 @@
+"""`SessionManager`: every session, each a `ScenarioManager` over the shared store."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from algomancy_core.config import CoreConfig
+from algomancy_core.engine import Engine
+from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.scenario import ScenarioStatus, new_id, utcnow
+from algomancy_core.scenario_manager import ScenarioManager, check_name
+from algomancy_core.stores.base import SessionRecord
+
+MAIN = "main"
+
+
+class SessionManager:
+    """All sessions. A session named `main` exists whenever no other does.
+
+    `owner` scopes every call to one user's sessions (None when authentication is
+    off); another owner's session is reported as not found.
+    """
+
+    def __init__(self, config: CoreConfig | Engine) -> None:
+        self.engine = config if isinstance(config, Engine) else Engine(config)
+        self._store = self.engine.store
+
+    def start(self) -> None:
+        """Start running scenarios and make sure the default session exists."""
+        self.engine.start()
+        self.ensure_main(None)
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> SessionManager:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- lookups -------------------------------------------------------------
+    def ensure_main(self, owner: str | None) -> None:
+        if self._store.count_sessions(owner) == 0:
+            # Another process or thread may create it first; one `main` is enough.
+            with contextlib.suppress(ConflictError):
+                self.create_session(MAIN, owner)
+
+    def list_sessions(self, owner: str | None = None) -> list[SessionRecord]:
+        self.ensure_main(owner)
+        return self._store.list_sessions(owner)
+
+    def default_session_id(self, owner: str | None = None) -> str:
+        """The session named `main` if there is one, else the oldest."""
+        sessions = self.list_sessions(owner)
+        for record in sessions:
+            if record.display_name == MAIN:
+                return record.id
+        return min(sessions, key=lambda r: (r.created_at, r.id)).id
+
+    def get_session(self, session: str, owner: str | None = None) -> ScenarioManager:
+        """By UUID, or by current display name."""
+        return ScenarioManager(self.engine, self._record(session, owner))
+
+    def _record(self, session: str, owner: str | None) -> SessionRecord:
+        self.ensure_main(owner)
+        record = self._store.get_session(session) if _is_uuid(session) else None
+        if record is None or record.owner != owner:
+            record = self._store.find_session(session, owner)
+        if record is None:
+            raise NotFoundError(f"session {session!r} not found")
+        return record
+
+    # -- changes -------------------------------------------------------------
+    def create_session(self, display_name: str, owner: str | None = None) -> ScenarioManager:
+        check_name("display_name", display_name)
+        record = SessionRecord(
+            id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
+        )
+        self._store.create_session(record)
+        manager = ScenarioManager(self.engine, record)
+        for key, data in self.engine.initial_datasets().items():
+            self._store.put_dataset(record.id, key, data, replace=True)
+        return manager
+
+    def copy_session(
+        self, session: str, new_display_name: str, owner: str | None = None
+    ) -> ScenarioManager:
+        """Copy datasets and scenarios: finished ones with their results and KPIs,
+        queued or running ones as `created`."""
+        source = self._record(session, owner)
+        check_name("new_display_name", new_display_name)
+        record = SessionRecord(
+            id=new_id(), display_name=new_display_name, created_at=utcnow(), owner=owner
+        )
+        self._store.create_session(record)
+        try:
+            for key in self._store.list_datasets(source.id):
+                data = self._store.get_dataset(source.id, key)
+                self._store.put_dataset(record.id, key, data)
+            for scenario in self._store.list_scenarios(source.id):
+                copied = scenario.copy(
+                    id=new_id(),
+                    session_id=record.id,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    cancel_requested=False,
+                    version=0,
+                )
+                if scenario.status.is_active:
+                    # A copy of a pending run starts over: nothing ran in the copy.
+                    copied = copied.copy(
+                        status=ScenarioStatus.CREATED,
+                        progress=0.0,
+                        progress_message=None,
+                        queued_at=None,
+                        started_at=None,
+                        finished_at=None,
+                    )
+                self._store.add_scenario(copied)
+        except Exception:
+            self._store.delete_session(record.id)
+            raise
+        return ScenarioManager(self.engine, record)
+
+    def rename_session(
+        self, session: str, display_name: str, owner: str | None = None
+    ) -> SessionRecord:
+        check_name("display_name", display_name)
+        record = self._record(session, owner)
+        return self._store.rename_session(record.id, display_name)
+
+    def delete_session(self, session: str, owner: str | None = None) -> None:
+        """Delete a session with its data; its queued and running scenarios are
+        cancelled. Deleting the last session leaves a fresh `main`."""
+        record = self._record(session, owner)
+        manager = ScenarioManager(self.engine, record)
+        for scenario in manager.list_scenarios():
+            if scenario.status.is_active:
+                try:
+                    manager.cancel_scenario(scenario.id)
+                except (ConflictError, NotFoundError):
+                    continue
+        self._store.delete_session(record.id)
+        self.ensure_main(owner)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,144 @@
+"""The store protocol: where sessions, datasets and scenarios live.
+
+The store is the source of truth. Managers are thin views over it, so that several
+processes sharing one SQL store see one state. Every method is safe to call from
+several threads at once. Implementations: `MemoryStore` (one process) and
+`SQLStore` (SQLite file or PostgreSQL, several processes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
+from algomancy_data import DataSource
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session: a workspace of datasets and scenarios."""
+
+    id: str
+    display_name: str
+    created_at: datetime
+    #: The user it belongs to when authentication is on; None otherwise.
+    owner: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatasetInfo:
+    """What a listing says of a dataset without loading its tables."""
+
+    key: str
+    classification: str
+    created_at: datetime
+    tables: dict[str, int]
+    """Table name → row count."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence of sessions, datasets and scenarios.
+
+    Writes that must not race (names, claims, transitions) are atomic in the store
+    itself; callers never read-modify-write.
+    """
+
+    #: True when the state is shared with other processes (SQL stores).
+    shared: bool
+
+    # -- sessions ------------------------------------------------------------
+    def create_session(self, record: SessionRecord) -> None:
+        """Add a session; `ConflictError` if its display name is taken for its owner."""
+
+    def get_session(self, session_id: str) -> SessionRecord | None: ...
+
+    def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None: ...
+
+    def list_sessions(self, owner: str | None) -> list[SessionRecord]:
+        """The owner's sessions, oldest first."""
+
+    def count_sessions(self, owner: str | None) -> int: ...
+
+    def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
+        """`NotFoundError`, or `ConflictError` if the name is taken for the owner."""
+
+    def delete_session(self, session_id: str) -> None:
+        """Remove the session with all its datasets and scenarios."""
+
+    # -- datasets ------------------------------------------------------------
+    def put_dataset(
+        self, session_id: str, key: str, data: DataSource, *, replace: bool = False
+    ) -> None:
+        """Store a dataset; `ConflictError` if `key` exists and not `replace`."""
+
+    def get_dataset(self, session_id: str, key: str) -> DataSource:
+        """`NotFoundError` if absent."""
+
+    def dataset_info(self, session_id: str, key: str) -> DatasetInfo: ...
+
+    def list_datasets(self, session_id: str) -> list[str]:
+        """Keys in creation order."""
+
+    def delete_dataset(self, session_id: str, key: str) -> None:
+        """`NotFoundError` if absent; `ConflictError` if a scenario refers to it."""
+
+    # -- scenarios -----------------------------------------------------------
+    def add_scenario(self, record: ScenarioRecord) -> None:
+        """`ConflictError` if the tag is taken in the session."""
+
+    def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
+
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None: ...
+
+    def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
+        """Oldest first."""
+
+    def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
+
+    def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
+        """Apply `transition` if the scenario's status is one of its sources.
+
+        Returns the updated record, or None when the scenario is absent or in
+        another state (someone else won). Atomic.
+        """
+
+    def claim_next(
+        self, transition: Transition, owner: str, lease_until: datetime
+    ) -> ScenarioRecord | None:
+        """Move the oldest queued scenario of a session with nothing processing to
+        processing, leased to `owner` until `lease_until`. Atomic: two callers never
+        claim the same scenario, nor two scenarios of one session."""
+
+    def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+        """Record progress of a processing scenario (ignored in other states)."""
+
+    def request_cancel(self, scenario_id: str) -> None:
+        """Flag a processing scenario for cancellation by whoever runs it."""
+
+    def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
+        """Extend the leases `owner` holds; returns the renewed (processing) records,
+        whose `cancel_requested` tells the runner what to stop."""
+
+    def expired_runs(self, now: datetime) -> list[ScenarioRecord]:
+        """Processing scenarios whose lease ran out before `now`."""
+
+    def runs_held_by(self, owners: Iterable[str]) -> list[ScenarioRecord]: ...
+
+    def active_owners(self) -> list[str]:
+        """Lease owners of processing scenarios."""
+
+    def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]: ...
+
+    def has_queued(self) -> bool:
+        """True when some scenario is queued (a cheap check for dispatchers)."""
+
+    def close(self) -> None: ...
+
+
+def scenario_changes(record: ScenarioRecord, changes: dict[str, Any]) -> ScenarioRecord:
+    """`record` with `changes` applied and its version bumped."""
+    return record.copy(**changes, version=record.version + 1)

@@ -1,0 +1,273 @@
+"""`MemoryStore`: the whole state in this process's memory, behind one lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+
+from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
+from algomancy_core.stores.base import DatasetInfo, SessionRecord, scenario_changes
+from algomancy_data import DataSource
+
+
+class MemoryStore:
+    """A store for one process. Nothing survives a restart.
+
+    Records are immutable snapshots: readers get the current object and writers
+    replace it, so a status poll is a dictionary lookup under a short lock.
+    """
+
+    shared = False
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._sessions: dict[str, SessionRecord] = {}
+        self._datasets: dict[str, dict[str, DataSource]] = {}
+        self._scenarios: dict[str, ScenarioRecord] = {}
+        self._by_session: dict[str, dict[str, None]] = {}
+        # Queued scenario ids in queue order (dicts keep insertion order).
+        self._queued: dict[str, None] = {}
+        self._processing_sessions: dict[str, str] = {}
+
+    # -- sessions ------------------------------------------------------------
+    def create_session(self, record: SessionRecord) -> None:
+        with self._lock:
+            if self.find_session(record.display_name, record.owner) is not None:
+                raise ConflictError(f"a session named {record.display_name!r} already exists")
+            self._sessions[record.id] = record
+            self._datasets[record.id] = {}
+            self._by_session[record.id] = {}
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        return self._sessions.get(session_id)
+
+    def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None:
+        with self._lock:
+            for record in self._sessions.values():
+                if record.display_name == display_name and record.owner == owner:
+                    return record
+        return None
+
+    def list_sessions(self, owner: str | None) -> list[SessionRecord]:
+        with self._lock:
+            return [s for s in self._sessions.values() if s.owner == owner]
+
+    def count_sessions(self, owner: str | None) -> int:
+        return len(self.list_sessions(owner))
+
+    def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
+        with self._lock:
+            current = self._require_session(session_id)
+            other = self.find_session(display_name, current.owner)
+            if other is not None and other.id != session_id:
+                raise ConflictError(f"a session named {display_name!r} already exists")
+            renamed = SessionRecord(
+                id=current.id,
+                display_name=display_name,
+                created_at=current.created_at,
+                owner=current.owner,
+            )
+            self._sessions[session_id] = renamed
+            return renamed
+
+    def delete_session(self, session_id: str) -> None:
+        with self._lock:
+            self._require_session(session_id)
+            for scenario_id in list(self._by_session.get(session_id, {})):
+                self._drop_scenario(scenario_id)
+            del self._sessions[session_id]
+            self._datasets.pop(session_id, None)
+            self._by_session.pop(session_id, None)
+            self._processing_sessions.pop(session_id, None)
+
+    def _require_session(self, session_id: str) -> SessionRecord:
+        record = self._sessions.get(session_id)
+        if record is None:
+            raise NotFoundError(f"session {session_id!r} not found")
+        return record
+
+    # -- datasets ------------------------------------------------------------
+    def put_dataset(
+        self, session_id: str, key: str, data: DataSource, *, replace: bool = False
+    ) -> None:
+        with self._lock:
+            self._require_session(session_id)
+            datasets = self._datasets[session_id]
+            if key in datasets and not replace:
+                raise ConflictError(f"dataset {key!r} already exists")
+            datasets.pop(key, None)
+            datasets[key] = data
+
+    def get_dataset(self, session_id: str, key: str) -> DataSource:
+        data = self._datasets.get(session_id, {}).get(key)
+        if data is None:
+            raise NotFoundError(f"dataset {key!r} not found")
+        return data
+
+    def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
+        data = self.get_dataset(session_id, key)
+        return DatasetInfo(
+            key=key,
+            classification=str(data.classification),
+            created_at=data.created_at,
+            tables={name: len(data.get_table(name)) for name in data.list_tables()},
+        )
+
+    def list_datasets(self, session_id: str) -> list[str]:
+        with self._lock:
+            return list(self._datasets.get(session_id, {}))
+
+    def delete_dataset(self, session_id: str, key: str) -> None:
+        with self._lock:
+            self.get_dataset(session_id, key)
+            users = [
+                self._scenarios[i].tag
+                for i in self._by_session.get(session_id, {})
+                if self._scenarios[i].dataset_key == key
+            ]
+            if users:
+                raise ConflictError(
+                    f"dataset {key!r} is used by scenario(s) {', '.join(sorted(users))}; "
+                    "delete them first"
+                )
+            del self._datasets[session_id][key]
+
+    # -- scenarios -----------------------------------------------------------
+    def add_scenario(self, record: ScenarioRecord) -> None:
+        with self._lock:
+            self._require_session(record.session_id)
+            ids = self._by_session[record.session_id]
+            if any(self._scenarios[i].tag == record.tag for i in ids):
+                raise ConflictError(f"a scenario tagged {record.tag!r} already exists")
+            self._scenarios[record.id] = record
+            ids[record.id] = None
+            self._index(record)
+
+    def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
+        record = self._scenarios.get(scenario_id)
+        if record is None or record.session_id != session_id:
+            return None
+        return record
+
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        return self._scenarios.get(scenario_id)
+
+    def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
+        with self._lock:
+            return [self._scenarios[i] for i in self._by_session.get(session_id, {})]
+
+    def delete_scenario(self, session_id: str, scenario_id: str) -> None:
+        with self._lock:
+            if self.get_scenario(session_id, scenario_id) is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            self._drop_scenario(scenario_id)
+
+    def _drop_scenario(self, scenario_id: str) -> None:
+        record = self._scenarios.pop(scenario_id)
+        self._by_session.get(record.session_id, {}).pop(scenario_id, None)
+        self._queued.pop(scenario_id, None)
+        if self._processing_sessions.get(record.session_id) == scenario_id:
+            del self._processing_sessions[record.session_id]
+
+    def _index(self, record: ScenarioRecord) -> None:
+        """Keep the queue and the processing index in step with `record`."""
+        if record.status is ScenarioStatus.QUEUED:
+            self._queued[record.id] = None
+        else:
+            self._queued.pop(record.id, None)
+        if record.status is ScenarioStatus.PROCESSING:
+            self._processing_sessions[record.session_id] = record.id
+        elif self._processing_sessions.get(record.session_id) == record.id:
+            del self._processing_sessions[record.session_id]
+
+    def _replace(self, record: ScenarioRecord, changes: dict[str, object]) -> ScenarioRecord:
+        updated = scenario_changes(record, changes)
+        self._scenarios[record.id] = updated
+        if updated.status is not record.status:
+            if record.status is ScenarioStatus.QUEUED:
+                # Re-queueing goes to the back of the line.
+                self._queued.pop(record.id, None)
+            self._index(updated)
+        return updated
+
+    def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
+        with self._lock:
+            record = self._scenarios.get(scenario_id)
+            if record is None or record.status not in transition.source:
+                return None
+            if (
+                record.status is ScenarioStatus.QUEUED
+                and transition.target is ScenarioStatus.QUEUED
+            ):
+                return None
+            return self._replace(record, transition.changes)
+
+    def claim_next(
+        self, transition: Transition, owner: str, lease_until: datetime
+    ) -> ScenarioRecord | None:
+        with self._lock:
+            for scenario_id in self._queued:
+                record = self._scenarios[scenario_id]
+                if record.session_id in self._processing_sessions:
+                    continue
+                changes = transition.changes | {
+                    "lease_owner": owner,
+                    "lease_expires_at": lease_until,
+                }
+                return self._replace(record, changes)
+        return None
+
+    def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+        with self._lock:
+            record = self._scenarios.get(scenario_id)
+            if record is not None and record.status is ScenarioStatus.PROCESSING:
+                self._replace(record, {"progress": progress, "progress_message": message})
+
+    def request_cancel(self, scenario_id: str) -> None:
+        with self._lock:
+            record = self._scenarios.get(scenario_id)
+            if record is not None and record.status is ScenarioStatus.PROCESSING:
+                self._replace(record, {"cancel_requested": True})
+
+    def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
+        with self._lock:
+            renewed = []
+            for scenario_id in list(self._processing_sessions.values()):
+                record = self._scenarios[scenario_id]
+                if record.lease_owner == owner:
+                    record = record.copy(lease_expires_at=lease_until)
+                    self._scenarios[scenario_id] = record
+                    renewed.append(record)
+            return renewed
+
+    def expired_runs(self, now: datetime) -> list[ScenarioRecord]:
+        with self._lock:
+            records = [self._scenarios[i] for i in self._processing_sessions.values()]
+        return [r for r in records if r.lease_expires_at is not None and r.lease_expires_at < now]
+
+    def runs_held_by(self, owners: Iterable[str]) -> list[ScenarioRecord]:
+        wanted = set(owners)
+        with self._lock:
+            records = [self._scenarios[i] for i in self._processing_sessions.values()]
+        return [r for r in records if r.lease_owner in wanted]
+
+    def active_owners(self) -> list[str]:
+        with self._lock:
+            owners = {self._scenarios[i].lease_owner for i in self._processing_sessions.values()}
+        return sorted(o for o in owners if o is not None)
+
+    def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]:
+        counts = dict.fromkeys(ScenarioStatus, 0)
+        with self._lock:
+            for record in self._scenarios.values():
+                if session_id is None or record.session_id == session_id:
+                    counts[record.status] += 1
+        return counts
+
+    def has_queued(self) -> bool:
+        return bool(self._queued)
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,228 @@
+"""`ScenarioManager`: datasets, scenarios, runs, cancellation, failures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from algomancy_core import (
+    BaseKPI,
+    BaseResult,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ParameterError,
+    ScenarioStatus,
+    SessionManager,
+)
+from algomancy_data import DataClassification, DataSource
+
+from .conftest import Gate, make_config
+
+S = ScenarioStatus
+
+
+def test_run_to_completion_computes_result_and_kpis(sessions: SessionManager) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("first", "Master data", "Instant", {"count": 7})
+    assert record.status is S.CREATED and record.parameters == {"count": 7}
+    queued = main.run_scenario(record.id)
+    assert queued.status is S.QUEUED
+    done = main.wait(record.id, timeout=10)
+    assert done.status is S.COMPLETE
+    assert done.result == {"total": 6, "count": 7}
+    assert done.kpis == {"total": 6.0}
+    assert done.progress == 1.0
+    assert done.created_at <= done.started_at <= done.finished_at  # type: ignore[operator]
+
+
+def test_rerun_clears_and_recomputes(sessions: SessionManager) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("again", "Master data", "Instant")
+    main.run_scenario(record.id)
+    first = main.wait(record.id)
+    rerun = main.run_scenario(record.id)
+    assert rerun.status is S.QUEUED and rerun.result is None and rerun.kpis == {}
+    second = main.wait(record.id)
+    assert second.status is S.COMPLETE and second.finished_at > first.finished_at  # type: ignore[operator]
+
+
+def test_create_checks_its_inputs(sessions: SessionManager) -> None:
+    main = sessions.get_session("main")
+    main.create_scenario("taken", "Master data", "Instant")
+    with pytest.raises(ConflictError, match="taken"):
+        main.create_scenario("taken", "Master data", "Instant")
+    with pytest.raises(NotFoundError, match="algorithm 'Nope'"):
+        main.create_scenario("x", "Master data", "Nope")
+    with pytest.raises(NotFoundError, match="dataset 'nowhere'"):
+        main.create_scenario("x", "nowhere", "Instant")
+    with pytest.raises(ParameterError, match="count"):
+        main.create_scenario("x", "Master data", "Instant", {"count": -1})
+    with pytest.raises(InvalidInputError, match="tag"):
+        main.create_scenario("   ", "Master data", "Instant")
+    assert [s.tag for s in main.list_scenarios()] == ["taken"]
+
+
+def test_running_twice_is_a_conflict(sessions: SessionManager, gate: Gate) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("gated", "Master data", "Gated")
+    main.run_scenario(record.id)
+    with pytest.raises(ConflictError, match="already"):
+        main.run_scenario(record.id)
+    assert gate.started.wait(5)
+    processing = main.processing()
+    assert processing is not None and processing.id == record.id
+    assert processing.progress == 0.5
+    assert processing.progress_message == "waiting at the gate"
+    gate.release.set()
+    assert main.wait(record.id).status is S.COMPLETE
+    assert main.processing() is None
+
+
+def test_one_scenario_per_session_processes_fifo(sessions: SessionManager, gate: Gate) -> None:
+    main = sessions.get_session("main")
+    first = main.create_scenario("first", "Master data", "Gated")
+    second = main.create_scenario("second", "Master data", "Instant")
+    main.run_scenario(first.id)
+    assert gate.started.wait(5)
+    main.run_scenario(second.id)
+    # The pool has a free thread, but the session already has a run.
+    assert main.get_scenario(second.id).status is S.QUEUED
+    gate.release.set()
+    assert main.wait(second.id).status is S.COMPLETE
+    assert main.get_scenario(first.id).finished_at <= main.get_scenario(second.id).started_at  # type: ignore[operator]
+
+
+def test_sessions_run_in_parallel(sessions: SessionManager, gate: Gate) -> None:
+    main = sessions.get_session("main")
+    other = sessions.create_session("other")
+    held = main.create_scenario("held", "Master data", "Gated")
+    free = other.create_scenario("free", "Master data", "Instant")
+    main.run_scenario(held.id)
+    assert gate.started.wait(5)
+    other.run_scenario(free.id)
+    assert other.wait(free.id).status is S.COMPLETE
+    assert main.get_scenario(held.id).status is S.PROCESSING
+    gate.release.set()
+    assert main.wait(held.id).status is S.COMPLETE
+
+
+def test_cancel_a_queued_scenario(sessions: SessionManager, gate: Gate) -> None:
+    main = sessions.get_session("main")
+    blocker = main.create_scenario("blocker", "Master data", "Gated")
+    waiting = main.create_scenario("waiting", "Master data", "Instant")
+    main.run_scenario(blocker.id)
+    assert gate.started.wait(5)
+    main.run_scenario(waiting.id)
+    cancelled = main.cancel_scenario(waiting.id)
+    assert cancelled.status is S.FAILED and cancelled.error == "cancelled"
+    gate.release.set()
+    assert main.wait(blocker.id).status is S.COMPLETE
+    assert main.get_scenario(waiting.id).status is S.FAILED
+
+
+def test_cancel_a_running_scenario(sessions: SessionManager, gate: Gate) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("running", "Master data", "Gated")
+    main.run_scenario(record.id)
+    assert gate.started.wait(5)
+    main.cancel_scenario(record.id)
+    failed = main.wait(record.id)
+    assert failed.status is S.FAILED and failed.error == "cancelled" and failed.result is None
+
+
+def test_cancel_of_an_idle_scenario_is_a_conflict(sessions: SessionManager) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("idle", "Master data", "Instant")
+    with pytest.raises(ConflictError, match="only queued or processing"):
+        main.cancel_scenario(record.id)
+
+
+def test_delete_a_running_scenario_cancels_it(sessions: SessionManager, gate: Gate) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("doomed", "Master data", "Gated")
+    main.run_scenario(record.id)
+    assert gate.started.wait(5)
+    main.delete_scenario(record.id)
+    with pytest.raises(NotFoundError):
+        main.get_scenario(record.id)
+    # The session is free again: a new run completes.
+    after = main.create_scenario("after", "Master data", "Instant")
+    main.run_scenario(after.id)
+    assert main.wait(after.id).status is S.COMPLETE
+
+
+def test_a_failing_algorithm_fails_the_scenario(sessions: SessionManager) -> None:
+    main = sessions.get_session("main")
+    record = main.create_scenario("broken", "Master data", "Broken")
+    main.run_scenario(record.id)
+    failed = main.wait(record.id)
+    assert failed.status is S.FAILED
+    assert failed.error == "RuntimeError: the solver diverged"
+    assert failed.result is None and failed.kpis == {}
+
+
+class Raising(BaseKPI):
+    name = "raising"
+
+    def compute(self, result: BaseResult) -> float:
+        raise ZeroDivisionError("no items")
+
+
+class Wordy(BaseKPI):
+    name = "wordy"
+
+    def compute(self, result: BaseResult) -> float:
+        return "many"  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("kpi", "message"),
+    [
+        (Raising, "KPI 'raising' failed: ZeroDivisionError: no items"),
+        (Wordy, "KPI 'wordy' returned str, not a number"),
+    ],
+)
+def test_a_failing_kpi_fails_the_run(kpi: type[BaseKPI], message: str) -> None:
+    with SessionManager(make_config(kpis=[kpi])) as sessions:
+        main = sessions.get_session("main")
+        record = main.create_scenario("k", "Master data", "Instant")
+        main.run_scenario(record.id)
+        failed = main.wait(record.id)
+    assert failed.status is S.FAILED and failed.error == message
+
+
+def test_datasets_derive_delete_and_json(sessions: SessionManager) -> None:
+    main = sessions.get_session("main")
+    derived = main.derive_dataset("Master data", "copy")
+    assert derived.classification is DataClassification.DERIVED_DATA
+    derived.get_table("items").loc[0, "qty"] = 100
+    assert main.get_dataset("Master data").get_table("items")["qty"].tolist() == [1, 2, 3]
+    with pytest.raises(ConflictError):
+        main.derive_dataset("Master data", "copy")
+    with pytest.raises(NotFoundError):
+        main.derive_dataset("missing", "other")
+    payload = DataSource("from json", tables={"t": pd.DataFrame({"a": [1]})}).to_json()
+    assert main.add_dataset_from_json(payload) == "from json"
+    with pytest.raises(ConflictError):
+        main.add_dataset_from_json(payload)
+    with pytest.raises(InvalidInputError):
+        main.add_dataset_from_json(b"{not json")
+    assert main.list_datasets() == ["Master data", "copy", "from json"]
+    main.create_scenario("uses copy", "copy", "Instant")
+    with pytest.raises(ConflictError, match="uses copy"):
+        main.delete_dataset("copy")
+    main.delete_dataset("from json")
+    assert main.list_datasets() == ["Master data", "copy"]
+
+
+def test_autocreate_and_autorun(gate: Gate) -> None:
+    with SessionManager(make_config(autocreate=True, autorun=True)) as sessions:
+        main = sessions.get_session("main")
+        main.derive_dataset("Master data", "d2")
+        created = {s.tag: s for s in main.list_scenarios()}
+        assert set(created) == {"Instant on d2", "Gated on d2", "Broken on d2"}
+        assert main.wait(created["Instant on d2"].id).status is S.COMPLETE
+        main.cancel_scenario(created["Gated on d2"].id)  # it waits at a closed gate
+        assert main.wait(created["Gated on d2"].id).error == "cancelled"
+        assert main.wait(created["Broken on d2"].id).status is S.FAILED
