@@ -148,14 +148,11 @@ class ETLFactory:
                     )
                 )
                 continue
-            string_columns = {
-                c.name: True
-                for cols in schema.tables.values()
-                for c in cols
-                if c.column_type is ColumnType.STRING
+            column_types = {
+                c.name: c.column_type.value for cols in schema.tables.values() for c in cols
             }
             try:
-                raw[name] = file.read(string_columns=string_columns)
+                raw[name] = file.read(column_types=column_types)
             except FileReadError as exc:
                 severity = Severity.ERROR if exc.code == "ragged_rows" else Severity.CRITICAL
                 messages.append(ValidationMessage(severity, str(exc), table=name, code=exc.code))
@@ -276,7 +273,7 @@ def coerce_table(
         )
     for name in extra:
         data[str(name)] = frame[name]
-    result = pd.DataFrame(data, index=frame.index)
+    result = pd.DataFrame(data, index=frame.index, copy=False)
     if not isinstance(result.index, pd.RangeIndex):
         result = result.reset_index(drop=True)
     _check_primary_key(
@@ -288,7 +285,6 @@ def coerce_table(
 def _coerce_column(
     series: pd.Series, column: Column, table: str, messages: list[ValidationMessage]
 ) -> pd.Series:
-    was_null = series.isna().to_numpy()
     try:
         converted, unconvertible = _CONVERTERS[column.column_type](series, column)
     except Exception as exc:  # pandas can raise on odd mixtures; report, do not crash
@@ -302,7 +298,10 @@ def _coerce_column(
             )
         )
         return series
-    bad = converted.isna().to_numpy() & ~was_null if unconvertible is None else unconvertible
+    if unconvertible is None:
+        bad = converted.isna().to_numpy() & ~series.isna().to_numpy()
+    else:
+        bad = unconvertible
     if bad.any():
         _report_rows(
             messages,
@@ -361,8 +360,12 @@ def _check_primary_key(
 ) -> None:
     if not key:
         return
-    duplicated = frame.duplicated(subset=key, keep=False).to_numpy()
-    duplicated &= ~frame[key].isna().any(axis=1).to_numpy()
+    if len(key) == 1 and pd.Index(frame[key[0]]).is_unique:
+        return
+    duplicated = (
+        frame.duplicated(subset=key, keep=False).to_numpy()
+        & ~frame[key].isna().any(axis=1).to_numpy()
+    )
     if duplicated.any():
         label = ", ".join(key)
         sample = frame[key[0]] if len(key) == 1 else None
@@ -406,8 +409,8 @@ def _convert_float(series: pd.Series, column: Column) -> Converted:
 
 
 def _convert_integer(series: pd.Series, column: Column) -> Converted:
-    if series.dtype == "int64" and not column.nullable:
-        return series, None
+    if series.dtype.kind in "iu" and isinstance(series.dtype, np.dtype):
+        return series.astype("Int64" if column.nullable else "int64"), None
     numbers, bad = _to_number(series)
     values = numbers.astype("float64") if numbers.dtype.kind != "i" else numbers
     fractional = (values % 1 != 0).to_numpy() & values.notna().to_numpy()
@@ -463,6 +466,12 @@ def _convert_date(series: pd.Series, column: Column) -> Converted:
 
 def _convert_category(series: pd.Series, column: Column) -> Converted:
     if column.categories is None:
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            # categories in sorted order, whichever reader built them
+            categories = series.cat.categories
+            if not categories.is_monotonic_increasing:
+                series = series.cat.reorder_categories(categories.sort_values())
+            return series, None
         return series.astype("category"), None
     dtype = pd.CategoricalDtype(list(column.categories))
     values = series.astype(dtype)
