@@ -373,9 +373,14 @@ def frame_from_arrow(blob: bytes, dtypes: Mapping[str, Any]) -> pd.DataFrame:
     table = pa.ipc.open_stream(blob).read_all()
     frame = table.to_pandas()
     for column, spec in dtypes.items():
-        if spec == "object" and column in frame and frame[column].dtype != object:
+        if not isinstance(spec, str) or column not in frame:
+            continue
+        if spec == "object" and frame[column].dtype != object:
             values = table.column(column).to_numpy(zero_copy_only=False)
             frame[column] = pd.Series(values, index=frame.index, dtype=object)
+        elif dtype_to_json(frame[column].dtype) != spec:
+            # e.g. the storage of a StringDtype, which Arrow's metadata does not keep
+            frame[column] = frame[column].astype(dtype_from_json(spec))
     return frame
 
 
