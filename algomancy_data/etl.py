@@ -474,8 +474,10 @@ def _convert_category(series: pd.Series, column: Column) -> Converted:
             return series, None
         return series.astype("category"), None
     dtype = pd.CategoricalDtype(list(column.categories))
-    values = series.astype(dtype)
-    return values, None
+    bad = series.notna().to_numpy() & ~series.isin(dtype.categories).to_numpy()
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(series.cat.categories.dtype)
+    return series.where(~bad).astype(dtype), bad
 
 
 _CONVERTERS = {

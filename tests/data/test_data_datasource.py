@@ -28,8 +28,9 @@ def every_dtype_frame() -> pd.DataFrame:
             "datetime_ns": pd.to_datetime(
                 ["2024-01-01 00:00:00.000000001", "2024-01-02 00:00:00.000000000", None]
             ).astype("datetime64[ns]"),
-            "datetime_tz": pd.to_datetime(["2024-01-01 10:00", "2024-07-01 10:00", None])
-            .tz_localize("Europe/Amsterdam"),
+            "datetime_tz": pd.to_datetime(
+                ["2024-01-01 10:00", "2024-07-01 10:00", None]
+            ).tz_localize("Europe/Amsterdam"),
             "category": pd.Categorical(["b", None, "a"], categories=["b", "a", "c"], ordered=True),
             "category_int": pd.Categorical([3, 1, None], categories=[3, 1]),
             "timedelta": pd.to_timedelta([1, None, 3], unit="s"),
@@ -193,10 +194,22 @@ def test_array_rooted_payload_without_dtypes_infers_them() -> None:
         ('{"tables": {"t": {"columns": ["a"]}}}', "needs 'data'"),
         ('{"tables": {"t": {"columns": ["a"], "data": {}}}}', "no data for column 'a'"),
         ('{"tables": {"t": {"columns": ["a", "b"], "data": {"a": [1], "b": [1, 2]}}}}', "2 values"),
-        ('{"tables": {"t": {"columns": ["a"], "dtypes": ["nope"], "data": {"a": [1]}}}}', "unknown dtype"),
-        ('{"tables": {"t": {"columns": ["a"], "dtypes": ["int64"], "data": {"a": [null]}}}}', "null"),
-        ('{"tables": {"t": {"columns": ["a"], "dtypes": ["float64"], "data": {"a": ["x"]}}}}', "not a number"),
-        ('{"tables": {"t": {"columns": ["a"], "dtypes": [], "data": {"a": [1]}}}}', "one entry per column"),
+        (
+            '{"tables": {"t": {"columns": ["a"], "dtypes": ["nope"], "data": {"a": [1]}}}}',
+            "unknown dtype",
+        ),
+        (
+            '{"tables": {"t": {"columns": ["a"], "dtypes": ["int64"], "data": {"a": [null]}}}}',
+            "null",
+        ),
+        (
+            '{"tables": {"t": {"columns": ["a"], "dtypes": ["float64"], "data": {"a": ["x"]}}}}',
+            "not a number",
+        ),
+        (
+            '{"tables": {"t": {"columns": ["a"], "dtypes": [], "data": {"a": [1]}}}}',
+            "one entry per column",
+        ),
         ('{"classification": "gold", "tables": {}}', "unknown classification"),
         ('{"created_at": "yesterday", "tables": {}}', "ISO 8601"),
         ('[{"columns": ["a"], "data": {"a": [1]}}]', "needs a non-empty 'name'"),
