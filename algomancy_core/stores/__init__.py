@@ -31,7 +31,7 @@ def build_store(config: CoreConfig) -> Store:
         return MemoryStore()
     from algomancy_core.stores.sql import SQLStore
 
-    return SQLStore(url, data_path=Path(config.data_path))
+    return SQLStore(url, data_path=Path(config.data_path), data_object_type=config.data_object_type)
 
 
 __all__ = ["DatasetInfo", "MemoryStore", "SessionRecord", "Store", "build_store", "store_url"]
