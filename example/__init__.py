@@ -1,1 +1,10 @@
-"""Placeholder; filled in by the package modules."""
+"""A small warehouse: slot SKUs into pick locations and measure pick travel.
+
+`example_settings()` gives the `CoreConfig` keyword arguments (``algomancy-api serve
+--example`` uses them); `sample_file()` locates the shipped ``sku_data.csv`` and
+``inventory.xlsx``.
+"""
+
+from example.domain import example_settings, sample_file
+
+__all__ = ["example_settings", "sample_file"]

@@ -1,0 +1,181 @@
+"""The slotting model: which SKU sits in which location, and what that costs in walking.
+
+Pickers walk from the depot to a location and back for every pick (single-command
+picking), so a day's travel is ``sum(picks_per_day * 2 * distance_m)``. A SKU without
+a location is picked from the overflow area behind the last aisle, 10 m beyond the
+farthest location. A SKU needs a location whose capacity holds its stock
+(``quantity * unit_volume_l``); a SKU without stock still needs a (any) location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from algomancy_core import BaseResult
+from algomancy_data import DataSource
+
+OVERFLOW_EXTRA_M = 10.0
+ASSIGNMENT_COLUMNS = ["sku", "location", "distance_m", "picks_per_day", "need_l", "capacity_l"]
+
+
+class DatasetError(ValueError):
+    """The dataset lacks what slotting needs."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """SKUs (with demand and the volume they need) and locations, from a dataset."""
+
+    skus: pd.DataFrame
+    """sku, picks_per_day, need_l; one row per SKU, in the order of the SKU master."""
+    locations: pd.DataFrame
+    """location, distance_m, capacity_l; one row per location."""
+    current: Mapping[str, str]
+    """The as-is slotting: SKU → its closest location in the stock sheet."""
+
+    @classmethod
+    def from_data(cls, data: DataSource) -> Warehouse:
+        missing = [t for t in ("sku_data", "stock", "locations") if t not in data]
+        if missing:
+            raise DatasetError(
+                f"dataset {data.name!r} lacks the table(s) {', '.join(missing)}; "
+                "upload sku_data.csv and inventory.xlsx"
+            )
+        sku_data = data.get_table("sku_data")
+        stock = data.get_table("stock")
+        locations = data.get_table("locations")[["location", "distance_m", "capacity_l"]]
+        locations = locations.reset_index(drop=True)
+        stock = stock[stock["location"].isin(locations["location"])]
+        held = stock.groupby("sku", sort=False)["quantity"].sum()
+        skus = pd.DataFrame(
+            {
+                "sku": sku_data["sku"].astype(str),
+                "picks_per_day": sku_data["picks_per_day"].astype("float64"),
+            }
+        )
+        quantity = skus["sku"].map(held).fillna(0).astype("float64")
+        skus["need_l"] = quantity.to_numpy() * sku_data["unit_volume_l"].to_numpy(dtype=float)
+        placed = stock.merge(locations, on="location").sort_values("distance_m", kind="stable")
+        current = dict(
+            placed.drop_duplicates("sku").loc[:, ["sku", "location"]].itertuples(index=False)
+        )
+        return cls(skus.reset_index(drop=True), locations, current)
+
+    @property
+    def overflow_distance_m(self) -> float:
+        farthest = float(self.locations["distance_m"].max()) if len(self.locations) else 0.0
+        return farthest + OVERFLOW_EXTRA_M
+
+
+class SlottingResult(BaseResult):
+    """An evaluated slotting: travel per day and the ``assignment`` table."""
+
+
+def evaluate(
+    warehouse: Warehouse,
+    assignment: Mapping[str, str],
+    *,
+    algorithm: str,
+    travel_speed_m_s: float,
+    run_seconds: float,
+    extra: Mapping[str, Any] | None = None,
+) -> SlottingResult:
+    """The travel a slotting (SKU → location; SKUs left out go to overflow) causes."""
+    skus = warehouse.skus
+    locations = warehouse.locations.set_index("location")
+    located = skus["sku"].map(assignment)
+    distance = located.map(locations["distance_m"]).astype("float64")
+    unassigned = distance.isna()
+    distance = distance.fillna(warehouse.overflow_distance_m)
+    table = pd.DataFrame(
+        {
+            "sku": skus["sku"],
+            "location": located.fillna("overflow").astype(str),
+            "distance_m": distance,
+            "picks_per_day": skus["picks_per_day"],
+            "need_l": skus["need_l"].round(2),
+            "capacity_l": located.map(locations["capacity_l"]).astype("float64"),
+        },
+        columns=ASSIGNMENT_COLUMNS,
+    )
+    picks = float(skus["picks_per_day"].sum())
+    travel_m = float((skus["picks_per_day"] * 2 * distance).sum())
+    travel_s = travel_m / travel_speed_m_s
+    values: dict[str, Any] = {
+        "algorithm": algorithm,
+        "skus": len(skus),
+        "assigned": int((~unassigned).sum()),
+        "unassigned": int(unassigned.sum()),
+        "picks_per_day": round(picks, 3),
+        "travel_m_per_day": round(travel_m, 3),
+        "mean_distance_m": round(travel_m / picks / 2, 3) if picks else 0.0,
+        "travel_speed_m_s": travel_speed_m_s,
+        "travel_s_per_day": round(travel_s, 3),
+        "travel_h_per_day": round(travel_s / 3600, 3),
+        "overflow_distance_m": warehouse.overflow_distance_m,
+        "run_seconds": round(run_seconds, 3),
+        **(extra or {}),
+    }
+    return SlottingResult(values, {"assignment": table})
+
+
+def random_slotting(warehouse: Warehouse, seed: int) -> dict[str, str]:
+    """Each SKU, in random order, gets a random free location that holds its stock."""
+    rng = np.random.default_rng(seed)
+    capacity = warehouse.locations["capacity_l"].to_numpy(dtype=float)
+    names = warehouse.locations["location"].to_numpy()
+    free = np.ones(len(capacity), dtype=bool)
+    need = warehouse.skus["need_l"].to_numpy(dtype=float)
+    skus = warehouse.skus["sku"].to_numpy()
+    assignment: dict[str, str] = {}
+    for index in rng.permutation(len(skus)):
+        fits = np.flatnonzero(free & (capacity >= need[index]))
+        if len(fits):
+            chosen = int(rng.choice(fits))
+            free[chosen] = False
+            assignment[str(skus[index])] = str(names[chosen])
+    return assignment
+
+
+def closest_first_slotting(warehouse: Warehouse, priority: pd.Series) -> dict[str, str]:
+    """SKUs by descending `priority` each take the closest free location that holds them.
+
+    A location is only taken if the SKUs still waiting can all be placed afterwards
+    (counted per capacity class: those that only fit the larger locations must not
+    find them used up by small SKUs).
+    """
+    locations = warehouse.locations.sort_values("distance_m", kind="stable")
+    capacity = locations["capacity_l"].to_numpy(dtype=float)
+    names = locations["location"].to_numpy()
+    free = np.ones(len(capacity), dtype=bool)
+    need = warehouse.skus["need_l"].to_numpy(dtype=float)
+    skus = warehouse.skus["sku"].to_numpy()
+    classes = np.unique(capacity)  # ascending capacities
+    # The smallest class each SKU fits; len(classes) when it fits none.
+    sku_class = np.searchsorted(classes, need, side="left")
+    location_class = np.searchsorted(classes, capacity, side="left")
+    waiting = np.bincount(sku_class, minlength=len(classes) + 1)[: len(classes)]
+    supply = np.bincount(location_class, minlength=len(classes))
+    order = np.argsort(-priority.to_numpy(dtype=float), kind="stable")
+    assignment: dict[str, str] = {}
+    for index in order:
+        own = sku_class[index]
+        if own >= len(classes):
+            continue
+        waiting[own] -= 1
+        for position in np.flatnonzero(free & (capacity >= need[index])):
+            taken = location_class[position]
+            supply[taken] -= 1
+            # Hall's condition for nested classes: for every class c, the free
+            # locations of class >= c cover the waiting SKUs that need class >= c.
+            if np.all(np.cumsum(supply[::-1]) >= np.cumsum(waiting[::-1])):
+                free[position] = False
+                assignment[str(skus[index])] = str(names[position])
+                break
+            supply[taken] += 1
+    return assignment
