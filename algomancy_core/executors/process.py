@@ -1,0 +1,384 @@
+"""`ProcessExecutor`: runs algorithms in worker processes, one run per process at a time.
+
+Each of `max_workers` slots owns a long-lived worker process (started with `spawn`:
+the server has threads, so `fork` is unsafe) that runs jobs one after another, so
+the cost of starting an interpreter and importing pandas is paid once per slot,
+not once per run. A slot thread in the server sends a job over a pipe, relays the
+progress reports that come back and hands the outcome to `on_done`.
+
+Cancelling a running job terminates its process (SIGTERM, then SIGKILL after a
+grace period); a process that dies takes only its own job with it. Either way the
+slot starts a fresh process for the next job.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from algomancy_core.algorithm import ProgressCallback, RunContext
+from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, execute
+
+log = logging.getLogger("algomancy.executors.process")
+
+#: Seconds between SIGTERM and SIGKILL when stopping a worker process.
+TERMINATE_GRACE = 2.0
+#: A worker sends at most one progress report per this many seconds (the latest wins).
+PROGRESS_INTERVAL = 0.02
+#: How often a slot thread looks up from the pipe to notice cancels and deaths.
+POLL_INTERVAL = 0.1
+
+
+# -- the worker process -------------------------------------------------------------
+
+
+class ProgressRelay:
+    """Coalesces progress reports: sends at most one per `interval`, keeping the latest.
+
+    A report held back is sent with the next one that goes out, or by `flush()`
+    before the outcome, so the last report always arrives and order is kept.
+    """
+
+    def __init__(self, send: ProgressCallback, interval: float = PROGRESS_INTERVAL) -> None:
+        self._send = send
+        self._interval = interval
+        self._sent_at = float("-inf")
+        self._pending: tuple[float, str | None] | None = None
+
+    def __call__(self, progress: float, message: str | None) -> None:
+        now = time.monotonic()
+        if now - self._sent_at < self._interval:
+            self._pending = (progress, message)
+            return
+        self._pending = None
+        self._sent_at = now
+        self._send(progress, message)
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            progress, message = self._pending
+            self._pending = None
+            self._send(progress, message)
+
+
+def dump_outcome(outcome: RunOutcome) -> bytes:
+    """Pickle an outcome; one whose result will not pickle becomes an error outcome."""
+    try:
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return pickle.dumps(
+            RunOutcome(
+                error=f"the result cannot be sent back from the worker: {type(exc).__name__}: {exc}"
+            ),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+
+
+def load_outcome(payload: bytes) -> RunOutcome:
+    try:
+        outcome = pickle.loads(payload)
+    except Exception as exc:
+        return RunOutcome(error=f"the result cannot be loaded: {type(exc).__name__}: {exc}")
+    if not isinstance(outcome, RunOutcome):
+        return RunOutcome(error=f"the worker sent {type(outcome).__name__}, not a RunOutcome")
+    return outcome
+
+
+def _run_job(payload: bytes, conn: Connection) -> RunOutcome:
+    try:
+        request = pickle.loads(payload)
+    except Exception as exc:
+        return RunOutcome(
+            error=f"the worker process cannot load the run: {type(exc).__name__}: {exc}"
+        )
+    relay = ProgressRelay(lambda p, m: conn.send(("progress", p, m)))
+    outcome = execute(request, RunContext(on_progress=relay))
+    relay.flush()
+    return outcome
+
+
+def worker_main(conn: Connection) -> None:
+    """The loop of a worker process: run each job received, until the pipe closes."""
+    # Ctrl-C reaches the whole process group; the server decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            payload = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        outcome = _run_job(payload, conn)
+        try:
+            conn.send(("done", dump_outcome(outcome)))
+        except OSError:  # the server is gone
+            return
+
+
+# -- the server side ------------------------------------------------------------------
+
+_QUEUED, _RUNNING, _DONE = "queued", "running", "done"
+
+
+class _Job:
+    """A submitted run; also its `RunHandle`."""
+
+    def __init__(
+        self,
+        executor: ProcessExecutor,
+        request: RunRequest,
+        on_progress: ProgressCallback,
+        on_done: DoneCallback,
+    ) -> None:
+        self._executor = executor
+        self.request = request
+        self.on_progress = on_progress
+        self._on_done = on_done
+        self.state = _QUEUED
+        self.cancel_requested = False
+        self.process: BaseProcess | None = None
+
+    def cancel(self) -> None:
+        self._executor._cancel(self)
+
+    def done(self) -> bool:
+        return self.state == _DONE
+
+    def finish(self, outcome: RunOutcome) -> None:
+        """Report the outcome; the executor makes sure this happens once per job."""
+        try:
+            self._on_done(outcome)
+        except Exception:
+            log.exception("on_done of scenario %s failed", self.request.scenario_id)
+
+    def progress(self, progress: float, message: str | None) -> None:
+        try:
+            self.on_progress(progress, message)
+        except Exception:
+            log.exception("on_progress of scenario %s failed", self.request.scenario_id)
+
+
+class _Worker:
+    """A worker process and the server's end of its pipe."""
+
+    def __init__(self, context: Any) -> None:
+        self.conn, child_conn = context.Pipe(duplex=True)
+        self.process: BaseProcess = context.Process(
+            target=worker_main, args=(child_conn,), name="algomancy-worker", daemon=True
+        )
+        self.process.start()
+        child_conn.close()  # so the server sees EOF when the process dies
+
+    def stop(self) -> None:
+        """Ask the process to exit (by closing its pipe); terminate it if it lingers."""
+        self.conn.close()
+        self.process.join(TERMINATE_GRACE)
+        if self.process.is_alive():
+            self.kill()
+        self.process.close()
+
+    def discard(self) -> None:
+        """Make sure the process is gone and release its resources."""
+        self.kill()
+        self.conn.close()
+        self.process.close()
+
+    def kill(self) -> None:
+        """SIGTERM, then SIGKILL if it does not die within the grace period."""
+        self.process.terminate()
+        self.process.join(TERMINATE_GRACE)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class ProcessExecutor:
+    """Runs each algorithm in a worker process: CPU-bound Python runs in parallel,
+    and a cancel or a crash cannot take the server down with it.
+
+    Parameters, the dataset and the result are pickled between processes, and the
+    algorithm class is pickled by reference: it must be importable by module path.
+    """
+
+    def __init__(self, max_workers: int = 4, *, start_method: str = "spawn") -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        if start_method not in ("spawn", "forkserver"):
+            raise ValueError("start_method must be 'spawn' or 'forkserver'")
+        self.capacity = max_workers
+        self._context = multiprocessing.get_context(start_method)
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._running: set[_Job] = set()
+        self._slots: list[threading.Thread] = []
+        self._closed = False
+
+    def submit(
+        self, request: RunRequest, on_progress: ProgressCallback, on_done: DoneCallback
+    ) -> _Job:
+        job = _Job(self, request, on_progress, on_done)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the process executor is shut down")
+            if not self._slots:
+                self._start_slots()
+            self._queue.append(job)
+            self._wakeup.notify()
+        return job
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+            queued = list(self._queue)
+            self._queue.clear()
+            for job in queued:
+                job.state = _DONE
+            running = list(self._running)
+            slots = list(self._slots)
+            self._wakeup.notify_all()
+        for job in queued:
+            job.finish(RunOutcome(cancelled=True))
+        for job in running:
+            job.cancel()
+        for slot in slots:
+            if slot is not threading.current_thread():
+                slot.join()
+
+    # -- internals ---------------------------------------------------------------
+    def _start_slots(self) -> None:
+        for n in range(self.capacity):
+            slot = threading.Thread(
+                target=self._slot_loop, name=f"algomancy-process-slot-{n}", daemon=True
+            )
+            self._slots.append(slot)
+            slot.start()
+
+    def _cancel(self, job: _Job) -> None:
+        with self._lock:
+            if job.state == _DONE or job.cancel_requested:
+                return
+            job.cancel_requested = True
+            if job.state == _QUEUED:
+                self._queue.remove(job)
+                job.state = _DONE
+            process = job.process
+        if job.state == _DONE:
+            job.finish(RunOutcome(cancelled=True))
+        elif process is not None:
+            # The slot thread notices the death, escalates to SIGKILL if need be,
+            # and reports the cancel.
+            with contextlib.suppress(ValueError):  # the slot closed it meanwhile
+                process.terminate()
+
+    def _start_worker(self) -> _Worker | None:
+        with self._lock:
+            if self._closed:
+                return None
+        try:
+            return _Worker(self._context)
+        except Exception:
+            log.exception("could not start a worker process")
+            return None
+
+    def _slot_loop(self) -> None:
+        # Started before a job needs it, so the job does not wait for the imports.
+        worker = self._start_worker()
+        try:
+            while True:
+                with self._lock:
+                    while not self._queue and not self._closed:
+                        self._wakeup.wait()
+                    if self._closed:
+                        return
+                    job = self._queue.popleft()
+                    job.state = _RUNNING
+                    self._running.add(job)
+                if worker is None:
+                    worker = self._start_worker()
+                healthy = worker is not None
+                if worker is None:
+                    outcome = RunOutcome(error="could not start a worker process")
+                else:
+                    with self._lock:
+                        job.process = worker.process
+                    outcome, healthy = self._run(job, worker)
+                with self._lock:
+                    job.state = _DONE
+                    self._running.discard(job)
+                    if job.cancel_requested:
+                        outcome = RunOutcome(cancelled=True)
+                        # A cancel may have signalled the process after it finished.
+                        healthy = False
+                job.finish(outcome)
+                if worker is not None and not healthy:
+                    worker.discard()
+                    worker = self._start_worker()
+        except Exception:
+            log.exception("a process executor slot failed")
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
+        """Run one job on `worker`; returns the outcome and whether the worker is usable."""
+        try:
+            payload = pickle.dumps(job.request, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            return RunOutcome(
+                error=f"the run cannot be sent to a worker process: {type(exc).__name__}: {exc}"
+            ), True
+        try:
+            worker.conn.send_bytes(payload)
+        except OSError:
+            return self._died(job, worker), False
+        terminated_at: float | None = None
+        while True:
+            try:
+                ready = worker.conn.poll(POLL_INTERVAL)
+                message = worker.conn.recv() if ready else None
+            except (EOFError, OSError):
+                return self._died(job, worker), False
+            if message is None:
+                if job.cancel_requested:
+                    # `cancel()` sent SIGTERM (unless it came before the process was
+                    # assigned); make sure the process goes.
+                    now = time.monotonic()
+                    if terminated_at is None:
+                        terminated_at = now
+                        worker.process.terminate()
+                    elif now - terminated_at > TERMINATE_GRACE:
+                        worker.process.kill()
+                if not worker.process.is_alive() and not worker.conn.poll(0):
+                    return self._died(job, worker), False
+                continue
+            kind = message[0]
+            if kind == "progress":
+                if not job.cancel_requested:
+                    job.progress(message[1], message[2])
+            elif kind == "done":
+                return load_outcome(message[1]), worker.process.is_alive()
+            else:
+                log.error("worker process sent an unknown message %r", kind)
+
+    def _died(self, job: _Job, worker: _Worker) -> RunOutcome:
+        worker.process.join(TERMINATE_GRACE)
+        if worker.process.is_alive():
+            worker.kill()
+        if job.cancel_requested:
+            return RunOutcome(cancelled=True)
+        code = worker.process.exitcode
+        log.error(
+            "worker process %s running scenario %s died (exit code %s)",
+            worker.process.pid,
+            job.request.scenario_id,
+            code,
+        )
+        return RunOutcome(error=f"the worker process running this scenario died (exit code {code})")

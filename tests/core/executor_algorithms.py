@@ -1,0 +1,113 @@
+"""Algorithms for the executor tests.
+
+Worker processes and Dask workers import these by module path, so they live in an
+ordinary module rather than in a conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pandas as pd
+
+from algomancy_core import (
+    BaseAlgorithm,
+    BaseKPI,
+    BaseParameterSet,
+    BaseResult,
+    FloatParameter,
+    IntegerParameter,
+    KpiDirection,
+    RunContext,
+)
+from algomancy_data import DataSource
+
+
+class SpinParameters(BaseParameterSet):
+    iterations = IntegerParameter(default=200_000, min=1, max=10**9)
+    report_every = IntegerParameter(default=20_000, min=1, max=10**9)
+
+
+class SleepParameters(BaseParameterSet):
+    duration = FloatParameter(default=0.2, min=0.0, max=60.0)
+
+
+class CountResult(BaseResult):
+    """A result of its own class: it must travel back from a worker intact."""
+
+    def __init__(self, values: dict[str, Any], rows: int) -> None:
+        super().__init__(values)
+        self.rows = rows
+
+
+class Spin(BaseAlgorithm):
+    """CPU-bound pure Python: holds the GIL, reports every `report_every` iterations."""
+
+    name = "Spin"
+    parameters = SpinParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        n, every = self.params.iterations, self.params.report_every
+        total = 0
+        for i in range(n):
+            total = (total + i * i) % 1_000_003
+            if i % every == 0:
+                ctx.progress(i / n, f"iteration {i}")
+        ctx.progress(1.0, "done")
+        return CountResult({"iterations": n, "checksum": total}, rows=data_rows(data))
+
+
+class Sleeper(BaseAlgorithm):
+    """Waits `duration` seconds, reporting progress every 0.05 s."""
+
+    name = "Sleeper"
+    parameters = SleepParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        duration = self.params.duration
+        start = time.monotonic()
+        while (elapsed := time.monotonic() - start) < duration:
+            ctx.progress(elapsed / duration, "sleeping")
+            time.sleep(0.05)
+        ctx.progress(1.0, "awake")
+        return CountResult({"slept": duration, "pid": os.getpid()}, rows=data_rows(data))
+
+
+class Raises(BaseAlgorithm):
+    name = "Raises"
+    parameters = SleepParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        ctx.progress(0.5, "about to fail")
+        raise ValueError("the solver diverged on purpose")
+
+
+class Crashes(BaseAlgorithm):
+    """Kills the process it runs in, like a segfaulting extension would."""
+
+    name = "Crashes"
+    parameters = SleepParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        ctx.progress(0.1, "crashing")
+        time.sleep(self.params.duration)
+        os._exit(3)
+
+
+class Rows(BaseKPI):
+    name = "rows"
+    unit = "rows"
+    direction = KpiDirection.HIGHER
+
+    def compute(self, result: BaseResult) -> float:
+        return float(result.rows if isinstance(result, CountResult) else 0)
+
+
+def data_rows(data: DataSource) -> int:
+    return sum(len(data.get_table(name)) for name in data.list_tables())
+
+
+def items() -> DataSource:
+    return DataSource("Master data", tables={"items": pd.DataFrame({"qty": [1, 2, 3]})})
