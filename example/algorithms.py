@@ -56,6 +56,7 @@ class Slow(BaseAlgorithm):
         "doing so, reporting progress every second"
     )
     parameters = SlowParameters
+    params: SlowParameters
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         duration: int = self.params.duration
@@ -102,6 +103,7 @@ class RandomSlotting(BaseAlgorithm):
     name = "Random slotting"
     description = "Puts every SKU in a random free location that holds its stock (a baseline)"
     parameters = RandomSlottingParameters
+    params: RandomSlottingParameters
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         started = time.monotonic()
@@ -131,7 +133,8 @@ CLASS_LIMITS = (0.80, 0.95)
 
 
 def abc_classes(picks_per_day: pd.Series) -> pd.Series:
-    """"A", "B" or "C" per SKU: A covers the first 80 % of the picks, B the next 15 %."""
+    """The class of each SKU ("A", "B" or "C"): A covers the first 80 % of the picks,
+    B the next 15 %."""
     ranked = picks_per_day.sort_values(ascending=False, kind="stable")
     total = float(ranked.sum()) or 1.0
     share_before = (ranked.cumsum() - ranked) / total
@@ -160,6 +163,7 @@ class ABCSlotting(BaseAlgorithm):
         "take the closest free location that holds their stock"
     )
     parameters = ABCSlottingParameters
+    params: ABCSlottingParameters
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         started = time.monotonic()

@@ -104,17 +104,24 @@ def stock(rng: np.random.Generator, sku: pd.DataFrame, loc: pd.DataFrame) -> pd.
     return frame[["sku", "location", "quantity"]]
 
 
-def main() -> None:
+def write(directory: Path = DATA_DIR) -> list[Path]:
+    """Write ``sku_data.csv`` and ``inventory.xlsx`` into `directory`; their paths."""
     rng = np.random.default_rng(SEED)
     loc = locations()
     sku = skus(rng)
     stk = stock(rng, sku, loc)
-    DATA_DIR.mkdir(exist_ok=True)
-    sku.to_csv(DATA_DIR / "sku_data.csv", index=False)
-    with pd.ExcelWriter(DATA_DIR / "inventory.xlsx", engine="openpyxl") as writer:
+    directory.mkdir(parents=True, exist_ok=True)
+    sku_path, inventory_path = directory / "sku_data.csv", directory / "inventory.xlsx"
+    sku.to_csv(sku_path, index=False)
+    with pd.ExcelWriter(inventory_path, engine="openpyxl") as writer:
         stk.to_excel(writer, sheet_name="stock", index=False)
         loc.to_excel(writer, sheet_name="locations", index=False)
-    print(f"wrote {len(sku)} SKUs, {len(loc)} locations to {DATA_DIR}")
+    return [sku_path, inventory_path]
+
+
+def main() -> None:
+    paths = write()
+    print("wrote " + ", ".join(str(p) for p in paths))
 
 
 if __name__ == "__main__":

@@ -61,9 +61,8 @@ class Warehouse:
         quantity = skus["sku"].map(held).fillna(0).astype("float64")
         skus["need_l"] = quantity.to_numpy() * sku_data["unit_volume_l"].to_numpy(dtype=float)
         placed = stock.merge(locations, on="location").sort_values("distance_m", kind="stable")
-        current = dict(
-            placed.drop_duplicates("sku").loc[:, ["sku", "location"]].itertuples(index=False)
-        )
+        first = placed.drop_duplicates("sku")
+        current = dict(zip(first["sku"].astype(str), first["location"].astype(str), strict=True))
         return cls(skus.reset_index(drop=True), locations, current)
 
     @property
