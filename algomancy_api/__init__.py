@@ -1,1 +1,6 @@
-"""Placeholder; filled in by the package modules."""
+"""HTTP API of Algomancy: configuration, launcher, routers, wire models and client."""
+
+from algomancy_api.config import ApiConfiguration
+from algomancy_api.launcher import ApiLauncher
+
+__all__ = ["ApiConfiguration", "ApiLauncher"]

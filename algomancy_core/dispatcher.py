@@ -174,7 +174,7 @@ class Dispatcher:
             )
             if record is None:
                 return
-            self.notifier.publish(record.id)
+            self.notifier.publish(record.id, record)
             self._start(record)
 
     def _start(self, record: ScenarioRecord) -> None:
@@ -218,7 +218,7 @@ class Dispatcher:
                 return
             run.flushed_at, run.dirty = now, False
         self.store.update_progress(scenario_id, progress, message)
-        self.notifier.publish(scenario_id)
+        self.notifier.publish(scenario_id, self.store.get_scenario_by_id(scenario_id))
 
     def _on_done(self, scenario_id: str, outcome: RunOutcome) -> None:
         with self._lock:
@@ -230,7 +230,7 @@ class Dispatcher:
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
             self._fail(scenario_id, "internal error while recording the result")
-        self.notifier.publish(scenario_id)
+        self.notifier.publish(scenario_id, self.store.get_scenario_by_id(scenario_id))
         self._wake.set()
 
     def _record_outcome(self, run: _Run, outcome: RunOutcome) -> None:
@@ -322,7 +322,7 @@ class Dispatcher:
             log.warning("scenario %s was interrupted (owner %s)", record.id, record.lease_owner)
             if self.requeue_interrupted:
                 self.store.apply_transition(record.id, plan_transition(S.QUEUED, source=S.FAILED))
-            self.notifier.publish(record.id)
+            self.notifier.publish(record.id, self.store.get_scenario_by_id(record.id))
         return reaped
 
     def recover(self) -> list[str]:

@@ -9,7 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict, deque
+from typing import Any
+
+from algomancy_core.scenario import ScenarioRecord
+
+#: Events kept per scenario, and scenarios kept, for streams that fall behind.
+HISTORY_PER_SCENARIO = 256
+HISTORY_SCENARIOS = 2048
+
+
+def scenario_event(record: ScenarioRecord) -> dict[str, Any]:
+    """What followers of a scenario are told about each change."""
+    return {
+        "version": record.version,
+        "id": record.id,
+        "tag": record.tag,
+        "status": record.status.value,
+        "progress": record.progress,
+        "message": record.progress_message,
+        "error": record.error,
+    }
 
 
 class Notifier:
@@ -17,13 +37,18 @@ class Notifier:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._history: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._condition = threading.Condition(self._lock)
         self._async_waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = (
             defaultdict(set)
         )
 
-    def publish(self, scenario_id: str) -> None:
+    def publish(self, scenario_id: str, record: ScenarioRecord | None = None) -> None:
+        """Tell waiters that `scenario_id` changed; `record` (its new state) is kept
+        so that a stream sees every status it went through, in order."""
         with self._condition:
+            if record is not None:
+                self._remember(record)
             self._condition.notify_all()
             waiters = list(self._async_waiters.get(scenario_id, ()))
         for loop, event in waiters:
@@ -32,6 +57,23 @@ class Notifier:
             except RuntimeError:
                 # The subscriber's loop has closed; it no longer listens.
                 self._discard(scenario_id, loop, event)
+
+    def _remember(self, record: ScenarioRecord) -> None:
+        events = self._history.get(record.id)
+        if events is None:
+            events = self._history[record.id] = deque(maxlen=HISTORY_PER_SCENARIO)
+            if len(self._history) > HISTORY_SCENARIOS:
+                self._history.popitem(last=False)
+        else:
+            self._history.move_to_end(record.id)
+        if not events or events[-1]["version"] < record.version:
+            events.append(scenario_event(record))
+
+    def history(self, scenario_id: str, after: int = -1) -> list[dict[str, Any]]:
+        """Events of `scenario_id` newer than version `after` seen in this process."""
+        with self._lock:
+            events = self._history.get(scenario_id, ())
+            return [e for e in events if e["version"] > after]
 
     def wait(self, timeout: float) -> None:
         """Block the calling thread until any publication or `timeout` seconds."""

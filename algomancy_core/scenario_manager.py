@@ -9,6 +9,8 @@ from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.engine import Engine
+from algomancy_core.events import Notifier
+from algomancy_core.kpi import BaseKPI
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.scenario import (
     CANCELLED,
@@ -49,6 +51,11 @@ class ScenarioManager:
     def display_name(self) -> str:
         return self.session.display_name
 
+    @property
+    def notifier(self) -> Notifier:
+        """Where changes of this session's scenarios are announced."""
+        return self._engine.notifier
+
     # -- discovery -----------------------------------------------------------
     @property
     def available_algorithms(self) -> list[str]:
@@ -57,6 +64,10 @@ class ScenarioManager:
     @property
     def available_kpis(self) -> list[str]:
         return list(self._engine.kpis)
+
+    @property
+    def kpi_templates(self) -> dict[str, type[BaseKPI]]:
+        return dict(self._engine.kpis)
 
     def algorithm(self, name: str) -> type[BaseAlgorithm]:
         try:
@@ -187,7 +198,7 @@ class ScenarioManager:
         if queued is None:
             current = self.get_scenario(scenario_id)
             raise ConflictError(f"scenario {current.tag!r} is already {current.status}")
-        self._engine.notifier.publish(scenario_id)
+        self._engine.notifier.publish(scenario_id, queued)
         self._engine.dispatcher.wake()
         return queued
 
@@ -199,7 +210,7 @@ class ScenarioManager:
                 scenario_id, plan_transition(S.FAILED, source=S.QUEUED, error=CANCELLED)
             )
             if failed is not None:
-                self._engine.notifier.publish(scenario_id)
+                self._engine.notifier.publish(scenario_id, failed)
                 return failed
             record = self.get_scenario(scenario_id)
         if record.status is S.PROCESSING:

@@ -65,12 +65,18 @@ class SessionManager:
         return ScenarioManager(self.engine, self._record(session, owner))
 
     def _record(self, session: str, owner: str | None) -> SessionRecord:
-        self.ensure_main(owner)
+        record = self._lookup(session, owner)
+        if record is None and session == MAIN:
+            self.ensure_main(owner)
+            record = self._lookup(session, owner)
+        if record is None:
+            raise NotFoundError(f"session {session!r} not found")
+        return record
+
+    def _lookup(self, session: str, owner: str | None) -> SessionRecord | None:
         record = self._store.get_session(session) if _is_uuid(session) else None
         if record is None or record.owner != owner:
             record = self._store.find_session(session, owner)
-        if record is None:
-            raise NotFoundError(f"session {session!r} not found")
         return record
 
     # -- changes -------------------------------------------------------------

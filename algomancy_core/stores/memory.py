@@ -24,6 +24,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._sessions: dict[str, SessionRecord] = {}
+        self._names: dict[tuple[str | None, str], str] = {}
         self._datasets: dict[str, dict[str, DataSource]] = {}
         self._scenarios: dict[str, ScenarioRecord] = {}
         self._by_session: dict[str, dict[str, None]] = {}
@@ -37,6 +38,7 @@ class MemoryStore:
             if self.find_session(record.display_name, record.owner) is not None:
                 raise ConflictError(f"a session named {record.display_name!r} already exists")
             self._sessions[record.id] = record
+            self._names[(record.owner, record.display_name)] = record.id
             self._datasets[record.id] = {}
             self._by_session[record.id] = {}
 
@@ -45,17 +47,16 @@ class MemoryStore:
 
     def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None:
         with self._lock:
-            for record in self._sessions.values():
-                if record.display_name == display_name and record.owner == owner:
-                    return record
-        return None
+            session_id = self._names.get((owner, display_name))
+            return self._sessions[session_id] if session_id is not None else None
 
     def list_sessions(self, owner: str | None) -> list[SessionRecord]:
         with self._lock:
             return [s for s in self._sessions.values() if s.owner == owner]
 
     def count_sessions(self, owner: str | None) -> int:
-        return len(self.list_sessions(owner))
+        with self._lock:
+            return sum(1 for s in self._sessions.values() if s.owner == owner)
 
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         with self._lock:
@@ -70,6 +71,8 @@ class MemoryStore:
                 owner=current.owner,
             )
             self._sessions[session_id] = renamed
+            del self._names[(current.owner, current.display_name)]
+            self._names[(renamed.owner, display_name)] = session_id
             return renamed
 
     def delete_session(self, session_id: str) -> None:
@@ -77,7 +80,8 @@ class MemoryStore:
             self._require_session(session_id)
             for scenario_id in list(self._by_session.get(session_id, {})):
                 self._drop_scenario(scenario_id)
-            del self._sessions[session_id]
+            record = self._sessions.pop(session_id)
+            del self._names[(record.owner, record.display_name)]
             self._datasets.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)

@@ -1,0 +1,73 @@
+"""User context: API keys or a trusted identity header, off by default."""
+
+from __future__ import annotations
+
+import hmac
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+PUBLIC_PATHS = ("/health",)
+DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+
+
+class UserContextMiddleware:
+    """Sets `request.state.user` from the credentials; 401 when they are missing.
+
+    API keys come as `Authorization: Bearer <key>` or `X-API-Key: <key>`; a
+    trusted proxy may name the user in `identity_header` instead.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        api_keys: dict[str, str],
+        identity_header: str | None,
+        public_docs: bool,
+    ) -> None:
+        self.app = app
+        self.api_keys = dict(api_keys)
+        self.identity_header = identity_header.lower().encode() if identity_header else None
+        self.public = PUBLIC_PATHS + (DOC_PATHS if public_docs else ())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.public:
+            await self.app(scope, receive, send)
+            return
+        user = self.identify(dict(scope.get("headers", ())))
+        if user is None:
+            await _unauthorized(send)
+            return
+        scope.setdefault("state", {})["user"] = user
+        await self.app(scope, receive, send)
+
+    def identify(self, headers: dict[bytes, bytes]) -> str | None:
+        key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if not key and authorization.lower().startswith("bearer "):
+            key = authorization[7:].strip()
+        if key:
+            for known, user in self.api_keys.items():
+                if hmac.compare_digest(known.encode(), key.encode()):
+                    return user
+            return None
+        if self.identity_header is not None:
+            name = headers.get(self.identity_header, b"").decode("utf-8", "replace").strip()
+            return name or None
+        return None
+
+
+async def _unauthorized(send: Send) -> None:
+    body = orjson.dumps({"detail": "authentication required: send a valid API key"})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"www-authenticate", b"Bearer"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

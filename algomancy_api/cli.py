@@ -1,0 +1,118 @@
+"""`algomancy-api serve`: serve the example domain or your own configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+
+ENV_SPEC = "ALGOMANCY_CONFIG"
+ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
+EXAMPLE = "example.domain:example_settings"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="algomancy-api", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    source = serve.add_mutually_exclusive_group(required=True)
+    source.add_argument("--example", action="store_true", help="serve the warehouse example")
+    source.add_argument("--config", metavar="MODULE:ATTRIBUTE", help="your configuration")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, metavar="N", help="server processes")
+    serve.add_argument("--data-path", metavar="DIR", help="where state is kept")
+    keep = serve.add_mutually_exclusive_group()
+    keep.add_argument("--in-memory", action="store_true", help="keep nothing across restarts")
+    keep.add_argument("--database-url", metavar="URL", help="shared SQL database (PostgreSQL)")
+    serve.add_argument("--executor", choices=["thread", "process", "dask"])
+    serve.add_argument("--dask-address", metavar="ADDR")
+    serve.add_argument("--max-workers", type=int, metavar="N", help="concurrent runs")
+    serve.add_argument("--log-level", default="info")
+    return top
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    """Configuration fields the flags set; flags win over the configuration."""
+    values: dict[str, Any] = {}
+    if args.example:
+        # The example keeps its state under --data-path (default ./algomancy-data).
+        values["has_persistent_state"] = True
+        values["data_path"] = "algomancy-data"
+    for flag, field in [
+        ("host", "host"),
+        ("port", "port"),
+        ("workers", "workers"),
+        ("data_path", "data_path"),
+        ("database_url", "database_url"),
+        ("executor", "executor"),
+        ("dask_address", "dask_address"),
+        ("max_workers", "max_workers"),
+    ]:
+        value = getattr(args, flag)
+        if value is not None:
+            values[field] = value
+    if args.data_path is not None and not args.in_memory:
+        values["has_persistent_state"] = True
+    if args.in_memory:
+        values["has_persistent_state"] = False
+        values["database_url"] = None
+    return values
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the configuration the CLI put in the environment (a uvicorn
+    factory, so that every worker process builds its own)."""
+    from algomancy_api.launcher import ApiLauncher
+    from algomancy_api.loading import load_config
+
+    config = load_config(os.environ[ENV_SPEC])
+    overrides = json.loads(os.environ.get(ENV_OVERRIDES, "{}"))
+    return ApiLauncher.build(config.replace(**overrides))
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from algomancy_api.loading import ConfigLoadError, load_config
+
+    spec = EXAMPLE if args.example else args.config
+    overrides = overrides_from(args)
+    try:
+        # Validate once here, so that a mistake is one clear line, not a worker crash.
+        config = load_config(spec).replace(**overrides)
+    except (ConfigLoadError, ValueError) as exc:
+        print(f"algomancy-api: {exc}", file=sys.stderr)
+        return 2
+    os.environ[ENV_SPEC] = spec
+    os.environ[ENV_OVERRIDES] = json.dumps(overrides)
+    print(
+        f"algomancy-api: serving {config.title} on http://{config.host}:{config.port}"
+        f"{config.prefix} (docs at /docs)",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "algomancy_api.cli:app_from_environment",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=config.workers if config.workers > 1 else None,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

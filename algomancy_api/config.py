@@ -1,0 +1,91 @@
+"""`ApiConfiguration`: `CoreConfig` plus what the HTTP server needs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from algomancy_core import ConfigurationError, CoreConfig
+
+DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+@dataclasses.dataclass
+class ApiConfiguration(CoreConfig):
+    """The domain wiring of `CoreConfig` and the HTTP settings.
+
+    Authentication is off unless `api_keys` or `identity_header` is set.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8051
+    prefix: str = "/api/v1"
+    cors_origins: list[str] = dataclasses.field(default_factory=list)
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    """Largest request body accepted (HTTP 413 beyond it)."""
+    api_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    """API key → user name. Clients send `Authorization: Bearer <key>` or `X-API-Key`."""
+    identity_header: str | None = None
+    """A header set by a trusted reverse proxy that names the user (e.g. `X-Forwarded-User`)."""
+    public_docs: bool = True
+    """Serve `/docs` and `/openapi.json` without credentials when authentication is on."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.host, str) or not self.host.strip():
+            raise ConfigurationError("host: must be a non-empty string")
+        if isinstance(self.port, bool) or not isinstance(self.port, int):
+            raise ConfigurationError("port: must be an integer")
+        if not 0 <= self.port <= 65535:
+            raise ConfigurationError("port: must be between 0 and 65535")
+        if not isinstance(self.prefix, str) or not self.prefix.startswith("/"):
+            raise ConfigurationError("prefix: must start with '/'")
+        self.prefix = self.prefix.rstrip("/")
+        if isinstance(self.cors_origins, str) or not all(
+            isinstance(o, str) for o in self.cors_origins
+        ):
+            raise ConfigurationError("cors_origins: must be a list of origin strings")
+        self.cors_origins = list(self.cors_origins)
+        if (
+            isinstance(self.max_upload_bytes, bool)
+            or not isinstance(self.max_upload_bytes, int)
+            or self.max_upload_bytes < 1
+        ):
+            raise ConfigurationError("max_upload_bytes: must be a positive integer")
+        if not isinstance(self.api_keys, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.api_keys.items()
+        ):
+            raise ConfigurationError("api_keys: must map non-empty keys to non-empty user names")
+        if self.identity_header is not None and not str(self.identity_header).strip():
+            raise ConfigurationError("identity_header: must not be blank")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys) or self.identity_header is not None
+
+    @classmethod
+    def coerce(cls, config: ApiConfiguration | CoreConfig | Mapping[str, Any]) -> ApiConfiguration:
+        """An `ApiConfiguration` from itself, a `CoreConfig` or a dict of fields."""
+        if isinstance(config, ApiConfiguration):
+            return config
+        if isinstance(config, CoreConfig):
+            values = {f.name: getattr(config, f.name) for f in dataclasses.fields(CoreConfig)}
+            return cls(**values)
+        if isinstance(config, Mapping):
+            return cls.from_dict_api(config)
+        raise ConfigurationError(
+            f"config: expected ApiConfiguration, CoreConfig or dict, got {type(config).__name__}"
+        )
+
+    @classmethod
+    def from_dict_api(cls, values: Mapping[str, Any]) -> ApiConfiguration:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigurationError(f"{unknown[0]}: unknown configuration field")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> ApiConfiguration:
+        """A copy with `changes` applied (and validated)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,58 @@
+"""How errors become HTTP answers: always `{"detail": "..."}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from algomancy_core import ConflictError, NotFoundError
+
+log = logging.getLogger("algomancy.api")
+
+
+def _detail(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    return _detail(404, str(exc.args[0]) if exc.args else "not found")
+
+
+async def conflict(request: Request, exc: Exception) -> JSONResponse:
+    return _detail(409, str(exc) or "conflict")
+
+
+async def bad_input(request: Request, exc: Exception) -> JSONResponse:
+    return _detail(400, str(exc) or "bad request")
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _detail(422, jsonable_encoder(exc.errors()))
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return _detail(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _detail(500, "internal server error; the server log has the traceback")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The seed's mapping: not found 404, conflicts and failed preconditions 409,
+    bad values 400, malformed requests 422, anything else 500 (logged)."""
+    app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(ConflictError, conflict)
+    app.add_exception_handler(AssertionError, conflict)
+    app.add_exception_handler(ValueError, bad_input)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, server_error)

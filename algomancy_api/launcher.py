@@ -1,0 +1,101 @@
+"""`ApiLauncher`: turn a configuration into a FastAPI app, and serve it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from algomancy_api.auth import UserContextMiddleware
+from algomancy_api.config import ApiConfiguration
+from algomancy_api.errors import install_error_handlers
+from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
+from algomancy_api.routers.platform import package_version
+from algomancy_api.uploads import BodySizeLimit
+from algomancy_api.workers import claim_single_worker
+from algomancy_core import CoreConfig, SessionManager
+
+log = logging.getLogger("algomancy.api")
+
+DESCRIPTION = """\
+Run parameterised algorithms over your own data as **scenarios**, compare their KPIs.
+
+Every route but `/health` and `/me` lives under a session: `/sessions/{sid}/...`,
+where `sid` is the session's UUID or its current display name (`main` always works
+on a fresh server). Errors always answer `{"detail": "..."}`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """`{tag}-{name}`, so generated clients read well."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+class ApiLauncher:
+    """Builds the app (`build`) and serves it with uvicorn (`run`)."""
+
+    @staticmethod
+    def build(config: ApiConfiguration | CoreConfig | Mapping[str, Any]) -> FastAPI:
+        """A plain FastAPI app for `config` (an `ApiConfiguration`, a `CoreConfig`
+        or a dict of their fields), ready for uvicorn or gunicorn."""
+        cfg = ApiConfiguration.coerce(config)
+        manager = SessionManager(cfg)
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            if not manager.engine.store.shared:
+                claim_single_worker("algomancy-api")
+            manager.start()
+            log.info("serving %s with %s", cfg.title, type(manager.engine.store).__name__)
+            try:
+                yield
+            finally:
+                manager.close()
+
+        app = FastAPI(
+            title=cfg.title,
+            version=package_version(),
+            description=DESCRIPTION,
+            lifespan=lifespan,
+            generate_unique_id_function=operation_id,
+        )
+        app.state.config = cfg
+        app.state.sessions = manager
+        install_error_handlers(app)
+        api = APIRouter(prefix=cfg.prefix)
+        for router in (sessions, discovery, scenarios, data, kpis):
+            api.include_router(router.router)
+        app.include_router(api)
+        app.include_router(platform.router)
+        app.add_middleware(BodySizeLimit, max_bytes=cfg.max_upload_bytes)
+        if cfg.auth_enabled:
+            app.add_middleware(
+                UserContextMiddleware,
+                api_keys=cfg.api_keys,
+                identity_header=cfg.identity_header,
+                public_docs=cfg.public_docs,
+            )
+        if cfg.cors_origins:
+            app.add_middleware(
+                CORSMiddleware,
+                allow_origins=cfg.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+            )
+        return app
+
+    @staticmethod
+    def run(app: FastAPI, **uvicorn_options: Any) -> None:
+        """Serve `app` on the configured host and port (blocks)."""
+        import uvicorn
+
+        cfg: ApiConfiguration = app.state.config
+        options: dict[str, Any] = {"host": cfg.host, "port": cfg.port, "log_level": "info"}
+        options |= uvicorn_options
+        uvicorn.run(app, **options)

@@ -1,0 +1,6 @@
+"""One router module per resource."""
+
+from typing import Any
+
+#: The type FastAPI's `responses=` takes.
+Responses = dict[int | str, dict[str, Any]]

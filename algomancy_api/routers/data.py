@@ -1,0 +1,198 @@
+"""Datasets: list, get, delete, derive, from JSON, tables and frames; the ETL upload."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from algomancy_api.deps import ManagerDep
+from algomancy_api.frames import (
+    FRAME_OPENAPI_EXTRA,
+    TabularFrameResponse,
+    TabularFrameSourceResponse,
+    frame_json_bytes,
+)
+from algomancy_api.models import DeriveDataset, EtlOut, KeyList, TableList
+from algomancy_api.routers import Responses
+from algomancy_api.uploads import UploadNameError, clean_filename
+from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
+from algomancy_data import file_from_bytes
+
+router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
+
+NOT_FOUND: Responses = {404: {"description": "No such session or dataset."}}
+JSON = "application/json"
+
+
+@router.get("/data", response_model=list[str], summary="List datasets")
+def list_datasets(manager: ManagerDep) -> list[str]:
+    """Dataset keys of the session, oldest first."""
+    return manager.list_datasets()
+
+
+@router.post(
+    "/data/from-json",
+    response_model=KeyList,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a dataset from its JSON form",
+    responses={
+        400: {"description": "Empty body, malformed JSON or not a dataset payload."},
+        409: {"description": "A dataset with the payload's name exists."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The raw output of `DataSource.to_json()` (object- or "
+            "array-rooted), not wrapped in an envelope.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]:
+    """Store the dataset serialised by `DataSource.to_json()` under its name."""
+    payload = await request.body()
+    await run_in_threadpool(manager.add_dataset_from_json, payload)
+    return {"keys": manager.list_datasets()}
+
+
+@router.get(
+    "/data/{key}",
+    summary="Get a dataset",
+    responses=NOT_FOUND | {200: {"content": {JSON: {}}, "description": "`DataSource.to_json()`."}},
+)
+def get_dataset(key: str, manager: ManagerDep) -> Response:
+    """The dataset in its versioned columnar JSON form (see docs/data-json-format.md)."""
+    return Response(manager.get_dataset(key).to_json().encode(), media_type=JSON)
+
+
+@router.delete(
+    "/data/{key}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a dataset",
+    responses=NOT_FOUND | {409: {"description": "A scenario uses the dataset."}},
+)
+def delete_dataset(key: str, manager: ManagerDep) -> Response:
+    """Remove a dataset; refused while a scenario refers to it."""
+    manager.delete_dataset(key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/data/{key}/derive",
+    response_model=KeyList,
+    status_code=status.HTTP_201_CREATED,
+    summary="Derive a dataset",
+    responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+)
+def derive_dataset(key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
+    """An independent copy of `key` stored as `new_key`, classified as derived data."""
+    manager.derive_dataset(key, body.new_key)
+    return {"keys": manager.list_datasets()}
+
+
+@router.get(
+    "/data/{key}/tables",
+    response_model=TableList,
+    summary="List a dataset's tables",
+    responses=NOT_FOUND,
+)
+def list_tables(key: str, manager: ManagerDep) -> dict[str, Any]:
+    """Name, row count and columns of each table."""
+    data = manager.get_dataset(key)
+    tables = []
+    for name in data.list_tables():
+        frame = data.get_table(name)
+        tables.append({"name": name, "rows": len(frame), "columns": [str(c) for c in frame]})
+    return {"tables": tables}
+
+
+@router.get(
+    "/data/{key}/tables/{table}/frame",
+    response_model=TabularFrameResponse,
+    response_model_exclude_none=True,
+    summary="A dataset table as a tabular frame",
+    responses=NOT_FOUND,
+    openapi_extra=FRAME_OPENAPI_EXTRA,
+)
+def table_frame(
+    key: str,
+    table: str,
+    manager: ManagerDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+) -> Response:
+    """Rows `offset` to `offset + limit` of a table, as `core.tabular_frame@v1`."""
+    data = manager.get_dataset(key)
+    if table not in data.list_tables():
+        raise NotFoundError(f"table {table!r} not found in dataset {key!r}")
+    source = TabularFrameSourceResponse(
+        kind="dataset",
+        id=f"{key}/{table}",
+        label=f"{key} / {table}",
+        context={
+            "session": manager.session_id,
+            "offset": offset,
+            "limit": limit,
+            "total_rows": len(data.get_table(table)),
+        },
+    )
+    body = frame_json_bytes(data.get_table(table), source=source, offset=offset, limit=limit)
+    return Response(body, media_type=JSON)
+
+
+@router.post(
+    "/etl",
+    response_model=EtlOut,
+    summary="Run the ETL over uploaded files",
+    responses={
+        400: {
+            "description": "No files, a file without a name, or an extension "
+            "other than csv, json or xlsx."
+        },
+        413: {"description": "The upload is over the size limit."},
+    },
+)
+async def run_etl(
+    manager: ManagerDep,
+    dataset_name: Annotated[str, Form(min_length=1, description="Key of the resulting dataset.")],
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="One part per file; the filename stem is the logical name."),
+    ] = None,
+) -> dict[str, Any]:
+    """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
+    repeated). On success the dataset is stored (replacing an older one of that
+    name); a failed ETL stores nothing and answers `success: false` with messages."""
+    if not files:
+        raise InvalidInputError("no files uploaded; send one or more 'files' parts")
+    names = []
+    for upload in files:
+        try:
+            names.append(clean_filename(upload.filename))
+        except UploadNameError as exc:
+            raise InvalidInputError(str(exc)) from None
+    stems = [n.rsplit(".", 1)[0] for n in names]
+    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicates:
+        raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
+    return await run_in_threadpool(_etl, manager, dataset_name, files, names)
+
+
+def _etl(
+    manager: ScenarioManager, dataset_name: str, uploads: list[UploadFile], names: list[str]
+) -> dict[str, Any]:
+    # Runs in a worker thread: reading spooled uploads and the ETL both block.
+    files = {}
+    for upload, name in zip(uploads, names, strict=True):
+        upload.file.seek(0)
+        file = file_from_bytes(name, upload.file.read())
+        files[file.name] = file
+    result = manager.etl_data(files, dataset_name)
+    return {
+        "dataset_name": dataset_name,
+        "success": result.is_success,
+        "keys": manager.list_datasets(),
+        "messages": [m.to_dict() for m in result.messages],
+    }

@@ -1,0 +1,214 @@
+"""Scenarios: create, list, get, delete, run, cancel, status, processing, events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from algomancy_api.deps import ManagerDep, OwnerDep, SessionIdPath, SessionsDep
+from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut
+from algomancy_api.routers import Responses
+from algomancy_api.views import event_view, scenario_view, status_view
+from algomancy_core import ScenarioManager, ScenarioRecord, SessionManager
+
+router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
+
+NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
+JSON = "application/json"
+
+
+def json_response(payload: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status_code, media_type=JSON)
+
+
+@router.get("/scenarios", response_model=list[ScenarioOut], summary="List scenarios")
+def list_scenarios(manager: ManagerDep) -> list[dict[str, Any]]:
+    """Every scenario of the session (oldest first), in full."""
+    return [scenario_view(manager, r) for r in manager.list_scenarios()]
+
+
+@router.post(
+    "/scenarios",
+    response_model=ScenarioOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a scenario",
+    responses={
+        400: {"description": "A parameter value failed validation."},
+        404: {"description": "Unknown session, algorithm or dataset."},
+        409: {"description": "The tag is taken in this session."},
+    },
+)
+def create_scenario(body: CreateScenario, manager: ManagerDep) -> dict[str, Any]:
+    """Bind a dataset, an algorithm and parameter values into a runnable scenario
+    (status `created`; KPI values and result null)."""
+    record = manager.create_scenario(body.tag, body.dataset_key, body.algo_name, body.algo_params)
+    return scenario_view(manager, record)
+
+
+@router.get(
+    "/scenarios/{scenario_id}",
+    response_model=ScenarioOut,
+    summary="Get a scenario",
+    responses=NOT_FOUND,
+)
+def get_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """The full scenario with KPIs and result."""
+    return scenario_view(manager, manager.get_scenario(scenario_id))
+
+
+@router.delete(
+    "/scenarios/{scenario_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a scenario",
+    responses=NOT_FOUND,
+)
+def delete_scenario(scenario_id: str, manager: ManagerDep) -> Response:
+    """Remove a scenario; a queued or running one is cancelled first."""
+    manager.delete_scenario(scenario_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/scenarios/{scenario_id}/run",
+    response_model=ScenarioOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Run a scenario",
+    responses=NOT_FOUND | {409: {"description": "Already queued or processing."}},
+)
+def run_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Enqueue for processing and return at once with the scenario `queued`. A
+    `complete` or `failed` scenario is run again (result and KPIs cleared). Poll
+    `/status` or follow `/events` for progress."""
+    return scenario_view(manager, manager.run_scenario(scenario_id))
+
+
+@router.post(
+    "/scenarios/{scenario_id}/cancel",
+    response_model=ScenarioOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cancel a scenario",
+    responses=NOT_FOUND | {409: {"description": "Not queued or processing."}},
+)
+def cancel_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """A queued scenario fails at once with error `cancelled`; a processing one
+    stops at its next progress report (thread executor) or is terminated (process
+    and Dask executors), then fails with error `cancelled`."""
+    return scenario_view(manager, manager.cancel_scenario(scenario_id))
+
+
+def _read_status(
+    sessions: SessionManager, sid: str, scenario_id: str, owner: str | None
+) -> ScenarioRecord:
+    return sessions.get_session(sid, owner).get_scenario(scenario_id)
+
+
+@router.get(
+    "/scenarios/{scenario_id}/status",
+    response_model=ScenarioStatusOut,
+    summary="Poll a scenario's status",
+    responses=NOT_FOUND,
+)
+async def scenario_status(
+    sid: SessionIdPath, scenario_id: str, sessions: SessionsDep, owner: OwnerDep
+) -> Response:
+    """Just `{id, tag, status, progress}`: cheap enough to poll often."""
+    if sessions.engine.store.shared:
+        record = await run_in_threadpool(_read_status, sessions, sid, scenario_id, owner)
+    else:
+        # A dictionary lookup: cheaper inline than a trip to the thread pool.
+        record = _read_status(sessions, sid, scenario_id, owner)
+    return json_response(status_view(record))
+
+
+@router.get(
+    "/processing",
+    response_model=ScenarioOut | None,
+    summary="The scenario processing now",
+)
+def processing(manager: ManagerDep) -> dict[str, Any] | None:
+    """The session's scenario in `processing`, or null."""
+    record = manager.processing()
+    return scenario_view(manager, record) if record is not None else None
+
+
+KEEP_ALIVE_SECONDS = 15.0
+RECHECK_SECONDS = 0.5
+
+
+@router.get(
+    "/scenarios/{scenario_id}/events",
+    summary="Follow a scenario (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses=NOT_FOUND
+    | {
+        200: {
+            "description": "An event stream: one `status` event per change of status "
+            "or progress (data: `{id, tag, status, progress, message, error}`), "
+            "ending after a terminal state; `: keep-alive` comments while idle.",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def scenario_events(
+    request: Request,
+    scenario_id: str,
+    manager: ManagerDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-Sent Events of status and progress until the scenario is complete or
+    failed. The event id is the scenario's version: reconnect with `Last-Event-ID`
+    to resume without repeats."""
+    first = await run_in_threadpool(manager.get_scenario, scenario_id)
+    try:
+        resume_after = int(last_event_id) if last_event_id else -1
+    except ValueError:
+        resume_after = -1
+    return StreamingResponse(
+        _event_stream(request, manager, first, resume_after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(
+    request: Request, manager: ScenarioManager, record: ScenarioRecord, resume_after: int
+) -> AsyncIterator[bytes]:
+    notifier = manager.notifier
+    sent_version = resume_after
+    idle = 0.0
+    async with notifier.subscribe(record.id) as subscription:
+        while True:
+            for event in notifier.history(record.id, after=sent_version):
+                if event["version"] <= sent_version:
+                    continue
+                yield _sse(event)
+                sent_version = event["version"]
+            if record.version > sent_version:
+                yield _sse(event_view(record))
+                sent_version = record.version
+            if record.status.is_terminal and record.version <= sent_version:
+                return
+            changed = await subscription.wait(RECHECK_SECONDS)
+            if await request.is_disconnected():
+                return
+            idle = 0.0 if changed else idle + RECHECK_SECONDS
+            if idle >= KEEP_ALIVE_SECONDS:
+                idle = 0.0
+                yield b": keep-alive\n\n"
+            try:
+                record = await asyncio.to_thread(manager.get_scenario, record.id)
+            except LookupError:
+                yield b"event: deleted\ndata: {}\n\n"
+                return
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    version = event["version"]
+    data = {k: v for k, v in event.items() if k != "version"}
+    return b"id: %d\nevent: status\ndata: %s\n\n" % (version, orjson.dumps(data))

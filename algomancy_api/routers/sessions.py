@@ -1,0 +1,93 @@
+"""Sessions: list, create, copy, rename, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from algomancy_api.deps import OwnerDep, SessionIdPath, SessionsDep
+from algomancy_api.models import (
+    CopySession,
+    CreateSession,
+    RenameSession,
+    SessionCreated,
+    SessionItem,
+    SessionList,
+)
+from algomancy_api.routers import Responses
+from algomancy_core import SessionManager
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+NOT_FOUND: Responses = {404: {"description": "No such session."}}
+TAKEN: Responses = {409: {"description": "The display name is taken."}}
+
+
+def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
+    listed = sessions.list_sessions(owner)
+    return {
+        "sessions": [{"id": s.id, "display_name": s.display_name} for s in listed],
+        "default": sessions.default_session_id(owner),
+    }
+
+
+@router.get("", response_model=SessionList, summary="List sessions")
+def list_sessions(sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
+    """The caller's sessions (oldest first) and the id of the default one."""
+    return session_list(sessions, owner)
+
+
+@router.post(
+    "",
+    response_model=SessionCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a session",
+    responses=TAKEN,
+)
+def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
+    """Create an empty session (it starts with the configured initial datasets)."""
+    created = sessions.create_session(body.display_name, owner)
+    item = {"id": created.session_id, "display_name": created.display_name}
+    return session_list(sessions, owner) | {"session": item}
+
+
+@router.post(
+    "/{sid}/copy",
+    response_model=SessionCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Copy a session",
+    responses=NOT_FOUND | TAKEN,
+)
+def copy_session(
+    sid: SessionIdPath, body: CopySession, sessions: SessionsDep, owner: OwnerDep
+) -> dict[str, Any]:
+    """Copy datasets and scenarios: finished scenarios keep results and KPIs,
+    queued or running ones arrive as `created`."""
+    copied = sessions.copy_session(sid, body.new_display_name, owner)
+    item = {"id": copied.session_id, "display_name": copied.display_name}
+    return session_list(sessions, owner) | {"session": item}
+
+
+@router.patch(
+    "/{sid}",
+    response_model=SessionItem,
+    summary="Rename a session",
+    responses=NOT_FOUND | TAKEN,
+)
+def rename_session(
+    sid: SessionIdPath, body: RenameSession, sessions: SessionsDep, owner: OwnerDep
+) -> dict[str, Any]:
+    """Change the display name; the id stays."""
+    renamed = sessions.rename_session(sid, body.display_name, owner)
+    return {"id": renamed.id, "display_name": renamed.display_name}
+
+
+@router.delete(
+    "/{sid}", response_model=SessionList, summary="Delete a session", responses=NOT_FOUND
+)
+def delete_session(sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
+    """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
+    and data. Deleting the last session leaves a fresh `main`."""
+    sessions.delete_session(sid, owner)
+    return session_list(sessions, owner)

@@ -1,0 +1,119 @@
+"""Upload checks: file names and the request size limit."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath, PureWindowsPath
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_EXTENSIONS = ("csv", "json", "xlsx")
+
+
+class UploadNameError(ValueError):
+    """An uploaded file's name is unusable."""
+
+
+def clean_filename(raw: str | None) -> str:
+    """The last path component of an upload's name, after checks.
+
+    Absolute paths, `..` components, empty stems and extensions other than
+    csv/json/xlsx raise `UploadNameError`.
+    """
+    if raw is None or not raw.strip():
+        raise UploadNameError("an uploaded file has no filename")
+    unified = raw.replace("\\", "/")
+    if unified.startswith("/") or PureWindowsPath(raw).is_absolute() or PureWindowsPath(raw).drive:
+        raise UploadNameError(f"upload filename {raw!r} is an absolute path; send a bare name")
+    parts = PurePosixPath(unified).parts
+    if ".." in parts:
+        raise UploadNameError(f"upload filename {raw!r} points outside its folder")
+    name = parts[-1] if parts else ""
+    path = PurePosixPath(name)
+    stem, extension = path.stem, path.suffix.lower().lstrip(".")
+    if not stem.strip() or stem.startswith("."):
+        raise UploadNameError(f"upload filename {raw!r} has an empty name before the extension")
+    if extension not in ALLOWED_EXTENSIONS:
+        raise UploadNameError(
+            f"upload {name!r}: extension {extension or '(none)'!r} is not one of "
+            f"{', '.join(ALLOWED_EXTENSIONS)}"
+        )
+    return name
+
+
+class BodySizeLimit:
+    """Answer 413 for request bodies over `max_bytes`.
+
+    A declared `Content-Length` over the limit is refused before any of the body is
+    read; a chunked body is counted as it streams and cut off once over.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", ()):
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _too_large(send, "invalid Content-Length header", 400)
+                    return
+                if declared > self.max_bytes:
+                    await _too_large(send, self._message())
+                    return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge(self._message())
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await _too_large(send, self._message())
+
+    def _message(self) -> str:
+        return f"request body too large: the limit is {self.max_bytes} bytes"
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`; an HTTPException so that body parsers pass it on as 413."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)
+
+
+async def _too_large(send: Send, detail: str, status: int = 413) -> None:
+    import orjson
+
+    body = orjson.dumps({"detail": detail})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,69 @@
+"""Domain records shaped for the wire (plain dicts, serialised once)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
+from algomancy_core.events import scenario_event
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def parameter_descriptors(manager: ScenarioManager, record: ScenarioRecord) -> list[dict[str, Any]]:
+    """The algorithm's descriptors with this scenario's values."""
+    try:
+        algorithm = manager.algorithm(record.algorithm)
+    except NotFoundError:
+        # The configuration no longer has this algorithm: show the stored values.
+        return [{"name": k, "value": v} for k, v in record.parameters.items()]
+    parameters = algorithm.parameters()
+    parameters.set_values(record.parameters)
+    return parameters.describe()
+
+
+def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
+    """The seed's `Scenario.to_dict()` shape plus progress, error and timestamps."""
+    kpis = {}
+    for name, kpi in manager.kpi_templates.items():
+        kpis[name] = {
+            "name": name,
+            "value": record.kpis.get(name),
+            "unit": kpi.unit,
+            "better_when": str(kpi.direction),
+            "threshold": kpi.threshold,
+        }
+    return {
+        "id": record.id,
+        "tag": record.tag,
+        "input_data_id": record.dataset_key,
+        "algorithm": {
+            "name": record.algorithm,
+            "parameters": parameter_descriptors(manager, record),
+        },
+        "kpis": kpis,
+        "status": record.status.value,
+        "result": record.result,
+        "progress": record.progress,
+        "error": record.error,
+        "created_at": iso(record.created_at),
+        "started_at": iso(record.started_at),
+        "finished_at": iso(record.finished_at),
+    }
+
+
+def status_view(record: ScenarioRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "tag": record.tag,
+        "status": record.status.value,
+        "progress": record.progress,
+    }
+
+
+def event_view(record: ScenarioRecord) -> dict[str, Any]:
+    """What an event stream sends: the status view plus message, error and version."""
+    return scenario_event(record)
