@@ -23,6 +23,7 @@ from algomancy_data.validation import Severity, ValidationMessage
 _SHOWN_ROWS = 5
 _TRUE = ("true", "t", "yes", "y", "1", "1.0", "waar", "ja")
 _FALSE = ("false", "f", "no", "n", "0", "0.0", "onwaar", "nee")
+_TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 _BOOLEANS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 
 
@@ -424,9 +425,11 @@ def _convert_integer(series: pd.Series, column: Column) -> Converted:
 
 
 def _convert_string(series: pd.Series, column: Column) -> Converted:
+    # a string column always converts: nothing is unconvertible
+    unconvertible = np.zeros(len(series), dtype=bool)
     if isinstance(series.dtype, pd.StringDtype) and series.dtype.na_value is not pd.NA:
-        return series, None
-    return series.astype("str"), None
+        return series, unconvertible
+    return series.astype("str"), unconvertible
 
 
 def _convert_boolean(series: pd.Series, column: Column) -> Converted:
@@ -461,6 +464,11 @@ def _convert_datetime(series: pd.Series, column: Column) -> Converted:
 
 def _convert_date(series: pd.Series, column: Column) -> Converted:
     values, bad = _convert_datetime(series, column)
+    if values.dt.tz is None:
+        ticks = values.to_numpy().view("int64")
+        per_day = _TICKS_PER_DAY[values.dt.unit]
+        if not (ticks % per_day).any():  # already at midnight (NaT is a multiple too)
+            return values, bad
     return values.dt.normalize(), bad
 
 

@@ -61,14 +61,21 @@ def make_frame(rows: int) -> pd.DataFrame:
     )
 
 
-def best_of(func: Callable[[], object]) -> float:
-    """The fastest of `REPEATS` runs, in seconds."""
-    times = []
+def best_of(etl: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
+    """The fastest of `REPEATS` runs of each, in seconds.
+
+    One untimed warm-up run each, then the two alternate, so that both see the same
+    machine load (other processes on a shared machine skew back-to-back series).
+    """
+    etl()
+    baseline()
+    etl_times, baseline_times = [], []
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for func, times in ((etl, etl_times), (baseline, baseline_times)):
+            start = time.perf_counter()
+            func()
+            times.append(time.perf_counter() - start)
+    return min(etl_times), min(baseline_times)
 
 
 def run_etl(factory: DefaultETLFactory, path: Path, file_type: type[CSVFile | XLSXFile]) -> None:
@@ -91,13 +98,13 @@ def main() -> int:
             [Schema("orders_book", extension="xlsx", sheets={"orders": COLUMNS})]
         )
         figures = {
-            "csv": (
-                best_of(lambda: run_etl(csv_factory, csv_path, CSVFile)),
-                best_of(lambda: pd.read_csv(csv_path)),
+            "csv": best_of(
+                lambda: run_etl(csv_factory, csv_path, CSVFile),
+                lambda: pd.read_csv(csv_path),
             ),
-            "xlsx": (
-                best_of(lambda: run_etl(xlsx_factory, xlsx_path, XLSXFile)),
-                best_of(lambda: pd.read_excel(xlsx_path, sheet_name=None, engine="calamine")),
+            "xlsx": best_of(
+                lambda: run_etl(xlsx_factory, xlsx_path, XLSXFile),
+                lambda: pd.read_excel(xlsx_path, sheet_name=None, engine="calamine"),
             ),
         }
 
