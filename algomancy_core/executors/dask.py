@@ -16,7 +16,6 @@ scheduler-side objects, named after the task key, connect the run to the server:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
