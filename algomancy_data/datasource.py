@@ -214,6 +214,9 @@ class DataSource:
         dataset.data_parameters = dict(parameters)
         for table_name, frame in frames.items():
             dataset.add_table(table_name, frame)
+        # the payload's table order wins over tables a subclass's __init__ added first
+        order = [n for n in frames] + [n for n in dataset._tables if n not in frames]
+        dataset._tables = {n: dataset._tables[n] for n in order}
         dataset._from_json_extra(extra)
         return dataset
 

@@ -240,6 +240,17 @@ def coerce_table(
     Column names match ignoring case and surrounding spaces and are renamed to the
     declared spelling. Undeclared columns are kept after the declared ones.
     """
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        messages.append(
+            _error(
+                f"table {table!r} repeats the column name(s) {', '.join(map(str, duplicated))}",
+                "duplicate_column",
+                table,
+                str(duplicated[0]),
+            )
+        )
+        return frame
     lookup = {str(c).strip().casefold(): c for c in frame.columns}
     data: dict[str, pd.Series] = {}
     used: set[Any] = set()

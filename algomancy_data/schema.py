@@ -14,7 +14,7 @@
 
 A single-table schema gives one table named after the schema; a schema with
 `sheets` gives one table per sheet (or per key of an object-rooted JSON file),
-named after the sheet.
+named after the sheet. A single-table schema for an XLSX file reads its first sheet.
 """
 
 from __future__ import annotations

@@ -386,3 +386,38 @@ def test_produced_dataset_round_trips_through_json() -> None:
     pd.testing.assert_frame_equal(
         back.get_table("sku_data"), result.data_source.get_table("sku_data")
     )
+
+
+def test_day_first_dates_are_understood() -> None:
+    schema = Schema("t", columns=[Column("day", "date")])
+    result = DefaultETLFactory([schema]).run([csv("day\n31-12-2024\n01-02-2024\n", "t.csv")], "d")
+    assert result.data_source is not None
+    assert result.data_source.get_table("t")["day"].tolist() == [
+        pd.Timestamp("2024-12-31"),
+        pd.Timestamp("2024-02-01"),
+    ]
+
+
+def test_repeated_column_names_are_an_error() -> None:
+    result = DefaultETLFactory([SKU]).run([csv("sku,weight_kg,stock,sku\nA,1,1,B\n")], "d")
+    message = only(result, "duplicate_column")
+    assert message.column == "sku"
+
+
+def test_object_of_record_lists_json_with_declared_tables() -> None:
+    schema = Schema(
+        "site_data",
+        extension="json",
+        sheets={
+            "sites": [Column("site", primary_key=True)],
+            "docks": [Column("site"), Column("doors", "integer", nullable=False)],
+        },
+    )
+    file = JSONFile.from_bytes(
+        "site_data.json",
+        b'{"sites": [{"site": "AMS"}], "docks": [{"site": "AMS", "doors": "4"}]}',
+    )
+    result = DefaultETLFactory([schema]).run([file], "d")
+    assert result.data_source is not None
+    assert result.data_source.list_tables() == ["sites", "docks"]
+    assert result.data_source.get_table("docks")["doors"].tolist() == [4]
