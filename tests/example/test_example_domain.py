@@ -147,7 +147,7 @@ def test_master_data_exists_at_start(main: ScenarioManager) -> None:
 
 
 def test_every_algorithm_completes_with_finite_kpis(main: ScenarioManager) -> None:
-    runs = {
+    runs: dict[str, tuple[str, dict[str, object]]] = {
         "slow": ("Slow", {"duration": 1}),
         "random": ("Random slotting", {"seed": 0}),
         "abc": ("ABC slotting", {"policy": "turnover"}),
@@ -163,8 +163,8 @@ def test_every_algorithm_completes_with_finite_kpis(main: ScenarioManager) -> No
         assert set(record.kpis) == {"throughput", "travel_distance", "unassigned_skus"}
         assert all(v is not None and math.isfinite(v) for v in record.kpis.values()), tag
         assert record.result is not None and record.result["tables"] == {"assignment": 200}
-    travel = {tag: r.kpis["travel_distance"] for tag, r in done.items()}
-    throughput = {tag: r.kpis["throughput"] for tag, r in done.items()}
+    travel = {tag: float(r.kpis["travel_distance"] or 0) for tag, r in done.items()}
+    throughput = {tag: float(r.kpis["throughput"] or 0) for tag, r in done.items()}
     assert travel["abc"] < travel["abc classes"] < travel["random"]
     assert throughput["abc"] > throughput["abc classes"] > throughput["random"]
     # The as-is slotting (Slow) leaves the four new SKUs without a location.
