@@ -729,7 +729,7 @@ class SQLStore:
             query = query.where(scenarios.c.session_id == session_id)
         counts = dict.fromkeys(ScenarioStatus, 0)
         with self._read() as conn:
-            for status, count in conn.execute(query).tuples():
+            for status, count in conn.execute(query):
                 counts[ScenarioStatus(status)] = int(count)
         return counts
 

@@ -1,0 +1,628 @@
+"""Store conformance: memory, SQLite and PostgreSQL behave the same.
+
+Every behaviour test runs against each store; the SQL stores are also checked for
+what they keep on disk (no orphan rows, everything back after re-opening) and for
+claims racing between threads and between processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from algomancy_core import ConflictError, NotFoundError, ScenarioStatus, SessionManager
+from algomancy_core.scenario import ScenarioRecord, plan_transition
+from algomancy_core.stores import MemoryStore, SessionRecord, Store
+from algomancy_core.stores.sql import SchemaVersionError, SQLStore
+from algomancy_data import DataClassification, DataSource
+from tests.pg import postgres_server, postgres_url  # noqa: F401
+
+from .conftest import make_config
+
+S = ScenarioStatus
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+CLAIM = plan_transition(S.PROCESSING, source=S.QUEUED)
+COMPLETE = plan_transition(S.COMPLETE, source=S.PROCESSING, result={"x": 1.5}, kpis={"k": 2.0})
+
+
+# -- fixtures and helpers ----------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """None for the memory store, else the URL of an empty database."""
+    if request.param == "memory":
+        return None
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'algomancy.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty SQL database: for what only the SQL stores promise."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'algomancy.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def open_store(url: str | None, **options: object) -> Store:
+    return MemoryStore() if url is None else SQLStore(url, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(store_url: str | None) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+def new_session(store: Store, name: str = "main", owner: str | None = None) -> SessionRecord:
+    record = SessionRecord(id=str(uuid.uuid4()), display_name=name, created_at=T0, owner=owner)
+    store.create_session(record)
+    return record
+
+
+def new_scenario(
+    store: Store, session_id: str, tag: str, *, status: S = S.CREATED, dataset: str = "d"
+) -> ScenarioRecord:
+    record = ScenarioRecord(
+        id=str(uuid.uuid4()),
+        session_id=session_id,
+        tag=tag,
+        dataset_key=dataset,
+        algorithm="Instant",
+        parameters={"count": 3, "ratio": 0.1, "names": ["a", "b"], "nested": {"x": None}},
+        status=status,
+        created_at=T0,
+        queued_at=T0 if status is S.QUEUED else None,
+        timeout=12.5,
+    )
+    store.add_scenario(record)
+    return record
+
+
+def queue(store: Store, scenario_id: str) -> ScenarioRecord:
+    queued = store.apply_transition(scenario_id, plan_transition(S.QUEUED))
+    assert queued is not None
+    return queued
+
+
+def small_dataset(name: str = "ds", qty: int = 1) -> DataSource:
+    return DataSource(name, tables={"items": pd.DataFrame({"qty": [qty, 2, 3]})})
+
+
+def row_counts(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return {
+                table: int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+                for table in ("sessions", "datasets", "scenarios")
+            }
+    finally:
+        engine.dispose()
+
+
+# -- sessions ----------------------------------------------------------------------
+
+
+def test_sessions_crud(store: Store) -> None:
+    first = new_session(store, "first")
+    second = new_session(store, "second")
+    assert store.get_session(first.id) == first
+    assert store.get_session("nope") is None
+    assert store.find_session("second", None) == second
+    assert store.find_session("second", "alice") is None
+    assert store.list_sessions(None) == [first, second]
+    assert store.count_sessions(None) == 2
+    renamed = store.rename_session(first.id, "renamed")
+    assert renamed.display_name == "renamed" and renamed.created_at == T0
+    assert store.get_session(first.id) == renamed
+    assert store.find_session("first", None) is None
+    with pytest.raises(ConflictError, match="second"):
+        store.rename_session(first.id, "second")
+    assert store.rename_session(first.id, "renamed") == renamed
+    with pytest.raises(NotFoundError):
+        store.rename_session("nope", "x")
+    store.delete_session(first.id)
+    assert store.get_session(first.id) is None
+    assert store.list_sessions(None) == [second]
+    with pytest.raises(NotFoundError):
+        store.delete_session(first.id)
+
+
+def test_session_names_are_unique_per_owner(store: Store) -> None:
+    new_session(store, "main")
+    with pytest.raises(ConflictError, match="main"):
+        new_session(store, "main")
+    alice = new_session(store, "main", owner="alice")
+    with pytest.raises(ConflictError):
+        new_session(store, "main", owner="alice")
+    bob = new_session(store, "main", owner="bob")
+    assert store.find_session("main", "alice") == alice
+    assert store.list_sessions("bob") == [bob]
+    assert store.count_sessions(None) == 1
+    assert store.list_sessions("alice") == [alice] and alice.owner == "alice"
+    other = new_session(store, "other", owner="bob")
+    with pytest.raises(ConflictError):
+        store.rename_session(other.id, "main")
+    assert store.rename_session(other.id, "free").owner == "bob"
+
+
+# -- datasets ----------------------------------------------------------------------
+
+
+def test_datasets_put_get_replace_list_delete(store: Store) -> None:
+    session = new_session(store)
+    store.put_dataset(session.id, "b", small_dataset("b", qty=1))
+    store.put_dataset(session.id, "a", small_dataset("a"))
+    store.put_dataset(session.id, "c", small_dataset("c"))
+    assert store.list_datasets(session.id) == ["b", "a", "c"]
+    with pytest.raises(ConflictError, match="'b'"):
+        store.put_dataset(session.id, "b", small_dataset())
+    assert store.get_dataset(session.id, "b").get_table("items")["qty"].tolist() == [1, 2, 3]
+    store.put_dataset(session.id, "b", small_dataset("b2", qty=9), replace=True)
+    replaced = store.get_dataset(session.id, "b")
+    assert replaced.name == "b2"
+    assert replaced.get_table("items")["qty"].tolist() == [9, 2, 3]
+    assert store.list_datasets(session.id) == ["a", "c", "b"]
+    with pytest.raises(NotFoundError, match="'zz'"):
+        store.get_dataset(session.id, "zz")
+    with pytest.raises(NotFoundError):
+        store.put_dataset("no-session", "x", small_dataset())
+    store.delete_dataset(session.id, "a")
+    assert store.list_datasets(session.id) == ["c", "b"]
+    with pytest.raises(NotFoundError):
+        store.get_dataset(session.id, "a")
+    with pytest.raises(NotFoundError):
+        store.delete_dataset(session.id, "a")
+    other = new_session(store, "other")
+    assert store.list_datasets(other.id) == []
+
+
+def test_dataset_info(store: Store) -> None:
+    session = new_session(store)
+    data = DataSource(
+        "info",
+        DataClassification.DERIVED_DATA,
+        created_at=T0,
+        tables={"a": pd.DataFrame({"x": range(5)}), "b": pd.DataFrame({"y": []})},
+    )
+    store.put_dataset(session.id, "info", data)
+    info = store.dataset_info(session.id, "info")
+    assert info.key == "info"
+    assert info.classification == "derived_data"
+    assert info.created_at == T0 and info.created_at.tzinfo is not None
+    assert info.tables == {"a": 5, "b": 0}
+    with pytest.raises(NotFoundError):
+        store.dataset_info(session.id, "nope")
+
+
+def test_dataset_in_use_cannot_be_deleted(store: Store) -> None:
+    session = new_session(store)
+    store.put_dataset(session.id, "d", small_dataset())
+    new_scenario(store, session.id, "zeta")
+    alpha = new_scenario(store, session.id, "alpha")
+    with pytest.raises(ConflictError, match="alpha, zeta"):
+        store.delete_dataset(session.id, "d")
+    store.delete_scenario(session.id, alpha.id)
+    with pytest.raises(ConflictError, match="zeta"):
+        store.delete_dataset(session.id, "d")
+    assert store.list_datasets(session.id) == ["d"]
+
+
+def rich_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "int": np.array([1, -2, 2**40], dtype="int64"),
+            "nullable": pd.array([1, None, 3], dtype="Int64"),
+            "float": [0.1, float("nan"), 1e300],
+            "text": pd.array(["a", "ü €", None], dtype="string"),
+            "flag": [True, False, True],
+            "category": pd.Categorical(["low", "high", "low"], categories=["low", "high"]),
+            "when": pd.to_datetime(
+                ["2024-01-01T00:00:00.000001Z", None, "2024-06-30T23:59:59Z"],
+                format="ISO8601",
+                utc=True,
+            ).tz_convert("Europe/Amsterdam"),
+        }
+    )
+
+
+def test_dataset_round_trip_is_exact(store_url: str | None) -> None:
+    data = DataSource(
+        "rich",
+        created_at=T0,
+        tables={"rich": rich_frame(), "empty": pd.DataFrame({"x": pd.Series([], dtype="int64")})},
+        data_parameters={"horizon": 7},
+    )
+    store = open_store(store_url)
+    try:
+        session = new_session(store)
+        store.put_dataset(session.id, "rich", data)
+        if store_url is not None:
+            store.close()  # read back from the database, not a cache
+            store = open_store(store_url)
+        back = store.get_dataset(session.id, "rich")
+        assert store.get_dataset(session.id, "rich") is back  # decoded once
+    finally:
+        store.close()
+    assert (back.name, back.id, back.created_at) == (data.name, data.id, T0)
+    assert back.data_parameters == {"horizon": 7}
+    assert back.list_tables() == ["rich", "empty"]
+    for name in data.list_tables():
+        pd.testing.assert_frame_equal(back.get_table(name), data.get_table(name), check_exact=True)
+
+
+class Warehouse(DataSource):
+    """A subclass the store must rebuild as itself."""
+
+
+def test_sql_store_rebuilds_the_configured_data_class(sql_url: str) -> None:
+    store = SQLStore(sql_url, data_object_type=Warehouse)
+    try:
+        session = new_session(store)
+        store.put_dataset(session.id, "w", small_dataset())
+        assert type(store.get_dataset(session.id, "w")) is Warehouse
+    finally:
+        store.close()
+
+
+# -- scenarios ---------------------------------------------------------------------
+
+
+def test_scenarios_add_get_list_delete(store: Store) -> None:
+    session = new_session(store)
+    other = new_session(store, "other")
+    first = new_scenario(store, session.id, "first")
+    second = new_scenario(store, session.id, "second")
+    elsewhere = new_scenario(store, other.id, "first")
+    got = store.get_scenario(session.id, first.id)
+    assert got == first
+    assert got is not None and got.created_at.tzinfo is not None and got.timeout == 12.5
+    assert store.get_scenario(other.id, first.id) is None
+    assert store.get_scenario_by_id(elsewhere.id) == elsewhere
+    assert store.get_scenario_by_id("nope") is None
+    assert store.list_scenarios(session.id) == [first, second]
+    with pytest.raises(ConflictError, match="'first'"):
+        new_scenario(store, session.id, "first")
+    with pytest.raises(NotFoundError):
+        new_scenario(store, "no-session", "x")
+    with pytest.raises(NotFoundError):
+        store.delete_scenario(other.id, first.id)
+    store.delete_scenario(session.id, first.id)
+    assert store.list_scenarios(session.id) == [second]
+    assert store.get_scenario_by_id(first.id) is None
+    assert store.count_by_status() == {**dict.fromkeys(S, 0), S.CREATED: 2}
+    assert store.count_by_status(other.id)[S.CREATED] == 1
+
+
+def test_transitions_follow_their_sources(store: Store) -> None:
+    session = new_session(store)
+    record = new_scenario(store, session.id, "s")
+    assert store.apply_transition(record.id, COMPLETE) is None  # created → complete
+    assert store.apply_transition("nope", plan_transition(S.QUEUED)) is None
+    queued = queue(store, record.id)
+    assert queued.status is S.QUEUED and queued.version == 1
+    assert queued.queued_at is not None and queued.queued_at.tzinfo is not None
+    assert store.apply_transition(record.id, plan_transition(S.QUEUED)) is None  # no re-queue
+    processing = store.apply_transition(record.id, CLAIM)
+    assert processing is not None and processing.status is S.PROCESSING
+    assert processing.version == 2 and processing.started_at is not None
+    assert store.apply_transition(record.id, CLAIM) is None
+    done = store.apply_transition(record.id, COMPLETE)
+    assert done is not None and done.status is S.COMPLETE and done.version == 3
+    assert done.result == {"x": 1.5} and done.kpis == {"k": 2.0} and done.progress == 1.0
+    assert store.get_scenario(session.id, record.id) == done
+    assert store.apply_transition(record.id, plan_transition(S.FAILED)) is None
+    again = queue(store, record.id)
+    assert again.result is None and again.kpis == {} and again.finished_at is None
+    failed = store.apply_transition(record.id, plan_transition(S.FAILED, error="cancelled"))
+    assert failed is not None and failed.status is S.FAILED and failed.error == "cancelled"
+    assert store.get_scenario(session.id, record.id) == failed
+    assert failed.version == 5
+
+
+def test_claim_is_fifo_and_one_per_session(store: Store) -> None:
+    a = new_session(store, "a")
+    b = new_session(store, "b")
+    a1 = new_scenario(store, a.id, "a1")
+    a2 = new_scenario(store, a.id, "a2")
+    b1 = new_scenario(store, b.id, "b1")
+    assert store.claim_next(CLAIM, "w", T0) is None
+    assert not store.has_queued()
+    b2 = new_scenario(store, b.id, "b2", status=S.QUEUED)  # queued on creation: first
+    for record in (a1, a2, b1):
+        queue(store, record.id)
+    assert store.has_queued()
+    lease = T0 + timedelta(seconds=30)
+    first = store.claim_next(CLAIM, "w1", lease)
+    assert first is not None and first.id == b2.id
+    assert first.lease_owner == "w1" and first.lease_expires_at == lease
+    second = store.claim_next(CLAIM, "w2", lease)
+    assert second is not None and second.id == a1.id
+    assert store.claim_next(CLAIM, "w3", lease) is None  # a2 and b1 wait for their sessions
+    assert store.apply_transition(a1.id, COMPLETE) is not None
+    queue(store, a1.id)  # re-queued: behind a2
+    third = store.claim_next(CLAIM, "w3", lease)
+    assert third is not None and third.id == a2.id
+    assert store.apply_transition(a2.id, COMPLETE) is not None
+    assert store.apply_transition(b2.id, COMPLETE) is not None
+    fourth = store.claim_next(CLAIM, "w3", lease)
+    assert fourth is not None and fourth.id == b1.id
+    fifth = store.claim_next(CLAIM, "w3", lease)
+    assert fifth is not None and fifth.id == a1.id
+    assert store.count_by_status() == {**dict.fromkeys(S, 0), S.COMPLETE: 2, S.PROCESSING: 2}
+
+
+def test_progress_only_while_processing(store: Store) -> None:
+    session = new_session(store)
+    record = new_scenario(store, session.id, "s")
+    store.update_progress(record.id, 0.5, "ignored")
+    assert store.get_scenario_by_id(record.id) == record
+    queue(store, record.id)
+    claimed = store.claim_next(CLAIM, "w", T0)
+    assert claimed is not None
+    store.update_progress(record.id, 0.25, "a quarter")
+    current = store.get_scenario_by_id(record.id)
+    assert current is not None
+    assert (current.progress, current.progress_message) == (0.25, "a quarter")
+    assert current.version == claimed.version + 1
+    store.update_progress("nope", 0.5, None)
+
+
+def test_cancel_flag(store: Store) -> None:
+    session = new_session(store)
+    record = new_scenario(store, session.id, "s")
+    store.request_cancel(record.id)
+    assert store.get_scenario_by_id(record.id) == record
+    queue(store, record.id)
+    store.claim_next(CLAIM, "w", T0)
+    store.request_cancel(record.id)
+    current = store.get_scenario_by_id(record.id)
+    assert current is not None and current.cancel_requested
+    renewed = store.renew_leases("w", T0 + timedelta(seconds=5))
+    assert [r.cancel_requested for r in renewed] == [True]
+    requeued = store.apply_transition(record.id, COMPLETE)
+    assert requeued is not None
+    assert not queue(store, record.id).cancel_requested
+
+
+def test_leases(store: Store) -> None:
+    sessions = [new_session(store, f"s{i}") for i in range(3)]
+    records = [new_scenario(store, s.id, "run") for s in sessions]
+    for record in records:
+        queue(store, record.id)
+    soon, later = T0 + timedelta(seconds=10), T0 + timedelta(seconds=60)
+    one = store.claim_next(CLAIM, "alpha", soon)
+    two = store.claim_next(CLAIM, "beta", soon)
+    three = store.claim_next(CLAIM, "alpha", soon)
+    assert one and two and three
+    assert store.active_owners() == ["alpha", "beta"]
+    renewed = store.renew_leases("alpha", later)
+    assert sorted(r.id for r in renewed) == sorted([one.id, three.id])
+    assert all(r.lease_expires_at == later and r.status is S.PROCESSING for r in renewed)
+    assert store.renew_leases("nobody", later) == []
+    assert [r.id for r in store.expired_runs(T0 + timedelta(seconds=30))] == [two.id]
+    assert store.expired_runs(T0) == []
+    assert sorted(r.id for r in store.expired_runs(later + timedelta(seconds=1))) == sorted(
+        [one.id, two.id, three.id]
+    )
+    assert [r.id for r in store.runs_held_by(["beta", "gamma"])] == [two.id]
+    assert store.runs_held_by([]) == []
+    done = store.apply_transition(two.id, COMPLETE)
+    assert done is not None and done.lease_owner is None and done.lease_expires_at is None
+    assert store.active_owners() == ["alpha"]
+    assert store.runs_held_by(["beta"]) == []
+    assert store.renew_leases("beta", later) == []
+
+
+def test_delete_session_removes_everything(store: Store, store_url: str | None) -> None:
+    keep = new_session(store, "keep")
+    store.put_dataset(keep.id, "d", small_dataset())
+    kept = new_scenario(store, keep.id, "kept")
+    gone = new_session(store, "gone")
+    store.put_dataset(gone.id, "d", small_dataset())
+    store.get_dataset(gone.id, "d")
+    removed = [new_scenario(store, gone.id, f"s{i}") for i in range(3)]
+    queue(store, removed[0].id)
+    queue(store, removed[1].id)
+    assert store.claim_next(CLAIM, "w", T0) is not None  # `kept` is not queued
+    store.delete_session(gone.id)
+    assert all(store.get_scenario_by_id(r.id) is None for r in removed)
+    assert store.list_scenarios(gone.id) == [] and store.list_datasets(gone.id) == []
+    with pytest.raises(NotFoundError):
+        store.get_dataset(gone.id, "d")
+    assert not store.has_queued() and store.active_owners() == []
+    assert store.list_scenarios(keep.id) == [kept]
+    if store_url is not None:
+        assert row_counts(store_url) == {"sessions": 1, "datasets": 1, "scenarios": 1}
+
+
+# -- SQL only ----------------------------------------------------------------------
+
+
+def test_reopening_finds_everything_back(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    session = new_session(store, "main", owner="alice")
+    store.put_dataset(session.id, "d", small_dataset())
+    record = new_scenario(store, session.id, "s")
+    queue(store, record.id)
+    store.claim_next(CLAIM, "w", T0 + timedelta(minutes=1))
+    store.update_progress(record.id, 0.75, "almost")
+    running = store.get_scenario_by_id(record.id)
+    other = new_scenario(store, session.id, "later", status=S.QUEUED)
+    store.close()
+
+    reopened = SQLStore(sql_url)
+    try:
+        assert reopened.list_sessions("alice") == [session]
+        assert reopened.list_datasets(session.id) == ["d"]
+        assert reopened.dataset_info(session.id, "d").tables == {"items": 3}
+        assert reopened.list_scenarios(session.id) == [running, other]
+        assert reopened.active_owners() == ["w"]
+        assert reopened.has_queued()
+    finally:
+        reopened.close()
+
+
+def test_a_newer_schema_is_refused(sql_url: str) -> None:
+    SQLStore(sql_url).close()
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE meta SET value = 99 WHERE name = 'schema_version'"))
+    engine.dispose()
+    with pytest.raises(SchemaVersionError, match="schema version 99"):
+        SQLStore(sql_url)
+
+
+def test_postgresql_urls_use_psycopg(postgres_url: str) -> None:  # noqa: F811
+    store = SQLStore(postgres_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        assert store.engine.url.drivername == "postgresql+psycopg"
+    finally:
+        store.close()
+
+
+def test_sqlite_uses_wal_in_the_data_path(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "algomancy.sqlite3"
+    store = SQLStore(f"sqlite:///{path}", data_path=tmp_path / "deep")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    finally:
+        store.close()
+    assert path.exists()
+
+
+# -- concurrency -------------------------------------------------------------------
+
+SESSIONS, SCENARIOS = 10, 200
+
+
+def fill_queue(store: Store) -> set[str]:
+    sessions = [new_session(store, f"s{i}") for i in range(SESSIONS)]
+    ids = set()
+    for i in range(SCENARIOS):
+        record = new_scenario(store, sessions[i % SESSIONS].id, f"run{i}")
+        queue(store, record.id)
+        ids.add(record.id)
+    return ids
+
+
+def drain(store: Store, owner: str) -> tuple[list[str], list[str]]:
+    """Claim and complete until nothing is left; returns (claimed ids, problems seen)."""
+    claimed: list[str] = []
+    problems: list[str] = []
+    lease = datetime.now(UTC) + timedelta(minutes=5)
+    while True:
+        record = store.claim_next(CLAIM, owner, lease)
+        if record is None:
+            if not store.has_queued():
+                return claimed, problems
+            time.sleep(0.001)  # the rest wait for busy sessions
+            continue
+        claimed.append(record.id)
+        busy = [s.id for s in store.list_scenarios(record.session_id) if s.status is S.PROCESSING]
+        if busy != [record.id]:
+            problems.append(f"{owner}: session {record.session_id} processing {busy}")
+        if store.apply_transition(record.id, COMPLETE) is None:
+            problems.append(f"{owner}: could not complete {record.id}")
+
+
+def drain_in_threads(store: Store, prefix: str, threads: int) -> tuple[list[str], list[str]]:
+    results: list[tuple[list[str], list[str]]] = []
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            results.append(drain(store, f"{prefix}-{n}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+    return [i for c, _ in results for i in c], [p for _, ps in results for p in ps]
+
+
+def drain_in_process(url: str, prefix: str) -> tuple[list[str], list[str]]:
+    store = SQLStore(url)
+    try:
+        return drain_in_threads(store, prefix, threads=3)
+    finally:
+        store.close()
+
+
+def check_drained(store: Store, ids: set[str], claimed: list[str], problems: list[str]) -> None:
+    assert problems == []
+    counts = Counter(claimed)
+    assert set(counts) == ids
+    assert max(counts.values()) == 1
+    assert store.count_by_status() == {**dict.fromkeys(S, 0), S.COMPLETE: SCENARIOS}
+
+
+def test_concurrent_claims_in_threads(store: Store) -> None:
+    ids = fill_queue(store)
+    claimed, problems = drain_in_threads(store, "thread", threads=8)
+    check_drained(store, ids, claimed, problems)
+
+
+def test_concurrent_claims_in_processes(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    try:
+        ids = fill_queue(store)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(3) as pool:
+            outcomes = pool.starmap(drain_in_process, [(sql_url, f"proc{n}") for n in range(3)])
+        claimed = [i for c, _ in outcomes for i in c]
+        problems = [p for _, ps in outcomes for p in ps]
+        check_drained(store, ids, claimed, problems)
+    finally:
+        store.close()
+
+
+# -- managers over SQLite ----------------------------------------------------------
+
+
+def test_session_manager_state_survives_a_restart(tmp_path: Path) -> None:
+    config = make_config(has_persistent_state=True, data_path=str(tmp_path))
+    with SessionManager(config) as manager:
+        main = manager.get_session("main")
+        record = main.create_scenario("persisted", "Master data", "Instant", {"count": 4})
+        main.run_scenario(record.id)
+        done = main.wait(record.id, timeout=10)
+        assert done.status is S.COMPLETE
+        session_id = main.session_id
+    assert (tmp_path / "algomancy.sqlite3").exists()
+
+    with SessionManager(make_config(has_persistent_state=True, data_path=str(tmp_path))) as again:
+        assert [s.display_name for s in again.list_sessions()] == ["main"]
+        main = again.get_session("main")
+        assert main.session_id == session_id
+        assert main.list_datasets() == ["Master data"]
+        assert main.get_dataset("Master data").get_table("items")["qty"].tolist() == [1, 2, 3]
+        back = main.get_scenario(record.id)
+        assert back == done
+        assert back.status is S.COMPLETE
+        assert back.result == {"total": 6, "count": 4} and back.kpis == {"total": 6.0}
+        assert back.finished_at is not None and back.finished_at.tzinfo is not None

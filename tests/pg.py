@@ -1,0 +1,151 @@
+"""A real PostgreSQL server for tests, started from the local binaries.
+
+Import the fixtures into a test module::
+
+    from tests.pg import postgres_server, postgres_url  # noqa: F401
+
+`postgres_server` (session scope) runs one throwaway cluster; `postgres_url`
+(function scope) creates a fresh database on it for each test and drops it after.
+Missing binaries fail the tests, unless ALGOMANCY_SKIP_POSTGRES=1 skips them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+PG_BIN = Path(os.environ.get("ALGOMANCY_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SKIP_ENV = "ALGOMANCY_SKIP_POSTGRES"
+PG_USER = "postgres"
+
+
+@dataclasses.dataclass(frozen=True)
+class PostgresServer:
+    """A running cluster: where it listens and how to reach its maintenance database."""
+
+    host: str
+    port: int
+    directory: Path
+
+    def url(self, database: str, *, driver: str = "postgresql+psycopg") -> str:
+        return f"{driver}://{PG_USER}@{self.host}:{self.port}/{database}"
+
+    def admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(
+            host=self.host, port=self.port, user=PG_USER, dbname="postgres", autocommit=True
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres(*command: str) -> list[str]:
+    """`command` run as the postgres user when we are root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", PG_USER, "--", *command]
+    return list(command)
+
+
+def _run(*command: str) -> None:
+    done = subprocess.run(_as_postgres(*command), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+
+
+def _require_binaries() -> None:
+    missing = [name for name in ("initdb", "pg_ctl") if not (PG_BIN / name).exists()]
+    if not missing:
+        return
+    message = (
+        f"PostgreSQL binaries {', '.join(missing)} not found in {PG_BIN} "
+        f"(set ALGOMANCY_PG_BIN, install postgresql-15, or set {SKIP_ENV}=1 to skip)"
+    )
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(message)
+    pytest.fail(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL 15 cluster for the whole test session, removed afterwards."""
+    _require_binaries()
+    directory = Path(tempfile.mkdtemp(prefix="algomancy-pg-"))
+    if os.geteuid() == 0:
+        user = pwd.getpwnam(PG_USER)
+        os.chown(directory, user.pw_uid, user.pw_gid)
+    data = directory / "data"
+    port = _free_port()
+    server = PostgresServer(host="127.0.0.1", port=port, directory=directory)
+    started = False
+    try:
+        _run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            PG_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
+        # Durability is of no use to a throwaway cluster; speed is.
+        options = (
+            f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        _run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(directory / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        started = True
+        yield server
+    finally:
+        if started:
+            subprocess.run(
+                _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
+                capture_output=True,
+                check=False,
+            )
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A `postgresql+psycopg://` URL of an empty database of its own for this test."""
+    name = f"test_{uuid.uuid4().hex}"
+    with postgres_server.admin() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield postgres_server.url(name)
+    finally:
+        with postgres_server.admin() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
