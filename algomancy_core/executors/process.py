@@ -176,14 +176,6 @@ class _Worker:
         self.process.start()
         child_conn.close()  # so the server sees EOF when the process dies
 
-    def stop(self) -> None:
-        """Ask the process to exit (by closing its pipe); terminate it if it lingers."""
-        self.conn.close()
-        self.process.join(TERMINATE_GRACE)
-        if self.process.is_alive():
-            self.kill()
-        self.process.close()
-
     def discard(self) -> None:
         """Make sure the process is gone and release its resources."""
         self.kill()
@@ -325,7 +317,7 @@ class ProcessExecutor:
             log.exception("a process executor slot failed")
         finally:
             if worker is not None:
-                worker.stop()
+                worker.discard()  # idle: nothing in it is worth a graceful exit
 
     def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
         """Run one job on `worker`; returns the outcome and whether the worker is usable."""

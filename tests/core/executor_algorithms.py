@@ -69,7 +69,7 @@ class Sleeper(BaseAlgorithm):
         duration = self.params.duration
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < duration:
-            ctx.progress(elapsed / duration, "sleeping")
+            ctx.progress(elapsed / duration, f"sleeping in process {os.getpid()}")
             time.sleep(0.05)
         ctx.progress(1.0, "awake")
         return CountResult({"slept": duration, "pid": os.getpid()}, rows=data_rows(data))
