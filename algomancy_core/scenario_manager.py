@@ -9,9 +9,9 @@ from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.engine import Engine
+from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
-from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.scenario import (
     CANCELLED,
     ScenarioRecord,

@@ -1,0 +1,96 @@
+"""Session routes and their error rows."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from .conftest import PREFIX
+
+S = f"{PREFIX}/sessions"
+
+
+def test_list_has_main_and_default(client: TestClient) -> None:
+    body = client.get(S).json()
+    assert [s["display_name"] for s in body["sessions"]] == ["main"]
+    assert body["default"] == body["sessions"][0]["id"]
+    uuid.UUID(body["default"])
+
+
+def test_create_answers_201_with_list_and_session(client: TestClient) -> None:
+    r = client.post(S, json={"display_name": "what-if"})
+    assert r.status_code == 201
+    body = r.json()
+    assert body["session"]["display_name"] == "what-if"
+    assert [s["display_name"] for s in body["sessions"]] == ["main", "what-if"]
+    assert body["default"] == body["sessions"][0]["id"]
+    # The new session answers by id and by name.
+    sid = body["session"]["id"]
+    assert client.get(f"{S}/{sid}/data").json() == ["Master data"]
+    assert client.get(f"{S}/what-if/data").json() == ["Master data"]
+
+
+def test_create_errors(client: TestClient) -> None:
+    client.post(S, json={"display_name": "taken"})
+    r = client.post(S, json={"display_name": "taken"})
+    assert r.status_code == 409 and "taken" in r.json()["detail"]
+    for body in ({}, {"display_name": ""}, {"display_name": "   "}, {"display_name": 3}):
+        r = client.post(S, json=body)
+        assert r.status_code == 422, body
+        assert "detail" in r.json()
+
+
+def test_copy(client: TestClient) -> None:
+    sid = client.get(S).json()["default"]
+    created = client.post(
+        f"{S}/{sid}/scenarios",
+        json={"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    r = client.post(f"{S}/main/copy", json={"new_display_name": "copy"})
+    assert r.status_code == 201
+    body = r.json()
+    assert body["session"]["display_name"] == "copy"
+    copied = client.get(f"{S}/copy/scenarios").json()
+    assert [s["tag"] for s in copied] == ["t"] and copied[0]["id"] != created["id"]
+    assert client.post(f"{S}/main/copy", json={"new_display_name": "copy"}).status_code == 409
+    assert client.post(f"{S}/nope/copy", json={"new_display_name": "x"}).status_code == 404
+    assert client.post(f"{S}/main/copy", json={"new_display_name": " "}).status_code == 422
+
+
+def test_rename(client: TestClient) -> None:
+    sid = client.get(S).json()["default"]
+    client.post(S, json={"display_name": "other"})
+    r = client.patch(f"{S}/{sid}", json={"display_name": "renamed"})
+    assert r.status_code == 200 and r.json() == {"id": sid, "display_name": "renamed"}
+    assert client.patch(f"{S}/{sid}", json={"display_name": "other"}).status_code == 409
+    assert client.patch(f"{S}/nope", json={"display_name": "x"}).status_code == 404
+    assert client.patch(f"{S}/{sid}", json={"display_name": ""}).status_code == 422
+
+
+def test_delete_and_last_session(client: TestClient) -> None:
+    client.post(S, json={"display_name": "extra"})
+    r = client.delete(f"{S}/extra")
+    assert r.status_code == 200
+    assert [s["display_name"] for s in r.json()["sessions"]] == ["main"]
+    old = r.json()["default"]
+    r = client.delete(f"{S}/main")
+    assert r.status_code == 200
+    body = r.json()
+    assert [s["display_name"] for s in body["sessions"]] == ["main"]
+    assert body["default"] != old
+    assert client.delete(f"{S}/nope").status_code == 404
+
+
+def test_unknown_session_is_404_everywhere(client: TestClient) -> None:
+    missing = str(uuid.uuid4())
+    for method, path in [
+        ("GET", "algorithms"),
+        ("GET", "kpis"),
+        ("GET", "scenarios"),
+        ("GET", "data"),
+        ("GET", "processing"),
+    ]:
+        r = client.request(method, f"{S}/{missing}/{path}")
+        assert r.status_code == 404, path
+        assert missing in r.json()["detail"]
