@@ -77,9 +77,9 @@ def test_polling_client_sample(server: ServerProcess, workdir: Path) -> None:
     kpis = ast.literal_eval(done.stdout.strip())
     assert kpis["throughput"]["unit"] == "items/s"
     assert kpis["throughput"]["value"] > 0
-    scenario = [
+    scenario = next(
         s for s in httpx.get(f"{BASE}/sessions/main/scenarios").json() if s["tag"] == "my-run"
-    ][0]
+    )
     assert scenario["status"] == "complete" and scenario["progress"] == 1.0
 
 
