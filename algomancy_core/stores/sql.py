@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,7 +154,7 @@ sa.Index(
 )
 
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 _JSON_FIELDS = frozenset({"parameters", "result", "kpis"})
 _FIELDS = tuple(f for f in ScenarioRecord.__dataclass_fields__)
@@ -316,29 +316,36 @@ class SQLStore:
             yield conn
 
     def _open_schema(self) -> None:
+        """Create or upgrade the tables; refuse a layout newer than this code."""
         with self._write() as conn:
             if self._postgres:
                 # Serialise the first open of several workers at once.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
+            recorded = None
+            if sa.inspect(conn).has_table(meta.name):
+                recorded = conn.execute(
+                    sa.select(meta.c.value).where(meta.c.name == "schema_version")
+                ).scalar_one_or_none()
+            if recorded is not None and recorded > SCHEMA_VERSION:
+                where = self.engine.url.render_as_string(hide_password=True)
+                raise SchemaVersionError(
+                    f"the database at {where} has schema version {recorded}, newer than "
+                    f"this Algomancy's {SCHEMA_VERSION}; upgrade Algomancy to open it "
+                    "(see docs/persistence.md)"
+                )
+            if recorded is not None:
+                for version in range(recorded + 1, SCHEMA_VERSION + 1):
+                    MIGRATIONS[version](conn)
             metadata.create_all(conn, checkfirst=True)
-            recorded = conn.execute(
-                sa.select(meta.c.value).where(meta.c.name == "schema_version")
-            ).scalar_one_or_none()
             if recorded is None:
                 conn.execute(sa.insert(meta).values(name="schema_version", value=SCHEMA_VERSION))
                 conn.execute(sa.insert(meta).values(name="position", value=0))
-                return
-            if recorded > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"the database at {self.engine.url!r} has schema version {recorded}, "
-                    f"newer than this Algomancy's {SCHEMA_VERSION}; upgrade algomancy "
-                    "(see docs/persistence.md)"
+            elif recorded < SCHEMA_VERSION:
+                conn.execute(
+                    sa.update(meta)
+                    .where(meta.c.name == "schema_version")
+                    .values(value=SCHEMA_VERSION)
                 )
-            for version in range(recorded + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[version](conn)
-            conn.execute(
-                sa.update(meta).where(meta.c.name == "schema_version").values(value=SCHEMA_VERSION)
-            )
 
     def _next_position(self, conn: Connection) -> int:
         """A number greater than every one handed out before (creation/queue order)."""

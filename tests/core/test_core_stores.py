@@ -490,6 +490,28 @@ def test_a_newer_schema_is_refused(sql_url: str) -> None:
         SQLStore(sql_url)
 
 
+def test_an_older_schema_is_migrated_once(sql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from algomancy_core.stores import sql
+
+    SQLStore(sql_url).close()
+    applied: list[int] = []
+
+    def add_note(conn: sa.Connection) -> None:
+        applied.append(2)
+        conn.execute(sa.text("ALTER TABLE sessions ADD COLUMN note TEXT"))
+
+    monkeypatch.setattr(sql, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(sql.MIGRATIONS, 2, add_note)
+    SQLStore(sql_url).close()
+    SQLStore(sql_url).close()
+    assert applied == [2]
+    engine = sa.create_engine(sql_url)
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
+        assert version.scalar_one() == 2
+    engine.dispose()
+
+
 def test_postgresql_urls_use_psycopg(postgres_url: str) -> None:  # noqa: F811
     store = SQLStore(postgres_url.replace("postgresql+psycopg://", "postgresql://"))
     try:
