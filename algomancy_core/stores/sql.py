@@ -20,7 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
 
-from algomancy_core.errors import AlgomancyError, ConflictError, NotFoundError
+from algomancy_core.errors import (
+    AlgomancyError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+)
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
 from algomancy_core.stores.base import DatasetInfo, SessionRecord
 from algomancy_data import DataSource
@@ -230,9 +235,9 @@ def _session(row: AnyRow) -> SessionRecord:
 _SESSION_COLUMNS = (sessions.c.id, sessions.c.display_name, sessions.c.owner, sessions.c.created_at)
 _SCENARIO_COLUMNS = tuple(scenarios.c[name] for name in _FIELDS)
 _PROCESSING = S.PROCESSING.value
+_QUEUED = S.QUEUED.value
 #: The queued scenario a claim considers, next to `scenarios` in its NOT EXISTS test.
 _other = scenarios.alias("candidate")
-_QUEUED = S.QUEUED.value
 
 
 class SQLStore:
@@ -258,7 +263,10 @@ class SQLStore:
         if self._sqlite:
             self.engine = self._sqlite_engine(parsed, data_path)
         else:
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+            # Room for the dispatcher, its runners and the API's request threads.
+            self.engine = sa.create_engine(
+                self.url, pool_pre_ping=True, pool_size=10, max_overflow=20
+            )
         self._cache: OrderedDict[tuple[str, str, int], DataSource] = OrderedDict()
         self._cache_lock = threading.Lock()
         try:
@@ -271,10 +279,16 @@ class SQLStore:
     @staticmethod
     def _sqlite_engine(url: sa.URL, data_path: Path | str | None) -> Engine:
         database = url.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        elif data_path is not None:
+        if not database or database == ":memory:":
+            # Each pooled connection would get a database of its own.
+            raise ConfigurationError(
+                "database_url: a SQLite store needs a file path; "
+                "leave has_persistent_state off for state in memory"
+            )
+        if data_path is not None:
             Path(data_path).mkdir(parents=True, exist_ok=True)
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},

@@ -21,7 +21,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from algomancy_core import ConflictError, NotFoundError, ScenarioStatus, SessionManager
+from algomancy_core import (
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    ScenarioStatus,
+    SessionManager,
+)
 from algomancy_core.scenario import ScenarioRecord, plan_transition
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
 from algomancy_core.stores.sql import SchemaVersionError, SQLStore
@@ -530,6 +536,8 @@ def test_sqlite_uses_wal_in_the_data_path(tmp_path: Path) -> None:
     finally:
         store.close()
     assert path.exists()
+    with pytest.raises(ConfigurationError, match="file path"):
+        SQLStore("sqlite://")
 
 
 # -- concurrency -------------------------------------------------------------------
