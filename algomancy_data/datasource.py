@@ -132,6 +132,10 @@ class DataSource:
 
     def to_json(self) -> str:
         """The dataset as a versioned, columnar JSON document (see `serialization`)."""
+        return self.to_json_bytes().decode()
+
+    def to_json_bytes(self) -> bytes:
+        """`to_json()` as UTF-8 bytes, without the detour through `str`."""
         document = self._metadata()
         tables: dict[str, Any] = {}
         for table_name, frame in self._tables.items():
@@ -141,7 +145,7 @@ class DataSource:
                 raise ValueError(f"table {table_name!r}: {exc}") from None
         document["tables"] = tables
         try:
-            return serialization.dumps(document).decode()
+            return serialization.dumps(document)
         except TypeError as exc:
             raise ValueError(f"dataset {self.name!r} is not JSON-serialisable: {exc}") from None
 

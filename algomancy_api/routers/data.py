@@ -64,7 +64,7 @@ async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]
 )
 def get_dataset(key: str, manager: ManagerDep) -> Response:
     """The dataset in its versioned columnar JSON form (see docs/data-json-format.md)."""
-    return Response(manager.get_dataset(key).to_json().encode(), media_type=JSON)
+    return Response(manager.get_dataset(key).to_json_bytes(), media_type=JSON)
 
 
 @router.delete(
