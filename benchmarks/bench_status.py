@@ -1,0 +1,125 @@
+"""Status polling throughput (issue 7 figures 1, 2; issue 8's SQLite comparison).
+
+1. ``GET …/scenarios/{id}/status`` requests/s and p50/p99 latency on one server
+   process, against a bare FastAPI route returning a constant dict served by
+   uvicorn with the same settings (`benchmarks.baseline_app`). Target ≥ 0.8x.
+2. The same polling while a CPU-bound scenario runs on the process executor,
+   against the same server idle. Target ≥ 0.7x; also the p50 latency ratio.
+8. The same polling on the SQLite store against the in-memory one.
+
+    python -m benchmarks.bench_status
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import httpx
+
+from benchmarks.common import PREFIX, Load, Row, Server, api, env_float, load, run_alone
+
+CONFIG = "benchmarks.configs:instant_config"
+CPU_SECONDS = env_float("BENCH_CPU_SECONDS", 15.0)
+
+
+def create(client: httpx.Client, algorithm: str, params: dict | None = None, tag: str = "") -> str:
+    response = client.post(
+        "/sessions/main/scenarios",
+        json={
+            "tag": tag or f"{algorithm}-{time.monotonic_ns()}",
+            "dataset_key": "Master data",
+            "algo_name": algorithm,
+            "algo_params": params or {},
+        },
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def run_and_wait(client: httpx.Client, scenario_id: str, until: str = "complete") -> dict:
+    client.post(f"/sessions/main/scenarios/{scenario_id}/run").raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(f"/sessions/main/scenarios/{scenario_id}/status").json()
+        if status["status"] == until or status["status"] in ("complete", "failed"):
+            return dict(status)
+        time.sleep(0.02)
+    raise TimeoutError(f"scenario {scenario_id} never reached {until}")
+
+
+def status_url(server: Server, scenario_id: str) -> str:
+    return f"{server.base}{PREFIX}/sessions/main/scenarios/{scenario_id}/status"
+
+
+def poll_server(args: list[str]) -> Load:
+    """Polling throughput of a server with one complete Instant scenario."""
+    with Server(["--config", CONFIG, *args]) as server, api(server) as client:
+        scenario_id = create(client, "Instant")
+        run_and_wait(client, scenario_id)
+        return load(status_url(server, scenario_id))
+
+
+def latency_rows(name: str, measured: Load, baseline: Load) -> list[Row]:
+    return [
+        Row(f"{name}: p50 latency", measured.p50_ms, "ms", baseline.p50_ms),
+        Row(f"{name}: p99 latency", measured.p99_ms, "ms", baseline.p99_ms),
+    ]
+
+
+def figures_idle() -> list[Row]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "benchmarks.baseline_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--log-level",
+        "info",
+    ]
+    with Server(command=command) as server:
+        bare = load(status_url(server, "00000000-0000-0000-0000-000000000000"))
+    memory = poll_server(["--in-memory"])
+    sqlite = poll_server(["--data-path", "state"])
+    return [
+        Row("1 status poll, in memory / bare FastAPI", memory.rps, "req/s", bare.rps, 0.8),
+        *latency_rows("1 status poll, in memory / bare FastAPI", memory, bare),
+        Row("8 status poll, SQLite / in memory", sqlite.rps, "req/s", memory.rps),
+        *latency_rows("8 status poll, SQLite / in memory", sqlite, memory),
+    ]
+
+
+def figures_busy() -> list[Row]:
+    args = ["--config", CONFIG, "--in-memory", "--executor", "process", "--max-workers", "2"]
+    with Server(args) as server, api(server) as client:
+        # Warm the worker process up: the first run pays for the interpreter start.
+        run_and_wait(client, create(client, "Spin", {"seconds": 0.1}))
+        scenario_id = create(client, "Spin", {"seconds": CPU_SECONDS})
+        idle = load(status_url(server, scenario_id))
+        started = time.monotonic()
+        status = run_and_wait(client, scenario_id, until="processing")
+        busy = load(status_url(server, scenario_id))
+        still = client.get(f"/sessions/main/scenarios/{scenario_id}/status").json()
+        overlapped = still["status"] == "processing"
+        client.post(f"/sessions/main/scenarios/{scenario_id}/cancel")
+    note = (
+        f"the scenario was {status['status']} at the start and {still['status']} at the end "
+        f"of the measured window ({time.monotonic() - started:.1f} s after /run)"
+    )
+    name = "2 status poll, CPU-bound run on process executor / idle"
+    return [
+        Row(name, busy.rps, "req/s", idle.rps, 0.7, note="" if overlapped else note),
+        Row("2 (issue 6) poll p50 latency, during run / idle", busy.p50_ms, "ms", idle.p50_ms),
+        Row("2 (issue 6) poll p99 latency, during run / idle", busy.p99_ms, "ms", idle.p99_ms),
+    ]
+
+
+def run() -> list[Row]:
+    return figures_idle() + figures_busy()
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))

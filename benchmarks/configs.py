@@ -1,0 +1,99 @@
+"""Configurations the benchmarks serve (``--config benchmarks.configs:NAME``).
+
+- `instant_config`: an algorithm that does nothing (to measure the overhead around
+  a run) and `Spin`, which keeps one core busy in pure Python for `seconds`,
+  reporting progress about 20 times a second. No KPIs, a one-row dataset.
+- `etl_config`: the schema of the generated 100,000-row CSV of
+  `benchmarks/bench_etl.py` (file ``orders.csv``), no initial dataset.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+
+from algomancy_core import (
+    BaseAlgorithm,
+    BaseParameterSet,
+    BaseResult,
+    FloatParameter,
+    IntegerParameter,
+    RunContext,
+)
+from algomancy_data import DataSource, Schema
+
+DATASET = "Master data"
+
+
+class InstantParameters(BaseParameterSet):
+    count = IntegerParameter(default=1, min=0, max=1000)
+
+
+class Instant(BaseAlgorithm):
+    """Returns at once: what is measured around it is the framework's overhead."""
+
+    name = "Instant"
+    parameters = InstantParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        ctx.progress(1.0)
+        return BaseResult({"count": self.params.count})
+
+
+class SpinParameters(BaseParameterSet):
+    seconds = FloatParameter(default=15.0, min=0.0, max=600.0)
+
+
+class Spin(BaseAlgorithm):
+    """Pure-Python busy work for `seconds` of wall time, holding the GIL."""
+
+    name = "Spin"
+    parameters = SpinParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        seconds = float(self.params.seconds)
+        start = time.perf_counter()
+        next_report = start
+        total = 0
+        while (now := time.perf_counter()) - start < seconds:
+            for i in range(20_000):
+                total += i * i % 7
+            if now >= next_report:
+                ctx.progress((now - start) / seconds, "spinning")
+                next_report = now + 0.05
+        ctx.progress(1.0, "done")
+        return BaseResult({"total": total})
+
+
+def tiny_dataset() -> DataSource:
+    return DataSource(DATASET, tables={"items": pd.DataFrame({"qty": [1, 2, 3]})})
+
+
+def initial_datasets() -> dict[str, DataSource]:
+    return {DATASET: tiny_dataset()}
+
+
+def instant_config() -> dict[str, Any]:
+    return {
+        "title": "Algomancy benchmarks",
+        "algorithms": [Instant, Spin],
+        "initial_datasets": initial_datasets,
+        "max_workers": 2,
+    }
+
+
+def orders_schema() -> Schema:
+    from benchmarks.bench_etl import COLUMNS
+
+    return Schema("orders", extension="csv", columns=COLUMNS)
+
+
+def etl_config() -> dict[str, Any]:
+    return {
+        "title": "Algomancy ETL benchmarks",
+        "algorithms": [Instant],
+        "schemas": [orders_schema()],
+        "initial_datasets": initial_datasets,
+    }
