@@ -1,0 +1,134 @@
+"""Create + run + complete of many instant scenarios in one session (issue 7 figure
+3; issues 3, 5 and 8: scenarios per second, SQLite against in memory).
+
+In process, through `SessionManager` (in memory and on SQLite), and over HTTP
+against a real server (in memory and on SQLite). All scenarios are created, then
+all are run, then the benchmark waits for the last to complete (a session runs one
+scenario at a time, oldest first). The baseline is calling the algorithm
+`BENCH_SCENARIOS` times directly; the per-scenario overhead is
+(total - baseline) / n.
+
+    python -m benchmarks.bench_scenarios
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from algomancy_core import CoreConfig, RunContext, SessionManager
+from benchmarks.common import Row, Server, api, env_int, run_alone
+from benchmarks.configs import DATASET, Instant, instant_config, tiny_dataset
+
+N = env_int("BENCH_SCENARIOS", 1000)
+TIMEOUT = 120.0
+
+
+def bare_seconds(n: int) -> float:
+    """Calling the algorithm n times directly (a fresh instance each time)."""
+    data = tiny_dataset()
+    start = time.perf_counter()
+    for _ in range(n):
+        Instant({"count": 1}).run(data, RunContext())
+    return time.perf_counter() - start
+
+
+def in_process_seconds(n: int, **overrides: object) -> float:
+    config = CoreConfig(**(instant_config() | overrides))  # type: ignore[arg-type]
+    with SessionManager(config) as sessions:
+        manager = sessions.get_session("main")
+        start = time.perf_counter()
+        ids = [
+            manager.create_scenario(f"s{i}", DATASET, "Instant", {"count": 1}).id for i in range(n)
+        ]
+        for scenario_id in ids:
+            manager.run_scenario(scenario_id)
+        for scenario_id in ids:
+            record = manager.wait(scenario_id, timeout=TIMEOUT)
+            if record.status.value != "complete":
+                raise RuntimeError(f"scenario ended {record.status}: {record.error}")
+        return time.perf_counter() - start
+
+
+def http_seconds(n: int, args: list[str]) -> float:
+    with Server(["--config", "benchmarks.configs:instant_config", *args]) as server:
+        with api(server) as client:
+            base = "/sessions/main/scenarios"
+            start = time.perf_counter()
+            ids = []
+            for i in range(n):
+                response = client.post(
+                    base,
+                    json={"tag": f"s{i}", "dataset_key": DATASET, "algo_name": "Instant"},
+                )
+                response.raise_for_status()
+                ids.append(response.json()["id"])
+            for scenario_id in ids:
+                client.post(f"{base}/{scenario_id}/run").raise_for_status()
+            deadline = time.monotonic() + TIMEOUT
+            for scenario_id in reversed(ids):
+                while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("scenarios did not complete in time")
+                    time.sleep(0.005)
+            return time.perf_counter() - start
+
+
+def rows_for(
+    label: str, seconds: float, bare: float, target_ms: float | None
+) -> tuple[Row, float]:
+    per_ms = seconds / N * 1e3
+    overhead_ms = (seconds - bare) / N * 1e3
+    row = Row(
+        f"3 create+run+complete x{N}, {label}: overhead per scenario",
+        overhead_ms,
+        "ms",
+        bare / N * 1e3,
+        target_ms,
+        op="<=",
+        on="value",
+        note=f"{per_ms:.2f} ms per scenario in all, baseline = the bare algorithm call",
+    )
+    return row, N / seconds
+
+
+def timed(func: Callable[[], float]) -> float:
+    try:
+        return func()
+    except Exception as exc:  # one failing figure must not lose the others
+        print(f"benchmark failed: {exc!r}", file=sys.stderr)
+        return float("nan")
+
+
+def run() -> list[Row]:
+    bare = min(bare_seconds(N) for _ in range(3))
+    memory = timed(lambda: in_process_seconds(N))
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = timed(lambda: in_process_seconds(N, has_persistent_state=True, data_path=tmp))
+    http_memory = timed(lambda: http_seconds(N, ["--in-memory"]))
+    http_sqlite = timed(lambda: http_seconds(N, ["--data-path", "state"]))
+
+    memory_row, memory_rate = rows_for("in process, in memory", memory, bare, 2.0)
+    sqlite_row, sqlite_rate = rows_for("in process, SQLite", sqlite, bare, 10.0)
+    http_memory_row, http_memory_rate = rows_for("HTTP, in memory", http_memory, bare, None)
+    http_sqlite_row, http_sqlite_rate = rows_for("HTTP, SQLite", http_sqlite, bare, None)
+    return [
+        memory_row,
+        sqlite_row,
+        http_memory_row,
+        http_sqlite_row,
+        Row(
+            "7 scenarios/s in process, in memory / bare algorithm calls",
+            memory_rate,
+            "1/s",
+            N / bare,
+        ),
+        Row("8 scenarios/s in process, SQLite / in memory", sqlite_rate, "1/s", memory_rate),
+        Row("8 scenarios/s over HTTP, SQLite / in memory", http_sqlite_rate, "1/s", http_memory_rate),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))
