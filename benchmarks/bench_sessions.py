@@ -1,0 +1,122 @@
+"""Many sessions: server memory and list latency (issue 7 figure 6), and the memory
+of empty sessions in process (issues 3, 5, 6: figure 7).
+
+6. A server (in memory) with 1 session, then with up to `BENCH_SESSIONS` (10,000)
+   created by ``POST /sessions``: VmRSS of the server process, the p50 latency of
+   ``GET /sessions`` over 20 calls, and the mean latency of the last 100
+   ``POST /sessions`` against the first 100. Creation stops after
+   `BENCH_SESSIONS_SECONDS` (default 45 s) so that the run stays bounded; the table
+   says how many sessions were made.
+7. In process: `SessionManager.create_session` 10,000 times; memory by tracemalloc
+   (Python allocations) and the RSS delta, against one session.
+
+    python -m benchmarks.bench_sessions
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+
+import httpx
+
+from algomancy_core import CoreConfig, SessionManager
+from benchmarks.common import Row, Server, api, env_float, env_int, percentile, rss_kib, run_alone
+from benchmarks.configs import instant_config
+
+N = env_int("BENCH_SESSIONS", 10_000)
+BUDGET = env_float("BENCH_SESSIONS_SECONDS", 45.0)
+
+
+def list_p50(client: httpx.Client, calls: int = 20) -> float:
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        client.get("/sessions").raise_for_status()
+        times.append(time.perf_counter() - start)
+    return percentile(times, 0.5) * 1e3
+
+
+def server_rows() -> list[Row]:
+    with Server(["--config", "benchmarks.configs:instant_config", "--in-memory"]) as server:
+        with api(server) as client:
+            one_p50 = list_p50(client)
+            rss_one = server.rss_kib()
+            post_ms: list[float] = []
+            deadline = time.monotonic() + BUDGET
+            for i in range(1, N):
+                start = time.perf_counter()
+                client.post("/sessions", json={"display_name": f"bench {i}"}).raise_for_status()
+                post_ms.append((time.perf_counter() - start) * 1e3)
+                if time.monotonic() > deadline:
+                    break
+            count = len(post_ms) + 1
+            rss_many = server.rss_kib()
+            many_p50 = list_p50(client)
+    note = (
+        f"{count:,} of {N:,} sessions created in the {BUDGET:.0f} s budget"
+        if count < N
+        else f"{count:,} sessions"
+    )
+    per_session = (rss_many - rss_one) / max(1, count - 1)
+    return [
+        Row(
+            f"6 server RSS, {count:,} sessions / 1 session",
+            rss_many / 1024,
+            "MiB",
+            rss_one / 1024,
+            note=f"{note}; {per_session:.1f} KiB per session",
+        ),
+        Row(f"6 GET /sessions p50, {count:,} sessions / 1 session", many_p50, "ms", one_p50),
+        Row(
+            f"6 POST /sessions mean, last 100 / first 100 (of {count:,})",
+            statistics.fmean(post_ms[-100:]),
+            "ms",
+            statistics.fmean(post_ms[:100]),
+        ),
+    ]
+
+
+def in_process_rows() -> list[Row]:
+    config = CoreConfig(**instant_config())  # type: ignore[arg-type]
+    with SessionManager(config) as sessions:
+        gc.collect()
+        rss_before = rss_kib(os.getpid())
+        tracemalloc.start()
+        before, _ = tracemalloc.get_traced_memory()
+        start = time.perf_counter()
+        for i in range(1, N):
+            sessions.create_session(f"bench {i}")
+        seconds = time.perf_counter() - start
+        gc.collect()
+        after, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss_after = rss_kib(os.getpid())
+        count = len(sessions.list_sessions())
+    traced_kib = (after - before) / 1024
+    return [
+        Row(
+            f"7 in process: Python memory of {count - 1:,} more empty sessions (tracemalloc)",
+            traced_kib / 1024,
+            "MiB",
+            note=f"{traced_kib / (count - 1):.2f} KiB per session; created in {seconds:.1f} s "
+            "(under tracemalloc)",
+        ),
+        Row(
+            f"7 in process: RSS delta of {count - 1:,} more empty sessions",
+            (rss_after - rss_before) / 1024,
+            "MiB",
+        ),
+    ]
+
+
+def run() -> list[Row]:
+    return in_process_rows() + server_rows()
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))
