@@ -55,7 +55,9 @@ def orjson_columns(frame: pd.DataFrame) -> bytes:
             columns[str(name)] = values  # numbers, booleans, datetimes: the array itself
         else:
             columns[str(name)] = series.tolist()
-    return orjson.dumps({"name": frame.index.name, "columns": columns}, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(
+        {"name": frame.index.name, "columns": columns}, option=orjson.OPT_SERIALIZE_NUMPY
+    )
 
 
 def run() -> list[Row]:
@@ -68,29 +70,31 @@ def run() -> list[Row]:
         assert local.is_success and local.data_source is not None
         frame = local.data_source.get_table("orders")
 
-        with Server(["--config", "benchmarks.configs:etl_config", "--in-memory"]) as server:
-            with api(server) as client:
+        with (
+            Server(["--config", "benchmarks.configs:etl_config", "--in-memory"]) as server,
+            api(server) as client,
+        ):
 
-                def upload() -> None:
-                    response = client.post(
-                        "/sessions/main/etl",
-                        data={"dataset_name": "orders"},
-                        files={"files": ("orders.csv", body, "text/csv")},
-                    )
-                    response.raise_for_status()
-                    if not response.json()["success"]:
-                        raise RuntimeError(f"ETL failed: {response.json()['messages'][:3]}")
+            def upload() -> None:
+                response = client.post(
+                    "/sessions/main/etl",
+                    data={"dataset_name": "orders"},
+                    files={"files": ("orders.csv", body, "text/csv")},
+                )
+                response.raise_for_status()
+                if not response.json()["success"]:
+                    raise RuntimeError(f"ETL failed: {response.json()['messages'][:3]}")
 
-                etl, read_csv = best_of(upload, lambda: pd.read_csv(path))
+            etl, read_csv = best_of(upload, lambda: pd.read_csv(path))
 
-                sizes: list[int] = []
+            sizes: list[int] = []
 
-                def download() -> None:
-                    response = client.get("/sessions/main/data/orders")
-                    response.raise_for_status()
-                    sizes.append(len(response.content))
+            def download() -> None:
+                response = client.get("/sessions/main/data/orders")
+                response.raise_for_status()
+                sizes.append(len(response.content))
 
-                get, dumps = best_of(download, lambda: orjson_columns(frame))
+            get, dumps = best_of(download, lambda: orjson_columns(frame))
     assert np.isfinite(get)
     return [
         Row(

@@ -53,32 +53,32 @@ def in_process_seconds(n: int, **overrides: object) -> float:
 
 
 def http_seconds(n: int, args: list[str]) -> float:
-    with Server(["--config", "benchmarks.configs:instant_config", *args]) as server:
-        with api(server) as client:
-            base = "/sessions/main/scenarios"
-            start = time.perf_counter()
-            ids = []
-            for i in range(n):
-                response = client.post(
-                    base,
-                    json={"tag": f"s{i}", "dataset_key": DATASET, "algo_name": "Instant"},
-                )
-                response.raise_for_status()
-                ids.append(response.json()["id"])
-            for scenario_id in ids:
-                client.post(f"{base}/{scenario_id}/run").raise_for_status()
-            deadline = time.monotonic() + TIMEOUT
-            for scenario_id in reversed(ids):
-                while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("scenarios did not complete in time")
-                    time.sleep(0.005)
-            return time.perf_counter() - start
+    with (
+        Server(["--config", "benchmarks.configs:instant_config", *args]) as server,
+        api(server) as client,
+    ):
+        base = "/sessions/main/scenarios"
+        start = time.perf_counter()
+        ids = []
+        for i in range(n):
+            response = client.post(
+                base,
+                json={"tag": f"s{i}", "dataset_key": DATASET, "algo_name": "Instant"},
+            )
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+        for scenario_id in ids:
+            client.post(f"{base}/{scenario_id}/run").raise_for_status()
+        deadline = time.monotonic() + TIMEOUT
+        for scenario_id in reversed(ids):
+            while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
+                if time.monotonic() > deadline:
+                    raise TimeoutError("scenarios did not complete in time")
+                time.sleep(0.005)
+        return time.perf_counter() - start
 
 
-def rows_for(
-    label: str, seconds: float, bare: float, target_ms: float | None
-) -> tuple[Row, float]:
+def rows_for(label: str, seconds: float, bare: float, target_ms: float | None) -> tuple[Row, float]:
     per_ms = seconds / N * 1e3
     overhead_ms = (seconds - bare) / N * 1e3
     row = Row(
@@ -126,7 +126,9 @@ def run() -> list[Row]:
             N / bare,
         ),
         Row("8 scenarios/s in process, SQLite / in memory", sqlite_rate, "1/s", memory_rate),
-        Row("8 scenarios/s over HTTP, SQLite / in memory", http_sqlite_rate, "1/s", http_memory_rate),
+        Row(
+            "8 scenarios/s over HTTP, SQLite / in memory", http_sqlite_rate, "1/s", http_memory_rate
+        ),
     ]
 
 

@@ -42,21 +42,23 @@ def list_p50(client: httpx.Client, calls: int = 20) -> float:
 
 
 def server_rows() -> list[Row]:
-    with Server(["--config", "benchmarks.configs:instant_config", "--in-memory"]) as server:
-        with api(server) as client:
-            one_p50 = list_p50(client)
-            rss_one = server.rss_kib()
-            post_ms: list[float] = []
-            deadline = time.monotonic() + BUDGET
-            for i in range(1, N):
-                start = time.perf_counter()
-                client.post("/sessions", json={"display_name": f"bench {i}"}).raise_for_status()
-                post_ms.append((time.perf_counter() - start) * 1e3)
-                if time.monotonic() > deadline:
-                    break
-            count = len(post_ms) + 1
-            rss_many = server.rss_kib()
-            many_p50 = list_p50(client)
+    with (
+        Server(["--config", "benchmarks.configs:instant_config", "--in-memory"]) as server,
+        api(server) as client,
+    ):
+        one_p50 = list_p50(client)
+        rss_one = server.rss_kib()
+        post_ms: list[float] = []
+        deadline = time.monotonic() + BUDGET
+        for i in range(1, N):
+            start = time.perf_counter()
+            client.post("/sessions", json={"display_name": f"bench {i}"}).raise_for_status()
+            post_ms.append((time.perf_counter() - start) * 1e3)
+            if time.monotonic() > deadline:
+                break
+        count = len(post_ms) + 1
+        rss_many = server.rss_kib()
+        many_p50 = list_p50(client)
     note = (
         f"{count:,} of {N:,} sessions created in the {BUDGET:.0f} s budget"
         if count < N

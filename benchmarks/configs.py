@@ -3,6 +3,7 @@
 - `instant_config`: an algorithm that does nothing (to measure the overhead around
   a run) and `Spin`, which keeps one core busy in pure Python for `seconds`,
   reporting progress about 20 times a second. No KPIs, a one-row dataset.
+  `Work` does a fixed amount of such work (for speed-up figures).
 - `etl_config`: the schema of the generated 100,000-row CSV of
   `benchmarks/bench_etl.py` (file ``orders.csv``), no initial dataset.
 """
@@ -58,10 +59,41 @@ class Spin(BaseAlgorithm):
         next_report = start
         total = 0
         while (now := time.perf_counter()) - start < seconds:
-            for i in range(20_000):
-                total += i * i % 7
+            total += work_unit()
             if now >= next_report:
                 ctx.progress((now - start) / seconds, "spinning")
+                next_report = now + 0.05
+        ctx.progress(1.0, "done")
+        return BaseResult({"total": total})
+
+
+class WorkParameters(BaseParameterSet):
+    units = IntegerParameter(default=100, min=1, max=1_000_000)
+
+
+def work_unit() -> int:
+    """One unit of pure-Python work (a few milliseconds)."""
+    total = 0
+    for i in range(20_000):
+        total += i * i % 7
+    return total
+
+
+class Work(BaseAlgorithm):
+    """A fixed amount of pure-Python work (`units`), reporting progress as it goes:
+    unlike `Spin`, it takes longer when it has to share a core."""
+
+    name = "Work"
+    parameters = WorkParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        units = int(self.params.units)
+        total = 0
+        next_report = time.perf_counter()
+        for unit in range(units):
+            total += work_unit()
+            if (now := time.perf_counter()) >= next_report:
+                ctx.progress(unit / units, "working")
                 next_report = now + 0.05
         ctx.progress(1.0, "done")
         return BaseResult({"total": total})
@@ -78,7 +110,7 @@ def initial_datasets() -> dict[str, DataSource]:
 def instant_config() -> dict[str, Any]:
     return {
         "title": "Algomancy benchmarks",
-        "algorithms": [Instant, Spin],
+        "algorithms": [Instant, Spin, Work],
         "initial_datasets": initial_datasets,
         "max_workers": 2,
     }
