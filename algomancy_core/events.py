@@ -120,6 +120,10 @@ class AsyncSubscription:
         assert self._loop is not None
         self._notifier._discard(self._scenario_id, self._loop, self._event)
 
+    def wake(self) -> None:
+        """Wake the waiter now (from the subscriber's own loop)."""
+        self._event.set()
+
     async def wait(self, timeout: float) -> bool:
         """True if a change was published before `timeout` seconds passed."""
         try:

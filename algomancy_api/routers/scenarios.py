@@ -16,6 +16,7 @@ from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut
 from algomancy_api.routers import Responses
 from algomancy_api.views import event_view, scenario_view, status_view
 from algomancy_core import ScenarioManager, ScenarioRecord, SessionManager
+from algomancy_core.events import AsyncSubscription
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 
@@ -183,29 +184,39 @@ async def _event_stream(
     sent_version = resume_after
     idle = 0.0
     async with notifier.subscribe(record.id) as subscription:
-        while True:
-            for event in notifier.history(record.id, after=sent_version):
-                if event["version"] <= sent_version:
-                    continue
-                yield _sse(event)
-                sent_version = event["version"]
-            if record.version > sent_version:
-                yield _sse(event_view(record))
-                sent_version = record.version
-            if record.status.is_terminal and record.version <= sent_version:
-                return
-            changed = await subscription.wait(RECHECK_SECONDS)
-            if await request.is_disconnected():
-                return
-            idle = 0.0 if changed else idle + RECHECK_SECONDS
-            if idle >= KEEP_ALIVE_SECONDS:
-                idle = 0.0
-                yield b": keep-alive\n\n"
-            try:
-                record = await asyncio.to_thread(manager.get_scenario, record.id)
-            except LookupError:
-                yield b"event: deleted\ndata: {}\n\n"
-                return
+        # Watch for the client leaving, so that an idle stream ends at once too.
+        # (Request.is_disconnected's instant cancel scope can leak a cancellation.)
+        watcher = asyncio.create_task(_watch_disconnect(request, subscription))
+        try:
+            while True:
+                for event in notifier.history(record.id, after=sent_version):
+                    yield _sse(event)
+                    sent_version = event["version"]
+                if record.version > sent_version:
+                    yield _sse(event_view(record))
+                    sent_version = record.version
+                if record.status.is_terminal:
+                    return
+                changed = await subscription.wait(RECHECK_SECONDS)
+                if watcher.done():
+                    return
+                idle = 0.0 if changed else idle + RECHECK_SECONDS
+                if idle >= KEEP_ALIVE_SECONDS:
+                    idle = 0.0
+                    yield b": keep-alive\n\n"
+                try:
+                    record = await asyncio.to_thread(manager.get_scenario, record.id)
+                except LookupError:
+                    yield b"event: deleted\ndata: {}\n\n"
+                    return
+        finally:
+            watcher.cancel()
+
+
+async def _watch_disconnect(request: Request, subscription: AsyncSubscription) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        continue
+    subscription.wake()
 
 
 def _sse(event: dict[str, Any]) -> bytes:

@@ -113,7 +113,9 @@ def test_disconnect_ends_the_stream(server: ThreadServer, gate: Gate) -> None:
     assert gate.started.wait(5)
     notifier = server.sessions.engine.notifier
     with httpx.stream("GET", f"{server.base}/scenarios/{scenario_id}/events", timeout=30) as r:
-        first = next(e for e in events(r.iter_lines()) if "data" in e)
+        # Hold the parser: dropping it would close the response, and so disconnect.
+        stream = events(r.iter_lines())
+        first = next(e for e in stream if "data" in e)
         assert first["data"]["status"] in ("queued", "processing")
         assert notifier.subscriber_count() == 1
     # The client is gone: the server's stream notices and leaves nothing behind.
