@@ -26,7 +26,7 @@ from algomancy_core.errors import (
     ConflictError,
     NotFoundError,
 )
-from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import DatasetInfo, SessionRecord
 from algomancy_data import DataSource
 
@@ -675,6 +675,11 @@ class SQLStore:
                     scenario_id = conn.execute(candidate).scalar()
                     if scenario_id is None:
                         return None
+                    # The start is when the claim wins, not when it was planned: waiting
+                    # for the lock or retrying can outlast the end of the session's
+                    # previous run, whose finished_at must not come after this start.
+                    if values.get("started_at") is not None:
+                        values["started_at"] = max(values["started_at"], utcnow())
                     row = conn.execute(
                         sa.update(scenarios)
                         .where(scenarios.c.id == scenario_id, scenarios.c.status == _QUEUED)
