@@ -22,7 +22,12 @@ SNAPSHOT = Path(__file__).with_name("openapi.snapshot.json")
 
 def test_public_surface() -> None:
     assert algomancy_api.__all__ == sorted(algomancy_api.__all__)
-    assert algomancy_api.__all__ == ["ApiConfiguration", "ApiLauncher"]
+    assert algomancy_api.__all__ == [
+        "AlgomancyClient",
+        "AlgomancyError",
+        "ApiConfiguration",
+        "ApiLauncher",
+    ]
 
 
 def test_health_and_me(client: TestClient) -> None:
