@@ -529,7 +529,21 @@ class _TemporalParameter(Parameter):
         return bound.isoformat()
 
 
-class DateParameter(_TemporalParameter):
+class _PointParameter(_TemporalParameter):
+    """One date or datetime; `_parse_point` says which."""
+
+    def _parse(self, raw: Any) -> Any:
+        value = self._parse_point(raw)
+        if isinstance(value, str):
+            raise ParameterError(self.name, value)
+        self._check_bounds(value, raw)
+        return value
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+
+class DateParameter(_PointParameter):
     """A calendar date, as an ISO "YYYY-MM-DD" string; datetime strings are rejected."""
 
     type_name = "date"
@@ -538,18 +552,8 @@ class DateParameter(_TemporalParameter):
     def _parse_point(self, raw: Any) -> date | str:
         return _parse_date(raw)
 
-    def _parse(self, raw: Any) -> Any:
-        value = _parse_date(raw)
-        if isinstance(value, str):
-            raise ParameterError(self.name, value)
-        self._check_bounds(value, raw)
-        return value
 
-    def to_json(self, value: Any) -> Any:
-        return None if value is None else value.isoformat()
-
-
-class DateTimeParameter(_TemporalParameter):
+class DateTimeParameter(_PointParameter):
     """A date and time, as an ISO 8601 string with or without offset ("Z" accepted)."""
 
     type_name = "datetime"
@@ -557,16 +561,6 @@ class DateTimeParameter(_TemporalParameter):
 
     def _parse_point(self, raw: Any) -> date | str:
         return _parse_datetime(raw)
-
-    def _parse(self, raw: Any) -> Any:
-        value = _parse_datetime(raw)
-        if isinstance(value, str):
-            raise ParameterError(self.name, value)
-        self._check_bounds(value, raw)
-        return value
-
-    def to_json(self, value: Any) -> Any:
-        return None if value is None else value.isoformat()
 
 
 class IntervalParameter(_TemporalParameter):
