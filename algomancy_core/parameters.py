@@ -11,6 +11,7 @@ import copy
 import json
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal, NamedTuple, Self, overload
@@ -99,7 +100,7 @@ def _choice_list(choices: Iterable[Any]) -> str:
     return ", ".join(json.dumps(choice) for choice in choices)
 
 
-class Parameter:
+class Parameter(ABC):
     """One typed parameter; declare it as a class attribute of a `BaseParameterSet`.
 
     On the class the attribute is the `Parameter`; on an instance it is the current
@@ -186,8 +187,9 @@ class Parameter:
             return None
         return self._parse(raw)
 
+    @abstractmethod
     def _parse(self, raw: Any) -> Any:
-        raise NotImplementedError
+        """`raw` (not None) as this parameter's Python value, or `ParameterError`."""
 
     def to_json(self, value: Any) -> Any:
         """Turn a python value into a JSON-able value."""
@@ -508,8 +510,9 @@ class _TemporalParameter(Parameter):
         super().__init__(default=default, required=required, description=description)
         self.min, self.max = min, max
 
+    @abstractmethod
     def _parse_point(self, raw: Any) -> date | str:
-        raise NotImplementedError
+        """One date or datetime from `raw`, or a message saying what is wrong."""
 
     def _check_options(self) -> None:
         for label in ("min", "max"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any, ClassVar, Self
@@ -33,7 +34,7 @@ class FileReadError(ValueError):
         self.code = code
 
 
-class File:
+class File(ABC):
     """An input file: a name and its bytes."""
 
     extension: ClassVar[str] = ""
@@ -66,6 +67,7 @@ class File:
         """A file named `filename` holding `data` (an upload)."""
         return cls(filename, data)
 
+    @abstractmethod
     def read(self, column_types: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
         """The tables in the file, name → DataFrame.
 
@@ -74,7 +76,6 @@ class File:
         text (``"007"`` stays ``"007"``) and category columns are read as categoricals.
         Raises `FileReadError` when the content is unreadable.
         """
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.filename!r}, {self.size} bytes)"
