@@ -8,7 +8,8 @@ of empty sessions in process (issues 3, 5, 6: figure 7).
    `BENCH_SESSIONS_SECONDS` (default 45 s) so that the run stays bounded; the table
    says how many sessions were made.
 7. In process: `SessionManager.create_session` 10,000 times; memory by tracemalloc
-   (Python allocations) and the RSS delta, against one session.
+   (Python allocations; an RSS delta inside the suite's long-lived process is
+   meaningless, freed arenas are reused).
 
     python -m benchmarks.bench_sessions
 """
@@ -16,7 +17,6 @@ of empty sessions in process (issues 3, 5, 6: figure 7).
 from __future__ import annotations
 
 import gc
-import os
 import statistics
 import sys
 import time
@@ -25,7 +25,7 @@ import tracemalloc
 import httpx
 
 from algomancy_core import CoreConfig, SessionManager
-from benchmarks.common import Row, Server, api, env_float, env_int, percentile, rss_kib, run_alone
+from benchmarks.common import Row, Server, api, env_float, env_int, percentile, run_alone
 from benchmarks.configs import instant_config
 
 N = env_int("BENCH_SESSIONS", 10_000)
@@ -87,7 +87,6 @@ def in_process_rows() -> list[Row]:
     config = CoreConfig(**instant_config())  # type: ignore[arg-type]
     with SessionManager(config) as sessions:
         gc.collect()
-        rss_before = rss_kib(os.getpid())
         tracemalloc.start()
         before, _ = tracemalloc.get_traced_memory()
         start = time.perf_counter()
@@ -97,7 +96,6 @@ def in_process_rows() -> list[Row]:
         gc.collect()
         after, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        rss_after = rss_kib(os.getpid())
         count = len(sessions.list_sessions())
     traced_kib = (after - before) / 1024
     return [
@@ -107,11 +105,6 @@ def in_process_rows() -> list[Row]:
             "MiB",
             note=f"{traced_kib / (count - 1):.2f} KiB per session; created in {seconds:.1f} s "
             "(under tracemalloc)",
-        ),
-        Row(
-            f"7 in process: RSS delta of {count - 1:,} more empty sessions",
-            (rss_after - rss_before) / 1024,
-            "MiB",
         ),
     ]
 
