@@ -1,26 +1,31 @@
-"""Dependencies shared by the routers (`Annotated` aliases)."""
+"""Dependencies shared by the routers (`Annotated` aliases).
+
+They are `async` so that FastAPI calls them on the event loop: none of them blocks,
+except a session lookup on a SQL store, which goes to the thread pool.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.config import ApiConfiguration
 from algomancy_core import ScenarioManager, SessionManager
 
 
-def get_sessions(request: Request) -> SessionManager:
+async def get_sessions(request: Request) -> SessionManager:
     sessions: SessionManager = request.app.state.sessions
     return sessions
 
 
-def get_config(request: Request) -> ApiConfiguration:
+async def get_config(request: Request) -> ApiConfiguration:
     config: ApiConfiguration = request.app.state.config
     return config
 
 
-def current_owner(request: Request) -> str | None:
+async def current_owner(request: Request) -> str | None:
     """The user the request acts for, or None when authentication is off."""
     user: str | None = getattr(request.state, "user", None)
     return user
@@ -32,7 +37,12 @@ OwnerDep = Annotated[str | None, Depends(current_owner)]
 SessionIdPath = Annotated[str, Path(description="The session's UUID, or its current display name.")]
 
 
-def get_manager(sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> ScenarioManager:
+async def get_manager(
+    sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep
+) -> ScenarioManager:
+    if sessions.engine.store.shared:
+        return await run_in_threadpool(sessions.get_session, sid, owner)
+    # A dictionary lookup: cheaper inline than a trip to the thread pool.
     return sessions.get_session(sid, owner)
 
 

@@ -54,11 +54,7 @@ class SessionManager:
 
     def default_session_id(self, owner: str | None = None) -> str:
         """The session named `main` if there is one, else the oldest."""
-        sessions = self.list_sessions(owner)
-        for record in sessions:
-            if record.display_name == MAIN:
-                return record.id
-        return min(sessions, key=lambda r: (r.created_at, r.id)).id
+        return default_session(self.list_sessions(owner))
 
     def get_session(self, session: str, owner: str | None = None) -> ScenarioManager:
         """By UUID, or by current display name."""
@@ -151,6 +147,14 @@ class SessionManager:
                     continue
         self._store.delete_session(record.id)
         self.ensure_main(owner)
+
+
+def default_session(sessions: list[SessionRecord]) -> str:
+    """The id of the session named `main` if there is one, else of the oldest."""
+    for record in sessions:
+        if record.display_name == MAIN:
+            return record.id
+    return min(sessions, key=lambda r: (r.created_at, r.id)).id
 
 
 def _is_uuid(value: str) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+import orjson
+from fastapi import APIRouter, Response, status
 
 from algomancy_api.deps import OwnerDep, SessionIdPath, SessionsDep
 from algomancy_api.models import (
@@ -17,6 +18,9 @@ from algomancy_api.models import (
 )
 from algomancy_api.routers import Responses
 from algomancy_core import SessionManager
+from algomancy_core.session_manager import default_session
+
+JSON = "application/json"
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -28,14 +32,19 @@ def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
     listed = sessions.list_sessions(owner)
     return {
         "sessions": [{"id": s.id, "display_name": s.display_name} for s in listed],
-        "default": sessions.default_session_id(owner),
+        "default": default_session(listed),
     }
 
 
+def json_response(payload: Any, status_code: int = 200) -> Response:
+    # Serialised once by orjson; the response model documents the shape.
+    return Response(orjson.dumps(payload), status_code=status_code, media_type=JSON)
+
+
 @router.get("", response_model=SessionList, summary="List sessions")
-def list_sessions(sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
+def list_sessions(sessions: SessionsDep, owner: OwnerDep) -> Response:
     """The caller's sessions (oldest first) and the id of the default one."""
-    return session_list(sessions, owner)
+    return json_response(session_list(sessions, owner))
 
 
 @router.post(
@@ -45,11 +54,11 @@ def list_sessions(sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
     summary="Create a session",
     responses=TAKEN,
 )
-def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
+def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) -> Response:
     """Create an empty session (it starts with the configured initial datasets)."""
     created = sessions.create_session(body.display_name, owner)
     item = {"id": created.session_id, "display_name": created.display_name}
-    return session_list(sessions, owner) | {"session": item}
+    return json_response(session_list(sessions, owner) | {"session": item}, 201)
 
 
 @router.post(
@@ -61,12 +70,12 @@ def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) 
 )
 def copy_session(
     sid: SessionIdPath, body: CopySession, sessions: SessionsDep, owner: OwnerDep
-) -> dict[str, Any]:
+) -> Response:
     """Copy datasets and scenarios: finished scenarios keep results and KPIs,
     queued or running ones arrive as `created`."""
     copied = sessions.copy_session(sid, body.new_display_name, owner)
     item = {"id": copied.session_id, "display_name": copied.display_name}
-    return session_list(sessions, owner) | {"session": item}
+    return json_response(session_list(sessions, owner) | {"session": item}, 201)
 
 
 @router.patch(
@@ -86,8 +95,8 @@ def rename_session(
 @router.delete(
     "/{sid}", response_model=SessionList, summary="Delete a session", responses=NOT_FOUND
 )
-def delete_session(sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> dict[str, Any]:
+def delete_session(sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> Response:
     """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
     and data. Deleting the last session leaves a fresh `main`."""
     sessions.delete_session(sid, owner)
-    return session_list(sessions, owner)
+    return json_response(session_list(sessions, owner))
