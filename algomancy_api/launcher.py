@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -68,10 +68,10 @@ class ApiLauncher:
         app.state.config = cfg
         app.state.sessions = manager
         install_error_handlers(app)
-        api = APIRouter(prefix=cfg.prefix)
-        for router in (sessions, discovery, scenarios, data, kpis):
-            api.include_router(router.router)
-        app.include_router(api)
+        # Flat, with the scenario routes (the polled ones) first: routes are matched
+        # in order, and every nesting level costs a match on each request.
+        for router in (scenarios, sessions, discovery, data, kpis):
+            app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
         app.add_middleware(BodySizeLimit, max_bytes=cfg.max_upload_bytes)
         if cfg.auth_enabled:

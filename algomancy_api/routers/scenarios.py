@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from algomancy_api.deps import ManagerDep, OwnerDep, SessionIdPath, SessionsDep
+from algomancy_api.deps import ManagerDep, SessionIdPath
 from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut
 from algomancy_api.routers import Responses
 from algomancy_api.views import event_view, scenario_view, status_view
@@ -26,6 +26,31 @@ JSON = "application/json"
 
 def json_response(payload: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(payload), status_code=status_code, media_type=JSON)
+
+
+def _read_status(
+    sessions: SessionManager, sid: str, scenario_id: str, owner: str | None
+) -> ScenarioRecord:
+    return sessions.get_session(sid, owner).get_scenario(scenario_id)
+
+
+@router.get(
+    "/scenarios/{scenario_id}/status",
+    response_model=ScenarioStatusOut,
+    summary="Poll a scenario's status",
+    responses=NOT_FOUND,
+)
+async def scenario_status(request: Request, sid: SessionIdPath, scenario_id: str) -> Response:
+    """Just `{id, tag, status, progress}`: cheap enough to poll often."""
+    # The hot path: no dependencies to solve, no thread-pool trip for a memory store.
+    sessions: SessionManager = request.app.state.sessions
+    owner: str | None = getattr(request.state, "user", None)
+    if sessions.engine.store.shared:
+        record = await run_in_threadpool(_read_status, sessions, sid, scenario_id, owner)
+    else:
+        # A dictionary lookup: cheaper inline than a trip to the thread pool.
+        record = _read_status(sessions, sid, scenario_id, owner)
+    return json_response(status_view(record))
 
 
 @router.get("/scenarios", response_model=list[ScenarioOut], summary="List scenarios")
@@ -101,30 +126,6 @@ def cancel_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     stops at its next progress report (thread executor) or is terminated (process
     and Dask executors), then fails with error `cancelled`."""
     return scenario_view(manager, manager.cancel_scenario(scenario_id))
-
-
-def _read_status(
-    sessions: SessionManager, sid: str, scenario_id: str, owner: str | None
-) -> ScenarioRecord:
-    return sessions.get_session(sid, owner).get_scenario(scenario_id)
-
-
-@router.get(
-    "/scenarios/{scenario_id}/status",
-    response_model=ScenarioStatusOut,
-    summary="Poll a scenario's status",
-    responses=NOT_FOUND,
-)
-async def scenario_status(
-    sid: SessionIdPath, scenario_id: str, sessions: SessionsDep, owner: OwnerDep
-) -> Response:
-    """Just `{id, tag, status, progress}`: cheap enough to poll often."""
-    if sessions.engine.store.shared:
-        record = await run_in_threadpool(_read_status, sessions, sid, scenario_id, owner)
-    else:
-        # A dictionary lookup: cheaper inline than a trip to the thread pool.
-        record = _read_status(sessions, sid, scenario_id, owner)
-    return json_response(status_view(record))
 
 
 @router.get(
