@@ -17,6 +17,7 @@ import collections
 import contextlib
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -106,10 +107,13 @@ def _run_job(payload: bytes, conn: Connection) -> RunOutcome:
     return outcome
 
 
-def worker_main(conn: Connection) -> None:
+def worker_main(conn: Connection, niceness: int = 0) -> None:
     """The loop of a worker process: run each job received, until the pipe closes."""
     # Ctrl-C reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if niceness:
+        # Runs yield the CPU to the server, so that polls stay fast on a busy machine.
+        os.nice(niceness)
     while True:
         try:
             payload = conn.recv_bytes()
@@ -168,10 +172,13 @@ class _Job:
 class _Worker:
     """A worker process and the server's end of its pipe."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, niceness: int = 0) -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process: BaseProcess = context.Process(
-            target=worker_main, args=(child_conn,), name="algomancy-worker", daemon=True
+            target=worker_main,
+            args=(child_conn, niceness),
+            name="algomancy-worker",
+            daemon=True,
         )
         self.process.start()
         child_conn.close()  # so the server sees EOF when the process dies
@@ -199,9 +206,15 @@ class ProcessExecutor:
     algorithm class is pickled by reference: it must be importable by module path.
     """
 
-    def __init__(self, max_workers: int = 4, *, start_method: str = "spawn") -> None:
+    def __init__(
+        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = 10
+    ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
+        if not 0 <= niceness <= 19:
+            raise ValueError("niceness must be between 0 and 19")
+        #: How much lower than the server's the workers' CPU priority is.
+        self.niceness = niceness
         if start_method not in ("spawn", "forkserver"):
             raise ValueError("start_method must be 'spawn' or 'forkserver'")
         self.capacity = max_workers
@@ -275,7 +288,7 @@ class ProcessExecutor:
             if self._closed:
                 return None
         try:
-            return _Worker(self._context)
+            return _Worker(self._context, self.niceness)
         except Exception:
             log.exception("could not start a worker process")
             return None

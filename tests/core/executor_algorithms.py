@@ -111,3 +111,12 @@ def data_rows(data: DataSource) -> int:
 
 def items() -> DataSource:
     return DataSource("Master data", tables={"items": pd.DataFrame({"qty": [1, 2, 3]})})
+
+
+class Niceness(BaseAlgorithm):
+    """Reports the CPU priority (niceness) of the process it runs in."""
+
+    name = "Niceness"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        return BaseResult({"niceness": os.nice(0)})

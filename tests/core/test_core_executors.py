@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +18,16 @@ from algomancy_core.executors.dask import DaskExecutor
 from algomancy_core.executors.process import ProcessExecutor
 
 from .conftest import eventually
-from .executor_algorithms import CountResult, Crashes, Raises, Rows, Sleeper, Spin, items
+from .executor_algorithms import (
+    CountResult,
+    Crashes,
+    Niceness,
+    Raises,
+    Rows,
+    Sleeper,
+    Spin,
+    items,
+)
 
 WAIT = 30.0  # a guard against hanging, not a timing assertion
 
@@ -287,3 +297,11 @@ def test_session_manager_on_the_process_executor() -> None:
         failed = main.wait(slow.id, timeout=WAIT)
         assert failed.status is ScenarioStatus.FAILED and failed.error == "cancelled"
     assert worker_processes() == []
+
+
+def test_process_workers_run_at_a_lower_cpu_priority(process_executor: ProcessExecutor) -> None:
+    _, run = submit(process_executor, Niceness)
+    outcome = run.outcome()
+    assert outcome.result is not None
+    assert outcome.result.values["niceness"] == os.nice(0) + process_executor.niceness
+    assert process_executor.niceness == 10
