@@ -226,23 +226,23 @@ class Dispatcher:
         if run is None:
             return
         try:
-            self._record_outcome(run, outcome)
+            final = self._record_outcome(run, outcome)
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
-            self._fail(scenario_id, "internal error while recording the result")
-        self.notifier.publish(scenario_id, self.store.get_scenario_by_id(scenario_id))
+            final = self._fail(scenario_id, "internal error while recording the result")
+        self.notifier.publish(scenario_id, final)
         self._wake.set()
 
-    def _record_outcome(self, run: _Run, outcome: RunOutcome) -> None:
+    def _record_outcome(self, run: _Run, outcome: RunOutcome) -> ScenarioRecord | None:
+        """Write how the run ended; the scenario as written (None if it was deleted
+        or cancelled meanwhile)."""
         scenario_id = run.record.id
         if run.stop_reason is not None or outcome.cancelled:
-            self._fail(scenario_id, run.stop_reason or CANCELLED)
-            return
+            return self._fail(scenario_id, run.stop_reason or CANCELLED)
         if outcome.error is not None:
             if outcome.traceback:
                 log.error("scenario %s failed:\n%s", scenario_id, outcome.traceback)
-            self._fail(scenario_id, outcome.error)
-            return
+            return self._fail(scenario_id, outcome.error)
         assert outcome.result is not None
         try:
             kpis = {name: kpi().evaluate(outcome.result) for name, kpi in self.kpis.items()}
@@ -252,17 +252,16 @@ class Dispatcher:
                 orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
             )
         except KpiError as exc:
-            self._fail(scenario_id, str(exc))
-            return
+            return self._fail(scenario_id, str(exc))
         except (TypeError, orjson.JSONEncodeError) as exc:
-            self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
-            return
+            return self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
         done = self.store.apply_transition(
             scenario_id,
             plan_transition(S.COMPLETE, source=S.PROCESSING, result=payload, kpis=kpis),
         )
         if done is None:
             log.info("scenario %s finished but was cancelled or deleted meanwhile", scenario_id)
+        return done
 
     def _fail(self, scenario_id: str, error: str) -> ScenarioRecord | None:
         return self.store.apply_transition(
