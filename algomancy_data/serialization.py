@@ -177,9 +177,11 @@ def _float_to_json(value: float) -> float | str | None:
 
 
 def _datetime_strings(values: np.ndarray, unit: str) -> list[str | None]:
-    strings = np.datetime_as_string(values, unit=unit).astype(object)  # type: ignore[call-overload]
-    strings[np.isnat(values)] = None
-    return list(strings.tolist())
+    # Straight from the fixed-width string array to a list: no object array between.
+    strings: list[str | None] = np.datetime_as_string(values, unit=unit).tolist()  # type: ignore[call-overload]
+    for position in np.flatnonzero(np.isnat(values)).tolist():
+        strings[position] = None
+    return strings
 
 
 def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
