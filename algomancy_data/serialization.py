@@ -147,7 +147,11 @@ def encode_values(series: pd.Series, dtype: Any) -> Any:
                 return [_float_to_json(v) for v in values.tolist()]
             return values
         if kind == "M":
-            return _datetime_strings(values, np.datetime_data(dtype)[0])
+            unit = np.datetime_data(dtype)[0]
+            if unit in _ORJSON_EXACT_UNITS and not np.isnat(values).any():
+                # orjson writes these units as exact ISO 8601 strings itself, in C.
+                return values
+            return _datetime_strings(values, unit)
         if kind == "m":
             ints = values.view("int64").astype(object)
             ints[np.isnat(values)] = None
@@ -174,6 +178,11 @@ def _float_to_json(value: float) -> float | str | None:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
+
+
+#: datetime64 units orjson writes without losing precision (it stops at microseconds,
+#: and writes NaT as a date, so only NaT-free columns go to it).
+_ORJSON_EXACT_UNITS = ("s", "ms", "us")
 
 
 def _datetime_strings(values: np.ndarray, unit: str) -> list[str | None]:

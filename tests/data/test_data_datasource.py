@@ -232,3 +232,13 @@ def test_derive_copies_tables_and_parameters_independently() -> None:
 def test_created_at_is_utc_aware() -> None:
     source = DataSource("d", created_at=datetime(2024, 1, 1, tzinfo=UTC))
     assert DataSource.from_json(source.to_json()).created_at == datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_datetimes_without_nat_round_trip_in_every_unit(unit: str) -> None:
+    values = pd.to_datetime(
+        ["1900-01-01 00:00:01", "2024-01-01 00:00:00.123456789", "2024-05-06"], format="ISO8601"
+    ).astype(f"datetime64[{unit}]")
+    frame = pd.DataFrame({"when": values})
+    back = DataSource.from_json(DataSource("d", tables={"t": frame}).to_json())
+    pd.testing.assert_frame_equal(back.get_table("t"), frame, check_exact=True)
