@@ -9,7 +9,9 @@ SQLite settings and the upgrade path are described in docs/persistence.md.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -69,6 +71,21 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL. The switch needs the file to itself and SQLite does
+    not wait for it on busy_timeout, so workers opening a new file together (gunicorn
+    -w N) would fail "database is locked": retry until the busy timeout instead."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 metadata = sa.MetaData()
@@ -303,7 +320,7 @@ class SQLStore:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()

@@ -49,7 +49,8 @@ def gunicorn(port: int, cwd: Path, overrides: dict[str, Any]) -> ServerProcess:
     Logging goes through gunicorn's dictConfig defaults, whose format carries the
     worker's pid on every access line."""
     log_config = cwd / "gunicorn-logging.json"
-    log_config.write_text(json.dumps({"version": 1}))
+    # gunicorn's defaults with a root logger that prints nothing twice.
+    log_config.write_text(json.dumps({"version": 1, "root": {"level": "INFO", "handlers": []}}))
     command = [
         sys.executable,
         "-m",
