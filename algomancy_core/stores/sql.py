@@ -222,7 +222,7 @@ def _scenario(row: AnyRow) -> ScenarioRecord:
         algorithm=m["algorithm"],
         parameters=json.loads(m["parameters"]),
         status=ScenarioStatus(m["status"]),
-        progress=m["progress"],
+        progress=float(m["progress"]),
         progress_message=m["progress_message"],
         error=m["error"],
         result=None if m["result"] is None else json.loads(m["result"]),

@@ -333,6 +333,8 @@ def test_transitions_follow_their_sources(store: Store) -> None:
     done = store.apply_transition(record.id, COMPLETE)
     assert done is not None and done.status is S.COMPLETE and done.version == 3
     assert done.result == {"x": 1.5} and done.kpis == {"k": 2.0} and done.progress == 1.0
+    # Written records come back typed (SQLite's RETURNING skips column affinity).
+    assert type(done.progress) is float and type(queued.progress) is float
     assert store.get_scenario(session.id, record.id) == done
     assert store.apply_transition(record.id, plan_transition(S.FAILED)) is None
     again = queue(store, record.id)
