@@ -235,7 +235,7 @@ def _scenario(row: AnyRow) -> ScenarioRecord:
         lease_owner=m["lease_owner"],
         lease_expires_at=m["lease_expires_at"],
         cancel_requested=bool(m["cancel_requested"]),
-        timeout=m["timeout"],
+        timeout=None if m["timeout"] is None else float(m["timeout"]),
     )
 
 
