@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from algomancy_core.errors import ConflictError, NotFoundError
-from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import DatasetInfo, SessionRecord, scenario_changes
 from algomancy_data import DataSource
 
@@ -220,6 +220,10 @@ class MemoryStore:
                     "lease_owner": owner,
                     "lease_expires_at": lease_until,
                 }
+                if changes.get("started_at") is not None:
+                    # The start is when the claim wins, never before the session's
+                    # previous run finished.
+                    changes["started_at"] = max(changes["started_at"], utcnow())
                 return self._replace(record, changes)
         return None
 

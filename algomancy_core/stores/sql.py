@@ -323,6 +323,8 @@ class SQLStore:
             _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten with zeros, not left readable in free pages.
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
@@ -475,6 +477,7 @@ class SQLStore:
             if deleted.rowcount == 0:
                 raise NotFoundError(f"session {session_id!r} not found")
         self._forget(session_id)
+        self._scrub()
 
     def _require_session(self, conn: Connection, session_id: str) -> None:
         found = conn.execute(sa.select(sessions.c.id).where(sessions.c.id == session_id)).first()
@@ -580,6 +583,22 @@ class SQLStore:
                 )
             conn.execute(sa.delete(datasets).where(where))
         self._forget(session_id, key)
+        self._scrub()
+
+    def _scrub(self) -> None:
+        """After a delete: copy the write-ahead log into the database file and empty it,
+        so the deleted data's old page images leave the disk too (SQLite; PostgreSQL
+        reclaims dead rows with its own VACUUM)."""
+        if self._postgres:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            # Busy readers only delay it: what stays behind goes at the next scrub.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
 
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:

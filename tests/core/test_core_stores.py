@@ -658,3 +658,28 @@ def test_session_manager_state_survives_a_restart(tmp_path: Path) -> None:
         assert back.status is S.COMPLETE
         assert back.result == {"total": 6, "count": 4} and back.kpis == {"total": 6.0}
         assert back.finished_at is not None and back.finished_at.tzinfo is not None
+
+
+def test_sqlite_deletes_leave_no_readable_bytes(tmp_path: Path) -> None:
+    """Deleted data is gone from the files on disk, not only from the tables."""
+    folder = tmp_path / "state"
+    store = SQLStore(f"sqlite:///{folder / 'algomancy.sqlite3'}")
+    try:
+        session = new_session(store)
+        for key, marker in [("doomed", "SECRET-DATASET-MARKER"), ("kept", "KEPT-MARKER")]:
+            frame = pd.DataFrame({"note": [marker] * 50})
+            store.put_dataset(session.id, key, DataSource(key, tables={"t": frame}))
+        other = new_session(store, "other")
+        frame = pd.DataFrame({"note": ["SECRET-SESSION-MARKER"] * 50})
+        store.put_dataset(other.id, "d", DataSource("d", tables={"t": frame}))
+        store.delete_dataset(session.id, "doomed")
+        store.delete_session(other.id)
+
+        def on_disk() -> bytes:
+            return b"".join(p.read_bytes() for p in folder.iterdir())
+
+        assert b"KEPT-MARKER" in on_disk()
+        assert b"SECRET-DATASET-MARKER" not in on_disk()
+        assert b"SECRET-SESSION-MARKER" not in on_disk()
+    finally:
+        store.close()
