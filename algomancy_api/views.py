@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
 from algomancy_core.events import scenario_event
+from algomancy_data import DataSource
 
 
 def iso(value: datetime | None) -> str | None:
@@ -67,3 +69,28 @@ def status_view(record: ScenarioRecord) -> dict[str, Any]:
 def event_view(record: ScenarioRecord) -> dict[str, Any]:
     """What an event stream sends: the status view plus message, error and version."""
     return scenario_event(record)
+
+
+def table_list(data: DataSource) -> dict[str, Any]:
+    """`{"tables": [{name, rows, columns}]}` of a dataset or a result."""
+    tables = []
+    for name in data.list_tables():
+        frame = data.get_table(name)
+        tables.append({"name": name, "rows": len(frame), "columns": [str(c) for c in frame]})
+    return {"tables": tables}
+
+
+def table_frame(
+    data: DataSource, table: str, *, kind: str, source_id: str, label: str, offset: int, limit: int
+) -> bytes:
+    """Rows `offset` to `offset + limit` of one table as a `core.tabular_frame@v1` body."""
+    if table not in data.list_tables():
+        raise NotFoundError(f"table {table!r} not found (tables: {', '.join(data) or 'none'})")
+    frame = data.get_table(table)
+    source = TabularFrameSourceResponse(
+        kind=kind,
+        id=source_id,
+        label=label,
+        context={"offset": offset, "limit": limit, "total_rows": len(frame)},
+    )
+    return frame_json_bytes(frame, source=source, offset=offset, limit=limit)

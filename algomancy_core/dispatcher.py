@@ -32,6 +32,7 @@ from algomancy_core.scenario import (
     utcnow,
 )
 from algomancy_core.stores.base import Store
+from algomancy_data import DataSource
 
 log = logging.getLogger("algomancy.dispatcher")
 
@@ -255,6 +256,11 @@ class Dispatcher:
             return self._fail(scenario_id, str(exc))
         except (TypeError, orjson.JSONEncodeError) as exc:
             return self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
+        tables = outcome.result.tables()
+        # Stored before the transition, so that a complete scenario always has them.
+        self.store.put_result_tables(
+            scenario_id, DataSource(f"result of {scenario_id}", tables=tables) if tables else None
+        )
         done = self.store.apply_transition(
             scenario_id,
             plan_transition(S.COMPLETE, source=S.PROCESSING, result=payload, kpis=kpis),

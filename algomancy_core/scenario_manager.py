@@ -176,6 +176,15 @@ class ScenarioManager:
             raise NotFoundError(f"scenario {scenario_id!r} not found")
         return record
 
+    def result_tables(self, scenario_id: str) -> DataSource:
+        """The tables of a complete scenario's result (empty when it has none);
+        `ConflictError` while it is not complete."""
+        record = self.get_scenario(scenario_id)
+        if record.status is not S.COMPLETE:
+            raise ConflictError(f"scenario {record.tag!r} is {record.status}, not complete")
+        tables = self._store.get_result_tables(scenario_id)
+        return tables if tables is not None else DataSource(f"result of {record.tag}")
+
     def list_scenarios(self) -> list[ScenarioRecord]:
         return self._store.list_scenarios(self.session_id)
 

@@ -122,6 +122,10 @@ class SessionManager:
                         finished_at=None,
                     )
                 self._store.add_scenario(copied)
+                if copied.status is ScenarioStatus.COMPLETE:
+                    tables = self._store.get_result_tables(scenario.id)
+                    if tables is not None:
+                        self._store.put_result_tables(copied.id, tables)
         except Exception:
             self._store.delete_session(record.id)
             raise

@@ -8,19 +8,18 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile,
 from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.deps import ManagerDep
-from algomancy_api.frames import (
-    FRAME_OPENAPI_EXTRA,
-    TabularFrameResponse,
-    TabularFrameSourceResponse,
-    frame_json_bytes,
-)
+from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import DeriveDataset, EtlOut, KeyList, TableList
 from algomancy_api.routers import Responses
 from algomancy_api.uploads import UploadNameError, clean_filename
-from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
+from algomancy_api.views import table_frame, table_list
+from algomancy_core import InvalidInputError, ScenarioManager
 from algomancy_data import file_from_bytes
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
+
+Offset = Annotated[int, Query(ge=0, description="First row to return.")]
+Limit = Annotated[int, Query(ge=1, le=100_000, description="How many rows at most.")]
 
 NOT_FOUND: Responses = {404: {"description": "No such session or dataset."}}
 JSON = "application/json"
@@ -100,12 +99,7 @@ def derive_dataset(key: str, body: DeriveDataset, manager: ManagerDep) -> dict[s
 )
 def list_tables(key: str, manager: ManagerDep) -> dict[str, Any]:
     """Name, row count and columns of each table."""
-    data = manager.get_dataset(key)
-    tables = []
-    for name in data.list_tables():
-        frame = data.get_table(name)
-        tables.append({"name": name, "rows": len(frame), "columns": [str(c) for c in frame]})
-    return {"tables": tables}
+    return table_list(manager.get_dataset(key))
 
 
 @router.get(
@@ -116,29 +110,19 @@ def list_tables(key: str, manager: ManagerDep) -> dict[str, Any]:
     responses=NOT_FOUND,
     openapi_extra=FRAME_OPENAPI_EXTRA,
 )
-def table_frame(
-    key: str,
-    table: str,
-    manager: ManagerDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+def dataset_table_frame(
+    key: str, table: str, manager: ManagerDep, offset: Offset = 0, limit: Limit = 1000
 ) -> Response:
     """Rows `offset` to `offset + limit` of a table, as `core.tabular_frame@v1`."""
-    data = manager.get_dataset(key)
-    if table not in data.list_tables():
-        raise NotFoundError(f"table {table!r} not found in dataset {key!r}")
-    source = TabularFrameSourceResponse(
+    body = table_frame(
+        manager.get_dataset(key),
+        table,
         kind="dataset",
-        id=f"{key}/{table}",
+        source_id=f"{key}/{table}",
         label=f"{key} / {table}",
-        context={
-            "session": manager.session_id,
-            "offset": offset,
-            "limit": limit,
-            "total_rows": len(data.get_table(table)),
-        },
+        offset=offset,
+        limit=limit,
     )
-    body = frame_json_bytes(data.get_table(table), source=source, offset=offset, limit=limit)
     return Response(body, media_type=JSON)
 
 

@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from algomancy_api.deps import ManagerDep, SessionIdPath
-from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut
+from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
+from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut, TableList
 from algomancy_api.routers import Responses
-from algomancy_api.views import event_view, scenario_view, status_view
+from algomancy_api.views import event_view, scenario_view, status_view, table_frame, table_list
 from algomancy_core import ScenarioManager, ScenarioRecord, SessionManager
 from algomancy_core.events import AsyncSubscription
 
@@ -137,6 +138,47 @@ def processing(manager: ManagerDep) -> dict[str, Any] | None:
     """The session's scenario in `processing`, or null."""
     record = manager.processing()
     return scenario_view(manager, record) if record is not None else None
+
+
+@router.get(
+    "/scenarios/{scenario_id}/result/tables",
+    response_model=TableList,
+    summary="List a result's tables",
+    responses=NOT_FOUND | {409: {"description": "The scenario is not complete."}},
+)
+def list_result_tables(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Name, row count and columns of each table the scenario's result exposes."""
+    return table_list(manager.result_tables(scenario_id))
+
+
+@router.get(
+    "/scenarios/{scenario_id}/result/tables/{table}/frame",
+    response_model=TabularFrameResponse,
+    response_model_exclude_none=True,
+    summary="A result table as a tabular frame",
+    responses=NOT_FOUND | {409: {"description": "The scenario is not complete."}},
+    openapi_extra=FRAME_OPENAPI_EXTRA,
+    tags=["frames"],
+)
+def result_table_frame(
+    scenario_id: str,
+    table: str,
+    manager: ManagerDep,
+    offset: Annotated[int, Query(ge=0, description="First row to return.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="How many rows at most.")] = 1000,
+) -> Response:
+    """Rows `offset` to `offset + limit` of a result table, as `core.tabular_frame@v1`."""
+    record = manager.get_scenario(scenario_id)
+    body = table_frame(
+        manager.result_tables(scenario_id),
+        table,
+        kind="scenario-result",
+        source_id=f"{scenario_id}/{table}",
+        label=f"{record.tag} / {table}",
+        offset=offset,
+        limit=limit,
+    )
+    return Response(body, media_type=JSON)
 
 
 KEEP_ALIVE_SECONDS = 15.0

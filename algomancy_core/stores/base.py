@@ -99,6 +99,12 @@ class Store(Protocol):
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 
+    def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
+        """Keep the tables of a scenario's result (None drops them)."""
+
+    def get_result_tables(self, scenario_id: str) -> DataSource | None:
+        """The tables of the scenario's latest result, or None."""
+
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
         """Apply `transition` if the scenario's status is one of its sources.
 

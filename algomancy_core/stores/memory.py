@@ -31,6 +31,7 @@ class MemoryStore:
         # Queued scenario ids in queue order (dicts keep insertion order).
         self._queued: dict[str, None] = {}
         self._processing_sessions: dict[str, str] = {}
+        self._result_tables: dict[str, DataSource] = {}
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
@@ -169,6 +170,7 @@ class MemoryStore:
             self._drop_scenario(scenario_id)
 
     def _drop_scenario(self, scenario_id: str) -> None:
+        self._result_tables.pop(scenario_id, None)
         record = self._scenarios.pop(scenario_id)
         self._by_session.get(record.session_id, {}).pop(scenario_id, None)
         self._queued.pop(scenario_id, None)
@@ -195,6 +197,16 @@ class MemoryStore:
                 self._queued.pop(record.id, None)
             self._index(updated)
         return updated
+
+    def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
+        with self._lock:
+            if tables is None:
+                self._result_tables.pop(scenario_id, None)
+            elif scenario_id in self._scenarios:
+                self._result_tables[scenario_id] = tables
+
+    def get_result_tables(self, scenario_id: str) -> DataSource | None:
+        return self._result_tables.get(scenario_id)
 
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
         with self._lock:

@@ -165,6 +165,18 @@ scenarios = sa.Table(
     sa.Index("ix_scenarios_session_position", "session_id", "position"),
 )
 
+result_tables = sa.Table(
+    "result_tables",
+    metadata,
+    sa.Column(
+        "scenario_id",
+        sa.String(64),
+        sa.ForeignKey("scenarios.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
 # The database itself refuses a second processing scenario in a session, whatever
 # races between processes; a claim that loses on it moves on to the next candidate.
 sa.Index(
@@ -471,6 +483,8 @@ class SQLStore:
     def delete_session(self, session_id: str) -> None:
         with self._write() as conn:
             # Explicit deletes: no reliance on the backend enforcing ON DELETE CASCADE.
+            owned = sa.select(scenarios.c.id).where(scenarios.c.session_id == session_id)
+            conn.execute(sa.delete(result_tables).where(result_tables.c.scenario_id.in_(owned)))
             conn.execute(sa.delete(scenarios).where(scenarios.c.session_id == session_id))
             conn.execute(sa.delete(datasets).where(datasets.c.session_id == session_id))
             deleted = conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
@@ -654,6 +668,14 @@ class SQLStore:
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._write() as conn:
+            conn.execute(
+                sa.delete(result_tables).where(
+                    result_tables.c.scenario_id == scenario_id,
+                    sa.exists().where(
+                        scenarios.c.id == scenario_id, scenarios.c.session_id == session_id
+                    ),
+                )
+            )
             deleted = conn.execute(
                 sa.delete(scenarios).where(
                     scenarios.c.id == scenario_id, scenarios.c.session_id == session_id
@@ -661,6 +683,26 @@ class SQLStore:
             )
             if deleted.rowcount == 0:
                 raise NotFoundError(f"scenario {scenario_id!r} not found")
+
+    def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(result_tables).where(result_tables.c.scenario_id == scenario_id))
+            exists = conn.execute(
+                sa.select(scenarios.c.id).where(scenarios.c.id == scenario_id)
+            ).first()
+            if tables is not None and exists is not None:
+                conn.execute(
+                    sa.insert(result_tables).values(
+                        scenario_id=scenario_id, data=tables.to_arrow_bytes()
+                    )
+                )
+
+    def get_result_tables(self, scenario_id: str) -> DataSource | None:
+        with self._read() as conn:
+            payload = conn.execute(
+                sa.select(result_tables.c.data).where(result_tables.c.scenario_id == scenario_id)
+            ).scalar()
+        return None if payload is None else DataSource.from_arrow_bytes(bytes(payload))
 
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
         sources = set(transition.source)

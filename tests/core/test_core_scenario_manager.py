@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -12,12 +14,13 @@ from algomancy_core import (
     InvalidInputError,
     NotFoundError,
     ParameterError,
+    RunContext,
     ScenarioStatus,
     SessionManager,
 )
 from algomancy_data import DataClassification, DataSource
 
-from .conftest import Gate, make_config
+from .conftest import Gate, Instant, make_config
 
 S = ScenarioStatus
 
@@ -226,3 +229,45 @@ def test_autocreate_and_autorun(gate: Gate) -> None:
         main.cancel_scenario(created["Gated on d2"].id)  # it waits at a closed gate
         assert main.wait(created["Gated on d2"].id).error == "cancelled"
         assert main.wait(created["Broken on d2"].id).status is S.FAILED
+
+
+class Tabled(Instant):
+    """A result with a table: one line per item."""
+
+    name = "Tabled"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        items = data.get_table("items")
+        lines = pd.DataFrame({"line": range(len(items)), "qty": items["qty"] * self.params.count})
+        return BaseResult({"total": 6, "lines": len(lines)}, tables={"lines": lines})
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_result_tables(persistent: bool, tmp_path: Path) -> None:
+    config = make_config(
+        algorithms=[Tabled, Instant], has_persistent_state=persistent, data_path=str(tmp_path)
+    )
+    with SessionManager(config) as sessions:
+        main = sessions.get_session("main")
+        record = main.create_scenario("t", "Master data", "Tabled", {"count": 2})
+        with pytest.raises(ConflictError, match="not complete"):
+            main.result_tables(record.id)
+        main.run_scenario(record.id)
+        main.wait(record.id)
+        tables = main.result_tables(record.id)
+        assert tables.get_table("lines")["qty"].tolist() == [2, 4, 6]
+        assert main.get_scenario(record.id).result == {
+            "total": 6,
+            "lines": 3,
+            "tables": {"lines": 3},
+        }
+        copy = sessions.copy_session("main", "copy")
+        copied = copy.list_scenarios()[0]
+        assert copy.result_tables(copied.id).get_table("lines")["qty"].tolist() == [2, 4, 6]
+        plain = main.create_scenario("plain", "Master data", "Instant")
+        main.run_scenario(plain.id)
+        main.wait(plain.id)
+        assert main.result_tables(plain.id).list_tables() == []
+        main.delete_scenario(record.id)
+        assert sessions.engine.store.get_result_tables(record.id) is None
+        assert copy.result_tables(copied.id).list_tables() == ["lines"]
