@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +22,9 @@ from algomancy_api.workers import claim_single_worker
 from algomancy_core import CoreConfig, SessionManager
 
 log = logging.getLogger("algomancy.api")
+
+#: Threads that read scenario status from a shared (SQL) store.
+POLL_THREADS = 4
 
 DESCRIPTION = """\
 Run parameterised algorithms over your own data as **scenarios**, compare their KPIs.
@@ -53,9 +57,11 @@ class ApiLauncher:
                 claim_single_worker("algomancy-api")
             manager.start()
             log.info("serving %s with %s", cfg.title, type(manager.engine.store).__name__)
+            app.state.poll_pool = ThreadPoolExecutor(POLL_THREADS, "algomancy-poll")
             try:
                 yield
             finally:
+                app.state.poll_pool.shutdown(wait=False, cancel_futures=True)
                 manager.close()
 
         app = FastAPI(

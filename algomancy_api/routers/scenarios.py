@@ -47,7 +47,11 @@ async def scenario_status(request: Request, sid: SessionIdPath, scenario_id: str
     sessions: SessionManager = request.app.state.sessions
     owner: str | None = getattr(request.state, "user", None)
     if sessions.engine.store.shared:
-        record = await run_in_threadpool(_read_status, sessions, sid, scenario_id, owner)
+        # A few threads of its own: polls queued behind 40 contending threads of the
+        # general pool spend their time trading the GIL, not reading.
+        pool = request.app.state.poll_pool
+        loop = asyncio.get_running_loop()
+        record = await loop.run_in_executor(pool, _read_status, sessions, sid, scenario_id, owner)
     else:
         # A dictionary lookup: cheaper inline than a trip to the thread pool.
         record = _read_status(sessions, sid, scenario_id, owner)
