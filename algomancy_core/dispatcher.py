@@ -179,7 +179,9 @@ class Dispatcher:
             self._start(record)
 
     def _start(self, record: ScenarioRecord) -> None:
-        run = _Run(record)
+        # The claim wrote progress 0; the first report waits its turn like the rest,
+        # so a run shorter than the interval writes no progress at all.
+        run = _Run(record, flushed_at=time.monotonic())
         timeout = record.timeout or self.run_timeout
         algorithm = self.algorithms.get(record.algorithm)
         if algorithm is not None and algorithm.timeout is not None:
@@ -257,10 +259,11 @@ class Dispatcher:
         except (TypeError, orjson.JSONEncodeError) as exc:
             return self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
         tables = outcome.result.tables()
-        # Stored before the transition, so that a complete scenario always has them.
-        self.store.put_result_tables(
-            scenario_id, DataSource(f"result of {scenario_id}", tables=tables) if tables else None
-        )
+        if tables:
+            # Stored before the transition, so that a complete scenario always has them.
+            self.store.put_result_tables(
+                scenario_id, DataSource(f"result of {scenario_id}", tables=tables)
+            )
         done = self.store.apply_transition(
             scenario_id,
             plan_transition(S.COMPLETE, source=S.PROCESSING, result=payload, kpis=kpis),

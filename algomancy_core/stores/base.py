@@ -100,7 +100,8 @@ class Store(Protocol):
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
-        """Keep the tables of a scenario's result (None drops them)."""
+        """Keep the tables of a scenario's result (None drops them). A transition to
+        `queued` drops them too: they belong to the run that made them."""
 
     def get_result_tables(self, scenario_id: str) -> DataSource | None:
         """The tables of the scenario's latest result, or None."""

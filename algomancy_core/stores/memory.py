@@ -181,6 +181,8 @@ class MemoryStore:
         """Keep the queue and the processing index in step with `record`."""
         if record.status is ScenarioStatus.QUEUED:
             self._queued[record.id] = None
+            # A new run: the previous run's tables go with its result.
+            self._result_tables.pop(record.id, None)
         else:
             self._queued.pop(record.id, None)
         if record.status is ScenarioStatus.PROCESSING:

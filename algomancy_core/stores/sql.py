@@ -732,6 +732,11 @@ class SQLStore:
                     .values(**values, version=scenarios.c.version + 1)
                     .returning(*_SCENARIO_COLUMNS)
                 ).first()
+                if row is not None and transition.target is S.QUEUED:
+                    # A new run: the previous run's tables go with its result.
+                    conn.execute(
+                        sa.delete(result_tables).where(result_tables.c.scenario_id == scenario_id)
+                    )
         except sa.exc.IntegrityError:
             # A second processing scenario in the session: another claim won.
             return None

@@ -683,3 +683,22 @@ def test_sqlite_deletes_leave_no_readable_bytes(tmp_path: Path) -> None:
         assert b"SECRET-SESSION-MARKER" not in on_disk()
     finally:
         store.close()
+
+
+def test_result_tables_belong_to_their_run(store: Store) -> None:
+    session = new_session(store)
+    record = new_scenario(store, session.id, "s")
+    queue(store, record.id)
+    store.apply_transition(record.id, CLAIM)
+    tables = DataSource("r", tables={"lines": pd.DataFrame({"qty": [1, 2]})})
+    store.put_result_tables(record.id, tables)
+    store.apply_transition(record.id, COMPLETE)
+    kept = store.get_result_tables(record.id)
+    assert kept is not None and kept.get_table("lines")["qty"].tolist() == [1, 2]
+    queue(store, record.id)  # a re-run drops the old run's tables
+    assert store.get_result_tables(record.id) is None
+    store.put_result_tables(record.id, tables)
+    store.delete_scenario(session.id, record.id)
+    assert store.get_result_tables(record.id) is None
+    store.put_result_tables("nope", tables)  # no scenario, nothing kept
+    assert store.get_result_tables("nope") is None
