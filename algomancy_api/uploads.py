@@ -56,6 +56,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        may_have_body = False
         for key, value in scope.get("headers", ()):
             if key == b"content-length":
                 try:
@@ -66,6 +67,14 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await _too_large(send, self._message())
                     return
+                may_have_body = declared > 0
+            elif key == b"transfer-encoding":
+                may_have_body = True
+        if not may_have_body:
+            # Without Content-Length or Transfer-Encoding there is no body to count
+            # (a status poll, say): no wrapping on the hot path.
+            await self.app(scope, receive, send)
+            return
         received = 0
         response_started = False
 

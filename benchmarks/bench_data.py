@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import orjson
 import pandas as pd
@@ -74,12 +75,22 @@ def run() -> list[Row]:
             Server(["--config", "benchmarks.configs:etl_config", "--in-memory"]) as server,
             api(server) as client,
         ):
+            # The multipart body is encoded once, outside the timing: the figure is
+            # the server's handling of an upload, not httpx building one.
+            encoded = httpx.Request(
+                "POST",
+                "http://x/",
+                data={"dataset_name": "orders"},
+                files={"files": ("orders.csv", body, "text/csv")},
+            )
+            multipart = encoded.read()
+            content_type = encoded.headers["content-type"]
 
             def upload() -> None:
                 response = client.post(
                     "/sessions/main/etl",
-                    data={"dataset_name": "orders"},
-                    files={"files": ("orders.csv", body, "text/csv")},
+                    content=multipart,
+                    headers={"content-type": content_type},
                 )
                 response.raise_for_status()
                 if not response.json()["success"]:

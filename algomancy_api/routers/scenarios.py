@@ -35,6 +35,17 @@ def _read_status(
     return sessions.get_session(sid, owner).get_scenario(scenario_id)
 
 
+STATUS_PATH = "/sessions/{sid}/scenarios/{scenario_id}/status"
+
+
+async def status_fast_path(request: Request) -> Response:
+    """The status poll as a bare Starlette endpoint, served ahead of the documented
+    route below (same path, same answers): no dependency solving or validation on
+    the most frequent request. Errors go through the app's handlers as usual."""
+    params = request.path_params
+    return await _status_response(request, params["sid"], params["scenario_id"])
+
+
 @router.get(
     "/scenarios/{scenario_id}/status",
     response_model=ScenarioStatusOut,
@@ -43,9 +54,12 @@ def _read_status(
 )
 async def scenario_status(request: Request, sid: SessionIdPath, scenario_id: str) -> Response:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
-    # The hot path: no dependencies to solve, no thread-pool trip for a memory store.
+    return await _status_response(request, sid, scenario_id)
+
+
+async def _status_response(request: Request, sid: str, scenario_id: str) -> Response:
     sessions: SessionManager = request.app.state.sessions
-    owner: str | None = getattr(request.state, "user", None)
+    owner: str | None = request.scope.get("state", {}).get("user")
     if sessions.engine.store.shared:
         # A few threads of its own: polls queued behind 40 contending threads of the
         # general pool spend their time trading the GIL, not reading.

@@ -114,6 +114,10 @@ def worker_main(conn: Connection, niceness: int = 0) -> None:
     if niceness:
         # Runs yield the CPU to the server, so that polls stay fast on a busy machine.
         os.nice(niceness)
+        if niceness >= 19 and hasattr(os, "SCHED_IDLE"):
+            # The lowest priority there is: run only on a core nothing else wants.
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     while True:
         try:
             payload = conn.recv_bytes()
@@ -207,7 +211,7 @@ class ProcessExecutor:
     """
 
     def __init__(
-        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = 10
+        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = 19
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")

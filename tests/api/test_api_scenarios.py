@@ -225,3 +225,16 @@ def test_kpi_frame(client: TestClient) -> None:
             "total": None,
         },
     ]
+
+
+def test_status_polls_take_the_fast_path(client: TestClient) -> None:
+    """The bare status endpoint answers ahead of the documented route."""
+    from starlette.routing import Route
+
+    from algomancy_api.routers.scenarios import status_fast_path
+
+    first = next(r for r in client.app.router.routes if getattr(r, "path", "").endswith("/status"))  # type: ignore[attr-defined]
+    assert isinstance(first, Route) and first.endpoint is status_fast_path
+    created = create(client)
+    r = client.get(f"{M}/scenarios/{created['id']}/status")
+    assert r.json() == {"id": created["id"], "tag": "t", "status": "created", "progress": 0.0}
