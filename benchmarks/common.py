@@ -26,12 +26,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "/api/v1"
@@ -151,8 +152,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
-    """A server process on 127.0.0.1 started by the benchmark and stopped at the end.
+class Server(ServerProcess):
+    """A server process on 127.0.0.1 started by the benchmark and stopped at the end,
+    in a temporary folder of its own (the tests' `ServerProcess`, on a free port).
 
     `args` are the arguments of ``algomancy_api serve`` (without host and port), or
     `command` a full command with ``{port}`` in place of the port.
@@ -164,48 +166,11 @@ class Server:
         command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix="algomancy-bench-"))
-        if command is None:
-            command = [
-                sys.executable,
-                "-m",
-                "algomancy_api",
-                "serve",
-                *args,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}",
-            ]
-        self.command = [c.replace("{port}", str(self.port)) for c in command]
-        self.env = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = self.tmp / "server.log"
-
-    def start(self, timeout: float = 60.0) -> Server:
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.tmp,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+        if command is not None:
+            command = [c.replace("{port}", str(port)) for c in command]
+        super().__init__(args, port, self.tmp, env=env, command=command)
 
     @property
     def pid(self) -> int:
@@ -216,30 +181,18 @@ class Server:
         """VmRSS of the server process (the uvicorn process itself: one worker)."""
         return rss_kib(self.pid)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-            except ProcessLookupError:
-                pass
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        code = super().stop(sig, timeout)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return code
 
     def __enter__(self) -> Server:
         try:
-            return self.start()
+            self.start()
         except BaseException:
             self.stop()
             raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self
 
 
 def rss_kib(pid: int) -> int:
