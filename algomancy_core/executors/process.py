@@ -310,6 +310,10 @@ class ProcessExecutor:
                     job = self._queue.popleft()
                     job.state = _RUNNING
                     self._running.add(job)
+                if worker is not None and not worker.process.is_alive():
+                    # It died while idle (killed from outside): the job gets a new one.
+                    worker.discard()
+                    worker = None
                 if worker is None:
                     worker = self._start_worker()
                 healthy = worker is not None

@@ -305,3 +305,17 @@ def test_process_workers_run_at_a_lower_cpu_priority(process_executor: ProcessEx
     assert outcome.result is not None
     assert outcome.result.values["niceness"] == min(19, os.nice(0) + process_executor.niceness)
     assert process_executor.niceness == 19
+
+
+def test_an_idle_worker_killed_from_outside_is_replaced() -> None:
+    executor = ProcessExecutor(max_workers=1)
+    try:
+        _, first = submit(executor, Spin)
+        assert first.outcome().ok
+        (idle,) = worker_processes()
+        idle.kill()
+        idle.join(WAIT)
+        _, after = submit(executor, Spin)
+        assert after.outcome().ok  # ran on a new worker, not on the dead one
+    finally:
+        executor.shutdown()
