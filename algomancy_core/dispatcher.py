@@ -182,12 +182,15 @@ class Dispatcher:
         # The claim wrote progress 0; the first report waits its turn like the rest,
         # so a run shorter than the interval writes no progress at all.
         run = _Run(record, flushed_at=time.monotonic())
-        timeout = record.timeout or self.run_timeout
         algorithm = self.algorithms.get(record.algorithm)
-        if algorithm is not None and algorithm.timeout is not None:
-            timeout = min(timeout or algorithm.timeout, algorithm.timeout)
-        if timeout is not None:
-            run.deadline = time.monotonic() + timeout
+        # The run's own limit (or the configured one) and the algorithm's: the smaller.
+        candidates = (
+            record.timeout or self.run_timeout,
+            algorithm.timeout if algorithm is not None else None,
+        )
+        limits = [limit for limit in candidates if limit is not None]
+        if limits:
+            run.deadline = time.monotonic() + min(limits)
         with self._lock:
             self._runs[record.id] = run
         try:

@@ -95,7 +95,7 @@ class ScenarioManager:
 
     def add_dataset_from_json(self, payload: str | bytes) -> str:
         """Add the dataset serialised by `DataSource.to_json()`; returns its key."""
-        if not payload or not (payload.strip() if isinstance(payload, str | bytes) else True):
+        if not payload.strip():
             raise InvalidInputError(
                 "the request body is empty; send a DataSource.to_json() payload"
             )
@@ -134,14 +134,10 @@ class ScenarioManager:
     def _autocreate(self, key: str) -> None:
         if not self._engine.config.autocreate:
             return
-        taken = {s.tag for s in self.list_scenarios()}
         for name in self._engine.algorithms:
-            tag = f"{name} on {key}"
-            if tag not in taken:
-                try:
-                    self.create_scenario(tag, key, name)
-                except ConflictError:
-                    continue
+            # A scenario with that tag may exist already: then it stays as it is.
+            with contextlib.suppress(ConflictError):
+                self.create_scenario(f"{name} on {key}", key, name)
 
     # -- scenarios -----------------------------------------------------------
     def create_scenario(

@@ -194,9 +194,6 @@ class MemoryStore:
         updated = scenario_changes(record, changes)
         self._scenarios[record.id] = updated
         if updated.status is not record.status:
-            if record.status is ScenarioStatus.QUEUED:
-                # Re-queueing goes to the back of the line.
-                self._queued.pop(record.id, None)
             self._index(updated)
         return updated
 
@@ -214,11 +211,6 @@ class MemoryStore:
         with self._lock:
             record = self._scenarios.get(scenario_id)
             if record is None or record.status not in transition.source:
-                return None
-            if (
-                record.status is ScenarioStatus.QUEUED
-                and transition.target is ScenarioStatus.QUEUED
-            ):
                 return None
             return self._replace(record, transition.changes)
 
