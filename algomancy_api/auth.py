@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from algomancy_api.errors import detail_response
 
 PUBLIC_PATHS = ("/health",)
 DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
@@ -36,7 +37,10 @@ class UserContextMiddleware:
             return
         user = self.identify(dict(scope.get("headers", ())))
         if user is None:
-            await _unauthorized(send)
+            denied = detail_response(
+                401, "authentication required: send a valid API key", {"WWW-Authenticate": "Bearer"}
+            )
+            await denied(scope, receive, send)
             return
         scope.setdefault("state", {})["user"] = user
         await self.app(scope, receive, send)
@@ -55,19 +59,3 @@ class UserContextMiddleware:
             name = headers.get(self.identity_header, b"").decode("utf-8", "replace").strip()
             return name or None
         return None
-
-
-async def _unauthorized(send: Send) -> None:
-    body = orjson.dumps({"detail": "authentication required: send a valid API key"})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"www-authenticate", b"Bearer"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -15,35 +15,38 @@ from algomancy_core import ConflictError, NotFoundError
 log = logging.getLogger("algomancy.api")
 
 
-def _detail(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+def detail_response(
+    status: int, detail: object, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The error shape of every answer: `{"detail": ...}`."""
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 async def not_found(request: Request, exc: Exception) -> JSONResponse:
-    return _detail(404, str(exc.args[0]) if exc.args else "not found")
+    return detail_response(404, str(exc.args[0]) if exc.args else "not found")
 
 
 async def conflict(request: Request, exc: Exception) -> JSONResponse:
-    return _detail(409, str(exc) or "conflict")
+    return detail_response(409, str(exc) or "conflict")
 
 
 async def bad_input(request: Request, exc: Exception) -> JSONResponse:
-    return _detail(400, str(exc) or "bad request")
+    return detail_response(400, str(exc) or "bad request")
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _detail(422, jsonable_encoder(exc.errors()))
+    return detail_response(422, jsonable_encoder(exc.errors()))
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return _detail(exc.status_code, exc.detail, getattr(exc, "headers", None))
+    return detail_response(exc.status_code, exc.detail, getattr(exc, "headers", None))
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _detail(500, "internal server error; the server log has the traceback")
+    return detail_response(500, "internal server error; the server log has the traceback")
 
 
 def install_error_handlers(app: FastAPI) -> None:

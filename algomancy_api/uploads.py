@@ -7,6 +7,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from algomancy_api.errors import detail_response
+
 ALLOWED_EXTENSIONS = ("csv", "json", "xlsx")
 
 
@@ -62,10 +64,12 @@ class BodySizeLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _too_large(send, "invalid Content-Length header", 400)
+                    await detail_response(400, "invalid Content-Length header")(
+                        scope, receive, send
+                    )
                     return
                 if declared > self.max_bytes:
-                    await _too_large(send, self._message())
+                    await self._refuse(scope, receive, send)
                     return
                 may_have_body = declared > 0
             elif key == b"transfer-encoding":
@@ -97,10 +101,14 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await _too_large(send, self._message())
+                await self._refuse(scope, receive, send)
 
     def _message(self) -> str:
         return f"request body too large: the limit is {self.max_bytes} bytes"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The rest of the body is not read: the connection closes after the answer.
+        await detail_response(413, self._message(), {"Connection": "close"})(scope, receive, send)
 
 
 class _BodyTooLarge(HTTPException):
@@ -108,21 +116,3 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, detail: str) -> None:
         super().__init__(status_code=413, detail=detail)
-
-
-async def _too_large(send: Send, detail: str, status: int = 413) -> None:
-    import orjson
-
-    body = orjson.dumps({"detail": detail})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

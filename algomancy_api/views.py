@@ -7,7 +7,6 @@ from typing import Any
 
 from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
-from algomancy_core.events import scenario_event
 from algomancy_data import DataSource
 
 
@@ -64,11 +63,6 @@ def status_view(record: ScenarioRecord) -> dict[str, Any]:
         "status": record.status.value,
         "progress": record.progress,
     }
-
-
-def event_view(record: ScenarioRecord) -> dict[str, Any]:
-    """What an event stream sends: the status view plus message, error and version."""
-    return scenario_event(record)
 
 
 def table_list(data: DataSource) -> dict[str, Any]:

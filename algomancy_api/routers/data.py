@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.deps import ManagerDep
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import DeriveDataset, EtlOut, KeyList, TableList
-from algomancy_api.routers import Responses
+from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename
 from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, ScenarioManager
@@ -18,11 +18,8 @@ from algomancy_data import file_from_bytes
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
 
-Offset = Annotated[int, Query(ge=0, description="First row to return.")]
-Limit = Annotated[int, Query(ge=1, le=100_000, description="How many rows at most.")]
 
 NOT_FOUND: Responses = {404: {"description": "No such session or dataset."}}
-JSON = "application/json"
 
 
 @router.get("/data", response_model=list[str], summary="List datasets")

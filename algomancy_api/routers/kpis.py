@@ -12,6 +12,7 @@ from algomancy_api.frames import (
     TabularFrameSourceResponse,
     frame_json_bytes,
 )
+from algomancy_api.routers import JSON
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["frames"])
 
@@ -52,4 +53,4 @@ def kpi_frame(manager: ManagerDep) -> Response:
             "thresholds": {name: kpi.threshold for name, kpi in kpis.items()},
         },
     )
-    return Response(frame_json_bytes(frame, source=source), media_type="application/json")
+    return Response(frame_json_bytes(frame, source=source), media_type=JSON)

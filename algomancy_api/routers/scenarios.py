@@ -7,26 +7,21 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from algomancy_api.deps import ManagerDep, SessionIdPath
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut, TableList
-from algomancy_api.routers import Responses
-from algomancy_api.views import event_view, scenario_view, status_view, table_frame, table_list
+from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
+from algomancy_api.views import scenario_view, status_view, table_frame, table_list
 from algomancy_core import ScenarioManager, ScenarioRecord, SessionManager
-from algomancy_core.events import AsyncSubscription
+from algomancy_core.events import AsyncSubscription, scenario_event
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
-JSON = "application/json"
-
-
-def json_response(payload: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status_code, media_type=JSON)
 
 
 def _read_status(
@@ -182,8 +177,8 @@ def result_table_frame(
     scenario_id: str,
     table: str,
     manager: ManagerDep,
-    offset: Annotated[int, Query(ge=0, description="First row to return.")] = 0,
-    limit: Annotated[int, Query(ge=1, le=100_000, description="How many rows at most.")] = 1000,
+    offset: Offset = 0,
+    limit: Limit = 1000,
 ) -> Response:
     """Rows `offset` to `offset + limit` of a result table, as `core.tabular_frame@v1`."""
     record = manager.get_scenario(scenario_id)
@@ -254,7 +249,7 @@ async def _event_stream(
                     yield _sse(event)
                     sent_version = event["version"]
                 if record.version > sent_version:
-                    yield _sse(event_view(record))
+                    yield _sse(scenario_event(record))
                     sent_version = record.version
                 if record.status.is_terminal:
                     return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Response, status
 
 from algomancy_api.deps import OwnerDep, SessionIdPath, SessionsDep
@@ -16,11 +15,9 @@ from algomancy_api.models import (
     SessionItem,
     SessionList,
 )
-from algomancy_api.routers import Responses
+from algomancy_api.routers import Responses, json_response
 from algomancy_core import SessionManager
 from algomancy_core.session_manager import default_session
-
-JSON = "application/json"
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -34,11 +31,6 @@ def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
         "sessions": [{"id": s.id, "display_name": s.display_name} for s in listed],
         "default": default_session(listed),
     }
-
-
-def json_response(payload: Any, status_code: int = 200) -> Response:
-    # Serialised once by orjson; the response model documents the shape.
-    return Response(orjson.dumps(payload), status_code=status_code, media_type=JSON)
 
 
 @router.get("", response_model=SessionList, summary="List sessions")
