@@ -49,6 +49,10 @@ class SessionManager:
                 self.create_session(MAIN, owner)
 
     def list_sessions(self, owner: str | None = None) -> list[SessionRecord]:
+        listed = self._store.list_sessions(owner)
+        if listed:
+            return listed
+        # None yet: `main` appears; one read of the store in the common case.
         self.ensure_main(owner)
         return self._store.list_sessions(owner)
 
