@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 ENV_SPEC = "ALGOMANCY_CONFIG"
 ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
-EXAMPLE = "example.domain:example_settings"
+EXAMPLE = "algomancy_example.domain:example_settings"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """The bundled warehouse example, as an `ApiConfiguration`.
 
-The domain lives in the `example` package; it is loaded by name, like any user
+The domain lives in the `algomancy_example` package; it is loaded by name, like any user
 configuration (`--config`), so this package does not depend on it.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.loading import load_config
 
-EXAMPLE_SPEC = "example.domain:example_settings"
+EXAMPLE_SPEC = "algomancy_example.domain:example_settings"
 
 
 def build_example_config(**overrides: Any) -> ApiConfiguration:

@@ -22,7 +22,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -146,15 +145,9 @@ def run_alone(func: Callable[[], list[Row]]) -> int:
 # -- server processes ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server(ServerProcess):
     """A server process on 127.0.0.1 started by the benchmark and stopped at the end,
-    in a temporary folder of its own (the tests' `ServerProcess`, on a free port).
+    in a temporary folder of its own (the tests' `ServerProcess`, on a port it picks itself).
 
     `args` are the arguments of ``algomancy_api serve`` (without host and port), or
     `command` a full command with ``{port}`` in place of the port.
@@ -166,11 +159,8 @@ class Server(ServerProcess):
         command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix="algomancy-bench-"))
-        if command is not None:
-            command = [c.replace("{port}", str(port)) for c in command]
-        super().__init__(args, port, self.tmp, env=env, command=command)
+        super().__init__(args, self.tmp, env=env, command=command)
 
     @property
     def pid(self) -> int:

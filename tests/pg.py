@@ -6,7 +6,12 @@ Import the fixtures into a test module::
 
 `postgres_server` (session scope) runs one throwaway cluster; `postgres_url`
 (function scope) creates a fresh database on it for each test and drops it after.
-Missing binaries fail the tests, unless ALGOMANCY_SKIP_POSTGRES=1 skips them.
+Where the binaries are missing the PostgreSQL tests skip and say what to install;
+under `CI=true` (or `ALGOMANCY_REQUIRE_POSTGRES=1`) they fail instead, so that CI
+always runs them.
+
+The cluster listens on a Unix socket in its own temporary folder and on no TCP port:
+nothing to pick, so nothing another process could take first.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import dataclasses
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -27,31 +31,31 @@ import pytest
 from psycopg import sql
 
 PG_BIN = Path(os.environ.get("ALGOMANCY_PG_BIN", "/usr/lib/postgresql/15/bin"))
-SKIP_ENV = "ALGOMANCY_SKIP_POSTGRES"
 PG_USER = "postgres"
+
+
+REQUIRE_ENV = "ALGOMANCY_REQUIRE_POSTGRES"
+#: The socket's name carries a port number even without TCP; the folder is private.
+SOCKET_PORT = 5432
 
 
 @dataclasses.dataclass(frozen=True)
 class PostgresServer:
     """A running cluster: where it listens and how to reach its maintenance database."""
 
-    host: str
-    port: int
     directory: Path
 
     def url(self, database: str, *, driver: str = "postgresql+psycopg") -> str:
-        return f"{driver}://{PG_USER}@{self.host}:{self.port}/{database}"
+        return f"{driver}://{PG_USER}@/{database}?host={self.directory}&port={SOCKET_PORT}"
 
     def admin(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
-            host=self.host, port=self.port, user=PG_USER, dbname="postgres", autocommit=True
+            host=str(self.directory),
+            port=SOCKET_PORT,
+            user=PG_USER,
+            dbname="postgres",
+            autocommit=True,
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_postgres(*command: str) -> list[str]:
@@ -69,30 +73,36 @@ def _run(*command: str) -> None:
         )
 
 
-def _require_binaries() -> None:
+def postgres_required() -> bool:
+    """Whether missing binaries fail the run (CI) rather than skip the tests."""
+    return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get(REQUIRE_ENV) == "1"
+
+
+def require_binaries() -> None:
+    """Skip (or, under CI, fail) naming what to install when initdb/pg_ctl are missing."""
     missing = [name for name in ("initdb", "pg_ctl") if not (PG_BIN / name).exists()]
     if not missing:
         return
     message = (
-        f"PostgreSQL binaries {', '.join(missing)} not found in {PG_BIN} "
-        f"(set ALGOMANCY_PG_BIN, install postgresql-15, or set {SKIP_ENV}=1 to skip)"
+        f"PostgreSQL server binaries {', '.join(missing)} not found in {PG_BIN}: "
+        "install them (Debian/Ubuntu: apt-get install postgresql-15) or point "
+        "ALGOMANCY_PG_BIN at their folder"
     )
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(message)
-    pytest.fail(message)
+    if postgres_required():
+        pytest.fail(f"{message} (CI=true: the PostgreSQL tests must run)")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One PostgreSQL 15 cluster for the whole test session, removed afterwards."""
-    _require_binaries()
+    require_binaries()
     directory = Path(tempfile.mkdtemp(prefix="algomancy-pg-"))
     if os.geteuid() == 0:
         user = pwd.getpwnam(PG_USER)
         os.chown(directory, user.pw_uid, user.pw_gid)
     data = directory / "data"
-    port = _free_port()
-    server = PostgresServer(host="127.0.0.1", port=port, directory=directory)
+    server = PostgresServer(directory=directory)
     started = False
     try:
         _run(
@@ -107,7 +117,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         )
         # Durability is of no use to a throwaway cluster; speed is.
         options = (
-            f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 "
+            f"-p {SOCKET_PORT} -k {directory} -c listen_addresses='' "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )

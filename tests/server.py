@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,16 +14,16 @@ from pathlib import Path
 
 import httpx
 
+from tests.polling import DEFAULT_TIMEOUT, wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+#: The line in which uvicorn or gunicorn reports the address it bound.
+BOUND = re.compile(r"(?:Uvicorn running on|Listening at:) https?://[^\s]+:(\d+)")
 
 
 def port_is_free(port: int) -> bool:
+    """Whether `port` can be bound now (for the seed's samples, which need 8051)."""
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -32,22 +33,31 @@ def port_is_free(port: int) -> bool:
 
 
 class ServerProcess:
-    """`python -m algomancy_api serve ...` (or any command) on 127.0.0.1:`port`."""
+    """`python -m algomancy_api serve ...` (or any command) on 127.0.0.1.
+
+    The server picks its own port: it is started on port 0 (the operating system
+    chooses a free one when the server binds) and `start()` reads the bound port
+    back from the server's log (uvicorn's "Uvicorn running on" line, gunicorn's
+    "Listening at"). There is no window between choosing a port and binding it in
+    which another process could take it. `command` may hold `{port}` where the port
+    goes; pass `port` only where a fixed port is the point (the seed's samples).
+    """
 
     def __init__(
         self,
         args: Sequence[str],
-        port: int,
         cwd: Path,
+        *,
         env: dict[str, str] | None = None,
         command: Sequence[str] | None = None,
+        port: int = 0,
     ) -> None:
+        self.requested_port = port
         self.port = port
-        self.base = f"http://127.0.0.1:{port}"
         self.cwd = cwd
-        self.log_path = cwd / f"server-{port}-{time.monotonic_ns()}.log"
+        self.log_path = cwd / f"server-{time.monotonic_ns()}.log"
         self.command = (
-            list(command)
+            [c.replace("{port}", str(port)) for c in command]
             if command
             else [
                 sys.executable,
@@ -64,7 +74,11 @@ class ServerProcess:
         self.env = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = DEFAULT_TIMEOUT) -> ServerProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             self.command,
@@ -74,18 +88,26 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+        try:
+            wait_for(self._healthy, timeout=timeout, interval=0.05, what="a healthy server")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{self.log()}")
+        if self.requested_port == 0:
+            found = BOUND.search(self.log())
+            if found is None:
+                return False
+            self.port = int(found.group(1))
+        try:
+            return httpx.get(f"{self.base}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

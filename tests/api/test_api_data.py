@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import jsonschema
 import pandas as pd
@@ -12,14 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_data import Column, DataSource, Schema
+from tests.fixtures import TABULAR_FRAME_V1_SCHEMA, fixture_file
 
 from .conftest import PREFIX, ClientFactory
 
 M = f"{PREFIX}/sessions/main"
-SCHEMA_FILE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared/contracts/tabular-frame-v1/tabular-frame-v1.schema.json"
-)
+SCHEMA_FILE = fixture_file(TABULAR_FRAME_V1_SCHEMA)
 ITEMS = Schema(
     "items",
     extension="csv",

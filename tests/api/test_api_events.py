@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from algomancy_api import ApiLauncher
 from algomancy_api.routers import scenarios as scenario_routes
 from algomancy_core import SessionManager
 from tests.core.conftest import Gate
-from tests.server import free_port
+from tests.polling import wait_for
 
 from .conftest import PREFIX, api_config
 
@@ -24,11 +25,14 @@ from .conftest import PREFIX, api_config
 class ThreadServer:
     def __init__(self) -> None:
         self.app = ApiLauncher.build(api_config())
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        # A socket bound here, handed to uvicorn: the port is ours from the start.
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = int(self.socket.getsockname()[1])
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
         )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.base = f"http://127.0.0.1:{self.port}{PREFIX}/sessions/main"
 
     @property
@@ -38,15 +42,13 @@ class ThreadServer:
 
     def __enter__(self) -> ThreadServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
+        wait_for(lambda: self.server.started, what="the server started")
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+        self.socket.close()
 
 
 @pytest.fixture
@@ -74,15 +76,6 @@ def events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
         else:
             key, _, value = line.partition(": ")
             event[key] = orjson.loads(value) if key == "data" else value
-
-
-def eventually(predicate: Any, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_every_status_in_order_and_close_on_completion(server: ThreadServer, gate: Gate) -> None:
@@ -119,7 +112,7 @@ def test_disconnect_ends_the_stream(server: ThreadServer, gate: Gate) -> None:
         assert first["data"]["status"] in ("queued", "processing")
         assert notifier.subscriber_count() == 1
     # The client is gone: the server's stream notices and leaves nothing behind.
-    assert eventually(lambda: notifier.subscriber_count() == 0)
+    wait_for(lambda: notifier.subscriber_count() == 0)
 
 
 def test_keep_alive_while_idle(

@@ -24,12 +24,10 @@ from algomancy_api.frames import (
     frame_from_dataframe,
     frame_json_bytes,
 )
+from tests.fixtures import TABULAR_FRAME_V1, TABULAR_FRAME_V1_SCHEMA, fixture_file, fixture_files
 
-CONTRACT_DIR = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "tabular-frame-v1"
-)
-VALID_FILES = sorted((CONTRACT_DIR / "valid").glob("*.json"))
-INVALID_FILES = sorted((CONTRACT_DIR / "invalid").glob("*.json"))
+VALID_FILES = fixture_files(TABULAR_FRAME_V1 / "valid")
+INVALID_FILES = fixture_files(TABULAR_FRAME_V1 / "invalid")
 
 # 2024-01-01T01:00:00+01:00 (Amsterdam winter time) is midnight UTC.
 JAN_1_2024_MS = 1_704_067_200_000
@@ -38,7 +36,7 @@ DAY_MS = 86_400_000
 
 @pytest.fixture(scope="module")
 def schema_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((CONTRACT_DIR / "tabular-frame-v1.schema.json").read_text())
+    schema = json.loads(fixture_file(TABULAR_FRAME_V1_SCHEMA).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 

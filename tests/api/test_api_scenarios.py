@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tests.core.conftest import Gate
+from tests.polling import scenario_status
 
 from .conftest import PREFIX
 
@@ -24,13 +24,9 @@ def create(client: TestClient, tag: str = "t", algo: str = "Instant", **params: 
     return r.json()
 
 
-def poll(client: TestClient, scenario_id: str, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = client.get(f"{M}/scenarios/{scenario_id}/status").json()
-        if status["status"] in ("complete", "failed") or time.monotonic() > deadline:
-            return status
-        time.sleep(0.01)
+def poll(client: TestClient, scenario_id: str) -> Any:
+    """The status once the scenario is finished."""
+    return scenario_status(client.get, f"{M}/scenarios/{scenario_id}", {"complete", "failed"})
 
 
 def test_create_shape(client: TestClient) -> None:

@@ -16,8 +16,8 @@ from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
 from algomancy_core.executors.dask import DaskExecutor
 from algomancy_core.executors.process import ProcessExecutor
+from tests.polling import wait_for
 
-from .conftest import eventually
 from .executor_algorithms import (
     CountResult,
     Crashes,
@@ -292,7 +292,7 @@ def test_session_manager_on_the_process_executor() -> None:
 
         slow = main.create_scenario("slow", "Master data", "Sleeper", {"duration": 60})
         main.run_scenario(slow.id)
-        assert eventually(lambda: main.get_scenario(slow.id).progress > 0, timeout=WAIT)
+        wait_for(lambda: main.get_scenario(slow.id).progress > 0, timeout=WAIT)
         main.cancel_scenario(slow.id)
         failed = main.wait(slow.id, timeout=WAIT)
         assert failed.status is ScenarioStatus.FAILED and failed.error == "cancelled"

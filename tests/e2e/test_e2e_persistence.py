@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,9 @@ import pytest
 
 from algomancy_core.scenario import INTERRUPTED
 from algomancy_core.stores import SQLITE_FILE
-from example import sample_file
-from tests.server import ServerProcess, free_port
+from algomancy_example import sample_file
+from tests.polling import scenario_status
+from tests.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     started: list[ServerProcess] = []
 
     def start(data_path: Path) -> ServerProcess:
-        server = ServerProcess(["--example", "--data-path", str(data_path)], free_port(), tmp_path)
+        server = ServerProcess(["--example", "--data-path", str(data_path)], tmp_path)
         started.append(server)
         return server.start()
 
@@ -66,18 +66,9 @@ def create_scenario(
     return ok(api.post(f"/sessions/{sid}/scenarios", json=body), 201)
 
 
-def wait_for_status(
-    api: httpx.Client, sid: str, scenario_id: str, wanted: set[str], timeout: float = 30.0
-) -> Json:
-    """Poll until the scenario's status is one of `wanted`; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    status = None
-    while time.monotonic() < deadline:
-        status = ok(api.get(f"/sessions/{sid}/scenarios/{scenario_id}/status"))
-        if status["status"] in wanted:
-            return status
-        time.sleep(0.1)
-    pytest.fail(f"scenario {scenario_id} did not reach {wanted} in {timeout} s: {status}")
+def wait_for_status(api: httpx.Client, sid: str, scenario_id: str, wanted: set[str]) -> Json:
+    """Poll until the scenario's status is one of `wanted`."""
+    return scenario_status(api.get, f"/sessions/{sid}/scenarios/{scenario_id}", wanted)
 
 
 def stop_cleanly(server: ServerProcess) -> None:
@@ -169,13 +160,13 @@ def test_sigkill_mid_run_fails_the_run_and_keeps_the_rest(
     server.kill()
     server = start_server(data_path)
     with client(server) as api:
-        failed = wait_for_status(api, sid, long["id"], {"failed", "complete"}, timeout=10)
+        failed = wait_for_status(api, sid, long["id"], {"failed", "complete"})
         assert failed["status"] == "failed"
         interrupted = ok(api.get(f"/sessions/{sid}/scenarios/{long['id']}"))
         assert interrupted["error"] == INTERRUPTED
         assert interrupted["finished_at"] is not None and interrupted["result"] is None
         # The queued run was not lost: it runs now, on the new server.
-        wait_for_status(api, sid, short["id"], {"complete"}, timeout=20)
+        wait_for_status(api, sid, short["id"], {"complete"})
         after = snapshot(api)
 
     assert after["sessions"] == before["sessions"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from example import sample_file
+from algomancy_example import sample_file
 from tests.server import ServerProcess, port_is_free
 
 SAMPLES = Path(__file__).with_name("seed_samples")
@@ -34,7 +34,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(workdir: Path) -> Iterator[ServerProcess]:
     if not port_is_free(8051):
         pytest.fail("port 8051 is taken; the seed's samples need it")
-    with ServerProcess(["--example", "--data-path", str(workdir / "state")], 8051, workdir) as s:
+    with ServerProcess(
+        ["--example", "--data-path", str(workdir / "state")], workdir, port=8051
+    ) as s:
         yield s
 
 
@@ -104,7 +106,7 @@ def test_launch_sample_serves_the_example(tmp_path: Path, server: ServerProcess)
     binds 8051 too, so it runs after the CLI server has stopped."""
     server.stop()
     launched = ServerProcess(
-        [], 8051, tmp_path, command=[sys.executable, str(SAMPLES / "launch_example.py")]
+        [], tmp_path, command=[sys.executable, str(SAMPLES / "launch_example.py")], port=8051
     )
     with launched:
         assert httpx.get(f"{BASE}/sessions/main/data").json() == ["Master data"]

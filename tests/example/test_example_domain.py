@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import example
+import algomancy_example
 from algomancy_core import (
     CoreConfig,
     RunContext,
@@ -20,11 +19,12 @@ from algomancy_core import (
     SessionManager,
 )
 from algomancy_data import DataSource, ETLResult, file_from_bytes
-from example import example_settings, sample_file
-from example.algorithms import ABCSlotting, RandomSlotting, Slow
-from example.etl import WarehouseETLFactory
-from example.kpis import KPIS
-from example.make_sample_data import write
+from algomancy_example import example_settings, sample_file
+from algomancy_example.algorithms import ABCSlotting, RandomSlotting, Slow
+from algomancy_example.etl import WarehouseETLFactory
+from algomancy_example.kpis import KPIS
+from algomancy_example.make_sample_data import write
+from tests.polling import wait_for
 
 S = ScenarioStatus
 
@@ -38,15 +38,6 @@ def sessions() -> Iterator[SessionManager]:
 @pytest.fixture(scope="module")
 def main(sessions: SessionManager) -> ScenarioManager:
     return sessions.get_session("main")
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def etl(**files: bytes) -> ETLResult:
@@ -65,7 +56,7 @@ def sample_bytes() -> dict[str, bytes]:
 
 
 def test_public_names() -> None:
-    assert example.__all__ == ["example_settings", "sample_file"]
+    assert algomancy_example.__all__ == ["example_settings", "sample_file"]
 
 
 def test_sample_files_ship_small_and_are_reproducible(tmp_path: Path) -> None:
@@ -194,7 +185,7 @@ def test_slow_reports_progress_each_second_on_any_dataset() -> None:
 def test_cancel_a_running_slow_scenario(main: ScenarioManager) -> None:
     record = main.create_scenario("slow to cancel", "Master data", "Slow", {"duration": 60})
     main.run_scenario(record.id)
-    assert eventually(lambda: main.get_scenario(record.id).status is S.PROCESSING)
+    wait_for(lambda: main.get_scenario(record.id).status is S.PROCESSING)
     main.cancel_scenario(record.id)
     # A 60 s run that ends within the wait proves the cancel was prompt.
     failed = main.wait(record.id, timeout=10)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from algomancy_data import DataSource, file_from_bytes
-from example.algorithms import ALGORITHMS
-from example.etl import WarehouseETLFactory
-from example.kpis import KPIS
-from example.schemas import SCHEMAS
+from algomancy_example.algorithms import ALGORITHMS
+from algomancy_example.etl import WarehouseETLFactory
+from algomancy_example.kpis import KPIS
+from algomancy_example.schemas import SCHEMAS
 
 MASTER_DATA = "Master data"
 TITLE = "Algomancy warehouse example"
@@ -21,7 +21,7 @@ def sample_file(name: str) -> Path:
     """The path of a shipped sample file, e.g. ``sample_file("sku_data.csv")``."""
     if name not in SAMPLE_FILES:
         raise FileNotFoundError(f"no sample file {name!r} (there are: {', '.join(SAMPLE_FILES)})")
-    resource = files("example") / "data" / name
+    resource = files("algomancy_example") / "data" / name
     with as_file(resource) as path:
         # The package is installed as files (not zipped), so the path stays valid.
         return Path(path)
@@ -30,7 +30,7 @@ def sample_file(name: str) -> Path:
 def master_data() -> DataSource:
     """The shipped sample files, through the ETL, as the dataset ``Master data``."""
     uploads = [
-        file_from_bytes(name, (files("example") / "data" / name).read_bytes())
+        file_from_bytes(name, (files("algomancy_example") / "data" / name).read_bytes())
         for name in SAMPLE_FILES
     ]
     result = WarehouseETLFactory().run(uploads, MASTER_DATA)

@@ -2,7 +2,7 @@
 
 Deterministic (seeded), so running it again gives the same files::
 
-    python -m example.make_sample_data
+    python -m algomancy_example.make_sample_data
 
 The warehouse has 8 aisles of 10 bays with 3 levels (240 pick locations) and holds
 200 SKUs. Demand is skewed as in most warehouses: a fifth of the SKUs take most of

@@ -5,6 +5,6 @@
 ``inventory.xlsx``.
 """
 
-from example.domain import example_settings, sample_file
+from algomancy_example.domain import example_settings, sample_file
 
 __all__ = ["example_settings", "sample_file"]

@@ -17,7 +17,7 @@ from algomancy_core import (
     RunContext,
 )
 from algomancy_data import DataSource
-from example.warehouse import (
+from algomancy_example.warehouse import (
     Warehouse,
     closest_first_slotting,
     evaluate,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from algomancy_data import ETLFactory, Schema, Severity, ValidationMessage
-from example.schemas import SCHEMAS
+from algomancy_example.schemas import SCHEMAS
 
 #: Tables a dataset of this domain holds after the ETL.
 TABLES = ("sku_data", "stock", "locations")
