@@ -7,8 +7,10 @@ import hmac
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
+from algomancy_api.webapp import ASSET_PREFIXES
 
-PUBLIC_PATHS = ("/health",)
+#: The web app's page and files hold no data: it asks for a key, then calls the API.
+PUBLIC_PATHS = ("/health", "/")
 DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 
 
@@ -32,7 +34,8 @@ class UserContextMiddleware:
         self.public = PUBLIC_PATHS + (DOC_PATHS if public_docs else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public:
+        path = scope["path"] if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path in self.public or path.startswith(ASSET_PREFIXES):
             await self.app(scope, receive, send)
             return
         user = self.identify(dict(scope.get("headers", ())))

@@ -20,6 +20,7 @@ from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
 from algomancy_api.uploads import BodySizeLimit
+from algomancy_api.webapp import install_assets, install_docs
 from algomancy_api.workers import claim_single_worker
 from algomancy_core import CoreConfig, SessionManager
 
@@ -85,6 +86,9 @@ class ApiLauncher:
             description=DESCRIPTION,
             lifespan=lifespan,
             generate_unique_id_function=operation_id,
+            # Served by install_docs with the vendored assets instead of a CDN's.
+            docs_url=None,
+            redoc_url=None,
         )
         app.state.config = cfg
         app.state.sessions = manager
@@ -104,6 +108,8 @@ class ApiLauncher:
         for router in (scenarios, sessions, discovery, data, kpis):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
+        install_assets(app)
+        install_docs(app)
         app.add_middleware(BodySizeLimit, max_bytes=cfg.max_upload_bytes)
         if cfg.auth_enabled:
             app.add_middleware(

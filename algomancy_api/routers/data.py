@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.deps import ManagerDep
+from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import DeriveDataset, EtlOut, KeyList, TableList
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename
 from algomancy_api.views import table_frame, table_list
-from algomancy_core import InvalidInputError, ScenarioManager
+from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_data import file_from_bytes
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
@@ -121,6 +122,38 @@ def dataset_table_frame(
         limit=limit,
     )
     return Response(body, media_type=JSON)
+
+
+@router.get(
+    "/data/{data_key}/tables/{table}/download",
+    summary="Download a dataset table as CSV or XLSX",
+    response_class=Response,
+    responses=NOT_FOUND
+    | {
+        200: {
+            "description": "The whole table as a file (`Content-Disposition: attachment`).",
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+        }
+    },
+)
+def download_table(
+    data_key: str,
+    table: str,
+    manager: ManagerDep,
+    format: Annotated[ExportFormat, Query(description="`csv` or `xlsx`.")] = ExportFormat.csv,
+) -> Response:
+    """The whole table as a UTF-8 CSV file or an XLSX workbook with one sheet. Text
+    cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading
+    `'` so that a spreadsheet shows them instead of running them as formulas."""
+    data = manager.get_dataset(data_key)
+    if table not in data.list_tables():
+        raise NotFoundError(f"table {table!r} not found (tables: {', '.join(data) or 'none'})")
+    body = export_table(data.get_table(table), table, format)
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": attachment(f"{data_key}-{table}", format)},
+    )
 
 
 @router.post(

@@ -1,0 +1,94 @@
+"""Table downloads (CSV, XLSX) and their formula-injection escaping."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api.exports import escape_formula
+from algomancy_data import DataSource
+
+from .conftest import PREFIX
+
+M = f"{PREFIX}/sessions/main"
+RISKY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\ry", "plain", "a=b"]
+
+
+@pytest.fixture
+def risky_client(client: TestClient) -> TestClient:
+    table = pd.DataFrame(
+        {
+            "text": RISKY,
+            "number": [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, None],
+            "when": pd.to_datetime(["2024-01-01 12:00"] * 8).tz_localize("Europe/Amsterdam"),
+        }
+    )
+    payload = DataSource("risky", tables={"cells": table}).to_json()
+    assert client.post(f"{M}/data/from-json", content=payload).status_code == 201
+    return client
+
+
+def test_escape_formula() -> None:
+    assert [escape_formula(v) for v in RISKY] == [
+        "'=1+1",
+        "'+cmd",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\ry",
+        "plain",
+        "a=b",
+    ]
+    assert escape_formula(-5) == -5 and escape_formula(None) is None
+
+
+def test_csv_download_escapes_text_not_numbers(risky_client: TestClient) -> None:
+    r = risky_client.get(f"{M}/data/risky/tables/cells/download", params={"format": "csv"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"].startswith('attachment; filename="risky-cells.csv"')
+    back = pd.read_csv(io.BytesIO(r.content), keep_default_na=False)
+    assert back["text"].tolist() == [escape_formula(v) for v in RISKY]
+    assert back["number"].tolist()[:3] == ["-1.5", "2.0", "-3.0"]  # numbers unescaped
+    assert back["when"][0] == "2024-01-01 12:00:00+01:00"
+
+
+def test_csv_is_the_default_format(risky_client: TestClient) -> None:
+    r = risky_client.get(f"{M}/data/risky/tables/cells/download")
+    assert r.status_code == 200 and r.content.startswith(b"text,number,when\r\n")
+
+
+def test_xlsx_download_has_no_formulas(risky_client: TestClient) -> None:
+    r = risky_client.get(f"{M}/data/risky/tables/cells/download", params={"format": "xlsx"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="risky-cells.xlsx"' in r.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content))["cells"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("text", "number", "when")
+    # XML reads a carriage return back as a line feed; the escape is what matters.
+    assert [row[0] for row in rows[1:]] == [escape_formula(v).replace("\r", "\n") for v in RISKY]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert rows[1][1] == -1.5
+    assert str(rows[1][2]) == "2024-01-01 11:00:00"  # UTC wall time
+
+
+def test_download_errors(risky_client: TestClient) -> None:
+    assert risky_client.get(f"{M}/data/nope/tables/cells/download").status_code == 404
+    r = risky_client.get(f"{M}/data/risky/tables/nope/download")
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    r = risky_client.get(f"{M}/data/risky/tables/cells/download", params={"format": "pdf"})
+    assert r.status_code == 422 and "format" in r.text
+
+
+def test_download_filename_is_safe(client: TestClient) -> None:
+    payload = DataSource("Daten ä", tables={"t": pd.DataFrame({"a": [1]})}).to_json()
+    client.post(f"{M}/data/from-json", content=payload)
+    r = client.get(f"{M}/data/Daten ä/tables/t/download")
+    disposition = r.headers["content-disposition"]
+    assert 'filename="Daten _-t.csv"' in disposition
+    assert "filename*=UTF-8''Daten%20%C3%A4-t.csv" in disposition
