@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
-from tests.server import ServerProcess, free_port
+from tests.server import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,7 +50,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     cwd = tmp_path_factory.mktemp("webapp-server")
-    with ServerProcess(["--example", "--in-memory"], free_port(), cwd) as process:
+    with ServerProcess(["--example", "--in-memory"], cwd) as process:
         yield process
 
 
