@@ -20,18 +20,16 @@ from datetime import datetime, timedelta
 import orjson
 
 from algomancy_core.algorithm import BaseAlgorithm
-from algomancy_core.events import Notifier
 from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
 from algomancy_core.kpi import BaseKPI, KpiError
+from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.scenario import (
     CANCELLED,
     INTERRUPTED,
     ScenarioRecord,
     ScenarioStatus,
-    plan_transition,
     utcnow,
 )
-from algomancy_core.stores.base import Store
 from algomancy_data import DataSource
 
 log = logging.getLogger("algomancy.dispatcher")
@@ -87,11 +85,10 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: Store,
+        lifecycle: Lifecycle,
         executor: Executor,
         algorithms: dict[str, type[BaseAlgorithm]],
         kpis: dict[str, type[BaseKPI]],
-        notifier: Notifier,
         *,
         lease_seconds: float = 30.0,
         poll_interval: float = 0.5,
@@ -99,11 +96,11 @@ class Dispatcher:
         run_timeout: float | None = None,
         requeue_interrupted: bool = False,
     ) -> None:
-        self.store = store
+        self.lifecycle = lifecycle
+        self.store = store = lifecycle.store
         self.executor = executor
         self.algorithms = algorithms
         self.kpis = kpis
-        self.notifier = notifier
         self.owner = new_owner_id()
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
@@ -167,15 +164,9 @@ class Dispatcher:
                     return
             if not self.store.has_queued():
                 return
-            now = utcnow()
-            record = self.store.claim_next(
-                plan_transition(S.PROCESSING, source=S.QUEUED, now=now),
-                self.owner,
-                now + self.lease,
-            )
+            record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
             if record is None:
                 return
-            self.notifier.publish(record.id, record)
             self._start(record)
 
     def _start(self, record: ScenarioRecord) -> None:
@@ -223,8 +214,7 @@ class Dispatcher:
             if now - run.flushed_at < self.progress_interval:
                 return
             run.flushed_at, run.dirty = now, False
-        self.store.update_progress(scenario_id, progress, message)
-        self.notifier.publish(scenario_id, self.store.get_scenario_by_id(scenario_id))
+        self.lifecycle.report_progress(scenario_id, progress, message)
 
     def _on_done(self, scenario_id: str, outcome: RunOutcome) -> None:
         with self._lock:
@@ -232,11 +222,10 @@ class Dispatcher:
         if run is None:
             return
         try:
-            final = self._record_outcome(run, outcome)
+            self._record_outcome(run, outcome)
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
-            final = self._fail(scenario_id, "internal error while recording the result")
-        self.notifier.publish(scenario_id, final)
+            self._fail(scenario_id, "internal error while recording the result")
         self._wake.set()
 
     def _record_outcome(self, run: _Run, outcome: RunOutcome) -> ScenarioRecord | None:
@@ -262,23 +251,18 @@ class Dispatcher:
         except (TypeError, orjson.JSONEncodeError) as exc:
             return self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
         tables = outcome.result.tables()
-        if tables:
-            # Stored before the transition, so that a complete scenario always has them.
-            self.store.put_result_tables(
-                scenario_id, DataSource(f"result of {scenario_id}", tables=tables)
-            )
-        done = self.store.apply_transition(
+        done = self.lifecycle.complete(
             scenario_id,
-            plan_transition(S.COMPLETE, source=S.PROCESSING, result=payload, kpis=kpis),
+            payload,
+            kpis,
+            DataSource(f"result of {scenario_id}", tables=tables) if tables else None,
         )
         if done is None:
             log.info("scenario %s finished but was cancelled or deleted meanwhile", scenario_id)
         return done
 
     def _fail(self, scenario_id: str, error: str) -> ScenarioRecord | None:
-        return self.store.apply_transition(
-            scenario_id, plan_transition(S.FAILED, source=S.PROCESSING, error=error)
-        )
+        return self.lifecycle.move(scenario_id, S.FAILED, source=S.PROCESSING, error=error)
 
     # -- cancellation, leases, recovery --------------------------------------
     def cancel(self, scenario_id: str, reason: str = CANCELLED) -> bool:
@@ -324,16 +308,15 @@ class Dispatcher:
         for record in candidates.values():
             if record.lease_owner == self.owner and record.id in self._runs:
                 continue
-            failed = self.store.apply_transition(
-                record.id, plan_transition(S.FAILED, source=S.PROCESSING, error=INTERRUPTED)
+            failed = self.lifecycle.move(
+                record.id, S.FAILED, source=S.PROCESSING, error=INTERRUPTED
             )
             if failed is None:
                 continue
             reaped.append(record.id)
             log.warning("scenario %s was interrupted (owner %s)", record.id, record.lease_owner)
             if self.requeue_interrupted:
-                self.store.apply_transition(record.id, plan_transition(S.QUEUED, source=S.FAILED))
-            self.notifier.publish(record.id, self.store.get_scenario_by_id(record.id))
+                self.lifecycle.move(record.id, S.QUEUED, source=S.FAILED)
         return reaped
 
     def recover(self) -> list[str]:

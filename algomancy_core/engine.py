@@ -10,6 +10,7 @@ from algomancy_core.config import CoreConfig
 from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.events import Notifier
 from algomancy_core.executors import Executor, build_executor
+from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.stores import Store, build_store
 from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
 
@@ -30,16 +31,17 @@ class Engine:
         self.store = store if store is not None else build_store(config)
         self.executor = executor if executor is not None else build_executor(config)
         self.notifier = Notifier()
+        self.lifecycle = Lifecycle(self.store, self.notifier)
         self.dispatcher = Dispatcher(
-            self.store,
+            self.lifecycle,
             self.executor,
             self.algorithms,
             self.kpis,
-            self.notifier,
             lease_seconds=config.lease_seconds,
             run_timeout=config.run_timeout,
             requeue_interrupted=config.requeue_interrupted,
         )
+        self.lifecycle.on_queued = self.dispatcher.wake
         self._initial: Mapping[str, DataSource] | None = None
         self._initial_lock = threading.Lock()
         self._started = False

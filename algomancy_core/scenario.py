@@ -3,7 +3,8 @@
 `created → queued → processing → complete | failed`; `complete` and `failed` are
 terminal, and `run` on a terminal scenario re-enqueues it. The transition table and
 the field changes each transition implies live here and nowhere else; stores apply
-them atomically (`Store.update_scenario_if`).
+them atomically (`Store.apply_transition`, `Store.claim_next`). Applying a planned
+transition, its cleanup and its announcement is `algomancy_core.lifecycle`'s job.
 """
 
 from __future__ import annotations
@@ -57,9 +58,11 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class ScenarioRecord:
-    """A scenario as stored: what to run, and the state of its latest run."""
+    """A scenario as stored: what to run, and the state of its latest run.
+
+    Frozen: a record handed out is a snapshot; changes go through the store."""
 
     id: str
     session_id: str
@@ -92,11 +95,18 @@ class ScenarioRecord:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Transition:
-    """A checked move: the states it may start from and the fields it writes."""
+    """A checked move: the states it may start from and the fields it writes.
+
+    `stamped` names fields the store sets to the time the write wins (a claim may
+    wait for the lock). `drops_results` says the move discards the result tables of
+    the previous run, in the same atomic write.
+    """
 
     source: frozenset[ScenarioStatus]
     target: ScenarioStatus
     changes: dict[str, Any]
+    stamped: frozenset[str] = frozenset()
+    drops_results: bool = False
 
 
 def plan_transition(
@@ -144,4 +154,43 @@ def plan_transition(
         changes |= {"finished_at": now, "result": None, "lease_owner": None}
         changes |= {"lease_expires_at": None}
     changes |= fields
-    return Transition(source=allowed, target=target, changes=changes)
+    return Transition(
+        source=allowed,
+        target=target,
+        changes=changes,
+        # A run starts when its claim wins, never before the session's previous run
+        # finished: the store writes the time of the write.
+        stamped=frozenset({"started_at"}) if target is S.PROCESSING else frozenset(),
+        # A new run: the previous run's tables go with its result.
+        drops_results=target is S.QUEUED,
+    )
+
+
+def plan_claim(owner: str, lease_until: datetime, now: datetime | None = None) -> Transition:
+    """`queued → processing`, leased to `owner` until `lease_until`."""
+    return plan_transition(
+        S.PROCESSING, source=S.QUEUED, now=now, lease_owner=owner, lease_expires_at=lease_until
+    )
+
+
+def plan_copy(record: ScenarioRecord, scenario_id: str, session_id: str) -> ScenarioRecord:
+    """`record` as a new scenario of another session: finished runs keep their
+    result, a queued or running one starts over as `created` (nothing ran in the copy)."""
+    changes: dict[str, Any] = {
+        "id": scenario_id,
+        "session_id": session_id,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "cancel_requested": False,
+        "version": 0,
+    }
+    if record.status.is_active:
+        changes |= {
+            "status": S.CREATED,
+            "progress": 0.0,
+            "progress_message": None,
+            "queued_at": None,
+            "started_at": None,
+            "finished_at": None,
+        }
+    return record.copy(**changes)

@@ -17,7 +17,6 @@ from algomancy_core.scenario import (
     ScenarioRecord,
     ScenarioStatus,
     new_id,
-    plan_transition,
 )
 from algomancy_core.stores.base import DatasetInfo, SessionRecord
 from algomancy_data import DataSource, ETLResult, File
@@ -196,30 +195,26 @@ class ScenarioManager:
         record = self.get_scenario(scenario_id)
         if record.status.is_active:
             raise ConflictError(f"scenario {record.tag!r} is already {record.status}")
-        queued = self._store.apply_transition(
-            scenario_id,
-            plan_transition(S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED})),
+        queued = self._engine.lifecycle.move(
+            scenario_id, S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED})
         )
         if queued is None:
             current = self.get_scenario(scenario_id)
             raise ConflictError(f"scenario {current.tag!r} is already {current.status}")
-        self._engine.notifier.publish(scenario_id, queued)
-        self._engine.dispatcher.wake()
         return queued
 
     def cancel_scenario(self, scenario_id: str) -> ScenarioRecord:
         """A queued scenario fails at once; a processing one is asked to stop."""
         record = self.get_scenario(scenario_id)
         if record.status is S.QUEUED:
-            failed = self._store.apply_transition(
-                scenario_id, plan_transition(S.FAILED, source=S.QUEUED, error=CANCELLED)
+            failed = self._engine.lifecycle.move(
+                scenario_id, S.FAILED, source=S.QUEUED, error=CANCELLED
             )
             if failed is not None:
-                self._engine.notifier.publish(scenario_id, failed)
                 return failed
             record = self.get_scenario(scenario_id)
         if record.status is S.PROCESSING:
-            self._store.request_cancel(scenario_id)
+            self._engine.lifecycle.request_cancel(scenario_id)
             self._engine.dispatcher.cancel(scenario_id)
             return self.get_scenario(scenario_id)
         raise ConflictError(
@@ -235,7 +230,7 @@ class ScenarioManager:
             with contextlib.suppress(ConflictError):
                 self.cancel_scenario(scenario_id)
         self._store.delete_scenario(self.session_id, scenario_id)
-        self._engine.notifier.publish(scenario_id)
+        self._engine.lifecycle.deleted(scenario_id)
 
     def wait(self, scenario_id: str, timeout: float = 30.0) -> ScenarioRecord:
         """Block until the scenario is complete or failed; `TimeoutError` otherwise."""

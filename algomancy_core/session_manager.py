@@ -8,7 +8,7 @@ import uuid
 from algomancy_core.config import CoreConfig
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
-from algomancy_core.scenario import ScenarioStatus, new_id, utcnow
+from algomancy_core.scenario import new_id, utcnow
 from algomancy_core.scenario_manager import ScenarioManager, check_name
 from algomancy_core.stores.base import SessionRecord
 
@@ -107,29 +107,7 @@ class SessionManager:
                 data = self._store.get_dataset(source.id, key)
                 self._store.put_dataset(record.id, key, data)
             for scenario in self._store.list_scenarios(source.id):
-                copied = scenario.copy(
-                    id=new_id(),
-                    session_id=record.id,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    cancel_requested=False,
-                    version=0,
-                )
-                if scenario.status.is_active:
-                    # A copy of a pending run starts over: nothing ran in the copy.
-                    copied = copied.copy(
-                        status=ScenarioStatus.CREATED,
-                        progress=0.0,
-                        progress_message=None,
-                        queued_at=None,
-                        started_at=None,
-                        finished_at=None,
-                    )
-                self._store.add_scenario(copied)
-                if copied.status is ScenarioStatus.COMPLETE:
-                    tables = self._store.get_result_tables(scenario.id)
-                    if tables is not None:
-                        self._store.put_result_tables(copied.id, tables)
+                self.engine.lifecycle.copy(scenario, new_id(), record.id)
         except Exception:
             self._store.delete_session(record.id)
             raise

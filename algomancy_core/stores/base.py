@@ -100,8 +100,8 @@ class Store(Protocol):
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
-        """Keep the tables of a scenario's result (None drops them). A transition to
-        `queued` drops them too: they belong to the run that made them."""
+        """Keep the tables of a scenario's result (None drops them). A transition
+        with `drops_results` drops them too: they belong to the run that made them."""
 
     def get_result_tables(self, scenario_id: str) -> DataSource | None:
         """The tables of the scenario's latest result, or None."""
@@ -110,15 +110,15 @@ class Store(Protocol):
         """Apply `transition` if the scenario's status is one of its sources.
 
         Returns the updated record, or None when the scenario is absent or in
-        another state (someone else won). Atomic.
+        another state (someone else won). Atomic, with what the transition implies:
+        its `stamped` fields get the time of the write, and `drops_results` drops the
+        result tables. Only `algomancy_core.lifecycle` calls it.
         """
 
-    def claim_next(
-        self, transition: Transition, owner: str, lease_until: datetime
-    ) -> ScenarioRecord | None:
-        """Move the oldest queued scenario of a session with nothing processing to
-        processing, leased to `owner` until `lease_until`. Atomic: two callers never
-        claim the same scenario, nor two scenarios of one session."""
+    def claim_next(self, transition: Transition) -> ScenarioRecord | None:
+        """Apply `transition` (planned by `plan_claim`) to the oldest queued scenario
+        of a session with nothing processing. Atomic: two callers never claim the
+        same scenario, nor two scenarios of one session."""
 
     def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
         """Record progress of a processing scenario (ignored in other states)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
@@ -181,8 +182,6 @@ class MemoryStore:
         """Keep the queue and the processing index in step with `record`."""
         if record.status is ScenarioStatus.QUEUED:
             self._queued[record.id] = None
-            # A new run: the previous run's tables go with its result.
-            self._result_tables.pop(record.id, None)
         else:
             self._queued.pop(record.id, None)
         if record.status is ScenarioStatus.PROCESSING:
@@ -190,7 +189,7 @@ class MemoryStore:
         elif self._processing_sessions.get(record.session_id) == record.id:
             del self._processing_sessions[record.session_id]
 
-    def _replace(self, record: ScenarioRecord, changes: dict[str, object]) -> ScenarioRecord:
+    def _replace(self, record: ScenarioRecord, changes: dict[str, Any]) -> ScenarioRecord:
         updated = scenario_changes(record, changes)
         self._scenarios[record.id] = updated
         if updated.status is not record.status:
@@ -212,25 +211,24 @@ class MemoryStore:
             record = self._scenarios.get(scenario_id)
             if record is None or record.status not in transition.source:
                 return None
-            return self._replace(record, transition.changes)
+            return self._apply(record, transition)
 
-    def claim_next(
-        self, transition: Transition, owner: str, lease_until: datetime
-    ) -> ScenarioRecord | None:
+    def _apply(self, record: ScenarioRecord, transition: Transition) -> ScenarioRecord:
+        changes = transition.changes
+        if transition.stamped:
+            now = utcnow()
+            changes = changes | dict.fromkeys(transition.stamped, now)
+        if transition.drops_results:
+            self._result_tables.pop(record.id, None)
+        return self._replace(record, changes)
+
+    def claim_next(self, transition: Transition) -> ScenarioRecord | None:
         with self._lock:
             for scenario_id in self._queued:
                 record = self._scenarios[scenario_id]
                 if record.session_id in self._processing_sessions:
                     continue
-                changes = transition.changes | {
-                    "lease_owner": owner,
-                    "lease_expires_at": lease_until,
-                }
-                if changes.get("started_at") is not None:
-                    # The start is when the claim wins, never before the session's
-                    # previous run finished.
-                    changes["started_at"] = max(changes["started_at"], utcnow())
-                return self._replace(record, changes)
+                return self._apply(record, transition)
         return None
 
     def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:

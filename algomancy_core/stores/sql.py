@@ -228,6 +228,14 @@ def _scenario_values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _transition_values(transition: Transition) -> dict[str, Any]:
+    """Column values a transition writes, its stamped fields set to now."""
+    changes = transition.changes
+    if transition.stamped:
+        changes = changes | dict.fromkeys(transition.stamped, utcnow())
+    return _scenario_values(changes)
+
+
 def _scenario(row: AnyRow) -> ScenarioRecord:
     m = row._mapping
     return ScenarioRecord(
@@ -720,7 +728,7 @@ class SQLStore:
             return None
         try:
             with self._write() as conn:
-                values = _scenario_values(transition.changes)
+                values = _transition_values(transition)
                 if transition.target is S.QUEUED:
                     values["queue_seq"] = self._next_position(conn)
                 row = conn.execute(
@@ -732,8 +740,7 @@ class SQLStore:
                     .values(**values, version=scenarios.c.version + 1)
                     .returning(*_SCENARIO_COLUMNS)
                 ).first()
-                if row is not None and transition.target is S.QUEUED:
-                    # A new run: the previous run's tables go with its result.
+                if row is not None and transition.drops_results:
                     conn.execute(
                         sa.delete(result_tables).where(result_tables.c.scenario_id == scenario_id)
                     )
@@ -742,12 +749,7 @@ class SQLStore:
             return None
         return None if row is None else _scenario(row)
 
-    def claim_next(
-        self, transition: Transition, owner: str, lease_until: datetime
-    ) -> ScenarioRecord | None:
-        values = _scenario_values(
-            transition.changes | {"lease_owner": owner, "lease_expires_at": lease_until}
-        )
+    def claim_next(self, transition: Transition) -> ScenarioRecord | None:
         busy = sa.select(sa.literal(1)).where(
             scenarios.c.session_id == _other.c.session_id, scenarios.c.status == _PROCESSING
         )
@@ -766,11 +768,7 @@ class SQLStore:
                     scenario_id = conn.execute(candidate).scalar()
                     if scenario_id is None:
                         return None
-                    # The start is when the claim wins, not when it was planned: waiting
-                    # for the lock or retrying can outlast the end of the session's
-                    # previous run, whose finished_at must not come after this start.
-                    if values.get("started_at") is not None:
-                        values["started_at"] = max(values["started_at"], utcnow())
+                    values = _transition_values(transition)
                     row = conn.execute(
                         sa.update(scenarios)
                         .where(scenarios.c.id == scenario_id, scenarios.c.status == _QUEUED)

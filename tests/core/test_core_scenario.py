@@ -11,6 +11,7 @@ from algomancy_core.scenario import (
     ScenarioRecord,
     ScenarioStatus,
     new_id,
+    plan_claim,
     plan_transition,
     utcnow,
 )
@@ -108,12 +109,11 @@ def test_claims_respect_fifo_and_one_processing_per_session() -> None:
         store.add_scenario(record)
         store.apply_transition(record.id, plan_transition(S.QUEUED))
         ids.append(record.id)
-    claim = plan_transition(S.PROCESSING, source=S.QUEUED)
-    first = store.claim_next(claim, "me", utcnow())
-    second = store.claim_next(claim, "me", utcnow())
+    first = store.claim_next(plan_claim("me", utcnow()))
+    second = store.claim_next(plan_claim("me", utcnow()))
     assert first is not None and first.tag == "a1" and first.lease_owner == "me"
     assert second is not None and second.tag == "b1"  # a2 waits for a1
-    assert store.claim_next(claim, "me", utcnow()) is None
+    assert store.claim_next(plan_claim("me", utcnow())) is None
     store.apply_transition(ids[0], plan_transition(S.COMPLETE))
-    third = store.claim_next(claim, "me", utcnow())
+    third = store.claim_next(plan_claim("me", utcnow()))
     assert third is not None and third.tag == "a2"

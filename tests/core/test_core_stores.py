@@ -28,7 +28,7 @@ from algomancy_core import (
     ScenarioStatus,
     SessionManager,
 )
-from algomancy_core.scenario import ScenarioRecord, plan_transition
+from algomancy_core.scenario import ScenarioRecord, plan_claim, plan_transition
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
 from algomancy_core.stores.sql import SchemaVersionError, SQLStore
 from algomancy_data import DataClassification, DataSource
@@ -351,28 +351,28 @@ def test_claim_is_fifo_and_one_per_session(store: Store) -> None:
     a1 = new_scenario(store, a.id, "a1")
     a2 = new_scenario(store, a.id, "a2")
     b1 = new_scenario(store, b.id, "b1")
-    assert store.claim_next(CLAIM, "w", T0) is None
+    assert store.claim_next(plan_claim("w", T0)) is None
     assert not store.has_queued()
     b2 = new_scenario(store, b.id, "b2", status=S.QUEUED)  # queued on creation: first
     for record in (a1, a2, b1):
         queue(store, record.id)
     assert store.has_queued()
     lease = T0 + timedelta(seconds=30)
-    first = store.claim_next(CLAIM, "w1", lease)
+    first = store.claim_next(plan_claim("w1", lease))
     assert first is not None and first.id == b2.id
     assert first.lease_owner == "w1" and first.lease_expires_at == lease
-    second = store.claim_next(CLAIM, "w2", lease)
+    second = store.claim_next(plan_claim("w2", lease))
     assert second is not None and second.id == a1.id
-    assert store.claim_next(CLAIM, "w3", lease) is None  # a2 and b1 wait for their sessions
+    assert store.claim_next(plan_claim("w3", lease)) is None  # a2 and b1 wait for their sessions
     assert store.apply_transition(a1.id, COMPLETE) is not None
     queue(store, a1.id)  # re-queued: behind a2
-    third = store.claim_next(CLAIM, "w3", lease)
+    third = store.claim_next(plan_claim("w3", lease))
     assert third is not None and third.id == a2.id
     assert store.apply_transition(a2.id, COMPLETE) is not None
     assert store.apply_transition(b2.id, COMPLETE) is not None
-    fourth = store.claim_next(CLAIM, "w3", lease)
+    fourth = store.claim_next(plan_claim("w3", lease))
     assert fourth is not None and fourth.id == b1.id
-    fifth = store.claim_next(CLAIM, "w3", lease)
+    fifth = store.claim_next(plan_claim("w3", lease))
     assert fifth is not None and fifth.id == a1.id
     assert store.count_by_status() == {**dict.fromkeys(S, 0), S.COMPLETE: 2, S.PROCESSING: 2}
 
@@ -383,7 +383,7 @@ def test_progress_only_while_processing(store: Store) -> None:
     store.update_progress(record.id, 0.5, "ignored")
     assert store.get_scenario_by_id(record.id) == record
     queue(store, record.id)
-    claimed = store.claim_next(CLAIM, "w", T0)
+    claimed = store.claim_next(plan_claim("w", T0))
     assert claimed is not None
     store.update_progress(record.id, 0.25, "a quarter")
     current = store.get_scenario_by_id(record.id)
@@ -399,7 +399,7 @@ def test_cancel_flag(store: Store) -> None:
     store.request_cancel(record.id)
     assert store.get_scenario_by_id(record.id) == record
     queue(store, record.id)
-    store.claim_next(CLAIM, "w", T0)
+    store.claim_next(plan_claim("w", T0))
     store.request_cancel(record.id)
     current = store.get_scenario_by_id(record.id)
     assert current is not None and current.cancel_requested
@@ -416,9 +416,9 @@ def test_leases(store: Store) -> None:
     for record in records:
         queue(store, record.id)
     soon, later = T0 + timedelta(seconds=10), T0 + timedelta(seconds=60)
-    one = store.claim_next(CLAIM, "alpha", soon)
-    two = store.claim_next(CLAIM, "beta", soon)
-    three = store.claim_next(CLAIM, "alpha", soon)
+    one = store.claim_next(plan_claim("alpha", soon))
+    two = store.claim_next(plan_claim("beta", soon))
+    three = store.claim_next(plan_claim("alpha", soon))
     assert one and two and three
     assert store.active_owners() == ["alpha", "beta"]
     renewed = store.renew_leases("alpha", later)
@@ -449,7 +449,7 @@ def test_delete_session_removes_everything(store: Store, store_url: str | None) 
     removed = [new_scenario(store, gone.id, f"s{i}") for i in range(3)]
     queue(store, removed[0].id)
     queue(store, removed[1].id)
-    assert store.claim_next(CLAIM, "w", T0) is not None  # `kept` is not queued
+    assert store.claim_next(plan_claim("w", T0)) is not None  # `kept` is not queued
     store.delete_session(gone.id)
     assert all(store.get_scenario_by_id(r.id) is None for r in removed)
     assert store.list_scenarios(gone.id) == [] and store.list_datasets(gone.id) == []
@@ -470,7 +470,7 @@ def test_reopening_finds_everything_back(sql_url: str) -> None:
     store.put_dataset(session.id, "d", small_dataset())
     record = new_scenario(store, session.id, "s")
     queue(store, record.id)
-    store.claim_next(CLAIM, "w", T0 + timedelta(minutes=1))
+    store.claim_next(plan_claim("w", T0 + timedelta(minutes=1)))
     store.update_progress(record.id, 0.75, "almost")
     running = store.get_scenario_by_id(record.id)
     other = new_scenario(store, session.id, "later", status=S.QUEUED)
@@ -563,7 +563,7 @@ def drain(store: Store, owner: str) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     lease = datetime.now(UTC) + timedelta(minutes=5)
     while True:
-        record = store.claim_next(CLAIM, owner, lease)
+        record = store.claim_next(plan_claim(owner, lease))
         if record is None:
             if not store.has_queued():
                 return claimed, problems

@@ -1,0 +1,109 @@
+"""`Lifecycle`: the one owner of scenario status changes.
+
+Every move of a scenario (run, cancel, claim, complete, fail, interrupt, copy) goes
+through here: the move is planned by the state machine (`plan_transition`), applied
+through the store's compare-and-set, and announced to waiters and event streams; a
+move to `queued` also wakes the dispatcher. The stores only store: the cleanup a
+move implies (the previous run's result tables) is part of the planned transition,
+which the store applies in the same atomic write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from algomancy_core.events import Notifier
+from algomancy_core.scenario import (
+    ScenarioRecord,
+    ScenarioStatus,
+    plan_claim,
+    plan_copy,
+    plan_transition,
+)
+from algomancy_core.stores.base import Store
+from algomancy_data import DataSource
+
+S = ScenarioStatus
+
+
+class Lifecycle:
+    """Applies and announces scenario transitions for one process.
+
+    `on_queued` is called after a scenario became queued (the dispatcher's `wake`).
+    """
+
+    def __init__(
+        self, store: Store, notifier: Notifier, on_queued: Callable[[], None] | None = None
+    ) -> None:
+        self.store = store
+        self.notifier = notifier
+        self.on_queued = on_queued
+
+    def move(
+        self,
+        scenario_id: str,
+        target: ScenarioStatus,
+        *,
+        source: ScenarioStatus | frozenset[ScenarioStatus] | None = None,
+        **fields: Any,
+    ) -> ScenarioRecord | None:
+        """Move the scenario to `target` if it is in `source` (default: any state
+        that leads there). The record as written, or None when it is absent or in
+        another state (someone else moved it first)."""
+        record = self.store.apply_transition(
+            scenario_id, plan_transition(target, source=source, **fields)
+        )
+        if record is not None:
+            self._announce(record)
+        return record
+
+    def claim(self, owner: str, lease_until: datetime) -> ScenarioRecord | None:
+        """Start the oldest runnable queued scenario, leased to `owner`."""
+        record = self.store.claim_next(plan_claim(owner, lease_until))
+        if record is not None:
+            self._announce(record)
+        return record
+
+    def complete(
+        self,
+        scenario_id: str,
+        result: dict[str, Any],
+        kpis: Mapping[str, float | None],
+        tables: DataSource | None,
+    ) -> ScenarioRecord | None:
+        """A processing scenario finished: keep its result tables, then complete it."""
+        if tables is not None:
+            # Stored before the transition, so that a complete scenario always has them.
+            self.store.put_result_tables(scenario_id, tables)
+        return self.move(scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis))
+
+    def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+        """Progress of a processing scenario (not a transition; announced all the same)."""
+        self.store.update_progress(scenario_id, progress, message)
+        self.notifier.publish(scenario_id, self.store.get_scenario_by_id(scenario_id))
+
+    def request_cancel(self, scenario_id: str) -> None:
+        """Flag a processing scenario; whoever runs it stops it and fails it."""
+        self.store.request_cancel(scenario_id)
+
+    def copy(self, record: ScenarioRecord, scenario_id: str, session_id: str) -> ScenarioRecord:
+        """Add a copy of `record` to another session (see `plan_copy`), with the
+        result tables of a complete one."""
+        copied = plan_copy(record, scenario_id, session_id)
+        self.store.add_scenario(copied)
+        if copied.status is S.COMPLETE:
+            tables = self.store.get_result_tables(record.id)
+            if tables is not None:
+                self.store.put_result_tables(copied.id, tables)
+        return copied
+
+    def deleted(self, scenario_id: str) -> None:
+        """Announce that a scenario is gone."""
+        self.notifier.publish(scenario_id)
+
+    def _announce(self, record: ScenarioRecord) -> None:
+        self.notifier.publish(record.id, record)
+        if record.status is S.QUEUED and self.on_queued is not None:
+            self.on_queued()
