@@ -77,7 +77,9 @@ class Lifecycle:
         if tables is not None:
             # Stored before the transition, so that a complete scenario always has them.
             self.store.put_result_tables(scenario_id, tables)
-        return self.move(scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis))
+        return self.move(
+            scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis)
+        )
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
         """Progress of a processing scenario (not a transition; announced all the same)."""
