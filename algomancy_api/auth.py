@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
+from fastapi import FastAPI
+from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
@@ -11,6 +14,7 @@ from algomancy_api.webapp import ASSET_PREFIXES
 
 #: The web app's page and files hold no data: it asks for a key, then calls the API.
 PUBLIC_PATHS = ("/health", "/")
+API_KEY_HEADER = "X-API-Key"
 DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 
 
@@ -49,7 +53,7 @@ class UserContextMiddleware:
         await self.app(scope, receive, send)
 
     def identify(self, headers: dict[bytes, bytes]) -> str | None:
-        key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+        key = headers.get(API_KEY_HEADER.lower().encode(), b"").decode("latin-1").strip()
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if not key and authorization.lower().startswith("bearer "):
             key = authorization[7:].strip()
@@ -62,3 +66,37 @@ class UserContextMiddleware:
             name = headers.get(self.identity_header, b"").decode("utf-8", "replace").strip()
             return name or None
         return None
+
+
+#: The OpenAPI security schemes of API keys: either header works.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "APIKeyHeader": APIKeyHeader(
+        name=API_KEY_HEADER, description="An API key in the `X-API-Key` header."
+    ).model.model_dump(mode="json", by_alias=True, exclude_none=True),
+    "HTTPBearer": HTTPBearer(
+        description="An API key as `Authorization: Bearer <key>`."
+    ).model.model_dump(mode="json", by_alias=True, exclude_none=True),
+}
+
+
+def declare_api_keys(app: FastAPI) -> None:
+    """Declare the API keys in `app`'s OpenAPI schema: both security schemes, and on
+    every operation but the public ones, so that Swagger UI's Authorize button sends
+    the key and generated clients know where it goes. `UserContextMiddleware` checks
+    the key; the declaration adds no work per request."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        for path, operations in schema.get("paths", {}).items():
+            if path in PUBLIC_PATHS:
+                continue
+            for operation in operations.values():
+                operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

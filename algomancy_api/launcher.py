@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from algomancy_api.auth import UserContextMiddleware
+from algomancy_api.auth import UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
@@ -118,6 +118,8 @@ class ApiLauncher:
                 identity_header=cfg.identity_header,
                 public_docs=cfg.public_docs,
             )
+            if cfg.api_keys:
+                declare_api_keys(app)
         if cfg.cors_origins:
             app.add_middleware(
                 CORSMiddleware,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 NonBlank = Field(min_length=1, max_length=200, pattern=r"\S")
 
@@ -51,23 +57,79 @@ class NameList(BaseModel):
     names: list[str]
 
 
+JsonScalar = str | int | float | bool | None
+
+
+class IntervalValue(BaseModel):
+    """An `interval` parameter's value: ISO dates or datetimes, `end >= start`."""
+
+    start: str
+    end: str
+
+
+#: A parameter's value or default as JSON: a number, a string (also ISO dates and
+#: datetimes), a boolean, a list of choices (`multi_enum`), an interval, or whatever a
+#: parameter type of your own stores.
+ParameterValue = (
+    int | float | bool | str | list[JsonScalar] | IntervalValue | list[Any] | dict[str, Any] | None
+)
+
+ParameterType = Literal[
+    "integer", "float", "string", "boolean", "enum", "multi_enum", "date", "datetime", "interval"
+]
+
+
 class ParameterDescriptor(BaseModel):
+    """One parameter of an algorithm, for building a form. Keys that do not apply to the
+    parameter's `type` are left out:
+
+    - `integer`, `float`: `min`, `max` (numbers)
+    - `string`: `min_length`, `max_length`
+    - `enum`, `multi_enum`: `choices`
+    - `date`, `datetime`: `min`, `max` (ISO strings)
+    - `interval`: `kind` (`date` or `datetime`), `min`, `max` (ISO strings); the value is
+      `{"start", "end"}`
+    - `boolean`: nothing more
+
+    A parameter type of your own may add keys of its own.
+    """
+
     model_config = ConfigDict(extra="allow")
 
     name: str
-    type: str
+    type: ParameterType | str = Field(
+        description="One of the built-in types listed, or the name of a type of your own."
+    )
     required: bool
-    value: Any = None
-    default: Any = None
-    min: Any = None
-    max: Any = None
-    choices: list[Any] | None = None
+    value: ParameterValue = Field(
+        default=None, description="The current value (the default until one is chosen)."
+    )
+    default: ParameterValue = None
+    min: int | float | str | None = Field(default=None, description="Lower bound.")
+    max: int | float | str | None = Field(default=None, description="Upper bound.")
+    min_length: int | None = Field(default=None, description="`string`: shortest length.")
+    max_length: int | None = Field(default=None, description="`string`: longest length.")
+    choices: list[JsonScalar] | None = Field(
+        default=None, description="`enum`, `multi_enum`: the allowed values."
+    )
+    kind: Literal["date", "datetime"] | None = Field(
+        default=None, description="`interval`: whether the ends are dates or datetimes."
+    )
     description: str | None = None
+
+    # No return annotation on purpose: pydantic would document the annotation instead
+    # of the fields above in the response schema.
+    @model_serializer(mode="wrap")
+    def _leave_out_what_does_not_apply(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """Serialise the keys the descriptor has, not every optional field as null."""
+        data: dict[str, Any] = handler(self)
+        given = self.model_fields_set | set(self.__pydantic_extra__ or ())
+        return {key: value for key, value in data.items() if key in given}
 
 
 class AlgorithmParameters(BaseModel):
     name: str
-    parameters: list[dict[str, Any]] = Field(
+    parameters: list[ParameterDescriptor] = Field(
         description="One descriptor per parameter; keys that do not apply are left out.",
         examples=[
             [
@@ -128,9 +190,22 @@ class KpiValue(BaseModel):
     threshold: float | None
 
 
+class StoredParameter(BaseModel):
+    """A stored value that the algorithm no longer declares (the parameter was removed,
+    or the whole algorithm is gone), shown as stored."""
+
+    name: str
+    value: ParameterValue
+
+
 class AlgorithmConfig(BaseModel):
     name: str
-    parameters: list[dict[str, Any]]
+    parameters: list[
+        Annotated[ParameterDescriptor | StoredParameter, Field(union_mode="left_to_right")]
+    ] = Field(
+        description="The algorithm's descriptors with this scenario's values as stored, "
+        "then any stored value the algorithm no longer declares."
+    )
 
 
 class ScenarioOut(BaseModel):
@@ -139,6 +214,11 @@ class ScenarioOut(BaseModel):
     input_data_id: str = Field(description="The dataset key.")
     algorithm: AlgorithmConfig
     kpis: dict[str, KpiValue]
+    stale: bool = Field(
+        description="True when the scenario can no longer run as stored: its algorithm is "
+        "gone or its parameters no longer fit (the configuration changed since)."
+    )
+    stale_reason: str | None = Field(description="Why it is stale, naming the parameter.")
     status: StatusValue
     result: dict[str, Any] | None = Field(description="Null until complete.")
     progress: float

@@ -15,19 +15,30 @@ def iso(value: datetime | None) -> str | None:
 
 
 def parameter_descriptors(manager: ScenarioManager, record: ScenarioRecord) -> list[dict[str, Any]]:
-    """The algorithm's descriptors with this scenario's values."""
+    """The algorithm's descriptors with this scenario's values as stored (never
+    re-validated: a value that no longer fits is shown as it is). A parameter that
+    was not stored shows its default; a stored value the algorithm no longer
+    declares (or whose algorithm is gone) is shown as `{name, value}`."""
+    stored = record.parameters
     try:
         algorithm = manager.algorithm(record.algorithm)
     except NotFoundError:
-        # The configuration no longer has this algorithm: show the stored values.
-        return [{"name": k, "value": v} for k, v in record.parameters.items()]
-    parameters = algorithm.parameters()
-    parameters.set_values(record.parameters)
-    return parameters.describe()
+        return [{"name": name, "value": value} for name, value in stored.items()]
+    described = algorithm.parameters().describe()
+    for descriptor in described:
+        if descriptor["name"] in stored:
+            descriptor["value"] = stored[descriptor["name"]]
+    declared = {descriptor["name"] for descriptor in described}
+    described += [
+        {"name": name, "value": value} for name, value in stored.items() if name not in declared
+    ]
+    return described
 
 
 def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
-    """The seed's `Scenario.to_dict()` shape plus progress, error and timestamps."""
+    """The seed's `Scenario.to_dict()` shape plus progress, error, timestamps and
+    whether the scenario is stale (see `ScenarioManager.stale_reason`)."""
+    stale = manager.stale_reason(record)
     kpis = {}
     for name, kpi in manager.kpi_templates.items():
         kpis[name] = {
@@ -46,6 +57,8 @@ def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str,
             "parameters": parameter_descriptors(manager, record),
         },
         "kpis": kpis,
+        "stale": stale is not None,
+        "stale_reason": stale,
         "status": record.status.value,
         "result": record.result,
         "progress": record.progress,

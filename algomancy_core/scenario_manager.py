@@ -12,6 +12,7 @@ from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
+from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
     ScenarioRecord,
@@ -180,6 +181,34 @@ class ScenarioManager:
         tables = self._store.get_result_tables(scenario_id)
         return tables if tables is not None else DataSource(f"result of {record.tag}")
 
+    def stale_reason(self, record: ScenarioRecord) -> str | None:
+        """Why `record` can no longer run as stored (its algorithm is gone, or its
+        stored parameters no longer fit the algorithm's declaration), or None.
+
+        Stored values are never changed or re-validated on read: a scenario created
+        under an older configuration stays listed and readable, marked stale.
+        """
+        algorithm = self._engine.algorithms.get(record.algorithm)
+        if algorithm is None:
+            return f"algorithm {record.algorithm!r} is no longer available"
+        declared = {p.name: p for p in algorithm.parameters.parameter_definitions()}
+        problems = [
+            f"{name}: no longer a parameter of {record.algorithm!r}"
+            for name in record.parameters
+            if name not in declared
+        ]
+        for name, parameter in declared.items():
+            try:
+                if name in record.parameters:
+                    parameter.parse(record.parameters[name])
+                elif not parameter.has_default and parameter.required:
+                    raise ParameterError(name, "is required and has no stored value")
+            except ParameterError as exc:
+                problems.append(str(exc))
+        if problems:
+            return "parameters no longer fit: " + "; ".join(problems)
+        return None
+
     def list_scenarios(self) -> list[ScenarioRecord]:
         return self._store.list_scenarios(self.session_id)
 
@@ -195,6 +224,9 @@ class ScenarioManager:
         record = self.get_scenario(scenario_id)
         if record.status.is_active:
             raise ConflictError(f"scenario {record.tag!r} is already {record.status}")
+        stale = self.stale_reason(record)
+        if stale is not None:
+            raise ConflictError(f"scenario {record.tag!r} cannot run: {stale}")
         queued = self._engine.lifecycle.move(
             scenario_id, S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED})
         )
