@@ -126,6 +126,13 @@ def calls(client: TestClient) -> list[Call]:
             {},
         ),
         Call(
+            "GET",
+            f"{S}/{{}}/data/{{}}/tables/{{}}/download",
+            f"{M}/data/posted/tables/t/download",
+            200,
+            {},
+        ),
+        Call(
             "POST",
             f"{S}/{{}}/data/{{}}/derive",
             f"{M}/data/posted/derive",
@@ -165,19 +172,25 @@ def calls(client: TestClient) -> list[Call]:
     ]
 
 
-def response_schema(openapi: dict[str, Any], call: Call) -> dict[str, Any] | None:
-    """The JSON schema the operation declares for `call.status`, with the document's
-    components beside it so that its `$ref`s resolve; None when it declares no body."""
+def declared_content(openapi: dict[str, Any], call: Call) -> dict[str, Any]:
+    """The media types (and their schemas) the operation declares for `call.status`."""
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
-            if operation_key(method, path) != (call.method, call.template):
-                continue
-            declared = operation["responses"][str(call.status)]
-            content = declared.get("content", {})
-            if "application/json" not in content:
-                return None
-            return {**content["application/json"]["schema"], "components": openapi["components"]}
+            if operation_key(method, path) == (call.method, call.template):
+                content: dict[str, Any] = operation["responses"][str(call.status)].get(
+                    "content", {}
+                )
+                return content
     raise AssertionError(f"{call.method} {call.template} is not in the schema")
+
+
+def response_schema(openapi: dict[str, Any], call: Call) -> dict[str, Any] | None:
+    """The JSON schema the operation declares for `call.status`, with the document's
+    components beside it so that its `$ref`s resolve; None when it declares no JSON."""
+    content = declared_content(openapi, call)
+    if "application/json" not in content:
+        return None
+    return {**content["application/json"]["schema"], "components": openapi["components"]}
 
 
 @pytest.fixture
@@ -202,10 +215,13 @@ def test_every_route_answers_what_its_schema_declares(
     for call in planned:
         response = client.request(call.method, call.url, **call.kwargs)
         assert response.status_code == call.status, (call.method, call.url, response.text)
+        media = response.headers.get("content-type", "").split(";")[0]
+        declared_media = {m.split(";")[0] for m in declared_content(openapi, call)}
+        assert (media in declared_media) == bool(response.content), call.url
         schema = response_schema(openapi, call)
         if schema is None:
             continue
-        assert response.headers["content-type"].startswith("application/json"), call.url
+        assert media == "application/json", call.url
         errors = [
             f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in jsonschema.Draft202012Validator(schema).iter_errors(response.json())
