@@ -88,7 +88,9 @@ class Store(Protocol):
 
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:
-        """`ConflictError` if the tag is taken in the session."""
+        """`ConflictError` if the tag is taken in the session; `NotFoundError` if its
+        session or dataset is missing. Serialised with `delete_dataset`: no scenario
+        ever refers to a missing dataset."""
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
 

@@ -144,6 +144,9 @@ class MemoryStore:
     def add_scenario(self, record: ScenarioRecord) -> None:
         with self._lock:
             self._require_session(record.session_id)
+            # Checked under the lock `delete_dataset` takes: a scenario never refers
+            # to a missing dataset.
+            self.get_dataset(record.session_id, record.dataset_key)
             ids = self._by_session[record.session_id]
             if any(self._scenarios[i].tag == record.tag for i in ids):
                 raise ConflictError(f"a scenario tagged {record.tag!r} already exists")

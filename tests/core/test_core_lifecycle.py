@@ -30,6 +30,7 @@ CORE = Path(__file__).resolve().parents[2] / "algomancy_core"
 def lifecycle_with_scenario() -> tuple[Lifecycle, ScenarioRecord, list[str]]:
     store = MemoryStore()
     store.create_session(SessionRecord("s1", "main", utcnow()))
+    store.put_dataset("s1", "d", DataSource("d"))
     record = ScenarioRecord(new_id(), "s1", "t", "d", "A", {"n": 1})
     store.add_scenario(record)
     woken: list[str] = []

@@ -16,6 +16,7 @@ from algomancy_core.scenario import (
     utcnow,
 )
 from algomancy_core.stores import MemoryStore, SessionRecord
+from algomancy_data import DataSource
 
 S = ScenarioStatus
 LEGAL = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
@@ -25,6 +26,7 @@ ALL_PAIRS = list(itertools.product(ScenarioStatus, ScenarioStatus))
 def store_with(status: ScenarioStatus) -> tuple[MemoryStore, ScenarioRecord]:
     store = MemoryStore()
     store.create_session(SessionRecord("s1", "main", utcnow()))
+    store.put_dataset("s1", "d", DataSource("d"))
     record = ScenarioRecord(new_id(), "s1", "t", "d", "A", {}, status=status)
     store.add_scenario(record)
     return store, record
@@ -103,6 +105,8 @@ def test_claims_respect_fifo_and_one_processing_per_session() -> None:
     store = MemoryStore()
     store.create_session(SessionRecord("a", "a", utcnow()))
     store.create_session(SessionRecord("b", "b", utcnow()))
+    store.put_dataset("a", "d", DataSource("d"))
+    store.put_dataset("b", "d", DataSource("d"))
     ids = []
     for session, tag in [("a", "a1"), ("a", "a2"), ("b", "b1")]:
         record = ScenarioRecord(new_id(), session, tag, "d", "A", {})

@@ -7,7 +7,9 @@ claims racing between threads and between processes.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import stat
 import threading
 import time
 import uuid
@@ -97,6 +99,8 @@ def new_scenario(
         queued_at=T0 if status is S.QUEUED else None,
         timeout=12.5,
     )
+    if dataset not in store.list_datasets(session_id):
+        store.put_dataset(session_id, dataset, small_dataset(dataset))
     store.add_scenario(record)
     return record
 
@@ -499,7 +503,7 @@ def test_a_newer_schema_is_refused(sql_url: str) -> None:
 
 
 def test_an_older_schema_is_migrated_once(sql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from algomancy_core.stores import sql
+    from algomancy_core.stores.sql import schema as sql
 
     SQLStore(sql_url).close()
     applied: list[int] = []
@@ -702,3 +706,69 @@ def test_result_tables_belong_to_their_run(store: Store) -> None:
     assert store.get_result_tables(record.id) is None
     store.put_result_tables("nope", tables)  # no scenario, nothing kept
     assert store.get_result_tables("nope") is None
+
+
+def test_a_scenario_needs_its_dataset_and_keeps_it(store: Store) -> None:
+    session = new_session(store)
+    record = ScenarioRecord(str(uuid.uuid4()), session.id, "t", "missing", "Instant", {})
+    with pytest.raises(NotFoundError, match="dataset 'missing'"):
+        store.add_scenario(record)
+    store.put_dataset(session.id, "missing", small_dataset())
+    store.add_scenario(record)
+    with pytest.raises(ConflictError, match="used by scenario"):
+        store.delete_dataset(session.id, "missing")
+    # Replacing the dataset keeps the scenario's reference valid.
+    store.put_dataset(session.id, "missing", small_dataset(qty=9), replace=True)
+    assert store.list_datasets(session.id) == ["missing"]
+
+
+def test_scenario_adds_and_dataset_deletes_in_threads_leave_nothing_dangling(
+    store: Store,
+) -> None:
+    session = new_session(store)
+    for round_ in range(10):
+        key = f"k{round_}"
+        store.put_dataset(session.id, key, small_dataset(key))
+        start = threading.Barrier(5)
+
+        def add(n: int, key: str = key, start: threading.Barrier = start) -> None:
+            start.wait(timeout=30)
+            record = ScenarioRecord(str(uuid.uuid4()), session.id, f"{key}-{n}", key, "A", {})
+            with contextlib.suppress(NotFoundError):
+                store.add_scenario(record)
+
+        def delete(key: str = key, start: threading.Barrier = start) -> None:
+            start.wait(timeout=30)
+            with contextlib.suppress(ConflictError):
+                store.delete_dataset(session.id, key)
+
+        threads = [threading.Thread(target=add, args=(n,)) for n in range(4)]
+        threads.insert(2, threading.Thread(target=delete))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    keys = set(store.list_datasets(session.id))
+    assert [s.tag for s in store.list_scenarios(session.id) if s.dataset_key not in keys] == []
+
+
+def test_sqlite_files_are_private_and_complete_after_close(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "state"
+    store = SQLStore(f"sqlite:///{folder / 'algomancy.sqlite3'}", data_path=folder)
+    try:
+        session = new_session(store)
+        new_scenario(store, session.id, "kept")
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        for path in folder.iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    finally:
+        store.close()
+    wal = folder / "algomancy.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes((folder / "algomancy.sqlite3").read_bytes())
+    reopened = SQLStore(f"sqlite:///{copy}")
+    try:
+        assert [s.tag for s in reopened.list_scenarios(session.id)] == ["kept"]
+    finally:
+        reopened.close()

@@ -1,0 +1,57 @@
+"""`SQLStore`: sessions, datasets and scenarios in SQLite or PostgreSQL.
+
+SQLAlchemy Core, no ORM, split by concept: `schema` (tables, version, migrations),
+`dialect` (what differs between SQLite and PostgreSQL, chosen once), `database`
+(engine and transactions), and one repository per concept (`sessions`, `datasets`,
+`scenarios` with the run queue). The layout, the SQLite settings and the upgrade
+path are described in docs/persistence.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from algomancy_core.stores.sql.database import Database
+from algomancy_core.stores.sql.datasets import DatasetRepository
+from algomancy_core.stores.sql.dialect import normalize_url
+from algomancy_core.stores.sql.scenarios import ScenarioRepository
+from algomancy_core.stores.sql.schema import SCHEMA_VERSION, SchemaVersionError
+from algomancy_core.stores.sql.sessions import SessionRepository
+from algomancy_data import DataSource
+
+
+class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository):
+    """A store in a SQL database: a SQLite file (one host) or PostgreSQL (many).
+
+    `data_object_type` is the `DataSource` subclass datasets are rebuilt as. Nothing
+    read is kept between calls except decoded datasets, checked against the
+    database's version on every read: a write by any process is seen at once.
+    """
+
+    shared = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        data_path: Path | str | None = None,
+        data_object_type: type[DataSource] = DataSource,
+    ) -> None:
+        DatasetRepository.__init__(self)
+        self.db = Database(url, data_path=data_path)
+        self.url = self.db.url
+        self.engine = self.db.engine
+        self.data_object_type = data_object_type
+
+    def delete_session(self, session_id: str) -> None:
+        SessionRepository.delete_session(self, session_id)
+        self._forget(session_id)
+
+    def close(self) -> None:
+        """Checkpoint (SQLite: the main file then holds everything) and release every
+        pooled connection."""
+        self.close_cache()
+        self.db.close()
+
+
+__all__ = ["SCHEMA_VERSION", "SQLStore", "SchemaVersionError", "normalize_url"]

@@ -1,0 +1,65 @@
+"""`Database`: the engine, the dialect, and the two kinds of transaction every
+repository of the SQL store uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
+from algomancy_core.stores.sql.schema import open_schema
+
+AnyRow = sa.Row[*tuple[Any, ...]]
+
+
+class Database:
+    """One SQL database: opened (and its schema created or upgraded) on creation.
+
+    Every store method is one short transaction: `write()` for anything that
+    changes rows (on SQLite it takes the database lock up front), `read()` otherwise.
+    """
+
+    def __init__(self, url: str, *, data_path: Path | str | None = None) -> None:
+        self.url = normalize_url(url)
+        parsed = sa.make_url(self.url)
+        self.dialect: SQLDialect = dialect_for(parsed)
+        self.engine = self.dialect.create_engine(
+            parsed, Path(data_path) if data_path is not None else None
+        )
+        try:
+            with self.write() as conn:
+                self.dialect.lock_schema(conn)
+                open_schema(conn, self.engine.url.render_as_string(hide_password=True))
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(algomancy_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def next_position(self, conn: Connection) -> int:
+        return self.dialect.next_position(conn)
+
+    def after_delete(self) -> None:
+        self.dialect.after_delete(self.engine)
+
+    def close(self) -> None:
+        """Leave the database complete on its own, then release every connection."""
+        try:
+            self.dialect.on_close(self.engine)
+        finally:
+            self.engine.dispose()

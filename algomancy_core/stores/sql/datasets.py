@@ -1,0 +1,161 @@
+"""Datasets in SQL: Arrow payloads, decoded lazily and cached by version."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+
+import sqlalchemy as sa
+
+from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.stores.base import DatasetInfo
+from algomancy_core.stores.sql.database import Database
+from algomancy_core.stores.sql.schema import datasets, scenarios
+from algomancy_core.stores.sql.sessions import require_session
+from algomancy_data import DataSource
+
+#: Decoded datasets kept per store; a dataset is decoded once per process and version.
+DATASET_CACHE_SIZE = 8
+
+
+class DatasetRepository:
+    """The `datasets` table.
+
+    The cache holds decoded datasets keyed by their `position`, which every replace
+    changes; each read asks the database for the current position first, so a
+    replacement made by another process is seen at once.
+    """
+
+    db: Database
+    data_object_type: type[DataSource]
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[str, str, int], DataSource] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def put_dataset(
+        self, session_id: str, key: str, data: DataSource, *, replace: bool = False
+    ) -> None:
+        payload = data.to_arrow_bytes()
+        tables = {name: len(data.get_table(name)) for name in data.list_tables()}
+        try:
+            self._put(session_id, key, payload, tables, data, replace=replace)
+        except sa.exc.IntegrityError:
+            # Another process added the same key between our check and our insert.
+            raise ConflictError(f"dataset {key!r} already exists") from None
+        self._forget(session_id, key)
+
+    def _put(
+        self,
+        session_id: str,
+        key: str,
+        payload: bytes,
+        tables: dict[str, int],
+        data: DataSource,
+        *,
+        replace: bool,
+    ) -> None:
+        with self.db.write() as conn:
+            require_session(conn, session_id)
+            where = (datasets.c.session_id == session_id) & (datasets.c.key == key)
+            values = {
+                "classification": str(data.classification),
+                "created_at": data.created_at,
+                "tables": json.dumps(tables),
+                "data": payload,
+                # A new position: the replacement lists last and invalidates caches.
+                "position": self.db.next_position(conn),
+            }
+            if conn.execute(sa.select(datasets.c.key).where(where)).first() is None:
+                conn.execute(sa.insert(datasets).values(session_id=session_id, key=key, **values))
+            elif replace:
+                # Updated in place: the row never disappears, so a scenario being
+                # added for this key at the same time never finds it missing.
+                conn.execute(sa.update(datasets).where(where).values(**values))
+            else:
+                raise ConflictError(f"dataset {key!r} already exists")
+
+    def get_dataset(self, session_id: str, key: str) -> DataSource:
+        where = (datasets.c.session_id == session_id) & (datasets.c.key == key)
+        with self.db.read() as conn:
+            position = conn.execute(sa.select(datasets.c.position).where(where)).scalar()
+            if position is None:
+                raise NotFoundError(f"dataset {key!r} not found")
+            cache_key = (session_id, key, int(position))
+            with self._cache_lock:
+                cached = self._cache.get(cache_key)
+                if cached is not None:
+                    self._cache.move_to_end(cache_key)
+                    return cached
+            payload = conn.execute(
+                sa.select(datasets.c.data).where(where, datasets.c.position == position)
+            ).scalar()
+        if payload is None:  # replaced between the two reads: start over
+            return self.get_dataset(session_id, key)
+        data = self.data_object_type.from_arrow_bytes(bytes(payload))
+        with self._cache_lock:
+            self._cache[cache_key] = data
+            while len(self._cache) > DATASET_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return data
+
+    def _forget(self, session_id: str, key: str | None = None) -> None:
+        with self._cache_lock:
+            for cached in list(self._cache):
+                if cached[0] == session_id and (key is None or cached[1] == key):
+                    del self._cache[cached]
+
+    def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(
+                    datasets.c.classification, datasets.c.created_at, datasets.c.tables
+                ).where(datasets.c.session_id == session_id, datasets.c.key == key)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"dataset {key!r} not found")
+        return DatasetInfo(
+            key=key,
+            classification=row.classification,
+            created_at=row.created_at,
+            tables=json.loads(row.tables),
+        )
+
+    def list_datasets(self, session_id: str) -> list[str]:
+        with self.db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(datasets.c.key)
+                    .where(datasets.c.session_id == session_id)
+                    .order_by(datasets.c.position)
+                ).scalars()
+            )
+
+    def delete_dataset(self, session_id: str, key: str) -> None:
+        with self.db.write() as conn:
+            where = (datasets.c.session_id == session_id) & (datasets.c.key == key)
+            # Locked, so that a scenario being added for it waits for this delete and
+            # then finds the dataset gone (see `ScenarioRepository.add_scenario`).
+            found = conn.execute(
+                self.db.dialect.lock_for_update(sa.select(datasets.c.key).where(where))
+            )
+            if found.first() is None:
+                raise NotFoundError(f"dataset {key!r} not found")
+            users = conn.execute(
+                sa.select(scenarios.c.tag).where(
+                    scenarios.c.session_id == session_id, scenarios.c.dataset_key == key
+                )
+            ).scalars()
+            tags = sorted(users)
+            if tags:
+                raise ConflictError(
+                    f"dataset {key!r} is used by scenario(s) {', '.join(tags)}; delete them first"
+                )
+            conn.execute(sa.delete(datasets).where(where))
+        self._forget(session_id, key)
+        self.db.after_delete()
+
+    def close_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()

@@ -1,0 +1,217 @@
+"""What differs between SQLite and PostgreSQL, in one object chosen once per store.
+
+Everything else in the SQL store is written once for both.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from algomancy_core.errors import ConfigurationError
+from algomancy_core.stores.sql.schema import meta, position_seq
+
+#: Seconds a SQLite writer waits for the lock before giving up.
+SQLITE_BUSY_TIMEOUT = 30.0
+
+#: Pooled SQLite connections kept open: as many as the server's thread pool runs at
+#: once (40); a connection made and dropped per request costs more than the query.
+SQLITE_POOL_SIZE = 40
+
+
+def normalize_url(url: str) -> str:
+    """`url` with PostgreSQL pointed at psycopg 3 (`postgresql://` → `+psycopg`)."""
+    parsed = sa.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class SQLDialect:
+    """The behaviour both backends share; subclasses override what differs."""
+
+    name = "sql"
+
+    def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
+        # Room for the dispatcher, its runners and the API's request threads.
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    def lock_schema(self, conn: Connection) -> None:
+        """Serialise the first open of several processes at once."""
+
+    def next_position(self, conn: Connection) -> int:
+        """A number greater than every one handed out before (creation/queue order)."""
+        return int(conn.execute(sa.select(position_seq.next_value())).scalar_one())
+
+    def claim_candidate(self, query: sa.Select[Any], table: sa.FromClause) -> sa.Select[Any]:
+        """The candidate read of a claim, as this backend reads it best."""
+        return query
+
+    def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        """`query` reading rows that must not be deleted before this transaction ends."""
+        return query
+
+    def lock_for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        """`query` reading rows this transaction is about to change or delete."""
+        return query
+
+    def after_delete(self, engine: Engine) -> None:
+        """After deleting data: make sure no copy of it stays readable on disk."""
+
+    def on_close(self, engine: Engine) -> None:
+        """Before the pool closes: leave the database complete on its own."""
+
+
+class PostgresDialect(SQLDialect):
+    """PostgreSQL: row locks, a sequence, an advisory lock for start-up. Dead rows
+    are reclaimed by its own autovacuum."""
+
+    name = "postgresql"
+
+    def lock_schema(self, conn: Connection) -> None:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
+
+    def claim_candidate(self, query: sa.Select[Any], table: sa.FromClause) -> sa.Select[Any]:
+        # Skip rows another worker is claiming right now instead of queueing behind it.
+        return query.with_for_update(skip_locked=True, of=table)
+
+    def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        return query.with_for_update(read=True)
+
+    def lock_for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        return query.with_for_update()
+
+
+class SQLiteDialect(SQLDialect):
+    """A SQLite file in WAL mode. Writers serialise on the database lock (`BEGIN
+    IMMEDIATE`), so reads inside a write transaction need no row locks."""
+
+    name = "sqlite"
+
+    def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
+        database = url.database
+        if not database or database == ":memory:":
+            # Each pooled connection would get a database of its own.
+            raise ConfigurationError(
+                "database_url: a SQLite store needs a file path; "
+                "leave has_persistent_state off for state in memory"
+            )
+        if data_path is not None:
+            private_folder(Path(data_path))
+        if not database.startswith("file:"):
+            private_file(Path(database).expanduser())
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=10,
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+            # pysqlite's own BEGIN handling is off: SQLAlchemy's "begin" event
+            # emits it, so writers can ask for BEGIN IMMEDIATE (documented recipe).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten with zeros, not left readable in free pages.
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            # A writer takes the lock up front: a deferred transaction that reads
+            # first and writes later cannot wait for the lock and fails "locked".
+            write = connection.get_execution_options().get("algomancy_write", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def next_position(self, conn: Connection) -> int:
+        # SQLite writers hold the database lock, so a counter row is race-free.
+        return int(
+            conn.execute(
+                sa.update(meta)
+                .where(meta.c.name == "position")
+                .values(value=meta.c.value + 1)
+                .returning(meta.c.value)
+            ).scalar_one()
+        )
+
+    def after_delete(self, engine: Engine) -> None:
+        # Copy the write-ahead log into the database file and empty it, so the
+        # deleted data's old page images leave the disk too. Busy readers only delay
+        # it: what stays behind goes at the next checkpoint.
+        checkpoint(engine)
+
+    def on_close(self, engine: Engine) -> None:
+        # After a clean stop the main file holds everything: a copy of it alone is
+        # a complete backup.
+        checkpoint(engine)
+
+
+def checkpoint(engine: Engine) -> None:
+    """`PRAGMA wal_checkpoint(TRUNCATE)` on a pooled connection."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def private_folder(folder: Path) -> None:
+    """Create `folder` (and its parents) readable by this user only; an existing
+    folder keeps the permissions its owner gave it."""
+    folder = folder.expanduser()
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # mkdir's mode is filtered through the umask; say it once more, exactly.
+        os.chmod(folder, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create the database file (and its folder) for this user only, before SQLite
+    does: SQLite gives its -wal and -shm files the permissions of the main file."""
+    private_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL. The switch needs the file to itself and SQLite does
+    not wait for it on busy_timeout, so workers opening a new file together (gunicorn
+    -w N) would fail "database is locked": retry until the busy timeout instead."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def dialect_for(url: sa.URL) -> SQLDialect:
+    """The dialect object of `url`'s backend."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return SQLiteDialect()
+    if backend == "postgresql":
+        return PostgresDialect()
+    return SQLDialect()

@@ -1,0 +1,188 @@
+"""The tables, their version, and the upgrade path between versions.
+
+Migrations are hand-written functions, not Alembic scripts: the store opens (and
+upgrades) its database itself, inside the transaction that checks the version, under
+the dialect's start-up lock, from an installed wheel with no `alembic.ini` and no
+migration folder to ship. With one layout version so far, Alembic would add a
+dependency and an environment to configure for nothing it does better. See
+docs/persistence.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+from algomancy_core.errors import AlgomancyError
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
+
+#: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
+SCHEMA_VERSION = 1
+
+S = ScenarioStatus
+
+
+class SchemaVersionError(AlgomancyError, RuntimeError):
+    """The database was written by a newer Algomancy than this one."""
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite keeps no offset, so values are written as UTC and read back with UTC
+    attached; PostgreSQL (`timestamptz`) answers in the session zone, converted back.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+#: Creation and queue order on PostgreSQL (SQLite counts in `meta`).
+position_seq = sa.Sequence("algomancy_position_seq", metadata=metadata)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    # '' stands for "no owner": NULLs never collide in a unique constraint.
+    sa.Column("owner", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("owner", "display_name", name="uq_sessions_owner_name"),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("classification", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("tables", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+scenarios = sa.Table(
+    "scenarios",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("tag", sa.Text, nullable=False),
+    sa.Column("dataset_key", sa.Text, nullable=False),
+    sa.Column("algorithm", sa.Text, nullable=False),
+    sa.Column("parameters", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("progress", sa.Float, nullable=False),
+    sa.Column("progress_message", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("result", sa.Text),
+    sa.Column("kpis", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("queued_at", UTCDateTime),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_expires_at", UTCDateTime),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False),
+    sa.Column("timeout", sa.Float),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    #: Place in the queue, taken whenever the scenario becomes queued.
+    sa.Column("queue_seq", sa.BigInteger),
+    sa.UniqueConstraint("session_id", "tag", name="uq_scenarios_session_tag"),
+    sa.Index("ix_scenarios_session_position", "session_id", "position"),
+)
+
+result_tables = sa.Table(
+    "result_tables",
+    metadata,
+    sa.Column(
+        "scenario_id",
+        sa.String(64),
+        sa.ForeignKey("scenarios.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# The database itself refuses a second processing scenario in a session, whatever
+# races between processes; a claim that loses on it moves on to the next candidate.
+sa.Index(
+    "uq_scenarios_one_processing",
+    scenarios.c.session_id,
+    unique=True,
+    sqlite_where=scenarios.c.status == S.PROCESSING.value,
+    postgresql_where=scenarios.c.status == S.PROCESSING.value,
+)
+
+#: Upgrades from version n-1 to n, run in order inside one transaction on open.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+#: Record fields, in declaration order; also the scenario columns read back.
+FIELDS = tuple(ScenarioRecord.__dataclass_fields__)
+
+
+def open_schema(conn: Connection, where: str) -> None:
+    """Create or upgrade the tables in the open write transaction `conn`; refuse a
+    layout newer than this code (`where` names the database in the error)."""
+    recorded: Any = None
+    if sa.inspect(conn).has_table(meta.name):
+        recorded = conn.execute(
+            sa.select(meta.c.value).where(meta.c.name == "schema_version")
+        ).scalar_one_or_none()
+    if recorded is not None and recorded > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"the database at {where} has schema version {recorded}, newer than "
+            f"this Algomancy's {SCHEMA_VERSION}; upgrade Algomancy to open it "
+            "(see docs/persistence.md)"
+        )
+    if recorded is not None:
+        for version in range(recorded + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version](conn)
+    metadata.create_all(conn, checkfirst=True)
+    if recorded is None:
+        conn.execute(sa.insert(meta).values(name="schema_version", value=SCHEMA_VERSION))
+        conn.execute(sa.insert(meta).values(name="position", value=0))
+    elif recorded < SCHEMA_VERSION:
+        conn.execute(
+            sa.update(meta).where(meta.c.name == "schema_version").values(value=SCHEMA_VERSION)
+        )
