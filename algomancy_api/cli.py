@@ -33,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--executor", choices=["thread", "process", "dask"])
     serve.add_argument("--dask-address", metavar="ADDR")
     serve.add_argument("--max-workers", type=int, metavar="N", help="concurrent runs")
+    serve.add_argument("--no-ui", action="store_true", help="do not serve the web app at /")
     serve.add_argument("--log-level", default="info")
     return top
 
@@ -57,6 +58,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, flag)
         if value is not None:
             values[field] = value
+    if args.no_ui:
+        values["ui"] = False
     if args.data_path is not None and not args.in_memory:
         values["has_persistent_state"] = True
     if args.in_memory:

@@ -30,6 +30,8 @@ class ApiConfiguration(CoreConfig):
     """A header set by a trusted reverse proxy that names the user (e.g. `X-Forwarded-User`)."""
     public_docs: bool = True
     """Serve `/docs` and `/openapi.json` without credentials when authentication is on."""
+    ui: bool = True
+    """Serve the web app at `/` (`serve --no-ui` turns it off)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,6 +59,8 @@ class ApiConfiguration(CoreConfig):
             isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.api_keys.items()
         ):
             raise ConfigurationError("api_keys: must map non-empty keys to non-empty user names")
+        if not isinstance(self.ui, bool):
+            raise ConfigurationError("ui: must be true or false")
         if self.identity_header is not None and not str(self.identity_header).strip():
             raise ConfigurationError("identity_header: must not be blank")
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from algomancy_core import ConflictError, NotFoundError
+from algomancy_core import ConflictError, NotFoundError, ParameterError
 
 log = logging.getLogger("algomancy.api")
 
@@ -32,6 +32,13 @@ async def conflict(request: Request, exc: Exception) -> JSONResponse:
 
 async def bad_input(request: Request, exc: Exception) -> JSONResponse:
     return detail_response(400, str(exc) or "bad request")
+
+
+async def bad_parameter(request: Request, exc: Exception) -> JSONResponse:
+    """Also names the parameter, so that a form can show the message at its field."""
+    assert isinstance(exc, ParameterError)
+    body = {"detail": str(exc), "parameter": exc.parameter}
+    return JSONResponse(body, status_code=400)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -56,6 +63,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConflictError, conflict)
     app.add_exception_handler(AssertionError, conflict)
     app.add_exception_handler(ValueError, bad_input)
+    app.add_exception_handler(ParameterError, bad_parameter)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, server_error)

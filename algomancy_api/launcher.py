@@ -20,7 +20,7 @@ from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
 from algomancy_api.uploads import BodySizeLimit
-from algomancy_api.webapp import install_assets, install_docs
+from algomancy_api.webapp import install_assets, install_docs, install_webapp
 from algomancy_api.workers import claim_single_worker
 from algomancy_core import CoreConfig, SessionManager
 
@@ -110,6 +110,8 @@ class ApiLauncher:
         app.include_router(platform.router)
         install_assets(app)
         install_docs(app)
+        if cfg.ui:
+            install_webapp(app, cfg.prefix)
         app.add_middleware(BodySizeLimit, max_bytes=cfg.max_upload_bytes)
         if cfg.auth_enabled:
             app.add_middleware(

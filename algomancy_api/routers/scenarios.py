@@ -79,7 +79,11 @@ def list_scenarios(manager: ManagerDep) -> list[dict[str, Any]]:
     status_code=status.HTTP_201_CREATED,
     summary="Create a scenario",
     responses={
-        400: {"description": "A parameter value failed validation."},
+        400: {
+            "description": "A parameter value failed validation: "
+            '`{"detail": "duration: must be ...", "parameter": "duration"}` '
+            "(`parameter` is null when the message is about the set, e.g. an unknown name)."
+        },
         404: {"description": "Unknown session, algorithm or dataset."},
         409: {"description": "The tag is taken in this session."},
     },

@@ -83,6 +83,16 @@ def test_create_error_rows(client: TestClient) -> None:
     )
 
 
+def test_a_bad_parameter_is_named_in_the_error(client: TestClient) -> None:
+    """A form can show the message at the parameter's field."""
+    base = {"tag": "x", "dataset_key": "Master data", "algo_name": "Instant"}
+    r = client.post(f"{M}/scenarios", json=base | {"algo_params": {"count": -1}})
+    assert r.status_code == 400
+    assert r.json()["parameter"] == "count" and r.json()["detail"].startswith("count: ")
+    r = client.post(f"{M}/scenarios", json=base | {"algo_params": {"colour": 1}})
+    assert r.status_code == 400 and r.json()["parameter"] == "colour"
+
+
 def test_run_poll_get(client: TestClient) -> None:
     created = create(client, count=2)
     r = client.post(f"{M}/scenarios/{created['id']}/run")

@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+DOMAIN = "tests.webapp.domain:settings"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -50,7 +51,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     cwd = tmp_path_factory.mktemp("webapp-server")
-    with ServerProcess(["--example", "--in-memory"], cwd) as process:
+    with ServerProcess(["--config", DOMAIN, "--in-memory"], cwd) as process:
         yield process
 
 

@@ -1,0 +1,184 @@
+// Data: datasets, the ETL upload and its messages, table previews, derive, delete, download.
+import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
+import { api, download, listOf, seg } from "./api.js";
+import { Notice, TableTabs } from "./ui.js";
+
+function EtlMessages({ result }) {
+  if (!result) return null;
+  const messages = result.messages || [];
+  return html`<div data-testid="etl-result">
+    <${Notice} kind=${result.success ? "ok" : "error"}>
+      ${result.success
+        ? `Loaded dataset "${result.dataset_name}".`
+        : `The upload was refused: ${messages.filter((m) => m.severity === "error" || m.severity === "critical").length} error(s). Nothing was stored.`}
+    <//>
+    ${messages.length > 0 &&
+    html`<div class="table-wrap"><table aria-label="Validation messages">
+      <thead><tr><th scope="col">Severity</th><th scope="col">Table</th><th scope="col">Column</th><th scope="col" class="num">Row</th><th scope="col">Message</th></tr></thead>
+      <tbody>${messages.map(
+        (m) => html`<tr>
+          <td><span class="badge ${m.severity}">${m.severity}</span></td>
+          <td>${m.table ?? ""}</td><td>${m.column ?? ""}</td>
+          <td class="num">${m.row ?? ""}</td><td>${m.message}</td>
+        </tr>`
+      )}</tbody>
+    </table></div>`}
+  </div>`;
+}
+
+function Upload({ base, onDone }) {
+  const [name, setName] = useState("");
+  const [files, setFiles] = useState([]);
+  const [result, setResult] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    const form = new FormData();
+    form.append("dataset_name", name.trim());
+    for (const f of files) form.append("files", f, f.name);
+    try {
+      const body = await api.upload(`${base}/etl`, form);
+      setResult(body);
+      if (body.success) onDone(body.dataset_name);
+    } catch (err) {
+      setError(err.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<section class="panel" aria-labelledby="upload-title">
+    <h2 id="upload-title">Upload files</h2>
+    <form onSubmit=${submit} class="row" style="align-items: flex-end; gap: 16px">
+      <div class="field">
+        <label for="etl-name">Dataset name</label>
+        <input id="etl-name" value=${name} onInput=${(e) => setName(e.target.value)} required />
+      </div>
+      <div class="field">
+        <label for="etl-files">Files (CSV, XLSX, JSON)</label>
+        <input id="etl-files" type="file" multiple accept=".csv,.xlsx,.json"
+          onChange=${(e) => setFiles([...e.target.files])} />
+        <span class="hint">Each file's name (without extension) must match a schema, e.g. sku_data.csv.</span>
+      </div>
+      <div class="field"><button class="primary" type="submit" disabled=${busy || !name.trim() || !files.length}>
+        ${busy ? "Uploading…" : "Upload and validate"}</button></div>
+    </form>
+    <div class="stack">
+      <${Notice} kind="error">${error}<//>
+      <${EtlMessages} result=${result} />
+    </div>
+  </section>`;
+}
+
+function DatasetDetail({ base, dataKey, onChanged }) {
+  const [tables, setTables] = useState(null);
+  const [error, setError] = useState(null);
+  const [message, setMessage] = useState(null);
+  const [newKey, setNewKey] = useState(`${dataKey} (derived)`);
+  const path = `${base}/data/${seg(dataKey)}`;
+  useEffect(() => {
+    setTables(null);
+    setError(null);
+    setMessage(null);
+    setNewKey(`${dataKey} (derived)`);
+    api.get(`${path}/tables`).then((b) => setTables(listOf(b, "tables")), (e) => setError(e.message));
+  }, [dataKey]);
+
+  async function derive(e) {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.post(`${path}/derive`, { new_key: newKey.trim() });
+      setMessage(`Derived "${newKey.trim()}".`);
+      onChanged(newKey.trim());
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+  async function remove() {
+    if (!window.confirm(`Delete dataset "${dataKey}"?`)) return;
+    setError(null);
+    try {
+      await api.del(path);
+      onChanged(null);
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+  async function save(table, format) {
+    setError(null);
+    try {
+      await download(`${path}/tables/${seg(table)}/download?format=${format}`, `${dataKey}-${table}.${format}`);
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+  return html`<section class="panel" aria-labelledby="dataset-title">
+    <div class="row" style="justify-content: space-between">
+      <h2 id="dataset-title">Dataset: ${dataKey}</h2>
+      <button class="danger" onClick=${remove}>Delete dataset</button>
+    </div>
+    <${Notice} kind="ok">${message}<//>
+    <${Notice} kind="error">${error}<//>
+    <form class="row" onSubmit=${derive} style="margin-bottom: 12px">
+      <label for="derive-key">Derive a copy named</label>
+      <input id="derive-key" value=${newKey} onInput=${(e) => setNewKey(e.target.value)} required />
+      <button type="submit" disabled=${!newKey.trim()}>Derive</button>
+    </form>
+    ${tables === null
+      ? html`<p class="muted">Loading tables…</p>`
+      : html`<${TableTabs} tables=${tables} label=${`Tables of ${dataKey}`}
+          framePath=${(t) => `${path}/tables/${seg(t)}/frame`}
+          actions=${(t) => html`<div class="row small">
+            <span>${t.rows} rows, ${t.columns.length} columns.</span>
+            <button onClick=${() => save(t.name, "csv")}>Download ${t.name} as CSV</button>
+            <button onClick=${() => save(t.name, "xlsx")}>Download ${t.name} as XLSX</button>
+          </div>`} />`}
+  </section>`;
+}
+
+export function DataPage({ session, arg }) {
+  const base = `/sessions/${seg(session.id)}`;
+  const [keys, setKeys] = useState(null);
+  const [selected, setSelected] = useState(arg);
+  const [error, setError] = useState(null);
+  async function load(pick) {
+    try {
+      const list = listOf(await api.get(`${base}/data`), "keys");
+      setKeys(list);
+      setSelected((old) => (pick !== undefined ? pick : old) ?? list[0] ?? null);
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+  useEffect(() => {
+    load();
+  }, []);
+  return html`<h1>Data</h1>
+    <${Notice} kind="error">${error}<//>
+    <${Upload} base=${base} onDone=${(name) => load(name)} />
+    <div class="grid2">
+      <div>
+        <section class="panel" aria-labelledby="datasets-title">
+          <h2 id="datasets-title">Datasets</h2>
+          ${keys === null
+            ? html`<p class="muted">Loading…</p>`
+            : keys.length === 0
+            ? html`<p class="muted">No datasets yet: upload some files.</p>`
+            : html`<ul class="list-scroll" aria-label="Datasets" style="list-style:none; margin:0">
+                ${keys.map(
+                  (k) => html`<li><button class=${k === selected ? "primary" : "link"}
+                    aria-pressed=${k === selected ? "true" : "false"} onClick=${() => setSelected(k)}>${k}</button></li>`
+                )}</ul>`}
+        </section>
+      </div>
+      <div>
+        ${selected && keys && keys.includes(selected)
+          ? html`<${DatasetDetail} key=${selected} base=${base} dataKey=${selected} onChanged=${(k) => load(k)} />`
+          : html`<p class="muted">Pick a dataset to preview its tables.</p>`}
+      </div>
+    </div>`;
+}

@@ -1,0 +1,315 @@
+// Scenarios: the list (paged, filtered), the create form, and one scenario live.
+import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
+import { api, followEvents, listOf, seg } from "./api.js";
+import { ParameterField, initialValue, wireValue } from "./params.js";
+import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go } from "./ui.js";
+
+const ACTIVE = ["queued", "processing"];
+const PAGE = 50;
+const POLL_MS = 2000;
+
+/** The session's scenarios, short form; refreshed while any of them is active. */
+export function useScenarioList(base) {
+  const [list, setList] = useState(null);
+  const [error, setError] = useState(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    api
+      .get(`${base}/scenarios?view=summary`)
+      .then((b) => live && setList(listOf(b, "scenarios")), (e) => live && setError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [base, tick]);
+  const anyActive = (list || []).some((s) => ACTIVE.includes(s.status));
+  useEffect(() => {
+    if (!anyActive) return undefined;
+    const timer = setTimeout(() => setTick((t) => t + 1), POLL_MS);
+    return () => clearTimeout(timer);
+  }, [anyActive, list]);
+  const patch = (id, change) => setList((old) => old && old.map((s) => (s.id === id ? { ...s, ...change } : s)));
+  return { list, error, reload: () => setTick((t) => t + 1), patch };
+}
+
+function algorithmName(s) {
+  return s.algorithm?.name ?? s.algo_name ?? s.algorithm ?? "";
+}
+
+function ScenarioList({ list, selected }) {
+  const [filter, setFilter] = useState("");
+  const [page, setPage] = useState(0);
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    return f ? list.filter((s) => `${s.tag} ${algorithmName(s)} ${s.status}`.toLowerCase().includes(f)) : list;
+  }, [list, filter]);
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+  const current = Math.min(page, pages - 1);
+  const rows = shown.slice(current * PAGE, current * PAGE + PAGE);
+  return html`<section class="panel" aria-labelledby="list-title">
+    <h2 id="list-title">Scenarios (${list.length})</h2>
+    <div class="row" style="margin-bottom:8px">
+      <label for="scenario-filter">Filter</label>
+      <input id="scenario-filter" type="search" value=${filter} placeholder="tag, algorithm or status"
+        onInput=${(e) => { setFilter(e.target.value); setPage(0); }} />
+    </div>
+    ${shown.length === 0
+      ? html`<p class="muted">No scenarios${filter ? " match" : " yet"}.</p>`
+      : html`<div class="table-wrap"><table aria-label="Scenarios">
+          <thead><tr><th scope="col">Tag</th><th scope="col">Algorithm</th><th scope="col">Status</th><th scope="col">Progress</th></tr></thead>
+          <tbody>${rows.map(
+            (s) => html`<tr class=${s.id === selected ? "selected" : ""} data-scenario=${s.tag}>
+              <td><a href=${`#/scenarios/${encodeURIComponent(s.id)}`} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a></td>
+              <td>${algorithmName(s)}</td>
+              <td><${StatusBadge} status=${s.status} /></td>
+              <td class="num">${Math.round((s.progress || 0) * 100)}%</td>
+            </tr>`
+          )}</tbody></table></div>
+        ${pages > 1 &&
+        html`<div class="pager">
+          <button onClick=${() => setPage(current - 1)} disabled=${current === 0}>Previous</button>
+          <span>Page ${current + 1} of ${pages}</span>
+          <button onClick=${() => setPage(current + 1)} disabled=${current >= pages - 1}>Next</button>
+        </div>`}`}
+  </section>`;
+}
+
+function CreateScenario({ base, onCreated }) {
+  const [algorithms, setAlgorithms] = useState([]);
+  const [datasets, setDatasets] = useState([]);
+  const [algo, setAlgo] = useState("");
+  const [dataset, setDataset] = useState("");
+  const [tag, setTag] = useState("");
+  const [params, setParams] = useState([]);
+  const [values, setValues] = useState({});
+  const [errors, setErrors] = useState({});
+  const [formError, setFormError] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api.get(`${base}/algorithms`).then((b) => {
+      const names = listOf(b, "algorithms").map((a) => (typeof a === "string" ? a : a.name));
+      setAlgorithms(names);
+      setAlgo((old) => old || names[0] || "");
+    }, (e) => setFormError(e.message));
+    api.get(`${base}/data`).then((b) => {
+      const keys = listOf(b, "keys");
+      setDatasets(keys);
+      setDataset((old) => old || keys[0] || "");
+    }, (e) => setFormError(e.message));
+  }, [base]);
+
+  useEffect(() => {
+    if (!algo) return;
+    setErrors({});
+    api.get(`${base}/algorithms/${seg(algo)}/parameters`).then((b) => {
+      const list = listOf(b, "parameters");
+      setParams(list);
+      setValues(Object.fromEntries(list.map((p) => [p.name, initialValue(p)])));
+    }, (e) => setFormError(e.message));
+  }, [algo]);
+
+  async function submit(e) {
+    e.preventDefault();
+    setErrors({});
+    setFormError(null);
+    const algoParams = {};
+    for (const p of params) {
+      const v = wireValue(p, values[p.name]);
+      if (v !== undefined) algoParams[p.name] = v;
+    }
+    setBusy(true);
+    try {
+      const created = await api.post(`${base}/scenarios`, {
+        tag: tag.trim(),
+        dataset_key: dataset,
+        algo_name: algo,
+        algo_params: algoParams,
+      });
+      setTag("");
+      onCreated(created);
+    } catch (err) {
+      if (err.parameter && params.some((p) => p.name === err.parameter)) {
+        setErrors({ [err.parameter]: err.message });
+        document.getElementById(`param-${err.parameter}`)?.focus();
+      } else if (err.status === 409 || err.fields.some((f) => f.loc?.includes("tag"))) {
+        setErrors({ __tag: err.message });
+      } else {
+        setFormError(err.message);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`<section class="panel" aria-labelledby="create-title">
+    <h2 id="create-title">New scenario</h2>
+    <form onSubmit=${submit} novalidate>
+      <${Notice} kind="error">${formError}<//>
+      <div class="field">
+        <label for="scenario-tag">Tag</label>
+        <input id="scenario-tag" value=${tag} onInput=${(e) => setTag(e.target.value)} required
+          aria-invalid=${errors.__tag ? "true" : null} aria-describedby=${errors.__tag ? "scenario-tag-error" : null} />
+        ${errors.__tag && html`<span id="scenario-tag-error" class="error" role="alert">${errors.__tag}</span>`}
+      </div>
+      <div class="field">
+        <label for="scenario-dataset">Dataset</label>
+        <select id="scenario-dataset" value=${dataset} onChange=${(e) => setDataset(e.target.value)}>
+          ${datasets.map((k) => html`<option value=${k}>${k}</option>`)}
+        </select>
+      </div>
+      <div class="field">
+        <label for="scenario-algorithm">Algorithm</label>
+        <select id="scenario-algorithm" value=${algo} onChange=${(e) => setAlgo(e.target.value)}>
+          ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
+        </select>
+      </div>
+      ${params.length > 0 && html`<h3>Parameters</h3>`}
+      ${params.map(
+        (p) => html`<${ParameterField} key=${algo + p.name} p=${p} value=${values[p.name]} error=${errors[p.name]}
+          onChange=${(v) => setValues((old) => ({ ...old, [p.name]: v }))} />`
+      )}
+      <button class="primary" type="submit" disabled=${busy || !tag.trim() || !algo || !dataset}>Create scenario</button>
+    </form>
+  </section>`;
+}
+
+function KpiTable({ kpis }) {
+  const rows = Object.entries(kpis || {});
+  if (!rows.length) return html`<p class="muted">No KPIs.</p>`;
+  return html`<table aria-label="KPIs">
+    <thead><tr><th scope="col">KPI</th><th scope="col" class="num">Value</th><th scope="col">Unit</th><th scope="col">Better when</th><th scope="col" class="num">Threshold</th></tr></thead>
+    <tbody>${rows.map(
+      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num">${formatNumber(k.value)}</td>
+        <td>${k.unit}</td><td>${k.better_when}</td><td class="num">${k.threshold ?? "–"}</td></tr>`
+    )}</tbody></table>`;
+}
+
+function ScenarioDetail({ base, id, onChange }) {
+  const [scenario, setScenario] = useState(null);
+  const [live, setLive] = useState(null); // the last event: status, progress, message, error
+  const [error, setError] = useState(null);
+  const [tables, setTables] = useState(null);
+  const path = `${base}/scenarios/${seg(id)}`;
+  const generation = useRef(0);
+
+  async function load() {
+    try {
+      const s = await api.get(path);
+      setScenario(s);
+      setLive(null);
+      onChange(s.id, { status: s.status, progress: s.progress });
+      if (s.status === "complete") {
+        api.get(`${path}/result/tables`).then((b) => setTables(listOf(b, "tables")), () => setTables([]));
+      } else {
+        setTables(null);
+      }
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+  useEffect(() => {
+    setScenario(null);
+    setError(null);
+    load();
+  }, [id]);
+
+  const status = live?.status ?? scenario?.status;
+  const active = ACTIVE.includes(status);
+  useEffect(() => {
+    if (!active) return undefined;
+    const controller = new AbortController();
+    const mine = ++generation.current;
+    followEvents(
+      `${path}/events`,
+      (type, data) => {
+        if (generation.current !== mine) return;
+        if (type === "deleted") return;
+        setLive(data);
+        onChange(id, { status: data.status, progress: data.progress });
+        if (data.status === "complete" || data.status === "failed") load();
+      },
+      controller.signal
+    );
+    return () => controller.abort();
+  }, [active, id]);
+
+  async function act(verb) {
+    setError(null);
+    try {
+      const s = await api.post(`${path}/${verb}`);
+      setScenario(s);
+      setLive(null);
+      setTables(null);
+      onChange(s.id, { status: s.status, progress: s.progress });
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+  async function remove() {
+    if (!window.confirm(`Delete scenario "${scenario.tag}"?`)) return;
+    try {
+      await api.del(path);
+      onChange(id, null);
+      go("scenarios");
+    } catch (err) {
+      setError(err.message);
+    }
+  }
+
+  if (error && !scenario) return html`<${Notice} kind="error">${error}<//>`;
+  if (!scenario) return html`<p class="muted">Loading…</p>`;
+  const progress = live?.progress ?? scenario.progress;
+  const failure = live?.error ?? scenario.error;
+  const terminal = status === "complete" || status === "failed";
+  return html`<section class="panel" aria-labelledby="scenario-title" data-testid="scenario-detail">
+    <div class="row" style="justify-content: space-between">
+      <h2 id="scenario-title">${scenario.tag}</h2>
+      <div class="row">
+        <button class="primary" onClick=${() => act("run")} disabled=${active}>${terminal ? "Re-run" : "Run"}</button>
+        <button onClick=${() => act("cancel")} disabled=${!active}>Cancel</button>
+        <button class="danger" onClick=${remove}>Delete</button>
+      </div>
+    </div>
+    <${Notice} kind="error">${error}<//>
+    <div class="progress-line" aria-live="polite" data-testid="live-status">
+      <${StatusBadge} status=${status} />
+      <${Progress} value=${status === "complete" ? 1 : progress} label=${`Progress of ${scenario.tag}`} />
+      ${live?.message && html`<span class="small" data-testid="progress-message">${live.message}</span>`}
+    </div>
+    ${failure && html`<${Notice} kind="error">Error: ${failure}<//>`}
+    <p class="small muted">Algorithm <strong>${scenario.algorithm.name}</strong> on dataset <strong>${scenario.input_data_id}</strong>;
+      created ${scenario.created_at}${scenario.finished_at ? `, finished ${scenario.finished_at}` : ""}.</p>
+    <h3>Parameters</h3>
+    <table aria-label="Parameters"><tbody>${scenario.algorithm.parameters.map(
+      (p) => html`<tr><th scope="row">${p.name}</th><td>${typeof p.value === "object" ? JSON.stringify(p.value) : String(p.value)}</td></tr>`
+    )}</tbody></table>
+    <h3>KPIs</h3>
+    <${KpiTable} kpis=${scenario.kpis} />
+    ${scenario.result &&
+    html`<h3>Result</h3><details><summary>Result (JSON)</summary><pre class="json">${JSON.stringify(scenario.result, null, 2)}</pre></details>`}
+    ${tables && tables.length > 0 &&
+    html`<h3>Result tables</h3>
+      <${TableTabs} tables=${tables} label=${`Result tables of ${scenario.tag}`}
+        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`} />`}
+  </section>`;
+}
+
+export function ScenariosPage({ session, arg }) {
+  const base = `/sessions/${seg(session.id)}`;
+  const { list, error, reload, patch } = useScenarioList(base);
+  const onChange = (id, change) => (change === null ? reload() : patch(id, change));
+  return html`<h1>Scenarios</h1>
+    <${Notice} kind="error">${error}<//>
+    <div class="grid2">
+      <div>
+        ${list ? html`<${ScenarioList} list=${list} selected=${arg} />` : html`<p class="muted">Loading…</p>`}
+        <${CreateScenario} base=${base} onCreated=${(s) => { reload(); go("scenarios", s.id); }} />
+      </div>
+      <div>
+        ${arg
+          ? html`<${ScenarioDetail} key=${arg} base=${base} id=${arg} onChange=${onChange} />`
+          : html`<p class="muted">Pick a scenario, or create one.</p>`}
+      </div>
+    </div>`;
+}

@@ -1,0 +1,61 @@
+"""The warehouse example plus an algorithm with one parameter of every type, so that
+the browser tests see the scenario form handle each of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from algomancy_core import (
+    BaseAlgorithm,
+    BaseParameterSet,
+    BaseResult,
+    BooleanParameter,
+    DateParameter,
+    DateTimeParameter,
+    EnumParameter,
+    FloatParameter,
+    IntegerParameter,
+    IntervalParameter,
+    MultiEnumParameter,
+    RunContext,
+    StringParameter,
+)
+from algomancy_data import DataSource
+from algomancy_example.algorithms import ALGORITHMS
+from algomancy_example.domain import example_settings
+
+
+class EveryParameter(BaseParameterSet):
+    count = IntegerParameter(default=3, min=1, max=10, description="How many")
+    ratio = FloatParameter(default=0.5, min=0.0, max=1.0, description="A share")
+    label = StringParameter(default="hello", description="Free text")
+    verbose = BooleanParameter(default=False, description="Say more")
+    mode = EnumParameter(choices=["fast", "thorough"], default="fast", description="How")
+    regions = MultiEnumParameter(
+        choices=["north", "south", "east"], default=["north"], description="Where"
+    )
+    day = DateParameter(default="2024-03-01", min="2024-01-01", max="2024-12-31")
+    moment = DateTimeParameter(default="2024-03-01T08:00:00")
+    window = IntervalParameter(default={"start": "2024-01-01", "end": "2024-01-31"})
+
+
+class EveryType(BaseAlgorithm):
+    """Echoes its parameters as the result."""
+
+    name = "Every parameter"
+    description = "Echoes its parameters"
+    parameters = EveryParameter
+    params: EveryParameter
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        ctx.progress(1.0, "done")
+        return BaseResult({"echo": self.params.to_json()})
+
+
+def settings() -> dict[str, Any]:
+    return example_settings(algorithms=[*ALGORITHMS, EveryType])
+
+
+def secured() -> dict[str, Any]:
+    """The same, with authentication on: one API key for alice."""
+    return settings() | {"api_keys": {"k-alice": "alice"}}
