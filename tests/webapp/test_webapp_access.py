@@ -1,0 +1,47 @@
+"""Labelled fields on every page, and the app used from the keyboard alone."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.server import ServerProcess
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 80))"""
+
+
+@pytest.mark.parametrize("route", ["scenarios", "data", "compare", "sessions"])
+def test_every_control_has_a_name(page: Page, server: ServerProcess, route: str) -> None:
+    page.goto(f"{server.base}/#/{route}")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Loading")).to_have_count(0)
+    assert page.evaluate(UNLABELLED) == []
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_create_a_scenario_with_the_keyboard_only(page: Page, server: ServerProcess) -> None:
+    page.goto(f"{server.base}/#/scenarios")
+    expect(page.get_by_label("duration")).to_be_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    for _ in range(30):  # Tab through the page to the tag field
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "scenario-tag":
+            break
+    else:
+        pytest.fail("the tag field is not reachable with Tab")
+    page.keyboard.type("typed")
+    page.keyboard.press("Enter")  # submits the form
+    detail = page.get_by_test_id("scenario-detail")
+    expect(detail.get_by_role("heading", name="typed")).to_be_visible()
+    run = detail.get_by_role("button", name="Run")
+    run.focus()
+    page.keyboard.press("Enter")
+    expect(detail.get_by_test_id("live-status").locator("[data-status]")).to_have_text(
+        "complete", timeout=30_000
+    )
