@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import socket
 import threading
@@ -170,9 +171,9 @@ class Dispatcher:
             self._start(record)
 
     def _start(self, record: ScenarioRecord) -> None:
-        # The claim wrote progress 0; the first report waits its turn like the rest,
-        # so a run shorter than the interval writes no progress at all.
-        run = _Run(record, flushed_at=time.monotonic())
+        # The first report of a run is written at once, so that followers see the run
+        # move; later ones wait their turn (a few writes a second on shared stores).
+        run = _Run(record, flushed_at=-math.inf)
         algorithm = self.algorithms.get(record.algorithm)
         # The run's own limit (or the configured one) and the algorithm's: the smaller.
         candidates = (

@@ -14,6 +14,9 @@ from typing import Any
 
 from algomancy_core.scenario import ScenarioRecord
 
+#: The statuses a run starts from: a (re-)run is queued; a new or reset scenario is created.
+RUN_STARTS = frozenset({"queued", "created"})
+
 #: Events kept per scenario, and scenarios kept, for streams that fall behind.
 HISTORY_PER_SCENARIO = 256
 HISTORY_SCENARIOS = 2048
@@ -74,6 +77,15 @@ class Notifier:
         with self._lock:
             events = self._history.get(scenario_id, ())
             return [e for e in events if e["version"] > after]
+
+    def current_run(self, record: ScenarioRecord) -> list[dict[str, Any]]:
+        """The events of `record`'s current run seen in this process, from the change
+        that started it (its latest `queued`, or `created`) up to `record`; earlier
+        runs are left out. Empty when this process saw no start of the run."""
+        with self._lock:
+            events = [e for e in self._history.get(record.id, ()) if e["version"] <= record.version]
+        starts = [i for i, e in enumerate(events) if e["status"] in RUN_STARTS]
+        return events[starts[-1] :] if starts else []
 
     def wait(self, timeout: float) -> None:
         """Block the calling thread until any publication or `timeout` seconds."""

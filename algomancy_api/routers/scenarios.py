@@ -223,8 +223,9 @@ async def scenario_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-Sent Events of status and progress until the scenario is complete or
-    failed. The event id is the scenario's version: reconnect with `Last-Event-ID`
-    to resume without repeats."""
+    failed, from the start of its current run (a re-run does not replay the previous
+    run). The event id is the scenario's version: reconnect with `Last-Event-ID` to
+    resume without repeats."""
     first = await run_in_threadpool(manager.get_scenario, scenario_id)
     try:
         resume_after = int(last_event_id) if last_event_id else -1
@@ -241,6 +242,11 @@ async def _event_stream(
     request: Request, manager: ScenarioManager, record: ScenarioRecord, resume_after: int
 ) -> AsyncIterator[bytes]:
     notifier = manager.notifier
+    if resume_after < 0:
+        # A new follower starts at the current run: the previous run's history (and
+        # its `complete`) is not replayed after a re-run.
+        run = notifier.current_run(record)
+        resume_after = (run[0]["version"] if run else record.version) - 1
     sent_version = resume_after
     idle = 0.0
     async with notifier.subscribe(record.id) as subscription:

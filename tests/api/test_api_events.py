@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,18 +14,35 @@ import orjson
 import pytest
 import uvicorn
 
+import tests.core.conftest as domain
 from algomancy_api import ApiLauncher
 from algomancy_api.routers import scenarios as scenario_routes
-from algomancy_core import SessionManager
-from tests.core.conftest import Gate
+from algomancy_core import BaseAlgorithm, BaseResult, RunContext, SessionManager
+from algomancy_data import DataSource
+from tests.core.conftest import Broken, CountParameters, Gate, Gated, Instant
 from tests.polling import wait_for
 
 from .conftest import PREFIX, api_config
 
 
+class TwoReports(BaseAlgorithm):
+    """Reports progress twice at once, then waits at the gate without reporting."""
+
+    name = "Two reports"
+    parameters = CountParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        ctx.progress(0.1, "first")
+        ctx.progress(0.2, "second")
+        domain.GATE.started.set()
+        domain.GATE.release.wait(60)
+        return BaseResult({"total": 1})
+
+
 class ThreadServer:
-    def __init__(self) -> None:
-        self.app = ApiLauncher.build(api_config())
+    def __init__(self, **overrides: Any) -> None:
+        overrides.setdefault("algorithms", [Instant, Gated, Broken, TwoReports])
+        self.app = ApiLauncher.build(api_config(**overrides))
         # A socket bound here, handed to uvicorn: the port is ours from the start.
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
@@ -135,3 +153,66 @@ def test_last_event_id_resumes(server: ThreadServer) -> None:
         received = [e for e in events(r.iter_lines()) if "data" in e]
     assert [e["data"]["status"] for e in received] == ["complete"]
     assert int(received[0]["id"]) == record.version
+
+
+def follow(url: str, headers: dict[str, str] | None = None, on_event: Any = None) -> list[Any]:
+    """The data events of a stream until the server ends it."""
+    received = []
+    with httpx.stream("GET", url, headers=headers or {}, timeout=60) as r:
+        for event in events(r.iter_lines()):
+            if "data" in event:
+                received.append(event)
+                if on_event is not None:
+                    on_event(event)
+    return received
+
+
+def test_a_rerun_streams_the_new_run_only(server: ThreadServer, gate: Gate) -> None:
+    """After a re-run the stream starts at the new run: no replay of the previous
+    run's history, whose `complete` would end a client's wait with stale results."""
+    main = server.sessions.get_session("main")
+    scenario_id = create(server, "Gated")
+    gate.release.set()
+    httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+    first_run = main.wait(scenario_id)
+    assert first_run.status.value == "complete"
+    gate.release.clear()
+    rerun = httpx.post(f"{server.base}/scenarios/{scenario_id}/run").json()
+    assert rerun["status"] == "queued"
+
+    def release_when_waiting(event: dict[str, Any]) -> None:
+        if event["data"]["progress"] == 0.5:
+            gate.release.set()
+
+    url = f"{server.base}/scenarios/{scenario_id}/events"
+    received = follow(url, on_event=release_when_waiting)
+    ids = [int(e["id"]) for e in received]
+    assert min(ids) > first_run.version
+    statuses = [e["data"]["status"] for e in received]
+    changes = [s for i, s in enumerate(statuses) if i == 0 or statuses[i - 1] != s]
+    assert changes == ["queued", "processing", "complete"]
+
+    # Last-Event-ID still resumes within the run.
+    resumed = follow(url, headers={"Last-Event-ID": received[0]["id"]})
+    assert resumed == received[1:]
+
+
+def test_the_first_progress_report_reaches_the_stream(gate: Gate, tmp_path: Path) -> None:
+    """On a shared (SQLite) store progress is written a few times a second, but the
+    first report of a run is written at once, so followers see it."""
+    with ThreadServer(has_persistent_state=True, data_path=str(tmp_path)) as server:
+        scenario_id = create(server, "Two reports")
+        messages: list[str | None] = []
+
+        def release_after_both(event: dict[str, Any]) -> None:
+            messages.append(event["data"]["message"])
+            if event["data"]["message"] == "second":
+                gate.release.set()
+
+        url = f"{server.base}/scenarios/{scenario_id}/events"
+        with httpx.stream("GET", url, timeout=60) as r:
+            httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+            for event in events(r.iter_lines()):
+                if "data" in event:
+                    release_after_both(event)
+        assert "first" in messages and messages.index("first") < messages.index("second")
