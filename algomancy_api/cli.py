@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import logging.config
 import os
 import sys
 from collections.abc import Sequence
@@ -11,8 +13,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from algomancy_api.logs import FORMATS, LEVELS, logging_config
+
 ENV_SPEC = "ALGOMANCY_CONFIG"
 ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
+#: The folder `--config` modules are imported from first (the one `serve` ran in).
+ENV_APP_DIR = "ALGOMANCY_APP_DIR"
 EXAMPLE = "algomancy_example.domain:example_settings"
 
 
@@ -34,7 +40,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--dask-address", metavar="ADDR")
     serve.add_argument("--max-workers", type=int, metavar="N", help="concurrent runs")
     serve.add_argument("--no-ui", action="store_true", help="do not serve the web app at /")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", choices=LEVELS, help="default: info")
+    serve.add_argument(
+        "--log-format", default="text", choices=FORMATS, help="text (default) or JSON lines"
+    )
     return top
 
 
@@ -68,12 +77,20 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
+def import_from(folder: str) -> None:
+    """Import `--config` modules from `folder` first, as uvicorn does with the
+    current folder (its `--app-dir`)."""
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
 def app_from_environment() -> FastAPI:
     """The app for the configuration the CLI put in the environment (a uvicorn
     factory, so that every worker process builds its own)."""
     from algomancy_api.launcher import ApiLauncher
     from algomancy_api.loading import load_config
 
+    import_from(os.environ.get(ENV_APP_DIR, os.getcwd()))
     config = load_config(os.environ[ENV_SPEC])
     overrides = json.loads(os.environ.get(ENV_OVERRIDES, "{}"))
     return ApiLauncher.build(config.replace(**overrides))
@@ -86,6 +103,8 @@ def serve(args: argparse.Namespace) -> int:
 
     spec = EXAMPLE if args.example else args.config
     overrides = overrides_from(args)
+    app_dir = os.getcwd()
+    import_from(app_dir)
     try:
         # Validate once here, so that a mistake is one clear line, not a worker crash.
         config = load_config(spec).replace(**overrides)
@@ -94,10 +113,12 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     os.environ[ENV_SPEC] = spec
     os.environ[ENV_OVERRIDES] = json.dumps(overrides)
-    print(
-        f"algomancy-api: serving {config.title} on http://{config.host}:{config.port}"
-        f"{config.prefix} (docs at /docs)",
-        file=sys.stderr,
+    os.environ[ENV_APP_DIR] = app_dir
+    log_config = logging_config(args.log_level, args.log_format)
+    logging.config.dictConfig(log_config)
+    where = f"http://{config.host}:{config.port}" if config.port else f"{config.host}, a free port"
+    logging.getLogger("algomancy.cli").info(
+        "serving %s on %s%s (docs at /docs)", config.title, where, config.prefix
     )
     uvicorn.run(
         "algomancy_api.cli:app_from_environment",
@@ -106,6 +127,7 @@ def serve(args: argparse.Namespace) -> int:
         port=config.port,
         workers=config.workers if config.workers > 1 else None,
         log_level=args.log_level,
+        log_config=log_config,
     )
     return 0
 

@@ -6,8 +6,10 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import starlette.formparsers
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,6 +25,7 @@ from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
 from algomancy_api.workers import claim_single_worker
 from algomancy_core import CoreConfig, SessionManager
+from algomancy_core.stores import store_url
 
 log = logging.getLogger("algomancy.api")
 
@@ -50,6 +53,33 @@ def keep_uploads_in_memory() -> None:
     parser.spool_max_size = max(parser.spool_max_size, UPLOAD_SPOOL_BYTES)
 
 
+def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
+    """What the server runs with, one line each: store, data path, executor, auth."""
+    url = store_url(cfg)
+    where = (
+        "in memory, nothing is kept across restarts"
+        if url is None
+        else sa.make_url(url).render_as_string(hide_password=True)
+    )
+    log.info("serving %s under %s", cfg.title, cfg.prefix)
+    log.info("store: %s (%s)", store_name, where)
+    if cfg.has_persistent_state or cfg.database_url:
+        log.info("data path: %s", Path(cfg.data_path).expanduser().resolve())
+    executor = f"executor: {cfg.executor}, up to {cfg.max_workers} runs at once"
+    if cfg.executor == "dask":
+        executor += f" on {cfg.dask_address or 'a local cluster'}"
+    log.info(executor)
+    if not cfg.auth_enabled:
+        log.info("authentication: off (every caller is anonymous)")
+    else:
+        ways = []
+        if cfg.api_keys:
+            ways.append(f"{len(cfg.api_keys)} API key(s)")
+        if cfg.identity_header:
+            ways.append(f"identity header {cfg.identity_header}")
+        log.info("authentication: on (%s)", ", ".join(ways))
+
+
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{name}`, so generated clients read well."""
     tag = route.tags[0] if route.tags else "default"
@@ -72,7 +102,7 @@ class ApiLauncher:
             if not manager.engine.store.shared:
                 claim_single_worker("algomancy-api")
             manager.start()
-            log.info("serving %s with %s", cfg.title, type(manager.engine.store).__name__)
+            log_startup(cfg, type(manager.engine.store).__name__)
             app.state.poll_pool = ThreadPoolExecutor(POLL_THREADS, "algomancy-poll")
             try:
                 yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,7 +27,19 @@ def load_config(spec: str) -> ApiConfiguration:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigLoadError(f"--config {spec!r}: cannot import {module_name!r}: {exc}") from exc
+        hint = ""
+        missing = getattr(exc, "name", None)
+        # Only when the module itself (or its package) is missing, not one it imports.
+        if missing is not None and (module_name + ".").startswith(missing + "."):
+            top = module_name.partition(".")[0]
+            hint = (
+                f" (looked in the current folder {os.getcwd()} and on the Python path: "
+                f"run from the folder that holds {top}.py or the {top}/ package, "
+                "or add its folder to PYTHONPATH)"
+            )
+        raise ConfigLoadError(
+            f"--config {spec!r}: cannot import {module_name!r}: {exc}{hint}"
+        ) from exc
     target: Any = module
     for part in attribute.split("."):
         try:

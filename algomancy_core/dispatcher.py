@@ -79,6 +79,7 @@ class _Run:
     message: str | None = None
     flushed_at: float = 0.0
     dirty: bool = False
+    started_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
 class Dispatcher:
@@ -195,6 +196,14 @@ class Dispatcher:
                 lambda p, m: self._on_progress(record.id, p, m),
                 lambda outcome: self._on_done(record.id, outcome),
             )
+            log.info(
+                "scenario %s (%r): run started, algorithm %r on dataset %r",
+                record.id,
+                record.tag,
+                record.algorithm,
+                record.dataset_key,
+                extra={"scenario_id": record.id, "event": "run-started"},
+            )
             with self._lock:
                 run.handle = handle
                 # A cancel that came while the executor was starting the run.
@@ -223,11 +232,42 @@ class Dispatcher:
         if run is None:
             return
         try:
-            self._record_outcome(run, outcome)
+            written = self._record_outcome(run, outcome)
+            self._log_end(run, written)
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
             self._fail(scenario_id, "internal error while recording the result")
         self._wake.set()
+
+    @staticmethod
+    def _log_end(run: _Run, record: ScenarioRecord | None) -> None:
+        seconds = time.monotonic() - run.started_at
+        extra = {"scenario_id": run.record.id, "event": "run-ended", "seconds": round(seconds, 3)}
+        if record is None:
+            log.info(
+                "scenario %s (%r): run ended after %.2f s; cancelled or deleted meanwhile",
+                run.record.id,
+                run.record.tag,
+                seconds,
+                extra=extra,
+            )
+        elif record.status is S.COMPLETE:
+            log.info(
+                "scenario %s (%r): run complete in %.2f s",
+                record.id,
+                record.tag,
+                seconds,
+                extra=extra | {"status": "complete"},
+            )
+        else:
+            log.warning(
+                "scenario %s (%r): run failed after %.2f s: %s",
+                record.id,
+                record.tag,
+                seconds,
+                record.error,
+                extra=extra | {"status": record.status.value},
+            )
 
     def _record_outcome(self, run: _Run, outcome: RunOutcome) -> ScenarioRecord | None:
         """Write how the run ended; the scenario as written (None if it was deleted

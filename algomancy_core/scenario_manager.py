@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from algomancy_core.stores.base import DatasetInfo, SessionRecord
 from algomancy_data import DataSource, ETLResult, File
 
 S = ScenarioStatus
+log = logging.getLogger("algomancy.scenarios")
 MAX_NAME_LENGTH = 200
 
 
@@ -116,6 +118,16 @@ class ScenarioManager:
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
             self.add_dataset(dataset_name, result.data_source, replace=True)
+        else:
+            errors = [m for m in result.messages if str(m.severity) in ("error", "critical")]
+            log.warning(
+                "ETL of dataset %r in session %r failed with %d error(s)%s",
+                dataset_name,
+                self.display_name,
+                len(errors),
+                f"; first: {errors[0].message}" if errors else "",
+                extra={"event": "etl-failed", "dataset": dataset_name},
+            )
         return result
 
     def derive_dataset(self, source_key: str, new_key: str) -> DataSource:
