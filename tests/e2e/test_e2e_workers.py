@@ -161,6 +161,7 @@ def test_gunicorn_two_workers_share_one_state(gunicorn_server: ServerProcess) ->
                     polls >= POLLS_PER_THREAD
                     and all(s in ("complete", "failed") for s in last.values())
                 ),
+                timeout=90,
                 what="every run finished",
             )
         return polls, seen
