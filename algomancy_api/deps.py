@@ -1,7 +1,8 @@
 """Dependencies shared by the routers (`Annotated` aliases).
 
-They are `async` so that FastAPI calls them on the event loop: none of them blocks,
-except a session lookup on a SQL store, which goes to the thread pool.
+They are `async` so that FastAPI calls them on the event loop: none of them blocks
+(a session lookup runs where the store says its reads belong, see
+`SessionManager.read`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.config import ApiConfiguration
 from algomancy_core import ScenarioManager, SessionManager
@@ -27,7 +27,8 @@ async def get_config(request: Request) -> ApiConfiguration:
 
 async def current_owner(request: Request) -> str | None:
     """The user the request acts for, or None when authentication is off."""
-    user: str | None = getattr(request.state, "user", None)
+    # From the scope: `request.state` answers a missing attribute with an exception.
+    user: str | None = request.scope.get("state", {}).get("user")
     return user
 
 
@@ -40,10 +41,7 @@ SessionIdPath = Annotated[str, Path(description="The session's UUID, or its curr
 async def get_manager(
     sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep
 ) -> ScenarioManager:
-    if sessions.engine.store.shared:
-        return await run_in_threadpool(sessions.get_session, sid, owner)
-    # A dictionary lookup: cheaper inline than a trip to the thread pool.
-    return sessions.get_session(sid, owner)
+    return await sessions.read(sessions.get_session, sid, owner)
 
 
 ManagerDep = Annotated[ScenarioManager, Depends(get_manager)]

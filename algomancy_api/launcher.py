@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import starlette.formparsers
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
-from starlette.routing import Route
 
 from algomancy_api.auth import UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
@@ -23,14 +20,10 @@ from algomancy_api.routers import data, discovery, kpis, platform, scenarios, se
 from algomancy_api.routers.platform import package_version
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
-from algomancy_api.workers import claim_single_worker
 from algomancy_core import CoreConfig, SessionManager
 from algomancy_core.stores import store_url
 
 log = logging.getLogger("algomancy.api")
-
-#: Threads that read scenario status from a shared (SQL) store.
-POLL_THREADS = 4
 
 DESCRIPTION = """\
 Run parameterised algorithms over your own data as **scenarios**, compare their KPIs.
@@ -39,18 +32,6 @@ Every route but `/health` and `/me` lives under a session: `/sessions/{sid}/...`
 where `sid` is the session's UUID or its current display name (`main` always works
 on a fresh server). Errors always answer `{"detail": "..."}`.
 """
-
-
-#: Uploaded files up to this size stay in memory while the form is parsed.
-UPLOAD_SPOOL_BYTES = 16 * 1024 * 1024
-
-
-def keep_uploads_in_memory() -> None:
-    """Starlette spools each uploaded part to a temporary file past 1 MiB, and then
-    writes every 64 KiB chunk through the thread pool; typical spreadsheets fit in
-    memory, which makes an upload about 10% faster end to end."""
-    parser = starlette.formparsers.MultiPartParser
-    parser.spool_max_size = max(parser.spool_max_size, UPLOAD_SPOOL_BYTES)
 
 
 def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
@@ -94,20 +75,15 @@ class ApiLauncher:
         """A plain FastAPI app for `config` (an `ApiConfiguration`, a `CoreConfig`
         or a dict of their fields), ready for uvicorn or gunicorn."""
         cfg = ApiConfiguration.coerce(config)
-        keep_uploads_in_memory()
         manager = SessionManager(cfg)
 
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            if not manager.engine.store.shared:
-                claim_single_worker("algomancy-api")
             manager.start()
             log_startup(cfg, type(manager.engine.store).__name__)
-            app.state.poll_pool = ThreadPoolExecutor(POLL_THREADS, "algomancy-poll")
             try:
                 yield
             finally:
-                app.state.poll_pool.shutdown(wait=False, cancel_futures=True)
                 manager.close()
 
         app = FastAPI(
@@ -125,16 +101,6 @@ class ApiLauncher:
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        # The status poll's fast path answers first; the documented route behind it
-        # (same path) is what /docs and the OpenAPI schema show.
-        app.router.routes.append(
-            Route(
-                cfg.prefix + scenarios.STATUS_PATH,
-                scenarios.status_fast_path,
-                methods=["GET"],
-                include_in_schema=False,
-            )
-        )
         for router in (scenarios, sessions, discovery, data, kpis):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)

@@ -12,6 +12,7 @@ from algomancy_core.events import Notifier
 from algomancy_core.executors import Executor, build_executor
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.stores import Store, build_store
+from algomancy_core.workers import claim_single_worker
 from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
 
 
@@ -48,6 +49,9 @@ class Engine:
 
     def start(self) -> None:
         if not self._started:
+            if not self.store.shared:
+                # A second worker would see a state of its own: refuse it at start.
+                claim_single_worker("algomancy")
             self._started = True
             self.dispatcher.start()
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import anyio.to_thread
 
 from algomancy_core.config import CoreConfig
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import new_id, utcnow
 from algomancy_core.scenario_manager import ScenarioManager, check_name
-from algomancy_core.stores.base import SessionRecord
+from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 
 MAIN = "main"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class SessionManager:
@@ -41,6 +48,14 @@ class SessionManager:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    async def read(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`func(*args)`, for a caller on an event loop: inline when the store reads
+        without waiting (memory, SQLite), else on the worker threads that also run
+        the server's blocking routes (PostgreSQL)."""
+        if self._store.inline_reads:
+            return func(*args, **kwargs)
+        return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs))
+
     # -- lookups -------------------------------------------------------------
     def ensure_main(self, owner: str | None) -> None:
         if self._store.count_sessions(owner) == 0:
@@ -63,6 +78,30 @@ class SessionManager:
     def get_session(self, session: str, owner: str | None = None) -> ScenarioManager:
         """By UUID, or by current display name."""
         return ScenarioManager(self.engine, self._record(session, owner))
+
+    def scenario_progress(
+        self, session: str, scenario_id: str, owner: str | None = None
+    ) -> ScenarioProgress:
+        """A scenario's status and progress, for polls: one read of the store. The
+        same answers (and errors) as `get_session(session).get_scenario(id)`."""
+        found = self._store.get_scenario_progress(scenario_id)
+        if found is not None and found.owner == owner:
+            if found.session_id == session:
+                return found
+            if found.session_name == session and not _is_uuid(session):
+                return found
+        # Not in that session (or no such session): say which, as the long way does.
+        manager = self.get_session(session, owner)
+        record = manager.get_scenario(scenario_id)
+        return ScenarioProgress(
+            record.id,
+            record.tag,
+            record.status,
+            record.progress,
+            manager.session_id,
+            manager.display_name,
+            owner,
+        )
 
     def _record(self, session: str, owner: str | None) -> SessionRecord:
         record = self._lookup(session, owner)
@@ -144,6 +183,8 @@ def default_session(sessions: list[SessionRecord]) -> str:
 
 
 def _is_uuid(value: str) -> bool:
+    if len(value) < 32:  # every spelling of a UUID has 32 hex digits
+        return False
     try:
         uuid.UUID(value)
     except ValueError:

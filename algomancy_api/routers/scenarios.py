@@ -11,34 +11,17 @@ from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from algomancy_api.deps import ManagerDep, SessionIdPath
+from algomancy_api.deps import ManagerDep, OwnerDep, SessionIdPath, SessionsDep
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut, TableList
 from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
-from algomancy_api.views import scenario_view, status_view, table_frame, table_list
-from algomancy_core import ScenarioManager, ScenarioRecord, SessionManager
+from algomancy_api.views import scenario_view, table_frame, table_list
+from algomancy_core import ScenarioManager, ScenarioRecord
 from algomancy_core.events import AsyncSubscription, scenario_event
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
-
-
-def _read_status(
-    sessions: SessionManager, sid: str, scenario_id: str, owner: str | None
-) -> ScenarioRecord:
-    return sessions.get_session(sid, owner).get_scenario(scenario_id)
-
-
-STATUS_PATH = "/sessions/{sid}/scenarios/{scenario_id}/status"
-
-
-async def status_fast_path(request: Request) -> Response:
-    """The status poll as a bare Starlette endpoint, served ahead of the documented
-    route below (same path, same answers): no dependency solving or validation on
-    the most frequent request. Errors go through the app's handlers as usual."""
-    params = request.path_params
-    return await _status_response(request, params["sid"], params["scenario_id"])
 
 
 @router.get(
@@ -47,24 +30,14 @@ async def status_fast_path(request: Request) -> Response:
     summary="Poll a scenario's status",
     responses=NOT_FOUND,
 )
-async def scenario_status(request: Request, sid: SessionIdPath, scenario_id: str) -> Response:
+async def scenario_status(
+    sid: SessionIdPath, scenario_id: str, sessions: SessionsDep, owner: OwnerDep
+) -> Response:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
-    return await _status_response(request, sid, scenario_id)
-
-
-async def _status_response(request: Request, sid: str, scenario_id: str) -> Response:
-    sessions: SessionManager = request.app.state.sessions
-    owner: str | None = request.scope.get("state", {}).get("user")
-    if sessions.engine.store.shared:
-        # A few threads of its own: polls queued behind 40 contending threads of the
-        # general pool spend their time trading the GIL, not reading.
-        pool = request.app.state.poll_pool
-        loop = asyncio.get_running_loop()
-        record = await loop.run_in_executor(pool, _read_status, sessions, sid, scenario_id, owner)
-    else:
-        # A dictionary lookup: cheaper inline than a trip to the thread pool.
-        record = _read_status(sessions, sid, scenario_id, owner)
-    return json_response(status_view(record))
+    found = await sessions.read(sessions.scenario_progress, sid, scenario_id, owner)
+    return json_response(
+        {"id": found.id, "tag": found.tag, "status": found.status.value, "progress": found.progress}
+    )
 
 
 @router.get("/scenarios", response_model=list[ScenarioOut], summary="List scenarios")

@@ -39,6 +39,20 @@ class DatasetInfo:
     """Table name → row count."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScenarioProgress:
+    """What a status poll needs of a scenario, with the session it belongs to."""
+
+    id: str
+    tag: str
+    status: ScenarioStatus
+    progress: float
+    session_id: str
+    session_name: str
+    #: The session's owner (None when authentication is off).
+    owner: str | None
+
+
 @runtime_checkable
 class Store(Protocol):
     """Persistence of sessions, datasets and scenarios.
@@ -49,6 +63,9 @@ class Store(Protocol):
 
     #: True when the state is shared with other processes (SQL stores).
     shared: bool
+    #: True when a read answers from this process's memory or a local file, without
+    #: waiting on a network or a lock: cheap enough to call on an event loop.
+    inline_reads: bool
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
@@ -98,6 +115,9 @@ class Store(Protocol):
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         """Oldest first."""
+
+    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
+        """The status-poll view of a scenario and its session, in one read."""
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 

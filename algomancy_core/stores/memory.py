@@ -9,7 +9,12 @@ from typing import Any
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
-from algomancy_core.stores.base import DatasetInfo, SessionRecord, scenario_changes
+from algomancy_core.stores.base import (
+    DatasetInfo,
+    ScenarioProgress,
+    SessionRecord,
+    scenario_changes,
+)
 from algomancy_data import DataSource
 
 
@@ -21,6 +26,7 @@ class MemoryStore:
     """
 
     shared = False
+    inline_reads = True
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -162,6 +168,21 @@ class MemoryStore:
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
         return self._scenarios.get(scenario_id)
+
+    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
+        record = self._scenarios.get(scenario_id)
+        session = self._sessions.get(record.session_id) if record is not None else None
+        if record is None or session is None:
+            return None
+        return ScenarioProgress(
+            record.id,
+            record.tag,
+            record.status,
+            record.progress,
+            session.id,
+            session.display_name,
+            session.owner,
+        )
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         with self._lock:

@@ -233,14 +233,28 @@ def test_kpi_frame(client: TestClient) -> None:
     ]
 
 
-def test_status_polls_take_the_fast_path(client: TestClient) -> None:
-    """The bare status endpoint answers ahead of the documented route."""
-    from starlette.routing import Route
+def test_the_documented_status_route_is_the_only_one(client: TestClient) -> None:
+    """One request path per route: no twin in front of the documented poll."""
+    from fastapi.routing import APIRoute
 
-    from algomancy_api.routers.scenarios import status_fast_path
-
-    first = next(r for r in client.app.router.routes if getattr(r, "path", "").endswith("/status"))  # type: ignore[attr-defined]
-    assert isinstance(first, Route) and first.endpoint is status_fast_path
+    routes = []
+    for route in client.app.router.routes:  # type: ignore[attr-defined]
+        # Routers included into the app, and routes added to it directly.
+        included = getattr(route, "original_router", None)
+        routes += included.routes if included is not None else [route]
+    polls = [
+        r for r in routes if getattr(r, "path", "").endswith("/scenarios/{scenario_id}/status")
+    ]
+    assert len(polls) == 1 and isinstance(polls[0], APIRoute)
+    assert polls[0].summary == "Poll a scenario's status"
     created = create(client)
     r = client.get(f"{M}/scenarios/{created['id']}/status")
     assert r.json() == {"id": created["id"], "tag": "t", "status": "created", "progress": 0.0}
+    other = client.post("/api/v1/sessions", json={"display_name": "other"}).json()["session"]
+    # The scenario exists, but not in that session; nor does a session "nope".
+    wrong = client.get(f"/api/v1/sessions/{other['id']}/scenarios/{created['id']}/status")
+    assert wrong.status_code == 404 and "scenario" in wrong.json()["detail"]
+    missing = client.get(f"/api/v1/sessions/nope/scenarios/{created['id']}/status")
+    assert missing.status_code == 404 and "session 'nope'" in missing.json()["detail"]
+    by_name = client.get(f"/api/v1/sessions/other/scenarios/{created['id']}/status")
+    assert by_name.status_code == 404

@@ -42,6 +42,7 @@ class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository):
         self.url = self.db.url
         self.engine = self.db.engine
         self.data_object_type = data_object_type
+        self.inline_reads = self.db.dialect.inline_reads
 
     def delete_session(self, session_id: str) -> None:
         SessionRepository.delete_session(self, session_id)

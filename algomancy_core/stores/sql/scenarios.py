@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
+from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql.database import AnyRow, Database
 from algomancy_core.stores.sql.schema import FIELDS, datasets, result_tables, scenarios
 from algomancy_core.stores.sql.sessions import require_session
@@ -26,6 +27,11 @@ _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
 # The statement of the hottest read, built once: building a select costs more than
 # running it on SQLite.
 _BY_ID = sa.select(*_COLUMNS).where(scenarios.c.id == sa.bindparam("id"))
+#: A status poll: a few columns of the scenario and its session, one primary-key join.
+_PROGRESS_BY_ID = (
+    "SELECT s.id, s.tag, s.status, s.progress, x.id, x.display_name, x.owner "
+    "FROM scenarios AS s JOIN sessions AS x ON s.session_id = x.id WHERE s.id = {}"
+)
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
 #: The queued scenario a claim considers, next to `scenarios` in its NOT EXISTS test.
@@ -139,6 +145,16 @@ class ScenarioRepository:
         with self.db.read() as conn:
             row = conn.execute(_BY_ID, {"id": scenario_id}).first()
         return None if row is None else scenario_record(row)
+
+    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
+        # The hottest read of all: plain SQL through the dialect's quickest path.
+        rows = self.db.dialect.query(self.db.engine, _PROGRESS_BY_ID, (scenario_id,))
+        if not rows:
+            return None
+        id_, tag, status, progress, session_id, name, owner = rows[0]
+        return ScenarioProgress(
+            id_, tag, ScenarioStatus(status), float(progress), session_id, name, owner or None
+        )
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         return self._select(scenarios.c.session_id == session_id)
