@@ -193,6 +193,7 @@ def test_run_shows_live_progress_until_complete(page: Page, server: ServerProces
     live = detail.get_by_test_id("live-status")
     # The algorithm's own message, as it reports progress, then the end state.
     expect(detail.get_by_test_id("progress-message")).to_have_text(re.compile(r"^[12]/3 s$"))
+    screenshot(page, "scenario-running")
     expect(live.locator("[data-status]")).to_have_text("complete", timeout=30_000)
     expect(live.locator("progress")).to_have_attribute("value", "100")
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
@@ -203,8 +204,13 @@ def test_run_shows_live_progress_until_complete(page: Page, server: ServerProces
     expect(detail.get_by_role("tablist", name="Result tables of slow run")).to_be_visible()
     row = page.locator("tr[data-scenario='slow run']")
     expect(row.locator("[data-status]")).to_have_text("complete")
-    expect(detail.get_by_role("button", name="Re-run")).to_be_enabled()
     screenshot(page, "scenario-complete")
+    # Re-run: the same scenario goes through its states again, live.
+    detail.get_by_role("button", name="Re-run").click()
+    expect(live.locator("[data-status]")).not_to_have_text("complete")
+    expect(detail.get_by_role("table", name="KPIs")).to_be_visible()
+    expect(live.locator("[data-status]")).to_have_text("complete", timeout=30_000)
+    assert page.evaluate("window.__sameDocument") is True
 
 
 def test_cancel_a_running_scenario(page: Page, server: ServerProcess) -> None:
@@ -225,16 +231,23 @@ def test_cancel_a_running_scenario(page: Page, server: ServerProcess) -> None:
 def test_compare_two_scenarios(page: Page, server: ServerProcess) -> None:
     first = create_and_run(server, "abc", "ABC slotting", {})
     second = create_and_run(server, "random", "Random slotting", {"seed": 7})
-    wait_complete(server, first)
-    wait_complete(server, second)
+    # The as-is slotting leaves SKUs without a location: over the threshold of 0.
+    third = create_and_run(server, "as-is", "Slow", {"duration": 1})
+    for sid in (first, second, third):
+        wait_complete(server, sid)
     open_app(page, server, "compare")
     picker = page.get_by_role("group", name="Scenarios to compare")
     picker.get_by_label("abc").check()
     picker.get_by_label("random").check()
+    picker.get_by_label("as-is").check()
     table = page.get_by_role("table", name="KPI comparison")
     expect(table.locator("thead th")).to_contain_text(
-        ["KPI", "Unit", "Direction", "Threshold", "abc", "random"]
+        ["KPI", "Unit", "Direction", "Threshold", "abc", "random", "as-is"]
     )
+    unassigned = table.locator("tr[data-kpi=unassigned_skus]")
+    expect(unassigned.locator("td[data-breach]")).to_have_count(1)
+    expect(unassigned.locator("td").nth(5)).to_have_attribute("data-breach", "true")
+    expect(unassigned.locator("td").nth(5)).to_contain_text("threshold breached")
     throughput = table.locator("tr[data-kpi=throughput]")
     expect(throughput).to_contain_text("items/s")
     expect(throughput).to_contain_text("higher is better")

@@ -174,6 +174,11 @@ function CreateScenario({ base, onCreated }) {
   </section>`;
 }
 
+/** A timestamp in the browser's time zone and language. */
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
 function KpiTable({ kpis }) {
   const rows = Object.entries(kpis || {});
   if (!rows.length) return html`<p class="muted">No KPIs.</p>`;
@@ -224,7 +229,11 @@ function ScenarioDetail({ base, id, onChange }) {
       `${path}/events`,
       (type, data) => {
         if (generation.current !== mine) return;
-        if (type === "deleted") return;
+        if (type === "deleted") {
+          setError("This scenario was deleted.");
+          onChange(id, null);
+          return;
+        }
         setLive(data);
         onChange(id, { status: data.status, progress: data.progress });
         if (data.status === "complete" || data.status === "failed") load();
@@ -279,7 +288,7 @@ function ScenarioDetail({ base, id, onChange }) {
     </div>
     ${failure && html`<${Notice} kind="error">Error: ${failure}<//>`}
     <p class="small muted">Algorithm <strong>${scenario.algorithm.name}</strong> on dataset <strong>${scenario.input_data_id}</strong>;
-      created ${scenario.created_at}${scenario.finished_at ? `, finished ${scenario.finished_at}` : ""}.</p>
+      created ${when(scenario.created_at)}${scenario.finished_at ? `, finished ${when(scenario.finished_at)}` : ""}.</p>
     <h3>Parameters</h3>
     <table aria-label="Parameters"><tbody>${scenario.algorithm.parameters.map(
       (p) => html`<tr><th scope="row">${p.name}</th><td>${typeof p.value === "object" ? JSON.stringify(p.value) : String(p.value)}</td></tr>`
