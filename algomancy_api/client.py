@@ -91,7 +91,7 @@ class AlgomancyClient:
 
     # -- discovery -----------------------------------------------------------
     def algorithms(self) -> list[str]:
-        result: list[str] = self._call("GET", self._url("/algorithms"))
+        result: list[str] = self._call("GET", self._url("/algorithms"))["algorithms"]
         return result
 
     def parameters(self, algorithm: str) -> list[dict[str, Any]]:
@@ -164,7 +164,7 @@ class AlgomancyClient:
 
     # -- data ----------------------------------------------------------------
     def datasets(self) -> list[str]:
-        result: list[str] = self._call("GET", self._url("/data"))
+        result: list[str] = self._call("GET", self._url("/data"))["keys"]
         return result
 
     def upload(self, dataset_name: str, *paths: str | Path) -> dict[str, Any]:

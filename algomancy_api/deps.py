@@ -39,9 +39,9 @@ SessionIdPath = Annotated[str, Path(description="The session's UUID, or its curr
 
 
 async def get_manager(
-    sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath, sessions: SessionsDep, owner: OwnerDep
 ) -> ScenarioManager:
-    return await sessions.read(sessions.get_session, sid, owner)
+    return await sessions.read(sessions.get_session, session_id, owner)
 
 
 ManagerDep = Annotated[ScenarioManager, Depends(get_manager)]

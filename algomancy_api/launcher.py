@@ -28,8 +28,8 @@ log = logging.getLogger("algomancy.api")
 DESCRIPTION = """\
 Run parameterised algorithms over your own data as **scenarios**, compare their KPIs.
 
-Every route but `/health` and `/me` lives under a session: `/sessions/{sid}/...`,
-where `sid` is the session's UUID or its current display name (`main` always works
+Every route but `/health` and `/me` lives under a session: `/sessions/{session_id}/...`,
+where `session_id` is the session's UUID or its current display name (`main` always works
 on a fresh server). Errors always answer `{"detail": "..."}`.
 """
 

@@ -53,8 +53,16 @@ class RenameSession(Body):
 
 
 # -- discovery ----------------------------------------------------------------
-class NameList(BaseModel):
-    names: list[str]
+class AlgorithmNames(BaseModel):
+    """`GET …/algorithms`: the algorithm template names (the reference's shape)."""
+
+    algorithms: list[str]
+
+
+class KpiNames(BaseModel):
+    """`GET …/kpis`: the KPI template names (the reference's shape)."""
+
+    kpis: list[str]
 
 
 JsonScalar = str | int | float | bool | None
@@ -153,11 +161,6 @@ class KpiDescriptor(BaseModel):
     better_when: str
     threshold: float | None
     description: str
-
-
-class KpiList(BaseModel):
-    names: list[str]
-    kpis: list[KpiDescriptor]
 
 
 # -- scenarios ----------------------------------------------------------------

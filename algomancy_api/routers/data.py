@@ -17,16 +17,16 @@ from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_data import file_from_bytes
 
-router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
+router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
 
 NOT_FOUND: Responses = {404: {"description": "No such session or dataset."}}
 
 
-@router.get("/data", response_model=list[str], summary="List datasets")
-def list_datasets(manager: ManagerDep) -> list[str]:
-    """Dataset keys of the session, oldest first."""
-    return manager.list_datasets()
+@router.get("/data", response_model=KeyList, summary="List datasets")
+def list_datasets(manager: ManagerDep) -> dict[str, list[str]]:
+    """Dataset keys of the session, oldest first, as `{"keys": [...]}`."""
+    return {"keys": manager.list_datasets()}
 
 
 @router.post(
@@ -55,53 +55,53 @@ async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]
 
 
 @router.get(
-    "/data/{key}",
+    "/data/{data_key}",
     summary="Get a dataset",
     responses=NOT_FOUND | {200: {"content": {JSON: {}}, "description": "`DataSource.to_json()`."}},
 )
-def get_dataset(key: str, manager: ManagerDep) -> Response:
+def get_dataset(data_key: str, manager: ManagerDep) -> Response:
     """The dataset in its versioned columnar JSON form (see docs/data-json-format.md)."""
-    return Response(manager.get_dataset(key).to_json_bytes(), media_type=JSON)
+    return Response(manager.get_dataset(data_key).to_json_bytes(), media_type=JSON)
 
 
 @router.delete(
-    "/data/{key}",
+    "/data/{data_key}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a dataset",
     responses=NOT_FOUND | {409: {"description": "A scenario uses the dataset."}},
 )
-def delete_dataset(key: str, manager: ManagerDep) -> Response:
+def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     """Remove a dataset; refused while a scenario refers to it."""
-    manager.delete_dataset(key)
+    manager.delete_dataset(data_key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
-    "/data/{key}/derive",
+    "/data/{data_key}/derive",
     response_model=KeyList,
     status_code=status.HTTP_201_CREATED,
     summary="Derive a dataset",
     responses=NOT_FOUND | {409: {"description": "The new key exists."}},
 )
-def derive_dataset(key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
-    """An independent copy of `key` stored as `new_key`, classified as derived data."""
-    manager.derive_dataset(key, body.new_key)
+def derive_dataset(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
+    """An independent copy of `data_key` stored as `new_key`, classified as derived data."""
+    manager.derive_dataset(data_key, body.new_key)
     return {"keys": manager.list_datasets()}
 
 
 @router.get(
-    "/data/{key}/tables",
+    "/data/{data_key}/tables",
     response_model=TableList,
     summary="List a dataset's tables",
     responses=NOT_FOUND,
 )
-def list_tables(key: str, manager: ManagerDep) -> dict[str, Any]:
+def list_tables(data_key: str, manager: ManagerDep) -> dict[str, Any]:
     """Name, row count and columns of each table."""
-    return table_list(manager.get_dataset(key))
+    return table_list(manager.get_dataset(data_key))
 
 
 @router.get(
-    "/data/{key}/tables/{table}/frame",
+    "/data/{data_key}/tables/{table}/frame",
     response_model=TabularFrameResponse,
     response_model_exclude_none=True,
     summary="A dataset table as a tabular frame",
@@ -109,15 +109,15 @@ def list_tables(key: str, manager: ManagerDep) -> dict[str, Any]:
     openapi_extra=FRAME_OPENAPI_EXTRA,
 )
 def dataset_table_frame(
-    key: str, table: str, manager: ManagerDep, offset: Offset = 0, limit: Limit = 1000
+    data_key: str, table: str, manager: ManagerDep, offset: Offset = 0, limit: Limit = 1000
 ) -> Response:
     """Rows `offset` to `offset + limit` of a table, as `core.tabular_frame@v1`."""
     body = table_frame(
-        manager.get_dataset(key),
+        manager.get_dataset(data_key),
         table,
         kind="dataset",
-        source_id=f"{key}/{table}",
-        label=f"{key} / {table}",
+        source_id=f"{data_key}/{table}",
+        label=f"{data_key} / {table}",
         offset=offset,
         limit=limit,
     )

@@ -7,34 +7,34 @@ from typing import Any
 from fastapi import APIRouter
 
 from algomancy_api.deps import ManagerDep
-from algomancy_api.models import AlgorithmParameters, KpiDescriptor
+from algomancy_api.models import AlgorithmNames, AlgorithmParameters, KpiDescriptor, KpiNames
 
-router = APIRouter(prefix="/sessions/{sid}", tags=["discovery"])
+router = APIRouter(prefix="/sessions/{session_id}", tags=["discovery"])
 
 
-@router.get("/algorithms", response_model=list[str], summary="List algorithms")
-def list_algorithms(manager: ManagerDep) -> list[str]:
-    """Names of the algorithm templates."""
-    return manager.available_algorithms
+@router.get("/algorithms", response_model=AlgorithmNames, summary="List algorithms")
+def list_algorithms(manager: ManagerDep) -> dict[str, list[str]]:
+    """Names of the algorithm templates, as `{"algorithms": [...]}`."""
+    return {"algorithms": manager.available_algorithms}
 
 
 @router.get(
-    "/algorithms/{name}/parameters",
+    "/algorithms/{algorithm_name}/parameters",
     response_model=AlgorithmParameters,
     summary="Describe an algorithm's parameters",
     responses={404: {"description": "No such algorithm."}},
 )
-def algorithm_parameters(name: str, manager: ManagerDep) -> dict[str, Any]:
+def algorithm_parameters(algorithm_name: str, manager: ManagerDep) -> dict[str, Any]:
     """One descriptor per parameter: `name`, `type`, `required`, `value`, and
     `default`, `min`, `max`, `choices`, `description` where they apply."""
-    algorithm = manager.algorithm(name)
-    return {"name": name, "parameters": algorithm.parameters().describe()}
+    algorithm = manager.algorithm(algorithm_name)
+    return {"name": algorithm_name, "parameters": algorithm.parameters().describe()}
 
 
-@router.get("/kpis", response_model=list[str], summary="List KPIs")
-def list_kpis(manager: ManagerDep) -> list[str]:
-    """Names of the KPI templates."""
-    return manager.available_kpis
+@router.get("/kpis", response_model=KpiNames, summary="List KPIs")
+def list_kpis(manager: ManagerDep) -> dict[str, list[str]]:
+    """Names of the KPI templates, as `{"kpis": [...]}`."""
+    return {"kpis": manager.available_kpis}
 
 
 @router.get("/kpis/describe", response_model=list[KpiDescriptor], summary="Describe the KPIs")

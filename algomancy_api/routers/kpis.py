@@ -14,7 +14,7 @@ from algomancy_api.frames import (
 )
 from algomancy_api.routers import JSON
 
-router = APIRouter(prefix="/sessions/{sid}", tags=["frames"])
+router = APIRouter(prefix="/sessions/{session_id}", tags=["frames"])
 
 
 @router.get(

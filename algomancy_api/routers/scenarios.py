@@ -19,7 +19,7 @@ from algomancy_api.views import scenario_view, table_frame, table_list
 from algomancy_core import ScenarioManager, ScenarioRecord
 from algomancy_core.events import AsyncSubscription, scenario_event
 
-router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
+router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
 
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
 
@@ -31,10 +31,10 @@ NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
     responses=NOT_FOUND,
 )
 async def scenario_status(
-    sid: SessionIdPath, scenario_id: str, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath, scenario_id: str, sessions: SessionsDep, owner: OwnerDep
 ) -> Response:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
-    found = await sessions.read(sessions.scenario_progress, sid, scenario_id, owner)
+    found = await sessions.read(sessions.scenario_progress, session_id, scenario_id, owner)
     return json_response(
         {"id": found.id, "tag": found.tag, "status": found.status.value, "progress": found.progress}
     )

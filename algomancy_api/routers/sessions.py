@@ -54,41 +54,41 @@ def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) 
 
 
 @router.post(
-    "/{sid}/copy",
+    "/{session_id}/copy",
     response_model=SessionCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Copy a session",
     responses=NOT_FOUND | TAKEN,
 )
 def copy_session(
-    sid: SessionIdPath, body: CopySession, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath, body: CopySession, sessions: SessionsDep, owner: OwnerDep
 ) -> Response:
     """Copy datasets and scenarios: finished scenarios keep results and KPIs,
     queued or running ones arrive as `created`."""
-    copied = sessions.copy_session(sid, body.new_display_name, owner)
+    copied = sessions.copy_session(session_id, body.new_display_name, owner)
     item = {"id": copied.session_id, "display_name": copied.display_name}
     return json_response(session_list(sessions, owner) | {"session": item}, 201)
 
 
 @router.patch(
-    "/{sid}",
+    "/{session_id}",
     response_model=SessionItem,
     summary="Rename a session",
     responses=NOT_FOUND | TAKEN,
 )
 def rename_session(
-    sid: SessionIdPath, body: RenameSession, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath, body: RenameSession, sessions: SessionsDep, owner: OwnerDep
 ) -> dict[str, Any]:
     """Change the display name; the id stays."""
-    renamed = sessions.rename_session(sid, body.display_name, owner)
+    renamed = sessions.rename_session(session_id, body.display_name, owner)
     return {"id": renamed.id, "display_name": renamed.display_name}
 
 
 @router.delete(
-    "/{sid}", response_model=SessionList, summary="Delete a session", responses=NOT_FOUND
+    "/{session_id}", response_model=SessionList, summary="Delete a session", responses=NOT_FOUND
 )
-def delete_session(sid: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> Response:
+def delete_session(session_id: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> Response:
     """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
     and data. Deleting the last session leaves a fresh `main`."""
-    sessions.delete_session(sid, owner)
+    sessions.delete_session(session_id, owner)
     return json_response(session_list(sessions, owner))

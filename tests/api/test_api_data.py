@@ -36,7 +36,7 @@ def upload(client: TestClient, name: str, content: bytes, dataset: str = "up") -
 
 
 def test_list_get_delete(client: TestClient) -> None:
-    assert client.get(f"{M}/data").json() == ["Master data"]
+    assert client.get(f"{M}/data").json() == {"keys": ["Master data"]}
     r = client.get(f"{M}/data/Master data")
     assert r.status_code == 200
     data = DataSource.from_json(r.content)
@@ -44,7 +44,7 @@ def test_list_get_delete(client: TestClient) -> None:
     assert client.get(f"{M}/data/nope").status_code == 404
     assert client.delete(f"{M}/data/nope").status_code == 404
     assert client.delete(f"{M}/data/Master data").status_code == 204
-    assert client.get(f"{M}/data").json() == []
+    assert client.get(f"{M}/data").json() == {"keys": []}
 
 
 def test_delete_in_use_is_409(client: TestClient) -> None:
@@ -53,7 +53,7 @@ def test_delete_in_use_is_409(client: TestClient) -> None:
     )
     r = client.delete(f"{M}/data/Master data")
     assert r.status_code == 409 and "u" in r.json()["detail"]
-    assert client.get(f"{M}/data").json() == ["Master data"]
+    assert client.get(f"{M}/data").json() == {"keys": ["Master data"]}
 
 
 def test_derive(client: TestClient) -> None:
@@ -125,7 +125,7 @@ def test_upload_limit_is_413(etl_client: TestClient) -> None:
     big = b"sku,qty\n" + b"A,1\n" * 20_000  # 80 kB against a 64 kB limit
     r = upload(etl_client, "items.csv", big)
     assert r.status_code == 413 and "limit" in r.json()["detail"]
-    assert etl_client.get(f"{M}/data").json() == ["Master data"]
+    assert etl_client.get(f"{M}/data").json() == {"keys": ["Master data"]}
 
 
 def test_tables_and_frame(client: TestClient) -> None:

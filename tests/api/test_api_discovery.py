@@ -10,8 +10,8 @@ M = f"{PREFIX}/sessions/main"
 
 
 def test_lists(client: TestClient) -> None:
-    assert client.get(f"{M}/algorithms").json() == ["Instant", "Gated", "Broken"]
-    assert client.get(f"{M}/kpis").json() == ["total"]
+    assert client.get(f"{M}/algorithms").json() == {"algorithms": ["Instant", "Gated", "Broken"]}
+    assert client.get(f"{M}/kpis").json() == {"kpis": ["total"]}
 
 
 def test_parameter_descriptors(client: TestClient) -> None:

@@ -360,7 +360,7 @@ def test_api_keys_are_declared_for_swagger(make_client: ClientFactory) -> None:
     assert "security" not in openapi["paths"]["/health"]["get"]
     me = openapi["paths"]["/me"]["get"]
     assert me["security"] == [{"APIKeyHeader": []}, {"HTTPBearer": []}]
-    scenarios = openapi["paths"][f"{PREFIX}/sessions/{{sid}}/scenarios"]["post"]
+    scenarios = openapi["paths"][f"{PREFIX}/sessions/{{session_id}}/scenarios"]["post"]
     assert scenarios["security"] == me["security"]
     # Swagger UI sends the key as the scheme says; either scheme reaches a protected route.
     for requirement in me["security"]:

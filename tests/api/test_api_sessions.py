@@ -27,8 +27,8 @@ def test_create_answers_201_with_list_and_session(client: TestClient) -> None:
     assert body["default"] == body["sessions"][0]["id"]
     # The new session answers by id and by name.
     sid = body["session"]["id"]
-    assert client.get(f"{S}/{sid}/data").json() == ["Master data"]
-    assert client.get(f"{S}/what-if/data").json() == ["Master data"]
+    assert client.get(f"{S}/{sid}/data").json() == {"keys": ["Master data"]}
+    assert client.get(f"{S}/what-if/data").json() == {"keys": ["Master data"]}
 
 
 def test_create_errors(client: TestClient) -> None:

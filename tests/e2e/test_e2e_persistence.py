@@ -85,7 +85,7 @@ def snapshot(api: httpx.Client) -> dict[str, Any]:
     state: dict[str, Any] = {"sessions": listing, "per_session": {}}
     for session in listing["sessions"]:
         sid = session["id"]
-        keys = ok(api.get(f"/sessions/{sid}/data"))
+        keys = ok(api.get(f"/sessions/{sid}/data"))["keys"]
         state["per_session"][sid] = {
             "datasets": {key: ok(api.get(f"/sessions/{sid}/data/{key}")) for key in keys},
             "dataset_keys": keys,

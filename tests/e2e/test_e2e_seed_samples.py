@@ -109,4 +109,4 @@ def test_launch_sample_serves_the_example(tmp_path: Path, server: ServerProcess)
         [], tmp_path, command=[sys.executable, str(SAMPLES / "launch_example.py")], port=8051
     )
     with launched:
-        assert httpx.get(f"{BASE}/sessions/main/data").json() == ["Master data"]
+        assert httpx.get(f"{BASE}/sessions/main/data").json() == {"keys": ["Master data"]}
