@@ -28,7 +28,7 @@ from algomancy_example.domain import example_settings
 class EveryParameter(BaseParameterSet):
     count = IntegerParameter(default=3, min=1, max=10, description="How many")
     ratio = FloatParameter(default=0.5, min=0.0, max=1.0, description="A share")
-    label = StringParameter(default="hello", description="Free text")
+    label = StringParameter(default="hello", max_length=20, description="Free text")
     verbose = BooleanParameter(default=False, description="Say more")
     mode = EnumParameter(choices=["fast", "thorough"], default="fast", description="How")
     regions = MultiEnumParameter(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -14,13 +16,30 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, bu
   .map((el) => el.outerHTML.slice(0, 80))"""
 
 
+#: A function listing text under WCAG AA's 4.5:1 contrast with its background.
+LOW_CONTRAST = (Path(__file__).parent / "low_contrast.js").read_text()
+
+
 @pytest.mark.parametrize("route", ["scenarios", "data", "compare", "sessions"])
-def test_every_control_has_a_name(page: Page, server: ServerProcess, route: str) -> None:
+def test_every_control_has_a_name_and_text_is_readable(
+    page: Page, server: ServerProcess, route: str
+) -> None:
     page.goto(f"{server.base}/#/{route}")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_text("Loading")).to_have_count(0)
     assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(LOW_CONTRAST) == []
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_the_contrast_check_finds_faint_text(page: Page, server: ServerProcess) -> None:
+    page.goto(f"{server.base}/#/sessions")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend',"
+        " '<p style=\"color:#bbb\">faint</p>')"
+    )
+    assert page.evaluate(LOW_CONTRAST) == ["faint: 1.79"]
 
 
 def test_create_a_scenario_with_the_keyboard_only(page: Page, server: ServerProcess) -> None:

@@ -122,6 +122,7 @@ def test_form_covers_every_parameter_type_and_shows_field_errors(
     expect(count).to_have_attribute("max", "10")
     expect(page.locator("#param-ratio")).to_have_attribute("step", "any")
     expect(page.locator("#param-label")).to_have_value("hello")
+    expect(page.locator("#param-label-hint")).to_contain_text("at most 20 characters")
     expect(page.get_by_label("verbose")).not_to_be_checked()
     expect(page.locator("#param-mode option")).to_have_text(["fast", "thorough"])
     regions = page.get_by_role("group", name="regions")

@@ -60,6 +60,8 @@ function hint(p) {
   const parts = [];
   if (p.min !== null && p.min !== undefined) parts.push(`min ${p.min}`);
   if (p.max !== null && p.max !== undefined) parts.push(`max ${p.max}`);
+  if (p.min_length != null) parts.push(`at least ${p.min_length} characters`);
+  if (p.max_length != null) parts.push(`at most ${p.max_length} characters`);
   if (p.default !== null && p.default !== undefined && typeof p.default !== "object") parts.push(`default ${p.default}`);
   return [p.description, parts.join(", ")].filter(Boolean).join(" — ");
 }
