@@ -53,7 +53,7 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return detail_response(500, "internal server error; the server log has the traceback")
+    return detail_response(500, "Internal server error")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -98,6 +98,8 @@ class ApiLauncher:
         )
         app.state.config = cfg
         app.state.sessions = manager
+        # The name the reference's "Extending the API" page reads.
+        app.state.session_manager = manager
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
@@ -124,6 +126,7 @@ class ApiLauncher:
                 allow_origins=cfg.cors_origins,
                 allow_methods=["*"],
                 allow_headers=["*"],
+                allow_credentials=True,
             )
         return app
 

@@ -282,6 +282,7 @@ class TableList(BaseModel):
 # -- platform -----------------------------------------------------------------
 class Health(BaseModel):
     status: Literal["ok"]
+    title: str = Field(description="The configured title.")
     version: str
     store: str
     executor: str

@@ -66,7 +66,7 @@ class CoreConfig:
     """Create one scenario per algorithm (default parameters) for every new dataset."""
     autorun: bool = False
     """Enqueue scenarios as soon as they are created."""
-    title: str = "Algomancy"
+    title: str = "Algomancy API"
     initial_datasets: Callable[[], Mapping[str, DataSource]] | None = None
     """Called once at start-up; every new session starts with these datasets."""
     database_url: str | None = None

@@ -184,6 +184,10 @@ class ScenarioManager:
             raise NotFoundError(f"scenario {scenario_id!r} not found")
         return record
 
+    def get_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        """The scenario, or None (the reference's lookup, for code ported from it)."""
+        return self._store.get_scenario(self.session_id, scenario_id)
+
     def result_tables(self, scenario_id: str) -> DataSource:
         """The tables of a complete scenario's result (empty when it has none);
         `ConflictError` while it is not complete."""

@@ -25,6 +25,7 @@ def health(sessions: SessionsDep, config: ConfigDep) -> dict[str, Any]:
     """`{"status": "ok"}` while the server answers; never needs credentials."""
     return {
         "status": "ok",
+        "title": config.title,
         "version": package_version(),
         "store": type(sessions.engine.store).__name__,
         "executor": config.executor,

@@ -28,7 +28,7 @@ def test_unexpected_errors_are_500_and_logged(
     with caplog.at_level(logging.ERROR, logger="algomancy.api"):
         r = client.get("/boom")
     assert r.status_code == 500
-    assert r.json() == {"detail": "internal server error; the server log has the traceback"}
+    assert r.json() == {"detail": "Internal server error"}
     assert "disk on fire" in caplog.text and "Traceback" in caplog.text
 
 
