@@ -18,6 +18,7 @@ from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
+from algomancy_api.startup import StartOnFirstRequest
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
 from algomancy_core import CoreConfig, SessionManager
@@ -73,7 +74,10 @@ class ApiLauncher:
     @staticmethod
     def build(config: ApiConfiguration | CoreConfig | Mapping[str, Any]) -> FastAPI:
         """A plain FastAPI app for `config` (an `ApiConfiguration`, a `CoreConfig`
-        or a dict of their fields), ready for uvicorn or gunicorn."""
+        or a dict of their fields), ready for uvicorn or gunicorn.
+
+        Building is cheap and opens nothing: the store and the executor open at
+        startup (the lifespan, or the first request when the host skips it)."""
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
 
@@ -110,6 +114,8 @@ class ApiLauncher:
         install_docs(app)
         if cfg.ui:
             install_webapp(app, cfg.prefix)
+        # Innermost: the refusals outside it (size, credentials) need no started store.
+        app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(BodySizeLimit, max_bytes=cfg.max_upload_bytes)
         if cfg.auth_enabled:
             app.add_middleware(

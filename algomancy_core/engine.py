@@ -17,7 +17,12 @@ from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
 
 
 class Engine:
-    """Store, executor, dispatcher and notifier for one process, built from a config."""
+    """Store, executor, dispatcher and notifier for one process, built from a config.
+
+    Constructing one is cheap and touches nothing outside the process: the store
+    (a database, a data folder) and the executor (worker processes, a cluster) are
+    opened on first use, which is `start()` in a server.
+    """
 
     def __init__(
         self,
@@ -29,36 +34,85 @@ class Engine:
         self.config = config
         self.algorithms = config.algorithms
         self.kpis = config.kpis
-        self.store = store if store is not None else build_store(config)
-        self.executor = executor if executor is not None else build_executor(config)
         self.notifier = Notifier()
-        self.lifecycle = Lifecycle(self.store, self.notifier)
-        self.dispatcher = Dispatcher(
-            self.lifecycle,
-            self.executor,
-            self.algorithms,
-            self.kpis,
-            lease_seconds=config.lease_seconds,
-            run_timeout=config.run_timeout,
-            requeue_interrupted=config.requeue_interrupted,
-        )
-        self.lifecycle.on_queued = self.dispatcher.wake
+        self._store = store
+        self._executor = executor
+        self._lifecycle: Lifecycle | None = None
+        self._dispatcher: Dispatcher | None = None
+        # Reentrant: building the dispatcher builds the lifecycle, which opens the store.
+        self._build_lock = threading.RLock()
         self._initial: Mapping[str, DataSource] | None = None
         self._initial_lock = threading.Lock()
         self._started = False
 
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use."""
+        if self._store is None:
+            with self._build_lock:
+                if self._store is None:
+                    self._store = build_store(self.config)
+        return self._store
+
+    @property
+    def executor(self) -> Executor:
+        """The executor, built on first use."""
+        if self._executor is None:
+            with self._build_lock:
+                if self._executor is None:
+                    self._executor = build_executor(self.config)
+        return self._executor
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        if self._lifecycle is None:
+            with self._build_lock:
+                if self._lifecycle is None:
+                    self._lifecycle = Lifecycle(self.store, self.notifier)
+        return self._lifecycle
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:
+            with self._build_lock:
+                if self._dispatcher is None:
+                    dispatcher = Dispatcher(
+                        self.lifecycle,
+                        self.executor,
+                        self.algorithms,
+                        self.kpis,
+                        lease_seconds=self.config.lease_seconds,
+                        run_timeout=self.config.run_timeout,
+                        requeue_interrupted=self.config.requeue_interrupted,
+                    )
+                    self.lifecycle.on_queued = dispatcher.wake
+                    self._dispatcher = dispatcher
+        return self._dispatcher
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def start(self) -> None:
-        if not self._started:
+        """Open the store and the executor and start claiming work (once)."""
+        with self._build_lock:
+            if self._started:
+                return
             if not self.store.shared:
                 # A second worker would see a state of its own: refuse it at start.
                 claim_single_worker("algomancy")
-            self._started = True
             self.dispatcher.start()
+            self._started = True
 
     def close(self) -> None:
-        self.dispatcher.stop()
-        self.executor.shutdown()
-        self.store.close()
+        """Stop and release whatever was started or opened."""
+        with self._build_lock:
+            if self._dispatcher is not None:
+                self._dispatcher.stop()
+            if self._executor is not None:
+                self._executor.shutdown()
+            if self._store is not None:
+                self._store.close()
 
     def etl_factory(self) -> ETLFactory:
         """A fresh ETL factory as the configuration describes it."""

@@ -14,6 +14,7 @@ from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import new_id, utcnow
 from algomancy_core.scenario_manager import ScenarioManager, check_name
+from algomancy_core.stores import Store
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 
 MAIN = "main"
@@ -31,7 +32,15 @@ class SessionManager:
 
     def __init__(self, config: CoreConfig | Engine) -> None:
         self.engine = config if isinstance(config, Engine) else Engine(config)
-        self._store = self.engine.store
+
+    @property
+    def _store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def started(self) -> bool:
+        """True once `start()` has run (the store is open and runs are claimed)."""
+        return self.engine.started
 
     def start(self) -> None:
         """Start running scenarios and make sure the default session exists."""
