@@ -80,6 +80,21 @@ class SessionManager:
         self.ensure_main(owner)
         return self._store.list_sessions(owner)
 
+    def page_sessions(
+        self, owner: str | None, limit: int | None, offset: int
+    ) -> tuple[list[SessionRecord], str]:
+        """`limit` sessions from `offset` on (oldest first), and the id of the
+        default session (among all of them, not only the page)."""
+        page = self._store.list_sessions(owner, limit, offset)
+        main = self._store.find_session(MAIN, owner)
+        if main is not None:
+            return page, main.id
+        first = self._store.list_sessions(owner, 1, 0)
+        if first:
+            return page, first[0].id
+        self.ensure_main(owner)
+        return self.page_sessions(owner, limit, offset)
+
     def default_session_id(self, owner: str | None = None) -> str:
         """The session named `main` if there is one, else the oldest."""
         return default_session(self.list_sessions(owner))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from algomancy_api.deps import OwnerDep, SessionIdPath, SessionsDep
 from algomancy_api.models import (
@@ -34,9 +34,22 @@ def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
 
 
 @router.get("", response_model=SessionList, summary="List sessions")
-def list_sessions(sessions: SessionsDep, owner: OwnerDep) -> Response:
-    """The caller's sessions (oldest first) and the id of the default one."""
-    return json_response(session_list(sessions, owner))
+def list_sessions(
+    sessions: SessionsDep,
+    owner: OwnerDep,
+    limit: Annotated[
+        int | None, Query(ge=1, le=100_000, description="How many sessions at most.")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Sessions to skip (oldest first).")] = 0,
+) -> Response:
+    """The caller's sessions (oldest first) and the id of the default one. With
+    `limit` or `offset`, one page of the sessions (`default` still names the default
+    session, wherever it is)."""
+    if limit is None and offset == 0:
+        return json_response(session_list(sessions, owner))
+    page, default = sessions.page_sessions(owner, limit, offset)
+    items = [{"id": s.id, "display_name": s.display_name} for s in page]
+    return json_response({"sessions": items, "default": default})
 
 
 @router.post(

@@ -75,8 +75,10 @@ class Store(Protocol):
 
     def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None: ...
 
-    def list_sessions(self, owner: str | None) -> list[SessionRecord]:
-        """The owner's sessions, oldest first."""
+    def list_sessions(
+        self, owner: str | None, limit: int | None = None, offset: int = 0
+    ) -> list[SessionRecord]:
+        """The owner's sessions, oldest first; `limit` of them from `offset` on."""
 
     def count_sessions(self, owner: str | None) -> int: ...
 

@@ -58,9 +58,12 @@ class MemoryStore:
             session_id = self._names.get((owner, display_name))
             return self._sessions[session_id] if session_id is not None else None
 
-    def list_sessions(self, owner: str | None) -> list[SessionRecord]:
+    def list_sessions(
+        self, owner: str | None, limit: int | None = None, offset: int = 0
+    ) -> list[SessionRecord]:
         with self._lock:
-            return [s for s in self._sessions.values() if s.owner == owner]
+            owned = [s for s in self._sessions.values() if s.owner == owner]
+        return owned[offset : None if limit is None else offset + limit]
 
     def count_sessions(self, owner: str | None) -> int:
         with self._lock:

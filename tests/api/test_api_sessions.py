@@ -94,3 +94,19 @@ def test_unknown_session_is_404_everywhere(client: TestClient) -> None:
         r = client.request(method, f"{S}/{missing}/{path}")
         assert r.status_code == 404, path
         assert missing in r.json()["detail"]
+
+
+def test_session_list_pages_on_request(client: TestClient) -> None:
+    for i in range(5):
+        client.post("/api/v1/sessions", json={"display_name": f"s{i}"}).raise_for_status()
+    everything = client.get("/api/v1/sessions").json()
+    assert set(everything) == {"sessions", "default"}  # the default answer's shape
+    names = [s["display_name"] for s in everything["sessions"]]
+    assert names == ["main", "s0", "s1", "s2", "s3", "s4"]
+    page = client.get("/api/v1/sessions", params={"limit": 2, "offset": 3}).json()
+    assert [s["display_name"] for s in page["sessions"]] == ["s2", "s3"]
+    assert page["default"] == everything["default"]
+    tail = client.get("/api/v1/sessions", params={"offset": 5}).json()
+    assert [s["display_name"] for s in tail["sessions"]] == ["s4"]
+    bad = client.get("/api/v1/sessions", params={"limit": 0})
+    assert bad.status_code in (400, 422) and "limit" in bad.text

@@ -772,3 +772,11 @@ def test_sqlite_files_are_private_and_complete_after_close(tmp_path: Path) -> No
         assert [s.tag for s in reopened.list_scenarios(session.id)] == ["kept"]
     finally:
         reopened.close()
+
+
+def test_sessions_list_in_pages(store: Store) -> None:
+    names = [new_session(store, f"s{i}").display_name for i in range(5)]
+    assert [s.display_name for s in store.list_sessions(None)] == names
+    assert [s.display_name for s in store.list_sessions(None, 2, 1)] == names[1:3]
+    assert [s.display_name for s in store.list_sessions(None, None, 3)] == names[3:]
+    assert store.list_sessions(None, 10, 5) == []

@@ -73,13 +73,18 @@ class SessionRepository:
         with self.db.read() as conn:
             return self._find_session(conn, display_name, owner)
 
-    def list_sessions(self, owner: str | None) -> list[SessionRecord]:
+    def list_sessions(
+        self, owner: str | None, limit: int | None = None, offset: int = 0
+    ) -> list[SessionRecord]:
+        query = (
+            sa.select(*_COLUMNS)
+            .where(sessions.c.owner == (owner or ""))
+            .order_by(sessions.c.position)
+            .limit(limit)
+            .offset(offset or None)
+        )
         with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(*_COLUMNS)
-                .where(sessions.c.owner == (owner or ""))
-                .order_by(sessions.c.position)
-            ).all()
+            rows = conn.execute(query).all()
         return [session_record(row) for row in rows]
 
     def count_sessions(self, owner: str | None) -> int:
