@@ -512,15 +512,16 @@ def test_an_older_schema_is_migrated_once(sql_url: str, monkeypatch: pytest.Monk
         applied.append(2)
         conn.execute(sa.text("ALTER TABLE sessions ADD COLUMN note TEXT"))
 
-    monkeypatch.setattr(sql, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(sql.MIGRATIONS, 2, add_note)
+    next_version = sql.SCHEMA_VERSION + 1
+    monkeypatch.setattr(sql, "SCHEMA_VERSION", next_version)
+    monkeypatch.setitem(sql.MIGRATIONS, next_version, lambda conn: add_note(conn))
     SQLStore(sql_url).close()
     SQLStore(sql_url).close()
     assert applied == [2]
     engine = sa.create_engine(sql_url)
     with engine.connect() as conn:
         version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
-        assert version.scalar_one() == 2
+        assert version.scalar_one() == next_version
     engine.dispose()
 
 
@@ -780,3 +781,18 @@ def test_sessions_list_in_pages(store: Store) -> None:
     assert [s.display_name for s in store.list_sessions(None, 2, 1)] == names[1:3]
     assert [s.display_name for s in store.list_sessions(None, None, 3)] == names[3:]
     assert store.list_sessions(None, 10, 5) == []
+
+
+def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:
+    SQLStore(sql_url).close()
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_scenarios_status_queue"))
+        conn.execute(sa.text("UPDATE meta SET value = 1 WHERE name = 'schema_version'"))
+    SQLStore(sql_url).close()
+    with engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("scenarios")}
+        version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
+        assert version.scalar_one() == 2
+    engine.dispose()
+    assert "ix_scenarios_status_queue" in indexes

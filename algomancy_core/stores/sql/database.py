@@ -41,7 +41,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self.dialect.write_turn(), self.engine.connect() as conn:
             conn = conn.execution_options(algomancy_write=True)
             with conn.begin():
                 yield conn

@@ -19,6 +19,12 @@ from algomancy_data import DataSource
 DATASET_CACHE_SIZE = 8
 
 
+# The hot reads as plain SQL (`?` for parameters; the dialect adapts them).
+_POSITION = "SELECT position FROM datasets WHERE session_id = ? AND key = ?"
+_PAYLOAD = "SELECT data FROM datasets WHERE session_id = ? AND key = ? AND position = ?"
+_KEYS = "SELECT key FROM datasets WHERE session_id = ? ORDER BY position"
+
+
 class DatasetRepository:
     """The `datasets` table.
 
@@ -77,22 +83,21 @@ class DatasetRepository:
                 raise ConflictError(f"dataset {key!r} already exists")
 
     def get_dataset(self, session_id: str, key: str) -> DataSource:
-        where = (datasets.c.session_id == session_id) & (datasets.c.key == key)
-        with self.db.read() as conn:
-            position = conn.execute(sa.select(datasets.c.position).where(where)).scalar()
-            if position is None:
-                raise NotFoundError(f"dataset {key!r} not found")
-            cache_key = (session_id, key, int(position))
-            with self._cache_lock:
-                cached = self._cache.get(cache_key)
-                if cached is not None:
-                    self._cache.move_to_end(cache_key)
-                    return cached
-            payload = conn.execute(
-                sa.select(datasets.c.data).where(where, datasets.c.position == position)
-            ).scalar()
-        if payload is None:  # replaced between the two reads: start over
+        query = self.db.dialect.query
+        found = query(self.db.engine, _POSITION, (session_id, key))
+        if not found:
+            raise NotFoundError(f"dataset {key!r} not found")
+        position = int(found[0][0])
+        cache_key = (session_id, key, position)
+        with self._cache_lock:
+            cached = self._cache.get(cache_key)
+            if cached is not None:
+                self._cache.move_to_end(cache_key)
+                return cached
+        rows = query(self.db.engine, _PAYLOAD, (session_id, key, position))
+        if not rows:  # replaced between the two reads: start over
             return self.get_dataset(session_id, key)
+        payload = rows[0][0]
         data = self.data_object_type.from_arrow_bytes(bytes(payload))
         with self._cache_lock:
             self._cache[cache_key] = data
@@ -123,14 +128,8 @@ class DatasetRepository:
         )
 
     def list_datasets(self, session_id: str) -> list[str]:
-        with self.db.read() as conn:
-            return list(
-                conn.execute(
-                    sa.select(datasets.c.key)
-                    .where(datasets.c.session_id == session_id)
-                    .order_by(datasets.c.position)
-                ).scalars()
-            )
+        rows = self.db.dialect.query(self.db.engine, _KEYS, (session_id,))
+        return [row[0] for row in rows]
 
     def delete_dataset(self, session_id: str, key: str) -> None:
         with self.db.write() as conn:

@@ -5,10 +5,14 @@ Everything else in the SQL store is written once for both.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +52,48 @@ class SQLDialect:
     def lock_schema(self, conn: Connection) -> None:
         """Serialise the first open of several processes at once."""
 
-    def query(self, engine: Engine, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """Rows of one plain SELECT, `{}` in `sql` standing for each parameter. For
-        the hottest reads, where building and compiling a statement costs more than
-        running it."""
-        text = sql.format(*(["%s"] * len(params)))
+    #: Appended to a claim's candidate read.
+    skip_locked = ""
+    #: Appended to a read of rows that must not be deleted before the transaction ends.
+    for_share = ""
+    #: Appended to a read of rows this transaction is about to change or delete.
+    for_update = ""
+    #: The statement that hands out the next position.
+    next_position_sql = "SELECT nextval('algomancy_position_seq')"
+
+    def text(self, sql: str) -> str:
+        """`sql` written with `?` for each parameter, in this driver's style."""
+        return _percent_style(sql)
+
+    def query(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Rows of one plain SELECT (`?` for each parameter), for the hot paths, where
+        building and compiling a statement costs more than running it."""
         with engine.connect() as conn:
-            return [tuple(row) for row in conn.exec_driver_sql(text, params)]
+            return [tuple(row) for row in conn.exec_driver_sql(self.text(sql), params)]
+
+    @contextlib.contextmanager
+    def transaction(self, engine: Engine) -> Iterator[Run]:
+        """A write transaction for plain SQL: `run(sql, params)` gives the rows."""
+        with engine.connect() as conn, conn.begin():
+
+            def run(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+                result = conn.exec_driver_sql(self.text(sql), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+
+            yield run
+
+    def encode_time(self, value: datetime) -> Any:
+        """A datetime as this driver stores it (UTC)."""
+        return _utc(value)
+
+    def decode_time(self, value: Any) -> datetime | None:
+        return None if value is None else _utc(value)
+
+    def write_turn(self) -> contextlib.AbstractContextManager[object]:
+        """Held around each write transaction of this process."""
+        return contextlib.nullcontext()
 
     def next_position(self, conn: Connection) -> int:
         """A number greater than every one handed out before (creation/queue order)."""
@@ -92,6 +131,10 @@ class PostgresDialect(SQLDialect):
         # Skip rows another worker is claiming right now instead of queueing behind it.
         return query.with_for_update(skip_locked=True, of=table)
 
+    skip_locked = " FOR UPDATE OF candidate SKIP LOCKED"
+    for_share = " FOR SHARE"
+    for_update = " FOR UPDATE"
+
     def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
         return query.with_for_update(read=True)
 
@@ -107,35 +150,81 @@ class SQLiteDialect(SQLDialect):
     inline_reads = True
 
     def __init__(self) -> None:
+        # SQLite has one writer at a time per file. Writers of this process take
+        # turns on this lock, a hand-over in microseconds; left to SQLite's busy
+        # handler they would sleep a millisecond or more at each collision.
+        # Other processes still wait through busy_timeout.
+        self._write_turn = threading.Lock()
         self._path: str | None = None
         self._uri = False
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
 
-    def query(self, engine: Engine, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
+
+    def write_turn(self) -> contextlib.AbstractContextManager[object]:
+        return self._write_turn
+
+    def text(self, sql: str) -> str:
+        return sql
+
+    def query(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
         # A connection of this thread's own, in autocommit: each SELECT reads the
         # latest commit of any process (a fresh WAL snapshot), and fetchall() steps
         # the statement to its end, so no read transaction stays open between calls.
-        reader = getattr(self._local, "reader", None)
-        if reader is None or self._local.pid != os.getpid():
-            reader = self._open_reader()
-        return reader.execute(sql.format(*(["?"] * len(params))), params).fetchall()
+        return self._connection("reader").execute(sql, params).fetchall()
 
-    def _open_reader(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def transaction(self, engine: Engine) -> Iterator[Run]:
+        with self._write_turn:
+            writer = self._connection("writer")
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield lambda sql, params=(): writer.execute(sql, params).fetchall()
+            except BaseException:
+                if writer.in_transaction:
+                    writer.execute("ROLLBACK")
+                raise
+            writer.execute("COMMIT")
+
+    def encode_time(self, value: datetime) -> Any:
+        # The text SQLAlchemy writes for the same column, so both paths read alike.
+        value = _utc(value)
+        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+
+    def decode_time(self, value: Any) -> datetime | None:
+        return None if value is None else _utc(datetime.fromisoformat(value))
+
+    def _connection(self, role: str) -> sqlite3.Connection:
+        """This thread's reader or writer (opened again in a forked child)."""
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, role, None)
+        if conn is not None and local.pid == os.getpid():
+            return conn
         assert self._path is not None
-        reader = sqlite3.connect(
+        if getattr(local, "pid", None) != os.getpid():
+            local.reader = local.writer = None
+            local.pid = os.getpid()
+        conn = sqlite3.connect(
             self._path,
             uri=self._uri,
             timeout=SQLITE_BUSY_TIMEOUT,
             isolation_level=None,
             check_same_thread=False,
         )
-        reader.execute("PRAGMA query_only = ON")
-        self._local.reader, self._local.pid = reader, os.getpid()
+        if role == "reader":
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")
+        setattr(local, role, conn)
         with self._readers_lock:
-            self._readers.append(reader)
-        return reader
+            self._readers.append(conn)
+        return conn
 
     def _close_readers(self) -> None:
         with self._readers_lock:
@@ -211,6 +300,20 @@ class SQLiteDialect(SQLDialect):
         # After a clean stop the main file holds everything: a copy of it alone is
         # a complete backup.
         checkpoint(engine)
+
+
+Run = Callable[..., list[tuple[Any, ...]]]
+
+
+@functools.lru_cache(maxsize=256)
+def _percent_style(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def checkpoint(engine: Engine) -> None:

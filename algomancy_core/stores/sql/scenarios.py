@@ -7,6 +7,7 @@ status IN …`), so several threads and processes share one state safely.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -17,25 +18,41 @@ from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql.database import AnyRow, Database
-from algomancy_core.stores.sql.schema import FIELDS, datasets, result_tables, scenarios
-from algomancy_core.stores.sql.sessions import require_session
+from algomancy_core.stores.sql.schema import FIELDS, result_tables, scenarios
 from algomancy_data import DataSource
 
 S = ScenarioStatus
 _JSON_FIELDS = frozenset({"parameters", "result", "kpis"})
 _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
-# The statement of the hottest read, built once: building a select costs more than
-# running it on SQLite.
-_BY_ID = sa.select(*_COLUMNS).where(scenarios.c.id == sa.bindparam("id"))
+_COLUMN_LIST = ", ".join(FIELDS)
+# The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
+_BY_ID = f"SELECT {_COLUMN_LIST} FROM scenarios WHERE id = ?"
+_INSERT = (
+    f"INSERT INTO scenarios ({_COLUMN_LIST}, position, queue_seq) "
+    f"VALUES ({', '.join('?' * (len(FIELDS) + 2))})"
+)
+_DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
+_SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
+_TAG_TAKEN = "SELECT id FROM scenarios WHERE session_id = ? AND tag = ?"
+_ANY_QUEUED = "SELECT id FROM scenarios WHERE status = 'queued' LIMIT 1"
+#: The oldest queued scenario of a session with nothing processing.
+_CANDIDATE = (
+    "SELECT candidate.id FROM scenarios AS candidate WHERE candidate.status = 'queued' "
+    "AND NOT EXISTS (SELECT 1 FROM scenarios AS busy WHERE busy.session_id = "
+    "candidate.session_id AND busy.status = 'processing') "
+    "ORDER BY candidate.queue_seq LIMIT 1"
+)
 #: A status poll: a few columns of the scenario and its session, one primary-key join.
 _PROGRESS_BY_ID = (
     "SELECT s.id, s.tag, s.status, s.progress, x.id, x.display_name, x.owner "
-    "FROM scenarios AS s JOIN sessions AS x ON s.session_id = x.id WHERE s.id = {}"
+    "FROM scenarios AS s JOIN sessions AS x ON s.session_id = x.id WHERE s.id = ?"
 )
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
-#: The queued scenario a claim considers, next to `scenarios` in its NOT EXISTS test.
-_candidate = scenarios.alias("candidate")
+
+
+#: What a driver raises when a constraint refuses a write.
+INTEGRITY_ERRORS = (sa.exc.IntegrityError, sqlite3.IntegrityError)
 
 
 def _dumps(value: Any) -> str | None:
@@ -99,41 +116,59 @@ class ScenarioRepository:
 
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:
-        fields = {name: getattr(record, name) for name in FIELDS}
+        dialect = self.db.dialect
+        values = self._encode(scenario_values({name: getattr(record, name) for name in FIELDS}))
         try:
-            with self.db.write() as conn:
-                require_session(conn, record.session_id)
+            with dialect.transaction(self.db.engine) as run:
                 # Its dataset must exist, and stays locked until the scenario is in:
                 # a delete of the dataset waits, then sees the scenario and refuses.
-                dataset = conn.execute(
-                    self.db.dialect.lock_for_share(
-                        sa.select(datasets.c.key).where(
-                            datasets.c.session_id == record.session_id,
-                            datasets.c.key == record.dataset_key,
-                        )
-                    )
-                ).first()
-                if dataset is None:
-                    raise NotFoundError(f"dataset {record.dataset_key!r} not found")
-                taken = conn.execute(
-                    sa.select(scenarios.c.id).where(
-                        scenarios.c.session_id == record.session_id,
-                        scenarios.c.tag == record.tag,
-                    )
-                ).first()
-                if taken is not None:
-                    raise ConflictError(f"a scenario tagged {record.tag!r} already exists")
-                position = self.db.next_position(conn)
-                queued = record.status is S.QUEUED
-                conn.execute(
-                    sa.insert(scenarios).values(
-                        **scenario_values(fields),
-                        position=position,
-                        queue_seq=position if queued else None,
-                    )
+                found = run(
+                    _DATASET_EXISTS + dialect.for_share, (record.session_id, record.dataset_key)
                 )
-        except sa.exc.IntegrityError:
+                if not found:
+                    if not run(_SESSION_EXISTS, (record.session_id,)):
+                        raise NotFoundError(f"session {record.session_id!r} not found")
+                    raise NotFoundError(f"dataset {record.dataset_key!r} not found")
+                if run(_TAG_TAKEN, (record.session_id, record.tag)):
+                    raise ConflictError(f"a scenario tagged {record.tag!r} already exists")
+                position = run(dialect.next_position_sql)[0][0]
+                queue_seq = position if record.status is S.QUEUED else None
+                run(_INSERT, (*values.values(), position, queue_seq))
+        except INTEGRITY_ERRORS:
             raise ConflictError(f"a scenario tagged {record.tag!r} already exists") from None
+
+    def _encode(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Column values as the driver takes them (times in the dialect's form)."""
+        encode = self.db.dialect.encode_time
+        return {k: encode(v) if isinstance(v, datetime) else v for k, v in values.items()}
+
+    def _record(self, row: tuple[Any, ...]) -> ScenarioRecord:
+        """A scenario from a row of `_COLUMN_LIST`."""
+        decode = self.db.dialect.decode_time
+        m = dict(zip(FIELDS, row, strict=True))
+        return ScenarioRecord(
+            id=m["id"],
+            session_id=m["session_id"],
+            tag=m["tag"],
+            dataset_key=m["dataset_key"],
+            algorithm=m["algorithm"],
+            parameters=json.loads(m["parameters"]),
+            status=ScenarioStatus(m["status"]),
+            progress=float(m["progress"]),
+            progress_message=m["progress_message"],
+            error=m["error"],
+            result=None if m["result"] is None else json.loads(m["result"]),
+            kpis=json.loads(m["kpis"]),
+            created_at=decode(m["created_at"]),  # type: ignore[arg-type]
+            queued_at=decode(m["queued_at"]),
+            started_at=decode(m["started_at"]),
+            finished_at=decode(m["finished_at"]),
+            version=int(m["version"]),
+            lease_owner=m["lease_owner"],
+            lease_expires_at=decode(m["lease_expires_at"]),
+            cancel_requested=bool(m["cancel_requested"]),
+            timeout=None if m["timeout"] is None else float(m["timeout"]),
+        )
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
         record = self.get_scenario_by_id(scenario_id)
@@ -142,9 +177,8 @@ class ScenarioRepository:
         return record
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
-        with self.db.read() as conn:
-            row = conn.execute(_BY_ID, {"id": scenario_id}).first()
-        return None if row is None else scenario_record(row)
+        rows = self.db.dialect.query(self.db.engine, _BY_ID, (scenario_id,))
+        return self._record(rows[0]) if rows else None
 
     def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
         # The hottest read of all: plain SQL through the dialect's quickest path.
@@ -216,81 +250,70 @@ class ScenarioRepository:
 
     # -- transitions and the run queue -----------------------------------------
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
-        sources = set(transition.source)
-        if transition.target is S.QUEUED:
-            sources.discard(S.QUEUED)  # already in the queue: keep its place
+        sources = sorted(s.value for s in transition.source)
+        if transition.target is S.QUEUED and S.QUEUED.value in sources:
+            sources.remove(S.QUEUED.value)  # already in the queue: keep its place
         if not sources:
             return None
+        dialect = self.db.dialect
+        values = self._encode(transition_values(transition))
+        sets = [f"{name} = ?" for name in values]
         try:
-            with self.db.write() as conn:
-                values = transition_values(transition)
+            with dialect.transaction(self.db.engine) as run:
+                params = list(values.values())
                 if transition.target is S.QUEUED:
-                    values["queue_seq"] = self.db.next_position(conn)
-                row = conn.execute(
-                    sa.update(scenarios)
-                    .where(
-                        scenarios.c.id == scenario_id,
-                        scenarios.c.status.in_([s.value for s in sources]),
-                    )
-                    .values(**values, version=scenarios.c.version + 1)
-                    .returning(*_COLUMNS)
-                ).first()
-                if row is not None and transition.drops_results:
-                    conn.execute(
-                        sa.delete(result_tables).where(result_tables.c.scenario_id == scenario_id)
-                    )
-        except sa.exc.IntegrityError:
+                    sets.append("queue_seq = ?")
+                    params.append(run(dialect.next_position_sql)[0][0])
+                marks = ", ".join("?" * len(sources))
+                rows = run(
+                    f"UPDATE scenarios SET {', '.join(sets)}, version = version + 1 "
+                    f"WHERE id = ? AND status IN ({marks}) RETURNING {_COLUMN_LIST}",
+                    (*params, scenario_id, *sources),
+                )
+                if rows and transition.drops_results:
+                    run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
+        except INTEGRITY_ERRORS:
             # A second processing scenario in the session: another claim won.
             return None
-        return None if row is None else scenario_record(row)
+        return self._record(rows[0]) if rows else None
 
     def claim_next(self, transition: Transition) -> ScenarioRecord | None:
-        busy = sa.select(sa.literal(1)).where(
-            scenarios.c.session_id == _candidate.c.session_id, scenarios.c.status == _PROCESSING
-        )
-        candidate = self.db.dialect.claim_candidate(
-            sa.select(_candidate.c.id)
-            .where(_candidate.c.status == _QUEUED, ~busy.exists())
-            .order_by(_candidate.c.queue_seq)
-            .limit(1),
-            _candidate,
-        )
+        dialect = self.db.dialect
         for _attempt in range(100):
+            values = self._encode(transition_values(transition))
+            sets = ", ".join(f"{name} = ?" for name in values)
             try:
-                with self.db.write() as conn:
-                    scenario_id = conn.execute(candidate).scalar()
-                    if scenario_id is None:
+                with dialect.transaction(self.db.engine) as run:
+                    found = run(_CANDIDATE + dialect.skip_locked)
+                    if not found:
                         return None
-                    row = conn.execute(
-                        sa.update(scenarios)
-                        .where(scenarios.c.id == scenario_id, scenarios.c.status == _QUEUED)
-                        .values(**transition_values(transition), version=scenarios.c.version + 1)
-                        .returning(*_COLUMNS)
-                    ).first()
-            except sa.exc.IntegrityError:
+                    rows = run(
+                        f"UPDATE scenarios SET {sets}, version = version + 1 "
+                        f"WHERE id = ? AND status = '{_QUEUED}' RETURNING {_COLUMN_LIST}",
+                        (*values.values(), found[0][0]),
+                    )
+            except INTEGRITY_ERRORS:
                 # Another worker claimed a scenario of that session first; it is
                 # committed now, so the next attempt no longer picks this session.
                 continue
-            if row is not None:
-                return scenario_record(row)
+            if rows:
+                return self._record(rows[0])
         return None
 
     def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                sa.update(scenarios)
-                .where(scenarios.c.id == scenario_id, scenarios.c.status == _PROCESSING)
-                .values(
-                    progress=progress, progress_message=message, version=scenarios.c.version + 1
-                )
+        with self.db.dialect.transaction(self.db.engine) as run:
+            run(
+                "UPDATE scenarios SET progress = ?, progress_message = ?, "
+                f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}'",
+                (progress, message, scenario_id),
             )
 
     def request_cancel(self, scenario_id: str) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                sa.update(scenarios)
-                .where(scenarios.c.id == scenario_id, scenarios.c.status == _PROCESSING)
-                .values(cancel_requested=True, version=scenarios.c.version + 1)
+        with self.db.dialect.transaction(self.db.engine) as run:
+            run(
+                "UPDATE scenarios SET cancel_requested = ?, version = version + 1 "
+                f"WHERE id = ? AND status = '{_PROCESSING}'",
+                (True, scenario_id),
             )
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
@@ -327,8 +350,4 @@ class ScenarioRepository:
             return sorted(owners)
 
     def has_queued(self) -> bool:
-        with self.db.read() as conn:
-            found = conn.execute(
-                sa.select(scenarios.c.id).where(scenarios.c.status == _QUEUED).limit(1)
-            ).first()
-        return found is not None
+        return bool(self.db.dialect.query(self.db.engine, _ANY_QUEUED))

@@ -21,7 +21,7 @@ from algomancy_core.errors import AlgomancyError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 S = ScenarioStatus
 
@@ -130,6 +130,8 @@ scenarios = sa.Table(
     sa.Column("queue_seq", sa.BigInteger),
     sa.UniqueConstraint("session_id", "tag", name="uq_scenarios_session_tag"),
     sa.Index("ix_scenarios_session_position", "session_id", "position"),
+    # A claim reads the queue in order: the oldest queued row is found, not sorted.
+    sa.Index("ix_scenarios_status_queue", "status", "queue_seq"),
 )
 
 result_tables = sa.Table(
@@ -154,8 +156,18 @@ sa.Index(
     postgresql_where=scenarios.c.status == S.PROCESSING.value,
 )
 
+
+def _index_the_queue(conn: Connection) -> None:
+    """Version 2: the index a claim reads the queue through."""
+    conn.execute(
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_scenarios_status_queue ON scenarios (status, queue_seq)"
+        )
+    )
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _index_the_queue}
 
 #: Record fields, in declaration order; also the scenario columns read back.
 FIELDS = tuple(ScenarioRecord.__dataclass_fields__)
