@@ -256,10 +256,10 @@ class ScenarioRepository:
         if not sources:
             return None
         dialect = self.db.dialect
-        values = self._encode(transition_values(transition))
-        sets = [f"{name} = ?" for name in values]
         try:
             with dialect.transaction(self.db.engine) as run:
+                values = self._encode(transition_values(transition))
+                sets = [f"{name} = ?" for name in values]
                 params = list(values.values())
                 if transition.target is S.QUEUED:
                     sets.append("queue_seq = ?")
@@ -280,13 +280,15 @@ class ScenarioRepository:
     def claim_next(self, transition: Transition) -> ScenarioRecord | None:
         dialect = self.db.dialect
         for _attempt in range(100):
-            values = self._encode(transition_values(transition))
-            sets = ", ".join(f"{name} = ?" for name in values)
             try:
                 with dialect.transaction(self.db.engine) as run:
                     found = run(_CANDIDATE + dialect.skip_locked)
                     if not found:
                         return None
+                    # Stamped now, after the read that saw the session's previous run
+                    # finish: this start never comes before that run's end.
+                    values = self._encode(transition_values(transition))
+                    sets = ", ".join(f"{name} = ?" for name in values)
                     rows = run(
                         f"UPDATE scenarios SET {sets}, version = version + 1 "
                         f"WHERE id = ? AND status = '{_QUEUED}' RETURNING {_COLUMN_LIST}",
