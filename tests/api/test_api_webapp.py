@@ -5,15 +5,17 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration
-from algomancy_api.cli import overrides_from, parser
 from algomancy_api.webapp import HERE, STATIC_DIR, VENDOR_DIR
 from algomancy_core import ConfigurationError
 from tests.fixtures import TESTS
+from tests.server import ServerProcess
 
 from .conftest import ClientFactory, api_config
 
@@ -56,9 +58,15 @@ def test_ui_must_be_a_boolean() -> None:
     assert ApiConfiguration().ui is True
 
 
-def test_serve_no_ui_flag() -> None:
-    assert overrides_from(parser().parse_args(["serve", "--example", "--no-ui"]))["ui"] is False
-    assert "ui" not in overrides_from(parser().parse_args(["serve", "--example"]))
+@pytest.mark.slow
+def test_serve_no_ui_flag(tmp_path: Path) -> None:
+    """`algomancy-api serve --no-ui`: no app at `/`; the API and the docs stay."""
+    with ServerProcess(["--example", "--in-memory", "--no-ui"], tmp_path) as server:
+        assert httpx.get(f"{server.base}/").status_code == 404
+        assert httpx.get(f"{server.base}/docs").status_code == 200
+        assert httpx.get(f"{server.base}/api/v1/sessions").status_code == 200
+    with ServerProcess(["--example", "--in-memory"], tmp_path) as server:
+        assert httpx.get(f"{server.base}/").status_code == 200
 
 
 def test_app_page_needs_no_credentials_but_the_api_does(make_client: ClientFactory) -> None:

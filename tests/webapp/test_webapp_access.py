@@ -9,6 +9,8 @@ from playwright.sync_api import Page, expect
 
 from tests.server import ServerProcess
 
+pytestmark = pytest.mark.slow
+
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
   .filter((el) => el.offsetParent !== null)
   .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')

@@ -14,6 +14,8 @@ from tests.server import ServerProcess
 
 from .conftest import screenshot
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
@@ -55,11 +57,11 @@ def test_live_progress_with_a_key(page: Page, secured_server: ServerProcess) -> 
     page.get_by_role("button", name="Sign in").click()
     page.get_by_label("Tag").fill("secured run")
     page.get_by_label("Algorithm").select_option("Slow")
-    page.get_by_label("duration").fill("2")
+    page.get_by_label("duration").fill("3")
     page.get_by_role("button", name="Create scenario").click()
     detail = page.get_by_test_id("scenario-detail")
     detail.get_by_role("button", name="Run").click()
-    expect(detail.get_by_test_id("progress-message")).to_have_text(re.compile(r"^[12]/2 s$"))
+    expect(detail.get_by_test_id("progress-message")).to_have_text(re.compile(r"^[12]/3 s$"))
     expect(detail.get_by_test_id("live-status").locator("[data-status]")).to_have_text(
         "complete", timeout=30_000
     )

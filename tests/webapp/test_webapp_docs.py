@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.server import ServerProcess
 
 from .conftest import Offline, screenshot
+
+pytestmark = pytest.mark.slow
 
 
 def test_swagger_ui_renders_offline(page: Page, server: ServerProcess, offline: Offline) -> None:

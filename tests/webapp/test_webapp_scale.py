@@ -6,10 +6,13 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pandas as pd
+import pytest
 from playwright.sync_api import Page, expect
 
 from algomancy_data import DataSource
 from tests.server import ServerProcess
+
+pytestmark = pytest.mark.slow
 
 SCENARIOS = 1000
 ROWS = 100_000

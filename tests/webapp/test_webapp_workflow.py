@@ -8,12 +8,15 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.polling import wait_for
 from tests.server import ServerProcess
 
 from .conftest import Offline, screenshot
+
+pytestmark = pytest.mark.slow
 
 SAMPLES = Path(__file__).resolve().parents[2] / "algomancy_example" / "data"
 API = "/api/v1/sessions/main"
