@@ -40,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--dask-address", metavar="ADDR")
     serve.add_argument("--max-workers", type=int, metavar="N", help="concurrent runs")
     serve.add_argument("--no-ui", action="store_true", help="do not serve the web app at /")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses whose X-Forwarded-* headers are trusted ('*': any)",
+    )
     serve.add_argument("--log-level", default="info", choices=LEVELS, help="default: info")
     serve.add_argument(
         "--log-format", default="text", choices=FORMATS, help="text (default) or JSON lines"
@@ -63,6 +68,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         ("executor", "executor"),
         ("dask_address", "dask_address"),
         ("max_workers", "max_workers"),
+        ("forwarded_allow_ips", "forwarded_allow_ips"),
     ]:
         value = getattr(args, flag)
         if value is not None:
@@ -128,6 +134,8 @@ def serve(args: argparse.Namespace) -> int:
         workers=config.workers if config.workers > 1 else None,
         log_level=args.log_level,
         log_config=log_config,
+        # Forwarded headers are the app's business (`forwarded_allow_ips`).
+        proxy_headers=False,
     )
     return 0
 

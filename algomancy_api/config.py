@@ -32,6 +32,12 @@ class ApiConfiguration(CoreConfig):
     """Serve `/docs` and `/openapi.json` without credentials when authentication is on."""
     ui: bool = True
     """Serve the web app at `/` (`serve --no-ui` turns it off)."""
+    allow_session_create: bool = True
+    """False: creating and copying sessions answer 403 (sessions are provisioned)."""
+    forwarded_allow_ips: str | list[str] | None = None
+    """Addresses whose `X-Forwarded-For`/`-Proto` are trusted (as uvicorn's option:
+    a comma-separated string or a list of IPs or networks, `*` for any); None trusts
+    none."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -63,6 +69,9 @@ class ApiConfiguration(CoreConfig):
             raise ConfigurationError("ui: must be true or false")
         if self.identity_header is not None and not str(self.identity_header).strip():
             raise ConfigurationError("identity_header: must not be blank")
+        if not isinstance(self.allow_session_create, bool):
+            raise ConfigurationError("allow_session_create: must be true or false")
+        self.forwarded_allow_ips = _forwarded_allow_ips(self.forwarded_allow_ips)
 
     @property
     def auth_enabled(self) -> bool:
@@ -93,3 +102,21 @@ class ApiConfiguration(CoreConfig):
     def replace(self, **changes: Any) -> ApiConfiguration:
         """A copy with `changes` applied (and validated)."""
         return dataclasses.replace(self, **changes)
+
+
+def _forwarded_allow_ips(value: object) -> str | list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            raise ConfigurationError("forwarded_allow_ips: must not be blank")
+        return value
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        return list(value)
+    raise ConfigurationError(
+        "forwarded_allow_ips: must be None, a string or a non-empty list of addresses"
+    )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from algomancy_api.auth import UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
@@ -134,6 +135,10 @@ class ApiLauncher:
                 allow_headers=["*"],
                 allow_credentials=True,
             )
+        if cfg.forwarded_allow_ips is not None:
+            # Outermost, so that everything inside sees the client and scheme the
+            # trusted proxy reports; in the app, so every host behaves the same.
+            app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=cfg.forwarded_allow_ips)
         return app
 
     @staticmethod
@@ -142,6 +147,12 @@ class ApiLauncher:
         import uvicorn
 
         cfg: ApiConfiguration = app.state.config
-        options: dict[str, Any] = {"host": cfg.host, "port": cfg.port, "log_level": "info"}
+        options: dict[str, Any] = {
+            "host": cfg.host,
+            "port": cfg.port,
+            "log_level": "info",
+            # Forwarded headers are the app's business (`forwarded_allow_ips`).
+            "proxy_headers": False,
+        }
         options |= uvicorn_options
         uvicorn.run(app, **options)

@@ -11,6 +11,7 @@ from typing import Any
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.errors import ConfigurationError
 from algomancy_core.kpi import BaseKPI
+from algomancy_core.parameters import ParameterError
 from algomancy_data import DataSource
 
 EXECUTORS = ("thread", "process", "dask")
@@ -63,7 +64,12 @@ class CoreConfig:
     has_persistent_state: bool = False
     data_path: str | Path = "algomancy-data"
     autocreate: bool = False
-    """Create one scenario per algorithm (default parameters) for every new dataset."""
+    """Create scenarios for every new dataset: one of `default_algo` if set, else one
+    per algorithm (default parameters)."""
+    default_algo: str | None = None
+    """The algorithm `autocreate` uses (the reference's field)."""
+    default_algo_params_values: Mapping[str, Any] | None = None
+    """Parameter values of the autocreated `default_algo` scenario."""
     autorun: bool = False
     """Enqueue scenarios as soon as they are created."""
     title: str = "Algomancy API"
@@ -97,6 +103,7 @@ class CoreConfig:
         for flag in ("has_persistent_state", "autocreate", "autorun", "requeue_interrupted"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigurationError(f"{flag}: must be true or false")
+        self._check_default_algo()
         if not isinstance(self.data_path, str | Path) or not str(self.data_path).strip():
             raise ConfigurationError("data_path: must be a non-empty path")
         if self.executor not in EXECUTORS:
@@ -119,6 +126,27 @@ class CoreConfig:
                 "workers would each see a different state; set has_persistent_state=True "
                 "(SQLite under data_path) or database_url (PostgreSQL) to run several workers"
             )
+
+    def _check_default_algo(self) -> None:
+        if self.default_algo is None:
+            if self.default_algo_params_values is not None:
+                raise ConfigurationError(
+                    "default_algo_params_values: set default_algo to say which algorithm"
+                )
+            return
+        if self.default_algo not in self.algorithms:
+            known = ", ".join(self.algorithms) or "none"
+            raise ConfigurationError(
+                f"default_algo: no algorithm named {self.default_algo!r} (available: {known})"
+            )
+        values = self.default_algo_params_values
+        if values is not None and not isinstance(values, Mapping):
+            raise ConfigurationError("default_algo_params_values: must be a dict of values")
+        try:
+            self.algorithms[self.default_algo].parameters().set_values(values)
+        except ParameterError as exc:
+            raise ConfigurationError(f"default_algo_params_values: {exc}") from None
+        self.default_algo_params_values = dict(values) if values is not None else None
 
     @property
     def is_shared_state(self) -> bool:

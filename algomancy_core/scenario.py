@@ -42,8 +42,9 @@ TRANSITIONS: dict[ScenarioStatus, frozenset[ScenarioStatus]] = {
     S.CREATED: frozenset({S.QUEUED}),
     S.QUEUED: frozenset({S.PROCESSING, S.FAILED}),
     S.PROCESSING: frozenset({S.COMPLETE, S.FAILED}),
-    S.COMPLETE: frozenset({S.QUEUED}),
-    S.FAILED: frozenset({S.QUEUED}),
+    # Run again (queued), or reset: back to created, the run's outcome cleared.
+    S.COMPLETE: frozenset({S.QUEUED, S.CREATED}),
+    S.FAILED: frozenset({S.QUEUED, S.CREATED}),
 }
 
 CANCELLED = "cancelled"
@@ -131,14 +132,14 @@ def plan_transition(
             raise ValueError(f"no transition from {names} to {target}")
         allowed = wanted
     changes: dict[str, Any] = {"status": target}
-    if target is S.QUEUED:
+    if target in (S.QUEUED, S.CREATED):
         changes |= {
             "progress": 0.0,
             "progress_message": None,
             "error": None,
             "result": None,
             "kpis": {},
-            "queued_at": now,
+            "queued_at": now if target is S.QUEUED else None,
             "started_at": None,
             "finished_at": None,
             "cancel_requested": False,
@@ -161,8 +162,8 @@ def plan_transition(
         # A run starts when its claim wins, never before the session's previous run
         # finished: the store writes the time of the write.
         stamped=frozenset({"started_at"}) if target is S.PROCESSING else frozenset(),
-        # A new run: the previous run's tables go with its result.
-        drops_results=target is S.QUEUED,
+        # A new run or a reset: the previous run's tables go with its result.
+        drops_results=target in (S.QUEUED, S.CREATED),
     )
 
 

@@ -144,12 +144,17 @@ class ScenarioManager:
         self._store.delete_dataset(self.session_id, key)
 
     def _autocreate(self, key: str) -> None:
-        if not self._engine.config.autocreate:
+        config = self._engine.config
+        if not config.autocreate:
             return
-        for name in self._engine.algorithms:
+        if config.default_algo is not None:
+            wanted = {config.default_algo: config.default_algo_params_values}
+        else:
+            wanted = dict.fromkeys(self._engine.algorithms)
+        for name, values in wanted.items():
             # A scenario with that tag may exist already: then it stays as it is.
             with contextlib.suppress(ConflictError):
-                self.create_scenario(f"{name} on {key}", key, name)
+                self.create_scenario(f"{name} on {key}", key, name, values)
 
     # -- scenarios -----------------------------------------------------------
     def create_scenario(
@@ -250,6 +255,26 @@ class ScenarioManager:
             current = self.get_scenario(scenario_id)
             raise ConflictError(f"scenario {current.tag!r} is already {current.status}")
         return queued
+
+    def reset_scenario(self, scenario_id: str) -> ScenarioRecord:
+        """Back to `created` with result, KPI values, progress and error cleared; a
+        `created` scenario stays as it is. `ConflictError` while queued or processing."""
+        record = self.get_scenario(scenario_id)
+        if record.status is S.CREATED:
+            return record
+        if not record.status.is_active:
+            reset = self._engine.lifecycle.move(
+                scenario_id, S.CREATED, source=frozenset({S.COMPLETE, S.FAILED})
+            )
+            if reset is not None:
+                return reset
+            record = self.get_scenario(scenario_id)
+            if record.status is S.CREATED:
+                return record
+        raise ConflictError(
+            f"scenario {record.tag!r} is {record.status}; cancel it or wait for it to "
+            "finish before resetting it"
+        )
 
     def cancel_scenario(self, scenario_id: str) -> ScenarioRecord:
         """A queued scenario fails at once; a processing one is asked to stop."""

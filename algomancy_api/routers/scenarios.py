@@ -106,6 +106,18 @@ def run_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
 
 
 @router.post(
+    "/scenarios/{scenario_id}/reset",
+    response_model=ScenarioOut,
+    summary="Reset a scenario",
+    responses=NOT_FOUND | {409: {"description": "Queued or processing."}},
+)
+def reset_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Back to `created`: result, KPI values, progress, error and run times cleared
+    (the reference's route). A `created` scenario is answered as it is."""
+    return scenario_view(manager, manager.reset_scenario(scenario_id))
+
+
+@router.post(
     "/scenarios/{scenario_id}/cancel",
     response_model=ScenarioOut,
     status_code=status.HTTP_202_ACCEPTED,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from algomancy_api.deps import OwnerDep, SessionIdPath, SessionsDep
+from algomancy_api.deps import ConfigDep, OwnerDep, SessionIdPath, SessionsDep
 from algomancy_api.models import (
     CopySession,
     CreateSession,
@@ -23,6 +23,18 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 NOT_FOUND: Responses = {404: {"description": "No such session."}}
 TAKEN: Responses = {409: {"description": "The display name is taken."}}
+NOT_ALLOWED: Responses = {403: {"description": "Session creation is disabled on this server."}}
+
+
+async def require_session_create_allowed(config: ConfigDep) -> None:
+    """403 unless the configuration allows new sessions (`allow_session_create`)."""
+    if not config.allow_session_create:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "Session creation is disabled on this server"
+        )
+
+
+CreateAllowed = [Depends(require_session_create_allowed)]
 
 
 def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
@@ -57,7 +69,8 @@ def list_sessions(
     response_model=SessionCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Create a session",
-    responses=TAKEN,
+    responses=TAKEN | NOT_ALLOWED,
+    dependencies=CreateAllowed,
 )
 def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) -> Response:
     """Create an empty session (it starts with the configured initial datasets)."""
@@ -71,7 +84,8 @@ def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) 
     response_model=SessionCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Copy a session",
-    responses=NOT_FOUND | TAKEN,
+    responses=NOT_FOUND | TAKEN | NOT_ALLOWED,
+    dependencies=CreateAllowed,
 )
 def copy_session(
     session_id: SessionIdPath, body: CopySession, sessions: SessionsDep, owner: OwnerDep

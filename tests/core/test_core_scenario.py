@@ -42,7 +42,8 @@ def test_wire_values_are_lower_case() -> None:
     ]
 
 
-def test_the_table_is_the_seed_state_machine() -> None:
+def test_the_table_is_the_seed_state_machine_plus_reset() -> None:
+    """The seed's machine, plus the reference's reset of a finished run (-> created)."""
     assert {
         (S.CREATED, S.QUEUED),
         (S.QUEUED, S.PROCESSING),
@@ -51,7 +52,23 @@ def test_the_table_is_the_seed_state_machine() -> None:
         (S.PROCESSING, S.FAILED),
         (S.COMPLETE, S.QUEUED),
         (S.FAILED, S.QUEUED),
+        (S.COMPLETE, S.CREATED),
+        (S.FAILED, S.CREATED),
     } == LEGAL
+
+
+def test_reset_clears_the_run() -> None:
+    store, record = store_with(S.COMPLETE)
+    reset = store.apply_transition(record.id, plan_transition(S.CREATED))
+    assert reset is not None
+    assert (reset.status, reset.progress, reset.result, reset.kpis, reset.error) == (
+        S.CREATED,
+        0.0,
+        None,
+        {},
+        None,
+    )
+    assert (reset.queued_at, reset.started_at, reset.finished_at) == (None, None, None)
 
 
 @pytest.mark.parametrize(("source", "target"), ALL_PAIRS)
