@@ -168,6 +168,7 @@ def calls(client: TestClient) -> list[Call]:
         Call("GET", f"{S}/{{}}/processing", f"{M}/processing", 200, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/run", f"{M}/scenarios/{gated}/run", 202, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/cancel", f"{M}/scenarios/{gated}/cancel", 202, {}),
+        Call("POST", f"{S}/{{}}/scenarios/{{}}/reset", f"{c}/reset", 200, {}),
         Call("DELETE", f"{S}/{{}}/scenarios/{{}}", c, 204, {}),
     ]
 
