@@ -95,6 +95,16 @@ class SessionManager:
         self.ensure_main(owner)
         return self.page_sessions(owner, limit, offset)
 
+    def session_index(self, owner: str | None = None) -> tuple[list[tuple[str, str]], str]:
+        """`(id, display_name)` of every session, oldest first, and the default
+        session's id (`main` if there is one, else the oldest): one light read."""
+        names = self._store.list_session_names(owner)
+        if not names:
+            self.ensure_main(owner)
+            names = self._store.list_session_names(owner)
+        default = next((id_ for id_, name in names if name == MAIN), names[0][0])
+        return names, default
+
     def default_session_id(self, owner: str | None = None) -> str:
         """The session named `main` if there is one, else the oldest."""
         return default_session(self.list_sessions(owner))

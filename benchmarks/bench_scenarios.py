@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from algomancy_core import CoreConfig, RunContext, SessionManager
+from benchmarks import postgres
 from benchmarks.common import Row, Server, api, env_int, run_alone
 from benchmarks.configs import DATASET, Instant, instant_config, tiny_dataset
 
@@ -102,6 +103,11 @@ def timed(func: Callable[[], float]) -> float:
         return float("nan")
 
 
+def per_scenario(name: str, seconds: float, baseline: float, target: float | None) -> Row:
+    """ms per scenario, all in, against the in-memory store's."""
+    return Row(name, seconds / N * 1e3, "ms", baseline / N * 1e3, target, op="<=")
+
+
 def run() -> list[Row]:
     bare = min(bare_seconds(N) for _ in range(3))
     memory = timed(lambda: in_process_seconds(N))
@@ -109,16 +115,35 @@ def run() -> list[Row]:
         sqlite = timed(lambda: in_process_seconds(N, has_persistent_state=True, data_path=tmp))
     http_memory = timed(lambda: http_seconds(N, ["--in-memory"]))
     http_sqlite = timed(lambda: http_seconds(N, ["--data-path", "state"]))
+    pg = http_pg = float("nan")
+    if postgres.available():
+        with postgres.postgres_cluster() as cluster:
+            pg = timed(lambda: in_process_seconds(N, database_url=cluster.new_database()))
+            http_pg = timed(lambda: http_seconds(N, ["--database-url", cluster.new_database()]))
 
     memory_row, memory_rate = rows_for("in process, in memory", memory, bare, 2.0)
     sqlite_row, sqlite_rate = rows_for("in process, SQLite", sqlite, bare, 10.0)
     http_memory_row, http_memory_rate = rows_for("HTTP, in memory", http_memory, bare, None)
     http_sqlite_row, http_sqlite_rate = rows_for("HTTP, SQLite", http_sqlite, bare, None)
+    all_in = f"create+run+complete x{N}, ms per scenario all in"
     return [
         memory_row,
         sqlite_row,
         http_memory_row,
         http_sqlite_row,
+        Row(
+            f"11 {all_in}, in process: SQLite (target on the value)",
+            sqlite / N * 1e3,
+            "ms",
+            memory / N * 1e3,
+            1.0,
+            op="<=",
+            on="value",
+            note="baseline = the in-memory store",
+        ),
+        per_scenario(f"11 {all_in}, HTTP: SQLite / in memory", http_sqlite, http_memory, 1.3),
+        per_scenario(f"11 {all_in}, in process: PostgreSQL / in memory", pg, memory, None),
+        per_scenario(f"11 {all_in}, HTTP: PostgreSQL / in memory", http_pg, http_memory, None),
         Row(
             "7 scenarios/s in process, in memory / bare algorithm calls",
             memory_rate,

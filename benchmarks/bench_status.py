@@ -5,7 +5,9 @@
    uvicorn with the same settings (`benchmarks.baseline_app`). Target ≥ 0.8x.
 2. The same polling while a CPU-bound scenario runs on the process executor,
    against the same server idle. Target ≥ 0.7x; also the p50 latency ratio.
-8. The same polling on the SQLite store against the in-memory one.
+8, 11. The same polling on the SQLite store against the in-memory one (targets:
+   ≥ 0.8x the throughput, p99 ≤ 1.5x), and on PostgreSQL (a cluster the benchmark
+   starts itself, as the tests do; target ≥ 0.5x).
 
     python -m benchmarks.bench_status
 """
@@ -17,6 +19,7 @@ import time
 
 import httpx
 
+from benchmarks import postgres
 from benchmarks.common import PREFIX, Load, Row, Server, api, env_float, load, run_alone
 
 CONFIG = "benchmarks.configs:instant_config"
@@ -84,12 +87,26 @@ def figures_idle() -> list[Row]:
         bare = load(status_url(server, "00000000-0000-0000-0000-000000000000"))
     memory = poll_server(["--in-memory"])
     sqlite = poll_server(["--data-path", "state"])
-    return [
+    rows = [
         Row("1 status poll, in memory / bare FastAPI", memory.rps, "req/s", bare.rps, 0.8),
         *latency_rows("1 status poll, in memory / bare FastAPI", memory, bare),
-        Row("8 status poll, SQLite / in memory", sqlite.rps, "req/s", memory.rps),
-        *latency_rows("8 status poll, SQLite / in memory", sqlite, memory),
+        Row("8/11 status poll, SQLite / in memory", sqlite.rps, "req/s", memory.rps, 0.8),
+        Row("8/11 status poll, SQLite / in memory: p50", sqlite.p50_ms, "ms", memory.p50_ms),
+        Row(
+            "8/11 status poll, SQLite / in memory: p99",
+            sqlite.p99_ms,
+            "ms",
+            memory.p99_ms,
+            1.5,
+            op="<=",
+        ),
     ]
+    if not postgres.available():
+        return [*rows, Row("11 status poll, PostgreSQL", float("nan"), note="no PostgreSQL")]
+    with postgres.postgres_cluster() as cluster:
+        pg = poll_server(["--database-url", cluster.new_database()])
+    name = "11 status poll, PostgreSQL / in memory"
+    return [*rows, Row(name, pg.rps, "req/s", memory.rps, 0.5), *latency_rows(name, pg, memory)]
 
 
 def figures_busy() -> list[Row]:

@@ -17,7 +17,6 @@ from algomancy_api.models import (
 )
 from algomancy_api.routers import Responses, json_response
 from algomancy_core import SessionManager
-from algomancy_core.session_manager import default_session
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -38,10 +37,10 @@ CreateAllowed = [Depends(require_session_create_allowed)]
 
 
 def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
-    listed = sessions.list_sessions(owner)
+    names, default = sessions.session_index(owner)
     return {
-        "sessions": [{"id": s.id, "display_name": s.display_name} for s in listed],
-        "default": default_session(listed),
+        "sessions": [{"id": id_, "display_name": name} for id_, name in names],
+        "default": default,
     }
 
 

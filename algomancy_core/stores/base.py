@@ -80,6 +80,10 @@ class Store(Protocol):
     ) -> list[SessionRecord]:
         """The owner's sessions, oldest first; `limit` of them from `offset` on."""
 
+    def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
+        """`(id, display_name)` of the owner's sessions, oldest first: a listing
+        without building records."""
+
     def count_sessions(self, owner: str | None) -> int: ...
 
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:

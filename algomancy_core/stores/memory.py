@@ -65,6 +65,10 @@ class MemoryStore:
             owned = [s for s in self._sessions.values() if s.owner == owner]
         return owned[offset : None if limit is None else offset + limit]
 
+    def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
+        with self._lock:
+            return [(s.id, s.display_name) for s in self._sessions.values() if s.owner == owner]
+
     def count_sessions(self, owner: str | None) -> int:
         with self._lock:
             return sum(1 for s in self._sessions.values() if s.owner == owner)

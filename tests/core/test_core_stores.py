@@ -781,18 +781,25 @@ def test_sessions_list_in_pages(store: Store) -> None:
     assert [s.display_name for s in store.list_sessions(None, 2, 1)] == names[1:3]
     assert [s.display_name for s in store.list_sessions(None, None, 3)] == names[3:]
     assert store.list_sessions(None, 10, 5) == []
+    assert store.list_session_names(None) == [
+        (s.id, s.display_name) for s in store.list_sessions(None)
+    ]
 
 
 def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:
+    from algomancy_core.stores.sql import schema as sql
+
     SQLStore(sql_url).close()
     engine = sa.create_engine(sql_url)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP INDEX ix_scenarios_status_queue"))
+        conn.execute(sa.text("DROP INDEX ix_sessions_owner_position"))
         conn.execute(sa.text("UPDATE meta SET value = 1 WHERE name = 'schema_version'"))
     SQLStore(sql_url).close()
     with engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("scenarios")}
+        indexes |= {i["name"] for i in sa.inspect(conn).get_indexes("sessions")}
         version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
-        assert version.scalar_one() == 2
+        assert version.scalar_one() == sql.SCHEMA_VERSION
     engine.dispose()
-    assert "ix_scenarios_status_queue" in indexes
+    assert {"ix_scenarios_status_queue", "ix_sessions_owner_position"} <= indexes

@@ -3,6 +3,7 @@ repository of the SQL store uses."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,9 @@ from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize
 from algomancy_core.stores.sql.schema import open_schema
 
 AnyRow = sa.Row[*tuple[Any, ...]]
+
+#: What a driver raises when a constraint refuses a write (through SQLAlchemy or not).
+INTEGRITY_ERRORS = (sa.exc.IntegrityError, sqlite3.IntegrityError)
 
 
 class Database:

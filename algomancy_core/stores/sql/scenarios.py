@@ -7,7 +7,6 @@ status IN …`), so several threads and processes share one state safely.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import ScenarioProgress
-from algomancy_core.stores.sql.database import AnyRow, Database
+from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
 from algomancy_core.stores.sql.schema import FIELDS, result_tables, scenarios
 from algomancy_data import DataSource
 
@@ -49,10 +48,6 @@ _PROGRESS_BY_ID = (
 )
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
-
-
-#: What a driver raises when a constraint refuses a write.
-INTEGRITY_ERRORS = (sa.exc.IntegrityError, sqlite3.IntegrityError)
 
 
 def _dumps(value: Any) -> str | None:

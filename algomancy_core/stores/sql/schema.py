@@ -21,7 +21,7 @@ from algomancy_core.errors import AlgomancyError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 S = ScenarioStatus
 
@@ -77,6 +77,8 @@ sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("owner", "display_name", name="uq_sessions_owner_name"),
+    # Listings read an owner's sessions in order: found in order, not sorted.
+    sa.Index("ix_sessions_owner_position", "owner", "position"),
 )
 
 datasets = sa.Table(
@@ -166,8 +168,20 @@ def _index_the_queue(conn: Connection) -> None:
     )
 
 
+def _index_the_session_list(conn: Connection) -> None:
+    """Version 3: the index session listings read through."""
+    conn.execute(
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_sessions_owner_position ON sessions (owner, position)"
+        )
+    )
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _index_the_queue}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _index_the_queue,
+    3: _index_the_session_list,
+}
 
 #: Record fields, in declaration order; also the scenario columns read back.
 FIELDS = tuple(ScenarioRecord.__dataclass_fields__)

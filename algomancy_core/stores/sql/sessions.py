@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.stores.base import SessionRecord
-from algomancy_core.stores.sql.database import AnyRow, Database
+from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
 from algomancy_core.stores.sql.schema import datasets, result_tables, scenarios, sessions
 
 _COLUMNS = (sessions.c.id, sessions.c.display_name, sessions.c.owner, sessions.c.created_at)
-# The statements of the hot reads, built once: building a select costs more than
-# running it on SQLite.
-_BY_ID = sa.select(*_COLUMNS).where(sessions.c.id == sa.bindparam("id"))
-_BY_NAME = sa.select(*_COLUMNS).where(
-    sessions.c.owner == sa.bindparam("owner"), sessions.c.display_name == sa.bindparam("name")
-)
 
 
 def session_record(row: AnyRow) -> SessionRecord:
@@ -35,57 +31,62 @@ def require_session(conn: Connection, session_id: str) -> None:
         raise NotFoundError(f"session {session_id!r} not found")
 
 
+# The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
+_SELECT = "SELECT id, display_name, owner, created_at FROM sessions"
+_GET = _SELECT + " WHERE id = ?"
+_FIND = _SELECT + " WHERE owner = ? AND display_name = ?"
+_LIST = _SELECT + " WHERE owner = ? ORDER BY position"
+_NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
+_INSERT = (
+    "INSERT INTO sessions (id, display_name, owner, created_at, position) VALUES (?, ?, ?, ?, ?)"
+)
+
+
 class SessionRepository:
     """The `sessions` table; deleting a session deletes everything in it."""
 
     db: Database
 
     def create_session(self, record: SessionRecord) -> None:
+        dialect = self.db.dialect
         try:
-            with self.db.write() as conn:
-                if self._find_session(conn, record.display_name, record.owner) is not None:
+            with dialect.transaction(self.db.engine) as run:
+                if run(_FIND, (record.owner or "", record.display_name)):
                     raise ConflictError(f"a session named {record.display_name!r} already exists")
-                conn.execute(
-                    sa.insert(sessions).values(
-                        id=record.id,
-                        display_name=record.display_name,
-                        owner=record.owner or "",
-                        created_at=record.created_at,
-                        position=self.db.next_position(conn),
-                    )
+                position = run(dialect.next_position_sql)[0][0]
+                created = dialect.encode_time(record.created_at)
+                run(
+                    _INSERT, (record.id, record.display_name, record.owner or "", created, position)
                 )
-        except sa.exc.IntegrityError:
+        except INTEGRITY_ERRORS:
             raise ConflictError(f"a session named {record.display_name!r} already exists") from None
 
-    def get_session(self, session_id: str) -> SessionRecord | None:
-        with self.db.read() as conn:
-            row = conn.execute(_BY_ID, {"id": session_id}).first()
-        return None if row is None else session_record(row)
+    def _sessions(self, sql: str, params: tuple[Any, ...]) -> list[SessionRecord]:
+        decode = self.db.dialect.decode_time
+        return [
+            SessionRecord(id_, name, decode(created), owner or None)  # type: ignore[arg-type]
+            for id_, name, owner, created in self.db.dialect.query(self.db.engine, sql, params)
+        ]
 
-    @staticmethod
-    def _find_session(
-        conn: Connection, display_name: str, owner: str | None
-    ) -> SessionRecord | None:
-        row = conn.execute(_BY_NAME, {"owner": owner or "", "name": display_name}).first()
-        return None if row is None else session_record(row)
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        found = self._sessions(_GET, (session_id,))
+        return found[0] if found else None
 
     def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None:
-        with self.db.read() as conn:
-            return self._find_session(conn, display_name, owner)
+        found = self._sessions(_FIND, (owner or "", display_name))
+        return found[0] if found else None
 
     def list_sessions(
         self, owner: str | None, limit: int | None = None, offset: int = 0
     ) -> list[SessionRecord]:
-        query = (
-            sa.select(*_COLUMNS)
-            .where(sessions.c.owner == (owner or ""))
-            .order_by(sessions.c.position)
-            .limit(limit)
-            .offset(offset or None)
-        )
-        with self.db.read() as conn:
-            rows = conn.execute(query).all()
-        return [session_record(row) for row in rows]
+        if limit is not None:
+            return self._sessions(_LIST + " LIMIT ? OFFSET ?", (owner or "", limit, offset))
+        listed = self._sessions(_LIST, (owner or "",))
+        return listed[offset:] if offset else listed
+
+    def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
+        rows = self.db.dialect.query(self.db.engine, _NAMES, (owner or "",))
+        return [(id_, name) for id_, name in rows]
 
     def count_sessions(self, owner: str | None) -> int:
         with self.db.read() as conn:
