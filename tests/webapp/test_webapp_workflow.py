@@ -59,6 +59,13 @@ def test_upload_preview_and_download(
     )
     tabs = page.get_by_role("tablist", name="Tables of uploaded").get_by_role("tab")
     expect(tabs).to_have_count(3)
+    # Tabs from the keyboard: arrow keys move between the tables.
+    tabs.first.focus()
+    page.keyboard.press("ArrowRight")
+    expect(tabs.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(tabs.nth(1)).to_be_focused()
+    page.keyboard.press("Home")
+    expect(tabs.first).to_have_attribute("aria-selected", "true")
     # Paged from the frame route: 50 rows, then the next 50.
     expect(page.get_by_text("Rows 1\u201350 of 200")).to_be_visible()
     expect(page.locator(".table-wrap tbody tr")).to_have_count(50)

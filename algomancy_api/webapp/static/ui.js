@@ -98,14 +98,28 @@ export function TableTabs({ tables, framePath, label, actions }) {
   }, [tables]);
   if (!tables.length) return html`<p class="muted">No tables.</p>`;
   const table = tables.find((t) => t.name === current) || tables[0];
+  const index = tables.indexOf(table);
+  // The ARIA tabs pattern: one tab in the Tab order, arrow keys move between tabs.
+  function onKeyDown(e) {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    const to = e.key === "Home" ? 0 : e.key === "End" ? tables.length - 1 : step ? (index + step + tables.length) % tables.length : null;
+    if (to === null) return;
+    e.preventDefault();
+    setCurrent(tables[to].name);
+    e.currentTarget.querySelectorAll('[role="tab"]')[to].focus();
+  }
+  const panelId = `panel-${label.replace(/\W+/g, "-")}`;
   return html`<div>
-    <div class="tabs" role="tablist" aria-label=${label}>
+    <div class="tabs" role="tablist" aria-label=${label} onKeyDown=${onKeyDown}>
       ${tables.map(
         (t) => html`<button role="tab" aria-selected=${t.name === table.name ? "true" : "false"}
+          aria-controls=${panelId} tabindex=${t.name === table.name ? "0" : "-1"}
           onClick=${() => setCurrent(t.name)}>${t.name} <span class="small">(${t.rows})</span></button>`
       )}
     </div>
-    ${actions ? actions(table) : null}
-    <${FrameTable} path=${framePath(table.name)} caption=${`${label}: ${table.name}`} />
+    <div role="tabpanel" id=${panelId} aria-label=${`${label}: ${table.name}`}>
+      ${actions ? actions(table) : null}
+      <${FrameTable} path=${framePath(table.name)} caption=${`${label}: ${table.name}`} />
+    </div>
   </div>`;
 }
