@@ -169,6 +169,11 @@ class CreateScenario(Body):
     dataset_key: str = Field(min_length=1)
     algo_name: str = Field(min_length=1)
     algo_params: dict[str, Any] | None = None
+    data_params: dict[str, Any] | None = Field(
+        default=None,
+        description="Values of the dataset's declared data parameters "
+        "(`GET …/data/{data_key}/parameters`); omit when it declares none.",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -229,6 +234,36 @@ class ScenarioOut(BaseModel):
     created_at: str
     started_at: str | None
     finished_at: str | None
+    input_data_key: str = Field(description="The dataset key (the reference's name).")
+    run_started_at: str | None = Field(description="= `started_at` (the reference's name).")
+    run_finished_at: str | None = Field(description="= `finished_at` (the reference's name).")
+    result_available: bool = Field(description="True when the scenario is complete.")
+    data_parameters: dict[str, Any] = Field(
+        description="Values of the dataset's declared data parameters."
+    )
+
+
+class AlgorithmValues(BaseModel):
+    name: str
+    parameters: dict[str, Any] = Field(description="Parameter name → stored value.")
+
+
+class ScenarioSummary(BaseModel):
+    """`GET …/scenarios?view=summary`: the reference's light summary, read without
+    touching results or datasets."""
+
+    id: str
+    tag: str
+    input_data_key: str
+    algorithm: AlgorithmValues
+    data_parameters: dict[str, Any]
+    status: StatusValue
+    progress: float
+    created_at: str
+    run_started_at: str | None
+    run_finished_at: str | None
+    result_available: bool
+    kpis: dict[str, KpiValue]
 
 
 class ScenarioList(BaseModel):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
-from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
+from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
 from algomancy_data import DataSource
 
 
@@ -39,15 +39,7 @@ def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str,
     """The seed's `Scenario.to_dict()` shape plus progress, error, timestamps and
     whether the scenario is stale (see `ScenarioManager.stale_reason`)."""
     stale = manager.stale_reason(record)
-    kpis = {}
-    for name, kpi in manager.kpi_templates.items():
-        kpis[name] = {
-            "name": name,
-            "value": record.kpis.get(name),
-            "unit": kpi.unit,
-            "better_when": str(kpi.direction),
-            "threshold": kpi.threshold,
-        }
+    kpis = kpi_values(manager, record)
     return {
         "id": record.id,
         "tag": record.tag,
@@ -66,6 +58,45 @@ def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str,
         "created_at": iso(record.created_at),
         "started_at": iso(record.started_at),
         "finished_at": iso(record.finished_at),
+        # The reference's names for the same facts, so its clients read them.
+        "input_data_key": record.dataset_key,
+        "run_started_at": iso(record.started_at),
+        "run_finished_at": iso(record.finished_at),
+        "result_available": record.status is ScenarioStatus.COMPLETE,
+        "data_parameters": record.data_parameters,
+    }
+
+
+def kpi_values(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
+    return {
+        name: {
+            "name": name,
+            "value": record.kpis.get(name),
+            "unit": kpi.unit,
+            "better_when": str(kpi.direction),
+            "threshold": kpi.threshold,
+        }
+        for name, kpi in manager.kpi_templates.items()
+    }
+
+
+def summary_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
+    """The reference's light summary: no result, no parameter descriptors, and
+    nothing that needs the dataset or the result to be read."""
+    return {
+        "id": record.id,
+        "tag": record.tag,
+        "input_data_key": record.dataset_key,
+        "algorithm": {"name": record.algorithm, "parameters": record.parameters},
+        "data_parameters": record.data_parameters,
+        "status": record.status.value,
+        "progress": record.progress,
+        "created_at": iso(record.created_at),
+        "run_started_at": iso(record.started_at),
+        "run_finished_at": iso(record.finished_at),
+        # A complete scenario always has its result stored.
+        "result_available": record.status is ScenarioStatus.COMPLETE,
+        "kpis": kpi_values(manager, record),
     }
 
 

@@ -8,6 +8,7 @@ process) or whose time ran out, and fails runs whose owner died.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import math
@@ -190,6 +191,10 @@ class Dispatcher:
             if algorithm is None:
                 raise LookupError(f"algorithm {record.algorithm!r} is not registered")
             data = self.store.get_dataset(record.session_id, record.dataset_key)
+            if record.data_parameters:
+                # A shallow copy: the stored (cached) dataset keeps its own values.
+                data = copy.copy(data)
+                data.data_parameters = {**data.data_parameters, **record.data_parameters}
             request = RunRequest(record.id, algorithm, record.parameters, data)
             handle = self.executor.submit(
                 request,

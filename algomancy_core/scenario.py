@@ -89,6 +89,8 @@ class ScenarioRecord:
     cancel_requested: bool = False
     #: Per-run limit in seconds, or None.
     timeout: float | None = None
+    #: Values of the dataset's declared data parameters (JSON), given to the run.
+    data_parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def copy(self, **changes: Any) -> ScenarioRecord:
         return dataclasses.replace(self, **changes)

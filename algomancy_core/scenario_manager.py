@@ -13,7 +13,7 @@ from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
-from algomancy_core.parameters import ParameterError
+from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
     ScenarioRecord,
@@ -163,7 +163,10 @@ class ScenarioManager:
         dataset_key: str,
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
+        data_params: Mapping[str, Any] | None = None,
     ) -> ScenarioRecord:
+        """`data_params` are checked against the parameters the dataset declares
+        (`data_parameter_set`); `ParameterError` names a bad or undeclared one."""
         check_name("tag", tag)
         algorithm = self.algorithm(algo_name)
         if dataset_key not in self.list_datasets():
@@ -177,6 +180,7 @@ class ScenarioManager:
             dataset_key=dataset_key,
             algorithm=algo_name,
             parameters=parameters.to_json(),
+            data_parameters=self._data_parameter_values(dataset_key, data_params),
         )
         self._store.add_scenario(record)
         if self._engine.config.autorun:
@@ -188,6 +192,36 @@ class ScenarioManager:
         if record is None:
             raise NotFoundError(f"scenario {scenario_id!r} not found")
         return record
+
+    def _data_parameter_values(self, key: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        declared = self.data_parameter_set(key)
+        if declared is None:
+            if values:
+                name = next(iter(values))
+                raise ParameterError(
+                    name, f"dataset {key!r} declares no data parameters; got {name!r}"
+                )
+            return {}
+        declared.set_values(values)
+        return declared.to_json()
+
+    def list_scenario_summaries(self) -> list[ScenarioRecord]:
+        """Like `list_scenarios`, without reading results (`result` may be None)."""
+        return self._store.list_scenario_summaries(self.session_id)
+
+    def data_parameter_set(self, key: str) -> BaseParameterSet | None:
+        """The parameter set the dataset declares (its class's `data_parameter_set()`),
+        or None when it declares none. `NotFoundError` for an unknown dataset."""
+        data = self.get_dataset(key)
+        declare = getattr(data, "data_parameter_set", None)
+        if declare is None:
+            return None
+        declared = declare()
+        if not isinstance(declared, BaseParameterSet):
+            raise TypeError(
+                f"{type(data).__name__}.data_parameter_set() must return a BaseParameterSet"
+            )
+        return declared
 
     def get_by_id(self, scenario_id: str) -> ScenarioRecord | None:
         """The scenario, or None (the reference's lookup, for code ported from it)."""

@@ -6,6 +6,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
+from algomancy_core import BaseParameterSet, FloatParameter
 from algomancy_data import DataSource, file_from_bytes
 from algomancy_example.algorithms import ALGORITHMS
 from algomancy_example.etl import WarehouseETLFactory
@@ -27,13 +28,33 @@ def sample_file(name: str) -> Path:
         return Path(path)
 
 
+class DemandParameters(BaseParameterSet):
+    """What-if knobs of a warehouse dataset, chosen per scenario (`data_params`)."""
+
+    demand_growth = FloatParameter(
+        default=1.0,
+        min=0.1,
+        max=10.0,
+        description="Multiplies every SKU's picks per day (1.0: the demand as uploaded)",
+    )
+
+
+class WarehouseData(DataSource):
+    """The example's datasets; each declares the data parameter `demand_growth`."""
+
+    def data_parameter_set(self) -> DemandParameters:
+        return DemandParameters()
+
+
 def master_data() -> DataSource:
     """The shipped sample files, through the ETL, as the dataset ``Master data``."""
     uploads = [
         file_from_bytes(name, (files("algomancy_example") / "data" / name).read_bytes())
         for name in SAMPLE_FILES
     ]
-    result = WarehouseETLFactory().run(uploads, MASTER_DATA)
+    factory = WarehouseETLFactory()
+    factory.data_source_class = WarehouseData
+    result = factory.run(uploads, MASTER_DATA)
     if not result.is_success or result.data_source is None:
         problems = "; ".join(m.message for m in result.errors)
         raise RuntimeError(f"the example's sample files fail the ETL: {problems}")
@@ -51,7 +72,7 @@ def example_settings(**overrides: Any) -> dict[str, Any]:
         "kpis": list(KPIS),
         "algorithms": list(ALGORITHMS),
         "schemas": list(SCHEMAS),
-        "data_object_type": DataSource,
+        "data_object_type": WarehouseData,
         "title": TITLE,
         "initial_datasets": initial_datasets,
     }

@@ -55,7 +55,8 @@ class Warehouse:
         skus = pd.DataFrame(
             {
                 "sku": sku_data["sku"].astype(str),
-                "picks_per_day": sku_data["picks_per_day"].astype("float64"),
+                "picks_per_day": sku_data["picks_per_day"].astype("float64")
+                * float(data.data_parameters.get("demand_growth", 1.0)),
             }
         )
         quantity = skus["sku"].map(held).fillna(0).astype("float64")

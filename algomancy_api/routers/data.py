@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from algomancy_api.deps import ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
-from algomancy_api.models import DeriveDataset, EtlOut, KeyList, TableList
+from algomancy_api.models import AlgorithmParameters, DeriveDataset, EtlOut, KeyList, TableList
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename
 from algomancy_api.views import table_frame, table_list
@@ -62,6 +62,23 @@ async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]
 def get_dataset(data_key: str, manager: ManagerDep) -> Response:
     """The dataset in its versioned columnar JSON form (see docs/data-json-format.md)."""
     return Response(manager.get_dataset(data_key).to_json_bytes(), media_type=JSON)
+
+
+@router.get(
+    "/data/{data_key}/parameters",
+    response_model=AlgorithmParameters,
+    summary="Describe a dataset's data parameters",
+    responses=NOT_FOUND,
+)
+def data_parameters(data_key: str, manager: ManagerDep) -> dict[str, Any]:
+    """The dataset's declared parameters in the algorithm descriptor shape:
+    `{"name", "parameters": [descriptor]}` (an empty list when it declares none).
+    Scenario creation takes their values as `data_params`."""
+    declared = manager.data_parameter_set(data_key)
+    return {
+        "name": data_key,
+        "parameters": declared.describe() if declared is not None else [],
+    }
 
 
 @router.delete(

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from algomancy_api.deps import ManagerDep, OwnerDep, SessionIdPath, SessionsDep
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
-from algomancy_api.models import CreateScenario, ScenarioOut, ScenarioStatusOut, TableList
+from algomancy_api.models import (
+    CreateScenario,
+    ScenarioOut,
+    ScenarioStatusOut,
+    ScenarioSummary,
+    TableList,
+)
 from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
-from algomancy_api.views import scenario_view, table_frame, table_list
+from algomancy_api.views import scenario_view, summary_view, table_frame, table_list
 from algomancy_core import ScenarioManager, ScenarioRecord
 from algomancy_core.events import AsyncSubscription, scenario_event
 
@@ -40,9 +46,24 @@ async def scenario_status(
     )
 
 
-@router.get("/scenarios", response_model=list[ScenarioOut], summary="List scenarios")
-def list_scenarios(manager: ManagerDep) -> list[dict[str, Any]]:
-    """Every scenario of the session (oldest first), in full."""
+@router.get(
+    "/scenarios",
+    response_model=list[ScenarioOut] | list[ScenarioSummary],
+    summary="List scenarios",
+)
+def list_scenarios(
+    manager: ManagerDep,
+    view: Annotated[
+        Literal["full", "summary"],
+        Query(
+            description="`full` (default): the scenarios in full. `summary`: the "
+            "reference's light summary, read without results or datasets."
+        ),
+    ] = "full",
+) -> list[dict[str, Any]]:
+    """Every scenario of the session, oldest first."""
+    if view == "summary":
+        return [summary_view(manager, r) for r in manager.list_scenario_summaries()]
     return [scenario_view(manager, r) for r in manager.list_scenarios()]
 
 
@@ -64,7 +85,9 @@ def list_scenarios(manager: ManagerDep) -> list[dict[str, Any]]:
 def create_scenario(body: CreateScenario, manager: ManagerDep) -> dict[str, Any]:
     """Bind a dataset, an algorithm and parameter values into a runnable scenario
     (status `created`; KPI values and result null)."""
-    record = manager.create_scenario(body.tag, body.dataset_key, body.algo_name, body.algo_params)
+    record = manager.create_scenario(
+        body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params
+    )
     return scenario_view(manager, record)
 
 

@@ -122,6 +122,10 @@ class Store(Protocol):
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         """Oldest first."""
 
+    def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
+        """As `list_scenarios`, without reading results: `result` may be None even
+        for a complete scenario (for listings that do not show it)."""
+
     def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read."""
 

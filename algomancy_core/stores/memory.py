@@ -195,6 +195,10 @@ class MemoryStore:
         with self._lock:
             return [self._scenarios[i] for i in self._by_session.get(session_id, {})]
 
+    def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
+        # In memory, the full records cost nothing more to hand out.
+        return self.list_scenarios(session_id)
+
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:
             if self.get_scenario(session_id, scenario_id) is None:

@@ -118,6 +118,7 @@ def calls(client: TestClient) -> list[Call]:
         Call("POST", f"{S}/{{}}/data/from-json", f"{M}/data/from-json", 201, {"content": dataset}),
         Call("GET", f"{S}/{{}}/data/{{}}", f"{M}/data/posted", 200, {}),
         Call("GET", f"{S}/{{}}/data/{{}}/tables", f"{M}/data/posted/tables", 200, {}),
+        Call("GET", f"{S}/{{}}/data/{{}}/parameters", f"{M}/data/posted/parameters", 200, {}),
         Call(
             "GET",
             f"{S}/{{}}/data/{{}}/tables/{{}}/frame",
@@ -151,6 +152,7 @@ def calls(client: TestClient) -> list[Call]:
             },
         ),
         Call("GET", f"{S}/{{}}/scenarios", f"{M}/scenarios", 200, {}),
+        Call("GET", f"{S}/{{}}/scenarios", f"{M}/scenarios?view=summary", 200, {}),
         Call(
             "POST", f"{S}/{{}}/scenarios", f"{M}/scenarios", 201, {"json": {**scenario, "tag": "n"}}
         ),

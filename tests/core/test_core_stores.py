@@ -803,3 +803,22 @@ def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:
         assert version.scalar_one() == sql.SCHEMA_VERSION
     engine.dispose()
     assert {"ix_scenarios_status_queue", "ix_sessions_owner_position"} <= indexes
+
+
+def test_a_version_3_database_gets_data_parameters(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    session = new_session(store)
+    store.put_dataset(session.id, "d", DataSource("d"))
+    store.add_scenario(ScenarioRecord(str(uuid.uuid4()), session.id, "t", "d", "A", {}))
+    store.close()
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE scenarios DROP COLUMN data_parameters"))
+        conn.execute(sa.text("UPDATE meta SET value = 3 WHERE name = 'schema_version'"))
+    engine.dispose()
+    reopened = SQLStore(sql_url)
+    try:
+        (record,) = reopened.list_scenarios(session.id)
+        assert record.data_parameters == {}
+    finally:
+        reopened.close()

@@ -21,7 +21,7 @@ from algomancy_core.stores.sql.schema import FIELDS, result_tables, scenarios
 from algomancy_data import DataSource
 
 S = ScenarioStatus
-_JSON_FIELDS = frozenset({"parameters", "result", "kpis"})
+_JSON_FIELDS = frozenset({"parameters", "result", "kpis", "data_parameters"})
 _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
 _COLUMN_LIST = ", ".join(FIELDS)
 # The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
@@ -101,6 +101,7 @@ def scenario_record(row: AnyRow) -> ScenarioRecord:
         lease_expires_at=m["lease_expires_at"],
         cancel_requested=bool(m["cancel_requested"]),
         timeout=None if m["timeout"] is None else float(m["timeout"]),
+        data_parameters=json.loads(m["data_parameters"]),
     )
 
 
@@ -163,6 +164,7 @@ class ScenarioRepository:
             lease_expires_at=decode(m["lease_expires_at"]),
             cancel_requested=bool(m["cancel_requested"]),
             timeout=None if m["timeout"] is None else float(m["timeout"]),
+            data_parameters=json.loads(m["data_parameters"]),
         )
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
@@ -187,6 +189,17 @@ class ScenarioRepository:
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         return self._select(scenarios.c.session_id == session_id)
+
+    def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
+        # The result column is never read: it is the large one.
+        columns = [sa.null().label("result") if c.name == "result" else c for c in _COLUMNS]
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(*columns)
+                .where(scenarios.c.session_id == session_id)
+                .order_by(scenarios.c.position)
+            ).all()
+        return [scenario_record(row) for row in rows]
 
     def _select(self, *where: sa.ColumnElement[bool]) -> list[ScenarioRecord]:
         with self.db.read() as conn:

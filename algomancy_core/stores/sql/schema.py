@@ -21,7 +21,7 @@ from algomancy_core.errors import AlgomancyError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 S = ScenarioStatus
 
@@ -127,6 +127,7 @@ scenarios = sa.Table(
     sa.Column("lease_expires_at", UTCDateTime),
     sa.Column("cancel_requested", sa.Boolean, nullable=False),
     sa.Column("timeout", sa.Float),
+    sa.Column("data_parameters", sa.Text, nullable=False, server_default="{}"),
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
@@ -177,10 +178,20 @@ def _index_the_session_list(conn: Connection) -> None:
     )
 
 
+def _add_data_parameters(conn: Connection) -> None:
+    """Version 4: the values of a scenario's data parameters."""
+    if "data_parameters" in {c["name"] for c in sa.inspect(conn).get_columns("scenarios")}:
+        return
+    conn.execute(
+        sa.text("ALTER TABLE scenarios ADD COLUMN data_parameters TEXT NOT NULL DEFAULT '{}'")
+    )
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
     3: _index_the_session_list,
+    4: _add_data_parameters,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.
