@@ -142,14 +142,17 @@ class ApiLauncher:
         return app
 
     @staticmethod
-    def run(app: FastAPI, **uvicorn_options: Any) -> None:
-        """Serve `app` on the configured host and port (blocks)."""
+    def run(
+        app: FastAPI, host: str | None = None, port: int | None = None, **uvicorn_options: Any
+    ) -> None:
+        """Serve `app` with uvicorn (blocks), on `host` and `port` or the configured
+        ones; other keyword arguments go to `uvicorn.run`."""
         import uvicorn
 
         cfg: ApiConfiguration = app.state.config
         options: dict[str, Any] = {
-            "host": cfg.host,
-            "port": cfg.port,
+            "host": host or cfg.host,
+            "port": cfg.port if port is None else port,
             "log_level": "info",
             # Forwarded headers are the app's business (`forwarded_allow_ips`).
             "proxy_headers": False,

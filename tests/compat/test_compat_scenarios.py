@@ -82,6 +82,16 @@ def test_run_reruns_a_terminal_scenario(client: TestClient) -> None:
     assert all(k["value"] is None for k in again.json()["kpis"].values())
 
 
+def test_kpi_values_are_null_until_complete(client: TestClient) -> None:
+    """The reference shows an "uncomputed" sentinel; seed 002 says null."""
+    scenario = create(client)
+    assert scenario["kpis"] and all(k["value"] is None for k in scenario["kpis"].values())
+    (listed,) = client.get(f"{MAIN}/scenarios", params={"view": "summary"}).json()
+    assert all(k["value"] is None for k in listed["kpis"].values())
+    done = run_to_end(client, scenario["id"])
+    assert all(k["value"] is not None for k in done["kpis"].values())
+
+
 def test_progress_is_a_fraction(client: TestClient) -> None:
     """The reference reports 0..100 in places; seed 002 says [0, 1]."""
     scenario = create(client)
