@@ -277,6 +277,8 @@ function ScenarioDetail({ base, id, onChange }) {
       <div class="row">
         <button class="primary" onClick=${() => act("run")} disabled=${active}>${terminal ? "Re-run" : "Run"}</button>
         <button onClick=${() => act("cancel")} disabled=${!active}>Cancel</button>
+        <button onClick=${() => act("reset")} disabled=${!terminal}
+          title="Back to created: the result and KPI values are cleared">Reset</button>
         <button class="danger" onClick=${remove}>Delete</button>
       </div>
     </div>
