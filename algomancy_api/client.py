@@ -105,12 +105,14 @@ class AlgomancyClient:
         dataset_key: str,
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
+        data_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         body = {
             "tag": tag,
             "dataset_key": dataset_key,
             "algo_name": algo_name,
             "algo_params": dict(algo_params) if algo_params is not None else None,
+            "data_params": dict(data_params) if data_params is not None else None,
         }
         result: dict[str, Any] = self._call("POST", self._url("/scenarios"), json=body)
         return result
@@ -125,6 +127,12 @@ class AlgomancyClient:
 
     def run(self, scenario_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", self._url(f"/scenarios/{scenario_id}/run"))
+        return result
+
+    def reset(self, scenario_id: str) -> dict[str, Any]:
+        """Back to `created`, the run's result and KPI values cleared."""
+        url = self._url(f"/scenarios/{scenario_id}/reset")
+        result: dict[str, Any] = self._call("POST", url)
         return result
 
     def cancel(self, scenario_id: str) -> dict[str, Any]:

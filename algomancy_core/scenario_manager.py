@@ -82,6 +82,10 @@ class ScenarioManager:
     def list_datasets(self) -> list[str]:
         return self._store.list_datasets(self.session_id)
 
+    def get_data_keys(self) -> list[str]:
+        """`list_datasets` under the reference's name, for code ported from it."""
+        return self.list_datasets()
+
     def get_dataset(self, key: str) -> DataSource:
         return self._store.get_dataset(self.session_id, key)
 
