@@ -122,10 +122,12 @@ def serve(args: argparse.Namespace) -> int:
     os.environ[ENV_APP_DIR] = app_dir
     log_config = logging_config(args.log_level, args.log_format)
     logging.config.dictConfig(log_config)
-    where = f"http://{config.host}:{config.port}" if config.port else f"{config.host}, a free port"
-    logging.getLogger("algomancy.cli").info(
-        "serving %s on %s%s (docs at /docs)", config.title, where, config.prefix
+    where = (
+        f"http://{config.host}:{config.port}{config.prefix}"
+        if config.port
+        else f"{config.host} on a free port (uvicorn names it), under {config.prefix}"
     )
+    logging.getLogger("algomancy.cli").info("serving %s on %s (docs at /docs)", config.title, where)
     uvicorn.run(
         "algomancy_api.cli:app_from_environment",
         factory=True,

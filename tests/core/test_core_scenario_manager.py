@@ -9,8 +9,10 @@ import pytest
 
 from algomancy_core import (
     BaseKPI,
+    BaseParameterSet,
     BaseResult,
     ConflictError,
+    IntegerParameter,
     InvalidInputError,
     NotFoundError,
     ParameterError,
@@ -271,3 +273,37 @@ def test_result_tables(persistent: bool, tmp_path: Path) -> None:
         main.delete_scenario(record.id)
         assert sessions.engine.store.get_result_tables(record.id) is None
         assert copy.result_tables(copied.id).list_tables() == ["lines"]
+
+
+class StrictParameters(BaseParameterSet):
+    """`CountParameters` after a deploy: a smaller bound and a new required parameter."""
+
+    count = IntegerParameter(default=1, min=0, max=2)
+    level = IntegerParameter(min=1)
+
+
+class StrictInstant(Instant):
+    parameters = StrictParameters
+
+
+def test_stale_scenarios_stay_readable_and_refuse_to_run(tmp_path: Path) -> None:
+    """Stored parameters are never re-validated on read; a scenario they no longer fit
+    says why (every parameter named) and running it is a conflict."""
+    state = {"has_persistent_state": True, "data_path": str(tmp_path)}
+    with SessionManager(make_config(**state)) as sessions:
+        created = sessions.get_session("main").create_scenario(
+            "t", "Master data", "Instant", {"count": 5}
+        )
+    with SessionManager(make_config(algorithms=[StrictInstant], **state)) as sessions:
+        main = sessions.get_session("main")
+        (record,) = main.list_scenarios()
+        assert record.parameters == {"count": 5}
+        assert main.get_scenario(created.id).parameters == {"count": 5}
+        reason = main.stale_reason(record)
+        assert reason == (
+            "parameters no longer fit: count: must be an integer between 0 and 2, got 5; "
+            "level: is required and has no stored value"
+        )
+        with pytest.raises(ConflictError, match="cannot run: parameters no longer fit: count"):
+            main.run_scenario(record.id)
+        assert main.get_scenario(record.id).status is ScenarioStatus.CREATED
