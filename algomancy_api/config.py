@@ -7,8 +7,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_core import ConfigurationError, CoreConfig
+from algomancy_data import ReadLimits
+from algomancy_data.limits import (
+    DEFAULT_MAX_CELL_CHARS,
+    DEFAULT_MAX_COMPRESSION_RATIO,
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MAX_TABLE_CELLS,
+)
 
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+MiB = 1024 * 1024
+
+#: The positive-integer limits, checked alike.
+LIMIT_FIELDS = (
+    "max_upload_bytes",
+    "max_upload_files",
+    "max_file_bytes",
+    "max_uploads_in_flight_bytes",
+    "max_table_cells",
+    "max_cell_chars",
+    "max_xlsx_decompressed_bytes",
+    "max_xlsx_compression_ratio",
+    "max_json_depth",
+)
 
 
 @dataclasses.dataclass
@@ -24,6 +45,23 @@ class ApiConfiguration(CoreConfig):
     cors_origins: list[str] = dataclasses.field(default_factory=list)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     """Largest request body accepted (HTTP 413 beyond it)."""
+    max_upload_files: int = 20
+    """Files in one ETL upload (HTTP 400 beyond it)."""
+    max_file_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    """Largest single uploaded file (HTTP 413 beyond it)."""
+    max_uploads_in_flight_bytes: int = 256 * MiB
+    """Request bytes of all uploads being received or processed at once, across
+    requests; a request that would pass it is answered 503 with `Retry-After`."""
+    max_table_cells: int = DEFAULT_MAX_TABLE_CELLS
+    """Rows x columns of one uploaded table (a failed ETL naming the limit beyond it)."""
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    """Characters of one uploaded cell."""
+    max_xlsx_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    """Inflated size of an uploaded workbook, read from its zip directory."""
+    max_xlsx_compression_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
+    """Inflated / compressed size of one workbook part over 1 MiB."""
+    max_json_depth: int = 64
+    """Nesting depth of a JSON request body (HTTP 400 beyond it)."""
     api_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     """API key → user name. Clients send `Authorization: Bearer <key>` or `X-API-Key`."""
     identity_header: str | None = None
@@ -55,12 +93,14 @@ class ApiConfiguration(CoreConfig):
         ):
             raise ConfigurationError("cors_origins: must be a list of origin strings")
         self.cors_origins = list(self.cors_origins)
-        if (
-            isinstance(self.max_upload_bytes, bool)
-            or not isinstance(self.max_upload_bytes, int)
-            or self.max_upload_bytes < 1
-        ):
-            raise ConfigurationError("max_upload_bytes: must be a positive integer")
+        for field in LIMIT_FIELDS:
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{field}: must be a positive integer")
+        if self.max_uploads_in_flight_bytes < self.max_upload_bytes:
+            raise ConfigurationError(
+                "max_uploads_in_flight_bytes: must be at least max_upload_bytes"
+            )
         if not isinstance(self.api_keys, Mapping) or not all(
             isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.api_keys.items()
         ):
@@ -72,6 +112,16 @@ class ApiConfiguration(CoreConfig):
         if not isinstance(self.allow_session_create, bool):
             raise ConfigurationError("allow_session_create: must be true or false")
         self.forwarded_allow_ips = _forwarded_allow_ips(self.forwarded_allow_ips)
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """The limits on reading one uploaded file."""
+        return ReadLimits(
+            max_table_cells=self.max_table_cells,
+            max_cell_chars=self.max_cell_chars,
+            max_decompressed_bytes=self.max_xlsx_decompressed_bytes,
+            max_compression_ratio=self.max_xlsx_compression_ratio,
+        )
 
     @property
     def auth_enabled(self) -> bool:

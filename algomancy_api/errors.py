@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from algomancy_core import ConflictError, NotFoundError, ParameterError
+from algomancy_data.limits import QUOTE_CHARS
 
 log = logging.getLogger("algomancy.api")
 
@@ -43,7 +46,23 @@ async def bad_parameter(request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return detail_response(422, jsonable_encoder(exc.errors()))
+    return detail_response(422, [_short(error) for error in jsonable_encoder(exc.errors())])
+
+
+def _short(error: Any) -> Any:
+    """A validation error whose quoted input is cut to about 200 characters: a
+    90 MiB display name must not come back in the answer."""
+    if not isinstance(error, dict) or "input" not in error:
+        return error
+    value = error["input"]
+    if isinstance(value, str):
+        if len(value) > QUOTE_CHARS:
+            error["input"] = value[:QUOTE_CHARS] + f"… ({len(value)} characters)"
+    elif isinstance(value, dict | list):
+        text = orjson.dumps(value, default=str)
+        if len(text) > QUOTE_CHARS:
+            error["input"] = text[:QUOTE_CHARS].decode("utf-8", "replace") + "…"
+    return error
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -117,7 +117,11 @@ class ApiLauncher:
             install_webapp(app, cfg.prefix)
         # Innermost: the refusals outside it (size, credentials) need no started store.
         app.add_middleware(StartOnFirstRequest, sessions=manager)
-        app.add_middleware(BodySizeLimit, max_bytes=cfg.max_upload_bytes)
+        app.add_middleware(
+            BodySizeLimit,
+            max_bytes=cfg.max_upload_bytes,
+            in_flight_bytes=cfg.max_uploads_in_flight_bytes,
+        )
         if cfg.auth_enabled:
             app.add_middleware(
                 UserContextMiddleware,

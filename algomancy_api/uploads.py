@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath, PureWindowsPath
 
+from fastapi import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
+from algomancy_data.limits import quote
 
 ALLOWED_EXTENSIONS = ("csv", "json", "xlsx")
+#: Longest upload filename (most file systems stop at 255).
+MAX_FILENAME_CHARS = 255
 
 
 class UploadNameError(ValueError):
@@ -24,41 +29,78 @@ def clean_filename(raw: str | None) -> str:
     """
     if raw is None or not raw.strip():
         raise UploadNameError("an uploaded file has no filename")
+    if len(raw) > MAX_FILENAME_CHARS:
+        raise UploadNameError(
+            f"upload filename {quote(raw, 60)} is over {MAX_FILENAME_CHARS} characters"
+        )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+        raise UploadNameError(
+            f"upload filename {quote(raw, 80)} contains control characters (such as NUL)"
+        )
     unified = raw.replace("\\", "/")
     if unified.startswith("/") or PureWindowsPath(raw).is_absolute() or PureWindowsPath(raw).drive:
-        raise UploadNameError(f"upload filename {raw!r} is an absolute path; send a bare name")
+        raise UploadNameError(
+            f"upload filename {quote(raw, 80)} is an absolute path; send a bare name"
+        )
     parts = PurePosixPath(unified).parts
     if ".." in parts:
-        raise UploadNameError(f"upload filename {raw!r} points outside its folder")
+        raise UploadNameError(f"upload filename {quote(raw, 80)} points outside its folder")
     name = parts[-1] if parts else ""
     path = PurePosixPath(name)
     stem, extension = path.stem, path.suffix.lower().lstrip(".")
     if not stem.strip() or stem.startswith("."):
-        raise UploadNameError(f"upload filename {raw!r} has an empty name before the extension")
+        raise UploadNameError(
+            f"upload filename {quote(raw, 80)} has an empty name before the extension"
+        )
     if extension not in ALLOWED_EXTENSIONS:
         raise UploadNameError(
-            f"upload {name!r}: extension {extension or '(none)'!r} is not one of "
+            f"upload {quote(name, 80)}: extension {extension or '(none)'!r} is not one of "
             f"{', '.join(ALLOWED_EXTENSIONS)}"
         )
     return name
+
+
+_FILENAME = re.compile(r'filename="((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+
+
+def sent_filename(upload: UploadFile) -> str | None:
+    """The filename as the client sent it.
+
+    The multipart parser keeps only the last component of a Windows path
+    (``C:\\Windows\\sku_data.csv`` becomes ``sku_data.csv``), which would hide
+    the path from `clean_filename`; the raw `Content-Disposition` still has it.
+    """
+    disposition = upload.headers.get("content-disposition", "")
+    found = _FILENAME.search(disposition)
+    if found is None:
+        return upload.filename
+    return found.group(1)
 
 
 class BodySizeLimit:
     """Answer 413 for request bodies over `max_bytes`.
 
     A declared `Content-Length` over the limit is refused before any of the body is
-    read; a chunked body is counted as it streams and cut off once over.
+    read; a chunked body is counted as it streams and cut off once over. Either way
+    the answer says `Connection: close` and the rest of the body is not read.
+
+    Request bodies being received or handled at once share `in_flight_bytes`: each
+    request reserves its declared length (a chunked one, `max_bytes`) until its
+    answer is sent, and one that does not fit is answered 503 with `Retry-After`.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, in_flight_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.in_flight_budget = in_flight_bytes if in_flight_bytes is not None else 4 * max_bytes
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         may_have_body = False
+        declared = -1
         for key, value in scope.get("headers", ()):
             if key == b"content-length":
                 try:
@@ -79,6 +121,24 @@ class BodySizeLimit:
             # (a status poll, say): no wrapping on the hot path.
             await self.app(scope, receive, send)
             return
+        reserved = declared if declared >= 0 else self.max_bytes
+        if self.in_flight + reserved > self.in_flight_budget:
+            busy = detail_response(
+                503,
+                "too many uploads in flight: the server holds at most "
+                f"{self.in_flight_budget} request bytes at once (max_uploads_in_flight_bytes); "
+                "retry shortly",
+                {"Retry-After": "2", "Connection": "close"},
+            )
+            await busy(scope, receive, send)
+            return
+        self.in_flight += reserved
+        try:
+            await self._limited(scope, receive, send)
+        finally:
+            self.in_flight -= reserved
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
         response_started = False
 
@@ -115,4 +175,5 @@ class _BodyTooLarge(HTTPException):
     """Raised from `receive`; an HTTPException so that body parsers pass it on as 413."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(status_code=413, detail=detail)
+        # Connection: close, so that the server stops reading the body
+        super().__init__(status_code=413, detail=detail, headers={"Connection": "close"})

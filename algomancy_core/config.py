@@ -89,6 +89,12 @@ class CoreConfig:
     """Re-queue (rather than fail) runs interrupted by a crash."""
     workers: int = 1
     """How many server processes share this configuration."""
+    max_name_chars: int = 200
+    """Longest session display name, scenario tag or dataset key."""
+    max_sessions_per_user: int = 100
+    """Sessions one user may own (all sessions when authentication is off)."""
+    max_scenarios_per_session: int = 10_000
+    """Scenarios one session may hold."""
 
     def __post_init__(self) -> None:
         self.algorithms = _registry(
@@ -110,7 +116,13 @@ class CoreConfig:
             raise ConfigurationError(f"executor: must be one of {', '.join(EXECUTORS)}")
         if self.executor == "dask" and not self.dask_address:
             raise ConfigurationError("dask_address: required when executor is 'dask'")
-        for field in ("max_workers", "workers"):
+        for field in (
+            "max_workers",
+            "workers",
+            "max_name_chars",
+            "max_sessions_per_user",
+            "max_scenarios_per_session",
+        ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigurationError(f"{field}: must be an integer >= 1")

@@ -28,12 +28,19 @@ log = logging.getLogger("algomancy.scenarios")
 MAX_NAME_LENGTH = 200
 
 
-def check_name(kind: str, value: object) -> str:
-    """A display name, tag or key: a non-blank string of reasonable length."""
+def check_name(kind: str, value: object, limit: int = MAX_NAME_LENGTH) -> str:
+    """A display name, tag or key: a non-blank string of at most `limit` characters
+    that can be one URL path segment: no `/`, no control characters, not `.` or `..`."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{kind} must be a non-empty string")
-    if len(value) > MAX_NAME_LENGTH:
-        raise InvalidInputError(f"{kind} must be at most {MAX_NAME_LENGTH} characters")
+    if len(value) > limit:
+        raise InvalidInputError(f"{kind} must be at most {limit} characters (max_name_chars)")
+    if "/" in value:
+        raise InvalidInputError(f"{kind} must not contain '/'")
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise InvalidInputError(f"{kind} must not contain control characters (such as NUL)")
+    if value.strip() in (".", ".."):
+        raise InvalidInputError(f"{kind} must not be '.' or '..'")
     return value
 
 
@@ -93,7 +100,7 @@ class ScenarioManager:
         return self._store.dataset_info(self.session_id, key)
 
     def add_dataset(self, key: str, data: DataSource, *, replace: bool = False) -> None:
-        check_name("dataset key", key)
+        check_name("dataset key", key, self._engine.config.max_name_chars)
         existed = key in self.list_datasets()
         self._store.put_dataset(self.session_id, key, data, replace=replace)
         if not existed:
@@ -117,7 +124,7 @@ class ScenarioManager:
     def etl_data(self, files: Mapping[str, File] | list[File], dataset_name: str) -> ETLResult:
         """Run the ETL over `files`; on success store the dataset as `dataset_name`,
         replacing an older one. A failed ETL stores nothing."""
-        check_name("dataset_name", dataset_name)
+        check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
         result = self._engine.etl_factory().run(files, dataset_name)
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
@@ -135,7 +142,7 @@ class ScenarioManager:
         return result
 
     def derive_dataset(self, source_key: str, new_key: str) -> DataSource:
-        check_name("new_key", new_key)
+        check_name("new_key", new_key, self._engine.config.max_name_chars)
         source = self.get_dataset(source_key)
         if new_key in self.list_datasets():
             raise ConflictError(f"dataset {new_key!r} already exists")
@@ -171,7 +178,13 @@ class ScenarioManager:
     ) -> ScenarioRecord:
         """`data_params` are checked against the parameters the dataset declares
         (`data_parameter_set`); `ParameterError` names a bad or undeclared one."""
-        check_name("tag", tag)
+        check_name("tag", tag, self._engine.config.max_name_chars)
+        limit = self._engine.config.max_scenarios_per_session
+        if sum(self._store.count_by_status(self.session_id).values()) >= limit:
+            raise ConflictError(
+                f"the scenario limit is reached: a session may hold {limit} scenarios "
+                "(max_scenarios_per_session); delete one first"
+            )
         algorithm = self.algorithm(algo_name)
         if dataset_key not in self.list_datasets():
             raise NotFoundError(f"dataset {dataset_key!r} not found")

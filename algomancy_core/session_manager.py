@@ -154,7 +154,8 @@ class SessionManager:
 
     # -- changes -------------------------------------------------------------
     def create_session(self, display_name: str, owner: str | None = None) -> ScenarioManager:
-        check_name("display_name", display_name)
+        check_name("display_name", display_name, self.engine.config.max_name_chars)
+        self._check_session_count(owner)
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
         )
@@ -170,7 +171,8 @@ class SessionManager:
         """Copy datasets and scenarios: finished ones with their results and KPIs,
         queued or running ones as `created`."""
         source = self._record(session, owner)
-        check_name("new_display_name", new_display_name)
+        check_name("new_display_name", new_display_name, self.engine.config.max_name_chars)
+        self._check_session_count(owner)
         record = SessionRecord(
             id=new_id(), display_name=new_display_name, created_at=utcnow(), owner=owner
         )
@@ -186,10 +188,18 @@ class SessionManager:
             raise
         return ScenarioManager(self.engine, record)
 
+    def _check_session_count(self, owner: str | None) -> None:
+        limit = self.engine.config.max_sessions_per_user
+        if self._store.count_sessions(owner) >= limit:
+            raise ConflictError(
+                f"the session limit is reached: a user may have {limit} sessions "
+                "(max_sessions_per_user); delete one first"
+            )
+
     def rename_session(
         self, session: str, display_name: str, owner: str | None = None
     ) -> SessionRecord:
-        check_name("display_name", display_name)
+        check_name("display_name", display_name, self.engine.config.max_name_chars)
         record = self._record(session, owner)
         return self._store.rename_session(record.id, display_name)
 

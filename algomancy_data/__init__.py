@@ -3,6 +3,7 @@
 from algomancy_data.datasource import DataClassification, DataSource
 from algomancy_data.etl import DefaultETLFactory, ETLFactory, ETLResult
 from algomancy_data.files import CSVFile, File, FileReadError, JSONFile, XLSXFile, file_from_bytes
+from algomancy_data.limits import LimitExceeded, ReadLimits
 from algomancy_data.schema import Column, ColumnType, Schema
 from algomancy_data.validation import Severity, ValidationMessage
 
@@ -18,6 +19,8 @@ __all__ = [
     "File",
     "FileReadError",
     "JSONFile",
+    "LimitExceeded",
+    "ReadLimits",
     "Schema",
     "Severity",
     "ValidationMessage",

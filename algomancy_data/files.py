@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path, PurePath
@@ -20,6 +21,8 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+
+from algomancy_data.limits import LimitExceeded, ReadLimits, check_xlsx, quote
 
 _SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t")
@@ -39,12 +42,13 @@ class File(ABC):
 
     extension: ClassVar[str] = ""
 
-    def __init__(self, filename: str, data: bytes) -> None:
+    def __init__(self, filename: str, data: bytes, limits: ReadLimits | None = None) -> None:
         filename = PurePath(str(filename).replace("\\", "/")).name
         if not PurePath(filename).stem:
-            raise ValueError(f"file name {filename!r} has no stem")
+            raise ValueError(f"file name {quote(filename)} has no stem")
         self.filename = filename
         self.data = bytes(data)
+        self.limits = limits or ReadLimits()
 
     @property
     def name(self) -> str:
@@ -63,9 +67,9 @@ class File(ABC):
         return cls(path.name, path.read_bytes())
 
     @classmethod
-    def from_bytes(cls, filename: str, data: bytes) -> Self:
-        """A file named `filename` holding `data` (an upload)."""
-        return cls(filename, data)
+    def from_bytes(cls, filename: str, data: bytes, limits: ReadLimits | None = None) -> Self:
+        """A file named `filename` holding `data` (an upload), read within `limits`."""
+        return cls(filename, data, limits)
 
     @abstractmethod
     def read(self, column_types: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
@@ -89,6 +93,43 @@ def _check_not_empty(file: File) -> None:
 
 def _string_column_names(frame_columns: pd.Index) -> pd.Index:
     return pd.Index([str(c) for c in frame_columns])
+
+
+def check_table(file: File, table: str, frame: pd.DataFrame) -> None:
+    """A table read from `file` is within its rows x columns and cell length limits."""
+    limits = file.limits
+    rows, columns = frame.shape
+    if rows * columns > limits.max_table_cells:
+        raise FileReadError(
+            f"{file.filename}: table {quote(table, 80)} has {rows} rows x {columns} columns; "
+            f"the limit (max_table_cells) is {limits.max_table_cells} cells",
+            code="too_large",
+        )
+    for position, column in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            try:
+                lengths = series.str.len()
+            except AttributeError:  # an object column without strings
+                lengths = series.map(_length)
+            longest = lengths.max(skipna=True) if len(lengths) else 0
+            if pd.notna(longest) and int(longest) > limits.max_cell_chars:
+                raise FileReadError(
+                    f"{file.filename}: column {quote(column, 80)} of table {quote(table, 80)} "
+                    f"has a cell of {int(longest)} characters; the limit (max_cell_chars) is "
+                    f"{limits.max_cell_chars}",
+                    code="too_large",
+                )
+
+
+def _length(value: object) -> int:
+    return len(value) if isinstance(value, str) else 0
+
+
+def _checked(file: File, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    for table, frame in tables.items():
+        check_table(file, table, frame)
+    return tables
 
 
 class CSVFile(File):
@@ -146,6 +187,7 @@ class CSVFile(File):
         encoding = head.detect_encoding()
         sample = head.data.decode(encoding, errors="ignore")
         delimiter = self.detect_delimiter(sample)
+        self._check_extent(delimiter)
         column_types = column_types or {}
         try:
             # Arrow checks the whole file is valid UTF-8 while it reads
@@ -153,7 +195,33 @@ class CSVFile(File):
         except (pa.ArrowInvalid, UnicodeDecodeError):
             frame = self._read_pandas(delimiter, self.detect_encoding(), column_types)
         frame.columns = _string_column_names(frame.columns)
-        return {self.name: frame}
+        return _checked(self, {self.name: frame})
+
+    def _check_extent(self, delimiter: str) -> None:
+        """Rows x columns and the longest field, bounded from the raw bytes before a
+        parser allocates for them (a quoted field counts as its pieces; the table
+        check after reading catches what this misses)."""
+        limits = self.limits
+        raw = np.frombuffer(self.data, dtype=np.uint8)
+        breaks = np.flatnonzero((raw == ord("\n")) | (raw == ord(delimiter)))
+        edges = np.concatenate(([-1], breaks, [len(raw)]))
+        longest = int(np.diff(edges).max()) - 1 if len(edges) > 1 else 0
+        # a character takes at most 4 bytes in UTF-8
+        if longest > 4 * limits.max_cell_chars:
+            raise FileReadError(
+                f"{self.filename} has a field of {longest} bytes; the limit "
+                f"(max_cell_chars) is {limits.max_cell_chars} characters",
+                code="too_large",
+            )
+        first_line = self.data[: self.data.find(b"\n") if b"\n" in self.data else len(self.data)]
+        columns = first_line.count(delimiter.encode()) + 1
+        rows = int(np.count_nonzero(raw == ord("\n")))
+        if rows * columns > limits.max_table_cells:
+            raise FileReadError(
+                f"{self.filename} has about {rows} rows x {columns} columns; the limit "
+                f"(max_table_cells) is {limits.max_table_cells} cells",
+                code="too_large",
+            )
 
     def _read_arrow(
         self, delimiter: str, encoding: str, column_types: Mapping[str, str]
@@ -193,11 +261,13 @@ class CSVFile(File):
             raise FileReadError(f"{self.filename} has no header row", code="empty_file") from None
         except pd.errors.ParserError as exc:
             raise FileReadError(
-                f"{self.filename}: rows have different numbers of fields ({exc})".strip(),
+                f"{self.filename}: rows have different numbers of fields ({quote(str(exc))})",
                 code="ragged_rows",
             ) from None
         except (ValueError, UnicodeDecodeError) as exc:
-            raise FileReadError(f"{self.filename} cannot be read as CSV: {exc}") from None
+            raise FileReadError(
+                f"{self.filename} cannot be read as CSV: {quote(str(exc))}"
+            ) from None
 
     def _check_field_counts(self, delimiter: str) -> None:
         """Every non-blank line has the header's field count (only for unquoted files)."""
@@ -239,16 +309,20 @@ class JSONFile(File):
         try:
             document = orjson.loads(self.data)
         except orjson.JSONDecodeError as exc:
-            raise FileReadError(f"{self.filename} is not valid JSON: {exc}") from None
+            raise FileReadError(f"{self.filename} is not valid JSON: {quote(str(exc))}") from None
         if isinstance(document, list):
-            return {self.name: self._records(document, self.name)}
+            return _checked(self, {self.name: self._records(document, self.name)})
         if isinstance(document, dict) and document:
             values = list(document.values())
             if all(isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in values):
-                return {str(key): self._records(rows, str(key)) for key, rows in document.items()}
+                return _checked(
+                    self,
+                    {str(key): self._records(rows, str(key)) for key, rows in document.items()},
+                )
             if all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
+                self._check_records(len(values[0]), len(values), self.name)
                 frame = pd.DataFrame({str(key): value for key, value in document.items()})
-                return {self.name: frame}
+                return _checked(self, {self.name: frame})
         raise FileReadError(
             f"{self.filename} is not tabular: expected a list of records, an object of "
             "lists of records, or an object of equal-length columns",
@@ -261,9 +335,21 @@ class JSONFile(File):
                 f"{self.filename}: table {table!r} must be a list of objects (records)",
                 code="not_tabular",
             )
+        self._check_records(len(rows), len(rows[0]) if rows else 0, table)
         frame = pd.json_normalize(rows) if rows else pd.DataFrame()
         frame.columns = _string_column_names(frame.columns)
         return frame
+
+    def _check_records(self, rows: int, columns: int, table: str) -> None:
+        # before pandas builds the table: the parsed document is already in memory,
+        # the frame would take as much again
+        if rows * max(columns, 1) > self.limits.max_table_cells:
+            raise FileReadError(
+                f"{self.filename}: table {quote(table, 80)} has {rows} records of "
+                f"{columns} fields; the limit (max_table_cells) is "
+                f"{self.limits.max_table_cells} cells",
+                code="too_large",
+            )
 
 
 class XLSXFile(File):
@@ -277,22 +363,33 @@ class XLSXFile(File):
         if not self.data.startswith(b"PK\x03\x04"):
             raise FileReadError(f"{self.filename} is not an XLSX workbook (not a zip archive)")
         try:
+            check_xlsx(self.filename, self.data, self.limits)
+        except LimitExceeded as exc:
+            raise FileReadError(str(exc), code=exc.code) from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+            raise FileReadError(
+                f"{self.filename} is not a valid XLSX workbook: {quote(str(exc))}"
+            ) from None
+        try:
             sheets = pd.read_excel(io.BytesIO(self.data), sheet_name=None, engine="calamine")
         except Exception as exc:  # calamine raises its own error types for corrupt files
-            raise FileReadError(f"{self.filename} cannot be read as XLSX: {exc}") from None
+            raise FileReadError(
+                f"{self.filename} cannot be read as XLSX: {quote(str(exc))}"
+            ) from None
         for frame in sheets.values():
             frame.columns = _string_column_names(frame.columns)
-        return {str(name): frame for name, frame in sheets.items()}
+        return _checked(self, {str(name): frame for name, frame in sheets.items()})
 
 
 FILE_TYPES: dict[str, type[File]] = {"csv": CSVFile, "json": JSONFile, "xlsx": XLSXFile}
 
 
-def file_from_bytes(filename: str, data: bytes) -> File:
-    """The `File` subclass for `filename`'s extension; `ValueError` for other ones."""
+def file_from_bytes(filename: str, data: bytes, limits: ReadLimits | None = None) -> File:
+    """The `File` subclass for `filename`'s extension, read within `limits` (safe
+    defaults when None); `ValueError` for other extensions."""
     extension = PurePath(str(filename)).suffix.lower().lstrip(".")
     file_type = FILE_TYPES.get(extension)
     if file_type is None:
         known = ", ".join(f".{e}" for e in FILE_TYPES)
-        raise ValueError(f"unsupported file type {filename!r} (supported: {known})")
-    return file_type.from_bytes(filename, data)
+        raise ValueError(f"unsupported file type {quote(filename)} (supported: {known})")
+    return file_type.from_bytes(filename, data, limits)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.concurrency import run_in_threadpool
 
-from algomancy_api.deps import ManagerDep
+from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import AlgorithmParameters, DeriveDataset, EtlOut, KeyList, TableList
 from algomancy_api.routers import JSON, Limit, Offset, Responses
-from algomancy_api.uploads import UploadNameError, clean_filename
+from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
-from algomancy_data import file_from_bytes
+from algomancy_data import ReadLimits, file_from_bytes
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
@@ -179,14 +189,15 @@ def download_table(
     summary="Run the ETL over uploaded files",
     responses={
         400: {
-            "description": "No files, a file without a name, or an extension "
-            "other than csv, json or xlsx."
+            "description": "No files, too many files, a file without a usable name, or "
+            "an extension other than csv, json or xlsx."
         },
-        413: {"description": "The upload is over the size limit."},
+        413: {"description": "The upload, or one of its files, is over the size limit."},
     },
 )
 async def run_etl(
     manager: ManagerDep,
+    config: ConfigDep,
     dataset_name: Annotated[str, Form(min_length=1, description="Key of the resulting dataset.")],
     files: Annotated[
         list[UploadFile] | None,
@@ -198,27 +209,43 @@ async def run_etl(
     name); a failed ETL stores nothing and answers `success: false` with messages."""
     if not files:
         raise InvalidInputError("no files uploaded; send one or more 'files' parts")
+    if len(files) > config.max_upload_files:
+        raise InvalidInputError(
+            f"{len(files)} files uploaded; the limit (max_upload_files) is "
+            f"{config.max_upload_files}"
+        )
     names = []
     for upload in files:
+        if upload.size is not None and upload.size > config.max_file_bytes:
+            raise HTTPException(
+                413,
+                f"an uploaded file has {upload.size} bytes; the limit (max_file_bytes) is "
+                f"{config.max_file_bytes}",
+            )
         try:
-            names.append(clean_filename(upload.filename))
+            names.append(clean_filename(sent_filename(upload)))
         except UploadNameError as exc:
             raise InvalidInputError(str(exc)) from None
     stems = [n.rsplit(".", 1)[0] for n in names]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
-    return await run_in_threadpool(_etl, manager, dataset_name, files, names)
+    limits = config.read_limits
+    return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits)
 
 
 def _etl(
-    manager: ScenarioManager, dataset_name: str, uploads: list[UploadFile], names: list[str]
+    manager: ScenarioManager,
+    dataset_name: str,
+    uploads: list[UploadFile],
+    names: list[str],
+    limits: ReadLimits,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
     files = {}
     for upload, name in zip(uploads, names, strict=True):
         upload.file.seek(0)
-        file = file_from_bytes(name, upload.file.read())
+        file = file_from_bytes(name, upload.file.read(), limits)
         files[file.name] = file
     result = manager.etl_data(files, dataset_name)
     return {

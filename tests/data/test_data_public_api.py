@@ -14,6 +14,8 @@ def test_public_names_are_exactly_these() -> None:
         "File",
         "FileReadError",
         "JSONFile",
+        "LimitExceeded",
+        "ReadLimits",
         "Schema",
         "Severity",
         "ValidationMessage",

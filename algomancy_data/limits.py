@@ -1,0 +1,146 @@
+"""Bounds on what reading an input file may cost, checked before the readers allocate.
+
+A spreadsheet reader allocates a dense grid for the range a sheet declares or
+addresses: one cell at ``XFD1048576`` asks for 17 billion cells. A zip archive can
+inflate a thousandfold. So the zip directory, the declared ``<dimension>`` and every
+cell address are checked here, by streaming the sheet XML, before any reader runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+
+#: Excel's own limit on the characters of one cell.
+DEFAULT_MAX_CELL_CHARS = 32_767
+DEFAULT_MAX_TABLE_CELLS = 10_000_000
+DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_COMPRESSION_RATIO = 100
+#: Members smaller than this once inflated are not held to the ratio (tiny XML parts
+#: compress far better than 100:1 and cost nothing).
+RATIO_FLOOR_BYTES = 1024 * 1024
+#: How much of an input error message may quote of what was sent.
+QUOTE_CHARS = 200
+
+
+class LimitExceeded(ValueError):
+    """An input file is over one of the `ReadLimits`; the message names the limit."""
+
+    def __init__(self, message: str, code: str = "limit_exceeded") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadLimits:
+    """What reading one file may cost. Every field must be a positive integer."""
+
+    max_table_cells: int = DEFAULT_MAX_TABLE_CELLS
+    """Rows x columns of one table (a sheet's declared or addressed range included)."""
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    """Characters of one cell."""
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    """Sum of the inflated sizes of an XLSX archive's members."""
+    max_compression_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
+    """Inflated size / compressed size of one XLSX member (members over 1 MiB)."""
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{field.name}: must be a positive integer")
+
+
+def quote(text: object, limit: int = QUOTE_CHARS) -> str:
+    """`repr` of `text`, cut to about `limit` characters, for error messages."""
+    shown = repr(text)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[:limit]}… ({len(str(text))} characters)"
+
+
+_CELL_REF = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,9})"')
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})([0-9]{1,9})(?::([A-Z]{1,3})([0-9]{1,9}))?"'
+)
+_OVERLAP = 64
+_CHUNK = 1024 * 1024
+
+
+def column_number(letters: bytes | str) -> int:
+    """``A`` → 1, ``Z`` → 26, ``AA`` → 27, ``XFD`` → 16384."""
+    number = 0
+    for letter in letters if isinstance(letters, str) else letters.decode("ascii"):
+        number = number * 26 + (ord(letter) - ord("A") + 1)
+    return number
+
+
+def check_xlsx(filename: str, data: bytes, limits: ReadLimits) -> None:
+    """Check an XLSX archive against `limits` without parsing it as a workbook.
+
+    The zip directory gives each member's sizes: their sum and each ratio are checked
+    first. Then each worksheet's XML is streamed (inflating at most the checked size)
+    and its declared dimension and largest row and column addresses are bounded.
+    Raises `LimitExceeded`, or `zipfile.BadZipFile` when the archive is corrupt.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        total = sum(m.file_size for m in members)
+        if total > limits.max_decompressed_bytes:
+            raise LimitExceeded(
+                f"{filename} inflates to {total} bytes; the limit (max_decompressed_bytes) "
+                f"is {limits.max_decompressed_bytes}",
+                code="too_large",
+            )
+        for member in members:
+            if member.file_size <= RATIO_FLOOR_BYTES:
+                continue
+            ratio = member.file_size / max(member.compress_size, 1)
+            if ratio > limits.max_compression_ratio:
+                raise LimitExceeded(
+                    f"{filename}: part {quote(member.filename, 80)} inflates {ratio:.0f} times; "
+                    f"the limit (max_compression_ratio) is {limits.max_compression_ratio}",
+                    code="too_large",
+                )
+        for member in members:
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                rows, columns = _sheet_extent(archive, member)
+                if rows * columns > limits.max_table_cells:
+                    raise LimitExceeded(
+                        f"{filename}: sheet part {quote(member.filename, 80)} spans {rows} rows x "
+                        f"{columns} columns; the limit (max_table_cells) is "
+                        f"{limits.max_table_cells} cells",
+                        code="too_large",
+                    )
+
+
+def _sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:
+    """The largest row and column a sheet declares or addresses."""
+    rows = columns = 0
+    for chunk in _chunks(archive, member):
+        dimension = _DIMENSION.search(chunk)
+        if dimension is not None:
+            first_col, first_row, last_col, last_row = dimension.groups()
+            columns = max(columns, column_number(last_col or first_col))
+            rows = max(rows, int(last_row or first_row))
+        found = _CELL_REF.findall(chunk)
+        if found:
+            letters = {c for c, _ in found if c}
+            if letters:
+                columns = max(columns, max(column_number(c) for c in letters))
+            rows = max(rows, max(int(r) for _, r in found))
+    return rows, columns
+
+
+def _chunks(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[bytes]:
+    tail = b""
+    with archive.open(member) as stream:
+        while True:
+            block = stream.read(_CHUNK)
+            if not block:
+                return
+            yield tail + block
+            tail = block[-_OVERLAP:]
