@@ -143,9 +143,7 @@ def test_an_oversized_chunked_body_is_413_with_connection_close(
 
 
 def test_uploads_in_flight_are_bounded_across_requests() -> None:
-    app = ApiLauncher.build(
-        api_config(max_upload_bytes=10_000, max_uploads_in_flight_bytes=15_000)
-    )
+    app = ApiLauncher.build(api_config(max_upload_bytes=10_000, max_uploads_in_flight_bytes=15_000))
     release = asyncio.Event()
     entered = asyncio.Event()
 
