@@ -1,4 +1,4 @@
-"""`python -m algomancy_api serve ...`."""
+"""`python -m algomancy_api serve ...` (and every other command)."""
 
 import sys
 

@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration
-from algomancy_api.cli import overrides_from, parser
+from algomancy_api.cli import overrides_from, parse_serve
 from algomancy_api.example import build_example_config
 from algomancy_core import ConfigurationError
 
@@ -68,7 +68,7 @@ def test_forwarded_headers_are_ignored_otherwise(
 
 
 def test_serve_flag_sets_forwarded_allow_ips() -> None:
-    args = parser().parse_args(["serve", "--example", "--forwarded-allow-ips", "10.0.0.1,10.0.0.2"])
+    args = parse_serve(["--example", "--forwarded-allow-ips", "10.0.0.1,10.0.0.2"])
     assert overrides_from(args)["forwarded_allow_ips"] == "10.0.0.1,10.0.0.2"
 
 

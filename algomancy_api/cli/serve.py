@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 import logging
 import logging.config
 import os
 import sys
-from collections.abc import Sequence
 from typing import Any
 
+import click
 from fastapi import FastAPI
 
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
@@ -20,57 +20,49 @@ ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
 #: The folder `--config` modules are imported from first (the one `serve` ran in).
 ENV_APP_DIR = "ALGOMANCY_APP_DIR"
 EXAMPLE = "algomancy_example.domain:example_settings"
+EXECUTORS = ("thread", "process", "dask")
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="algomancy-api", description=__doc__)
-    commands = top.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the HTTP API")
-    source = serve.add_mutually_exclusive_group(required=True)
-    source.add_argument("--example", action="store_true", help="serve the warehouse example")
-    source.add_argument("--config", metavar="MODULE:ATTRIBUTE", help="your configuration")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, metavar="N", help="server processes")
-    serve.add_argument("--data-path", metavar="DIR", help="where state is kept")
-    keep = serve.add_mutually_exclusive_group()
-    keep.add_argument("--in-memory", action="store_true", help="keep nothing across restarts")
-    keep.add_argument("--database-url", metavar="URL", help="shared SQL database (PostgreSQL)")
-    serve.add_argument("--executor", choices=["thread", "process", "dask"])
-    serve.add_argument("--dask-address", metavar="ADDR")
-    serve.add_argument("--max-workers", type=int, metavar="N", help="concurrent runs")
-    serve.add_argument("--no-ui", action="store_true", help="do not serve the web app at /")
-    serve.add_argument(
-        "--forwarded-allow-ips",
-        metavar="IPS",
-        help="comma-separated addresses whose X-Forwarded-* headers are trusted ('*': any)",
-    )
-    serve.add_argument("--log-level", default="info", choices=LEVELS, help="default: info")
-    serve.add_argument(
-        "--log-format", default="text", choices=FORMATS, help="text (default) or JSON lines"
-    )
-    return top
+@dataclasses.dataclass(frozen=True)
+class ServeOptions:
+    """The flags of `serve`, as given (None: not given)."""
+
+    example: bool = False
+    config: str | None = None
+    host: str | None = None
+    port: int | None = None
+    workers: int | None = None
+    data_path: str | None = None
+    in_memory: bool = False
+    database_url: str | None = None
+    executor: str | None = None
+    dask_address: str | None = None
+    max_workers: int | None = None
+    no_ui: bool = False
+    forwarded_allow_ips: str | None = None
+    log_level: str = "info"
+    log_format: str = "text"
 
 
-def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+def overrides_from(args: ServeOptions) -> dict[str, Any]:
     """Configuration fields the flags set; flags win over the configuration."""
     values: dict[str, Any] = {}
     if args.example:
         # The example keeps its state under --data-path (default ./algomancy-data).
         values["has_persistent_state"] = True
         values["data_path"] = "algomancy-data"
-    for flag, field in [
-        ("host", "host"),
-        ("port", "port"),
-        ("workers", "workers"),
-        ("data_path", "data_path"),
-        ("database_url", "database_url"),
-        ("executor", "executor"),
-        ("dask_address", "dask_address"),
-        ("max_workers", "max_workers"),
-        ("forwarded_allow_ips", "forwarded_allow_ips"),
-    ]:
-        value = getattr(args, flag)
+    for field in (
+        "host",
+        "port",
+        "workers",
+        "data_path",
+        "database_url",
+        "executor",
+        "dask_address",
+        "max_workers",
+        "forwarded_allow_ips",
+    ):
+        value = getattr(args, field)
         if value is not None:
             values[field] = value
     if args.no_ui:
@@ -102,12 +94,14 @@ def app_from_environment() -> FastAPI:
     return ApiLauncher.build(config.replace(**overrides))
 
 
-def serve(args: argparse.Namespace) -> int:
+def run_serve(args: ServeOptions) -> int:
+    """Validate the configuration, then run uvicorn until stopped; the exit code."""
     import uvicorn
 
     from algomancy_api.loading import ConfigLoadError, load_config
 
     spec = EXAMPLE if args.example else args.config
+    assert spec is not None  # the command requires one of --example and --config
     overrides = overrides_from(args)
     app_dir = os.getcwd()
     import_from(app_dir)
@@ -142,12 +136,46 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    return 2  # pragma: no cover - argparse requires a command
+@click.command("serve")
+@click.option("--example", is_flag=True, help="Serve the warehouse example.")
+@click.option("--config", metavar="MODULE:ATTRIBUTE", help="Your configuration.")
+@click.option("--host", help="Interface to listen on.")
+@click.option("--port", type=int, help="Port (0: a free one).")
+@click.option("--workers", type=int, metavar="N", help="Server processes.")
+@click.option("--data-path", metavar="DIR", help="Where state is kept.")
+@click.option("--in-memory", is_flag=True, help="Keep nothing across restarts.")
+@click.option("--database-url", metavar="URL", help="Shared SQL database (PostgreSQL).")
+@click.option("--executor", type=click.Choice(EXECUTORS), help="Where runs run.")
+@click.option("--dask-address", metavar="ADDR", help="The Dask scheduler.")
+@click.option("--max-workers", type=int, metavar="N", help="Concurrent runs.")
+@click.option("--no-ui", is_flag=True, help="Do not serve the web app at /.")
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    help="Comma-separated addresses whose X-Forwarded-* headers are trusted ('*': any).",
+)
+@click.option(
+    "--log-level", type=click.Choice(LEVELS), default="info", show_default=True, help="Log level."
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text or JSON lines.",
+)
+@click.pass_context
+def serve(ctx: click.Context, **flags: Any) -> int:
+    """Serve the HTTP API (and the web app) for the example or your configuration."""
+    options = ServeOptions(**flags)
+    if options.example == (options.config is not None):
+        raise click.UsageError("give exactly one of --example and --config", ctx)
+    if options.in_memory and options.database_url is not None:
+        raise click.UsageError("--in-memory and --database-url exclude each other", ctx)
+    return run_serve(options)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def parse_serve(argv: list[str]) -> ServeOptions:
+    """The options `serve argv...` would run with, without running it."""
+    with serve.make_context("serve", list(argv)) as ctx:
+        return ServeOptions(**ctx.params)

@@ -1,0 +1,55 @@
+"""`algomancy-api`: `serve`, and commands that drive a server over its HTTP API
+(through `algomancy_api.client`, never the core directly)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from algomancy_api.cli.app import Globals, app
+from algomancy_api.cli.serve import (
+    ENV_APP_DIR,
+    ENV_OVERRIDES,
+    ENV_SPEC,
+    EXAMPLE,
+    ServeOptions,
+    app_from_environment,
+    overrides_from,
+    parse_serve,
+    run_serve,
+    serve,
+)
+
+app.add_command(serve)
+
+__all__ = [
+    "ENV_APP_DIR",
+    "ENV_OVERRIDES",
+    "ENV_SPEC",
+    "EXAMPLE",
+    "Globals",
+    "ServeOptions",
+    "app",
+    "app_from_environment",
+    "main",
+    "overrides_from",
+    "parse_serve",
+    "run_serve",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit code. Usage errors exit (SystemExit 2)."""
+    try:
+        result = app.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="algomancy-api",
+            standalone_mode=False,
+        )
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from exc
+    except click.Abort as exc:
+        raise SystemExit(1) from exc
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,56 @@
+"""The `algomancy-api` command group and its global options."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+DEFAULT_URL = "http://127.0.0.1:8051"
+
+EPILOG = """\b
+Exit codes:
+  0  success
+  1  the server refused the request, or a run did not complete
+  2  bad usage, or a bad parameter value
+  3  the server could not be reached
+
+\b
+Shell completion (bash; zsh and fish likewise):
+  eval "$(_ALGOMANCY_API_COMPLETE=bash_source algomancy-api)"
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Globals:
+    """The options before the command: where the server is and how to print."""
+
+    url: str = DEFAULT_URL
+    api_key: str | None = None
+    session: str = "main"
+    json: bool = False
+
+
+@click.group(name="algomancy-api", epilog=EPILOG, context_settings={"max_content_width": 100})
+@click.option(
+    "--url",
+    envvar="ALGOMANCY_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    show_envvar=True,
+    help="The server's base URL.",
+)
+@click.option("--api-key", envvar="ALGOMANCY_API_KEY", show_envvar=True, help="Bearer API key.")
+@click.option(
+    "--session",
+    envvar="ALGOMANCY_SESSION",
+    default="main",
+    show_default=True,
+    show_envvar=True,
+    help="Session (UUID or display name).",
+)
+@click.option("--json", "json_output", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_context
+def app(ctx: click.Context, url: str, api_key: str | None, session: str, json_output: bool) -> None:
+    """Serve Algomancy, or drive a running server over its HTTP API."""
+    ctx.obj = Globals(url=url, api_key=api_key, session=session, json=json_output)
