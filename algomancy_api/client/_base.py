@@ -1,0 +1,325 @@
+"""What the sync and async clients share: configuration, requests, parsing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+import orjson
+from pydantic import TypeAdapter
+
+from algomancy_api.client.models import (
+    EtlResult,
+    Frame,
+    Health,
+    KpiDescriptor,
+    Me,
+    ParameterDescriptor,
+    Scenario,
+    ScenarioEvent,
+    ScenarioStatus,
+    Session,
+    SessionList,
+    TableInfo,
+)
+
+T = TypeVar("T")
+
+DEFAULT_URL = "http://127.0.0.1:8051"
+ENV_URL = "ALGOMANCY_URL"
+ENV_API_KEY = "ALGOMANCY_API_KEY"
+ENV_SESSION = "ALGOMANCY_SESSION"
+
+
+class AlgomancyError(Exception):
+    """The server answered with an error: `status` (the HTTP status code, also as
+    `status_code`) and the server's `detail` (a string, or a list for 422s)."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+
+def settings(
+    base_url: str | None, api_key: str | None, session: str | None
+) -> tuple[str, str | None, str]:
+    """Arguments first, then ALGOMANCY_URL / ALGOMANCY_API_KEY / ALGOMANCY_SESSION."""
+    return (
+        base_url or os.environ.get(ENV_URL) or DEFAULT_URL,
+        api_key or os.environ.get(ENV_API_KEY) or None,
+        session or os.environ.get(ENV_SESSION) or "main",
+    )
+
+
+def headers(api_key: str | None) -> dict[str, str]:
+    values = {"X-Requested-With": "algomancy-client"}
+    if api_key:
+        values["Authorization"] = f"Bearer {api_key}"
+    return values
+
+
+def raise_for(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+        detail = body.get("detail", body) if isinstance(body, dict) else body
+    except ValueError:
+        detail = response.text
+    raise AlgomancyError(response.status_code, detail)
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+@dataclass
+class Call(Generic[T]):
+    """One request and how to read its answer."""
+
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    raw: bool = False  # parse gets the bytes, not JSON
+
+
+def _nothing(_: Any) -> None:
+    return None
+
+
+_scenarios = TypeAdapter(list[Scenario])
+_kpi_descriptors = TypeAdapter(list[KpiDescriptor])
+
+
+class Routes:
+    """Every route of the API as a `Call`; the clients only send them."""
+
+    def __init__(self, prefix: str, session: str) -> None:
+        self.prefix = prefix.rstrip("/")
+        self.session = session
+
+    def scoped(self, path: str) -> str:
+        return f"{self.prefix}/sessions/{_seg(self.session)}{path}"
+
+    # -- platform
+    def health(self) -> Call[Health]:
+        return Call("GET", "/health", Health.model_validate)
+
+    def me(self) -> Call[Me]:
+        return Call("GET", "/me", Me.model_validate)
+
+    # -- sessions
+    def sessions(self) -> Call[SessionList]:
+        return Call("GET", f"{self.prefix}/sessions", SessionList.model_validate)
+
+    def create_session(self, display_name: str) -> Call[Session]:
+        return Call(
+            "POST",
+            f"{self.prefix}/sessions",
+            lambda body: Session.model_validate(body["session"]),
+            {"json": {"display_name": display_name}},
+        )
+
+    def copy_session(self, session: str, new_display_name: str) -> Call[Session]:
+        return Call(
+            "POST",
+            f"{self.prefix}/sessions/{_seg(session)}/copy",
+            lambda body: Session.model_validate(body["session"]),
+            {"json": {"new_display_name": new_display_name}},
+        )
+
+    def rename_session(self, session: str, display_name: str) -> Call[Session]:
+        return Call(
+            "PATCH",
+            f"{self.prefix}/sessions/{_seg(session)}",
+            Session.model_validate,
+            {"json": {"display_name": display_name}},
+        )
+
+    def delete_session(self, session: str) -> Call[SessionList]:
+        return Call("DELETE", f"{self.prefix}/sessions/{_seg(session)}", SessionList.model_validate)
+
+    # -- discovery
+    def algorithms(self) -> Call[list[str]]:
+        return Call("GET", self.scoped("/algorithms"), lambda body: list(body["algorithms"]))
+
+    def parameters(self, algorithm: str) -> Call[list[ParameterDescriptor]]:
+        return Call(
+            "GET",
+            self.scoped(f"/algorithms/{_seg(algorithm)}/parameters"),
+            lambda body: [ParameterDescriptor.model_validate(p) for p in body["parameters"]],
+        )
+
+    def kpis(self) -> Call[list[str]]:
+        return Call("GET", self.scoped("/kpis"), lambda body: list(body["kpis"]))
+
+    def describe_kpis(self) -> Call[list[KpiDescriptor]]:
+        return Call("GET", self.scoped("/kpis/describe"), _kpi_descriptors.validate_python)
+
+    def kpi_frame(self) -> Call[Frame]:
+        return Call("GET", self.scoped("/kpis/frame"), Frame.model_validate)
+
+    # -- data
+    def datasets(self) -> Call[list[str]]:
+        return Call("GET", self.scoped("/data"), lambda body: list(body["keys"]))
+
+    def dataset(self, key: str) -> Call[dict[str, Any]]:
+        return Call("GET", self.scoped(f"/data/{_seg(key)}"), dict)
+
+    def add_dataset(self, document: Mapping[str, Any]) -> Call[list[str]]:
+        return Call(
+            "POST",
+            self.scoped("/data/from-json"),
+            lambda body: list(body["keys"]),
+            {"content": orjson.dumps(document), "headers": {"Content-Type": "application/json"}},
+        )
+
+    def derive_dataset(self, key: str, new_key: str) -> Call[list[str]]:
+        return Call(
+            "POST",
+            self.scoped(f"/data/{_seg(key)}/derive"),
+            lambda body: list(body["keys"]),
+            {"json": {"new_key": new_key}},
+        )
+
+    def delete_dataset(self, key: str) -> Call[None]:
+        return Call("DELETE", self.scoped(f"/data/{_seg(key)}"), _nothing)
+
+    def dataset_tables(self, key: str) -> Call[list[TableInfo]]:
+        return Call(
+            "GET",
+            self.scoped(f"/data/{_seg(key)}/tables"),
+            lambda body: [TableInfo.model_validate(t) for t in body["tables"]],
+        )
+
+    def dataset_frame(self, key: str, table: str, offset: int, limit: int) -> Call[Frame]:
+        return Call(
+            "GET",
+            self.scoped(f"/data/{_seg(key)}/tables/{_seg(table)}/frame"),
+            Frame.model_validate,
+            {"params": {"offset": offset, "limit": limit}},
+        )
+
+    def download_table(self, key: str, table: str, format: str) -> Call[bytes]:
+        return Call(
+            "GET",
+            self.scoped(f"/data/{_seg(key)}/tables/{_seg(table)}/download"),
+            bytes,
+            {"params": {"format": format}},
+            raw=True,
+        )
+
+    def upload(
+        self, dataset_name: str, files: list[tuple[str, tuple[str, bytes]]]
+    ) -> Call[EtlResult]:
+        return Call(
+            "POST",
+            self.scoped("/etl"),
+            EtlResult.model_validate,
+            {"data": {"dataset_name": dataset_name}, "files": files},
+        )
+
+    # -- scenarios
+    def scenarios(self) -> Call[list[Scenario]]:
+        return Call("GET", self.scoped("/scenarios"), _scenarios.validate_python)
+
+    def create_scenario(
+        self, tag: str, dataset_key: str, algo_name: str, algo_params: Mapping[str, Any] | None
+    ) -> Call[Scenario]:
+        body = {
+            "tag": tag,
+            "dataset_key": dataset_key,
+            "algo_name": algo_name,
+            "algo_params": dict(algo_params) if algo_params is not None else None,
+        }
+        return Call("POST", self.scoped("/scenarios"), Scenario.model_validate, {"json": body})
+
+    def scenario(self, scenario_id: str) -> Call[Scenario]:
+        return Call("GET", self.scoped(f"/scenarios/{_seg(scenario_id)}"), Scenario.model_validate)
+
+    def delete_scenario(self, scenario_id: str) -> Call[None]:
+        return Call("DELETE", self.scoped(f"/scenarios/{_seg(scenario_id)}"), _nothing)
+
+    def action(self, scenario_id: str, verb: str) -> Call[Scenario]:
+        return Call(
+            "POST", self.scoped(f"/scenarios/{_seg(scenario_id)}/{verb}"), Scenario.model_validate
+        )
+
+    def status(self, scenario_id: str) -> Call[ScenarioStatus]:
+        return Call(
+            "GET",
+            self.scoped(f"/scenarios/{_seg(scenario_id)}/status"),
+            ScenarioStatus.model_validate,
+        )
+
+    def processing(self) -> Call[Scenario | None]:
+        return Call(
+            "GET",
+            self.scoped("/processing"),
+            lambda body: Scenario.model_validate(body) if body is not None else None,
+        )
+
+    def result_tables(self, scenario_id: str) -> Call[list[TableInfo]]:
+        return Call(
+            "GET",
+            self.scoped(f"/scenarios/{_seg(scenario_id)}/result/tables"),
+            lambda body: [TableInfo.model_validate(t) for t in body["tables"]],
+        )
+
+    def result_frame(self, scenario_id: str, table: str, offset: int, limit: int) -> Call[Frame]:
+        return Call(
+            "GET",
+            self.scoped(f"/scenarios/{_seg(scenario_id)}/result/tables/{_seg(table)}/frame"),
+            Frame.model_validate,
+            {"params": {"offset": offset, "limit": limit}},
+        )
+
+    def events_path(self, scenario_id: str) -> str:
+        return self.scoped(f"/scenarios/{_seg(scenario_id)}/events")
+
+
+def read_files(paths: Iterable[str | Path]) -> list[tuple[str, tuple[str, bytes]]]:
+    """Multipart parts for the ETL: each file under its own name (the logical name)."""
+    return [("files", (Path(p).name, Path(p).read_bytes())) for p in paths]
+
+
+class SseParser:
+    """Server-Sent Events, line by line, into `ScenarioEvent`s."""
+
+    def __init__(self) -> None:
+        self.event = "message"
+        self.data: list[str] = []
+        self.event_id: str | None = None
+
+    def feed(self, line: str) -> ScenarioEvent | None:
+        """The event a blank line completes; raises AlgomancyError on `deleted`."""
+        if line.startswith(":"):
+            return None
+        if line:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "event":
+                self.event = value
+            elif name == "data":
+                self.data.append(value)
+            elif name == "id":
+                self.event_id = value
+            return None
+        event, data = self.event, "\n".join(self.data)
+        self.event, self.data = "message", []
+        if event == "deleted":
+            raise AlgomancyError(404, "the scenario was deleted")
+        if not data:
+            return None
+        return ScenarioEvent.model_validate(orjson.loads(data) | {"event_id": self.event_id})

@@ -1,0 +1,288 @@
+"""`AsyncAlgomancyClient`: the same methods as `AlgomancyClient`, awaited (httpx)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from algomancy_api.client._base import (
+    AlgomancyError,
+    Call,
+    Routes,
+    SseParser,
+    headers,
+    raise_for,
+    read_files,
+    settings,
+)
+from algomancy_api.client.models import (
+    TERMINAL,
+    EtlResult,
+    Frame,
+    Health,
+    KpiDescriptor,
+    Me,
+    ParameterDescriptor,
+    Scenario,
+    ScenarioEvent,
+    ScenarioStatus,
+    Session,
+    SessionList,
+    TableInfo,
+)
+from algomancy_api.client.progress import ProgressBar
+from algomancy_api.client.sync import _check, _read_timeout
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+T = TypeVar("T")
+
+
+class AsyncAlgomancyClient:
+    """Drive a server from asyncio::
+
+        async with AsyncAlgomancyClient("http://127.0.0.1:8051") as client:
+            scenario = await client.create_scenario("abc", "Master data", "ABC slotting")
+            await client.run(scenario.id)
+            done = await client.wait(scenario.id)
+
+    `base_url`, `api_key` and `session` (UUID or display name) default to the
+    environment variables ALGOMANCY_URL, ALGOMANCY_API_KEY and ALGOMANCY_SESSION,
+    then to `http://127.0.0.1:8051`, no key and `main`. Pass `http` to reuse an
+    `httpx.AsyncClient` (e.g. a test client). Every error answer raises `AlgomancyError`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        session: str | None = None,
+        api_key: str | None = None,
+        prefix: str = "/api/v1",
+        timeout: float = 60.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url, self.api_key, session = settings(base_url, api_key, session)
+        self.http = http or httpx.AsyncClient(
+            base_url=self.base_url, headers=headers(self.api_key), timeout=timeout
+        )
+        self.routes = Routes(prefix, session)
+
+    @property
+    def session(self) -> str:
+        """The session every scoped call uses; assign to switch."""
+        return self.routes.session
+
+    @session.setter
+    def session(self, value: str) -> None:
+        self.routes.session = value
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> AsyncAlgomancyClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _send(self, call: Call[T]) -> T:
+        response = await self.http.request(call.method, call.path, **call.kwargs)
+        raise_for(response)
+        if call.raw:
+            return call.parse(response.content)
+        if response.status_code == 204 or not response.content:
+            return call.parse(None)
+        return call.parse(response.json())
+
+    # -- platform ----------------------------------------------------------------
+    async def health(self) -> Health:
+        return await self._send(self.routes.health())
+
+    async def me(self) -> Me:
+        return await self._send(self.routes.me())
+
+    # -- sessions ----------------------------------------------------------------
+    async def sessions(self) -> SessionList:
+        return await self._send(self.routes.sessions())
+
+    async def create_session(self, display_name: str) -> Session:
+        return await self._send(self.routes.create_session(display_name))
+
+    async def copy_session(self, session: str, new_display_name: str) -> Session:
+        return await self._send(self.routes.copy_session(session, new_display_name))
+
+    async def rename_session(self, session: str, display_name: str) -> Session:
+        return await self._send(self.routes.rename_session(session, display_name))
+
+    async def delete_session(self, session: str) -> SessionList:
+        return await self._send(self.routes.delete_session(session))
+
+    # -- algorithms and KPIs -----------------------------------------------------
+    async def algorithms(self) -> list[str]:
+        return await self._send(self.routes.algorithms())
+
+    async def parameters(self, algorithm: str) -> list[ParameterDescriptor]:
+        return await self._send(self.routes.parameters(algorithm))
+
+    async def kpis(self) -> list[str]:
+        return await self._send(self.routes.kpis())
+
+    async def describe_kpis(self) -> list[KpiDescriptor]:
+        return await self._send(self.routes.describe_kpis())
+
+    async def kpi_frame(self) -> Frame:
+        return await self._send(self.routes.kpi_frame())
+
+    async def kpis_dataframe(self) -> pd.DataFrame:
+        """One row per scenario (indexed by tag): algorithm, dataset, status, then a
+        column per KPI (NaN until the scenario is complete)."""
+        return (await self.kpi_frame()).to_pandas().set_index("scenario")
+
+    # -- datasets ----------------------------------------------------------------
+    async def datasets(self) -> list[str]:
+        return await self._send(self.routes.datasets())
+
+    async def dataset(self, key: str) -> dict[str, Any]:
+        """The dataset as its JSON document."""
+        return await self._send(self.routes.dataset(key))
+
+    async def add_dataset(self, document: Mapping[str, Any]) -> list[str]:
+        """Add a dataset from its JSON document; the dataset keys after."""
+        return await self._send(self.routes.add_dataset(document))
+
+    async def derive_dataset(self, key: str, new_key: str) -> list[str]:
+        return await self._send(self.routes.derive_dataset(key, new_key))
+
+    async def delete_dataset(self, key: str) -> None:
+        await self._send(self.routes.delete_dataset(key))
+
+    async def dataset_tables(self, key: str) -> list[TableInfo]:
+        return await self._send(self.routes.dataset_tables(key))
+
+    async def dataset_frame(
+        self, key: str, table: str, *, offset: int = 0, limit: int = 1000
+    ) -> Frame:
+        return await self._send(self.routes.dataset_frame(key, table, offset, limit))
+
+    async def download_table(self, key: str, table: str, format: str = "csv") -> bytes:
+        return await self._send(self.routes.download_table(key, table, format))
+
+    async def upload(self, dataset_name: str, *paths: str | Path) -> EtlResult:
+        """Run the ETL over files (their names are the logical names). A failed ETL
+        is not an exception: look at `success` and `messages`."""
+        return await self._send(self.routes.upload(dataset_name, read_files(paths)))
+
+    # -- scenarios ---------------------------------------------------------------
+    async def scenarios(self) -> list[Scenario]:
+        return await self._send(self.routes.scenarios())
+
+    async def create_scenario(
+        self,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: Mapping[str, Any] | None = None,
+    ) -> Scenario:
+        return await self._send(
+            self.routes.create_scenario(tag, dataset_key, algo_name, algo_params)
+        )
+
+    async def scenario(self, scenario_id: str) -> Scenario:
+        return await self._send(self.routes.scenario(scenario_id))
+
+    async def find_scenario(self, tag_or_id: str) -> Scenario:
+        """The scenario with this id, else the one with this tag (404 if none)."""
+        for scenario in await self.scenarios():
+            if tag_or_id in (scenario.id, scenario.tag):
+                return scenario
+        raise AlgomancyError(404, f"no scenario with id or tag {tag_or_id!r}")
+
+    async def delete_scenario(self, scenario_id: str) -> None:
+        await self._send(self.routes.delete_scenario(scenario_id))
+
+    async def run(self, scenario_id: str) -> Scenario:
+        return await self._send(self.routes.action(scenario_id, "run"))
+
+    async def cancel(self, scenario_id: str) -> Scenario:
+        return await self._send(self.routes.action(scenario_id, "cancel"))
+
+    async def reset(self, scenario_id: str) -> Scenario:
+        """Back to `created` (a failed or complete scenario), ready to run again."""
+        return await self._send(self.routes.action(scenario_id, "reset"))
+
+    async def status(self, scenario_id: str) -> ScenarioStatus:
+        return await self._send(self.routes.status(scenario_id))
+
+    async def processing(self) -> Scenario | None:
+        return await self._send(self.routes.processing())
+
+    async def result_tables(self, scenario_id: str) -> list[TableInfo]:
+        return await self._send(self.routes.result_tables(scenario_id))
+
+    async def result_frame(
+        self, scenario_id: str, table: str, *, offset: int = 0, limit: int = 1000
+    ) -> Frame:
+        return await self._send(self.routes.result_frame(scenario_id, table, offset, limit))
+
+    async def events(
+        self, scenario_id: str, *, timeout: float | None = 60.0
+    ) -> AsyncIterator[ScenarioEvent]:
+        """The scenario's Server-Sent Events until it is complete or failed (from the
+        start of its current run). `timeout` bounds the wait for each line."""
+        url = self.routes.events_path(scenario_id)
+        parser = SseParser()
+        async with self.http.stream(
+            "GET", url, timeout=httpx.Timeout(60.0, read=timeout)
+        ) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise_for(response)
+            async for line in response.aiter_lines():
+                event = parser.feed(line)
+                if event is not None:
+                    yield event
+
+    async def wait(
+        self,
+        scenario_id: str,
+        *,
+        progress: bool = True,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        events: bool = True,
+        file: IO[str] | None = None,
+    ) -> Scenario:
+        """Follow the scenario until it is complete or failed; the final scenario.
+
+        Follows the Server-Sent Events (`events=True`), and polls the status every
+        `interval` seconds when the stream is not available or breaks off. With
+        `progress`, shows a bar with the algorithm's message (to `file`, default
+        stderr). Raises TimeoutError after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = ProgressBar(progress, scenario_id[:8], file)
+        try:
+            if events:
+                try:
+                    async for event in self.events(scenario_id, timeout=_read_timeout(timeout)):
+                        bar.update(event)
+                        if event.status in TERMINAL:
+                            break
+                        _check(deadline, scenario_id, timeout)
+                except httpx.TransportError:
+                    pass  # the stream broke off: poll instead
+            while True:
+                state = await self.status(scenario_id)
+                bar.update(state)
+                if state.status in TERMINAL:
+                    return await self.scenario(scenario_id)
+                _check(deadline, scenario_id, timeout)
+                await asyncio.sleep(interval)
+        finally:
+            bar.close()

@@ -1,0 +1,185 @@
+"""Typed responses of the HTTP API, as the client reads them.
+
+Unknown keys are kept (`extra="allow"`), so that a newer server does not break an
+older client."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Status = Literal["created", "queued", "processing", "complete", "failed"]
+TERMINAL: frozenset[str] = frozenset({"complete", "failed"})
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Health(Model):
+    status: str
+    version: str
+    store: str
+    executor: str
+
+
+class Me(Model):
+    id: str
+    username: str
+    authenticated: bool
+
+
+class Session(Model):
+    id: str
+    display_name: str
+
+
+class SessionList(Model):
+    sessions: list[Session]
+    default: str
+
+
+class ParameterDescriptor(Model):
+    """One parameter of an algorithm; `min`/`max`/`choices`/... when they apply."""
+
+    name: str
+    type: str
+    required: bool = False
+    value: Any = None
+    default: Any = None
+    min: Any = None
+    max: Any = None
+    min_length: int | None = None
+    max_length: int | None = None
+    choices: list[Any] | None = None
+    kind: str | None = None
+    description: str | None = None
+
+
+class AlgorithmConfig(Model):
+    name: str
+    parameters: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The scenario's parameter values by name."""
+        return {p["name"]: p.get("value") for p in self.parameters}
+
+
+class KpiDescriptor(Model):
+    name: str
+    unit: str
+    better_when: str
+    threshold: float | None = None
+    description: str = ""
+
+
+class KpiValue(Model):
+    name: str
+    value: float | None
+    unit: str
+    better_when: str
+    threshold: float | None = None
+
+
+class Scenario(Model):
+    id: str
+    tag: str
+    input_data_id: str
+    algorithm: AlgorithmConfig
+    kpis: dict[str, KpiValue] = Field(default_factory=dict)
+    stale: bool = False
+    stale_reason: str | None = None
+    status: Status
+    result: dict[str, Any] | None = None
+    progress: float = 0.0
+    error: str | None = None
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """Complete or failed."""
+        return self.status in TERMINAL
+
+
+class ScenarioStatus(Model):
+    id: str
+    tag: str
+    status: Status
+    progress: float
+
+
+class ScenarioEvent(Model):
+    """One Server-Sent Event of a scenario: its status, progress and the algorithm's
+    latest message. `event_id` resumes a stream (`Last-Event-ID`)."""
+
+    id: str
+    tag: str
+    status: Status
+    progress: float
+    message: str | None = None
+    error: str | None = None
+    event_id: str | None = None
+
+
+class ValidationMessage(Model):
+    severity: str
+    message: str
+    table: str | None = None
+    column: str | None = None
+    row: int | None = None
+    code: str | None = None
+
+    def __str__(self) -> str:
+        where = ".".join(p for p in (self.table, self.column) if p)
+        row = f" row {self.row}" if self.row is not None else ""
+        place = f" [{where}{row}]" if where or row else ""
+        return f"{self.severity}{place}: {self.message}"
+
+
+class EtlResult(Model):
+    dataset_name: str
+    success: bool
+    keys: list[str]
+    messages: list[ValidationMessage]
+
+
+class TableInfo(Model):
+    name: str
+    rows: int
+    columns: list[str]
+
+
+class FrameField(Model):
+    key: str
+    type: str
+    label: str | None = None
+
+
+class Frame(Model):
+    """A `core.tabular_frame@v1`: ordered columns and rows keyed by column name."""
+
+    status: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    fields: list[FrameField] | None = None
+    meta: dict[str, Any] | None = None
+    source: dict[str, Any] | None = None
+    error: str | None = None
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The rows as a DataFrame, columns in order; `datetime` fields (epoch
+        milliseconds on the wire) as UTC timestamps."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.rows, columns=self.columns)
+        for field in self.fields or []:
+            if field.type == "datetime" and field.key in frame.columns:
+                frame[field.key] = pd.to_datetime(frame[field.key], unit="ms", utc=True)
+        return frame

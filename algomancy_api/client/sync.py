@@ -1,0 +1,288 @@
+"""`AlgomancyClient`: the HTTP API from Python, synchronously (httpx)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from algomancy_api.client._base import (
+    AlgomancyError,
+    Call,
+    Routes,
+    SseParser,
+    headers,
+    raise_for,
+    read_files,
+    settings,
+)
+from algomancy_api.client.models import (
+    TERMINAL,
+    EtlResult,
+    Frame,
+    Health,
+    KpiDescriptor,
+    Me,
+    ParameterDescriptor,
+    Scenario,
+    ScenarioEvent,
+    ScenarioStatus,
+    Session,
+    SessionList,
+    TableInfo,
+)
+from algomancy_api.client.progress import ProgressBar
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+T = TypeVar("T")
+
+
+class AlgomancyClient:
+    """Drive a server from Python::
+
+        with AlgomancyClient("http://127.0.0.1:8051") as client:
+            scenario = client.create_scenario("abc", "Master data", "ABC slotting")
+            client.run(scenario.id)
+            done = client.wait(scenario.id)
+
+    `base_url`, `api_key` and `session` (UUID or display name) default to the
+    environment variables ALGOMANCY_URL, ALGOMANCY_API_KEY and ALGOMANCY_SESSION,
+    then to `http://127.0.0.1:8051`, no key and `main`. Pass `http` to reuse an
+    `httpx.Client` (e.g. a test client). Every error answer raises `AlgomancyError`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        session: str | None = None,
+        api_key: str | None = None,
+        prefix: str = "/api/v1",
+        timeout: float = 60.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.base_url, self.api_key, session = settings(base_url, api_key, session)
+        self.http = http or httpx.Client(
+            base_url=self.base_url, headers=headers(self.api_key), timeout=timeout
+        )
+        self.routes = Routes(prefix, session)
+
+    @property
+    def session(self) -> str:
+        """The session every scoped call uses; assign to switch."""
+        return self.routes.session
+
+    @session.setter
+    def session(self, value: str) -> None:
+        self.routes.session = value
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> AlgomancyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, call: Call[T]) -> T:
+        response = self.http.request(call.method, call.path, **call.kwargs)
+        raise_for(response)
+        if call.raw:
+            return call.parse(response.content)
+        if response.status_code == 204 or not response.content:
+            return call.parse(None)
+        return call.parse(response.json())
+
+    # -- platform ----------------------------------------------------------------
+    def health(self) -> Health:
+        return self._send(self.routes.health())
+
+    def me(self) -> Me:
+        return self._send(self.routes.me())
+
+    # -- sessions ----------------------------------------------------------------
+    def sessions(self) -> SessionList:
+        return self._send(self.routes.sessions())
+
+    def create_session(self, display_name: str) -> Session:
+        return self._send(self.routes.create_session(display_name))
+
+    def copy_session(self, session: str, new_display_name: str) -> Session:
+        return self._send(self.routes.copy_session(session, new_display_name))
+
+    def rename_session(self, session: str, display_name: str) -> Session:
+        return self._send(self.routes.rename_session(session, display_name))
+
+    def delete_session(self, session: str) -> SessionList:
+        return self._send(self.routes.delete_session(session))
+
+    # -- algorithms and KPIs -----------------------------------------------------
+    def algorithms(self) -> list[str]:
+        return self._send(self.routes.algorithms())
+
+    def parameters(self, algorithm: str) -> list[ParameterDescriptor]:
+        return self._send(self.routes.parameters(algorithm))
+
+    def kpis(self) -> list[str]:
+        return self._send(self.routes.kpis())
+
+    def describe_kpis(self) -> list[KpiDescriptor]:
+        return self._send(self.routes.describe_kpis())
+
+    def kpi_frame(self) -> Frame:
+        return self._send(self.routes.kpi_frame())
+
+    def kpis_dataframe(self) -> pd.DataFrame:
+        """One row per scenario (indexed by tag): algorithm, dataset, status, then a
+        column per KPI (NaN until the scenario is complete)."""
+        return self.kpi_frame().to_pandas().set_index("scenario")
+
+    # -- datasets ----------------------------------------------------------------
+    def datasets(self) -> list[str]:
+        return self._send(self.routes.datasets())
+
+    def dataset(self, key: str) -> dict[str, Any]:
+        """The dataset as its JSON document."""
+        return self._send(self.routes.dataset(key))
+
+    def add_dataset(self, document: Mapping[str, Any]) -> list[str]:
+        """Add a dataset from its JSON document; the dataset keys after."""
+        return self._send(self.routes.add_dataset(document))
+
+    def derive_dataset(self, key: str, new_key: str) -> list[str]:
+        return self._send(self.routes.derive_dataset(key, new_key))
+
+    def delete_dataset(self, key: str) -> None:
+        self._send(self.routes.delete_dataset(key))
+
+    def dataset_tables(self, key: str) -> list[TableInfo]:
+        return self._send(self.routes.dataset_tables(key))
+
+    def dataset_frame(self, key: str, table: str, *, offset: int = 0, limit: int = 1000) -> Frame:
+        return self._send(self.routes.dataset_frame(key, table, offset, limit))
+
+    def download_table(self, key: str, table: str, format: str = "csv") -> bytes:
+        return self._send(self.routes.download_table(key, table, format))
+
+    def upload(self, dataset_name: str, *paths: str | Path) -> EtlResult:
+        """Run the ETL over files (their names are the logical names). A failed ETL
+        is not an exception: look at `success` and `messages`."""
+        return self._send(self.routes.upload(dataset_name, read_files(paths)))
+
+    # -- scenarios ---------------------------------------------------------------
+    def scenarios(self) -> list[Scenario]:
+        return self._send(self.routes.scenarios())
+
+    def create_scenario(
+        self,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: Mapping[str, Any] | None = None,
+    ) -> Scenario:
+        return self._send(self.routes.create_scenario(tag, dataset_key, algo_name, algo_params))
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        return self._send(self.routes.scenario(scenario_id))
+
+    def find_scenario(self, tag_or_id: str) -> Scenario:
+        """The scenario with this id, else the one with this tag (404 if none)."""
+        for scenario in self.scenarios():
+            if tag_or_id in (scenario.id, scenario.tag):
+                return scenario
+        raise AlgomancyError(404, f"no scenario with id or tag {tag_or_id!r}")
+
+    def delete_scenario(self, scenario_id: str) -> None:
+        self._send(self.routes.delete_scenario(scenario_id))
+
+    def run(self, scenario_id: str) -> Scenario:
+        return self._send(self.routes.action(scenario_id, "run"))
+
+    def cancel(self, scenario_id: str) -> Scenario:
+        return self._send(self.routes.action(scenario_id, "cancel"))
+
+    def reset(self, scenario_id: str) -> Scenario:
+        """Back to `created` (a failed or complete scenario), ready to run again."""
+        return self._send(self.routes.action(scenario_id, "reset"))
+
+    def status(self, scenario_id: str) -> ScenarioStatus:
+        return self._send(self.routes.status(scenario_id))
+
+    def processing(self) -> Scenario | None:
+        return self._send(self.routes.processing())
+
+    def result_tables(self, scenario_id: str) -> list[TableInfo]:
+        return self._send(self.routes.result_tables(scenario_id))
+
+    def result_frame(
+        self, scenario_id: str, table: str, *, offset: int = 0, limit: int = 1000
+    ) -> Frame:
+        return self._send(self.routes.result_frame(scenario_id, table, offset, limit))
+
+    def events(self, scenario_id: str, *, timeout: float | None = 60.0) -> Iterator[ScenarioEvent]:
+        """The scenario's Server-Sent Events until it is complete or failed (from the
+        start of its current run). `timeout` bounds the wait for each line."""
+        url = self.routes.events_path(scenario_id)
+        parser = SseParser()
+        with self.http.stream("GET", url, timeout=httpx.Timeout(60.0, read=timeout)) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise_for(response)
+            for line in response.iter_lines():
+                event = parser.feed(line)
+                if event is not None:
+                    yield event
+
+    def wait(
+        self,
+        scenario_id: str,
+        *,
+        progress: bool = True,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        events: bool = True,
+        file: IO[str] | None = None,
+    ) -> Scenario:
+        """Follow the scenario until it is complete or failed; the final scenario.
+
+        Follows the Server-Sent Events (`events=True`), and polls the status every
+        `interval` seconds when the stream is not available or breaks off. With
+        `progress`, shows a bar with the algorithm's message (to `file`, default
+        stderr). Raises TimeoutError after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = ProgressBar(progress, scenario_id[:8], file)
+        try:
+            if events:
+                try:
+                    for event in self.events(scenario_id, timeout=_read_timeout(timeout)):
+                        bar.update(event)
+                        if event.status in TERMINAL:
+                            break
+                        _check(deadline, scenario_id, timeout)
+                except httpx.TransportError:
+                    pass  # the stream broke off: poll instead
+            while True:
+                state = self.status(scenario_id)
+                bar.update(state)
+                if state.status in TERMINAL:
+                    return self.scenario(scenario_id)
+                _check(deadline, scenario_id, timeout)
+                time.sleep(interval)
+        finally:
+            bar.close()
+
+
+def _read_timeout(timeout: float | None) -> float:
+    # The server sends a keep-alive every 15 s: a longer silence is a dead stream.
+    return 30.0 if timeout is None else max(0.1, min(timeout, 30.0))
+
+
+def _check(deadline: float | None, scenario_id: str, timeout: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeoutError(f"scenario {scenario_id} did not finish in {timeout} s")

@@ -1,0 +1,267 @@
+"""`AlgomancyClient` and `AsyncAlgomancyClient` against a real server process: every
+method, once through each client (one test body, awaited either way)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from algomancy_api.client import (
+    AlgomancyClient,
+    AlgomancyError,
+    AsyncAlgomancyClient,
+    Scenario,
+    ScenarioEvent,
+)
+from algomancy_example.domain import MASTER_DATA, sample_file
+from tests.server import ServerProcess
+
+
+class Either:
+    """The sync or the async client behind one awaitable face."""
+
+    def __init__(self, client: AlgomancyClient | AsyncAlgomancyClient) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(self.client, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+        return call
+
+    async def events(self, scenario_id: str) -> list[ScenarioEvent]:
+        stream = self.client.events(scenario_id)
+        if inspect.isasyncgen(stream):
+            return [event async for event in stream]
+        return list(stream)
+
+
+def drive(kind: str, server: ServerProcess, body: Callable[[Either], Awaitable[None]]) -> None:
+    """Run `body` with a client of `kind` in a session of its own."""
+    session = f"{kind}-{uuid.uuid4().hex[:8]}"
+    if kind == "sync":
+        with AlgomancyClient(server.base, session=session) as client:
+            client.create_session(session)
+            asyncio.run(body(Either(client)))
+    else:
+
+        async def main() -> None:
+            async with AsyncAlgomancyClient(server.base, session=session) as client:
+                await client.create_session(session)
+                await body(Either(client))
+
+        asyncio.run(main())
+
+
+KINDS = ["sync", "async"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_platform_and_sessions(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        assert (await api.health()).status == "ok"
+        assert (await api.me()).authenticated is False
+        made = await api.create_session(f"s-{kind}")
+        names = [s.display_name for s in (await api.sessions()).sessions]
+        assert f"s-{kind}" in names and "main" in names
+        renamed = await api.rename_session(made.id, f"r-{kind}")
+        assert renamed.id == made.id and renamed.display_name == f"r-{kind}"
+        copy = await api.copy_session(made.id, f"c-{kind}")
+        assert copy.id != made.id and copy.display_name == f"c-{kind}"
+        after = await api.delete_session(copy.id)
+        assert copy.id not in [s.id for s in after.sessions]
+        await api.delete_session(made.id)
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_discovery(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        assert {"Slow", "ABC slotting"} <= set(await api.algorithms())
+        slow = await api.parameters("Slow")
+        assert [(p.name, p.type, p.min, p.max) for p in slow] == [("duration", "integer", 1, 60)]
+        kpis = await api.kpis()
+        assert "travel_distance" in kpis
+        described = {k.name: k for k in await api.describe_kpis()}
+        assert set(described) == set(kpis) and described["travel_distance"].unit
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_datasets_and_etl(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        assert MASTER_DATA in await api.datasets()
+        tables = {t.name: t for t in await api.dataset_tables(MASTER_DATA)}
+        assert "sku_data" in tables and tables["sku_data"].rows > 0
+        frame = await api.dataset_frame(MASTER_DATA, "sku_data", limit=5)
+        df = frame.to_pandas()
+        assert isinstance(df, pd.DataFrame) and len(df) == 5
+        assert list(df.columns) == tables["sku_data"].columns
+        csv = await api.download_table(MASTER_DATA, "sku_data", "csv")
+        assert csv.decode().splitlines()[0].split(",")[0] == tables["sku_data"].columns[0]
+        files = [sample_file("sku_data.csv"), sample_file("inventory.xlsx")]
+        etl = await api.upload("uploaded", *files)
+        assert etl.success is True and "uploaded" in etl.keys
+        bad = await api.upload("broken", sample_file("inventory.xlsx"))
+        assert bad.success is False and bad.messages
+        assert all(str(m).startswith(m.severity) for m in bad.messages)
+        assert "derived" in await api.derive_dataset("uploaded", "derived")
+        document = await api.dataset("derived")
+        await api.delete_dataset("derived")
+        assert "derived" not in await api.datasets()
+        document["name"] = "from json"
+        assert "from json" in await api.add_dataset(document)
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_scenario_lifecycle(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        made: Scenario = await api.create_scenario("abc", MASTER_DATA, "ABC slotting")
+        assert made.status == "created" and made.algorithm.name == "ABC slotting"
+        assert [s.id for s in await api.scenarios()] == [made.id]
+        assert (await api.find_scenario("abc")).id == made.id
+        assert (await api.find_scenario(made.id)).tag == "abc"
+        assert (await api.status(made.id)).status == "created"
+        assert (await api.run(made.id)).status in ("queued", "processing", "complete")
+        done = await api.wait(made.id, progress=False, timeout=120)
+        assert done.status == "complete" and done.kpis["travel_distance"].value is not None
+        statuses = [e.status for e in await api.events(made.id)]
+        assert statuses[-1] == "complete"
+        assert await api.processing() is None
+        for table in await api.result_tables(made.id):
+            frame = await api.result_frame(made.id, table.name, limit=3)
+            assert len(frame.to_pandas()) == min(3, table.rows)
+        second = await api.create_scenario("slow", MASTER_DATA, "Slow", {"duration": 1})
+        await api.run(second.id)
+        await api.wait(second.id, progress=False, timeout=120)
+        kpis = await api.kpis_dataframe()
+        assert list(kpis.index) == ["abc", "slow"]
+        assert set(await api.kpis()) <= set(kpis.columns)
+        assert kpis.loc["abc", "travel_distance"] == done.kpis["travel_distance"].value
+        await api.delete_scenario(second.id)
+        assert [s.tag for s in await api.scenarios()] == ["abc"]
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cancel_and_timeout(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        slow = await api.create_scenario("long", MASTER_DATA, "Slow", {"duration": 60})
+        await api.run(slow.id)
+        with pytest.raises(TimeoutError):
+            await api.wait(slow.id, progress=False, timeout=0.5)
+        await api.cancel(slow.id)
+        failed = await api.wait(slow.id, progress=False, timeout=120)
+        assert failed.status == "failed" and failed.error
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_errors_carry_status_and_detail(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        with pytest.raises(AlgomancyError) as caught:
+            await api.create_scenario("x", MASTER_DATA, "Nope")
+        assert caught.value.status == caught.value.status_code == 404
+        assert "Nope" in caught.value.detail
+        with pytest.raises(AlgomancyError) as caught:
+            await api.create_scenario("x", MASTER_DATA, "Slow", {"duration": 0})
+        assert caught.value.status in (400, 422) and "duration" in str(caught.value.detail)
+        with pytest.raises(AlgomancyError) as caught:
+            await api.scenario("missing")
+        assert caught.value.status == 404
+        with pytest.raises(AlgomancyError) as caught:
+            await api.find_scenario("missing")
+        assert caught.value.status == 404
+
+    drive(kind, example_server, body)
+
+
+def test_wait_shows_progress_with_the_algorithms_message(example_server: ServerProcess) -> None:
+    with AlgomancyClient(example_server.base) as api:
+        api.create_session("progress")
+        api.session = "progress"
+        slow = api.create_scenario("bar", MASTER_DATA, "Slow", {"duration": 2})
+        api.run(slow.id)
+        out = io.StringIO()
+        done = api.wait(slow.id, file=out, timeout=120)
+    assert done.status == "complete"
+    shown = out.getvalue()
+    assert "100%" in shown and "complete: 2/2 s" in shown and "1/2 s" in shown
+
+
+def test_async_wait_shows_progress(example_server: ServerProcess) -> None:
+    async def main() -> str:
+        async with AsyncAlgomancyClient(example_server.base) as api:
+            await api.create_session("progress-async")
+            api.session = "progress-async"
+            slow = await api.create_scenario("bar", MASTER_DATA, "Slow", {"duration": 1})
+            await api.run(slow.id)
+            out = io.StringIO()
+            done = await api.wait(slow.id, file=out, timeout=120)
+            assert done.status == "complete"
+            return out.getvalue()
+
+    assert "complete: 1/1 s" in asyncio.run(main())
+
+
+def test_wait_polls_when_the_stream_breaks(
+    example_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AlgomancyClient(example_server.base) as api:
+        api.create_session("polling")
+        api.session = "polling"
+        slow = api.create_scenario("poll", MASTER_DATA, "Slow", {"duration": 1})
+        api.run(slow.id)
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise httpx.ReadError("stream broke off")
+            yield  # a generator, as events() is
+
+        monkeypatch.setattr(api, "events", broken)
+        assert api.wait(slow.id, progress=False, interval=0.05, timeout=120).status == "complete"
+        polled = api.create_scenario("poll2", MASTER_DATA, "Slow", {"duration": 1})
+        api.run(polled.id)
+        done = api.wait(polled.id, progress=False, events=False, interval=0.05, timeout=120)
+        assert done.status == "complete"
+
+
+def test_configured_from_the_environment(
+    example_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALGOMANCY_URL", example_server.base)
+    monkeypatch.setenv("ALGOMANCY_SESSION", "from-env")
+    monkeypatch.setenv("ALGOMANCY_API_KEY", "k-123")
+    with AlgomancyClient() as api:
+        assert api.base_url == example_server.base and api.session == "from-env"
+        assert api.http.headers["Authorization"] == "Bearer k-123"
+        # The example server has authentication off: the key is sent and ignored.
+        api.create_session("from-env")
+        assert api.scenarios() == []
+    async_api = AsyncAlgomancyClient(session="explicit")
+    assert async_api.session == "explicit" and async_api.base_url == example_server.base
+    asyncio.run(async_api.close())
+
+
+def test_unreachable_server_is_an_httpx_error() -> None:
+    with (
+        AlgomancyClient("http://127.0.0.1:9", timeout=2) as api,
+        pytest.raises(httpx.TransportError),
+    ):
+        api.health()
