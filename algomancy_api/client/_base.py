@@ -235,13 +235,19 @@ class Routes:
         return Call("GET", self.scoped("/scenarios"), _scenarios.validate_python)
 
     def create_scenario(
-        self, tag: str, dataset_key: str, algo_name: str, algo_params: Mapping[str, Any] | None
+        self,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: Mapping[str, Any] | None,
+        data_params: Mapping[str, Any] | None = None,
     ) -> Call[Scenario]:
         body = {
             "tag": tag,
             "dataset_key": dataset_key,
             "algo_name": algo_name,
             "algo_params": dict(algo_params) if algo_params is not None else None,
+            "data_params": dict(data_params) if data_params is not None else None,
         }
         return Call("POST", self.scoped("/scenarios"), Scenario.model_validate, {"json": body})
 

@@ -189,9 +189,11 @@ class AsyncAlgomancyClient:
         dataset_key: str,
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
+        data_params: Mapping[str, Any] | None = None,
     ) -> Scenario:
+        """A new scenario; `data_params` are the dataset's declared parameters."""
         return await self._send(
-            self.routes.create_scenario(tag, dataset_key, algo_name, algo_params)
+            self.routes.create_scenario(tag, dataset_key, algo_name, algo_params, data_params)
         )
 
     async def scenario(self, scenario_id: str) -> Scenario:

@@ -101,6 +101,12 @@ class Scenario(Model):
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
+    #: The reference algomancy-api's summary fields.
+    input_data_key: str | None = None
+    data_parameters: dict[str, Any] = Field(default_factory=dict)
+    run_started_at: str | None = None
+    run_finished_at: str | None = None
+    result_available: bool = False
 
     @property
     def done(self) -> bool:

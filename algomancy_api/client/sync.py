@@ -185,8 +185,12 @@ class AlgomancyClient:
         dataset_key: str,
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
+        data_params: Mapping[str, Any] | None = None,
     ) -> Scenario:
-        return self._send(self.routes.create_scenario(tag, dataset_key, algo_name, algo_params))
+        """A new scenario; `data_params` are the dataset's declared parameters."""
+        return self._send(
+            self.routes.create_scenario(tag, dataset_key, algo_name, algo_params, data_params)
+        )
 
     def scenario(self, scenario_id: str) -> Scenario:
         return self._send(self.routes.scenario(scenario_id))

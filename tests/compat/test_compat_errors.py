@@ -78,6 +78,6 @@ def test_the_python_client_resets_and_sends_data_params(client: TestClient) -> N
     scenario = api.create_scenario(
         "c", "Master data", "ABC slotting", data_params={"demand_growth": 2.0}
     )
-    assert scenario["data_parameters"] == {"demand_growth": 2.0}
-    assert api.reset(scenario["id"])["status"] == "created"
-    assert client.get(f"{MAIN}/scenarios/{scenario['id']}").json()["tag"] == "c"
+    assert scenario.data_parameters == {"demand_growth": 2.0}
+    assert api.reset(scenario.id).status == "created"
+    assert client.get(f"{MAIN}/scenarios/{scenario.id}").json()["tag"] == "c"
