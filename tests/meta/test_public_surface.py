@@ -36,6 +36,8 @@ PUBLIC = {
         "File",
         "FileReadError",
         "JSONFile",
+        "LimitExceeded",
+        "ReadLimits",
         "Schema",
         "Severity",
         "ValidationMessage",
