@@ -23,6 +23,9 @@ from algomancy_api.cli.serve import (
 
 app.add_command(serve)
 
+# The client commands register themselves on `app`.
+import algomancy_api.cli.commands  # noqa: E402, F401
+
 __all__ = [
     "ENV_APP_DIR",
     "ENV_OVERRIDES",

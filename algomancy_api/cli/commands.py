@@ -1,0 +1,327 @@
+"""The commands that drive a running server over its HTTP API, through
+`algomancy_api.client` (never the core directly).
+
+Output is a plain table by default and JSON with the global `--json`. Exit codes
+are listed in the group's help (`algomancy-api --help`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from algomancy_api.cli.app import Globals, app
+from algomancy_api.client import AlgomancyClient, AlgomancyError
+from algomancy_api.client.models import ParameterDescriptor, Scenario
+
+#: Exit codes (see the group's epilog).
+REFUSED, UNREACHABLE = 1, 3
+
+
+class ParamValueError(click.UsageError):
+    """A `--param` that does not fit the algorithm's descriptors (exit 2)."""
+
+
+@contextlib.contextmanager
+def connected(ctx: click.Context) -> Iterator[AlgomancyClient]:
+    """A client for the global options; server errors become exit codes."""
+    options: Globals = ctx.find_object(Globals) or Globals()
+    client = AlgomancyClient(options.url, session=options.session, api_key=options.api_key)
+    try:
+        yield client
+    except AlgomancyError as exc:
+        click.echo(f"algomancy-api: the server answered {exc.status}: {exc.detail}", err=True)
+        ctx.exit(REFUSED)
+    except httpx.TransportError as exc:
+        click.echo(f"algomancy-api: cannot reach {options.url}: {exc}", err=True)
+        ctx.exit(UNREACHABLE)
+    finally:
+        client.close()
+
+
+def wants_json(ctx: click.Context) -> bool:
+    options = ctx.find_object(Globals)
+    return bool(options and options.json)
+
+
+def emit(
+    ctx: click.Context, payload: Any, rows: Sequence[Sequence[Any]], header: Sequence[str]
+) -> None:
+    """`payload` as JSON with `--json`, else `rows` as an aligned table."""
+    if wants_json(ctx):
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        click.echo(table(header, rows))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain, aligned text table (numeric columns right-aligned)."""
+    cells = [[cell_text(value) for value in row] for row in rows]
+    widths = [len(h) for h in header]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    numeric = [
+        bool(rows)
+        and all(
+            (isinstance(row[i], int | float) and not isinstance(row[i], bool)) or row[i] is None
+            for row in rows
+        )
+        for i in range(len(header))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if right else v.ljust(w)
+            for v, w, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(list(header)), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)
+
+
+def cell_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+# -- parameters ----------------------------------------------------------------
+def parse_params(
+    pairs: Sequence[str], descriptors: Sequence[ParameterDescriptor]
+) -> dict[str, Any]:
+    """`name=value` pairs as JSON values of the types the descriptors give.
+
+    integer and float parse as numbers, boolean as true/false, multi_enum as a
+    comma-separated list, interval as `start/end`; a value starting with `[` or `{`
+    is read as JSON. An unknown name or an unparsable value names the parameter."""
+    by_name = {d.name: d for d in descriptors}
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ParamValueError(f"--param {pair[:200]!r}: expected NAME=VALUE")
+        if name not in by_name:
+            known = ", ".join(by_name) or "none"
+            raise ParamValueError(f"--param {name[:200]}: no such parameter (parameters: {known})")
+        values[name] = parse_value(by_name[name], text)
+    return values
+
+
+def parse_value(descriptor: ParameterDescriptor, text: str) -> Any:
+    kind = descriptor.type
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "boolean":
+            lowered = text.strip().lower()
+            if lowered not in ("true", "false"):
+                raise ValueError("expected true or false")
+            return lowered == "true"
+        if text.startswith(("[", "{")):
+            return json.loads(text)
+        if kind == "multi_enum":
+            return [item.strip() for item in text.split(",") if item.strip()]
+        if kind == "interval":
+            start, sep, end = text.partition("/")
+            if not sep:
+                raise ValueError("expected START/END")
+            return [start, end]
+        return text
+    except ValueError as exc:
+        raise ParamValueError(
+            f"--param {descriptor.name}: {text[:200]!r} is not a valid {kind} ({exc})"
+        ) from exc
+
+
+# -- sessions -----------------------------------------------------------------
+@app.group("sessions", invoke_without_command=True)
+@click.pass_context
+def sessions(ctx: click.Context) -> None:
+    """List the sessions (or `sessions create NAME`)."""
+    if ctx.invoked_subcommand is None:
+        with connected(ctx) as client:
+            listed = client.sessions()
+        rows = [
+            (s.id, s.display_name, "*" if s.id == listed.default else "") for s in listed.sessions
+        ]
+        emit(ctx, listed.model_dump(), rows, ("id", "name", "default"))
+
+
+@sessions.command("create")
+@click.argument("name")
+@click.pass_context
+def sessions_create(ctx: click.Context, name: str) -> None:
+    """Create a session named NAME."""
+    with connected(ctx) as client:
+        created = client.create_session(name)
+    emit(ctx, created.model_dump(), [(created.id, created.display_name)], ("id", "name"))
+
+
+# -- data ---------------------------------------------------------------------
+@app.command("upload")
+@click.argument("dataset")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def upload(ctx: click.Context, dataset: str, files: tuple[str, ...]) -> None:
+    """Run the ETL over FILES into DATASET. Its messages are printed; a failed ETL
+    stores nothing and exits 1."""
+    with connected(ctx) as client:
+        result = client.upload(dataset, *(Path(f) for f in files))
+    if wants_json(ctx):
+        click.echo(json.dumps(result.model_dump(), indent=2))
+    else:
+        for message in result.messages:
+            click.echo(str(message), err=not result.success)
+        verdict = "stored" if result.success else "ETL failed; nothing stored"
+        click.echo(f"{result.dataset_name}: {verdict}")
+    if not result.success:
+        ctx.exit(REFUSED)
+
+
+@app.command("datasets")
+@click.pass_context
+def datasets(ctx: click.Context) -> None:
+    """The session's datasets and their tables."""
+    with connected(ctx) as client:
+        keys = client.datasets()
+        tables = {key: client.dataset_tables(key) for key in keys}
+    payload = {key: [t.model_dump() for t in tables[key]] for key in keys}
+    rows = [(key, t.name, t.rows, len(t.columns)) for key in keys for t in tables[key]]
+    emit(ctx, payload, rows, ("dataset", "table", "rows", "columns"))
+
+
+# -- scenarios ----------------------------------------------------------------
+@app.group("scenario")
+def scenario() -> None:
+    """Create, run, list, show and cancel scenarios."""
+
+
+SCENARIO_HEADER = ("id", "tag", "algorithm", "dataset", "status", "progress %")
+
+
+def scenario_rows(found: Sequence[Scenario]) -> list[tuple[Any, ...]]:
+    return [
+        (s.id, s.tag, s.algorithm.name, s.input_data_id, str(s.status), round(s.progress * 100))
+        for s in found
+    ]
+
+
+@scenario.command("create")
+@click.argument("tag")
+@click.option("--dataset", "dataset_key", required=True, help="The input dataset's key.")
+@click.option("--algorithm", "algo_name", required=True, help="The algorithm's name.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter value.")
+@click.pass_context
+def scenario_create(
+    ctx: click.Context, tag: str, dataset_key: str, algo_name: str, params: tuple[str, ...]
+) -> None:
+    """Create scenario TAG. `--param` values are parsed against the algorithm's
+    descriptors; a bad one exits 2 and names the parameter."""
+    with connected(ctx) as client:
+        values = parse_params(params, client.parameters(algo_name))
+        try:
+            created = client.create_scenario(tag, dataset_key, algo_name, values)
+        except AlgomancyError as exc:
+            if exc.status == 400:  # the server names the parameter it refused
+                raise ParamValueError(str(exc.detail)) from exc
+            raise
+    emit(ctx, created.model_dump(), scenario_rows([created]), SCENARIO_HEADER)
+
+
+@scenario.command("run")
+@click.argument("tag_or_id")
+@click.option("--wait", is_flag=True, help="Follow the run with a progress bar.")
+@click.pass_context
+def scenario_run(ctx: click.Context, tag_or_id: str, wait: bool) -> None:
+    """Run (or re-run) a scenario. With --wait, exit 0 only when it is complete."""
+    with connected(ctx) as client:
+        started = client.run(client.find_scenario(tag_or_id).id)
+        final = client.wait(started.id, progress=not wants_json(ctx)) if wait else started
+    emit(ctx, final.model_dump(), scenario_rows([final]), SCENARIO_HEADER)
+    if final.error:
+        click.echo(f"algomancy-api: {final.tag}: {final.error}", err=True)
+    if wait and final.status != "complete":
+        ctx.exit(REFUSED)
+
+
+@scenario.command("list")
+@click.pass_context
+def scenario_list(ctx: click.Context) -> None:
+    """The session's scenarios."""
+    with connected(ctx) as client:
+        found = client.scenarios()
+    emit(ctx, [s.model_dump() for s in found], scenario_rows(found), SCENARIO_HEADER)
+
+
+@scenario.command("show")
+@click.argument("tag_or_id")
+@click.pass_context
+def scenario_show(ctx: click.Context, tag_or_id: str) -> None:
+    """One scenario: status, parameters and KPIs."""
+    with connected(ctx) as client:
+        found = client.find_scenario(tag_or_id)
+    if wants_json(ctx):
+        click.echo(json.dumps(found.model_dump(), indent=2, default=str))
+        return
+    click.echo(table(SCENARIO_HEADER, scenario_rows([found])))
+    parameters = [(p.get("name"), p.get("value")) for p in found.algorithm.parameters]
+    if parameters:
+        click.echo("\n" + table(("parameter", "value"), parameters))
+    kpis = [(k.name, k.value, k.unit, k.better_when) for k in found.kpis.values()]
+    if kpis:
+        click.echo("\n" + table(("kpi", "value", "unit", "better when"), kpis))
+    if found.error:
+        click.echo(f"\nerror: {found.error}")
+
+
+@scenario.command("cancel")
+@click.argument("tag_or_id")
+@click.pass_context
+def scenario_cancel(ctx: click.Context, tag_or_id: str) -> None:
+    """Cancel a queued or running scenario."""
+    with connected(ctx) as client:
+        cancelled = client.cancel(client.find_scenario(tag_or_id).id)
+    emit(ctx, cancelled.model_dump(), scenario_rows([cancelled]), SCENARIO_HEADER)
+
+
+# -- KPIs ---------------------------------------------------------------------
+def kpi_table(ctx: click.Context, tags: Sequence[str]) -> None:
+    """The KPI comparison frame, all scenarios or those tagged `tags` in order."""
+    with connected(ctx) as client:
+        frame = client.kpi_frame()
+    rows = frame.rows
+    if tags:
+        by_tag = {row.get("scenario"): row for row in rows}
+        missing = [tag for tag in tags if tag not in by_tag]
+        if missing:
+            raise click.UsageError(f"no scenario tagged {', '.join(missing)}")
+        rows = [by_tag[tag] for tag in tags]
+    emit(ctx, rows, [[row.get(c) for c in frame.columns] for row in rows], frame.columns)
+
+
+@app.command("kpis")
+@click.pass_context
+def kpis(ctx: click.Context) -> None:
+    """Every scenario's KPIs, one row per scenario."""
+    kpi_table(ctx, ())
+
+
+@app.command("compare")
+@click.argument("tags", nargs=-1, required=True)
+@click.pass_context
+def compare(ctx: click.Context, tags: tuple[str, ...]) -> None:
+    """The KPIs of the scenarios TAGS side by side, in the order given."""
+    kpi_table(ctx, tags)

@@ -1,0 +1,206 @@
+"""`algomancy-api COMMAND` against a real server, run as a user runs it (a process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from algomancy_example.domain import sample_file
+from tests.polling import scenario_status
+from tests.server import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+def cli(
+    server: ServerProcess, *args: str, session: str = "main"
+) -> subprocess.CompletedProcess[str]:
+    """`algomancy-api ARGS` with the server named by the environment, as the docs do."""
+    env = os.environ | {"ALGOMANCY_URL": server.base, "ALGOMANCY_SESSION": session}
+    return subprocess.run(
+        [sys.executable, "-m", "algomancy_api", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def as_json(done: subprocess.CompletedProcess[str]) -> Any:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_documented_workflow(example_server: ServerProcess, tmp_path: Path) -> None:
+    """Upload two files, create a scenario, run it with --wait, show the KPIs,
+    compare two scenarios."""
+    s = example_server
+    assert as_json(cli(s, "--json", "sessions", "create", "workflow"))["display_name"] == "workflow"
+    listed = cli(s, "sessions")
+    assert listed.returncode == 0 and "workflow" in listed.stdout
+
+    uploaded = cli(
+        s,
+        "upload",
+        "mine",
+        str(sample_file("sku_data.csv")),
+        str(sample_file("inventory.xlsx")),
+        session="workflow",
+    )
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert "mine: stored" in uploaded.stdout
+    tables = as_json(cli(s, "--json", "datasets", session="workflow"))
+    assert tables.get("mine")
+
+    for tag, algorithm in (("abc", "ABC slotting"), ("random", "Random slotting")):
+        created = cli(
+            s,
+            "scenario",
+            "create",
+            tag,
+            "--dataset",
+            "mine",
+            "--algorithm",
+            algorithm,
+            session="workflow",
+        )
+        assert created.returncode == 0, created.stderr
+        assert tag in created.stdout and "created" in created.stdout
+        ran = cli(s, "scenario", "run", tag, "--wait", session="workflow")
+        assert ran.returncode == 0, ran.stderr
+        assert "complete" in ran.stdout
+
+    rows = as_json(cli(s, "--json", "kpis", session="workflow"))
+    assert {row["scenario"] for row in rows} == {"abc", "random"}
+    assert all(isinstance(row["travel_distance"], float) for row in rows)
+    table = cli(s, "kpis", session="workflow").stdout
+    assert "travel_distance" in table.splitlines()[0] and "abc" in table
+
+    compared = as_json(cli(s, "--json", "compare", "random", "abc", session="workflow"))
+    assert [row["scenario"] for row in compared] == ["random", "abc"]
+    shown = cli(s, "scenario", "show", "abc", session="workflow")
+    assert shown.returncode == 0 and "travel_distance" in shown.stdout
+    listed_scenarios = as_json(cli(s, "--json", "scenario", "list", session="workflow"))
+    assert sorted(x["tag"] for x in listed_scenarios) == ["abc", "random"]
+
+
+def test_a_failed_etl_prints_its_messages_and_exits_1(
+    example_server: ServerProcess, tmp_path: Path
+) -> None:
+    broken = tmp_path / "sku_data.csv"
+    broken.write_text("not,the,right,columns\n1,2,3,4\n")
+    done = cli(example_server, "upload", "broken", str(broken))
+    assert done.returncode == 1
+    assert "error" in done.stderr and "nothing stored" in done.stdout
+    assert "broken" not in as_json(cli(example_server, "--json", "datasets"))
+
+
+def test_param_values_are_parsed_against_the_descriptors(example_server: ServerProcess) -> None:
+    s = example_server
+    ok = cli(
+        s,
+        "--json",
+        "scenario",
+        "create",
+        "slow2",
+        "--dataset",
+        "Master data",
+        "--algorithm",
+        "Slow",
+        "--param",
+        "duration=2",
+    )
+    created = as_json(ok)
+    assert created["algorithm"]["parameters"][0]["value"] == 2
+    for value, words in (("abc", "duration"), ("999", "duration")):
+        bad = cli(
+            s,
+            "scenario",
+            "create",
+            f"bad-{value}",
+            "--dataset",
+            "Master data",
+            "--algorithm",
+            "Slow",
+            "--param",
+            f"duration={value}",
+        )
+        assert bad.returncode == 2, (value, bad.stderr)
+        assert words in bad.stderr
+    unknown = cli(
+        s,
+        "scenario",
+        "create",
+        "u",
+        "--dataset",
+        "Master data",
+        "--algorithm",
+        "Slow",
+        "--param",
+        "speed=3",
+    )
+    assert unknown.returncode == 2 and "speed" in unknown.stderr
+
+
+def test_wait_exits_1_when_the_run_is_cancelled(example_server: ServerProcess) -> None:
+    """`scenario run --wait` follows the run; cancelled from another shell, it ends
+    `failed` and the command exits 1."""
+    s = example_server
+    created = cli(
+        s,
+        "scenario",
+        "create",
+        "long",
+        "--dataset",
+        "Master data",
+        "--algorithm",
+        "Slow",
+        "--param",
+        "duration=30",
+    )
+    assert created.returncode == 0, created.stderr
+    env = os.environ | {"ALGOMANCY_URL": s.base, "ALGOMANCY_SESSION": "main"}
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "algomancy_api", "scenario", "run", "long", "--wait"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        scenario_id = as_json(cli(s, "--json", "scenario", "show", "long"))["id"]
+        scenario_status(
+            lambda path: httpx.get(f"{s.base}{path}"),
+            f"/api/v1/sessions/main/scenarios/{scenario_id}",
+            {"processing"},
+        )
+        cancelled = cli(s, "scenario", "cancel", "long")
+        assert cancelled.returncode == 0, cancelled.stderr
+        out, err = waiting.communicate(timeout=120)
+    finally:
+        waiting.kill()
+    assert waiting.returncode == 1, err
+    assert "failed" in out and "cancelled" in err
+
+
+def test_server_errors_and_unreachable_servers_have_their_exit_codes(
+    example_server: ServerProcess,
+) -> None:
+    missing = cli(example_server, "scenario", "show", "no-such-tag")
+    assert missing.returncode == 1 and "404" in missing.stderr
+    env = os.environ | {"ALGOMANCY_URL": "http://127.0.0.1:9"}
+    down = subprocess.run(
+        [sys.executable, "-m", "algomancy_api", "datasets"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert down.returncode == 3 and "cannot reach" in down.stderr
