@@ -28,7 +28,6 @@ LIMIT_FIELDS = (
     "max_cell_chars",
     "max_xlsx_decompressed_bytes",
     "max_xlsx_compression_ratio",
-    "max_json_depth",
 )
 
 
@@ -60,8 +59,6 @@ class ApiConfiguration(CoreConfig):
     """Inflated size of an uploaded workbook, read from its zip directory."""
     max_xlsx_compression_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
     """Inflated / compressed size of one workbook part over 1 MiB."""
-    max_json_depth: int = 64
-    """Nesting depth of a JSON request body (HTTP 400 beyond it)."""
     api_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     """API key → user name. Clients send `Authorization: Bearer <key>` or `X-API-Key`."""
     identity_header: str | None = None
