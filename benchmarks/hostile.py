@@ -1,0 +1,327 @@
+"""Hostile input against one real server: the answer each gets and the memory it costs.
+
+    python -m benchmarks.hostile                 # the default SQLite store
+    python -m benchmarks.hostile -- --in-memory  # arguments after -- go to `serve`
+
+Not part of ``python -m benchmarks`` nor of the test suite (the tests in
+tests/api/test_api_hostile.py and tests/data/test_data_limits.py check the
+answers; this prints what a hostile client sees from outside, with the cost).
+
+Before each input the server's peak-RSS mark is reset (``/proc/PID/clear_refs``,
+``5``); after it, VmHWM (the peak since the reset) is read, so each row says how far
+above its resting RSS the server went for that input. After each input ``/health``
+must still answer 200. The exit code is 1 when any input got a 5xx, a dropped
+connection, or left the server unable to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import dataclasses
+import itertools
+import json
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from benchmarks.common import PREFIX, ROOT, Server
+from tests import hostile
+
+MiB = 1024 * 1024
+M = f"{PREFIX}/sessions/main"
+DATA = ROOT / "algomancy_example" / "data"
+
+
+def proc_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+@dataclasses.dataclass
+class Outcome:
+    case: str
+    answer: str
+    rss_before_mib: float = 0.0
+    peak_mib: float = 0.0
+    serving: bool = True
+
+    @property
+    def bad(self) -> bool:
+        return self.answer.startswith(("5", "dropped")) or not self.serving
+
+
+def answer_of(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"{response.status_code} {response.text[:90]!r}"
+    if isinstance(body, dict) and "detail" in body:
+        detail = body["detail"]
+        text = detail if isinstance(detail, str) else json.dumps(detail)
+        return f"{response.status_code} {text[:110]}"
+    if isinstance(body, dict) and body.get("success") is False:
+        messages = body.get("messages", [])
+        failed = [m for m in messages if m.get("severity") == "error"] or messages
+        first = failed[0]["message"] if failed else "(no message)"
+        return f"{response.status_code} ETL failed: {first[:100]}"
+    return f"{response.status_code} {json.dumps(body)[:90]}"
+
+
+def etl(client: httpx.Client, *files: tuple[str, bytes], dataset: str = "") -> str:
+    dataset = dataset or f"upload-{time.monotonic_ns()}"
+    parts = [("files", (name, content)) for name, content in files]
+    return answer_of(client.post(f"{M}/etl", data={"dataset_name": dataset}, files=parts))
+
+
+def from_json(client: httpx.Client, body: bytes, content_type: str = "application/json") -> str:
+    response = client.post(
+        f"{M}/data/from-json", content=body, headers={"content-type": content_type}
+    )
+    return answer_of(response)
+
+
+def dataset_document(**changes: object) -> dict[str, object]:
+    document: dict[str, object] = {
+        "format": "algomancy.datasource",
+        "version": 1,
+        "name": "hostile-json",
+        "classification": "master_data",
+        "tables": {"t": {"columns": ["a"], "dtypes": ["int64"], "data": {"a": [1, 2]}}},
+    }
+    document.update(changes)
+    return document
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def big_csv(size: int) -> bytes:
+    row = b"SKU0001,Kitchen roll large,household,1.74,36.4,3.03\n"
+    header = b"sku,description,family,weight_kg,picks_per_day,unit_volume_l\n"
+    return header + row * ((size - len(header)) // len(row))
+
+
+def concurrent_csv_uploads(base: str) -> str:
+    inventory_xlsx = (DATA / "inventory.xlsx").read_bytes()
+    body = big_csv(51 * MiB)
+
+    def one(i: int) -> str:
+        with httpx.Client(base_url=base, timeout=300) as client:
+            files = [("sku_data.csv", body), ("inventory.xlsx", inventory_xlsx)]
+            return etl(client, *files, dataset=f"big-{i}").split(" ")[0]
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(one, range(6)))
+    return "statuses " + " ".join(sorted(statuses))
+
+
+def chunked_flood(base: str, limit: int = 2 * 1024 * MiB) -> str:
+    """A chunked upload that never ends: how much the server reads before it answers."""
+    host, port = base.removeprefix("http://").split(":")
+    chunk = b"x" * MiB
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            f"POST {M}/data/from-json HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        sock.settimeout(0.0)
+        started = time.monotonic()
+        reply = b""
+        while sent < limit and time.monotonic() - started < 30:
+            try:
+                reply += sock.recv(65536)
+                if reply:
+                    break
+            except BlockingIOError:
+                pass
+            except OSError:
+                break
+            try:
+                sock.settimeout(5)
+                sock.sendall(frame)
+                sock.settimeout(0.0)
+                sent += len(chunk)
+            except OSError:
+                break
+        sock.settimeout(5)
+        with contextlib.suppress(OSError):
+            reply += sock.recv(65536)
+    status = reply.split(b"\r\n", 1)[0].decode("latin-1") if reply else "no answer"
+    closes = b"connection: close" in reply.lower()
+    return f"{status}; sent {sent // MiB} MiB before it; connection: close={closes}"
+
+
+Case = Callable[[httpx.Client, str], str]
+
+
+def cases() -> dict[str, Case]:
+    sku = (DATA / "sku_data.csv").read_bytes()
+    inventory_xlsx = (DATA / "inventory.xlsx").read_bytes()
+
+    def upload_named(name: str) -> Case:
+        return lambda c, _: etl(c, (name, sku), ("inventory.xlsx", inventory_xlsx))
+
+    def inventory(content: bytes) -> Case:
+        return lambda c, _: etl(c, ("sku_data.csv", sku), ("inventory.xlsx", content))
+
+    def sku_file(content: bytes) -> Case:
+        return lambda c, _: etl(c, ("sku_data.csv", content), ("inventory.xlsx", inventory_xlsx))
+
+    def doc(**changes: object) -> Case:
+        def send(c: httpx.Client, _: str) -> str:
+            document = dataset_document(name=f"hostile-{next(serial)}", **changes)
+            return from_json(c, json.dumps(document).encode())
+
+        return send
+
+    def raw_json(text: str, content_type: str = "application/json") -> Case:
+        def send(c: httpx.Client, _: str) -> str:
+            named = text.replace('"hostile-json"', f'"hostile-{next(serial)}"')
+            return from_json(c, named.encode(), content_type)
+
+        return send
+
+    serial = itertools.count()
+    valid = json.dumps(dataset_document()).encode()
+    million = {
+        "t": {
+            "columns": ["a", "b"],
+            "dtypes": ["int64", "str"],
+            "data": {"a": list(range(1_000_000)), "b": ["record"] * 1_000_000},
+        }
+    }
+    return {
+        "xlsx: one cell at XFD1048576": inventory(hostile.far_cell_workbook("XFD1048576")),
+        "xlsx: one cell at ZZ100000": inventory(hostile.far_cell_workbook("ZZ100000")),
+        "xlsx: dimension A1:XFD1048576": inventory(hostile.declared_dimension_workbook()),
+        "xlsx: sheet inflating to 256 MiB": inventory(hostile.bomb_workbook(256 * MiB)),
+        "xlsx: sheet inflating to 1 GiB": inventory(hostile.bomb_workbook(1024 * MiB)),
+        "xlsx: not a zip": inventory(b"PK not really a zip archive"),
+        "csv: binary data": sku_file(b"\x00\x01\x02binary\xff" * 1000),
+        "csv: not UTF-8": sku_file("sku,description\nA,caf\xe9\n".encode("latin-1")),
+        "csv: 5 rows with a 10M-char cell": sku_file(
+            b"sku,description\n" + b"".join(b"A,%s\n" % (b"x" * 10_000_000) for _ in range(5))
+        ),
+        "csv: 6 concurrent 51 MiB uploads": lambda _, base: concurrent_csv_uploads(base),
+        "csv: a formula cell": sku_file(b'sku,description\nA,=HYPERLINK("http://x")\n'),
+        "name: ../sku_data.csv": upload_named("../sku_data.csv"),
+        "name: /etc/sku_data.csv": upload_named("/etc/sku_data.csv"),
+        "name: C:\\Windows\\sku_data.csv": upload_named("C:\\Windows\\sku_data.csv"),
+        "name: NUL byte": upload_named("sku_data.csv\x00.xlsx"),
+        "name: control character": upload_named("sku\x01data.csv"),
+        "name: 10,000 characters": upload_named("a" * 10_000 + ".csv"),
+        "chunked upload without end": lambda _, base: chunked_flood(base),
+        "json: 1,000,000 records": doc(tables=million),
+        "json: created_at year 9999": doc(created_at="9999-12-31T23:59:59+00:00"),
+        "json: created_at year 1 with offset": doc(created_at="0001-01-01T00:00:00+05:00"),
+        "json: malformed index": doc(
+            tables={"t": {"columns": ["a"], "dtypes": ["int64"], "data": {"a": [1]}, "index": 7}}
+        ),
+        "json: date in year 9999 in a table": doc(
+            tables={
+                "t": {
+                    "columns": ["d"],
+                    "dtypes": ["datetime64[ns]"],
+                    "data": {"d": ["9999-01-01T00:00:00"]},
+                }
+            }
+        ),
+        "json: duplicate column names": doc(
+            tables={"t": {"columns": ["a", "a"], "dtypes": ["int64", "int64"], "data": {"a": [1]}}}
+        ),
+        "json: empty column name": doc(
+            tables={"t": {"columns": [""], "dtypes": ["int64"], "data": {"": [1]}}}
+        ),
+        "json: data_parameters nested 100,000 deep": raw_json(
+            valid.decode()[:-1] + ', "data_parameters": {"x": ' + nested(100_000) + "}}"
+        ),
+        "json: NaN": raw_json(valid.decode().replace("[1, 2]", "[NaN, 2]")),
+        "json: Infinity": raw_json(valid.decode().replace("[1, 2]", "[Infinity, 2]")),
+        "json: 1e400": raw_json(valid.decode().replace("[1, 2]", "[1e400, 2]")),
+        "json: a 400-digit integer": raw_json(valid.decode().replace("[1, 2]", f"[{10**399}, 2]")),
+        "json: duplicate keys": raw_json(
+            valid.decode().replace('"version": 1', '"version": 1, "version": 2')
+        ),
+        "json: sent as text/plain": raw_json(valid.decode(), "text/plain"),
+        "json: sent as form": raw_json(valid.decode(), "application/x-www-form-urlencoded"),
+        "session: 90 MiB display name": lambda c, _: answer_of(
+            c.post(f"{PREFIX}/sessions", json={"display_name": "n" * 90 * MiB})
+        ),
+        "session: name with /": lambda c, _: answer_of(
+            c.post(f"{PREFIX}/sessions", json={"display_name": "a/b"})
+        ),
+        "session: name ..": lambda c, _: answer_of(
+            c.post(f"{PREFIX}/sessions", json={"display_name": ".."})
+        ),
+        "session: NUL in name": lambda c, _: answer_of(
+            c.post(f"{PREFIX}/sessions", json={"display_name": "a\x00b"})
+        ),
+        "path: %00 in a scenario id": lambda c, _: answer_of(c.get(f"{M}/scenarios/a%00b")),
+        "frame: offset 2**64": lambda c, _: answer_of(
+            c.get(f"{M}/data/Master data/tables/sku_data/frame", params={"offset": 2**64})
+        ),
+    }
+
+
+def measure(serve_args: list[str], only: list[str]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    with Server(["--example", *serve_args]) as server:
+        pid = server.pid
+        with httpx.Client(base_url=server.base, timeout=300) as client:
+            for name, case in cases().items():
+                if only and not any(o.lower() in name.lower() for o in only):
+                    continue
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+                before = proc_kib(pid, "VmRSS")
+                try:
+                    answer = case(client, server.base)
+                except httpx.HTTPError as error:
+                    answer = f"dropped: {type(error).__name__}: {error}"[:120]
+                peak = proc_kib(pid, "VmHWM")
+                try:
+                    serving = httpx.get(f"{server.base}/health", timeout=30).status_code == 200
+                except httpx.HTTPError:
+                    serving = False
+                outcome = Outcome(name, answer, before / 1024, peak / 1024, serving)
+                print(
+                    f"{name:40} {outcome.rss_before_mib:6.0f} -> {outcome.peak_mib:6.0f} MiB"
+                    f"  {answer}",
+                    flush=True,
+                )
+                outcomes.append(outcome)
+                if not serving:
+                    break
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.hostile", description=__doc__)
+    parser.add_argument("--only", action="append", default=[], help="cases whose name has this")
+    parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
+    parser.add_argument("serve_args", nargs="*", help="extra `serve` arguments, after --")
+    args = parser.parse_args(argv)
+    outcomes = measure(args.serve_args, args.only)
+    if args.markdown:
+        lines = ["| input | answer | RSS before → peak (MiB) |", "|---|---|---|"]
+        for o in outcomes:
+            answer = o.answer.replace("|", "\\|")
+            lines.append(f"| {o.case} | {answer} | {o.rss_before_mib:.0f} → {o.peak_mib:.0f} |")
+        args.markdown.write_text("\n".join(lines) + "\n")
+    bad = [o.case for o in outcomes if o.bad]
+    print(f"{len(outcomes)} inputs; bad: {bad or 'none'}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The soak and hostile-input commands (outside the default run) keep working: a short
+soak of every kind of traffic answers no 5xx, and the hostile script reports 4xx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import hostile, soak
+
+
+def test_a_short_soak_runs_every_kind_of_traffic_without_a_5xx() -> None:
+    lines: list[str] = []
+    result = soak.soak(12.0, [], lines.append)
+    assert result["server_errors"] == 0, result["failures"]
+    assert result["still_serving"]
+    kinds = result["by_kind"]
+    for answer in ("etl 200", "run 202", "events 200", "status 200", "delete session 200"):
+        assert kinds.get(answer, 0) > 0, (answer, kinds)
+    assert result["rss_peak_mib"] > 0
+    assert result["fds_end"] > 0
+
+
+def test_the_hostile_script_reports_each_answer(tmp_path: Path) -> None:
+    table = tmp_path / "hostile.md"
+    code = hostile.main(["--only", "session:", "--only", "name: ../", "--markdown", str(table)])
+    assert code == 0
+    text = table.read_text()
+    assert "display_name must not contain '/'" in text
+    assert "points outside its folder" in text
+    assert "422" in text or "413" in text  # the 90 MiB name is refused, not echoed
