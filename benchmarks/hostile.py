@@ -20,6 +20,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
+import io
 import itertools
 import json
 import socket
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import openpyxl
 
 from benchmarks.common import PREFIX, ROOT, Server
 from tests import hostile
@@ -165,6 +167,37 @@ def chunked_flood(base: str, limit: int = 2 * 1024 * MiB) -> str:
 Case = Callable[[httpx.Client, str], str]
 
 
+def formula_cells(client: httpx.Client, _: str) -> str:
+    """Formulas in a CSV cell and an XLSX cell: uploaded, then read back as stored."""
+    formula = '=HYPERLINK("http://example.invalid","x")'
+    csv = (
+        (DATA / "sku_data.csv")
+        .read_bytes()
+        .replace(b'"Kitchen roll, large"', b'"' + formula.replace('"', '""').encode() + b'"')
+    )
+    book = openpyxl.load_workbook(DATA / "inventory.xlsx")
+    book["stock"]["B2"] = '=CONCAT("A02-", "B01-L1")'
+    buffer = io.BytesIO()
+    book.save(buffer)
+    workbook = buffer.getvalue()
+    stored = []
+    for name, content, table, column in (
+        ("sku_data.csv", csv, "sku_data", "description"),
+        ("inventory.xlsx", workbook, "stock", "location"),
+    ):
+        files = {"sku_data.csv": (DATA / "sku_data.csv").read_bytes()} | {name: content}
+        if name == "sku_data.csv":
+            files["inventory.xlsx"] = (DATA / "inventory.xlsx").read_bytes()
+        dataset = f"formula-{time.monotonic_ns()}"
+        answer = etl(client, *files.items(), dataset=dataset)
+        if not answer.startswith("200 {"):
+            stored.append(f"{name}: {answer}")
+            continue
+        frame = client.get(f"{M}/data/{dataset}/tables/{table}/frame", params={"limit": 1})
+        stored.append(f"{name}: stored {frame.json()['rows'][0][column]!r}")
+    return "; ".join(stored)
+
+
 def cases() -> dict[str, Case]:
     sku = (DATA / "sku_data.csv").read_bytes()
     inventory_xlsx = (DATA / "inventory.xlsx").read_bytes()
@@ -214,7 +247,7 @@ def cases() -> dict[str, Case]:
             b"sku,description\n" + b"".join(b"A,%s\n" % (b"x" * 10_000_000) for _ in range(5))
         ),
         "csv: 6 concurrent 51 MiB uploads": lambda _, base: concurrent_csv_uploads(base),
-        "csv: a formula cell": sku_file(b'sku,description\nA,=HYPERLINK("http://x")\n'),
+        "csv and xlsx: formula cells": formula_cells,
         "name: ../sku_data.csv": upload_named("../sku_data.csv"),
         "name: /etc/sku_data.csv": upload_named("/etc/sku_data.csv"),
         "name: C:\\Windows\\sku_data.csv": upload_named("C:\\Windows\\sku_data.csv"),
