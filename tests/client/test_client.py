@@ -265,3 +265,29 @@ def test_unreachable_server_is_an_httpx_error() -> None:
         pytest.raises(httpx.TransportError),
     ):
         api.health()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_reset(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        made = await api.create_scenario("again", MASTER_DATA, "Slow", {"duration": 1})
+        await api.run(made.id)
+        done = await api.wait(made.id, progress=False, timeout=120)
+        assert done.status == "complete" and done.result is not None
+        reset: Scenario = await api.reset(made.id)
+        assert (reset.id, reset.status, reset.progress) == (made.id, "created", 0.0)
+        assert reset.result is None and reset.error is None and reset.finished_at is None
+        assert all(kpi.value is None for kpi in reset.kpis.values())
+        assert (await api.scenario(made.id)).status == "created"
+        assert (await api.reset(made.id)).status == "created"  # created stays created
+        long = await api.create_scenario("busy", MASTER_DATA, "Slow", {"duration": 60})
+        await api.run(long.id)
+        with pytest.raises(AlgomancyError) as caught:
+            await api.reset(long.id)
+        assert caught.value.status == 409
+        await api.cancel(long.id)
+        failed = await api.wait(long.id, progress=False, timeout=120)
+        assert failed.status == "failed"
+        assert (await api.reset(long.id)).error is None
+
+    drive(kind, example_server, body)

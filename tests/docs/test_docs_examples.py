@@ -50,7 +50,7 @@ pytestmark = pytest.mark.slow
 #: The server a page without a server block of its own talks to.
 DEFAULT_SERVER = ServerCommand(".", ("--example",))
 #: What a page's working folder holds: the files the docs refer to by relative path.
-COPIED = ("algomancy_example/data",)
+COPIED = ("algomancy_example/data", "docs/tutorial")
 #: At most this many blocks may be skipped: a skip is an exception, with a reason.
 MAX_SKIPPED = 16
 COMMAND_TIMEOUT = 180
@@ -67,7 +67,7 @@ curl() {
 set -euo pipefail
 """
 EPILOGUE = """
-export -p | grep -v -e '^declare -x DOCS_' > "$DOCS_STATE"
+export -p | grep -v -e '^declare -x DOCS_' -e '^declare -x ALGOMANCY_URL=' > "$DOCS_STATE"
 pwd > "$DOCS_CWD"
 """
 
@@ -89,8 +89,14 @@ class Servers:
 
     def get(self, command: ServerCommand) -> ServerProcess:
         if command not in self.started:
+            args: list[str] = []
+            words = iter(command.args)
+            for word in words:
+                if word in ("--host", "--port"):
+                    next(words, None)  # ServerProcess binds 127.0.0.1 on a free port
+                else:
+                    args.append(word)
             cwd = self.workdir / command.folder
-            args = [a for a in command.args if a not in ("--host", "--port")]
             self.started[command] = ServerProcess(args, cwd).start()
         return self.started[command]
 
@@ -131,11 +137,17 @@ class Page:
             "ALGOMANCY_URL": base,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(ROOT),
+            # Output in the order the program wrote it (console blocks show both streams).
+            "PYTHONUNBUFFERED": "1",
             "DOCS_STATE": str(self.state),
             "DOCS_CWD": str(self.cwd_file),
         }
         for name in ("ALGOMANCY_SESSION", "ALGOMANCY_API_KEY"):
             self.env.pop(name, None)
+
+    def talk_to(self, base: str) -> None:
+        self.base = base
+        self.env["ALGOMANCY_URL"] = base
 
     @property
     def cwd(self) -> Path:
@@ -147,13 +159,17 @@ class Page:
     def change_folder(self, folder: str) -> None:
         self.cwd_file.write_text(str((self.cwd / folder).resolve()))
 
-    def shell(self, script: str, where: str, plain_curl: bool = False) -> str:
-        env = self.env | ({"DOCS_PLAIN_CURL": "1"} if plain_curl else {})
+    def shell(self, script: str, where: str, console: bool = False, shown: bool = False) -> str:
+        """Run `script` in the page's shell state; its output. In a console, stderr is
+        part of the output; when the page shows the output, curl answers as it is
+        (an HTTP error is then what the page shows, not a failure)."""
+        env = self.env | ({"DOCS_PLAIN_CURL": "1"} if shown else {})
         done = subprocess.run(
             ["bash", "-c", PRELUDE + script + EPILOGUE],
             cwd=self.workdir,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if console else subprocess.PIPE,
             text=True,
             timeout=COMMAND_TIMEOUT,
         )
@@ -184,7 +200,7 @@ class Page:
     def console(self, block: Block) -> None:
         for command in console_commands(block):
             script = command.command.replace(DOCUMENTED_URL, self.base)
-            actual = self.shell(script, block.where, plain_curl=bool(command.expected))
+            actual = self.shell(script, block.where, True, bool(command.expected))
             if command.expected and not output_matches(command.expected, actual):
                 pytest.fail(
                     f"{block.where}: `{command.command}` printed\n{actual}\n"
@@ -197,12 +213,26 @@ def runnable_pages() -> list[Path]:
     return [page for page in pages() if any(block.runs for block in blocks(page))]
 
 
-def run_page(page: Page, page_blocks: list[Block], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run the page's blocks in order; the first that fails fails the test."""
+def run_page(
+    page: Page,
+    page_blocks: list[Block],
+    monkeypatch: pytest.MonkeyPatch,
+    servers: Servers | None = None,
+) -> None:
+    """Run the page's blocks in order; the first that fails fails the test. A server
+    block starts its server (in the folder the page's shell is in, plus the block's
+    `cd`), and the blocks after it talk to that server."""
     try:
         for block in page_blocks:
             if block.directive == "server":
-                page.change_folder(server_command(block).folder)
+                if servers is None:
+                    pytest.fail(f"{block.where}: no servers to start", pytrace=False)
+                command = server_command(block)
+                page.change_folder(command.folder)
+                folder = page.cwd.relative_to(servers.workdir.resolve())
+                server = servers.get(ServerCommand(str(folder), command.args))
+                fresh_sessions(server.base)
+                page.talk_to(server.base)
             elif not block.runs:
                 continue
             elif block.language in PYTHON:
@@ -222,11 +252,10 @@ def test_page_examples_run(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    page_blocks = blocks(path)
-    own = [server_command(b) for b in page_blocks if b.directive == "server"]
-    server = servers.get(own[0] if own else DEFAULT_SERVER)
+    server = servers.get(DEFAULT_SERVER)
     fresh_sessions(server.base)
-    run_page(Page(path, servers.workdir, server.base, tmp_path), page_blocks, monkeypatch)
+    page = Page(path, servers.workdir, server.base, tmp_path)
+    run_page(page, blocks(path), monkeypatch, servers)
 
 
 def test_skips_are_few_and_give_reasons() -> None:
