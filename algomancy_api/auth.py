@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,11 +20,63 @@ API_KEY_HEADER = "X-API-Key"
 DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 
 
+#: The scope key under which `RecordPeer` keeps the TCP peer as the server saw it.
+PEER_KEY = "algomancy.peer"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(field: str, values: Iterable[str]) -> list[Network]:
+    """Addresses or CIDR ranges (`10.0.0.0/8`, `::1`); `ValueError` naming `field`
+    and the value that is neither."""
+    networks: list[Network] = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{field}: {value!r} is not an IP address or CIDR range") from None
+    return networks
+
+
+def peer_address(scope: Scope) -> str | None:
+    """The address of the TCP peer: the one `RecordPeer` saw before any
+    forwarded-header rewriting, else the scope's client."""
+    client = scope.get(PEER_KEY, scope.get("client"))
+    return str(client[0]) if client else None
+
+
+def is_trusted(address: str | None, networks: list[Network]) -> bool:
+    if address is None or not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
+
+
+class RecordPeer:
+    """Keeps the TCP peer in the scope before `ProxyHeadersMiddleware` replaces
+    `scope["client"]` with what `X-Forwarded-For` says: trust in a proxy is decided
+    on the address that really connected, never on one a header claims."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and PEER_KEY not in scope:
+            scope[PEER_KEY] = scope.get("client")
+        await self.app(scope, receive, send)
+
+
 class UserContextMiddleware:
     """Sets `request.state.user` from the credentials; 401 when they are missing.
 
     API keys come as `Authorization: Bearer <key>` or `X-API-Key: <key>`; a
-    trusted proxy may name the user in `identity_header` instead.
+    reverse proxy in `trusted_proxies` may name the user in `identity_header`
+    instead. The identity header from any other peer is refused (401), key or not.
     """
 
     def __init__(
@@ -31,10 +85,13 @@ class UserContextMiddleware:
         api_keys: dict[str, str],
         identity_header: str | None,
         public_docs: bool,
+        trusted_proxies: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.api_keys = dict(api_keys)
         self.identity_header = identity_header.lower().encode() if identity_header else None
+        self.identity_name = identity_header or ""
+        self.trusted = parse_networks("trusted_proxies", trusted_proxies)
         self.public = PUBLIC_PATHS + (DOC_PATHS if public_docs else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -42,30 +99,38 @@ class UserContextMiddleware:
         if scope["type"] != "http" or path in self.public or path.startswith(ASSET_PREFIXES):
             await self.app(scope, receive, send)
             return
-        user = self.identify(dict(scope.get("headers", ())))
+        user, refusal = self.identify(dict(scope.get("headers", ())), peer_address(scope))
         if user is None:
-            denied = detail_response(
-                401, "authentication required: send a valid API key", {"WWW-Authenticate": "Bearer"}
-            )
+            denied = detail_response(401, refusal, {"WWW-Authenticate": "Bearer"})
             await denied(scope, receive, send)
             return
         scope.setdefault("state", {})["user"] = user
         await self.app(scope, receive, send)
 
-    def identify(self, headers: dict[bytes, bytes]) -> str | None:
+    def identify(self, headers: dict[bytes, bytes], peer: str | None) -> tuple[str | None, str]:
+        """The user, or None and why not."""
+        if self.identity_header is not None and self.identity_header in headers:
+            if not is_trusted(peer, self.trusted):
+                return None, (
+                    f"authentication refused: the {self.identity_name} header is only "
+                    "accepted from a trusted proxy (trusted_proxies), and this request "
+                    "did not come from one"
+                )
+            name = headers[self.identity_header].decode("utf-8", "replace").strip()
+            if name:
+                return name, ""
+            return None, f"authentication required: the {self.identity_name} header is empty"
+        # An empty key is no key: it never matches, and never lets another way win.
         key = headers.get(API_KEY_HEADER.lower().encode(), b"").decode("latin-1").strip()
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if not key and authorization.lower().startswith("bearer "):
             key = authorization[7:].strip()
-        if key:
-            for known, user in self.api_keys.items():
-                if hmac.compare_digest(known.encode(), key.encode()):
-                    return user
-            return None
-        if self.identity_header is not None:
-            name = headers.get(self.identity_header, b"").decode("utf-8", "replace").strip()
-            return name or None
-        return None
+        if not key:
+            return None, "authentication required: send a valid API key"
+        for known, user in self.api_keys.items():
+            if hmac.compare_digest(known.encode(), key.encode()):
+                return user, ""
+        return None, "authentication required: send a valid API key (this one is not known)"
 
 
 #: The OpenAPI security schemes of API keys: either header works.

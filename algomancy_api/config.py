@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from algomancy_api.auth import parse_networks
 from algomancy_core import ConfigurationError, CoreConfig
 from algomancy_data import ReadLimits
 from algomancy_data.limits import (
@@ -73,6 +74,13 @@ class ApiConfiguration(CoreConfig):
     """Addresses whose `X-Forwarded-For`/`-Proto` are trusted (as uvicorn's option:
     a comma-separated string or a list of IPs or networks, `*` for any); None trusts
     none."""
+    trusted_proxies: str | list[str] = dataclasses.field(default_factory=list)
+    """Addresses or CIDR ranges of the reverse proxies whose `identity_header` is
+    believed (a list, or a comma-separated string). None by default: the header
+    from any other peer is refused with 401. Judged on the TCP peer, never on
+    `X-Forwarded-For`."""
+    admin_users: str | list[str] = dataclasses.field(default_factory=list)
+    """User names that see and manage every user's sessions."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -109,6 +117,17 @@ class ApiConfiguration(CoreConfig):
         if not isinstance(self.allow_session_create, bool):
             raise ConfigurationError("allow_session_create: must be true or false")
         self.forwarded_allow_ips = _forwarded_allow_ips(self.forwarded_allow_ips)
+        self.trusted_proxies = _names("trusted_proxies", self.trusted_proxies)
+        try:
+            parse_networks("trusted_proxies", self.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if self.identity_header is not None and not self.trusted_proxies:
+            raise ConfigurationError(
+                "identity_header: needs trusted_proxies, the addresses of the reverse "
+                "proxy that sets it (no proxy is trusted by default)"
+            )
+        self.admin_users = _names("admin_users", self.admin_users)
 
     @property
     def read_limits(self) -> ReadLimits:
@@ -149,6 +168,15 @@ class ApiConfiguration(CoreConfig):
     def replace(self, **changes: Any) -> ApiConfiguration:
         """A copy with `changes` applied (and validated)."""
         return dataclasses.replace(self, **changes)
+
+
+def _names(field: str, value: object) -> list[str]:
+    """A list of non-blank strings from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple) and all(isinstance(v, str) and v.strip() for v in value):
+        return [v.strip() for v in value]
+    raise ConfigurationError(f"{field}: must be a list of non-blank strings")
 
 
 def _forwarded_allow_ips(value: object) -> str | list[str] | None:

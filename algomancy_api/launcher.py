@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from algomancy_api.auth import UserContextMiddleware, declare_api_keys
+from algomancy_api.auth import RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
@@ -59,7 +59,8 @@ def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
         if cfg.api_keys:
             ways.append(f"{len(cfg.api_keys)} API key(s)")
         if cfg.identity_header:
-            ways.append(f"identity header {cfg.identity_header}")
+            proxies = ", ".join(cfg.trusted_proxies)
+            ways.append(f"identity header {cfg.identity_header} from {proxies}")
         log.info("authentication: on (%s)", ", ".join(ways))
 
 
@@ -128,6 +129,7 @@ class ApiLauncher:
                 api_keys=cfg.api_keys,
                 identity_header=cfg.identity_header,
                 public_docs=cfg.public_docs,
+                trusted_proxies=cfg.trusted_proxies,
             )
             if cfg.api_keys:
                 declare_api_keys(app)
@@ -143,6 +145,9 @@ class ApiLauncher:
             # Outermost, so that everything inside sees the client and scheme the
             # trusted proxy reports; in the app, so every host behaves the same.
             app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=cfg.forwarded_allow_ips)
+        # Outside even that: the TCP peer, before X-Forwarded-For replaces it, is
+        # what `trusted_proxies` is judged on.
+        app.add_middleware(RecordPeer)
         return app
 
     @staticmethod

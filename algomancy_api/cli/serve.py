@@ -40,6 +40,8 @@ class ServeOptions:
     max_workers: int | None = None
     no_ui: bool = False
     forwarded_allow_ips: str | None = None
+    trusted_proxies: str | None = None
+    admin_users: str | None = None
     log_level: str = "info"
     log_format: str = "text"
 
@@ -61,6 +63,8 @@ def overrides_from(args: ServeOptions) -> dict[str, Any]:
         "dask_address",
         "max_workers",
         "forwarded_allow_ips",
+        "trusted_proxies",
+        "admin_users",
     ):
         value = getattr(args, field)
         if value is not None:
@@ -153,6 +157,16 @@ def run_serve(args: ServeOptions) -> int:
     "--forwarded-allow-ips",
     metavar="IPS",
     help="Comma-separated addresses whose X-Forwarded-* headers are trusted ('*': any).",
+)
+@click.option(
+    "--trusted-proxies",
+    metavar="IPS",
+    help="Comma-separated addresses or CIDR ranges whose identity header is believed.",
+)
+@click.option(
+    "--admin-users",
+    metavar="NAMES",
+    help="Comma-separated user names that see and manage every session.",
 )
 @click.option(
     "--log-level", type=click.Choice(LEVELS), default="info", show_default=True, help="Log level."

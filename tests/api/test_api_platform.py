@@ -62,7 +62,9 @@ def test_api_keys(make_client: ClientFactory) -> None:
 
 
 def test_identity_header(make_client: ClientFactory) -> None:
-    client = make_client(identity_header="X-Forwarded-User")
+    # TestClient's peer is "testclient", not an address: trusted by no network.
+    client = make_client(identity_header="X-Forwarded-User", trusted_proxies=["0.0.0.0/0"])
+    client = TestClient(client.app, client=("192.0.2.1", 1000))
     assert client.get("/me").status_code == 401
     assert client.get("/docs").status_code == 200  # public docs by default
     r = client.get("/me", headers={"X-Forwarded-User": "carol"})

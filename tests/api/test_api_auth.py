@@ -1,0 +1,135 @@
+"""Trusted identity: the identity header only from `trusted_proxies`, empty keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api import ApiConfiguration, ApiLauncher
+from algomancy_api.cli.serve import overrides_from, parse_serve
+from algomancy_core import ConfigurationError
+from tests.api.conftest import api_config
+
+USER = "X-Forwarded-User"
+PROXY = ("10.0.0.5", 40000)
+OUTSIDER = ("203.0.113.9", 40000)
+
+
+@pytest.fixture
+def peer_client() -> Iterator[Any]:
+    """`make(peer, **config)`: a client whose requests come from `peer`."""
+    clients: list[TestClient] = []
+
+    def make(peer: tuple[str, int], **overrides: Any) -> TestClient:
+        values: dict[str, Any] = {
+            "identity_header": USER,
+            "trusted_proxies": ["10.0.0.0/24"],
+        }
+        app = ApiLauncher.build(api_config(**(values | overrides)))
+        client = TestClient(app, raise_server_exceptions=False, client=peer)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def test_identity_header_is_honoured_from_a_trusted_proxy(peer_client: Any) -> None:
+    client = peer_client(PROXY)
+    r = client.get("/me", headers={USER: "carol"})
+    assert r.json() == {"id": "carol", "username": "carol", "authenticated": True}
+
+
+@pytest.mark.parametrize("path", ["/me", "/api/v1/sessions", "/api/v1/sessions/main/data"])
+def test_identity_header_from_elsewhere_is_401_naming_why(peer_client: Any, path: str) -> None:
+    client = peer_client(OUTSIDER)
+    r = client.get(path, headers={USER: "carol"})
+    assert r.status_code == 401
+    assert "trusted proxy" in r.json()["detail"] and USER in r.json()["detail"]
+
+
+def test_identity_header_from_elsewhere_is_401_even_with_a_valid_key(peer_client: Any) -> None:
+    client = peer_client(OUTSIDER, api_keys={"k-bob": "bob"})
+    assert client.get("/me", headers={"X-API-Key": "k-bob"}).json()["username"] == "bob"
+    r = client.get("/me", headers={"X-API-Key": "k-bob", USER: "carol"})
+    assert r.status_code == 401
+
+
+def test_ipv6_and_single_address_proxies(peer_client: Any) -> None:
+    client = peer_client(("::1", 40000), trusted_proxies="127.0.0.1, ::1")
+    assert client.get("/me", headers={USER: "dan"}).json()["username"] == "dan"
+    mapped = peer_client(("::ffff:127.0.0.1", 40000), trusted_proxies=["127.0.0.1"])
+    assert mapped.get("/me", headers={USER: "dan"}).json()["username"] == "dan"
+
+
+def test_empty_identity_header_from_a_proxy_is_401(peer_client: Any) -> None:
+    client = peer_client(PROXY)
+    assert client.get("/me", headers={USER: "  "}).status_code == 401
+
+
+def test_forwarded_for_cannot_make_a_peer_trusted(peer_client: Any) -> None:
+    """`forwarded_allow_ips` rewrites the client from X-Forwarded-For; the trust in
+    a proxy is judged on the real TCP peer all the same."""
+    client = peer_client(OUTSIDER, forwarded_allow_ips="*")
+    r = client.get("/me", headers={USER: "carol", "X-Forwarded-For": "10.0.0.5"})
+    assert r.status_code == 401
+    # From the proxy itself, a forwarded client address does not undo the trust.
+    proxied = peer_client(PROXY, forwarded_allow_ips="*")
+    r = proxied.get("/me", headers={USER: "carol", "X-Forwarded-For": "203.0.113.9"})
+    assert r.json()["username"] == "carol"
+
+
+def test_empty_api_key_is_a_missing_key(peer_client: Any) -> None:
+    client = peer_client(OUTSIDER, api_keys={"k-bob": "bob"})
+    for headers in (
+        {"X-API-Key": ""},
+        {"X-API-Key": " "},
+        {"Authorization": "Bearer "},
+        {"X-API-Key": "", USER: "carol"},
+        {"Authorization": "Bearer", USER: "carol"},
+    ):
+        assert client.get("/me", headers=headers).status_code == 401, headers
+
+
+def test_unknown_key_is_401_naming_it(peer_client: Any) -> None:
+    client = peer_client(OUTSIDER, api_keys={"k-bob": "bob"})
+    r = client.get("/me", headers={"X-API-Key": "nope"})
+    assert r.status_code == 401 and "not known" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"identity_header": USER}, "identity_header: needs trusted_proxies"),
+        ({"trusted_proxies": ["proxy.example"]}, "trusted_proxies: 'proxy.example'"),
+        ({"trusted_proxies": ["10.0.0.0/33"]}, "trusted_proxies"),
+        ({"trusted_proxies": [""]}, "trusted_proxies"),
+        ({"admin_users": [""]}, "admin_users"),
+        ({"admin_users": 3}, "admin_users"),
+    ],
+)
+def test_configuration_is_checked(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        ApiConfiguration(**values)
+
+
+def test_configuration_accepts_comma_separated_strings() -> None:
+    cfg = ApiConfiguration(trusted_proxies="10.0.0.1, fd00::/8", admin_users="root,ops")
+    assert cfg.trusted_proxies == ["10.0.0.1", "fd00::/8"]
+    assert cfg.admin_users == ["root", "ops"]
+    assert ApiConfiguration().trusted_proxies == [] and ApiConfiguration().admin_users == []
+
+
+def test_serve_flags() -> None:
+    args = parse_serve(
+        ["--example", "--trusted-proxies", "10.0.0.1,10.1.0.0/16", "--admin-users", "root"]
+    )
+    overrides = overrides_from(args)
+    assert overrides["trusted_proxies"] == "10.0.0.1,10.1.0.0/16"
+    assert overrides["admin_users"] == "root"
+    assert "trusted_proxies" not in overrides_from(parse_serve(["--example"]))
