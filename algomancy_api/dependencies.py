@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from algomancy_api.deps import SessionIdPath, get_manager
+from algomancy_api.deps import SessionIdPath, current_caller, get_manager, session_owner
 from algomancy_core import ScenarioManager, SessionManager
 
 
@@ -22,8 +22,11 @@ def get_session_manager(request: Request) -> SessionManager:
 
 async def get_scenario_manager(request: Request, session_id: SessionIdPath) -> ScenarioManager:
     """The `ScenarioManager` of the session named in the path (404 if unknown)."""
-    owner: str | None = request.scope.get("state", {}).get("user")
-    return await get_manager(session_id, request.app.state.session_manager, owner)
+    user: str | None = request.scope.get("state", {}).get("user")
+    sessions = request.app.state.session_manager
+    caller = await current_caller(user, request.app.state.config)
+    owner = await session_owner(session_id, sessions, caller)
+    return await get_manager(session_id, sessions, owner)
 
 
 __all__ = ["get_scenario_manager", "get_session_manager"]

@@ -7,6 +7,7 @@ They are `async` so that FastAPI calls them on the event loop: none of them bloc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -38,8 +39,36 @@ OwnerDep = Annotated[str | None, Depends(current_owner)]
 SessionIdPath = Annotated[str, Path(description="The session's UUID, or its current display name.")]
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who the request acts for, and whether they are one of `admin_users`."""
+
+    user: str | None
+    admin: bool
+
+
+async def current_caller(owner: OwnerDep, config: ConfigDep) -> Caller:
+    return Caller(owner, owner is not None and owner in config.admin_users)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+async def session_owner(
+    session_id: SessionIdPath, sessions: SessionsDep, caller: CallerDep
+) -> str | None:
+    """The owner under whom `{session_id}` is looked up: the caller, or for an
+    administrator, the owner of the session they name (see `owner_for`)."""
+    if not caller.admin:
+        return caller.user
+    return await sessions.read(sessions.owner_for, session_id, caller.user)
+
+
+SessionOwnerDep = Annotated[str | None, Depends(session_owner)]
+
+
 async def get_manager(
-    session_id: SessionIdPath, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep
 ) -> ScenarioManager:
     return await sessions.read(sessions.get_session, session_id, owner)
 

@@ -25,6 +25,9 @@ class Body(BaseModel):
 class SessionItem(BaseModel):
     id: str = Field(description="Stable UUID of the session.")
     display_name: str
+    owner: str | None = Field(
+        None, description="The user the session belongs to; only in an administrator's listing."
+    )
 
 
 class SessionList(BaseModel):

@@ -109,6 +109,22 @@ class SessionManager:
         """The session named `main` if there is one, else the oldest."""
         return default_session(self.list_sessions(owner))
 
+    def all_sessions(self, owner: str | None) -> list[SessionRecord]:
+        """Every user's sessions, oldest first, for an administrator `owner` (whose
+        own `main` is made to exist first)."""
+        self.ensure_main(owner)
+        return self._store.list_all_sessions()
+
+    def owner_for(self, session: str, owner: str | None) -> str | None:
+        """Whose session an administrator `owner` means by `session`: their own
+        session of that UUID or display name first, else any user's session with
+        that UUID (display names are unique per user only). When there is none,
+        `owner`, so that the lookup that follows answers "not found" as usual."""
+        if self._lookup(session, owner) is not None or not _is_uuid(session):
+            return owner
+        record = self._store.get_session(session)
+        return record.owner if record is not None else owner
+
     def get_session(self, session: str, owner: str | None = None) -> ScenarioManager:
         """By UUID, or by current display name."""
         return ScenarioManager(self.engine, self._record(session, owner))

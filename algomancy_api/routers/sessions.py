@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from algomancy_api.deps import ConfigDep, OwnerDep, SessionIdPath, SessionsDep
+from algomancy_api.deps import (
+    Caller,
+    CallerDep,
+    ConfigDep,
+    ManagerDep,
+    SessionIdPath,
+    SessionOwnerDep,
+    SessionsDep,
+)
 from algomancy_api.models import (
     CopySession,
     CreateSession,
@@ -17,6 +25,7 @@ from algomancy_api.models import (
 )
 from algomancy_api.routers import Responses, json_response
 from algomancy_core import SessionManager
+from algomancy_core.stores.base import SessionRecord
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -36,18 +45,25 @@ async def require_session_create_allowed(config: ConfigDep) -> None:
 CreateAllowed = [Depends(require_session_create_allowed)]
 
 
-def session_list(sessions: SessionManager, owner: str | None) -> dict[str, Any]:
-    names, default = sessions.session_index(owner)
+def session_list(sessions: SessionManager, caller: Caller) -> dict[str, Any]:
+    """The caller's sessions, or every user's for an administrator (with `owner`)."""
+    names, default = sessions.session_index(caller.user)
+    if caller.admin:
+        return {"sessions": admin_items(sessions.all_sessions(caller.user)), "default": default}
     return {
         "sessions": [{"id": id_, "display_name": name} for id_, name in names],
         "default": default,
     }
 
 
+def admin_items(records: list[SessionRecord]) -> list[dict[str, Any]]:
+    return [{"id": s.id, "display_name": s.display_name, "owner": s.owner} for s in records]
+
+
 @router.get("", response_model=SessionList, summary="List sessions")
 def list_sessions(
     sessions: SessionsDep,
-    owner: OwnerDep,
+    caller: CallerDep,
     limit: Annotated[
         int | None, Query(ge=1, le=100_000, description="How many sessions at most.")
     ] = None,
@@ -55,10 +71,15 @@ def list_sessions(
 ) -> Response:
     """The caller's sessions (oldest first) and the id of the default one. With
     `limit` or `offset`, one page of the sessions (`default` still names the default
-    session, wherever it is)."""
+    session, wherever it is). An administrator (`admin_users`) gets every user's
+    sessions, each with its `owner`."""
     if limit is None and offset == 0:
-        return json_response(session_list(sessions, owner))
-    page, default = sessions.page_sessions(owner, limit, offset)
+        return json_response(session_list(sessions, caller))
+    if caller.admin:
+        listing = session_list(sessions, caller)
+        end = None if limit is None else offset + limit
+        return json_response(listing | {"sessions": listing["sessions"][offset:end]})
+    page, default = sessions.page_sessions(caller.user, limit, offset)
     items = [{"id": s.id, "display_name": s.display_name} for s in page]
     return json_response({"sessions": items, "default": default})
 
@@ -71,11 +92,11 @@ def list_sessions(
     responses=TAKEN | NOT_ALLOWED,
     dependencies=CreateAllowed,
 )
-def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) -> Response:
+def create_session(body: CreateSession, sessions: SessionsDep, caller: CallerDep) -> Response:
     """Create an empty session (it starts with the configured initial datasets)."""
-    created = sessions.create_session(body.display_name, owner)
+    created = sessions.create_session(body.display_name, caller.user)
     item = {"id": created.session_id, "display_name": created.display_name}
-    return json_response(session_list(sessions, owner) | {"session": item}, 201)
+    return json_response(session_list(sessions, caller) | {"session": item}, 201)
 
 
 @router.post(
@@ -87,34 +108,49 @@ def create_session(body: CreateSession, sessions: SessionsDep, owner: OwnerDep) 
     dependencies=CreateAllowed,
 )
 def copy_session(
-    session_id: SessionIdPath, body: CopySession, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath,
+    body: CopySession,
+    sessions: SessionsDep,
+    owner: SessionOwnerDep,
+    caller: CallerDep,
+    source: ManagerDep,
 ) -> Response:
     """Copy datasets and scenarios: finished scenarios keep results and KPIs,
-    queued or running ones arrive as `created`."""
-    copied = sessions.copy_session(session_id, body.new_display_name, owner)
+    queued or running ones arrive as `created`. The copy belongs to the session's
+    owner (also when an administrator copies another user's session)."""
+    # `source` (a dependency) answered 404 for another user's session before the
+    # body was looked at.
+    copied = sessions.copy_session(source.session_id, body.new_display_name, owner)
     item = {"id": copied.session_id, "display_name": copied.display_name}
-    return json_response(session_list(sessions, owner) | {"session": item}, 201)
+    return json_response(session_list(sessions, caller) | {"session": item}, 201)
 
 
 @router.patch(
     "/{session_id}",
     response_model=SessionItem,
+    response_model_exclude_unset=True,
     summary="Rename a session",
     responses=NOT_FOUND | TAKEN,
 )
 def rename_session(
-    session_id: SessionIdPath, body: RenameSession, sessions: SessionsDep, owner: OwnerDep
+    session_id: SessionIdPath,
+    body: RenameSession,
+    sessions: SessionsDep,
+    owner: SessionOwnerDep,
+    current: ManagerDep,
 ) -> dict[str, Any]:
     """Change the display name; the id stays."""
-    renamed = sessions.rename_session(session_id, body.display_name, owner)
+    renamed = sessions.rename_session(current.session_id, body.display_name, owner)
     return {"id": renamed.id, "display_name": renamed.display_name}
 
 
 @router.delete(
     "/{session_id}", response_model=SessionList, summary="Delete a session", responses=NOT_FOUND
 )
-def delete_session(session_id: SessionIdPath, sessions: SessionsDep, owner: OwnerDep) -> Response:
+def delete_session(
+    session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep, caller: CallerDep
+) -> Response:
     """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
     and data. Deleting the last session leaves a fresh `main`."""
     sessions.delete_session(session_id, owner)
-    return json_response(session_list(sessions, owner))
+    return json_response(session_list(sessions, caller))

@@ -86,6 +86,9 @@ class Store(Protocol):
 
     def count_sessions(self, owner: str | None) -> int: ...
 
+    def list_all_sessions(self) -> list[SessionRecord]:
+        """Every owner's sessions, oldest first (for administrators)."""
+
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         """`NotFoundError`, or `ConflictError` if the name is taken for the owner."""
 

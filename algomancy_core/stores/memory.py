@@ -73,6 +73,10 @@ class MemoryStore:
         with self._lock:
             return sum(1 for s in self._sessions.values() if s.owner == owner)
 
+    def list_all_sessions(self) -> list[SessionRecord]:
+        with self._lock:
+            return list(self._sessions.values())
+
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         with self._lock:
             current = self._require_session(session_id)

@@ -36,6 +36,7 @@ _SELECT = "SELECT id, display_name, owner, created_at FROM sessions"
 _GET = _SELECT + " WHERE id = ?"
 _FIND = _SELECT + " WHERE owner = ? AND display_name = ?"
 _LIST = _SELECT + " WHERE owner = ? ORDER BY position"
+_ALL = _SELECT + " ORDER BY position"
 _NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
 _INSERT = (
     "INSERT INTO sessions (id, display_name, owner, created_at, position) VALUES (?, ?, ?, ?, ?)"
@@ -87,6 +88,9 @@ class SessionRepository:
     def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
         rows = self.db.dialect.query(self.db.engine, _NAMES, (owner or "",))
         return [(id_, name) for id_, name in rows]
+
+    def list_all_sessions(self) -> list[SessionRecord]:
+        return self._sessions(_ALL, ())
 
     def count_sessions(self, owner: str | None) -> int:
         with self.db.read() as conn:
