@@ -67,7 +67,8 @@ curl() {
 set -euo pipefail
 """
 EPILOGUE = """
-export -p | grep -v -e '^declare -x DOCS_' -e '^declare -x ALGOMANCY_URL=' > "$DOCS_STATE"
+export -p | grep -v -e '^declare -x DOCS_' -e '^declare -x ALGOMANCY_URL=' \
+  -e '^declare -x PWD=' -e '^declare -x OLDPWD=' > "$DOCS_STATE"
 pwd > "$DOCS_CWD"
 """
 
