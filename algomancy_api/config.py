@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_api.auth import parse_networks
+from algomancy_api.sitecheck import default_allowed_hosts
 from algomancy_core import ConfigurationError, CoreConfig
 from algomancy_data import ReadLimits
 from algomancy_data.limits import (
@@ -81,6 +82,10 @@ class ApiConfiguration(CoreConfig):
     `X-Forwarded-For`."""
     admin_users: str | list[str] = dataclasses.field(default_factory=list)
     """User names that see and manage every user's sessions."""
+    allowed_hosts: str | list[str] | None = None
+    """`Host` header values served (`name`, `name:port`, `*.domain`, `*`; a list or
+    a comma-separated string); others get 400. None: the loopback names, any port,
+    while `host` is a loopback address, else any host."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -128,6 +133,17 @@ class ApiConfiguration(CoreConfig):
                 "proxy that sets it (no proxy is trusted by default)"
             )
         self.admin_users = _names("admin_users", self.admin_users)
+        if self.allowed_hosts is not None:
+            self.allowed_hosts = _names("allowed_hosts", self.allowed_hosts)
+            if not self.allowed_hosts:
+                raise ConfigurationError("allowed_hosts: must name at least one host (or '*')")
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """`allowed_hosts`, or its default for `host`."""
+        if self.allowed_hosts is not None:
+            return list(self.allowed_hosts)
+        return default_allowed_hosts(self.host)
 
     @property
     def read_limits(self) -> ReadLimits:

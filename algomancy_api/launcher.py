@@ -19,6 +19,7 @@ from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
+from algomancy_api.sitecheck import SiteCheck
 from algomancy_api.startup import StartOnFirstRequest
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
@@ -62,6 +63,15 @@ def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
             proxies = ", ".join(cfg.trusted_proxies)
             ways.append(f"identity header {cfg.identity_header} from {proxies}")
         log.info("authentication: on (%s)", ", ".join(ways))
+    hosts = cfg.served_hosts
+    if hosts == ["*"]:
+        log.warning(
+            "allowed_hosts: any Host is served (bound to %s); set allowed_hosts to the "
+            "names this server is reached by, against DNS rebinding",
+            cfg.host,
+        )
+    else:
+        log.info("allowed hosts: %s", ", ".join(hosts))
 
 
 def operation_id(route: APIRoute) -> str:
@@ -141,6 +151,14 @@ class ApiLauncher:
                 allow_headers=["*"],
                 allow_credentials=True,
             )
+        # Outside CORS and the credentials: a rebinding Host or a cross-site write is
+        # refused before anything else looks at the request.
+        app.add_middleware(
+            SiteCheck,
+            allowed_hosts=cfg.served_hosts,
+            allowed_origins=cfg.cors_origins,
+            openapi=lambda: app.openapi(),
+        )
         if cfg.forwarded_allow_ips is not None:
             # Outermost, so that everything inside sees the client and scheme the
             # trusted proxy reports; in the app, so every host behaves the same.

@@ -42,6 +42,7 @@ class ServeOptions:
     forwarded_allow_ips: str | None = None
     trusted_proxies: str | None = None
     admin_users: str | None = None
+    allowed_hosts: str | None = None
     log_level: str = "info"
     log_format: str = "text"
 
@@ -65,6 +66,7 @@ def overrides_from(args: ServeOptions) -> dict[str, Any]:
         "forwarded_allow_ips",
         "trusted_proxies",
         "admin_users",
+        "allowed_hosts",
     ):
         value = getattr(args, field)
         if value is not None:
@@ -167,6 +169,11 @@ def run_serve(args: ServeOptions) -> int:
     "--admin-users",
     metavar="NAMES",
     help="Comma-separated user names that see and manage every session.",
+)
+@click.option(
+    "--allowed-hosts",
+    metavar="HOSTS",
+    help="Comma-separated Host header values served (name, name:port, *.domain, *).",
 )
 @click.option(
     "--log-level", type=click.Choice(LEVELS), default="info", show_default=True, help="Log level."

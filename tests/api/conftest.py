@@ -9,9 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration, ApiLauncher
+from algomancy_api.sitecheck import LOOPBACK_HOSTS
 from tests.core.conftest import GATE, Broken, Gate, Gated, Instant, Total, items
 
 PREFIX = "/api/v1"
+#: TestClient's Host and the loopback names; the default serves only the latter.
+TEST_HOSTS = ["testserver", *LOOPBACK_HOSTS]
 
 
 def api_config(**overrides: Any) -> ApiConfiguration:
@@ -20,6 +23,7 @@ def api_config(**overrides: Any) -> ApiConfiguration:
         "kpis": [Total],
         "initial_datasets": lambda: {"Master data": items()},
         "max_workers": 2,
+        "allowed_hosts": TEST_HOSTS,
     }
     values.update(overrides)
     return ApiConfiguration(**values)

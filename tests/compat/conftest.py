@@ -15,9 +15,12 @@ from fastapi.testclient import TestClient
 
 from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
+from algomancy_api.sitecheck import LOOPBACK_HOSTS
 
 PREFIX = "/api/v1"
 MAIN = f"{PREFIX}/sessions/main"
+#: TestClient's Host and the loopback names; the default serves only the latter.
+TEST_HOSTS = ["testserver", *LOOPBACK_HOSTS]
 
 ClientFactory = Callable[..., TestClient]
 
@@ -28,7 +31,8 @@ def make_client() -> Iterator[ClientFactory]:
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
-        config = build_example_config(has_persistent_state=False, **overrides)
+        values = {"allowed_hosts": TEST_HOSTS} | overrides
+        config = build_example_config(has_persistent_state=False, **values)
         client = TestClient(ApiLauncher.build(config), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)

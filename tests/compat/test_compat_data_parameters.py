@@ -13,7 +13,7 @@ from algomancy_api.example import build_example_config
 from tests.api.conftest import api_config
 from tests.polling import scenario_status
 
-from .conftest import MAIN
+from .conftest import MAIN, TEST_HOSTS
 
 ABC = {"tag": "abc", "dataset_key": "Master data", "algo_name": "ABC slotting"}
 
@@ -83,7 +83,9 @@ def test_a_dataset_without_declared_parameters() -> None:
 
 
 def test_data_parameters_survive_a_restart(tmp_path: Path) -> None:
-    config = build_example_config(has_persistent_state=True, data_path=tmp_path / "state")
+    config = build_example_config(
+        has_persistent_state=True, data_path=tmp_path / "state", allowed_hosts=TEST_HOSTS
+    )
     with TestClient(ApiLauncher.build(config)) as client:
         created = client.post(
             f"{MAIN}/scenarios", json=ABC | {"data_params": {"demand_growth": 3.0}}

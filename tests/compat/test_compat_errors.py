@@ -14,12 +14,14 @@ from algomancy_api.dependencies import get_scenario_manager
 from algomancy_api.example import build_example_config
 from algomancy_core import ScenarioManager
 
-from .conftest import MAIN
+from .conftest import MAIN, TEST_HOSTS
 
 
 @pytest.fixture
 def probed() -> Iterator[TestClient]:
-    app = ApiLauncher.build(build_example_config(has_persistent_state=False))
+    app = ApiLauncher.build(
+        build_example_config(has_persistent_state=False, allowed_hosts=TEST_HOSTS)
+    )
 
     @app.get("/probe/value")
     def value() -> None:

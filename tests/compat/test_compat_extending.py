@@ -14,7 +14,7 @@ from algomancy_api.schemas import CreateScenarioRequest, DataKeysResponse, Sessi
 from algomancy_core import ScenarioManager, SessionManager
 from algomancy_example import example_settings
 
-from .conftest import PREFIX
+from .conftest import PREFIX, TEST_HOSTS
 
 # -- my_project/api/routers/results.py -----------------------------------------
 results = APIRouter(prefix="/sessions/{session_id}", tags=["results"])
@@ -54,6 +54,7 @@ def version() -> dict[str, str]:
 
 def build() -> tuple[ApiConfiguration, FastAPI]:
     cfg = ApiConfiguration(**example_settings(), host="127.0.0.1", port=8051, prefix="/api/v1")
+    cfg = cfg.replace(allowed_hosts=TEST_HOSTS)
     app = ApiLauncher.build(cfg)
     app.include_router(results, prefix=cfg.prefix)
     app.include_router(meta)

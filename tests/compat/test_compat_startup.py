@@ -15,7 +15,7 @@ from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
 from tests.polling import scenario_status
 
-from .conftest import MAIN
+from .conftest import MAIN, TEST_HOSTS
 
 
 def test_build_opens_no_store_and_starts_nothing(tmp_path: Path) -> None:
@@ -28,7 +28,9 @@ def test_build_opens_no_store_and_starts_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("persistent", [False, True], ids=["memory", "sqlite"])
 def test_runs_complete_without_the_lifespan(tmp_path: Path, persistent: bool) -> None:
-    config = build_example_config(has_persistent_state=persistent, data_path=tmp_path / "s")
+    config = build_example_config(
+        has_persistent_state=persistent, data_path=tmp_path / "s", allowed_hosts=TEST_HOSTS
+    )
     app = ApiLauncher.build(config)
     client = TestClient(app)  # no `with`: the lifespan never runs
     try:
@@ -46,7 +48,9 @@ def test_runs_complete_without_the_lifespan(tmp_path: Path, persistent: bool) ->
 def test_a_store_that_cannot_open_answers_503_naming_it(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
-    config = build_example_config(has_persistent_state=True, data_path=blocker)
+    config = build_example_config(
+        has_persistent_state=True, data_path=blocker, allowed_hosts=TEST_HOSTS
+    )
     app = ApiLauncher.build(config)  # builds: nothing is opened yet
     client = TestClient(app, raise_server_exceptions=False)
     for path in (f"{MAIN}/scenarios", "/health"):
@@ -66,7 +70,9 @@ def test_a_slow_start_answers_503_instead_of_hanging(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(algomancy_core.engine, "build_store", slow_build_store)
     monkeypatch.setattr(algomancy_api.startup, "STARTUP_TIMEOUT_SECONDS", 0.2)
-    app = ApiLauncher.build(build_example_config(has_persistent_state=False))
+    app = ApiLauncher.build(
+        build_example_config(has_persistent_state=False, allowed_hosts=TEST_HOSTS)
+    )
     client = TestClient(app, raise_server_exceptions=False)
     try:
         r = client.get(f"{MAIN}/algorithms")

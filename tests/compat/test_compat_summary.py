@@ -14,7 +14,7 @@ from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
 from tests.polling import scenario_status
 
-from .conftest import MAIN
+from .conftest import MAIN, TEST_HOSTS
 
 SUMMARY_FIELDS = {
     "id",
@@ -62,7 +62,9 @@ def spied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Tes
         return spies[-1]
 
     monkeypatch.setattr(algomancy_core.engine, "build_store", build_store)
-    config = build_example_config(has_persistent_state=True, data_path=tmp_path / "state")
+    config = build_example_config(
+        has_persistent_state=True, data_path=tmp_path / "state", allowed_hosts=TEST_HOSTS
+    )
     with TestClient(ApiLauncher.build(config)) as client:
         yield client, spies[0]
 

@@ -1,0 +1,232 @@
+"""Cross-site safety: the Host check, the Origin check on writes, JSON content types.
+
+A server on someone's laptop answers any web page the person visits. Browsers let
+a page send "simple" requests (`text/plain`, form and multipart bodies) to any
+address without asking the server first, and DNS rebinding lets a page read a
+local server under a name it controls. This middleware refuses those:
+
+- a `Host` that is not one of `allowed_hosts`: 400 naming it (DNS rebinding);
+- a write (POST, PUT, PATCH, DELETE) whose `Origin` is neither the server's own
+  nor one of `cors_origins`, unless it carries `X-Requested-With` (a header no page
+  can add cross-site without a CORS preflight the server would refuse): 403;
+- a body sent to a route that reads JSON with another content type: 415.
+
+Requests without `Origin` (curl, scripts, the Python client) pass the Origin check:
+browsers send `Origin` on every cross-site write.
+"""
+
+from __future__ import annotations
+
+import email.message
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from algomancy_api.errors import detail_response
+from algomancy_data.limits import quote
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+#: The custom header that marks a request as not a plain cross-site one.
+REQUESTED_WITH = b"x-requested-with"
+#: The names that reach a server bound to a loopback address.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to `host` serves only this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def default_allowed_hosts(bind_host: str) -> list[str]:
+    """The Host names accepted when `allowed_hosts` is not set: the loopback names
+    (any port) while bound to loopback; any host when bound elsewhere, where the
+    names the server is reached by cannot be known."""
+    if not is_loopback(bind_host):
+        return ["*"]
+    hosts = list(LOOPBACK_HOSTS)
+    own = bind_host.strip().lower()
+    own = f"[{own}]" if ":" in own and not own.startswith("[") else own
+    if own not in hosts:
+        hosts.append(own)
+    return hosts
+
+
+def split_host(value: str) -> tuple[str, str | None]:
+    """`host[:port]` (IPv6 in brackets) as (lower-case host, port or None)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        if end == -1:
+            return value, None
+        host, rest = value[: end + 1], value[end + 1 :]
+        return host, rest[1:] if rest.startswith(":") else None
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, port
+    return value, None
+
+
+class HostPattern:
+    """One `allowed_hosts` entry: `name`, `name:port`, `*.domain` or `*`."""
+
+    def __init__(self, entry: str) -> None:
+        self.entry = entry
+        host, self.port = split_host(entry)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # a bare IPv6 address
+        self.host = host.rstrip(".")
+
+    def matches(self, host: str, port: str | None) -> bool:
+        if self.port is not None and self.port != port:
+            return False
+        if self.host == "*":
+            return True
+        if self.host.startswith("*."):
+            return host.endswith(self.host[1:])
+        return host == self.host
+
+
+def origin_netloc(origin: str) -> tuple[str, str] | None:
+    """`(host, port)` of an `Origin` header, the scheme's default port filled in."""
+    try:
+        parts = urlsplit(origin)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return host.lower(), str(port) if port is not None else DEFAULT_PORTS.get(parts.scheme, "")
+
+
+def media_type(value: str) -> str:
+    message = email.message.Message()
+    message["content-type"] = value
+    return message.get_content_type()
+
+
+def is_json(content_type: str) -> bool:
+    kind = media_type(content_type)
+    return kind == JSON or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+#: (path pattern, method, media types of the body) of each documented operation.
+BodyTable = list[tuple[re.Pattern[str], str, frozenset[str]]]
+
+
+def body_table(openapi: dict[str, Any]) -> BodyTable:
+    """What each operation of an OpenAPI document reads its body as, from its
+    `requestBody` (no entry: it reads no body). Taken from the document so that
+    every documented route, including ones added to the app later, is covered."""
+    table: BodyTable = []
+    for path, operations in openapi.get("paths", {}).items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+        for method, operation in operations.items():
+            content = (operation.get("requestBody") or {}).get("content") or {}
+            if content:
+                table.append((pattern, method.upper(), frozenset(content)))
+    return table
+
+
+class SiteCheck:
+    """The Host, Origin and content-type checks (see the module's docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed_hosts: Sequence[str],
+        allowed_origins: Iterable[str],
+        openapi: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.app = app
+        self.hosts = [HostPattern(entry) for entry in allowed_hosts]
+        self.any_host = any(p.host == "*" and p.port is None for p in self.hosts)
+        origins = list(allowed_origins)
+        self.any_origin = "*" in origins
+        self.origins = {o.rstrip("/").lower() for o in origins}
+        self.openapi = openapi
+        self._table: BodyTable | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", ()))
+        refusal = self.refusal(scope, headers)
+        if refusal is not None:
+            status, detail = refusal
+            await detail_response(status, detail)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+        raw_host = headers.get(b"host", b"").decode("latin-1")
+        if raw_host and not self.any_host:
+            host, port = split_host(raw_host)
+            if not any(p.matches(host.rstrip("."), port) for p in self.hosts):
+                return 400, (
+                    f"Host {quote(raw_host, 100)} is not served here: it is not in "
+                    "allowed_hosts (a guard against DNS rebinding); configure "
+                    "allowed_hosts with the names this server is reached by"
+                )
+        if scope["type"] != "http" or scope["method"] not in WRITES:
+            return None
+        origin = headers.get(b"origin")
+        if origin is not None and REQUESTED_WITH not in headers:
+            text = origin.decode("latin-1")
+            if not self.origin_allowed(text, raw_host, scope):
+                return 403, (
+                    f"cross-site write refused: Origin {quote(text, 100)} is neither this "
+                    "server nor one of cors_origins; a script on an allowed page may "
+                    "send X-Requested-With"
+                )
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        if not content_type and not has_body(headers):
+            return None
+        wanted = self.body_media_types(scope)
+        if JSON in wanted and not is_json(content_type or "text/plain"):
+            sent = quote(media_type(content_type), 60) if content_type else "none"
+            return 415, f"this route reads JSON: send Content-Type: {JSON} (got {sent})"
+        return None
+
+    def origin_allowed(self, origin: str, raw_host: str, scope: Scope) -> bool:
+        if self.any_origin or origin.rstrip("/").lower() in self.origins:
+            return True
+        parsed = origin_netloc(origin)
+        if parsed is None or not raw_host:
+            return False
+        host, port = split_host(raw_host)
+        scheme = scope.get("scheme", "http")
+        own = (host.rstrip("."), port or DEFAULT_PORTS.get(scheme, ""))
+        # Same origin by host and port: behind a TLS-terminating proxy the scheme
+        # the browser used is not the one the server sees.
+        return parsed == own or (port is None and parsed[0] == own[0])
+
+    def body_media_types(self, scope: Scope) -> frozenset[str]:
+        if self._table is None:
+            self._table = body_table(self.openapi())
+        path, method = scope["path"], scope["method"]
+        wanted: frozenset[str] = frozenset()
+        for pattern, verb, media in self._table:
+            if verb == method and pattern.match(path):
+                wanted |= media
+        return wanted
+
+
+def has_body(headers: dict[bytes, bytes]) -> bool:
+    length = headers.get(b"content-length", b"0").strip()
+    return b"transfer-encoding" in headers or (length not in (b"", b"0"))

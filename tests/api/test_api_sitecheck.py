@@ -1,0 +1,234 @@
+"""Cross-site safety: the Host check, the Origin check on writes, JSON content types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api import ApiConfiguration
+from algomancy_api.cli.serve import overrides_from, parse_serve
+from algomancy_api.sitecheck import default_allowed_hosts
+from algomancy_core import ConfigurationError
+from algomancy_data import DataSource
+from tests.core.conftest import items
+from tests.server import ServerProcess
+
+from .conftest import PREFIX, ClientFactory
+
+M = f"{PREFIX}/sessions/main"
+EVIL = "http://evil.example"
+SCENARIO = {"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"}
+
+
+def dataset_json(name: str = "sent") -> bytes:
+    data = items()
+    return DataSource(name, tables={"items": data.get_table("items")}).to_json().encode()
+
+
+# -- content types -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_from_json_sent_as_a_simple_request_is_415(client: TestClient, content_type: str) -> None:
+    """`from-json` reads the raw body: without the check it stored a `text/plain`
+    body (a "simple" request any web page can send cross-site)."""
+    r = client.post(
+        f"{M}/data/from-json", content=dataset_json(), headers={"Content-Type": content_type}
+    )
+    assert r.status_code == 415
+    assert "application/json" in r.json()["detail"] and content_type in r.json()["detail"]
+    assert "sent" not in client.get(f"{M}/data").json()["keys"]
+
+
+def test_a_json_body_without_content_type_is_415(client: TestClient) -> None:
+    r = client.post(f"{M}/data/from-json", content=dataset_json())
+    assert r.status_code == 415 and "got none" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (f"{M}/scenarios", SCENARIO),
+        (f"{PREFIX}/sessions", {"display_name": "x"}),
+        (f"{M}/data/Master data/derive", {"new_key": "copy"}),
+    ],
+)
+def test_model_routes_need_json_too(client: TestClient, path: str, body: dict[str, str]) -> None:
+    import json
+
+    sent = json.dumps(body)
+    r = client.post(path, content=sent, headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415, r.text
+    assert client.post(path, json=body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "application/x+json"]
+)
+def test_json_content_types_pass(client: TestClient, content_type: str) -> None:
+    r = client.post(
+        f"{M}/data/from-json", content=dataset_json(), headers={"Content-Type": content_type}
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_bodyless_writes_and_multipart_need_no_json(client: TestClient) -> None:
+    scenario_id = client.post(f"{M}/scenarios", json=SCENARIO).json()["id"]
+    assert client.post(f"{M}/scenarios/{scenario_id}/run").status_code == 202
+    files = {"files": ("items.csv", b"qty\n1\n2\n", "text/csv")}
+    r = client.post(f"{M}/etl", files=files, data={"dataset_name": "up"})
+    assert r.status_code == 200, r.text
+
+
+# -- the Origin of writes ------------------------------------------------------------
+
+
+def test_cross_site_write_is_403(client: TestClient) -> None:
+    r = client.post(f"{M}/scenarios", json=SCENARIO, headers={"Origin": EVIL})
+    assert r.status_code == 403
+    assert "evil.example" in r.json()["detail"] and "X-Requested-With" in r.json()["detail"]
+    assert client.get(f"{M}/scenarios").json() == []
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_every_write_method_is_checked(client: TestClient, method: str) -> None:
+    r = client.request(method, f"{M}/data/Master data", headers={"Origin": "null"})
+    assert r.status_code == 403
+
+
+def test_cross_site_multipart_etl_is_403_unless_marked(client: TestClient) -> None:
+    files = {"files": ("items.csv", b"qty\n1\n", "text/csv")}
+    form = {"dataset_name": "up"}
+    r = client.post(f"{M}/etl", files=files, data=form, headers={"Origin": EVIL})
+    assert r.status_code == 403
+    marked = {"Origin": EVIL, "X-Requested-With": "XMLHttpRequest"}
+    assert client.post(f"{M}/etl", files=files, data=form, headers=marked).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl, scripts
+        {"Origin": "http://testserver"},  # the web app, same origin
+        {"Origin": "https://testserver"},  # same host behind a TLS proxy
+        {"Origin": EVIL, "X-Requested-With": "algomancy-client"},
+    ],
+)
+def test_writes_that_pass(client: TestClient, headers: dict[str, str]) -> None:
+    r = client.post(f"{M}/scenarios", json=SCENARIO, headers=headers)
+    assert r.status_code == 201, r.text
+
+
+def test_a_configured_cors_origin_may_write(make_client: ClientFactory) -> None:
+    client = make_client(cors_origins=["http://app.example"])
+    ok = client.post(f"{M}/scenarios", json=SCENARIO, headers={"Origin": "http://app.example"})
+    assert ok.status_code == 201
+    other = client.post(f"{M}/scenarios", json=SCENARIO, headers={"Origin": EVIL})
+    assert other.status_code == 403
+
+
+def test_same_origin_must_match_the_port(client: TestClient) -> None:
+    headers = {"Origin": "http://localhost:9999", "Host": "localhost:8051"}
+    assert client.post(f"{M}/scenarios", json=SCENARIO, headers=headers).status_code == 403
+    headers = {"Origin": "http://localhost:8051", "Host": "localhost:8051"}
+    assert client.post(f"{M}/scenarios", json=SCENARIO, headers=headers).status_code == 201
+
+
+def test_reads_with_a_foreign_origin_pass(client: TestClient) -> None:
+    assert client.get(f"{M}/data", headers={"Origin": EVIL}).status_code == 200
+
+
+def test_the_python_client_marks_its_requests() -> None:
+    from algomancy_api.client._base import headers
+
+    assert headers(None)["X-Requested-With"] == "algomancy-client"
+
+
+# -- the Host header -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8051", "127.0.0.1.evil.example"])
+def test_an_unknown_host_is_400_naming_it(make_client: ClientFactory, host: str) -> None:
+    client = make_client(allowed_hosts=None)  # the default, bound to 127.0.0.1
+    r = client.get("/health", headers={"Host": host})
+    assert r.status_code == 400
+    assert repr(host) in r.json()["detail"] and "allowed_hosts" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:8051", "127.0.0.1:1234", "[::1]:8051", "LOCALHOST"]
+)
+def test_the_default_serves_the_loopback_names(make_client: ClientFactory, host: str) -> None:
+    client = make_client(allowed_hosts=None)
+    assert client.get("/health", headers={"Host": host}).status_code == 200
+
+
+def test_testserver_is_refused_by_default(make_client: ClientFactory) -> None:
+    """The tests' fixtures add TestClient's `testserver`; the default does not."""
+    client = make_client(allowed_hosts=None)
+    assert client.get("/health").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("bind", "hosts"),
+    [
+        ("127.0.0.1", ["localhost", "127.0.0.1", "[::1]"]),
+        ("localhost", ["localhost", "127.0.0.1", "[::1]"]),
+        ("::1", ["localhost", "127.0.0.1", "[::1]"]),
+        ("127.0.0.2", ["localhost", "127.0.0.1", "[::1]", "127.0.0.2"]),
+        ("0.0.0.0", ["*"]),
+        ("192.168.1.10", ["*"]),
+    ],
+)
+def test_default_allowed_hosts(bind: str, hosts: list[str]) -> None:
+    assert default_allowed_hosts(bind) == hosts
+    assert ApiConfiguration(host=bind).served_hosts == hosts
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host", "served"),
+    [
+        (["api.example"], "api.example:443", True),
+        (["api.example:8443"], "api.example:443", False),
+        (["api.example:8443"], "api.example:8443", True),
+        (["*.example"], "a.b.example", True),
+        (["*.example"], "example", False),
+        (["::1"], "[::1]:80", True),
+        (["*"], "anything", True),
+        (["api.example"], "api.example.", True),
+    ],
+)
+def test_allowed_hosts_patterns(
+    make_client: ClientFactory, allowed: list[str], host: str, served: bool
+) -> None:
+    client = make_client(allowed_hosts=allowed)
+    assert (client.get("/health", headers={"Host": host}).status_code == 200) is served
+
+
+def test_allowed_hosts_configuration() -> None:
+    assert ApiConfiguration(allowed_hosts="a.example, b.example").allowed_hosts == [
+        "a.example",
+        "b.example",
+    ]
+    with pytest.raises(ConfigurationError, match="allowed_hosts"):
+        ApiConfiguration(allowed_hosts=[])
+    with pytest.raises(ConfigurationError, match="allowed_hosts"):
+        ApiConfiguration(allowed_hosts=[""])
+    args = parse_serve(["--example", "--allowed-hosts", "api.example,*.internal"])
+    assert overrides_from(args)["allowed_hosts"] == "api.example,*.internal"
+
+
+def test_dns_rebinding_against_a_real_loopback_server(tmp_path: Path) -> None:
+    """A page on evil.example whose name now resolves to 127.0.0.1 reaches the
+    port, but its requests carry `Host: evil.example`."""
+    with ServerProcess(["--example", "--in-memory"], tmp_path) as server:
+        assert httpx.get(f"{server.base}/health").status_code == 200  # Host 127.0.0.1:port
+        for path in ("/health", f"{M}/data", "/"):
+            r = httpx.get(f"{server.base}{path}", headers={"Host": f"evil.example:{server.port}"})
+            assert r.status_code == 400, (path, r.text)
+            assert "evil.example" in r.json()["detail"]
+        r = httpx.get(f"{server.base}/health", headers={"Host": f"localhost:{server.port}"})
+        assert r.status_code == 200
