@@ -14,12 +14,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from algomancy_api.auth import RecordPeer, UserContextMiddleware, declare_api_keys
+from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
-from algomancy_api.sitecheck import SiteCheck
+from algomancy_api.sitecheck import SiteCheck, declare_refusals
 from algomancy_api.startup import StartOnFirstRequest
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
@@ -158,6 +158,12 @@ class ApiLauncher:
             allowed_hosts=cfg.served_hosts,
             allowed_origins=cfg.cors_origins,
             openapi=lambda: app.openapi(),
+        )
+        declare_refusals(
+            app,
+            host_check=cfg.served_hosts != ["*"],
+            authenticated=cfg.auth_enabled,
+            public_paths=PUBLIC_PATHS,
         )
         if cfg.forwarded_allow_ips is not None:
             # Outermost, so that everything inside sees the client and scheme the

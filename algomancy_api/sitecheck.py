@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
@@ -230,3 +231,55 @@ class SiteCheck:
 def has_body(headers: dict[bytes, bytes]) -> bool:
     length = headers.get(b"content-length", b"0").strip()
     return b"transfer-encoding" in headers or (length not in (b"", b"0"))
+
+
+#: The `{"detail": ...}` body of the refusals declared here.
+DETAIL_SCHEMA: dict[str, Any] = {
+    "title": "ErrorDetail",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+}
+
+
+def refusal(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": DETAIL_SCHEMA}}}
+
+
+def declare_refusals(
+    app: FastAPI, *, host_check: bool, authenticated: bool, public_paths: Iterable[str]
+) -> None:
+    """Declare in `app`'s OpenAPI document the answers of the site checks (and of
+    the credentials check): 400 for a Host not served, 403 for a cross-site write,
+    415 for a JSON route sent another type, 401 without credentials, each on the
+    operations that can give it. Operations that already declare a code keep their
+    own entry."""
+    build_schema = app.openapi
+    public = set(public_paths)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                answers = operation.setdefault("responses", {})
+                added: dict[str, dict[str, Any]] = {}
+                if host_check:
+                    added["400"] = refusal("The Host header is not one of `allowed_hosts`.")
+                if authenticated and path not in public:
+                    added["401"] = refusal("Missing or invalid credentials.")
+                if method.upper() in WRITES:
+                    added["403"] = refusal(
+                        "A cross-site write: the Origin is not allowed and the request has "
+                        "no X-Requested-With header."
+                    )
+                content = (operation.get("requestBody") or {}).get("content") or {}
+                if any(is_json(kind) for kind in content):
+                    added["415"] = refusal("The body is not sent as application/json.")
+                for code, answer in added.items():
+                    answers.setdefault(code, answer)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

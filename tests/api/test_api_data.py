@@ -66,13 +66,22 @@ def test_derive(client: TestClient) -> None:
 
 def test_from_json(client: TestClient) -> None:
     payload = DataSource("posted", tables={"t": pd.DataFrame({"a": [1, None]})}).to_json()
-    r = client.post(f"{M}/data/from-json", content=payload)
+    r = client.post(
+        f"{M}/data/from-json", content=payload, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 201 and r.json() == {"keys": ["Master data", "posted"]}
-    assert client.post(f"{M}/data/from-json", content=payload).status_code == 409
+    assert (
+        client.post(
+            f"{M}/data/from-json", content=payload, headers={"Content-Type": "application/json"}
+        ).status_code
+        == 409
+    )
     back = DataSource.from_json(client.get(f"{M}/data/posted").content)
     assert back.get_table("t")["a"].isna().tolist() == [False, True]
     for bad in (b"", b"{oops", b"[1, 2]", b'{"tables": 3}'):
-        r = client.post(f"{M}/data/from-json", content=bad)
+        r = client.post(
+            f"{M}/data/from-json", content=bad, headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 400, bad
         assert r.json()["detail"]
 

@@ -28,7 +28,12 @@ def risky_client(client: TestClient) -> TestClient:
         }
     )
     payload = DataSource("risky", tables={"cells": table}).to_json()
-    assert client.post(f"{M}/data/from-json", content=payload).status_code == 201
+    assert (
+        client.post(
+            f"{M}/data/from-json", content=payload, headers={"Content-Type": "application/json"}
+        ).status_code
+        == 201
+    )
     return client
 
 
@@ -87,7 +92,9 @@ def test_download_errors(risky_client: TestClient) -> None:
 
 def test_download_filename_is_safe(client: TestClient) -> None:
     payload = DataSource("Daten ä", tables={"t": pd.DataFrame({"a": [1]})}).to_json()
-    client.post(f"{M}/data/from-json", content=payload)
+    client.post(
+        f"{M}/data/from-json", content=payload, headers={"Content-Type": "application/json"}
+    )
     r = client.get(f"{M}/data/Daten ä/tables/t/download")
     disposition = r.headers["content-disposition"]
     assert 'filename="Daten _-t.csv"' in disposition

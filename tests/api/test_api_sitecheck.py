@@ -232,3 +232,26 @@ def test_dns_rebinding_against_a_real_loopback_server(tmp_path: Path) -> None:
             assert "evil.example" in r.json()["detail"]
         r = httpx.get(f"{server.base}/health", headers={"Host": f"localhost:{server.port}"})
         assert r.status_code == 200
+
+
+# -- the OpenAPI document declares these answers -------------------------------------
+
+
+def test_openapi_declares_the_refusals(make_client: ClientFactory) -> None:
+    paths = make_client(api_keys={"k": "u"}).app.openapi()["paths"]
+    from_json = paths[f"{PREFIX}/sessions/{{session_id}}/data/from-json"]["post"]["responses"]
+    assert {"400", "401", "403", "415"} <= set(from_json)
+    assert from_json["415"]["content"]["application/json"]["schema"]["required"] == ["detail"]
+    run = paths[f"{PREFIX}/sessions/{{session_id}}/scenarios/{{scenario_id}}/run"]["post"]
+    assert "403" in run["responses"] and "415" not in run["responses"]
+    listing = paths[f"{PREFIX}/sessions"]["get"]["responses"]
+    assert "403" not in listing and "401" in listing
+    assert "401" not in paths["/health"]["get"]["responses"]
+
+
+def test_openapi_declares_no_host_refusal_when_any_host_is_served(
+    make_client: ClientFactory,
+) -> None:
+    paths = make_client(allowed_hosts=["*"]).app.openapi()["paths"]
+    assert "400" not in paths["/health"]["get"]["responses"]
+    assert "401" not in paths["/me"]["get"]["responses"]

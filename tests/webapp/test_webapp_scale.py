@@ -26,7 +26,14 @@ def test_a_big_session_stays_paged(page: Page, server: ServerProcess) -> None:
             {"id": np.arange(ROWS), "value": np.linspace(0, 1, ROWS), "name": ["row"] * ROWS}
         )
         payload = DataSource("big table", tables={"rows": table}).to_json()
-        assert client.post(f"{base}/{sid}/data/from-json", content=payload).status_code == 201
+        assert (
+            client.post(
+                f"{base}/{sid}/data/from-json",
+                content=payload,
+                headers={"Content-Type": "application/json"},
+            ).status_code
+            == 201
+        )
         for i in range(SCENARIOS):
             body = {"tag": f"s{i:04d}", "dataset_key": "big table", "algo_name": "Slow"}
             assert client.post(f"{base}/{sid}/scenarios", json=body).status_code == 201
