@@ -242,8 +242,19 @@ DETAIL_SCHEMA: dict[str, Any] = {
 }
 
 
-def refusal(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": DETAIL_SCHEMA}}}
+#: The refusals `declare_refusals` adds, by status code: they come from the
+#: middlewares, alike on every operation they apply to.
+REFUSALS = {
+    "400": "The Host header is not one of `allowed_hosts`.",
+    "401": "Missing or invalid credentials.",
+    "403": "A cross-site write: the Origin is not allowed and the request has no "
+    "X-Requested-With header.",
+    "415": "The body is not sent as application/json.",
+}
+
+
+def refusal(code: str) -> dict[str, Any]:
+    return {"description": REFUSALS[code], "content": {JSON: {"schema": DETAIL_SCHEMA}}}
 
 
 def declare_refusals(
@@ -266,17 +277,14 @@ def declare_refusals(
                 answers = operation.setdefault("responses", {})
                 added: dict[str, dict[str, Any]] = {}
                 if host_check:
-                    added["400"] = refusal("The Host header is not one of `allowed_hosts`.")
+                    added["400"] = refusal("400")
                 if authenticated and path not in public:
-                    added["401"] = refusal("Missing or invalid credentials.")
+                    added["401"] = refusal("401")
                 if method.upper() in WRITES:
-                    added["403"] = refusal(
-                        "A cross-site write: the Origin is not allowed and the request has "
-                        "no X-Requested-With header."
-                    )
+                    added["403"] = refusal("403")
                 content = (operation.get("requestBody") or {}).get("content") or {}
                 if any(is_json(kind) for kind in content):
-                    added["415"] = refusal("The body is not sent as application/json.")
+                    added["415"] = refusal("415")
                 for code, answer in added.items():
                     answers.setdefault(code, answer)
         app.openapi_schema = schema
