@@ -52,7 +52,7 @@ DEFAULT_SERVER = ServerCommand(".", ("--example",))
 #: What a page's working folder holds: the files the docs refer to by relative path.
 COPIED = ("algomancy_example/data", "docs/tutorial")
 #: At most this many blocks may be skipped: a skip is an exception, with a reason.
-MAX_SKIPPED = 16
+MAX_SKIPPED = 12
 COMMAND_TIMEOUT = 180
 
 # `set -a`: every variable a block assigns is exported, so the epilogue saves it.
