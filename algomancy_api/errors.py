@@ -11,6 +11,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_core import ConflictError, NotFoundError, ParameterError
 from algomancy_data.limits import QUOTE_CHARS
@@ -23,6 +25,24 @@ def detail_response(
 ) -> JSONResponse:
     """The error shape of every answer: `{"detail": ...}`."""
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+class RefuseNulPaths:
+    """404 for a path with a NUL character in it, before any route reads it.
+
+    No name, key, tag or id may hold a NUL (every write refuses control characters),
+    so such a path names nothing; PostgreSQL would refuse it in a query besides.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "\x00" in scope["path"]:
+            answer = detail_response(404, "not found: the path holds a NUL character")
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -67,7 +87,26 @@ def _short(error: Any) -> Any:
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return detail_response(exc.status_code, exc.detail, getattr(exc, "headers", None))
+    detail = _multipart_problem(exc) or exc.detail
+    return detail_response(exc.status_code, detail, getattr(exc, "headers", None))
+
+
+def _multipart_problem(exc: StarletteHTTPException) -> str | None:
+    """What the multipart parser found wrong, where Starlette only says "Invalid
+    multipart data." (its 400 hides the parser's reason in the exception chain)."""
+    failure = exc.__context__
+    if exc.status_code != 400 or not isinstance(failure, MultiPartException):
+        return None
+    reason = failure.__cause__
+    if reason is None:
+        return None
+    text = f"the multipart body cannot be read: {reason}"
+    if "header size" in str(reason):
+        text += (
+            " (a part's headers, its filename included, are limited in size; "
+            "an upload filename may have at most 255 characters)"
+        )
+    return text
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:

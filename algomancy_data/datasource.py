@@ -5,6 +5,7 @@ The JSON and Arrow formats are described in `algomancy_data.serialization`.
 
 from __future__ import annotations
 
+import collections
 import copy
 import uuid
 from collections.abc import Iterator, Mapping
@@ -16,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from algomancy_data import serialization
+from algomancy_data.limits import quote
 
 
 class DataClassification(StrEnum):
@@ -59,6 +61,7 @@ class DataSource:
             raise ValueError("a table name must be a non-empty string")
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"table {name!r} must be a pandas DataFrame")
+        _check_column_names(name, frame)
         self._tables[name] = frame
 
     def get_table(self, name: str) -> pd.DataFrame:
@@ -258,6 +261,18 @@ class DataSource:
         return cls._restore(header, frames, None)
 
 
+def _check_column_names(table: str, frame: pd.DataFrame) -> None:
+    """Refuse columns a dataset could not be written or read back with: duplicate
+    names, and empty ones (JSON, Arrow and the frames address columns by name)."""
+    counts = collections.Counter(frame.columns)
+    duplicates = [name for name, count in counts.items() if count > 1]
+    if duplicates:
+        shown = ", ".join(quote(name, 60) for name in duplicates[:5])
+        raise ValueError(f"table {table!r} has duplicate column names: {shown}")
+    if any(isinstance(name, str) and not name.strip() for name in counts):
+        raise ValueError(f"table {table!r} has a column without a name")
+
+
 def _parse_created_at(value: Any) -> datetime | None:
     if value is None:
         return None
@@ -267,4 +282,10 @@ def _parse_created_at(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"'created_at' is not an ISO 8601 time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        # Stores keep times in UTC: one that UTC cannot hold could not be stored.
+        raise ValueError(f"'created_at' is out of range once in UTC: {value!r}") from None
+    return parsed

@@ -148,7 +148,11 @@ def encode_values(series: pd.Series, dtype: Any) -> Any:
             return values
         if kind == "M":
             unit = np.datetime_data(dtype)[0]
-            if unit in _ORJSON_EXACT_UNITS and not np.isnat(values).any():
+            if (
+                unit in _ORJSON_EXACT_UNITS
+                and not np.isnat(values).any()
+                and (not len(values) or values.max() <= _ORJSON_LATEST)
+            ):
                 # orjson writes these units as exact ISO 8601 strings itself, in C.
                 return values
             return _datetime_strings(values, unit)
@@ -183,6 +187,8 @@ def _float_to_json(value: float) -> float | str | None:
 #: datetime64 units orjson writes without losing precision (it stops at microseconds,
 #: and writes NaT as a date, so only NaT-free columns go to it).
 _ORJSON_EXACT_UNITS = ("s", "ms", "us")
+#: The latest time orjson writes (it refuses the last hours of year 9999).
+_ORJSON_LATEST = np.datetime64("9999-12-30T22:00:00")
 
 
 def _datetime_strings(values: np.ndarray, unit: str) -> list[str | None]:

@@ -10,8 +10,13 @@ Responses = dict[int | str, dict[str, Any]]
 
 JSON = "application/json"
 
+#: The largest offset accepted: the largest integer a JSON number carries exactly
+#: (JavaScript's `Number.MAX_SAFE_INTEGER`); past it the answer is 422, not an
+#: overflow in a store or a serialiser.
+MAX_OFFSET = 2**53 - 1
+
 #: Paging of table frames.
-Offset = Annotated[int, Query(ge=0, description="First row to return.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First row to return.")]
 Limit = Annotated[int, Query(ge=1, le=100_000, description="How many rows at most.")]
 
 

@@ -23,7 +23,7 @@ from algomancy_api.models import (
     SessionItem,
     SessionList,
 )
-from algomancy_api.routers import Responses, json_response
+from algomancy_api.routers import MAX_OFFSET, Responses, json_response
 from algomancy_core import SessionManager
 from algomancy_core.stores.base import SessionRecord
 
@@ -67,7 +67,9 @@ def list_sessions(
     limit: Annotated[
         int | None, Query(ge=1, le=100_000, description="How many sessions at most.")
     ] = None,
-    offset: Annotated[int, Query(ge=0, description="Sessions to skip (oldest first).")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Sessions to skip (oldest first).")
+    ] = 0,
 ) -> Response:
     """The caller's sessions (oldest first) and the id of the default one. With
     `limit` or `offset`, one page of the sessions (`default` still names the default
