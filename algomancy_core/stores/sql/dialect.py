@@ -157,9 +157,11 @@ class SQLiteDialect(SQLDialect):
         self._write_turn = threading.Lock()
         self._path: str | None = None
         self._uri = False
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        # Connections are lent for one call, not tied to threads: the server's
+        # worker threads come and go, and a connection per thread outlived its thread.
+        self._readers = _Lender(lambda: self._open("reader"), keep=SQLITE_POOL_SIZE)
+        # One writer at a time in this process (`_write_turn`), so one connection.
+        self._writers = _Lender(lambda: self._open("writer"), keep=1)
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
 
@@ -172,15 +174,15 @@ class SQLiteDialect(SQLDialect):
     def query(
         self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
     ) -> list[tuple[Any, ...]]:
-        # A connection of this thread's own, in autocommit: each SELECT reads the
-        # latest commit of any process (a fresh WAL snapshot), and fetchall() steps
-        # the statement to its end, so no read transaction stays open between calls.
-        return self._connection("reader").execute(sql, params).fetchall()
+        # A connection in autocommit: each SELECT reads the latest commit of any
+        # process (a fresh WAL snapshot), and fetchall() steps the statement to its
+        # end, so no read transaction stays open when the connection goes back.
+        with self._readers.lend() as reader:
+            return reader.execute(sql, params).fetchall()
 
     @contextlib.contextmanager
     def transaction(self, engine: Engine) -> Iterator[Run]:
-        with self._write_turn:
-            writer = self._connection("writer")
+        with self._write_turn, self._writers.lend() as writer:
             writer.execute("BEGIN IMMEDIATE")
             try:
                 yield lambda sql, params=(): writer.execute(sql, params).fetchall()
@@ -198,16 +200,8 @@ class SQLiteDialect(SQLDialect):
     def decode_time(self, value: Any) -> datetime | None:
         return None if value is None else _utc(datetime.fromisoformat(value))
 
-    def _connection(self, role: str) -> sqlite3.Connection:
-        """This thread's reader or writer (opened again in a forked child)."""
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, role, None)
-        if conn is not None and local.pid == os.getpid():
-            return conn
+    def _open(self, role: str) -> sqlite3.Connection:
         assert self._path is not None
-        if getattr(local, "pid", None) != os.getpid():
-            local.reader = local.writer = None
-            local.pid = os.getpid()
         conn = sqlite3.connect(
             self._path,
             uri=self._uri,
@@ -221,16 +215,7 @@ class SQLiteDialect(SQLDialect):
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA secure_delete = ON")
-        setattr(local, role, conn)
-        with self._readers_lock:
-            self._readers.append(conn)
         return conn
-
-    def _close_readers(self) -> None:
-        with self._readers_lock:
-            readers, self._readers = self._readers, []
-        for reader in readers:
-            reader.close()
 
     def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
         database = url.database
@@ -296,13 +281,60 @@ class SQLiteDialect(SQLDialect):
         checkpoint(engine)
 
     def on_close(self, engine: Engine) -> None:
-        self._close_readers()
+        self._readers.close()
+        self._writers.close()
         # After a clean stop the main file holds everything: a copy of it alone is
         # a complete backup.
         checkpoint(engine)
 
 
 Run = Callable[..., list[tuple[Any, ...]]]
+
+
+class _Lender:
+    """Open SQLite connections lent out for one call at a time.
+
+    Up to `keep` idle connections wait for the next call; one returned beyond that
+    is closed, so the number open follows the calls in flight, not the threads that
+    ever made one. A forked child opens its own (a parent's connection must not be
+    used across fork).
+    """
+
+    def __init__(self, open_connection: Callable[[], sqlite3.Connection], keep: int) -> None:
+        self._open = open_connection
+        self._keep = keep
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[sqlite3.Connection]:
+        pid = os.getpid()
+        with self._lock:
+            if self._pid != pid:
+                self._idle, self._pid = [], pid
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._open()
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                keep = self._pid == pid and len(self._idle) < self._keep
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    def open_count(self) -> int:
+        """Idle connections (those lent out are not counted)."""
+        return len(self._idle)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 @functools.lru_cache(maxsize=256)
