@@ -213,9 +213,12 @@ def test_invalid_payload_is_a_clear_value_error(payload: str, reason: str) -> No
 
 
 def test_unserialisable_tables_are_a_value_error() -> None:
-    frame = pd.DataFrame([[1, 2]], columns=["a", "a"])
-    with pytest.raises(ValueError, match="unique"):
+    frame = pd.DataFrame([[1, 2]], columns=[1, 2])
+    with pytest.raises(ValueError, match="must be strings"):
         DataSource("d", tables={"t": frame}).to_json()
+    # duplicate names are refused earlier, when the table is added
+    with pytest.raises(ValueError, match="duplicate column names"):
+        DataSource("d", tables={"t": pd.DataFrame([[1, 2]], columns=["a", "a"])})
 
 
 def test_derive_copies_tables_and_parameters_independently() -> None:
