@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -123,6 +123,37 @@ class PostgresDialect(SQLDialect):
     are reclaimed by its own autovacuum."""
 
     name = "postgresql"
+
+    def __init__(self) -> None:
+        self._readers: _Lender[Any] | None = None
+
+    def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
+        import psycopg
+
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # The hot reads (polls) go straight to psycopg in autocommit: one round trip
+        # each, where a pooled SQLAlchemy connection adds a ping, BEGIN and ROLLBACK.
+        self._readers = _Lender(lambda: psycopg.connect(conninfo, autocommit=True), keep=10)
+        self._disconnected: type[Exception] = psycopg.OperationalError
+        return super().create_engine(url, data_path)
+
+    def query(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        assert self._readers is not None
+        try:
+            with self._readers.lend() as conn:
+                return list(conn.execute(self.text(sql), params).fetchall())
+        except self._disconnected:
+            # The server closed the connection (a restart): the idle ones went with
+            # it. Drop them and try once more on a fresh connection.
+            self._readers.close()
+            with self._readers.lend() as conn:
+                return list(conn.execute(self.text(sql), params).fetchall())
+
+    def on_close(self, engine: Engine) -> None:
+        if self._readers is not None:
+            self._readers.close()
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
@@ -291,24 +322,32 @@ class SQLiteDialect(SQLDialect):
 Run = Callable[..., list[tuple[Any, ...]]]
 
 
-class _Lender:
-    """Open SQLite connections lent out for one call at a time.
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class _Lender(Generic[C]):
+    """Open database connections lent out for one call at a time.
 
     Up to `keep` idle connections wait for the next call; one returned beyond that
     is closed, so the number open follows the calls in flight, not the threads that
-    ever made one. A forked child opens its own (a parent's connection must not be
-    used across fork).
+    ever made one. A call that raises closes its connection rather than return it
+    (it may be the connection that failed). A forked child opens its own (a parent's
+    connection must not be used across fork).
     """
 
-    def __init__(self, open_connection: Callable[[], sqlite3.Connection], keep: int) -> None:
+    def __init__(self, open_connection: Callable[[], C], keep: int) -> None:
         self._open = open_connection
         self._keep = keep
-        self._idle: list[sqlite3.Connection] = []
+        self._idle: list[C] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
     @contextlib.contextmanager
-    def lend(self) -> Iterator[sqlite3.Connection]:
+    def lend(self) -> Iterator[C]:
         pid = os.getpid()
         with self._lock:
             if self._pid != pid:
@@ -318,17 +357,15 @@ class _Lender:
             conn = self._open()
         try:
             yield conn
-        finally:
-            with self._lock:
-                keep = self._pid == pid and len(self._idle) < self._keep
-                if keep:
-                    self._idle.append(conn)
-            if not keep:
-                conn.close()
-
-    def open_count(self) -> int:
-        """Idle connections (those lent out are not counted)."""
-        return len(self._idle)
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            keep = self._pid == pid and len(self._idle) < self._keep
+            if keep:
+                self._idle.append(conn)
+        if not keep:
+            conn.close()
 
     def close(self) -> None:
         with self._lock:

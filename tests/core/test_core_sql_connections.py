@@ -1,4 +1,4 @@
-"""The SQLite store's own connections follow the calls in flight, not the threads
+"""The SQL stores' own connections follow the calls in flight, not the threads
 that ever made a call: a server's worker threads come and go (anyio retires idle
 ones), and a connection per thread used to stay open after its thread ended, so a
 long-running server gained open files without bound."""
@@ -11,8 +11,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
 from algomancy_core.stores import SessionRecord
 from algomancy_core.stores.sql import SQLStore
+from tests.pg import PostgresServer, postgres_server, postgres_url  # noqa: F401
 
 
 def open_database_files(database: Path) -> int:
@@ -51,5 +55,34 @@ def test_threads_that_come_and_go_leave_no_connections_open(tmp_path: Path) -> N
         settled = open_database_files(database)
         run_threads(100)
         assert open_database_files(database) <= settled
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_reads_recover_when_the_server_drops_their_connections(
+    request: pytest.FixtureRequest,
+) -> None:
+    """The hot reads keep idle connections of their own: when the server ends them
+    (a restart, an administrator), the next read opens new ones instead of failing."""
+    postgres: PostgresServer = request.getfixturevalue("postgres_server")
+    url: str = request.getfixturevalue("postgres_url")
+    store = SQLStore(url)
+    try:
+        record = SessionRecord(
+            id=str(uuid.uuid4()), display_name="s", created_at=datetime.now(UTC), owner=None
+        )
+        store.create_session(record)
+        assert store.get_session(record.id) is not None
+        database = sa.make_url(url).database
+        with postgres.admin() as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+        found = store.get_session(record.id)
+        assert found is not None and found.display_name == "s"
     finally:
         store.close()
