@@ -30,6 +30,10 @@ SQLITE_BUSY_TIMEOUT = 30.0
 SQLITE_POOL_SIZE = 40
 
 
+#: PostgreSQL connections a process keeps for the hot reads, and lends at once.
+PG_READERS = 10
+
+
 def normalize_url(url: str) -> str:
     """`url` with PostgreSQL pointed at psycopg 3 (`postgresql://` → `+psycopg`)."""
     parsed = sa.make_url(url)
@@ -133,7 +137,11 @@ class PostgresDialect(SQLDialect):
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         # The hot reads (polls) go straight to psycopg in autocommit: one round trip
         # each, where a pooled SQLAlchemy connection adds a ping, BEGIN and ROLLBACK.
-        self._readers = _Lender(lambda: psycopg.connect(conninfo, autocommit=True), keep=10)
+        self._readers = _Lender(
+            lambda: psycopg.connect(conninfo, autocommit=True),
+            keep=PG_READERS,
+            limit=PG_READERS,
+        )
         self._disconnected: type[Exception] = psycopg.OperationalError
         return super().create_engine(url, data_path)
 
@@ -334,20 +342,34 @@ class _Lender(Generic[C]):
 
     Up to `keep` idle connections wait for the next call; one returned beyond that
     is closed, so the number open follows the calls in flight, not the threads that
-    ever made one. A call that raises closes its connection rather than return it
-    (it may be the connection that failed). A forked child opens its own (a parent's
-    connection must not be used across fork).
+    ever made one. With `limit`, at most that many are lent at once and further
+    calls wait for one to come back (cheaper than connecting to a server, and it
+    bounds the connections a process holds). A call that raises closes its
+    connection rather than return it (it may be the connection that failed). A
+    forked child opens its own (a parent's connection must not be used across fork).
     """
 
-    def __init__(self, open_connection: Callable[[], C], keep: int) -> None:
+    def __init__(
+        self, open_connection: Callable[[], C], keep: int, limit: int | None = None
+    ) -> None:
         self._open = open_connection
         self._keep = keep
+        self._turns = threading.BoundedSemaphore(limit) if limit else None
         self._idle: list[C] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
     @contextlib.contextmanager
     def lend(self) -> Iterator[C]:
+        if self._turns is None:
+            with self._lend() as conn:
+                yield conn
+            return
+        with self._turns, self._lend() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _lend(self) -> Iterator[C]:
         pid = os.getpid()
         with self._lock:
             if self._pid != pid:
