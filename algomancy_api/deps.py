@@ -54,14 +54,29 @@ async def current_caller(owner: OwnerDep, config: ConfigDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-async def session_owner(
-    session_id: SessionIdPath, sessions: SessionsDep, caller: CallerDep
-) -> str | None:
-    """The owner under whom `{session_id}` is looked up: the caller, or for an
+async def owner_in_session(sessions: SessionManager, session_id: str, caller: Caller) -> str | None:
+    """The owner under whom `session_id` is looked up: the caller, or for an
     administrator, the owner of the session they name (see `owner_for`)."""
     if not caller.admin:
         return caller.user
     return await sessions.read(sessions.owner_for, session_id, caller.user)
+
+
+async def session_owner(
+    session_id: SessionIdPath, sessions: SessionsDep, caller: CallerDep
+) -> str | None:
+    return await owner_in_session(sessions, session_id, caller)
+
+
+async def request_context(request: Request, session_id: str) -> tuple[SessionManager, str | None]:
+    """The session manager and the owner `session_id` is looked up under, read from
+    the request itself: what `SessionsDep` and `SessionOwnerDep` give, without
+    FastAPI's dependency solving (a third of a poll's time in the server)."""
+    sessions: SessionManager = request.app.state.sessions
+    config: ApiConfiguration = request.app.state.config
+    user: str | None = request.scope.get("state", {}).get("user")
+    caller = Caller(user, user is not None and user in config.admin_users)
+    return sessions, await owner_in_session(sessions, session_id, caller)
 
 
 SessionOwnerDep = Annotated[str | None, Depends(session_owner)]

@@ -11,7 +11,11 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from algomancy_api.deps import ManagerDep, SessionIdPath, SessionOwnerDep, SessionsDep
+from algomancy_api.deps import (
+    ManagerDep,
+    SessionIdPath,
+    request_context,
+)
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     CreateScenario,
@@ -37,9 +41,10 @@ NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
     responses=NOT_FOUND,
 )
 async def scenario_status(
-    session_id: SessionIdPath, scenario_id: str, sessions: SessionsDep, owner: SessionOwnerDep
+    request: Request, session_id: SessionIdPath, scenario_id: str
 ) -> Response:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
+    sessions, owner = await request_context(request, session_id)
     found = await sessions.read(sessions.scenario_progress, session_id, scenario_id, owner)
     return json_response(
         {"id": found.id, "tag": found.tag, "status": found.status.value, "progress": found.progress}
