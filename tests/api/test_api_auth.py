@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +14,7 @@ from algomancy_api import ApiConfiguration, ApiLauncher
 from algomancy_api.cli.serve import overrides_from, parse_serve
 from algomancy_core import ConfigurationError
 from tests.api.conftest import api_config
+from tests.server import ServerProcess
 
 USER = "X-Forwarded-User"
 PROXY = ("10.0.0.5", 40000)
@@ -133,3 +136,38 @@ def test_serve_flags() -> None:
     assert overrides["trusted_proxies"] == "10.0.0.1,10.1.0.0/16"
     assert overrides["admin_users"] == "root"
     assert "trusted_proxies" not in overrides_from(parse_serve(["--example"]))
+
+
+CONFIG_MODULE = """
+from algomancy_api.example import build_example_config
+
+config = build_example_config(
+    has_persistent_state=False,
+    identity_header="X-Forwarded-User",
+    trusted_proxies=["192.0.2.1"],
+)
+"""
+
+
+@pytest.mark.parametrize(
+    ("flags", "trusted"),
+    [
+        (["--trusted-proxies", "127.0.0.1"], True),
+        (["--trusted-proxies", "10.0.0.1"], False),
+        # uvicorn's forwarded handling rewrites the client; the trust does not follow.
+        (["--trusted-proxies", "10.0.0.1", "--forwarded-allow-ips", "*"], False),
+    ],
+    ids=["trusted", "untrusted", "untrusted-forwarded"],
+)
+def test_identity_header_against_a_real_server(
+    tmp_path: Path, flags: list[str], trusted: bool
+) -> None:
+    (tmp_path / "identity_cfg.py").write_text(CONFIG_MODULE)
+    with ServerProcess(["--config", "identity_cfg:config", *flags], tmp_path) as server:
+        headers = {"X-Forwarded-User": "carol", "X-Forwarded-For": "10.0.0.1"}
+        r = httpx.get(f"{server.base}/me", headers=headers)
+        if trusted:
+            assert r.json()["username"] == "carol"
+        else:
+            assert r.status_code == 401 and "trusted proxy" in r.json()["detail"]
+        assert httpx.get(f"{server.base}/health").status_code == 200
