@@ -133,6 +133,11 @@ class ApiConfiguration(CoreConfig):
                 "proxy that sets it (no proxy is trusted by default)"
             )
         self.admin_users = _names("admin_users", self.admin_users)
+        if self.admin_users and not self.auth_enabled:
+            raise ConfigurationError(
+                "admin_users: needs authentication (api_keys or identity_header); "
+                "without it every caller is the same anonymous user"
+            )
         if self.allowed_hosts is not None:
             self.allowed_hosts = _names("allowed_hosts", self.allowed_hosts)
             if not self.allowed_hosts:

@@ -114,6 +114,7 @@ def test_unknown_key_is_401_naming_it(peer_client: Any) -> None:
         ({"trusted_proxies": [""]}, "trusted_proxies"),
         ({"admin_users": [""]}, "admin_users"),
         ({"admin_users": 3}, "admin_users"),
+        ({"admin_users": ["root"]}, "admin_users: needs authentication"),
     ],
 )
 def test_configuration_is_checked(values: dict[str, Any], message: str) -> None:
@@ -122,7 +123,9 @@ def test_configuration_is_checked(values: dict[str, Any], message: str) -> None:
 
 
 def test_configuration_accepts_comma_separated_strings() -> None:
-    cfg = ApiConfiguration(trusted_proxies="10.0.0.1, fd00::/8", admin_users="root,ops")
+    cfg = ApiConfiguration(
+        trusted_proxies="10.0.0.1, fd00::/8", admin_users="root,ops", api_keys={"k": "root"}
+    )
     assert cfg.trusted_proxies == ["10.0.0.1", "fd00::/8"]
     assert cfg.admin_users == ["root", "ops"]
     assert ApiConfiguration().trusted_proxies == [] and ApiConfiguration().admin_users == []
