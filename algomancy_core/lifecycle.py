@@ -82,9 +82,11 @@ class Lifecycle:
         )
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
-        """Progress of a processing scenario (not a transition; announced all the same)."""
-        self.store.update_progress(scenario_id, progress, message)
-        self.notifier.publish(scenario_id, self.store.get_scenario_by_id(scenario_id))
+        """Progress of a processing scenario (not a transition; announced all the same).
+        Nothing is written or announced once it is no longer processing."""
+        record = self.store.update_progress(scenario_id, progress, message)
+        if record is not None:
+            self.notifier.publish(scenario_id, record)
 
     def request_cancel(self, scenario_id: str) -> None:
         """Flag a processing scenario; whoever runs it stops it and fails it."""

@@ -180,7 +180,7 @@ class ScenarioManager:
         (`data_parameter_set`); `ParameterError` names a bad or undeclared one."""
         check_name("tag", tag, self._engine.config.max_name_chars)
         limit = self._engine.config.max_scenarios_per_session
-        if sum(self._store.count_by_status(self.session_id).values()) >= limit:
+        if self._store.count_scenarios(self.session_id) >= limit:
             raise ConflictError(
                 f"the scenario limit is reached: a session may hold {limit} scenarios "
                 "(max_scenarios_per_session); delete one first"

@@ -155,8 +155,11 @@ class Store(Protocol):
         of a session with nothing processing. Atomic: two callers never claim the
         same scenario, nor two scenarios of one session."""
 
-    def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
-        """Record progress of a processing scenario (ignored in other states)."""
+    def update_progress(
+        self, scenario_id: str, progress: float, message: str | None
+    ) -> ScenarioRecord | None:
+        """Record progress of a processing scenario: the record as written, or None
+        (and nothing written) when it is not processing."""
 
     def request_cancel(self, scenario_id: str) -> None:
         """Flag a processing scenario for cancellation by whoever runs it."""
@@ -174,6 +177,9 @@ class Store(Protocol):
         """Lease owners of processing scenarios."""
 
     def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]: ...
+
+    def count_scenarios(self, session_id: str) -> int:
+        """How many scenarios the session holds (checked on each create: cheap)."""
 
     def has_queued(self) -> bool:
         """True when some scenario is queued (a cheap check for dispatchers)."""

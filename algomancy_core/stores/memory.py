@@ -270,11 +270,14 @@ class MemoryStore:
                 return self._apply(record, transition)
         return None
 
-    def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+    def update_progress(
+        self, scenario_id: str, progress: float, message: str | None
+    ) -> ScenarioRecord | None:
         with self._lock:
             record = self._scenarios.get(scenario_id)
-            if record is not None and record.status is ScenarioStatus.PROCESSING:
-                self._replace(record, {"progress": progress, "progress_message": message})
+            if record is None or record.status is not ScenarioStatus.PROCESSING:
+                return None
+            return self._replace(record, {"progress": progress, "progress_message": message})
 
     def request_cancel(self, scenario_id: str) -> None:
         with self._lock:
@@ -316,6 +319,10 @@ class MemoryStore:
                 if session_id is None or record.session_id == session_id:
                     counts[record.status] += 1
         return counts
+
+    def count_scenarios(self, session_id: str) -> int:
+        with self._lock:
+            return len(self._by_session.get(session_id, {}))
 
     def has_queued(self) -> bool:
         return bool(self._queued)

@@ -384,17 +384,29 @@ def test_claim_is_fifo_and_one_per_session(store: Store) -> None:
 def test_progress_only_while_processing(store: Store) -> None:
     session = new_session(store)
     record = new_scenario(store, session.id, "s")
-    store.update_progress(record.id, 0.5, "ignored")
+    assert store.update_progress(record.id, 0.5, "ignored") is None
     assert store.get_scenario_by_id(record.id) == record
     queue(store, record.id)
     claimed = store.claim_next(plan_claim("w", T0))
     assert claimed is not None
-    store.update_progress(record.id, 0.25, "a quarter")
+    written = store.update_progress(record.id, 0.25, "a quarter")
     current = store.get_scenario_by_id(record.id)
     assert current is not None
     assert (current.progress, current.progress_message) == (0.25, "a quarter")
     assert current.version == claimed.version + 1
-    store.update_progress("nope", 0.5, None)
+    assert written == current  # the record as written, so no read is needed to announce it
+    assert store.update_progress("nope", 0.5, None) is None
+
+
+def test_count_scenarios_counts_one_session(store: Store) -> None:
+    first, second = new_session(store), new_session(store, "other")
+    assert store.count_scenarios(first.id) == 0
+    for tag in ("a", "b", "c"):
+        new_scenario(store, first.id, tag)
+    new_scenario(store, second.id, "a")
+    assert (store.count_scenarios(first.id), store.count_scenarios(second.id)) == (3, 1)
+    store.delete_scenario(first.id, store.list_scenarios(first.id)[0].id)
+    assert store.count_scenarios(first.id) == 2
 
 
 def test_cancel_flag(store: Store) -> None:

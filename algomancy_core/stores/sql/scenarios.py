@@ -34,6 +34,8 @@ _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 _TAG_TAKEN = "SELECT id FROM scenarios WHERE session_id = ? AND tag = ?"
 _ANY_QUEUED = "SELECT id FROM scenarios WHERE status = 'queued' LIMIT 1"
+#: Scenarios of one session (the index on session_id and position answers it).
+_COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
 #: The oldest queued scenario of a session with nothing processing.
 _CANDIDATE = (
     "SELECT candidate.id FROM scenarios AS candidate WHERE candidate.status = 'queued' "
@@ -310,13 +312,17 @@ class ScenarioRepository:
                 return self._record(rows[0])
         return None
 
-    def update_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+    def update_progress(
+        self, scenario_id: str, progress: float, message: str | None
+    ) -> ScenarioRecord | None:
         with self.db.dialect.transaction(self.db.engine) as run:
-            run(
+            rows = run(
                 "UPDATE scenarios SET progress = ?, progress_message = ?, "
-                f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}'",
+                f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}' "
+                f"RETURNING {_COLUMN_LIST}",
                 (progress, message, scenario_id),
             )
+        return self._record(rows[0]) if rows else None
 
     def request_cancel(self, scenario_id: str) -> None:
         with self.db.dialect.transaction(self.db.engine) as run:
@@ -358,6 +364,9 @@ class ScenarioRepository:
                 .where(scenarios.c.status == _PROCESSING, scenarios.c.lease_owner.is_not(None))
             ).scalars()
             return sorted(owners)
+
+    def count_scenarios(self, session_id: str) -> int:
+        return int(self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))[0][0])
 
     def has_queued(self) -> bool:
         return bool(self.db.dialect.query(self.db.engine, _ANY_QUEUED))
