@@ -105,6 +105,19 @@ class SessionManager:
         default = next((id_ for id_, name in names if name == MAIN), names[0][0])
         return names, default
 
+    def session_index_json(self, owner: str | None = None) -> tuple[bytes, str]:
+        """`session_index` with the sessions as a JSON array (`session_names_json`),
+        for listings of thousands: the database writes the JSON."""
+        names = self._store.session_names_json(owner)
+        main = self._store.find_session(MAIN, owner)
+        if main is not None:
+            return names, main.id
+        first = self._store.list_sessions(owner, 1, 0)
+        if first:
+            return names, first[0].id
+        self.ensure_main(owner)
+        return self.session_index_json(owner)
+
     def default_session_id(self, owner: str | None = None) -> str:
         """The session named `main` if there is one, else the oldest."""
         return default_session(self.list_sessions(owner))

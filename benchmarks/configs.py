@@ -116,6 +116,12 @@ def instant_config() -> dict[str, Any]:
     }
 
 
+def many_sessions_config() -> dict[str, Any]:
+    """`instant_config` with room for the 10,000 sessions of `bench_sessions` (the
+    default allows 100 per user)."""
+    return instant_config() | {"max_sessions_per_user": 100_000}
+
+
 def orders_schema() -> Schema:
     from benchmarks.bench_etl import COLUMNS
 

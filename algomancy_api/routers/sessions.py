@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from algomancy_api.deps import (
@@ -23,7 +24,7 @@ from algomancy_api.models import (
     SessionItem,
     SessionList,
 )
-from algomancy_api.routers import MAX_OFFSET, Responses, json_response
+from algomancy_api.routers import JSON, MAX_OFFSET, Responses, json_response
 from algomancy_core import SessionManager
 from algomancy_core.stores.base import SessionRecord
 
@@ -46,14 +47,42 @@ CreateAllowed = [Depends(require_session_create_allowed)]
 
 
 def session_list(sessions: SessionManager, caller: Caller) -> dict[str, Any]:
-    """The caller's sessions, or every user's for an administrator (with `owner`)."""
-    names, default = sessions.session_index(caller.user)
+    """Every user's sessions (with `owner`) and the default id, for an administrator."""
+    _names, default = sessions.session_index(caller.user)
+    return {"sessions": admin_items(sessions.all_sessions(caller.user)), "default": default}
+
+
+#: Paging of the session list, in `GET /sessions` and in the answers that carry it.
+Limit = Annotated[int | None, Query(ge=1, le=100_000, description="How many sessions at most.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Sessions to skip (oldest first).")]
+
+
+def listing_response(
+    sessions: SessionManager,
+    caller: Caller,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    created: dict[str, Any] | None = None,
+) -> Response:
+    """`{"sessions": [...], "default": id}` (and `"session"`: the one just created),
+    the whole list or the page `limit`/`offset` asks for. The whole list of a user
+    comes as JSON the database wrote: thousands of sessions cost no Python object each."""
+    extra = {} if created is None else {"session": created}
+    status_code = 200 if created is None else 201
     if caller.admin:
-        return {"sessions": admin_items(sessions.all_sessions(caller.user)), "default": default}
-    return {
-        "sessions": [{"id": id_, "display_name": name} for id_, name in names],
-        "default": default,
-    }
+        listing = session_list(sessions, caller)
+        end = None if limit is None else offset + limit
+        page = listing | {"sessions": listing["sessions"][offset:end]}
+        return json_response(page | extra, status_code)
+    if limit is None and offset == 0:
+        names, default = sessions.session_index_json(caller.user)
+        tail = orjson.dumps({"default": default} | extra)
+        body = b'{"sessions":' + names + b"," + tail[1:]
+        return Response(body, status_code=status_code, media_type=JSON)
+    records, default = sessions.page_sessions(caller.user, limit, offset)
+    items = [{"id": s.id, "display_name": s.display_name} for s in records]
+    return json_response({"sessions": items, "default": default} | extra, status_code)
 
 
 def admin_items(records: list[SessionRecord]) -> list[dict[str, Any]]:
@@ -62,28 +91,13 @@ def admin_items(records: list[SessionRecord]) -> list[dict[str, Any]]:
 
 @router.get("", response_model=SessionList, summary="List sessions")
 def list_sessions(
-    sessions: SessionsDep,
-    caller: CallerDep,
-    limit: Annotated[
-        int | None, Query(ge=1, le=100_000, description="How many sessions at most.")
-    ] = None,
-    offset: Annotated[
-        int, Query(ge=0, le=MAX_OFFSET, description="Sessions to skip (oldest first).")
-    ] = 0,
+    sessions: SessionsDep, caller: CallerDep, limit: Limit = None, offset: Offset = 0
 ) -> Response:
     """The caller's sessions (oldest first) and the id of the default one. With
     `limit` or `offset`, one page of the sessions (`default` still names the default
     session, wherever it is). An administrator (`admin_users`) gets every user's
     sessions, each with its `owner`."""
-    if limit is None and offset == 0:
-        return json_response(session_list(sessions, caller))
-    if caller.admin:
-        listing = session_list(sessions, caller)
-        end = None if limit is None else offset + limit
-        return json_response(listing | {"sessions": listing["sessions"][offset:end]})
-    page, default = sessions.page_sessions(caller.user, limit, offset)
-    items = [{"id": s.id, "display_name": s.display_name} for s in page]
-    return json_response({"sessions": items, "default": default})
+    return listing_response(sessions, caller, limit, offset)
 
 
 @router.post(
@@ -94,11 +108,19 @@ def list_sessions(
     responses=TAKEN | NOT_ALLOWED,
     dependencies=CreateAllowed,
 )
-def create_session(body: CreateSession, sessions: SessionsDep, caller: CallerDep) -> Response:
-    """Create an empty session (it starts with the configured initial datasets)."""
+def create_session(
+    body: CreateSession,
+    sessions: SessionsDep,
+    caller: CallerDep,
+    limit: Limit = None,
+    offset: Offset = 0,
+) -> Response:
+    """Create an empty session (it starts with the configured initial datasets). The
+    answer carries the session list as `GET /sessions` does; `limit`/`offset` page
+    it (`?limit=1` keeps the answer small for a client that makes many sessions)."""
     created = sessions.create_session(body.display_name, caller.user)
     item = {"id": created.session_id, "display_name": created.display_name}
-    return json_response(session_list(sessions, caller) | {"session": item}, 201)
+    return listing_response(sessions, caller, limit, offset, created=item)
 
 
 @router.post(
@@ -124,7 +146,7 @@ def copy_session(
     # body was looked at.
     copied = sessions.copy_session(source.session_id, body.new_display_name, owner)
     item = {"id": copied.session_id, "display_name": copied.display_name}
-    return json_response(session_list(sessions, caller) | {"session": item}, 201)
+    return listing_response(sessions, caller, created=item)
 
 
 @router.patch(
@@ -155,4 +177,4 @@ def delete_session(
     """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
     and data. Deleting the last session leaves a fresh `main`."""
     sessions.delete_session(session_id, owner)
-    return json_response(session_list(sessions, caller))
+    return listing_response(sessions, caller)

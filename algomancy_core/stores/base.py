@@ -84,6 +84,11 @@ class Store(Protocol):
         """`(id, display_name)` of the owner's sessions, oldest first: a listing
         without building records."""
 
+    def session_names_json(self, owner: str | None) -> bytes:
+        """The JSON array `[{"id", "display_name"}, ...]` of the owner's sessions,
+        oldest first, written by the database where it can (the listing of a user
+        with thousands of sessions, without a Python object per row)."""
+
     def count_sessions(self, owner: str | None) -> int: ...
 
     def list_all_sessions(self) -> list[SessionRecord]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import (
@@ -68,6 +70,10 @@ class MemoryStore:
     def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
         with self._lock:
             return [(s.id, s.display_name) for s in self._sessions.values() if s.owner == owner]
+
+    def session_names_json(self, owner: str | None) -> bytes:
+        names = self.list_session_names(owner)
+        return orjson.dumps([{"id": id_, "display_name": name} for id_, name in names])
 
     def count_sessions(self, owner: str | None) -> int:
         with self._lock:

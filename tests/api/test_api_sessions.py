@@ -110,3 +110,20 @@ def test_session_list_pages_on_request(client: TestClient) -> None:
     assert [s["display_name"] for s in tail["sessions"]] == ["s4"]
     bad = client.get("/api/v1/sessions", params={"limit": 0})
     assert bad.status_code in (400, 422) and "limit" in bad.text
+
+
+def test_create_pages_the_list_it_answers_with(client: TestClient) -> None:
+    for i in range(3):
+        client.post("/api/v1/sessions", json={"display_name": f"s{i}"}).raise_for_status()
+    full = client.post("/api/v1/sessions", json={"display_name": "s3"})
+    assert full.status_code == 201
+    assert [s["display_name"] for s in full.json()["sessions"]] == ["main", "s0", "s1", "s2", "s3"]
+    small = client.post("/api/v1/sessions", params={"limit": 1}, json={"display_name": "s4"})
+    assert small.status_code == 201
+    body = small.json()
+    assert list(body) == ["sessions", "default", "session"]  # the same keys, in order
+    assert [s["display_name"] for s in body["sessions"]] == ["main"]
+    assert body["session"]["display_name"] == "s4"
+    assert body["default"] == full.json()["default"]
+    listed = client.get("/api/v1/sessions").json()["sessions"]
+    assert [s["display_name"] for s in listed][-1] == "s4"

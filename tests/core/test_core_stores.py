@@ -8,6 +8,7 @@ claims racing between threads and between processes.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import stat
 import threading
@@ -796,6 +797,19 @@ def test_sessions_list_in_pages(store: Store) -> None:
     assert store.list_session_names(None) == [
         (s.id, s.display_name) for s in store.list_sessions(None)
     ]
+
+
+def test_session_names_as_json_written_by_the_store(store: Store) -> None:
+    assert json.loads(store.session_names_json("nobody")) == []
+    names = ["plain", 'quote " and \\ backslash', "ünïcode ✓", "emoji 🚀"]
+    for name in names:
+        new_session(store, name, owner="u")
+    new_session(store, "someone else's", owner="v")
+    listed = json.loads(store.session_names_json("u"))
+    assert listed == [
+        {"id": s.id, "display_name": s.display_name} for s in store.list_sessions("u")
+    ]
+    assert [item["display_name"] for item in listed] == names
 
 
 def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:

@@ -64,6 +64,11 @@ class SQLDialect:
     for_update = ""
     #: The statement that hands out the next position.
     next_position_sql = "SELECT nextval('algomancy_position_seq')"
+    #: An owner's sessions as one JSON array of `{id, display_name}`, oldest first.
+    session_names_json_sql = (
+        "SELECT coalesce(json_agg(json_build_object('id', id, 'display_name', display_name) "
+        "ORDER BY position), '[]')::text FROM sessions WHERE owner = ?"
+    )
 
     def text(self, sql: str) -> str:
         """`sql` written with `?` for each parameter, in this driver's style."""
@@ -203,6 +208,10 @@ class SQLiteDialect(SQLDialect):
         self._writers = _Lender(lambda: self._open("writer"), keep=1)
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
+    session_names_json_sql = (
+        "SELECT json_group_array(json_object('id', id, 'display_name', display_name)) "
+        "FROM (SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position)"
+    )
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:
         return self._write_turn

@@ -38,6 +38,7 @@ _FIND = _SELECT + " WHERE owner = ? AND display_name = ?"
 _LIST = _SELECT + " WHERE owner = ? ORDER BY position"
 _ALL = _SELECT + " ORDER BY position"
 _NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
+_COUNT = "SELECT count(*) FROM sessions WHERE owner = ?"
 _INSERT = (
     "INSERT INTO sessions (id, display_name, owner, created_at, position) VALUES (?, ?, ?, ?, ?)"
 )
@@ -92,15 +93,13 @@ class SessionRepository:
     def list_all_sessions(self) -> list[SessionRecord]:
         return self._sessions(_ALL, ())
 
+    def session_names_json(self, owner: str | None) -> bytes:
+        dialect = self.db.dialect
+        rows = dialect.query(self.db.engine, dialect.session_names_json_sql, (owner or "",))
+        return str(rows[0][0]).encode()
+
     def count_sessions(self, owner: str | None) -> int:
-        with self.db.read() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(sessions)
-                    .where(sessions.c.owner == (owner or ""))
-                ).scalar_one()
-            )
+        return int(self.db.dialect.query(self.db.engine, _COUNT, (owner or "",))[0][0])
 
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         try:
