@@ -10,9 +10,8 @@ import sqlalchemy as sa
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.stores.base import DatasetInfo
-from algomancy_core.stores.sql.database import Database
+from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.schema import datasets, scenarios
-from algomancy_core.stores.sql.sessions import require_session
 from algomancy_data import DataSource
 
 #: Decoded datasets kept per store; a dataset is decoded once per process and version.
@@ -23,6 +22,15 @@ DATASET_CACHE_SIZE = 8
 _POSITION = "SELECT position FROM datasets WHERE session_id = ? AND key = ?"
 _PAYLOAD = "SELECT data FROM datasets WHERE session_id = ? AND key = ? AND position = ?"
 _KEYS = "SELECT key FROM datasets WHERE session_id = ? ORDER BY position"
+_SESSION = "SELECT 1 FROM sessions WHERE id = ?"
+_INSERT = (
+    "INSERT INTO datasets (session_id, key, classification, created_at, tables, data, position)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_REPLACE = (
+    "UPDATE datasets SET classification = ?, created_at = ?, tables = ?, data = ?, position = ?"
+    " WHERE session_id = ? AND key = ?"
+)
 
 
 class DatasetRepository:
@@ -47,7 +55,7 @@ class DatasetRepository:
         tables = {name: len(data.get_table(name)) for name in data.list_tables()}
         try:
             self._put(session_id, key, payload, tables, data, replace=replace)
-        except sa.exc.IntegrityError:
+        except INTEGRITY_ERRORS:
             # Another process added the same key between our check and our insert.
             raise ConflictError(f"dataset {key!r} already exists") from None
         self._forget(session_id, key)
@@ -62,23 +70,26 @@ class DatasetRepository:
         *,
         replace: bool,
     ) -> None:
-        with self.db.write() as conn:
-            require_session(conn, session_id)
-            where = (datasets.c.session_id == session_id) & (datasets.c.key == key)
-            values = {
-                "classification": str(data.classification),
-                "created_at": data.created_at,
-                "tables": json.dumps(tables),
-                "data": payload,
+        # Plain SQL in the dialect's write transaction: every new session writes
+        # its initial datasets, and statement building was half of that.
+        dialect = self.db.dialect
+        with dialect.transaction(self.db.engine) as run:
+            if not run(_SESSION, (session_id,)):
+                raise NotFoundError(f"session {session_id!r} not found")
+            values = (
+                str(data.classification),
+                dialect.encode_time(data.created_at),
+                json.dumps(tables),
+                payload,
                 # A new position: the replacement lists last and invalidates caches.
-                "position": self.db.next_position(conn),
-            }
-            if conn.execute(sa.select(datasets.c.key).where(where)).first() is None:
-                conn.execute(sa.insert(datasets).values(session_id=session_id, key=key, **values))
+                run(dialect.next_position_sql)[0][0],
+            )
+            if not run(_POSITION, (session_id, key)):
+                run(_INSERT, (session_id, key, *values))
             elif replace:
                 # Updated in place: the row never disappears, so a scenario being
                 # added for this key at the same time never finds it missing.
-                conn.execute(sa.update(datasets).where(where).values(**values))
+                run(_REPLACE, (*values, session_id, key))
             else:
                 raise ConflictError(f"dataset {key!r} already exists")
 
