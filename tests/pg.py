@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -93,16 +94,16 @@ def require_binaries() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL 15 cluster for the whole test session, removed afterwards."""
-    require_binaries()
-    directory = Path(tempfile.mkdtemp(prefix="algomancy-pg-"))
+@contextmanager
+def running_cluster(prefix: str = "algomancy-pg-") -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL 15 cluster in a temporary folder (a Unix socket, no TCP
+    port; durability off), stopped and removed on exit. The tests and the
+    benchmarks (`benchmarks/postgres.py`) both start theirs with it."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
     if os.geteuid() == 0:
         user = pwd.getpwnam(PG_USER)
         os.chown(directory, user.pw_uid, user.pw_gid)
     data = directory / "data"
-    server = PostgresServer(directory=directory)
     started = False
     try:
         _run(
@@ -135,7 +136,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             "start",
         )
         started = True
-        yield server
+        yield PostgresServer(directory=directory)
     finally:
         if started:
             subprocess.run(
@@ -144,6 +145,14 @@ def postgres_server() -> Iterator[PostgresServer]:
                 check=False,
             )
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL 15 cluster for the whole test session, removed afterwards."""
+    require_binaries()
+    with running_cluster() as server:
+        yield server
 
 
 @pytest.fixture
