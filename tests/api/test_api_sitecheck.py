@@ -8,15 +8,16 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from algomancy_api import ApiConfiguration
+from algomancy_api import ApiConfiguration, ApiLauncher
 from algomancy_api.cli.serve import overrides_from, parse_serve
+from algomancy_api.client._base import headers as client_headers
 from algomancy_api.sitecheck import default_allowed_hosts
 from algomancy_core import ConfigurationError
 from algomancy_data import DataSource
 from tests.core.conftest import items
 from tests.server import ServerProcess
 
-from .conftest import PREFIX, ClientFactory
+from .conftest import PREFIX, ClientFactory, api_config
 
 M = f"{PREFIX}/sessions/main"
 EVIL = "http://evil.example"
@@ -142,9 +143,7 @@ def test_reads_with_a_foreign_origin_pass(client: TestClient) -> None:
 
 
 def test_the_python_client_marks_its_requests() -> None:
-    from algomancy_api.client._base import headers
-
-    assert headers(None)["X-Requested-With"] == "algomancy-client"
+    assert client_headers(None)["X-Requested-With"] == "algomancy-client"
 
 
 # -- the Host header -----------------------------------------------------------------
@@ -255,3 +254,11 @@ def test_openapi_declares_no_host_refusal_when_any_host_is_served(
     paths = make_client(allowed_hosts=["*"]).app.openapi()["paths"]
     assert "400" not in paths["/health"]["get"]["responses"]
     assert "401" not in paths["/me"]["get"]["responses"]
+
+
+def test_a_testclient_on_localhost_needs_no_configuration() -> None:
+    """What docs/security.md tells users who test their own app with TestClient."""
+    app = ApiLauncher.build(api_config(allowed_hosts=None))
+    with TestClient(app, base_url="http://localhost") as local:
+        assert local.get(f"{M}/data").status_code == 200
+        assert local.post(f"{M}/scenarios", json=SCENARIO).status_code == 201
