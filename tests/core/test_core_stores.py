@@ -848,3 +848,27 @@ def test_a_version_3_database_gets_data_parameters(sql_url: str) -> None:
         assert record.data_parameters == {}
     finally:
         reopened.close()
+
+
+def test_a_version_4_database_gets_list_entries(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    for name in ('say "hi"', "naïve \\ name", "plain"):
+        new_session(store, name)
+    expected = [{"id": s.id, "display_name": s.display_name} for s in store.list_sessions(None)]
+    store.close()
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_sessions_owner_list"))
+        conn.execute(sa.text("ALTER TABLE sessions DROP COLUMN list_entry"))
+        conn.execute(sa.text("UPDATE meta SET value = 4 WHERE name = 'schema_version'"))
+    engine.dispose()
+    reopened = SQLStore(sql_url)
+    try:
+        assert json.loads(reopened.session_names_json(None)) == expected
+        renamed = reopened.rename_session(expected[0]["id"], "renamed")
+        assert json.loads(reopened.session_names_json(None))[0] == {
+            "id": renamed.id,
+            "display_name": "renamed",
+        }
+    finally:
+        reopened.close()

@@ -66,8 +66,8 @@ class SQLDialect:
     next_position_sql = "SELECT nextval('algomancy_position_seq')"
     #: An owner's sessions as one JSON array of `{id, display_name}`, oldest first.
     session_names_json_sql = (
-        "SELECT coalesce(json_agg(json_build_object('id', id, 'display_name', display_name) "
-        "ORDER BY position), '[]')::text FROM sessions WHERE owner = ?"
+        "SELECT '[' || coalesce(string_agg(list_entry, ',' ORDER BY position), '') || ']' "
+        "FROM sessions WHERE owner = ?"
     )
 
     def text(self, sql: str) -> str:
@@ -209,8 +209,9 @@ class SQLiteDialect(SQLDialect):
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
     session_names_json_sql = (
-        "SELECT json_group_array(json_object('id', id, 'display_name', display_name)) "
-        "FROM (SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position)"
+        # As a BLOB: the bytes come out as they are, not decoded to a str and back.
+        "SELECT CAST('[' || coalesce(group_concat(list_entry, ','), '') || ']' AS BLOB) "
+        "FROM (SELECT list_entry FROM sessions WHERE owner = ? ORDER BY position)"
     )
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
@@ -21,7 +22,7 @@ from algomancy_core.errors import AlgomancyError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 S = ScenarioStatus
 
@@ -76,10 +77,22 @@ sessions = sa.Table(
     sa.Column("owner", sa.Text, nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
+    # The session's item of a listing, `{"id": …, "display_name": …}` as JSON text,
+    # written with the name: a listing of thousands concatenates these instead of
+    # building an object per row (py-spy: building them was the bulk of GET /sessions).
+    sa.Column("list_entry", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("owner", "display_name", name="uq_sessions_owner_name"),
     # Listings read an owner's sessions in order: found in order, not sorted.
     sa.Index("ix_sessions_owner_position", "owner", "position"),
+    # ... and the whole listing from the index alone, without visiting the table.
+    sa.Index("ix_sessions_owner_list", "owner", "position", "list_entry"),
 )
+
+
+def list_entry(session_id: str, display_name: str) -> str:
+    """A session's item of a listing as JSON text (the `list_entry` column)."""
+    return orjson.dumps({"id": session_id, "display_name": display_name}).decode()
+
 
 datasets = sa.Table(
     "datasets",
@@ -187,11 +200,32 @@ def _add_data_parameters(conn: Connection) -> None:
     )
 
 
+def _add_list_entries(conn: Connection) -> None:
+    """Version 5: each session's listing item, and the index listings read it from."""
+    if "list_entry" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
+        conn.execute(sa.text("ALTER TABLE sessions ADD COLUMN list_entry TEXT NOT NULL DEFAULT ''"))
+    rows = conn.execute(sa.select(sessions.c.id, sessions.c.display_name)).all()
+    if rows:
+        conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.id == sa.bindparam("sid"))
+            .values(list_entry=sa.bindparam("entry")),
+            [{"sid": id_, "entry": list_entry(id_, name)} for id_, name in rows],
+        )
+    conn.execute(
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_sessions_owner_list "
+            "ON sessions (owner, position, list_entry)"
+        )
+    )
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
     3: _index_the_session_list,
     4: _add_data_parameters,
+    5: _add_list_entries,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.

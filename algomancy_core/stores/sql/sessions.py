@@ -10,7 +10,13 @@ from sqlalchemy.engine import Connection
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
-from algomancy_core.stores.sql.schema import datasets, result_tables, scenarios, sessions
+from algomancy_core.stores.sql.schema import (
+    datasets,
+    list_entry,
+    result_tables,
+    scenarios,
+    sessions,
+)
 
 _COLUMNS = (sessions.c.id, sessions.c.display_name, sessions.c.owner, sessions.c.created_at)
 
@@ -40,7 +46,8 @@ _ALL = _SELECT + " ORDER BY position"
 _NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
 _COUNT = "SELECT count(*) FROM sessions WHERE owner = ?"
 _INSERT = (
-    "INSERT INTO sessions (id, display_name, owner, created_at, position) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -57,9 +64,9 @@ class SessionRepository:
                     raise ConflictError(f"a session named {record.display_name!r} already exists")
                 position = run(dialect.next_position_sql)[0][0]
                 created = dialect.encode_time(record.created_at)
-                run(
-                    _INSERT, (record.id, record.display_name, record.owner or "", created, position)
-                )
+                entry = list_entry(record.id, record.display_name)
+                owner = record.owner or ""
+                run(_INSERT, (record.id, record.display_name, owner, created, position, entry))
         except INTEGRITY_ERRORS:
             raise ConflictError(f"a session named {record.display_name!r} already exists") from None
 
@@ -96,7 +103,8 @@ class SessionRepository:
     def session_names_json(self, owner: str | None) -> bytes:
         dialect = self.db.dialect
         rows = dialect.query(self.db.engine, dialect.session_names_json_sql, (owner or "",))
-        return str(rows[0][0]).encode()
+        listing = rows[0][0]
+        return listing if isinstance(listing, bytes) else str(listing).encode()
 
     def count_sessions(self, owner: str | None) -> int:
         return int(self.db.dialect.query(self.db.engine, _COUNT, (owner or "",))[0][0])
@@ -107,7 +115,10 @@ class SessionRepository:
                 row = conn.execute(
                     sa.update(sessions)
                     .where(sessions.c.id == session_id)
-                    .values(display_name=display_name)
+                    .values(
+                        display_name=display_name,
+                        list_entry=list_entry(session_id, display_name),
+                    )
                     .returning(*_COLUMNS)
                 ).first()
                 if row is None:
