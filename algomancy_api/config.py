@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_api.auth import parse_networks
+from algomancy_api.jsonbody import DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_JSON_DEPTH
 from algomancy_api.sitecheck import default_allowed_hosts
 from algomancy_core import ConfigurationError, CoreConfig
 from algomancy_data import ReadLimits
@@ -23,6 +24,8 @@ MiB = 1024 * 1024
 #: The positive-integer limits, checked alike.
 LIMIT_FIELDS = (
     "max_upload_bytes",
+    "max_json_bytes",
+    "max_json_depth",
     "max_upload_files",
     "max_file_bytes",
     "max_uploads_in_flight_bytes",
@@ -46,6 +49,13 @@ class ApiConfiguration(CoreConfig):
     cors_origins: list[str] = dataclasses.field(default_factory=list)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     """Largest request body accepted (HTTP 413 beyond it)."""
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+    """Largest body of the other routes: JSON of sessions, scenarios and the like
+    (HTTP 413 beyond it). The dataset routes (`…/data/from-json`, `…/etl`) take up to
+    `max_upload_bytes`."""
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    """Arrays and objects nested in a JSON body (HTTP 400 beyond it), checked on the
+    raw bytes before the body is parsed."""
     max_upload_files: int = 20
     """Files in one ETL upload (HTTP 400 beyond it)."""
     max_file_bytes: int = DEFAULT_MAX_UPLOAD_BYTES

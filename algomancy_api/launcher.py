@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
+from algomancy_api.jsonbody import JsonDepthLimit
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
 from algomancy_api.sitecheck import SiteCheck, declare_refusals
@@ -129,10 +130,13 @@ class ApiLauncher:
         # Innermost: the refusals outside it (size, credentials) need no started store.
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
+        app.add_middleware(JsonDepthLimit, max_depth=cfg.max_json_depth, prefix=cfg.prefix)
         app.add_middleware(
             BodySizeLimit,
             max_bytes=cfg.max_upload_bytes,
             in_flight_bytes=cfg.max_uploads_in_flight_bytes,
+            max_json_bytes=cfg.max_json_bytes,
+            prefix=cfg.prefix,
         )
         if cfg.auth_enabled:
             app.add_middleware(

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
+from algomancy_api.jsonbody import is_dataset_upload
 from algomancy_data.limits import quote
 
 ALLOWED_EXTENSIONS = ("csv", "json", "xlsx")
@@ -89,16 +90,33 @@ class BodySizeLimit:
     answer is sent, and one that does not fit is answered 503 with `Retry-After`.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, in_flight_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        in_flight_bytes: int | None = None,
+        max_json_bytes: int | None = None,
+        prefix: str = "",
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.in_flight_budget = in_flight_bytes if in_flight_bytes is not None else 4 * max_bytes
         self.in_flight = 0
+        # Bodies other than datasets (the upload routes) get the small JSON limit.
+        self.max_json_bytes = max_json_bytes
+        self.prefix = prefix
+
+    def limit_for(self, path: str) -> tuple[int, str]:
+        """The body limit of a path, and the configuration field that sets it."""
+        if self.max_json_bytes is None or is_dataset_upload(path, self.prefix):
+            return self.max_bytes, "max_upload_bytes"
+        return min(self.max_json_bytes, self.max_bytes), "max_json_bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, field = self.limit_for(scope["path"])
         may_have_body = False
         declared = -1
         for key, value in scope.get("headers", ()):
@@ -110,8 +128,8 @@ class BodySizeLimit:
                         scope, receive, send
                     )
                     return
-                if declared > self.max_bytes:
-                    await self._refuse(scope, receive, send)
+                if declared > max_bytes:
+                    await self._refuse(scope, receive, send, max_bytes, field)
                     return
                 may_have_body = declared > 0
             elif key == b"transfer-encoding":
@@ -121,7 +139,7 @@ class BodySizeLimit:
             # (a status poll, say): no wrapping on the hot path.
             await self.app(scope, receive, send)
             return
-        reserved = declared if declared >= 0 else self.max_bytes
+        reserved = declared if declared >= 0 else max_bytes
         if self.in_flight + reserved > self.in_flight_budget:
             busy = detail_response(
                 503,
@@ -134,11 +152,13 @@ class BodySizeLimit:
             return
         self.in_flight += reserved
         try:
-            await self._limited(scope, receive, send)
+            await self._limited(scope, receive, send, max_bytes, field)
         finally:
             self.in_flight -= reserved
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _limited(
+        self, scope: Scope, receive: Receive, send: Send, max_bytes: int, field: str
+    ) -> None:
         received = 0
         response_started = False
 
@@ -147,8 +167,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge(self._message())
+                if received > max_bytes:
+                    raise _BodyTooLarge(_too_large(max_bytes, field))
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -161,14 +181,18 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, max_bytes, field)
 
-    def _message(self) -> str:
-        return f"request body too large: the limit is {self.max_bytes} bytes"
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, max_bytes: int, field: str
+    ) -> None:
         # The rest of the body is not read: the connection closes after the answer.
-        await detail_response(413, self._message(), {"Connection": "close"})(scope, receive, send)
+        answer = detail_response(413, _too_large(max_bytes, field), {"Connection": "close"})
+        await answer(scope, receive, send)
+
+
+def _too_large(max_bytes: int, field: str) -> str:
+    return f"request body too large: the limit is {max_bytes} bytes ({field})"
 
 
 class _BodyTooLarge(HTTPException):

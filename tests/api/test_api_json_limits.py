@@ -1,0 +1,124 @@
+"""The JSON body limits: size (`max_json_bytes`, 413 before the body is read) and
+nesting depth (`max_json_depth`, 400 before it is parsed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api import ApiConfiguration
+from algomancy_api.jsonbody import json_depth
+from algomancy_core import ConfigurationError
+from algomancy_data import DataSource
+
+from .conftest import PREFIX, ClientFactory
+
+M = f"{PREFIX}/sessions/main"
+JSON_TYPE = {"content-type": "application/json"}
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+def still_serving(client: TestClient) -> None:
+    r = client.get(f"{PREFIX}/sessions")
+    assert r.status_code == 200
+
+
+def test_a_large_json_body_is_413_naming_the_limit(client: TestClient) -> None:
+    r = client.post(f"{PREFIX}/sessions", json={"display_name": "n" * 2_000_000})
+    assert r.status_code == 413
+    assert "max_json_bytes" in r.json()["detail"]
+    assert r.headers["connection"] == "close"
+    still_serving(client)
+
+
+def test_a_large_chunked_json_body_is_cut_off(make_client: ClientFactory) -> None:
+    client = make_client(max_json_bytes=10_000)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"display_name": "'
+        for _ in range(1000):
+            yield b"n" * 1000
+        yield b'"}'
+
+    r = client.post(f"{PREFIX}/sessions", content=chunks(), headers=JSON_TYPE)
+    assert r.status_code == 413
+    assert "10000 bytes (max_json_bytes)" in r.json()["detail"]
+    assert r.headers["connection"] == "close"
+    still_serving(client)
+
+
+def test_the_json_limit_is_configurable(make_client: ClientFactory) -> None:
+    client = make_client(max_json_bytes=100)
+    r = client.post(f"{PREFIX}/sessions", json={"display_name": "n" * 200})
+    assert r.status_code == 413
+    assert client.post(f"{PREFIX}/sessions", json={"display_name": "short"}).status_code == 201
+
+
+def test_datasets_keep_the_upload_limit(make_client: ClientFactory) -> None:
+    client = make_client(max_json_bytes=1000)
+    frame = pd.DataFrame({"text": [f"row {i}" for i in range(2000)]})
+    payload = DataSource("big", tables={"t": frame}).to_json()
+    assert len(payload) > 1000
+    r = client.post(f"{M}/data/from-json", content=payload, headers=JSON_TYPE)
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        (f"{PREFIX}/sessions", '{"display_name": "x", "deep": %s}'),
+        (
+            f"{M}/scenarios",
+            '{"tag": "t", "dataset_key": "Master data", "algorithm": "Instant", '
+            '"parameters": {}, "data_params": %s}',
+        ),
+        (f"{M}/scenarios", "%s"),
+    ],
+)
+@pytest.mark.parametrize("levels", [65, 100_000])
+def test_deep_json_is_400_naming_the_limit(
+    client: TestClient, route: str, body: str, levels: int
+) -> None:
+    r = client.post(route, content=body % nested(levels), headers=JSON_TYPE)
+    assert r.status_code == 400
+    assert "max_json_depth" in r.json()["detail"]
+    still_serving(client)
+
+
+def test_json_within_the_depth_passes_on(client: TestClient) -> None:
+    # 64 levels in all: the check lets it through, the route's validation answers.
+    r = client.post(
+        f"{PREFIX}/sessions",
+        content='{"display_name": "x", "deep": ' + nested(63) + "}",
+        headers=JSON_TYPE,
+    )
+    assert r.status_code == 422
+    assert "max_json_depth" not in r.text
+
+
+def test_the_depth_limit_is_configurable(make_client: ClientFactory) -> None:
+    client = make_client(max_json_depth=2)
+    r = client.post(f"{PREFIX}/sessions", content='{"display_name": {"a": []}}', headers=JSON_TYPE)
+    assert r.status_code == 400
+    assert "more than 2 levels" in r.json()["detail"]
+    r = client.post(f"{PREFIX}/sessions", json={"display_name": "[[[[{{{{"})
+    assert r.status_code == 201
+
+
+def test_json_depth_skips_strings() -> None:
+    assert json_depth(b"1") == 0
+    assert json_depth(b'{"a": [1, {"b": []}]}') == 4
+    assert json_depth(b'["[[[[", "\\"[[[", "\\\\"]') == 1
+    assert json_depth(nested(1000).encode(), stop_after=10) == 11
+
+
+@pytest.mark.parametrize("field", ["max_json_bytes", "max_json_depth"])
+def test_the_limits_must_be_positive(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=field):
+        ApiConfiguration(**{field: 0})
