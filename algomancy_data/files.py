@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from algomancy_data.formulas import formulas_as_text
 from algomancy_data.limits import LimitExceeded, ReadLimits, check_xlsx, quote
 
 _SAMPLE_BYTES = 64 * 1024
@@ -358,12 +359,15 @@ class XLSXFile(File):
     extension = "xlsx"
 
     def read(self, column_types: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
-        """Every sheet, sheet name → DataFrame (read with the calamine engine)."""
+        """Every sheet, sheet name → DataFrame (read with the calamine engine); a
+        formula cell is its formula's text (`=SUM(A1:A3)`), never a computed value."""
         _check_not_empty(self)
         if not self.data.startswith(b"PK\x03\x04"):
             raise FileReadError(f"{self.filename} is not an XLSX workbook (not a zip archive)")
         try:
             check_xlsx(self.filename, self.data, self.limits)
+            # Within the limits checked: formulas are read as their text.
+            workbook = formulas_as_text(self.data)
         except LimitExceeded as exc:
             raise FileReadError(str(exc), code=exc.code) from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
@@ -371,7 +375,7 @@ class XLSXFile(File):
                 f"{self.filename} is not a valid XLSX workbook: {quote(str(exc))}"
             ) from None
         try:
-            sheets = pd.read_excel(io.BytesIO(self.data), sheet_name=None, engine="calamine")
+            sheets = pd.read_excel(io.BytesIO(workbook), sheet_name=None, engine="calamine")
         except Exception as exc:  # calamine raises its own error types for corrupt files
             raise FileReadError(
                 f"{self.filename} cannot be read as XLSX: {quote(str(exc))}"

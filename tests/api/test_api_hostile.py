@@ -191,3 +191,18 @@ def test_a_huge_name_is_not_echoed_in_the_422(client: TestClient) -> None:
     r = client.post(f"{PREFIX}/sessions", json={"display_name": "n" * 1_000_000})
     assert r.status_code in (400, 422)
     assert len(r.text) < 1000
+
+
+def test_uploaded_formulas_are_stored_as_text(etl_client: TestClient) -> None:
+    formula = b'<c r="A2"><f>CONCAT("A02-", "B01")</f><v>A02-B01</v></c>'
+    sheet = hostile.sheet_xml([hostile.HEADER, (2, [formula, hostile.cell("B2", "4")])])
+    r = etl(
+        etl_client,
+        ("inventory.xlsx", hostile.workbook(sheet)),
+        ("sku_data.csv", b'sku\n=1+1\n=HYPERLINK("http://x")\n'),
+    )
+    assert r.json()["success"] is True, r.text
+    stock = etl_client.get(f"{M}/data/up/tables/stock/frame").json()["rows"]
+    assert stock == [{"sku": '=CONCAT("A02-", "B01")', "quantity": 4}]
+    items = etl_client.get(f"{M}/data/up/tables/sku_data/frame").json()["rows"]
+    assert [row["sku"] for row in items] == ["=1+1", '=HYPERLINK("http://x")']
