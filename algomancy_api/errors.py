@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -88,7 +89,23 @@ def _short(error: Any) -> Any:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = _multipart_problem(exc) or exc.detail
-    return detail_response(exc.status_code, detail, getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405 and (methods := allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": ", ".join(methods)}
+    return detail_response(exc.status_code, detail, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document declares at the request's path. Starlette's
+    405 names only the first route whose path matched (`Allow: GET` where DELETE is
+    served too)."""
+    methods: set[str] = set()
+    path = request.scope["path"]
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def _multipart_problem(exc: StarletteHTTPException) -> str | None:

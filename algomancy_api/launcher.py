@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from algomancy_api.answers import declare_answers
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
@@ -170,6 +171,7 @@ class ApiLauncher:
             authenticated=cfg.auth_enabled,
             public_paths=PUBLIC_PATHS,
         )
+        declare_answers(app)
         if cfg.forwarded_allow_ips is not None:
             # Outermost, so that everything inside sees the client and scheme the
             # trusted proxy reports; in the app, so every host behaves the same.

@@ -12,7 +12,11 @@ from pydantic import (
     model_serializer,
 )
 
-NonBlank = Field(min_length=1, max_length=200, pattern=r"\S")
+#: A name that can be one URL path segment (the core's `check_name` rule, stated in
+#: the schema): no `/`, no control characters, and at least one character that is
+#: neither whitespace nor `.` (so not blank, `.` or `..`).
+NAME_PATTERN = r"^[^/\x00-\x1f\x7f-\x9f]*[^/\s.\x00-\x1f\x7f-\x9f][^/\x00-\x1f\x7f-\x9f]*$"
+NonBlank = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
 
 StatusValue = Literal["created", "queued", "processing", "complete", "failed"]
 
@@ -168,7 +172,7 @@ class KpiDescriptor(BaseModel):
 
 # -- scenarios ----------------------------------------------------------------
 class CreateScenario(Body):
-    tag: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    tag: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     dataset_key: str = Field(min_length=1)
     algo_name: str = Field(min_length=1)
     algo_params: dict[str, Any] | None = None

@@ -20,7 +20,14 @@ from fastapi.concurrency import run_in_threadpool
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
-from algomancy_api.models import AlgorithmParameters, DeriveDataset, EtlOut, KeyList, TableList
+from algomancy_api.models import (
+    NAME_PATTERN,
+    AlgorithmParameters,
+    DeriveDataset,
+    EtlOut,
+    KeyList,
+    TableList,
+)
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
@@ -189,7 +196,7 @@ def download_table(
     summary="Run the ETL over uploaded files",
     responses={
         400: {
-            "description": "No files, too many files, a file without a usable name, or "
+            "description": "Too many files, a file without a usable name, or "
             "an extension other than csv, json or xlsx."
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
@@ -198,11 +205,19 @@ def download_table(
 async def run_etl(
     manager: ManagerDep,
     config: ConfigDep,
-    dataset_name: Annotated[str, Form(min_length=1, description="Key of the resulting dataset.")],
+    dataset_name: Annotated[
+        str,
+        Form(
+            min_length=1,
+            max_length=200,
+            pattern=NAME_PATTERN,
+            description="Key of the resulting dataset.",
+        ),
+    ],
     files: Annotated[
-        list[UploadFile] | None,
+        list[UploadFile],
         File(description="One part per file; the filename stem is the logical name."),
-    ] = None,
+    ],
 ) -> dict[str, Any]:
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
     repeated). On success the dataset is stored (replacing an older one of that

@@ -406,3 +406,30 @@ def test_swagger_ui_is_served_with_the_schema_it_authorises_against(
     assert page.status_code == 200 and "/openapi.json" in page.text
     assert client.get("/openapi.json").status_code == 200
     assert client.get(f"{M}/scenarios").status_code == 401
+
+
+def test_the_shared_answers_are_declared(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    processing = paths[f"{PREFIX}/sessions/{{session_id}}/processing"]["get"]["responses"]
+    assert "names nothing" in processing["404"]["description"]
+    assert "503" in processing
+    create = paths[f"{PREFIX}/sessions"]["post"]["responses"]
+    assert "max_json_depth" in create["400"]["description"]
+    assert "max_json_bytes" in create["413"]["description"]
+    assert "404" not in create
+    assert "413" not in paths["/health"]["get"]["responses"]
+    for operations in paths.values():
+        for operation in operations.values():
+            for code, answer in operation["responses"].items():
+                if code[0] in "45":
+                    assert answer["content"]["application/json"]["schema"], code
+
+
+def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
+    r = client.request("OPTIONS", f"{PREFIX}/sessions")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, POST"
+    r = client.put(f"{PREFIX}/sessions/main/data/Master data")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "DELETE, GET"
+    assert r.json() == {"detail": "Method Not Allowed"}

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from algomancy_api import ApiConfiguration, ApiLauncher
+from algomancy_api.answers import SHARED_REASONS
 from algomancy_api.sitecheck import REFUSALS
 from algomancy_example import example_settings
 from tests.docs.blocks import DOCS
@@ -37,13 +38,20 @@ def schema_operations() -> dict[tuple[str, str], set[str]]:
     for path, methods in app.openapi()["paths"].items():
         for method, operation in methods.items():
             route = path.removeprefix(PREFIX)
-            # The site checks' refusals are documented once, under Errors.
+            # The site checks' refusals and the answers every route shares are
+            # documented once, under Errors.
             operations[(method.upper(), route)] = {
                 code
                 for code, answer in operation.get("responses", {}).items()
-                if answer.get("description") != REFUSALS.get(code)
+                if not shared_only(answer.get("description", ""))
             }
     return operations
+
+
+def shared_only(description: str) -> bool:
+    for reason in (*REFUSALS.values(), *SHARED_REASONS):
+        description = description.replace(reason, "")
+    return not description.strip()
 
 
 OPERATIONS = schema_operations()
