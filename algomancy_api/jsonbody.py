@@ -16,12 +16,16 @@ fixed shape; it is not scanned here (scanning 100 MiB would cost what parsing do
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
 from algomancy_api.sitecheck import is_json
+from algomancy_data.limits import quote
 
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 DEFAULT_MAX_JSON_DEPTH = 64
@@ -31,6 +35,7 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 #: Every byte but the four brackets.
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENING = frozenset(b"[{")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def json_depth(body: bytes, stop_after: int | None = None) -> int:
@@ -51,6 +56,58 @@ def json_depth(body: bytes, stop_after: int | None = None) -> int:
     return deepest
 
 
+class _Refused(ValueError):
+    """A JSON value the API does not take."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"JSON body holds {name}, which is not JSON (RFC 8259); send null or a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Refused(f"JSON body holds the number {quote(text, 40)}, out of a double's range")
+    return value
+
+
+def _int64(text: str) -> int:
+    if len(text) > 20 or not INT64_MIN <= int(text) <= INT64_MAX:
+        raise _Refused(
+            f"JSON body holds the integer {quote(text, 40)}, out of the 64-bit range "
+            "(what a store can keep)"
+        )
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = next(key for key in keys if keys.count(key) > 1)
+        raise _Refused(f"JSON body repeats the key {quote(repeated, 80)} in one object")
+    return dict(pairs)
+
+
+def value_problem(body: bytes) -> str | None:
+    """What makes a (depth-checked) JSON body unacceptable, or None: NaN or
+    Infinity (not JSON, though Python's parser takes them), numbers out of range,
+    a key repeated in one object (the parser would keep the last silently).
+    Malformed JSON is left to the route's own validation (422)."""
+    try:
+        json.loads(
+            body,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_int64,
+            object_pairs_hook=_unique_keys,
+        )
+    except _Refused as exc:
+        return str(exc)
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
 def is_dataset_upload(path: str, prefix: str) -> bool:
     """Whether `path` is one of the routes that take a dataset as their body."""
     return _dataset_path(prefix).match(path) is not None
@@ -61,7 +118,8 @@ def _dataset_path(prefix: str) -> re.Pattern[str]:
 
 
 class JsonDepthLimit:
-    """400 for a JSON body nested deeper than `max_depth` (see the module's docstring).
+    """400 for a JSON body nested deeper than `max_depth` (see the module's
+    docstring), or holding a value the API does not take (`value_problem`).
 
     The body is collected first (its size is already bounded by `BodySizeLimit`),
     checked, and handed on unchanged."""
@@ -93,13 +151,14 @@ class JsonDepthLimit:
                 break
         body = b"".join(chunks)
         depth = json_depth(body, stop_after=self.max_depth)
-        if depth > self.max_depth:
-            answer = detail_response(
-                400,
-                f"JSON body nested too deeply: more than {self.max_depth} levels of "
-                "arrays and objects (max_json_depth)",
-            )
-            await answer(scope, receive, send)
+        problem = (
+            f"JSON body nested too deeply: more than {self.max_depth} levels of "
+            "arrays and objects (max_json_depth)"
+            if depth > self.max_depth
+            else value_problem(body)
+        )
+        if problem is not None:
+            await detail_response(400, problem)(scope, receive, send)
             return
         replayed = False
 

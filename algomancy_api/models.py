@@ -11,12 +11,16 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     model_serializer,
 )
+from pydantic.json_schema import JsonDict
 
 #: A name that can be one URL path segment (the core's `check_name` rule, stated in
 #: the schema): no `/`, no control characters, and at least one character that is
-#: neither whitespace nor `.` (so not blank, `.` or `..`).
+#: neither whitespace nor `.` (so not blank, `.` or `..`). The schema states it;
+#: the core checks it, with a 400 that says which rule a name breaks (a blank one is
+#: 422 here already).
 NAME_PATTERN = r"^[^/\x00-\x1f\x7f-\x9f]*[^/\s.\x00-\x1f\x7f-\x9f][^/\x00-\x1f\x7f-\x9f]*$"
-NonBlank = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+NAME_SCHEMA: JsonDict = {"pattern": NAME_PATTERN}
+NonBlank = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
 
 StatusValue = Literal["created", "queued", "processing", "complete", "failed"]
 
@@ -172,7 +176,7 @@ class KpiDescriptor(BaseModel):
 
 # -- scenarios ----------------------------------------------------------------
 class CreateScenario(Body):
-    tag: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    tag: str = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
     dataset_key: str = Field(min_length=1)
     algo_name: str = Field(min_length=1)
     algo_params: dict[str, Any] | None = None

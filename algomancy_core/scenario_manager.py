@@ -30,7 +30,8 @@ MAX_NAME_LENGTH = 200
 
 def check_name(kind: str, value: object, limit: int = MAX_NAME_LENGTH) -> str:
     """A display name, tag or key: a non-blank string of at most `limit` characters
-    that can be one URL path segment: no `/`, no control characters, not `.` or `..`."""
+    that can be one URL path segment: no `/`, no control characters, not `.` or `..`
+    (nor only dots)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{kind} must be a non-empty string")
     if len(value) > limit:
@@ -39,8 +40,8 @@ def check_name(kind: str, value: object, limit: int = MAX_NAME_LENGTH) -> str:
         raise InvalidInputError(f"{kind} must not contain '/'")
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
         raise InvalidInputError(f"{kind} must not contain control characters (such as NUL)")
-    if value.strip() in (".", ".."):
-        raise InvalidInputError(f"{kind} must not be '.' or '..'")
+    if not value.replace(".", "").strip():
+        raise InvalidInputError(f"{kind} must not be '.' or '..' (nor only dots)")
     return value
 
 

@@ -21,7 +21,7 @@ from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
-    NAME_PATTERN,
+    NAME_SCHEMA,
     AlgorithmParameters,
     DeriveDataset,
     EtlOut,
@@ -210,7 +210,7 @@ async def run_etl(
         Form(
             min_length=1,
             max_length=200,
-            pattern=NAME_PATTERN,
+            json_schema_extra=NAME_SCHEMA,
             description="Key of the resulting dataset.",
         ),
     ],

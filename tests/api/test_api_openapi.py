@@ -433,3 +433,20 @@ def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
     assert r.status_code == 405
     assert r.headers["allow"] == "DELETE, GET"
     assert r.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["main", "v1.2 .. final", "a/b", ".", "..", "...", " . ", "  ", "nul\x00", "tab\there", "é"],
+)
+def test_the_name_pattern_says_what_the_core_checks(name: str) -> None:
+    from algomancy_api.models import NAME_PATTERN
+    from algomancy_core import InvalidInputError
+    from algomancy_core.scenario_manager import check_name
+
+    try:
+        check_name("name", name)
+        accepted = True
+    except InvalidInputError:
+        accepted = False
+    assert (re.search(NAME_PATTERN, name) is not None) == accepted

@@ -15,6 +15,9 @@ from .conftest import make_config
         ("a/b", "'/'"),
         ("..", r"'\.' or '\.\.'"),
         (".", r"'\.' or '\.\.'"),
+        # only dots: the OpenAPI pattern of names says the same
+        ("...", "only dots"),
+        (" .. ", "only dots"),
         ("nul\x00byte", "control characters"),
         ("line\nbreak", "control characters"),
         ("x" * 201, "at most 200 characters"),
