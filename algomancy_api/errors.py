@@ -98,14 +98,18 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 def allowed_methods(request: Request) -> list[str]:
     """The methods the OpenAPI document declares at the request's path. Starlette's
     405 names only the first route whose path matched (`Allow: GET` where DELETE is
-    served too)."""
-    methods: set[str] = set()
+    served too). As in OpenAPI's path matching, a path with fewer templated parts
+    wins (`…/data/from-json` over `…/data/{data_key}`)."""
     path = request.scope["path"]
+    matching: list[tuple[int, set[str]]] = []
     for template, operations in request.app.openapi().get("paths", {}).items():
         pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(pattern, path):
-            methods |= {method.upper() for method in operations}
-    return sorted(methods)
+            matching.append((template.count("{"), {method.upper() for method in operations}))
+    if not matching:
+        return []
+    fewest = min(count for count, _ in matching)
+    return sorted(set().union(*(methods for count, methods in matching if count == fewest)))
 
 
 def _multipart_problem(exc: StarletteHTTPException) -> str | None:

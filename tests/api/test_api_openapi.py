@@ -433,6 +433,9 @@ def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
     assert r.status_code == 405
     assert r.headers["allow"] == "DELETE, GET"
     assert r.json() == {"detail": "Method Not Allowed"}
+    # A literal path wins over a templated one, as in OpenAPI's path matching.
+    r = client.request("OPTIONS", f"{PREFIX}/sessions/main/data/from-json")
+    assert r.headers["allow"] == "POST"
 
 
 @pytest.mark.parametrize(
