@@ -148,8 +148,9 @@ class CSVFile(File):
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            # A cut multi-byte character right at the end is still UTF-8.
-            if exc.start < len(data) - 3:
+            # A multi-byte character cut off by the end of the data is still UTF-8;
+            # any other undecodable byte (even among the last three) is not.
+            if exc.reason != "unexpected end of data":
                 try:
                     data.decode("cp1252")
                 except UnicodeDecodeError:

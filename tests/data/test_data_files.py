@@ -45,6 +45,19 @@ def test_cp1252_semicolon_csv(tmp_path: Path) -> None:
     assert table["prijs"].tolist() == ["3,50 €", "2"]
 
 
+@pytest.mark.parametrize("text", ["sku\ncafé\n", "sku\nA\né\n", "sku\nA\nàé\n"])
+def test_a_non_utf8_byte_near_the_end_is_cp1252(text: str) -> None:
+    # Only the last bytes are not UTF-8: still read as cp1252, not refused as UTF-8.
+    file = CSVFile.from_bytes("items.csv", text.encode("cp1252"))
+    assert file.detect_encoding() == "cp1252"
+    assert file.read()["items"]["sku"].tolist()[-1] == text.split()[-1]
+
+
+def test_a_cut_utf8_character_at_the_end_is_utf8() -> None:
+    data = "sku\ncafé\n".encode()[:-2]
+    assert CSVFile.from_bytes("items.csv", data).detect_encoding() == "utf-8-sig"
+
+
 def test_utf8_bom_csv_has_a_clean_first_header(tmp_path: Path) -> None:
     path = tmp_path / "bom.csv"
     path.write_bytes("\ufeffsku,qty\nA,1\nB,2\n".encode())
