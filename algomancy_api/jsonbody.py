@@ -130,7 +130,12 @@ class JsonDepthLimit:
         self.dataset_path = _dataset_path(prefix)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.dataset_path.match(scope["path"]):
+        if (
+            scope["type"] != "http"
+            # No route reads a body on these (and they are the polls: keep them cheap).
+            or scope["method"] in ("GET", "HEAD")
+            or self.dataset_path.match(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         content_type = b""
