@@ -86,14 +86,11 @@ class SessionManager:
         """`limit` sessions from `offset` on (oldest first), and the id of the
         default session (among all of them, not only the page)."""
         page = self._store.list_sessions(owner, limit, offset)
-        main = self._store.find_session(MAIN, owner)
-        if main is not None:
-            return page, main.id
-        first = self._store.list_sessions(owner, 1, 0)
-        if first:
-            return page, first[0].id
-        self.ensure_main(owner)
-        return self.page_sessions(owner, limit, offset)
+        default = self._default_id(owner)
+        if default is None:
+            self.ensure_main(owner)
+            return self.page_sessions(owner, limit, offset)
+        return page, default
 
     def session_index(self, owner: str | None = None) -> tuple[list[tuple[str, str]], str]:
         """`(id, display_name)` of every session, oldest first, and the default
@@ -109,14 +106,20 @@ class SessionManager:
         """`session_index` with the sessions as a JSON array (`session_names_json`),
         for listings of thousands: the database writes the JSON."""
         names = self._store.session_names_json(owner)
+        default = self._default_id(owner)
+        if default is None:
+            self.ensure_main(owner)
+            return self.session_index_json(owner)
+        return names, default
+
+    def _default_id(self, owner: str | None) -> str | None:
+        """The id of `main` if the owner has one, else of their oldest session; None
+        when they have none."""
         main = self._store.find_session(MAIN, owner)
         if main is not None:
-            return names, main.id
+            return main.id
         first = self._store.list_sessions(owner, 1, 0)
-        if first:
-            return names, first[0].id
-        self.ensure_main(owner)
-        return self.session_index_json(owner)
+        return first[0].id if first else None
 
     def default_session_id(self, owner: str | None = None) -> str:
         """The session named `main` if there is one, else the oldest."""
