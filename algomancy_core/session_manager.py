@@ -85,41 +85,27 @@ class SessionManager:
     ) -> tuple[list[SessionRecord], str]:
         """`limit` sessions from `offset` on (oldest first), and the id of the
         default session (among all of them, not only the page)."""
-        page = self._store.list_sessions(owner, limit, offset)
-        default = self._default_id(owner)
-        if default is None:
-            self.ensure_main(owner)
-            return self.page_sessions(owner, limit, offset)
-        return page, default
-
-    def session_index(self, owner: str | None = None) -> tuple[list[tuple[str, str]], str]:
-        """`(id, display_name)` of every session, oldest first, and the default
-        session's id (`main` if there is one, else the oldest): one light read."""
-        names = self._store.list_session_names(owner)
-        if not names:
-            self.ensure_main(owner)
-            names = self._store.list_session_names(owner)
-        default = next((id_ for id_, name in names if name == MAIN), names[0][0])
-        return names, default
+        default = self.default_id(owner)
+        return self._store.list_sessions(owner, limit, offset), default
 
     def session_index_json(self, owner: str | None = None) -> tuple[bytes, str]:
-        """`session_index` with the sessions as a JSON array (`session_names_json`),
-        for listings of thousands: the database writes the JSON."""
-        names = self._store.session_names_json(owner)
-        default = self._default_id(owner)
-        if default is None:
-            self.ensure_main(owner)
-            return self.session_index_json(owner)
-        return names, default
+        """The owner's sessions as a JSON array of `{id, display_name}`, oldest first
+        (`session_names_json`: the database writes it, for listings of thousands),
+        and the default session's id."""
+        default = self.default_id(owner)
+        return self._store.session_names_json(owner), default
 
-    def _default_id(self, owner: str | None) -> str | None:
-        """The id of `main` if the owner has one, else of their oldest session; None
-        when they have none."""
+    def default_id(self, owner: str | None) -> str:
+        """The id of the owner's session named `main` if there is one, else of their
+        oldest; a `main` is made first when they have none. Two light reads."""
         main = self._store.find_session(MAIN, owner)
         if main is not None:
             return main.id
         first = self._store.list_sessions(owner, 1, 0)
-        return first[0].id if first else None
+        if first:
+            return first[0].id
+        self.ensure_main(owner)
+        return self.default_id(owner)
 
     def default_session_id(self, owner: str | None = None) -> str:
         """The session named `main` if there is one, else the oldest."""
