@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeGuard, TypeVar
 
 import anyio.to_thread
 
@@ -137,12 +137,24 @@ class SessionManager:
         """A scenario's status and progress, for polls: one read of the store. The
         same answers (and errors) as `get_session(session).get_scenario(id)`."""
         found = self._store.get_scenario_progress(scenario_id)
-        if found is not None and found.owner == owner:
-            if found.session_id == session:
-                return found
-            if found.session_name == session and not _is_uuid(session):
-                return found
-        # Not in that session (or no such session): say which, as the long way does.
+        if _progress_in(found, session, owner):
+            return found
+        return self._progress_the_long_way(session, scenario_id, owner)
+
+    async def scenario_progress_async(
+        self, session: str, scenario_id: str, owner: str | None = None
+    ) -> ScenarioProgress:
+        """`scenario_progress` for a caller on an event loop: the store's read never
+        blocks the loop (PostgreSQL reads with asyncio psycopg)."""
+        found = await self._store.get_scenario_progress_async(scenario_id)
+        if _progress_in(found, session, owner):
+            return found
+        return await self.read(self._progress_the_long_way, session, scenario_id, owner)
+
+    def _progress_the_long_way(
+        self, session: str, scenario_id: str, owner: str | None
+    ) -> ScenarioProgress:
+        """Not in that session (or no such session): say which, as the long way does."""
         manager = self.get_session(session, owner)
         record = manager.get_scenario(scenario_id)
         return ScenarioProgress(
@@ -242,6 +254,15 @@ def default_session(sessions: list[SessionRecord]) -> str:
         if record.display_name == MAIN:
             return record.id
     return min(sessions, key=lambda r: (r.created_at, r.id)).id
+
+
+def _progress_in(
+    found: ScenarioProgress | None, session: str, owner: str | None
+) -> TypeGuard[ScenarioProgress]:
+    """`found` is a scenario of `session` (its id, or its name), owned by `owner`."""
+    if found is None or found.owner != owner:
+        return False
+    return found.session_id == session or (found.session_name == session and not _is_uuid(session))
 
 
 def _is_uuid(value: str) -> bool:

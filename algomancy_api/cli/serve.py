@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import logging.config
@@ -97,7 +98,20 @@ def app_from_environment() -> FastAPI:
     import_from(os.environ.get(ENV_APP_DIR, os.getcwd()))
     config = load_config(os.environ[ENV_SPEC])
     overrides = json.loads(os.environ.get(ENV_OVERRIDES, "{}"))
-    return ApiLauncher.build(config.replace(**overrides))
+    app = ApiLauncher.build(config.replace(**overrides))
+    keep_startup_objects_out_of_gc()
+    return app
+
+
+def keep_startup_objects_out_of_gc() -> None:
+    """Move what the server holds for good (modules, the domain, the app) out of
+    the garbage collector's sight. Under load, requests awaiting the database are
+    alive at each young collection and get promoted, so full collections come every
+    second or so; each one walked every object of the process and held the event
+    loop for ~100 ms (the 1% of slow polls on PostgreSQL). Frozen objects are never
+    walked again, so a full collection walks only what came after."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_serve(args: ServeOptions) -> int:

@@ -45,7 +45,7 @@ async def scenario_status(
 ) -> Response:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
     sessions, owner = await request_context(request, session_id)
-    found = await sessions.read(sessions.scenario_progress, session_id, scenario_id, owner)
+    found = await sessions.scenario_progress_async(session_id, scenario_id, owner)
     return json_response(
         {"id": found.id, "tag": found.tag, "status": found.status.value, "progress": found.progress}
     )

@@ -137,6 +137,10 @@ class Store(Protocol):
     def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read."""
 
+    async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
+        """`get_scenario_progress` for a caller on an event loop, which it never
+        blocks: the poll route's read."""
+
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:

@@ -5,17 +5,19 @@ Everything else in the SQL store is written once for both.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -82,6 +84,19 @@ class SQLDialect:
         with engine.connect() as conn:
             return [tuple(row) for row in conn.exec_driver_sql(self.text(sql), params)]
 
+    async def query_async(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """`query`, for a caller on an event loop: on a worker thread, so the loop
+        never waits on the database."""
+        return await anyio.to_thread.run_sync(self.query, engine, sql, params)
+
+    async def lookup_async(self, engine: Engine, select: str, key: Any) -> list[tuple[Any, ...]]:
+        """The rows of `select` for one key, for a caller on an event loop. `select`
+        names the key column last (it ends `WHERE <column>`) and first (its first
+        column is the key)."""
+        return await self.query_async(engine, f"{select} = ?", (key,))
+
     @contextlib.contextmanager
     def transaction(self, engine: Engine) -> Iterator[Run]:
         """A write transaction for plain SQL: `run(sql, params)` gives the rows."""
@@ -135,6 +150,8 @@ class PostgresDialect(SQLDialect):
 
     def __init__(self) -> None:
         self._readers: _Lender[Any] | None = None
+        self._connect_async: Callable[[], Awaitable[Any]] | None = None
+        self._async_reads: _LoopReads | None = None
 
     def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
         import psycopg
@@ -147,26 +164,48 @@ class PostgresDialect(SQLDialect):
             keep=PG_READERS,
             limit=PG_READERS,
         )
+        self._connect_async = lambda: psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         self._disconnected: type[Exception] = psycopg.OperationalError
         return super().create_engine(url, data_path)
 
-    def query(
+    async def query_async(
         self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
     ) -> list[tuple[Any, ...]]:
-        assert self._readers is not None
-        try:
-            with self._readers.lend() as conn:
-                return list(conn.execute(self.text(sql), params).fetchall())
-        except self._disconnected:
-            # The server closed the connection (a restart): the idle ones went with
-            # it. Drop them and try once more on a fresh connection.
-            self._readers.close()
-            with self._readers.lend() as conn:
-                return list(conn.execute(self.text(sql), params).fetchall())
+        # On the caller's event loop with asyncio psycopg: no hop to a worker thread
+        # and back, which cost more of a poll than the query.
+        reads = self._loop_reads()
+        if reads is None:
+            return await super().query_async(engine, sql, params)
+        return await reads.query(self.text(sql), params)
+
+    async def lookup_async(self, engine: Engine, select: str, key: Any) -> list[tuple[Any, ...]]:
+        # Lookups that arrive while a query is out share the next one: one round
+        # trip for all of them (`_LoopReads.lookup`).
+        reads = self._loop_reads()
+        if reads is None:
+            return await super().lookup_async(engine, select, key)
+        return await reads.lookup(self.text(f"{select} = ANY(?)"), key)
+
+    def _loop_reads(self) -> _LoopReads | None:
+        """The reads of the running event loop: None when another loop, still open,
+        holds them (its callers take the threaded path)."""
+        loop = asyncio.get_running_loop()
+        reads, pid = self._async_reads, os.getpid()
+        if reads is not None and reads.loop is loop and reads.pid == pid:
+            return reads
+        if reads is not None and reads.pid == pid and not reads.loop.is_closed():
+            return None
+        if reads is not None:
+            reads.close()
+        assert self._connect_async is not None
+        self._async_reads = _LoopReads(loop, self._connect_async, PG_READERS, self._disconnected)
+        return self._async_reads
 
     def on_close(self, engine: Engine) -> None:
         if self._readers is not None:
             self._readers.close()
+        if self._async_reads is not None:
+            self._async_reads.close()
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
@@ -228,6 +267,12 @@ class SQLiteDialect(SQLDialect):
         # end, so no read transaction stays open when the connection goes back.
         with self._readers.lend() as reader:
             return reader.execute(sql, params).fetchall()
+
+    async def query_async(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        # A local file: the read takes microseconds, less than a hop to a thread.
+        return self.query(engine, sql, params)
 
     @contextlib.contextmanager
     def transaction(self, engine: Engine) -> Iterator[Run]:
@@ -404,6 +449,104 @@ class _Lender(Generic[C]):
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+
+class _LoopReads:
+    """PostgreSQL reads on one event loop with asyncio psycopg (its connections
+    belong to the loop that made them): at most `limit` connections, kept open.
+
+    `lookup` batches: lookups by key of one statement that arrive while its query is
+    out wait for it to return, then go in the next query together (`= ANY(keys)`).
+    A lookup never joins a query already sent, so it reads a commit at least as
+    recent as its own arrival, as a query of its own would.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        connect: Callable[[], Awaitable[Any]],
+        limit: int,
+        disconnected: type[Exception],
+    ) -> None:
+        self.loop, self.pid = loop, os.getpid()
+        self._connect = connect
+        self._turns = asyncio.Semaphore(limit)
+        self._idle: list[Any] = []
+        self._disconnected = disconnected
+        # Per statement: the keys waiting for the next query, and the task sending them.
+        self._waiting: dict[str, dict[Any, list[asyncio.Future[list[tuple[Any, ...]]]]]] = {}
+        self._senders: dict[str, asyncio.Task[None]] = {}
+
+    async def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return await self._query(sql, params)
+        except self._disconnected:
+            # The server closed the connection (a restart): the idle ones went with
+            # it. Drop them and try once more on a fresh connection.
+            self.close()
+            return await self._query(sql, params)
+
+    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        async with self._turns:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                cursor = await conn.execute(sql, params, prepare=True)
+                rows = list(await cursor.fetchall())
+            except BaseException:
+                _finish(conn)
+                raise
+            self._idle.append(conn)
+            return rows
+
+    async def lookup(self, sql: str, key: Any) -> list[tuple[Any, ...]]:
+        future: asyncio.Future[list[tuple[Any, ...]]] = self.loop.create_future()
+        self._waiting.setdefault(sql, {}).setdefault(key, []).append(future)
+        if sql not in self._senders:
+            self._senders[sql] = self.loop.create_task(self._send(sql))
+        return await future
+
+    async def _send(self, sql: str) -> None:
+        """Query for the waiting keys until none wait."""
+        try:
+            while waiting := self._waiting.pop(sql, None):
+                try:
+                    rows = await self.query(sql, (list(waiting),))
+                except Exception as exc:
+                    for futures in waiting.values():
+                        _settle(futures, exception=exc)
+                    continue
+                by_key: dict[Any, list[tuple[Any, ...]]] = {}
+                for row in rows:
+                    by_key.setdefault(row[0], []).append(row)
+                for key, futures in waiting.items():
+                    _settle(futures, result=by_key.get(key, []))
+        finally:
+            del self._senders[sql]
+
+    def close(self) -> None:
+        """Close the idle connections, from any thread (libpq's own close: no wait)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            _finish(conn)
+
+
+def _settle(
+    futures: list[asyncio.Future[list[tuple[Any, ...]]]],
+    result: list[tuple[Any, ...]] | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    for future in futures:
+        if future.done():  # its caller went away
+            continue
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result or [])
+
+
+def _finish(conn: Any) -> None:
+    """Close an asyncio psycopg connection without its event loop."""
+    conn.pgconn.finish()
 
 
 @functools.lru_cache(maxsize=256)

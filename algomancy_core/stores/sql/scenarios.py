@@ -44,12 +44,23 @@ _CANDIDATE = (
     "ORDER BY candidate.queue_seq LIMIT 1"
 )
 #: A status poll: a few columns of the scenario and its session, one primary-key join.
-_PROGRESS_BY_ID = (
+#: A poll's read, without its condition's right-hand side (see `lookup_async`).
+_PROGRESS_WHERE_ID = (
     "SELECT s.id, s.tag, s.status, s.progress, x.id, x.display_name, x.owner "
-    "FROM scenarios AS s JOIN sessions AS x ON s.session_id = x.id WHERE s.id = ?"
+    "FROM scenarios AS s JOIN sessions AS x ON s.session_id = x.id WHERE s.id"
 )
+_PROGRESS_BY_ID = f"{_PROGRESS_WHERE_ID} = ?"
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
+
+
+def _progress(rows: list[tuple[Any, ...]]) -> ScenarioProgress | None:
+    if not rows:
+        return None
+    id_, tag, status, progress, session_id, name, owner = rows[0]
+    return ScenarioProgress(
+        id_, tag, ScenarioStatus(status), float(progress), session_id, name, owner or None
+    )
 
 
 def _dumps(value: Any) -> str | None:
@@ -182,12 +193,11 @@ class ScenarioRepository:
     def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
         # The hottest read of all: plain SQL through the dialect's quickest path.
         rows = self.db.dialect.query(self.db.engine, _PROGRESS_BY_ID, (scenario_id,))
-        if not rows:
-            return None
-        id_, tag, status, progress, session_id, name, owner = rows[0]
-        return ScenarioProgress(
-            id_, tag, ScenarioStatus(status), float(progress), session_id, name, owner or None
-        )
+        return _progress(rows)
+
+    async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
+        rows = await self.db.dialect.lookup_async(self.db.engine, _PROGRESS_WHERE_ID, scenario_id)
+        return _progress(rows)
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         return self._select(scenarios.c.session_id == session_id)

@@ -1,0 +1,232 @@
+"""The status poll's read on an event loop (`get_scenario_progress_async`).
+
+Every store answers as its blocking `get_scenario_progress` does. PostgreSQL reads
+with asyncio psycopg on the caller's loop, and polls that arrive while a query is
+out share the next one: these tests pin what that may and may not change. A poll
+never joins a query already sent, so it never answers older than its own arrival.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from algomancy_core import NotFoundError, ScenarioStatus, SessionManager
+from algomancy_core.stores import Store
+from algomancy_core.stores.sql import SQLStore
+from algomancy_core.stores.sql.dialect import PostgresDialect, _LoopReads
+from tests.pg import PostgresServer, postgres_server, postgres_url  # noqa: F401
+
+from .conftest import make_config
+from .test_core_stores import new_scenario, new_session, open_store, queue, store, store_url  # noqa: F401
+
+S = ScenarioStatus
+
+
+def test_async_read_answers_as_the_blocking_one(store: Store) -> None:  # noqa: F811
+    session = new_session(store)
+    first = new_scenario(store, session.id, "first")
+    queue(store, first.id)
+
+    async def both() -> tuple[Any, Any]:
+        return await asyncio.gather(
+            store.get_scenario_progress_async(first.id),
+            store.get_scenario_progress_async("no-such-scenario"),
+        )
+
+    found, missing = asyncio.run(both())
+    assert found == store.get_scenario_progress(first.id)
+    assert found is not None and (found.status, found.session_id) == (S.QUEUED, session.id)
+    assert missing is None
+
+
+def test_session_manager_async_poll_has_the_same_answers_and_errors(
+    store_url: str | None,  # noqa: F811
+) -> None:
+    with SessionManager(make_config(database_url=store_url)) as sessions:
+        main = sessions.get_session("main")
+        other = sessions.create_session("other")
+        scenario = main.create_scenario("s", "Master data", "Instant", {})
+
+        async def poll(session: str, scenario_id: str) -> Any:
+            return await sessions.scenario_progress_async(session, scenario_id)
+
+        for session in ("main", main.session_id):
+            found = asyncio.run(poll(session, scenario.id))
+            assert found == sessions.scenario_progress(session, scenario.id)
+            assert (found.id, found.tag, found.status) == (scenario.id, "s", S.CREATED)
+        for session, scenario_id in (
+            (other.session_id, scenario.id),  # a scenario of another session
+            ("main", "no-such-scenario"),
+            ("no-such-session", scenario.id),
+        ):
+            with pytest.raises(NotFoundError) as blocking:
+                sessions.scenario_progress(session, scenario_id)
+            with pytest.raises(NotFoundError) as on_loop:
+                asyncio.run(poll(session, scenario_id))
+            assert str(on_loop.value) == str(blocking.value)
+
+
+# -- PostgreSQL: asyncio psycopg, lookups batched ---------------------------------
+
+
+@pytest.fixture
+def pg_store(postgres_url: str) -> Iterator[SQLStore]:  # noqa: F811
+    opened = SQLStore(postgres_url)
+    yield opened
+    opened.close()
+
+
+class CountedQueries:
+    """The queries `_LoopReads` sends, each as the keys it asked for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[list[str]] = []
+        self.answered = 0
+        self.after_send: asyncio.Event | None = None
+        original = _LoopReads.query
+        counted = self
+
+        async def query(reads: _LoopReads, sql: str, params: tuple[Any, ...]) -> Any:
+            counted.sent.append(list(params[0]))
+            rows = await original(reads, sql, params)
+            counted.answered += 1
+            if counted.after_send is not None:
+                await counted.after_send.wait()
+            return rows
+
+        monkeypatch.setattr(_LoopReads, "query", query)
+
+
+@pytest.mark.postgres
+def test_polls_arriving_together_share_one_query(
+    pg_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = new_session(pg_store)
+    ids = [new_scenario(pg_store, session.id, f"s{i}").id for i in range(5)]
+    asked = [*ids, "missing", *ids]  # repeated keys and a missing one
+    counted = CountedQueries(monkeypatch)
+
+    async def polls() -> list[Any]:
+        return await asyncio.gather(*(pg_store.get_scenario_progress_async(i) for i in asked))
+
+    found = asyncio.run(polls())
+    assert [None if f is None else f.id for f in found] == [*ids, None, *ids]
+    assert all(f.tag == f"s{ids.index(f.id)}" for f in found if f is not None)
+    assert len(counted.sent) == 1 and sorted(counted.sent[0]) == sorted({*asked})
+
+
+@pytest.mark.postgres
+def test_a_poll_never_joins_a_query_already_sent(
+    pg_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Poll A's query is out when a write commits and poll B arrives: B must see the
+    write (it waits for a query of its own), as it would without batching."""
+    session = new_session(pg_store)
+    scenario = new_scenario(pg_store, session.id, "s")
+    counted = CountedQueries(monkeypatch)
+
+    async def race() -> tuple[Any, Any]:
+        counted.after_send = asyncio.Event()
+        first = asyncio.create_task(pg_store.get_scenario_progress_async(scenario.id))
+        while not counted.answered:  # A's query has read, its answer is held back
+            await asyncio.sleep(0.001)
+        await asyncio.to_thread(queue, pg_store, scenario.id)  # commits before B
+        second = asyncio.create_task(pg_store.get_scenario_progress_async(scenario.id))
+        await asyncio.sleep(0.01)
+        counted.after_send.set()
+        return await first, await second
+
+    first, second = asyncio.run(race())
+    assert (first.status, second.status) == (S.CREATED, S.QUEUED)
+    assert len(counted.sent) == 2
+
+
+@pytest.mark.postgres
+def test_a_poll_that_goes_away_leaves_the_others_answered(
+    pg_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = new_session(pg_store)
+    scenario = new_scenario(pg_store, session.id, "s")
+    counted = CountedQueries(monkeypatch)
+
+    async def polls() -> Any:
+        counted.after_send = asyncio.Event()
+        leaving = asyncio.create_task(pg_store.get_scenario_progress_async(scenario.id))
+        staying = asyncio.create_task(pg_store.get_scenario_progress_async(scenario.id))
+        while not counted.sent:
+            await asyncio.sleep(0.001)
+        leaving.cancel()
+        counted.after_send.set()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        return await staying, await pg_store.get_scenario_progress_async(scenario.id)
+
+    staying, later = asyncio.run(polls())
+    assert staying.id == later.id == scenario.id
+
+
+@pytest.mark.postgres
+def test_polls_recover_when_the_server_drops_their_connections(
+    pg_store: SQLStore,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    session = new_session(pg_store)
+    scenario = new_scenario(pg_store, session.id, "s")
+
+    async def poll_twice() -> Any:
+        assert await pg_store.get_scenario_progress_async(scenario.id) is not None
+        with postgres_server.admin() as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (sa.make_url(postgres_url).database,),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+        return await pg_store.get_scenario_progress_async(scenario.id)
+
+    found = asyncio.run(poll_twice())
+    assert found is not None and found.id == scenario.id
+
+
+@pytest.mark.postgres
+def test_each_event_loop_is_served(pg_store: SQLStore) -> None:
+    """asyncio connections belong to one loop. A second loop running at the same
+    time reads on worker threads; a loop that follows a closed one (a test client
+    each) takes the connections over."""
+    session = new_session(pg_store)
+    scenario = new_scenario(pg_store, session.id, "s")
+    dialect = pg_store.db.dialect
+    assert isinstance(dialect, PostgresDialect)
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def hold_a_loop() -> None:
+        async def hold() -> None:
+            assert await pg_store.get_scenario_progress_async(scenario.id) is not None
+            holder_ready.set()
+            await asyncio.to_thread(release.wait)
+
+        asyncio.run(hold())
+
+    holder = threading.Thread(target=hold_a_loop)
+    holder.start()
+    try:
+        assert holder_ready.wait(10)
+
+        async def poll() -> Any:
+            found = await pg_store.get_scenario_progress_async(scenario.id)
+            return found, dialect._loop_reads()
+
+        found, reads = asyncio.run(poll())
+        assert found is not None and found.id == scenario.id and reads is None
+    finally:
+        release.set()
+        holder.join()
+    found, reads = asyncio.run(poll())
+    assert found is not None and reads is not None
