@@ -117,6 +117,11 @@ class Dispatcher:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_housekeeping = 0.0
+        # Claims that may succeed since the last look found nothing: one per local
+        # event that can make one (a scenario queued in a session idle here, a run
+        # ended here). Start-up and each poll look until nothing is claimable (other
+        # processes queue and finish work too).
+        self._may_claim = executor.capacity
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -141,6 +146,17 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Look for queued work now rather than at the next poll."""
+        with self._lock:
+            self._may_claim += 1
+        self._wake.set()
+
+    def queued(self, record: ScenarioRecord) -> None:
+        """`record` was queued by this process: look for work now, unless its session
+        runs a scenario here (its turn comes when that run ends, which looks again)."""
+        with self._lock:
+            if any(run.record.session_id == record.session_id for run in self._runs.values()):
+                return
+            self._may_claim += 1
         self._wake.set()
 
     @property
@@ -157,17 +173,26 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatcher iteration failed; retrying")
                 time.sleep(self.poll_interval)
-            self._wake.wait(self.poll_interval)
+            if not self._wake.wait(self.poll_interval):
+                with self._lock:  # the poll: look until nothing is claimable
+                    self._may_claim = self.executor.capacity
             self._wake.clear()
 
     def _fill(self) -> None:
         while not self._stopping.is_set():
             with self._lock:
-                if len(self._runs) >= self.executor.capacity:
+                looking = self._may_claim
+                if len(self._runs) >= self.executor.capacity or looking <= 0:
                     return
-            if not self.store.has_queued():
-                return
-            record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
+            # A read first: a claim takes the store's write lock even when it finds
+            # nothing (the queued scenarios may all wait for busy sessions).
+            record = None
+            if self.store.has_claimable():
+                record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
+            with self._lock:
+                # Found nothing: what asked for this look is answered (not what came
+                # meanwhile, which set the wake event and looks again).
+                self._may_claim -= 1 if record is not None else looking
             if record is None:
                 return
             self._start(record)
@@ -242,7 +267,7 @@ class Dispatcher:
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
             self._fail(scenario_id, "internal error while recording the result")
-        self._wake.set()
+        self.wake()  # its session may have another queued
 
     @staticmethod
     def _log_end(run: _Run, record: ScenarioRecord | None) -> None:

@@ -85,7 +85,7 @@ class Engine:
                         run_timeout=self.config.run_timeout,
                         requeue_interrupted=self.config.requeue_interrupted,
                     )
-                    self.lifecycle.on_queued = dispatcher.wake
+                    self.lifecycle.on_queued = dispatcher.queued
                     self._dispatcher = dispatcher
         return self._dispatcher
 

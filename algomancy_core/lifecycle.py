@@ -31,11 +31,15 @@ S = ScenarioStatus
 class Lifecycle:
     """Applies and announces scenario transitions for one process.
 
-    `on_queued` is called after a scenario became queued (the dispatcher's `wake`).
+    `on_queued` is called with each scenario that became queued (the dispatcher's
+    `queued`).
     """
 
     def __init__(
-        self, store: Store, notifier: Notifier, on_queued: Callable[[], None] | None = None
+        self,
+        store: Store,
+        notifier: Notifier,
+        on_queued: Callable[[ScenarioRecord], None] | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -110,4 +114,4 @@ class Lifecycle:
     def _announce(self, record: ScenarioRecord) -> None:
         self.notifier.publish(record.id, record)
         if record.status is S.QUEUED and self.on_queued is not None:
-            self.on_queued()
+            self.on_queued(record)

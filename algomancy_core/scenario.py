@@ -112,6 +112,9 @@ class Transition:
     drops_results: bool = False
 
 
+_ENDED = frozenset({ScenarioStatus.COMPLETE, ScenarioStatus.FAILED})
+
+
 def plan_transition(
     target: ScenarioStatus,
     *,
@@ -164,8 +167,9 @@ def plan_transition(
         # A run starts when its claim wins, never before the session's previous run
         # finished: the store writes the time of the write.
         stamped=frozenset({"started_at"}) if target is S.PROCESSING else frozenset(),
-        # A new run or a reset: the previous run's tables go with its result.
-        drops_results=target in (S.QUEUED, S.CREATED),
+        # A new run or a reset: the previous run's tables go with its result (only a
+        # run that ended has any: a complete one, or one failed while completing).
+        drops_results=target in (S.QUEUED, S.CREATED) and bool(allowed & _ENDED),
     )
 
 

@@ -187,8 +187,7 @@ class ScenarioManager:
                 "(max_scenarios_per_session); delete one first"
             )
         algorithm = self.algorithm(algo_name)
-        if dataset_key not in self.list_datasets():
-            raise NotFoundError(f"dataset {dataset_key!r} not found")
+        declared = self.data_parameter_set(dataset_key)  # NotFoundError: no such dataset
         parameters = algorithm.parameters()
         parameters.set_values(algo_params)
         record = ScenarioRecord(
@@ -198,7 +197,7 @@ class ScenarioManager:
             dataset_key=dataset_key,
             algorithm=algo_name,
             parameters=parameters.to_json(),
-            data_parameters=self._data_parameter_values(dataset_key, data_params),
+            data_parameters=_data_parameter_values(dataset_key, declared, data_params),
         )
         self._store.add_scenario(record)
         if self._engine.config.autorun:
@@ -210,18 +209,6 @@ class ScenarioManager:
         if record is None:
             raise NotFoundError(f"scenario {scenario_id!r} not found")
         return record
-
-    def _data_parameter_values(self, key: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
-        declared = self.data_parameter_set(key)
-        if declared is None:
-            if values:
-                name = next(iter(values))
-                raise ParameterError(
-                    name, f"dataset {key!r} declares no data parameters; got {name!r}"
-                )
-            return {}
-        declared.set_values(values)
-        return declared.to_json()
 
     def list_scenario_summaries(self) -> list[ScenarioRecord]:
         """Like `list_scenarios`, without reading results (`result` may be None)."""
@@ -300,7 +287,10 @@ class ScenarioManager:
         stale = self.stale_reason(record)
         if stale is not None:
             raise ConflictError(f"scenario {record.tag!r} cannot run: {stale}")
-        queued = self._engine.lifecycle.move(
+        # From the state just read (a first run drops no result tables); should it
+        # have changed meanwhile, from any state a run may start from.
+        lifecycle = self._engine.lifecycle
+        queued = lifecycle.move(scenario_id, S.QUEUED, source=record.status) or lifecycle.move(
             scenario_id, S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED})
         )
         if queued is None:
@@ -368,3 +358,16 @@ class ScenarioManager:
             if remaining <= 0:
                 raise TimeoutError(f"scenario {record.tag!r} is still {record.status}")
             self._engine.notifier.wait(min(remaining, 0.1))
+
+
+def _data_parameter_values(
+    key: str, declared: BaseParameterSet | None, values: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """`values` checked against the parameters dataset `key` declares."""
+    if declared is None:
+        if values:
+            name = next(iter(values))
+            raise ParameterError(name, f"dataset {key!r} declares no data parameters; got {name!r}")
+        return {}
+    declared.set_values(values)
+    return declared.to_json()

@@ -34,7 +34,7 @@ def lifecycle_with_scenario() -> tuple[Lifecycle, ScenarioRecord, list[str]]:
     record = ScenarioRecord(new_id(), "s1", "t", "d", "A", {"n": 1})
     store.add_scenario(record)
     woken: list[str] = []
-    lifecycle = Lifecycle(store, Notifier(), on_queued=lambda: woken.append("wake"))
+    lifecycle = Lifecycle(store, Notifier(), on_queued=lambda record: woken.append(record.id))
     return lifecycle, record, woken
 
 
@@ -42,12 +42,12 @@ def test_a_move_is_applied_announced_and_wakes_the_dispatcher_when_queued() -> N
     lifecycle, record, woken = lifecycle_with_scenario()
     queued = lifecycle.move(record.id, S.QUEUED)
     assert queued is not None and queued.status is S.QUEUED
-    assert woken == ["wake"]
+    assert woken == [record.id]
     assert lifecycle.notifier.history(record.id, 0)[-1]["status"] == "queued"
     # A move from the wrong state changes nothing and announces nothing.
     assert lifecycle.move(record.id, S.COMPLETE, source=S.PROCESSING) is None
     assert lifecycle.store.get_scenario_by_id(record.id) == queued
-    assert woken == ["wake"]
+    assert woken == [record.id]
 
 
 def test_a_claim_is_stamped_with_the_time_it_wins() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import random
 import stat
 import threading
 import time
@@ -110,6 +111,10 @@ def queue(store: Store, scenario_id: str) -> ScenarioRecord:
     queued = store.apply_transition(scenario_id, plan_transition(S.QUEUED))
     assert queued is not None
     return queued
+
+
+def queued(store: Store) -> int:
+    return store.count_by_status()[S.QUEUED]
 
 
 def small_dataset(name: str = "ds", qty: int = 1) -> DataSource:
@@ -357,19 +362,23 @@ def test_claim_is_fifo_and_one_per_session(store: Store) -> None:
     a2 = new_scenario(store, a.id, "a2")
     b1 = new_scenario(store, b.id, "b1")
     assert store.claim_next(plan_claim("w", T0)) is None
-    assert not store.has_queued()
+    assert not store.has_claimable() and not queued(store)
     b2 = new_scenario(store, b.id, "b2", status=S.QUEUED)  # queued on creation: first
     for record in (a1, a2, b1):
         queue(store, record.id)
-    assert store.has_queued()
+    assert store.has_claimable()
     lease = T0 + timedelta(seconds=30)
     first = store.claim_next(plan_claim("w1", lease))
     assert first is not None and first.id == b2.id
     assert first.lease_owner == "w1" and first.lease_expires_at == lease
+    assert store.has_claimable()  # a1, its session idle
     second = store.claim_next(plan_claim("w2", lease))
     assert second is not None and second.id == a1.id
-    assert store.claim_next(plan_claim("w3", lease)) is None  # a2 and b1 wait for their sessions
+    # a2 and b1 wait for their sessions: queued, and nothing to claim
+    assert not store.has_claimable() and queued(store) == 2
+    assert store.claim_next(plan_claim("w3", lease)) is None
     assert store.apply_transition(a1.id, COMPLETE) is not None
+    assert store.has_claimable()
     queue(store, a1.id)  # re-queued: behind a2
     third = store.claim_next(plan_claim("w3", lease))
     assert third is not None and third.id == a2.id
@@ -380,6 +389,41 @@ def test_claim_is_fifo_and_one_per_session(store: Store) -> None:
     fifth = store.claim_next(plan_claim("w3", lease))
     assert fifth is not None and fifth.id == a1.id
     assert store.count_by_status() == {**dict.fromkeys(S, 0), S.COMPLETE: 2, S.PROCESSING: 2}
+
+
+def test_claims_take_the_oldest_queued_of_an_idle_session(store: Store) -> None:
+    """Against a model of the queue: many sessions, some busy with long queues; each
+    claim must take the oldest queued scenario whose session has nothing processing."""
+    rng = random.Random(7)
+    sessions = [new_session(store, f"s{i}") for i in range(6)]
+    records = [
+        new_scenario(store, session.id, f"{session.display_name}-{n}")
+        for session in sessions
+        for n in range(6)
+    ]
+    rng.shuffle(records)
+    order: list[str] = []  # queued ids, oldest first
+    session_of = {r.id: r.session_id for r in records}
+    processing: dict[str, str] = {}  # session id -> scenario id
+    pending = list(records)
+    lease = T0 + timedelta(seconds=30)
+    while pending or order or processing:
+        roll = rng.random()
+        if pending and roll < 0.5:
+            record = pending.pop()
+            queue(store, record.id)
+            order.append(record.id)
+        elif processing and roll < 0.75:
+            session_id = rng.choice(sorted(processing))
+            assert store.apply_transition(processing.pop(session_id), COMPLETE) is not None
+        else:
+            expected = next((i for i in order if session_of[i] not in processing), None)
+            assert store.has_claimable() is (expected is not None)
+            claimed = store.claim_next(plan_claim("w", lease))
+            assert (claimed.id if claimed else None) == expected
+            if claimed is not None:
+                order.remove(claimed.id)
+                processing[claimed.session_id] = claimed.id
 
 
 def test_progress_only_while_processing(store: Store) -> None:
@@ -472,7 +516,7 @@ def test_delete_session_removes_everything(store: Store, store_url: str | None) 
     assert store.list_scenarios(gone.id) == [] and store.list_datasets(gone.id) == []
     with pytest.raises(NotFoundError):
         store.get_dataset(gone.id, "d")
-    assert not store.has_queued() and store.active_owners() == []
+    assert not queued(store) and store.active_owners() == []
     assert store.list_scenarios(keep.id) == [kept]
     if store_url is not None:
         assert row_counts(store_url) == {"sessions": 1, "datasets": 1, "scenarios": 1}
@@ -500,7 +544,7 @@ def test_reopening_finds_everything_back(sql_url: str) -> None:
         assert reopened.dataset_info(session.id, "d").tables == {"items": 3}
         assert reopened.list_scenarios(session.id) == [running, other]
         assert reopened.active_owners() == ["w"]
-        assert reopened.has_queued()
+        assert queued(reopened) == 1 and not reopened.has_claimable()
     finally:
         reopened.close()
 
@@ -583,7 +627,7 @@ def drain(store: Store, owner: str) -> tuple[list[str], list[str]]:
     while True:
         record = store.claim_next(plan_claim(owner, lease))
         if record is None:
-            if not store.has_queued():
+            if not queued(store):
                 return claimed, problems
             time.sleep(0.001)  # the rest wait for busy sessions
             continue
@@ -818,8 +862,10 @@ def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:
     SQLStore(sql_url).close()
     engine = sa.create_engine(sql_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP INDEX ix_scenarios_status_queue"))
+        # version 1's indexes: status alone, none on the queue or the session list
+        conn.execute(sa.text("DROP INDEX ix_scenarios_queue"))
         conn.execute(sa.text("DROP INDEX ix_sessions_owner_position"))
+        conn.execute(sa.text("CREATE INDEX ix_scenarios_status ON scenarios (status)"))
         conn.execute(sa.text("UPDATE meta SET value = 1 WHERE name = 'schema_version'"))
     SQLStore(sql_url).close()
     with engine.connect() as conn:
@@ -828,7 +874,9 @@ def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:
         version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
         assert version.scalar_one() == sql.SCHEMA_VERSION
     engine.dispose()
-    assert {"ix_scenarios_status_queue", "ix_sessions_owner_position"} <= indexes
+    assert {"ix_scenarios_queue", "ix_sessions_owner_position"} <= indexes
+    # version 2's queue index and version 1's status index gave way to version 6's
+    assert not {"ix_scenarios_status_queue", "ix_scenarios_status"} & indexes
 
 
 def test_a_version_3_database_gets_data_parameters(sql_url: str) -> None:

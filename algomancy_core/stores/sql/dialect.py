@@ -97,6 +97,13 @@ class SQLDialect:
         column is the key)."""
         return await self.query_async(engine, f"{select} = ?", (key,))
 
+    def write(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """One writing statement in a transaction of its own; the rows it returns."""
+        with self.transaction(engine) as run:
+            return run(sql, params)
+
     @contextlib.contextmanager
     def transaction(self, engine: Engine) -> Iterator[Run]:
         """A write transaction for plain SQL: `run(sql, params)` gives the rows."""
@@ -273,6 +280,15 @@ class SQLiteDialect(SQLDialect):
     ) -> list[tuple[Any, ...]]:
         # A local file: the read takes microseconds, less than a hop to a thread.
         return self.query(engine, sql, params)
+
+    def write(
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        # In autocommit a writing statement is its own transaction: it takes the
+        # write lock as it starts (waiting on the busy timeout, as BEGIN IMMEDIATE
+        # does) and commits as it ends. Two statements fewer than BEGIN ... COMMIT.
+        with self._write_turn, self._writers.lend() as writer:
+            return writer.execute(sql, params).fetchall()
 
     @contextlib.contextmanager
     def transaction(self, engine: Engine) -> Iterator[Run]:

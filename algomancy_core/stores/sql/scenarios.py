@@ -32,15 +32,23 @@ _INSERT = (
 )
 _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
-_TAG_TAKEN = "SELECT id FROM scenarios WHERE session_id = ? AND tag = ?"
-_ANY_QUEUED = "SELECT id FROM scenarios WHERE status = 'queued' LIMIT 1"
 #: Scenarios of one session (the index on session_id and position answers it).
 _COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
-#: The oldest queued scenario of a session with nothing processing.
+#: The oldest queued scenario of a session with nothing processing. Read session by
+#: session: `waiting` steps through the sessions with queued work, one index probe
+#: each, so the queue of a busy session costs one probe, not one per queued row.
 _CANDIDATE = (
-    "SELECT candidate.id FROM scenarios AS candidate WHERE candidate.status = 'queued' "
-    "AND NOT EXISTS (SELECT 1 FROM scenarios AS busy WHERE busy.session_id = "
-    "candidate.session_id AND busy.status = 'processing') "
+    "WITH RECURSIVE waiting(session_id) AS ("
+    "SELECT min(session_id) FROM scenarios WHERE status = 'queued' "
+    "UNION ALL SELECT (SELECT min(q.session_id) FROM scenarios AS q "
+    "WHERE q.status = 'queued' AND q.session_id > waiting.session_id) "
+    "FROM waiting WHERE waiting.session_id IS NOT NULL) "
+    "SELECT candidate.id FROM scenarios AS candidate WHERE candidate.id IN ("
+    "SELECT (SELECT head.id FROM scenarios AS head WHERE head.status = 'queued' "
+    "AND head.session_id = waiting.session_id ORDER BY head.queue_seq LIMIT 1) "
+    "FROM waiting WHERE waiting.session_id IS NOT NULL AND NOT EXISTS ("
+    "SELECT 1 FROM scenarios AS busy WHERE busy.session_id = waiting.session_id "
+    "AND busy.status = 'processing')) "
     "ORDER BY candidate.queue_seq LIMIT 1"
 )
 #: A status poll: a few columns of the scenario and its session, one primary-key join.
@@ -138,12 +146,11 @@ class ScenarioRepository:
                     if not run(_SESSION_EXISTS, (record.session_id,)):
                         raise NotFoundError(f"session {record.session_id!r} not found")
                     raise NotFoundError(f"dataset {record.dataset_key!r} not found")
-                if run(_TAG_TAKEN, (record.session_id, record.tag)):
-                    raise ConflictError(f"a scenario tagged {record.tag!r} already exists")
                 position = run(dialect.next_position_sql)[0][0]
                 queue_seq = position if record.status is S.QUEUED else None
                 run(_INSERT, (*values.values(), position, queue_seq))
         except INTEGRITY_ERRORS:
+            # The unique (session, tag) index: no read first, the insert tells.
             raise ConflictError(f"a scenario tagged {record.tag!r} already exists") from None
 
     def _encode(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -276,22 +283,29 @@ class ScenarioRepository:
         if not sources:
             return None
         dialect = self.db.dialect
+        values = self._encode(transition_values(transition))
+        sets = [f"{name} = ?" for name in values]
+        params = list(values.values())
+        marks = ", ".join("?" * len(sources))
+
+        def update() -> str:
+            return (
+                f"UPDATE scenarios SET {', '.join(sets)}, version = version + 1 "
+                f"WHERE id = ? AND status IN ({marks}) RETURNING {_COLUMN_LIST}"
+            )
+
         try:
-            with dialect.transaction(self.db.engine) as run:
-                values = self._encode(transition_values(transition))
-                sets = [f"{name} = ?" for name in values]
-                params = list(values.values())
-                if transition.target is S.QUEUED:
-                    sets.append("queue_seq = ?")
-                    params.append(run(dialect.next_position_sql)[0][0])
-                marks = ", ".join("?" * len(sources))
-                rows = run(
-                    f"UPDATE scenarios SET {', '.join(sets)}, version = version + 1 "
-                    f"WHERE id = ? AND status IN ({marks}) RETURNING {_COLUMN_LIST}",
-                    (*params, scenario_id, *sources),
-                )
-                if rows and transition.drops_results:
-                    run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
+            if transition.target is not S.QUEUED and not transition.drops_results:
+                # One statement (most moves): a transaction of its own.
+                rows = dialect.write(self.db.engine, update(), (*params, scenario_id, *sources))
+            else:
+                with dialect.transaction(self.db.engine) as run:
+                    if transition.target is S.QUEUED:
+                        sets.append("queue_seq = ?")
+                        params.append(run(dialect.next_position_sql)[0][0])
+                    rows = run(update(), (*params, scenario_id, *sources))
+                    if rows and transition.drops_results:
+                        run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
         except INTEGRITY_ERRORS:
             # A second processing scenario in the session: another claim won.
             return None
@@ -325,22 +339,22 @@ class ScenarioRepository:
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None
     ) -> ScenarioRecord | None:
-        with self.db.dialect.transaction(self.db.engine) as run:
-            rows = run(
-                "UPDATE scenarios SET progress = ?, progress_message = ?, "
-                f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}' "
-                f"RETURNING {_COLUMN_LIST}",
-                (progress, message, scenario_id),
-            )
+        rows = self.db.dialect.write(
+            self.db.engine,
+            "UPDATE scenarios SET progress = ?, progress_message = ?, "
+            f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}' "
+            f"RETURNING {_COLUMN_LIST}",
+            (progress, message, scenario_id),
+        )
         return self._record(rows[0]) if rows else None
 
     def request_cancel(self, scenario_id: str) -> None:
-        with self.db.dialect.transaction(self.db.engine) as run:
-            run(
-                "UPDATE scenarios SET cancel_requested = ?, version = version + 1 "
-                f"WHERE id = ? AND status = '{_PROCESSING}'",
-                (True, scenario_id),
-            )
+        self.db.dialect.write(
+            self.db.engine,
+            "UPDATE scenarios SET cancel_requested = ?, version = version + 1 "
+            f"WHERE id = ? AND status = '{_PROCESSING}'",
+            (True, scenario_id),
+        )
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         # No version bump: a renewal changes nothing a poller shows.
@@ -378,5 +392,5 @@ class ScenarioRepository:
     def count_scenarios(self, session_id: str) -> int:
         return int(self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))[0][0])
 
-    def has_queued(self) -> bool:
-        return bool(self.db.dialect.query(self.db.engine, _ANY_QUEUED))
+    def has_claimable(self) -> bool:
+        return bool(self.db.dialect.query(self.db.engine, _CANDIDATE))
