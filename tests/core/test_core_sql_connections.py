@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,5 +85,33 @@ def test_postgres_reads_recover_when_the_server_drops_their_connections(
         assert ended is not None and ended[0] >= 1
         found = store.get_session(record.id)
         assert found is not None and found.display_name == "s"
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_opens_connections_of_its_own(tmp_path: Path) -> None:
+    """A connection must not be used across fork: the child forgets the parent's
+    idle ones (`os.register_at_fork`) and opens its own."""
+    store = SQLStore(f"sqlite:///{tmp_path / 'algomancy.sqlite3'}")
+    try:
+        record = SessionRecord(
+            id=str(uuid.uuid4()), display_name="s", created_at=datetime.now(UTC), owner=None
+        )
+        store.create_session(record)
+        assert store.get_session(record.id) is not None
+        readers = store.db.dialect._readers  # type: ignore[attr-defined]
+        (parents,) = readers._idle
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+            pid = os.fork()
+        if pid == 0:  # the child: report through the exit code only
+            forgot = len(readers._idle) == 0
+            found = store.get_session(record.id) is not None
+            os._exit(0 if forgot and found and readers._idle[-1] is not parents else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert readers._idle[-1] is parents  # the parent's own, untouched
+        assert store.get_session(record.id) is not None
     finally:
         store.close()

@@ -95,7 +95,8 @@ class DatasetRepository:
 
     def get_dataset(self, session_id: str, key: str) -> DataSource:
         query = self.db.dialect.query
-        found = query(self.db.engine, _POSITION, (session_id, key))
+        # No stored key holds a NUL (PostgreSQL text cannot): not found, unasked.
+        found = "\x00" not in key and query(self.db.engine, _POSITION, (session_id, key))
         if not found:
             raise NotFoundError(f"dataset {key!r} not found")
         position = int(found[0][0])

@@ -6,12 +6,14 @@ Everything else in the SQL store is written once for both.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -272,8 +274,7 @@ class SQLiteDialect(SQLDialect):
         # A connection in autocommit: each SELECT reads the latest commit of any
         # process (a fresh WAL snapshot), and fetchall() steps the statement to its
         # end, so no read transaction stays open when the connection goes back.
-        with self._readers.lend() as reader:
-            return reader.execute(sql, params).fetchall()
+        return _run_once(self._readers, sql, params)
 
     async def query_async(
         self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
@@ -287,8 +288,8 @@ class SQLiteDialect(SQLDialect):
         # In autocommit a writing statement is its own transaction: it takes the
         # write lock as it starts (waiting on the busy timeout, as BEGIN IMMEDIATE
         # does) and commits as it ends. Two statements fewer than BEGIN ... COMMIT.
-        with self._write_turn, self._writers.lend() as writer:
-            return writer.execute(sql, params).fetchall()
+        with self._write_turn:
+            return _run_once(self._writers, sql, params)
 
     @contextlib.contextmanager
     def transaction(self, engine: Engine) -> Iterator[Run]:
@@ -417,7 +418,11 @@ class _Lender(Generic[C]):
     calls wait for one to come back (cheaper than connecting to a server, and it
     bounds the connections a process holds). A call that raises closes its
     connection rather than return it (it may be the connection that failed). A
-    forked child opens its own (a parent's connection must not be used across fork).
+    forked child forgets the parent's idle connections and opens its own (a
+    connection must not be used across fork): `_forget_after_fork`.
+
+    `take` and `give_back` are the hot path (no context manager, no lock: a deque's
+    pop and append are atomic); `lend` wraps them for everything else.
     """
 
     def __init__(
@@ -426,45 +431,77 @@ class _Lender(Generic[C]):
         self._open = open_connection
         self._keep = keep
         self._turns = threading.BoundedSemaphore(limit) if limit else None
-        self._idle: list[C] = []
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._idle: collections.deque[C] = collections.deque()
+        _LENDERS.add(self)
+
+    def take(self) -> C:
+        if self._turns is not None:
+            self._turns.acquire()
+        try:
+            return self._idle.pop()
+        except IndexError:
+            pass
+        try:
+            return self._open()
+        except BaseException:
+            if self._turns is not None:
+                self._turns.release()
+            raise
+
+    def give_back(self, conn: C, *, failed: bool = False) -> None:
+        if failed or len(self._idle) >= self._keep:
+            conn.close()
+        else:
+            self._idle.append(conn)
+        if self._turns is not None:
+            self._turns.release()
 
     @contextlib.contextmanager
     def lend(self) -> Iterator[C]:
-        if self._turns is None:
-            with self._lend() as conn:
-                yield conn
-            return
-        with self._turns, self._lend() as conn:
-            yield conn
-
-    @contextlib.contextmanager
-    def _lend(self) -> Iterator[C]:
-        pid = os.getpid()
-        with self._lock:
-            if self._pid != pid:
-                self._idle, self._pid = [], pid
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._open()
+        conn = self.take()
         try:
             yield conn
         except BaseException:
-            conn.close()
+            self.give_back(conn, failed=True)
             raise
-        with self._lock:
-            keep = self._pid == pid and len(self._idle) < self._keep
-            if keep:
-                self._idle.append(conn)
-        if not keep:
-            conn.close()
+        self.give_back(conn)
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return
             conn.close()
+
+    def forget(self) -> None:
+        """Drop the idle connections without using them (in a forked child)."""
+        self._idle = collections.deque()
+
+
+def _run_once(lender: _Lender[Any], sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows of one statement on a connection of `lender`."""
+    conn = lender.take()
+    try:
+        rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+    except BaseException:
+        lender.give_back(conn, failed=True)
+        raise
+    lender.give_back(conn)
+    return rows
+
+
+#: Every lender of this process, for `_forget_after_fork`.
+_LENDERS: weakref.WeakSet[_Lender[Any]] = weakref.WeakSet()
+
+
+def _forget_after_fork() -> None:
+    for lender in list(_LENDERS):
+        lender.forget()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class _LoopReads:
