@@ -184,11 +184,7 @@ class Dispatcher:
                 looking = self._may_claim
                 if len(self._runs) >= self.executor.capacity or looking <= 0:
                     return
-            # A read first: a claim takes the store's write lock even when it finds
-            # nothing (the queued scenarios may all wait for busy sessions).
-            record = None
-            if self.store.has_claimable():
-                record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
+            record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
             with self._lock:
                 # Found nothing: what asked for this look is answered (not what came
                 # meanwhile, which set the wake event and looks again).

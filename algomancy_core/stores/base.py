@@ -190,11 +190,6 @@ class Store(Protocol):
     def count_scenarios(self, session_id: str) -> int:
         """How many scenarios the session holds (checked on each create: cheap)."""
 
-    def has_claimable(self) -> bool:
-        """True when `claim_next` would find a scenario now (one queued in a session
-        with nothing processing): a read, so a dispatcher can look without taking
-        the write lock a claim takes."""
-
     def close(self) -> None: ...
 
 

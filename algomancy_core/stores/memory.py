@@ -333,11 +333,5 @@ class MemoryStore:
         with self._lock:
             return len(self._by_session.get(session_id, {}))
 
-    def has_claimable(self) -> bool:
-        with self._lock:
-            return any(
-                self._scenarios[i].session_id not in self._processing_sessions for i in self._queued
-            )
-
     def close(self) -> None:
         """Nothing to release."""

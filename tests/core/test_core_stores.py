@@ -362,23 +362,19 @@ def test_claim_is_fifo_and_one_per_session(store: Store) -> None:
     a2 = new_scenario(store, a.id, "a2")
     b1 = new_scenario(store, b.id, "b1")
     assert store.claim_next(plan_claim("w", T0)) is None
-    assert not store.has_claimable() and not queued(store)
+    assert not queued(store)
     b2 = new_scenario(store, b.id, "b2", status=S.QUEUED)  # queued on creation: first
     for record in (a1, a2, b1):
         queue(store, record.id)
-    assert store.has_claimable()
     lease = T0 + timedelta(seconds=30)
     first = store.claim_next(plan_claim("w1", lease))
     assert first is not None and first.id == b2.id
     assert first.lease_owner == "w1" and first.lease_expires_at == lease
-    assert store.has_claimable()  # a1, its session idle
     second = store.claim_next(plan_claim("w2", lease))
     assert second is not None and second.id == a1.id
     # a2 and b1 wait for their sessions: queued, and nothing to claim
-    assert not store.has_claimable() and queued(store) == 2
-    assert store.claim_next(plan_claim("w3", lease)) is None
+    assert queued(store) == 2 and store.claim_next(plan_claim("w3", lease)) is None
     assert store.apply_transition(a1.id, COMPLETE) is not None
-    assert store.has_claimable()
     queue(store, a1.id)  # re-queued: behind a2
     third = store.claim_next(plan_claim("w3", lease))
     assert third is not None and third.id == a2.id
@@ -418,7 +414,6 @@ def test_claims_take_the_oldest_queued_of_an_idle_session(store: Store) -> None:
             assert store.apply_transition(processing.pop(session_id), COMPLETE) is not None
         else:
             expected = next((i for i in order if session_of[i] not in processing), None)
-            assert store.has_claimable() is (expected is not None)
             claimed = store.claim_next(plan_claim("w", lease))
             assert (claimed.id if claimed else None) == expected
             if claimed is not None:
@@ -544,7 +539,7 @@ def test_reopening_finds_everything_back(sql_url: str) -> None:
         assert reopened.dataset_info(session.id, "d").tables == {"items": 3}
         assert reopened.list_scenarios(session.id) == [running, other]
         assert reopened.active_owners() == ["w"]
-        assert queued(reopened) == 1 and not reopened.has_claimable()
+        assert queued(reopened) == 1
     finally:
         reopened.close()
 

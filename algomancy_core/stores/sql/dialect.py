@@ -60,6 +60,9 @@ class SQLDialect:
     def lock_schema(self, conn: Connection) -> None:
         """Serialise the first open of several processes at once."""
 
+    #: A write transaction holds the database's write lock from its start (SQLite's
+    #: BEGIN IMMEDIATE): no other writer commits until it ends.
+    locks_at_begin = False
     #: Appended to a claim's candidate read.
     skip_locked = ""
     #: Appended to a read of rows that must not be deleted before the transaction ends.
@@ -240,6 +243,7 @@ class SQLiteDialect(SQLDialect):
 
     name = "sqlite"
     inline_reads = True
+    locks_at_begin = True
 
     def __init__(self) -> None:
         # SQLite has one writer at a time per file. Writers of this process take

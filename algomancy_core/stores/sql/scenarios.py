@@ -62,6 +62,11 @@ _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
 
 
+def _claim_update(values: dict[str, Any]) -> str:
+    sets = ", ".join(f"{name} = ?" for name in values)
+    return f"UPDATE scenarios SET {sets}, version = version + 1"
+
+
 def _progress(rows: list[tuple[Any, ...]]) -> ScenarioProgress | None:
     if not rows:
         return None
@@ -316,24 +321,33 @@ class ScenarioRepository:
         for _attempt in range(100):
             try:
                 with dialect.transaction(self.db.engine) as run:
-                    found = run(_CANDIDATE + dialect.skip_locked)
-                    if not found:
-                        return None
-                    # Stamped now, after the read that saw the session's previous run
-                    # finish: this start never comes before that run's end.
-                    values = self._encode(transition_values(transition))
-                    sets = ", ".join(f"{name} = ?" for name in values)
-                    rows = run(
-                        f"UPDATE scenarios SET {sets}, version = version + 1 "
-                        f"WHERE id = ? AND status = '{_QUEUED}' RETURNING {_COLUMN_LIST}",
-                        (*values.values(), found[0][0]),
-                    )
+                    if dialect.locks_at_begin:
+                        # The transaction holds the write lock already: no run can
+                        # finish meanwhile, so the stamp is taken now and the pick and
+                        # the claim are one statement.
+                        values = self._encode(transition_values(transition))
+                        rows = run(
+                            f"{_claim_update(values)} WHERE id = ({_CANDIDATE}) "
+                            f"AND status = '{_QUEUED}' RETURNING {_COLUMN_LIST}",
+                            tuple(values.values()),
+                        )
+                    else:
+                        found = run(_CANDIDATE + dialect.skip_locked)
+                        if not found:
+                            return None
+                        # Stamped now, after the read that saw the session's previous
+                        # run finish: this start never comes before that run's end.
+                        values = self._encode(transition_values(transition))
+                        rows = run(
+                            f"{_claim_update(values)} WHERE id = ? AND status = '{_QUEUED}' "
+                            f"RETURNING {_COLUMN_LIST}",
+                            (*values.values(), found[0][0]),
+                        )
             except INTEGRITY_ERRORS:
                 # Another worker claimed a scenario of that session first; it is
                 # committed now, so the next attempt no longer picks this session.
                 continue
-            if rows:
-                return self._record(rows[0])
+            return self._record(rows[0]) if rows else None
         return None
 
     def update_progress(
@@ -391,6 +405,3 @@ class ScenarioRepository:
 
     def count_scenarios(self, session_id: str) -> int:
         return int(self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))[0][0])
-
-    def has_claimable(self) -> bool:
-        return bool(self.db.dialect.query(self.db.engine, _CANDIDATE))
