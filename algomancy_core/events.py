@@ -17,6 +17,9 @@ from algomancy_core.scenario import ScenarioRecord
 #: The statuses a run starts from: a (re-)run is queued; a new or reset scenario is created.
 RUN_STARTS = frozenset({"queued", "created"})
 
+#: The statuses a run ends in.
+ENDS = frozenset({"complete", "failed"})
+
 #: Events kept per scenario, and scenarios kept, for streams that fall behind.
 HISTORY_PER_SCENARIO = 256
 HISTORY_SCENARIOS = 2048
@@ -87,10 +90,19 @@ class Notifier:
         starts = [i for i, e in enumerate(events) if e["status"] in RUN_STARTS]
         return events[starts[-1] :] if starts else []
 
-    def wait(self, timeout: float) -> None:
-        """Block the calling thread until any publication or `timeout` seconds."""
+    def wait_for_end(self, scenario_id: str, after: int, timeout: float) -> bool:
+        """Block the calling thread until this process publishes that `scenario_id`
+        ended (complete or failed) at a version newer than `after`; False when
+        `timeout` seconds passed first. Other publications wake it only to check."""
+
+        def ended() -> bool:
+            events = self._history.get(scenario_id)
+            if not events:
+                return False
+            return bool(events[-1]["version"] > after and events[-1]["status"] in ENDS)
+
         with self._condition:
-            self._condition.wait(timeout)
+            return self._condition.wait_for(ended, timeout)
 
     def subscribe(self, scenario_id: str) -> AsyncSubscription:
         return AsyncSubscription(self, scenario_id)

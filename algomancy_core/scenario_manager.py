@@ -357,7 +357,9 @@ class ScenarioManager:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"scenario {record.tag!r} is still {record.status}")
-            self._engine.notifier.wait(min(remaining, 0.1))
+            # Read again once this process saw it end, or after a short while (a run
+            # in another process is not published here).
+            self._engine.notifier.wait_for_end(scenario_id, record.version, min(remaining, 0.1))
 
 
 def _data_parameter_values(
