@@ -80,6 +80,8 @@ class _Run:
     message: str | None = None
     flushed_at: float = 0.0
     dirty: bool = False
+    #: The run's first report, until the dispatcher has written it.
+    first: tuple[float, str | None] | None = None
     started_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
@@ -169,6 +171,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             try:
                 self._fill()
+                self._flush_progress()
                 self._housekeeping()
             except Exception:
                 log.exception("dispatcher iteration failed; retrying")
@@ -241,16 +244,46 @@ class Dispatcher:
             self._on_done(record.id, RunOutcome(error=f"could not start the run: {exc}"))
 
     def _on_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
+        """A report from a run, in its own thread. A memory store takes it at once (a
+        dictionary write). On a shared store the algorithm never waits for the store:
+        the report is kept, and the dispatcher's thread writes the run's first report
+        at once and later ones every `progress_interval` (`_flush_progress`); a run
+        that ends first has its end written instead."""
+        if not self.progress_interval:
+            with self._lock:
+                if scenario_id not in self._runs:
+                    return
+            self.lifecycle.report_progress(scenario_id, progress, message)
+            return
         with self._lock:
             run = self._runs.get(scenario_id)
             if run is None:
                 return
-            run.progress, run.message, run.dirty = progress, message, True
-            now = time.monotonic()
-            if now - run.flushed_at < self.progress_interval:
-                return
-            run.flushed_at, run.dirty = now, False
-        self.lifecycle.report_progress(scenario_id, progress, message)
+            run.progress, run.message = progress, message
+            if run.flushed_at == -math.inf and run.first is None:
+                run.first = (progress, message)
+            else:
+                run.dirty = True
+            due = (
+                run.first is not None or time.monotonic() - run.flushed_at >= self.progress_interval
+            )
+        if due:
+            self._wake.set()
+
+    def _flush_progress(self) -> None:
+        """Write the reports that are due (see `_on_progress`)."""
+        now = time.monotonic()
+        due: list[tuple[str, float, str | None]] = []
+        with self._lock:
+            for scenario_id, run in self._runs.items():
+                if run.first is not None:
+                    due.append((scenario_id, *run.first))
+                    run.first, run.flushed_at = None, now
+                elif run.dirty and now - run.flushed_at >= self.progress_interval:
+                    due.append((scenario_id, run.progress, run.message))
+                    run.dirty, run.flushed_at = False, now
+        for scenario_id, progress, message in due:
+            self.lifecycle.report_progress(scenario_id, progress, message)
 
     def _on_done(self, scenario_id: str, outcome: RunOutcome) -> None:
         with self._lock:
@@ -351,8 +384,6 @@ class Dispatcher:
         for run in runs:
             if run.deadline is not None and now_mono > run.deadline and run.stop_reason is None:
                 self.cancel(run.record.id, "timed out: the run took longer than its time limit")
-            if run.dirty and now_mono - run.flushed_at >= self.progress_interval:
-                self._on_progress(run.record.id, run.progress, run.message)
         # Other processes may ask for a cancel through a shared store: look every second.
         interval = min(self.lease.total_seconds() / 3, 1.0 if self.store.shared else 10.0)
         if now_mono - self._last_housekeeping < interval:
