@@ -124,6 +124,7 @@ class Dispatcher:
         # ended here). Start-up and each poll look until nothing is claimable (other
         # processes queue and finish work too).
         self._may_claim = executor.capacity
+        self._filling = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -182,6 +183,21 @@ class Dispatcher:
             self._wake.clear()
 
     def _fill(self) -> None:
+        """Claim and start runs while there is room and a claim may succeed. One
+        thread at a time: another that finds it busy leaves the work to it."""
+        if not self._filling.acquire(blocking=False):
+            return  # the thread filling checks again when it is done
+        try:
+            self._claim_and_start()
+        finally:
+            self._filling.release()
+        with self._lock:
+            # A claim asked for after this thread's last look: the dispatcher's turn.
+            more = self._may_claim > 0 and len(self._runs) < self.executor.capacity
+        if more:
+            self._wake.set()
+
+    def _claim_and_start(self) -> None:
         while not self._stopping.is_set():
             with self._lock:
                 looking = self._may_claim
@@ -296,7 +312,15 @@ class Dispatcher:
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
             self._fail(scenario_id, "internal error while recording the result")
-        self.wake()  # its session may have another queued
+        # Its session may have another queued: start it from this thread, without a
+        # hand-over to the dispatcher's.
+        with self._lock:
+            self._may_claim += 1
+        try:
+            self._fill()
+        except Exception:
+            log.exception("starting the next run after scenario %s failed", scenario_id)
+            self._wake.set()
 
     @staticmethod
     def _log_end(run: _Run, record: ScenarioRecord | None) -> None:
