@@ -33,7 +33,7 @@ from benchmarks.configs import DATASET, Instant, instant_config, tiny_dataset
 
 N = env_int("BENCH_SCENARIOS", 1000)
 WARMUP = env_int("BENCH_SCENARIOS_WARMUP", 20)
-ROUNDS = env_int("BENCH_SCENARIOS_ROUNDS", 2)
+ROUNDS = env_int("BENCH_SCENARIOS_ROUNDS", 3)
 TIMEOUT = 120.0
 
 

@@ -31,15 +31,21 @@ def open_database_files(database: Path) -> int:
     return count
 
 
+def stored_session(store: SQLStore) -> SessionRecord:
+    """A new session, written and read back once (so a reader connection is open)."""
+    record = SessionRecord(
+        id=str(uuid.uuid4()), display_name="s", created_at=datetime.now(UTC), owner=None
+    )
+    store.create_session(record)
+    assert store.get_session(record.id) is not None
+    return record
+
+
 def test_threads_that_come_and_go_leave_no_connections_open(tmp_path: Path) -> None:
     database = tmp_path / "algomancy.sqlite3"
     store = SQLStore(f"sqlite:///{database}")
     try:
-        record = SessionRecord(
-            id=str(uuid.uuid4()), display_name="s", created_at=datetime.now(UTC), owner=None
-        )
-        store.create_session(record)
-        assert store.get_session(record.id) is not None
+        record = stored_session(store)
 
         def one_call() -> None:
             # a read and a write, each from a thread of its own that then ends
@@ -70,11 +76,7 @@ def test_postgres_reads_recover_when_the_server_drops_their_connections(
     url: str = request.getfixturevalue("postgres_url")
     store = SQLStore(url)
     try:
-        record = SessionRecord(
-            id=str(uuid.uuid4()), display_name="s", created_at=datetime.now(UTC), owner=None
-        )
-        store.create_session(record)
-        assert store.get_session(record.id) is not None
+        record = stored_session(store)
         database = sa.make_url(url).database
         with postgres.admin() as admin:
             ended = admin.execute(
@@ -95,11 +97,7 @@ def test_a_forked_child_opens_connections_of_its_own(tmp_path: Path) -> None:
     idle ones (`os.register_at_fork`) and opens its own."""
     store = SQLStore(f"sqlite:///{tmp_path / 'algomancy.sqlite3'}")
     try:
-        record = SessionRecord(
-            id=str(uuid.uuid4()), display_name="s", created_at=datetime.now(UTC), owner=None
-        )
-        store.create_session(record)
-        assert store.get_session(record.id) is not None
+        record = stored_session(store)
         readers = store.db.dialect._readers  # type: ignore[attr-defined]
         (parents,) = readers._idle
         with warnings.catch_warnings():
