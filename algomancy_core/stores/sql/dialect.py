@@ -109,9 +109,12 @@ class SQLDialect:
         with self.transaction(engine) as run:
             return run(sql, params)
 
-    @contextlib.contextmanager
-    def transaction(self, engine: Engine) -> Iterator[Run]:
+    def transaction(self, engine: Engine) -> contextlib.AbstractContextManager[Run]:
         """A write transaction for plain SQL: `run(sql, params)` gives the rows."""
+        return self._transaction(engine)
+
+    @contextlib.contextmanager
+    def _transaction(self, engine: Engine) -> Iterator[Run]:
         with engine.connect() as conn, conn.begin():
 
             def run(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -295,17 +298,8 @@ class SQLiteDialect(SQLDialect):
         with self._write_turn:
             return _run_once(self._writers, sql, params)
 
-    @contextlib.contextmanager
-    def transaction(self, engine: Engine) -> Iterator[Run]:
-        with self._write_turn, self._writers.lend() as writer:
-            writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield lambda sql, params=(): writer.execute(sql, params).fetchall()
-            except BaseException:
-                if writer.in_transaction:
-                    writer.execute("ROLLBACK")
-                raise
-            writer.execute("COMMIT")
+    def transaction(self, engine: Engine) -> contextlib.AbstractContextManager[Run]:
+        return _SQLiteTransaction(self._write_turn, self._writers)
 
     def encode_time(self, value: datetime) -> Any:
         # The text SQLAlchemy writes for the same column, so both paths read alike.
@@ -481,6 +475,50 @@ class _Lender(Generic[C]):
     def forget(self) -> None:
         """Drop the idle connections without using them (in a forked child)."""
         self._idle = collections.deque()
+
+
+class _SQLiteTransaction:
+    """`BEGIN IMMEDIATE` ... `COMMIT` on the writer connection, this process's
+    writers taking turns (a class, not a generator: it is on every write's path)."""
+
+    __slots__ = ("_turn", "_writer", "_writers")
+
+    def __init__(self, turn: threading.Lock, writers: _Lender[sqlite3.Connection]) -> None:
+        self._turn = turn
+        self._writers = writers
+
+    def __enter__(self) -> Run:
+        self._turn.acquire()
+        try:
+            writer = self._writer = self._writers.take()
+        except BaseException:
+            self._turn.release()
+            raise
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._writers.give_back(writer, failed=True)
+            self._turn.release()
+            raise
+        return self._run
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._writer.execute(sql, params).fetchall()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        writer = self._writer
+        try:
+            if kind is None:
+                writer.execute("COMMIT")
+            elif writer.in_transaction:
+                writer.execute("ROLLBACK")
+        except BaseException:
+            self._writers.give_back(writer, failed=True)
+            raise
+        else:
+            self._writers.give_back(writer, failed=kind is not None)
+        finally:
+            self._turn.release()
 
 
 def _run_once(lender: _Lender[Any], sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:

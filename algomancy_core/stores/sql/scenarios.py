@@ -24,6 +24,15 @@ S = ScenarioStatus
 _JSON_FIELDS = frozenset({"parameters", "result", "kpis", "data_parameters"})
 _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
 _COLUMN_LIST = ", ".join(FIELDS)
+# `_record` reads a row by position, in the record's field order.
+if (
+    FIELDS[:3] != ("id", "session_id", "tag")
+    or FIELDS[-1] != "data_parameters"
+    or len(FIELDS) != 22
+):
+    raise RuntimeError(
+        f"ScenarioRecord's fields changed; update ScenarioRepository._record: {FIELDS}"
+    )
 # The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
 _BY_ID = f"SELECT {_COLUMN_LIST} FROM scenarios WHERE id = ?"
 _INSERT = (
@@ -164,32 +173,55 @@ class ScenarioRepository:
         return {k: encode(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
     def _record(self, row: tuple[Any, ...]) -> ScenarioRecord:
-        """A scenario from a row of `_COLUMN_LIST`."""
+        """A scenario from a row of `_COLUMN_LIST` (the record's fields, in order)."""
         decode = self.db.dialect.decode_time
-        m = dict(zip(FIELDS, row, strict=True))
+        (
+            id_,
+            session_id,
+            tag,
+            dataset_key,
+            algorithm,
+            parameters,
+            status,
+            progress,
+            progress_message,
+            error,
+            result,
+            kpis,
+            created_at,
+            queued_at,
+            started_at,
+            finished_at,
+            version,
+            lease_owner,
+            lease_expires_at,
+            cancel_requested,
+            timeout,
+            data_parameters,
+        ) = row
         return ScenarioRecord(
-            id=m["id"],
-            session_id=m["session_id"],
-            tag=m["tag"],
-            dataset_key=m["dataset_key"],
-            algorithm=m["algorithm"],
-            parameters=json.loads(m["parameters"]),
-            status=ScenarioStatus(m["status"]),
-            progress=float(m["progress"]),
-            progress_message=m["progress_message"],
-            error=m["error"],
-            result=None if m["result"] is None else json.loads(m["result"]),
-            kpis=json.loads(m["kpis"]),
-            created_at=decode(m["created_at"]),  # type: ignore[arg-type]
-            queued_at=decode(m["queued_at"]),
-            started_at=decode(m["started_at"]),
-            finished_at=decode(m["finished_at"]),
-            version=int(m["version"]),
-            lease_owner=m["lease_owner"],
-            lease_expires_at=decode(m["lease_expires_at"]),
-            cancel_requested=bool(m["cancel_requested"]),
-            timeout=None if m["timeout"] is None else float(m["timeout"]),
-            data_parameters=json.loads(m["data_parameters"]),
+            id_,
+            session_id,
+            tag,
+            dataset_key,
+            algorithm,
+            json.loads(parameters),
+            ScenarioStatus(status),
+            float(progress),
+            progress_message,
+            error,
+            None if result is None else json.loads(result),
+            json.loads(kpis),
+            decode(created_at),  # type: ignore[arg-type]
+            decode(queued_at),
+            decode(started_at),
+            decode(finished_at),
+            int(version),
+            lease_owner,
+            decode(lease_expires_at),
+            bool(cancel_requested),
+            None if timeout is None else float(timeout),
+            json.loads(data_parameters),
         )
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
