@@ -414,9 +414,10 @@ class Dispatcher:
             return
         self._last_housekeeping = now_mono
         now = utcnow()
-        for record in self.store.renew_leases(self.owner, now + self.lease):
-            if record.cancel_requested:
-                self.cancel(record.id)
+        if runs:  # leases are held only while running here
+            for record in self.store.renew_leases(self.owner, now + self.lease):
+                if record.cancel_requested:
+                    self.cancel(record.id)
         self.reap(now)
 
     def reap(self, now: datetime | None = None) -> list[str]:

@@ -69,6 +69,15 @@ _PROGRESS_WHERE_ID = (
 _PROGRESS_BY_ID = f"{_PROGRESS_WHERE_ID} = ?"
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
+#: Housekeeping's reads, each second on a shared store: plain SQL, on the queue index.
+_EXPIRED = (
+    f"SELECT {_COLUMN_LIST} FROM scenarios WHERE status = '{_PROCESSING}' "
+    "AND lease_expires_at IS NOT NULL AND lease_expires_at < ? ORDER BY position"
+)
+_ACTIVE_OWNERS = (
+    f"SELECT DISTINCT lease_owner FROM scenarios WHERE status = '{_PROCESSING}' "
+    "AND lease_owner IS NOT NULL"
+)
 
 
 def _claim_update(values: dict[str, Any]) -> str:
@@ -404,21 +413,18 @@ class ScenarioRepository:
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         # No version bump: a renewal changes nothing a poller shows.
-        with self.db.write() as conn:
-            rows = conn.execute(
-                sa.update(scenarios)
-                .where(scenarios.c.lease_owner == owner, scenarios.c.status == _PROCESSING)
-                .values(lease_expires_at=lease_until)
-                .returning(*_COLUMNS)
-            ).all()
-        return [scenario_record(row) for row in rows]
+        dialect = self.db.dialect
+        rows = dialect.write(
+            self.db.engine,
+            f"UPDATE scenarios SET lease_expires_at = ? WHERE lease_owner = ? "
+            f"AND status = '{_PROCESSING}' RETURNING {_COLUMN_LIST}",
+            (dialect.encode_time(lease_until), owner),
+        )
+        return [self._record(row) for row in rows]
 
     def expired_runs(self, now: datetime) -> list[ScenarioRecord]:
-        return self._select(
-            scenarios.c.status == _PROCESSING,
-            scenarios.c.lease_expires_at.is_not(None),
-            scenarios.c.lease_expires_at < now,
-        )
+        rows = self.db.dialect.query(self.db.engine, _EXPIRED, (self.db.dialect.encode_time(now),))
+        return [self._record(row) for row in rows]
 
     def runs_held_by(self, owners: Iterable[str]) -> list[ScenarioRecord]:
         wanted = sorted(set(owners))
@@ -427,13 +433,7 @@ class ScenarioRepository:
         return self._select(scenarios.c.status == _PROCESSING, scenarios.c.lease_owner.in_(wanted))
 
     def active_owners(self) -> list[str]:
-        with self.db.read() as conn:
-            owners = conn.execute(
-                sa.select(scenarios.c.lease_owner)
-                .distinct()
-                .where(scenarios.c.status == _PROCESSING, scenarios.c.lease_owner.is_not(None))
-            ).scalars()
-            return sorted(owners)
+        return sorted(row[0] for row in self.db.dialect.query(self.db.engine, _ACTIVE_OWNERS))
 
     def count_scenarios(self, session_id: str) -> int:
         return int(self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))[0][0])
