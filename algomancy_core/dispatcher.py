@@ -147,12 +147,6 @@ class Dispatcher:
                 run.stop_reason = INTERRUPTED
                 run.handle.cancel()
 
-    def wake(self) -> None:
-        """Look for queued work now rather than at the next poll."""
-        with self._lock:
-            self._may_claim += 1
-        self._wake.set()
-
     def queued(self, record: ScenarioRecord) -> None:
         """`record` was queued by this process: look for work now, unless its session
         runs a scenario here (its turn comes when that run ends, which looks again)."""

@@ -85,17 +85,17 @@ class SessionManager:
     ) -> tuple[list[SessionRecord], str]:
         """`limit` sessions from `offset` on (oldest first), and the id of the
         default session (among all of them, not only the page)."""
-        default = self.default_id(owner)
+        default = self.default_session_id(owner)
         return self._store.list_sessions(owner, limit, offset), default
 
     def session_index_json(self, owner: str | None = None) -> tuple[bytes, str]:
         """The owner's sessions as a JSON array of `{id, display_name}`, oldest first
         (`session_names_json`: the database writes it, for listings of thousands),
         and the default session's id."""
-        default = self.default_id(owner)
+        default = self.default_session_id(owner)
         return self._store.session_names_json(owner), default
 
-    def default_id(self, owner: str | None) -> str:
+    def default_session_id(self, owner: str | None = None) -> str:
         """The id of the owner's session named `main` if there is one, else of their
         oldest; a `main` is made first when they have none. Two light reads."""
         main = self._store.find_session(MAIN, owner)
@@ -105,11 +105,7 @@ class SessionManager:
         if first:
             return first[0].id
         self.ensure_main(owner)
-        return self.default_id(owner)
-
-    def default_session_id(self, owner: str | None = None) -> str:
-        """The session named `main` if there is one, else the oldest."""
-        return default_session(self.list_sessions(owner))
+        return self.default_session_id(owner)
 
     def all_sessions(self, owner: str | None) -> list[SessionRecord]:
         """Every user's sessions, oldest first, for an administrator `owner` (whose
@@ -246,14 +242,6 @@ class SessionManager:
                     continue
         self._store.delete_session(record.id)
         self.ensure_main(owner)
-
-
-def default_session(sessions: list[SessionRecord]) -> str:
-    """The id of the session named `main` if there is one, else of the oldest."""
-    for record in sessions:
-        if record.display_name == MAIN:
-            return record.id
-    return min(sessions, key=lambda r: (r.created_at, r.id)).id
 
 
 def _progress_in(

@@ -48,7 +48,7 @@ CreateAllowed = [Depends(require_session_create_allowed)]
 
 def session_list(sessions: SessionManager, caller: Caller) -> dict[str, Any]:
     """Every user's sessions (with `owner`) and the default id, for an administrator."""
-    default = sessions.default_id(caller.user)
+    default = sessions.default_session_id(caller.user)
     return {"sessions": admin_items(sessions.all_sessions(caller.user)), "default": default}
 
 
