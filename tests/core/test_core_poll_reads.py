@@ -9,7 +9,9 @@ never joins a query already sent, so it never answers older than its own arrival
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -230,3 +232,25 @@ def test_each_event_loop_is_served(pg_store: SQLStore) -> None:
         holder.join()
     found, reads = asyncio.run(poll())
     assert found is not None and reads is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_drops_the_parents_loop_reads(pg_store: SQLStore) -> None:
+    """The parent's asyncio connections must not be used, nor closed, in a child:
+    the child forgets them (the same `os.register_at_fork` hook as the lenders)."""
+    session = new_session(pg_store)
+    scenario = new_scenario(pg_store, session.id, "s")
+    dialect = pg_store.db.dialect
+    assert isinstance(dialect, PostgresDialect)
+    assert asyncio.run(pg_store.get_scenario_progress_async(scenario.id)) is not None
+    assert dialect._async_reads is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # the child: report through the exit code only
+        os._exit(0 if dialect._async_reads is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert dialect._async_reads is not None  # the parent's, untouched
+    assert asyncio.run(pg_store.get_scenario_progress_async(scenario.id)) is not None

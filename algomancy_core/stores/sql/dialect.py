@@ -164,6 +164,7 @@ class PostgresDialect(SQLDialect):
     name = "postgresql"
 
     def __init__(self) -> None:
+        _FORGET_AFTER_FORK.add(self)
         self._readers: _Lender[Any] | None = None
         self._connect_async: Callable[[], Awaitable[Any]] | None = None
         self._async_reads: _LoopReads | None = None
@@ -205,16 +206,20 @@ class PostgresDialect(SQLDialect):
         """The reads of the running event loop: None when another loop, still open,
         holds them (its callers take the threaded path)."""
         loop = asyncio.get_running_loop()
-        reads, pid = self._async_reads, os.getpid()
-        if reads is not None and reads.loop is loop and reads.pid == pid:
+        reads = self._async_reads
+        if reads is not None and reads.loop is loop:
             return reads
-        if reads is not None and reads.pid == pid and not reads.loop.is_closed():
+        if reads is not None and not reads.loop.is_closed():
             return None
         if reads is not None:
             reads.close()
         assert self._connect_async is not None
         self._async_reads = _LoopReads(loop, self._connect_async, PG_READERS, self._disconnected)
         return self._async_reads
+
+    def forget(self) -> None:
+        """Drop the loop's reads without using them (in a forked child)."""
+        self._async_reads = None
 
     def on_close(self, engine: Engine) -> None:
         if self._readers is not None:
@@ -430,7 +435,7 @@ class _Lender(Generic[C]):
         self._keep = keep
         self._turns = threading.BoundedSemaphore(limit) if limit else None
         self._idle: collections.deque[C] = collections.deque()
-        _LENDERS.add(self)
+        _FORGET_AFTER_FORK.add(self)
 
     def take(self) -> C:
         if self._turns is not None:
@@ -533,13 +538,18 @@ def _run_once(lender: _Lender[Any], sql: str, params: tuple[Any, ...]) -> list[t
     return rows
 
 
-#: Every lender of this process, for `_forget_after_fork`.
-_LENDERS: weakref.WeakSet[_Lender[Any]] = weakref.WeakSet()
+class _Forgets(Protocol):
+    def forget(self) -> None: ...
+
+
+#: What holds connections in this process (lenders, PostgreSQL's loop reads), for
+#: `_forget_after_fork`.
+_FORGET_AFTER_FORK: weakref.WeakSet[_Forgets] = weakref.WeakSet()
 
 
 def _forget_after_fork() -> None:
-    for lender in list(_LENDERS):
-        lender.forget()
+    for holder in list(_FORGET_AFTER_FORK):
+        holder.forget()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
@@ -563,7 +573,7 @@ class _LoopReads:
         limit: int,
         disconnected: type[Exception],
     ) -> None:
-        self.loop, self.pid = loop, os.getpid()
+        self.loop = loop
         self._connect = connect
         self._turns = asyncio.Semaphore(limit)
         self._idle: list[Any] = []
