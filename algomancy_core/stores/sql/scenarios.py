@@ -80,8 +80,9 @@ _ACTIVE_OWNERS = (
 )
 
 
-def _claim_update(values: dict[str, Any]) -> str:
-    sets = ", ".join(f"{name} = ?" for name in values)
+def _update(columns: Iterable[str]) -> str:
+    """`UPDATE scenarios SET` each of `columns` to a parameter, and the version on."""
+    sets = ", ".join(f"{name} = ?" for name in columns)
     return f"UPDATE scenarios SET {sets}, version = version + 1"
 
 
@@ -330,26 +331,21 @@ class ScenarioRepository:
             return None
         dialect = self.db.dialect
         values = self._encode(transition_values(transition))
-        sets = [f"{name} = ?" for name in values]
-        params = list(values.values())
         marks = ", ".join("?" * len(sources))
-
-        def update() -> str:
-            return (
-                f"UPDATE scenarios SET {', '.join(sets)}, version = version + 1 "
-                f"WHERE id = ? AND status IN ({marks}) RETURNING {_COLUMN_LIST}"
-            )
-
+        where = f" WHERE id = ? AND status IN ({marks}) RETURNING {_COLUMN_LIST}"
         try:
             if transition.target is not S.QUEUED and not transition.drops_results:
                 # One statement (most moves): a transaction of its own.
-                rows = dialect.write(self.db.engine, update(), (*params, scenario_id, *sources))
+                rows = dialect.write(
+                    self.db.engine,
+                    _update(values) + where,
+                    (*values.values(), scenario_id, *sources),
+                )
             else:
                 with dialect.transaction(self.db.engine) as run:
                     if transition.target is S.QUEUED:
-                        sets.append("queue_seq = ?")
-                        params.append(run(dialect.next_position_sql)[0][0])
-                    rows = run(update(), (*params, scenario_id, *sources))
+                        values["queue_seq"] = run(dialect.next_position_sql)[0][0]
+                    rows = run(_update(values) + where, (*values.values(), scenario_id, *sources))
                     if rows and transition.drops_results:
                         run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
         except INTEGRITY_ERRORS:
@@ -368,7 +364,7 @@ class ScenarioRepository:
                         # the claim are one statement.
                         values = self._encode(transition_values(transition))
                         rows = run(
-                            f"{_claim_update(values)} WHERE id = ({_CANDIDATE}) "
+                            f"{_update(values)} WHERE id = ({_CANDIDATE}) "
                             f"AND status = '{_QUEUED}' RETURNING {_COLUMN_LIST}",
                             tuple(values.values()),
                         )
@@ -380,7 +376,7 @@ class ScenarioRepository:
                         # run finish: this start never comes before that run's end.
                         values = self._encode(transition_values(transition))
                         rows = run(
-                            f"{_claim_update(values)} WHERE id = ? AND status = '{_QUEUED}' "
+                            f"{_update(values)} WHERE id = ? AND status = '{_QUEUED}' "
                             f"RETURNING {_COLUMN_LIST}",
                             (*values.values(), found[0][0]),
                         )
