@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-from algomancy_api.cli.app import Globals, app
+from algomancy_api.cli.app import Globals, accept_global_options_after_commands, app
 from algomancy_api.cli.serve import (
     ENV_APP_DIR,
     ENV_OVERRIDES,
@@ -25,6 +25,9 @@ app.add_command(serve)
 
 # The client commands register themselves on `app`.
 import algomancy_api.cli.commands  # noqa: E402, F401
+
+# `--url`, `--api-key`, `--session` and `--json` also after the command (not `serve`'s).
+accept_global_options_after_commands(app, skip=frozenset({"serve"}))
 
 __all__ = [
     "ENV_APP_DIR",

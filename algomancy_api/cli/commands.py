@@ -12,14 +12,15 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import httpx
 
 from algomancy_api.cli.app import Globals, app
-from algomancy_api.client import AlgomancyClient, AlgomancyError
-from algomancy_api.client.models import ParameterDescriptor, Scenario
+
+if TYPE_CHECKING:  # imported when a command runs, so that `--help` stays quick
+    from algomancy_api.client import AlgomancyClient
+    from algomancy_api.client.models import ParameterDescriptor, Scenario
 
 #: Exit codes (see the group's epilog).
 REFUSED, UNREACHABLE = 1, 3
@@ -32,6 +33,10 @@ class ParamValueError(click.UsageError):
 @contextlib.contextmanager
 def connected(ctx: click.Context) -> Iterator[AlgomancyClient]:
     """A client for the global options; server errors become exit codes."""
+    import httpx
+
+    from algomancy_api.client import AlgomancyClient, AlgomancyError
+
     options: Globals = ctx.find_object(Globals) or Globals()
     client = AlgomancyClient(options.url, session=options.session, api_key=options.api_key)
     try:
@@ -230,6 +235,8 @@ def scenario_create(
 ) -> None:
     """Create scenario TAG. `--param` values are parsed against the algorithm's
     descriptors; a bad one exits 2 and names the parameter."""
+    from algomancy_api.client import AlgomancyError
+
     with connected(ctx) as client:
         values = parse_params(params, client.parameters(algo_name))
         try:

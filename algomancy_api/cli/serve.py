@@ -9,12 +9,14 @@ import logging
 import logging.config
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from fastapi import FastAPI
 
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
+
+if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
+    from fastapi import FastAPI
 
 ENV_SPEC = "ALGOMANCY_CONFIG"
 ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"

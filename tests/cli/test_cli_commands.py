@@ -204,3 +204,29 @@ def test_server_errors_and_unreachable_servers_have_their_exit_codes(
         timeout=60,
     )
     assert down.returncode == 3 and "cannot reach" in down.stderr
+
+
+def test_global_options_are_taken_after_the_command_too(example_server: ServerProcess) -> None:
+    s = example_server
+    created = as_json(cli(s, "sessions", "create", "after", "--json"))
+    assert created["display_name"] == "after"
+    made = cli(
+        s,
+        "scenario",
+        "create",
+        "late",
+        "--dataset",
+        "Master data",
+        "--algorithm",
+        "ABC slotting",
+        "--session",
+        "after",
+        "--json",
+    )
+    assert as_json(made)["tag"] == "late"
+    # Given after the command, --session and --json win over the environment's.
+    listed = as_json(cli(s, "scenario", "list", "--json", "--session", "after"))
+    assert [x["tag"] for x in listed] == ["late"]
+    assert "late" not in cli(s, "scenario", "list").stdout  # the default session's
+    down = cli(s, "datasets", "--url", "http://127.0.0.1:9")
+    assert down.returncode == 3 and "127.0.0.1:9" in down.stderr

@@ -1,0 +1,65 @@
+"""The client and the command line load only what they use: no server stack, no
+pandas, no core (checked in a fresh interpreter, on the modules loaded)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.fixtures import TESTS
+
+HEAVY = {"fastapi", "starlette", "sqlalchemy", "pandas", "algomancy_core", "algomancy_data"}
+
+
+def loaded_after(code: str) -> set[str]:
+    """Top-level modules loaded in a fresh interpreter after running `code`."""
+    script = (
+        "import contextlib, io, json, sys\n"
+        f"{code}\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=TESTS.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return {name.partition(".")[0] for name in json.loads(done.stderr.splitlines()[-1])}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import algomancy_api.client",
+        "from algomancy_api.client import AlgomancyClient, AsyncAlgomancyClient, Frame",
+        "from algomancy_api import AlgomancyClient, AlgomancyError",
+    ],
+)
+def test_the_client_loads_no_server_stack_and_no_pandas(code: str) -> None:
+    loaded = loaded_after(code)
+    assert loaded & HEAVY == set()
+    assert "algomancy_api" in loaded
+
+
+def test_help_of_the_command_line_loads_no_server_stack() -> None:
+    code = (
+        "from algomancy_api.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    main(['--help'])\n"
+        "assert 'scenario' in out.getvalue()\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['scenario', 'create', '--help'])"
+    )
+    loaded = loaded_after(code)
+    assert loaded & (HEAVY | {"uvicorn", "httpx"}) == set()
+
+
+def test_the_lazy_public_names_still_resolve() -> None:
+    """`from algomancy_api import ApiLauncher` loads the server when asked for."""
+    loaded = loaded_after("from algomancy_api import ApiConfiguration, ApiLauncher")
+    assert {"fastapi", "algomancy_core"} <= loaded
