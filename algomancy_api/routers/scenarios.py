@@ -1,4 +1,5 @@
-"""Scenarios: create, list, get, delete, run, cancel, status, processing, events."""
+"""Scenarios: create, list, get, delete, run, cancel, status, processing, events,
+result tables (frames and downloads)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from algomancy_api.deps import (
     SessionIdPath,
     request_context,
 )
+from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     CreateScenario,
@@ -26,7 +28,7 @@ from algomancy_api.models import (
 )
 from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
 from algomancy_api.views import scenario_view, summary_view, table_frame, table_list
-from algomancy_core import ScenarioManager, ScenarioRecord
+from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
 from algomancy_core.events import AsyncSubscription, scenario_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
@@ -209,6 +211,43 @@ def result_table_frame(
         limit=limit,
     )
     return Response(body, media_type=JSON)
+
+
+@router.get(
+    "/scenarios/{scenario_id}/result/tables/{table}/download",
+    summary="Download a result table as CSV or XLSX",
+    response_class=Response,
+    responses=NOT_FOUND
+    | {
+        200: {
+            "description": "The whole table as a file (`Content-Disposition: attachment`).",
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+        },
+        409: {"description": "The scenario is not complete."},
+    },
+)
+def download_result_table(
+    scenario_id: str,
+    table: str,
+    manager: ManagerDep,
+    format: Annotated[ExportFormat, Query(description="`csv` or `xlsx`.")] = ExportFormat.csv,
+) -> Response:
+    """A whole result table as a UTF-8 CSV file or an XLSX workbook with one sheet,
+    escaped as dataset downloads are: text cells starting with `=`, `+`, `-`, `@`, a
+    tab or a carriage return get a leading `'`. The file is named `{tag}-{table}`."""
+    record = manager.get_scenario(scenario_id)
+    tables = manager.result_tables(scenario_id)
+    if table not in tables.list_tables():
+        listed = ", ".join(tables.list_tables()) or "none"
+        raise NotFoundError(
+            f"scenario {record.tag!r} has no result table {table!r} (tables: {listed})"
+        )
+    body = export_table(tables.get_table(table), table, format)
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": attachment(f"{record.tag}-{table}", format)},
+    )
 
 
 KEEP_ALIVE_SECONDS = 15.0

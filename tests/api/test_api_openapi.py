@@ -173,6 +173,13 @@ def calls(client: TestClient) -> list[Call]:
             200,
             {},
         ),
+        Call(
+            "GET",
+            f"{S}/{{}}/scenarios/{{}}/result/tables/{{}}/download",
+            f"{c}/result/tables/lines/download",
+            200,
+            {},
+        ),
         Call("GET", f"{S}/{{}}/processing", f"{M}/processing", 200, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/run", f"{M}/scenarios/{gated}/run", 202, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/cancel", f"{M}/scenarios/{gated}/cancel", 202, {}),
