@@ -103,27 +103,28 @@ def cell_text(value: Any) -> str:
 
 # -- parameters ----------------------------------------------------------------
 def parse_params(
-    pairs: Sequence[str], descriptors: Sequence[ParameterDescriptor]
+    pairs: Sequence[str], descriptors: Sequence[ParameterDescriptor], option: str = "--param"
 ) -> dict[str, Any]:
     """`name=value` pairs as JSON values of the types the descriptors give.
 
     integer and float parse as numbers, boolean as true/false, multi_enum as a
     comma-separated list, interval as `start/end`; a value starting with `[` or `{`
-    is read as JSON. An unknown name or an unparsable value names the parameter."""
+    is read as JSON. An unknown name or an unparsable value names the parameter (and
+    `option`, the flag it came from: `--param` or `--data-param`)."""
     by_name = {d.name: d for d in descriptors}
     values: dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name:
-            raise ParamValueError(f"--param {pair[:200]!r}: expected NAME=VALUE")
+            raise ParamValueError(f"{option} {pair[:200]!r}: expected NAME=VALUE")
         if name not in by_name:
             known = ", ".join(by_name) or "none"
-            raise ParamValueError(f"--param {name[:200]}: no such parameter (parameters: {known})")
-        values[name] = parse_value(by_name[name], text)
+            raise ParamValueError(f"{option} {name[:200]}: no such parameter (parameters: {known})")
+        values[name] = parse_value(by_name[name], text, option)
     return values
 
 
-def parse_value(descriptor: ParameterDescriptor, text: str) -> Any:
+def parse_value(descriptor: ParameterDescriptor, text: str, option: str = "--param") -> Any:
     kind = descriptor.type
     try:
         if kind == "integer":
@@ -147,7 +148,7 @@ def parse_value(descriptor: ParameterDescriptor, text: str) -> Any:
         return text
     except ValueError as exc:
         raise ParamValueError(
-            f"--param {descriptor.name}: {text[:200]!r} is not a valid {kind} ({exc})"
+            f"{option} {descriptor.name}: {text[:200]!r} is not a valid {kind} ({exc})"
         ) from exc
 
 
@@ -229,18 +230,36 @@ def scenario_rows(found: Sequence[Scenario]) -> list[tuple[Any, ...]]:
 @click.option("--dataset", "dataset_key", required=True, help="The input dataset's key.")
 @click.option("--algorithm", "algo_name", required=True, help="The algorithm's name.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter value.")
+@click.option(
+    "--data-param",
+    "data_params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value of one of the dataset's data parameters.",
+)
 @click.pass_context
 def scenario_create(
-    ctx: click.Context, tag: str, dataset_key: str, algo_name: str, params: tuple[str, ...]
+    ctx: click.Context,
+    tag: str,
+    dataset_key: str,
+    algo_name: str,
+    params: tuple[str, ...],
+    data_params: tuple[str, ...],
 ) -> None:
     """Create scenario TAG. `--param` values are parsed against the algorithm's
-    descriptors; a bad one exits 2 and names the parameter."""
+    descriptors, `--data-param` values against the dataset's data parameters; a bad
+    one exits 2 and names the parameter."""
     from algomancy_api.client import AlgomancyError
 
     with connected(ctx) as client:
         values = parse_params(params, client.parameters(algo_name))
+        data_values = (
+            parse_params(data_params, client.data_parameters(dataset_key), "--data-param")
+            if data_params
+            else None
+        )
         try:
-            created = client.create_scenario(tag, dataset_key, algo_name, values)
+            created = client.create_scenario(tag, dataset_key, algo_name, values, data_values)
         except AlgomancyError as exc:
             if exc.status == 400:  # the server names the parameter it refused
                 raise ParamValueError(str(exc.detail)) from exc

@@ -196,6 +196,13 @@ class Routes:
     def delete_dataset(self, key: str) -> Call[None]:
         return Call("DELETE", self.scoped(f"/data/{_seg(key)}"), _nothing)
 
+    def data_parameters(self, key: str) -> Call[list[ParameterDescriptor]]:
+        return Call(
+            "GET",
+            self.scoped(f"/data/{_seg(key)}/parameters"),
+            lambda body: [ParameterDescriptor.model_validate(p) for p in body["parameters"]],
+        )
+
     def dataset_tables(self, key: str) -> Call[list[TableInfo]]:
         return Call(
             "GET",
@@ -289,6 +296,15 @@ class Routes:
             self.scoped(f"/scenarios/{_seg(scenario_id)}/result/tables/{_seg(table)}/frame"),
             Frame.model_validate,
             {"params": {"offset": offset, "limit": limit}},
+        )
+
+    def download_result_table(self, scenario_id: str, table: str, format: str) -> Call[bytes]:
+        return Call(
+            "GET",
+            self.scoped(f"/scenarios/{_seg(scenario_id)}/result/tables/{_seg(table)}/download"),
+            bytes,
+            {"params": {"format": format}},
+            raw=True,
         )
 
     def events_path(self, scenario_id: str) -> str:

@@ -163,6 +163,10 @@ class AsyncAlgomancyClient:
     async def delete_dataset(self, key: str) -> None:
         await self._send(self.routes.delete_dataset(key))
 
+    async def data_parameters(self, key: str) -> list[ParameterDescriptor]:
+        """The data parameters dataset `key` declares (empty when none)."""
+        return await self._send(self.routes.data_parameters(key))
+
     async def dataset_tables(self, key: str) -> list[TableInfo]:
         return await self._send(self.routes.dataset_tables(key))
 
@@ -227,6 +231,12 @@ class AsyncAlgomancyClient:
 
     async def result_tables(self, scenario_id: str) -> list[TableInfo]:
         return await self._send(self.routes.result_tables(scenario_id))
+
+    async def download_result_table(
+        self, scenario_id: str, table: str, format: str = "csv"
+    ) -> bytes:
+        """A whole result table as the bytes of a CSV (or `format="xlsx"`) file."""
+        return await self._send(self.routes.download_result_table(scenario_id, table, format))
 
     async def result_frame(
         self, scenario_id: str, table: str, *, offset: int = 0, limit: int = 1000

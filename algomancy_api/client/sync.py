@@ -161,6 +161,10 @@ class AlgomancyClient:
     def delete_dataset(self, key: str) -> None:
         self._send(self.routes.delete_dataset(key))
 
+    def data_parameters(self, key: str) -> list[ParameterDescriptor]:
+        """The data parameters dataset `key` declares (empty when none)."""
+        return self._send(self.routes.data_parameters(key))
+
     def dataset_tables(self, key: str) -> list[TableInfo]:
         return self._send(self.routes.dataset_tables(key))
 
@@ -223,6 +227,10 @@ class AlgomancyClient:
 
     def result_tables(self, scenario_id: str) -> list[TableInfo]:
         return self._send(self.routes.result_tables(scenario_id))
+
+    def download_result_table(self, scenario_id: str, table: str, format: str = "csv") -> bytes:
+        """A whole result table as the bytes of a CSV (or `format="xlsx"`) file."""
+        return self._send(self.routes.download_result_table(scenario_id, table, format))
 
     def result_frame(
         self, scenario_id: str, table: str, *, offset: int = 0, limit: int = 1000

@@ -230,3 +230,39 @@ def test_global_options_are_taken_after_the_command_too(example_server: ServerPr
     assert "late" not in cli(s, "scenario", "list").stdout  # the default session's
     down = cli(s, "datasets", "--url", "http://127.0.0.1:9")
     assert down.returncode == 3 and "127.0.0.1:9" in down.stderr
+
+
+def test_data_param_values_are_parsed_and_checked_like_params(
+    example_server: ServerProcess,
+) -> None:
+    s = example_server
+
+    def create(tag: str, *pairs: str) -> subprocess.CompletedProcess[str]:
+        flags = [arg for pair in pairs for arg in ("--data-param", pair)]
+        return cli(
+            s,
+            "--json",
+            "scenario",
+            "create",
+            tag,
+            "--dataset",
+            "Master data",
+            "--algorithm",
+            "ABC slotting",
+            *flags,
+        )
+
+    assert as_json(create("grown", "demand_growth=1.5"))["data_parameters"] == {
+        "demand_growth": 1.5
+    }
+    for tag, pair, words in (
+        ("bad-type", "demand_growth=fast", ("--data-param demand_growth", "not a valid float")),
+        ("too-big", "demand_growth=99", ("demand_growth", "10")),  # the server's bound
+        ("unknown", "speed=3", ("--data-param speed", "no such parameter", "demand_growth")),
+        ("no-equals", "demand_growth", ("--data-param", "expected NAME=VALUE")),
+    ):
+        bad = create(tag, pair)
+        assert bad.returncode == 2, (pair, bad.stderr)
+        assert all(word in bad.stderr for word in words), bad.stderr
+    listed = as_json(cli(s, "--json", "scenario", "list"))
+    assert "too-big" not in {x["tag"] for x in listed}

@@ -110,6 +110,8 @@ def test_datasets_and_etl(kind: str, example_server: ServerProcess) -> None:
         df = frame.to_pandas()
         assert isinstance(df, pd.DataFrame) and len(df) == 5
         assert list(df.columns) == tables["sku_data"].columns
+        growth = {p.name: p for p in await api.data_parameters(MASTER_DATA)}["demand_growth"]
+        assert growth.type == "float" and growth.max == 10.0
         csv = await api.download_table(MASTER_DATA, "sku_data", "csv")
         assert csv.decode().splitlines()[0].split(",")[0] == tables["sku_data"].columns[0]
         files = [sample_file("sku_data.csv"), sample_file("inventory.xlsx")]
@@ -146,6 +148,8 @@ def test_scenario_lifecycle(kind: str, example_server: ServerProcess) -> None:
         for table in await api.result_tables(made.id):
             frame = await api.result_frame(made.id, table.name, limit=3)
             assert len(frame.to_pandas()) == min(3, table.rows)
+            csv = await api.download_result_table(made.id, table.name)
+            assert csv.decode().splitlines()[0].split(",") == table.columns
         second = await api.create_scenario("slow", MASTER_DATA, "Slow", {"duration": 1})
         await api.run(second.id)
         await api.wait(second.id, progress=False, timeout=120)

@@ -153,7 +153,7 @@ def test_form_covers_every_parameter_type_and_shows_field_errors(
     expect(error).to_contain_text("10")
     expect(count).to_have_attribute("aria-invalid", "true")
     expect(count).to_be_focused()
-    page.get_by_role("heading", name="Parameters").scroll_into_view_if_needed()
+    page.get_by_role("heading", name="Parameters", exact=True).scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -120)")
     screenshot(page, "scenario-form-error")
 

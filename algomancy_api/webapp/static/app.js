@@ -1,7 +1,7 @@
 // The shell: sign-in, the current session, navigation between pages.
 import { html, render, useCallback, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
 import { api, apiKey, listOf, me, onUnauthorized } from "./api.js";
-import { Notice } from "./ui.js";
+import { Notice, link, setLinkSession } from "./ui.js";
 import { SessionsPage } from "./sessions.js";
 import { DataPage } from "./data.js";
 import { ScenariosPage } from "./scenarios.js";
@@ -15,10 +15,51 @@ const PAGES = [
 ];
 const SESSION_STORAGE = "algomancy-session";
 
+/**
+ * The route in the URL hash: `#/sessions/{session}/{page}[/{arg}]` (every link the
+ * app makes), `#/sessions` (the sessions page), or the older `#/{page}[/{arg}]`
+ * without a session (`sid` null), which the app still opens.
+ */
 function parseHash() {
-  const parts = window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const page = PAGES.some(([p]) => p === parts[0]) ? parts[0] : "scenarios";
-  return { page, arg: parts[1] || null };
+  const parts = window.location.hash.replace(/^#\/?/, "").split("/").filter((p) => p !== "").map(decodeURIComponent);
+  const known = (p) => PAGES.some(([name]) => name === p);
+  if (parts[0] === "sessions" && parts.length > 1) {
+    return { sid: parts[1], page: known(parts[2]) ? parts[2] : "scenarios", arg: parts[3] || null };
+  }
+  return { sid: null, page: known(parts[0]) ? parts[0] : "scenarios", arg: parts[1] || null };
+}
+
+/** Put `hash` in the address bar without a new history entry. */
+function replaceHash(hash) {
+  window.history.replaceState(null, "", hash);
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
+}
+
+/**
+ * For an older link without a session (`#/scenarios/{id}`): the session that holds
+ * scenario `id`, looking in `first` and then the others; `first` when none does.
+ */
+async function sessionOfScenario(id, first, list) {
+  for (const s of [first, ...list.filter((x) => x.id !== first.id)]) {
+    try {
+      await api.get(`/sessions/${encodeURIComponent(s.id)}/scenarios/${encodeURIComponent(id)}`);
+      return s;
+    } catch (err) {
+      if (err.status !== 404) break;
+    }
+  }
+  return first;
+}
+
+function UnknownSession({ sid, user, fallback }) {
+  const why = user.authenticated
+    ? html`which does not exist or which you (${user.username}) cannot see. Ask whoever sent the link to check it or to give you access.`
+    : html`which does not exist on this server. Ask whoever sent the link to check it.`;
+  return html`<section class="panel" data-testid="unknown-session">
+    <h1>Session not available</h1>
+    <${Notice} kind="error">This link is for session <code>${sid}</code>, ${why}<//>
+    ${fallback && html`<p><a href=${link("scenarios", null, fallback.id)}>Open your session ${fallback.display_name}</a>${" or see "}<a href="#/sessions">all your sessions</a>.</p>`}
+  </section>`;
 }
 
 function SignIn({ onSignedIn, rejected }) {
@@ -60,6 +101,7 @@ function App() {
   const [sessions, setSessions] = useState(null);
   const [sid, setSid] = useState(localStorage.getItem(SESSION_STORAGE));
   const [error, setError] = useState(null);
+  const [rechecked, setRechecked] = useState(null); // a link's session looked for again
 
   useEffect(() => {
     const onHash = () => setRoute(parseHash());
@@ -83,9 +125,40 @@ function App() {
     if (user) reloadSessions().catch((err) => setError(err.message));
   }, [user]);
 
+  const list = sessions ? listOf(sessions, "sessions") : [];
+  const remembered = list.find((s) => s.id === sid) || list.find((s) => s.id === sessions?.default) || list[0];
+  // The link's session, by id (or by display name, as the API accepts).
+  const named = route.sid === null ? null : list.find((s) => s.id === route.sid) || list.find((s) => s.display_name === route.sid);
+  const current = route.sid === null || route.page === "sessions" ? remembered : named;
+
+  useEffect(() => {
+    if (!sessions) return;
+    if (route.sid !== null && !named && rechecked !== route.sid) {
+      // Perhaps created since the list was read: ask once more before saying no.
+      setRechecked(route.sid);
+      reloadSessions().catch((err) => setError(err.message));
+    } else if (named && named.id !== route.sid) {
+      replaceHash(link(route.page, route.arg, named.id));
+    } else if (named && route.page !== "sessions") {
+      localStorage.setItem(SESSION_STORAGE, named.id);
+      if (sid !== named.id) setSid(named.id);
+    } else if (route.sid === null && route.page !== "sessions" && remembered) {
+      // An older link without a session: the session it means, then its full link.
+      const found = route.page === "scenarios" && route.arg ? sessionOfScenario(route.arg, remembered, list) : Promise.resolve(remembered);
+      let live = true;
+      found.then((s) => live && replaceHash(link(route.page, route.arg, s.id)));
+      return () => {
+        live = false;
+      };
+    }
+    return undefined;
+  }, [sessions, route.sid, route.page, route.arg, named?.id]);
+
   const switchTo = useCallback((id) => {
     localStorage.setItem(SESSION_STORAGE, id);
     setSid(id);
+    const now = parseHash();
+    if (now.page !== "sessions") window.location.hash = link(now.page, null, id);
   }, []);
 
   if (error) return html`<main id="main"><${Notice} kind="error">${error}<//></main>`;
@@ -93,8 +166,7 @@ function App() {
   if (user === null) return html`<${SignIn} rejected=${rejected} onSignedIn=${(u) => { setRejected(false); setUser(u); }} />`;
   if (!sessions) return html`<p class="loading">Loading sessions…</p>`;
 
-  const list = listOf(sessions, "sessions");
-  const current = list.find((s) => s.id === sid) || list.find((s) => s.id === sessions.default) || list[0];
+  setLinkSession(current?.id ?? remembered?.id ?? null);
   const signOut = () => {
     apiKey.clear();
     setRejected(false);
@@ -102,25 +174,31 @@ function App() {
   };
   const props = { session: current, sessions, reloadSessions, switchTo, arg: route.arg };
   const Page = { sessions: SessionsPage, data: DataPage, scenarios: ScenariosPage, compare: ComparePage }[route.page];
+  const waiting = route.sid === null && route.page !== "sessions" && current; // being given its session
+  const unknown = route.sid !== null && route.page !== "sessions" && !named && rechecked === route.sid;
+  let body;
+  if (unknown) body = html`<${UnknownSession} sid=${route.sid} user=${user} fallback=${remembered} />`;
+  else if (waiting || (route.sid !== null && !current)) body = html`<p class="loading">Loading…</p>`;
+  else if (current) body = html`<${Page} key=${route.page === "sessions" ? route.page : current.id + route.page} ...${props} />`;
+  else body = html`<p>No session.</p>`;
   return html`
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
-      <a class="brand" href="#/scenarios">Algomancy</a>
+      <a class="brand" href=${link("scenarios")}>Algomancy</a>
       <nav aria-label="Pages">
-        ${PAGES.map(([p, label]) => html`<a href="#/${p}" aria-current=${route.page === p ? "page" : null}>${label}</a>`)}
+        ${PAGES.map(([p, label]) => html`<a href=${link(p)} aria-current=${route.page === p ? "page" : null}>${label}</a>`)}
       </nav>
       <div class="who">
         <label for="session-switch" class="small">Session</label>
-        <select id="session-switch" value=${current?.id} onChange=${(e) => switchTo(e.target.value)}>
+        <select id="session-switch" value=${current?.id ?? ""} onChange=${(e) => switchTo(e.target.value)}>
+          ${!current && html`<option value="">(none)</option>`}
           ${list.map((s) => html`<option value=${s.id}>${s.display_name}</option>`)}
         </select>
         <span data-testid="user">${user.authenticated ? html`Signed in as <strong>${user.username}</strong>` : "Not signed in (authentication off)"}</span>
         ${user.authenticated && apiKey.get() && html`<button class="link" onClick=${signOut}>Sign out</button>`}
       </div>
     </header>
-    <main id="main" tabindex="-1">
-      ${current ? html`<${Page} key=${route.page === "sessions" ? route.page : current.id + route.page} ...${props} />` : html`<p>No session.</p>`}
-    </main>`;
+    <main id="main" tabindex="-1">${body}</main>`;
 }
 
 render(html`<${App} />`, document.getElementById("app"));

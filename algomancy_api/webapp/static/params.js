@@ -66,9 +66,12 @@ function hint(p) {
   return [p.description, parts.join(", ")].filter(Boolean).join(" — ");
 }
 
-/** One labelled input for parameter `p`; `error` is the server's message for it. */
-export function ParameterField({ p, value, onChange, error }) {
-  const id = `param-${p.name}`;
+/**
+ * One labelled input for parameter `p`; `error` is the server's message for it.
+ * `idPrefix` keeps the ids of two forms apart (algorithm and data parameters).
+ */
+export function ParameterField({ p, value, onChange, error, idPrefix = "param-" }) {
+  const id = `${idPrefix}${p.name}`;
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const describedBy = [hint(p) ? hintId : null, error ? errorId : null].filter(Boolean).join(" ") || null;

@@ -1,8 +1,8 @@
 // Scenarios: the list (paged, filtered), the create form, and one scenario live.
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, followEvents, listOf, seg } from "./api.js";
+import { api, download, followEvents, listOf, seg } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
-import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go } from "./ui.js";
+import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -59,7 +59,7 @@ function ScenarioList({ list, selected }) {
           <thead><tr><th scope="col">Tag</th><th scope="col">Algorithm</th><th scope="col">Status</th><th scope="col">Progress</th></tr></thead>
           <tbody>${rows.map(
             (s) => html`<tr class=${s.id === selected ? "selected" : ""} data-scenario=${s.tag}>
-              <td><a href=${`#/scenarios/${encodeURIComponent(s.id)}`} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a></td>
+              <td><a href=${link("scenarios", s.id)} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a></td>
               <td>${algorithmName(s)}</td>
               <td><${StatusBadge} status=${s.status} /></td>
               <td class="num">${Math.round((s.progress || 0) * 100)}%</td>
@@ -82,7 +82,10 @@ function CreateScenario({ base, onCreated }) {
   const [tag, setTag] = useState("");
   const [params, setParams] = useState([]);
   const [values, setValues] = useState({});
+  const [dataParams, setDataParams] = useState([]);
+  const [dataValues, setDataValues] = useState({});
   const [errors, setErrors] = useState({});
+  const [dataErrors, setDataErrors] = useState({});
   const [formError, setFormError] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -109,14 +112,37 @@ function CreateScenario({ base, onCreated }) {
     }, (e) => setFormError(e.message));
   }, [algo]);
 
+  useEffect(() => {
+    // The dataset's own parameters (`GET …/data/{key}/parameters`), often none.
+    setDataErrors({});
+    setDataParams([]);
+    if (!dataset) return undefined;
+    let live = true;
+    api.get(`${base}/data/${seg(dataset)}/parameters`).then((b) => {
+      if (!live) return;
+      const list = listOf(b, "parameters");
+      setDataParams(list);
+      setDataValues(Object.fromEntries(list.map((p) => [p.name, initialValue(p)])));
+    }, (e) => live && setFormError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [dataset]);
+
   async function submit(e) {
     e.preventDefault();
     setErrors({});
+    setDataErrors({});
     setFormError(null);
     const algoParams = {};
     for (const p of params) {
       const v = wireValue(p, values[p.name]);
       if (v !== undefined) algoParams[p.name] = v;
+    }
+    const dataParamValues = {};
+    for (const p of dataParams) {
+      const v = wireValue(p, dataValues[p.name]);
+      if (v !== undefined) dataParamValues[p.name] = v;
     }
     setBusy(true);
     try {
@@ -125,11 +151,16 @@ function CreateScenario({ base, onCreated }) {
         dataset_key: dataset,
         algo_name: algo,
         algo_params: algoParams,
+        ...(dataParams.length ? { data_params: dataParamValues } : {}),
       });
       setTag("");
       onCreated(created);
     } catch (err) {
-      if (err.parameter && params.some((p) => p.name === err.parameter)) {
+      // The server names the parameter; a data parameter's error shows at its field.
+      if (err.parameter && dataParams.some((p) => p.name === err.parameter) && !params.some((p) => p.name === err.parameter)) {
+        setDataErrors({ [err.parameter]: err.message });
+        document.getElementById(`data-param-${err.parameter}`)?.focus();
+      } else if (err.parameter && params.some((p) => p.name === err.parameter)) {
         setErrors({ [err.parameter]: err.message });
         document.getElementById(`param-${err.parameter}`)?.focus();
       } else if (err.status === 409 || err.fields.some((f) => f.loc?.includes("tag"))) {
@@ -164,6 +195,11 @@ function CreateScenario({ base, onCreated }) {
           ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
         </select>
       </div>
+      ${dataParams.length > 0 && html`<h3>Data parameters</h3>`}
+      ${dataParams.map(
+        (p) => html`<${ParameterField} key=${dataset + p.name} p=${p} value=${dataValues[p.name]} error=${dataErrors[p.name]}
+          idPrefix="data-param-" onChange=${(v) => setDataValues((old) => ({ ...old, [p.name]: v }))} />`
+      )}
       ${params.length > 0 && html`<h3>Parameters</h3>`}
       ${params.map(
         (p) => html`<${ParameterField} key=${algo + p.name} p=${p} value=${values[p.name]} error=${errors[p.name]}
@@ -255,6 +291,14 @@ function ScenarioDetail({ base, id, onChange }) {
       setError(err.message);
     }
   }
+  async function save(table, format) {
+    setError(null);
+    try {
+      await download(`${path}/result/tables/${seg(table)}/download?format=${format}`, `${scenario.tag}-${table}.${format}`);
+    } catch (err) {
+      setError(err.message);
+    }
+  }
   async function remove() {
     if (!window.confirm(`Delete scenario "${scenario.tag}"?`)) return;
     try {
@@ -295,6 +339,11 @@ function ScenarioDetail({ base, id, onChange }) {
     <table aria-label="Parameters"><tbody>${scenario.algorithm.parameters.map(
       (p) => html`<tr><th scope="row">${p.name}</th><td>${typeof p.value === "object" ? JSON.stringify(p.value) : String(p.value)}</td></tr>`
     )}</tbody></table>
+    ${Object.keys(scenario.data_parameters || {}).length > 0 &&
+    html`<h3>Data parameters</h3>
+    <table aria-label="Data parameters"><tbody>${Object.entries(scenario.data_parameters).map(
+      ([name, value]) => html`<tr><th scope="row">${name}</th><td>${typeof value === "object" ? JSON.stringify(value) : String(value)}</td></tr>`
+    )}</tbody></table>`}
     <h3>KPIs</h3>
     <${KpiTable} kpis=${scenario.kpis} />
     ${scenario.result &&
@@ -302,7 +351,12 @@ function ScenarioDetail({ base, id, onChange }) {
     ${tables && tables.length > 0 &&
     html`<h3>Result tables</h3>
       <${TableTabs} tables=${tables} label=${`Result tables of ${scenario.tag}`}
-        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`} />`}
+        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`}
+        actions=${(t) => html`<div class="row small">
+          <span>${t.rows} rows, ${t.columns.length} columns.</span>
+          <button onClick=${() => save(t.name, "csv")}>Download ${t.name} as CSV</button>
+          <button onClick=${() => save(t.name, "xlsx")}>Download ${t.name} as XLSX</button>
+        </div>`} />`}
   </section>`;
 }
 

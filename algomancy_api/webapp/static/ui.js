@@ -2,9 +2,25 @@
 import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
 import { api } from "./api.js";
 
-/** Navigate to a page (hash routing: the server serves one page at `/`). */
+let currentSession = null;
+/** The session the app shows; every link is made for it (the shell sets it). */
+export function setLinkSession(id) {
+  currentSession = id;
+}
+
+/**
+ * The link to a page of a session (hash routing: the server serves one page at `/`):
+ * `#/sessions/{session}/{page}[/{arg}]`, so that a link names its session and can be
+ * shared. The sessions page is `#/sessions`.
+ */
+export function link(page, arg, session = currentSession) {
+  if (page === "sessions" || !session) return `#/${page}${arg ? "/" + encodeURIComponent(arg) : ""}`;
+  return `#/sessions/${encodeURIComponent(session)}/${page}${arg ? "/" + encodeURIComponent(arg) : ""}`;
+}
+
+/** Navigate to a page of the current session. */
 export function go(page, arg) {
-  window.location.hash = `#/${page}${arg ? "/" + encodeURIComponent(arg) : ""}`;
+  window.location.hash = link(page, arg);
 }
 
 export function Notice({ kind = "info", children }) {
