@@ -97,9 +97,7 @@ def test_an_older_link_without_a_session_still_opens(
     expect(page).to_have_url(f"{server.base}/#/sessions/{made['session']}/scenarios/{made['id']}")
 
 
-def test_a_link_to_an_unknown_session_says_so(
-    fresh: BrowserContext, server: ServerProcess
-) -> None:
+def test_a_link_to_an_unknown_session_says_so(fresh: BrowserContext, server: ServerProcess) -> None:
     page = fresh.new_page()
     missing = "0b7e1c9a-0000-4000-8000-000000000000"
     page.goto(f"{server.base}/#/sessions/{missing}/scenarios/some-scenario")
