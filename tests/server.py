@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -30,6 +31,71 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def port_holders(port: int) -> list[tuple[int, str]]:
+    """The processes listening on TCP `port` that this user can see, as (pid, command
+    line), read from /proc (Linux); empty where /proc does not tell."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; field 9 is the inode.
+            if (
+                len(fields) > 9
+                and fields[3] == "0A"
+                and int(fields[1].rsplit(":", 1)[1], 16) == port
+            ):
+                inodes.add(fields[9])
+    found: list[tuple[int, str]] = []
+    if not inodes:
+        return found
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fds = list((proc / "fd").iterdir())
+        except OSError:  # gone, or another user's
+            continue
+        links = set()
+        for fd in fds:
+            with contextlib.suppress(OSError):  # closed meanwhile (the listing's own fd)
+                links.add(os.readlink(fd))
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            try:
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+            except OSError:
+                command = "?"
+            found.append((int(proc.name), command or "?"))
+    return found
+
+
+def port_taken_message(port: int) -> str | None:
+    """None when `port` is free; else what holds it and what to do, in plain words
+    (the seed's samples need the fixed port 8051 and cannot run beside another server)."""
+    if port_is_free(port):
+        return None
+    holders = port_holders(port)
+    if holders:
+        named = "; ".join(f"process {pid} ({command[:200]})" for pid, command in holders)
+        stop = " or ".join(f"`kill {pid}`" for pid, _ in holders)
+        who = f"port {port} is taken by {named}"
+        how = f"stop it ({stop}, or Ctrl+C in its terminal)"
+    else:
+        who = f"port {port} is taken by a process this user cannot see"
+        how = (
+            f"find it with `ss -ltnp 'sport = :{port}'` (as root for other users' processes) "
+            "and stop it"
+        )
+    return (
+        f"{who}. These tests start `algomancy-api serve --example` on the fixed address "
+        f"http://127.0.0.1:{port} that the seed's samples call, so they cannot run while "
+        f"anything else listens there: {how}, then run them again."
+    )
 
 
 class ServerProcess:

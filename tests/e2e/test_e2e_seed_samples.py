@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from algomancy_example import sample_file
-from tests.server import ServerProcess, port_is_free
+from tests.server import ServerProcess, port_taken_message
 
 SAMPLES = Path(__file__).with_name("seed_samples")
 BASE = "http://127.0.0.1:8051/api/v1"
@@ -32,8 +32,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(workdir: Path) -> Iterator[ServerProcess]:
-    if not port_is_free(8051):
-        pytest.fail("port 8051 is taken; the seed's samples need it")
+    taken = port_taken_message(8051)
+    if taken is not None:
+        pytest.fail(taken)
     with ServerProcess(
         ["--example", "--data-path", str(workdir / "state")], workdir, port=8051
     ) as s:
