@@ -57,5 +57,5 @@ def settings() -> dict[str, Any]:
 
 
 def secured() -> dict[str, Any]:
-    """The same, with authentication on: one API key for alice."""
-    return settings() | {"api_keys": {"k-alice": "alice"}}
+    """The same, with authentication on: API keys for alice and bob."""
+    return settings() | {"api_keys": {"k-alice": "alice", "k-bob": "bob"}}

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -65,3 +66,23 @@ def test_live_progress_with_a_key(page: Page, secured_server: ServerProcess) -> 
     expect(detail.get_by_test_id("live-status").locator("[data-status]")).to_have_text(
         "complete", timeout=30_000
     )
+
+
+def test_a_link_to_another_users_session_says_it_is_not_yours(
+    page: Page, secured_server: ServerProcess
+) -> None:
+    made = httpx.post(
+        f"{secured_server.base}/api/v1/sessions",
+        json={"display_name": "bob's plans"},
+        headers={"X-API-Key": "k-bob"},
+    )
+    assert made.status_code == 201, made.text
+    bobs = made.json()["session"]["id"]
+    page.goto(f"{secured_server.base}/#/sessions/{bobs}/scenarios")
+    page.get_by_label("API key").fill("k-alice")
+    page.get_by_role("button", name="Sign in").click()
+    box = page.get_by_test_id("unknown-session")
+    expect(box.get_by_role("heading", name="Session not available")).to_be_visible()
+    expect(box.get_by_role("alert")).to_contain_text(bobs)
+    expect(box.get_by_role("alert")).to_contain_text("you (alice) cannot see")
+    expect(page.get_by_text("bob's plans")).to_have_count(0)  # nothing of bob's shows

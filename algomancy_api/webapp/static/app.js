@@ -40,7 +40,8 @@ function replaceHash(hash) {
  * scenario `id`, looking in `first` and then the others; `first` when none does.
  */
 async function sessionOfScenario(id, first, list) {
-  for (const s of [first, ...list.filter((x) => x.id !== first.id)]) {
+  // At most 50 sessions are asked (an admin may see many).
+  for (const s of [first, ...list.filter((x) => x.id !== first.id)].slice(0, 50)) {
     try {
       await api.get(`/sessions/${encodeURIComponent(s.id)}/scenarios/${encodeURIComponent(id)}`);
       return s;
