@@ -2,7 +2,8 @@
 Referrer-Policy.
 
 The pages (the web app at `/`, Swagger UI at `/docs`, ReDoc at `/redoc`) load
-only what the server itself serves: no inline script, no outside address. Every
+only what the server itself serves: no inline script or style (ReDoc needs inline
+styles), no outside address. Every
 other answer (JSON, files, events) gets a policy that allows nothing at all, so
 that a body a browser is tricked into showing as a page runs nothing. Either way
 `frame-ancestors` says which pages may frame the answer (`'none'` by default,
@@ -15,17 +16,23 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-#: What the pages may load. `style-src 'unsafe-inline'`: ReDoc (styled-components)
-#: writes its styles into `<style>` elements, and Swagger UI and the web app set
-#: `style` attributes; styles run no code. `worker-src blob:`: ReDoc's search runs
-#: in a worker it makes from a blob. `img-src data:`: the icons both docs pages
-#: draw from data: URLs (ReDoc's "powered by" logo from Redocly's CDN is not
-#: loaded at all).
+#: What the web app and Swagger UI may load: this server's files, and the icons
+#: Swagger UI draws from data: URLs.
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+#: ReDoc needs two more: `style-src 'unsafe-inline'` (styled-components writes its
+#: styles into `<style>` elements; styles run no code), and `worker-src blob:`
+#: (its search runs in a worker made from a blob). Its sidebar's "powered by"
+#: logo from Redocly's CDN is not loaded (`img-src`), so the page never reaches out.
+REDOC_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+#: The page paths (under the app's `root_path`) with a policy of their own.
+PAGE_POLICIES = {"/redoc": REDOC_POLICY}
 #: What any other answer may load: nothing.
 NOTHING_POLICY = "default-src 'none'"
 REFERRER_POLICY = "no-referrer"
@@ -57,6 +64,7 @@ class SecurityHeaders:
         self.app = app
         ancestors = f"; frame-ancestors {check_frame_ancestors(frame_ancestors)}"
         self.page = (PAGE_POLICY + ancestors).encode()
+        self.pages = {path: (policy + ancestors).encode() for path, policy in PAGE_POLICIES.items()}
         self.nothing = (NOTHING_POLICY + ancestors).encode()
         self.common = [
             (b"x-content-type-options", b"nosniff"),
@@ -70,12 +78,15 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = self.with_headers(list(message.get("headers", ())))
+                headers = list(message.get("headers", ()))
+                message["headers"] = self.with_headers(scope, headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def with_headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    def with_headers(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
         has_policy = False
         page = False
         for key, value in headers:
@@ -86,5 +97,13 @@ class SecurityHeaders:
                 page = value.lower().startswith(b"text/html")
         headers.extend(self.common)
         if not has_policy:
-            headers.append((_CSP, self.page if page else self.nothing))
+            headers.append((_CSP, self.policy(scope) if page else self.nothing))
         return headers
+
+    def policy(self, scope: Scope) -> bytes:
+        """The policy of the page at the scope's path."""
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        return self.pages.get(path, self.page)
