@@ -105,7 +105,8 @@ class UserContextMiddleware:
         if user is not None and self.identity_header is not None:
             copies = sum(1 for key, _ in raw_headers if key.lower() == self.identity_header)
             if copies > 1:
-                user, refusal = None, (
+                user = None
+                refusal = (
                     f"authentication refused: the {self.identity_name} header is sent "
                     f"{copies} times; a proxy must send exactly one"
                 )

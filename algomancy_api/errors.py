@@ -79,9 +79,7 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     for error in errors:
         sentence = MISSING_AS_400.get(tuple(error.get("loc", ())))
         if error.get("type") == "missing" and sentence is not None:
-            others = [
-                ".".join(map(str, e.get("loc", ()))) for e in errors if e is not error
-            ]
+            others = [".".join(map(str, e.get("loc", ()))) for e in errors if e is not error]
             if others:
                 sentence += f"; missing or invalid too: {', '.join(others)}"
             return detail_response(400, sentence)

@@ -18,7 +18,7 @@ from algomancy_api.answers import declare_answers
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
-from algomancy_api.headers import SecurityHeaders
+from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
 from algomancy_api.logs import redact_access_log
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
@@ -179,11 +179,10 @@ class ApiLauncher:
             # Outermost, so that everything inside sees the client and scheme the
             # trusted proxy reports; in the app, so every host behaves the same.
             app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=cfg.forwarded_allow_ips)
-        # The security headers on every answer, the refusals above included.
-        app.add_middleware(SecurityHeaders, frame_ancestors=cfg.frame_ancestors)
         # Outside even that: the TCP peer, before X-Forwarded-For replaces it, is
         # what `trusted_proxies` is judged on.
         app.add_middleware(RecordPeer)
+        add_security_headers(app, cfg.frame_ancestors)
         return app
 
     @staticmethod

@@ -82,9 +82,13 @@ class RedactQuery(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            if "?" in args[2]:
-                record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        if (
+            isinstance(args, tuple)
+            and len(args) >= 3
+            and isinstance(args[2], str)
+            and "?" in args[2]
+        ):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
         return True
 
 

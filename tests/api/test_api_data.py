@@ -129,9 +129,7 @@ def test_etl_error_rows(etl_client: TestClient) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "files", [None, [("other", ("items.csv", b"sku,qty\nA,1\n", "text/csv"))]]
-)
+@pytest.mark.parametrize("files", [None, [("other", ("items.csv", b"sku,qty\nA,1\n", "text/csv"))]])
 def test_etl_without_files_is_400(
     etl_client: TestClient, files: list[tuple[str, tuple[str, bytes, str]]] | None
 ) -> None:

@@ -63,6 +63,21 @@ def test_refusals_outside_the_app_carry_them_too(make_client: ClientFactory) -> 
         assert policy(r).startswith(NOTHING_POLICY)
 
 
+def test_an_unhandled_errors_500_carries_them(make_client: ClientFactory) -> None:
+    """Starlette answers it from outside every middleware the app adds."""
+    client = make_client()
+    app = client.app
+
+    @app.get("/boom")  # type: ignore[attr-defined,untyped-decorator]
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    r = client.get("/boom")
+    assert r.status_code == 500
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert policy(r).startswith(NOTHING_POLICY)
+
+
 def test_frame_ancestors_is_configurable(make_client: ClientFactory) -> None:
     client = make_client(frame_ancestors="'self' https://portal.example")
     for path in ("/", "/health"):

@@ -40,7 +40,9 @@ def test_swagger_ui_runs_under_its_policy(
     page.locator(".opblock-summary-path", has_text="/health").first.click()
     page.get_by_role("button", name="Try it out").click()
     page.get_by_role("button", name="Execute").click()
-    expect(page.locator(".live-responses-table tr.response .response-col_status").first).to_have_text("200")
+    expect(
+        page.locator(".live-responses-table tr.response .response-col_status").first
+    ).to_have_text("200")
     assert csp.seen == []
 
 
