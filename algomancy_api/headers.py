@@ -3,11 +3,10 @@ Referrer-Policy.
 
 The pages (the web app at `/`, Swagger UI at `/docs`, ReDoc at `/redoc`) load
 only what the server itself serves: no inline script or style (ReDoc needs inline
-styles), no outside address. Every
-other answer (JSON, files, events) gets a policy that allows nothing at all, so
-that a body a browser is tricked into showing as a page runs nothing. Either way
-`frame-ancestors` says which pages may frame the answer (`'none'` by default,
-`frame_ancestors` in the configuration).
+styles), no outside address. Every other answer (JSON, files, events) gets a
+policy that allows nothing at all, so that a body a browser is tricked into
+showing as a page runs nothing. Either way `frame-ancestors` says which pages may
+frame the answer (`'none'` by default, `frame_ancestors` in the configuration).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
-        # Its policy (`headers.PAGE_POLICY`) loads images only from this server and
+        # Its policy (`headers.REDOC_POLICY`) loads images only from this server and
         # data: URLs, so the "powered by" logo from Redocly's CDN is never asked for.
         return HTMLResponse(REDOC_PAGE.format(title=title, root=_root(request)))
 
