@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -99,7 +100,16 @@ class UserContextMiddleware:
         if scope["type"] != "http" or path in self.public or path.startswith(ASSET_PREFIXES):
             await self.app(scope, receive, send)
             return
-        user, refusal = self.identify(dict(scope.get("headers", ())), peer_address(scope))
+        raw_headers = scope.get("headers", ())
+        user, refusal = self.identify(dict(raw_headers), peer_address(scope))
+        if user is not None and self.identity_header is not None:
+            copies = sum(1 for key, _ in raw_headers if key.lower() == self.identity_header)
+            if copies > 1:
+                user = None
+                refusal = (
+                    f"authentication refused: the {self.identity_name} header is sent "
+                    f"{copies} times; a proxy must send exactly one"
+                )
         if user is None:
             denied = detail_response(401, refusal, {"WWW-Authenticate": "Bearer"})
             await denied(scope, receive, send)
@@ -116,10 +126,10 @@ class UserContextMiddleware:
                     "accepted from a trusted proxy (trusted_proxies), and this request "
                     "did not come from one"
                 )
-            name = headers[self.identity_header].decode("utf-8", "replace").strip()
-            if name:
+            name, problem = identity_name(headers[self.identity_header])
+            if name is not None:
                 return name, ""
-            return None, f"authentication required: the {self.identity_name} header is empty"
+            return None, f"authentication refused: the {self.identity_name} header {problem}"
         # An empty key is no key: it never matches, and never lets another way win.
         key = headers.get(API_KEY_HEADER.lower().encode(), b"").decode("latin-1").strip()
         authorization = headers.get(b"authorization", b"").decode("latin-1")
@@ -131,6 +141,34 @@ class UserContextMiddleware:
             if hmac.compare_digest(known.encode(), key.encode()):
                 return user, ""
         return None, "authentication required: send a valid API key (this one is not known)"
+
+
+#: Characters no user name holds: control and format characters (zero-width
+#: spaces, direction marks), surrogates, line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def identity_name(raw: bytes) -> tuple[str | None, str]:
+    """The user an identity header names, taken byte for byte, or None and what is
+    wrong with it. Nothing is trimmed or replaced: `ops` followed by a no-break
+    space is not the user `ops`, so such a value is refused instead."""
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "is not valid UTF-8"
+    if not name:
+        return None, "is empty"
+    for where, char in (("starts", name[0]), ("ends", name[-1])):
+        if char.isspace() or unicodedata.category(char).startswith("Z"):
+            return None, f"{where} with whitespace ({_codepoint(char)}); names are taken as sent"
+    for char in name:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            return None, f"holds a control or invisible character ({_codepoint(char)})"
+    return name, ""
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}"
 
 
 #: The OpenAPI security schemes of API keys: either header works.

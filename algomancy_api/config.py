@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_api.auth import parse_networks
+from algomancy_api.headers import DEFAULT_FRAME_ANCESTORS, check_frame_ancestors
 from algomancy_api.jsonbody import DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_JSON_DEPTH
 from algomancy_api.sitecheck import default_allowed_hosts
 from algomancy_core import ConfigurationError, CoreConfig
@@ -96,6 +97,10 @@ class ApiConfiguration(CoreConfig):
     """`Host` header values served (`name`, `name:port`, `*.domain`, `*`; a list or
     a comma-separated string); others get 400. None: the loopback names, any port,
     while `host` is a loopback address, else any host."""
+    frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
+    """The pages that may show this server's answers in a frame, as the
+    Content-Security-Policy's `frame-ancestors` sources: `'none'` (no page),
+    `'self'`, or origins separated by spaces (`https://portal.example`)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -152,6 +157,10 @@ class ApiConfiguration(CoreConfig):
             self.allowed_hosts = _names("allowed_hosts", self.allowed_hosts)
             if not self.allowed_hosts:
                 raise ConfigurationError("allowed_hosts: must name at least one host (or '*')")
+        try:
+            self.frame_ancestors = check_frame_ancestors(self.frame_ancestors)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     @property
     def served_hosts(self) -> list[str]:

@@ -18,7 +18,9 @@ from algomancy_api.answers import declare_answers
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
+from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
+from algomancy_api.logs import redact_access_log
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
 from algomancy_api.sitecheck import SiteCheck, declare_refusals
@@ -94,6 +96,7 @@ class ApiLauncher:
         startup (the lifespan, or the first request when the host skips it)."""
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
+        redact_access_log()
 
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -179,6 +182,7 @@ class ApiLauncher:
         # Outside even that: the TCP peer, before X-Forwarded-For replaces it, is
         # what `trusted_proxies` is judged on.
         app.add_middleware(RecordPeer)
+        add_security_headers(app, cfg.frame_ancestors)
         return app
 
     @staticmethod

@@ -2,13 +2,19 @@
 
 Every logger of ours is under `algomancy` (`algomancy.api`, `algomancy.dispatcher`,
 `algomancy.scenarios`, ...); uvicorn's are `uvicorn.error` and `uvicorn.access`.
+
+No credential reaches a log: the server reads keys from headers only, uvicorn's
+access log writes no headers, and `RedactQuery` replaces the values of query
+parameters that look like credentials (`?api_key=...`, `?token=...`) in its lines.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -45,6 +51,55 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+ACCESS_LOGGER = "uvicorn.access"
+REDACTED = "[redacted]"
+#: Query parameter names whose values are credentials (compared lower-case,
+#: after percent-decoding): `api_key`, `apikey`, `X-API-Key`, `access_token`,
+#: `password`, `client_secret`, `auth`, `sig`, OAuth's `code`...
+SENSITIVE_NAME = re.compile(
+    r"key|token|secret|pass|pwd|auth|sig|credential|cookie|^code$", re.IGNORECASE
+)
+
+
+def redact_query(target: str) -> str:
+    """`target` (a path, maybe with `?query`) with the values of sensitive query
+    parameters replaced by `[redacted]`; the other parameters are kept."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    kept = []
+    for pair in query.split("&"):
+        name, equals, _ = pair.partition("=")
+        if equals and SENSITIVE_NAME.search(unquote_plus(name)):
+            pair = f"{name}={REDACTED}"
+        kept.append(pair)
+    return f"{path}?{'&'.join(kept)}"
+
+
+class RedactQuery(logging.Filter):
+    """Redacts credentials in the query of uvicorn's access log lines (its
+    arguments are client, method, path with query, HTTP version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            isinstance(args, tuple)
+            and len(args) >= 3
+            and isinstance(args[2], str)
+            and "?" in args[2]
+        ):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
+
+
+def redact_access_log() -> None:
+    """Put `RedactQuery` on uvicorn's access logger (once), however the server was
+    started: `serve`, `ApiLauncher.run`, or uvicorn or gunicorn directly."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, RedactQuery) for f in logger.filters):
+        logger.addFilter(RedactQuery())
+
+
 def logging_config(level: str = "info", log_format: str = "text") -> dict[str, Any]:
     """A `logging.config.dictConfig` for the server (uvicorn's `log_config`): our
     loggers and uvicorn's at `level`, written to stderr as text or JSON lines."""
@@ -59,9 +114,11 @@ def logging_config(level: str = "info", log_format: str = "text") -> dict[str, A
     )
     loud = level.upper()
     logger = {"handlers": ["stderr"], "level": loud, "propagate": False}
+    access = {**logger, "filters": ["redact_query"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
+        "filters": {"redact_query": {"()": RedactQuery}},
         "formatters": {"default": formatter},
         "handlers": {
             "stderr": {
@@ -74,6 +131,6 @@ def logging_config(level: str = "info", log_format: str = "text") -> dict[str, A
             "algomancy": logger,
             "uvicorn": logger,
             "uvicorn.error": {"level": loud, "handlers": [], "propagate": True},
-            "uvicorn.access": logger,
+            ACCESS_LOGGER: access,
         },
     }

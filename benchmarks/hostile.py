@@ -198,6 +198,72 @@ def formula_cells(client: httpx.Client, _: str) -> str:
     return "; ".join(stored)
 
 
+#: What `measure` serves, for the cases that read the server's log.
+SERVER: dict[str, Callable[[], str]] = {}
+
+
+def cases_edge() -> dict[str, Case]:
+    """The HTTP edge: security headers, same origin, typeless JSON, credentials in logs."""
+    secret = "k-hostile-7c1d9e"
+
+    def security_headers(path: str) -> Case:
+        def send(c: httpx.Client, _: str) -> str:
+            r = c.get(path)
+            csp = r.headers.get("content-security-policy", "MISSING")
+            nosniff = r.headers.get("x-content-type-options", "MISSING")
+            return f"{r.status_code} nosniff={nosniff} CSP {csp[:70]}"
+
+        return send
+
+    def write_from(origin: Callable[[str], str], host: str | None = None) -> Case:
+        def send(c: httpx.Client, base: str) -> str:
+            headers = {"Origin": origin(base)}
+            if host is not None:
+                headers["Host"] = host
+            return answer_of(
+                c.post(f"{PREFIX}/sessions", json={"display_name": "x"}, headers=headers)
+            )
+
+        return send
+
+    def typeless(headers: dict[str, str]) -> Case:
+        def send(c: httpx.Client, _: str) -> str:
+            document = dataset_document(name=f"typeless-{len(headers)}")
+            body = json.dumps(document).encode()
+            request = c.build_request("POST", f"{M}/data/from-json", content=body, headers=headers)
+            request.headers.pop("content-type", None)  # none at all
+            return answer_of(c.send(request))
+
+        return send
+
+    def credentials_in_log(c: httpx.Client, _: str) -> str:
+        credentials = {
+            "X-API-Key": secret,
+            "Authorization": f"Bearer {secret}",
+            "Cookie": f"s={secret}",
+        }
+        r = c.get(f"{PREFIX}/sessions?api_key={secret}&limit=1", headers=credentials)
+        log = SERVER["log"]() if "log" in SERVER else ""
+        return f"{r.status_code}; key in the server's log: {'YES' if secret in log else 'no'}"
+
+    return {
+        "headers: on a JSON answer": security_headers("/health"),
+        "headers: on the web app": security_headers("/"),
+        "headers: on /redoc": security_headers("/redoc"),
+        "origin: :9999 writing to Host without port": write_from(
+            lambda _: "http://127.0.0.1:9999", "127.0.0.1"
+        ),
+        "origin: https page, http server": write_from(lambda base: base.replace("http:", "https:")),
+        "origin: null": write_from(lambda _: "null"),
+        "host: testserver through a socket": lambda c, _: answer_of(
+            c.get("/health", headers={"Host": "testserver"})
+        ),
+        "json: from-json without Content-Type": typeless({}),
+        "json: typeless body from another site": typeless({"Origin": "http://evil.example"}),
+        "log: API key in query, header, cookie": credentials_in_log,
+    }
+
+
 def cases() -> dict[str, Case]:
     sku = (DATA / "sku_data.csv").read_bytes()
     inventory_xlsx = (DATA / "inventory.xlsx").read_bytes()
@@ -304,12 +370,14 @@ def cases() -> dict[str, Case]:
         "frame: offset 2**64": lambda c, _: answer_of(
             c.get(f"{M}/data/Master data/tables/sku_data/frame", params={"offset": 2**64})
         ),
+        **cases_edge(),
     }
 
 
 def measure(serve_args: list[str], only: list[str]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with Server(["--example", *serve_args]) as server:
+        SERVER["log"] = server.log
         pid = server.pid
         with httpx.Client(base_url=server.base, timeout=300) as client:
             for name, case in cases().items():

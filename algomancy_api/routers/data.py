@@ -196,8 +196,8 @@ def download_table(
     summary="Run the ETL over uploaded files",
     responses={
         400: {
-            "description": "Too many files, a file without a usable name, or "
-            "an extension other than csv, json or xlsx."
+            "description": "No files uploaded, too many files, a file without a "
+            "usable name, or an extension other than csv, json or xlsx."
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
     },
@@ -222,8 +222,8 @@ async def run_etl(
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
     repeated). On success the dataset is stored (replacing an older one of that
     name); a failed ETL stores nothing and answers `success: false` with messages."""
-    if not files:
-        raise InvalidInputError("no files uploaded; send one or more 'files' parts")
+    if not files:  # no 'files' part at all is answered 400 before (errors.py)
+        raise InvalidInputError("No files uploaded: send one or more 'files' parts")
     if len(files) > config.max_upload_files:
         raise InvalidInputError(
             f"{len(files)} files uploaded; the limit (max_upload_files) is "

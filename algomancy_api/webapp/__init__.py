@@ -2,8 +2,9 @@
 
 Everything a page loads is served from inside the package (`static/` holds our
 files, `vendor/` pinned copies of third-party ones, see `vendor/VERSIONS.md`), so
-the pages work on a machine without internet. No page has an inline script, so a
-strict `Content-Security-Policy` (`script-src 'self'`) does not break them.
+the pages work on a machine without internet. No page has an inline script, so the
+`Content-Security-Policy` every page gets (`script-src 'self'`, see `headers.py`)
+does not break them.
 """
 
 from __future__ import annotations
@@ -87,13 +88,9 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
-        page = REDOC_PAGE.format(title=title, root=_root(request))
-        return HTMLResponse(page, headers={"Content-Security-Policy": REDOC_POLICY})
-
-
-#: ReDoc's sidebar shows a "powered by" logo from Redocly's CDN: the page may load
-#: images only from this server (and data: URLs), so it never reaches out.
-REDOC_POLICY = "img-src 'self' data:"
+        # Its policy (`headers.REDOC_POLICY`) loads images only from this server and
+        # data: URLs, so the "powered by" logo from Redocly's CDN is never asked for.
+        return HTMLResponse(REDOC_PAGE.format(title=title, root=_root(request)))
 
 
 OAUTH2_REDIRECT_PAGE = """<!DOCTYPE html>

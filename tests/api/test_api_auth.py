@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration, ApiLauncher
+from algomancy_api.auth import identity_name
 from algomancy_api.cli.serve import overrides_from, parse_serve
 from algomancy_core import ConfigurationError
 from tests.api.conftest import api_config
@@ -73,6 +74,52 @@ def test_ipv6_and_single_address_proxies(peer_client: Any) -> None:
 def test_empty_identity_header_from_a_proxy_is_401(peer_client: Any) -> None:
     client = peer_client(PROXY)
     assert client.get("/me", headers={USER: "  "}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("ops\u00a0".encode(), "ends with whitespace (U+00A0)"),  # no-break space
+        ("\u2003ops".encode(), "starts with whitespace (U+2003)"),  # em space
+        ("ops\u3000".encode(), "ends with whitespace (U+3000)"),  # ideographic space
+        ("ops\u200b".encode(), "invisible character (U+200B)"),  # zero-width space
+        ("o\u200dps".encode(), "invisible character (U+200D)"),  # zero-width joiner
+        ("\ufeffops".encode(), "invisible character (U+FEFF)"),  # byte order mark
+        ("ops\u202e".encode(), "invisible character (U+202E)"),  # right-to-left override
+        ("ops\u2028x".encode(), "invisible character (U+2028)"),  # line separator
+        (b"ops\x7f", "control or invisible character (U+007F)"),
+        ("ops\x85x".encode(), "(U+0085)"),  # next line
+    ],
+)
+def test_identity_values_are_taken_as_sent_or_refused(
+    peer_client: Any, value: bytes, why: str
+) -> None:
+    """`ops` and a no-break space was trimmed into the administrator `ops`."""
+    client = peer_client(PROXY, admin_users=["ops"])
+    assert client.get("/me", headers={USER: "ops"}).json()["username"] == "ops"
+    r = client.get("/me", headers=[(USER.encode(), value)])
+    assert r.status_code == 401, r.text
+    assert USER in r.json()["detail"] and why in r.json()["detail"]
+    assert client.get("/api/v1/sessions", headers=[(USER.encode(), value)]).status_code == 401
+
+
+@pytest.mark.parametrize("name", ["Zoë Müller", "ops admin", "運用", "a.b@example.com"])
+def test_identity_values_are_kept_byte_for_byte(peer_client: Any, name: str) -> None:
+    client = peer_client(PROXY)
+    r = client.get("/me", headers=[(USER.encode(), name.encode())])
+    assert r.json()["username"] == name
+
+
+def test_identity_values_must_be_utf8() -> None:
+    # TestClient re-encodes header bytes, so the check is called directly.
+    assert identity_name(b"\xffops") == (None, "is not valid UTF-8")
+    assert identity_name("Zoë".encode()) == ("Zoë", "")
+
+
+def test_a_repeated_identity_header_is_refused(peer_client: Any) -> None:
+    client = peer_client(PROXY)
+    r = client.get("/me", headers=[(USER.encode(), b"ann"), (USER.encode(), b"ops")])
+    assert r.status_code == 401 and "2 times" in r.json()["detail"]
 
 
 def test_forwarded_for_cannot_make_a_peer_trusted(peer_client: Any) -> None:

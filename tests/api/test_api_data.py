@@ -116,9 +116,7 @@ def test_etl_error_rows(etl_client: TestClient) -> None:
     # A relative folder prefix is dropped: the last component is the name.
     for name in ("dir/items.csv", "dir\\items.csv"):
         assert upload(etl_client, name, b"sku,qty\nA,1\n").json()["success"] is True
-    # `files` is required in the schema: none at all is a validation error naming it.
-    r = etl_client.post(f"{M}/etl", data={"dataset_name": "x"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "files"]
+    # A missing dataset_name is a validation error naming it.
     r = etl_client.post(f"{M}/etl", files=[("files", ("items.csv", b"a", "text/csv"))])
     assert r.status_code == 422
     assert (
@@ -129,6 +127,27 @@ def test_etl_error_rows(etl_client: TestClient) -> None:
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("files", [None, [("other", ("items.csv", b"sku,qty\nA,1\n", "text/csv"))]])
+def test_etl_without_files_is_400(
+    etl_client: TestClient, files: list[tuple[str, tuple[str, bytes, str]]] | None
+) -> None:
+    """The seed's table: 400 "No files uploaded" (FastAPI alone answered 422)."""
+    r = etl_client.post(f"{M}/etl", data={"dataset_name": "x"}, files=files)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("No files uploaded")
+    assert "x" not in etl_client.get(f"{M}/data").json()["keys"]
+    # With nothing at all sent, the other missing field is named too.
+    r = etl_client.post(f"{M}/etl", content=b"")
+    assert r.status_code == 400 and "dataset_name" in r.json()["detail"]
+
+
+def test_openapi_declares_the_400_of_an_etl_without_files(etl_client: TestClient) -> None:
+    paths = etl_client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    answers = paths[f"{PREFIX}/sessions/{{session_id}}/etl"]["post"]["responses"]
+    assert answers["400"]["description"].startswith("No files uploaded")
+    assert "422" in answers  # a missing dataset_name still is one
 
 
 def test_upload_limit_is_413(etl_client: TestClient) -> None:

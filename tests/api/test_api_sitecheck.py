@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from algomancy_api import ApiConfiguration, ApiLauncher
 from algomancy_api.cli.serve import overrides_from, parse_serve
 from algomancy_api.client._base import headers as client_headers
-from algomancy_api.sitecheck import default_allowed_hosts
+from algomancy_api.sitecheck import default_allowed_hosts, in_process
 from algomancy_core import ConfigurationError
 from algomancy_data import DataSource
 from tests.core.conftest import items
@@ -44,9 +45,33 @@ def test_from_json_sent_as_a_simple_request_is_415(client: TestClient, content_t
     assert "sent" not in client.get(f"{M}/data").json()["keys"]
 
 
-def test_a_json_body_without_content_type_is_415(client: TestClient) -> None:
+def test_a_json_body_without_content_type_is_read_as_json(client: TestClient) -> None:
+    """The seed posts the raw bytes of `to_json()` with no Content-Type at all (as
+    `curl --data-binary @file` without `-H`); FastAPI reads such bodies as JSON too."""
     r = client.post(f"{M}/data/from-json", content=dataset_json())
-    assert r.status_code == 415 and "got none" in r.json()["detail"]
+    assert r.status_code == 201, r.text
+    assert "sent" in r.json()["keys"]
+    assert client.post(f"{M}/sessions", content=b'{"display_name": "x"}').status_code != 415
+
+
+def test_a_body_without_content_type_from_another_site_is_403(client: TestClient) -> None:
+    """A page can send a typeless body cross-site (`fetch` of a Blob without a
+    type): its `Origin` gives it away."""
+    r = client.post(f"{M}/data/from-json", content=dataset_json(), headers={"Origin": EVIL})
+    assert r.status_code == 403
+    assert "sent" not in client.get(f"{M}/data").json()["keys"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
+)
+def test_the_types_a_form_sends_are_415_on_every_json_route(
+    client: TestClient, content_type: str
+) -> None:
+    for path in (f"{M}/data/from-json", f"{M}/scenarios", f"{PREFIX}/sessions"):
+        r = client.post(path, content=b"{}", headers={"Content-Type": content_type})
+        assert r.status_code == 415, (path, r.text)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +139,7 @@ def test_cross_site_multipart_etl_is_403_unless_marked(client: TestClient) -> No
     [
         {},  # curl, scripts
         {"Origin": "http://testserver"},  # the web app, same origin
-        {"Origin": "https://testserver"},  # same host behind a TLS proxy
+        {"Origin": "http://testserver:80"},  # the same, port spelt out
         {"Origin": EVIL, "X-Requested-With": "algomancy-client"},
     ],
 )
@@ -165,10 +190,12 @@ def test_the_default_serves_the_loopback_names(make_client: ClientFactory, host:
     assert client.get("/health", headers={"Host": host}).status_code == 200
 
 
-def test_testserver_is_refused_by_default(make_client: ClientFactory) -> None:
-    """The tests' fixtures add TestClient's `testserver`; the default does not."""
+def test_testclient_is_served_by_default(make_client: ClientFactory) -> None:
+    """TestClient's `testserver` came through no socket: served, though not in the
+    default `allowed_hosts`; another Host sent through it is still checked."""
     client = make_client(allowed_hosts=None)
-    assert client.get("/health").status_code == 400
+    assert client.get("/health").status_code == 200
+    assert client.get("/health", headers={"Host": "evil.example"}).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -222,13 +249,17 @@ def test_allowed_hosts_configuration() -> None:
 
 def test_dns_rebinding_against_a_real_loopback_server(tmp_path: Path) -> None:
     """A page on evil.example whose name now resolves to 127.0.0.1 reaches the
-    port, but its requests carry `Host: evil.example`."""
+    port, but its requests carry `Host: evil.example`. TestClient's `testserver` is
+    no pass either: through a socket, only `allowed_hosts` count."""
     with ServerProcess(["--example", "--in-memory"], tmp_path) as server:
         assert httpx.get(f"{server.base}/health").status_code == 200  # Host 127.0.0.1:port
         for path in ("/health", f"{M}/data", "/"):
             r = httpx.get(f"{server.base}{path}", headers={"Host": f"evil.example:{server.port}"})
             assert r.status_code == 400, (path, r.text)
             assert "evil.example" in r.json()["detail"]
+        for host in ("testserver", "evil.example", "test"):
+            r = httpx.post(f"{server.base}/api/v1/sessions", headers={"Host": host}, json={})
+            assert r.status_code == 400, (host, r.text)
         r = httpx.get(f"{server.base}/health", headers={"Host": f"localhost:{server.port}"})
         assert r.status_code == 200
 
@@ -262,3 +293,100 @@ def test_a_testclient_on_localhost_needs_no_configuration() -> None:
     with TestClient(app, base_url="http://localhost") as local:
         assert local.get(f"{M}/data").status_code == 200
         assert local.post(f"{M}/scenarios", json=SCENARIO).status_code == 201
+
+
+# -- in-process transports (TestClient, httpx's ASGITransport) -----------------------
+
+
+def test_testclient_with_a_default_configuration_works(tmp_path: Path) -> None:
+    """SPEC 3b: `TestClient(ApiLauncher.build(cfg))` with a default configuration;
+    its Host is `testserver`, which no `allowed_hosts` default names."""
+    cfg = api_config()
+    cfg = cfg.replace(allowed_hosts=None)
+    assert "testserver" not in cfg.served_hosts
+    with TestClient(ApiLauncher.build(cfg)) as client:
+        r = client.post(f"{PREFIX}/sessions", json={"display_name": "mine"})
+        assert r.status_code == 201, r.text
+        s = f"{PREFIX}/sessions/mine"
+        r = client.post(f"{s}/data/from-json", content=dataset_json())
+        assert r.status_code == 201, r.text
+        files = {"files": ("items.csv", b"qty\n1\n2\n", "text/csv")}
+        r = client.post(f"{s}/etl", files=files, data={"dataset_name": "up"})
+        assert r.status_code == 200 and r.json()["dataset_name"] == "up", r.text
+        r = client.post(f"{s}/scenarios", json=SCENARIO | {"dataset_key": "sent"})
+        assert r.status_code == 201, r.text
+        assert client.post(f"{s}/scenarios/{r.json()['id']}/run").status_code == 202
+        assert client.get("/").status_code == 200
+        assert client.get("/docs").status_code == 200
+
+
+def test_httpx_asgi_transport_with_a_default_configuration_works() -> None:
+    app = ApiLauncher.build(api_config(allowed_hosts=None))
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app)  # the store opens on the first request
+        async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as client:
+            return [
+                (await client.get(f"{M}/data")).status_code,
+                (await client.post(f"{M}/scenarios", json=SCENARIO)).status_code,
+                (await client.get("/health", headers={"Host": "evil.example"})).status_code,
+            ]
+
+    try:
+        assert anyio.run(main) == [200, 201, 400]
+    finally:
+        app.state.sessions.close()
+
+
+@pytest.mark.parametrize(
+    ("server", "served"),
+    [
+        (("testserver", 80), True),  # TestClient
+        (("app.test", None), True),  # httpx ASGITransport
+        (("127.0.0.1", 8051), False),  # uvicorn on TCP: the socket's address
+        (("10.1.2.3", 8051), False),
+        (("::1", 8051), False),
+        (("/run/algomancy.sock", None), False),  # uvicorn on a Unix socket
+        (None, False),  # no server in the scope
+    ],
+)
+def test_in_process_is_judged_on_the_scope_server(
+    server: tuple[str, int | None] | None, served: bool
+) -> None:
+    name = server[0] if server else "testserver"
+    assert in_process({"server": server}, name.lower()) is served
+    assert not in_process({"server": server}, "other.example")
+
+
+# -- same origin: scheme, host and port -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "allowed"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:9999", False),  # another port, Host without one
+        ("127.0.0.1", "https://127.0.0.1", False),  # another scheme (and default port)
+        ("127.0.0.1", "http://127.0.0.1", True),
+        ("127.0.0.1", "http://127.0.0.1:80", True),
+        ("127.0.0.1:8051", "http://127.0.0.1:8051", True),
+        ("127.0.0.1:8051", "https://127.0.0.1:8051", False),  # same port, other scheme
+        ("localhost:8051", "http://127.0.0.1:8051", False),  # another host name
+        ("[::1]:8051", "http://[::1]:8051", True),
+    ],
+)
+def test_same_origin_is_scheme_host_and_port(
+    client: TestClient, host: str, origin: str, allowed: bool
+) -> None:
+    headers = {"Host": host, "Origin": origin}
+    r = client.post(f"{M}/scenarios", json=SCENARIO, headers=headers)
+    assert r.status_code == (201 if allowed else 403), r.text
+
+
+def test_behind_a_tls_proxy_the_forwarded_scheme_counts(make_client: ClientFactory) -> None:
+    """With `forwarded_allow_ips` trusting the proxy, X-Forwarded-Proto gives the
+    scheme the browser used; without it the https page's writes are cross-site."""
+    headers = {"Host": "localhost", "Origin": "https://localhost", "X-Forwarded-Proto": "https"}
+    trusted = make_client(forwarded_allow_ips="*")
+    assert trusted.post(f"{M}/scenarios", json=SCENARIO, headers=headers).status_code == 201
+    plain = make_client()
+    assert plain.post(f"{M}/scenarios", json=SCENARIO, headers=headers).status_code == 403

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Page,
     Playwright,
     Route,
@@ -87,10 +88,40 @@ def offline() -> Iterator[Offline]:
     assert guard.blocked == []
 
 
+#: The one Content-Security-Policy refusal expected: ReDoc's "powered by" logo on
+#: Redocly's CDN, which the policy keeps the page from loading on purpose.
+EXPECTED_VIOLATIONS = ("https://cdn.redoc.ly/",)
+
+
+class CspViolations:
+    """Collects what Chromium reports refused by a page's Content-Security-Policy
+    (a console error naming the directive); `unexpected` leaves out the above."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.seen.append(message.text)
+
+    @property
+    def unexpected(self) -> list[str]:
+        return [v for v in self.seen if not any(e in v for e in EXPECTED_VIOLATIONS)]
+
+
 @pytest.fixture
-def context(browser: Browser, offline: Offline) -> Iterator[BrowserContext]:
+def csp() -> Iterator[CspViolations]:
+    """Every test's pages run under the server's policy; none may break a rule of it."""
+    violations = CspViolations()
+    yield violations
+    assert violations.unexpected == []
+
+
+@pytest.fixture
+def context(browser: Browser, offline: Offline, csp: CspViolations) -> Iterator[BrowserContext]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     context.route("**/*", offline)
+    context.on("console", csp)
     context.set_default_timeout(20_000)
     yield context
     context.close()
