@@ -452,18 +452,23 @@ def test_count_scenarios_counts_one_session(store: Store) -> None:
 def test_cancel_flag(store: Store) -> None:
     session = new_session(store)
     record = new_scenario(store, session.id, "s")
-    store.request_cancel(record.id)
+    assert store.request_cancel(record.id) is False
     assert store.get_scenario_by_id(record.id) == record
     queue(store, record.id)
     store.claim_next(plan_claim("w", T0))
-    store.request_cancel(record.id)
+    assert store.request_cancel(record.id) is True
     current = store.get_scenario_by_id(record.id)
     assert current is not None and current.cancel_requested
     renewed = store.renew_leases("w", T0 + timedelta(seconds=5))
     assert [r.cancel_requested for r in renewed] == [True]
-    requeued = store.apply_transition(record.id, COMPLETE)
-    assert requeued is not None
+    # A flagged run cannot complete, in the same atomic write: the cancel wins.
+    assert store.apply_transition(record.id, COMPLETE) is None
+    failed = plan_transition(S.FAILED, source=S.PROCESSING, error="cancelled")
+    assert store.apply_transition(record.id, failed) is not None
     assert not queue(store, record.id).cancel_requested
+    store.claim_next(plan_claim("w", T0))
+    assert store.apply_transition(record.id, COMPLETE) is not None
+    assert store.request_cancel(record.id) is False
 
 
 def test_leases(store: Store) -> None:
