@@ -21,10 +21,36 @@ from algomancy_data.limits import QUOTE_CHARS
 log = logging.getLogger("algomancy.api")
 
 
+#: The most characters an error's `detail` text may have; a longer one is cut.
+MAX_DETAIL_CHARS = 1000
+#: A quoted value in a message: 'text' or "text", escapes included.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def bounded(text: str) -> str:
+    """`text` with every quoted value over `QUOTE_CHARS` cut (with its length), and
+    the whole cut to `MAX_DETAIL_CHARS`: an answer never echoes a huge input."""
+    if len(text) <= QUOTE_CHARS:
+        return text
+
+    def cut(match: re.Match[str]) -> str:
+        quoted = match.group()
+        if len(quoted) <= QUOTE_CHARS:
+            return quoted
+        return f"{quoted[:QUOTE_CHARS]}…{quoted[0]} ({len(quoted) - 2} characters)"
+
+    text = _QUOTED.sub(cut, text)
+    if len(text) > MAX_DETAIL_CHARS:
+        text = f"{text[:MAX_DETAIL_CHARS]}… ({len(text)} characters in all)"
+    return text
+
+
 def detail_response(
     status: int, detail: object, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """The error shape of every answer: `{"detail": ...}`."""
+    """The error shape of every answer: `{"detail": ...}`, a text detail `bounded`."""
+    if isinstance(detail, str):
+        detail = bounded(detail)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
@@ -61,29 +87,49 @@ async def bad_input(request: Request, exc: Exception) -> JSONResponse:
 async def bad_parameter(request: Request, exc: Exception) -> JSONResponse:
     """Also names the parameter, so that a form can show the message at its field."""
     assert isinstance(exc, ParameterError)
-    body = {"detail": str(exc), "parameter": exc.parameter}
+    body = {"detail": bounded(str(exc)), "parameter": bounded(exc.parameter)}
     return JSONResponse(body, status_code=400)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return detail_response(422, [_short(error) for error in jsonable_encoder(exc.errors())])
+    return detail_response(422, [_short(error) for error in exc.errors()])
 
 
 def _short(error: Any) -> Any:
-    """A validation error whose quoted input is cut to about 200 characters: a
-    90 MiB display name must not come back in the answer."""
-    if not isinstance(error, dict) or "input" not in error:
+    """A validation error as pydantic describes it, each user value in it bounded:
+    `input` cut to about `QUOTE_CHARS` characters (a 90 MiB display name must not
+    come back), each part of `loc` (a body's key) and `msg` bounded, `ctx` (which
+    may repeat the input) dropped, its parts already in `msg`."""
+    if not isinstance(error, dict):
         return error
-    value = error["input"]
+    short: dict[str, Any] = {}
+    for key in ("type", "loc", "msg", "input"):
+        if key not in error:
+            continue
+        value = error[key]
+        if key == "loc":
+            value = [_short_input(part) if isinstance(part, str) else part for part in value]
+        elif key == "msg":
+            value = bounded(str(value))
+        elif key == "input":
+            value = _short_input(value)
+        short[key] = value
+    return short
+
+
+def _short_input(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, str):
-        if len(value) > QUOTE_CHARS:
-            error["input"] = value[:QUOTE_CHARS] + f"… ({len(value)} characters)"
-    elif isinstance(value, dict | list):
-        text = orjson.dumps(value, default=str)
-        if len(text) > QUOTE_CHARS:
-            error["input"] = text[:QUOTE_CHARS].decode("utf-8", "replace") + "…"
-    return error
+        text = value
+    else:
+        text = orjson.dumps(jsonable_encoder(value), default=str).decode("utf-8", "replace")
+        if len(text) <= QUOTE_CHARS:
+            return orjson.loads(text)
+    if len(text) > QUOTE_CHARS:
+        return text[:QUOTE_CHARS] + f"… ({len(text)} characters)"
+    return text
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
