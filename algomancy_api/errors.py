@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +18,7 @@ from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_core import ConflictError, NotFoundError, ParameterError
+from algomancy_core.errors import storage_full
 from algomancy_data.limits import QUOTE_CHARS
 
 log = logging.getLogger("algomancy.api")
@@ -176,14 +179,31 @@ def _multipart_problem(exc: StarletteHTTPException) -> str | None:
     return text
 
 
+async def storage_error(request: Request, exc: Exception) -> JSONResponse:
+    """507 when the disk (or PostgreSQL's) is full, naming the cause; any other
+    storage failure is a 500."""
+    reason = storage_full(exc)
+    if reason is None:
+        return await server_error(request, exc)
+    log.warning("insufficient storage on %s %s: %s", request.method, request.url.path, reason)
+    return detail_response(
+        507,
+        f"insufficient storage: {reason}; nothing was written. Delete datasets or "
+        "scenarios to free space (deletes still work), or ask the operator for more disk",
+    )
+
+
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    if storage_full(exc) is not None:
+        return await storage_error(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return detail_response(500, "Internal server error")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """The seed's mapping: not found 404, conflicts and failed preconditions 409,
-    bad values 400, malformed requests 422, anything else 500 (logged)."""
+    bad values 400, malformed requests 422, a full disk 507, anything else 500
+    (logged)."""
     app.add_exception_handler(NotFoundError, not_found)
     app.add_exception_handler(ConflictError, conflict)
     app.add_exception_handler(AssertionError, conflict)
@@ -191,4 +211,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ParameterError, bad_parameter)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for storage in (OSError, sqlite3.Error, sa.exc.DBAPIError):
+        app.add_exception_handler(storage, storage_error)
     app.add_exception_handler(Exception, server_error)
