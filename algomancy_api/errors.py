@@ -90,7 +90,8 @@ async def bad_input(request: Request, exc: Exception) -> JSONResponse:
 async def bad_parameter(request: Request, exc: Exception) -> JSONResponse:
     """Also names the parameter, so that a form can show the message at its field."""
     assert isinstance(exc, ParameterError)
-    body = {"detail": bounded(str(exc)), "parameter": bounded(exc.parameter)}
+    parameter = exc.parameter if exc.parameter is None else bounded(exc.parameter)
+    body = {"detail": bounded(str(exc)), "parameter": parameter}
     return JSONResponse(body, status_code=400)
 
 

@@ -218,8 +218,7 @@ async def run_etl(
         list[UploadFile],
         File(
             min_length=1,
-            description="One part per file (at least one); the filename stem is the "
-            "logical name.",
+            description="One part per file (at least one); the filename stem is the logical name.",
         ),
     ],
 ) -> dict[str, Any]:
