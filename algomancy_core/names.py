@@ -32,6 +32,12 @@ REFUSED_CATEGORIES = {
 }
 
 
+def nfc(name: str) -> str:
+    """`name` in NFC, the form names are stored in: a look-up by a name sent in
+    another form (e as e + combining accent) finds it."""
+    return name if unicodedata.is_normalized("NFC", name) else unicodedata.normalize("NFC", name)
+
+
 def name_key(name: str) -> str:
     """What two names must not share to be distinct: NFKC with case folded (full
     width and compatibility forms fold to their plain letters)."""

@@ -13,7 +13,7 @@ from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
-from algomancy_core.names import check_name
+from algomancy_core.names import check_name, nfc
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
@@ -78,10 +78,10 @@ class ScenarioManager:
         return self.list_datasets()
 
     def get_dataset(self, key: str) -> DataSource:
-        return self._store.get_dataset(self.session_id, key)
+        return self._store.get_dataset(self.session_id, nfc(key))
 
     def dataset_info(self, key: str) -> DatasetInfo:
-        return self._store.dataset_info(self.session_id, key)
+        return self._store.dataset_info(self.session_id, nfc(key))
 
     def add_dataset(self, key: str, data: DataSource, *, replace: bool = False) -> None:
         key = check_name("dataset key", key, self._engine.config.max_name_chars)
@@ -137,7 +137,7 @@ class ScenarioManager:
 
     def delete_dataset(self, key: str) -> None:
         """Refused (`ConflictError`) while a scenario refers to the dataset."""
-        self._store.delete_dataset(self.session_id, key)
+        self._store.delete_dataset(self.session_id, nfc(key))
 
     def _autocreate(self, key: str) -> None:
         config = self._engine.config
@@ -171,6 +171,7 @@ class ScenarioManager:
                 "(max_scenarios_per_session); delete one first"
             )
         algorithm = self.algorithm(algo_name)
+        dataset_key = nfc(dataset_key)
         declared = self.data_parameter_set(dataset_key)  # NotFoundError: no such dataset
         parameters = algorithm.parameters()
         parameters.set_values(algo_params)

@@ -12,7 +12,7 @@ import anyio.to_thread
 from algomancy_core.config import CoreConfig
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
-from algomancy_core.names import check_name
+from algomancy_core.names import check_name, nfc
 from algomancy_core.scenario import new_id, utcnow
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.stores import Store
@@ -176,7 +176,7 @@ class SessionManager:
     def _lookup(self, session: str, owner: str | None) -> SessionRecord | None:
         record = self._store.get_session(session) if _is_uuid(session) else None
         if record is None or record.owner != owner:
-            record = self._store.find_session(session, owner)
+            record = self._store.find_session(nfc(session), owner)
         return record
 
     # -- changes -------------------------------------------------------------

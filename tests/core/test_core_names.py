@@ -8,6 +8,7 @@ import pytest
 
 from algomancy_core import ConflictError, InvalidInputError, SessionManager
 from algomancy_core.names import check_name, name_key
+from algomancy_data import DataSource
 
 from .conftest import make_config
 
@@ -62,6 +63,13 @@ def test_look_alike_names_collide_through_the_managers() -> None:
         # NFD in, NFC stored: the same session, found by either spelling.
         created = sessions.create_session(unicodedata.normalize("NFD", "Café"))
         assert created.display_name == "Café"
+        found = sessions.get_session(unicodedata.normalize("NFD", "Café"))
+        assert found.session_id == created.session_id
+        nfd_key = unicodedata.normalize("NFD", "Données")
+        found.add_dataset(nfd_key, DataSource("d"))
+        assert found.list_datasets()[-1] == "Données"
+        assert found.get_dataset(nfd_key).name == "d"
+        found.delete_dataset(nfd_key)
         main = sessions.get_session("main")
         main.create_scenario("Run A", "Master data", "Instant")
         with pytest.raises(ConflictError, match="scenario tagged 'Run A' already exists"):
