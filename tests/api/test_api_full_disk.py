@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg.errors
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -31,19 +32,16 @@ def sqlite_full() -> Exception:
         return sa.exc.OperationalError("INSERT ...", (), exc)
 
 
-class DiskFull(Exception):
-    """Stands for psycopg's `errors.DiskFull`, which carries SQLSTATE 53100."""
-
-    sqlstate = "53100"
-
-
 @pytest.mark.parametrize(
     ("exc", "cause"),
     [
         (sqlite_full(), "the SQLite database or its disk is full"),
         (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
         (OSError(errno.EDQUOT, "Disk quota exceeded"), "Disk quota exceeded"),
-        (sa.exc.OperationalError("INSERT ...", (), DiskFull()), "PostgreSQL's disk is full"),
+        (
+            sa.exc.OperationalError("INSERT ...", (), psycopg.errors.DiskFull("no space")),
+            "PostgreSQL's disk is full",
+        ),
     ],
 )
 def test_what_a_full_disk_raises_is_recognised(exc: Exception, cause: str) -> None:
