@@ -24,6 +24,9 @@ DEFAULT_MAX_COMPRESSION_RATIO = 100
 RATIO_FLOOR_BYTES = 1024 * 1024
 #: How much of an input error message may quote of what was sent.
 QUOTE_CHARS = 200
+#: How deeply a dataset's free-form JSON (`data_parameters`, `extra`) may nest: the
+#: JSON writers stop at 255 levels, and no real parameter nests past a handful.
+MAX_METADATA_DEPTH = 64
 
 
 class LimitExceeded(ValueError):
@@ -52,6 +55,27 @@ class ReadLimits:
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{field.name}: must be a positive integer")
+
+
+def nesting_depth(value: object, stop_after: int = MAX_METADATA_DEPTH) -> int:
+    """Levels of lists and dicts in `value` (0 for a scalar), counted without
+    recursion; counting stops as soon as the depth passes `stop_after`."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Iterator[object] = iter(item.values())
+        elif isinstance(item, list | tuple):
+            children = iter(item)
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > stop_after:
+            break
+        pending.extend((child, depth) for child in children)
+    return deepest
 
 
 def quote(text: object, limit: int = QUOTE_CHARS) -> str:

@@ -216,7 +216,10 @@ async def run_etl(
     ],
     files: Annotated[
         list[UploadFile],
-        File(description="One part per file; the filename stem is the logical name."),
+        File(
+            min_length=1,
+            description="One part per file (at least one); the filename stem is the logical name.",
+        ),
     ],
 ) -> dict[str, Any]:
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
