@@ -9,9 +9,9 @@ that dies (an allocation refused, the CPU limit hit) or outlives its deadline, o
 whose caller gives up (`cancel`), is killed and replaced by a fresh one; the
 caller gets `LimitExceeded` naming the limit. The server process never parses.
 
-The children are started by the ``forkserver`` method, never forked from the
-(threaded) server, and reused: at most `workers` tasks run at once; more wait for
-a free child until their deadline. A child serves at most `TASKS_PER_WORKER`
+The children are fresh interpreters (``python -m algomancy_data.parseworker``),
+never forked from the (threaded) server, and reused: at most `workers` tasks run
+at once; more wait for a free child until their deadline. A child serves at most `TASKS_PER_WORKER`
 tasks before it is replaced, so that what a parse leaves fragmented is returned.
 """
 
@@ -20,14 +20,15 @@ from __future__ import annotations
 import atexit
 import contextlib
 import contextvars
-import multiprocessing
 import multiprocessing.connection
-import resource
+import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from algomancy_data.limits import (
@@ -42,7 +43,6 @@ DEFAULT_WORKERS = 2
 TASKS_PER_WORKER = 50
 #: How often a waiting caller looks at its `cancel` event.
 _POLL_SECONDS = 0.2
-_PRELOAD = ["algomancy_data.files"]
 
 #: A caller's "give up" event, set by whoever learns the client left; read by
 #: `ParsePool.run` in the same thread (a context variable, so that the layers
@@ -53,23 +53,29 @@ cancel_event: contextvars.ContextVar[threading.Event | None] = contextvars.Conte
 
 
 class _Worker:
-    def __init__(self, context: Any) -> None:
-        parent, child = context.Pipe()
-        self.process: BaseProcess = context.Process(
-            target=_serve, args=(child,), daemon=True, name="algomancy-parse"
-        )
-        self.process.start()
-        child.close()
-        self.connection: multiprocessing.connection.Connection = parent
+    """A child running `algomancy_data.parseworker`, talked to over a socket pair."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "algomancy_data.parseworker", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "RUST_BACKTRACE": "0"},
+            )
+        self.connection = multiprocessing.connection.Connection(ours.detach())
         self.tasks = 0
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def kill(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError):
             self.process.kill()
-        self.process.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
         self.connection.close()
-        with contextlib.suppress(ValueError):
-            self.process.close()
 
 
 class ParsePool:
@@ -79,8 +85,6 @@ class ParsePool:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError("workers: must be a positive integer")
         self.workers = workers
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(_PRELOAD)
         self._slots = threading.BoundedSemaphore(workers)
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
@@ -157,10 +161,11 @@ class ParsePool:
         raise RuntimeError(value)
 
     def _died(self, worker: _Worker, memory_bytes: int, seconds: int) -> LimitExceeded:
-        worker.process.join(5)
-        if worker.process.exitcode == -signal.SIGXCPU:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.process.wait(5)
+        if worker.process.returncode == -signal.SIGXCPU:
             return _over_time(seconds)
-        return _out_of_memory(memory_bytes, worker.process.exitcode)
+        return _out_of_memory(memory_bytes, worker.process.returncode)
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -168,11 +173,11 @@ class ParsePool:
                 raise RuntimeError("the parse pool is closed")
             while self._idle:
                 worker = self._idle.pop()
-                if worker.process.is_alive():
+                if worker.alive():
                     return worker
                 worker.kill()
                 self.replaced += 1
-        return _Worker(self._context)
+        return _Worker()
 
     def _give(self, worker: _Worker, keep: bool) -> None:
         with self._lock:
@@ -200,41 +205,16 @@ def _over_time(seconds: int) -> LimitExceeded:
 
 
 def _out_of_memory(memory_bytes: int, exitcode: int | None = None) -> LimitExceeded:
-    how = f" (the parser process ended with code {exitcode})" if exitcode is not None else ""
+    how = ""
+    if exitcode is not None and exitcode < 0:
+        how = f" (the parser process was ended by {signal.Signals(-exitcode).name})"
+    elif exitcode is not None:
+        how = f" (the parser process ended with code {exitcode})"
     return LimitExceeded(
         f"parsing needed more memory than the limit (xlsx_parse_memory_bytes) of "
         f"{memory_bytes} bytes{how}",
         code="too_large",
     )
-
-
-def _serve(connection: multiprocessing.connection.Connection) -> None:
-    """A child's loop: one task at a time, each under its own limits."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an abort leaves no core file
-    while True:
-        try:
-            function, args, memory_bytes, seconds = connection.recv()
-        except (EOFError, OSError):
-            return
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = int(used.ru_utime + used.ru_stime) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu + seconds, resource.RLIM_INFINITY))
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, resource.RLIM_INFINITY))
-        try:
-            answer: tuple[str, Any] = ("ok", function(*args))
-        except MemoryError:
-            answer = ("memory", None)
-        except Exception as exc:  # anything else is the parser's own error
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        try:
-            connection.send(answer)
-        except MemoryError:
-            connection.send(("memory", None))
-        finally:
-            del answer
-            resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)
 
 
 _shared: ParsePool | None = None
