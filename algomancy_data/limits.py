@@ -125,7 +125,9 @@ def check_xlsx(filename: str, data: bytes, limits: ReadLimits) -> None:
             except PartTooLarge as exc:
                 if ratio_cap < budget:
                     ratio = exc.inflated / max(member.compress_size, 1)
-                    raise _too_high_ratio(filename, member.filename, ratio, limits) from None
+                    raise _too_high_ratio(
+                        filename, member.filename, ratio, limits, at_least=True
+                    ) from None
                 done = limits.max_decompressed_bytes - budget + exc.inflated
                 raise _too_many_bytes(filename, done, limits, at_least=True) from None
             budget -= inflated
@@ -149,9 +151,12 @@ def _too_many_bytes(
     )
 
 
-def _too_high_ratio(filename: str, part: str, ratio: float, limits: ReadLimits) -> LimitExceeded:
+def _too_high_ratio(
+    filename: str, part: str, ratio: float, limits: ReadLimits, at_least: bool = False
+) -> LimitExceeded:
+    more = "more than " if at_least else ""
     return LimitExceeded(
-        f"{filename}: part {quote(part, 80)} inflates {ratio:.0f} times; "
+        f"{filename}: part {quote(part, 80)} inflates {more}{ratio:.0f} times; "
         f"the limit (max_compression_ratio) is {limits.max_compression_ratio}",
         code="too_large",
     )
