@@ -178,5 +178,5 @@ def test_xlsx_is_written_to_a_file_that_is_deleted_after(
     r = client.get(f"{M}/data/kept/tables/t/download", params={"format": "xlsx"})
     assert r.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
-    assert sheet is not None and sheet.max_row == 30_001
+    assert sheet is not None and sum(1 for _ in sheet.iter_rows(values_only=True)) == 30_001
     assert list(tmp_path.iterdir()) == []
