@@ -23,6 +23,7 @@ import dataclasses
 import io
 import itertools
 import json
+import random
 import socket
 import sys
 import time
@@ -199,12 +200,17 @@ def formula_cells(client: httpx.Client, _: str) -> str:
 
 
 def many_cells_workbook(rows: int = 10_000, columns: int = 1_000) -> bytes:
-    """`rows` x `columns` numeric cells (10 million by default: about 9 MiB zipped),
-    inside every limit."""
-    row = b"<row>" + b"<c><v>1.5</v></c>" * columns + b"</row>"
-    return hostile.workbook(
-        hostile.sheet_xml([]).replace(b"<sheetData>", b"<sheetData>" + row * rows)
-    )
+    """`rows` x `columns` cells of numbers 0-99 (10 million by default, about
+    9 MiB zipped), inside every limit."""
+    rng = random.Random(7)
+    distinct = [
+        b"<row>"
+        + b"".join(b"<c><v>%d</v></c>" % rng.randrange(100) for _ in range(columns))
+        + b"</row>"
+        for _ in range(64)
+    ]
+    body = b"".join(distinct[rng.randrange(64)] for _ in range(rows))
+    return hostile.workbook(hostile.sheet_xml([]).replace(b"<sheetData>", b"<sheetData>" + body))
 
 
 def formula_sheet_workbook(size: int = 256 * 1024) -> bytes:

@@ -281,13 +281,16 @@ def _etl(
     gone: threading.Event | None = None,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
-    cancel_event.set(gone)
     files = {}
     for upload, name in zip(uploads, names, strict=True):
         upload.file.seek(0)
         file = file_from_bytes(name, upload.file.read(), limits)
         files[file.name] = file
-    result = manager.etl_data(files, dataset_name)
+    token = cancel_event.set(gone)
+    try:
+        result = manager.etl_data(files, dataset_name)
+    finally:
+        cancel_event.reset(token)
     return {
         "dataset_name": dataset_name,
         "success": result.is_success,
