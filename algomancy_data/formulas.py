@@ -86,7 +86,7 @@ def sheet_formulas_as_text(xml: bytes, max_bytes: int | None = None) -> bytes:
     pieces: list[bytes] = []
     written = 0
     done = 0
-    shared: dict[bytes, tuple[str, str]] = {}
+    shared: dict[bytes, Translator] = {}
     open_at, open_prefix = -1, b""
     for tag in _CELL_TAG.finditer(xml):
         prefix = tag.group(2) or b""
@@ -125,7 +125,7 @@ def _attributes(head: bytes) -> dict[bytes, bytes]:
     }
 
 
-def _cell_as_text(cell: bytes, prefix: bytes, shared: dict[bytes, tuple[str, str]]) -> bytes | None:
+def _cell_as_text(cell: bytes, prefix: bytes, shared: dict[bytes, Translator]) -> bytes | None:
     head_end = cell.find(b">")
     formula = _FORMULA_START.search(cell, head_end)
     if head_end == -1 or cell[head_end - 1 : head_end] == b"/" or formula is None:
@@ -151,10 +151,10 @@ def _cell_as_text(cell: bytes, prefix: bytes, shared: dict[bytes, tuple[str, str
     index = formula_attributes.get(b"si")
     if formula_attributes.get(b"t") == b"shared" and index is not None:
         if text:
-            shared[index] = (text, coordinate)
+            # tokenized once, not once per dependent cell
+            shared[index] = Translator("=" + text, origin=coordinate)
         elif index in shared and coordinate:
-            master, origin = shared[index]
-            text = Translator("=" + master, origin=origin).translate_formula(coordinate)[1:]
+            text = shared[index].translate_formula(coordinate)[1:]
     if not text:
         return None
     kept = b"".join(

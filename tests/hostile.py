@@ -128,3 +128,12 @@ def lying_directory(data: bytes, member: str, claimed: int = 1000) -> bytes:
                 out[start + size_at : start + size_at + 4] = claimed.to_bytes(4, "little")
             start = out.find(signature, start + 4)
     return bytes(out)
+
+
+def shared_formula_workbook(dependents: int = 20_000, terms: int = 200) -> bytes:
+    """A long shared formula and `dependents` cells that only name it: each is
+    translated to its own formula text, slowly (about a millisecond each)."""
+    master = "+".join(["SUM(B1:B2)"] * terms).encode()
+    cells = [b'<c r="A2"><f t="shared" ref="A2:A9" si="0">' + master + b"</f></c>"]
+    cells += [b'<c r="A%d"><f t="shared" si="0"/></c>' % n for n in range(3, dependents + 3)]
+    return workbook(sheet_xml([HEADER, (2, cells)]))

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests import hostile
+from tests.polling import wait_for
 from tests.server import ROOT, ServerProcess
 
 from .conftest import ClientFactory
@@ -75,3 +76,38 @@ def test_a_real_server_survives_a_reader_abort(tmp_path: Path) -> None:
         response = client.post(f"{prefix}/etl", data={"dataset_name": "fine"}, files=files)
         assert response.json()["success"] is True, response.json()["messages"]
         assert server.process is not None and server.process.poll() is None
+
+
+def parser_children(pid: int) -> list[int]:
+    """The parser processes the process `pid` started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"algomancy_data.parseworker" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_client_that_leaves_stops_its_parse(tmp_path: Path) -> None:
+    # Some 20 CPU-seconds of shared-formula translation, sent by a client that
+    # gives up after 2 seconds: the parser process is killed, not left to finish
+    # (a finished parser would stay, idle, for the next upload).
+    slow = hostile.shared_formula_workbook()
+    prefix = "/api/v1/sessions/main"
+    with ServerProcess(["--example", "--in-memory", "--no-ui"], tmp_path) as server:
+        assert server.process is not None
+        pid = server.process.pid
+        with httpx.Client(base_url=server.base, timeout=2) as client:
+            files = [("files", ("inventory.xlsx", slow))]
+            with pytest.raises(httpx.ReadTimeout):
+                client.post(f"{prefix}/etl", data={"dataset_name": "slow"}, files=files)
+        assert parser_children(pid), "the parse should still be running"
+        wait_for(lambda: not parser_children(pid), timeout=20, what="the parser killed")
+        assert httpx.get(f"{server.base}/health").status_code == 200
