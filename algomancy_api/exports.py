@@ -14,7 +14,10 @@ over a sheet's 1,048,576 rows or the `max_xlsx_export_cells` setting is refused
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import io
+import math
 import os
 import tempfile
 from enum import StrEnum
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+import numpy as np
 import openpyxl
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -38,6 +42,18 @@ REPLACEMENT = "\ufffd"
 XLSX_MAX_ROWS = 1_048_576
 XLSX_MAX_COLUMNS = 16_384
 _ROWS_PER_STEP = 10_000
+#: Values openpyxl writes as typed cells.
+_XLSX_TYPES = (
+    str,
+    bool,
+    int,
+    float,
+    decimal.Decimal,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+)
 
 
 class ExportFormat(StrEnum):
@@ -67,7 +83,11 @@ def escape_formula(value: Any) -> Any:
 def xlsx_text(value: Any) -> Any:
     """`escape_formula(value)`, with the control characters an XLSX file cannot
     hold (all below U+0020 but tab, line feed and carriage return) replaced by
-    U+FFFD."""
+    U+FFFD. A value XLSX has no type for (a list, a period, an infinite number) is
+    written as its text, escaped alike."""
+    untyped = value is not None and not isinstance(value, _XLSX_TYPES)
+    if untyped or (isinstance(value, float) and not math.isfinite(value)):
+        value = str(value)
     value = escape_formula(value)
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
@@ -143,9 +163,14 @@ def write_xlsx(frame: pd.DataFrame, sheet: str, target: str | Path | IO[bytes]) 
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         values = series.astype(object).where(series.notna(), None)
-        text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
-        text = text or isinstance(series.dtype, pd.CategoricalDtype)
-        columns.append((values, text))
+        # Only numbers, booleans and dates are written as they come.
+        plain = pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_integer_dtype(
+            series.dtype
+        )
+        plain = plain or pd.api.types.is_datetime64_dtype(series.dtype)
+        if pd.api.types.is_float_dtype(series.dtype):
+            plain = bool(np.isfinite(series.to_numpy(dtype=float, na_value=0.0)).all())
+        columns.append((values, not plain))
     for start in range(0, len(frame), _ROWS_PER_STEP):
         pieces = []
         for values, text in columns:

@@ -395,7 +395,10 @@ class XLSXFile(File):
             # Within the limits checked: formulas are read as their text.
             workbook = formulas_as_text(self.data, self.limits)
         except LimitExceeded as exc:
-            raise FileReadError(str(exc), code=exc.code) from None
+            message = str(exc)
+            if not message.startswith(self.filename):
+                message = f"{self.filename}: {message}"
+            raise FileReadError(message, code=exc.code) from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
             raise FileReadError(
                 f"{self.filename} is not a valid XLSX workbook: {quote(str(exc))}"

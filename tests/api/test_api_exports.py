@@ -6,12 +6,13 @@ import io
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from algomancy_api.exports import escape_formula, sheet_title
+from algomancy_api.exports import escape_formula, sheet_title, to_xlsx_bytes
 from algomancy_data import DataSource
 
 from .conftest import PREFIX, ClientFactory
@@ -180,3 +181,20 @@ def test_xlsx_is_written_to_a_file_that_is_deleted_after(
     sheet = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
     assert sheet is not None and sum(1 for _ in sheet.iter_rows(values_only=True)) == 30_001
     assert list(tmp_path.iterdir()) == []
+
+
+def test_values_xlsx_has_no_type_for_are_written_as_text() -> None:
+    frame = pd.DataFrame(
+        {
+            "list": [[1, 2], {"a": 1}],
+            "period": pd.period_range("2024-01", periods=2, freq="M"),
+            "float": [np.inf, -np.inf],
+            "int": pd.array([1, None], dtype="Int64"),
+        }
+    )
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame, "t")))
+    assert book.active is not None
+    assert list(book.active.iter_rows(values_only=True))[1:] == [
+        ("[1, 2]", "2024-01", "inf", 1),
+        ("{'a': 1}", "2024-02", "'-inf", None),
+    ]
