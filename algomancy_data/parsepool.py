@@ -52,6 +52,18 @@ cancel_event: contextvars.ContextVar[threading.Event | None] = contextvars.Conte
 )
 
 
+#: How a process ends when an allocation fails: a native abort, the kernel's OOM
+#: killer, a segmentation fault on a failed allocation.
+_MEMORY_SIGNALS = {signal.SIGABRT, signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS}
+
+
+def _child_environment() -> dict[str, str]:
+    """This process's environment, with its import path (the child imports the
+    task's function by name) and without Rust backtraces on an abort."""
+    path = [entry or os.getcwd() for entry in sys.path]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path), "RUST_BACKTRACE": "0"}
+
+
 class _Worker:
     """A child running `algomancy_data.parseworker`, talked to over a socket pair."""
 
@@ -62,7 +74,7 @@ class _Worker:
                 [sys.executable, "-m", "algomancy_data.parseworker", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, "RUST_BACKTRACE": "0"},
+                env=_child_environment(),
             )
         self.connection = multiprocessing.connection.Connection(ours.detach())
         self.tasks = 0
@@ -102,8 +114,9 @@ class ParsePool:
     ) -> Any:
         """`function(*args)` in a child within `memory_bytes` of address space and
         `seconds` of CPU time and of wall time (waiting for a free child included).
-        `function` must be importable by name. Its exceptions come back as
-        `RuntimeError`; the limits as `LimitExceeded` (`code` ``too_large`` for
+        `function` must be importable by name (the child gets this process's
+        import path). Its exceptions, and a child that fails otherwise, come back
+        as `RuntimeError`; the limits as `LimitExceeded` (`code` ``too_large`` for
         memory and time, ``busy`` when no child came free, ``cancelled``)."""
         cancel = cancel if cancel is not None else cancel_event.get()
         deadline = time.monotonic() + seconds
@@ -160,12 +173,15 @@ class ParsePool:
             raise _out_of_memory(memory_bytes)
         raise RuntimeError(value)
 
-    def _died(self, worker: _Worker, memory_bytes: int, seconds: int) -> LimitExceeded:
+    def _died(self, worker: _Worker, memory_bytes: int, seconds: int) -> Exception:
         with contextlib.suppress(subprocess.TimeoutExpired):
             worker.process.wait(5)
-        if worker.process.returncode == -signal.SIGXCPU:
+        code = worker.process.returncode
+        if code == -signal.SIGXCPU:
             return _over_time(seconds)
-        return _out_of_memory(memory_bytes, worker.process.returncode)
+        if code is not None and -code in _MEMORY_SIGNALS:
+            return _out_of_memory(memory_bytes, code)
+        return RuntimeError(f"the parser process failed (exit code {code}); see the server log")
 
     def _take(self) -> _Worker:
         with self._lock:

@@ -5,10 +5,12 @@ limit; a child that dies is replaced."""
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +164,18 @@ def test_the_formula_rewrite_is_bounded_by_the_bytes_it_writes() -> None:
     xml = b"<sheetData>" + b'<c r="A1"><f>1+1</f></c>' * 1000
     with pytest.raises(LimitExceeded, match="max_decompressed_bytes"):
         sheet_formulas_as_text(xml, max_bytes=10_000)
+
+
+def test_a_child_that_exits_is_a_failure_not_a_memory_limit(pool: ParsePool) -> None:
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        pool.run(os._exit, (3,))
+    assert pool.replaced == 1
+
+
+def test_the_child_imports_through_this_processs_path(
+    pool: ParsePool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Started elsewhere, the child finds `tests` only on the path pytest set up here.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert pool.run(hostile.small_workbook, ()) == hostile.small_workbook()
