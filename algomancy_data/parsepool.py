@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import contextvars
+import logging
 import multiprocessing.connection
 import os
 import signal
@@ -40,6 +41,7 @@ from algomancy_data.limits import (
 from algomancy_data.limits import LimitExceeded
 
 DEFAULT_WORKERS = 2
+log = logging.getLogger(__name__)
 TASKS_PER_WORKER = 50
 #: How often a waiting caller looks at its `cancel` event.
 _POLL_SECONDS = 0.2
@@ -203,6 +205,13 @@ class ParsePool:
         if not keep:
             self.replaced += 1
         worker.kill()
+        if not keep:
+            log.warning(
+                "parser process %d stopped mid-task (exit code %s); it is replaced",
+                worker.process.pid,
+                worker.process.returncode,
+                extra={"event": "parser-replaced"},
+            )
 
     def close(self) -> None:
         """Stop every idle child; busy ones stop when their task ends."""

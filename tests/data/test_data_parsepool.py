@@ -72,11 +72,14 @@ def test_the_memory_limit_stops_a_parse_within_the_cell_limit() -> None:
     assert XLSXFile.from_bytes("stock.xlsx", hostile.small_workbook()).read()
 
 
-def test_the_cpu_limit_kills_a_runaway_child(pool: ParsePool) -> None:
+def test_the_cpu_limit_kills_a_runaway_child(
+    pool: ParsePool, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(LimitExceeded, match="xlsx_parse_seconds") as caught:
         pool.run(sum, (range(10**12),), seconds=1)
     assert caught.value.code == "too_large"
     assert pool.replaced == 1
+    assert [r.event for r in caplog.records] == ["parser-replaced"]  # type: ignore[attr-defined]
     assert pool.run(sum, ([1, 2],)) == 3
 
 
