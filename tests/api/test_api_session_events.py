@@ -11,8 +11,8 @@ import pytest
 
 from algomancy_api.routers import session_events
 from tests.core.conftest import Gate
-from tests.streams import Follower
 from tests.polling import wait_for
+from tests.streams import Follower
 
 from .conftest import PREFIX
 from .test_api_events import ThreadServer, create
