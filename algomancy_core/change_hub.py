@@ -137,7 +137,8 @@ class ChangeHub:
                 # The poller skipped reads while nobody listened: start from now.
                 self._last_seq = self._store().change_bounds()[1]
             self._subscribers.setdefault(subscription.session_id, set()).add(subscription)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
+                # (Not alive: started before this process was forked.)
                 self._thread = threading.Thread(
                     target=self._poll_forever, name="algomancy-changes", daemon=True
                 )
