@@ -119,6 +119,10 @@ class ChangeHub:
             return
         self._wake.set()
 
+    def wake(self) -> None:
+        """A change was appended (by the store itself): read the feed now."""
+        self._wake.set()
+
     # -- following -----------------------------------------------------------
     def subscribe(self, session_id: str) -> ChangeSubscription:
         return ChangeSubscription(self, session_id)

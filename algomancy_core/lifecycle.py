@@ -134,4 +134,7 @@ class Lifecycle:
             self.on_queued(record)
 
     def _record(self, kind: str, record: ScenarioRecord) -> None:
-        self.changes.record(record.session_id, kind, record.id, scenario_payload(record))
+        if self.store.records_scenario_changes:
+            self.changes.wake()  # appended in the store's own write already
+        else:
+            self.changes.record(record.session_id, kind, record.id, scenario_payload(record))

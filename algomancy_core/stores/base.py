@@ -67,6 +67,10 @@ class Store(Protocol):
     #: True when a read answers from this process's memory or a local file, without
     #: waiting on a network or a lock: cheap enough to call on an event loop.
     inline_reads: bool
+    #: True when the scenario writes (`add_scenario`, `apply_transition`,
+    #: `claim_next`, `update_progress`) append their change to the feed themselves,
+    #: in the same transaction; otherwise the caller appends it (`append_change`).
+    records_scenario_changes: bool
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:

@@ -32,6 +32,7 @@ class MemoryStore:
 
     shared = False
     inline_reads = True
+    records_scenario_changes = False
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

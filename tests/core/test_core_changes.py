@@ -156,3 +156,23 @@ def test_managers_record_their_changes(tmp_path: Path) -> None:
         "scenario.complete",
         "scenario.deleted",
     ]
+
+
+def test_sql_scenario_writes_append_their_change_in_the_same_transaction(
+    store: Store,
+) -> None:
+    from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
+    from algomancy_core.stores import SessionRecord
+    from algomancy_data import DataSource
+
+    store.create_session(SessionRecord("s", "main", utcnow()))
+    store.put_dataset("s", "d", DataSource("d"))
+    store.add_scenario(ScenarioRecord("x", "s", "t", "d", "A", {}))
+    store.apply_transition("x", plan_transition(ScenarioStatus.QUEUED))
+    # A move that does not apply appends nothing.
+    assert store.apply_transition("x", plan_transition(ScenarioStatus.COMPLETE)) is None
+    kinds = [(c.kind, c.payload["scenario"]["status"]) for c in store.read_changes(0, 10)]
+    if store.records_scenario_changes:
+        assert kinds == [("scenario.created", "created"), ("scenario.queued", "queued")]
+    else:
+        assert kinds == []  # the caller (Lifecycle) appends them
