@@ -13,10 +13,12 @@ import sqlalchemy as sa
 
 from algomancy_core import SessionManager, change_hub
 from algomancy_core.change_hub import ChangeHub
-from algomancy_core.stores import MemoryStore, Store
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
+from algomancy_core.stores import MemoryStore, SessionRecord, Store
 from algomancy_core.stores.sql import SQLStore
 from algomancy_core.stores.sql import changes as sql_changes
 from algomancy_core.stores.sql import schema as sql_schema
+from algomancy_data import DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
 
