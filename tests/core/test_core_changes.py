@@ -163,10 +163,6 @@ def test_managers_record_their_changes(tmp_path: Path) -> None:
 def test_sql_scenario_writes_append_their_change_in_the_same_transaction(
     store: Store,
 ) -> None:
-    from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
-    from algomancy_core.stores import SessionRecord
-    from algomancy_data import DataSource
-
     store.create_session(SessionRecord("s", "main", utcnow()))
     store.put_dataset("s", "d", DataSource("d"))
     store.add_scenario(ScenarioRecord("x", "s", "t", "d", "A", {}))
