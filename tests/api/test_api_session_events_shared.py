@@ -82,3 +82,22 @@ def test_across_two_processes_on_postgresql(
     on_postgres: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a_change_on_a_reaches_b(*on_postgres)
+
+
+def test_across_gunicorn_workers(tmp_path: Path) -> None:
+    """Streams and changes spread over two workers: every stream sees every change."""
+    args = ["--example", "--no-ui", "--workers", "2", "--data-path", str(tmp_path)]
+    with ServerProcess(args, tmp_path) as server, ExitStack() as stack:
+        session = httpx.get(f"{server.base}{PREFIX}/sessions").json()["default"]
+        url = f"{server.base}{PREFIX}/sessions/{session}/events"
+        followers = [stack.enter_context(Follower(url)) for _ in range(4)]
+        for follower in followers:
+            follower.wait_for_event("open")
+        base = f"{server.base}{PREFIX}/sessions/{session}"
+        keys = [f"copy {n}" for n in range(4)]
+        for key in keys:  # a connection each: the workers take turns
+            made = httpx.post(f"{base}/data/{MASTER_DATA}/derive", json={"new_key": key})
+            assert made.status_code == 201, made.text
+        for follower in followers:
+            for key in keys:
+                follower.wait_for_event("dataset.added", key)
