@@ -19,6 +19,8 @@ from algomancy_core import ConflictError, NotFoundError, ParameterError
 from algomancy_data.limits import QUOTE_CHARS
 
 log = logging.getLogger("algomancy.api")
+#: Validation errors listed in a 422 answer.
+MAX_ERRORS = 50
 
 
 def detail_response(
@@ -67,7 +69,22 @@ async def bad_parameter(request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return detail_response(422, [_short(error) for error in jsonable_encoder(exc.errors())])
+    # Inputs are cut before the encoding: `jsonable_encoder` walks a value in Python,
+    # and the input may be a whole 1 MiB body (half a million values: a second of
+    # the event loop).
+    # At most MAX_ERRORS errors are listed: an object of 100,000 unknown keys is
+    # 100,000 errors, megabytes of answer and seconds of encoding.
+    errors = exc.errors()
+    shown = [_short(dict(error)) for error in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        shown.append(
+            {
+                "type": "too_many_errors",
+                "loc": [],
+                "msg": f"{len(errors) - MAX_ERRORS} more errors not listed",
+            }
+        )
+    return detail_response(422, jsonable_encoder(shown))
 
 
 def _short(error: Any) -> Any:
@@ -80,7 +97,10 @@ def _short(error: Any) -> Any:
         if len(value) > QUOTE_CHARS:
             error["input"] = value[:QUOTE_CHARS] + f"… ({len(value)} characters)"
     elif isinstance(value, dict | list):
-        text = orjson.dumps(value, default=str)
+        try:
+            text = orjson.dumps(value, default=str)
+        except TypeError:  # keys that are not strings
+            text = orjson.dumps(str(value)[: QUOTE_CHARS + 1])
         if len(text) > QUOTE_CHARS:
             error["input"] = text[:QUOTE_CHARS].decode("utf-8", "replace") + "…"
     return error

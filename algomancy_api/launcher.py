@@ -131,13 +131,21 @@ class ApiLauncher:
         # Innermost: the refusals outside it (size, credentials) need no started store.
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
-        app.add_middleware(JsonDepthLimit, max_depth=cfg.max_json_depth, prefix=cfg.prefix)
+        app.add_middleware(
+            JsonDepthLimit,
+            max_depth=cfg.max_json_depth,
+            prefix=cfg.prefix,
+            max_nodes=cfg.max_json_nodes,
+        )
         app.add_middleware(
             BodySizeLimit,
             max_bytes=cfg.max_upload_bytes,
             in_flight_bytes=cfg.max_uploads_in_flight_bytes,
             max_json_bytes=cfg.max_json_bytes,
             prefix=cfg.prefix,
+            per_client_bytes=cfg.upload_share_per_client,
+            min_bytes_per_second=cfg.min_body_bytes_per_second,
+            grace_seconds=cfg.body_grace_seconds,
         )
         if cfg.auth_enabled:
             app.add_middleware(
