@@ -9,8 +9,8 @@ from typing import Any
 from algomancy_api.auth import parse_networks
 from algomancy_api.jsonbody import (
     DEFAULT_MAX_JSON_BYTES,
-    DEFAULT_MAX_JSON_NODES,
     DEFAULT_MAX_JSON_DEPTH,
+    DEFAULT_MAX_JSON_NODES,
 )
 from algomancy_api.sitecheck import default_allowed_hosts
 from algomancy_api.slowclients import (
