@@ -197,6 +197,8 @@ class ApiLauncher:
         ones; other keyword arguments go to `uvicorn.run`."""
         import uvicorn
 
+        from algomancy_api import slowclients
+
         cfg: ApiConfiguration = app.state.config
         options: dict[str, Any] = {
             "host": host or cfg.host,
@@ -204,6 +206,10 @@ class ApiLauncher:
             "log_level": "info",
             # Forwarded headers are the app's business (`forwarded_allow_ips`).
             "proxy_headers": False,
+            # uvicorn's protocol with a deadline on each request's headers.
+            "http": slowclients.HTTP_PROTOCOL,
         }
         options |= uvicorn_options
+        slowclients.configure(cfg.header_timeout_seconds, cfg.max_connections_awaiting_headers)
+        slowclients.raise_open_file_limit()
         uvicorn.run(app, **options)
