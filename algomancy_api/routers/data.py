@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 from fastapi import (
@@ -17,6 +18,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
+from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
@@ -200,9 +202,11 @@ def download_table(
             "an extension other than csv, json or xlsx."
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
+        503: {"description": "The ETL took longer than `etl_timeout_seconds`."},
     },
 )
 async def run_etl(
+    request: Request,
     manager: ManagerDep,
     config: ConfigDep,
     dataset_name: Annotated[
@@ -246,7 +250,17 @@ async def run_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits)
+    return await run_bounded(
+        request,
+        config.etl_timeout_seconds,
+        "etl_timeout_seconds",
+        _etl,
+        manager,
+        dataset_name,
+        files,
+        names,
+        limits,
+    )
 
 
 def _etl(
@@ -255,13 +269,19 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
+    stop: threading.Event,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
+    # `stop` is set past etl_timeout_seconds or when the client leaves.
     files = {}
     for upload, name in zip(uploads, names, strict=True):
+        if stop.is_set():
+            raise Stopped()
         upload.file.seek(0)
         file = file_from_bytes(name, upload.file.read(), limits)
         files[file.name] = file
+    if stop.is_set():
+        raise Stopped()
     result = manager.etl_data(files, dataset_name)
     return {
         "dataset_name": dataset_name,
