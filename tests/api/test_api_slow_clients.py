@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -246,3 +248,30 @@ def test_silent_upload_bodies_do_not_make_other_posts_503(server: ServerProcess)
 
     # The budget is free again: an upload is read and answered (not 503).
     assert wait_for(upload_status, lambda status: status != 503) in (200, 400, 422)
+
+
+def test_the_gunicorn_worker_has_the_header_deadline(tmp_path: Path) -> None:
+    """`-k algomancy_api.gunicorn_worker.UvicornWorker`: the app factory sets the
+    deadline from the configuration (here 1 s, through ALGOMANCY_OVERRIDES)."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "1",
+        "-k",
+        "algomancy_api.gunicorn_worker.UvicornWorker",
+        "--no-control-socket",
+        "--graceful-timeout",
+        "5",
+        "--bind",
+        "127.0.0.1:{port}",
+        "algomancy_api.cli:app_from_environment()",
+    ]
+    env = {
+        "ALGOMANCY_CONFIG": "algomancy_example.domain:example_settings",
+        "ALGOMANCY_OVERRIDES": json.dumps({"header_timeout_seconds": 1.0}),
+    }
+    with ServerProcess([], tmp_path, env=env, command=command) as running, connect(running) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        assert read_all(sock).startswith(b"HTTP/1.1 408 ")
