@@ -24,6 +24,7 @@ fixed shape; it is not scanned here (scanning 100 MiB would cost what parsing do
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -53,18 +54,37 @@ DEFAULT_MAX_JSON_NODES = 10_000
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def json_structure(body: bytes) -> tuple[int, int]:
-    """How deeply the arrays and objects of a JSON text nest (0 for a scalar), and
-    how many arrays, objects and object keys it holds.
+@dataclasses.dataclass(frozen=True)
+class Scan:
+    """What one vectorised pass over a JSON text finds (`scan`)."""
 
-    Vectorised and linear in the body's size: a quote opens or closes a string
-    unless an odd run of backslashes precedes it; brackets inside strings do not
-    count. An unterminated string runs to the end."""
+    depth: int = 0
+    """How deeply arrays and objects nest (0 for a scalar)."""
+    nodes: int = 0
+    """Arrays, objects and object keys."""
+    keys: int = 0
+    """Object keys (a repeated one is possible only with two or more)."""
+    may_refuse_values: bool = False
+    """Outside strings: a capital letter (`NaN`, `Infinity`), a run of 19 digits or
+    more, or an exponent: values `value_problem` must look at."""
+
+
+#: Outside strings, what may make a value refused: NaN/Infinity, long digit runs
+#: (integers past 64 bits, floats past a double), exponents.
+_SUSPECT = re.compile(rb"[A-Z]|\d{19}|\d[eE]")
+
+
+def scan(body: bytes) -> Scan:
+    """One vectorised pass, linear in the body's size: a quote opens or closes a
+    string unless an odd run of backslashes precedes it; what is inside strings
+    does not count. An unterminated string runs to the end."""
     data = np.frombuffer(body, dtype=np.uint8)
     if data.size == 0:
-        return 0, 0
+        return Scan()
     steps = _STEP[data]
+    outside = data
     quotes = data == _QUOTE
+    keys = 0
     if quotes.any():
         positions = np.arange(data.size, dtype=np.int64)
         # The last byte at or before each position that is not a backslash...
@@ -75,10 +95,18 @@ def json_structure(body: bytes) -> tuple[int, int]:
         inside = (np.cumsum(real, dtype=np.int64) % 2).astype(bool)
         steps[inside] = 0
         keys = int(np.count_nonzero((data == _COLON) & ~inside))
-    else:
-        keys = 0
+        outside = np.where(inside, np.uint8(_QUOTE), data)
     levels = np.cumsum(steps, dtype=np.int64)
-    return max(int(levels.max()), 0), int(np.count_nonzero(steps == 1)) + keys
+    nodes = int(np.count_nonzero(steps == 1)) + keys
+    suspect = _SUSPECT.search(outside.tobytes()) is not None
+    return Scan(max(int(levels.max()), 0), nodes, keys, suspect)
+
+
+def json_structure(body: bytes) -> tuple[int, int]:
+    """How deeply the arrays and objects of a JSON text nest (0 for a scalar), and
+    how many arrays, objects and object keys it holds (`scan`)."""
+    found = scan(body)
+    return found.depth, found.nodes
 
 
 def json_depth(body: bytes, stop_after: int | None = None) -> int:
@@ -86,7 +114,7 @@ def json_depth(body: bytes, stop_after: int | None = None) -> int:
 
     With `stop_after`, a depth past it is reported as `stop_after + 1`. Linear in
     the body's size (`json_structure`)."""
-    deepest = json_structure(body)[0]
+    deepest = scan(body).depth
     return deepest if stop_after is None else min(deepest, stop_after + 1)
 
 
@@ -125,19 +153,15 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return unique
 
 
-def value_problem(body: bytes) -> str | None:
+def value_problem(body: bytes, numbers: bool = True) -> str | None:
     """What makes a (depth-checked) JSON body unacceptable, or None: NaN or
     Infinity (not JSON, though Python's parser takes them), numbers out of range,
     a key repeated in one object (the parser would keep the last silently).
-    Malformed JSON is left to the route's own validation (422)."""
+    Malformed JSON is left to the route's own validation (422). With `numbers`
+    false, numbers are not looked at (no Python call per number)."""
+    hooks: dict[str, Any] = {"parse_float": _finite_float, "parse_int": _int64} if numbers else {}
     try:
-        json.loads(
-            body,
-            parse_constant=_no_constant,
-            parse_float=_finite_float,
-            parse_int=_int64,
-            object_pairs_hook=_unique_keys,
-        )
+        json.loads(body, parse_constant=_no_constant, object_pairs_hook=_unique_keys, **hooks)
     except _Refused as exc:
         return str(exc)
     except (ValueError, RecursionError):
@@ -151,7 +175,8 @@ def body_problem(
     """Why a JSON body is refused (nested deeper than `max_depth`, more than
     `max_nodes` arrays, objects and keys, or a `value_problem`), or None. Linear
     in the body's size."""
-    depth, nodes = json_structure(body)
+    found = scan(body)
+    depth, nodes = found.depth, found.nodes
     if depth > max_depth:
         return (
             f"JSON body nested too deeply: more than {max_depth} levels of "
@@ -162,7 +187,10 @@ def body_problem(
             f"JSON body holds {nodes} arrays, objects and keys; the limit is "
             f"{max_nodes} (max_json_nodes)"
         )
-    return value_problem(body)
+    if found.keys < 2 and not found.may_refuse_values:
+        # No key can repeat and no value is refused: the parse is left to the route.
+        return None
+    return value_problem(body, numbers=found.may_refuse_values)
 
 
 def is_dataset_upload(path: str, prefix: str) -> bool:
