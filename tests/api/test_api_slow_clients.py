@@ -278,3 +278,42 @@ def test_the_gunicorn_worker_has_the_header_deadline(tmp_path: Path) -> None:
     with ServerProcess([], tmp_path, env=env, command=command) as running, connect(running) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         assert read_all(sock).startswith(b"HTTP/1.1 408 ")
+
+
+@pytest.mark.parametrize("protocol", ["H11WithDeadline", "HttpToolsWithDeadline"])
+def test_both_protocols_answer_late_headers_408(protocol: str) -> None:
+    """uvicorn's h11 and httptools protocols, each with the deadline, in a server
+    run in a thread (the limits are this process's: set, then restored)."""
+    import threading
+
+    import uvicorn
+
+    from algomancy_api import slowclients
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        raise AssertionError("no request should reach the app")
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=0,
+        http=getattr(slowclients, protocol),
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    saved = slowclients.LIMITS.timeout_seconds
+    slowclients.configure(0.5, slowclients.LIMITS.max_awaiting)
+    thread.start()
+    try:
+        wait_for(lambda: server.started and server.servers)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert read_all(sock).startswith(b"HTTP/1.1 408 ")
+        assert slowclients.awaiting_headers() == 0
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        slowclients.configure(saved, slowclients.LIMITS.max_awaiting)
