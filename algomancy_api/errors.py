@@ -148,6 +148,11 @@ def _multipart_problem(exc: StarletteHTTPException) -> str | None:
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    config = getattr(request.app.state, "config", None)
+    if getattr(config, "metrics", False):
+        from algomancy_api.metrics import count_store_error
+
+        count_store_error(exc)
     return detail_response(500, "Internal server error")
 
 

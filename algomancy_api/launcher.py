@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,8 @@ from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
-from algomancy_api.logs import redact_access_log
+from algomancy_api.logs import install_request_id_records, redact_access_log
+from algomancy_api.requestids import add_request_ids
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
 from algomancy_api.sitecheck import SiteCheck, declare_refusals
@@ -97,6 +99,8 @@ class ApiLauncher:
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
         redact_access_log()
+        install_request_id_records()
+        tracer_provider: Any = None
 
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,6 +110,12 @@ class ApiLauncher:
                 yield
             finally:
                 manager.close()
+                if tracer_provider is not None:
+                    tracer_provider.shutdown()
+                if cfg.metrics:
+                    from algomancy_api.metrics import process_exited
+
+                    process_exited(os.getpid())
 
         app = FastAPI(
             title=cfg.title,
@@ -127,6 +137,11 @@ class ApiLauncher:
         for router in (scenarios, sessions, discovery, data, kpis):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
+        if cfg.metrics:
+            from algomancy_api.metrics import METRICS_PATH, RunMetrics, metrics_endpoint
+
+            app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+            manager.engine.observers.add(RunMetrics())
         install_assets(app)
         install_docs(app)
         if cfg.ui:
@@ -141,6 +156,7 @@ class ApiLauncher:
             in_flight_bytes=cfg.max_uploads_in_flight_bytes,
             max_json_bytes=cfg.max_json_bytes,
             prefix=cfg.prefix,
+            metrics=cfg.metrics,
         )
         if cfg.auth_enabled:
             app.add_middleware(
@@ -183,6 +199,17 @@ class ApiLauncher:
         # what `trusted_proxies` is judged on.
         app.add_middleware(RecordPeer)
         add_security_headers(app, cfg.frame_ancestors)
+        if cfg.metrics:
+            from algomancy_api.metrics import add_request_metrics
+
+            add_request_metrics(app, cfg.prefix)
+        # Outside the metrics: their time and the answer's status include its work.
+        add_request_ids(app, cfg.trusted_proxies)
+        if cfg.tracing:
+            from algomancy_api.tracing import install_tracing
+
+            # Outermost: a request's span covers everything the server does for it.
+            tracer_provider = install_tracing(app, manager.engine.observers)
         return app
 
     @staticmethod

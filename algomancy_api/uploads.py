@@ -97,8 +97,11 @@ class BodySizeLimit:
         in_flight_bytes: int | None = None,
         max_json_bytes: int | None = None,
         prefix: str = "",
+        metrics: bool = False,
     ) -> None:
         self.app = app
+        #: Keep `algomancy_uploads_in_flight` and its bytes (see `metrics`).
+        self.metrics = metrics
         self.max_bytes = max_bytes
         self.in_flight_budget = in_flight_bytes if in_flight_bytes is not None else 4 * max_bytes
         self.in_flight = 0
@@ -151,10 +154,18 @@ class BodySizeLimit:
             await busy(scope, receive, send)
             return
         self.in_flight += reserved
+        if self.metrics:
+            from algomancy_api.metrics import UPLOAD_BYTES_IN_FLIGHT, UPLOADS_IN_FLIGHT
+
+            UPLOADS_IN_FLIGHT.inc()
+            UPLOAD_BYTES_IN_FLIGHT.inc(reserved)
         try:
             await self._limited(scope, receive, send, max_bytes, field)
         finally:
             self.in_flight -= reserved
+            if self.metrics:
+                UPLOADS_IN_FLIGHT.dec()
+                UPLOAD_BYTES_IN_FLIGHT.dec(reserved)
 
     async def _limited(
         self, scope: Scope, receive: Receive, send: Send, max_bytes: int, field: str

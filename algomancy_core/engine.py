@@ -11,6 +11,7 @@ from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.events import Notifier
 from algomancy_core.executors import Executor, build_executor
 from algomancy_core.lifecycle import Lifecycle
+from algomancy_core.observe import Observers
 from algomancy_core.stores import Store, build_store
 from algomancy_core.workers import claim_single_worker
 from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
@@ -35,6 +36,8 @@ class Engine:
         self.algorithms = config.algorithms
         self.kpis = config.kpis
         self.notifier = Notifier()
+        #: Told about runs (metrics, traces): see `algomancy_core.observe`.
+        self.observers = Observers()
         self._store = store
         self._executor = executor
         self._lifecycle: Lifecycle | None = None
@@ -68,7 +71,7 @@ class Engine:
         if self._lifecycle is None:
             with self._build_lock:
                 if self._lifecycle is None:
-                    self._lifecycle = Lifecycle(self.store, self.notifier)
+                    self._lifecycle = Lifecycle(self.store, self.notifier, observers=self.observers)
         return self._lifecycle
 
     @property
@@ -84,6 +87,7 @@ class Engine:
                         lease_seconds=self.config.lease_seconds,
                         run_timeout=self.config.run_timeout,
                         requeue_interrupted=self.config.requeue_interrupted,
+                        observers=self.observers,
                     )
                     self.lifecycle.on_queued = dispatcher.queued
                     self._dispatcher = dispatcher

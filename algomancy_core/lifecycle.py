@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from algomancy_core.events import Notifier
+from algomancy_core.observe import Observers
 from algomancy_core.scenario import (
     ScenarioRecord,
     ScenarioStatus,
@@ -40,10 +41,12 @@ class Lifecycle:
         store: Store,
         notifier: Notifier,
         on_queued: Callable[[ScenarioRecord], None] | None = None,
+        observers: Observers | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
+        self.observers = observers if observers is not None else Observers()
 
     def move(
         self,
@@ -113,5 +116,8 @@ class Lifecycle:
 
     def _announce(self, record: ScenarioRecord) -> None:
         self.notifier.publish(record.id, record)
-        if record.status is S.QUEUED and self.on_queued is not None:
-            self.on_queued(record)
+        if record.status is S.QUEUED:
+            if self.observers:
+                self.observers.run_queued(record)
+            if self.on_queued is not None:
+                self.on_queued(record)

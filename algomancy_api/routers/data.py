@@ -17,6 +17,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
+from algomancy_api.config import ApiConfiguration
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
@@ -222,6 +223,21 @@ async def run_etl(
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
     repeated). On success the dataset is stored (replacing an older one of that
     name); a failed ETL stores nothing and answers `success: false` with messages."""
+    if not config.metrics:
+        return await _checked_etl(manager, config, dataset_name, files)
+    try:
+        answer = await _checked_etl(manager, config, dataset_name, files)
+    except Exception as exc:
+        status = getattr(exc, "status_code", 400 if isinstance(exc, ValueError) else 500)
+        _count_etl("refused" if status < 500 else "error")
+        raise
+    _count_etl("success" if answer["success"] else "failed")
+    return answer
+
+
+async def _checked_etl(
+    manager: ScenarioManager, config: ApiConfiguration, dataset_name: str, files: list[UploadFile]
+) -> dict[str, Any]:
     if not files:  # no 'files' part at all is answered 400 before (errors.py)
         raise InvalidInputError("No files uploaded: send one or more 'files' parts")
     if len(files) > config.max_upload_files:
@@ -247,6 +263,12 @@ async def run_etl(
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
     return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits)
+
+
+def _count_etl(outcome: str) -> None:
+    from algomancy_api.metrics import ETL_UPLOADS
+
+    ETL_UPLOADS.labels(outcome).inc()
 
 
 def _etl(
