@@ -35,13 +35,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from algomancy_api.multiproc import MULTIPROC_ENV
 from algomancy_core import ScenarioRecord
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.observe import RunObserver
 from algomancy_core.scenario import ScenarioStatus
 from algomancy_core.stores import Store
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_PATH = "/metrics"
 #: The route label of a request no route matched (a 404), so that scanners
 #: probing random paths make no new series.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
+from algomancy_api.multiproc import prepare_multiproc_dir, remove_multiproc_dir
 
 if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
     from fastapi import FastAPI
@@ -117,9 +118,9 @@ def keep_startup_objects_out_of_gc() -> None:
 
 
 def run_serve(args: ServeOptions) -> int:
-    """Validate the configuration, then run uvicorn until stopped; the exit code."""
-    import uvicorn
-
+    """Validate the configuration, then run uvicorn until stopped; the exit code.
+    With several workers, Prometheus' multiprocess folder is set up first (see
+    `algomancy_api.multiproc`)."""
     from algomancy_api.loading import ConfigLoadError, load_config
 
     spec = EXAMPLE if args.example else args.config
@@ -144,6 +145,19 @@ def run_serve(args: ServeOptions) -> int:
         else f"{config.host} on a free port (uvicorn names it), under {config.prefix}"
     )
     logging.getLogger("algomancy.cli").info("serving %s on %s (docs at /docs)", config.title, where)
+    several = config.workers > 1
+    made = prepare_multiproc_dir() if several and getattr(config, "metrics", True) else None
+    try:
+        _run_uvicorn(config, args, log_config)
+    finally:
+        if made is not None:
+            remove_multiproc_dir(made)
+    return 0
+
+
+def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) -> None:
+    import uvicorn
+
     uvicorn.run(
         "algomancy_api.cli:app_from_environment",
         factory=True,
@@ -155,7 +169,6 @@ def run_serve(args: ServeOptions) -> int:
         # Forwarded headers are the app's business (`forwarded_allow_ips`).
         proxy_headers=False,
     )
-    return 0
 
 
 @click.command("serve")
