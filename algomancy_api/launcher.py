@@ -198,6 +198,12 @@ class ApiLauncher:
         # Outside even that: the TCP peer, before X-Forwarded-For replaces it, is
         # what `trusted_proxies` is judged on.
         app.add_middleware(RecordPeer)
+        if cfg.tracing:
+            from algomancy_api.tracing import install_tracing
+
+            # Before the wrappers below: the instrumentation takes Starlette's own
+            # stack apart (its error middleware outermost) to put its span around it.
+            tracer_provider = install_tracing(app, manager.engine.observers)
         add_security_headers(app, cfg.frame_ancestors)
         if cfg.metrics:
             from algomancy_api.metrics import add_request_metrics
@@ -205,11 +211,6 @@ class ApiLauncher:
             add_request_metrics(app, cfg.prefix)
         # Outside the metrics: their time and the answer's status include its work.
         add_request_ids(app, cfg.trusted_proxies)
-        if cfg.tracing:
-            from algomancy_api.tracing import install_tracing
-
-            # Outermost: a request's span covers everything the server does for it.
-            tracer_provider = install_tracing(app, manager.engine.observers)
         return app
 
     @staticmethod

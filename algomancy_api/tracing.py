@@ -139,11 +139,14 @@ def install_tracing(app: FastAPI, observers: Any) -> Any:
     if type(trace.get_tracer_provider()).__name__.startswith("Proxy"):
         made = _otlp_provider()
         trace.set_tracer_provider(made)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="/metrics,/health")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="/metrics,/health", exclude_spans=["receive", "send"]
+    )
     instrumentor = SQLAlchemyInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
         # Wraps `create_engine`: the store's engine, made at start, is traced.
-        instrumentor.instrument()
+        # skip_dep_check: its declared range lags SQLAlchemy's releases (2.1).
+        instrumentor.instrument(skip_dep_check=True)
     observers.add(RunTracing(trace.get_tracer(TRACER_NAME)))
     return made
 
