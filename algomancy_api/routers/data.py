@@ -228,9 +228,9 @@ async def run_etl(
     repeated). On success the dataset is stored (replacing an older one of that
     name); a failed ETL stores nothing and answers `success: false` with messages."""
     if not config.metrics:
-        return await _checked_etl(manager, config, dataset_name, files)
+        return await _checked_etl(request, manager, config, dataset_name, files)
     try:
-        answer = await _checked_etl(manager, config, dataset_name, files)
+        answer = await _checked_etl(request, manager, config, dataset_name, files)
     except Exception as exc:
         status = getattr(exc, "status_code", 400 if isinstance(exc, ValueError) else 500)
         _count_etl("refused" if status < 500 else "error")
@@ -240,7 +240,11 @@ async def run_etl(
 
 
 async def _checked_etl(
-    manager: ScenarioManager, config: ApiConfiguration, dataset_name: str, files: list[UploadFile]
+    request: Request,
+    manager: ScenarioManager,
+    config: ApiConfiguration,
+    dataset_name: str,
+    files: list[UploadFile],
 ) -> dict[str, Any]:
     if not files:  # no 'files' part at all is answered 400 before (errors.py)
         raise InvalidInputError("No files uploaded: send one or more 'files' parts")
