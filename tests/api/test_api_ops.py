@@ -264,3 +264,23 @@ def test_tracing_off_installs_nothing(make_client: ClientFactory) -> None:
     assert not any(
         type(o).__name__ == "RunTracing" for o in client.app.state.sessions.engine.observers.items
     )
+
+
+def test_the_dashboard_queries_only_series_the_server_has(client: TestClient) -> None:
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "assets" / "grafana-dashboard.json"
+    dashboard = json.loads(page.read_text(encoding="utf-8"))
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"algomancy_[a-z_]+", target["expr"])
+    }
+    served = set()
+    for family in text_string_to_metric_families(scrape(client)):
+        served |= {s.name for s in family.samples}
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}
+        served |= {family.name + suffix for suffix in suffixes.get(family.type, [""])}
+    assert queried and queried <= served, queried - served
