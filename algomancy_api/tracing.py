@@ -13,9 +13,10 @@ The run's link to its request is kept in the process that queued it: when
 another server process claims the run (several workers on one store), its spans
 start a trace of their own.
 
-Off, nothing is imported or installed: no cost. On, spans go to the tracer
-provider the host set up (`opentelemetry.trace.set_tracer_provider`), or else to
-an OTLP exporter configured by the standard `OTEL_EXPORTER_OTLP_*` variables.
+Off, no SDK, instrumentation or exporter is imported or installed: no cost. On,
+spans go to the tracer provider the host set up
+(`opentelemetry.trace.set_tracer_provider`), or else to an OTLP exporter
+configured by the standard `OTEL_EXPORTER_OTLP_*` variables.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -264,6 +266,21 @@ def test_tracing_off_installs_nothing(make_client: ClientFactory) -> None:
     assert not any(
         type(o).__name__ == "RunTracing" for o in client.app.state.sessions.engine.observers.items
     )
+    # Nor imports OpenTelemetry's SDK or instrumentations: a server of its own, in a
+    # fresh process. (FastAPI itself imports the API package when it is installed.)
+    code = (
+        "import sys; from fastapi.testclient import TestClient\n"
+        "from algomancy_api import ApiLauncher\n"
+        "from algomancy_example import example_settings\n"
+        "app = ApiLauncher.build(example_settings())\n"
+        "with TestClient(app) as c: assert c.get('/api/v1/sessions').status_code == 200\n"
+        "print(sorted(m for m in sys.modules if m.startswith(\n"
+        "    ('opentelemetry.sdk', 'opentelemetry.instrumentation', 'opentelemetry.exporter'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_the_dashboard_queries_only_series_the_server_has(client: TestClient) -> None:

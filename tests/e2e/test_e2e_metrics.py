@@ -113,3 +113,18 @@ def test_metrics_from_two_gunicorn_workers(tmp_path: Path) -> None:
             for s in scrapes
         }
         assert len(counts) == 1
+
+
+def test_metrics_from_serve_with_two_workers(tmp_path: Path) -> None:
+    """`serve --workers 2` sets the multiprocess folder up itself (and removes it)."""
+    requests = 12
+    args = ["--example", "--data-path", str(tmp_path / "state"), "--workers", "2"]
+    with ServerProcess(args, tmp_path) as server, fresh(server) as api:
+        for _ in range(requests):
+            assert api.get(f"{API}/sessions").status_code == 200
+        for _ in range(4):
+            text = api.get("/metrics").text
+            listed = sample(
+                text, "algomancy_http_requests_total", route=f"{API}/sessions", status="200"
+            )
+            assert listed == requests
