@@ -139,7 +139,11 @@ class StoreCollector(Collector):
 
 
 class RunMetrics(RunObserver):
-    """Records the runs this process's dispatcher handles."""
+    """Records the runs this process's dispatcher handles, and the queued runs
+    cancelled here (`cancelled`, with no duration)."""
+
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        RUNS.labels(record.algorithm, "cancelled").inc()
 
     def run_started(self, record: ScenarioRecord) -> None:
         if record.queued_at is not None and record.started_at is not None:

@@ -70,6 +70,10 @@ class RunTracing(RunObserver):
             while len(self._queued) > MAX_PENDING:
                 self._queued.popitem(last=False)
 
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        with self._lock:
+            self._queued.pop(record.id, None)
+
     def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
         with self._lock:
             carrier = self._queued.pop(record.id, {})

@@ -65,6 +65,8 @@ class Lifecycle:
         )
         if record is not None:
             self._announce(record)
+            if target is S.FAILED and source is S.QUEUED and self.observers:
+                self.observers.run_withdrawn(record)
         return record
 
     def claim(self, owner: str, lease_until: datetime) -> ScenarioRecord | None:

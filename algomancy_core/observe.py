@@ -25,6 +25,10 @@ class RunObserver:
     def run_queued(self, record: ScenarioRecord) -> None:
         """`record` became queued in this process (a `run` request)."""
 
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        """`record` left the queue without running (cancelled while queued), in
+        this process."""
+
     def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
         """This process claimed `record` (now processing) and hands it to the
         executor. May answer a trace context (W3C `traceparent` and friends) that
@@ -76,6 +80,13 @@ class Observers:
                 observer.run_queued(record)
             except Exception:
                 log.exception("run observer %r failed on a queued run", observer)
+
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        for observer in self.items:
+            try:
+                observer.run_withdrawn(record)
+            except Exception:
+                log.exception("run observer %r failed on a withdrawn run", observer)
 
     def run_started(self, record: ScenarioRecord) -> dict[str, str] | None:
         context: dict[str, str] | None = None

@@ -106,12 +106,16 @@ def test_metrics_show_the_queue_and_cancelled_runs(make_client: ClientFactory, g
     before = scrape(client)
     held = run_scenario(client, "held", algo="Gated")
     assert gate.started.wait(30)
-    # A session runs one scenario at a time: the next one waits in the queue.
+    # A session runs one scenario at a time: the next ones wait in the queue.
     run_scenario(client, "waits")
+    withdrawn = run_scenario(client, "withdrawn")
     during = scrape(client)
-    assert sample(during, "algomancy_queue_depth") == 1
+    assert sample(during, "algomancy_queue_depth") == 2
     assert sample(during, "algomancy_scenarios", status="processing") == 1
     assert sample(during, "algomancy_queue_oldest_age_seconds") >= 0
+    # Cancelled while queued: a cancelled run, with no duration.
+    assert client.post(f"{M}/scenarios/{withdrawn}/cancel").status_code in (200, 202)
+    assert sample(scrape(client), "algomancy_queue_depth") == 1
     assert client.post(f"{M}/scenarios/{held}/cancel").status_code in (200, 202)
     scenario_status(client.get, f"{M}/scenarios/{held}", {"failed"})
     after = scrape(client)
