@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy.exc
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -305,3 +306,30 @@ def test_the_dashboard_queries_only_series_the_server_has(client: TestClient) ->
         suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}
         served |= {family.name + suffix for suffix in suffixes.get(family.type, [""])}
     assert queried and queried <= served, queried - served
+
+
+def test_a_500_names_its_request_in_the_answer_and_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = ApiLauncher.build(api_config())
+
+    def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    def store_down() -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    app.add_api_route("/boom", boom)
+    app.add_api_route("/store-down", store_down)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        before = sample(scrape(client), "algomancy_store_errors_total", error="OperationalError")
+        assert client.get("/store-down").status_code == 500
+        with caplog.at_level(logging.ERROR, logger="algomancy"):
+            r = client.get("/boom")
+        assert r.status_code == 500 and r.json() == {"detail": "Internal server error"}
+        scrape_text = scrape(client)
+    logged = [rec for rec in caplog.records if rec.getMessage() == "unhandled error on GET /boom"]
+    assert logged and logged[0].request_id == r.headers["X-Request-ID"]  # type: ignore[attr-defined]
+    assert sample(scrape_text, "algomancy_http_requests_total", route="/boom", status="500") >= 1
+    store_errors = sample(scrape_text, "algomancy_store_errors_total", error="OperationalError")
+    assert store_errors == before + 1
