@@ -1,5 +1,6 @@
-"""`/metrics` from gunicorn with 2 workers (`-c python:algomancy_api.gunicorn_conf`):
-every scrape, whichever worker answers it, sums both workers' counts."""
+"""Real servers: `/metrics` from gunicorn with 2 workers (`-c
+python:algomancy_api.gunicorn_conf`) and from `serve --workers 2` (every scrape,
+whichever worker answers it, sums both workers' counts); request ids in the log."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from algomancy_api.cli import ENV_OVERRIDES, ENV_SPEC, EXAMPLE
-from tests.polling import scenario_status
+from tests.polling import scenario_status, wait_for
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -128,3 +129,23 @@ def test_metrics_from_serve_with_two_workers(tmp_path: Path) -> None:
                 text, "algomancy_http_requests_total", route=f"{API}/sessions", status="200"
             )
             assert listed == requests
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_log_lines_of_serve_carry_the_answers_request_id(tmp_path: Path, log_format: str) -> None:
+    args = ["--example", "--in-memory", "--log-format", log_format]
+    with ServerProcess(args, tmp_path) as server, fresh(server) as api:
+        missing = api.get(f"{API}/sessions/main/scenarios/no-such-scenario")
+        assert missing.status_code == 404
+        request_id = missing.headers["X-Request-ID"]
+        lines = wait_for(
+            lambda: [line for line in server.log().splitlines() if request_id in line],
+            what="a log line with the request id",
+        )
+    # uvicorn's access line for the request names it.
+    (line,) = lines
+    assert "no-such-scenario" in line and "404" in line
+    if log_format == "json":
+        assert json.loads(line)["request_id"] == request_id
+    else:
+        assert f"uvicorn.access [{request_id}]:" in line
