@@ -22,6 +22,7 @@ from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
 from algomancy_api.logs import install_request_id_records, redact_access_log
+from algomancy_api.requestids import HEADER as REQUEST_ID_HEADER
 from algomancy_api.requestids import add_request_ids
 from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
@@ -177,6 +178,8 @@ class ApiLauncher:
                 allow_methods=["*"],
                 allow_headers=["*"],
                 allow_credentials=True,
+                # A front end on another origin can read the id to quote in a report.
+                expose_headers=[REQUEST_ID_HEADER],
             )
         # Outside CORS and the credentials: a rebinding Host or a cross-site write is
         # refused before anything else looks at the request.

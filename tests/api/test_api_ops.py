@@ -160,6 +160,14 @@ def test_every_answer_has_a_request_id(client: TestClient) -> None:
     assert len(ids) == 4 and all(len(i) == 32 for i in ids)
 
 
+def test_a_front_end_on_another_origin_may_read_the_request_id(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client(cors_origins=["https://app.example"])
+    r = client.get("/health", headers={"Origin": "https://app.example"})
+    assert "x-request-id" in r.headers["Access-Control-Expose-Headers"].lower()
+
+
 def test_request_id_from_an_untrusted_peer_is_replaced(make_client: ClientFactory) -> None:
     client = make_client()  # no trusted proxies: TestClient's peer is not one
     r = client.get("/health", headers={"X-Request-ID": "from-client-1"})
