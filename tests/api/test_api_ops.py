@@ -341,3 +341,35 @@ def test_a_500_names_its_request_in_the_answer_and_the_log(
     assert sample(scrape_text, "algomancy_http_requests_total", route="/boom", status="500") >= 1
     store_errors = sample(scrape_text, "algomancy_store_errors_total", error="OperationalError")
     assert store_errors == before + 1
+
+
+GUNICORN_HOOKS = """
+import os, pathlib, sys, types
+folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+import algomancy_api.gunicorn_conf as conf
+made = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+if folder:
+    assert made == folder and not (pathlib.Path(folder) / "counter_1.db").exists()
+live = pathlib.Path(made) / "gauge_livesum_4242.db"
+live.write_bytes(b"")
+conf.child_exit(None, types.SimpleNamespace(pid=4242))
+assert not live.exists(), "a dead worker's live gauges stay"
+conf.on_exit(None)
+print("kept" if pathlib.Path(made).exists() else "removed")
+"""
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_gunicorn_settings_prepare_and_clean_the_metrics_folder(tmp_path: Any, named: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if named:
+        folder = tmp_path / "metrics"
+        folder.mkdir()
+        (folder / "counter_1.db").write_bytes(b"stale values of an earlier server")
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    done = subprocess.run(
+        [sys.executable, "-c", GUNICORN_HOOKS], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    # A folder the deployer named is theirs to keep; one made here goes at exit.
+    assert done.stdout.strip() == ("kept" if named else "removed")
