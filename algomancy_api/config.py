@@ -161,6 +161,14 @@ class ApiConfiguration(CoreConfig):
     Content-Security-Policy's `frame-ancestors` sources: `'none'` (no page),
     `'self'`, or origins separated by spaces (`https://portal.example`)."""
 
+    metrics: bool = True
+    """Serve Prometheus metrics at `/metrics` (behind the API's credentials when
+    authentication is on) and count requests, runs and uploads."""
+    tracing: bool = False
+    """Record OpenTelemetry traces of requests and runs (needs the `otel` extra);
+    exported over OTLP as the `OTEL_EXPORTER_OTLP_*` variables say, unless the
+    host set up a tracer provider of its own."""
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if not isinstance(self.host, str) or not self.host.strip():
@@ -207,8 +215,9 @@ class ApiConfiguration(CoreConfig):
             isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.api_keys.items()
         ):
             raise ConfigurationError("api_keys: must map non-empty keys to non-empty user names")
-        if not isinstance(self.ui, bool):
-            raise ConfigurationError("ui: must be true or false")
+        for flag in ("ui", "metrics", "tracing"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigurationError(f"{flag}: must be true or false")
         if self.identity_header is not None and not str(self.identity_header).strip():
             raise ConfigurationError("identity_header: must not be blank")
         if not isinstance(self.allow_session_create, bool):

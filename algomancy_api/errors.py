@@ -221,6 +221,7 @@ async def storage_error(request: Request, exc: Exception) -> JSONResponse:
     reason = storage_full(exc)
     if reason is None:
         return await server_error(request, exc)
+    _count_store_error(request, exc)
     log.warning("insufficient storage on %s %s: %s", request.method, request.url.path, reason)
     return detail_response(
         507,
@@ -233,7 +234,16 @@ async def server_error(request: Request, exc: Exception) -> JSONResponse:
     if storage_full(exc) is not None:
         return await storage_error(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    _count_store_error(request, exc)
     return detail_response(500, "Internal server error")
+
+
+def _count_store_error(request: Request, exc: Exception) -> None:
+    """`algomancy_store_errors_total`, when metrics are on and `exc` is the database's."""
+    if getattr(getattr(request.app.state, "config", None), "metrics", False):
+        from algomancy_api.metrics import count_store_error
+
+        count_store_error(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -111,8 +111,11 @@ class BodySizeLimit:
         per_client_bytes: int | None = None,
         min_bytes_per_second: int | None = None,
         grace_seconds: float = 10.0,
+        metrics: bool = False,
     ) -> None:
         self.app = app
+        #: Keep `algomancy_uploads_in_flight` and its bytes (see `metrics`).
+        self.metrics = metrics
         self.max_bytes = max_bytes
         self.in_flight_budget = in_flight_bytes if in_flight_bytes is not None else 4 * max_bytes
         self.in_flight = 0
@@ -184,6 +187,11 @@ class BodySizeLimit:
             return
         self.in_flight += reserved
         self.in_flight_by_client[client] = held + reserved
+        if self.metrics:
+            from algomancy_api.metrics import UPLOAD_BYTES_IN_FLIGHT, UPLOADS_IN_FLIGHT
+
+            UPLOADS_IN_FLIGHT.inc()
+            UPLOAD_BYTES_IN_FLIGHT.inc(reserved)
         try:
             await self._limited(scope, receive, send, max_bytes, field, started)
         finally:
@@ -193,6 +201,9 @@ class BodySizeLimit:
                 self.in_flight_by_client[client] = left
             else:
                 del self.in_flight_by_client[client]
+            if self.metrics:
+                UPLOADS_IN_FLIGHT.dec()
+                UPLOAD_BYTES_IN_FLIGHT.dec(reserved)
 
     async def _limited(
         self,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
+from algomancy_api.multiproc import prepare_multiproc_dir, remove_multiproc_dir
 
 if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
     from fastapi import FastAPI
@@ -129,11 +130,11 @@ def keep_startup_objects_out_of_gc() -> None:
 
 
 def run_serve(args: ServeOptions) -> int:
-    """Validate the configuration, then run uvicorn until stopped; the exit code."""
-    import uvicorn
-
+    """Validate the configuration, then run uvicorn until stopped; the exit code.
+    With several workers, Prometheus' multiprocess folder is set up first (see
+    `algomancy_api.multiproc`)."""
     from algomancy_api.loading import ConfigLoadError, load_config
-    from algomancy_api.slowclients import HTTP_PROTOCOL, raise_open_file_limit
+    from algomancy_api.slowclients import raise_open_file_limit
 
     spec = EXAMPLE if args.example else args.config
     assert spec is not None  # the command requires one of --example and --config
@@ -160,6 +161,21 @@ def run_serve(args: ServeOptions) -> int:
     # Held connections cost a file each: the soft limit (often 1,024) is raised to
     # the hard one, for this process and the workers it starts.
     raise_open_file_limit()
+    several = config.workers > 1
+    made = prepare_multiproc_dir() if several and getattr(config, "metrics", True) else None
+    try:
+        _run_uvicorn(config, args, log_config)
+    finally:
+        if made is not None:
+            remove_multiproc_dir(made)
+    return 0
+
+
+def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) -> None:
+    import uvicorn
+
+    from algomancy_api.slowclients import HTTP_PROTOCOL
+
     uvicorn.run(
         "algomancy_api.cli:app_from_environment",
         factory=True,
@@ -173,7 +189,6 @@ def run_serve(args: ServeOptions) -> int:
         # uvicorn's protocol with a deadline on each request's headers.
         http=HTTP_PROTOCOL,
     )
-    return 0
 
 
 @click.command("serve")

@@ -18,6 +18,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
+from algomancy_api.config import ApiConfiguration
 from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
@@ -224,6 +225,25 @@ async def run_etl(
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
     repeated). On success the dataset is stored (replacing an older one of that
     name); a failed ETL stores nothing and answers `success: false` with messages."""
+    if not config.metrics:
+        return await _checked_etl(request, manager, config, dataset_name, files)
+    try:
+        answer = await _checked_etl(request, manager, config, dataset_name, files)
+    except Exception as exc:
+        status = getattr(exc, "status_code", 400 if isinstance(exc, ValueError) else 500)
+        _count_etl("refused" if status < 500 else "error")
+        raise
+    _count_etl("success" if answer["success"] else "failed")
+    return answer
+
+
+async def _checked_etl(
+    request: Request,
+    manager: ScenarioManager,
+    config: ApiConfiguration,
+    dataset_name: str,
+    files: list[UploadFile],
+) -> dict[str, Any]:
     if not files:  # no 'files' part at all is answered 400 before (errors.py)
         raise InvalidInputError("No files uploaded: send one or more 'files' parts")
     if len(files) > config.max_upload_files:
@@ -259,6 +279,12 @@ async def run_etl(
         names,
         limits,
     )
+
+
+def _count_etl(outcome: str) -> None:
+    from algomancy_api.metrics import ETL_UPLOADS
+
+    ETL_UPLOADS.labels(outcome).inc()
 
 
 def _etl(
