@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.database_url import check_database_url
 from algomancy_core.errors import ConfigurationError
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.parameters import ParameterError
@@ -132,6 +133,8 @@ class CoreConfig:
             raise ConfigurationError("lease_seconds: must be a positive number of seconds")
         if self.database_url is not None and not str(self.database_url).strip():
             raise ConfigurationError("database_url: must not be blank")
+        if self.database_url is not None:
+            check_database_url(str(self.database_url))
         if self.workers > 1 and not self.is_shared_state:
             raise ConfigurationError(
                 "workers: the in-memory store keeps state inside one process, so several "

@@ -48,6 +48,7 @@ class ServeOptions:
     allowed_hosts: str | None = None
     log_level: str = "info"
     log_format: str = "text"
+    validate: bool = False
 
 
 def overrides_from(args: ServeOptions) -> dict[str, Any]:
@@ -133,6 +134,10 @@ def run_serve(args: ServeOptions) -> int:
     except (ConfigLoadError, ValueError) as exc:
         print(f"algomancy-api: {exc}", file=sys.stderr)
         return 2
+    if args.validate:
+        from algomancy_api.cli.validate import validate_wiring
+
+        return validate_wiring(config, spec, print)
     os.environ[ENV_SPEC] = spec
     os.environ[ENV_OVERRIDES] = json.dumps(overrides)
     os.environ[ENV_APP_DIR] = app_dir
@@ -200,6 +205,11 @@ def run_serve(args: ServeOptions) -> int:
     default="text",
     show_default=True,
     help="text or JSON lines.",
+)
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Build the wiring, check it (store included), print it and exit (0: fine).",
 )
 @click.pass_context
 def serve(ctx: click.Context, **flags: Any) -> int:
