@@ -32,7 +32,8 @@ from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
-from algomancy_data import ReadLimits, file_from_bytes
+from algomancy_data import ReadLimits
+from algomancy_data.extractors import file_for
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
@@ -260,7 +261,7 @@ def _etl(
     files = {}
     for upload, name in zip(uploads, names, strict=True):
         upload.file.seek(0)
-        file = file_from_bytes(name, upload.file.read(), limits)
+        file = file_for(name, upload.file.read(), limits)
         files[file.name] = file
     result = manager.etl_data(files, dataset_name)
     return {
