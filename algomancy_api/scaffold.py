@@ -20,6 +20,7 @@ import json
 import keyword
 import re
 import shutil
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,9 +167,11 @@ def _render_columns(columns: Sequence[Column], indent: str) -> str:
 def render_schemas(schemas: Sequence[Schema], sources: Sequence[str]) -> str:
     """The source of a module declaring `schemas` and listing them in `SCHEMAS`."""
     origin = ", ".join(sources) if sources else f"samples/{DEFAULT_SAMPLE}"
+    summary = textwrap.fill(
+        f"The files the ETL accepts, inferred by `algomancy-api init` from {origin}.", 88
+    )
     out = [
-        '"""The files the ETL accepts, inferred by `algomancy-api init` from '
-        f"{origin}.\n\nA sample shows what the data holds, not what it may hold: check the "
+        f'"""{summary}\n\nA sample shows what the data holds, not what it may hold: check the '
         "types,\nwhich columns may be blank (nullable) and the primary keys.\n"
         '"""\n\n',
         "from algomancy_data import Column, Schema\n",
