@@ -13,6 +13,7 @@ from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
+from algomancy_core.names import check_name, nfc
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
@@ -25,24 +26,6 @@ from algomancy_data import DataSource, ETLResult, File
 
 S = ScenarioStatus
 log = logging.getLogger("algomancy.scenarios")
-MAX_NAME_LENGTH = 200
-
-
-def check_name(kind: str, value: object, limit: int = MAX_NAME_LENGTH) -> str:
-    """A display name, tag or key: a non-blank string of at most `limit` characters
-    that can be one URL path segment: no `/`, no control characters, not `.` or `..`
-    (nor only dots)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"{kind} must be a non-empty string")
-    if len(value) > limit:
-        raise InvalidInputError(f"{kind} must be at most {limit} characters (max_name_chars)")
-    if "/" in value:
-        raise InvalidInputError(f"{kind} must not contain '/'")
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
-        raise InvalidInputError(f"{kind} must not contain control characters (such as NUL)")
-    if not value.replace(".", "").strip():
-        raise InvalidInputError(f"{kind} must not be '.' or '..' (nor only dots)")
-    return value
 
 
 class ScenarioManager:
@@ -95,13 +78,13 @@ class ScenarioManager:
         return self.list_datasets()
 
     def get_dataset(self, key: str) -> DataSource:
-        return self._store.get_dataset(self.session_id, key)
+        return self._store.get_dataset(self.session_id, nfc(key))
 
     def dataset_info(self, key: str) -> DatasetInfo:
-        return self._store.dataset_info(self.session_id, key)
+        return self._store.dataset_info(self.session_id, nfc(key))
 
     def add_dataset(self, key: str, data: DataSource, *, replace: bool = False) -> None:
-        check_name("dataset key", key, self._engine.config.max_name_chars)
+        key = check_name("dataset key", key, self._engine.config.max_name_chars)
         existed = key in self.list_datasets()
         self._store.put_dataset(self.session_id, key, data, replace=replace)
         if not existed:
@@ -119,13 +102,14 @@ class ScenarioManager:
             raise InvalidInputError(f"not a valid dataset payload: {exc}") from None
         if not data.name or not data.name.strip():
             raise InvalidInputError("the dataset payload has no name; set its 'name'")
+        data.name = check_name("name", data.name, self._engine.config.max_name_chars)
         self.add_dataset(data.name, data)
         return data.name
 
     def etl_data(self, files: Mapping[str, File] | list[File], dataset_name: str) -> ETLResult:
         """Run the ETL over `files`; on success store the dataset as `dataset_name`,
         replacing an older one. A failed ETL stores nothing."""
-        check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
+        dataset_name = check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
         result = self._engine.etl_factory().run(files, dataset_name)
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
@@ -143,7 +127,7 @@ class ScenarioManager:
         return result
 
     def derive_dataset(self, source_key: str, new_key: str) -> DataSource:
-        check_name("new_key", new_key, self._engine.config.max_name_chars)
+        new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
         source = self.get_dataset(source_key)
         if new_key in self.list_datasets():
             raise ConflictError(f"dataset {new_key!r} already exists")
@@ -153,7 +137,7 @@ class ScenarioManager:
 
     def delete_dataset(self, key: str) -> None:
         """Refused (`ConflictError`) while a scenario refers to the dataset."""
-        self._store.delete_dataset(self.session_id, key)
+        self._store.delete_dataset(self.session_id, nfc(key))
 
     def _autocreate(self, key: str) -> None:
         config = self._engine.config
@@ -179,7 +163,7 @@ class ScenarioManager:
     ) -> ScenarioRecord:
         """`data_params` are checked against the parameters the dataset declares
         (`data_parameter_set`); `ParameterError` names a bad or undeclared one."""
-        check_name("tag", tag, self._engine.config.max_name_chars)
+        tag = check_name("tag", tag, self._engine.config.max_name_chars)
         limit = self._engine.config.max_scenarios_per_session
         if self._store.count_scenarios(self.session_id) >= limit:
             raise ConflictError(
@@ -187,6 +171,7 @@ class ScenarioManager:
                 "(max_scenarios_per_session); delete one first"
             )
         algorithm = self.algorithm(algo_name)
+        dataset_key = nfc(dataset_key)
         declared = self.data_parameter_set(dataset_key)  # NotFoundError: no such dataset
         parameters = algorithm.parameters()
         parameters.set_values(algo_params)
@@ -329,9 +314,11 @@ class ScenarioManager:
                 return failed
             record = self.get_scenario(scenario_id)
         if record.status is S.PROCESSING:
-            self._engine.lifecycle.request_cancel(scenario_id)
-            self._engine.dispatcher.cancel(scenario_id)
-            return self.get_scenario(scenario_id)
+            if self._engine.lifecycle.request_cancel(scenario_id):
+                self._engine.dispatcher.cancel(scenario_id)
+                return self.get_scenario(scenario_id)
+            # It ended before the cancel was recorded: too late to cancel.
+            record = self.get_scenario(scenario_id)
         raise ConflictError(
             f"scenario {record.tag!r} is {record.status}; only queued or processing "
             "scenarios can be cancelled"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Annotated, Any
 
 from fastapi import (
@@ -18,7 +20,7 @@ from fastapi import (
 from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.deps import ConfigDep, ManagerDep
-from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
+from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     NAME_SCHEMA,
@@ -34,6 +36,10 @@ from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_data import ReadLimits
 from algomancy_data.extractors import file_for
+from algomancy_data.parsepool import cancel_event
+
+#: How often a running ETL checks that its client is still there.
+_DISCONNECT_POLL_SECONDS = 0.5
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
@@ -163,32 +169,26 @@ def dataset_table_frame(
     "/data/{data_key}/tables/{table}/download",
     summary="Download a dataset table as CSV or XLSX",
     response_class=Response,
-    responses=NOT_FOUND
-    | {
-        200: {
-            "description": "The whole table as a file (`Content-Disposition: attachment`).",
-            "content": {media: {} for media in MEDIA_TYPES.values()},
-        }
-    },
+    responses=NOT_FOUND | DOWNLOAD_ANSWERS,
 )
 def download_table(
     data_key: str,
     table: str,
     manager: ManagerDep,
+    config: ConfigDep,
     format: Annotated[ExportFormat, Query(description="`csv` or `xlsx`.")] = ExportFormat.csv,
 ) -> Response:
     """The whole table as a UTF-8 CSV file or an XLSX workbook with one sheet. Text
     cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading
-    `'` so that a spreadsheet shows them instead of running them as formulas."""
+    `'` so that a spreadsheet shows them instead of running them as formulas; so do
+    column names. In XLSX, control characters other than tab, line feed and carriage
+    return (which the format cannot hold) become U+FFFD."""
     data = manager.get_dataset(data_key)
     if table not in data.list_tables():
         raise NotFoundError(f"table {table!r} not found (tables: {', '.join(data) or 'none'})")
-    body = export_table(data.get_table(table), table, format)
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": attachment(f"{data_key}-{table}", format)},
-    )
+    frame = data.get_table(table)
+    stem = f"{data_key}-{table}"
+    return export_response(frame, table, format, stem, config.max_xlsx_export_cells)
 
 
 @router.post(
@@ -204,6 +204,7 @@ def download_table(
     },
 )
 async def run_etl(
+    request: Request,
     manager: ManagerDep,
     config: ConfigDep,
     dataset_name: Annotated[
@@ -217,7 +218,10 @@ async def run_etl(
     ],
     files: Annotated[
         list[UploadFile],
-        File(description="One part per file; the filename stem is the logical name."),
+        File(
+            min_length=1,
+            description="One part per file (at least one); the filename stem is the logical name.",
+        ),
     ],
 ) -> dict[str, Any]:
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
@@ -247,7 +251,19 @@ async def run_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits)
+    # A client that leaves stops its workbook parses (their processes are killed).
+    gone = threading.Event()
+    watcher = asyncio.create_task(_watch_disconnect(request, gone))
+    try:
+        return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, gone)
+    finally:
+        watcher.cancel()
+
+
+async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
+    gone.set()
 
 
 def _etl(
@@ -256,6 +272,7 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
+    gone: threading.Event | None = None,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
     files = {}
@@ -263,7 +280,11 @@ def _etl(
         upload.file.seek(0)
         file = file_for(name, upload.file.read(), limits)
         files[file.name] = file
-    result = manager.etl_data(files, dataset_name)
+    token = cancel_event.set(gone)
+    try:
+        result = manager.etl_data(files, dataset_name)
+    finally:
+        cancel_event.reset(token)
     return {
         "dataset_name": dataset_name,
         "success": result.is_success,

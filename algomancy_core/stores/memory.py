@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import (
     DatasetInfo,
@@ -34,6 +35,10 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._sessions: dict[str, SessionRecord] = {}
         self._names: dict[tuple[str | None, str], str] = {}
+        # `names.name_key` of each display name (per owner) and dataset key (per
+        # session): look-alike names are one name.
+        self._name_keys: dict[tuple[str | None, str], str] = {}
+        self._dataset_keys: dict[str, dict[str, str]] = {}
         self._datasets: dict[str, dict[str, DataSource]] = {}
         self._scenarios: dict[str, ScenarioRecord] = {}
         self._by_session: dict[str, dict[str, None]] = {}
@@ -45,12 +50,18 @@ class MemoryStore:
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
         with self._lock:
-            if self.find_session(record.display_name, record.owner) is not None:
-                raise ConflictError(f"a session named {record.display_name!r} already exists")
+            self._check_session_name(record.display_name, record.owner, record.id)
             self._sessions[record.id] = record
             self._names[(record.owner, record.display_name)] = record.id
+            self._name_keys[(record.owner, name_key(record.display_name))] = record.id
             self._datasets[record.id] = {}
+            self._dataset_keys[record.id] = {}
             self._by_session[record.id] = {}
+
+    def _check_session_name(self, display_name: str, owner: str | None, session_id: str) -> None:
+        other = self._name_keys.get((owner, name_key(display_name)))
+        if other is not None and other != session_id:
+            raise session_taken(display_name, self._sessions[other].display_name)
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         return self._sessions.get(session_id)
@@ -86,9 +97,7 @@ class MemoryStore:
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         with self._lock:
             current = self._require_session(session_id)
-            other = self.find_session(display_name, current.owner)
-            if other is not None and other.id != session_id:
-                raise ConflictError(f"a session named {display_name!r} already exists")
+            self._check_session_name(display_name, current.owner, session_id)
             renamed = SessionRecord(
                 id=current.id,
                 display_name=display_name,
@@ -97,7 +106,9 @@ class MemoryStore:
             )
             self._sessions[session_id] = renamed
             del self._names[(current.owner, current.display_name)]
+            del self._name_keys[(current.owner, name_key(current.display_name))]
             self._names[(renamed.owner, display_name)] = session_id
+            self._name_keys[(renamed.owner, name_key(display_name))] = session_id
             return renamed
 
     def delete_session(self, session_id: str) -> None:
@@ -107,7 +118,9 @@ class MemoryStore:
                 self._drop_scenario(scenario_id)
             record = self._sessions.pop(session_id)
             del self._names[(record.owner, record.display_name)]
+            del self._name_keys[(record.owner, name_key(record.display_name))]
             self._datasets.pop(session_id, None)
+            self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
 
@@ -125,9 +138,14 @@ class MemoryStore:
             self._require_session(session_id)
             datasets = self._datasets[session_id]
             if key in datasets and not replace:
-                raise ConflictError(f"dataset {key!r} already exists")
+                raise dataset_taken(key)
+            keys = self._dataset_keys[session_id]
+            existing = keys.get(name_key(key), key)
+            if existing != key:
+                raise dataset_taken(key, existing)
             datasets.pop(key, None)
             datasets[key] = data
+            keys[name_key(key)] = key
 
     def get_dataset(self, session_id: str, key: str) -> DataSource:
         data = self._datasets.get(session_id, {}).get(key)
@@ -162,6 +180,7 @@ class MemoryStore:
                     "delete them first"
                 )
             del self._datasets[session_id][key]
+            self._dataset_keys[session_id].pop(name_key(key), None)
 
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:
@@ -171,8 +190,10 @@ class MemoryStore:
             # to a missing dataset.
             self.get_dataset(record.session_id, record.dataset_key)
             ids = self._by_session[record.session_id]
-            if any(self._scenarios[i].tag == record.tag for i in ids):
-                raise ConflictError(f"a scenario tagged {record.tag!r} already exists")
+            wanted = name_key(record.tag)
+            for other in ids:
+                if name_key(self._scenarios[other].tag) == wanted:
+                    raise tag_taken(record.tag, self._scenarios[other].tag)
             self._scenarios[record.id] = record
             ids[record.id] = None
             self._index(record)
@@ -259,6 +280,8 @@ class MemoryStore:
             record = self._scenarios.get(scenario_id)
             if record is None or record.status not in transition.source:
                 return None
+            if transition.unless_cancel_requested and record.cancel_requested:
+                return None
             return self._apply(record, transition)
 
     def _apply(self, record: ScenarioRecord, transition: Transition) -> ScenarioRecord:
@@ -288,11 +311,13 @@ class MemoryStore:
                 return None
             return self._replace(record, {"progress": progress, "progress_message": message})
 
-    def request_cancel(self, scenario_id: str) -> None:
+    def request_cancel(self, scenario_id: str) -> bool:
         with self._lock:
             record = self._scenarios.get(scenario_id)
-            if record is not None and record.status is ScenarioStatus.PROCESSING:
-                self._replace(record, {"cancel_requested": True})
+            if record is None or record.status is not ScenarioStatus.PROCESSING:
+                return False
+            self._replace(record, {"cancel_requested": True})
+            return True
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         with self._lock:

@@ -9,6 +9,7 @@ from collections import OrderedDict
 import sqlalchemy as sa
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.names import dataset_taken, name_key
 from algomancy_core.stores.base import DatasetInfo
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.schema import datasets, scenarios
@@ -24,9 +25,12 @@ _PAYLOAD = "SELECT data FROM datasets WHERE session_id = ? AND key = ? AND posit
 _KEYS = "SELECT key FROM datasets WHERE session_id = ? ORDER BY position"
 _SESSION = "SELECT 1 FROM sessions WHERE id = ?"
 _INSERT = (
-    "INSERT INTO datasets (session_id, key, classification, created_at, tables, data, position)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO datasets (session_id, key, classification, created_at, tables, data, position,"
+    " name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: The dataset whose key is the same once normalised (`names.name_key`).
+_LOOK_ALIKE = "SELECT key FROM datasets WHERE session_id = ? AND name_key = ?"
+
 _REPLACE = (
     "UPDATE datasets SET classification = ?, created_at = ?, tables = ?, data = ?, position = ?"
     " WHERE session_id = ? AND key = ?"
@@ -57,7 +61,8 @@ class DatasetRepository:
             self._put(session_id, key, payload, tables, data, replace=replace)
         except INTEGRITY_ERRORS:
             # Another process added the same key between our check and our insert.
-            raise ConflictError(f"dataset {key!r} already exists") from None
+            found = self.db.dialect.query(self.db.engine, _LOOK_ALIKE, (session_id, name_key(key)))
+            raise dataset_taken(key, found[0][0] if found else None) from None
         self._forget(session_id, key)
 
     def _put(
@@ -85,13 +90,17 @@ class DatasetRepository:
                 run(dialect.next_position_sql)[0][0],
             )
             if not run(_POSITION, (session_id, key)):
-                run(_INSERT, (session_id, key, *values))
+                normal = name_key(key)
+                found = run(_LOOK_ALIKE, (session_id, normal))
+                if found:
+                    raise dataset_taken(key, found[0][0])
+                run(_INSERT, (session_id, key, *values, normal))
             elif replace:
                 # Updated in place: the row never disappears, so a scenario being
                 # added for this key at the same time never finds it missing.
                 run(_REPLACE, (*values, session_id, key))
             else:
-                raise ConflictError(f"dataset {key!r} already exists")
+                raise dataset_taken(key)
 
     def get_dataset(self, session_id: str, key: str) -> DataSource:
         query = self.db.dialect.query
