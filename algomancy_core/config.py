@@ -13,7 +13,8 @@ from algomancy_core.database_url import check_database_url
 from algomancy_core.errors import ConfigurationError
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.parameters import ParameterError
-from algomancy_data import DataSource
+from algomancy_data import DataSource, Schema
+from algomancy_data.relations import check_references
 
 EXECUTORS = ("thread", "process", "dask")
 
@@ -103,6 +104,10 @@ class CoreConfig:
         )
         self.kpis = _registry("kpis", self.kpis, BaseKPI, lambda c: c.kpi_name())
         self.schemas = list(self.schemas or [])
+        try:
+            check_references([s for s in self.schemas if isinstance(s, Schema)])
+        except ValueError as exc:
+            raise ConfigurationError(f"schemas: {exc}") from None
         if not (
             inspect.isclass(self.data_object_type) and issubclass(self.data_object_type, DataSource)
         ):

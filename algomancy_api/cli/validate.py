@@ -32,6 +32,11 @@ def validate_wiring(config: ApiConfiguration, spec: str, say: Report) -> int:
             say(f"error: algorithm {name!r}: its parameters cannot be built: {exc}")
             failures += 1
     try:
+        _build_etl_factory(config)
+    except Exception as exc:
+        say(f"error: the ETL factory cannot be built: {exc}")
+        failures += 1
+    try:
         app = ApiLauncher.build(config)
     except Exception as exc:
         say(f"error: the app cannot be built: {exc}")
@@ -48,6 +53,18 @@ def validate_wiring(config: ApiConfiguration, spec: str, say: Report) -> int:
         return 1
     say("ok: the wiring checks out (nothing was served)")
     return 0
+
+
+def _build_etl_factory(config: ApiConfiguration) -> object:
+    """The ETL factory as an upload builds it (see `Engine.etl_factory`)."""
+    from algomancy_data import DefaultETLFactory, ETLFactory
+
+    factory = config.etl_factory
+    if factory is None:
+        return DefaultETLFactory(config.schemas)
+    if isinstance(factory, ETLFactory):
+        return factory
+    return factory(config.schemas or None)
 
 
 def _listing(label: str, names: list[str]) -> str:

@@ -6,8 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from algomancy_api import cli
+from tests.pg import postgres_server, postgres_url  # noqa: F401
 
 
 def validate(*flags: str) -> int:
@@ -86,3 +88,45 @@ def test_an_unsupported_database_url_exits_2(capsys: pytest.CaptureFixture[str])
 def test_a_broken_configuration_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert validate("--config", "no_such_module_here:cfg") == 2
     assert "no_such_module_here" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_a_reachable_postgresql_checks_out_and_is_left_as_it_was(
+    postgres_url: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["serve", "--example", "--database-url", postgres_url, "--validate"]) == 0
+    out = capsys.readouterr().out
+    assert "(reached: PostgreSQL 15" in out
+    engine = sa.create_engine(postgres_url)
+    try:
+        assert sa.inspect(engine).get_table_names() == []  # nothing was created
+    finally:
+        engine.dispose()
+
+
+BROKEN_ETL = """
+from algomancy_api import ApiConfiguration
+from algomancy_data import Column, ETLFactory, Schema
+
+
+class Broken(ETLFactory):
+    def __init__(self, schemas):
+        raise RuntimeError("no warehouse code given")
+
+
+config = ApiConfiguration(
+    schemas=[Schema("items", columns=[Column("sku")])], etl_factory=Broken
+)
+"""
+
+
+def test_an_etl_factory_that_cannot_be_built_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken_etl.py").write_text(BROKEN_ETL)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert cli.main(["serve", "--config", "broken_etl:config", "--in-memory", "--validate"]) == 1
+    out = capsys.readouterr().out
+    assert "error: the ETL factory cannot be built: no warehouse code given" in out

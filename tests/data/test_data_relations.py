@@ -140,3 +140,11 @@ def test_the_factory_join_is_there_for_transform() -> None:
     result = Joined([SKUS, ORDERS]).run(files, "d")
     assert result.data_source is not None
     assert result.data_source.get_table("order_lines")["weight"].tolist() == [1.5]
+
+
+def test_a_configuration_with_a_dangling_reference_is_refused() -> None:
+    from algomancy_core import ConfigurationError, CoreConfig
+
+    bad = Schema("orders", columns=[Column("sku", "string", references="products.sku")])
+    with pytest.raises(ConfigurationError, match=r"^schemas: column 'sku' of table 'orders'"):
+        CoreConfig(schemas=[SKUS, bad])
