@@ -14,7 +14,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from algomancy_data.findings import rows_message
+from algomancy_data.findings import row_index, rows_message
 from algomancy_data.validation import Severity, ValidationMessage
 
 Tables = dict[str, pd.DataFrame]
@@ -99,7 +99,7 @@ class UniqueValues:
                     one,
                     repeated,
                     frame[one] if one else None,
-                    _numbered(frame),
+                    row_index(frame),
                 )
             )
         return tables
@@ -138,15 +138,7 @@ class MissingValues:
                         self.table,
                         column,
                         missing,
-                        index=_numbered(frame),
+                        index=row_index(frame),
                     )
                 )
         return tables
-
-
-def _numbered(frame: pd.DataFrame) -> pd.Index | None:
-    """The frame's index when it numbers the file's rows (after drops), else None."""
-    index = frame.index
-    if isinstance(index, pd.RangeIndex) or not pd.api.types.is_integer_dtype(index.dtype):
-        return None
-    return index

@@ -341,7 +341,8 @@ def _coerce_column(
             series,
             bad,
             f"table {table!r} column {column.name!r}: {{count}} value(s) are not "
-            f"{_article(column.column_type.value)}",
+            f"{_article(column.column_type.value)}"
+            + (f" in the formats {', '.join(column.formats)}" if column.formats else ""),
             "invalid_value",
             table,
             column.name,

@@ -40,3 +40,10 @@ def rows_message(
     more = "" if len(positions) <= SHOWN_ROWS else ", …"
     message = text.format(count=len(positions)) + f"; rows {detail}{more}"
     return ValidationMessage(severity, message, table, column, rows[0] if rows else None, code)
+
+
+def row_index(frame: pd.DataFrame) -> pd.Index | None:
+    """The frame's index when it numbers the file's rows from 0 (an integer index, as
+    the ETL's tables have, kept when rows are dropped), else None (rows by position)."""
+    index = frame.index
+    return index if pd.api.types.is_integer_dtype(index.dtype) else None

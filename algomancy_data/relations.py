@@ -24,8 +24,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from algomancy_data.checks import UniqueValues, _numbered
-from algomancy_data.findings import rows_message
+from algomancy_data.checks import UniqueValues
+from algomancy_data.findings import row_index, rows_message
 from algomancy_data.schema import Schema
 from algomancy_data.validation import Severity, ValidationMessage
 
@@ -128,7 +128,7 @@ def check_foreign_keys(
                         key.column,
                         orphans,
                         child[key.column],
-                        _index(child),
+                        row_index(child),
                     )
                 )
                 result[key.table] = child[~orphans]
@@ -145,17 +145,13 @@ def check_foreign_keys(
                         key.column,
                         orphans,
                         child[key.column],
-                        _index(child),
+                        row_index(child),
                     )
                 )
     for name, frame in result.items():
         if frame is not tables.get(name):
             result[name] = frame.reset_index(drop=True)
     return result
-
-
-def _index(frame: pd.DataFrame) -> pd.Index:
-    return frame.index if _numbered(frame) is not None else pd.RangeIndex(len(frame))
 
 
 def _orphans(values: pd.Series, targets: pd.Series) -> np.ndarray:

@@ -45,7 +45,8 @@ def init(
         click.echo(f"  {written.relative_to(path)}")
     for schema in project.schemas:
         tables = ", ".join(
-            f"{table} ({len(columns)} columns)" for table, columns in schema.tables.items()
+            f"{table} ({len(columns)} column{'' if len(columns) == 1 else 's'})"
+            for table, columns in schema.tables.items()
         )
         click.echo(f"schema {schema.filename}: {tables}")
     click.echo(

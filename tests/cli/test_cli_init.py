@@ -41,7 +41,7 @@ def test_init_writes_the_project_and_says_how_to_serve_it(
     assert cli.main(["init", str(root), "--from-samples", *map(str, files)]) == 0
     out = capsys.readouterr().out
     assert "schema orders.csv: orders (4 columns)" in out
-    assert "schema warehouse.xlsx: skus (2 columns), zones (1 columns)" in out
+    assert "schema warehouse.xlsx: skus (2 columns), zones (1 column)" in out
     assert "algomancy-api serve --config my_plan.api:config" in out
     assert (root / "samples" / "warehouse.xlsx").read_bytes() == files[1].read_bytes()
     schemas = (root / "my_plan" / "schemas.py").read_text()

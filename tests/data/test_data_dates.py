@@ -36,6 +36,10 @@ def test_the_etl_reports_values_no_format_reads() -> None:
         ("invalid_value", "day", 3),
         ("invalid_value", "at", 3),
     ]
+    assert result.errors[0].message == (
+        "table 'days' column 'day': 1 value(s) are not a date in the formats %d-%m-%Y, "
+        "%m/%d/%Y; rows 3 ('2026-13-45')"
+    )
     lenient = DefaultETLFactory([schema], fail_on_error=False).run(
         [CSVFile.from_bytes("days.csv", text.encode())], "d"
     )

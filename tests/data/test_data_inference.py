@@ -119,3 +119,22 @@ def test_other_file_types_are_refused(tmp_path: Path) -> None:
     path.write_text("x")
     with pytest.raises(ValueError, match=r"notes\.txt: cannot infer a schema"):
         infer_schema(path)
+
+
+def test_a_json_sample_gives_one_table_or_one_per_key(tmp_path: Path) -> None:
+    records = tmp_path / "items.json"
+    records.write_text(
+        '[{"sku": "A", "qty": 1, "ok": true}, {"sku": "B", "qty": null, "ok": false}]'
+    )
+    schema = infer_schema(records)
+    assert not schema.has_sheets
+    assert described(schema)["items"] == {
+        "sku": ("string", False, True, None),
+        "qty": ("integer", True, False, None),
+        "ok": ("boolean", False, False, None),
+    }
+    keyed = tmp_path / "depot.json"
+    keyed.write_text('{"zones": [{"zone": "N"}], "docks": [{"dock": 1, "open": "2026-01-31"}]}')
+    schema = infer_schema(keyed)
+    assert schema.has_sheets and list(schema.tables) == ["zones", "docks"]
+    assert described(schema)["docks"]["open"] == ("date", False, False, None)
