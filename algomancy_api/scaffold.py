@@ -16,6 +16,7 @@ Served at once with ``algomancy-api serve --config <package>.api:config`` in PAT
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import keyword
 import re
@@ -57,6 +58,19 @@ def package_name(path: Path) -> str:
     if not name or name[0].isdigit() or keyword.iskeyword(name):
         name = f"project_{name}".rstrip("_")
     return name
+
+
+def _check_free(package: str, root: Path) -> None:
+    """Refuse a package name that would shadow a module already importable (the
+    project's own folders aside: `--force` into a project found from here)."""
+    spec = importlib.util.find_spec(package) if package not in ("tests", "samples") else None
+    ours = {root.resolve(), (root / package).resolve()}
+    where = {Path(p).resolve() for p in (spec.submodule_search_locations or [])} if spec else set()
+    if package in ("tests", "samples") or (spec is not None and not where & ours):
+        raise ScaffoldError(
+            f"the package would be named {package!r}, which is taken (a module of that name "
+            "is already importable, or the project uses the name); pick another folder name"
+        )
 
 
 def sample_files(paths: Sequence[Path]) -> list[Path]:
@@ -102,6 +116,7 @@ def create_project(
         except Exception as exc:
             raise ScaffoldError(f"sample {path.name}: {exc}") from exc
     package = package_name(root)
+    _check_free(package, root)
     project = Project(root, package, schemas)
     sample_dir = root / "samples"
     sample_dir.mkdir(parents=True, exist_ok=True)

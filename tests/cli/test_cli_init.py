@@ -99,6 +99,8 @@ def test_what_cannot_be_written_is_refused_with_a_reason(
             ["init", str(tmp_path / "p"), "--from-samples", str(tmp_path / "in")],
             "samples orders.csv and orders.xlsx have the same name",
         ),
+        (["init", str(tmp_path / "json")], "would be named 'json', which is taken"),
+        (["init", str(tmp_path / "tests")], "would be named 'tests', which is taken"),
     ]
     for args, message in cases:
         with pytest.raises(SystemExit) as exit_:
