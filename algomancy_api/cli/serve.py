@@ -171,7 +171,7 @@ def run_serve(args: ServeOptions) -> int:
 @click.option("--workers", type=int, metavar="N", help="Server processes.")
 @click.option("--data-path", metavar="DIR", help="Where state is kept.")
 @click.option("--in-memory", is_flag=True, help="Keep nothing across restarts.")
-@click.option("--database-url", metavar="URL", help="Shared SQL database (PostgreSQL).")
+@click.option("--database-url", metavar="URL", help="SQL store: sqlite:///FILE or postgresql://...")
 @click.option("--executor", type=click.Choice(EXECUTORS), help="Where runs run.")
 @click.option("--dask-address", metavar="ADDR", help="The Dask scheduler.")
 @click.option("--max-workers", type=int, metavar="N", help="Concurrent runs.")
