@@ -13,8 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
 from algomancy_api.jsonbody import is_dataset_upload
+from algomancy_data.extractors import extensions
 from algomancy_data.limits import quote
 
+#: The built-in extensions; `algomancy_data.extractors.register_extractor` adds others.
 ALLOWED_EXTENSIONS = ("csv", "json", "xlsx")
 #: Longest upload filename (most file systems stop at 255).
 MAX_FILENAME_CHARS = 255
@@ -55,10 +57,11 @@ def clean_filename(raw: str | None) -> str:
         raise UploadNameError(
             f"upload filename {quote(raw, 80)} has an empty name before the extension"
         )
-    if extension not in ALLOWED_EXTENSIONS:
+    allowed = extensions()  # the built-in ones and those registered
+    if extension not in allowed:
         raise UploadNameError(
             f"upload {quote(name, 80)}: extension {extension or '(none)'!r} is not one of "
-            f"{', '.join(ALLOWED_EXTENSIONS)}"
+            f"{', '.join(allowed)}"
         )
     return name
 

@@ -51,6 +51,7 @@ class ServeOptions:
     allowed_hosts: str | None = None
     log_level: str = "info"
     log_format: str = "text"
+    validate: bool = False
 
 
 def overrides_from(args: ServeOptions) -> dict[str, Any]:
@@ -147,6 +148,10 @@ def run_serve(args: ServeOptions) -> int:
     except (ConfigLoadError, ValueError) as exc:
         print(f"algomancy-api: {exc}", file=sys.stderr)
         return 2
+    if args.validate:
+        from algomancy_api.cli.validate import validate_wiring
+
+        return validate_wiring(config, spec, print)
     os.environ[ENV_SPEC] = spec
     os.environ[ENV_OVERRIDES] = json.dumps(overrides)
     os.environ[ENV_APP_DIR] = app_dir
@@ -199,7 +204,7 @@ def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) ->
 @click.option("--workers", type=int, metavar="N", help="Server processes.")
 @click.option("--data-path", metavar="DIR", help="Where state is kept.")
 @click.option("--in-memory", is_flag=True, help="Keep nothing across restarts.")
-@click.option("--database-url", metavar="URL", help="Shared SQL database (PostgreSQL).")
+@click.option("--database-url", metavar="URL", help="SQL store: sqlite:///FILE or postgresql://...")
 @click.option("--executor", type=click.Choice(EXECUTORS), help="Where runs run.")
 @click.option("--dask-address", metavar="ADDR", help="The Dask scheduler.")
 @click.option("--max-workers", type=int, metavar="N", help="Concurrent runs.")
@@ -233,6 +238,11 @@ def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) ->
     default="text",
     show_default=True,
     help="text or JSON lines.",
+)
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Build the wiring, check it (store included), print it and exit (0: fine).",
 )
 @click.pass_context
 def serve(ctx: click.Context, **flags: Any) -> int:

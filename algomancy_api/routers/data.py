@@ -35,7 +35,8 @@ from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
-from algomancy_data import ReadLimits, file_from_bytes
+from algomancy_data import ReadLimits
+from algomancy_data.extractors import file_for
 from algomancy_data.parsepool import cancel_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
@@ -302,7 +303,7 @@ def _etl(
         if stop.is_set():
             raise Stopped()
         upload.file.seek(0)
-        file = file_from_bytes(name, upload.file.read(), limits)
+        file = file_for(name, upload.file.read(), limits)
         files[file.name] = file
     if stop.is_set():
         raise Stopped()
