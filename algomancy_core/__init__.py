@@ -32,6 +32,7 @@ from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.session_manager import SessionManager
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
+from algomancy_core.views import ResultView
 
 __all__ = [
     "AlgomancyError",
@@ -60,6 +61,7 @@ __all__ = [
     "NotFoundError",
     "Parameter",
     "ParameterError",
+    "ResultView",
     "RunCancelledError",
     "RunContext",
     "ScenarioManager",

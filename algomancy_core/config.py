@@ -12,6 +12,7 @@ from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.errors import ConfigurationError
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.parameters import ParameterError
+from algomancy_core.views import check_views
 from algomancy_data import DataSource
 
 EXECUTORS = ("thread", "process", "dask")
@@ -100,6 +101,8 @@ class CoreConfig:
         self.algorithms = _registry(
             "algorithms", self.algorithms, BaseAlgorithm, lambda c: c.algorithm_name()
         )
+        for name, algorithm in self.algorithms.items():
+            check_views(name, algorithm.views)
         self.kpis = _registry("kpis", self.kpis, BaseKPI, lambda c: c.kpi_name())
         self.schemas = list(self.schemas or [])
         if not (
