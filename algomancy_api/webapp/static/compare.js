@@ -4,6 +4,7 @@ import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalo
 import { api, seg } from "./api.js";
 import { useScenarioList } from "./scenarios.js";
 import { Notice, StatusBadge, formatNumber } from "./ui.js";
+import { CompareViews } from "./views.js";
 
 const HIGHER = ["higher", "at_least"];
 
@@ -156,6 +157,7 @@ export function ComparePage({ session }) {
       </section>
       <div>
         ${chosen.length ? html`<${Comparison} scenarios=${chosen} />` : html`<p class="muted">Pick two or more scenarios.</p>`}
+        ${chosen.length > 0 && html`<${CompareViews} base=${base} scenarios=${chosen} />`}
       </div>
     </div>`;
 }

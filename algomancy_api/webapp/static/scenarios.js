@@ -3,6 +3,7 @@ import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact
 import { api, download, followEvents, listOf, seg } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
+import { ResultViews } from "./views.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -346,6 +347,7 @@ function ScenarioDetail({ base, id, onChange }) {
     )}</tbody></table>`}
     <h3>KPIs</h3>
     <${KpiTable} kpis=${scenario.kpis} />
+    ${status === "complete" && html`<${ResultViews} base=${base} scenario=${scenario} />`}
     ${scenario.result &&
     html`<h3>Result</h3><details><summary>Result (JSON)</summary><pre class="json">${JSON.stringify(scenario.result, null, 2)}</pre></details>`}
     ${tables && tables.length > 0 &&
