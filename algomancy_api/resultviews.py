@@ -110,7 +110,7 @@ def chart_config(view: ResultView, points: list[dict[str, Any]]) -> dict[str, An
             "x": _axis(encoding["x"], [p["x"] for p in points]),
             "y": {"title": {"display": True, "text": y_title}},
         }
-        datasets = [
+        scattered = [
             {
                 "label": str(name) if name is not None else view.title,
                 "data": [{"x": p["x"], "y": p["y"]} for p in points if p.get("series") == name],
@@ -118,12 +118,12 @@ def chart_config(view: ResultView, points: list[dict[str, Any]]) -> dict[str, An
             }
             for i, name in enumerate(series)
         ]
-        return {"type": "scatter", "data": {"datasets": datasets}, "options": options}
+        return {"type": "scatter", "data": {"datasets": scattered}, "options": options}
     labels: list[Any] = []
     for point in points:
         if point["x"] not in labels:
             labels.append(point["x"])
-    datasets = []
+    datasets: list[dict[str, Any]] = []
     for i, name in enumerate(series):
         by_x = {p["x"]: p["y"] for p in points if p.get("series") == name}
         colour = PALETTE[i % len(PALETTE)]
@@ -146,9 +146,7 @@ def chart_config(view: ResultView, points: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-def view_answer(
-    view: ResultView, tables: DataSource, scenario_id: str, tag: str
-) -> dict[str, Any]:
+def view_answer(view: ResultView, tables: DataSource, scenario_id: str, tag: str) -> dict[str, Any]:
     """The body of `GET …/result/views/{view}`."""
     drawn = view_points(view, tables)
     return {

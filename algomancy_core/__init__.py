@@ -11,7 +11,7 @@ from algomancy_core.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from algomancy_core.kpi import BaseKPI, KpiDirection, KpiError
+from algomancy_core.kpi import BaseKPI, BinaryKPI, KpiDirection, KpiError
 from algomancy_core.parameters import (
     BaseParameterSet,
     BooleanParameter,
@@ -40,6 +40,7 @@ __all__ = [
     "BaseKPI",
     "BaseParameterSet",
     "BaseResult",
+    "BinaryKPI",
     "BooleanParameter",
     "ConfigurationError",
     "ConflictError",

@@ -10,8 +10,9 @@ from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.errors import ConfigurationError
-from algomancy_core.kpi import BaseKPI
+from algomancy_core.kpi import DETAILS_KEY, BaseKPI
 from algomancy_core.parameters import ParameterError
+from algomancy_core.quantities import check_quantity
 from algomancy_core.views import check_views
 from algomancy_data import DataSource
 
@@ -104,6 +105,10 @@ class CoreConfig:
         for name, algorithm in self.algorithms.items():
             check_views(name, algorithm.views)
         self.kpis = _registry("kpis", self.kpis, BaseKPI, lambda c: c.kpi_name())
+        for name, kpi in self.kpis.items():
+            if name == DETAILS_KEY:
+                raise ConfigurationError(f"kpis: the name {DETAILS_KEY!r} is reserved")
+            check_quantity(name, kpi.quantity, kpi.unit)
         self.schemas = list(self.schemas or [])
         if not (
             inspect.isclass(self.data_object_type) and issubclass(self.data_object_type, DataSource)

@@ -128,7 +128,13 @@ def test_view_errors_name_what_is_wrong(make_client: ClientFactory) -> None:
         ({"name": "v", "title": "t", "table": "t", "encoding": {"x": "a"}}, "'y'"),
         ({"name": "v", "title": "t", "table": "t", "encoding": {"z": "a"}}, "channel 'z'"),
         (
-            {"name": "v", "title": "t", "table": "t", "encoding": {"x": "a", "y": "b"}, "aggregate": "x"},
+            {
+                "name": "v",
+                "title": "t",
+                "table": "t",
+                "encoding": {"x": "a", "y": "b"},
+                "aggregate": "x",
+            },
             "aggregate",
         ),
     ],

@@ -9,6 +9,7 @@ from algomancy_core import (
     BaseAlgorithm,
     BaseParameterSet,
     BaseResult,
+    BinaryKPI,
     BooleanParameter,
     DateParameter,
     DateTimeParameter,
@@ -23,6 +24,7 @@ from algomancy_core import (
 from algomancy_data import DataSource
 from algomancy_example.algorithms import ALGORITHMS
 from algomancy_example.domain import example_settings
+from algomancy_example.kpis import KPIS
 
 
 class EveryParameter(BaseParameterSet):
@@ -59,3 +61,19 @@ def settings() -> dict[str, Any]:
 def secured() -> dict[str, Any]:
     """The same, with authentication on: API keys for alice and bob."""
     return settings() | {"api_keys": {"k-alice": "alice", "k-bob": "bob"}}
+
+
+class AllPlaced(BinaryKPI):
+    """Pass when every SKU has a location."""
+
+    name = "all_placed"
+    description = "Every SKU has a pick location"
+
+    def check(self, result: BaseResult) -> tuple[bool, str]:
+        left = int(result.values.get("unassigned", 0))
+        return left == 0, f"{left} SKUs in the overflow area"
+
+
+def with_binary() -> dict[str, Any]:
+    """The example plus a binary KPI (pass/fail with details)."""
+    return settings() | {"kpis": [*KPIS, AllPlaced]}

@@ -4,6 +4,7 @@ import { api, download, followEvents, listOf, seg } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
 import { ResultViews } from "./views.js";
+import { KpiValue } from "./kpiview.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -222,7 +223,7 @@ function KpiTable({ kpis }) {
   return html`<table aria-label="KPIs">
     <thead><tr><th scope="col">KPI</th><th scope="col" class="num">Value</th><th scope="col">Unit</th><th scope="col">Better when</th><th scope="col" class="num">Threshold</th></tr></thead>
     <tbody>${rows.map(
-      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num">${formatNumber(k.value)}</td>
+      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num"><${KpiValue} kpi=${k} /></td>
         <td>${k.unit}</td><td>${k.better_when}</td><td class="num">${k.threshold ?? "–"}</td></tr>`
     )}</tbody></table>`;
 }
