@@ -26,12 +26,13 @@ from algomancy_core import (
     IntegerParameter,
     IntervalParameter,
     MultiEnumParameter,
+    ResultView,
     RunContext,
     StringParameter,
 )
 from algomancy_data import DataSource
 from tests.core.conftest import Broken, Gate, Gated, Instant
-from tests.core.test_core_scenario_manager import Tabled
+from tests.core.test_core_scenario_manager import Tabled as PlainTabled
 
 from .conftest import PREFIX, ClientFactory
 from .test_api_data import ITEMS
@@ -62,6 +63,14 @@ class EveryType(BaseAlgorithm):
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         return BaseResult({"count": self.params.count})
+
+
+class Tabled(PlainTabled):
+    """Its result table drawn as a result view."""
+
+    views = [
+        ResultView("qty", "Quantity per line", table="lines", encoding={"x": "line", "y": "qty"})
+    ]
 
 
 # -- the contract test: every operation answered and checked against its schema ---------
@@ -112,6 +121,7 @@ def calls(client: TestClient) -> list[Call]:
             200,
             {},
         ),
+        Call("GET", f"{S}/{{}}/algorithms/{{}}/views", f"{M}/algorithms/Tabled/views", 200, {}),
         Call("GET", f"{S}/{{}}/kpis", f"{M}/kpis", 200, {}),
         Call("GET", f"{S}/{{}}/kpis/describe", f"{M}/kpis/describe", 200, {}),
         Call("GET", f"{S}/{{}}/kpis/frame", f"{M}/kpis/frame", 200, {}),
@@ -181,6 +191,7 @@ def calls(client: TestClient) -> list[Call]:
             200,
             {},
         ),
+        Call("GET", f"{S}/{{}}/scenarios/{{}}/result/views/{{}}", f"{c}/result/views/qty", 200, {}),
         Call("GET", f"{S}/{{}}/processing", f"{M}/processing", 200, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/run", f"{M}/scenarios/{gated}/run", 202, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/cancel", f"{M}/scenarios/{gated}/cancel", 202, {}),
