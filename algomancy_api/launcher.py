@@ -20,8 +20,10 @@ from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
+from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import redact_access_log
 from algomancy_api.routers import (
+    admin,
     data,
     discovery,
     kpis,
@@ -110,6 +112,9 @@ class ApiLauncher:
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             configure_shared_pool(cfg.xlsx_parse_workers)
+            # Again: the server's logging configuration, applied since the build,
+            # drops the handlers of the loggers it names.
+            log_buffer(cfg.admin_log_lines)
             manager.start()
             log_startup(cfg, type(manager.engine.store).__name__)
             try:
@@ -134,9 +139,11 @@ class ApiLauncher:
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        for router in (scenarios, sessions, discovery, data, kpis, resultviews):
+        for router in (scenarios, sessions, discovery, data, kpis, resultviews, admin):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
+        app.include_router(admin.app_router)
+        log_buffer(cfg.admin_log_lines)
         install_assets(app)
         install_docs(app)
         if cfg.ui:

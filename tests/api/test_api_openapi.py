@@ -108,6 +108,10 @@ def calls(client: TestClient) -> list[Call]:
     return [
         Call("GET", "/health", "/health", 200, {}),
         Call("GET", "/me", "/me", 200, {}),
+        Call("GET", "/app/settings", "/app/settings", 200, {}),
+        # No logo configured, and nobody is an administrator with authentication off.
+        Call("GET", "/app/logo", "/app/logo", 404, {}),
+        Call("GET", f"{PREFIX}/admin/logs", f"{PREFIX}/admin/logs", 403, {}),
         Call("GET", f"{S}", S, 200, {}),
         Call("POST", f"{S}", S, 201, {"json": {"display_name": "other"}}),
         Call("POST", f"{S}/{{}}/copy", f"{S}/{sid}/copy", 201, {"json": {"new_display_name": "c"}}),
@@ -156,6 +160,13 @@ def calls(client: TestClient) -> list[Call]:
             f"{M}/data/posted/derive",
             201,
             {"json": {"new_key": "derived"}},
+        ),
+        Call(
+            "POST",
+            f"{S}/{{}}/data/{{}}/save-as-master",
+            f"{M}/data/derived/save-as-master",
+            201,
+            {"json": {"new_key": "mastered"}},
         ),
         Call("DELETE", f"{S}/{{}}/data/{{}}", f"{M}/data/derived", 204, {}),
         Call(
