@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from algomancy_api.webapp import STATIC_DIR
 from algomancy_core import (
     BaseAlgorithm,
     BaseParameterSet,
@@ -77,3 +78,16 @@ class AllPlaced(BinaryKPI):
 def with_binary() -> dict[str, Any]:
     """The example plus a binary KPI (pass/fail with details)."""
     return settings() | {"kpis": [*KPIS, AllPlaced]}
+
+
+def branded() -> dict[str, Any]:
+    """The example with the app's settings: title, logo, accent colour, no session
+    picker; API keys for root (an admin) and bob."""
+    return settings() | {
+        "app_title": "Slotting desk",
+        "app_logo": str(STATIC_DIR / "favicon.svg"),
+        "app_accent": "#0f766e",
+        "app_features": {"session_picker": False},
+        "api_keys": {"k-root": "root", "k-bob": "bob"},
+        "admin_users": ["root"],
+    }

@@ -5,6 +5,8 @@ import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
 import { ResultViews } from "./views.js";
 import { KpiValue } from "./kpiview.js";
+import { ParameterFile } from "./paramfile.js";
+import { feature } from "./settings.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -197,6 +199,8 @@ function CreateScenario({ base, onCreated }) {
           ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
         </select>
       </div>
+      ${feature("parameter_upload") && html`<${ParameterFile} params=${params} dataParams=${dataParams}
+        onValues=${(v) => setValues((old) => ({ ...old, ...v }))} onDataValues=${(v) => setDataValues((old) => ({ ...old, ...v }))} />`}
       ${dataParams.length > 0 && html`<h3>Data parameters</h3>`}
       ${dataParams.map(
         (p) => html`<${ParameterField} key=${dataset + p.name} p=${p} value=${dataValues[p.name]} error=${dataErrors[p.name]}
