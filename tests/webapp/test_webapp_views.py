@@ -104,5 +104,20 @@ def test_a_view_is_picked_on_the_compare_page(page: Page, server: ServerProcess)
         lambda counts: counts == [80, 80],
         what="both heat maps drawn",
     )
+    # One colour scale for both, so that a colour means the same travel in each.
+    expect(views).to_contain_text("The heat maps share one colour scale")
+    scales = views.locator(".heat-scale")
+    expect(scales).to_have_count(2)
+    assert scales.nth(0).inner_text() == scales.nth(1).inner_text()
+    top = page.evaluate(
+        """() => [...document.querySelectorAll('[data-view="travel-heatmap"] canvas')].map((c) => {
+             const d = window.Chart.getChart(c).data.datasets[0];
+             const i = d.data.reduce((best, p, j) => (p.v > d.data[best].v ? j : best), 0);
+             return [d.data[i].v, d.backgroundColor[i]];
+           })"""
+    )
+    # Only the larger of the two maxima gets the darkest colour.
+    darkest = max(top)
+    assert darkest[1] == "#bd0026" and min(top)[1] != "#bd0026"
     views.scroll_into_view_if_needed()
     screenshot(page, "compare-result-views")

@@ -26,14 +26,39 @@ export function resultTables(scenario) {
 /** Distinct values of `key` in `points`. */
 const distinct = (points, key) => new Set(points.map((p) => p[key])).size || 1;
 
+const hex = (c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+
+/** The colour `fraction` (0..1) of the way along `colours` (as the server mixes them). */
+export function heatColour(colours, fraction) {
+  const f = Math.min(1, Math.max(0, fraction));
+  const position = f * (colours.length - 1);
+  const index = Math.min(Math.floor(position), colours.length - 2);
+  const part = position - index;
+  const [low, high] = [hex(colours[index]), hex(colours[index + 1])];
+  return "#" + low.map((a, i) => Math.round(a + (high[i] - a) * part).toString(16).padStart(2, "0")).join("");
+}
+
+/** A heat map's scale stretched over `range` ({min, max}), e.g. shared by the charts of a comparison. */
+function rescaled(answer, range) {
+  if (!range || !answer.chart.scale) return answer.chart.scale;
+  return { ...answer.chart.scale, min: range.min, max: range.max };
+}
+
 /** The server's configuration, plus what JSON cannot carry: tooltips, heat map cells sized to the chart. */
-function chartOf(answer) {
+function chartOf(answer, range) {
   const config = structuredClone(answer.chart);
   const { view } = answer;
   if (view.kind === "heatmap") {
     const nx = distinct(answer.points, "x");
     const ny = distinct(answer.points, "y");
     const dataset = config.data.datasets[0];
+    if (range) {
+      const { colours } = answer.chart.scale;
+      const span = range.max - range.min || 1;
+      const painted = dataset.data.map((p) => (typeof p.v === "number" ? heatColour(colours, (p.v - range.min) / span) : "#e5e7eb"));
+      dataset.backgroundColor = painted;
+      dataset.borderColor = painted;
+    }
     const cell = (ctx) => {
       const area = ctx.chart.chartArea;
       if (!area) return dataset.pointRadius;
@@ -61,14 +86,15 @@ function HeatScale({ scale }) {
   </div>`;
 }
 
-/** One view's answer drawn on a canvas. */
-export function ViewChart({ answer, caption }) {
+/** One view's answer drawn on a canvas; a heat map on `range` when given. */
+export function ViewChart({ answer, caption, range }) {
   const canvas = useRef(null);
   useEffect(() => {
     if (!window.Chart || !canvas.current) return undefined;
-    const chart = new window.Chart(canvas.current, chartOf(answer));
+    const chart = new window.Chart(canvas.current, chartOf(answer, range));
     return () => chart.destroy();
-  }, [answer]);
+  }, [answer, range?.min, range?.max]);
+  const scale = rescaled(answer, range);
   const { view } = answer;
   const summary = `${view.title}: ${answer.points.length} points`;
   return html`<figure class="chart-box view-box" data-view=${view.name} data-points=${answer.points.length}>
@@ -76,7 +102,7 @@ export function ViewChart({ answer, caption }) {
     <div class=${view.kind === "heatmap" ? "view-canvas heat" : "view-canvas"}>
       <canvas ref=${canvas} role="img" aria-label=${summary}></canvas>
     </div>
-    ${answer.chart.scale && html`<${HeatScale} scale=${answer.chart.scale} />`}
+    ${scale && html`<${HeatScale} scale=${scale} />`}
     ${answer.truncated && html`<p class="small muted">Only the first ${answer.points.length} points are drawn.</p>`}
   </figure>`;
 }
@@ -177,16 +203,38 @@ export function CompareViews({ base, scenarios }) {
         ${options.map((v) => html`<option value=${v.name}>${v.title}</option>`)}
       </select>
     </div>
-    ${chosen &&
-    html`<div class="chart-grid">${having.map(
-      (s) => html`<${CompareOne} key=${s.id + chosen.name} base=${base} scenario=${s} view=${chosen} />`
-    )}</div>`}
+    ${chosen && html`<${CompareCharts} key=${chosen.name} base=${base} scenarios=${having} view=${chosen} />`}
   </section>`;
 }
 
-function CompareOne({ base, scenario, view }) {
-  const { answer, error } = useViewAnswer(base, scenario.id, view.name);
-  if (error) return html`<${Notice} kind="error">${scenario.tag}: ${error}<//>`;
-  if (!answer) return html`<p class="muted small">Drawing ${view.title} of ${scenario.tag}…</p>`;
-  return html`<${ViewChart} answer=${answer} caption=${`${scenario.tag}: ${view.title}`} />`;
+/** One view for several scenarios; heat maps share one colour scale, so colours compare. */
+function CompareCharts({ base, scenarios, view }) {
+  const [answers, setAnswers] = useState({});
+  const ids = scenarios.map((s) => s.id).join("\n");
+  useEffect(() => {
+    let live = true;
+    setAnswers({});
+    for (const s of scenarios) {
+      api.get(`${base}/scenarios/${seg(s.id)}/result/views/${seg(view.name)}`).then(
+        (answer) => live && setAnswers((old) => ({ ...old, [s.id]: { answer } })),
+        (e) => live && setAnswers((old) => ({ ...old, [s.id]: { error: e.message } }))
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [base, ids, view.name]);
+  const drawn = scenarios.map((s) => answers[s.id]?.answer).filter(Boolean);
+  const scales = drawn.map((a) => a.chart.scale).filter(Boolean);
+  const range = scales.length === drawn.length && scales.length > 0
+    ? { min: Math.min(...scales.map((x) => x.min)), max: Math.max(...scales.map((x) => x.max)) }
+    : null;
+  const waiting = view.kind === "heatmap" && drawn.length < scenarios.filter((s) => !answers[s.id]?.error).length;
+  return html`<div class="chart-grid">${scenarios.map((s) => {
+    const got = answers[s.id];
+    if (got?.error) return html`<${Notice} key=${s.id} kind="error">${s.tag}: ${got.error}<//>`;
+    if (!got || waiting) return html`<p key=${s.id} class="muted small">Drawing ${view.title} of ${s.tag}…</p>`;
+    return html`<${ViewChart} key=${s.id} answer=${got.answer} range=${range} caption=${`${s.tag}: ${view.title}`} />`;
+  })}</div>
+  ${range && html`<p class="small muted">The heat maps share one colour scale, ${formatNumber(range.min)} to ${formatNumber(range.max)} ${view.unit}.</p>`}`;
 }
