@@ -126,13 +126,13 @@ def view_points(view: ResultView, tables: DataSource) -> dict[str, Any]:
     keys = [c for c in ("x", "y", "series") if c in columns and c != measure]
     picked = pd.DataFrame({channel: frame[column] for channel, column in columns.items()})
     if view.aggregate != "none" and keys:
-        grouped = picked.groupby(keys, sort=True, dropna=False)[measure]
+        grouped = picked.groupby(keys, sort=True, dropna=False, observed=True)[measure]
         if view.aggregate == "count":
             picked = grouped.count().reset_index()
         else:
             values = pd.to_numeric(picked[measure], errors="coerce")
             picked = (
-                values.groupby([picked[k] for k in keys], sort=True, dropna=False)
+                values.groupby([picked[k] for k in keys], sort=True, dropna=False, observed=True)
                 .agg(view.aggregate)
                 .reset_index()
             )

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from algomancy_api.resultviews import HEAT, chart_config, heat_colour
 from algomancy_core import BaseResult, ConfigurationError, CoreConfig, ResultView, RunContext
+from algomancy_core.views import view_points
 from algomancy_data import DataSource
 from tests.core.conftest import Instant, items
 
@@ -158,3 +159,27 @@ def test_heat_colours_run_from_low_to_high() -> None:
     assert heat_colour(0.5) == HEAT[1] and heat_colour(-3) == HEAT[0]
     empty = chart_config(HEAT_VIEW, [])
     assert empty["data"]["datasets"][0]["data"] == []
+
+
+def test_categories_dates_and_gaps_become_json_points() -> None:
+    frame = pd.DataFrame(
+        {
+            "family": pd.Categorical(["a", "b", "a", "c"], categories=["a", "b", "c", "unused"]),
+            "day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01", None]),
+            "qty": [1.0, float("nan"), 2.0, 4.0],
+        }
+    )
+    tables = DataSource("r", tables={"t": frame})
+    bars = ResultView("f", "F", table="t", encoding={"x": "family", "y": "qty"})
+    assert view_points(bars, tables)["points"] == [
+        {"x": "a", "y": 3.0},
+        {"x": "b", "y": 0.0},
+        {"x": "c", "y": 4.0},
+    ]
+    counted = ResultView("d", "D", table="t", encoding={"x": "day", "y": "qty"}, aggregate="count")
+    points = view_points(counted, tables)["points"]
+    assert points[0] == {"x": "2024-01-01 00:00:00", "y": 2}
+    raw = ResultView(
+        "r", "R", kind="scatter", table="t", encoding={"x": "qty", "y": "qty"}, aggregate="none"
+    )
+    assert view_points(raw, tables)["points"][1] == {"x": None, "y": None}
