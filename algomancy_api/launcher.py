@@ -22,6 +22,7 @@ from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
 from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import redact_access_log
+from algomancy_api.resultviews import result_modules
 from algomancy_api.routers import (
     admin,
     data,
@@ -133,6 +134,7 @@ class ApiLauncher:
             redoc_url=None,
         )
         app.state.config = cfg
+        app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
         # The name the reference's "Extending the API" page reads.
         app.state.session_manager = manager

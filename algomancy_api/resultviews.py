@@ -8,9 +8,10 @@ heat map's cells to the canvas.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any
 
-from algomancy_core import ResultView
+from algomancy_core import CoreConfig, ResultView
 from algomancy_core.views import view_points
 from algomancy_data import DataSource
 
@@ -146,13 +147,37 @@ def chart_config(view: ResultView, points: list[dict[str, Any]]) -> dict[str, An
     }
 
 
+def module_url(package: str, path: str) -> str:
+    return f"/app/modules/{package}/{path}"
+
+
+def described(view: ResultView) -> dict[str, Any]:
+    """The view's fields, and `module_url`: where a `module` view's module is served."""
+    descriptor = view.describe()
+    where = view.module_file
+    descriptor["module_url"] = module_url(*where) if where is not None else None
+    return descriptor
+
+
 def view_answer(view: ResultView, tables: DataSource, scenario_id: str, tag: str) -> dict[str, Any]:
     """The body of `GET …/result/views/{view}`."""
     drawn = view_points(view, tables)
     return {
-        "view": view.describe(),
+        "view": described(view),
         "scenario": {"id": scenario_id, "tag": tag},
         "points": drawn["points"],
         "truncated": drawn["truncated"],
         "chart": chart_config(view, drawn["points"]),
     }
+
+
+def result_modules(config: CoreConfig) -> dict[tuple[str, str], bytes]:
+    """The ES modules of the configured algorithms' `module` views, by
+    `(package, path)`, read once (the configuration checked that they exist)."""
+    modules: dict[tuple[str, str], bytes] = {}
+    for algorithm in config.algorithms.values():
+        for view in algorithm.views:
+            if view.module_file is not None and view.module_file not in modules:
+                package, path = view.module_file
+                modules[view.module_file] = resources.files(package).joinpath(path).read_bytes()
+    return modules

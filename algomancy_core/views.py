@@ -22,6 +22,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "line": ("x", "y"),
     "scatter": ("x", "y"),
     "heatmap": ("x", "y", "value"),
+    # The domain's own ES module draws the table (`module`); no channels needed.
+    "module": (),
 }
 #: Channels a view may name; `series` splits bars, lines and points into groups.
 CHANNELS = ("x", "y", "value", "series")
@@ -43,12 +46,17 @@ AGGREGATES = ("sum", "mean", "min", "max", "count", "none")
 MAX_POINTS = 20_000
 #: A view's name: it is a path segment and an HTML id.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: An ES module shipped in a package: `package:path/in/package.js`.
+MODULE = re.compile(
+    r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):((?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_.-]+\.m?js)$"
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class ResultView:
     """One way to draw a result: a chart (bar, line, scatter or heat map) of one
-    result table."""
+    result table, or (`kind="module"`) the domain's own ES module, shipped in its
+    package (`module="package:path/in/package.js"`), that draws it."""
 
     name: str
     title: str
@@ -60,6 +68,7 @@ class ResultView:
     aggregate: str = "sum"
     unit: str = ""
     description: str = ""
+    module: str = ""
 
     def __post_init__(self) -> None:
         where = f"result view {self.name!r}"
@@ -77,6 +86,13 @@ class ResultView:
         object.__setattr__(self, "encoding", dict(self.encoding))
         if not self.table:
             raise ConfigurationError(f"{where}: names no result table")
+        if self.kind == "module":
+            if not isinstance(self.module, str) or not MODULE.match(self.module):
+                raise ConfigurationError(
+                    f"{where}: module must be 'package:path/in/package.js', got {self.module!r}"
+                )
+        elif self.module:
+            raise ConfigurationError(f"{where}: only a view of kind 'module' has a module")
         missing = [c for c in KINDS[self.kind] if not self.encoding.get(c)]
         if missing:
             raise ConfigurationError(f"{where}: a {self.kind} needs the channel(s) {missing}")
@@ -91,7 +107,14 @@ class ResultView:
             "aggregate": self.aggregate,
             "unit": self.unit,
             "description": self.description,
+            "module": self.module or None,
         }
+
+    @property
+    def module_file(self) -> tuple[str, str] | None:
+        """`(package, path)` of a module view's file, or None."""
+        match = MODULE.match(self.module) if self.module else None
+        return (match.group(1), match.group(2)) if match else None
 
 
 def _plain(value: Any) -> Any:
@@ -109,6 +132,10 @@ def view_points(view: ResultView, tables: DataSource) -> dict[str, Any]:
     """`{"points": [{x, y, value?, series?}], "truncated": bool}` of `view` for a
     result's `tables`. `NotFoundError` when the table is missing, `ConflictError`
     when a column the view names is."""
+    if view.kind == "module":
+        raise ConflictError(
+            f"result view {view.name!r} is drawn by its module {view.module!r} in the browser"
+        )
     if view.table not in tables.list_tables():
         listed = ", ".join(tables.list_tables()) or "none"
         raise NotFoundError(
@@ -161,3 +188,14 @@ def check_views(algorithm: str, views: Any) -> None:
                 f"algorithms: {algorithm!r} declares the result view {view.name!r} twice"
             )
         seen.add(view.name)
+        if view.module_file is not None:
+            package, path = view.module_file
+            try:
+                found = resources.files(package).joinpath(path).is_file()
+            except ModuleNotFoundError:
+                found = False
+            if not found:
+                raise ConfigurationError(
+                    f"algorithms: {algorithm!r} result view {view.name!r}: no file {path!r} "
+                    f"in package {package!r}"
+                )

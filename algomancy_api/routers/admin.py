@@ -76,6 +76,28 @@ def app_logo(request: Request, config: ConfigDep) -> Response:
     return Response(cached, media_type=media, headers={"Cache-Control": "max-age=300"})
 
 
+@app_router.get(
+    "/app/modules/{package}/{path:path}",
+    summary="A result view's ES module",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/javascript": {}}},
+        404: {"description": "No result view of this server has this module."},
+    },
+)
+def result_view_module(package: str, path: str, request: Request) -> Response:
+    """The ES module a `module` result view names (`package:path`), read from the
+    domain's package; only modules the configured algorithms' views name are
+    served. Never needs credentials (it is code, not data)."""
+    modules: dict[tuple[str, str], bytes] = request.app.state.result_modules
+    body = modules.get((package, path))
+    if body is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no result view module {package}:{path}")
+    return Response(
+        body, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
+
+
 @router.get(
     "/admin/logs",
     response_model=LogLines,

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from algomancy_api.deps import ManagerDep
-from algomancy_api.resultviews import view_answer
+from algomancy_api.resultviews import described, view_answer
 from algomancy_core import NotFoundError, ResultView, ScenarioManager
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["views"])
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/sessions/{session_id}", tags=["views"])
 class ResultViewDescriptor(BaseModel):
     name: str
     title: str
-    kind: Literal["bar", "line", "scatter", "heatmap"]
+    kind: Literal["bar", "line", "scatter", "heatmap", "module"]
     table: str = Field(description="The result table the view draws.")
     encoding: dict[str, str] = Field(
         description="Channel (`x`, `y`, `value`, `series`) → column of the table."
@@ -25,6 +25,12 @@ class ResultViewDescriptor(BaseModel):
     aggregate: Literal["sum", "mean", "min", "max", "count", "none"]
     unit: str
     description: str
+    module: str | None = Field(
+        description="A `module` view's ES module, `package:path/in/package.js`; else null."
+    )
+    module_url: str | None = Field(
+        description="Where a `module` view's module is served (`/app/modules/...`); else null."
+    )
 
 
 class AlgorithmViews(BaseModel):
@@ -69,7 +75,7 @@ def algorithm_views(algorithm_name: str, manager: ManagerDep) -> dict[str, Any]:
     """The views the algorithm declares for its results (`ResultView`): name,
     title, kind, the result table and which column goes on which channel."""
     views = manager.algorithm(algorithm_name).views
-    return {"name": algorithm_name, "views": [view.describe() for view in views]}
+    return {"name": algorithm_name, "views": [described(view) for view in views]}
 
 
 @router.get(
@@ -82,8 +88,8 @@ def algorithm_views(algorithm_name: str, manager: ManagerDep) -> dict[str, Any]:
             "the view's table."
         },
         409: {
-            "description": "The scenario is not complete, or its result table lacks a "
-            "column the view names."
+            "description": "The scenario is not complete, its result table lacks a "
+            "column the view names, or the view is a module (drawn in the browser)."
         },
     },
 )

@@ -111,6 +111,7 @@ def calls(client: TestClient) -> list[Call]:
         Call("GET", "/app/settings", "/app/settings", 200, {}),
         # No logo configured, and nobody is an administrator with authentication off.
         Call("GET", "/app/logo", "/app/logo", 404, {}),
+        Call("GET", "/app/modules/{}/{}", "/app/modules/tests.webapp/x.js", 404, {}),
         Call("GET", f"{PREFIX}/admin/logs", f"{PREFIX}/admin/logs", 403, {}),
         Call("GET", f"{S}", S, 200, {}),
         Call("POST", f"{S}", S, 201, {"json": {"display_name": "other"}}),

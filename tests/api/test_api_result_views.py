@@ -61,6 +61,8 @@ def test_an_algorithm_lists_its_views(make_client: ClientFactory) -> None:
         "aggregate": "sum",
         "unit": "",
         "description": "",
+        "module": None,
+        "module_url": None,
     }
     assert client.get(f"{M}/algorithms/Instant/views").json() == {"name": "Instant", "views": []}
     assert client.get(f"{M}/algorithms/nope/views").status_code == 404
@@ -183,3 +185,41 @@ def test_categories_dates_and_gaps_become_json_points() -> None:
         "r", "R", kind="scatter", table="t", encoding={"x": "qty", "y": "qty"}, aggregate="none"
     )
     assert view_points(raw, tables)["points"][1] == {"x": None, "y": None}
+
+
+def test_a_module_view_names_a_file_of_its_package(make_client: ClientFactory) -> None:
+    class Drawn(Gridded):
+        name = "Drawn"
+        views = [ResultView("own", "Own", kind="module", table="grid", module="tests.api:own.js")]
+
+    with pytest.raises(ConfigurationError, match=r"no file 'own\.js' in package 'tests\.api'"):
+        CoreConfig(algorithms=[Drawn], initial_datasets=lambda: {"d": items()})
+
+    class Elsewhere(Gridded):
+        name = "Elsewhere"
+        views = [ResultView("own", "Own", kind="module", table="grid", module="no_such_pkg:a.js")]
+
+    with pytest.raises(ConfigurationError, match="in package 'no_such_pkg'"):
+        CoreConfig(algorithms=[Elsewhere], initial_datasets=lambda: {"d": items()})
+
+    class Served(Gridded):
+        name = "Served"
+        views = [
+            ResultView(
+                "own", "Own", kind="module", table="grid", module="tests.webapp:result_module.js"
+            )
+        ]
+
+    client = make_client(algorithms=[Instant, Served])
+    described = client.get(f"{M}/algorithms/Served/views").json()["views"][0]
+    assert described["module"] == "tests.webapp:result_module.js"
+    assert described["module_url"] == "/app/modules/tests.webapp/result_module.js"
+    served = client.get(described["module_url"])
+    assert served.status_code == 200 and b"export default" in served.content
+    assert client.get("/app/modules/tests.webapp/domain.py").status_code == 404
+    body = {"tag": "s", "dataset_key": "Master data", "algo_name": "Served"}
+    scenario_id = client.post(f"{M}/scenarios", json=body).json()["id"]
+    client.post(f"{M}/scenarios/{scenario_id}/run")
+    assert poll(client, scenario_id)["status"] == "complete"
+    r = client.get(f"{M}/scenarios/{scenario_id}/result/views/own")
+    assert r.status_code == 409 and "drawn by its module" in r.json()["detail"]

@@ -19,13 +19,15 @@ from algomancy_core import (
     IntegerParameter,
     IntervalParameter,
     MultiEnumParameter,
+    ResultView,
     RunContext,
     StringParameter,
 )
 from algomancy_data import DataSource
-from algomancy_example.algorithms import ALGORITHMS
+from algomancy_example.algorithms import ALGORITHMS, ABCSlotting
 from algomancy_example.domain import example_settings
 from algomancy_example.kpis import KPIS
+from algomancy_example.views import VIEWS
 
 
 class EveryParameter(BaseParameterSet):
@@ -91,3 +93,25 @@ def branded() -> dict[str, Any]:
         "api_keys": {"k-root": "root", "k-bob": "bob"},
         "admin_users": ["root"],
     }
+
+
+MODULE_VIEW = ResultView(
+    "closest-skus",
+    "Closest SKUs",
+    kind="module",
+    table="assignment",
+    module="tests.webapp:result_module.js",
+    description="Drawn by the domain's own ES module",
+)
+
+
+class ListedABC(ABCSlotting):
+    """ABC slotting with a result view drawn by an ES module as well."""
+
+    views = [*VIEWS, MODULE_VIEW]
+
+
+def with_module() -> dict[str, Any]:
+    """The example with a `module` result view on ABC slotting."""
+    algorithms = [ListedABC if a is ABCSlotting else a for a in ALGORITHMS]
+    return settings() | {"algorithms": [*algorithms, EveryType]}

@@ -1,7 +1,7 @@
 // Result views: the charts a domain declares for its results (`ResultView`), drawn
 // from the Chart.js configuration the server builds (`GET …/result/views/{view}`).
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, seg } from "./api.js";
+import { ROOT, api, seg } from "./api.js";
 import { Notice, formatNumber } from "./ui.js";
 
 const viewCache = new Map();
@@ -125,7 +125,49 @@ export function useViewAnswer(base, scenarioId, viewName) {
   return state;
 }
 
+/**
+ * A `module` view: the domain's ES module (served at `view.module_url`) draws into
+ * an element. Its default export is called as `draw(element, {scenario, view, frame})`,
+ * where `frame(offset, limit)` reads the view's result table (a tabular frame); it
+ * may return a function that undoes the drawing.
+ */
+export function ModuleView({ base, scenario, view, caption }) {
+  const box = useRef(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    let live = true;
+    let undo = null;
+    const frame = (offset = 0, limit = 1000) =>
+      api.get(`${base}/scenarios/${seg(scenario.id)}/result/tables/${seg(view.table)}/frame?offset=${offset}&limit=${limit}`);
+    import(ROOT + view.module_url)
+      .then(async (mod) => {
+        if (!live) return;
+        const result = await mod.default(box.current, { scenario, view, frame });
+        if (typeof result === "function") {
+          if (live) undo = result;
+          else result();
+        }
+      })
+      .catch((e) => live && setError(`${view.title}: ${e.message}`));
+    return () => {
+      live = false;
+      if (undo) undo();
+      if (box.current) box.current.replaceChildren();
+    };
+  }, [scenario.id, view.name]);
+  return html`<figure class="chart-box view-box" data-view=${view.name}>
+    <figcaption><strong>${caption || view.title}</strong>${view.description && html` <span class="small muted">${view.description}</span>`}</figcaption>
+    <${Notice} kind="error">${error}<//>
+    <div class="view-module" ref=${box}></div>
+  </figure>`;
+}
+
 function OneView({ base, scenario, view }) {
+  if (view.kind === "module") return html`<${ModuleView} base=${base} scenario=${scenario} view=${view} />`;
+  return html`<${ChartView} base=${base} scenario=${scenario} view=${view} />`;
+}
+
+function ChartView({ base, scenario, view }) {
   const { answer, error } = useViewAnswer(base, scenario.id, view.name);
   if (error) return html`<${Notice} kind="error">${error}<//>`;
   if (!answer) return html`<p class="muted small">Drawing ${view.title}…</p>`;
@@ -203,7 +245,11 @@ export function CompareViews({ base, scenarios }) {
         ${options.map((v) => html`<option value=${v.name}>${v.title}</option>`)}
       </select>
     </div>
-    ${chosen && html`<${CompareCharts} key=${chosen.name} base=${base} scenarios=${having} view=${chosen} />`}
+    ${chosen && chosen.kind === "module" &&
+    html`<div class="chart-grid">${having.map(
+      (s) => html`<${ModuleView} key=${s.id + chosen.name} base=${base} scenario=${s} view=${chosen} caption=${`${s.tag}: ${chosen.title}`} />`
+    )}</div>`}
+    ${chosen && chosen.kind !== "module" && html`<${CompareCharts} key=${chosen.name} base=${base} scenarios=${having} view=${chosen} />`}
   </section>`;
 }
 
