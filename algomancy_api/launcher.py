@@ -31,6 +31,7 @@ from algomancy_api.routers import (
     platform,
     resultviews,
     scenarios,
+    session_events,
     sessions,
 )
 from algomancy_api.routers.platform import package_version
@@ -141,7 +142,8 @@ class ApiLauncher:
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        for router in (scenarios, sessions, discovery, data, kpis, resultviews, admin):
+        routers = (scenarios, sessions, session_events, discovery, data, kpis, resultviews, admin)
+        for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
         app.include_router(admin.app_router)
