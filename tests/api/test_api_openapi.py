@@ -118,6 +118,8 @@ def calls(client: TestClient) -> list[Call]:
         Call("POST", f"{S}/{{}}/copy", f"{S}/{sid}/copy", 201, {"json": {"new_display_name": "c"}}),
         Call("PATCH", f"{S}/{{}}", f"{S}/c", 200, {"json": {"display_name": "renamed"}}),
         Call("DELETE", f"{S}/{{}}", f"{S}/renamed", 200, {}),
+        # The session stream runs until the client leaves; its 404 is checked here.
+        Call("GET", f"{S}/{{}}/events", f"{S}/nope/events", 404, {}),
         Call("GET", f"{S}/{{}}/algorithms", f"{M}/algorithms", 200, {}),
         Call(
             "GET",
