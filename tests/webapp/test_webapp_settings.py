@@ -87,6 +87,8 @@ def test_parameters_load_from_a_json_file(
     sign_in(page, server, "k-bob")
     page.get_by_label("Algorithm").select_option("Random slotting")
     expect(page.get_by_label("seed")).to_be_visible()
+    # The form is whole once the dataset's data parameters are in.
+    expect(page.get_by_label("demand_growth")).to_have_value("1")
     good = tmp_path / "params.json"
     good.write_text(json.dumps({"algo_params": {"seed": 7}, "data_params": {"demand_growth": 1.5}}))
     page.get_by_label("Load parameters from a JSON file").set_input_files(str(good))
