@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from algomancy_api.appsettings import FEATURES, check_accent, check_features, check_logo
 from algomancy_api.auth import parse_networks
 from algomancy_api.headers import DEFAULT_FRAME_ANCESTORS, check_frame_ancestors
 from algomancy_api.jsonbody import (
@@ -50,6 +51,7 @@ LIMIT_FIELDS = (
     "xlsx_parse_memory_bytes",
     "xlsx_parse_seconds",
     "max_xlsx_export_cells",
+    "admin_log_lines",
     "max_connections_awaiting_headers",
     "min_body_bytes_per_second",
 )
@@ -168,9 +170,30 @@ class ApiConfiguration(CoreConfig):
     """Record OpenTelemetry traces of requests and runs (needs the `otel` extra);
     exported over OTLP as the `OTEL_EXPORTER_OTLP_*` variables say, unless the
     host set up a tracer provider of its own."""
+    app_title: str | None = None
+    """The web app's title (header and browser tab); None: `title`."""
+    app_logo: str | None = None
+    """Path of an image file (SVG, PNG, JPEG, GIF or WebP, at most 512 KiB) shown in
+    the web app's header, served at `/app/logo`; None: no logo."""
+    app_accent: str | None = None
+    """The web app's accent colour (`#rgb` or `#rrggbb`); None: its own blue."""
+    app_features: dict[str, bool] = dataclasses.field(default_factory=lambda: dict(FEATURES))
+    """Web app switches: `session_picker` (the header's session picker) and
+    `parameter_upload` (load parameter values from a JSON file in the create form),
+    both on by default; a dict with some of them changes only those."""
+    admin_log_lines: int = 1000
+    """Recent log lines kept in memory for the admin log page
+    (`GET {prefix}/admin/logs`, `admin_users` only)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.app_title is not None and (
+            not isinstance(self.app_title, str) or not self.app_title.strip()
+        ):
+            raise ConfigurationError("app_title: must be a non-empty string or None")
+        self.app_logo = check_logo(self.app_logo)
+        self.app_accent = check_accent(self.app_accent)
+        self.app_features = check_features(self.app_features)
         if not isinstance(self.host, str) or not self.host.strip():
             raise ConfigurationError("host: must be a non-empty string")
         if isinstance(self.port, bool) or not isinstance(self.port, int):

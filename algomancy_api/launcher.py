@@ -21,14 +21,18 @@ from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
+from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import install_request_id_records, redact_access_log
 from algomancy_api.requestids import HEADER as REQUEST_ID_HEADER
 from algomancy_api.requestids import add_request_ids
+from algomancy_api.resultviews import result_modules
 from algomancy_api.routers import (
+    admin,
     data,
     discovery,
     kpis,
     platform,
+    resultviews,
     scenarios,
     session_events,
     sessions,
@@ -115,6 +119,9 @@ class ApiLauncher:
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             configure_shared_pool(cfg.xlsx_parse_workers)
+            # Again: the server's logging configuration, applied since the build,
+            # drops the handlers of the loggers it names.
+            log_buffer(cfg.admin_log_lines)
             manager.start()
             log_startup(cfg, type(manager.engine.store).__name__)
             try:
@@ -139,13 +146,15 @@ class ApiLauncher:
             redoc_url=None,
         )
         app.state.config = cfg
+        app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
         # The name the reference's "Extending the API" page reads.
         app.state.session_manager = manager
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        for router in (scenarios, sessions, session_events, discovery, data, kpis):
+        routers = (scenarios, sessions, session_events, discovery, data, kpis, resultviews, admin)
+        for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
         if cfg.metrics:
@@ -153,6 +162,8 @@ class ApiLauncher:
 
             app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
             manager.engine.observers.add(RunMetrics())
+        app.include_router(admin.app_router)
+        log_buffer(cfg.admin_log_lines)
         install_assets(app)
         install_docs(app)
         if cfg.ui:

@@ -23,7 +23,7 @@ import orjson
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
-from algomancy_core.kpi import BaseKPI, KpiError
+from algomancy_core.kpi import BaseKPI, KpiError, kpi_values
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.observe import Observers, outcome_name
 from algomancy_core.scenario import (
@@ -367,7 +367,7 @@ class Dispatcher:
             return self._fail(scenario_id, outcome.error)
         assert outcome.result is not None
         try:
-            kpis = {name: kpi().evaluate(outcome.result) for name, kpi in self.kpis.items()}
+            kpis = kpi_values(self.kpis, outcome.result)
             payload = outcome.result.to_dict()
             # Results must survive a round trip through JSON (and the SQL stores).
             payload = orjson.loads(

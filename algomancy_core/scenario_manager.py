@@ -22,7 +22,7 @@ from algomancy_core.scenario import (
     new_id,
 )
 from algomancy_core.stores.base import DatasetInfo, SessionRecord
-from algomancy_data import DataSource, ETLResult, File
+from algomancy_data import DataClassification, DataSource, ETLResult, File
 
 S = ScenarioStatus
 log = logging.getLogger("algomancy.scenarios")
@@ -136,6 +136,18 @@ class ScenarioManager:
         derived = source.derive(new_key)
         self.add_dataset(new_key, derived)
         return derived
+
+    def save_as_master(self, source_key: str, new_key: str) -> DataSource:
+        """A copy of `source_key` (typically a derived dataset) stored as `new_key`,
+        classified as master data."""
+        new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
+        source = self.get_dataset(source_key)
+        if new_key in self.list_datasets():
+            raise ConflictError(f"dataset {new_key!r} already exists")
+        master = source.derive(new_key)
+        master.classification = DataClassification.MASTER_DATA
+        self.add_dataset(new_key, master)
+        return master
 
     def delete_dataset(self, key: str) -> None:
         """Refused (`ConflictError`) while a scenario refers to the dataset."""

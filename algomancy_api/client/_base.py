@@ -196,6 +196,26 @@ class Routes:
             {"json": {"new_key": new_key}},
         )
 
+    def save_as_master(self, key: str, new_key: str) -> Call[list[str]]:
+        return Call(
+            "POST",
+            self.scoped(f"/data/{_seg(key)}/save-as-master"),
+            lambda body: list(body["keys"]),
+            {"json": {"new_key": new_key}},
+        )
+
+    def result_views(self, algorithm: str) -> Call[list[dict[str, Any]]]:
+        return Call(
+            "GET",
+            self.scoped(f"/algorithms/{_seg(algorithm)}/views"),
+            lambda body: list(body["views"]),
+        )
+
+    def result_view(self, scenario_id: str, view: str) -> Call[dict[str, Any]]:
+        return Call(
+            "GET", self.scoped(f"/scenarios/{_seg(scenario_id)}/result/views/{_seg(view)}"), dict
+        )
+
     def delete_dataset(self, key: str) -> Call[None]:
         return Call("DELETE", self.scoped(f"/data/{_seg(key)}"), _nothing)
 

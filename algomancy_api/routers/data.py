@@ -128,6 +128,20 @@ def derive_dataset(data_key: str, body: DeriveDataset, manager: ManagerDep) -> d
     return {"keys": manager.list_datasets()}
 
 
+@router.post(
+    "/data/{data_key}/save-as-master",
+    response_model=KeyList,
+    status_code=status.HTTP_201_CREATED,
+    summary="Save a dataset as master data",
+    responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+)
+def save_as_master(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
+    """An independent copy of `data_key` (a derived dataset, typically) stored as
+    `new_key`, classified as master data."""
+    manager.save_as_master(data_key, body.new_key)
+    return {"keys": manager.list_datasets()}
+
+
 @router.get(
     "/data/{data_key}/tables",
     response_model=TableList,

@@ -4,6 +4,8 @@ import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalo
 import { api, seg } from "./api.js";
 import { useScenarioList } from "./scenarios.js";
 import { Notice, StatusBadge, formatNumber } from "./ui.js";
+import { CompareViews } from "./views.js";
+import { KpiValue, isBinary } from "./kpiview.js";
 
 const HIGHER = ["higher", "at_least"];
 
@@ -91,12 +93,12 @@ function Comparison({ scenarios }) {
           return html`<tr data-kpi=${k.key}>
             <th scope="row">${k.name}</th><td>${k.unit}</td><td>${DIRECTION[k.better_when] || k.better_when}</td>
             <td class="num">${k.threshold ?? "–"}</td>
-            ${values.map((v) => {
+            ${values.map((v, i) => {
               const isBest = v !== null && v === top;
               const isBreach = breached(k, v);
               const cls = ["num", isBest ? "best" : "", isBreach ? "breach" : ""].join(" ");
               return html`<td class=${cls} data-best=${isBest ? "true" : null} data-breach=${isBreach ? "true" : null}>
-                ${formatNumber(v)}${isBest ? html`<span class="visually-hidden"> (best)</span>` : ""}${isBreach ? html` <span title="threshold breached">⚠</span><span class="visually-hidden"> (threshold breached)</span>` : ""}</td>`;
+                <${KpiValue} kpi=${scenarios[i].kpis[k.key]} />${isBest ? html`<span class="visually-hidden"> (best)</span>` : ""}${isBreach ? html` <span title="threshold breached">⚠</span><span class="visually-hidden"> (threshold breached)</span>` : ""}</td>`;
             })}
           </tr>`;
         })}</tbody>
@@ -104,7 +106,7 @@ function Comparison({ scenarios }) {
     </section>
     <section aria-labelledby="charts-title">
       <h2 id="charts-title">Charts</h2>
-      <div class="chart-grid">${kpis.map((k) => html`<${KpiChart} key=${k.key} kpi=${k} scenarios=${scenarios} />`)}</div>
+      <div class="chart-grid">${kpis.filter((k) => !isBinary(k)).map((k) => html`<${KpiChart} key=${k.key} kpi=${k} scenarios=${scenarios} />`)}</div>
     </section>`;
 }
 
@@ -156,6 +158,7 @@ export function ComparePage({ session }) {
       </section>
       <div>
         ${chosen.length ? html`<${Comparison} scenarios=${chosen} />` : html`<p class="muted">Pick two or more scenarios.</p>`}
+        ${chosen.length > 0 && html`<${CompareViews} base=${base} scenarios=${chosen} />`}
       </div>
     </div>`;
 }

@@ -3,6 +3,10 @@ import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact
 import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
+import { ResultViews } from "./views.js";
+import { KpiValue } from "./kpiview.js";
+import { ParameterFile } from "./paramfile.js";
+import { feature } from "./settings.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -225,6 +229,8 @@ function CreateScenario({ base, onCreated }) {
           ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
         </select>
       </div>
+      ${feature("parameter_upload") && html`<${ParameterFile} params=${params} dataParams=${dataParams}
+        onValues=${(v) => setValues((old) => ({ ...old, ...v }))} onDataValues=${(v) => setDataValues((old) => ({ ...old, ...v }))} />`}
       ${dataParams.length > 0 && html`<h3>Data parameters</h3>`}
       ${dataParams.map(
         (p) => html`<${ParameterField} key=${dataset + p.name} p=${p} value=${dataValues[p.name]} error=${dataErrors[p.name]}
@@ -251,7 +257,7 @@ function KpiTable({ kpis }) {
   return html`<table aria-label="KPIs">
     <thead><tr><th scope="col">KPI</th><th scope="col" class="num">Value</th><th scope="col">Unit</th><th scope="col">Better when</th><th scope="col" class="num">Threshold</th></tr></thead>
     <tbody>${rows.map(
-      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num">${formatNumber(k.value)}</td>
+      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num"><${KpiValue} kpi=${k} /></td>
         <td>${k.unit}</td><td>${k.better_when}</td><td class="num">${k.threshold ?? "–"}</td></tr>`
     )}</tbody></table>`;
 }
@@ -366,6 +372,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
     )}</tbody></table>`}
     <h3>KPIs</h3>
     <${KpiTable} kpis=${scenario.kpis} />
+    ${status === "complete" && html`<${ResultViews} base=${base} scenario=${scenario} />`}
     ${scenario.result &&
     html`<h3>Result</h3><details><summary>Result (JSON)</summary><pre class="json">${JSON.stringify(scenario.result, null, 2)}</pre></details>`}
     ${tables && tables.length > 0 &&
