@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from algomancy_core.audit import AuditLog
+from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
 from algomancy_data import DataSource
 
@@ -66,6 +68,10 @@ class Store(Protocol):
     #: True when a read answers from this process's memory or a local file, without
     #: waiting on a network or a lock: cheap enough to call on an event loop.
     inline_reads: bool
+    #: The audit trail (`algomancy_core.audit`).
+    audit: AuditLog
+    #: Webhook deliveries to send (`algomancy_core.deliveries`).
+    deliveries: DeliveryQueue
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from algomancy_core.stores.sql.audit import SQLAuditLog, SQLDeliveryQueue
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
@@ -43,6 +44,8 @@ class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository):
         self.engine = self.db.engine
         self.data_object_type = data_object_type
         self.inline_reads = self.db.dialect.inline_reads
+        self.audit = SQLAuditLog(self.db)
+        self.deliveries = SQLDeliveryQueue(self.db)
 
     # Deletes go through `Database.deleting`: they still work on a full disk.
     def delete_session(self, session_id: str) -> None:

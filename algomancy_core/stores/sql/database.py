@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from algomancy_core.audit import pending_audit
 from algomancy_core.errors import storage_full
 from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
+from algomancy_core.stores.sql.audit import write_pending
 from algomancy_core.stores.sql.schema import open_schema
 
 AnyRow = sa.Row[*tuple[Any, ...]]
@@ -47,10 +49,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """A write transaction. When it is the change of an audited write (see
+        `algomancy_core.audit`), the audit record is inserted in it: both commit
+        or neither does."""
+        pending = pending_audit()
         with self.dialect.write_turn(), self.engine.connect() as conn:
             conn = conn.execution_options(algomancy_write=True)
             with conn.begin():
                 yield conn
+                if pending is not None:
+                    write_pending(conn, pending)
+        if pending is not None:
+            pending.written = True
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
