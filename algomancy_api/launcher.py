@@ -15,18 +15,20 @@ from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from algomancy_api.answers import declare_answers
+from algomancy_api.audit import AuditWrites
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
 from algomancy_api.logs import redact_access_log
-from algomancy_api.routers import data, discovery, kpis, platform, scenarios, sessions
+from algomancy_api.routers import audit, data, discovery, kpis, platform, scenarios, sessions
 from algomancy_api.routers.platform import package_version
 from algomancy_api.sitecheck import SiteCheck, declare_refusals
 from algomancy_api.startup import StartOnFirstRequest
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
+from algomancy_api.webhooks import Webhooks, parse_webhooks
 from algomancy_core import CoreConfig, SessionManager
 from algomancy_core.stores import store_url
 from algomancy_data.parsepool import configure_shared_pool
@@ -97,6 +99,15 @@ class ApiLauncher:
         startup (the lifespan, or the first request when the host skips it)."""
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
+        webhooks = Webhooks(
+            parse_webhooks(cfg.webhooks),
+            lambda: manager.engine.store.deliveries,
+            max_attempts=cfg.webhook_max_attempts,
+            retry_seconds=cfg.webhook_retry_seconds,
+            timeout_seconds=cfg.webhook_timeout_seconds,
+        )
+        manager.engine.run_end_hooks.append(webhooks.on_scenario_change)
+        manager.engine.services.append(webhooks)
         redact_access_log()
 
         @asynccontextmanager
@@ -121,12 +132,13 @@ class ApiLauncher:
         )
         app.state.config = cfg
         app.state.sessions = manager
+        app.state.webhooks = webhooks
         # The name the reference's "Extending the API" page reads.
         app.state.session_manager = manager
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        for router in (scenarios, sessions, discovery, data, kpis):
+        for router in (scenarios, sessions, discovery, data, kpis, audit):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
         install_assets(app)
@@ -134,6 +146,7 @@ class ApiLauncher:
         if cfg.ui:
             install_webapp(app, cfg.prefix)
         # Innermost: the refusals outside it (size, credentials) need no started store.
+        app.add_middleware(AuditWrites, sessions=manager, prefix=cfg.prefix)
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
         app.add_middleware(JsonDepthLimit, max_depth=cfg.max_json_depth, prefix=cfg.prefix)

@@ -104,6 +104,11 @@ def pending_audit() -> PendingAudit | None:
     return pending
 
 
+def current_audit() -> PendingAudit | None:
+    """The audit scope this context runs in, written or not."""
+    return _pending.get()
+
+
 @contextmanager
 def auditing(pending: PendingAudit) -> Iterator[PendingAudit]:
     """Run the body as the audited write `pending` (threads started with a copy of

@@ -10,6 +10,7 @@ which the store applies in the same atomic write.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -27,13 +28,14 @@ from algomancy_core.stores.base import Store
 from algomancy_data import DataSource
 
 S = ScenarioStatus
+log = logging.getLogger("algomancy.core")
 
 
 class Lifecycle:
     """Applies and announces scenario transitions for one process.
 
     `on_queued` is called with each scenario that became queued (the dispatcher's
-    `queued`).
+    `queued`); each of `on_end` with each run that ended (complete or failed).
     """
 
     def __init__(
@@ -41,10 +43,12 @@ class Lifecycle:
         store: Store,
         notifier: Notifier,
         on_queued: Callable[[ScenarioRecord], None] | None = None,
+        on_end: list[Callable[[ScenarioRecord], None]] | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
+        self.on_end = on_end if on_end is not None else []
 
     def move(
         self,
@@ -123,3 +127,9 @@ class Lifecycle:
         self.notifier.publish(record.id, record)
         if record.status is S.QUEUED and self.on_queued is not None:
             self.on_queued(record)
+        if record.status in (S.COMPLETE, S.FAILED):
+            for hook in self.on_end:
+                try:
+                    hook(record)
+                except Exception:  # a listener's failure never fails the run
+                    log.exception("a run-end listener failed for scenario %s", record.id)

@@ -19,6 +19,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
+from algomancy_api.audit import audited
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
@@ -69,6 +70,7 @@ def list_datasets(manager: ManagerDep) -> dict[str, list[str]]:
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     },
+    dependencies=[audited("dataset.add")],
 )
 async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]:
     """Store the dataset serialised by `DataSource.to_json()` under its name."""
@@ -109,6 +111,7 @@ def data_parameters(data_key: str, manager: ManagerDep) -> dict[str, Any]:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a dataset",
     responses=NOT_FOUND | {409: {"description": "A scenario uses the dataset."}},
+    dependencies=[audited("dataset.delete")],
 )
 def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     """Remove a dataset; refused while a scenario refers to it."""
@@ -122,6 +125,7 @@ def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     status_code=status.HTTP_201_CREATED,
     summary="Derive a dataset",
     responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+    dependencies=[audited("dataset.derive")],
 )
 def derive_dataset(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
     """An independent copy of `data_key` stored as `new_key`, classified as derived data."""
@@ -201,6 +205,7 @@ def download_table(
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
     },
+    dependencies=[audited("dataset.etl")],
 )
 async def run_etl(
     request: Request,

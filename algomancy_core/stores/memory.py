@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from algomancy_core.audit import MemoryAuditLog
-from algomancy_core.deliveries import MemoryDeliveryQueue
+from algomancy_core.audit import AuditLog, MemoryAuditLog
+from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
@@ -48,8 +48,8 @@ class MemoryStore:
         self._queued: dict[str, None] = {}
         self._processing_sessions: dict[str, str] = {}
         self._result_tables: dict[str, DataSource] = {}
-        self.audit = MemoryAuditLog()
-        self.deliveries = MemoryDeliveryQueue()
+        self.audit: AuditLog = MemoryAuditLog()
+        self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:

@@ -145,9 +145,7 @@ class SQLDeliveryQueue:
     def claim(self, owner: str, now: datetime, until: datetime) -> Delivery | None:
         t = webhook_deliveries
         free = sa.or_(t.c.claim_until.is_(None), t.c.claim_until < now)
-        due = sa.and_(
-            t.c.status == DeliveryStatus.PENDING.value, t.c.next_attempt_at <= now, free
-        )
+        due = sa.and_(t.c.status == DeliveryStatus.PENDING.value, t.c.next_attempt_at <= now, free)
         for _ in range(5):
             with self.db.write() as conn:
                 row = conn.execute(

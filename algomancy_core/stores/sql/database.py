@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 
 from algomancy_core.audit import pending_audit
 from algomancy_core.errors import storage_full
-from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
 from algomancy_core.stores.sql.audit import write_pending
+from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
 from algomancy_core.stores.sql.schema import open_schema
 
 AnyRow = sa.Row[*tuple[Any, ...]]
