@@ -70,12 +70,13 @@ class AuditWrites:
                 status = message["status"]
             await send(message)
 
-        with auditing(pending):
-            try:
+        try:
+            with auditing(pending):
                 await self.app(scope, receive, send_status)
-            finally:
-                if pending.kind is not None:
-                    await self._close(pending, status)
+        finally:
+            # Outside the scope: the append below is not itself the audited change.
+            if pending.kind is not None:
+                await self._close(pending, status)
 
     async def _close(self, pending: PendingAudit, status: int) -> None:
         if pending.written:
@@ -87,5 +88,6 @@ class AuditWrites:
             except Exception:  # the answer is sent: a lost record is logged, not raised
                 log.exception("could not record the audit of %s", pending.summary)
         fields = record_fields(record) | {"status": status}
+        del fields["id"]  # given by the database as the record is written
         # The record as JSON in the message (text logs) and as `audit` (JSON logs).
         log.info("%s", orjson.dumps(fields).decode(), extra={"audit": fields})

@@ -23,8 +23,7 @@ from algomancy_core.audit import (
 from algomancy_core.deliveries import Delivery, DeliveryStatus
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
-from algomancy_core.stores.sql import SQLStore
-from algomancy_core.stores.sql import database
+from algomancy_core.stores.sql import SQLStore, database
 from algomancy_core.stores.sql import dialect as sql_dialect
 from tests.core.conftest import items
 from tests.pg import postgres_server, postgres_url  # noqa: F401
