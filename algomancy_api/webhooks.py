@@ -212,7 +212,7 @@ class Webhooks:
         if error is not None:
             dead = attempts >= self.max_attempts
             status = DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING
-            next_at = next_at + timedelta(seconds=self.retry_seconds * 2 ** (attempts - 1))
+            next_at = next_at + self.backoff(attempts)
             log.warning(
                 "webhook delivery %s to %s failed (attempt %d of %d%s): %s",
                 delivery.id,
@@ -231,6 +231,11 @@ class Webhooks:
             next_attempt_at=next_at,
         )
         return True
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after the `attempts`-th failed attempt: `retry_seconds`, doubled
+        after each further failure."""
+        return timedelta(seconds=self.retry_seconds * 2 ** (attempts - 1))
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> str | None:
         """Post `delivery`; None on a 2xx answer, else what went wrong."""

@@ -34,7 +34,9 @@ from algomancy_api.models import (
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
+from algomancy_api.webhooks import Webhooks
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
+from algomancy_core.deliveries import ETL_FAILED
 from algomancy_data import ReadLimits, file_from_bytes
 from algomancy_data.parsepool import cancel_event
 
@@ -259,9 +261,14 @@ async def run_etl(
     gone = threading.Event()
     watcher = asyncio.create_task(_watch_disconnect(request, gone))
     try:
-        return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, gone)
+        answer = await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, gone)
     finally:
         watcher.cancel()
+    if not answer["success"]:
+        event = {"session_id": manager.session_id, "dataset_name": dataset_name}
+        webhooks: Webhooks = request.app.state.webhooks
+        await run_in_threadpool(webhooks.notify, ETL_FAILED, event | {"files": names})
+    return answer
 
 
 async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
