@@ -89,5 +89,6 @@ class AuditWrites:
                 log.exception("could not record the audit of %s", pending.summary)
         fields = record_fields(record) | {"status": status}
         del fields["id"]  # given by the database as the record is written
-        # The record as JSON in the message (text logs) and as `audit` (JSON logs).
-        log.info("%s", orjson.dumps(fields).decode(), extra={"audit": fields})
+        # The record as JSON in the message (text logs) and as the line's own
+        # fields, with `"event": "audit"` (JSON logs).
+        log.info("%s", orjson.dumps(fields).decode(), extra={"event": "audit", **fields})
