@@ -3,6 +3,7 @@ import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact
 import { api, download, followEvents, listOf, seg } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
+import { NotifyButton, notifyRunEnded } from "./notify.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -272,7 +273,10 @@ function ScenarioDetail({ base, id, onChange }) {
         }
         setLive(data);
         onChange(id, { status: data.status, progress: data.progress });
-        if (data.status === "complete" || data.status === "failed") load();
+        if (data.status === "complete" || data.status === "failed") {
+          notifyRunEnded(data.tag, data.status, data.error);
+          load();
+        }
       },
       controller.signal
     );
@@ -324,6 +328,7 @@ function ScenarioDetail({ base, id, onChange }) {
         <button onClick=${() => act("reset")} disabled=${!terminal}
           title="Back to created: the result and KPI values are cleared">Reset</button>
         <button class="danger" onClick=${remove}>Delete</button>
+        <${NotifyButton} />
       </div>
     </div>
     <${Notice} kind="error">${error}<//>
