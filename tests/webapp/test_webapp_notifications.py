@@ -17,7 +17,10 @@ RECORDING_NOTIFICATIONS = """
 window.__notes = [];
 class RecordingNotification {
   static permission = "default";
-  static async requestPermission() { RecordingNotification.permission = "granted"; return "granted"; }
+  static async requestPermission() {
+    RecordingNotification.permission = "granted";
+    return "granted";
+  }
   constructor(title, options) { window.__notes.push({ title, body: options && options.body }); }
 }
 window.Notification = RecordingNotification;
