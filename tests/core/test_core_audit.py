@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from algomancy_core import ConflictError
+from algomancy_core import ConfigurationError, ConflictError, Engine
 from algomancy_core.audit import (
     AuditQuery,
     AuditRecord,
@@ -21,12 +21,13 @@ from algomancy_core.audit import (
     auditing,
 )
 from algomancy_core.deliveries import Delivery, DeliveryStatus
-from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
 from algomancy_core.stores.sql import SQLStore, database
 from algomancy_core.stores.sql import dialect as sql_dialect
-from tests.core.conftest import items
+from tests.core.conftest import items, make_config
 from tests.pg import postgres_server, postgres_url  # noqa: F401
+from tests.polling import wait_for
 
 #: What a failed statement raises, through SQLAlchemy or from the plain-SQL paths.
 DB_ERRORS = (sa.exc.DBAPIError, sqlite3.Error)
@@ -153,8 +154,17 @@ def test_the_memory_log_is_bounded() -> None:
     assert [r.at.minute for r in log.query(AuditQuery())] == [4, 3, 2]
 
 
-def test_a_delivery_is_claimed_by_one_owner_until_finished_or_lapsed(any_store: Store) -> None:
-    queue = any_store.deliveries
+def test_a_delivery_is_claimed_by_one_owner_in_memory() -> None:
+    check_claims(MemoryStore())
+
+
+def test_a_delivery_is_claimed_by_one_owner_in_sql(sql_store: SQLStore) -> None:
+    check_claims(sql_store)
+
+
+def check_claims(store: Store) -> None:
+    """One holder at a time, until it finishes or its claim lapses."""
+    queue = store.deliveries
     queue.enqueue([Delivery("scenario.finished", "http://h/x", "{}", T0, T0)])
     held = queue.claim("a", T0, T0 + timedelta(minutes=1))
     assert held is not None and held.claimed_by == "a"
@@ -197,3 +207,21 @@ def test_a_version_7_database_gets_the_audit_and_delivery_tables(tmp_path: Path)
         assert store.deliveries.list() == []
     finally:
         store.close()
+
+
+def test_the_housekeeping_prunes_records_past_the_retention() -> None:
+    engine = Engine(make_config(audit_retention_days=30))
+    log = engine.store.audit
+    now = utcnow()
+    log.append(record(now - timedelta(days=31), kind="old"))
+    log.append(record(now - timedelta(days=29), kind="recent"))
+    engine.start()
+    try:
+        wait_for(lambda: [r.kind for r in log.query(AuditQuery())], lambda k: k == ["recent"])
+    finally:
+        engine.close()
+
+
+def test_audit_retention_days_must_be_a_positive_integer() -> None:
+    with pytest.raises(ConfigurationError, match="audit_retention_days"):
+        make_config(audit_retention_days=0)
