@@ -109,6 +109,14 @@ def current_audit() -> PendingAudit | None:
     return _pending.get()
 
 
+def audit_subject(**ids: str) -> None:
+    """Name ids of the audited write in progress, if any: the id of what it creates,
+    or the id a name in its path stands for (before its transaction records it)."""
+    pending = _pending.get()
+    if pending is not None and not pending.written:
+        pending.subject.update(ids)
+
+
 @contextmanager
 def auditing(pending: PendingAudit) -> Iterator[PendingAudit]:
     """Run the body as the audited write `pending` (threads started with a copy of

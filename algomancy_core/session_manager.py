@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeGuard, TypeVar
 
 import anyio.to_thread
 
+from algomancy_core.audit import audit_subject
 from algomancy_core.config import CoreConfig
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
@@ -186,6 +187,7 @@ class SessionManager:
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
         )
+        audit_subject(session_id=record.id)
         self._store.create_session(record)
         manager = ScenarioManager(self.engine, record)
         for key, data in self.engine.initial_datasets().items():
@@ -205,6 +207,7 @@ class SessionManager:
         record = SessionRecord(
             id=new_id(), display_name=new_display_name, created_at=utcnow(), owner=owner
         )
+        audit_subject(copy_id=record.id)
         self._store.create_session(record)
         try:
             for key in self._store.list_datasets(source.id):

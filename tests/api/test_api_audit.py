@@ -166,6 +166,13 @@ def test_every_write_route_leaves_an_audit_record(audited_client: TestClient, ga
             assert newest["session_id"] == workspace.session_id, op
         if "{scenario_id}" in template:
             assert newest["subject"]["scenario_id"] == ids["scenario_id"], op
+        created = answer.json() if answer.content else {}
+        if op == "sessions-create_session":
+            assert newest["session_id"] == created["session"]["id"]
+        if op == "sessions-copy_session":
+            assert newest["subject"]["copy_id"] == created["session"]["id"]
+        if op == "scenarios-create_scenario":
+            assert newest["subject"]["scenario_id"] == created["id"]
 
 
 def test_refused_writes_are_recorded_with_their_outcome(audited_client: TestClient) -> None:
@@ -182,6 +189,17 @@ def test_refused_writes_are_recorded_with_their_outcome(audited_client: TestClie
     r = client.post(f"{w.base}/scenarios", json={"tag": ""}, headers=ALICE)
     assert r.status_code == 422
     assert audit(client, kind="scenario.create", limit=1)[0]["outcome"] == "422"
+
+
+def test_a_session_named_in_the_path_is_recorded_by_its_id(audited_client: TestClient) -> None:
+    w = Workspace(audited_client, "by name")
+    r = audited_client.post(
+        f"{PREFIX}/sessions/by name/scenarios/{w.scenario_id}/run", headers=ALICE
+    )
+    assert r.status_code == 202
+    [run] = audit(audited_client, kind="scenario.run")
+    assert run["session_id"] == w.session_id
+    assert run["summary"] == f"POST {PREFIX}/sessions/by name/scenarios/{w.scenario_id}/run"
 
 
 def test_only_administrators_read_the_audit_and_the_deliveries(
@@ -220,7 +238,7 @@ def test_filters_and_paging(audited_client: TestClient) -> None:
     assert [r["user"] for r in audit(client, user="root")] == ["root"]
     assert len(audit(client, user="alice")) == 4
     by_session = audit(client, session_id=first.session_id)
-    assert [r["kind"] for r in by_session] == ["scenario.create"]
+    assert [r["kind"] for r in by_session] == ["scenario.create", "session.create"]
     assert len(audit(client, kind="scenario.create")) == 2
     page = audit(client, limit=2, offset=1)
     assert [r["id"] for r in page] == [r["id"] for r in everything[1:3]]
