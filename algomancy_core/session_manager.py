@@ -239,6 +239,7 @@ class SessionManager:
         """Delete a session with its data; its queued and running scenarios are
         cancelled. Deleting the last session leaves a fresh `main`."""
         record = self._record(session, owner)
+        audit_subject(session_id=record.id)
         manager = ScenarioManager(self.engine, record)
         for scenario in manager.list_scenarios():
             if scenario.status.is_active:
