@@ -123,6 +123,15 @@ def test_a_record_that_cannot_be_written_undoes_the_change(
     assert renamed is not None and renamed.display_name == "kept"
 
 
+def test_the_trail_and_the_queue_are_never_the_audited_change(sql_store: SQLStore) -> None:
+    now = utcnow()
+    with auditing(pending("dataset.etl")) as audit:
+        sql_store.deliveries.enqueue([Delivery("etl.failed", "http://h/x", "{}", now, now)])
+        sql_store.audit.append(record(now, kind="other"))
+    assert not audit.written
+    assert [r.kind for r in sql_store.audit.query(AuditQuery())] == ["other"]
+
+
 def test_writes_outside_an_audit_scope_are_not_recorded(sql_store: SQLStore) -> None:
     sql_store.create_session(session("plain"))
     with auditing(PendingAudit(user="u", client=None, summary="s")):  # no kind yet

@@ -59,7 +59,7 @@ class SQLAuditLog:
         self.db = db
 
     def append(self, record: AuditRecord) -> None:
-        with self.db.write() as conn:
+        with self.db.write(audited=False) as conn:
             insert_audit(conn, record)
 
     def query(self, query: AuditQuery) -> list[AuditRecord]:
@@ -93,7 +93,7 @@ class SQLAuditLog:
         ]
 
     def prune(self, before: datetime) -> int:
-        with self.db.write() as conn:
+        with self.db.write(audited=False) as conn:
             return conn.execute(sa.delete(audit_log).where(audit_log.c.at < before)).rowcount
 
 
@@ -123,7 +123,7 @@ class SQLDeliveryQueue:
     def enqueue(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
             return
-        with self.db.write() as conn:
+        with self.db.write(audited=False) as conn:
             conn.execute(
                 sa.insert(webhook_deliveries),
                 [
@@ -147,7 +147,7 @@ class SQLDeliveryQueue:
         free = sa.or_(t.c.claim_until.is_(None), t.c.claim_until < now)
         due = sa.and_(t.c.status == DeliveryStatus.PENDING.value, t.c.next_attempt_at <= now, free)
         for _ in range(5):
-            with self.db.write() as conn:
+            with self.db.write(audited=False) as conn:
                 row = conn.execute(
                     sa.select(t.c.id).where(due).order_by(t.c.next_attempt_at).limit(1)
                 ).first()
@@ -174,7 +174,7 @@ class SQLDeliveryQueue:
         next_attempt_at: datetime,
     ) -> bool:
         t = webhook_deliveries
-        with self.db.write() as conn:
+        with self.db.write(audited=False) as conn:
             return bool(
                 conn.execute(
                     sa.update(t)

@@ -48,11 +48,12 @@ class Database:
             raise
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, audited: bool = True) -> Iterator[Connection]:
         """A write transaction. When it is the change of an audited write (see
         `algomancy_core.audit`), the audit record is inserted in it: both commit
-        or neither does."""
-        pending = pending_audit()
+        or neither does. `audited=False`: a write that is never the change (the
+        audit trail's own, the webhook queue's)."""
+        pending = pending_audit() if audited else None
         with self.dialect.write_turn(), self.engine.connect() as conn:
             conn = conn.execution_options(algomancy_write=True)
             with conn.begin():
