@@ -24,6 +24,8 @@ from algomancy_core.audit import OK, PendingAudit, auditing, current_audit, reco
 
 log = logging.getLogger("algomancy.audit")
 
+#: The answer to a write refused for a full disk (`errors.storage_full`).
+STORAGE_FULL = 507
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -83,10 +85,13 @@ class AuditWrites:
             record = pending.record(OK)
         else:
             record = pending.record(OK if status < 400 else str(status))
-            try:
-                await anyio.to_thread.run_sync(self.sessions.engine.store.audit.append, record)
-            except Exception:  # the answer is sent: a lost record is logged, not raised
-                log.exception("could not record the audit of %s", pending.summary)
+            # A refusal for a full disk is only logged: writing it would take the
+            # space the refusal is about.
+            if status != STORAGE_FULL:
+                try:
+                    await anyio.to_thread.run_sync(self.sessions.engine.store.audit.append, record)
+                except Exception:  # the answer is sent: a lost record is logged, not raised
+                    log.exception("could not record the audit of %s", pending.summary)
         fields = record_fields(record) | {"status": status}
         del fields["id"]  # given by the database as the record is written
         # The record as JSON in the message (text logs) and as the line's own
