@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
+from algomancy_core.change_hub import ChangeHub
 from algomancy_core.config import CoreConfig
 from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.events import Notifier
@@ -45,6 +46,8 @@ class Engine:
         self.algorithms = config.algorithms
         self.kpis = config.kpis
         self.notifier = Notifier()
+        #: The session change feed: recorded here, followed by session streams.
+        self.changes = ChangeHub(lambda: self.store)
         self._store = store
         self._executor = executor
         self._lifecycle: Lifecycle | None = None
@@ -83,7 +86,10 @@ class Engine:
             with self._build_lock:
                 if self._lifecycle is None:
                     self._lifecycle = Lifecycle(
-                        self.store, self.notifier, on_end=self.run_end_hooks
+                        self.store,
+                        self.notifier,
+                        changes=self.changes,
+                        on_end=self.run_end_hooks,
                     )
         return self._lifecycle
 
@@ -128,6 +134,7 @@ class Engine:
         with self._build_lock:
             for service in self.services:
                 service.stop()
+            self.changes.close()
             if self._dispatcher is not None:
                 self._dispatcher.stop()
             if self._executor is not None:

@@ -23,7 +23,7 @@ from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 S = ScenarioStatus
 
@@ -174,10 +174,38 @@ result_tables = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
+#: The change feed (see `algomancy_core.changes`): one row per change of a session,
+#: numbered in commit order, pruned to the latest `CHANGES_KEPT`. No foreign key: a
+#: session's `session.deleted` outlives the session.
+changes = sa.Table(
+    "changes",
+    metadata,
+    # SQLite: an alias of the rowid, never reused (AUTOINCREMENT); PostgreSQL: bigserial.
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("session_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    # A stream's replay reads one session's changes after a seq.
+    sa.Index("ix_changes_session_seq", "session_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("user_name", sa.Text),
     sa.Column("kind", sa.String(64), nullable=False),
@@ -186,8 +214,9 @@ audit_log = sa.Table(
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("client", sa.Text),
     sa.Column("outcome", sa.String(16), nullable=False),
-    # One index, for pruning and time ranges: each more is written with every
-    # audited change (a full disk's reserve for deletes was measured short with three).
+    # Pruning and time ranges read this index; the user and session filters read
+    # the rows (a table of `audit_retention_days` of writes): one index fewer to
+    # write with every audited change.
     sa.Index("ix_audit_log_at", "at"),
 )
 
@@ -325,8 +354,13 @@ def _add_name_keys(conn: Connection) -> None:
         )
 
 
+def _add_the_change_feed(conn: Connection) -> None:
+    """Version 8: the `changes` table session streams follow."""
+    changes.create(conn, checkfirst=True)
+
+
 def _add_audit_and_deliveries(conn: Connection) -> None:
-    """Version 8: the audit trail and the webhook delivery queue."""
+    """Version 9: the audit trail and the webhook delivery queue."""
     audit_log.create(conn, checkfirst=True)
     webhook_deliveries.create(conn, checkfirst=True)
 
@@ -339,7 +373,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_list_entries,
     6: _index_the_queue_by_session,
     7: _add_name_keys,
-    8: _add_audit_and_deliveries,
+    8: _add_the_change_feed,
+    9: _add_audit_and_deliveries,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.
