@@ -158,13 +158,21 @@ class ApiLauncher:
         app.add_middleware(AuditWrites, sessions=manager, prefix=cfg.prefix)
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
-        app.add_middleware(JsonDepthLimit, max_depth=cfg.max_json_depth, prefix=cfg.prefix)
+        app.add_middleware(
+            JsonDepthLimit,
+            max_depth=cfg.max_json_depth,
+            prefix=cfg.prefix,
+            max_nodes=cfg.max_json_nodes,
+        )
         app.add_middleware(
             BodySizeLimit,
             max_bytes=cfg.max_upload_bytes,
             in_flight_bytes=cfg.max_uploads_in_flight_bytes,
             max_json_bytes=cfg.max_json_bytes,
             prefix=cfg.prefix,
+            per_client_bytes=cfg.upload_share_per_client,
+            min_bytes_per_second=cfg.min_body_bytes_per_second,
+            grace_seconds=cfg.body_grace_seconds,
         )
         if cfg.auth_enabled:
             app.add_middleware(
@@ -217,6 +225,8 @@ class ApiLauncher:
         ones; other keyword arguments go to `uvicorn.run`."""
         import uvicorn
 
+        from algomancy_api import slowclients
+
         cfg: ApiConfiguration = app.state.config
         options: dict[str, Any] = {
             "host": host or cfg.host,
@@ -224,6 +234,10 @@ class ApiLauncher:
             "log_level": "info",
             # Forwarded headers are the app's business (`forwarded_allow_ips`).
             "proxy_headers": False,
+            # uvicorn's protocol with a deadline on each request's headers.
+            "http": slowclients.HTTP_PROTOCOL,
         }
         options |= uvicorn_options
+        slowclients.configure(cfg.header_timeout_seconds, cfg.max_connections_awaiting_headers)
+        slowclients.raise_open_file_limit()
         uvicorn.run(app, **options)

@@ -18,6 +18,8 @@ from algomancy_api.logs import FORMATS, LEVELS, logging_config
 if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
     from fastapi import FastAPI
 
+    from algomancy_api.config import ApiConfiguration
+
 ENV_SPEC = "ALGOMANCY_CONFIG"
 ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
 #: The folder `--config` modules are imported from first (the one `serve` ran in).
@@ -100,9 +102,19 @@ def app_from_environment() -> FastAPI:
     import_from(os.environ.get(ENV_APP_DIR, os.getcwd()))
     config = load_config(os.environ[ENV_SPEC])
     overrides = json.loads(os.environ.get(ENV_OVERRIDES, "{}"))
-    app = ApiLauncher.build(config.replace(**overrides))
+    config = config.replace(**overrides)
+    app = ApiLauncher.build(config)
+    guard_connections(config)
     keep_startup_objects_out_of_gc()
     return app
+
+
+def guard_connections(config: ApiConfiguration) -> None:
+    """Set this process's limits on connections (`algomancy_api.slowclients`): the
+    header deadline, and how many connections may wait for their headers."""
+    from algomancy_api import slowclients
+
+    slowclients.configure(config.header_timeout_seconds, config.max_connections_awaiting_headers)
 
 
 def keep_startup_objects_out_of_gc() -> None:
@@ -121,6 +133,7 @@ def run_serve(args: ServeOptions) -> int:
     import uvicorn
 
     from algomancy_api.loading import ConfigLoadError, load_config
+    from algomancy_api.slowclients import HTTP_PROTOCOL, raise_open_file_limit
 
     spec = EXAMPLE if args.example else args.config
     assert spec is not None  # the command requires one of --example and --config
@@ -144,6 +157,9 @@ def run_serve(args: ServeOptions) -> int:
         else f"{config.host} on a free port (uvicorn names it), under {config.prefix}"
     )
     logging.getLogger("algomancy.cli").info("serving %s on %s (docs at /docs)", config.title, where)
+    # Held connections cost a file each: the soft limit (often 1,024) is raised to
+    # the hard one, for this process and the workers it starts.
+    raise_open_file_limit()
     uvicorn.run(
         "algomancy_api.cli:app_from_environment",
         factory=True,
@@ -154,6 +170,8 @@ def run_serve(args: ServeOptions) -> int:
         log_config=log_config,
         # Forwarded headers are the app's business (`forwarded_allow_ips`).
         proxy_headers=False,
+        # uvicorn's protocol with a deadline on each request's headers.
+        http=HTTP_PROTOCOL,
     )
     return 0
 

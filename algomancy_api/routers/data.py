@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from fastapi import (
 from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.audit import audited
+from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
@@ -39,9 +39,6 @@ from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_core.deliveries import ETL_FAILED
 from algomancy_data import ReadLimits, file_from_bytes
 from algomancy_data.parsepool import cancel_event
-
-#: How often a running ETL checks that its client is still there.
-_DISCONNECT_POLL_SECONDS = 0.5
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
@@ -206,6 +203,7 @@ def download_table(
             "usable name, or an extension other than csv, json or xlsx."
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
+        503: {"description": "The ETL took longer than `etl_timeout_seconds`."},
     },
     dependencies=[audited("dataset.etl")],
 )
@@ -257,24 +255,22 @@ async def run_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    # A client that leaves stops its workbook parses (their processes are killed).
-    gone = threading.Event()
-    watcher = asyncio.create_task(_watch_disconnect(request, gone))
-    try:
-        answer = await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, gone)
-    finally:
-        watcher.cancel()
+    answer: dict[str, Any] = await run_bounded(
+        request,
+        config.etl_timeout_seconds,
+        "etl_timeout_seconds",
+        _etl,
+        manager,
+        dataset_name,
+        files,
+        names,
+        limits,
+    )
     if not answer["success"]:
         event = {"session_id": manager.session_id, "dataset_name": dataset_name}
         webhooks: Webhooks = request.app.state.webhooks
         await run_in_threadpool(webhooks.notify, ETL_FAILED, event | {"files": names})
     return answer
-
-
-async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
-    while not await request.is_disconnected():
-        await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
-    gone.set()
 
 
 def _etl(
@@ -283,15 +279,22 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
-    gone: threading.Event | None = None,
+    stop: threading.Event,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
+    # `stop` is set past etl_timeout_seconds or when the client leaves.
     files = {}
     for upload, name in zip(uploads, names, strict=True):
+        if stop.is_set():
+            raise Stopped()
         upload.file.seek(0)
         file = file_from_bytes(name, upload.file.read(), limits)
         files[file.name] = file
-    token = cancel_event.set(gone)
+    if stop.is_set():
+        raise Stopped()
+    # The deadline or a client that leaves also stops its workbook parses (their
+    # processes are killed).
+    token = cancel_event.set(stop)
     try:
         result = manager.etl_data(files, dataset_name)
     finally:
