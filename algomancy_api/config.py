@@ -19,6 +19,7 @@ from algomancy_api.slowclients import (
     DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS,
 )
+from algomancy_api.webhooks import WebhookTarget, parse_webhooks
 from algomancy_core import ConfigurationError, CoreConfig
 from algomancy_data import ReadLimits
 from algomancy_data.limits import (
@@ -158,6 +159,16 @@ class ApiConfiguration(CoreConfig):
     """`Host` header values served (`name`, `name:port`, `*.domain`, `*`; a list or
     a comma-separated string); others get 400. None: the loopback names, any port,
     while `host` is a loopback address, else any host."""
+    webhooks: list[WebhookTarget] | list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Where events are sent: a list of `{url, events, secret}` (`events` from
+    `scenario.finished`, `scenario.failed`, `experiment.finished`, `study.finished`,
+    `etl.failed`; `secret` of 16 characters or more, or `whsec_` and base64)."""
+    webhook_max_attempts: int = 6
+    """Attempts of one delivery before it is dead-lettered."""
+    webhook_retry_seconds: float = 10.0
+    """Wait before the second attempt; doubled after each further failure."""
+    webhook_timeout_seconds: float = 5.0
+    """Time limit of one delivery attempt (connect, send and answer)."""
     frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
     """The pages that may show this server's answers in a frame, as the
     Content-Security-Policy's `frame-ancestors` sources: `'none'` (no page),
@@ -266,6 +277,17 @@ class ApiConfiguration(CoreConfig):
             self.allowed_hosts = _names("allowed_hosts", self.allowed_hosts)
             if not self.allowed_hosts:
                 raise ConfigurationError("allowed_hosts: must name at least one host (or '*')")
+        self.webhooks = parse_webhooks(self.webhooks)
+        if (
+            isinstance(self.webhook_max_attempts, bool)
+            or not isinstance(self.webhook_max_attempts, int)
+            or self.webhook_max_attempts < 1
+        ):
+            raise ConfigurationError("webhook_max_attempts: must be an integer >= 1")
+        for field in ("webhook_retry_seconds", "webhook_timeout_seconds"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigurationError(f"{field}: must be a positive number of seconds")
         try:
             self.frame_ancestors = check_frame_ancestors(self.frame_ancestors)
         except ValueError as exc:

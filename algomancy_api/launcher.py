@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from algomancy_api.answers import declare_answers
+from algomancy_api.audit import AuditWrites
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
@@ -28,6 +29,7 @@ from algomancy_api.requestids import add_request_ids
 from algomancy_api.resultviews import result_modules
 from algomancy_api.routers import (
     admin,
+    audit,
     data,
     discovery,
     kpis,
@@ -42,6 +44,7 @@ from algomancy_api.sitecheck import SiteCheck, declare_refusals
 from algomancy_api.startup import StartOnFirstRequest
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
+from algomancy_api.webhooks import Webhooks, parse_webhooks
 from algomancy_core import CoreConfig, SessionManager
 from algomancy_core.stores import store_url
 from algomancy_data.parsepool import configure_shared_pool
@@ -112,6 +115,15 @@ class ApiLauncher:
         startup (the lifespan, or the first request when the host skips it)."""
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
+        webhooks = Webhooks(
+            parse_webhooks(cfg.webhooks),
+            lambda: manager.engine.store.deliveries,
+            max_attempts=cfg.webhook_max_attempts,
+            retry_seconds=cfg.webhook_retry_seconds,
+            timeout_seconds=cfg.webhook_timeout_seconds,
+        )
+        manager.engine.run_end_hooks.append(webhooks.on_scenario_change)
+        manager.engine.services.append(webhooks)
         redact_access_log()
         install_request_id_records()
         tracer_provider: Any = None
@@ -148,12 +160,23 @@ class ApiLauncher:
         app.state.config = cfg
         app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
+        app.state.webhooks = webhooks
         # The name the reference's "Extending the API" page reads.
         app.state.session_manager = manager
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        routers = (scenarios, sessions, session_events, discovery, data, kpis, resultviews, admin)
+        routers = (
+            scenarios,
+            sessions,
+            session_events,
+            discovery,
+            data,
+            kpis,
+            resultviews,
+            admin,
+            audit,
+        )
         for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
@@ -169,6 +192,7 @@ class ApiLauncher:
         if cfg.ui:
             install_webapp(app, cfg.prefix)
         # Innermost: the refusals outside it (size, credentials) need no started store.
+        app.add_middleware(AuditWrites, sessions=manager, prefix=cfg.prefix)
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
         app.add_middleware(

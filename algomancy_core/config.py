@@ -99,6 +99,8 @@ class CoreConfig:
     """Sessions one user may own (all sessions when authentication is off)."""
     max_scenarios_per_session: int = 10_000
     """Scenarios one session may hold."""
+    audit_retention_days: int = 90
+    """Days audit records are kept; older ones are pruned by the housekeeping."""
 
     def __post_init__(self) -> None:
         self.algorithms = _registry(
@@ -136,6 +138,7 @@ class CoreConfig:
             "max_name_chars",
             "max_sessions_per_user",
             "max_scenarios_per_session",
+            "audit_retention_days",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.audit import audit_subject
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
@@ -202,6 +203,7 @@ class ScenarioManager:
             parameters=parameters.to_json(),
             data_parameters=_data_parameter_values(dataset_key, declared, data_params),
         )
+        audit_subject(scenario_id=record.id)
         self._store.add_scenario(record)
         self._engine.lifecycle.created(record)
         if self._engine.config.autorun:

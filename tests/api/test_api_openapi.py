@@ -113,6 +113,9 @@ def calls(client: TestClient) -> list[Call]:
         Call("GET", "/app/logo", "/app/logo", 404, {}),
         Call("GET", "/app/modules/{}/{}", "/app/modules/tests.webapp/x.js", 404, {}),
         Call("GET", f"{PREFIX}/admin/logs", f"{PREFIX}/admin/logs", 403, {}),
+        # Administrators only; with authentication off there is none.
+        Call("GET", f"{PREFIX}/audit", f"{PREFIX}/audit", 403, {}),
+        Call("GET", f"{PREFIX}/webhooks/deliveries", f"{PREFIX}/webhooks/deliveries", 403, {}),
         Call("GET", f"{S}", S, 200, {}),
         Call("POST", f"{S}", S, 201, {"json": {"display_name": "other"}}),
         Call("POST", f"{S}/{{}}/copy", f"{S}/{sid}/copy", 201, {"json": {"new_display_name": "c"}}),

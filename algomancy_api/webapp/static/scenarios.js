@@ -7,6 +7,7 @@ import { ResultViews } from "./views.js";
 import { KpiValue } from "./kpiview.js";
 import { ParameterFile } from "./paramfile.js";
 import { feature } from "./settings.js";
+import { NotifyButton, notifyRunEnded } from "./notify.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -302,6 +303,9 @@ function ScenarioDetail({ base, id, onChange, event }) {
       return;
     }
     setLive(event);
+    if (event.type === "scenario.complete" || event.type === "scenario.failed") {
+      notifyRunEnded(event.tag, event.status, event.error);
+    }
     if (["scenario.complete", "scenario.failed", "scenario.reset"].includes(event.type)) load();
   }, [event]);
 
@@ -350,6 +354,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
         <button onClick=${() => act("reset")} disabled=${!terminal}
           title="Back to created: the result and KPI values are cleared">Reset</button>
         <button class="danger" onClick=${remove}>Delete</button>
+        <${NotifyButton} />
       </div>
     </div>
     <${Notice} kind="error">${error}<//>
