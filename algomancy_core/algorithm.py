@@ -33,12 +33,16 @@ class RunContext:
         on_progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
         is_cancelled: Callable[[], bool] | None = None,
+        seed: int | None = None,
     ) -> None:
         self._on_progress = on_progress
         self._cancel_event = cancel_event or threading.Event()
         self._is_cancelled = is_cancelled
         self.last_progress = 0.0
         self.last_message: str | None = None
+        #: The run's random seed: fixed per scenario and recorded in its lineage, so
+        #: that a re-run draws the same numbers (`random.Random(ctx.seed)`).
+        self.seed = seed
 
     @property
     def cancelled(self) -> bool:
@@ -93,6 +97,9 @@ class BaseAlgorithm(ABC):
     parameters: ClassVar[type[BaseParameterSet]] = BaseParameterSet
     #: Optional run time limit in seconds; a run past it is cancelled and fails.
     timeout: ClassVar[float | None] = None
+    #: Optional version, recorded in each run's lineage and fingerprint; by default
+    #: a digest of the class's source (see `algomancy_core.lineage`).
+    version: ClassVar[str | None] = None
 
     def __init__(self, params: Mapping[str, Any] | BaseParameterSet | None = None) -> None:
         if isinstance(params, BaseParameterSet):

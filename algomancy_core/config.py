@@ -95,6 +95,9 @@ class CoreConfig:
     """Sessions one user may own (all sessions when authentication is off)."""
     max_scenarios_per_session: int = 10_000
     """Scenarios one session may hold."""
+    dataset_versions_kept: int = 5
+    """Versions of a dataset kept when no scenario uses them (per dataset name; the
+    latest is always kept, and versions scenarios use are never dropped)."""
 
     def __post_init__(self) -> None:
         self.algorithms = _registry(
@@ -122,6 +125,7 @@ class CoreConfig:
             "max_name_chars",
             "max_sessions_per_user",
             "max_scenarios_per_session",
+            "dataset_versions_kept",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

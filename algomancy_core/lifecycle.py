@@ -76,13 +76,15 @@ class Lifecycle:
         result: dict[str, Any],
         kpis: Mapping[str, float | None],
         tables: DataSource | None,
+        **fields: Any,
     ) -> ScenarioRecord | None:
-        """A processing scenario finished: keep its result tables, then complete it."""
+        """A processing scenario finished: keep its result tables, then complete it
+        (with `fields`, such as the run's lineage)."""
         if tables is not None:
             # Stored before the transition, so that a complete scenario always has them.
             self.store.put_result_tables(scenario_id, tables)
         return self.move(
-            scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis)
+            scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis), **fields
         )
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:

@@ -17,20 +17,22 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
-from algomancy_api.deps import ConfigDep, ManagerDep
+from algomancy_api.deps import CallerDep, ConfigDep, ManagerDep
 from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     NAME_SCHEMA,
     AlgorithmParameters,
+    DatasetDeletionOut,
+    DatasetVersionList,
     DeriveDataset,
     EtlOut,
     KeyList,
     TableList,
 )
-from algomancy_api.routers import JSON, Limit, Offset, Responses
+from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
-from algomancy_api.views import table_frame, table_list
+from algomancy_api.views import table_frame, table_list, version_view
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_data import ReadLimits, file_from_bytes
 
@@ -38,6 +40,15 @@ router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
 
 NOT_FOUND: Responses = {404: {"description": "No such session or dataset."}}
+
+VersionQuery = Annotated[
+    int | None,
+    Query(ge=1, le=2**53 - 1, description="A dataset version (default: the latest)."),
+]
+NewVersion = Annotated[
+    bool,
+    Query(description="Store under an existing key as its new version instead of answering 409."),
+]
 
 
 @router.get("/data", response_model=KeyList, summary="List datasets")
@@ -64,11 +75,31 @@ def list_datasets(manager: ManagerDep) -> dict[str, list[str]]:
         }
     },
 )
-async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]:
-    """Store the dataset serialised by `DataSource.to_json()` under its name."""
+async def add_from_json(
+    request: Request, manager: ManagerDep, caller: CallerDep, new_version: NewVersion = False
+) -> dict[str, Any]:
+    """Store the dataset serialised by `DataSource.to_json()` under its name. A name
+    that exists is 409, as in the reference, unless `new_version=true`: then the
+    payload becomes that dataset's new version."""
     payload = await request.body()
-    await run_in_threadpool(manager.add_dataset_from_json, payload)
+    await run_in_threadpool(
+        lambda: manager.add_dataset_from_json(payload, new_version=new_version, creator=caller.user)
+    )
     return {"keys": manager.list_datasets()}
+
+
+@router.get(
+    "/data/{data_key}/versions",
+    response_model=DatasetVersionList,
+    summary="List a dataset's versions",
+    responses=NOT_FOUND,
+)
+def dataset_versions(data_key: str, manager: ManagerDep) -> dict[str, Any]:
+    """Every version kept, newest first: id, digest, creation time, creator, how many
+    ETL messages produced it, and the scenarios pinned to it."""
+    versions = manager.dataset_versions(data_key)
+    latest = versions[0].version
+    return {"key": data_key, "versions": [version_view(v, latest) for v in versions]}
 
 
 @router.get(
@@ -76,9 +107,10 @@ async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]
     summary="Get a dataset",
     responses=NOT_FOUND | {200: {"content": {JSON: {}}, "description": "`DataSource.to_json()`."}},
 )
-def get_dataset(data_key: str, manager: ManagerDep) -> Response:
-    """The dataset in its versioned columnar JSON form (see docs/data-json-format.md)."""
-    return Response(manager.get_dataset(data_key).to_json_bytes(), media_type=JSON)
+def get_dataset(data_key: str, manager: ManagerDep, version: VersionQuery = None) -> Response:
+    """The dataset in its versioned columnar JSON form (see docs/data-json-format.md):
+    its latest version, or the one `version` names (404 if it has no such version)."""
+    return Response(manager.get_dataset(data_key, version).to_json_bytes(), media_type=JSON)
 
 
 @router.get(
@@ -102,12 +134,27 @@ def data_parameters(data_key: str, manager: ManagerDep) -> dict[str, Any]:
     "/data/{data_key}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a dataset",
-    responses=NOT_FOUND | {409: {"description": "A scenario uses the dataset."}},
+    responses=NOT_FOUND
+    | {
+        200: {
+            "model": DatasetDeletionOut,
+            "description": "Some versions were deleted; the ones scenarios use remain "
+            "(`remaining`), and the key with them.",
+        },
+        204: {"description": "Every version was deleted: the dataset is gone."},
+        409: {"description": "Scenarios use every version: nothing was deleted."},
+    },
 )
 def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
-    """Remove a dataset; refused while a scenario refers to it."""
-    manager.delete_dataset(data_key)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    """Delete the versions no scenario uses. 204 when that was all of them (the
+    dataset is gone); 200 naming the versions deleted and those that remain when
+    scenarios use some; 409 when scenarios use every version."""
+    deletion = manager.delete_dataset(data_key)
+    if not deletion.remaining:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return json_response(
+        {"key": deletion.key, "deleted": deletion.deleted, "remaining": deletion.remaining}
+    )
 
 
 @router.post(
@@ -115,11 +162,23 @@ def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     response_model=KeyList,
     status_code=status.HTTP_201_CREATED,
     summary="Derive a dataset",
-    responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+    responses=NOT_FOUND
+    | {409: {"description": "The new key exists (and `new_version` is not true)."}},
 )
-def derive_dataset(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
-    """An independent copy of `data_key` stored as `new_key`, classified as derived data."""
-    manager.derive_dataset(data_key, body.new_key)
+def derive_dataset(
+    data_key: str,
+    body: DeriveDataset,
+    manager: ManagerDep,
+    caller: CallerDep,
+    version: VersionQuery = None,
+    new_version: NewVersion = False,
+) -> dict[str, Any]:
+    """An independent copy of `data_key` (its latest version, or `version`) stored as
+    `new_key`, classified as derived data. An existing `new_key` is 409, as in the
+    reference, unless `new_version=true` adds the copy as its new version."""
+    manager.derive_dataset(
+        data_key, body.new_key, version=version, new_version=new_version, creator=caller.user
+    )
     return {"keys": manager.list_datasets()}
 
 
@@ -205,6 +264,7 @@ def download_table(
 async def run_etl(
     manager: ManagerDep,
     config: ConfigDep,
+    caller: CallerDep,
     dataset_name: Annotated[
         str,
         Form(
@@ -220,8 +280,10 @@ async def run_etl(
     ],
 ) -> dict[str, Any]:
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
-    repeated). On success the dataset is stored (replacing an older one of that
-    name); a failed ETL stores nothing and answers `success: false` with messages."""
+    repeated). On success the dataset is stored: as a new version when the name
+    exists (scenarios on older versions keep their data; content identical to the
+    latest version adds none). A failed ETL stores nothing and answers `success:
+    false` with messages."""
     if not files:  # no 'files' part at all is answered 400 before (errors.py)
         raise InvalidInputError("No files uploaded: send one or more 'files' parts")
     if len(files) > config.max_upload_files:
@@ -246,7 +308,7 @@ async def run_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits)
+    return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, caller.user)
 
 
 def _etl(
@@ -255,6 +317,7 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
+    creator: str | None,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
     files = {}
@@ -262,10 +325,13 @@ def _etl(
         upload.file.seek(0)
         file = file_from_bytes(name, upload.file.read(), limits)
         files[file.name] = file
-    result = manager.etl_data(files, dataset_name)
+    result = manager.etl_data(files, dataset_name, creator=creator)
+    stored = manager.dataset_version(dataset_name) if result.is_success else None
     return {
         "dataset_name": dataset_name,
         "success": result.is_success,
         "keys": manager.list_datasets(),
         "messages": [m.to_dict() for m in result.messages],
+        "dataset_version": stored.version if stored is not None else None,
+        "dataset_digest": stored.digest if stored is not None else None,
     }

@@ -25,6 +25,8 @@ class RunRequest:
     algorithm: type[BaseAlgorithm]
     parameters: dict[str, Any]
     data: DataSource
+    #: Given to the algorithm as `ctx.seed`.
+    seed: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ def execute(request: RunRequest, ctx: RunContext) -> RunOutcome:
 
     Shared by every executor (in threads, worker processes and Dask workers).
     """
+    ctx.seed = request.seed
     try:
         algorithm = request.algorithm(request.parameters)
         result = algorithm.run(request.data, ctx)
