@@ -13,6 +13,7 @@ import functools
 import hashlib
 import importlib.metadata
 import inspect
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,10 +41,21 @@ def algorithm_version(algorithm: type[BaseAlgorithm]) -> str:
     declared = getattr(algorithm, "version", None)
     if declared is not None and str(declared).strip():
         return str(declared)
-    try:
-        source = inspect.getsource(algorithm)
-    except (OSError, TypeError):
-        source = f"{algorithm.__module__}.{algorithm.__qualname__}"
+    return _source_version(algorithm)
+
+
+_SOURCE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _source_version(algorithm: type[BaseAlgorithm]) -> str:
+    # Read once per class, one class at a time: `inspect` parses whole modules, and
+    # CPython 3.11's parser fails when several threads do it at once.
+    with _SOURCE_LOCK:
+        try:
+            source = inspect.getsource(algorithm)
+        except Exception:  # no file (a REPL, a zip), or a parser failure
+            source = f"{algorithm.__module__}.{algorithm.__qualname__}"
     return "src-" + hashlib.sha256(source.encode()).hexdigest()[:16]
 
 

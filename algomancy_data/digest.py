@@ -2,7 +2,7 @@
 
 The digest depends on the content only, never on how it arrived: tables are taken
 in name order (not upload order), each with its row count, its columns in order with
-their dtype names, and its values hashed row by row by pandas
+their dtype names (datetimes and durations in one unit), and its values hashed row by row by pandas
 (`pandas.util.hash_pandas_object`, index excluded, fixed hash key), then the data
 parameters as sorted JSON. The name, id, creation time and classification are not
 content. The same tables read from CSV and from XLSX by the ETL (which applies the
@@ -22,7 +22,32 @@ from algomancy_data.datasource import DataSource
 DIGEST_FORM = b"algomancy-dataset-digest-v1\n"
 
 
+def _canonical_column(column: pd.Series) -> pd.Series:
+    """Datetimes and durations in one unit (files of different types read them in
+    different units: CSV in ms, XLSX in us): ns, or us where ns cannot hold them."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+        column.dtype
+    ):
+        try:
+            return column.dt.as_unit("ns")
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+            return column.dt.as_unit("us")
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        try:
+            return column.dt.as_unit("ns")
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsTimedelta):
+            return column.dt.as_unit("us")
+    return column
+
+
 def _frame_digest(frame: pd.DataFrame, name: str, digest: hashlib._Hash) -> None:
+    if any(
+        pd.api.types.is_datetime64_any_dtype(t) or pd.api.types.is_timedelta64_dtype(t)
+        for t in frame.dtypes
+    ):
+        frame = pd.DataFrame(
+            {i: _canonical_column(frame.iloc[:, i]) for i in range(frame.shape[1])}
+        ).set_axis(frame.columns, axis=1)
     header = {
         "table": name,
         "rows": len(frame),
