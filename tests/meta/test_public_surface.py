@@ -42,6 +42,7 @@ PUBLIC = {
         "Severity",
         "ValidationMessage",
         "XLSXFile",
+        "content_digest",
         "file_from_bytes",
     ],
     algomancy_core: [
