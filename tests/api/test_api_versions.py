@@ -319,3 +319,22 @@ def test_the_digest_survives_storage_and_ignores_table_order() -> None:
     assert content_digest(changed) != content_digest(one)
     renamed = DataSource("a", tables={"x": frame([1, 2]).rename(columns={"qty": "q"})})
     assert content_digest(renamed) != content_digest(DataSource("a", tables={"x": frame([1, 2])}))
+
+
+def test_a_session_copy_keeps_every_version_and_the_pins(
+    versioned: Callable[..., TestClient],
+) -> None:
+    client = versioned()
+    upload_csv(client, "d", [1])
+    early = run(client, create(client, "early", "d")["id"])
+    upload_csv(client, "d", [2])
+    r = client.post(f"{M}/copy", json={"new_display_name": "copy"})
+    assert r.status_code == 201, r.text
+    copy = f"{PREFIX}/sessions/copy"
+    versions = client.get(f"{copy}/data/d/versions").json()["versions"]
+    assert [(v["version"], v["digest"]) for v in versions] == [
+        (v["version"], v["digest"]) for v in client.get(f"{M}/data/d/versions").json()["versions"]
+    ]
+    (copied,) = client.get(f"{copy}/scenarios").json()
+    assert copied["dataset_version"] == 1 and copied["fingerprint"] == early["fingerprint"]
+    assert versions[1]["scenario_ids"] == [copied["id"]]
