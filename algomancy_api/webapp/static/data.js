@@ -9,7 +9,7 @@ function EtlMessages({ result }) {
   return html`<div data-testid="etl-result">
     <${Notice} kind=${result.success ? "ok" : "error"}>
       ${result.success
-        ? `Loaded dataset "${result.dataset_name}".`
+        ? `Loaded dataset "${result.dataset_name}"${result.dataset_version ? ` as version ${result.dataset_version}` : ""}.`
         : `The upload was refused: ${messages.filter((m) => m.severity === "error" || m.severity === "critical").length} error(s). Nothing was stored.`}
     <//>
     ${messages.length > 0 &&
@@ -73,8 +73,29 @@ function Upload({ base, onDone }) {
   </section>`;
 }
 
+function Versions({ versions }) {
+  if (!versions) return html`<p class="muted">Loading versions…</p>`;
+  return html`<h3>Versions</h3>
+    <p class="small muted">Each upload under this name adds a version; scenarios keep the version they were created on.</p>
+    <table aria-label="Versions" data-testid="versions">
+      <thead><tr><th scope="col" class="num">Version</th><th scope="col">Digest</th><th scope="col">Created</th>
+        <th scope="col">Creator</th><th scope="col" class="num">ETL messages</th><th scope="col" class="num">Scenarios</th></tr></thead>
+      <tbody>${versions.map(
+        (v) => html`<tr data-version=${v.version}>
+          <td class="num">${v.version}${v.latest ? html` <span class="badge complete">latest</span>` : ""}</td>
+          <td class="mono" title=${v.digest}>${v.digest.slice(0, 12)}</td>
+          <td>${new Date(v.created_at).toLocaleString()}</td>
+          <td>${v.creator ?? "–"}</td>
+          <td class="num">${v.messages}</td>
+          <td class="num">${v.scenario_ids.length}</td>
+        </tr>`
+      )}</tbody>
+    </table>`;
+}
+
 function DatasetDetail({ base, dataKey, onChanged }) {
   const [tables, setTables] = useState(null);
+  const [versions, setVersions] = useState(null);
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
   const [newKey, setNewKey] = useState(`${dataKey} (derived)`);
@@ -84,7 +105,9 @@ function DatasetDetail({ base, dataKey, onChanged }) {
     setError(null);
     setMessage(null);
     setNewKey(`${dataKey} (derived)`);
+    setVersions(null);
     api.get(`${path}/tables`).then((b) => setTables(listOf(b, "tables")), (e) => setError(e.message));
+    api.get(`${path}/versions`).then((b) => setVersions(listOf(b, "versions")), (e) => setError(e.message));
   }, [dataKey]);
 
   async function derive(e) {
@@ -102,7 +125,14 @@ function DatasetDetail({ base, dataKey, onChanged }) {
     if (!window.confirm(`Delete dataset "${dataKey}"?`)) return;
     setError(null);
     try {
-      await api.del(path);
+      const answer = await api.del(path);
+      if (answer && answer.remaining && answer.remaining.length) {
+        setMessage(
+          `Deleted version(s) ${answer.deleted.join(", ")}; version(s) ${answer.remaining.join(", ")} remain: scenarios use them.`
+        );
+        setVersions(listOf(await api.get(`${path}/versions`), "versions"));
+        return;
+      }
       onChanged(null);
     } catch (err) {
       setError(err.message);
@@ -128,6 +158,7 @@ function DatasetDetail({ base, dataKey, onChanged }) {
       <input id="derive-key" value=${newKey} onInput=${(e) => setNewKey(e.target.value)} required />
       <button type="submit" disabled=${!newKey.trim()}>Derive</button>
     </form>
+    <${Versions} versions=${versions} />
     ${tables === null
       ? html`<p class="muted">Loading tables…</p>`
       : html`<${TableTabs} tables=${tables} label=${`Tables of ${dataKey}`}
