@@ -11,7 +11,8 @@ operation can answer, each with the `{"detail": ...}` body:
 - 404: an id in the path that names nothing (another user's session included);
 - 413: a body over its limit;
 - 503: the store could not be opened, or (for bodies) too many uploads in flight,
-  with `Retry-After`.
+  with `Retry-After`;
+- 507: the storage is full (on operations that write: every method but GET).
 
 An answer an operation already declares keeps its entry; the shared reason is
 added to its description. Any error answer declared without a body gets the
@@ -35,13 +36,20 @@ UNAVAILABLE = (
     "`Retry-After` says when to retry."
 )
 STARTING = "The store could not be opened; `Retry-After` says when to retry."
+FULL = (
+    "Insufficient storage: the disk (or PostgreSQL's) is full and nothing was written; "
+    "`detail` names the cause. Deletes still work."
+)
 #: Every reason this module declares (documented once, under Errors in http-api.md).
-SHARED_REASONS = (NOT_FOUND, BAD_VALUE, TOO_DEEP, TOO_LARGE, UNAVAILABLE, STARTING)
+SHARED_REASONS = (NOT_FOUND, BAD_VALUE, TOO_DEEP, TOO_LARGE, UNAVAILABLE, STARTING, FULL)
 
 
-def shared_answers(path: str, operation: dict[str, Any]) -> dict[str, str]:
-    """The shared answers (status code → reason) `operation` at `path` can give."""
+def shared_answers(path: str, operation: dict[str, Any], method: str = "get") -> dict[str, str]:
+    """The shared answers (status code → reason) `operation` at `path`, served for
+    `method`, can give."""
     added: dict[str, list[str]] = {}
+    if method.lower() not in ("get", "head"):
+        added.setdefault("507", []).append(FULL)
     parameters = operation.get("parameters") or []
     content = (operation.get("requestBody") or {}).get("content") or {}
     if parameters or content:
@@ -72,10 +80,10 @@ def declare_answers(app: FastAPI, *, public_paths: tuple[str, ...] = ("/health",
             return app.openapi_schema
         schema = build_schema()
         for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 answers = operation.setdefault("responses", {})
                 if path not in public_paths:
-                    for code, reason in shared_answers(path, operation).items():
+                    for code, reason in shared_answers(path, operation, method).items():
                         if code not in answers:
                             answers[code] = error_answer(reason)
                         elif reason not in answers[code].get("description", ""):

@@ -17,7 +17,10 @@ from algomancy_data.limits import (
     DEFAULT_MAX_COMPRESSION_RATIO,
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_TABLE_CELLS,
+    DEFAULT_PARSE_MEMORY_BYTES,
+    DEFAULT_PARSE_SECONDS,
 )
+from algomancy_data.parsepool import DEFAULT_WORKERS
 
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MiB = 1024 * 1024
@@ -34,7 +37,13 @@ LIMIT_FIELDS = (
     "max_cell_chars",
     "max_xlsx_decompressed_bytes",
     "max_xlsx_compression_ratio",
+    "xlsx_parse_workers",
+    "xlsx_parse_memory_bytes",
+    "xlsx_parse_seconds",
+    "max_xlsx_export_cells",
 )
+#: Cells of a table downloaded as XLSX (rows, header included, x columns).
+DEFAULT_MAX_XLSX_EXPORT_CELLS = 2_000_000
 
 
 @dataclasses.dataclass
@@ -72,6 +81,19 @@ class ApiConfiguration(CoreConfig):
     """Inflated size of an uploaded workbook, read from its zip directory."""
     max_xlsx_compression_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
     """Inflated / compressed size of one workbook part over 1 MiB."""
+    xlsx_parse_workers: int = DEFAULT_WORKERS
+    """Child processes that parse uploaded workbooks (the server never parses one
+    itself): at most this many are parsed at once, others wait."""
+    xlsx_parse_memory_bytes: int = DEFAULT_PARSE_MEMORY_BYTES
+    """Address space (`RLIMIT_AS`) of a parser process while it parses one workbook;
+    past it the parse fails (a failed ETL naming this field) and the process is
+    replaced."""
+    xlsx_parse_seconds: int = DEFAULT_PARSE_SECONDS
+    """CPU time (`RLIMIT_CPU`) and wall time (waiting for a free parser included)
+    of one workbook's parse; past it the parser process is killed and replaced."""
+    max_xlsx_export_cells: int = DEFAULT_MAX_XLSX_EXPORT_CELLS
+    """Cells (rows with the header row, x columns) of a table downloaded as XLSX;
+    larger tables answer 400 (download them as CSV)."""
     api_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     """API key → user name. Clients send `Authorization: Bearer <key>` or `X-API-Key`."""
     identity_header: str | None = None
@@ -177,6 +199,8 @@ class ApiConfiguration(CoreConfig):
             max_cell_chars=self.max_cell_chars,
             max_decompressed_bytes=self.max_xlsx_decompressed_bytes,
             max_compression_ratio=self.max_xlsx_compression_ratio,
+            xlsx_parse_memory_bytes=self.xlsx_parse_memory_bytes,
+            xlsx_parse_seconds=self.xlsx_parse_seconds,
         )
 
     @property

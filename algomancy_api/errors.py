@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -16,15 +18,42 @@ from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_core import ConflictError, NotFoundError, ParameterError
+from algomancy_core.errors import storage_full
 from algomancy_data.limits import QUOTE_CHARS
 
 log = logging.getLogger("algomancy.api")
 
 
+#: The most characters an error's `detail` text may have; a longer one is cut.
+MAX_DETAIL_CHARS = 1000
+#: A quoted value in a message: 'text' or "text", escapes included.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def bounded(text: str) -> str:
+    """`text` with every quoted value over `QUOTE_CHARS` cut (with its length), and
+    the whole cut to `MAX_DETAIL_CHARS`: an answer never echoes a huge input."""
+    if len(text) <= QUOTE_CHARS:
+        return text
+
+    def cut(match: re.Match[str]) -> str:
+        quoted = match.group()
+        if len(quoted) <= QUOTE_CHARS:
+            return quoted
+        return f"{quoted[:QUOTE_CHARS]}…{quoted[0]} ({len(quoted) - 2} characters)"
+
+    text = _QUOTED.sub(cut, text)
+    if len(text) > MAX_DETAIL_CHARS:
+        text = f"{text[:MAX_DETAIL_CHARS]}… ({len(text)} characters in all)"
+    return text
+
+
 def detail_response(
     status: int, detail: object, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """The error shape of every answer: `{"detail": ...}`."""
+    """The error shape of every answer: `{"detail": ...}`, a text detail `bounded`."""
+    if isinstance(detail, str):
+        detail = bounded(detail)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
@@ -61,7 +90,8 @@ async def bad_input(request: Request, exc: Exception) -> JSONResponse:
 async def bad_parameter(request: Request, exc: Exception) -> JSONResponse:
     """Also names the parameter, so that a form can show the message at its field."""
     assert isinstance(exc, ParameterError)
-    body = {"detail": str(exc), "parameter": exc.parameter}
+    parameter = exc.parameter if exc.parameter is None else bounded(exc.parameter)
+    body = {"detail": bounded(str(exc)), "parameter": parameter}
     return JSONResponse(body, status_code=400)
 
 
@@ -75,7 +105,7 @@ MISSING_AS_400 = {
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_short(error) for error in jsonable_encoder(exc.errors())]
+    errors = [_short(error) for error in exc.errors()]
     for error in errors:
         sentence = MISSING_AS_400.get(tuple(error.get("loc", ())))
         if error.get("type") == "missing" and sentence is not None:
@@ -87,19 +117,39 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _short(error: Any) -> Any:
-    """A validation error whose quoted input is cut to about 200 characters: a
-    90 MiB display name must not come back in the answer."""
-    if not isinstance(error, dict) or "input" not in error:
+    """A validation error as pydantic describes it, each user value in it bounded:
+    `input` cut to about `QUOTE_CHARS` characters (a 90 MiB display name must not
+    come back), each part of `loc` (a body's key) and `msg` bounded, `ctx` (which
+    may repeat the input) dropped, its parts already in `msg`."""
+    if not isinstance(error, dict):
         return error
-    value = error["input"]
+    short: dict[str, Any] = {}
+    for key in ("type", "loc", "msg", "input"):
+        if key not in error:
+            continue
+        value = error[key]
+        if key == "loc":
+            value = [_short_input(part) if isinstance(part, str) else part for part in value]
+        elif key == "msg":
+            value = bounded(str(value))
+        elif key == "input":
+            value = _short_input(value)
+        short[key] = value
+    return short
+
+
+def _short_input(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, str):
-        if len(value) > QUOTE_CHARS:
-            error["input"] = value[:QUOTE_CHARS] + f"… ({len(value)} characters)"
-    elif isinstance(value, dict | list):
-        text = orjson.dumps(value, default=str)
-        if len(text) > QUOTE_CHARS:
-            error["input"] = text[:QUOTE_CHARS].decode("utf-8", "replace") + "…"
-    return error
+        text = value
+    else:
+        text = orjson.dumps(jsonable_encoder(value), default=str).decode("utf-8", "replace")
+        if len(text) <= QUOTE_CHARS:
+            return orjson.loads(text)
+    if len(text) > QUOTE_CHARS:
+        return text[:QUOTE_CHARS] + f"… ({len(text)} characters)"
+    return text
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -146,14 +196,31 @@ def _multipart_problem(exc: StarletteHTTPException) -> str | None:
     return text
 
 
+async def storage_error(request: Request, exc: Exception) -> JSONResponse:
+    """507 when the disk (or PostgreSQL's) is full, naming the cause; any other
+    storage failure is a 500."""
+    reason = storage_full(exc)
+    if reason is None:
+        return await server_error(request, exc)
+    log.warning("insufficient storage on %s %s: %s", request.method, request.url.path, reason)
+    return detail_response(
+        507,
+        f"insufficient storage: {reason}; nothing was written. Delete datasets or "
+        "scenarios to free space (deletes still work), or ask the operator for more disk",
+    )
+
+
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    if storage_full(exc) is not None:
+        return await storage_error(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return detail_response(500, "Internal server error")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """The seed's mapping: not found 404, conflicts and failed preconditions 409,
-    bad values 400, malformed requests 422, anything else 500 (logged)."""
+    bad values 400, malformed requests 422, a full disk 507, anything else 500
+    (logged)."""
     app.add_exception_handler(NotFoundError, not_found)
     app.add_exception_handler(ConflictError, conflict)
     app.add_exception_handler(AssertionError, conflict)
@@ -161,4 +228,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ParameterError, bad_parameter)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for storage in (OSError, sqlite3.Error, sa.exc.DBAPIError):
+        app.add_exception_handler(storage, storage_error)
     app.add_exception_handler(Exception, server_error)

@@ -29,6 +29,7 @@ from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
 from algomancy_core import CoreConfig, SessionManager
 from algomancy_core.stores import store_url
+from algomancy_data.parsepool import configure_shared_pool
 
 log = logging.getLogger("algomancy.api")
 
@@ -100,6 +101,7 @@ class ApiLauncher:
 
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            configure_shared_pool(cfg.xlsx_parse_workers)
             manager.start()
             log_startup(cfg, type(manager.engine.store).__name__)
             try:

@@ -13,12 +13,25 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonDict
 
+#: The characters no name may hold (the core's `names.REFUSED_CATEGORIES`, in the
+#: Basic Multilingual Plane): control, format (U+202E, U+200B...), line and
+#: paragraph separator characters. Not the surrogates, which JSON text cannot hold
+#: alone, and whose range ECMA-262 engines without the `u` flag and Rust's regex
+#: (schemathesis's validator) refuse in a pattern, which they then ignore.
+_REFUSED = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_ANY = rf"[^/{_REFUSED}]"
+_EDGE = rf"[^/\s{_REFUSED}]"
+_SOLID = rf"[^/.\s{_REFUSED}]"
 #: A name that can be one URL path segment (the core's `check_name` rule, stated in
-#: the schema): no `/`, no control characters, and at least one character that is
-#: neither whitespace nor `.` (so not blank, `.` or `..`). The schema states it;
-#: the core checks it, with a 400 that says which rule a name breaks (a blank one is
-#: 422 here already).
-NAME_PATTERN = r"^[^/\x00-\x1f\x7f-\x9f]*[^/\s.\x00-\x1f\x7f-\x9f][^/\x00-\x1f\x7f-\x9f]*$"
+#: the schema): no `/`, none of the characters above, no whitespace at either end,
+#: and at least one character that is neither whitespace nor `.` (so not `.` or
+#: `..`). The schema states it; the core checks it, with a 400 that says which rule
+#: a name breaks and where (a blank one is 422 here already). Names are stored in
+#: NFC and are unique by their case- and width-folded form (see docs/concepts.md).
+NAME_PATTERN = rf"^(?:{_SOLID}(?:{_ANY}*{_EDGE})?|{_EDGE}{_ANY}*{_SOLID}(?:{_ANY}*{_EDGE})?)$"
 NAME_SCHEMA: JsonDict = {"pattern": NAME_PATTERN}
 NonBlank = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from algomancy_core.events import Notifier
 from algomancy_core.scenario import (
+    CANCELLED,
     ScenarioRecord,
     ScenarioStatus,
     plan_claim,
@@ -83,9 +84,14 @@ class Lifecycle:
         if tables is not None:
             # Stored before the transition, so that a complete scenario always has them.
             self.store.put_result_tables(scenario_id, tables)
-        return self.move(
+        done = self.move(
             scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis), **fields
         )
+        if done is None:
+            # Still processing means a cancel was accepted before the result was
+            # written (the move refuses a flagged scenario): the cancel wins.
+            done = self.move(scenario_id, S.FAILED, source=S.PROCESSING, error=CANCELLED, **fields)
+        return done
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
         """Progress of a processing scenario (not a transition; announced all the same).
@@ -94,9 +100,11 @@ class Lifecycle:
         if record is not None:
             self.notifier.publish(scenario_id, record)
 
-    def request_cancel(self, scenario_id: str) -> None:
-        """Flag a processing scenario; whoever runs it stops it and fails it."""
-        self.store.request_cancel(scenario_id)
+    def request_cancel(self, scenario_id: str) -> bool:
+        """Flag a processing scenario; whoever runs it stops it and fails it. False
+        when it is no longer processing (the cancel came too late). Once flagged it
+        cannot complete: a run that ends meanwhile is failed as cancelled."""
+        return self.store.request_cancel(scenario_id)
 
     def copy(self, record: ScenarioRecord, scenario_id: str, session_id: str) -> ScenarioRecord:
         """Add a copy of `record` to another session (see `plan_copy`), with the

@@ -111,7 +111,10 @@ class Transition:
 
     `stamped` names fields the store sets to the time the write wins (a claim may
     wait for the lock). `drops_results` says the move discards the result tables of
-    the previous run, in the same atomic write.
+    the previous run, in the same atomic write. `unless_cancel_requested` says the
+    move does not apply to a scenario whose cancellation was requested (checked in
+    the same atomic write): a run that ends after a cancel was accepted is failed
+    as cancelled, never completed.
     """
 
     source: frozenset[ScenarioStatus]
@@ -119,6 +122,7 @@ class Transition:
     changes: dict[str, Any]
     stamped: frozenset[str] = frozenset()
     drops_results: bool = False
+    unless_cancel_requested: bool = False
 
 
 _ENDED = frozenset({ScenarioStatus.COMPLETE, ScenarioStatus.FAILED})
@@ -179,6 +183,8 @@ def plan_transition(
         # A new run or a reset: the previous run's tables go with its result (only a
         # run that ended has any: a complete one, or one failed while completing).
         drops_results=target in (S.QUEUED, S.CREATED) and bool(allowed & _ENDED),
+        # A cancel answered 202 wins over a run that ends meanwhile.
+        unless_cancel_requested=target is S.COMPLETE,
     )
 
 

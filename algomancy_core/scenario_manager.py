@@ -14,6 +14,7 @@ from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundErro
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lineage import SEED_LIMIT, default_seed, run_lineage
+from algomancy_core.names import check_name, nfc
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
@@ -26,24 +27,6 @@ from algomancy_data import DataSource, ETLResult, File
 
 S = ScenarioStatus
 log = logging.getLogger("algomancy.scenarios")
-MAX_NAME_LENGTH = 200
-
-
-def check_name(kind: str, value: object, limit: int = MAX_NAME_LENGTH) -> str:
-    """A display name, tag or key: a non-blank string of at most `limit` characters
-    that can be one URL path segment: no `/`, no control characters, not `.` or `..`
-    (nor only dots)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"{kind} must be a non-empty string")
-    if len(value) > limit:
-        raise InvalidInputError(f"{kind} must be at most {limit} characters (max_name_chars)")
-    if "/" in value:
-        raise InvalidInputError(f"{kind} must not contain '/'")
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
-        raise InvalidInputError(f"{kind} must not contain control characters (such as NUL)")
-    if not value.replace(".", "").strip():
-        raise InvalidInputError(f"{kind} must not be '.' or '..' (nor only dots)")
-    return value
 
 
 class ScenarioManager:
@@ -97,17 +80,17 @@ class ScenarioManager:
 
     def get_dataset(self, key: str, version: int | None = None) -> DataSource:
         """The dataset's `version` (default: its latest)."""
-        return self._store.get_dataset(self.session_id, key, version)
+        return self._store.get_dataset(self.session_id, nfc(key), version)
 
     def dataset_version(self, key: str, version: int | None = None) -> DatasetVersion:
-        return self._store.dataset_version(self.session_id, key, version)
+        return self._store.dataset_version(self.session_id, nfc(key), version)
 
     def dataset_versions(self, key: str) -> list[DatasetVersion]:
         """Every version kept, newest first, with the scenarios pinned to each."""
-        return self._store.list_dataset_versions(self.session_id, key)
+        return self._store.list_dataset_versions(self.session_id, nfc(key))
 
     def dataset_info(self, key: str) -> DatasetInfo:
-        return self._store.dataset_info(self.session_id, key)
+        return self._store.dataset_info(self.session_id, nfc(key))
 
     def add_dataset(
         self,
@@ -121,7 +104,7 @@ class ScenarioManager:
         """Store `data` under `key`: its first version, or with `replace` a new
         version (content identical to the latest adds none). Existing versions, and
         the scenarios pinned to them, never change."""
-        check_name("dataset key", key, self._engine.config.max_name_chars)
+        key = check_name("dataset key", key, self._engine.config.max_name_chars)
         existed = key in self.list_datasets()
         version = self._store.put_dataset(
             self.session_id,
@@ -150,6 +133,7 @@ class ScenarioManager:
             raise InvalidInputError(f"not a valid dataset payload: {exc}") from None
         if not data.name or not data.name.strip():
             raise InvalidInputError("the dataset payload has no name; set its 'name'")
+        data.name = check_name("name", data.name, self._engine.config.max_name_chars)
         self.add_dataset(data.name, data, replace=new_version, creator=creator)
         return data.name
 
@@ -162,11 +146,23 @@ class ScenarioManager:
     ) -> ETLResult:
         """Run the ETL over `files`; on success store the dataset as `dataset_name`,
         as a new version when the name exists. A failed ETL stores nothing."""
-        check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
+        return self.etl_version(files, dataset_name, creator=creator)[0]
+
+    def etl_version(
+        self,
+        files: Mapping[str, File] | list[File],
+        dataset_name: str,
+        *,
+        creator: str | None = None,
+    ) -> tuple[ETLResult, DatasetVersion | None]:
+        """`etl_data`, with the version it stored (None when the ETL failed): the
+        one this upload made, whatever others stored meanwhile."""
+        dataset_name = check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
         result = self._engine.etl_factory().run(files, dataset_name)
+        stored = None
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
-            self.add_dataset(
+            stored = self.add_dataset(
                 dataset_name,
                 result.data_source,
                 replace=True,
@@ -183,7 +179,7 @@ class ScenarioManager:
                 f"; first: {errors[0].message}" if errors else "",
                 extra={"event": "etl-failed", "dataset": dataset_name},
             )
-        return result
+        return result, stored
 
     def derive_dataset(
         self,
@@ -197,7 +193,7 @@ class ScenarioManager:
         """A copy of `source_key` (its `version`, default the latest) as `new_key`;
         `ConflictError` if `new_key` exists, unless `new_version` asks for a new
         version of it."""
-        check_name("new_key", new_key, self._engine.config.max_name_chars)
+        new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
         source = self.get_dataset(source_key, version)
         if new_key in self.list_datasets() and not new_version:
             raise ConflictError(
@@ -211,7 +207,7 @@ class ScenarioManager:
     def delete_dataset(self, key: str) -> DatasetDeletion:
         """Delete the versions no scenario uses; `ConflictError` when every version
         is in use (nothing deleted). The answer names the versions that remain."""
-        return self._store.delete_dataset(self.session_id, key)
+        return self._store.delete_dataset(self.session_id, nfc(key))
 
     def _autocreate(self, key: str) -> None:
         config = self._engine.config
@@ -241,7 +237,7 @@ class ScenarioManager:
         """`data_params` are checked against the parameters the dataset declares
         (`data_parameter_set`); `ParameterError` names a bad or undeclared one. The
         scenario is pinned to `dataset_version` (default: the latest version)."""
-        check_name("tag", tag, self._engine.config.max_name_chars)
+        tag = check_name("tag", tag, self._engine.config.max_name_chars)
         limit = self._engine.config.max_scenarios_per_session
         if self._store.count_scenarios(self.session_id) >= limit:
             raise ConflictError(
@@ -251,6 +247,7 @@ class ScenarioManager:
         if seed is not None and (isinstance(seed, bool) or not 0 <= seed < SEED_LIMIT):
             raise InvalidInputError(f"seed must be an integer from 0 to {SEED_LIMIT - 1}")
         algorithm = self.algorithm(algo_name)
+        dataset_key = nfc(dataset_key)
         # NotFoundError: no such dataset or version.
         pinned = self.dataset_version(dataset_key, dataset_version)
         declared = self.data_parameter_set(dataset_key, pinned.version)
@@ -415,9 +412,11 @@ class ScenarioManager:
                 return failed
             record = self.get_scenario(scenario_id)
         if record.status is S.PROCESSING:
-            self._engine.lifecycle.request_cancel(scenario_id)
-            self._engine.dispatcher.cancel(scenario_id)
-            return self.get_scenario(scenario_id)
+            if self._engine.lifecycle.request_cancel(scenario_id):
+                self._engine.dispatcher.cancel(scenario_id)
+                return self.get_scenario(scenario_id)
+            # It ended before the cancel was recorded: too late to cancel.
+            record = self.get_scenario(scenario_id)
         raise ConflictError(
             f"scenario {record.tag!r} is {record.status}; only queued or processing "
             "scenarios can be cancelled"

@@ -12,8 +12,9 @@ import anyio.to_thread
 from algomancy_core.config import CoreConfig
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.names import check_name, nfc
 from algomancy_core.scenario import new_id, utcnow
-from algomancy_core.scenario_manager import ScenarioManager, check_name
+from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.stores import Store
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 
@@ -175,12 +176,12 @@ class SessionManager:
     def _lookup(self, session: str, owner: str | None) -> SessionRecord | None:
         record = self._store.get_session(session) if _is_uuid(session) else None
         if record is None or record.owner != owner:
-            record = self._store.find_session(session, owner)
+            record = self._store.find_session(nfc(session), owner)
         return record
 
     # -- changes -------------------------------------------------------------
     def create_session(self, display_name: str, owner: str | None = None) -> ScenarioManager:
-        check_name("display_name", display_name, self.engine.config.max_name_chars)
+        display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
         self._check_session_count(owner)
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
@@ -197,7 +198,9 @@ class SessionManager:
         """Copy datasets and scenarios: finished ones with their results and KPIs,
         queued or running ones as `created`."""
         source = self._record(session, owner)
-        check_name("new_display_name", new_display_name, self.engine.config.max_name_chars)
+        new_display_name = check_name(
+            "new_display_name", new_display_name, self.engine.config.max_name_chars
+        )
         self._check_session_count(owner)
         record = SessionRecord(
             id=new_id(), display_name=new_display_name, created_at=utcnow(), owner=owner
@@ -246,7 +249,7 @@ class SessionManager:
     def rename_session(
         self, session: str, display_name: str, owner: str | None = None
     ) -> SessionRecord:
-        check_name("display_name", display_name, self.engine.config.max_name_chars)
+        display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
         record = self._record(session, owner)
         return self._store.rename_session(record.id, display_name)
 

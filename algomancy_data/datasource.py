@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from algomancy_data import serialization
-from algomancy_data.limits import quote
+from algomancy_data.limits import MAX_METADATA_DEPTH, nesting_depth, quote
 
 
 class DataClassification(StrEnum):
@@ -217,6 +217,11 @@ class DataSource:
         extra = document.get("extra") or {}
         if not isinstance(parameters, dict) or not isinstance(extra, dict):
             raise ValueError("'data_parameters' and 'extra' must be JSON objects")
+        for field, value in (("data_parameters", parameters), ("extra", extra)):
+            if nesting_depth(value) > MAX_METADATA_DEPTH:
+                raise ValueError(
+                    f"{field!r} nests deeper than {MAX_METADATA_DEPTH} levels of objects and arrays"
+                )
         dataset = cls._new_for_restore(dataset_name, classification, dataset_id, created_at)
         dataset.data_parameters = dict(parameters)
         for table_name, frame in frames.items():

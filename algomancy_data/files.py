@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 
 from algomancy_data.formulas import formulas_as_text
 from algomancy_data.limits import LimitExceeded, ReadLimits, check_xlsx, quote
+from algomancy_data.parsepool import shared_pool
 
 _SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t")
@@ -355,7 +356,10 @@ class JSONFile(File):
 
 
 class XLSXFile(File):
-    """An Excel workbook; every sheet is a table named after the sheet."""
+    """An Excel workbook; every sheet is a table named after the sheet.
+
+    The workbook is parsed in a child process of the shared `ParsePool`, within
+    `limits.xlsx_parse_memory_bytes` and `limits.xlsx_parse_seconds`."""
 
     extension = "xlsx"
 
@@ -365,12 +369,36 @@ class XLSXFile(File):
         _check_not_empty(self)
         if not self.data.startswith(b"PK\x03\x04"):
             raise FileReadError(f"{self.filename} is not an XLSX workbook (not a zip archive)")
+        limits = self.limits
+        try:
+            outcome = shared_pool().run(
+                read_workbook,
+                (self.filename, self.data, limits),
+                memory_bytes=limits.xlsx_parse_memory_bytes,
+                seconds=limits.xlsx_parse_seconds,
+            )
+        except LimitExceeded as exc:
+            raise FileReadError(f"{self.filename}: {exc}", code=exc.code) from None
+        except RuntimeError as exc:
+            raise FileReadError(
+                f"{self.filename} cannot be read as XLSX: {quote(str(exc))}"
+            ) from None
+        if outcome[0] == "error":
+            raise FileReadError(outcome[1], code=outcome[2])
+        tables: dict[str, pd.DataFrame] = outcome[1]
+        return tables
+
+    def read_here(self) -> dict[str, pd.DataFrame]:
+        """Check, rewrite the formulas of and read the workbook in this process."""
         try:
             check_xlsx(self.filename, self.data, self.limits)
             # Within the limits checked: formulas are read as their text.
-            workbook = formulas_as_text(self.data)
+            workbook = formulas_as_text(self.data, self.limits)
         except LimitExceeded as exc:
-            raise FileReadError(str(exc), code=exc.code) from None
+            message = str(exc)
+            if not message.startswith(self.filename):
+                message = f"{self.filename}: {message}"
+            raise FileReadError(message, code=exc.code) from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
             raise FileReadError(
                 f"{self.filename} is not a valid XLSX workbook: {quote(str(exc))}"
@@ -384,6 +412,18 @@ class XLSXFile(File):
         for frame in sheets.values():
             frame.columns = _string_column_names(frame.columns)
         return _checked(self, {str(name): frame for name, frame in sheets.items()})
+
+
+def read_workbook(
+    filename: str, data: bytes, limits: ReadLimits
+) -> tuple[str, Any] | tuple[str, str, str]:
+    """What `XLSXFile.read` runs in a parser process: ``("tables", {sheet: frame})``
+    or ``("error", message, code)``."""
+    file = XLSXFile(filename, data, limits)
+    try:
+        return ("tables", file.read_here())
+    except FileReadError as exc:
+        return ("error", str(exc), exc.code)
 
 
 FILE_TYPES: dict[str, type[File]] = {"csv": CSVFile, "json": JSONFile, "xlsx": XLSXFile}

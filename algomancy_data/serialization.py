@@ -96,6 +96,8 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
+from algomancy_data.limits import quote
+
 FORMAT_NAME = "algomancy.datasource"
 FORMAT_VERSION = 1
 ARROW_MAGIC = b"ALGODS1\n"
@@ -231,18 +233,22 @@ def dumps(document: Any) -> bytes:
 # --- decoding ---------------------------------------------------------------------------
 
 
+class ValueProblem(ValueError):
+    """A value or dtype of a JSON table this module refuses, in its own words."""
+
+
 def dtype_from_json(spec: Any) -> Any:
     """The pandas dtype a JSON dtype descriptor names."""
     if isinstance(spec, dict):
         if spec.get("name") != "category":
-            raise ValueError(f"unknown dtype descriptor {spec!r}")
+            raise ValueProblem(f"unknown dtype descriptor {quote(spec)}")
         categories = spec.get("categories")
         if not isinstance(categories, dict) or "data" not in categories:
-            raise ValueError("a category dtype needs 'categories': {'dtype', 'data'}")
+            raise ValueProblem("a category dtype needs 'categories': {'dtype', 'data'}")
         values = decode_values(categories.get("dtype"), _as_list(categories["data"]))
         return pd.CategoricalDtype(pd.Index(values), ordered=bool(spec.get("ordered", False)))
     if not isinstance(spec, str):
-        raise ValueError(f"a dtype must be a string or a category object, not {spec!r}")
+        raise ValueProblem(f"a dtype must be a string or a category object, not {quote(spec)}")
     if spec == "str":
         return pd.StringDtype(na_value=np.nan)
     if spec == "str[python]":
@@ -250,7 +256,7 @@ def dtype_from_json(spec: Any) -> Any:
     try:
         return pd.api.types.pandas_dtype(spec)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"unknown dtype {spec!r}") from exc
+        raise ValueProblem(f"unknown dtype {quote(spec)}") from exc
 
 
 def decode_values(spec: Any, values: list[Any]) -> pd.Series:
@@ -264,7 +270,7 @@ def decode_values(spec: Any, values: list[Any]) -> pd.Series:
         unknown = (codes == -1) & ~pd.isna(pd.Series(values, dtype=object)).to_numpy()
         if unknown.any():
             bad = values[int(np.argmax(unknown))]
-            raise ValueError(f"value {bad!r} is not one of the categories")
+            raise ValueProblem(f"value {quote(bad)} is not one of the categories")
         return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
     if isinstance(dtype, pd.DatetimeTZDtype):
         parsed = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True)
@@ -282,7 +288,7 @@ def decode_values(spec: Any, values: list[Any]) -> pd.Series:
             return pd.Series(np.array([_float_from_json(v) for v in values], dtype=dtype))
         if dtype.kind in "iub":
             if any(v is None for v in values):
-                raise ValueError(f"null in a column of dtype {dtype} (use the nullable dtype)")
+                raise ValueProblem(f"null in a column of dtype {dtype} (use the nullable dtype)")
             return pd.Series(np.array(values, dtype=dtype))
         out = np.empty(len(values), dtype=object)
         out[:] = values
@@ -290,6 +296,17 @@ def decode_values(spec: Any, values: list[Any]) -> pd.Series:
     if getattr(dtype, "kind", "") == "f":
         values = [v if v is None else _float_from_json(v) for v in values]
     return pd.Series(pd.array(values, dtype=dtype))
+
+
+def _reason(exc: BaseException, spec: Any) -> str:
+    """Why values could not be decoded: our own message (`ValueProblem`), or, for
+    what pandas, NumPy or Python raised (whose text may quote the whole input), a
+    message of ours."""
+    if isinstance(exc, ValueProblem):
+        return str(exc)
+    if isinstance(exc, OverflowError):
+        return f"a value is out of range for dtype {quote(spec)}"
+    return f"a value cannot be read as dtype {quote(spec)}"
 
 
 def _float_from_json(value: Any) -> float:
@@ -300,13 +317,13 @@ def _float_from_json(value: Any) -> float:
     if value == "-Infinity":
         return -math.inf
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueProblem(f"{quote(value)} is not a number")
     return float(value)
 
 
 def _as_list(values: Any) -> list[Any]:
     if not isinstance(values, list):
-        raise ValueError(f"expected a JSON array of values, got {type(values).__name__}")
+        raise ValueProblem(f"expected a JSON array of values, got {type(values).__name__}")
     return values
 
 
@@ -343,7 +360,9 @@ def frame_from_json(table: Any, table_name: str) -> pd.DataFrame:
         try:
             series[column] = decode_values(spec, values)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise ValueError(f"table {table_name!r} column {column!r}: {exc}") from None
+            raise ValueError(
+                f"table {table_name!r} column {column!r}: {_reason(exc, spec)}"
+            ) from None
     frame = pd.DataFrame(series, columns=columns) if columns else pd.DataFrame()
     index = table.get("index")
     if index is not None:
@@ -352,10 +371,14 @@ def frame_from_json(table: Any, table_name: str) -> pd.DataFrame:
         try:
             values = decode_values(index.get("dtype"), _as_list(index.get("data")))
         except (TypeError, ValueError, OverflowError) as exc:
-            raise ValueError(f"table {table_name!r} index: {exc}") from None
+            reason = _reason(exc, index.get("dtype"))
+            raise ValueError(f"table {table_name!r} index: {reason}") from None
         if len(values) != len(frame):
             raise ValueError(f"table {table_name!r}: the index length differs from the data")
-        frame.index = pd.Index(values, name=index.get("name"))
+        index_name = index.get("name")
+        if index_name is not None and not isinstance(index_name, str):
+            raise ValueError(f"table {table_name!r}: the index 'name' must be a string or null")
+        frame.index = pd.Index(values, name=index_name)
     return frame
 
 
@@ -368,7 +391,9 @@ def loads(payload: str | bytes | bytearray | memoryview) -> Any:
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"the payload is not valid JSON: {exc}") from None
+        raise ValueError(
+            f"the payload is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from None
 
 
 # --- Arrow ------------------------------------------------------------------------------

@@ -92,3 +92,48 @@ def declared_dimension_workbook(dimension: str = "A1:XFD1048576") -> bytes:
 def bomb_workbook(inflated_bytes: int = 64 * 1024 * 1024) -> bytes:
     """A sheet of mostly whitespace: tens of MiB that deflate to a few KiB."""
     return workbook(sheet_xml([HEADER], pad=inflated_bytes))
+
+
+def relocated_workbook(sheet: bytes, path: str) -> bytes:
+    """`workbook(sheet)` with the sheet stored at `path` (``xl/sheets/sheet1.xml``,
+    ``xl/worksheets/sheet1.XML``), which the workbook's relationships name."""
+    target = path.removeprefix("xl/").encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.replace(b"worksheets/sheet1.xml", target)
+        )
+        archive.writestr(path, sheet)
+    return buffer.getvalue()
+
+
+def far_cell_at(path: str, ref: str = "XFD1048576") -> bytes:
+    """`far_cell_workbook(ref)` with its sheet stored at `path`."""
+    row = int("".join(ch for ch in ref if ch.isdigit()))
+    return relocated_workbook(sheet_xml([HEADER, (row, [cell(ref, "x")])]), path)
+
+
+def lying_directory(data: bytes, member: str, claimed: int = 1000) -> bytes:
+    """The archive `data` with `member`'s inflated size patched to `claimed` bytes in
+    its local header and in the central directory (its real size is unchanged)."""
+    out = bytearray(data)
+    name = member.encode()
+    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = out.find(signature)
+        while start != -1:
+            if out[start + name_at : start + name_at + len(name)] == name:
+                out[start + size_at : start + size_at + 4] = claimed.to_bytes(4, "little")
+            start = out.find(signature, start + 4)
+    return bytes(out)
+
+
+def shared_formula_workbook(dependents: int = 20_000, terms: int = 200) -> bytes:
+    """A long shared formula and `dependents` cells that only name it: each is
+    translated to its own formula text, slowly (about a millisecond each)."""
+    master = "+".join(["SUM(B1:B2)"] * terms).encode()
+    cells = [b'<c r="A2"><f t="shared" ref="A2:A9" si="0">' + master + b"</f></c>"]
+    cells += [b'<c r="A%d"><f t="shared" si="0"/></c>' % n for n in range(3, dependents + 3)]
+    return workbook(sheet_xml([HEADER, (2, cells)]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Annotated, Any
 
 from fastapi import (
@@ -18,7 +20,7 @@ from fastapi import (
 from fastapi.concurrency import run_in_threadpool
 
 from algomancy_api.deps import CallerDep, ConfigDep, ManagerDep
-from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
+from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     NAME_SCHEMA,
@@ -35,6 +37,10 @@ from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list, version_view
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_data import ReadLimits, file_from_bytes
+from algomancy_data.parsepool import cancel_event
+
+#: How often a running ETL checks that its client is still there.
+_DISCONNECT_POLL_SECONDS = 0.5
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
@@ -221,32 +227,26 @@ def dataset_table_frame(
     "/data/{data_key}/tables/{table}/download",
     summary="Download a dataset table as CSV or XLSX",
     response_class=Response,
-    responses=NOT_FOUND
-    | {
-        200: {
-            "description": "The whole table as a file (`Content-Disposition: attachment`).",
-            "content": {media: {} for media in MEDIA_TYPES.values()},
-        }
-    },
+    responses=NOT_FOUND | DOWNLOAD_ANSWERS,
 )
 def download_table(
     data_key: str,
     table: str,
     manager: ManagerDep,
+    config: ConfigDep,
     format: Annotated[ExportFormat, Query(description="`csv` or `xlsx`.")] = ExportFormat.csv,
 ) -> Response:
     """The whole table as a UTF-8 CSV file or an XLSX workbook with one sheet. Text
     cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading
-    `'` so that a spreadsheet shows them instead of running them as formulas."""
+    `'` so that a spreadsheet shows them instead of running them as formulas; so do
+    column names. In XLSX, control characters other than tab, line feed and carriage
+    return (which the format cannot hold) become U+FFFD."""
     data = manager.get_dataset(data_key)
     if table not in data.list_tables():
         raise NotFoundError(f"table {table!r} not found (tables: {', '.join(data) or 'none'})")
-    body = export_table(data.get_table(table), table, format)
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": attachment(f"{data_key}-{table}", format)},
-    )
+    frame = data.get_table(table)
+    stem = f"{data_key}-{table}"
+    return export_response(frame, table, format, stem, config.max_xlsx_export_cells)
 
 
 @router.post(
@@ -262,6 +262,7 @@ def download_table(
     },
 )
 async def run_etl(
+    request: Request,
     manager: ManagerDep,
     config: ConfigDep,
     caller: CallerDep,
@@ -276,7 +277,10 @@ async def run_etl(
     ],
     files: Annotated[
         list[UploadFile],
-        File(description="One part per file; the filename stem is the logical name."),
+        File(
+            min_length=1,
+            description="One part per file (at least one); the filename stem is the logical name.",
+        ),
     ],
 ) -> dict[str, Any]:
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
@@ -308,7 +312,21 @@ async def run_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, caller.user)
+    # A client that leaves stops its workbook parses (their processes are killed).
+    gone = threading.Event()
+    watcher = asyncio.create_task(_watch_disconnect(request, gone))
+    try:
+        return await run_in_threadpool(
+            _etl, manager, dataset_name, files, names, limits, gone, caller.user
+        )
+    finally:
+        watcher.cancel()
+
+
+async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
+    gone.set()
 
 
 def _etl(
@@ -317,7 +335,8 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
-    creator: str | None,
+    gone: threading.Event | None = None,
+    creator: str | None = None,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
     files = {}
@@ -325,8 +344,11 @@ def _etl(
         upload.file.seek(0)
         file = file_from_bytes(name, upload.file.read(), limits)
         files[file.name] = file
-    result = manager.etl_data(files, dataset_name, creator=creator)
-    stored = manager.dataset_version(dataset_name) if result.is_success else None
+    token = cancel_event.set(gone)
+    try:
+        result, stored = manager.etl_version(files, dataset_name, creator=creator)
+    finally:
+        cancel_event.reset(token)
     return {
         "dataset_name": dataset_name,
         "success": result.is_success,

@@ -13,11 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from algomancy_api.deps import (
+    ConfigDep,
     ManagerDep,
     SessionIdPath,
     request_context,
 )
-from algomancy_api.exports import MEDIA_TYPES, ExportFormat, attachment, export_table
+from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     CreateScenario,
@@ -235,18 +236,14 @@ def result_table_frame(
     summary="Download a result table as CSV or XLSX",
     response_class=Response,
     responses=NOT_FOUND
-    | {
-        200: {
-            "description": "The whole table as a file (`Content-Disposition: attachment`).",
-            "content": {media: {} for media in MEDIA_TYPES.values()},
-        },
-        409: {"description": "The scenario is not complete."},
-    },
+    | DOWNLOAD_ANSWERS
+    | {409: {"description": "The scenario is not complete."}},
 )
 def download_result_table(
     scenario_id: str,
     table: str,
     manager: ManagerDep,
+    config: ConfigDep,
     format: Annotated[ExportFormat, Query(description="`csv` or `xlsx`.")] = ExportFormat.csv,
 ) -> Response:
     """A whole result table as a UTF-8 CSV file or an XLSX workbook with one sheet,
@@ -259,12 +256,9 @@ def download_result_table(
         raise NotFoundError(
             f"scenario {record.tag!r} has no result table {table!r} (tables: {listed})"
         )
-    body = export_table(tables.get_table(table), table, format)
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": attachment(f"{record.tag}-{table}", format)},
-    )
+    frame = tables.get_table(table)
+    stem = f"{record.tag}-{table}"
+    return export_response(frame, table, format, stem, config.max_xlsx_export_cells)
 
 
 KEEP_ALIVE_SECONDS = 15.0

@@ -251,8 +251,10 @@ class Store(Protocol):
         """Record progress of a processing scenario: the record as written, or None
         (and nothing written) when it is not processing."""
 
-    def request_cancel(self, scenario_id: str) -> None:
-        """Flag a processing scenario for cancellation by whoever runs it."""
+    def request_cancel(self, scenario_id: str) -> bool:
+        """Flag a processing scenario for cancellation by whoever runs it; False
+        (nothing written) when it is not processing. Once flagged, the scenario
+        cannot complete (`Transition.unless_cancel_requested`)."""
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         """Extend the leases `owner` holds; returns the renewed (processing) records,

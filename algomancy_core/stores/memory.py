@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import (
     DEFAULT_VERSIONS_KEPT,
@@ -41,6 +42,10 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._sessions: dict[str, SessionRecord] = {}
         self._names: dict[tuple[str | None, str], str] = {}
+        # `names.name_key` of each display name (per owner) and dataset key (per
+        # session): look-alike names are one name.
+        self._name_keys: dict[tuple[str | None, str], str] = {}
+        self._dataset_keys: dict[str, dict[str, str]] = {}
         # Session → key → its versions, oldest first; session → digest → content.
         self._datasets: dict[str, dict[str, list[DatasetVersion]]] = {}
         self._blobs: dict[str, dict[str, DataSource]] = {}
@@ -54,13 +59,19 @@ class MemoryStore:
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
         with self._lock:
-            if self.find_session(record.display_name, record.owner) is not None:
-                raise ConflictError(f"a session named {record.display_name!r} already exists")
+            self._check_session_name(record.display_name, record.owner, record.id)
             self._sessions[record.id] = record
             self._names[(record.owner, record.display_name)] = record.id
+            self._name_keys[(record.owner, name_key(record.display_name))] = record.id
             self._datasets[record.id] = {}
             self._blobs[record.id] = {}
+            self._dataset_keys[record.id] = {}
             self._by_session[record.id] = {}
+
+    def _check_session_name(self, display_name: str, owner: str | None, session_id: str) -> None:
+        other = self._name_keys.get((owner, name_key(display_name)))
+        if other is not None and other != session_id:
+            raise session_taken(display_name, self._sessions[other].display_name)
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         return self._sessions.get(session_id)
@@ -96,9 +107,7 @@ class MemoryStore:
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         with self._lock:
             current = self._require_session(session_id)
-            other = self.find_session(display_name, current.owner)
-            if other is not None and other.id != session_id:
-                raise ConflictError(f"a session named {display_name!r} already exists")
+            self._check_session_name(display_name, current.owner, session_id)
             renamed = SessionRecord(
                 id=current.id,
                 display_name=display_name,
@@ -107,7 +116,9 @@ class MemoryStore:
             )
             self._sessions[session_id] = renamed
             del self._names[(current.owner, current.display_name)]
+            del self._name_keys[(current.owner, name_key(current.display_name))]
             self._names[(renamed.owner, display_name)] = session_id
+            self._name_keys[(renamed.owner, name_key(display_name))] = session_id
             return renamed
 
     def delete_session(self, session_id: str) -> None:
@@ -117,8 +128,10 @@ class MemoryStore:
                 self._drop_scenario(scenario_id)
             record = self._sessions.pop(session_id)
             del self._names[(record.owner, record.display_name)]
+            del self._name_keys[(record.owner, name_key(record.display_name))]
             self._datasets.pop(session_id, None)
             self._blobs.pop(session_id, None)
+            self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
 
@@ -147,7 +160,11 @@ class MemoryStore:
             datasets = self._datasets[session_id]
             versions = datasets.get(key)
             if versions and not replace:
-                raise ConflictError(f"dataset {key!r} already exists")
+                raise dataset_taken(key)
+            keys = self._dataset_keys[session_id]
+            existing = keys.get(name_key(key), key)
+            if existing != key:
+                raise dataset_taken(key, existing)
             if versions and versions[-1].digest == digest:
                 return versions[-1]
             version = as_version(key, (versions[-1].version if versions else 0) + 1, digest, data)
@@ -156,6 +173,7 @@ class MemoryStore:
             # A new version lists its key last, as a replacement always did.
             datasets.pop(key, None)
             datasets[key] = [*(versions or []), version]
+            keys[name_key(key)] = key
             self._prune(session_id, key, keep)
             return version
 
@@ -249,6 +267,7 @@ class MemoryStore:
                 self._datasets[session_id][key] = remaining
             else:
                 del self._datasets[session_id][key]
+                self._dataset_keys[session_id].pop(name_key(key), None)
             self._drop_unreferenced_blobs(session_id)
             return DatasetDeletion(key, deleted, [v.version for v in remaining])
 
@@ -260,8 +279,10 @@ class MemoryStore:
             # to a missing dataset version.
             self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
             ids = self._by_session[record.session_id]
-            if any(self._scenarios[i].tag == record.tag for i in ids):
-                raise ConflictError(f"a scenario tagged {record.tag!r} already exists")
+            wanted = name_key(record.tag)
+            for other in ids:
+                if name_key(self._scenarios[other].tag) == wanted:
+                    raise tag_taken(record.tag, self._scenarios[other].tag)
             self._scenarios[record.id] = record
             ids[record.id] = None
             self._index(record)
@@ -348,6 +369,8 @@ class MemoryStore:
             record = self._scenarios.get(scenario_id)
             if record is None or record.status not in transition.source:
                 return None
+            if transition.unless_cancel_requested and record.cancel_requested:
+                return None
             return self._apply(record, transition)
 
     def _apply(self, record: ScenarioRecord, transition: Transition) -> ScenarioRecord:
@@ -377,11 +400,13 @@ class MemoryStore:
                 return None
             return self._replace(record, {"progress": progress, "progress_message": message})
 
-    def request_cancel(self, scenario_id: str) -> None:
+    def request_cancel(self, scenario_id: str) -> bool:
         with self._lock:
             record = self._scenarios.get(scenario_id)
-            if record is not None and record.status is ScenarioStatus.PROCESSING:
-                self._replace(record, {"cancel_requested": True})
+            if record is None or record.status is not ScenarioStatus.PROCESSING:
+                return False
+            self._replace(record, {"cancel_requested": True})
+            return True
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         with self._lock:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import io
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from algomancy_api.exports import escape_formula
+from algomancy_api.exports import escape_formula, sheet_title, to_xlsx_bytes
 from algomancy_data import DataSource
 
-from .conftest import PREFIX
+from .conftest import PREFIX, ClientFactory
 
 M = f"{PREFIX}/sessions/main"
 RISKY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\ry", "plain", "a=b"]
@@ -99,3 +102,99 @@ def test_download_filename_is_safe(client: TestClient) -> None:
     disposition = r.headers["content-disposition"]
     assert 'filename="Daten _-t.csv"' in disposition
     assert "filename*=UTF-8''Daten%20%C3%A4-t.csv" in disposition
+
+
+def post_table(client: TestClient, name: str, table: str, frame: pd.DataFrame) -> None:
+    payload = DataSource(name, tables={table: frame}).to_json()
+    r = client.post(
+        f"{M}/data/from-json", content=payload, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_column_names_are_escaped_like_cells(client: TestClient) -> None:
+    header = '=HYPERLINK("http://example.invalid","x")'
+    post_table(client, "heads", "t", pd.DataFrame({header: ["a"], "+b": [1], "plain": [2]}))
+    r = client.get(f"{M}/data/heads/tables/t/download", params={"format": "xlsx"})
+    assert r.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    assert [c.value for c in sheet[1]] == ["'" + header, "'+b", "plain"]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    r = client.get(f"{M}/data/heads/tables/t/download", params={"format": "csv"})
+    assert (
+        r.content.splitlines()[0] == b'"\'=HYPERLINK(""http://example.invalid"",""x"")",\'+b,plain'
+    )
+
+
+def test_control_characters_are_replaced_in_xlsx(client: TestClient) -> None:
+    frame = pd.DataFrame({"c\x02": ["a\x01b", "\x00", None, "tab\there"]})
+    post_table(client, "controls", "t", frame)
+    r = client.get(f"{M}/data/controls/tables/t/download", params={"format": "xlsx"})
+    assert r.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == [
+        "c\ufffd",
+        "a\ufffdb",
+        "\ufffd",
+        None,
+        "tab\there",
+    ]
+    csv = client.get(f"{M}/data/controls/tables/t/download", params={"format": "csv"})
+    assert csv.status_code == 200 and "a\x01b" in csv.text
+
+
+def test_sheet_titles_are_escaped() -> None:
+    assert sheet_title("=cmd") == "_=cmd"
+    assert sheet_title("'quoted'") == "_quoted_"
+    assert sheet_title("a/b[1]\x01") == "a_b_1__"
+    assert sheet_title("x" * 40) == "x" * 31
+    assert sheet_title("") == "table"
+
+
+def test_more_rows_than_a_sheet_holds_is_400(client: TestClient) -> None:
+    post_table(client, "tall", "t", pd.DataFrame({"a": range(1_048_576)}))
+    r = client.get(f"{M}/data/tall/tables/t/download", params={"format": "xlsx"})
+    assert r.status_code == 400
+    assert "1048575 rows" in r.json()["detail"] and "format=csv" in r.json()["detail"]
+    assert client.get(f"{M}/data/tall/tables/t/download").status_code == 200
+
+
+def test_more_cells_than_max_xlsx_export_cells_is_400(make_client: ClientFactory) -> None:
+    client = make_client(max_xlsx_export_cells=10)
+    post_table(client, "wide", "t", pd.DataFrame({"a": range(5), "b": range(5)}))
+    r = client.get(f"{M}/data/wide/tables/t/download", params={"format": "xlsx"})
+    assert r.status_code == 400 and "max_xlsx_export_cells" in r.json()["detail"]
+    post_table(client, "narrow", "t", pd.DataFrame({"a": range(4)}))
+    r = client.get(f"{M}/data/narrow/tables/t/download", params={"format": "xlsx"})
+    assert r.status_code == 200
+
+
+def test_xlsx_is_written_to_a_file_that_is_deleted_after(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    post_table(client, "kept", "t", pd.DataFrame({"a": range(30_000)}))
+    r = client.get(f"{M}/data/kept/tables/t/download", params={"format": "xlsx"})
+    assert r.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
+    assert sheet is not None and sum(1 for _ in sheet.iter_rows(values_only=True)) == 30_001
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_values_xlsx_has_no_type_for_are_written_as_text() -> None:
+    frame = pd.DataFrame(
+        {
+            "list": [[1, 2], {"a": 1}],
+            "period": pd.period_range("2024-01", periods=2, freq="M"),
+            "float": [np.inf, -np.inf],
+            "int": pd.array([1, None], dtype="Int64"),
+        }
+    )
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame, "t")))
+    assert book.active is not None
+    assert list(book.active.iter_rows(values_only=True))[1:] == [
+        ("[1, 2]", "2024-01", "inf", 1),
+        ("{'a': 1}", "2024-02", "'-inf", None),
+    ]

@@ -5,6 +5,7 @@ problem, and the server serves on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tests.api.conftest import PREFIX, api_config
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
 M = f"{PREFIX}/sessions/main"
+JSON_HEADERS = {"content-type": "application/json"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -156,3 +158,71 @@ def test_a_nul_in_a_path_id_of_a_delete_is_404(client: TestClient) -> None:
     for path in (f"{M}/scenarios/a%00b", f"{M}/data/a%00b", f"{PREFIX}/sessions/a%00b"):
         assert client.delete(path).status_code == 404, path
     still_serving(client)
+
+
+def test_an_index_name_that_is_not_a_string_is_400(client: TestClient) -> None:
+    table = {
+        "columns": ["a"],
+        "dtypes": ["int64"],
+        "data": {"a": [1]},
+        "index": {"name": {"an": "object"}, "dtype": "int64", "data": [0]},
+    }
+    r = client.post(f"{M}/data/from-json", json=document("indexed", tables={"t": table}))
+    assert r.status_code == 400, r.text
+    assert "table 't': the index 'name' must be a string or null" in r.json()["detail"]
+    still_serving(client)
+
+
+@pytest.mark.parametrize("field", ["data_parameters", "extra"])
+def test_dataset_metadata_nested_400_deep_is_400_naming_the_field(
+    client: TestClient, field: str
+) -> None:
+    body = json.dumps(document("deep"))[:-1] + f', "{field}": {{"x": {"[" * 400 + "]" * 400}}}}}'
+    r = client.post(f"{M}/data/from-json", content=body, headers=JSON_HEADERS)
+    assert r.status_code == 400, r.text
+    assert f"'{field}' nests deeper than 64 levels" in r.json()["detail"]
+    still_serving(client)
+
+
+HUGE = "k" * 900_000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", f"{M}/scenarios", {"tag": "a", "dataset_key": HUGE, "algo_name": "Instant"}, 404),
+        ("POST", f"{M}/scenarios", {"tag": "a", "dataset_key": "d", "algo_name": HUGE}, 404),
+        (
+            "POST",
+            f"{M}/scenarios",
+            {"tag": "a", "dataset_key": "d", "algo_name": "I", HUGE: 1},
+            422,
+        ),
+        ("POST", f"{M}/scenarios", {"tag": list(range(20_000)), "dataset_key": "d"}, 422),
+        ("POST", f"{PREFIX}/sessions", {"display_name": "n" * 900_000}, 422),
+        ("POST", f"{M}/data/from-json", document("x", classification=HUGE), 400),
+        ("POST", f"{M}/data/from-json", document("x", format=HUGE), 400),
+    ],
+)
+def test_an_error_never_echoes_a_huge_value(
+    client: TestClient, method: str, path: str, body: dict[str, Any], status: int
+) -> None:
+    r = client.request(method, path, json=body)
+    assert r.status_code == status, r.text[:300]
+    assert len(r.content) < 2_000, r.text[:300]
+    assert "characters" in r.text  # the cut says how long the value was
+    still_serving(client)
+
+
+def test_a_value_pandas_cannot_read_is_named_in_our_words(client: TestClient) -> None:
+    """No library's message (which may quote the whole input) reaches a 400."""
+    table = {"columns": ["d"], "dtypes": ["datetime64[ns]"], "data": {"d": ["x" * 5000]}}
+    r = client.post(f"{M}/data/from-json", json=document("dates", tables={"t": table}))
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert detail.endswith("table 't' column 'd': a value cannot be read as dtype 'datetime64[ns]'")
+    r = client.post(
+        f"{M}/data/from-json", content=b'{"name": "x' + b"x" * 5000, headers=JSON_HEADERS
+    )
+    assert r.status_code == 400
+    assert r.json()["detail"].endswith("the payload is not valid JSON (line 1, column 5012)")

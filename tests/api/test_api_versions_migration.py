@@ -30,8 +30,8 @@ from tests.server import ROOT
 
 from .conftest import PREFIX, ClientFactory
 
-#: Main before dataset versions (schema version 6; update when rebasing past 7 and 8).
-BEFORE_VERSIONS = "618f0d069fe14c28066c2a23da46ffbf5c535ac5"
+#: Main before dataset versions (schema version 7; update when merging main past 8).
+BEFORE_VERSIONS = "8d27bd736b083281f367fa770c46c21bec7f3d02"
 M = f"{PREFIX}/sessions/main"
 
 FILL = textwrap.dedent(

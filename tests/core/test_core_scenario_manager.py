@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -134,6 +136,65 @@ def test_cancel_a_running_scenario(sessions: SessionManager, gate: Gate) -> None
     main.cancel_scenario(record.id)
     failed = main.wait(record.id)
     assert failed.status is S.FAILED and failed.error == "cancelled" and failed.result is None
+
+
+def test_a_cancel_accepted_before_the_result_is_written_wins(
+    sessions: SessionManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run returned its result, then the cancel was accepted (the 202), then
+    the completion is written: the scenario fails as cancelled, never completes."""
+    main = sessions.get_session("main")
+    lifecycle = sessions.engine.lifecycle
+    reached, go = threading.Event(), threading.Event()
+    complete = lifecycle.complete
+
+    def held_complete(*args: Any, **kwargs: Any) -> Any:
+        reached.set()
+        assert go.wait(5)
+        return complete(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "complete", held_complete)
+    record = main.create_scenario("late", "Master data", "Instant")
+    main.run_scenario(record.id)
+    assert reached.wait(5)
+    accepted = main.cancel_scenario(record.id)
+    assert accepted.status is S.PROCESSING and accepted.cancel_requested
+    go.set()
+    failed = main.wait(record.id)
+    assert failed.status is S.FAILED and failed.error == "cancelled" and failed.result is None
+
+
+def test_a_cancel_after_the_run_completed_is_a_conflict(
+    sessions: SessionManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as processing, but complete before the cancel is recorded: 409, and the
+    scenario stays complete."""
+    main = sessions.get_session("main")
+    lifecycle = sessions.engine.lifecycle
+    reached, go, done = threading.Event(), threading.Event(), threading.Event()
+    complete, request_cancel = lifecycle.complete, lifecycle.request_cancel
+
+    def held_complete(*args: Any, **kwargs: Any) -> Any:
+        reached.set()
+        assert go.wait(5)
+        try:
+            return complete(*args, **kwargs)
+        finally:
+            done.set()
+
+    def late_request_cancel(scenario_id: str) -> bool:
+        go.set()
+        assert done.wait(5)
+        return request_cancel(scenario_id)
+
+    monkeypatch.setattr(lifecycle, "complete", held_complete)
+    monkeypatch.setattr(lifecycle, "request_cancel", late_request_cancel)
+    record = main.create_scenario("early", "Master data", "Instant")
+    main.run_scenario(record.id)
+    assert reached.wait(5)
+    with pytest.raises(ConflictError, match="is complete"):
+        main.cancel_scenario(record.id)
+    assert main.wait(record.id).status is S.COMPLETE
 
 
 def test_cancel_of_an_idle_scenario_is_a_conflict(sessions: SessionManager) -> None:

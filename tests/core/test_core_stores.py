@@ -179,6 +179,66 @@ def test_session_names_are_unique_per_owner(store: Store) -> None:
     assert store.rename_session(other.id, "free").owner == "bob"
 
 
+FULL_WIDTH_WEEK1 = "\uff37\uff45\uff45\uff4b\uff11"
+
+
+def test_look_alike_names_are_one_name(store: Store) -> None:
+    """Names equal once case, width and Unicode form are folded collide (409 naming
+    the existing one); a rename may change its own name's case."""
+    week = new_session(store, "Week1")
+    with pytest.raises(ConflictError, match="session named 'Week1' already exists"):
+        new_session(store, FULL_WIDTH_WEEK1)
+    assert new_session(store, "week1", owner="alice").owner == "alice"
+    other = new_session(store, "other")
+    with pytest.raises(ConflictError, match="'Week1' already exists"):
+        store.rename_session(other.id, "WEEK1")
+    assert store.rename_session(week.id, "WEEK1").display_name == "WEEK1"
+    store.delete_session(week.id)
+    assert new_session(store, "week1").display_name == "week1"
+
+    store.put_dataset(other.id, "Data", small_dataset())
+    for look_alike in ("data", "DATA"):
+        with pytest.raises(ConflictError, match="dataset 'Data' already exists"):
+            store.put_dataset(other.id, look_alike, small_dataset(), replace=True)
+    store.put_dataset(other.id, "Data", small_dataset(qty=5), replace=True)
+    assert store.list_datasets(other.id) == ["Data"]
+    store.put_dataset(other.id, "d", DataSource("d"))
+    new_scenario(store, other.id, "Run A")
+    with pytest.raises(ConflictError, match="scenario tagged 'Run A' already exists"):
+        new_scenario(store, other.id, "run a")
+    store.delete_dataset(other.id, "Data")
+    store.put_dataset(other.id, "DATA", small_dataset())
+    assert store.list_datasets(other.id) == ["d", "DATA"]
+
+
+def test_look_alike_names_are_refused_by_the_database_itself(sql_url: str) -> None:
+    """Unique indexes on the folded keys: a second process's insert that raced past
+    the look-up is refused by the database."""
+    store = SQLStore(sql_url)
+    session = new_session(store, "Week1")
+    store.close()
+    engine = sa.create_engine(sql_url)
+    try:
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sessions (id, display_name, owner, created_at, position, "
+                    "name_key) VALUES ('x', 'WEEK1', '', :t, 99, 'week1')"
+                ),
+                {"t": T0},
+            )
+        indexes = {
+            table: {i["name"]: i for i in sa.inspect(engine).get_indexes(table)}
+            for table in ("sessions", "datasets", "scenarios")
+        }
+    finally:
+        engine.dispose()
+    assert indexes["sessions"]["uq_sessions_owner_name_key"]["unique"]
+    assert indexes["datasets"]["uq_datasets_session_name_key"]["unique"]
+    assert indexes["scenarios"]["uq_scenarios_session_tag_key"]["unique"]
+    assert session.display_name == "Week1"
+
+
 # -- datasets ----------------------------------------------------------------------
 
 
@@ -452,18 +512,23 @@ def test_count_scenarios_counts_one_session(store: Store) -> None:
 def test_cancel_flag(store: Store) -> None:
     session = new_session(store)
     record = new_scenario(store, session.id, "s")
-    store.request_cancel(record.id)
+    assert store.request_cancel(record.id) is False
     assert store.get_scenario_by_id(record.id) == record
     queue(store, record.id)
     store.claim_next(plan_claim("w", T0))
-    store.request_cancel(record.id)
+    assert store.request_cancel(record.id) is True
     current = store.get_scenario_by_id(record.id)
     assert current is not None and current.cancel_requested
     renewed = store.renew_leases("w", T0 + timedelta(seconds=5))
     assert [r.cancel_requested for r in renewed] == [True]
-    requeued = store.apply_transition(record.id, COMPLETE)
-    assert requeued is not None
+    # A flagged run cannot complete, in the same atomic write: the cancel wins.
+    assert store.apply_transition(record.id, COMPLETE) is None
+    failed = plan_transition(S.FAILED, source=S.PROCESSING, error="cancelled")
+    assert store.apply_transition(record.id, failed) is not None
     assert not queue(store, record.id).cancel_requested
+    store.claim_next(plan_claim("w", T0))
+    assert store.apply_transition(record.id, COMPLETE) is not None
+    assert store.request_cancel(record.id) is False
 
 
 def test_leases(store: Store) -> None:
@@ -915,3 +980,64 @@ def test_a_version_4_database_gets_list_entries(sql_url: str) -> None:
         }
     finally:
         reopened.close()
+
+
+def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: str) -> None:
+    """Migration 7 on a database written by this code at version 6, holding names
+    that collide once folded: every row stays, under its name; the oldest keeps the
+    plain key; new look-alikes are refused from then on."""
+    from algomancy_core.stores.sql import schema as sql
+
+    store = SQLStore(sql_url)
+    first, second = new_session(store, "Week1"), new_session(store, "week-two")
+    for key in ("d", "e"):
+        store.put_dataset(first.id, key, small_dataset(key))
+    new_scenario(store, first.id, "t1")
+    new_scenario(store, first.id, "t2")
+    store.close()
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        for table, index, column in (
+            ("sessions", "uq_sessions_owner_name_key", "name_key"),
+            ("datasets", "uq_datasets_session_name_key", "name_key"),
+            ("scenarios", "uq_scenarios_session_tag_key", "tag_key"),
+        ):
+            conn.execute(sa.text(f"DROP INDEX {index}"))
+            conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        # What version 6 let in: names equal once case and width are folded.
+        conn.execute(
+            sa.text("UPDATE sessions SET display_name = :n WHERE id = :i"),
+            {"n": FULL_WIDTH_WEEK1, "i": second.id},
+        )
+        conn.execute(sa.text("UPDATE datasets SET key = 'D' WHERE key = 'e'"))
+        # (This database has dataset versions already: their key goes with it.)
+        conn.execute(sa.text("UPDATE dataset_versions SET key = 'D' WHERE key = 'e'"))
+        conn.execute(sa.text("UPDATE scenarios SET tag = 'T1' WHERE tag = 't2'"))
+        conn.execute(sa.text("UPDATE meta SET value = 6 WHERE name = 'schema_version'"))
+    engine.dispose()
+    reopened = SQLStore(sql_url)
+    try:
+        names = [s.display_name for s in reopened.list_sessions(None)]
+        assert names == ["Week1", FULL_WIDTH_WEEK1]
+        assert reopened.find_session(FULL_WIDTH_WEEK1, None) is not None
+        assert reopened.list_datasets(first.id) == ["d", "D"]
+        assert reopened.get_dataset(first.id, "D").name == "e"
+        assert [r.tag for r in reopened.list_scenarios(first.id)] == ["t1", "T1"]
+        with pytest.raises(ConflictError, match="'Week1' already exists"):
+            new_session(reopened, "WEEK1")
+        with pytest.raises(ConflictError, match="dataset 'd' already exists"):
+            reopened.put_dataset(first.id, "\uff44", small_dataset())
+        with pytest.raises(ConflictError, match="tagged 't1' already exists"):
+            new_scenario(reopened, first.id, "\uff34\uff11")
+        # The later collider can still be renamed, deleted, and its name reused.
+        reopened.delete_session(second.id)
+        assert new_session(reopened, "week-2").display_name == "week-2"
+    finally:
+        reopened.close()
+    engine = sa.create_engine(sql_url)
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
+        assert version.scalar_one() == sql.SCHEMA_VERSION >= 7
+        keys = conn.execute(sa.text("SELECT key, name_key FROM datasets ORDER BY position"))
+        assert [k for _, k in keys] == ["d", "d" + sql.COLLISION_MARK + "D"]
+    engine.dispose()

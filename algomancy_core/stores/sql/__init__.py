@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from algomancy_core.stores.base import DatasetDeletion
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
@@ -44,9 +45,16 @@ class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository):
         self.data_object_type = data_object_type
         self.inline_reads = self.db.dialect.inline_reads
 
+    # Deletes go through `Database.deleting`: they still work on a full disk.
     def delete_session(self, session_id: str) -> None:
-        SessionRepository.delete_session(self, session_id)
+        self.db.deleting(lambda: SessionRepository.delete_session(self, session_id))
         self._forget(session_id)
+
+    def delete_dataset(self, session_id: str, key: str) -> DatasetDeletion:
+        return self.db.deleting(lambda: DatasetRepository.delete_dataset(self, session_id, key))
+
+    def delete_scenario(self, session_id: str, scenario_id: str) -> None:
+        self.db.deleting(lambda: ScenarioRepository.delete_scenario(self, session_id, scenario_id))
 
     def close(self) -> None:
         """Checkpoint (SQLite: the main file then holds everything) and release every

@@ -4,18 +4,20 @@ repository of the SQL store uses."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from algomancy_core.errors import storage_full
 from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
 from algomancy_core.stores.sql.schema import open_schema
 
 AnyRow = sa.Row[*tuple[Any, ...]]
+T = TypeVar("T")
 
 #: What a driver raises when a constraint refuses a write (through SQLAlchemy or not).
 INTEGRITY_ERRORS = (sa.exc.IntegrityError, sqlite3.IntegrityError)
@@ -60,6 +62,16 @@ class Database:
 
     def after_delete(self) -> None:
         self.dialect.after_delete(self.engine)
+
+    def deleting(self, delete: Callable[[], T]) -> T:
+        """Run `delete`; when it finds the disk full, give up the reserve kept for
+        this (see `reserve`) and run it once more."""
+        try:
+            return delete()
+        except (OSError, sqlite3.Error, sa.exc.DBAPIError) as exc:
+            if storage_full(exc) is None or not self.dialect.release_reserve(self.engine):
+                raise
+        return delete()
 
     def close(self) -> None:
         """Leave the database complete on its own, then release every connection."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.names import dataset_taken, name_key
 from algomancy_core.stores.base import (
     DEFAULT_VERSIONS_KEPT,
     DatasetDeletion,
@@ -56,9 +57,11 @@ _BLOB = "SELECT data FROM dataset_blobs WHERE session_id = ? AND digest = ?"
 _HAS_BLOB = "SELECT 1 FROM dataset_blobs WHERE session_id = ? AND digest = ?"
 _INSERT_BLOB = "INSERT INTO dataset_blobs (session_id, digest, data) VALUES (?, ?, ?)"
 _INSERT_KEY = (
-    "INSERT INTO datasets (session_id, key, classification, created_at, tables, data, position)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO datasets (session_id, key, classification, created_at, tables, data, position,"
+    " name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: The dataset whose key is the same once normalised (`names.name_key`).
+_LOOK_ALIKE = "SELECT key FROM datasets WHERE session_id = ? AND name_key = ?"
 _UPDATE_KEY = (
     "UPDATE datasets SET classification = ?, created_at = ?, tables = ?, position = ?"
     " WHERE session_id = ? AND key = ?"
@@ -98,7 +101,7 @@ class DatasetRepository:
     ) -> DatasetVersion:
         digest = digest or content_digest(data)
         payload = data.to_arrow_bytes()
-        for _attempt in range(_ATTEMPTS - 1):
+        for _attempt in range(_ATTEMPTS):
             try:
                 return self._put(
                     session_id, key, data, digest, payload, replace, creator, messages, keep
@@ -106,7 +109,8 @@ class DatasetRepository:
             except INTEGRITY_ERRORS:
                 # Another process added the key or the content first: look again.
                 continue
-        return self._put(session_id, key, data, digest, payload, replace, creator, messages, keep)
+        found = self.db.dialect.query(self.db.engine, _LOOK_ALIKE, (session_id, name_key(key)))
+        raise dataset_taken(key, found[0][0] if found else None)
 
     def _put(
         self,
@@ -128,7 +132,12 @@ class DatasetRepository:
             # scenario being pinned to a version waits (see `add_scenario`).
             exists = bool(run(_KEY + dialect.for_update, (session_id, key)))
             if exists and not replace:
-                raise ConflictError(f"dataset {key!r} already exists")
+                raise dataset_taken(key)
+            normal = name_key(key)
+            if not exists:
+                found = run(_LOOK_ALIKE, (session_id, normal))
+                if found:
+                    raise dataset_taken(key, found[0][0])
             latest = self._version_row(run(_LATEST, (session_id, key)))
             if latest is not None and latest.digest == digest:
                 return latest
@@ -145,7 +154,7 @@ class DatasetRepository:
                 )
             else:
                 row = (session_id, key, version.classification, created, tables, b"", position)
-                run(_INSERT_KEY, row)
+                run(_INSERT_KEY, (*row, normal))
             run(
                 _INSERT_VERSION,
                 (

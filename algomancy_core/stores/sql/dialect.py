@@ -9,6 +9,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import logging
 import os
 import sqlite3
 import threading
@@ -23,8 +24,11 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from algomancy_core.errors import ConfigurationError
+from algomancy_core.errors import ConfigurationError, storage_full
+from algomancy_core.stores.sql.reserve import Reserve
 from algomancy_core.stores.sql.schema import meta, position_seq
+
+log = logging.getLogger("algomancy.store")
 
 #: Seconds a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -153,6 +157,11 @@ class SQLDialect:
     def after_delete(self, engine: Engine) -> None:
         """After deleting data: make sure no copy of it stays readable on disk."""
 
+    def release_reserve(self, engine: Engine) -> bool:
+        """The disk is full: give up the space kept for deletes (see `reserve`);
+        whether there was any to give up."""
+        return False
+
     def on_close(self, engine: Engine) -> None:
         """Before the pool closes: leave the database complete on its own."""
 
@@ -261,6 +270,8 @@ class SQLiteDialect(SQLDialect):
         self._write_turn = threading.Lock()
         self._path: str | None = None
         self._uri = False
+        #: Disk space kept for deletes on a full disk (none for a `file:` URI).
+        self.reserve: Reserve | None = None
         # Connections are lent for one call, not tied to threads: the server's
         # worker threads come and go, and a connection per thread outlived its thread.
         self._readers = _Lender(lambda: self._open("reader"), keep=SQLITE_POOL_SIZE)
@@ -344,6 +355,10 @@ class SQLiteDialect(SQLDialect):
         if not database.startswith("file:"):
             private_file(Path(database).expanduser())
         self._path, self._uri = database, database.startswith("file:")
+        if not self._uri:
+            path = Path(database).expanduser()
+            self.reserve = Reserve(path.with_name(path.name + "-reserve"))
+            self.reserve.refill()
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},
@@ -391,8 +406,23 @@ class SQLiteDialect(SQLDialect):
     def after_delete(self, engine: Engine) -> None:
         # Copy the write-ahead log into the database file and empty it, so the
         # deleted data's old page images leave the disk too. Busy readers only delay
-        # it: what stays behind goes at the next checkpoint.
-        checkpoint(engine)
+        # it: what stays behind goes at the next checkpoint, as on a full disk.
+        try:
+            checkpoint(engine)
+        except sa.exc.DBAPIError as exc:
+            if storage_full(exc) is None:
+                raise
+            log.warning("checkpoint after a delete: %s; retried at the next one", exc)
+        if self.reserve is not None:
+            self.reserve.refill()
+
+    def release_reserve(self, engine: Engine) -> bool:
+        if self.reserve is None or not self.reserve.release():
+            return False
+        log.warning("the disk is full: the reserve %s is given up for deletes", self.reserve.path)
+        with contextlib.suppress(sa.exc.DBAPIError):
+            checkpoint(engine)
+        return True
 
     def on_close(self, engine: Engine) -> None:
         self._readers.close()

@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.errors import NotFoundError
+from algomancy_core.names import name_key, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
@@ -32,9 +33,12 @@ if FIELDS[:3] != ("id", "session_id", "tag") or FIELDS[-1] != "fingerprint" or l
 # The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
 _BY_ID = f"SELECT {_COLUMN_LIST} FROM scenarios WHERE id = ?"
 _INSERT = (
-    f"INSERT INTO scenarios ({_COLUMN_LIST}, position, queue_seq) "
-    f"VALUES ({', '.join('?' * (len(FIELDS) + 2))})"
+    f"INSERT INTO scenarios ({_COLUMN_LIST}, position, queue_seq, tag_key) "
+    f"VALUES ({', '.join('?' * (len(FIELDS) + 3))})"
 )
+#: The scenario whose tag is the same once normalised (`names.name_key`).
+_LOOK_ALIKE = "SELECT tag FROM scenarios WHERE session_id = ? AND tag_key = ?"
+
 _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
 _VERSION_EXISTS = "SELECT 1 FROM dataset_versions WHERE session_id = ? AND key = ? AND version = ?"
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
@@ -180,10 +184,13 @@ class ScenarioRepository:
                     raise NotFoundError(f"dataset {record.dataset_key!r} has no version {pin}")
                 position = run(dialect.next_position_sql)[0][0]
                 queue_seq = position if record.status is S.QUEUED else None
-                run(_INSERT, (*values.values(), position, queue_seq))
+                run(_INSERT, (*values.values(), position, queue_seq, name_key(record.tag)))
         except INTEGRITY_ERRORS:
-            # The unique (session, tag) index: no read first, the insert tells.
-            raise ConflictError(f"a scenario tagged {record.tag!r} already exists") from None
+            # The unique (session, tag key) index: no read first, the insert tells.
+            found = dialect.query(
+                self.db.engine, _LOOK_ALIKE, (record.session_id, name_key(record.tag))
+            )
+            raise tag_taken(record.tag, found[0][0] if found else None) from None
 
     def _encode(self, values: dict[str, Any]) -> dict[str, Any]:
         """Column values as the driver takes them (times in the dialect's form)."""
@@ -350,20 +357,25 @@ class ScenarioRepository:
         dialect = self.db.dialect
         values = self._encode(transition_values(transition))
         marks = ", ".join("?" * len(sources))
-        where = f" WHERE id = ? AND status IN ({marks}) RETURNING {_COLUMN_LIST}"
+        where = f" WHERE id = ? AND status IN ({marks})"
+        params: tuple[Any, ...] = (scenario_id, *sources)
+        if transition.unless_cancel_requested:
+            where += " AND cancel_requested = ?"
+            params += (False,)
+        where += f" RETURNING {_COLUMN_LIST}"
         try:
             if transition.target is not S.QUEUED and not transition.drops_results:
                 # One statement (most moves): a transaction of its own.
                 rows = dialect.write(
                     self.db.engine,
                     _update(values) + where,
-                    (*values.values(), scenario_id, *sources),
+                    (*values.values(), *params),
                 )
             else:
                 with dialect.transaction(self.db.engine) as run:
                     if transition.target is S.QUEUED:
                         values["queue_seq"] = run(dialect.next_position_sql)[0][0]
-                    rows = run(_update(values) + where, (*values.values(), scenario_id, *sources))
+                    rows = run(_update(values) + where, (*values.values(), *params))
                     if rows and transition.drops_results:
                         run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
         except INTEGRITY_ERRORS:
@@ -417,13 +429,14 @@ class ScenarioRepository:
         )
         return self._record(rows[0]) if rows else None
 
-    def request_cancel(self, scenario_id: str) -> None:
-        self.db.dialect.write(
+    def request_cancel(self, scenario_id: str) -> bool:
+        rows = self.db.dialect.write(
             self.db.engine,
             "UPDATE scenarios SET cancel_requested = ?, version = version + 1 "
-            f"WHERE id = ? AND status = '{_PROCESSING}'",
+            f"WHERE id = ? AND status = '{_PROCESSING}' RETURNING id",
             (True, scenario_id),
         )
+        return bool(rows)
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         # No version bump: a renewal changes nothing a poller shows.

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from algomancy_core.errors import AlgomancyError
+from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
@@ -81,7 +82,11 @@ sessions = sa.Table(
     # written with the name: a listing of thousands concatenates these instead of
     # building an object per row (py-spy: building them was the bulk of GET /sessions).
     sa.Column("list_entry", sa.Text, nullable=False, server_default=""),
+    # `names.name_key` of the display name: unique per owner, so that look-alike
+    # names ("Week1", "week1") are one name whatever races between processes.
+    sa.Column("name_key", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("owner", "display_name", name="uq_sessions_owner_name"),
+    sa.Index("uq_sessions_owner_name_key", "owner", "name_key", unique=True),
     # Listings read an owner's sessions in order: found in order, not sorted.
     sa.Index("ix_sessions_owner_position", "owner", "position"),
     # ... and the whole listing from the index alone, without visiting the table.
@@ -110,6 +115,9 @@ datasets = sa.Table(
     # Empty since version 9: contents live in `dataset_blobs`, once per digest.
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
+    # `names.name_key` of the key, unique per session (see sessions.name_key).
+    sa.Column("name_key", sa.Text, nullable=False, server_default=""),
+    sa.Index("uq_datasets_session_name_key", "session_id", "name_key", unique=True),
 )
 
 #: The immutable versions of each dataset (version 9).
@@ -185,7 +193,10 @@ scenarios = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
+    # `names.name_key` of the tag, unique per session (see sessions.name_key).
+    sa.Column("tag_key", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("session_id", "tag", name="uq_scenarios_session_tag"),
+    sa.Index("uq_scenarios_session_tag_key", "session_id", "tag_key", unique=True),
     sa.Index("ix_scenarios_session_position", "session_id", "position"),
     sa.Index("ix_scenarios_fingerprint", "session_id", "fingerprint"),
     # A claim reads the queue session by session: each session's oldest queued row
@@ -277,8 +288,53 @@ def _index_the_queue_by_session(conn: Connection) -> None:
     )
 
 
+#: The suffix migration 7 gives the key of a name that collides with an older one
+#: (followed by the row's id): no name's key holds a control character.
+COLLISION_MARK = "\x01"
+
+#: Table, scope column, name column, key column, row id column of each unique name.
+_NAMED = (
+    ("sessions", "owner", "display_name", "name_key", "id"),
+    ("datasets", "session_id", "key", "name_key", "key"),
+    ("scenarios", "session_id", "tag", "tag_key", "id"),
+)
+
+
+def _add_name_keys(conn: Connection) -> None:
+    """Version 7: each name's `names.name_key`, unique in its scope (an owner's
+    sessions, a session's datasets and tags). Rows whose names collide once
+    normalised (written before the rule) are all kept, under their names: the
+    oldest keeps the plain key, each later one gets `COLLISION_MARK` and its id
+    appended, which no new name can match."""
+    for table, scope, name, key, row_id in _NAMED:
+        if key not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {key} TEXT NOT NULL DEFAULT ''"))
+        rows = conn.execute(
+            sa.text(f"SELECT {scope}, {name}, {row_id} FROM {table} ORDER BY position")
+        ).all()
+        taken: set[tuple[str, str]] = set()
+        updates = []
+        for scope_value, name_value, id_value in rows:
+            normal = name_key(name_value)
+            if (scope_value, normal) in taken:
+                normal = f"{normal}{COLLISION_MARK}{id_value}"
+            taken.add((scope_value, normal))
+            updates.append({"s": scope_value, "i": id_value, "k": normal})
+        if updates:
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {key} = :k WHERE {scope} = :s AND {row_id} = :i"),
+                updates,
+            )
+        conn.execute(
+            sa.text(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS uq_{table}_{scope.split('_')[0]}_{key} "
+                f"ON {table} ({scope}, {key})"
+            )
+        )
+
+
 def _placeholder(conn: Connection) -> None:
-    """Versions 7 and 8 are taken by work landing on main (names, change feed)."""
+    """Version 8 is taken by work landing on main (the session change feed)."""
 
 
 _SCENARIO_PINS = {
@@ -381,7 +437,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: _add_data_parameters,
     5: _add_list_entries,
     6: _index_the_queue_by_session,
-    7: _placeholder,
+    7: _add_name_keys,
     8: _placeholder,
     9: _version_datasets,
 }

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
 from algomancy_core.stores.sql.schema import (
@@ -48,9 +49,11 @@ _ALL = _SELECT + " ORDER BY position"
 _NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
 _COUNT = "SELECT count(*) FROM sessions WHERE owner = ?"
 _INSERT = (
-    "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry, name_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+#: The session whose name is the same once normalised (`names.name_key`).
+_LOOK_ALIKE = "SELECT display_name FROM sessions WHERE owner = ? AND name_key = ? AND id <> ?"
 
 
 class SessionRepository:
@@ -62,15 +65,25 @@ class SessionRepository:
         dialect = self.db.dialect
         try:
             with dialect.transaction(self.db.engine) as run:
-                if run(_FIND, (record.owner or "", record.display_name)):
-                    raise ConflictError(f"a session named {record.display_name!r} already exists")
+                key = name_key(record.display_name)
+                owner = record.owner or ""
+                found = run(_LOOK_ALIKE, (owner, key, record.id))
+                if found:
+                    raise session_taken(record.display_name, found[0][0])
                 position = run(dialect.next_position_sql)[0][0]
                 created = dialect.encode_time(record.created_at)
                 entry = list_entry(record.id, record.display_name)
-                owner = record.owner or ""
-                run(_INSERT, (record.id, record.display_name, owner, created, position, entry))
+                row = (record.id, record.display_name, owner, created, position, entry, key)
+                run(_INSERT, row)
         except INTEGRITY_ERRORS:
-            raise ConflictError(f"a session named {record.display_name!r} already exists") from None
+            raise self._taken(record.display_name, record.owner, record.id) from None
+
+    def _taken(self, display_name: str, owner: str | None, session_id: str) -> ConflictError:
+        """The 409 after a unique index refused `display_name` (another process won)."""
+        found = self.db.dialect.query(
+            self.db.engine, _LOOK_ALIKE, (owner or "", name_key(display_name), session_id)
+        )
+        return session_taken(display_name, found[0][0] if found else None)
 
     def _sessions(self, sql: str, params: tuple[Any, ...]) -> list[SessionRecord]:
         decode = self.db.dialect.decode_time
@@ -120,6 +133,7 @@ class SessionRepository:
                     .values(
                         display_name=display_name,
                         list_entry=list_entry(session_id, display_name),
+                        name_key=name_key(display_name),
                     )
                     .returning(*_COLUMNS)
                 ).first()
@@ -127,7 +141,12 @@ class SessionRepository:
                     raise NotFoundError(f"session {session_id!r} not found")
                 return session_record(row)
         except sa.exc.IntegrityError:
-            raise ConflictError(f"a session named {display_name!r} already exists") from None
+            owner = self._owner(session_id)
+            raise self._taken(display_name, owner, session_id) from None
+
+    def _owner(self, session_id: str) -> str | None:
+        found = self.get_session(session_id)
+        return found.owner if found is not None else None
 
     def delete_session(self, session_id: str) -> None:
         with self.db.write() as conn:
