@@ -106,6 +106,7 @@ class ScenarioManager:
         the scenarios pinned to them, never change."""
         key = check_name("dataset key", key, self._engine.config.max_name_chars)
         existed = key in self.list_datasets()
+        before = self._store.dataset_version(self.session_id, key).version if existed else None
         version = self._store.put_dataset(
             self.session_id,
             key,
@@ -115,6 +116,10 @@ class ScenarioManager:
             messages=messages,
             keep=self._engine.config.dataset_versions_kept,
         )
+        if version.version != before:  # identical content adds no version: no change
+            kind = "dataset.replaced" if existed else "dataset.added"
+            described = {"key": key, "version": version.version, "digest": version.digest}
+            self._engine.changes.record(self.session_id, kind, key, {"dataset": described})
         if not existed:
             self._autocreate(key)
         return version
@@ -207,7 +212,13 @@ class ScenarioManager:
     def delete_dataset(self, key: str) -> DatasetDeletion:
         """Delete the versions no scenario uses; `ConflictError` when every version
         is in use (nothing deleted). The answer names the versions that remain."""
-        return self._store.delete_dataset(self.session_id, nfc(key))
+        key = nfc(key)
+        deletion = self._store.delete_dataset(self.session_id, key)
+        described = {"key": key, "deleted": deletion.deleted, "remaining": deletion.remaining}
+        # Versions in use remain: the key stays, with fewer versions.
+        kind = "dataset.replaced" if deletion.remaining else "dataset.deleted"
+        self._engine.changes.record(self.session_id, kind, key, {"dataset": described})
+        return deletion
 
     def _autocreate(self, key: str) -> None:
         config = self._engine.config
@@ -271,6 +282,7 @@ class ScenarioManager:
         )
         record = record.copy(**run_lineage(record, algorithm, executor=None))
         self._store.add_scenario(record)
+        self._engine.lifecycle.created(record)
         if self._engine.config.autorun:
             return self.run_scenario(record.id)
         return record
@@ -430,7 +442,7 @@ class ScenarioManager:
             with contextlib.suppress(ConflictError):
                 self.cancel_scenario(scenario_id)
         self._store.delete_scenario(self.session_id, scenario_id)
-        self._engine.lifecycle.deleted(scenario_id)
+        self._engine.lifecycle.deleted(record)
 
     def wait(self, scenario_id: str, timeout: float = 30.0) -> ScenarioRecord:
         """Block until the scenario is complete or failed; `TimeoutError` otherwise."""

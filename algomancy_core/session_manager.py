@@ -183,12 +183,15 @@ class SessionManager:
     def create_session(self, display_name: str, owner: str | None = None) -> ScenarioManager:
         display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
         self._check_session_count(owner)
+        # Loaded before the session exists: the first load parses workbooks in a child
+        # process (seconds), and another process must not see the session without them.
+        initial = self.engine.initial_datasets()
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
         )
         self._store.create_session(record)
         manager = ScenarioManager(self.engine, record)
-        for key, data in self.engine.initial_datasets().items():
+        for key, data in initial.items():
             self._store.put_dataset(record.id, key, data, replace=True)
         return manager
 
@@ -251,7 +254,11 @@ class SessionManager:
     ) -> SessionRecord:
         display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
         record = self._record(session, owner)
-        return self._store.rename_session(record.id, display_name)
+        renamed = self._store.rename_session(record.id, display_name)
+        self.engine.changes.record(
+            renamed.id, "session.renamed", renamed.id, {"session": {"display_name": display_name}}
+        )
+        return renamed
 
     def delete_session(self, session: str, owner: str | None = None) -> None:
         """Delete a session with its data; its queued and running scenarios are
@@ -265,6 +272,7 @@ class SessionManager:
                 except (ConflictError, NotFoundError):
                     continue
         self._store.delete_session(record.id)
+        self.engine.changes.record(record.id, "session.deleted", record.id, {})
         self.ensure_main(owner)
 
 

@@ -30,8 +30,8 @@ from tests.server import ROOT
 
 from .conftest import PREFIX, ClientFactory
 
-#: Main before dataset versions (schema version 7; update when merging main past 8).
-BEFORE_VERSIONS = "8d27bd736b083281f367fa770c46c21bec7f3d02"
+#: Main before dataset versions (schema version 8).
+BEFORE_VERSIONS = "3e83bf7a6a57315e02afc070ae0dcedea65ffe1d"
 M = f"{PREFIX}/sessions/main"
 
 FILL = textwrap.dedent(
