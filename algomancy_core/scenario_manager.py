@@ -214,10 +214,16 @@ class ScenarioManager:
         is in use (nothing deleted). The answer names the versions that remain."""
         key = nfc(key)
         deletion = self._store.delete_dataset(self.session_id, key)
-        described = {"key": key, "deleted": deletion.deleted, "remaining": deletion.remaining}
-        # Versions in use remain: the key stays, with fewer versions.
-        kind = "dataset.replaced" if deletion.remaining else "dataset.deleted"
-        self._engine.changes.record(self.session_id, kind, key, {"dataset": described})
+        if deletion.remaining:
+            # Versions in use remain: the key stays, with fewer versions.
+            described = {"key": key, "deleted": deletion.deleted, "remaining": deletion.remaining}
+            self._engine.changes.record(
+                self.session_id, "dataset.replaced", key, {"dataset": described}
+            )
+        else:
+            self._engine.changes.record(
+                self.session_id, "dataset.deleted", key, {"dataset": {"key": key}}
+            )
         return deletion
 
     def _autocreate(self, key: str) -> None:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pandas as pd
 import pytest
@@ -338,3 +339,28 @@ def test_a_session_copy_keeps_every_version_and_the_pins(
     (copied,) = client.get(f"{copy}/scenarios").json()
     assert copied["dataset_version"] == 1 and copied["fingerprint"] == early["fingerprint"]
     assert versions[1]["scenario_ids"] == [copied["id"]]
+
+
+def test_the_change_feed_says_when_a_version_is_stored_or_dropped(
+    versioned: Callable[..., TestClient],
+) -> None:
+    client = versioned()
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    session_id = sessions.get_session("main").session_id
+
+    def dataset_changes() -> list[tuple[str, dict[str, Any]]]:
+        found = sessions.engine.store.read_changes(0, 1000, session_id)
+        return [(c.kind, c.payload["dataset"]) for c in found if c.subject == "d"]
+
+    first = upload_csv(client, "d", [1])
+    upload_csv(client, "d", [1])  # identical content: no version, no change
+    create(client, "pinned", "d")
+    second = upload_csv(client, "d", [2])
+    upload_csv(client, "d", [3])
+    assert client.delete(f"{M}/data/d").status_code == 200
+    assert dataset_changes() == [
+        ("dataset.added", {"key": "d", "version": 1, "digest": first["dataset_digest"]}),
+        ("dataset.replaced", {"key": "d", "version": 2, "digest": second["dataset_digest"]}),
+        ("dataset.replaced", {"key": "d", "version": 3, "digest": ANY}),
+        ("dataset.replaced", {"key": "d", "deleted": [2, 3], "remaining": [1]}),
+    ]
