@@ -43,6 +43,9 @@ class RunContext:
         #: The run's random seed: fixed per scenario and recorded in its lineage, so
         #: that a re-run draws the same numbers (`random.Random(ctx.seed)`).
         self.seed = seed
+        #: The run's trace context (W3C `traceparent`...) when the server traces
+        #: runs, else None: for an algorithm that makes spans of its own.
+        self.trace_context: dict[str, str] | None = None
 
     @property
     def cancelled(self) -> bool:
