@@ -8,6 +8,7 @@ from typing import Any
 from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
 from algomancy_core.kpi import DETAILS_KEY
+from algomancy_core.stores.base import DatasetVersion
 from algomancy_data import DataSource
 
 
@@ -65,6 +66,26 @@ def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str,
         "run_finished_at": iso(record.finished_at),
         "result_available": record.status is ScenarioStatus.COMPLETE,
         "data_parameters": record.data_parameters,
+        "dataset_version": record.dataset_version,
+        "dataset_digest": record.dataset_digest,
+        "seed": record.seed,
+        "lineage": record.lineage,
+        "fingerprint": record.fingerprint,
+    }
+
+
+def version_view(version: DatasetVersion, latest: int) -> dict[str, Any]:
+    """A dataset version as `GET …/data/{data_key}/versions` lists it."""
+    return {
+        "version": version.version,
+        "digest": version.digest,
+        "created_at": iso(version.created_at),
+        "creator": version.creator,
+        "classification": version.classification,
+        "tables": version.tables,
+        "messages": len(version.messages),
+        "scenario_ids": version.scenario_ids,
+        "latest": version.version == latest,
     }
 
 

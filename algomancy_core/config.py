@@ -101,6 +101,9 @@ class CoreConfig:
     """Scenarios one session may hold."""
     audit_retention_days: int = 90
     """Days audit records are kept; older ones are pruned by the housekeeping."""
+    dataset_versions_kept: int = 5
+    """Versions of a dataset kept when no scenario uses them (per dataset name; the
+    latest is always kept, and versions scenarios use are never dropped)."""
 
     def __post_init__(self) -> None:
         self.algorithms = _registry(
@@ -139,6 +142,7 @@ class CoreConfig:
             "max_sessions_per_user",
             "max_scenarios_per_session",
             "audit_retention_days",
+            "dataset_versions_kept",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -22,6 +22,7 @@ MODULES = [
     "benchmarks.bench_parallel",
     "benchmarks.bench_session_events",
     "benchmarks.bench_ops",
+    "benchmarks.bench_versions",
 ]
 
 

@@ -145,6 +145,7 @@ def calls(client: TestClient) -> list[Call]:
         ),
         Call("GET", f"{S}/{{}}/data/{{}}", f"{M}/data/posted", 200, {}),
         Call("GET", f"{S}/{{}}/data/{{}}/tables", f"{M}/data/posted/tables", 200, {}),
+        Call("GET", f"{S}/{{}}/data/{{}}/versions", f"{M}/data/posted/versions", 200, {}),
         Call("GET", f"{S}/{{}}/data/{{}}/parameters", f"{M}/data/posted/parameters", 200, {}),
         Call(
             "GET",

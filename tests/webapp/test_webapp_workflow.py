@@ -53,7 +53,7 @@ def test_upload_preview_and_download(
         [str(SAMPLES / "sku_data.csv"), str(SAMPLES / "inventory.xlsx")]
     )
     page.get_by_role("button", name="Upload and validate").click()
-    expect(page.get_by_text('Loaded dataset "uploaded".')).to_be_visible()
+    expect(page.get_by_text('Loaded dataset "uploaded" as version 1.')).to_be_visible()
     expect(page.get_by_role("button", name="uploaded", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )

@@ -110,6 +110,33 @@ function Comparison({ scenarios }) {
     </section>`;
 }
 
+/** Datasets the scenarios ran on in more than one version: `[{key, versions}]`. */
+export function mixedVersions(scenarios) {
+  const byKey = new Map();
+  for (const s of scenarios) {
+    const key = s.input_data_id;
+    const version = s.dataset_version ?? "unknown";
+    if (!byKey.has(key)) byKey.set(key, new Set());
+    byKey.get(key).add(version);
+  }
+  return [...byKey.entries()]
+    .filter(([, versions]) => versions.size > 1)
+    .map(([key, versions]) => ({ key, versions: [...versions].sort() }));
+}
+
+function VersionWarning({ scenarios }) {
+  const mixed = mixedVersions(scenarios);
+  if (!mixed.length) return null;
+  return html`<div data-testid="version-warning">${mixed.map(
+    (m) => html`<${Notice} kind="warning">These scenarios ran on different versions of dataset
+      "${m.key}" (${m.versions.map((v) => (v === "unknown" ? "unknown" : `v${v}`)).join(", ")}):
+      their KPIs may differ because the data differs. ${scenarios
+        .filter((s) => s.input_data_id === m.key)
+        .map((s) => `${s.tag}: ${s.dataset_version === null || s.dataset_version === undefined ? "unknown" : `v${s.dataset_version}`}`)
+        .join("; ")}.<//>`
+  )}</div>`;
+}
+
 export function ComparePage({ session }) {
   const base = `/sessions/${seg(session.id)}`;
   const { list, error } = useScenarioList(base);
@@ -157,7 +184,9 @@ export function ComparePage({ session }) {
         </fieldset>
       </section>
       <div>
-        ${chosen.length ? html`<${Comparison} scenarios=${chosen} />` : html`<p class="muted">Pick two or more scenarios.</p>`}
+        ${chosen.length
+          ? html`<${VersionWarning} scenarios=${chosen} /><${Comparison} scenarios=${chosen} />`
+          : html`<p class="muted">Pick two or more scenarios.</p>`}
         ${chosen.length > 0 && html`<${CompareViews} base=${base} scenarios=${chosen} />`}
       </div>
     </div>`;

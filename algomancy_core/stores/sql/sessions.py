@@ -12,6 +12,8 @@ from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
 from algomancy_core.stores.sql.schema import (
+    dataset_blobs,
+    dataset_versions,
     datasets,
     list_entry,
     result_tables,
@@ -153,6 +155,8 @@ class SessionRepository:
             conn.execute(sa.delete(result_tables).where(result_tables.c.scenario_id.in_(owned)))
             conn.execute(sa.delete(scenarios).where(scenarios.c.session_id == session_id))
             conn.execute(sa.delete(datasets).where(datasets.c.session_id == session_id))
+            for table in (dataset_versions, dataset_blobs):
+                conn.execute(sa.delete(table).where(table.c.session_id == session_id))
             deleted = conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
             if deleted.rowcount == 0:
                 raise NotFoundError(f"session {session_id!r} not found")
