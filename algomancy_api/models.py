@@ -265,6 +265,7 @@ class ScenarioOut(BaseModel):
     data_parameters: dict[str, Any] = Field(
         description="Values of the dataset's declared data parameters."
     )
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class AlgorithmValues(BaseModel):
@@ -288,6 +289,7 @@ class ScenarioSummary(BaseModel):
     run_finished_at: str | None
     result_available: bool
     kpis: dict[str, KpiValue]
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class ScenarioList(BaseModel):

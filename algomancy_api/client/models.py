@@ -107,6 +107,8 @@ class Scenario(Model):
     run_started_at: str | None = None
     run_finished_at: str | None = None
     result_available: bool = False
+    #: True for the session's pinned baseline.
+    baseline: bool = False
 
     @property
     def done(self) -> bool:

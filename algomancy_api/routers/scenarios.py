@@ -70,9 +70,10 @@ def list_scenarios(
     ] = "full",
 ) -> list[dict[str, Any]]:
     """Every scenario of the session, oldest first."""
+    pinned = manager.baseline_id()
     if view == "summary":
-        return [summary_view(manager, r) for r in manager.list_scenario_summaries()]
-    return [scenario_view(manager, r) for r in manager.list_scenarios()]
+        return [summary_view(manager, r, pinned) for r in manager.list_scenario_summaries()]
+    return [scenario_view(manager, r, pinned) for r in manager.list_scenarios()]
 
 
 @router.post(

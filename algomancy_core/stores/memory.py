@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
@@ -46,6 +47,8 @@ class MemoryStore:
         self._queued: dict[str, None] = {}
         self._processing_sessions: dict[str, str] = {}
         self._result_tables: dict[str, DataSource] = {}
+        # Session id → the scenario id pinned as its baseline.
+        self._baselines: dict[str, str] = {}
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
@@ -123,6 +126,7 @@ class MemoryStore:
             self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
+            self._baselines.pop(session_id, None)
 
     def _require_session(self, session_id: str) -> SessionRecord:
         record = self._sessions.get(session_id)
@@ -235,9 +239,26 @@ class MemoryStore:
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:
+            found = self.get_scenario(session_id, scenario_id)
+            if found is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            if self._baselines.get(session_id) == scenario_id:
+                raise baseline_pinned(found.tag, scenario_id)
+            self._drop_scenario(scenario_id)
+
+    # -- the pinned baseline ---------------------------------------------------
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        with self._lock:
+            self._require_session(session_id)
+            if scenario_id is None:
+                self._baselines.pop(session_id, None)
+                return
             if self.get_scenario(session_id, scenario_id) is None:
                 raise NotFoundError(f"scenario {scenario_id!r} not found")
-            self._drop_scenario(scenario_id)
+            self._baselines[session_id] = scenario_id
+
+    def get_baseline(self, session_id: str) -> str | None:
+        return self._baselines.get(session_id)
 
     def _drop_scenario(self, scenario_id: str) -> None:
         self._result_tables.pop(scenario_id, None)
