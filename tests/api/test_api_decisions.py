@@ -287,3 +287,27 @@ def test_acceptance_errors(dclient: TestClient) -> None:
     assert r.status_code == 422
     r = dclient.post(f"{M}/acceptance", json={"baseline": "a", "candidates": [], "rules": [rule]})
     assert r.status_code == 422
+
+
+# -- the Python client ---------------------------------------------------------------
+def test_client_compare_and_acceptance(dclient: TestClient) -> None:
+    from algomancy_api import AlgomancyClient
+
+    api = AlgomancyClient(http=dclient)
+    base = scenario(dclient, "base", profit=100)
+    scenario(dclient, "up", profit=150)
+    assert api.baseline() is None
+    assert api.pin_baseline(base) == base and api.baseline() == base
+    assert [s.baseline for s in api.scenarios()] == [True, False]
+    plain = api.compare()
+    assert list(plain.index) == ["base", "up"] and "profit.delta" not in plain.columns
+    against = api.compare(["up"], baseline="pinned")
+    assert list(against.index) == ["base", "up"]
+    assert against.loc["up", "profit.delta"] == 50
+    assert against.loc["up", "profit.delta_rel"] == pytest.approx(0.5)
+    assert against.loc["up", "profit.verdict"] == "improved"
+    assert bool(against.loc["base", "baseline"]) is True
+    accepted = api.acceptance(["up"], [{"kpi": "profit", "rule": "improves"}])
+    assert accepted.loc["up", "overall"] == "pass"
+    api.unpin_baseline()
+    assert api.baseline() is None
