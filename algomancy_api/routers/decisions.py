@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from enum import StrEnum
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
 
 from algomancy_api.acceptance import acceptance
 from algomancy_api.decision_models import AcceptanceIn, BaselineIn, BaselineOut
@@ -13,7 +17,13 @@ from algomancy_api.frames import (
     TabularFrameSourceResponse,
     frame_json_bytes,
 )
+from algomancy_api.reports import build_report
+from algomancy_api.reports.html import html_report
+from algomancy_api.reports.pdf import pdf_report
+from algomancy_api.reports.xlsx import xlsx_report
 from algomancy_api.routers import JSON, Responses
+from algomancy_api.routers.kpis import COMPARE_ANSWERS, Baseline, DiffOnly, Ids, Tolerance
+from algomancy_core.decisions import DEFAULT_TOLERANCE
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["decisions"])
 
@@ -77,3 +87,58 @@ def check_acceptance(body: AcceptanceIn, manager: ManagerDep) -> Response:
         context=context,
     )
     return Response(frame_json_bytes(frame, source=source), media_type=JSON)
+
+
+class ReportFormat(StrEnum):
+    XLSX = "xlsx"
+    HTML = "html"
+    PDF = "pdf"
+
+
+REPORT_TYPES = {
+    ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.HTML: "text/html; charset=utf-8",
+    ReportFormat.PDF: "application/pdf",
+}
+RENDER = {ReportFormat.XLSX: xlsx_report, ReportFormat.PDF: pdf_report}
+
+
+def report_disposition(session_name: str, fmt: ReportFormat) -> str:
+    name = f"report-{session_name}.{fmt.value}"
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "-_. ") else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.get(
+    "/report",
+    summary="Download a comparison report (XLSX, HTML or PDF)",
+    responses=COMPARE_ANSWERS
+    | {
+        200: {
+            "description": "The report as a file (`Content-Disposition: attachment`).",
+            "content": {media: {} for media in REPORT_TYPES.values()},
+        }
+    },
+)
+def report(
+    manager: ManagerDep,
+    ids: Ids = None,
+    baseline: Baseline = None,
+    format: Annotated[ReportFormat, Query(description="`xlsx`, `html` or `pdf`.")] = (
+        ReportFormat.XLSX
+    ),
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    diff_only: DiffOnly = False,
+) -> Response:
+    """The comparison of the scenarios `ids` (all by default) against `baseline`
+    (optional; `pinned` for the session's) as a file. XLSX: a summary sheet with
+    deltas, verdicts and conditional fills, a parameters sheet (only those that
+    differ with `diff_only`), a sheet per KPI and a lineage sheet. HTML: one
+    self-contained file (charts as inline SVG, no outside URL), readable printed.
+    PDF: that HTML rendered by fpdf2 (the `reports` extra)."""
+    made = build_report(manager, ids, baseline, tolerance=tolerance, diff_only=diff_only)
+    body = html_report(made).encode() if format is ReportFormat.HTML else RENDER[format](made)
+    disposition = report_disposition(manager.display_name, format)
+    return Response(
+        body, media_type=REPORT_TYPES[format], headers={"Content-Disposition": disposition}
+    )

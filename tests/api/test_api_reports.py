@@ -1,0 +1,154 @@
+"""Reports over HTTP: the XLSX read back with openpyxl, the HTML self-contained, the
+PDF's pages and text read with pypdf."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import pypdf
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.decisions_domain import decisions_config
+
+from .conftest import ClientFactory
+from .test_api_decisions import M, scenario
+
+
+@pytest.fixture
+def reporting(make_client: ClientFactory) -> TestClient:
+    client = make_client(**decisions_config())
+    scenario(client, "base", profit=100, cost=50, label="plain")
+    scenario(client, '=HYPERLINK("x")', profit=120, cost=40, label="+evil")
+    scenario(client, "broken", fail=True)
+    return client
+
+
+def report(client: TestClient, **params: str) -> bytes:
+    r = client.get(f"{M}/report", params=params)
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def test_xlsx_report(reporting: TestClient) -> None:
+    r = reporting.get(f"{M}/report", params={"baseline": "base", "format": "xlsx"})
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert r.headers["content-disposition"].startswith('attachment; filename="report-main.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames == [
+        "Summary",
+        "Parameters",
+        "profit",
+        "cost",
+        "service",
+        "delay",
+        "Lineage",
+    ]
+    summary = book["Summary"]
+    header = [c.value for c in summary[1]]
+    assert header[:7] == [
+        "Scenario",
+        "Status",
+        "Baseline",
+        "profit (EUR)",
+        "Δ profit",
+        "Δ% profit",
+        "profit verdict",
+    ]
+    assert summary.freeze_panes == "B2"
+    rows = {row[0]: row for row in summary.iter_rows(min_row=2, values_only=True)}
+    # A tag a spreadsheet would run as a formula is written as text.
+    evil = '\'=HYPERLINK("x")'
+    assert set(rows) == {"base", evil, "broken"}
+    assert rows[evil][3] == 120 and rows[evil][4] == 20 and rows[evil][5] == pytest.approx(0.2)
+    assert rows[evil][6] == "improved" and rows["base"][2] is True
+    assert rows["broken"][3] is None and rows["broken"][6] == "missing"
+    assert all(cell.data_type != "f" for row in summary.iter_rows() for cell in row)
+    # Real number formats, and fills that follow the verdicts.
+    second = summary[2]
+    assert second[3].number_format == "#,##0.00"
+    assert second[4].number_format == "+#,##0.00;-#,##0.00;0.00"
+    assert second[5].number_format == "+0.0%;-0.0%;0.0%"
+    formats = summary.conditional_formatting
+    ranges = {str(cf.sqref) for cf in formats}
+    assert "G2:G4" in ranges
+    rules = [rule for cf in formats if str(cf.sqref) == "G2:G4" for rule in cf.rules]
+    assert {tuple(rule.formula) for rule in rules} >= {('"improved"',), ('"worse"',)}
+    assert any(
+        rule.dxf.fill.fgColor.rgb == "FFC6EFCE" for rule in rules if rule.formula == ['"improved"']
+    )
+    parameters = book["Parameters"]
+    assert [c.value for c in parameters[1]][:3] == ["Scenario", "Algorithm", "profit"]
+    labels = {row[0]: row[6] for row in parameters.iter_rows(min_row=2, values_only=True)}
+    assert labels[evil] == "'+evil"
+    profit = book["profit"]
+    assert [c.value for c in profit[1]] == ["Scenario", "profit (EUR)", "Δ", "Δ%", "Verdict"]
+    assert profit.freeze_panes == "B2" and profit["D3"].number_format == "+0.0%;-0.0%;0.0%"
+    lineage = book["Lineage"]
+    head = [c.value for c in lineage[1]]
+    assert head[:4] == ["Scenario", "Id", "Algorithm", "Dataset"]
+    first = [c.value for c in lineage[2]]
+    assert first[3] == "Master data" and "algomancy-api" in first[head.index("Code versions")]
+    assert lineage[2][head.index("Finished at")].number_format == "yyyy-mm-dd hh:mm:ss"
+
+
+def test_xlsx_without_baseline_and_diff_only(reporting: TestClient) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(report(reporting, diff_only="true")))
+    header = [c.value for c in book["Summary"][1]]
+    assert header == [
+        "Scenario",
+        "Status",
+        "profit (EUR)",
+        "cost (EUR)",
+        "service (%)",
+        "delay (days)",
+    ]
+    assert [c.value for c in book["Parameters"][1]] == [
+        "Scenario",
+        "Algorithm",
+        "profit",
+        "cost",
+        "label",
+        "fail",
+    ]
+
+
+def test_html_report_is_self_contained(reporting: TestClient) -> None:
+    r = reporting.get(f"{M}/report", params={"baseline": "pinned", "format": "html"})
+    assert r.status_code == 409  # nothing pinned yet
+    reporting.put(
+        f"{M}/baseline", json={"scenario_id": reporting.get(f"{M}/scenarios").json()[0]["id"]}
+    )
+    r = reporting.get(f"{M}/report", params={"baseline": "pinned", "format": "html"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    text = r.text
+    assert text.count("<svg") == 4 and "@media print" in text
+    # Tags are escaped, not markup; the only URL is SVG's namespace name.
+    assert "=HYPERLINK(&quot;x&quot;)" in text
+    urls = set(re.findall(r"(?:src|href)=\"([^\"]+)\"", text))
+    assert urls == set()
+    assert "<script" not in text and "<link" not in text
+
+
+def test_pdf_report(reporting: TestClient) -> None:
+    body = report(reporting, baseline="base", format="pdf")
+    pdf = pypdf.PdfReader(io.BytesIO(body))
+    assert 2 <= len(pdf.pages) <= 8
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Scenario comparison" in text and "improved" in text and "missing" in text
+    for kpi in ("profit (EUR)", "cost (EUR)", "service (%)", "delay (days)", "Lineage"):
+        assert kpi in text
+    assert pdf.metadata is not None and pdf.metadata.title == "Scenario comparison — main"
+    # Twelve times the scenarios: more pages.
+    for n in range(12):
+        scenario(reporting, f"more-{n}", profit=100 + n)
+    longer = pypdf.PdfReader(io.BytesIO(report(reporting, baseline="base", format="pdf")))
+    assert len(longer.pages) > len(pdf.pages)
+
+
+def test_report_errors(reporting: TestClient) -> None:
+    assert reporting.get(f"{M}/report", params={"format": "docx"}).status_code == 422
+    r = reporting.get(f"{M}/report", params={"ids": "nope"})
+    assert r.status_code == 404 and "'nope'" in r.json()["detail"]
