@@ -17,9 +17,10 @@ from .conftest import make_config
         (".", r"'\.' or '\.\.'"),
         # only dots: the OpenAPI pattern of names says the same
         ("...", "only dots"),
-        (" .. ", "only dots"),
-        ("nul\x00byte", "control characters"),
-        ("line\nbreak", "control characters"),
+        (" .. ", "must not begin with whitespace"),
+        ("....", "only dots"),
+        ("nul\x00byte", "the control character"),
+        ("line\nbreak", "the control character"),
         ("x" * 201, "at most 200 characters"),
         ("  ", "non-empty"),
     ],
