@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import io
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import openpyxl
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiLauncher
-from algomancy_core import ScenarioRecord, ScenarioStatus
 from benchmarks.common import Row, env_int, run_alone
 from tests.api.conftest import api_config
-from tests.decisions_domain import decisions_config
+from tests.decisions_domain import complete_records, decisions_config
 
 ROUNDS = env_int("BENCH_DECISIONS_ROUNDS", 5)
 FRAME_SCENARIOS = env_int("BENCH_DECISIONS_FRAME", 1000)
@@ -50,24 +47,7 @@ def fill(client: TestClient, count: int) -> None:
     not what is measured)."""
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
     manager = sessions.get_session("main")
-    now = datetime.now(UTC)
-    for n in range(count):
-        kpis = {"profit": 100.0 + n % 37, "cost": 50.0 - n % 11, "service": 0.85 + n % 7 / 50}
-        kpis["delay"] = 1.0 + n % 5
-        params = {"profit": kpis["profit"], "cost": kpis["cost"], "label": f"v{n % 3}"}
-        record = ScenarioRecord(
-            id=str(uuid.uuid4()),
-            session_id=manager.session_id,
-            tag=f"scenario-{n:04d}",
-            dataset_key="Master data",
-            algorithm="Fixed",
-            parameters=params,
-            status=ScenarioStatus.COMPLETE,
-            progress=1.0,
-            result={"profit": kpis["profit"]},
-            kpis=kpis,  # type: ignore[arg-type]
-            finished_at=now,
-        )
+    for record in complete_records(manager.session_id, count):
         sessions.engine.store.add_scenario(record)
 
 

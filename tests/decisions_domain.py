@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -15,6 +17,8 @@ from algomancy_core import (
     FloatParameter,
     KpiDirection,
     RunContext,
+    ScenarioRecord,
+    ScenarioStatus,
     StringParameter,
 )
 from algomancy_data import DataSource
@@ -75,3 +79,35 @@ def decisions_config() -> dict[str, Any]:
         "kpis": KPIS,
         "initial_datasets": lambda: {"Master data": items()},
     }
+
+
+def complete_records(session_id: str, count: int) -> list[ScenarioRecord]:
+    """`count` complete scenarios of `Fixed` with varied KPI values, to write straight
+    into a store (benchmarks and browser tests at scale: running them is not what
+    they measure)."""
+    now = datetime.now(UTC)
+    records = []
+    for n in range(count):
+        kpis = {
+            "profit": 100.0 + (n * 37) % 101,
+            "cost": 50.0 + (n * 53) % 47,
+            "service": 0.85 + (n % 7) / 50,
+            "delay": 1.0 + n % 5,
+        }
+        params = {"profit": kpis["profit"], "cost": kpis["cost"], "label": f"variant {n % 3}"}
+        records.append(
+            ScenarioRecord(
+                id=str(uuid.uuid4()),
+                session_id=session_id,
+                tag=f"scenario-{n:04d}",
+                dataset_key="Master data",
+                algorithm="Fixed",
+                parameters=params,
+                status=ScenarioStatus.COMPLETE,
+                progress=1.0,
+                result=dict(kpis),
+                kpis=kpis,  # type: ignore[arg-type]
+                finished_at=now,
+            )
+        )
+    return records
