@@ -112,6 +112,7 @@ def report_disposition(session_name: str, fmt: ReportFormat) -> str:
 @router.get(
     "/report",
     summary="Download a comparison report (XLSX, HTML or PDF)",
+    response_class=Response,
     responses=COMPARE_ANSWERS
     | {
         200: {

@@ -125,6 +125,7 @@ def calls(client: TestClient) -> list[Call]:
             200,
             {"json": {"candidates": [created], "rules": [{"kpi": "total", "rule": "not_worse"}]}},
         ),
+        Call("GET", f"{S}/{{}}/report", f"{M}/report?baseline=pinned&format=html", 200, {}),
         Call("DELETE", f"{S}/{{}}/baseline", f"{M}/baseline", 200, {}),
         Call("GET", f"{S}/{{}}/data", f"{M}/data", 200, {}),
         Call(
