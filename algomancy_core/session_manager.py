@@ -196,7 +196,8 @@ class SessionManager:
         self, session: str, new_display_name: str, owner: str | None = None
     ) -> ScenarioManager:
         """Copy datasets and scenarios: finished ones with their results and KPIs,
-        queued or running ones as `created`."""
+        queued or running ones as `created`; the copy of the pinned baseline is the
+        copy's pinned baseline."""
         source = self._record(session, owner)
         new_display_name = check_name(
             "new_display_name", new_display_name, self.engine.config.max_name_chars
@@ -210,8 +211,12 @@ class SessionManager:
             for key in self._store.list_datasets(source.id):
                 data = self._store.get_dataset(source.id, key)
                 self._store.put_dataset(record.id, key, data)
+            pinned = self._store.get_baseline(source.id)
             for scenario in self._store.list_scenarios(source.id):
-                self.engine.lifecycle.copy(scenario, new_id(), record.id)
+                copy_id = new_id()
+                self.engine.lifecycle.copy(scenario, copy_id, record.id)
+                if scenario.id == pinned:
+                    self._store.set_baseline(record.id, copy_id)
         except Exception:
             self._store.delete_session(record.id)
             raise

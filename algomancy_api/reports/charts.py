@@ -9,6 +9,8 @@ BAR = "#2563eb"
 BEST = "#15803d"
 BASE = "#6b7280"
 BAD = "#dc2626"
+#: The charts' font list (the PDF renderer swaps in the font it has).
+CHART_FONTS = "Helvetica, Arial, sans-serif"
 
 
 def _number(value: float) -> str:
@@ -42,7 +44,7 @@ def bar_chart(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        'font-family="Helvetica, Arial, sans-serif" font-size="11">',
+        f'font-family="{CHART_FONTS}" font-size="11">',
         f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{x(0):.1f}" y1="{top - 4}" x2="{x(0):.1f}" y2="{height - 6}" stroke="#999"/>',
     ]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from algomancy_api.reports.charts import CHART_FONTS
 from algomancy_api.reports.html import html_body
 from algomancy_api.reports.model import Report
 from algomancy_core.errors import InvalidInputError
@@ -29,11 +31,20 @@ def _for_fpdf(body: str) -> str:
     return body.replace("<table>", '<table width="100%" border="1">')
 
 
-def _svg_bytes(src: str) -> str | bytes:
-    """A chart's `data:` URI as the SVG's bytes, which fpdf2 draws as vectors."""
-    if src.startswith(_SVG_URI):
-        return base64.b64decode(src[len(_SVG_URI) :])
-    return src
+def _chart_reader(family: str | None) -> Callable[[str], str | bytes]:
+    """fpdf2's `image_map`: a chart's `data:` URI as the SVG's bytes (fpdf2 draws
+    them as vectors), its text set in `family` (the Unicode font), or in Latin-1
+    for the built-in Helvetica when there is none."""
+
+    def read(src: str) -> str | bytes:
+        if not src.startswith(_SVG_URI):
+            return src
+        svg = base64.b64decode(src[len(_SVG_URI) :]).decode()
+        if family is None:
+            return svg.encode("latin-1", "replace").decode("latin-1").encode()
+        return svg.replace(f'font-family="{CHART_FONTS}"', f'font-family="{family}"').encode()
+
+    return read
 
 
 def pdf_report(report: Report) -> bytes:
@@ -57,5 +68,6 @@ def pdf_report(report: Report) -> bytes:
         body = body.encode("latin-1", "replace").decode("latin-1")
     pdf.set_font(family, size=9)
     pdf.add_page()
-    pdf.write_html(body, font_family=family, image_map=_svg_bytes)
+    reader = _chart_reader(family if font is not None else None)
+    pdf.write_html(body, font_family=family, image_map=reader)
     return bytes(pdf.output())

@@ -311,3 +311,13 @@ def test_client_compare_and_acceptance(dclient: TestClient) -> None:
     assert accepted.loc["up", "overall"] == "pass"
     api.unpin_baseline()
     assert api.baseline() is None
+
+
+def test_a_copied_session_keeps_its_pin(dclient: TestClient) -> None:
+    base = scenario(dclient, "base", run=False)
+    dclient.put(f"{M}/baseline", json={"scenario_id": base})
+    r = dclient.post(f"{M}/copy", json={"new_display_name": "copied"})
+    copied = f"{PREFIX}/sessions/{r.json()['session']['id']}"
+    pinned = dclient.get(f"{copied}/baseline").json()
+    assert pinned["tag"] == "base" and pinned["scenario_id"] != base
+    assert dclient.get(f"{copied}/scenarios/{pinned['scenario_id']}").json()["baseline"] is True

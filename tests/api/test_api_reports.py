@@ -148,6 +148,26 @@ def test_pdf_report(reporting: TestClient) -> None:
     assert len(longer.pages) > len(pdf.pages)
 
 
+def test_pdf_report_keeps_other_scripts(reporting: TestClient) -> None:
+    scenario(reporting, "Ωmega 東京", profit=130)
+    body = report(reporting, baseline="base", format="pdf")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(body)).pages)
+    assert "Ωmega 東京" in text or "Ωmega" in text
+
+
+def test_pdf_report_without_a_unicode_font(
+    reporting: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the system has no DejaVu, the built-in Helvetica prints Latin-1 and '?'."""
+    from algomancy_api.reports import pdf
+
+    monkeypatch.setattr(pdf, "FONT_CANDIDATES", ())
+    scenario(reporting, "Ωmega café", profit=130)
+    body = report(reporting, baseline="base", format="pdf")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(body)).pages)
+    assert "?mega café" in text and "Ω" not in text
+
+
 def test_report_errors(reporting: TestClient) -> None:
     assert reporting.get(f"{M}/report", params={"format": "docx"}).status_code == 422
     r = reporting.get(f"{M}/report", params={"ids": "nope"})

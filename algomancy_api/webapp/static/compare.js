@@ -9,6 +9,7 @@ import { Notice, formatNumber } from "./ui.js";
 const HIGHER = ["higher", "at_least"];
 const PAGE = 100;
 const MAX_BARS = 50;
+const MAX_REPORT_IDS = 300;
 const GOOD = ["improved", "pass"];
 const BAD = ["worse", "fail"];
 
@@ -288,7 +289,14 @@ export function ComparePage({ session }) {
   };
   const report = async () => {
     const query = new URLSearchParams({ format });
-    if (picked.length && picked.length < rows.length) query.set("ids", picked.map((r) => r.id).join(","));
+    if (picked.length && picked.length < rows.length) {
+      // The ids travel in the URL, which servers cap at a few kilobytes.
+      if (picked.length > MAX_REPORT_IDS) {
+        setError(`A report takes all scenarios or at most ${MAX_REPORT_IDS} selected ones; ${picked.length} are selected.`);
+        return;
+      }
+      query.set("ids", picked.map((r) => r.id).join(","));
+    }
     if (baseline) query.set("baseline", baseline);
     try {
       await download(`${base}/report?${query}`, `report.${format}`);
