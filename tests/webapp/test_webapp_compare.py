@@ -81,6 +81,7 @@ def test_twelve_scenarios_against_a_baseline(
     expect(page.get_by_label("Baseline").locator("option", has_text="(pinned)")).to_have_count(1)
     pinned = httpx.get(f"{process.base}/api/v1/sessions/{sid}/baseline").json()
     assert pinned["tag"] == "scenario-0003"
+    expect(rows.first.get_by_text("baseline", exact=True)).to_be_visible()
     # Sorting by a KPI, both ways.
     table.get_by_role("button", name="profit", exact=True).click()
     first = rows.first.get_attribute("data-scenario")
@@ -107,6 +108,10 @@ def test_twelve_scenarios_against_a_baseline(
     book = openpyxl.load_workbook(io.BytesIO(saved.read_bytes()))
     summary = [row[0] for row in book["Summary"].iter_rows(min_row=2, values_only=True)]
     assert summary[0] == "scenario-0003" and len(summary) == 12
+    # The scenario list marks the pinned baseline too.
+    page.get_by_role("link", name="Scenarios", exact=True).click()
+    listed = page.get_by_role("table", name="Scenarios").locator("tr[data-scenario=scenario-0003]")
+    expect(listed.get_by_text("baseline", exact=True)).to_be_visible()
 
 
 def test_fifty_scenarios_charts_stay_readable(
