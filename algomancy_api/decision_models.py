@@ -41,6 +41,6 @@ class AcceptanceIn(Body):
         description="The baseline's id or tag, or `pinned` (default) for the session's.",
     )
     candidates: list[str] = Field(
-        min_length=1, max_length=10_000, description="The candidate scenarios, by id or tag."
+        min_length=1, max_length=1_000, description="The candidate scenarios, by id or tag."
     )
-    rules: list[AcceptanceRule] = Field(min_length=1, max_length=1_000)
+    rules: list[AcceptanceRule] = Field(min_length=1, max_length=100)

@@ -76,7 +76,9 @@ def _summary(report: Report, rows: list[dict[str, Any]]) -> str:
     )
 
 
-def _kpi_section(report: Report, kpi: KpiColumn, rows: list[dict[str, Any]], charts: Charts) -> str:
+def _kpi_section(
+    report: Report, kpi: KpiColumn, rows: list[dict[str, Any]], charts: Charts, details: bool
+) -> str:
     labels = [str(row["scenario"]) for row in rows]
     values = [row.get(kpi.name) for row in rows]
     base_index = next((i for i, row in enumerate(rows) if row.get("baseline")), None)
@@ -93,7 +95,7 @@ def _kpi_section(report: Report, kpi: KpiColumn, rows: list[dict[str, Any]], cha
     )
     parts = [f"<h2>{escape(kpi.heading)}</h2>", f'<p class="muted">{escape(direction)}</p>']
     parts.append(_chart(svg, charts, f"{kpi.heading} per scenario"))
-    if report.has_baseline:
+    if report.has_baseline and details:
         lines = "".join(
             f"<tr><td>{escape(str(row['scenario']))}</td>"
             f'<td class="n">{_number(row.get(kpi.name))}</td>'
@@ -130,9 +132,10 @@ def html_report(report: Report) -> str:
     )
 
 
-def html_body(report: Report, charts: Charts) -> str:
+def html_body(report: Report, charts: Charts, *, details: bool = True) -> str:
     """The document's body; `charts="img"` puts each SVG chart in an `<img>` with a
-    `data:` URI (for the PDF renderer), `"svg"` inline."""
+    `data:` URI (for the PDF renderer), `"svg"` inline. Without `details`, no table
+    per KPI (the summary holds the same numbers)."""
     rows = report.rows()
     base = report.comparison.baseline
     intro = (
@@ -153,7 +156,7 @@ def html_body(report: Report, charts: Charts) -> str:
         [c.capitalize() for c in LINEAGE_COLUMNS],
         [[row[c] for c in LINEAGE_COLUMNS] for row in report.lineage],
     )
-    sections = "".join(_kpi_section(report, kpi, rows, charts) for kpi in report.kpis)
+    sections = "".join(_kpi_section(report, kpi, rows, charts, details) for kpi in report.kpis)
     stamp = report.generated.strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"<h1>{escape(report.title)}</h1>"

@@ -23,6 +23,8 @@ FONT_CANDIDATES = (
 )
 #: What fpdf2's HTML reader does not take: wrappers and attributes it would warn of.
 _SVG_URI = "data:image/svg+xml;base64,"
+#: The most scenarios a PDF report takes (about 4 s per 100 scenarios to lay out).
+MAX_PDF_SCENARIOS = 500
 _UNREAD = re.compile(r'</?div[^>]*>| class="[^"]*"')
 
 
@@ -56,7 +58,15 @@ def pdf_report(report: Report) -> bytes:
         ) from None
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_title(report.title)
-    body = _for_fpdf(html_body(report, "img"))
+    count = len(report.comparison.records)
+    if count > MAX_PDF_SCENARIOS:
+        raise InvalidInputError(
+            f"a PDF report takes at most {MAX_PDF_SCENARIOS} scenarios, not {count}: "
+            "select fewer (ids), or ask for format=xlsx or format=html"
+        )
+    # The per-KPI tables are left out: the summary holds the same numbers, and
+    # fpdf2 lays out about a thousand table cells a second.
+    body = _for_fpdf(html_body(report, "img", details=False))
     font = next((path for path in FONT_CANDIDATES if path.is_file()), None)
     if font is not None:
         pdf.add_font("report", "", str(font))

@@ -115,10 +115,11 @@ def report_disposition(session_name: str, fmt: ReportFormat) -> str:
     response_class=Response,
     responses=COMPARE_ANSWERS
     | {
+        400: {"description": "A PDF of more than 500 scenarios (ask for fewer, or XLSX/HTML)."},
         200: {
             "description": "The report as a file (`Content-Disposition: attachment`).",
             "content": {media: {} for media in REPORT_TYPES.values()},
-        }
+        },
     },
 )
 def report(

@@ -168,6 +168,15 @@ def test_pdf_report_without_a_unicode_font(
     assert "?mega café" in text and "Ω" not in text
 
 
+def test_pdf_report_is_capped(reporting: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from algomancy_api.reports import pdf
+
+    monkeypatch.setattr(pdf, "MAX_PDF_SCENARIOS", 2)
+    r = reporting.get(f"{M}/report", params={"format": "pdf"})
+    assert r.status_code == 400 and "at most 2 scenarios, not 3" in r.json()["detail"]
+    assert reporting.get(f"{M}/report", params={"format": "pdf", "ids": "base,broken"}).is_success
+
+
 def test_report_errors(reporting: TestClient) -> None:
     assert reporting.get(f"{M}/report", params={"format": "docx"}).status_code == 422
     r = reporting.get(f"{M}/report", params={"ids": "nope"})
