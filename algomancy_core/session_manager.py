@@ -183,12 +183,15 @@ class SessionManager:
     def create_session(self, display_name: str, owner: str | None = None) -> ScenarioManager:
         display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
         self._check_session_count(owner)
+        # Loaded before the session exists: the first load parses workbooks in a child
+        # process (seconds), and another process must not see the session without them.
+        initial = self.engine.initial_datasets()
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
         )
         self._store.create_session(record)
         manager = ScenarioManager(self.engine, record)
-        for key, data in self.engine.initial_datasets().items():
+        for key, data in initial.items():
             self._store.put_dataset(record.id, key, data, replace=True)
         return manager
 

@@ -18,7 +18,6 @@ IMPORT_NAMES = {"SQLAlchemy": "sqlalchemy", "uvicorn": "uvicorn"}
 #: Dependencies used without an import of their own: (file, text that uses it).
 USED_INDIRECTLY = {
     "python-calamine": ("algomancy_data/files.py", 'engine="calamine"'),
-    "openpyxl": ("algomancy_api/exports.py", 'engine="openpyxl"'),
     "python-multipart": ("algomancy_api/routers/data.py", "UploadFile"),
 }
 
