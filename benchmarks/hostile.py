@@ -34,6 +34,7 @@ import httpx
 import openpyxl
 
 from benchmarks.common import PREFIX, ROOT, Server
+from benchmarks.hostile_decisions import cases_decisions
 from tests import hostile
 
 MiB = 1024 * 1024
@@ -465,6 +466,7 @@ def cases() -> dict[str, Case]:
         **cases_edge(),
         **cases_values(),
         **cases_xlsx(),
+        **cases_decisions(),
     }
 
 
