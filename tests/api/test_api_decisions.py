@@ -321,3 +321,30 @@ def test_a_copied_session_keeps_its_pin(dclient: TestClient) -> None:
     pinned = dclient.get(f"{copied}/baseline").json()
     assert pinned["tag"] == "base" and pinned["scenario_id"] != base
     assert dclient.get(f"{copied}/scenarios/{pinned['scenario_id']}").json()["baseline"] is True
+
+
+def test_async_client_decisions(dclient: TestClient) -> None:
+    import asyncio
+
+    import httpx
+
+    from algomancy_api.client import AsyncAlgomancyClient
+
+    base = scenario(dclient, "base", profit=100)
+    scenario(dclient, "up", profit=90)
+
+    async def drive() -> None:
+        transport = httpx.ASGITransport(app=dclient.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            api = AsyncAlgomancyClient(http=http)
+            assert await api.pin_baseline(base) == base
+            assert await api.baseline() == base
+            table = await api.compare(["up"], baseline="pinned", tolerance=0.2)
+            assert table.loc["up", "profit.verdict"] == "equal"
+            accepted = await api.acceptance(["up"], [{"kpi": "profit", "rule": "not_worse"}])
+            assert accepted.loc["up", "overall"] == "fail"
+            assert (await api.report(["up"], "base", "html")).startswith(b"<!DOCTYPE html>")
+            await api.unpin_baseline()
+            assert await api.baseline() is None
+
+    asyncio.run(drive())
