@@ -21,7 +21,16 @@ from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
 from algomancy_api.logs import redact_access_log
-from algomancy_api.routers import data, decisions, discovery, kpis, platform, scenarios, sessions
+from algomancy_api.routers import (
+    data,
+    decisions,
+    discovery,
+    kpis,
+    platform,
+    scenarios,
+    session_events,
+    sessions,
+)
 from algomancy_api.routers.platform import package_version
 from algomancy_api.sitecheck import SiteCheck, declare_refusals
 from algomancy_api.startup import StartOnFirstRequest
@@ -126,7 +135,7 @@ class ApiLauncher:
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        for router in (scenarios, sessions, discovery, data, kpis, decisions):
+        for router in (scenarios, sessions, session_events, discovery, data, kpis, decisions):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
         install_assets(app)

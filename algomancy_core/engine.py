@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from algomancy_core.change_hub import ChangeHub
 from algomancy_core.config import CoreConfig
 from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.events import Notifier
@@ -35,6 +36,8 @@ class Engine:
         self.algorithms = config.algorithms
         self.kpis = config.kpis
         self.notifier = Notifier()
+        #: The session change feed: recorded here, followed by session streams.
+        self.changes = ChangeHub(lambda: self.store)
         self._store = store
         self._executor = executor
         self._lifecycle: Lifecycle | None = None
@@ -68,7 +71,7 @@ class Engine:
         if self._lifecycle is None:
             with self._build_lock:
                 if self._lifecycle is None:
-                    self._lifecycle = Lifecycle(self.store, self.notifier)
+                    self._lifecycle = Lifecycle(self.store, self.notifier, changes=self.changes)
         return self._lifecycle
 
     @property
@@ -107,6 +110,7 @@ class Engine:
     def close(self) -> None:
         """Stop and release whatever was started or opened."""
         with self._build_lock:
+            self.changes.close()
             if self._dispatcher is not None:
                 self._dispatcher.stop()
             if self._executor is not None:

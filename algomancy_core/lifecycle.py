@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from algomancy_core.change_hub import ChangeHub
+from algomancy_core.changes import STATUS_KINDS, scenario_payload
 from algomancy_core.events import Notifier
 from algomancy_core.scenario import (
     CANCELLED,
@@ -33,7 +35,7 @@ class Lifecycle:
     """Applies and announces scenario transitions for one process.
 
     `on_queued` is called with each scenario that became queued (the dispatcher's
-    `queued`).
+    `queued`). Each change is also recorded in the session's change feed (`changes`).
     """
 
     def __init__(
@@ -41,10 +43,12 @@ class Lifecycle:
         store: Store,
         notifier: Notifier,
         on_queued: Callable[[ScenarioRecord], None] | None = None,
+        changes: ChangeHub | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
+        self.changes = changes if changes is not None else ChangeHub(lambda: store)
 
     def move(
         self,
@@ -97,6 +101,7 @@ class Lifecycle:
         record = self.store.update_progress(scenario_id, progress, message)
         if record is not None:
             self.notifier.publish(scenario_id, record)
+            self._record("scenario.progress", record)
 
     def request_cancel(self, scenario_id: str) -> bool:
         """Flag a processing scenario; whoever runs it stops it and fails it. False
@@ -113,13 +118,31 @@ class Lifecycle:
             tables = self.store.get_result_tables(record.id)
             if tables is not None:
                 self.store.put_result_tables(copied.id, tables)
+        self.created(copied)
         return copied
 
-    def deleted(self, scenario_id: str) -> None:
+    def created(self, record: ScenarioRecord) -> None:
+        """Announce a new scenario (added to the store already)."""
+        self._record("scenario.created", record)
+
+    def deleted(self, record: ScenarioRecord) -> None:
         """Announce that a scenario is gone."""
-        self.notifier.publish(scenario_id)
+        self.notifier.publish(record.id)
+        self.changes.record(
+            record.session_id,
+            "scenario.deleted",
+            record.id,
+            {"scenario": {"id": record.id, "tag": record.tag}},
+        )
 
     def _announce(self, record: ScenarioRecord) -> None:
         self.notifier.publish(record.id, record)
+        self._record(STATUS_KINDS[record.status], record)
         if record.status is S.QUEUED and self.on_queued is not None:
             self.on_queued(record)
+
+    def _record(self, kind: str, record: ScenarioRecord) -> None:
+        if self.store.records_scenario_changes:
+            self.changes.wake()  # appended in the store's own write already
+        else:
+            self.changes.record(record.session_id, kind, record.id, scenario_payload(record))

@@ -88,6 +88,8 @@ class ScenarioManager:
         key = check_name("dataset key", key, self._engine.config.max_name_chars)
         existed = key in self.list_datasets()
         self._store.put_dataset(self.session_id, key, data, replace=replace)
+        kind = "dataset.replaced" if existed else "dataset.added"
+        self._engine.changes.record(self.session_id, kind, key, {"dataset": {"key": key}})
         if not existed:
             self._autocreate(key)
 
@@ -138,7 +140,11 @@ class ScenarioManager:
 
     def delete_dataset(self, key: str) -> None:
         """Refused (`ConflictError`) while a scenario refers to the dataset."""
-        self._store.delete_dataset(self.session_id, nfc(key))
+        key = nfc(key)
+        self._store.delete_dataset(self.session_id, key)
+        self._engine.changes.record(
+            self.session_id, "dataset.deleted", key, {"dataset": {"key": key}}
+        )
 
     def _autocreate(self, key: str) -> None:
         config = self._engine.config
@@ -186,6 +192,7 @@ class ScenarioManager:
             data_parameters=_data_parameter_values(dataset_key, declared, data_params),
         )
         self._store.add_scenario(record)
+        self._engine.lifecycle.created(record)
         if self._engine.config.autorun:
             return self.run_scenario(record.id)
         return record
@@ -350,7 +357,7 @@ class ScenarioManager:
             with contextlib.suppress(ConflictError):
                 self.cancel_scenario(scenario_id)
         self._store.delete_scenario(self.session_id, scenario_id)
-        self._engine.lifecycle.deleted(scenario_id)
+        self._engine.lifecycle.deleted(record)
 
     def wait(self, scenario_id: str, timeout: float = 30.0) -> ScenarioRecord:
         """Block until the scenario is complete or failed; `TimeoutError` otherwise."""

@@ -238,7 +238,11 @@ class SessionManager:
     ) -> SessionRecord:
         display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
         record = self._record(session, owner)
-        return self._store.rename_session(record.id, display_name)
+        renamed = self._store.rename_session(record.id, display_name)
+        self.engine.changes.record(
+            renamed.id, "session.renamed", renamed.id, {"session": {"display_name": display_name}}
+        )
+        return renamed
 
     def delete_session(self, session: str, owner: str | None = None) -> None:
         """Delete a session with its data; its queued and running scenarios are
@@ -252,6 +256,7 @@ class SessionManager:
                 except (ConflictError, NotFoundError):
                     continue
         self._store.delete_session(record.id)
+        self.engine.changes.record(record.id, "session.deleted", record.id, {})
         self.ensure_main(owner)
 
 

@@ -20,7 +20,7 @@ from algomancy_api.cli.app import Globals, app
 
 if TYPE_CHECKING:  # imported when a command runs, so that `--help` stays quick
     from algomancy_api.client import AlgomancyClient
-    from algomancy_api.client.models import ParameterDescriptor, Scenario
+    from algomancy_api.client.models import ParameterDescriptor, Scenario, SessionEvent
 
 #: Exit codes (see the group's epilog).
 REFUSED, UNREACHABLE = 1, 3
@@ -375,3 +375,61 @@ def compare(
     ]
     columns = [str(c) for c in frame.columns]
     emit(ctx, rows, [[row.get(c) for c in columns] for row in rows], columns)
+
+
+def event_line(event: SessionEvent) -> str:
+    """One event as a line: its id, its kind, and what it is about."""
+    if event.scenario is not None:
+        s = event.scenario
+        what = f"{s.tag} ({s.status}"
+        what += f" {s.progress:.0%})" if s.progress is not None else ")"
+        if s.message:
+            what += f" {s.message}"
+        if s.error:
+            what += f" error: {s.error}"
+    elif event.dataset is not None:
+        what = event.dataset.key
+    elif event.session is not None:
+        what = event.session.display_name
+    else:
+        what = event.reason or event.subject or event.session_id
+    return f"{event.seq} {event.kind} {what}"
+
+
+@app.command("watch")
+@click.option(
+    "--until-idle",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this many seconds without a change (default: until Ctrl-C).",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Stop after N changes (`open` and `reset` not counted).",
+)
+@click.option(
+    "--from",
+    "last_event_id",
+    metavar="ID",
+    help="Replay the changes after event ID first (an id printed before).",
+)
+@click.pass_context
+def watch(
+    ctx: click.Context, until_idle: float | None, count: int | None, last_event_id: str | None
+) -> None:
+    """Print every change in the session as it happens, one line each (JSON lines
+    with --json), until Ctrl-C."""
+    as_json = wants_json(ctx)
+    seen = 0
+    with connected(ctx) as client, contextlib.suppress(KeyboardInterrupt):
+        for event in client.watch_session(last_event_id=last_event_id, idle_timeout=until_idle):
+            if as_json:
+                click.echo(json.dumps(event.model_dump(exclude_none=True)))
+            else:
+                click.echo(event_line(event))
+            if event.kind not in ("open", "reset"):
+                seen += 1
+                if count is not None and seen >= count:
+                    return

@@ -310,6 +310,9 @@ class Routes:
     def events_path(self, scenario_id: str) -> str:
         return self.scoped(f"/scenarios/{_seg(scenario_id)}/events")
 
+    def session_events_path(self, session: str | None) -> str:
+        return f"{self.prefix}/sessions/{_seg(session or self.session)}/events"
+
 
 def read_files(paths: Iterable[str | Path]) -> list[tuple[str, tuple[str, bytes]]]:
     """Multipart parts for the ETL: each file under its own name (the logical name)."""

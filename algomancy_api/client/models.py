@@ -191,3 +191,44 @@ class Frame(Model):
             if field.type == "datetime" and field.key in frame.columns:
                 frame[field.key] = pd.to_datetime(frame[field.key], unit="ms", utc=True)
         return frame
+
+
+class EventScenario(Model):
+    """The scenario a session event is about, as it was after the change."""
+
+    id: str
+    tag: str
+    status: Status | None = None
+    progress: float | None = None
+    message: str | None = None
+    error: str | None = None
+    version: int | None = None
+
+
+class EventDataset(Model):
+    key: str
+
+
+class EventSession(Model):
+    display_name: str
+
+
+class SessionEvent(Model):
+    """One event of a session's stream (`watch_session`). `kind` is `open` (the
+    stream starts), `reset` (reload: the changes since `last_event_id` are not kept,
+    or the stream fell behind), or a change: `scenario.created`, `scenario.queued`,
+    `scenario.started`, `scenario.progress`, `scenario.complete`, `scenario.failed`,
+    `scenario.reset`, `scenario.deleted`, `dataset.added`, `dataset.replaced`,
+    `dataset.deleted`, `session.renamed`, `session.deleted`. `event_id` resumes a
+    stream (`last_event_id`)."""
+
+    kind: str
+    seq: int
+    session_id: str
+    event_id: str | None = None
+    subject: str | None = None
+    at: str | None = None
+    scenario: EventScenario | None = None
+    dataset: EventDataset | None = None
+    session: EventSession | None = None
+    reason: str | None = None

@@ -32,10 +32,12 @@ from algomancy_api.client.models import (
     ScenarioEvent,
     ScenarioStatus,
     Session,
+    SessionEvent,
     SessionList,
     TableInfo,
 )
 from algomancy_api.client.progress import ProgressBar
+from algomancy_api.client.stream import RECONNECT_DELAY, SessionStream
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -251,6 +253,43 @@ class AlgomancyClient(DecisionsMixin):
                 event = parser.feed(line)
                 if event is not None:
                     yield event
+
+    def watch_session(
+        self,
+        session_id: str | None = None,
+        last_event_id: str | int | None = None,
+        *,
+        idle_timeout: float | None = None,
+    ) -> Iterator[SessionEvent]:
+        """Every change in the session (default: the client's) as it happens, by any
+        client: an endless iterator (break out of it, or pass `idle_timeout` to end
+        after that many seconds without a change; it also ends after
+        `session.deleted`). From `last_event_id` on when given (the changes after it
+        are replayed first). A broken connection is resumed where it stopped."""
+        stream = SessionStream(
+            self.routes.session_events_path(session_id),
+            None if last_event_id is None else str(last_event_id),
+            idle_timeout,
+        )
+        while True:
+            headers, params, timeout = stream.request()
+            try:
+                with self.http.stream(
+                    "GET", stream.path, headers=headers, params=params, timeout=timeout
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise_for(response)
+                    for line in response.iter_lines():
+                        event = stream.feed(line)
+                        if event is not None:
+                            yield event
+                            if stream.ends(event):
+                                return
+                return  # the server ended it (idle_timeout)
+            except httpx.TransportError as error:
+                stream.broke(error)
+                time.sleep(RECONNECT_DELAY)
 
     def wait(
         self,

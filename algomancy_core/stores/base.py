@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from algomancy_core.changes import Change
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
 from algomancy_data import DataSource
 
@@ -66,6 +67,10 @@ class Store(Protocol):
     #: True when a read answers from this process's memory or a local file, without
     #: waiting on a network or a lock: cheap enough to call on an event loop.
     inline_reads: bool
+    #: True when the scenario writes (`add_scenario`, `apply_transition`,
+    #: `claim_next`, `update_progress`) append their change to the feed themselves,
+    #: in the same transaction; otherwise the caller appends it (`append_change`).
+    records_scenario_changes: bool
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
@@ -199,6 +204,20 @@ class Store(Protocol):
 
     def count_scenarios(self, session_id: str) -> int:
         """How many scenarios the session holds (checked on each create: cheap)."""
+
+    # -- the change feed (see algomancy_core.changes) ---------------------------
+    def append_change(
+        self, session_id: str, kind: str, subject: str, payload: dict[str, Any]
+    ) -> int:
+        """Append a change; its `seq`, greater than every earlier one (the store
+        keeps the latest `CHANGES_KEPT`)."""
+
+    def read_changes(self, after: int, limit: int, session_id: str | None = None) -> list[Change]:
+        """Changes with `seq` greater than `after`, oldest first, at most `limit`;
+        of one session, or of all."""
+
+    def change_bounds(self) -> tuple[int, int]:
+        """`(oldest, latest)` seq kept; `(0, 0)` while there is none."""
 
     def close(self) -> None: ...
 

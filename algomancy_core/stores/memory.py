@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
@@ -31,6 +34,7 @@ class MemoryStore:
 
     shared = False
     inline_reads = True
+    records_scenario_changes = False
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -47,6 +51,9 @@ class MemoryStore:
         self._queued: dict[str, None] = {}
         self._processing_sessions: dict[str, str] = {}
         self._result_tables: dict[str, DataSource] = {}
+        self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
+        self._changes_lock = threading.Lock()
+        self._last_seq = 0
         # Session id → the scenario id pinned as its baseline.
         self._baselines: dict[str, str] = {}
 
@@ -378,6 +385,37 @@ class MemoryStore:
     def count_scenarios(self, session_id: str) -> int:
         with self._lock:
             return len(self._by_session.get(session_id, {}))
+
+    # -- the change feed -------------------------------------------------------
+    def append_change(
+        self, session_id: str, kind: str, subject: str, payload: dict[str, Any]
+    ) -> int:
+        with self._changes_lock:
+            self._last_seq += 1
+            self._changes.append(
+                Change(self._last_seq, session_id, kind, subject, payload, utcnow())
+            )
+            return self._last_seq
+
+    def read_changes(self, after: int, limit: int, session_id: str | None = None) -> list[Change]:
+        with self._changes_lock:
+            if not self._changes or self._changes[-1].seq <= after:
+                return []
+            # Numbered without gaps: the first wanted is at a known place.
+            start = max(0, after + 1 - self._changes[0].seq)
+            found: list[Change] = []
+            for change in itertools.islice(self._changes, start, None):
+                if session_id is None or change.session_id == session_id:
+                    found.append(change)
+                    if len(found) >= limit:
+                        break
+            return found
+
+    def change_bounds(self) -> tuple[int, int]:
+        with self._changes_lock:
+            if not self._changes:
+                return (0, 0)
+            return (self._changes[0].seq, self._changes[-1].seq)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -274,3 +274,38 @@ def test_data_param_values_are_parsed_and_checked_like_params(
         assert all(word in bad.stderr for word in words), bad.stderr
     listed = as_json(cli(s, "--json", "scenario", "list"))
     assert "too-big" not in {x["tag"] for x in listed}
+
+
+def test_watch_prints_the_sessions_changes(example_server: ServerProcess) -> None:
+    s = example_server
+    session = as_json(cli(s, "--json", "sessions", "create", "watched"))["display_name"]
+    # Live: a watcher started first sees a change made by another client.
+    env = os.environ | {"ALGOMANCY_URL": s.base, "ALGOMANCY_SESSION": session}
+    command = [sys.executable, "-m", "algomancy_api", "watch", "--count", "1"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as watcher:
+        assert watcher.stdout is not None
+        opened = watcher.stdout.readline().split()
+        assert opened[1] == "open"
+        base = f"{s.base}/api/v1/sessions/{session}"
+        body = {"tag": "seen", "dataset_key": "Master data", "algo_name": "ABC slotting"}
+        scenario_id = httpx.post(f"{base}/scenarios", json=body).json()["id"]
+        assert watcher.stdout.readline().split()[1:3] == ["scenario.created", "seen"]
+        assert watcher.wait(60) == 0
+    httpx.post(f"{base}/scenarios/{scenario_id}/run")
+    scenario_status(httpx.get, f"{base}/scenarios/{scenario_id}", {"complete", "failed"})
+    # Replayed from an id, until idle: one line per change.
+    replayed = cli(s, "watch", "--from", opened[0], "--until-idle", "0.5", session=session)
+    assert replayed.returncode == 0, replayed.stderr
+    kinds = [line.split()[1] for line in replayed.stdout.splitlines()]
+    assert [k for k in kinds if k != "scenario.progress"] == [
+        "scenario.created",
+        "scenario.queued",
+        "scenario.started",
+        "scenario.complete",
+    ]
+    assert "seen (complete 100%)" in replayed.stdout.splitlines()[-1]
+    # JSON lines, and a count.
+    counted = cli(s, "--json", "watch", "--from", opened[0], "--count", "2", session=session)
+    events = [json.loads(line) for line in counted.stdout.splitlines()]
+    assert [e["kind"] for e in events] == ["scenario.created", "scenario.queued"]
+    assert events[0]["scenario"]["tag"] == "seen"

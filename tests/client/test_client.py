@@ -20,6 +20,7 @@ from algomancy_api.client import (
     AsyncAlgomancyClient,
     Scenario,
     ScenarioEvent,
+    SessionEvent,
 )
 from algomancy_example.domain import MASTER_DATA, sample_file
 from tests.server import ServerProcess
@@ -39,6 +40,12 @@ class Either:
             return await result if inspect.isawaitable(result) else result
 
         return call
+
+    async def watch(self, **options: Any) -> list[SessionEvent]:
+        stream = self.client.watch_session(**options)
+        if inspect.isasyncgen(stream):
+            return [event async for event in stream]
+        return list(stream)
 
     async def events(self, scenario_id: str) -> list[ScenarioEvent]:
         stream = self.client.events(scenario_id)
@@ -159,6 +166,36 @@ def test_scenario_lifecycle(kind: str, example_server: ServerProcess) -> None:
         assert kpis.loc["abc", "travel_distance"] == done.kpis["travel_distance"].value
         await api.delete_scenario(second.id)
         assert [s.tag for s in await api.scenarios()] == ["abc"]
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_watch_session(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        (opened,) = await api.watch(idle_timeout=0.2)
+        assert opened.kind == "open" and opened.event_id == str(opened.seq)
+        made: Scenario = await api.create_scenario("w", MASTER_DATA, "ABC slotting")
+        await api.run(made.id)
+        await api.wait(made.id, progress=False, timeout=120)
+        await api.delete_scenario(made.id)
+        replayed = await api.watch(last_event_id=opened.event_id, idle_timeout=0.5)
+        kinds = [e.kind for e in replayed if e.kind != "scenario.progress"]
+        assert kinds == [
+            "scenario.created",
+            "scenario.queued",
+            "scenario.started",
+            "scenario.complete",
+            "scenario.deleted",
+        ]
+        complete = next(e for e in replayed if e.kind == "scenario.complete")
+        assert complete.scenario is not None and complete.scenario.status == "complete"
+        assert complete.scenario.tag == "w" and complete.subject == made.id
+        later = await api.watch(last_event_id=replayed[1].event_id, idle_timeout=0.5)
+        assert [e.seq for e in later] == [e.seq for e in replayed[2:]]
+        with pytest.raises(AlgomancyError) as raised:
+            await api.watch(session_id="no such session", idle_timeout=0.2)
+        assert raised.value.status == 404
 
     drive(kind, example_server, body)
 

@@ -119,13 +119,20 @@ const sleep = (ms, signal) =>
     });
   });
 
+/** A scenario stream's last event: the scenario ended or is gone. */
+const scenarioEnds = (type, data) => type === "deleted" || data.status === "complete" || data.status === "failed";
+
+/** A session stream's last event: the session is gone. */
+export const sessionEnds = (type) => type === "session.deleted";
+
 /**
  * Follow a Server-Sent Events stream with fetch(), so that the API key can go in a
  * header (EventSource cannot send one). Calls `onEvent(type, data)` per event,
- * reconnects with Last-Event-ID when the connection drops, and stops when the
- * server ends the stream after a terminal event, or when `signal` aborts.
+ * reconnects with Last-Event-ID when the connection drops, and stops after the
+ * event `ends(type, data)` accepts (by default a scenario's terminal event), or
+ * when `signal` aborts.
  */
-export async function followEvents(path, onEvent, signal) {
+export async function followEvents(path, onEvent, signal, ends = scenarioEnds) {
   let lastId = null;
   let finished = false;
   while (!signal.aborted && !finished) {
@@ -162,9 +169,7 @@ export async function followEvents(path, onEvent, signal) {
               if (event.id !== null) lastId = event.id;
               const data = JSON.parse(event.data.join("\n"));
               onEvent(event.type, data);
-              if (event.type === "deleted" || data.status === "complete" || data.status === "failed") {
-                finished = true;
-              }
+              if (ends(event.type, data)) finished = true;
             }
             event = { type: "message", data: [], id: null };
           } else if (!line.startsWith(":")) {

@@ -1,18 +1,26 @@
 // Scenarios: the list (paged, filtered), the create form, and one scenario live.
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, download, followEvents, listOf, seg } from "./api.js";
+import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
-const POLL_MS = 2000;
+/** Changes that add or remove rows: the list is read again (at most this often, ms). */
+const RELOAD_MS = 250;
+const RELOADS = ["open", "reset", "scenario.created", "scenario.deleted", "session.renamed"];
 
-/** The session's scenarios, short form; refreshed while any of them is active. */
+/**
+ * The session's scenarios, short form, kept live by the session's event stream
+ * (one stream per page; no polling): status and progress changes patch their rows,
+ * new and deleted scenarios read the list again. `events` maps a scenario id to the
+ * latest event about it, for the page's detail view.
+ */
 export function useScenarioList(base) {
   const [list, setList] = useState(null);
   const [error, setError] = useState(null);
   const [tick, setTick] = useState(0);
+  const [events, setEvents] = useState({});
   useEffect(() => {
     let live = true;
     api
@@ -22,14 +30,36 @@ export function useScenarioList(base) {
       live = false;
     };
   }, [base, tick]);
-  const anyActive = (list || []).some((s) => ACTIVE.includes(s.status));
-  useEffect(() => {
-    if (!anyActive) return undefined;
-    const timer = setTimeout(() => setTick((t) => t + 1), POLL_MS);
-    return () => clearTimeout(timer);
-  }, [anyActive, list]);
   const patch = (id, change) => setList((old) => old && old.map((s) => (s.id === id ? { ...s, ...change } : s)));
-  return { list, error, reload: () => setTick((t) => t + 1), patch };
+  useEffect(() => {
+    const controller = new AbortController();
+    let pending = null;
+    const reload = () => {
+      if (pending === null) pending = setTimeout(() => { pending = null; setTick((t) => t + 1); }, RELOAD_MS);
+    };
+    followEvents(
+      `${base}/events`,
+      (type, data) => {
+        if (RELOADS.includes(type)) reload();
+        const s = data.scenario;
+        if (!s || !type.startsWith("scenario.")) return;
+        if (type !== "scenario.deleted") {
+          setList((old) => {
+            if (old && !old.some((row) => row.id === s.id)) reload();
+            return old && old.map((row) => (row.id === s.id ? { ...row, status: s.status, progress: s.progress } : row));
+          });
+        }
+        setEvents((old) => ({ ...old, [s.id]: { type, ...s } }));
+      },
+      controller.signal,
+      sessionEnds
+    );
+    return () => {
+      controller.abort();
+      if (pending !== null) clearTimeout(pending);
+    };
+  }, [base]);
+  return { list, error, reload: () => setTick((t) => t + 1), patch, events };
 }
 
 function algorithmName(s) {
@@ -226,13 +256,12 @@ function KpiTable({ kpis }) {
     )}</tbody></table>`;
 }
 
-function ScenarioDetail({ base, id, onChange }) {
+function ScenarioDetail({ base, id, onChange, event }) {
   const [scenario, setScenario] = useState(null);
   const [live, setLive] = useState(null); // the last event: status, progress, message, error
   const [error, setError] = useState(null);
   const [tables, setTables] = useState(null);
   const path = `${base}/scenarios/${seg(id)}`;
-  const generation = useRef(0);
 
   async function load() {
     try {
@@ -257,27 +286,18 @@ function ScenarioDetail({ base, id, onChange }) {
 
   const status = live?.status ?? scenario?.status;
   const active = ACTIVE.includes(status);
+  // The page's session stream brings this scenario's changes (no stream of its own).
+  const seen = useRef(event);
   useEffect(() => {
-    if (!active) return undefined;
-    const controller = new AbortController();
-    const mine = ++generation.current;
-    followEvents(
-      `${path}/events`,
-      (type, data) => {
-        if (generation.current !== mine) return;
-        if (type === "deleted") {
-          setError("This scenario was deleted.");
-          onChange(id, null);
-          return;
-        }
-        setLive(data);
-        onChange(id, { status: data.status, progress: data.progress });
-        if (data.status === "complete" || data.status === "failed") load();
-      },
-      controller.signal
-    );
-    return () => controller.abort();
-  }, [active, id]);
+    if (!event || event === seen.current) return;
+    seen.current = event;
+    if (event.type === "scenario.deleted") {
+      setError("This scenario was deleted.");
+      return;
+    }
+    setLive(event);
+    if (["scenario.complete", "scenario.failed", "scenario.reset"].includes(event.type)) load();
+  }, [event]);
 
   async function act(verb) {
     setError(null);
@@ -362,7 +382,7 @@ function ScenarioDetail({ base, id, onChange }) {
 
 export function ScenariosPage({ session, arg }) {
   const base = `/sessions/${seg(session.id)}`;
-  const { list, error, reload, patch } = useScenarioList(base);
+  const { list, error, reload, patch, events } = useScenarioList(base);
   const onChange = (id, change) => (change === null ? reload() : patch(id, change));
   return html`<h1>Scenarios</h1>
     <${Notice} kind="error">${error}<//>
@@ -373,7 +393,7 @@ export function ScenariosPage({ session, arg }) {
       </div>
       <div>
         ${arg
-          ? html`<${ScenarioDetail} key=${arg} base=${base} id=${arg} onChange=${onChange} />`
+          ? html`<${ScenarioDetail} key=${arg} base=${base} id=${arg} onChange=${onChange} event=${events[arg]} />`
           : html`<p class="muted">Pick a scenario, or create one.</p>`}
       </div>
     </div>`;

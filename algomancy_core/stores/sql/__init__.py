@@ -3,14 +3,16 @@
 SQLAlchemy Core, no ORM, split by concept: `schema` (tables, version, migrations),
 `dialect` (what differs between SQLite and PostgreSQL, chosen once), `database`
 (engine and transactions), and one repository per concept (`sessions`, `datasets`,
-`scenarios` with the run queue). The layout, the SQLite settings and the upgrade
-path are described in docs/persistence.md.
+`scenarios` with the run queue, `changes`: the feed session streams follow). The
+layout, the SQLite settings and the upgrade path are described in
+docs/persistence.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
@@ -20,7 +22,7 @@ from algomancy_core.stores.sql.sessions import SessionRepository
 from algomancy_data import DataSource
 
 
-class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository):
+class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository, ChangeRepository):
     """A store in a SQL database: a SQLite file (one host) or PostgreSQL (many).
 
     `data_object_type` is the `DataSource` subclass datasets are rebuilt as. Nothing

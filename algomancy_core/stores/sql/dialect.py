@@ -75,6 +75,8 @@ class SQLDialect:
     for_update = ""
     #: The statement that hands out the next position.
     next_position_sql = "SELECT nextval('algomancy_position_seq')"
+    #: Run first in each append to the change feed: appends commit in seq order.
+    changes_lock_sql = "SELECT pg_advisory_xact_lock(7262001)"
     #: An owner's sessions as one JSON array of `{id, display_name}`, oldest first.
     session_names_json_sql = (
         "SELECT '[' || coalesce(string_agg(list_entry, ',' ORDER BY position), '') || ']' "
@@ -279,6 +281,8 @@ class SQLiteDialect(SQLDialect):
         self._writers = _Lender(lambda: self._open("writer"), keep=1)
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
+    #: Writers take turns on the database lock: appends commit in seq order already.
+    changes_lock_sql = ""
     session_names_json_sql = (
         # As a BLOB: the bytes come out as they are, not decoded to a str and back.
         "SELECT CAST('[' || coalesce(group_concat(list_entry, ','), '') || ']' AS BLOB) "

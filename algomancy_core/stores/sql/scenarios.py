@@ -18,6 +18,7 @@ from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import ScenarioProgress
+from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
 from algomancy_core.stores.sql.schema import FIELDS, baselines, result_tables, scenarios
 from algomancy_data import DataSource
@@ -178,6 +179,7 @@ class ScenarioRepository:
                 position = run(dialect.next_position_sql)[0][0]
                 queue_seq = position if record.status is S.QUEUED else None
                 run(_INSERT, (*values.values(), position, queue_seq, name_key(record.tag)))
+                append_scenario(self.db, run, record, "scenario.created")
         except INTEGRITY_ERRORS:
             # The unique (session, tag key) index: no read first, the insert tells.
             found = dialect.query(
@@ -359,24 +361,20 @@ class ScenarioRepository:
             params += (False,)
         where += f" RETURNING {_COLUMN_LIST}"
         try:
-            if transition.target is not S.QUEUED and not transition.drops_results:
-                # One statement (most moves): a transaction of its own.
-                rows = dialect.write(
-                    self.db.engine,
-                    _update(values) + where,
-                    (*values.values(), *params),
-                )
-            else:
-                with dialect.transaction(self.db.engine) as run:
-                    if transition.target is S.QUEUED:
-                        values["queue_seq"] = run(dialect.next_position_sql)[0][0]
-                    rows = run(_update(values) + where, (*values.values(), *params))
-                    if rows and transition.drops_results:
-                        run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
+            with dialect.transaction(self.db.engine) as run:
+                if transition.target is S.QUEUED:
+                    values["queue_seq"] = run(dialect.next_position_sql)[0][0]
+                rows = run(_update(values) + where, (*values.values(), *params))
+                if rows and transition.drops_results:
+                    run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
+                record = self._record(rows[0]) if rows else None
+                if record is not None:
+                    # In the same transaction: the feed has every change, in order.
+                    append_scenario(self.db, run, record)
         except INTEGRITY_ERRORS:
             # A second processing scenario in the session: another claim won.
             return None
-        return self._record(rows[0]) if rows else None
+        return record
 
     def claim_next(self, transition: Transition) -> ScenarioRecord | None:
         dialect = self.db.dialect
@@ -405,6 +403,8 @@ class ScenarioRepository:
                             f"RETURNING {_COLUMN_LIST}",
                             (*values.values(), found[0][0]),
                         )
+                    if rows:
+                        append_scenario(self.db, run, self._record(rows[0]))
             except INTEGRITY_ERRORS:
                 # Another worker claimed a scenario of that session first; it is
                 # committed now, so the next attempt no longer picks this session.
@@ -415,14 +415,17 @@ class ScenarioRepository:
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None
     ) -> ScenarioRecord | None:
-        rows = self.db.dialect.write(
-            self.db.engine,
-            "UPDATE scenarios SET progress = ?, progress_message = ?, "
-            f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}' "
-            f"RETURNING {_COLUMN_LIST}",
-            (progress, message, scenario_id),
-        )
-        return self._record(rows[0]) if rows else None
+        with self.db.dialect.transaction(self.db.engine) as run:
+            rows = run(
+                "UPDATE scenarios SET progress = ?, progress_message = ?, "
+                f"version = version + 1 WHERE id = ? AND status = '{_PROCESSING}' "
+                f"RETURNING {_COLUMN_LIST}",
+                (progress, message, scenario_id),
+            )
+            record = self._record(rows[0]) if rows else None
+            if record is not None:
+                append_scenario(self.db, run, record, "scenario.progress")
+        return record
 
     def request_cancel(self, scenario_id: str) -> bool:
         rows = self.db.dialect.write(

@@ -23,7 +23,7 @@ from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 S = ScenarioStatus
 
@@ -184,6 +184,29 @@ result_tables = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
+#: The change feed (see `algomancy_core.changes`): one row per change of a session,
+#: numbered in commit order, pruned to the latest `CHANGES_KEPT`. No foreign key: a
+#: session's `session.deleted` outlives the session.
+changes = sa.Table(
+    "changes",
+    metadata,
+    # SQLite: an alias of the rowid, never reused (AUTOINCREMENT); PostgreSQL: bigserial.
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("session_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    # A stream's replay reads one session's changes after a seq.
+    sa.Index("ix_changes_session_seq", "session_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
 # The database itself refuses a second processing scenario in a session, whatever
 # races between processes; a claim that loses on it moves on to the next candidate.
 sa.Index(
@@ -301,6 +324,11 @@ def _add_name_keys(conn: Connection) -> None:
         )
 
 
+def _add_the_change_feed(conn: Connection) -> None:
+    """Version 8: the `changes` table session streams follow."""
+    changes.create(conn, checkfirst=True)
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -309,6 +337,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_list_entries,
     6: _index_the_queue_by_session,
     7: _add_name_keys,
+    8: _add_the_change_feed,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.

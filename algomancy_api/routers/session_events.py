@@ -1,0 +1,192 @@
+"""The live stream of one session: every change in it, as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+
+from algomancy_api.deps import ManagerDep
+from algomancy_core import SessionManager
+from algomancy_core.change_hub import BATCH, ChangeSubscription
+from algomancy_core.changes import Change
+from algomancy_core.stores.base import Store
+
+router = APIRouter(prefix="/sessions/{session_id}", tags=["sessions"])
+
+KEEP_ALIVE_SECONDS = 15.0
+#: How long a stream waits for changes before checking that its client is there.
+RECHECK_SECONDS = 1.0
+
+_DESCRIPTION = (
+    "An event stream. Each change is one event: `id:` its sequence number, `event:` "
+    "its kind (`scenario.created`, `scenario.queued`, `scenario.started`, "
+    "`scenario.progress`, `scenario.complete`, `scenario.failed`, `scenario.reset`, "
+    "`scenario.deleted`, `dataset.added`, `dataset.replaced`, `dataset.deleted`, "
+    "`session.renamed`, `session.deleted`), `data:` `{seq, kind, session_id, subject, "
+    "at, ...}`. The stream starts with `open` (or, when `Last-Event-ID` is too old "
+    "to replay, `reset`: reload, then follow on); `: keep-alive` comments while idle."
+)
+
+
+@router.get(
+    "/events",
+    summary="Follow a session (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": _DESCRIPTION, "content": {"text/event-stream": {}}},
+        400: {"description": "`Last-Event-ID` is not a non-negative integer."},
+        404: {"description": "No such session."},
+    },
+)
+async def session_events(
+    request: Request,
+    manager: ManagerDep,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            description="Resume after this event id: the changes after it are replayed "
+            "(or `reset` is sent when they are no longer kept)."
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=86_400,
+            description="End the stream after this many seconds without a change "
+            "(default: follow until the client leaves).",
+        ),
+    ] = None,
+) -> StreamingResponse:
+    """Server-Sent Events of every change in the session, by any client and any
+    server process sharing the store (seen within about a second)."""
+    resume_after: int | None = None
+    if last_event_id is not None and last_event_id.strip():
+        try:
+            resume_after = int(last_event_id)
+        except ValueError:
+            resume_after = -1
+        if resume_after < 0:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                "Last-Event-ID must be a non-negative integer (an event id of this stream)",
+            )
+    sessions: SessionManager = request.app.state.sessions
+    return StreamingResponse(
+        _stream(request, sessions, manager.session_id, resume_after, idle_timeout),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(
+    request: Request,
+    sessions: SessionManager,
+    session_id: str,
+    resume_after: int | None,
+    idle_timeout: float | None,
+) -> AsyncIterator[bytes]:
+    store = sessions.engine.store
+    async with sessions.engine.changes.subscribe(session_id) as subscription:
+        watcher = asyncio.create_task(_watch_disconnect(request, subscription))
+        try:
+            # Registered first: every change from now on reaches the subscription;
+            # those before are replayed from the store, repeats skipped by seq.
+            oldest, latest = await asyncio.to_thread(store.change_bounds)
+            if resume_after is None:
+                sent = latest
+                yield _control("open", session_id, latest)
+            elif resume_after > latest or (oldest > 0 and resume_after < oldest - 1):
+                sent = latest
+                yield _control("reset", session_id, latest, "Last-Event-ID is no longer kept")
+            else:
+                sent = resume_after
+                while True:
+                    replay = await asyncio.to_thread(store.read_changes, sent, BATCH, session_id)
+                    for change in _coalesce(replay):
+                        yield _sse(change)
+                        if change.kind == "session.deleted":
+                            return
+                    if replay:
+                        sent = replay[-1].seq
+                    if len(replay) < BATCH:
+                        break
+            idle = 0.0
+            loop = asyncio.get_running_loop()
+            quiet_since = loop.time()
+            while True:
+                wait = RECHECK_SECONDS
+                if idle_timeout is not None:
+                    left = quiet_since + idle_timeout - loop.time()
+                    if left <= 0:
+                        return
+                    wait = min(wait, left)
+                changes = await subscription.wait(wait)
+                if watcher.done():
+                    return
+                if subscription.overflowed:
+                    sent = await _recover(subscription, store)
+                    yield _control("reset", session_id, sent, "this stream fell behind")
+                    continue
+                fresh = _coalesce([c for c in changes if c.seq > sent])
+                for change in fresh:
+                    yield _sse(change)
+                    if change.kind == "session.deleted":
+                        return
+                if changes:
+                    sent = max(sent, changes[-1].seq)
+                    idle = 0.0
+                    quiet_since = loop.time()
+                else:
+                    idle += wait
+                if idle >= KEEP_ALIVE_SECONDS:
+                    idle = 0.0
+                    yield b": keep-alive\n\n"
+        finally:
+            watcher.cancel()
+
+
+async def _recover(subscription: ChangeSubscription, store: Store) -> int:
+    """Drop what a subscription missed and start it again from the latest change."""
+    subscription.recover()
+    return (await asyncio.to_thread(store.change_bounds))[1]
+
+
+def _coalesce(changes: list[Change]) -> list[Change]:
+    """`changes` without the progress reports a later change of the same scenario
+    in the same batch supersedes."""
+    later: set[str] = set()
+    kept: list[Change] = []
+    for change in reversed(changes):
+        if change.kind == "scenario.progress" and change.subject in later:
+            continue
+        later.add(change.subject)
+        kept.append(change)
+    kept.reverse()
+    return kept
+
+
+async def _watch_disconnect(request: Request, subscription: ChangeSubscription) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        continue
+    subscription.wake()
+
+
+def _sse(change: Change) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (
+        change.seq,
+        change.kind.encode(),
+        orjson.dumps(change.event()),
+    )
+
+
+def _control(kind: str, session_id: str, seq: int, reason: str | None = None) -> bytes:
+    data: dict[str, Any] = {"seq": seq, "kind": kind, "session_id": session_id}
+    if reason is not None:
+        data["reason"] = reason
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (seq, kind.encode(), orjson.dumps(data))
