@@ -114,6 +114,24 @@ def test_twelve_scenarios_against_a_baseline(
     expect(listed.get_by_text("baseline", exact=True)).to_be_visible()
 
 
+def test_the_comparison_follows_the_session(
+    page: Page, decide_server: tuple[ServerProcess, str]
+) -> None:
+    """A scenario run elsewhere appears in the open page once it is complete."""
+    process, _ = decide_server
+    sid = session_with(decide_server, "live", 3)
+    open_compare(page, process.base, sid)
+    rows = page.get_by_role("table", name="Scenario comparison").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    api = f"{process.base}/api/v1/sessions/{sid}/scenarios"
+    body = {"tag": "late", "dataset_key": "Master data", "algo_name": "Fixed"}
+    created = httpx.post(api, json=body).json()["id"]
+    assert httpx.post(f"{api}/{created}/run").status_code == 202
+    late = page.locator("tr[data-scenario=late]")
+    expect(late).to_contain_text("complete")
+    expect(rows).to_have_count(4)
+
+
 def test_fifty_scenarios_charts_stay_readable(
     page: Page, decide_server: tuple[ServerProcess, str]
 ) -> None:

@@ -3,13 +3,16 @@
 // bar charts of the selection, a KPI-against-KPI scatter with the non-dominated
 // scenarios marked, and "Download report".
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { API, call, api, download, seg } from "./api.js";
+import { API, call, api, download, followEvents, seg, sessionEnds } from "./api.js";
 import { Notice, formatNumber } from "./ui.js";
 
 const HIGHER = ["higher", "at_least"];
 const PAGE = 100;
 const MAX_BARS = 50;
 const MAX_REPORT_IDS = 300;
+/** Changes that alter the comparison: the frame is read again (at most this often, ms). */
+const RELOAD_MS = 500;
+const RELOADS = ["reset", "scenario.created", "scenario.deleted", "scenario.complete", "scenario.failed", "scenario.reset"];
 const GOOD = ["improved", "pass"];
 const BAD = ["worse", "fail"];
 
@@ -247,6 +250,29 @@ export function ComparePage({ session }) {
       live = false;
     };
   }, [base, baseline, diffOnly, tick]);
+
+  // The session's event stream keeps the comparison current: a scenario that
+  // finishes, appears or goes reads the frame again (debounced).
+  useEffect(() => {
+    const controller = new AbortController();
+    let pending = null;
+    followEvents(
+      `${base}/events`,
+      (type) => {
+        if (!RELOADS.includes(type) || pending !== null) return;
+        pending = setTimeout(() => {
+          pending = null;
+          setTick((t) => t + 1);
+        }, RELOAD_MS);
+      },
+      controller.signal,
+      sessionEnds
+    );
+    return () => {
+      controller.abort();
+      if (pending !== null) clearTimeout(pending);
+    };
+  }, [base]);
 
   const rows = frame?.rows || [];
   const f = filter.trim().toLowerCase();
