@@ -104,6 +104,21 @@ def _text(value: Any) -> str | None:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _recorded_code(lineage: dict[str, Any]) -> dict[str, Any]:
+    """The code versions a scenario's lineage recorded (Algomancy's, the domain
+    package's, the algorithm's, the executor), those it has."""
+    algorithm = lineage.get("algorithm")
+    recorded = {
+        "algomancy-api": lineage.get("algomancy_version"),
+        "domain": lineage.get("domain_version"),
+        "algorithm": algorithm.get("version") if isinstance(algorithm, dict) else None,
+        "executor": lineage.get("executor"),
+    }
+    found = {name: value for name, value in recorded.items() if value is not None}
+    extra = lineage.get("code_versions") or lineage.get("code")
+    return found | extra if isinstance(extra, dict) else found
+
+
 def lineage_row(record: ScenarioRecord, code: dict[str, str]) -> dict[str, Any]:
     """What is known of how a scenario's numbers came about: the scenario's own
     `lineage` (dataset key, version, digest, seed, code versions) where the store
@@ -125,7 +140,7 @@ def lineage_row(record: ScenarioRecord, code: dict[str, str]) -> dict[str, Any]:
         "dataset digest": _text(dataset.get("digest", lineage.get("dataset_digest"))),
         "seed": _text(seed),
         "fingerprint": _text(getattr(record, "fingerprint", None) or lineage.get("fingerprint")),
-        "code versions": _text(lineage.get("code_versions") or lineage.get("code") or code),
+        "code versions": _text(_recorded_code(lineage) or code),
         "finished at": finished.astimezone(UTC).replace(tzinfo=None) if finished else None,
     }
 

@@ -181,3 +181,43 @@ def test_report_errors(reporting: TestClient) -> None:
     assert reporting.get(f"{M}/report", params={"format": "docx"}).status_code == 422
     r = reporting.get(f"{M}/report", params={"ids": "nope"})
     assert r.status_code == 404 and "'nope'" in r.json()["detail"]
+
+
+def test_lineage_row_reads_a_recorded_lineage() -> None:
+    """A scenario's `lineage` (dataset version and digest, seed, code versions) and
+    `fingerprint` fill the lineage sheet; without them, what the server knows."""
+    from dataclasses import dataclass, field
+    from typing import Any
+
+    from algomancy_api.reports.model import lineage_row
+
+    @dataclass
+    class Recorded:
+        tag: str = "t"
+        id: str = "i"
+        algorithm: str = "Fixed"
+        dataset_key: str = "Master data"
+        parameters: dict[str, Any] = field(default_factory=lambda: {"seed": 3})
+        finished_at: None = None
+        fingerprint: str | None = "f" * 64
+        lineage: dict[str, Any] | None = field(
+            default_factory=lambda: {
+                "dataset_key": "Master data",
+                "dataset_version": 2,
+                "dataset_digest": "sha256:abc",
+                "algorithm": {"name": "Fixed", "version": "1.0"},
+                "seed": 42,
+                "algomancy_version": "0.1.0",
+                "domain_version": None,
+                "executor": "thread",
+            }
+        )
+
+    code = {"algomancy-api": "server"}
+    row = lineage_row(Recorded(), code)  # type: ignore[arg-type]
+    assert row["dataset version"] == "2" and row["dataset digest"] == "sha256:abc"
+    assert row["seed"] == "42" and row["fingerprint"] == "f" * 64
+    assert row["code versions"] == '{"algomancy-api":"0.1.0","algorithm":"1.0","executor":"thread"}'
+    bare = lineage_row(Recorded(lineage=None, fingerprint=None), code)  # type: ignore[arg-type]
+    assert bare["dataset version"] is None and bare["seed"] == "3"
+    assert bare["code versions"] == '{"algomancy-api":"server"}'
