@@ -7,8 +7,9 @@ operation can answer, each with the `{"detail": ...}` body:
 
 - 400: a value the route refuses (a `ValueError` of the core, named in `detail`),
   on operations that take parameters or a body; a JSON body nested deeper than
-  `max_json_depth`;
+  `max_json_depth` or holding more than `max_json_nodes` arrays, objects and keys;
 - 404: an id in the path that names nothing (another user's session included);
+- 408: a body that arrives slower than `min_body_bytes_per_second`;
 - 413: a body over its limit;
 - 503: the store could not be opened, or (for bodies) too many uploads in flight,
   with `Retry-After`;
@@ -29,7 +30,11 @@ from algomancy_api.sitecheck import DETAIL_SCHEMA, JSON, is_json
 
 NOT_FOUND = "An id in the path names nothing here (or another user's session)."
 BAD_VALUE = "A value the route refuses; `detail` names it."
-TOO_DEEP = "The JSON body nests deeper than `max_json_depth`."
+TOO_DEEP = (
+    "The JSON body nests deeper than `max_json_depth`, or holds more than "
+    "`max_json_nodes` arrays, objects and keys."
+)
+TOO_SLOW = "The body arrived slower than `min_body_bytes_per_second`."
 TOO_LARGE = "The body is over its limit (`max_json_bytes`, or `max_upload_bytes` for datasets)."
 UNAVAILABLE = (
     "The store could not be opened, or too many uploads are in flight; "
@@ -41,7 +46,16 @@ FULL = (
     "`detail` names the cause. Deletes still work."
 )
 #: Every reason this module declares (documented once, under Errors in http-api.md).
-SHARED_REASONS = (NOT_FOUND, BAD_VALUE, TOO_DEEP, TOO_LARGE, UNAVAILABLE, STARTING, FULL)
+SHARED_REASONS = (
+    NOT_FOUND,
+    BAD_VALUE,
+    TOO_DEEP,
+    TOO_SLOW,
+    TOO_LARGE,
+    UNAVAILABLE,
+    STARTING,
+    FULL,
+)
 
 
 def shared_answers(path: str, operation: dict[str, Any], method: str = "get") -> dict[str, str]:
@@ -59,6 +73,7 @@ def shared_answers(path: str, operation: dict[str, Any], method: str = "get") ->
     if any(p.get("in") == "path" for p in parameters) or "{" in path:
         added.setdefault("404", []).append(NOT_FOUND)
     if content:
+        added.setdefault("408", []).append(TOO_SLOW)
         added.setdefault("413", []).append(TOO_LARGE)
         added.setdefault("503", []).append(UNAVAILABLE)
     else:

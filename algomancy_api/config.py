@@ -8,8 +8,16 @@ from typing import Any
 
 from algomancy_api.auth import parse_networks
 from algomancy_api.headers import DEFAULT_FRAME_ANCESTORS, check_frame_ancestors
-from algomancy_api.jsonbody import DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_JSON_DEPTH
+from algomancy_api.jsonbody import (
+    DEFAULT_MAX_JSON_BYTES,
+    DEFAULT_MAX_JSON_DEPTH,
+    DEFAULT_MAX_JSON_NODES,
+)
 from algomancy_api.sitecheck import default_allowed_hosts
+from algomancy_api.slowclients import (
+    DEFAULT_HEADER_TIMEOUT_SECONDS,
+    DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS,
+)
 from algomancy_core import ConfigurationError, CoreConfig
 from algomancy_data import ReadLimits
 from algomancy_data.limits import (
@@ -30,6 +38,7 @@ LIMIT_FIELDS = (
     "max_upload_bytes",
     "max_json_bytes",
     "max_json_depth",
+    "max_json_nodes",
     "max_upload_files",
     "max_file_bytes",
     "max_uploads_in_flight_bytes",
@@ -41,9 +50,13 @@ LIMIT_FIELDS = (
     "xlsx_parse_memory_bytes",
     "xlsx_parse_seconds",
     "max_xlsx_export_cells",
+    "max_connections_awaiting_headers",
+    "min_body_bytes_per_second",
 )
 #: Cells of a table downloaded as XLSX (rows, header included, x columns).
 DEFAULT_MAX_XLSX_EXPORT_CELLS = 2_000_000
+#: The positive durations, in seconds.
+SECONDS_FIELDS = ("header_timeout_seconds", "body_grace_seconds", "etl_timeout_seconds")
 
 
 @dataclasses.dataclass
@@ -66,13 +79,37 @@ class ApiConfiguration(CoreConfig):
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     """Arrays and objects nested in a JSON body (HTTP 400 beyond it), checked on the
     raw bytes before the body is parsed."""
+    max_json_nodes: int = DEFAULT_MAX_JSON_NODES
+    """Arrays, objects and object keys in one JSON body (HTTP 400 beyond it), counted
+    on the raw bytes before the body is parsed: each costs the route's parse and
+    validation, on the event loop, a Python object or an error."""
     max_upload_files: int = 20
     """Files in one ETL upload (HTTP 400 beyond it)."""
     max_file_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     """Largest single uploaded file (HTTP 413 beyond it)."""
     max_uploads_in_flight_bytes: int = 256 * MiB
     """Request bytes of all uploads being received or processed at once, across
-    requests; a request that would pass it is answered 503 with `Retry-After`."""
+    requests; a request that would pass it is answered 503 with `Retry-After`.
+    Bodies of the JSON routes (up to `max_json_bytes`) are not counted."""
+    max_uploads_per_client_bytes: int | None = None
+    """The share of `max_uploads_in_flight_bytes` one client address may hold at once
+    (503 beyond it). None: half of it, or `max_upload_bytes` if that is more."""
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
+    """A connection that has not sent a request's complete headers this long after it
+    opened (or after the first byte of a next request) is answered 408 and closed
+    (`serve` and its gunicorn worker)."""
+    max_connections_awaiting_headers: int = DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS
+    """Connections of one server process waiting for their headers at once; one more
+    closes the one that waited longest (`serve` and its gunicorn worker)."""
+    min_body_bytes_per_second: int = 1024
+    """The slowest a request body may arrive, averaged from its start once
+    `body_grace_seconds` have passed; slower is answered 408 and the connection
+    closed."""
+    body_grace_seconds: float = 10.0
+    """How long a request body may take before `min_body_bytes_per_second` applies."""
+    etl_timeout_seconds: float = 300.0
+    """The longest an ETL request's work may take (reading the uploaded files and the
+    ETL); past it the request is answered 503 and nothing is stored."""
     max_table_cells: int = DEFAULT_MAX_TABLE_CELLS
     """Rows x columns of one uploaded table (a failed ETL naming the limit beyond it)."""
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
@@ -124,6 +161,14 @@ class ApiConfiguration(CoreConfig):
     Content-Security-Policy's `frame-ancestors` sources: `'none'` (no page),
     `'self'`, or origins separated by spaces (`https://portal.example`)."""
 
+    metrics: bool = True
+    """Serve Prometheus metrics at `/metrics` (behind the API's credentials when
+    authentication is on) and count requests, runs and uploads."""
+    tracing: bool = False
+    """Record OpenTelemetry traces of requests and runs (needs the `otel` extra);
+    exported over OTLP as the `OTEL_EXPORTER_OTLP_*` variables say, unless the
+    host set up a tracer provider of its own."""
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if not isinstance(self.host, str) or not self.host.strip():
@@ -148,12 +193,31 @@ class ApiConfiguration(CoreConfig):
             raise ConfigurationError(
                 "max_uploads_in_flight_bytes: must be at least max_upload_bytes"
             )
+        share = self.max_uploads_per_client_bytes
+        if share is not None and (
+            isinstance(share, bool)
+            or not isinstance(share, int)
+            or not self.max_upload_bytes <= share <= self.max_uploads_in_flight_bytes
+        ):
+            raise ConfigurationError(
+                "max_uploads_per_client_bytes: must be None or an integer from "
+                "max_upload_bytes to max_uploads_in_flight_bytes"
+            )
+        for field in SECONDS_FIELDS:
+            value = getattr(self, field)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 < value < float("inf")
+            ):
+                raise ConfigurationError(f"{field}: must be a positive number of seconds")
         if not isinstance(self.api_keys, Mapping) or not all(
             isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.api_keys.items()
         ):
             raise ConfigurationError("api_keys: must map non-empty keys to non-empty user names")
-        if not isinstance(self.ui, bool):
-            raise ConfigurationError("ui: must be true or false")
+        for flag in ("ui", "metrics", "tracing"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigurationError(f"{flag}: must be true or false")
         if self.identity_header is not None and not str(self.identity_header).strip():
             raise ConfigurationError("identity_header: must not be blank")
         if not isinstance(self.allow_session_create, bool):
@@ -202,6 +266,13 @@ class ApiConfiguration(CoreConfig):
             xlsx_parse_memory_bytes=self.xlsx_parse_memory_bytes,
             xlsx_parse_seconds=self.xlsx_parse_seconds,
         )
+
+    @property
+    def upload_share_per_client(self) -> int:
+        """`max_uploads_per_client_bytes`, or its default."""
+        if self.max_uploads_per_client_bytes is not None:
+            return self.max_uploads_per_client_bytes
+        return max(self.max_upload_bytes, self.max_uploads_in_flight_bytes // 2)
 
     @property
     def auth_enabled(self) -> bool:

@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,6 +21,8 @@ from algomancy_core.errors import storage_full
 from algomancy_data.limits import QUOTE_CHARS
 
 log = logging.getLogger("algomancy.api")
+#: Validation errors listed in a 422 answer.
+MAX_ERRORS = 50
 
 
 #: The most characters an error's `detail` text may have; a longer one is cut.
@@ -105,7 +106,11 @@ MISSING_AS_400 = {
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_short(error) for error in exc.errors()]
+    # At most MAX_ERRORS errors are listed: an object of 100,000 unknown keys is
+    # 100,000 errors, megabytes of answer and seconds of encoding. Inputs are cut
+    # before any encoding (`_short_input`): the input may be a whole 1 MiB body.
+    found = exc.errors()
+    errors = [_short(error) for error in found[:MAX_ERRORS]]
     for error in errors:
         sentence = MISSING_AS_400.get(tuple(error.get("loc", ())))
         if error.get("type") == "missing" and sentence is not None:
@@ -113,6 +118,14 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
             if others:
                 sentence += f"; missing or invalid too: {', '.join(others)}"
             return detail_response(400, sentence)
+    if len(found) > MAX_ERRORS:
+        errors.append(
+            {
+                "type": "too_many_errors",
+                "loc": [],
+                "msg": f"{len(found) - MAX_ERRORS} more errors not listed",
+            }
+        )
     return detail_response(422, errors)
 
 
@@ -144,9 +157,15 @@ def _short_input(value: Any) -> Any:
     if isinstance(value, str):
         text = value
     else:
-        text = orjson.dumps(jsonable_encoder(value), default=str).decode("utf-8", "replace")
-        if len(text) <= QUOTE_CHARS:
-            return orjson.loads(text)
+        # orjson first (C, linear); a value it cannot encode (keys that are not
+        # strings) is quoted as its text, cut before it is built whole.
+        try:
+            text = orjson.dumps(value, default=str).decode("utf-8", "replace")
+        except TypeError:
+            text = str(value)[: QUOTE_CHARS + 1]
+        else:
+            if len(text) <= QUOTE_CHARS:
+                return orjson.loads(text)
     if len(text) > QUOTE_CHARS:
         return text[:QUOTE_CHARS] + f"… ({len(text)} characters)"
     return text
@@ -202,6 +221,7 @@ async def storage_error(request: Request, exc: Exception) -> JSONResponse:
     reason = storage_full(exc)
     if reason is None:
         return await server_error(request, exc)
+    _count_store_error(request, exc)
     log.warning("insufficient storage on %s %s: %s", request.method, request.url.path, reason)
     return detail_response(
         507,
@@ -214,7 +234,16 @@ async def server_error(request: Request, exc: Exception) -> JSONResponse:
     if storage_full(exc) is not None:
         return await storage_error(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    _count_store_error(request, exc)
     return detail_response(500, "Internal server error")
+
+
+def _count_store_error(request: Request, exc: Exception) -> None:
+    """`algomancy_store_errors_total`, when metrics are on and `exc` is the database's."""
+    if getattr(getattr(request.app.state, "config", None), "metrics", False):
+        from algomancy_api.metrics import count_store_error
+
+        count_store_error(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,9 @@ from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
-from algomancy_api.logs import redact_access_log
+from algomancy_api.logs import install_request_id_records, redact_access_log
+from algomancy_api.requestids import HEADER as REQUEST_ID_HEADER
+from algomancy_api.requestids import add_request_ids
 from algomancy_api.routers import (
     data,
     decisions,
@@ -107,6 +110,8 @@ class ApiLauncher:
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
         redact_access_log()
+        install_request_id_records()
+        tracer_provider: Any = None
 
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -117,6 +122,12 @@ class ApiLauncher:
                 yield
             finally:
                 manager.close()
+                if tracer_provider is not None:
+                    tracer_provider.shutdown()
+                if cfg.metrics:
+                    from algomancy_api.metrics import process_exited
+
+                    process_exited(os.getpid())
 
         app = FastAPI(
             title=cfg.title,
@@ -138,6 +149,11 @@ class ApiLauncher:
         for router in (scenarios, sessions, session_events, discovery, data, kpis, decisions):
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
+        if cfg.metrics:
+            from algomancy_api.metrics import METRICS_PATH, RunMetrics, metrics_endpoint
+
+            app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+            manager.engine.observers.add(RunMetrics())
         install_assets(app)
         install_docs(app)
         if cfg.ui:
@@ -145,13 +161,22 @@ class ApiLauncher:
         # Innermost: the refusals outside it (size, credentials) need no started store.
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
-        app.add_middleware(JsonDepthLimit, max_depth=cfg.max_json_depth, prefix=cfg.prefix)
+        app.add_middleware(
+            JsonDepthLimit,
+            max_depth=cfg.max_json_depth,
+            prefix=cfg.prefix,
+            max_nodes=cfg.max_json_nodes,
+        )
         app.add_middleware(
             BodySizeLimit,
             max_bytes=cfg.max_upload_bytes,
             in_flight_bytes=cfg.max_uploads_in_flight_bytes,
             max_json_bytes=cfg.max_json_bytes,
             prefix=cfg.prefix,
+            per_client_bytes=cfg.upload_share_per_client,
+            min_bytes_per_second=cfg.min_body_bytes_per_second,
+            grace_seconds=cfg.body_grace_seconds,
+            metrics=cfg.metrics,
         )
         if cfg.auth_enabled:
             app.add_middleware(
@@ -170,6 +195,8 @@ class ApiLauncher:
                 allow_methods=["*"],
                 allow_headers=["*"],
                 allow_credentials=True,
+                # A front end on another origin can read the id to quote in a report.
+                expose_headers=[REQUEST_ID_HEADER],
             )
         # Outside CORS and the credentials: a rebinding Host or a cross-site write is
         # refused before anything else looks at the request.
@@ -193,7 +220,19 @@ class ApiLauncher:
         # Outside even that: the TCP peer, before X-Forwarded-For replaces it, is
         # what `trusted_proxies` is judged on.
         app.add_middleware(RecordPeer)
+        if cfg.tracing:
+            from algomancy_api.tracing import install_tracing
+
+            # Before the wrappers below: the instrumentation takes Starlette's own
+            # stack apart (its error middleware outermost) to put its span around it.
+            tracer_provider = install_tracing(app, manager.engine.observers)
         add_security_headers(app, cfg.frame_ancestors)
+        if cfg.metrics:
+            from algomancy_api.metrics import add_request_metrics
+
+            add_request_metrics(app, cfg.prefix)
+        # Outside the metrics: their time and the answer's status include its work.
+        add_request_ids(app, cfg.trusted_proxies)
         return app
 
     @staticmethod
@@ -204,6 +243,8 @@ class ApiLauncher:
         ones; other keyword arguments go to `uvicorn.run`."""
         import uvicorn
 
+        from algomancy_api import slowclients
+
         cfg: ApiConfiguration = app.state.config
         options: dict[str, Any] = {
             "host": host or cfg.host,
@@ -211,6 +252,10 @@ class ApiLauncher:
             "log_level": "info",
             # Forwarded headers are the app's business (`forwarded_allow_ips`).
             "proxy_headers": False,
+            # uvicorn's protocol with a deadline on each request's headers.
+            "http": slowclients.HTTP_PROTOCOL,
         }
         options |= uvicorn_options
+        slowclients.configure(cfg.header_timeout_seconds, cfg.max_connections_awaiting_headers)
+        slowclients.raise_open_file_limit()
         uvicorn.run(app, **options)

@@ -10,9 +10,11 @@ parameters that look like credentials (`?api_key=...`, `?token=...`) in its line
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -21,7 +23,13 @@ import orjson
 LEVELS = ("critical", "error", "warning", "info", "debug")
 FORMATS = ("text", "json")
 
-TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s%(request)s: %(message)s"
+
+#: The id of the HTTP request being handled (`algomancy_api.requestids`), None
+#: outside one.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "algomancy_request_id", default=None
+)
 
 #: Attributes every `LogRecord` has; anything else came in through `extra=`.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -29,12 +37,45 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
     "asctime",
     "color_message",
     "taskName",
+    "request",
 }
+
+
+_records_carry_ids = False
+
+
+def install_request_id_records() -> None:
+    """Give every log record made from now on a `request_id` attribute: the id of
+    the request being handled, or None. Through the record factory, so that it
+    holds for every logger and handler (ours, uvicorn's, gunicorn's); once."""
+    global _records_carry_ids
+    if _records_carry_ids:
+        return
+    _records_carry_ids = True
+    make_record: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+
+    def record_with_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        return record
+
+    logging.setLogRecordFactory(record_with_id)
+
+
+class TextFormatter(logging.Formatter):
+    """`TEXT_FORMAT`: the line names its request (` [id]` after the logger) when
+    it was written while one was handled."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
+        record.request = f" [{request_id}]" if request_id else ""
+        return super().format(record)
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: `time` (UTC, ISO 8601), `level`, `logger`,
-    `message`, the record's `extra=` fields, and `exception` when there is one."""
+    `message`, `request_id` while a request is handled, the record's `extra=`
+    fields, and `exception` when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -44,6 +85,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
+            if key == "request_id" and value is None:
+                continue
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
@@ -107,10 +150,11 @@ def logging_config(level: str = "info", log_format: str = "text") -> dict[str, A
         raise ValueError(f"log level: expected one of {', '.join(LEVELS)}, got {level!r}")
     if log_format not in FORMATS:
         raise ValueError(f"log format: expected one of {', '.join(FORMATS)}, got {log_format!r}")
+    install_request_id_records()
     formatter: dict[str, Any] = (
         {"()": JsonFormatter}
         if log_format == "json"
-        else {"format": TEXT_FORMAT, "datefmt": "%Y-%m-%dT%H:%M:%S%z"}
+        else {"()": TextFormatter, "fmt": TEXT_FORMAT, "datefmt": "%Y-%m-%dT%H:%M:%S%z"}
     )
     loud = level.upper()
     logger = {"handlers": ["stderr"], "level": loud, "propagate": False}

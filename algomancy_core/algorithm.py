@@ -39,6 +39,9 @@ class RunContext:
         self._is_cancelled = is_cancelled
         self.last_progress = 0.0
         self.last_message: str | None = None
+        #: The run's trace context (W3C `traceparent`...) when the server traces
+        #: runs, else None: for an algorithm that makes spans of its own.
+        self.trace_context: dict[str, str] | None = None
 
     @property
     def cancelled(self) -> bool:

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.database_url import check_database_url
 from algomancy_core.errors import ConfigurationError
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.parameters import ParameterError
-from algomancy_data import DataSource
+from algomancy_data import DataSource, Schema
+from algomancy_data.relations import check_references
 
 EXECUTORS = ("thread", "process", "dask")
 
@@ -102,6 +104,10 @@ class CoreConfig:
         )
         self.kpis = _registry("kpis", self.kpis, BaseKPI, lambda c: c.kpi_name())
         self.schemas = list(self.schemas or [])
+        try:
+            check_references([s for s in self.schemas if isinstance(s, Schema)])
+        except ValueError as exc:
+            raise ConfigurationError(f"schemas: {exc}") from None
         if not (
             inspect.isclass(self.data_object_type) and issubclass(self.data_object_type, DataSource)
         ):
@@ -132,6 +138,8 @@ class CoreConfig:
             raise ConfigurationError("lease_seconds: must be a positive number of seconds")
         if self.database_url is not None and not str(self.database_url).strip():
             raise ConfigurationError("database_url: must not be blank")
+        if self.database_url is not None:
+            check_database_url(str(self.database_url))
         if self.workers > 1 and not self.is_shared_state:
             raise ConfigurationError(
                 "workers: the in-memory store keeps state inside one process, so several "

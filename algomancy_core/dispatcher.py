@@ -25,6 +25,7 @@ from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
 from algomancy_core.kpi import BaseKPI, KpiError
 from algomancy_core.lifecycle import Lifecycle
+from algomancy_core.observe import Observers, outcome_name
 from algomancy_core.scenario import (
     CANCELLED,
     INTERRUPTED,
@@ -100,8 +101,10 @@ class Dispatcher:
         progress_interval: float = 0.25,
         run_timeout: float | None = None,
         requeue_interrupted: bool = False,
+        observers: Observers | None = None,
     ) -> None:
         self.lifecycle = lifecycle
+        self.observers = observers if observers is not None else Observers()
         self.store = store = lifecycle.store
         self.executor = executor
         self.algorithms = algorithms
@@ -221,6 +224,7 @@ class Dispatcher:
             run.deadline = time.monotonic() + min(limits)
         with self._lock:
             self._runs[record.id] = run
+        trace_context = self.observers.run_started(record) if self.observers else None
         try:
             if algorithm is None:
                 raise LookupError(f"algorithm {record.algorithm!r} is not registered")
@@ -229,7 +233,7 @@ class Dispatcher:
                 # A shallow copy: the stored (cached) dataset keeps its own values.
                 data = copy.copy(data)
                 data.data_parameters = {**data.data_parameters, **record.data_parameters}
-            request = RunRequest(record.id, algorithm, record.parameters, data)
+            request = RunRequest(record.id, algorithm, record.parameters, data, trace_context)
             handle = self.executor.submit(
                 request,
                 lambda p, m: self._on_progress(record.id, p, m),
@@ -300,12 +304,17 @@ class Dispatcher:
             run = self._runs.pop(scenario_id, None)
         if run is None:
             return
+        written: ScenarioRecord | None = None
         try:
             written = self._record_outcome(run, outcome)
             self._log_end(run, written)
         except Exception:
             log.exception("recording the outcome of scenario %s failed", scenario_id)
-            self._fail(scenario_id, "internal error while recording the result")
+            written = self._fail(scenario_id, "internal error while recording the result")
+        if self.observers:
+            seconds = time.monotonic() - run.started_at
+            ended = outcome_name(run.stop_reason, outcome, written)
+            self.observers.run_ended(run.record, ended, seconds, outcome)
         # Its session may have another queued: start it from this thread, without a
         # hand-over to the dispatcher's.
         with self._lock:
@@ -431,6 +440,10 @@ class Dispatcher:
             if failed is None:
                 continue
             reaped.append(record.id)
+            if self.observers:
+                since = record.started_at or failed.finished_at or now
+                seconds = max(0.0, ((failed.finished_at or now) - since).total_seconds())
+                self.observers.run_ended(record, "interrupted", seconds, None)
             log.warning("scenario %s was interrupted (owner %s)", record.id, record.lease_owner)
             if self.requeue_interrupted:
                 self.lifecycle.move(record.id, S.QUEUED, source=S.FAILED)

@@ -12,6 +12,7 @@ from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.events import Notifier
 from algomancy_core.executors import Executor, build_executor
 from algomancy_core.lifecycle import Lifecycle
+from algomancy_core.observe import Observers
 from algomancy_core.stores import Store, build_store
 from algomancy_core.workers import claim_single_worker
 from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
@@ -38,6 +39,8 @@ class Engine:
         self.notifier = Notifier()
         #: The session change feed: recorded here, followed by session streams.
         self.changes = ChangeHub(lambda: self.store)
+        #: Told about runs (metrics, traces): see `algomancy_core.observe`.
+        self.observers = Observers()
         self._store = store
         self._executor = executor
         self._lifecycle: Lifecycle | None = None
@@ -71,7 +74,9 @@ class Engine:
         if self._lifecycle is None:
             with self._build_lock:
                 if self._lifecycle is None:
-                    self._lifecycle = Lifecycle(self.store, self.notifier, changes=self.changes)
+                    self._lifecycle = Lifecycle(
+                        self.store, self.notifier, changes=self.changes, observers=self.observers
+                    )
         return self._lifecycle
 
     @property
@@ -87,6 +92,7 @@ class Engine:
                         lease_seconds=self.config.lease_seconds,
                         run_timeout=self.config.run_timeout,
                         requeue_interrupted=self.config.requeue_interrupted,
+                        observers=self.observers,
                     )
                     self.lifecycle.on_queued = dispatcher.queued
                     self._dispatcher = dispatcher

@@ -17,6 +17,7 @@ from typing import Any
 from algomancy_core.change_hub import ChangeHub
 from algomancy_core.changes import STATUS_KINDS, scenario_payload
 from algomancy_core.events import Notifier
+from algomancy_core.observe import Observers
 from algomancy_core.scenario import (
     CANCELLED,
     ScenarioRecord,
@@ -44,11 +45,13 @@ class Lifecycle:
         notifier: Notifier,
         on_queued: Callable[[ScenarioRecord], None] | None = None,
         changes: ChangeHub | None = None,
+        observers: Observers | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
         self.changes = changes if changes is not None else ChangeHub(lambda: store)
+        self.observers = observers if observers is not None else Observers()
 
     def move(
         self,
@@ -66,6 +69,8 @@ class Lifecycle:
         )
         if record is not None:
             self._announce(record)
+            if target is S.FAILED and source is S.QUEUED and self.observers:
+                self.observers.run_withdrawn(record)
         return record
 
     def claim(self, owner: str, lease_until: datetime) -> ScenarioRecord | None:
@@ -138,8 +143,11 @@ class Lifecycle:
     def _announce(self, record: ScenarioRecord) -> None:
         self.notifier.publish(record.id, record)
         self._record(STATUS_KINDS[record.status], record)
-        if record.status is S.QUEUED and self.on_queued is not None:
-            self.on_queued(record)
+        if record.status is S.QUEUED:
+            if self.observers:
+                self.observers.run_queued(record)
+            if self.on_queued is not None:
+                self.on_queued(record)
 
     def _record(self, kind: str, record: ScenarioRecord) -> None:
         if self.store.records_scenario_changes:

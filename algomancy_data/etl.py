@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from algomancy_data.checks import TableCheck
 from algomancy_data.datasource import DataClassification, DataSource
+from algomancy_data.dates import parse_dates
 from algomancy_data.files import File, FileReadError
+from algomancy_data.relations import apply_schema_rules, check_references, join
 from algomancy_data.schema import Column, ColumnType, Schema
 from algomancy_data.validation import Severity, ValidationMessage
 
@@ -56,9 +59,12 @@ class ETLFactory:
     `schemas` declares the expected files; `fail_on_error` (default True) makes any
     `error` message fail the run. With it off, values that fail conversion become
     null and the dataset is still built (``critical`` messages always fail).
+    `checks` (`algomancy_data.checks`) run at the end of `validate`, after the
+    columns' own rules (types, `unique`, foreign keys).
     """
 
     schemas: Sequence[Schema] = ()
+    checks: Sequence[TableCheck] = ()
     fail_on_error: bool = True
     data_source_class: type[DataSource] = DataSource
 
@@ -72,6 +78,7 @@ class ETLFactory:
         names = [schema.name for schema in self.schemas]
         if len(set(names)) != len(names):
             raise ValueError(f"schema names must be unique: {names}")
+        check_references(self.schemas)
 
     @property
     def schemas_by_name(self) -> dict[str, Schema]:
@@ -199,7 +206,21 @@ class ETLFactory:
                         _error(f"two files define the table {sheet!r}", "duplicate_table", sheet)
                     )
                 tables[sheet] = coerce_table(file_tables[sheet], columns, sheet, messages)
+        tables = apply_schema_rules(tables, self.schemas, messages)
+        for check in self.checks:
+            tables = check(tables, messages)
         return tables
+
+    def join(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        left: str,
+        right: str,
+        how: Literal["left", "inner", "outer"] = "left",
+    ) -> pd.DataFrame:
+        """`left` with `right`'s columns, on the foreign key declared between them
+        (`algomancy_data.relations.join`); for `transform`."""
+        return join(tables, left, right, self.schemas, how)
 
     def transform(
         self, tables: dict[str, pd.DataFrame], messages: list[ValidationMessage]
@@ -320,7 +341,8 @@ def _coerce_column(
             series,
             bad,
             f"table {table!r} column {column.name!r}: {{count}} value(s) are not "
-            f"{_article(column.column_type.value)}",
+            f"{_article(column.column_type.value)}"
+            + (f" in the formats {', '.join(column.formats)}" if column.formats else ""),
             "invalid_value",
             table,
             column.name,
@@ -463,6 +485,8 @@ def _convert_boolean(series: pd.Series, column: Column) -> Converted:
 
 
 def _convert_datetime(series: pd.Series, column: Column) -> Converted:
+    if column.formats:
+        return parse_dates(series, column.formats)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series, None
     values = pd.to_datetime(series, errors="coerce", format="ISO8601")

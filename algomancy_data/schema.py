@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+#: The built-in extensions; `algomancy_data.extractors.register_extractor` adds others.
 EXTENSIONS = ("csv", "json", "xlsx")
 
 
@@ -51,6 +52,13 @@ class Column:
     A primary-key column is required and not nullable; several primary-key columns
     form a composite key. `default` fills an optional column the file lacks.
     `categories` restricts a `category` column to these values, in this order.
+
+    `unique` refuses repeated values (blanks aside). `references` declares a foreign
+    key, ``"table.column"``: every filled value must appear in that column of that
+    table (a table is a schema's name, or a sheet's); with `drop_orphans` the rows
+    whose value has no match are dropped (and rows referring to those, in turn)
+    with a warning, instead of failing the ETL. `formats` lists the `strftime`
+    formats a `date` or `datetime` column is read with, tried in order.
     """
 
     name: str
@@ -61,6 +69,10 @@ class Column:
     default: Any = None
     categories: Sequence[Any] | None = None
     description: str = ""
+    unique: bool = False
+    references: str | None = None
+    drop_orphans: bool = False
+    formats: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -80,6 +92,37 @@ class Column:
             if column_type is not ColumnType.CATEGORY:
                 raise ValueError(f"column {self.name!r}: categories need the type 'category'")
             object.__setattr__(self, "categories", tuple(self.categories))
+        self._check_relations_and_formats(column_type)
+
+    def _check_relations_and_formats(self, column_type: ColumnType) -> None:
+        if self.references is not None:
+            table, dot, column = str(self.references).partition(".")
+            if not (dot and table.strip() and column.strip()):
+                raise ValueError(
+                    f"column {self.name!r}: references must be 'table.column', "
+                    f"not {self.references!r}"
+                )
+        elif self.drop_orphans:
+            raise ValueError(f"column {self.name!r}: drop_orphans needs references")
+        if self.formats is not None:
+            if column_type not in (ColumnType.DATE, ColumnType.DATETIME):
+                raise ValueError(
+                    f"column {self.name!r}: formats need the type 'date' or 'datetime'"
+                )
+            formats = (self.formats,) if isinstance(self.formats, str) else tuple(self.formats)
+            if not formats or not all(isinstance(f, str) and "%" in f for f in formats):
+                raise ValueError(
+                    f"column {self.name!r}: formats must be strftime formats such as '%d-%m-%Y'"
+                )
+            object.__setattr__(self, "formats", formats)
+
+    @property
+    def referenced(self) -> tuple[str, str] | None:
+        """`references` as (table, column), or None."""
+        if self.references is None:
+            return None
+        table, _, column = self.references.partition(".")
+        return table.strip(), column.strip()
 
     @property
     def column_type(self) -> ColumnType:
@@ -103,10 +146,12 @@ class Schema:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError("a schema name must be a non-empty string")
         extension = self.extension.lower().lstrip(".")
-        if extension not in EXTENSIONS:
+        from algomancy_data.extractors import extensions  # the registered ones too
+
+        if extension not in extensions():
             raise ValueError(
                 f"schema {self.name!r}: extension {self.extension!r} is not one of "
-                + ", ".join(EXTENSIONS)
+                + ", ".join(extensions())
             )
         object.__setattr__(self, "extension", extension)
         if (self.columns is None) == (self.sheets is None):

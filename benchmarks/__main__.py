@@ -21,6 +21,7 @@ MODULES = [
     "benchmarks.bench_sessions",
     "benchmarks.bench_parallel",
     "benchmarks.bench_session_events",
+    "benchmarks.bench_ops",
     "benchmarks.bench_decisions",
 ]
 

@@ -135,3 +135,8 @@ def etl_config() -> dict[str, Any]:
         "schemas": [orders_schema()],
         "initial_datasets": initial_datasets,
     }
+
+
+def no_metrics_config() -> dict[str, Any]:
+    """`instant_config` with metrics off (`bench_ops`: the cost of metrics)."""
+    return instant_config() | {"metrics": False}

@@ -9,9 +9,12 @@ answers; this prints what a hostile client sees from outside, with the cost).
 
 Before each input the server's peak-RSS mark is reset (``/proc/PID/clear_refs``,
 ``5``); after it, VmHWM (the peak since the reset) is read, so each row says how far
-above its resting RSS the server went for that input. After each input ``/health``
-must still answer 200. The exit code is 1 when any input got a 5xx, a dropped
-connection, or left the server unable to answer.
+above its resting RSS the server went for that input. While each input is sent, a
+thread asks ``/health`` over and over (``tests.latency.HealthProbe``): the row says
+the slowest answer, what any other client waited meanwhile. After each input
+``/health`` must still answer 200. The exit code is 1 when any input got a 5xx
+(but the 503 the slow-client cases expect), a dropped connection, left the server
+unable to answer, or held ``/health`` past 100 ms.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ import openpyxl
 
 from benchmarks.common import PREFIX, ROOT, Server
 from benchmarks.hostile_decisions import cases_decisions
+from benchmarks.hostile_loop import cases_loop
 from tests import hostile
+from tests.latency import HEALTH_BOUND_SECONDS, HealthProbe
 
 MiB = 1024 * 1024
 M = f"{PREFIX}/sessions/main"
@@ -56,10 +61,16 @@ class Outcome:
     rss_before_mib: float = 0.0
     peak_mib: float = 0.0
     serving: bool = True
+    health_ms: float = 0.0
+    health_bound_ms: float = HEALTH_BOUND_SECONDS * 1000
 
     @property
     def bad(self) -> bool:
-        return self.answer.startswith(("5", "dropped")) or not self.serving
+        return (
+            self.answer.startswith(("5", "dropped"))
+            or not self.serving
+            or self.health_ms > self.health_bound_ms
+        )
 
 
 def answer_of(response: httpx.Response) -> str:
@@ -466,6 +477,7 @@ def cases() -> dict[str, Case]:
         **cases_edge(),
         **cases_values(),
         **cases_xlsx(),
+        **cases_loop(),
         **cases_decisions(),
     }
 
@@ -558,25 +570,35 @@ def measure(serve_args: list[str], only: list[str]) -> list[Outcome]:
     with Server(["--example", *serve_args]) as server:
         SERVER["log"] = server.log
         pid = server.pid
+        with HealthProbe(server.base) as idle:
+            time.sleep(2)
+        # The machine's own share: what /health takes with nothing else sent.
+        print(f"slowest /health over 2 s idle: {idle.worst * 1000:.0f} ms", flush=True)
         with httpx.Client(base_url=server.base, timeout=300) as client:
             for name, case in cases().items():
                 if only and not any(o.lower() in name.lower() for o in only):
                     continue
                 Path(f"/proc/{pid}/clear_refs").write_text("5")
                 before = proc_kib(pid, "VmRSS")
-                try:
-                    answer = case(client, server.base)
-                except httpx.HTTPError as error:
-                    answer = f"dropped: {type(error).__name__}: {error}"[:120]
+                with HealthProbe(server.base) as probe:
+                    try:
+                        answer = case(client, server.base)
+                    except httpx.HTTPError as error:
+                        answer = f"dropped: {type(error).__name__}: {error}"[:120]
                 peak = proc_kib(pid, "VmHWM")
                 try:
                     serving = httpx.get(f"{server.base}/health", timeout=30).status_code == 200
                 except httpx.HTTPError:
                     serving = False
-                outcome = Outcome(name, answer, before / 1024, peak / 1024, serving)
+                if probe.failures:
+                    serving = False
+                    answer += f" (/health failed meanwhile: {probe.failures[0]})"
+                outcome = Outcome(
+                    name, answer, before / 1024, peak / 1024, serving, probe.worst * 1000
+                )
                 print(
                     f"{name:40} {outcome.rss_before_mib:6.0f} -> {outcome.peak_mib:6.0f} MiB"
-                    f"  {answer}",
+                    f" {outcome.health_ms:7.0f} ms  {answer}",
                     flush=True,
                 )
                 outcomes.append(outcome)
@@ -589,14 +611,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hostile", description=__doc__)
     parser.add_argument("--only", action="append", default=[], help="cases whose name has this")
     parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
+    parser.add_argument(
+        "--health-bound-ms",
+        type=float,
+        default=HEALTH_BOUND_SECONDS * 1000,
+        help="the slowest /health a case may cause (default 100 ms, on a quiet machine)",
+    )
     parser.add_argument("serve_args", nargs="*", help="extra `serve` arguments, after --")
     args = parser.parse_args(argv)
     outcomes = measure(args.serve_args, args.only)
+    for outcome in outcomes:
+        outcome.health_bound_ms = args.health_bound_ms
     if args.markdown:
-        lines = ["| input | answer | RSS before → peak (MiB) |", "|---|---|---|"]
+        lines = [
+            "| input | answer | RSS before → peak (MiB) | slowest /health (ms) |",
+            "|---|---|---|---|",
+        ]
         for o in outcomes:
             answer = o.answer.replace("|", "\\|")
-            lines.append(f"| {o.case} | {answer} | {o.rss_before_mib:.0f} → {o.peak_mib:.0f} |")
+            lines.append(
+                f"| {o.case} | {answer} | {o.rss_before_mib:.0f} → {o.peak_mib:.0f} "
+                f"| {o.health_ms:.0f} |"
+            )
         args.markdown.write_text("\n".join(lines) + "\n")
     bad = [o.case for o in outcomes if o.bad]
     print(f"{len(outcomes)} inputs; bad: {bad or 'none'}")

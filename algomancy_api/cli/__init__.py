@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import click
 
 from algomancy_api.cli.app import Globals, accept_global_options_after_commands, app
+from algomancy_api.cli.init import init
 from algomancy_api.cli.serve import (
     ENV_APP_DIR,
     ENV_OVERRIDES,
@@ -22,12 +23,14 @@ from algomancy_api.cli.serve import (
 )
 
 app.add_command(serve)
+app.add_command(init)
 
 # The client commands register themselves on `app`.
 import algomancy_api.cli.commands  # noqa: E402, F401
 
-# `--url`, `--api-key`, `--session` and `--json` also after the command (not `serve`'s).
-accept_global_options_after_commands(app, skip=frozenset({"serve"}))
+# `--url`, `--api-key`, `--session` and `--json` also after the command (not `serve`'s
+# nor `init`'s).
+accept_global_options_after_commands(app, skip=frozenset({"serve", "init"}))
 
 __all__ = [
     "ENV_APP_DIR",

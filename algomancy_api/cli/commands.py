@@ -42,7 +42,10 @@ def connected(ctx: click.Context) -> Iterator[AlgomancyClient]:
     try:
         yield client
     except AlgomancyError as exc:
-        click.echo(f"algomancy-api: the server answered {exc.status}: {exc.detail}", err=True)
+        said = f"algomancy-api: the server answered {exc.status}: {exc.detail}"
+        if exc.request_id:
+            said += f" (request id {exc.request_id})"
+        click.echo(said, err=True)
         ctx.exit(REFUSED)
     except httpx.TransportError as exc:
         click.echo(f"algomancy-api: cannot reach {options.url}: {exc}", err=True)

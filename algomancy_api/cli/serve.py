@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
+from algomancy_api.multiproc import prepare_multiproc_dir, remove_multiproc_dir
 
 if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
     from fastapi import FastAPI
+
+    from algomancy_api.config import ApiConfiguration
 
 ENV_SPEC = "ALGOMANCY_CONFIG"
 ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
@@ -48,6 +51,7 @@ class ServeOptions:
     allowed_hosts: str | None = None
     log_level: str = "info"
     log_format: str = "text"
+    validate: bool = False
 
 
 def overrides_from(args: ServeOptions) -> dict[str, Any]:
@@ -100,9 +104,19 @@ def app_from_environment() -> FastAPI:
     import_from(os.environ.get(ENV_APP_DIR, os.getcwd()))
     config = load_config(os.environ[ENV_SPEC])
     overrides = json.loads(os.environ.get(ENV_OVERRIDES, "{}"))
-    app = ApiLauncher.build(config.replace(**overrides))
+    config = config.replace(**overrides)
+    app = ApiLauncher.build(config)
+    guard_connections(config)
     keep_startup_objects_out_of_gc()
     return app
+
+
+def guard_connections(config: ApiConfiguration) -> None:
+    """Set this process's limits on connections (`algomancy_api.slowclients`): the
+    header deadline, and how many connections may wait for their headers."""
+    from algomancy_api import slowclients
+
+    slowclients.configure(config.header_timeout_seconds, config.max_connections_awaiting_headers)
 
 
 def keep_startup_objects_out_of_gc() -> None:
@@ -117,10 +131,11 @@ def keep_startup_objects_out_of_gc() -> None:
 
 
 def run_serve(args: ServeOptions) -> int:
-    """Validate the configuration, then run uvicorn until stopped; the exit code."""
-    import uvicorn
-
+    """Validate the configuration, then run uvicorn until stopped; the exit code.
+    With several workers, Prometheus' multiprocess folder is set up first (see
+    `algomancy_api.multiproc`)."""
     from algomancy_api.loading import ConfigLoadError, load_config
+    from algomancy_api.slowclients import raise_open_file_limit
 
     spec = EXAMPLE if args.example else args.config
     assert spec is not None  # the command requires one of --example and --config
@@ -133,6 +148,10 @@ def run_serve(args: ServeOptions) -> int:
     except (ConfigLoadError, ValueError) as exc:
         print(f"algomancy-api: {exc}", file=sys.stderr)
         return 2
+    if args.validate:
+        from algomancy_api.cli.validate import validate_wiring
+
+        return validate_wiring(config, spec, print)
     os.environ[ENV_SPEC] = spec
     os.environ[ENV_OVERRIDES] = json.dumps(overrides)
     os.environ[ENV_APP_DIR] = app_dir
@@ -144,6 +163,24 @@ def run_serve(args: ServeOptions) -> int:
         else f"{config.host} on a free port (uvicorn names it), under {config.prefix}"
     )
     logging.getLogger("algomancy.cli").info("serving %s on %s (docs at /docs)", config.title, where)
+    # Held connections cost a file each: the soft limit (often 1,024) is raised to
+    # the hard one, for this process and the workers it starts.
+    raise_open_file_limit()
+    several = config.workers > 1
+    made = prepare_multiproc_dir() if several and getattr(config, "metrics", True) else None
+    try:
+        _run_uvicorn(config, args, log_config)
+    finally:
+        if made is not None:
+            remove_multiproc_dir(made)
+    return 0
+
+
+def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) -> None:
+    import uvicorn
+
+    from algomancy_api.slowclients import HTTP_PROTOCOL
+
     uvicorn.run(
         "algomancy_api.cli:app_from_environment",
         factory=True,
@@ -154,8 +191,9 @@ def run_serve(args: ServeOptions) -> int:
         log_config=log_config,
         # Forwarded headers are the app's business (`forwarded_allow_ips`).
         proxy_headers=False,
+        # uvicorn's protocol with a deadline on each request's headers.
+        http=HTTP_PROTOCOL,
     )
-    return 0
 
 
 @click.command("serve")
@@ -166,7 +204,7 @@ def run_serve(args: ServeOptions) -> int:
 @click.option("--workers", type=int, metavar="N", help="Server processes.")
 @click.option("--data-path", metavar="DIR", help="Where state is kept.")
 @click.option("--in-memory", is_flag=True, help="Keep nothing across restarts.")
-@click.option("--database-url", metavar="URL", help="Shared SQL database (PostgreSQL).")
+@click.option("--database-url", metavar="URL", help="SQL store: sqlite:///FILE or postgresql://...")
 @click.option("--executor", type=click.Choice(EXECUTORS), help="Where runs run.")
 @click.option("--dask-address", metavar="ADDR", help="The Dask scheduler.")
 @click.option("--max-workers", type=int, metavar="N", help="Concurrent runs.")
@@ -200,6 +238,11 @@ def run_serve(args: ServeOptions) -> int:
     default="text",
     show_default=True,
     help="text or JSON lines.",
+)
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Build the wiring, check it (store included), print it and exit (0: fine).",
 )
 @click.pass_context
 def serve(ctx: click.Context, **flags: Any) -> int:

@@ -38,12 +38,15 @@ ENV_SESSION = "ALGOMANCY_SESSION"
 
 class AlgomancyError(Exception):
     """The server answered with an error: `status` (the HTTP status code, also as
-    `status_code`) and the server's `detail` (a string, or a list for 422s)."""
+    `status_code`), the server's `detail` (a string, or a list for 422s) and
+    `request_id`, the answer's `X-Request-ID` (None for an error the client raised
+    itself): quote it when reporting a problem, the server's log lines carry it."""
 
-    def __init__(self, status: int, detail: Any) -> None:
+    def __init__(self, status: int, detail: Any, request_id: str | None = None) -> None:
         super().__init__(f"HTTP {status}: {detail}")
         self.status = status
         self.detail = detail
+        self.request_id = request_id
 
     @property
     def status_code(self) -> int:
@@ -76,7 +79,7 @@ def raise_for(response: httpx.Response) -> None:
         detail = body.get("detail", body) if isinstance(body, dict) else body
     except ValueError:
         detail = response.text
-    raise AlgomancyError(response.status_code, detail)
+    raise AlgomancyError(response.status_code, detail, response.headers.get("X-Request-ID"))
 
 
 def _seg(value: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Annotated, Any
 
@@ -19,6 +18,8 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
+from algomancy_api.config import ApiConfiguration
+from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
@@ -34,11 +35,9 @@ from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
-from algomancy_data import ReadLimits, file_from_bytes
+from algomancy_data import ReadLimits
+from algomancy_data.extractors import file_for
 from algomancy_data.parsepool import cancel_event
-
-#: How often a running ETL checks that its client is still there.
-_DISCONNECT_POLL_SECONDS = 0.5
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
@@ -200,6 +199,7 @@ def download_table(
             "usable name, or an extension other than csv, json or xlsx."
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
+        503: {"description": "The ETL took longer than `etl_timeout_seconds`."},
     },
 )
 async def run_etl(
@@ -226,6 +226,25 @@ async def run_etl(
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
     repeated). On success the dataset is stored (replacing an older one of that
     name); a failed ETL stores nothing and answers `success: false` with messages."""
+    if not config.metrics:
+        return await _checked_etl(request, manager, config, dataset_name, files)
+    try:
+        answer = await _checked_etl(request, manager, config, dataset_name, files)
+    except Exception as exc:
+        status = getattr(exc, "status_code", 400 if isinstance(exc, ValueError) else 500)
+        _count_etl("refused" if status < 500 else "error")
+        raise
+    _count_etl("success" if answer["success"] else "failed")
+    return answer
+
+
+async def _checked_etl(
+    request: Request,
+    manager: ScenarioManager,
+    config: ApiConfiguration,
+    dataset_name: str,
+    files: list[UploadFile],
+) -> dict[str, Any]:
     if not files:  # no 'files' part at all is answered 400 before (errors.py)
         raise InvalidInputError("No files uploaded: send one or more 'files' parts")
     if len(files) > config.max_upload_files:
@@ -250,19 +269,23 @@ async def run_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    # A client that leaves stops its workbook parses (their processes are killed).
-    gone = threading.Event()
-    watcher = asyncio.create_task(_watch_disconnect(request, gone))
-    try:
-        return await run_in_threadpool(_etl, manager, dataset_name, files, names, limits, gone)
-    finally:
-        watcher.cancel()
+    return await run_bounded(
+        request,
+        config.etl_timeout_seconds,
+        "etl_timeout_seconds",
+        _etl,
+        manager,
+        dataset_name,
+        files,
+        names,
+        limits,
+    )
 
 
-async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
-    while not await request.is_disconnected():
-        await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
-    gone.set()
+def _count_etl(outcome: str) -> None:
+    from algomancy_api.metrics import ETL_UPLOADS
+
+    ETL_UPLOADS.labels(outcome).inc()
 
 
 def _etl(
@@ -271,15 +294,22 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
-    gone: threading.Event | None = None,
+    stop: threading.Event,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
+    # `stop` is set past etl_timeout_seconds or when the client leaves.
     files = {}
     for upload, name in zip(uploads, names, strict=True):
+        if stop.is_set():
+            raise Stopped()
         upload.file.seek(0)
-        file = file_from_bytes(name, upload.file.read(), limits)
+        file = file_for(name, upload.file.read(), limits)
         files[file.name] = file
-    token = cancel_event.set(gone)
+    if stop.is_set():
+        raise Stopped()
+    # The deadline or a client that leaves also stops its workbook parses (their
+    # processes are killed).
+    token = cancel_event.set(stop)
     try:
         result = manager.etl_data(files, dataset_name)
     finally:

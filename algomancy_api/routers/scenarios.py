@@ -295,6 +295,23 @@ async def _event_stream(
         run = notifier.current_run(record)
         resume_after = (run[0]["version"] if run else record.version) - 1
     sent_version = resume_after
+    counted = request.app.state.config.metrics
+    if counted:
+        from algomancy_api.metrics import SSE_STREAMS
+
+        SSE_STREAMS.inc()
+    try:
+        async for chunk in _follow(request, manager, record, sent_version):
+            yield chunk
+    finally:
+        if counted:
+            SSE_STREAMS.dec()
+
+
+async def _follow(
+    request: Request, manager: ScenarioManager, record: ScenarioRecord, sent_version: int
+) -> AsyncIterator[bytes]:
+    notifier = manager.notifier
     idle = 0.0
     async with notifier.subscribe(record.id) as subscription:
         # Watch for the client leaving, so that an idle stream ends at once too.

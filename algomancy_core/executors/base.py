@@ -7,9 +7,13 @@ the dispatcher does that.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import socket
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from algomancy_core.algorithm import BaseAlgorithm, ProgressCallback, RunCancelledError, RunContext
@@ -25,6 +29,9 @@ class RunRequest:
     algorithm: type[BaseAlgorithm]
     parameters: dict[str, Any]
     data: DataSource
+    #: The run's trace context (W3C `traceparent`, ...) when tracing is on: it
+    #: travels with the job into worker processes and onto Dask workers.
+    trace_context: dict[str, str] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -35,6 +42,9 @@ class RunOutcome:
     error: str | None = None
     cancelled: bool = False
     traceback: str | None = None
+    #: When the algorithm ran, where, for a traced run: (start, end) in ns since
+    #: the epoch and `host:pid`, so that the server records the worker's span.
+    worker_span: tuple[int, int, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,8 +82,39 @@ class Executor(Protocol):
 def execute(request: RunRequest, ctx: RunContext) -> RunOutcome:
     """Run one algorithm in the current thread and describe how it ended.
 
-    Shared by every executor (in threads, worker processes and Dask workers).
+    Shared by every executor (in threads, worker processes and Dask workers). A
+    traced run (`request.trace_context`) gives the context to the algorithm
+    (`ctx.trace_context`), makes it current for OpenTelemetry where that is
+    installed (spans the algorithm or its libraries make join the run's trace), and
+    says when and where it ran (`RunOutcome.worker_span`).
     """
+    if request.trace_context is None:
+        return _execute(request, ctx)
+    ctx.trace_context = dict(request.trace_context)
+    started = time.time_ns()
+    with _current_trace(request.trace_context):
+        outcome = _execute(request, ctx)
+    where = f"{socket.gethostname()}:{os.getpid()}"
+    return dataclasses.replace(outcome, worker_span=(started, time.time_ns(), where))
+
+
+@contextlib.contextmanager
+def _current_trace(carrier: Mapping[str, str]) -> Iterator[None]:
+    """`carrier`'s trace context as OpenTelemetry's current one, if it is installed
+    (an optional import: the core needs no tracing library)."""
+    try:
+        from opentelemetry import context, propagate
+    except ImportError:
+        yield
+        return
+    token = context.attach(propagate.extract(dict(carrier)))
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def _execute(request: RunRequest, ctx: RunContext) -> RunOutcome:
     try:
         algorithm = request.algorithm(request.parameters)
         result = algorithm.run(request.data, ctx)

@@ -202,6 +202,10 @@ class Store(Protocol):
 
     def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]: ...
 
+    def oldest_queued_at(self) -> datetime | None:
+        """When the longest-waiting queued scenario (of any session) was queued;
+        None when nothing is queued (read at each metrics scrape: one query)."""
+
     def count_scenarios(self, session_id: str) -> int:
         """How many scenarios the session holds (checked on each create: cheap)."""
 

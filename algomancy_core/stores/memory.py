@@ -382,6 +382,15 @@ class MemoryStore:
                     counts[record.status] += 1
         return counts
 
+    def oldest_queued_at(self) -> datetime | None:
+        with self._lock:
+            times = [
+                r.queued_at
+                for r in self._scenarios.values()
+                if r.status is ScenarioStatus.QUEUED and r.queued_at is not None
+            ]
+        return min(times, default=None)
+
     def count_scenarios(self, session_id: str) -> int:
         with self._lock:
             return len(self._by_session.get(session_id, {}))

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration
-from algomancy_api.jsonbody import json_depth
+from algomancy_api.jsonbody import json_depth, json_structure
 from algomancy_core import ConfigurationError
 from algomancy_data import DataSource
 
@@ -163,3 +163,51 @@ def test_values_in_range_pass_on(client: TestClient) -> None:
     # The session model refuses the extra field: the value checks let it through.
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "n"]
+
+
+# -- issue 21: every check is linear, and hostile shapes are refused before parsing -----
+
+
+@pytest.mark.timeout(20)
+def test_a_key_repeated_at_the_end_of_1_mib_is_400_at_once(make_client: ClientFactory) -> None:
+    """Finding the repeated key was quadratic (180 s for 1 MiB). `max_json_nodes`
+    is raised so that the key check itself is what answers."""
+    client = make_client(max_json_nodes=1_000_000)
+    keys = ", ".join(f'"k{i}": 0' for i in range(80_000))
+    body = ("{" + keys + ', "k79999": 1}').encode()
+    assert len(body) < 1024 * 1024
+    r = client.post(f"{PREFIX}/sessions", content=body, headers=JSON_TYPE)
+    assert r.status_code == 400
+    assert "'k79999'" in r.json()["detail"]
+
+
+@pytest.mark.timeout(20)
+def test_an_unterminated_string_of_escaped_quotes_is_scanned_in_linear_time() -> None:
+    """The string scan restarted at every quote of an unterminated string (19.8 s
+    for 48 KB); 1 MiB now takes one pass."""
+    body = b'{"a": "' + b'\\"' * 500_000
+    assert json_structure(body) == (1, 2)  # the object and its key
+    assert json_depth(b'["\\\\", "\\\\\\"]]]", [[]]]') == 3
+    assert json_depth(b'"\\') == 0
+
+
+def test_json_structure_counts_arrays_objects_and_keys() -> None:
+    assert json_structure(b'{"a": [1, {"b": []}], "c:": "{"}') == (4, 7)
+    assert json_structure(b"7") == (0, 0)
+
+
+def test_too_many_nodes_is_400_naming_the_limit(make_client: ClientFactory) -> None:
+    client = make_client(max_json_nodes=10)
+    r = client.post(f"{PREFIX}/sessions", content="[" + "[]," * 10 + "[]]", headers=JSON_TYPE)
+    assert r.status_code == 400
+    assert "max_json_nodes" in r.json()["detail"]
+    assert client.post(f"{PREFIX}/sessions", json={"display_name": "ok"}).status_code == 201
+
+
+def test_a_422_lists_at_most_50_errors(client: TestClient) -> None:
+    body = {"display_name": "x", **{f"unknown{i}": 0 for i in range(500)}}
+    r = client.post(f"{PREFIX}/sessions", json=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert len(detail) == 51
+    assert detail[-1]["msg"] == "450 more errors not listed"

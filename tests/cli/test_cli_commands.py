@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -203,6 +204,18 @@ def test_server_errors_and_unreachable_servers_have_their_exit_codes(
 ) -> None:
     missing = cli(example_server, "scenario", "show", "no-such-tag")
     assert missing.returncode == 1 and "404" in missing.stderr
+    # A refusal of the server names its request id (the server's log lines carry it).
+    refused = cli(
+        example_server,
+        "scenario",
+        "create",
+        "x",
+        "--dataset",
+        "no-such-dataset",
+        "--algorithm",
+        "ABC slotting",
+    )
+    assert refused.returncode == 1 and re.search(r"\(request id [0-9a-f]{32}\)", refused.stderr)
     env = os.environ | {"ALGOMANCY_URL": "http://127.0.0.1:9"}
     down = subprocess.run(
         [sys.executable, "-m", "algomancy_api", "datasets"],

@@ -221,6 +221,8 @@ def test_errors_carry_status_and_detail(kind: str, example_server: ServerProcess
             await api.create_scenario("x", MASTER_DATA, "Nope")
         assert caught.value.status == caught.value.status_code == 404
         assert "Nope" in caught.value.detail
+        # The answer's X-Request-ID, to quote in a report (the server logs it).
+        assert caught.value.request_id and len(caught.value.request_id) == 32
         with pytest.raises(AlgomancyError) as caught:
             await api.create_scenario("x", MASTER_DATA, "Slow", {"duration": 0})
         assert caught.value.status in (400, 422) and "duration" in str(caught.value.detail)
@@ -230,6 +232,7 @@ def test_errors_carry_status_and_detail(kind: str, example_server: ServerProcess
         with pytest.raises(AlgomancyError) as caught:
             await api.find_scenario("missing")
         assert caught.value.status == 404
+        assert caught.value.request_id is None  # the client's own conclusion
 
     drive(kind, example_server, body)
 

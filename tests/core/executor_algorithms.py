@@ -120,3 +120,20 @@ class Niceness(BaseAlgorithm):
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         return BaseResult({"niceness": os.nice(0)})
+
+
+class TraceEcho(BaseAlgorithm):
+    """Gives back the trace context it got, the OpenTelemetry span context current
+    while it runs (as W3C `traceparent`, if OpenTelemetry is installed) and its pid."""
+
+    name = "TraceEcho"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        current: dict[str, str] = {}
+        try:
+            from opentelemetry import propagate
+
+            propagate.inject(current)
+        except ImportError:
+            pass
+        return BaseResult({"carried": ctx.trace_context, "current": current, "pid": os.getpid()})

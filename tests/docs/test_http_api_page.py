@@ -18,8 +18,8 @@ PREFIX = "/api/v1"
 ROW = re.compile(r"^\|\s*(GET|POST|PUT|PATCH|DELETE)\s*\|\s*`([^`]+)`[^|]*\|(.*)\|\s*$")
 #: Declared on (nearly) every route and documented once, under Errors.
 EVERYWHERE = {"401", "422"}
-#: Served by FastAPI itself, not part of the schema's paths.
-NOT_IN_SCHEMA = {"/docs", "/redoc", "/openapi.json"}
+#: Served by FastAPI itself, or not JSON (Prometheus' text): not in the schema's paths.
+NOT_IN_SCHEMA = {"/docs", "/redoc", "/openapi.json", "/metrics"}
 
 
 def documented() -> dict[tuple[str, str], str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -343,6 +343,18 @@ class ScenarioRepository:
             for status, count in conn.execute(query):
                 counts[ScenarioStatus(status)] = int(count)
         return counts
+
+    def oldest_queued_at(self) -> datetime | None:
+        query = sa.select(sa.func.min(scenarios.c.queued_at)).where(
+            scenarios.c.status == S.QUEUED.value
+        )
+        with self.db.read() as conn:
+            oldest = conn.execute(query).scalar()
+        if isinstance(oldest, str):  # min() over SQLite's text loses the column's type
+            oldest = datetime.fromisoformat(oldest)
+        if isinstance(oldest, datetime) and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return oldest
 
     # -- transitions and the run queue -----------------------------------------
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:

@@ -1,0 +1,84 @@
+"""Request ids: one per request, on its answer (`X-Request-ID`) and its log lines.
+
+A client's own `X-Request-ID` is kept only when the TCP peer is one of
+`trusted_proxies` (a proxy that sets it for its own logs) and the value is short
+and plain (letters, digits, `-_.:/+=`); otherwise the server makes one. Every log
+record made while a request is handled carries it as `request_id` (see
+`algomancy_api.logs.install_request_id_records`), so a user's error report (its
+`X-Request-ID`) finds the server's lines about it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from algomancy_api.auth import is_trusted, parse_networks
+from algomancy_api.logs import request_id_var
+
+HEADER = "X-Request-ID"
+_HEADER = HEADER.lower().encode()
+#: What a proxy's id may look like: no spaces or control characters, no more
+#: than 128 characters (it goes into log lines and an answer header as sent).
+_ACCEPTED = re.compile(rb"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestIds:
+    """Gives each HTTP request its id (see the module's docstring): in the
+    context of everything that handles it, and as `X-Request-ID` on its answer."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
+        self.app = app
+        self.trusted = parse_networks("trusted_proxies", trusted_proxies)
+
+    def request_id(self, scope: Scope) -> str:
+        if self.trusted:
+            client = scope.get("client")
+            if is_trusted(str(client[0]) if client else None, self.trusted):
+                for key, value in scope.get("headers", ()):
+                    if key.lower() == _HEADER and _ACCEPTED.match(value):
+                        return value.decode("ascii")
+        return new_request_id()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self.request_id(scope)
+        header = (_HEADER, request_id.encode("ascii"))
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *(h for h in message.get("headers", ()) if h[0].lower() != _HEADER),
+                    header,
+                ]
+            await send(message)
+
+        # Not reset afterwards: each request is a task of its own (its context a
+        # copy), and the server's line about an error that escaped the app is
+        # written after this returns, in the same task, and names the request too.
+        request_id_var.set(request_id)
+        await self.app(scope, receive, send_with_id)
+
+
+def add_request_ids(app: FastAPI, trusted_proxies: Iterable[str] = ()) -> None:
+    """Wrap `app`'s whole middleware stack in `RequestIds`: outside Starlette's error
+    middleware too, so that a 500 carries its id and its traceback's log line the
+    same one."""
+    build_stack = app.build_middleware_stack
+    trusted = list(trusted_proxies)
+
+    def build_middleware_stack() -> ASGIApp:
+        return RequestIds(build_stack(), trusted)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]

@@ -1,0 +1,110 @@
+"""Hooks for metrics and traces: what the dispatcher tells about the runs it handles.
+
+The core records nothing itself and imports no metrics or tracing library; a host
+(the HTTP server) adds `RunObserver`s to `Engine.observers`. An observer that
+raises is logged and ignored: watching a run never breaks it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+
+from algomancy_core.executors.base import RunOutcome
+from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioRecord, ScenarioStatus
+
+log = logging.getLogger("algomancy.observe")
+
+#: How a run ended, as `run_ended` names it.
+OUTCOMES = ("complete", "failed", "cancelled", "timed_out", "interrupted")
+
+
+class RunObserver:
+    """Told about runs; every method does nothing unless overridden."""
+
+    def run_queued(self, record: ScenarioRecord) -> None:
+        """`record` became queued in this process (a `run` request)."""
+
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        """`record` left the queue without running (cancelled while queued), in
+        this process."""
+
+    def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
+        """This process claimed `record` (now processing) and hands it to the
+        executor. May answer a trace context (W3C `traceparent` and friends) that
+        goes with the job to the executor (`RunRequest.trace_context`)."""
+        return None
+
+    def run_ended(
+        self,
+        record: ScenarioRecord,
+        outcome: str,
+        seconds: float,
+        executed: RunOutcome | None,
+    ) -> None:
+        """The run of `record` (as claimed) ended after `seconds`: `outcome` is one
+        of `OUTCOMES`; `executed` is what the executor gave back (None when the run
+        was settled without it: an interrupted one)."""
+
+
+def outcome_name(
+    stop_reason: str | None, executed: RunOutcome, written: ScenarioRecord | None
+) -> str:
+    """One of `OUTCOMES` for a run the dispatcher saw end."""
+    if written is not None and written.status is ScenarioStatus.COMPLETE:
+        return "complete"
+    if stop_reason == INTERRUPTED:
+        return "interrupted"
+    if stop_reason is not None and stop_reason.startswith("timed out"):
+        return "timed_out"
+    if stop_reason == CANCELLED or executed.cancelled or written is None:
+        return "cancelled"
+    return "failed"
+
+
+class Observers:
+    """The observers of one engine, called in order, each failure logged."""
+
+    def __init__(self, observers: Iterable[RunObserver] = ()) -> None:
+        self.items: list[RunObserver] = list(observers)
+
+    def add(self, observer: RunObserver) -> None:
+        self.items.append(observer)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def run_queued(self, record: ScenarioRecord) -> None:
+        for observer in self.items:
+            try:
+                observer.run_queued(record)
+            except Exception:
+                log.exception("run observer %r failed on a queued run", observer)
+
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        for observer in self.items:
+            try:
+                observer.run_withdrawn(record)
+            except Exception:
+                log.exception("run observer %r failed on a withdrawn run", observer)
+
+    def run_started(self, record: ScenarioRecord) -> dict[str, str] | None:
+        context: dict[str, str] | None = None
+        for observer in self.items:
+            try:
+                carried = observer.run_started(record)
+            except Exception:
+                log.exception("run observer %r failed on a started run", observer)
+                continue
+            if carried:
+                context = dict(carried)
+        return context
+
+    def run_ended(
+        self, record: ScenarioRecord, outcome: str, seconds: float, executed: RunOutcome | None
+    ) -> None:
+        for observer in self.items:
+            try:
+                observer.run_ended(record, outcome, seconds, executed)
+            except Exception:
+                log.exception("run observer %r failed on an ended run", observer)

@@ -1,0 +1,176 @@
+"""Run observers (`algomancy_core.observe`) and the trace context a run carries."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from distributed import LocalCluster
+
+from algomancy_core import ScenarioRecord, SessionManager
+from algomancy_core.algorithm import RunContext
+from algomancy_core.executors.base import Executor, RunOutcome, RunRequest, execute
+from algomancy_core.executors.dask import DaskExecutor
+from algomancy_core.executors.process import ProcessExecutor
+from algomancy_core.observe import RunObserver, outcome_name
+from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioStatus
+from tests.polling import wait_for
+
+from .conftest import make_config
+from .executor_algorithms import TraceEcho, items
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+class Recorder(RunObserver):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
+
+    def run_queued(self, record: ScenarioRecord) -> None:
+        with self.lock:
+            self.calls.append(("queued", record.tag, ""))
+
+    def run_withdrawn(self, record: ScenarioRecord) -> None:
+        with self.lock:
+            self.calls.append(("withdrawn", record.tag, ""))
+
+    def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
+        with self.lock:
+            self.calls.append(("started", record.tag, ""))
+        return {"traceparent": TRACEPARENT}
+
+    def run_ended(
+        self, record: ScenarioRecord, outcome: str, seconds: float, executed: RunOutcome | None
+    ) -> None:
+        assert seconds >= 0
+        with self.lock:
+            self.calls.append(("ended", record.tag, outcome))
+
+
+class Raising(RunObserver):
+    def run_queued(self, record: ScenarioRecord) -> None:
+        raise RuntimeError("observer broken")
+
+    def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
+        raise RuntimeError("observer broken")
+
+    def run_ended(self, *args: Any) -> None:
+        raise RuntimeError("observer broken")
+
+
+@pytest.fixture
+def observed() -> Iterator[tuple[SessionManager, Recorder]]:
+    manager = SessionManager(make_config())
+    recorder = Recorder()
+    manager.engine.observers.add(Raising())  # a broken observer breaks nothing
+    manager.engine.observers.add(recorder)
+    with manager:
+        yield manager, recorder
+
+
+def run(manager: SessionManager, tag: str, algorithm: str) -> ScenarioRecord:
+    scenarios = manager.get_session("main")
+    record = scenarios.create_scenario(tag, "Master data", algorithm)
+    scenarios.run_scenario(record.id)
+    return wait_for(
+        lambda: scenarios.get_scenario(record.id),
+        lambda r: r.status.is_terminal,
+        what=f"{tag} to end",
+    )
+
+
+def test_observers_see_runs_queued_started_and_ended(
+    observed: tuple[SessionManager, Recorder],
+) -> None:
+    manager, recorder = observed
+    assert run(manager, "fine", "Instant").status is ScenarioStatus.COMPLETE
+    assert run(manager, "broken", "Broken").status is ScenarioStatus.FAILED
+    wait_for(lambda: len(recorder.calls) >= 6)
+    assert recorder.calls == [
+        ("queued", "fine", ""),
+        ("started", "fine", ""),
+        ("ended", "fine", "complete"),
+        ("queued", "broken", ""),
+        ("started", "broken", ""),
+        ("ended", "broken", "failed"),
+    ]
+
+
+def test_a_run_cancelled_in_the_queue_is_withdrawn(
+    observed: tuple[SessionManager, Recorder], gate: Any
+) -> None:
+    manager, recorder = observed
+    scenarios = manager.get_session("main")
+    held = scenarios.create_scenario("held", "Master data", "Gated")
+    scenarios.run_scenario(held.id)
+    assert gate.started.wait(30)
+    waiting = scenarios.create_scenario("waiting", "Master data", "Instant")
+    scenarios.run_scenario(waiting.id)
+    scenarios.cancel_scenario(waiting.id)
+    gate.release.set()
+    wait_for(lambda: ("ended", "held", "complete") in recorder.calls)
+    assert ("withdrawn", "waiting", "") in recorder.calls
+    assert not any(call[0] == "started" and call[1] == "waiting" for call in recorder.calls)
+
+
+def test_outcome_names() -> None:
+    failed = RunOutcome(error="boom")
+    assert outcome_name(None, failed, None) == "cancelled"  # deleted or cancelled meanwhile
+    assert outcome_name(CANCELLED, RunOutcome(cancelled=True), None) == "cancelled"
+    assert outcome_name(INTERRUPTED, RunOutcome(cancelled=True), None) == "interrupted"
+    assert outcome_name("timed out: the run took longer", failed, None) == "timed_out"
+
+
+def test_execute_gives_the_trace_context_to_the_algorithm() -> None:
+    carried = {"traceparent": TRACEPARENT}
+    outcome = execute(RunRequest("s", TraceEcho, {}, items(), carried), RunContext())
+    assert outcome.ok and outcome.result is not None
+    assert outcome.result.values["carried"] == carried
+    # Made current for OpenTelemetry: spans the algorithm makes join the trace.
+    assert (
+        outcome.result.values["current"]["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]
+    )
+    assert outcome.worker_span is not None
+    start, end, where = outcome.worker_span
+    assert start <= end and where.endswith(f":{os.getpid()}")
+    untraced = execute(RunRequest("s", TraceEcho, {}, items()), RunContext())
+    assert untraced.result is not None and untraced.result.values["carried"] is None
+    assert untraced.worker_span is None
+
+
+def carried_into(executor: Executor) -> RunOutcome:
+    """The outcome of `TraceEcho` run on `executor` with a trace context."""
+    done = threading.Event()
+    outcomes: list[RunOutcome] = []
+
+    def finished(outcome: RunOutcome) -> None:
+        outcomes.append(outcome)
+        done.set()
+
+    try:
+        request = RunRequest("s", TraceEcho, {}, items(), {"traceparent": TRACEPARENT})
+        executor.submit(request, lambda p, m: None, finished)
+        assert done.wait(60)
+    finally:
+        executor.shutdown()
+    return outcomes[0]
+
+
+@pytest.mark.parametrize("kind", ["process", "dask"])
+def test_the_trace_context_goes_into_a_worker(kind: str) -> None:
+    if kind == "process":
+        outcome = carried_into(ProcessExecutor(max_workers=1))
+    else:
+        with LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            outcome = carried_into(DaskExecutor(cluster.scheduler_address, max_workers=1))
+    assert outcome.ok and outcome.result is not None, outcome.error
+    assert outcome.result.values["carried"] == {"traceparent": TRACEPARENT}
+    assert outcome.result.values["pid"] != os.getpid()
+    assert outcome.worker_span is not None
+    assert outcome.worker_span[2].endswith(f":{outcome.result.values['pid']}")
