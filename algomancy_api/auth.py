@@ -16,7 +16,7 @@ from algomancy_api.errors import detail_response
 from algomancy_api.webapp import ASSET_PREFIXES
 
 #: The web app's page and files hold no data: it asks for a key, then calls the API.
-PUBLIC_PATHS = ("/health", "/")
+PUBLIC_PATHS = ("/health", "/", "/app/settings", "/app/logo")
 API_KEY_HEADER = "X-API-Key"
 DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 

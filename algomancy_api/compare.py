@@ -13,7 +13,7 @@ import pandas as pd
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
 from algomancy_core.decisions import DEFAULT_TOLERANCE, check_tolerance, deltas, verdicts
 from algomancy_core.errors import ConflictError, InvalidInputError
-from algomancy_core.kpi import BaseKPI
+from algomancy_core.kpi import DETAILS_KEY, BaseKPI
 from algomancy_core.names import nfc
 
 #: `baseline=pinned`: the session's pinned baseline (a scenario tagged "pinned" is
@@ -101,8 +101,17 @@ class Comparison:
             "units": {name: kpi.unit for name, kpi in kpis.items()},
             "better_when": {name: str(kpi.direction) for name, kpi in kpis.items()},
             "thresholds": {name: kpi.threshold for name, kpi in kpis.items()},
+            "quantities": {n: kpi.quantity for n, kpi in kpis.items() if kpi.quantity},
+            "binary": binary_kpis(kpis),
             "ids": [record.id for record in self.records],
             "pinned_baseline": self.pinned,
+        }
+        # A quantity's value in the unit that reads best, per row (as the API's
+        # scenario views give it), so that a table need not convert units itself.
+        context["displays"] = {
+            name: [_display_text(kpi, value) for value in self.frame[name].tolist()]
+            for name, kpi in kpis.items()
+            if kpi.quantity
         }
         if self.baseline is not None:
             context["baseline"] = {"id": self.baseline.id, "tag": self.baseline.tag}
@@ -110,6 +119,25 @@ class Comparison:
         if self.parameters:
             context["parameters"] = self.parameters
         return context
+
+
+def binary_kpis(kpis: dict[str, type[BaseKPI]]) -> list[str]:
+    return [name for name, kpi in kpis.items() if kpi.kind == "binary"]
+
+
+def details_column(kpi: str) -> str:
+    """A binary KPI's details (why it passed or failed)."""
+    return f"{kpi} details"
+
+
+def _display_text(kpi: type[BaseKPI], value: float) -> str | None:
+    shown = kpi.display(None if value != value else value)  # NaN: no value
+    return None if shown is None else str(shown.get("text"))
+
+
+def _details(record: ScenarioRecord, name: str) -> Any:
+    details: Any = record.kpis.get(DETAILS_KEY)
+    return details.get(name) if isinstance(details, dict) else None
 
 
 def kpi_value(record: ScenarioRecord, name: str) -> float:
@@ -147,7 +175,8 @@ def compare(
 ) -> Comparison:
     """The comparison of the scenarios `ids` (ids or tags; all by default, oldest
     first) against `baseline` (an id, a tag, `pinned`, or None for none). The
-    baseline's row comes first, added when not among `ids`."""
+    baseline's row comes first, added when not among `ids`. A binary KPI's value is
+    1 (pass) or 0 (fail), with a `{name} details` column after the KPIs."""
     check_tolerance(tolerance)
     resolver = Resolver(manager)
     base = resolver.baseline(baseline)
@@ -176,6 +205,8 @@ def compare(
         data[verdict_column(name)] = verdicts(
             kpi.direction, kpi.threshold, values, base_number, tolerance
         )
+    for name in binary_kpis(kpis):
+        data[details_column(name)] = [_details(record, name) for record in records]
     kept: list[str] = []
     if parameters or diff_only:
         kept, columns = _parameter_columns(records, diff_only)

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from algomancy_api.appsettings import FEATURES, check_accent, check_features, check_logo
 from algomancy_api.auth import parse_networks
 from algomancy_api.headers import DEFAULT_FRAME_ANCESTORS, check_frame_ancestors
 from algomancy_api.jsonbody import (
@@ -18,6 +19,7 @@ from algomancy_api.slowclients import (
     DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS,
 )
+from algomancy_api.webhooks import WebhookTarget, parse_webhooks
 from algomancy_core import ConfigurationError, CoreConfig
 from algomancy_data import ReadLimits
 from algomancy_data.limits import (
@@ -50,6 +52,7 @@ LIMIT_FIELDS = (
     "xlsx_parse_memory_bytes",
     "xlsx_parse_seconds",
     "max_xlsx_export_cells",
+    "admin_log_lines",
     "max_connections_awaiting_headers",
     "min_body_bytes_per_second",
 )
@@ -156,6 +159,16 @@ class ApiConfiguration(CoreConfig):
     """`Host` header values served (`name`, `name:port`, `*.domain`, `*`; a list or
     a comma-separated string); others get 400. None: the loopback names, any port,
     while `host` is a loopback address, else any host."""
+    webhooks: list[WebhookTarget] | list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Where events are sent: a list of `{url, events, secret}` (`events` from
+    `scenario.finished`, `scenario.failed`, `experiment.finished`, `study.finished`,
+    `etl.failed`; `secret` of 16 characters or more, or `whsec_` and base64)."""
+    webhook_max_attempts: int = 6
+    """Attempts of one delivery before it is dead-lettered."""
+    webhook_retry_seconds: float = 10.0
+    """Wait before the second attempt; doubled after each further failure."""
+    webhook_timeout_seconds: float = 5.0
+    """Time limit of one delivery attempt (connect, send and answer)."""
     frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
     """The pages that may show this server's answers in a frame, as the
     Content-Security-Policy's `frame-ancestors` sources: `'none'` (no page),
@@ -168,9 +181,30 @@ class ApiConfiguration(CoreConfig):
     """Record OpenTelemetry traces of requests and runs (needs the `otel` extra);
     exported over OTLP as the `OTEL_EXPORTER_OTLP_*` variables say, unless the
     host set up a tracer provider of its own."""
+    app_title: str | None = None
+    """The web app's title (header and browser tab); None: `title`."""
+    app_logo: str | None = None
+    """Path of an image file (SVG, PNG, JPEG, GIF or WebP, at most 512 KiB) shown in
+    the web app's header, served at `/app/logo`; None: no logo."""
+    app_accent: str | None = None
+    """The web app's accent colour (`#rgb` or `#rrggbb`); None: its own blue."""
+    app_features: dict[str, bool] = dataclasses.field(default_factory=lambda: dict(FEATURES))
+    """Web app switches: `session_picker` (the header's session picker) and
+    `parameter_upload` (load parameter values from a JSON file in the create form),
+    both on by default; a dict with some of them changes only those."""
+    admin_log_lines: int = 1000
+    """Recent log lines kept in memory for the admin log page
+    (`GET {prefix}/admin/logs`, `admin_users` only)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.app_title is not None and (
+            not isinstance(self.app_title, str) or not self.app_title.strip()
+        ):
+            raise ConfigurationError("app_title: must be a non-empty string or None")
+        self.app_logo = check_logo(self.app_logo)
+        self.app_accent = check_accent(self.app_accent)
+        self.app_features = check_features(self.app_features)
         if not isinstance(self.host, str) or not self.host.strip():
             raise ConfigurationError("host: must be a non-empty string")
         if isinstance(self.port, bool) or not isinstance(self.port, int):
@@ -243,6 +277,17 @@ class ApiConfiguration(CoreConfig):
             self.allowed_hosts = _names("allowed_hosts", self.allowed_hosts)
             if not self.allowed_hosts:
                 raise ConfigurationError("allowed_hosts: must name at least one host (or '*')")
+        self.webhooks = parse_webhooks(self.webhooks)
+        if (
+            isinstance(self.webhook_max_attempts, bool)
+            or not isinstance(self.webhook_max_attempts, int)
+            or self.webhook_max_attempts < 1
+        ):
+            raise ConfigurationError("webhook_max_attempts: must be an integer >= 1")
+        for field in ("webhook_retry_seconds", "webhook_timeout_seconds"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigurationError(f"{field}: must be a positive number of seconds")
         try:
             self.frame_ancestors = check_frame_ancestors(self.frame_ancestors)
         except ValueError as exc:

@@ -14,6 +14,7 @@ from fastapi import Depends, Path, Request
 
 from algomancy_api.config import ApiConfiguration
 from algomancy_core import ScenarioManager, SessionManager
+from algomancy_core.audit import audit_subject
 
 
 async def get_sessions(request: Request) -> SessionManager:
@@ -85,7 +86,10 @@ SessionOwnerDep = Annotated[str | None, Depends(session_owner)]
 async def get_manager(
     session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep
 ) -> ScenarioManager:
-    return await sessions.read(sessions.get_session, session_id, owner)
+    manager = await sessions.read(sessions.get_session, session_id, owner)
+    # A write's audit names the session by id, also when the path gave its name.
+    audit_subject(session_id=manager.session_id)
+    return manager
 
 
 ManagerDep = Annotated[ScenarioManager, Depends(get_manager)]

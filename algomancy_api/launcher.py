@@ -16,20 +16,26 @@ from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from algomancy_api.answers import declare_answers
+from algomancy_api.audit import AuditWrites
 from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import RefuseNulPaths, install_error_handlers
 from algomancy_api.headers import add_security_headers
 from algomancy_api.jsonbody import JsonDepthLimit
+from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import install_request_id_records, redact_access_log
 from algomancy_api.requestids import HEADER as REQUEST_ID_HEADER
 from algomancy_api.requestids import add_request_ids
+from algomancy_api.resultviews import result_modules
 from algomancy_api.routers import (
+    admin,
+    audit,
     data,
     decisions,
     discovery,
     kpis,
     platform,
+    resultviews,
     scenarios,
     session_events,
     sessions,
@@ -39,6 +45,7 @@ from algomancy_api.sitecheck import SiteCheck, declare_refusals
 from algomancy_api.startup import StartOnFirstRequest
 from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
+from algomancy_api.webhooks import Webhooks, parse_webhooks
 from algomancy_core import CoreConfig, SessionManager
 from algomancy_core.stores import store_url
 from algomancy_data.parsepool import configure_shared_pool
@@ -109,6 +116,15 @@ class ApiLauncher:
         startup (the lifespan, or the first request when the host skips it)."""
         cfg = ApiConfiguration.coerce(config)
         manager = SessionManager(cfg)
+        webhooks = Webhooks(
+            parse_webhooks(cfg.webhooks),
+            lambda: manager.engine.store.deliveries,
+            max_attempts=cfg.webhook_max_attempts,
+            retry_seconds=cfg.webhook_retry_seconds,
+            timeout_seconds=cfg.webhook_timeout_seconds,
+        )
+        manager.engine.run_end_hooks.append(webhooks.on_scenario_change)
+        manager.engine.services.append(webhooks)
         redact_access_log()
         install_request_id_records()
         tracer_provider: Any = None
@@ -116,6 +132,9 @@ class ApiLauncher:
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             configure_shared_pool(cfg.xlsx_parse_workers)
+            # Again: the server's logging configuration, applied since the build,
+            # drops the handlers of the loggers it names.
+            log_buffer(cfg.admin_log_lines)
             manager.start()
             log_startup(cfg, type(manager.engine.store).__name__)
             try:
@@ -140,13 +159,27 @@ class ApiLauncher:
             redoc_url=None,
         )
         app.state.config = cfg
+        app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
+        app.state.webhooks = webhooks
         # The name the reference's "Extending the API" page reads.
         app.state.session_manager = manager
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
-        for router in (scenarios, sessions, session_events, discovery, data, kpis, decisions):
+        routers = (
+            scenarios,
+            sessions,
+            session_events,
+            discovery,
+            data,
+            kpis,
+            resultviews,
+            admin,
+            audit,
+            decisions,
+        )
+        for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)
         app.include_router(platform.router)
         if cfg.metrics:
@@ -154,11 +187,14 @@ class ApiLauncher:
 
             app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
             manager.engine.observers.add(RunMetrics())
+        app.include_router(admin.app_router)
+        log_buffer(cfg.admin_log_lines)
         install_assets(app)
         install_docs(app)
         if cfg.ui:
             install_webapp(app, cfg.prefix)
         # Innermost: the refusals outside it (size, credentials) need no started store.
+        app.add_middleware(AuditWrites, sessions=manager, prefix=cfg.prefix)
         app.add_middleware(StartOnFirstRequest, sessions=manager)
         app.add_middleware(RefuseNulPaths)
         app.add_middleware(

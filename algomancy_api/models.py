@@ -185,6 +185,17 @@ class KpiDescriptor(BaseModel):
     better_when: str
     threshold: float | None
     description: str
+    quantity: Literal["length", "time", "mass"] | None = Field(
+        default=None, description="Only for a KPI whose value scales for display."
+    )
+    kind: Literal["binary"] | None = Field(default=None, description="Only for a pass/fail KPI.")
+
+    # No return annotation on purpose (see `ParameterDescriptor`).
+    @model_serializer(mode="wrap")
+    def _leave_out_what_does_not_apply(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """Plain KPIs keep the reference's keys: the optional ones only when given."""
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key in self.model_fields_set}
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -214,12 +225,39 @@ class CreateScenario(Body):
     )
 
 
+class KpiDisplay(BaseModel):
+    """A quantity's value in the unit that reads best (the value stays in `unit`)."""
+
+    value: float
+    unit: str
+    text: str
+
+
 class KpiValue(BaseModel):
     name: str
     value: float | None
     unit: str
     better_when: str
     threshold: float | None
+    display: KpiDisplay | None = Field(
+        default=None,
+        description="Only for a KPI with a `quantity`: the value scaled for reading "
+        "(null until there is a value).",
+    )
+    kind: Literal["binary"] | None = Field(
+        default=None, description="`binary` for a pass/fail KPI (value 1 pass, 0 fail)."
+    )
+    passed: bool | None = Field(default=None, description="Only for a binary KPI.")
+    details: str | None = Field(
+        default=None, description="Only for a binary KPI: why it passed or failed."
+    )
+
+    # No return annotation on purpose (see `ParameterDescriptor`).
+    @model_serializer(mode="wrap")
+    def _leave_out_what_does_not_apply(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """Plain KPIs keep the reference's keys: the optional ones only when given."""
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key in self.model_fields_set}
 
 
 class StoredParameter(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
+from algomancy_core.kpi import DETAILS_KEY
 from algomancy_data import DataSource
 
 
@@ -75,16 +76,29 @@ def scenario_view(
 
 
 def kpi_values(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
-    return {
-        name: {
+    """Each KPI's value with its unit, direction and threshold (the reference's
+    fields); a quantity's also its `display`, a binary KPI's `kind`, `passed` and
+    `details`."""
+    details: Any = record.kpis.get(DETAILS_KEY)
+    details = details if isinstance(details, dict) else {}
+    values = {}
+    for name, kpi in manager.kpi_templates.items():
+        value = record.kpis.get(name)
+        entry: dict[str, Any] = {
             "name": name,
-            "value": record.kpis.get(name),
+            "value": value,
             "unit": kpi.unit,
             "better_when": str(kpi.direction),
             "threshold": kpi.threshold,
         }
-        for name, kpi in manager.kpi_templates.items()
-    }
+        if kpi.quantity is not None:
+            entry["display"] = kpi.display(value)
+        if kpi.kind == "binary":
+            entry["kind"] = "binary"
+            entry["passed"] = None if value is None else value >= 1.0
+            entry["details"] = details.get(name)
+        values[name] = entry
+    return values
 
 
 def summary_view(

@@ -11,7 +11,7 @@ from algomancy_core.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from algomancy_core.kpi import BaseKPI, KpiDirection, KpiError
+from algomancy_core.kpi import BaseKPI, BinaryKPI, KpiDirection, KpiError
 from algomancy_core.parameters import (
     BaseParameterSet,
     BooleanParameter,
@@ -32,6 +32,7 @@ from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.session_manager import SessionManager
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
+from algomancy_core.views import ResultView
 
 __all__ = [
     "AlgomancyError",
@@ -39,6 +40,7 @@ __all__ = [
     "BaseKPI",
     "BaseParameterSet",
     "BaseResult",
+    "BinaryKPI",
     "BooleanParameter",
     "ConfigurationError",
     "ConflictError",
@@ -60,6 +62,7 @@ __all__ = [
     "NotFoundError",
     "Parameter",
     "ParameterError",
+    "ResultView",
     "RunCancelledError",
     "RunContext",
     "ScenarioManager",

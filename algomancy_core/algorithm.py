@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from algomancy_core.parameters import BaseParameterSet
 from algomancy_core.result import BaseResult
+from algomancy_core.views import ResultView
 from algomancy_data import DataSource
 
 
@@ -96,6 +97,8 @@ class BaseAlgorithm(ABC):
     parameters: ClassVar[type[BaseParameterSet]] = BaseParameterSet
     #: Optional run time limit in seconds; a run past it is cancelled and fails.
     timeout: ClassVar[float | None] = None
+    #: How its results are drawn in the web app (see `ResultView`).
+    views: ClassVar[Sequence[ResultView]] = ()
 
     def __init__(self, params: Mapping[str, Any] | BaseParameterSet | None = None) -> None:
         if isinstance(params, BaseParameterSet):

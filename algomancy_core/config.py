@@ -11,8 +11,10 @@ from typing import Any
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.database_url import check_database_url
 from algomancy_core.errors import ConfigurationError
-from algomancy_core.kpi import BaseKPI
+from algomancy_core.kpi import DETAILS_KEY, BaseKPI
 from algomancy_core.parameters import ParameterError
+from algomancy_core.quantities import check_quantity
+from algomancy_core.views import check_views
 from algomancy_data import DataSource, Schema
 from algomancy_data.relations import check_references
 
@@ -97,12 +99,20 @@ class CoreConfig:
     """Sessions one user may own (all sessions when authentication is off)."""
     max_scenarios_per_session: int = 10_000
     """Scenarios one session may hold."""
+    audit_retention_days: int = 90
+    """Days audit records are kept; older ones are pruned by the housekeeping."""
 
     def __post_init__(self) -> None:
         self.algorithms = _registry(
             "algorithms", self.algorithms, BaseAlgorithm, lambda c: c.algorithm_name()
         )
+        for name, algorithm in self.algorithms.items():
+            check_views(name, algorithm.views)
         self.kpis = _registry("kpis", self.kpis, BaseKPI, lambda c: c.kpi_name())
+        for name, kpi in self.kpis.items():
+            if name == DETAILS_KEY:
+                raise ConfigurationError(f"kpis: the name {DETAILS_KEY!r} is reserved")
+            check_quantity(name, kpi.quantity, kpi.unit)
         self.schemas = list(self.schemas or [])
         try:
             check_references([s for s in self.schemas if isinstance(s, Schema)])
@@ -128,6 +138,7 @@ class CoreConfig:
             "max_name_chars",
             "max_sessions_per_user",
             "max_scenarios_per_session",
+            "audit_retention_days",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -23,7 +23,7 @@ import orjson
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
-from algomancy_core.kpi import BaseKPI, KpiError
+from algomancy_core.kpi import BaseKPI, KpiError, kpi_values
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.observe import Observers, outcome_name
 from algomancy_core.scenario import (
@@ -36,6 +36,9 @@ from algomancy_core.scenario import (
 from algomancy_data import DataSource
 
 log = logging.getLogger("algomancy.dispatcher")
+
+#: How often housekeeping drops audit records past their retention.
+AUDIT_PRUNE_SECONDS = 3600.0
 
 S = ScenarioStatus
 
@@ -102,6 +105,7 @@ class Dispatcher:
         run_timeout: float | None = None,
         requeue_interrupted: bool = False,
         observers: Observers | None = None,
+        audit_retention: timedelta | None = None,
     ) -> None:
         self.lifecycle = lifecycle
         self.observers = observers if observers is not None else Observers()
@@ -122,6 +126,8 @@ class Dispatcher:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_housekeeping = 0.0
+        self.audit_retention = audit_retention
+        self._last_audit_prune = float("-inf")
         # Claims that may succeed since the last look found nothing: one per local
         # event that can make one (a scenario queued in a session idle here, a run
         # ended here). Start-up and each poll look until nothing is claimable (other
@@ -367,7 +373,7 @@ class Dispatcher:
             return self._fail(scenario_id, outcome.error)
         assert outcome.result is not None
         try:
-            kpis = {name: kpi().evaluate(outcome.result) for name, kpi in self.kpis.items()}
+            kpis = kpi_values(self.kpis, outcome.result)
             payload = outcome.result.to_dict()
             # Results must survive a round trip through JSON (and the SQL stores).
             payload = orjson.loads(
@@ -422,6 +428,16 @@ class Dispatcher:
                 if record.cancel_requested:
                     self.cancel(record.id)
         self.reap(now)
+        self._prune_audit(now, now_mono)
+
+    def _prune_audit(self, now: datetime, now_mono: float) -> None:
+        """Drop audit records older than the retention, once an hour (and at start)."""
+        if self.audit_retention is None or now_mono - self._last_audit_prune < AUDIT_PRUNE_SECONDS:
+            return
+        self._last_audit_prune = now_mono
+        dropped = self.store.audit.prune(now - self.audit_retention)
+        if dropped:
+            log.info("pruned %d audit records older than %s", dropped, self.audit_retention)
 
     def reap(self, now: datetime | None = None) -> list[str]:
         """Fail (or re-queue) runs whose owner is gone; returns their ids."""

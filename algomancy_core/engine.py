@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any, Protocol
 
 from algomancy_core.change_hub import ChangeHub
 from algomancy_core.config import CoreConfig
@@ -13,9 +14,18 @@ from algomancy_core.events import Notifier
 from algomancy_core.executors import Executor, build_executor
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.observe import Observers
+from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores import Store, build_store
 from algomancy_core.workers import claim_single_worker
 from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
+
+
+class Service(Protocol):
+    """Something that runs alongside the dispatcher while the engine is started."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class Engine:
@@ -50,6 +60,10 @@ class Engine:
         self._initial: Mapping[str, DataSource] | None = None
         self._initial_lock = threading.Lock()
         self._started = False
+        #: Called with each scenario whose run ended (webhooks listen here).
+        self.run_end_hooks: list[Callable[[ScenarioRecord], None]] = []
+        #: Started after the dispatcher, stopped before it (a webhook sender).
+        self.services: list[Service] = []
 
     @property
     def store(self) -> Store:
@@ -75,7 +89,11 @@ class Engine:
             with self._build_lock:
                 if self._lifecycle is None:
                     self._lifecycle = Lifecycle(
-                        self.store, self.notifier, changes=self.changes, observers=self.observers
+                        self.store,
+                        self.notifier,
+                        changes=self.changes,
+                        observers=self.observers,
+                        on_end=self.run_end_hooks,
                     )
         return self._lifecycle
 
@@ -93,6 +111,7 @@ class Engine:
                         run_timeout=self.config.run_timeout,
                         requeue_interrupted=self.config.requeue_interrupted,
                         observers=self.observers,
+                        audit_retention=timedelta(days=self.config.audit_retention_days),
                     )
                     self.lifecycle.on_queued = dispatcher.queued
                     self._dispatcher = dispatcher
@@ -111,11 +130,15 @@ class Engine:
                 # A second worker would see a state of its own: refuse it at start.
                 claim_single_worker("algomancy")
             self.dispatcher.start()
+            for service in self.services:
+                service.start()
             self._started = True
 
     def close(self) -> None:
         """Stop and release whatever was started or opened."""
         with self._build_lock:
+            for service in self.services:
+                service.stop()
             self.changes.close()
             if self._dispatcher is not None:
                 self._dispatcher.stop()

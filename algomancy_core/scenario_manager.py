@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.audit import audit_subject
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -23,7 +24,7 @@ from algomancy_core.scenario import (
     new_id,
 )
 from algomancy_core.stores.base import DatasetInfo, SessionRecord
-from algomancy_data import DataSource, ETLResult, File
+from algomancy_data import DataClassification, DataSource, ETLResult, File
 
 S = ScenarioStatus
 log = logging.getLogger("algomancy.scenarios")
@@ -138,6 +139,18 @@ class ScenarioManager:
         self.add_dataset(new_key, derived)
         return derived
 
+    def save_as_master(self, source_key: str, new_key: str) -> DataSource:
+        """A copy of `source_key` (typically a derived dataset) stored as `new_key`,
+        classified as master data."""
+        new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
+        source = self.get_dataset(source_key)
+        if new_key in self.list_datasets():
+            raise ConflictError(f"dataset {new_key!r} already exists")
+        master = source.derive(new_key)
+        master.classification = DataClassification.MASTER_DATA
+        self.add_dataset(new_key, master)
+        return master
+
     def delete_dataset(self, key: str) -> None:
         """Refused (`ConflictError`) while a scenario refers to the dataset."""
         key = nfc(key)
@@ -191,6 +204,7 @@ class ScenarioManager:
             parameters=parameters.to_json(),
             data_parameters=_data_parameter_values(dataset_key, declared, data_params),
         )
+        audit_subject(scenario_id=record.id)
         self._store.add_scenario(record)
         self._engine.lifecycle.created(record)
         if self._engine.config.autorun:

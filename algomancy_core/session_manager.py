@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeGuard, TypeVar
 
 import anyio.to_thread
 
+from algomancy_core.audit import audit_subject
 from algomancy_core.config import CoreConfig
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
@@ -189,6 +190,7 @@ class SessionManager:
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
         )
+        audit_subject(session_id=record.id)
         self._store.create_session(record)
         manager = ScenarioManager(self.engine, record)
         for key, data in initial.items():
@@ -209,6 +211,7 @@ class SessionManager:
         record = SessionRecord(
             id=new_id(), display_name=new_display_name, created_at=utcnow(), owner=owner
         )
+        audit_subject(copy_id=record.id)
         self._store.create_session(record)
         try:
             for key in self._store.list_datasets(source.id):
@@ -248,6 +251,7 @@ class SessionManager:
         """Delete a session with its data; its queued and running scenarios are
         cancelled. Deleting the last session leaves a fresh `main`."""
         record = self._record(session, owner)
+        audit_subject(session_id=record.id)
         manager = ScenarioManager(self.engine, record)
         for scenario in manager.list_scenarios():
             if scenario.status.is_active:

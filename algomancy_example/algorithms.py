@@ -17,6 +17,7 @@ from algomancy_core import (
     RunContext,
 )
 from algomancy_data import DataSource
+from algomancy_example.views import VIEWS
 from algomancy_example.warehouse import (
     Warehouse,
     closest_first_slotting,
@@ -56,6 +57,7 @@ class Slow(BaseAlgorithm):
         "doing so, reporting progress every second"
     )
     parameters = SlowParameters
+    views = VIEWS
     params: SlowParameters
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
@@ -103,6 +105,7 @@ class RandomSlotting(BaseAlgorithm):
     name = "Random slotting"
     description = "Puts every SKU in a random free location that holds its stock (a baseline)"
     parameters = RandomSlottingParameters
+    views = VIEWS
     params: RandomSlottingParameters
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
@@ -163,6 +166,7 @@ class ABCSlotting(BaseAlgorithm):
         "take the closest free location that holds their stock"
     )
     parameters = ABCSlottingParameters
+    views = VIEWS
     params: ABCSlottingParameters
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:

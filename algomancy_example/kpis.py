@@ -30,6 +30,8 @@ class TravelDistance(BaseKPI):
 
     name = "travel_distance"
     unit = "m/day"
+    # Shown in km/day once it is over 1000 m/day; the value stays in m/day.
+    quantity = "length"
     direction = KpiDirection.LOWER
     description = "Metres walked per day, depot to location and back for every pick"
 

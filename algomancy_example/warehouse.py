@@ -21,6 +21,7 @@ from algomancy_data import DataSource
 
 OVERFLOW_EXTRA_M = 10.0
 ASSIGNMENT_COLUMNS = ["sku", "location", "distance_m", "picks_per_day", "need_l", "capacity_l"]
+LOCATION_COLUMNS = ["location", "aisle", "bay", "level", "distance_m", "capacity_l"]
 
 
 class DatasetError(ValueError):
@@ -34,7 +35,7 @@ class Warehouse:
     skus: pd.DataFrame
     """sku, picks_per_day, need_l; one row per SKU, in the order of the SKU master."""
     locations: pd.DataFrame
-    """location, distance_m, capacity_l; one row per location."""
+    """location, aisle, bay, level, distance_m, capacity_l; one row per location."""
     current: Mapping[str, str]
     """The as-is slotting: SKU → its closest location in the stock sheet."""
 
@@ -48,7 +49,7 @@ class Warehouse:
             )
         sku_data = data.get_table("sku_data")
         stock = data.get_table("stock")
-        locations = data.get_table("locations")[["location", "distance_m", "capacity_l"]]
+        locations = data.get_table("locations")[LOCATION_COLUMNS]
         locations = locations.reset_index(drop=True)
         stock = stock[stock["location"].isin(locations["location"])]
         held = stock.groupby("sku", sort=False)["quantity"].sum()
@@ -121,7 +122,24 @@ def evaluate(
         "run_seconds": round(run_seconds, 3),
         **(extra or {}),
     }
-    return SlottingResult(values, {"assignment": table})
+    return SlottingResult(
+        values, {"assignment": table, "travel_by_location": travel_by_location(warehouse, table)}
+    )
+
+
+def travel_by_location(warehouse: Warehouse, assignment: pd.DataFrame) -> pd.DataFrame:
+    """One row per location (empty ones too): its place (aisle, bay, level), the SKUs
+    it holds, their picks and the metres walked per day to pick them."""
+    travel = assignment.assign(travel=assignment["picks_per_day"] * 2 * assignment["distance_m"])
+    per_location = travel.groupby("location", sort=False).agg(
+        skus=("sku", "count"), picks_per_day=("picks_per_day", "sum"), travel=("travel", "sum")
+    )
+    table = warehouse.locations[["location", "aisle", "bay", "level", "distance_m"]].copy()
+    joined = table["location"].map
+    table["skus"] = joined(per_location["skus"]).fillna(0).astype("int64")
+    table["picks_per_day"] = joined(per_location["picks_per_day"]).fillna(0.0).round(3)
+    table["travel_m_per_day"] = joined(per_location["travel"]).fillna(0.0).round(3)
+    return table.reset_index(drop=True)
 
 
 def random_slotting(warehouse: Warehouse, seed: int) -> dict[str, str]:

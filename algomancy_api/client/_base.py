@@ -27,6 +27,7 @@ from algomancy_api.client.models import (
     SessionList,
     TableInfo,
 )
+from algomancy_api.client.sse import SseFrames
 
 T = TypeVar("T")
 
@@ -196,6 +197,26 @@ class Routes:
             {"json": {"new_key": new_key}},
         )
 
+    def save_as_master(self, key: str, new_key: str) -> Call[list[str]]:
+        return Call(
+            "POST",
+            self.scoped(f"/data/{_seg(key)}/save-as-master"),
+            lambda body: list(body["keys"]),
+            {"json": {"new_key": new_key}},
+        )
+
+    def result_views(self, algorithm: str) -> Call[list[dict[str, Any]]]:
+        return Call(
+            "GET",
+            self.scoped(f"/algorithms/{_seg(algorithm)}/views"),
+            lambda body: list(body["views"]),
+        )
+
+    def result_view(self, scenario_id: str, view: str) -> Call[dict[str, Any]]:
+        return Call(
+            "GET", self.scoped(f"/scenarios/{_seg(scenario_id)}/result/views/{_seg(view)}"), dict
+        )
+
     def delete_dataset(self, key: str) -> Call[None]:
         return Call("DELETE", self.scoped(f"/data/{_seg(key)}"), _nothing)
 
@@ -326,28 +347,15 @@ class SseParser:
     """Server-Sent Events, line by line, into `ScenarioEvent`s."""
 
     def __init__(self) -> None:
-        self.event = "message"
-        self.data: list[str] = []
-        self.event_id: str | None = None
+        self.frames = SseFrames()
 
     def feed(self, line: str) -> ScenarioEvent | None:
         """The event a blank line completes; raises AlgomancyError on `deleted`."""
-        if line.startswith(":"):
+        message = self.frames.feed(line)
+        if message is None:
             return None
-        if line:
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                self.event = value
-            elif name == "data":
-                self.data.append(value)
-            elif name == "id":
-                self.event_id = value
-            return None
-        event, data = self.event, "\n".join(self.data)
-        self.event, self.data = "message", []
-        if event == "deleted":
+        if message.event == "deleted":
             raise AlgomancyError(404, "the scenario was deleted")
-        if not data:
+        if not message.data:
             return None
-        return ScenarioEvent.model_validate(orjson.loads(data) | {"event_id": self.event_id})
+        return ScenarioEvent.model_validate(orjson.loads(message.data) | {"event_id": message.id})

@@ -163,6 +163,15 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
     async def derive_dataset(self, key: str, new_key: str) -> list[str]:
         return await self._send(self.routes.derive_dataset(key, new_key))
 
+    async def save_as_master(self, key: str, new_key: str) -> list[str]:
+        return await self._send(self.routes.save_as_master(key, new_key))
+
+    async def result_views(self, algorithm: str) -> list[dict[str, Any]]:
+        return await self._send(self.routes.result_views(algorithm))
+
+    async def result_view(self, scenario_id: str, view: str) -> dict[str, Any]:
+        return await self._send(self.routes.result_view(scenario_id, view))
+
     async def delete_dataset(self, key: str) -> None:
         await self._send(self.routes.delete_dataset(key))
 

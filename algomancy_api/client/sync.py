@@ -161,6 +161,18 @@ class AlgomancyClient(DecisionsMixin):
     def derive_dataset(self, key: str, new_key: str) -> list[str]:
         return self._send(self.routes.derive_dataset(key, new_key))
 
+    def save_as_master(self, key: str, new_key: str) -> list[str]:
+        """Store a copy of `key` (a derived dataset, typically) as master data."""
+        return self._send(self.routes.save_as_master(key, new_key))
+
+    def result_views(self, algorithm: str) -> list[dict[str, Any]]:
+        """The result views `algorithm` declares."""
+        return self._send(self.routes.result_views(algorithm))
+
+    def result_view(self, scenario_id: str, view: str) -> dict[str, Any]:
+        """One result view of a complete scenario: `view`, `points`, `chart`..."""
+        return self._send(self.routes.result_view(scenario_id, view))
+
     def delete_dataset(self, key: str) -> None:
         self._send(self.routes.delete_dataset(key))
 

@@ -18,6 +18,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 
+from algomancy_api.audit import audited
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import ConfigDep, ManagerDep
@@ -34,7 +35,9 @@ from algomancy_api.models import (
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list
+from algomancy_api.webhooks import Webhooks
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
+from algomancy_core.deliveries import ETL_FAILED
 from algomancy_data import ReadLimits
 from algomancy_data.extractors import file_for
 from algomancy_data.parsepool import cancel_event
@@ -68,6 +71,7 @@ def list_datasets(manager: ManagerDep) -> dict[str, list[str]]:
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     },
+    dependencies=[audited("dataset.add")],
 )
 async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]:
     """Store the dataset serialised by `DataSource.to_json()` under its name."""
@@ -108,6 +112,7 @@ def data_parameters(data_key: str, manager: ManagerDep) -> dict[str, Any]:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a dataset",
     responses=NOT_FOUND | {409: {"description": "A scenario uses the dataset."}},
+    dependencies=[audited("dataset.delete")],
 )
 def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     """Remove a dataset; refused while a scenario refers to it."""
@@ -121,10 +126,26 @@ def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     status_code=status.HTTP_201_CREATED,
     summary="Derive a dataset",
     responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+    dependencies=[audited("dataset.derive")],
 )
 def derive_dataset(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
     """An independent copy of `data_key` stored as `new_key`, classified as derived data."""
     manager.derive_dataset(data_key, body.new_key)
+    return {"keys": manager.list_datasets()}
+
+
+@router.post(
+    "/data/{data_key}/save-as-master",
+    response_model=KeyList,
+    status_code=status.HTTP_201_CREATED,
+    summary="Save a dataset as master data",
+    responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+    dependencies=[audited("dataset.save_as_master")],
+)
+def save_as_master(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
+    """An independent copy of `data_key` (a derived dataset, typically) stored as
+    `new_key`, classified as master data."""
+    manager.save_as_master(data_key, body.new_key)
     return {"keys": manager.list_datasets()}
 
 
@@ -201,6 +222,7 @@ def download_table(
         413: {"description": "The upload, or one of its files, is over the size limit."},
         503: {"description": "The ETL took longer than `etl_timeout_seconds`."},
     },
+    dependencies=[audited("dataset.etl")],
 )
 async def run_etl(
     request: Request,
@@ -269,7 +291,7 @@ async def _checked_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    return await run_bounded(
+    answer: dict[str, Any] = await run_bounded(
         request,
         config.etl_timeout_seconds,
         "etl_timeout_seconds",
@@ -280,6 +302,11 @@ async def _checked_etl(
         names,
         limits,
     )
+    if not answer["success"]:
+        event = {"session_id": manager.session_id, "dataset_name": dataset_name}
+        webhooks: Webhooks = request.app.state.webhooks
+        await run_in_threadpool(webhooks.notify, ETL_FAILED, event | {"files": names})
+    return answer
 
 
 def _count_etl(outcome: str) -> None:

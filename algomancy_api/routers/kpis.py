@@ -100,7 +100,10 @@ def kpi_frame(
     diff_only: DiffOnly = False,
 ) -> Response:
     """One row per scenario: tag, algorithm, dataset, status, then one column per
-    KPI (null until the scenario is complete), as `core.tabular_frame@v1`.
+    KPI (null until the scenario is complete; a binary KPI's 1 pass, 0 fail, and a
+    `{name} details` column after the KPIs), as `core.tabular_frame@v1`. The source's
+    context gives units, directions, thresholds, `quantities`, the `binary` KPIs and
+    each quantity's values as displayed (`displays`).
 
     With `baseline`, the baseline's row comes first and each KPI gains its absolute
     and relative delta (relative null where the baseline's value is 0; both null

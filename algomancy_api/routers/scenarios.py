@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from algomancy_api.audit import audited
 from algomancy_api.deps import (
     ConfigDep,
     ManagerDep,
@@ -90,6 +91,7 @@ def list_scenarios(
         404: {"description": "Unknown session, algorithm or dataset."},
         409: {"description": "The tag is taken in this session."},
     },
+    dependencies=[audited("scenario.create")],
 )
 def create_scenario(body: CreateScenario, manager: ManagerDep) -> dict[str, Any]:
     """Bind a dataset, an algorithm and parameter values into a runnable scenario
@@ -116,6 +118,7 @@ def get_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a scenario",
     responses=NOT_FOUND,
+    dependencies=[audited("scenario.delete")],
 )
 def delete_scenario(scenario_id: str, manager: ManagerDep) -> Response:
     """Remove a scenario; a queued or running one is cancelled first."""
@@ -129,6 +132,7 @@ def delete_scenario(scenario_id: str, manager: ManagerDep) -> Response:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Run a scenario",
     responses=NOT_FOUND | {409: {"description": "Already queued or processing."}},
+    dependencies=[audited("scenario.run")],
 )
 def run_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     """Enqueue for processing and return at once with the scenario `queued`. A
@@ -142,6 +146,7 @@ def run_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     response_model=ScenarioOut,
     summary="Reset a scenario",
     responses=NOT_FOUND | {409: {"description": "Queued or processing."}},
+    dependencies=[audited("scenario.reset")],
 )
 def reset_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     """Back to `created`: result, KPI values, progress, error and run times cleared
@@ -155,6 +160,7 @@ def reset_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Cancel a scenario",
     responses=NOT_FOUND | {409: {"description": "Not queued or processing."}},
+    dependencies=[audited("scenario.cancel")],
 )
 def cancel_scenario(scenario_id: str, manager: ManagerDep) -> dict[str, Any]:
     """A queued scenario fails at once with error `cancelled`; a processing one

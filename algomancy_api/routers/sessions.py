@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from algomancy_api.audit import audited
 from algomancy_api.deps import (
     Caller,
     CallerDep,
@@ -106,7 +107,7 @@ def list_sessions(
     status_code=status.HTTP_201_CREATED,
     summary="Create a session",
     responses=TAKEN | NOT_ALLOWED,
-    dependencies=CreateAllowed,
+    dependencies=[audited("session.create"), *CreateAllowed],
 )
 def create_session(
     body: CreateSession,
@@ -129,7 +130,7 @@ def create_session(
     status_code=status.HTTP_201_CREATED,
     summary="Copy a session",
     responses=NOT_FOUND | TAKEN | NOT_ALLOWED,
-    dependencies=CreateAllowed,
+    dependencies=[audited("session.copy"), *CreateAllowed],
 )
 def copy_session(
     session_id: SessionIdPath,
@@ -155,6 +156,7 @@ def copy_session(
     response_model_exclude_unset=True,
     summary="Rename a session",
     responses=NOT_FOUND | TAKEN,
+    dependencies=[audited("session.rename")],
 )
 def rename_session(
     session_id: SessionIdPath,
@@ -169,7 +171,11 @@ def rename_session(
 
 
 @router.delete(
-    "/{session_id}", response_model=SessionList, summary="Delete a session", responses=NOT_FOUND
+    "/{session_id}",
+    response_model=SessionList,
+    summary="Delete a session",
+    responses=NOT_FOUND,
+    dependencies=[audited("session.delete")],
 )
 def delete_session(
     session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep, caller: CallerDep

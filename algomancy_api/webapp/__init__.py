@@ -20,8 +20,9 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 VENDOR_DIR = HERE / "vendor"
 
-#: Path prefixes of the files above; they hold no data and need no credentials.
-ASSET_PREFIXES = ("/static/", "/vendor/")
+#: Path prefixes of the files above, and of the result views' ES modules
+#: (`/app/modules/`); they hold no data and need no credentials.
+ASSET_PREFIXES = ("/static/", "/vendor/", "/app/modules/")
 
 SWAGGER_PAGE = """<!DOCTYPE html>
 <html lang="en">

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from algomancy_core.audit import AuditLog
 from algomancy_core.changes import Change
+from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
 from algomancy_data import DataSource
 
@@ -67,6 +69,10 @@ class Store(Protocol):
     #: True when a read answers from this process's memory or a local file, without
     #: waiting on a network or a lock: cheap enough to call on an event loop.
     inline_reads: bool
+    #: The audit trail (`algomancy_core.audit`).
+    audit: AuditLog
+    #: Webhook deliveries to send (`algomancy_core.deliveries`).
+    deliveries: DeliveryQueue
     #: True when the scenario writes (`add_scenario`, `apply_transition`,
     #: `claim_next`, `update_progress`) append their change to the feed themselves,
     #: in the same transaction; otherwise the caller appends it (`append_change`).

@@ -11,8 +11,10 @@ from typing import Any
 
 import orjson
 
+from algomancy_core.audit import AuditLog, MemoryAuditLog
 from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.decisions import baseline_pinned
+from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
@@ -51,6 +53,8 @@ class MemoryStore:
         self._queued: dict[str, None] = {}
         self._processing_sessions: dict[str, str] = {}
         self._result_tables: dict[str, DataSource] = {}
+        self.audit: AuditLog = MemoryAuditLog()
+        self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._changes_lock = threading.Lock()
         self._last_seq = 0

@@ -26,12 +26,13 @@ from algomancy_core import (
     IntegerParameter,
     IntervalParameter,
     MultiEnumParameter,
+    ResultView,
     RunContext,
     StringParameter,
 )
 from algomancy_data import DataSource
 from tests.core.conftest import Broken, Gate, Gated, Instant
-from tests.core.test_core_scenario_manager import Tabled
+from tests.core.test_core_scenario_manager import Tabled as PlainTabled
 
 from .conftest import PREFIX, ClientFactory
 from .test_api_data import ITEMS
@@ -62,6 +63,14 @@ class EveryType(BaseAlgorithm):
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         return BaseResult({"count": self.params.count})
+
+
+class Tabled(PlainTabled):
+    """Its result table drawn as a result view."""
+
+    views = [
+        ResultView("qty", "Quantity per line", table="lines", encoding={"x": "line", "y": "qty"})
+    ]
 
 
 # -- the contract test: every operation answered and checked against its schema ---------
@@ -99,11 +108,21 @@ def calls(client: TestClient) -> list[Call]:
     return [
         Call("GET", "/health", "/health", 200, {}),
         Call("GET", "/me", "/me", 200, {}),
+        Call("GET", "/app/settings", "/app/settings", 200, {}),
+        # No logo configured, and nobody is an administrator with authentication off.
+        Call("GET", "/app/logo", "/app/logo", 404, {}),
+        Call("GET", "/app/modules/{}/{}", "/app/modules/tests.webapp/x.js", 404, {}),
+        Call("GET", f"{PREFIX}/admin/logs", f"{PREFIX}/admin/logs", 403, {}),
+        # Administrators only; with authentication off there is none.
+        Call("GET", f"{PREFIX}/audit", f"{PREFIX}/audit", 403, {}),
+        Call("GET", f"{PREFIX}/webhooks/deliveries", f"{PREFIX}/webhooks/deliveries", 403, {}),
         Call("GET", f"{S}", S, 200, {}),
         Call("POST", f"{S}", S, 201, {"json": {"display_name": "other"}}),
         Call("POST", f"{S}/{{}}/copy", f"{S}/{sid}/copy", 201, {"json": {"new_display_name": "c"}}),
         Call("PATCH", f"{S}/{{}}", f"{S}/c", 200, {"json": {"display_name": "renamed"}}),
         Call("DELETE", f"{S}/{{}}", f"{S}/renamed", 200, {}),
+        # The session stream runs until the client leaves; its 404 is checked here.
+        Call("GET", f"{S}/{{}}/events", f"{S}/nope/events", 404, {}),
         Call("GET", f"{S}/{{}}/algorithms", f"{M}/algorithms", 200, {}),
         Call(
             "GET",
@@ -112,6 +131,7 @@ def calls(client: TestClient) -> list[Call]:
             200,
             {},
         ),
+        Call("GET", f"{S}/{{}}/algorithms/{{}}/views", f"{M}/algorithms/Tabled/views", 200, {}),
         Call("GET", f"{S}/{{}}/kpis", f"{M}/kpis", 200, {}),
         Call("GET", f"{S}/{{}}/kpis/describe", f"{M}/kpis/describe", 200, {}),
         Call("GET", f"{S}/{{}}/kpis/frame", f"{M}/kpis/frame", 200, {}),
@@ -159,6 +179,13 @@ def calls(client: TestClient) -> list[Call]:
             201,
             {"json": {"new_key": "derived"}},
         ),
+        Call(
+            "POST",
+            f"{S}/{{}}/data/{{}}/save-as-master",
+            f"{M}/data/derived/save-as-master",
+            201,
+            {"json": {"new_key": "mastered"}},
+        ),
         Call("DELETE", f"{S}/{{}}/data/{{}}", f"{M}/data/derived", 204, {}),
         Call(
             "POST",
@@ -195,6 +222,7 @@ def calls(client: TestClient) -> list[Call]:
             200,
             {},
         ),
+        Call("GET", f"{S}/{{}}/scenarios/{{}}/result/views/{{}}", f"{c}/result/views/qty", 200, {}),
         Call("GET", f"{S}/{{}}/processing", f"{M}/processing", 200, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/run", f"{M}/scenarios/{gated}/run", 202, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/cancel", f"{M}/scenarios/{gated}/cancel", 202, {}),

@@ -335,3 +335,26 @@ def test_reset(kind: str, example_server: ServerProcess) -> None:
         assert (await api.reset(long.id)).error is None
 
     drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_result_views_quantities_and_master_data(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        views = await api.result_views("ABC slotting")
+        assert [v["name"] for v in views] == ["travel-heatmap", "travel-by-aisle"]
+        made = await api.create_scenario("viewed", MASTER_DATA, "ABC slotting")
+        await api.run(made.id)
+        done: Scenario = await api.wait(made.id, progress=False, timeout=120)
+        heat = await api.result_view(made.id, "travel-heatmap")
+        assert heat["chart"]["type"] == "scatter" and len(heat["points"]) == 80
+        travel = done.kpis["travel_distance"]
+        assert travel.display is not None and travel.display["unit"] == "km/day"
+        with pytest.raises(AlgomancyError) as caught:
+            await api.result_view(made.id, "nope")
+        assert caught.value.status == 404
+        await api.derive_dataset(MASTER_DATA, "draft")
+        keys = await api.save_as_master("draft", "kept")
+        assert "kept" in keys
+        assert (await api.dataset("kept"))["classification"] == "master_data"
+
+    drive(kind, example_server, body)

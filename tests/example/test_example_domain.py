@@ -153,7 +153,8 @@ def test_every_algorithm_completes_with_finite_kpis(main: ScenarioManager) -> No
         assert record.status is S.COMPLETE, (tag, record.error)
         assert set(record.kpis) == {"throughput", "travel_distance", "unassigned_skus"}
         assert all(v is not None and math.isfinite(v) for v in record.kpis.values()), tag
-        assert record.result is not None and record.result["tables"] == {"assignment": 200}
+        assert record.result is not None
+        assert record.result["tables"] == {"assignment": 200, "travel_by_location": 240}
     travel = {tag: float(r.kpis["travel_distance"] or 0) for tag, r in done.items()}
     throughput = {tag: float(r.kpis["throughput"] or 0) for tag, r in done.items()}
     assert travel["abc"] < travel["abc classes"] < travel["random"]
@@ -170,6 +171,22 @@ def test_slotting_respects_capacity(main: ScenarioManager) -> None:
         placed = table[table["location"] != "overflow"]
         assert placed["location"].is_unique
         assert (placed["need_l"] <= placed["capacity_l"]).all()
+
+
+def test_travel_by_location_adds_up_to_the_travel_kpi(main: ScenarioManager) -> None:
+    data = main.get_dataset("Master data")
+    result = ABCSlotting().run(data, RunContext())
+    table = result.tables()["travel_by_location"]
+    assert list(table.columns) == [
+        "location", "aisle", "bay", "level", "distance_m", "skus", "picks_per_day",
+        "travel_m_per_day",
+    ]  # fmt: skip
+    assert table["location"].is_unique and len(table) == len(data.get_table("locations"))
+    placed = result.tables()["assignment"].query("location != 'overflow'")
+    assert table["skus"].sum() == len(placed)
+    assert table["travel_m_per_day"].sum() == pytest.approx(
+        result.values["travel_m_per_day"], rel=1e-6
+    )
 
 
 def test_slow_reports_progress_each_second_on_any_dataset() -> None:

@@ -6,12 +6,15 @@ import { SessionsPage } from "./sessions.js";
 import { DataPage } from "./data.js";
 import { ScenariosPage } from "./scenarios.js";
 import { ComparePage } from "./compare.js";
+import { AdminPage, useIsAdmin } from "./admin.js";
+import { Brand, feature, loadSettings } from "./settings.js";
 
 const PAGES = [
   ["scenarios", "Scenarios"],
   ["data", "Data"],
   ["compare", "Compare"],
   ["sessions", "Sessions"],
+  ["admin", "Admin"],
 ];
 const SESSION_STORAGE = "algomancy-session";
 
@@ -103,6 +106,7 @@ function App() {
   const [sid, setSid] = useState(localStorage.getItem(SESSION_STORAGE));
   const [error, setError] = useState(null);
   const [rechecked, setRechecked] = useState(null); // a link's session looked for again
+  const isAdmin = useIsAdmin(user);
 
   useEffect(() => {
     const onHash = () => setRoute(parseHash());
@@ -174,7 +178,9 @@ function App() {
     setUser(null);
   };
   const props = { session: current, sessions, reloadSessions, switchTo, arg: route.arg };
-  const Page = { sessions: SessionsPage, data: DataPage, scenarios: ScenariosPage, compare: ComparePage }[route.page];
+  const Page = { sessions: SessionsPage, data: DataPage, scenarios: ScenariosPage, compare: ComparePage, admin: AdminPage }[route.page];
+  // The Admin link for admin_users only; the Sessions link and picker as `app_features` say.
+  const shown = PAGES.filter(([p]) => (p === "admin" ? isAdmin : p !== "sessions" || feature("session_picker")));
   const waiting = route.sid === null && route.page !== "sessions" && current; // being given its session
   const unknown = route.sid !== null && route.page !== "sessions" && !named && rechecked === route.sid;
   let body;
@@ -185,16 +191,16 @@ function App() {
   return html`
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
-      <a class="brand" href=${link("scenarios")}>Algomancy</a>
+      <a class="brand" href=${link("scenarios")}><${Brand} /></a>
       <nav aria-label="Pages">
-        ${PAGES.map(([p, label]) => html`<a href=${link(p)} aria-current=${route.page === p ? "page" : null}>${label}</a>`)}
+        ${shown.map(([p, label]) => html`<a href=${link(p)} aria-current=${route.page === p ? "page" : null}>${label}</a>`)}
       </nav>
       <div class="who">
-        <label for="session-switch" class="small">Session</label>
+        ${feature("session_picker") && html`<label for="session-switch" class="small">Session</label>
         <select id="session-switch" value=${current?.id ?? ""} onChange=${(e) => switchTo(e.target.value)}>
           ${!current && html`<option value="">(none)</option>`}
           ${list.map((s) => html`<option value=${s.id}>${s.display_name}</option>`)}
-        </select>
+        </select>`}
         <span data-testid="user">${user.authenticated ? html`Signed in as <strong>${user.username}</strong>` : "Not signed in (authentication off)"}</span>
         ${user.authenticated && apiKey.get() && html`<button class="link" onClick=${signOut}>Sign out</button>`}
       </div>
@@ -202,4 +208,4 @@ function App() {
     <main id="main" tabindex="-1">${body}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+loadSettings().finally(() => render(html`<${App} />`, document.getElementById("app")));

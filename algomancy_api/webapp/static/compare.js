@@ -5,11 +5,15 @@
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
 import { API, call, api, download, followEvents, seg, sessionEnds } from "./api.js";
 import { Notice, formatNumber } from "./ui.js";
+import { CompareViews } from "./views.js";
+import { KpiValue, isBinary } from "./kpiview.js";
 
 const HIGHER = ["higher", "at_least"];
 const PAGE = 100;
 const MAX_BARS = 50;
 const MAX_REPORT_IDS = 300;
+/** Result views are drawn for at most this many of the selected scenarios. */
+const MAX_VIEWS = 12;
 /** Changes that alter the comparison: the frame is read again (at most this often, ms). */
 const RELOAD_MS = 500;
 const RELOADS = ["reset", "scenario.created", "scenario.deleted", "scenario.complete", "scenario.failed", "scenario.reset"];
@@ -59,12 +63,15 @@ function percent(value) {
 /** The frame's rows as scenarios: {id, tag, status, baseline, kpis: {k: {value, delta, rel, verdict}}, params}. */
 function readFrame(frame) {
   const ctx = frame.source?.context || {};
+  const binary = ctx.binary || [];
+  const displays = ctx.displays || {};
   const kpis = Object.keys(ctx.units || {}).map((key) => ({
     key,
     name: key,
     unit: ctx.units[key],
     better_when: ctx.better_when[key],
     threshold: ctx.thresholds[key],
+    kind: binary.includes(key) ? "binary" : "number",
   }));
   const params = frame.columns.filter((c) => c.startsWith("param.")).map((c) => c.slice(6));
   const rows = frame.rows.map((row, i) => ({
@@ -76,7 +83,21 @@ function readFrame(frame) {
     kpis: Object.fromEntries(
       kpis.map((k) => [
         k.key,
-        { value: row[k.key], delta: row[`${k.key}.delta`], rel: row[`${k.key}.delta_rel`], verdict: row[`${k.key}.verdict`] },
+        {
+          value: row[k.key],
+          delta: row[`${k.key}.delta`],
+          rel: row[`${k.key}.delta_rel`],
+          verdict: row[`${k.key}.verdict`],
+          // As kpiview.js reads a KPI: pass/fail with details, a quantity's display.
+          shown: {
+            value: row[k.key],
+            unit: k.unit,
+            kind: k.kind,
+            passed: row[k.key] === 1,
+            details: row[`${k.key} details`] ?? null,
+            display: displays[k.key]?.[i] ? { text: displays[k.key][i] } : null,
+          },
+        },
       ])
     ),
     params: Object.fromEntries(params.map((p) => [p, row[`param.${p}`]])),
@@ -121,8 +142,8 @@ function SortHeader({ label, name, sortKey, sort, setSort, className = "", child
 function KpiCell({ kpi, cell, withBaseline }) {
   const breach = breached(kpi, cell.value);
   const cls = ["num", withBaseline ? verdictClass(cell.verdict) : breach ? "bad" : ""].join(" ");
-  return html`<td class=${cls} data-verdict=${withBaseline ? cell.verdict : null}>
-    ${formatNumber(cell.value)}
+  return html`<td class=${cls} data-verdict=${withBaseline ? cell.verdict : null} data-breach=${breach ? "true" : null}>
+    <${KpiValue} kpi=${cell.shown} />
     ${withBaseline && html`<span class="delta small">${cell.verdict === "missing" ? "missing" : `${percent(cell.rel)} ${cell.verdict}`}</span>`}
   </td>`;
 }
@@ -170,7 +191,8 @@ function KpiChart({ kpi, rows }) {
   </figure>`;
 }
 
-function Scatter({ kpis, rows }) {
+function Scatter({ kpis: all, rows }) {
+  const kpis = all.filter((k) => !isBinary(k));
   const [xKey, setX] = useState(kpis[0]?.key);
   const [yKey, setY] = useState(kpis[1]?.key ?? kpis[0]?.key);
   const x = kpis.find((k) => k.key === xKey) || kpis[0];
@@ -287,6 +309,20 @@ export function ComparePage({ session }) {
   }, [frame]);
   useEffect(() => setPage(0), [f, sort]);
 
+  // Result views need the scenarios in full (their result tables): the first few selected.
+  const [full, setFull] = useState({});
+  const viewIds = rows.filter((r) => (selected || new Set()).has(r.id) && r.status === "complete").slice(0, MAX_VIEWS).map((r) => r.id);
+  useEffect(() => {
+    for (const id of viewIds) {
+      if (full[id]) continue;
+      api.get(`${base}/scenarios/${seg(id)}`).then(
+        (s) => setFull((old) => ({ ...old, [id]: s })),
+        () => {}
+      );
+    }
+  }, [viewIds.join(",")]);
+  const views = viewIds.map((id) => full[id]).filter(Boolean);
+
   if (!frame) return html`<h1>Compare</h1><${Notice} kind="error">${error}<//><p class="muted">Loading…</p>`;
   const chosen = selected || new Set();
   const picked = shown.filter((r) => chosen.has(r.id));
@@ -396,7 +432,8 @@ export function ComparePage({ session }) {
       : html`<section aria-labelledby="charts-title">
           <h2 id="charts-title">Charts</h2>
           ${picked.length > MAX_BARS && html`<p class="small muted">The bar charts show the first ${MAX_BARS} of the ${picked.length} selected.</p>`}
-          <div class="chart-grid">${frame.kpis.map((k) => html`<${KpiChart} key=${k.key} kpi=${k} rows=${picked} />`)}</div>
+          <div class="chart-grid">${frame.kpis.filter((k) => !isBinary(k)).map((k) => html`<${KpiChart} key=${k.key} kpi=${k} rows=${picked} />`)}</div>
         </section>
-        ${frame.kpis.length > 1 && html`<${Scatter} kpis=${frame.kpis} rows=${picked} />`}`}`;
+        ${frame.kpis.filter((k) => !isBinary(k)).length > 1 && html`<${Scatter} kpis=${frame.kpis} rows=${picked} />`}
+        ${views.length > 0 && html`<${CompareViews} base=${base} scenarios=${views} />`}`}`;
 }

@@ -2,6 +2,7 @@
 import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
 import { api, download, listOf, seg } from "./api.js";
 import { Notice, TableTabs } from "./ui.js";
+import { DatasetFileActions, DatasetJsonUpload } from "./datasetfile.js";
 
 function EtlMessages({ result }) {
   if (!result) return null;
@@ -128,6 +129,7 @@ function DatasetDetail({ base, dataKey, onChanged }) {
       <input id="derive-key" value=${newKey} onInput=${(e) => setNewKey(e.target.value)} required />
       <button type="submit" disabled=${!newKey.trim()}>Derive</button>
     </form>
+    <${DatasetFileActions} base=${base} dataKey=${dataKey} onChanged=${onChanged} />
     ${tables === null
       ? html`<p class="muted">Loading tables…</p>`
       : html`<${TableTabs} tables=${tables} label=${`Tables of ${dataKey}`}
@@ -160,6 +162,7 @@ export function DataPage({ session, arg }) {
   return html`<h1>Data</h1>
     <${Notice} kind="error">${error}<//>
     <${Upload} base=${base} onDone=${(name) => load(name)} />
+    <${DatasetJsonUpload} base=${base} onDone=${(name) => load(name)} />
     <div class="grid2">
       <div>
         <section class="panel" aria-labelledby="datasets-title">

@@ -3,6 +3,11 @@ import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact
 import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { ParameterField, initialValue, wireValue } from "./params.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
+import { ResultViews } from "./views.js";
+import { KpiValue } from "./kpiview.js";
+import { ParameterFile } from "./paramfile.js";
+import { feature } from "./settings.js";
+import { NotifyButton, notifyRunEnded } from "./notify.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
@@ -225,6 +230,8 @@ function CreateScenario({ base, onCreated }) {
           ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
         </select>
       </div>
+      ${feature("parameter_upload") && html`<${ParameterFile} params=${params} dataParams=${dataParams}
+        onValues=${(v) => setValues((old) => ({ ...old, ...v }))} onDataValues=${(v) => setDataValues((old) => ({ ...old, ...v }))} />`}
       ${dataParams.length > 0 && html`<h3>Data parameters</h3>`}
       ${dataParams.map(
         (p) => html`<${ParameterField} key=${dataset + p.name} p=${p} value=${dataValues[p.name]} error=${dataErrors[p.name]}
@@ -251,7 +258,7 @@ function KpiTable({ kpis }) {
   return html`<table aria-label="KPIs">
     <thead><tr><th scope="col">KPI</th><th scope="col" class="num">Value</th><th scope="col">Unit</th><th scope="col">Better when</th><th scope="col" class="num">Threshold</th></tr></thead>
     <tbody>${rows.map(
-      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num">${formatNumber(k.value)}</td>
+      ([key, k]) => html`<tr data-kpi=${key}><th scope="row">${k.name}</th><td class="num"><${KpiValue} kpi=${k} /></td>
         <td>${k.unit}</td><td>${k.better_when}</td><td class="num">${k.threshold ?? "–"}</td></tr>`
     )}</tbody></table>`;
 }
@@ -296,6 +303,9 @@ function ScenarioDetail({ base, id, onChange, event }) {
       return;
     }
     setLive(event);
+    if (event.type === "scenario.complete" || event.type === "scenario.failed") {
+      notifyRunEnded(event.tag, event.status, event.error);
+    }
     if (["scenario.complete", "scenario.failed", "scenario.reset"].includes(event.type)) load();
   }, [event]);
 
@@ -344,6 +354,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
         <button onClick=${() => act("reset")} disabled=${!terminal}
           title="Back to created: the result and KPI values are cleared">Reset</button>
         <button class="danger" onClick=${remove}>Delete</button>
+        <${NotifyButton} />
       </div>
     </div>
     <${Notice} kind="error">${error}<//>
@@ -366,6 +377,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
     )}</tbody></table>`}
     <h3>KPIs</h3>
     <${KpiTable} kpis=${scenario.kpis} />
+    ${status === "complete" && html`<${ResultViews} base=${base} scenario=${scenario} />`}
     ${scenario.result &&
     html`<h3>Result</h3><details><summary>Result (JSON)</summary><pre class="json">${JSON.stringify(scenario.result, null, 2)}</pre></details>`}
     ${tables && tables.length > 0 &&

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from algomancy_core.audit import AuditLog
+from algomancy_core.deliveries import DeliveryQueue
+from algomancy_core.stores.sql.audit import SQLAuditLog, SQLDeliveryQueue
 from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
@@ -45,6 +48,8 @@ class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository, ChangeR
         self.engine = self.db.engine
         self.data_object_type = data_object_type
         self.inline_reads = self.db.dialect.inline_reads
+        self.audit: AuditLog = SQLAuditLog(self.db)
+        self.deliveries: DeliveryQueue = SQLDeliveryQueue(self.db)
 
     # Deletes go through `Database.deleting`: they still work on a full disk.
     def delete_session(self, session_id: str) -> None:

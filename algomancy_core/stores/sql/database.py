@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from algomancy_core.audit import pending_audit
 from algomancy_core.errors import storage_full
+from algomancy_core.stores.sql.audit import write_pending
 from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
 from algomancy_core.stores.sql.schema import open_schema
 
@@ -46,11 +48,20 @@ class Database:
             raise
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, audited: bool = True) -> Iterator[Connection]:
+        """A write transaction. When it is the change of an audited write (see
+        `algomancy_core.audit`), the audit record is inserted in it: both commit
+        or neither does. `audited=False`: a write that is never the change (the
+        audit trail's own, the webhook queue's)."""
+        pending = pending_audit() if audited else None
         with self.dialect.write_turn(), self.engine.connect() as conn:
             conn = conn.execution_options(algomancy_write=True)
             with conn.begin():
                 yield conn
+                if pending is not None:
+                    write_pending(conn, pending)
+        if pending is not None:
+            pending.written = True
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

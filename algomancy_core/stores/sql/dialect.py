@@ -24,7 +24,9 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from algomancy_core.audit import pending_audit
 from algomancy_core.errors import ConfigurationError, storage_full
+from algomancy_core.stores.sql.audit import AUDIT_INSERT, pending_row
 from algomancy_core.stores.sql.reserve import Reserve
 from algomancy_core.stores.sql.schema import meta, position_seq
 
@@ -121,6 +123,8 @@ class SQLDialect:
 
     @contextlib.contextmanager
     def _transaction(self, engine: Engine) -> Iterator[Run]:
+        # The audit of the write this is (if any) commits with it: see `Database.write`.
+        pending = pending_audit()
         with engine.connect() as conn, conn.begin():
 
             def run(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -128,6 +132,10 @@ class SQLDialect:
                 return [tuple(row) for row in result] if result.returns_rows else []
 
             yield run
+            if pending is not None:
+                run(AUDIT_INSERT, pending_row(pending, self.encode_time))
+        if pending is not None:
+            pending.written = True
 
     def encode_time(self, value: datetime) -> Any:
         """A datetime as this driver stores it (UTC)."""
@@ -315,6 +323,9 @@ class SQLiteDialect(SQLDialect):
         # In autocommit a writing statement is its own transaction: it takes the
         # write lock as it starts (waiting on the busy timeout, as BEGIN IMMEDIATE
         # does) and commits as it ends. Two statements fewer than BEGIN ... COMMIT.
+        if pending_audit() is not None:  # ... unless an audit record goes with it
+            with self.transaction(engine) as run:
+                return run(sql, params)
         with self._write_turn:
             return _run_once(self._writers, sql, params)
 
@@ -322,9 +333,7 @@ class SQLiteDialect(SQLDialect):
         return _SQLiteTransaction(self._write_turn, self._writers)
 
     def encode_time(self, value: datetime) -> Any:
-        # The text SQLAlchemy writes for the same column, so both paths read alike.
-        value = _utc(value)
-        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+        return _sqlite_time(value)
 
     def decode_time(self, value: Any) -> datetime | None:
         return None if value is None else _utc(datetime.fromisoformat(value))
@@ -516,15 +525,24 @@ class _Lender(Generic[C]):
         self._idle = collections.deque()
 
 
+def _sqlite_time(value: datetime) -> str:
+    """A datetime as SQLite stores it: the text SQLAlchemy writes for the same
+    column, so both paths read alike."""
+    value = _utc(value)
+    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+
+
 class _SQLiteTransaction:
     """`BEGIN IMMEDIATE` ... `COMMIT` on the writer connection, this process's
     writers taking turns (a class, not a generator: it is on every write's path)."""
 
-    __slots__ = ("_turn", "_writer", "_writers")
+    __slots__ = ("_pending", "_turn", "_writer", "_writers")
 
     def __init__(self, turn: threading.Lock, writers: _Lender[sqlite3.Connection]) -> None:
         self._turn = turn
         self._writers = writers
+        # The audit of the write this is, inserted before the commit (`Database.write`).
+        self._pending = pending_audit()
 
     def __enter__(self) -> Run:
         self._turn.acquire()
@@ -546,9 +564,14 @@ class _SQLiteTransaction:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         writer = self._writer
+        pending = self._pending
         try:
             if kind is None:
+                if pending is not None:
+                    writer.execute(AUDIT_INSERT, pending_row(pending, _sqlite_time))
                 writer.execute("COMMIT")
+                if pending is not None:
+                    pending.written = True
             elif writer.in_transaction:
                 writer.execute("ROLLBACK")
         except BaseException:

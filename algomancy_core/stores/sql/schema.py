@@ -23,7 +23,7 @@ from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 S = ScenarioStatus
 
@@ -207,6 +207,46 @@ changes = sa.Table(
     sqlite_autoincrement=True,
 )
 
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("user_name", sa.Text),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("session_id", sa.Text),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("client", sa.Text),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    # Pruning and time ranges read this index; the user and session filters read
+    # the rows (a table of `audit_retention_days` of writes): one index fewer to
+    # write with every audited change.
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_by", sa.Text),
+    sa.Column("claim_until", UTCDateTime),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
 # The database itself refuses a second processing scenario in a session, whatever
 # races between processes; a claim that loses on it moves on to the next candidate.
 sa.Index(
@@ -329,6 +369,12 @@ def _add_the_change_feed(conn: Connection) -> None:
     changes.create(conn, checkfirst=True)
 
 
+def _add_audit_and_deliveries(conn: Connection) -> None:
+    """Version 9: the audit trail and the webhook delivery queue."""
+    audit_log.create(conn, checkfirst=True)
+    webhook_deliveries.create(conn, checkfirst=True)
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -338,6 +384,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     6: _index_the_queue_by_session,
     7: _add_name_keys,
     8: _add_the_change_feed,
+    9: _add_audit_and_deliveries,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.

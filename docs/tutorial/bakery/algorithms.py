@@ -11,6 +11,7 @@ from algomancy_core import (
     EnumParameter,
     FloatParameter,
     IntegerParameter,
+    ResultView,
     RunContext,
 )
 from algomancy_data import DataSource
@@ -34,6 +35,18 @@ class OvenPlan(BaseAlgorithm):
     description = "Plans today's batches over the ovens until the shift ends"
     parameters = OvenPlanParameters
     params: OvenPlanParameters
+    # Drawn in the web app: the units each oven bakes, one bar colour per product.
+    views = [
+        ResultView(
+            "units-per-oven",
+            "Units per oven",
+            kind="bar",
+            table="plan",
+            encoding={"x": "oven", "y": "units", "series": "product"},
+            aggregate="sum",
+            unit="units",
+        )
+    ]
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         products = data.get_table("products").set_index("product")
