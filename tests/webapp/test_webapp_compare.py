@@ -46,9 +46,7 @@ def session_with(server: tuple[ServerProcess, str], name: str, count: int) -> st
 
 
 def open_compare(page: Page, base: str, session_id: str) -> None:
-    page.goto(f"{base}/#/compare?session={session_id}")
-    page.goto(f"{base}/#/compare")
-    page.get_by_label("Session", exact=True).select_option(session_id)
+    page.goto(f"{base}/#/sessions/{session_id}/compare")
     expect(page.get_by_role("heading", name="Compare", level=1)).to_be_visible()
     expect(page.get_by_test_id("compare-count")).to_be_visible()
 

@@ -403,7 +403,7 @@ export function ComparePage({ session }) {
           <${SortHeader} label="Status" sortKey="status" sort=${sort} setSort=${setSort} />
           ${frame.kpis.map(
             (k) => html`<${SortHeader} label=${k.name} sortKey=${`kpi:${k.key}`} sort=${sort} setSort=${setSort} className="num">
-              <span class="small muted unit">${k.unit}, ${DIRECTION[k.better_when] || k.better_when}</span><//>`
+              <span class="small muted unit">${isBinary(k) ? "pass or fail" : `${k.unit ? `${k.unit}, ` : ""}${DIRECTION[k.better_when] || k.better_when}`}</span><//>`
           )}
           ${frame.params.map(
             (p) => html`<${SortHeader} label=${p} name=${`parameter ${p}`} sortKey=${`param.${p}`} sort=${sort} setSort=${setSort} className="param">
