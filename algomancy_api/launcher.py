@@ -31,6 +31,7 @@ from algomancy_api.routers import (
     admin,
     audit,
     data,
+    decisions,
     discovery,
     kpis,
     platform,
@@ -176,6 +177,7 @@ class ApiLauncher:
             resultviews,
             admin,
             audit,
+            decisions,
         )
         for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)

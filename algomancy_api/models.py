@@ -361,6 +361,7 @@ class ScenarioOut(BaseModel):
         description="sha256 of (dataset digest, algorithm name and version, parameters, "
         "data parameters, seed): equal for runs of the same thing."
     )
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class AlgorithmValues(BaseModel):
@@ -384,6 +385,7 @@ class ScenarioSummary(BaseModel):
     run_finished_at: str | None
     result_available: bool
     kpis: dict[str, KpiValue]
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class ScenarioList(BaseModel):

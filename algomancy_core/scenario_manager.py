@@ -10,6 +10,7 @@ from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.audit import audit_subject
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
@@ -379,6 +380,20 @@ class ScenarioManager:
             records = [r for r in records if r.fingerprint == fingerprint]
         return records
 
+    # -- the pinned baseline ---------------------------------------------------
+    def pin_baseline(self, scenario_id: str) -> ScenarioRecord:
+        """Pin the scenario as the session's baseline (replacing another pin)."""
+        record = self.get_scenario(scenario_id)
+        self._store.set_baseline(self.session_id, record.id)
+        return record
+
+    def unpin_baseline(self) -> None:
+        self._store.set_baseline(self.session_id, None)
+
+    def baseline_id(self) -> str | None:
+        """The pinned baseline's scenario id, or None."""
+        return self._store.get_baseline(self.session_id)
+
     def processing(self) -> ScenarioRecord | None:
         """The scenario of this session that is processing now, if any."""
         for record in self.list_scenarios():
@@ -455,8 +470,11 @@ class ScenarioManager:
         )
 
     def delete_scenario(self, scenario_id: str) -> None:
-        """Remove a scenario; a queued or running one is cancelled first."""
+        """Remove a scenario; a queued or running one is cancelled first. The
+        pinned baseline is refused (`ConflictError` naming it)."""
         record = self.get_scenario(scenario_id)
+        if self._store.get_baseline(self.session_id) == record.id:
+            raise baseline_pinned(record.tag, record.id)
         if record.status.is_active:
             # It may have finished meanwhile; then there is nothing to cancel.
             with contextlib.suppress(ConflictError):

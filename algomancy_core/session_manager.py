@@ -201,7 +201,8 @@ class SessionManager:
         self, session: str, new_display_name: str, owner: str | None = None
     ) -> ScenarioManager:
         """Copy datasets and scenarios: finished ones with their results and KPIs,
-        queued or running ones as `created`."""
+        queued or running ones as `created`; the copy of the pinned baseline is the
+        copy's pinned baseline."""
         source = self._record(session, owner)
         new_display_name = check_name(
             "new_display_name", new_display_name, self.engine.config.max_name_chars
@@ -214,9 +215,13 @@ class SessionManager:
         self._store.create_session(record)
         try:
             numbers = self._copy_datasets(source.id, record.id)
+            pinned = self._store.get_baseline(source.id)
             for scenario in self._store.list_scenarios(source.id):
                 pin = numbers.get((scenario.dataset_key, scenario.dataset_version))
-                self.engine.lifecycle.copy(scenario.copy(dataset_version=pin), new_id(), record.id)
+                copy_id = new_id()
+                self.engine.lifecycle.copy(scenario.copy(dataset_version=pin), copy_id, record.id)
+                if scenario.id == pinned:
+                    self._store.set_baseline(record.id, copy_id)
         except Exception:
             self._store.delete_session(record.id)
             raise

@@ -23,6 +23,7 @@ MODULES = [
     "benchmarks.bench_session_events",
     "benchmarks.bench_ops",
     "benchmarks.bench_versions",
+    "benchmarks.bench_decisions",
 ]
 
 

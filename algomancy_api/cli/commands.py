@@ -399,10 +399,34 @@ def kpis(ctx: click.Context) -> None:
 
 @app.command("compare")
 @click.argument("tags", nargs=-1, required=True)
+@click.option(
+    "--baseline",
+    metavar="TAG",
+    help="Compare against this scenario (tag, id or 'pinned'): deltas and verdicts per KPI.",
+)
+@click.option("--tolerance", type=float, help="Relative tolerance of 'equal' (default 1e-9).")
+@click.option("--diff-only", is_flag=True, help="Add the parameters that differ.")
 @click.pass_context
-def compare(ctx: click.Context, tags: tuple[str, ...]) -> None:
+def compare(
+    ctx: click.Context,
+    tags: tuple[str, ...],
+    baseline: str | None,
+    tolerance: float | None,
+    diff_only: bool,
+) -> None:
     """The KPIs of the scenarios TAGS side by side, in the order given."""
-    kpi_table(ctx, tags)
+    if baseline is None and tolerance is None and not diff_only:
+        kpi_table(ctx, tags)
+        return
+    with connected(ctx) as client:
+        frame = client.compare(tags, baseline, tolerance=tolerance, diff_only=diff_only)
+    frame = frame.reset_index()
+    rows = [
+        {key: (None if value != value else value) for key, value in row.items()}  # NaN: null
+        for row in frame.to_dict(orient="records")
+    ]
+    columns = [str(c) for c in frame.columns]
+    emit(ctx, rows, [[row.get(c) for c in columns] for row in rows], columns)
 
 
 def event_line(event: SessionEvent) -> str:

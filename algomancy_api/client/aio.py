@@ -20,6 +20,7 @@ from algomancy_api.client._base import (
     read_files,
     settings,
 )
+from algomancy_api.client.decisions import AsyncDecisionsMixin
 from algomancy_api.client.models import (
     TERMINAL,
     DatasetVersion,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AsyncAlgomancyClient:
+class AsyncAlgomancyClient(AsyncDecisionsMixin):
     """Drive a server from asyncio::
 
         async with AsyncAlgomancyClient("http://127.0.0.1:8051") as client:

@@ -112,6 +112,8 @@ class Scenario(Model):
     seed: int | None = None
     lineage: dict[str, Any] | None = None
     fingerprint: str | None = None
+    #: True for the session's pinned baseline.
+    baseline: bool = False
 
     @property
     def done(self) -> bool:

@@ -19,6 +19,7 @@ from algomancy_api.client._base import (
     read_files,
     settings,
 )
+from algomancy_api.client.decisions import DecisionsMixin
 from algomancy_api.client.models import (
     TERMINAL,
     DatasetVersion,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AlgomancyClient:
+class AlgomancyClient(DecisionsMixin):
     """Drive a server from Python::
 
         with AlgomancyClient("http://127.0.0.1:8051") as client:

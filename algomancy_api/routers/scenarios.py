@@ -79,12 +79,13 @@ def list_scenarios(
     ] = None,
 ) -> list[dict[str, Any]]:
     """Every scenario of the session, oldest first (with `fingerprint`, those of it)."""
+    pinned = manager.baseline_id()
     if view == "summary":
         summaries = manager.list_scenario_summaries()
         if fingerprint is not None:
             summaries = [r for r in summaries if r.fingerprint == fingerprint]
-        return [summary_view(manager, r) for r in summaries]
-    return [scenario_view(manager, r) for r in manager.list_scenarios(fingerprint)]
+        return [summary_view(manager, r, pinned) for r in summaries]
+    return [scenario_view(manager, r, pinned) for r in manager.list_scenarios(fingerprint)]
 
 
 @router.post(

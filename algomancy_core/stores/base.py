@@ -235,6 +235,14 @@ class Store(Protocol):
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        """Pin `scenario_id` as the session's baseline (None unpins); `NotFoundError`
+        if the session or the scenario (in that session) is missing. While pinned,
+        `delete_scenario` refuses it (`decisions.baseline_pinned`, atomically)."""
+
+    def get_baseline(self, session_id: str) -> str | None:
+        """The id of the session's pinned baseline scenario, or None."""
+
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
         """Keep the tables of a scenario's result (None drops them). A transition
         with `drops_results` drops them too: they belong to the run that made them."""

@@ -14,6 +14,7 @@ import orjson
 
 from algomancy_core.audit import AuditLog, MemoryAuditLog
 from algomancy_core.changes import CHANGES_KEPT, Change
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
@@ -66,6 +67,8 @@ class MemoryStore:
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._changes_lock = threading.Lock()
         self._last_seq = 0
+        # Session id → the scenario id pinned as its baseline.
+        self._baselines: dict[str, str] = {}
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
@@ -145,6 +148,7 @@ class MemoryStore:
             self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
+            self._baselines.pop(session_id, None)
 
     def _require_session(self, session_id: str) -> SessionRecord:
         record = self._sessions.get(session_id)
@@ -335,9 +339,26 @@ class MemoryStore:
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:
+            found = self.get_scenario(session_id, scenario_id)
+            if found is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            if self._baselines.get(session_id) == scenario_id:
+                raise baseline_pinned(found.tag, scenario_id)
+            self._drop_scenario(scenario_id)
+
+    # -- the pinned baseline ---------------------------------------------------
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        with self._lock:
+            self._require_session(session_id)
+            if scenario_id is None:
+                self._baselines.pop(session_id, None)
+                return
             if self.get_scenario(session_id, scenario_id) is None:
                 raise NotFoundError(f"scenario {scenario_id!r} not found")
-            self._drop_scenario(scenario_id)
+            self._baselines[session_id] = scenario_id
+
+    def get_baseline(self, session_id: str) -> str | None:
+        return self._baselines.get(session_id)
 
     def _drop_scenario(self, scenario_id: str) -> None:
         self._result_tables.pop(scenario_id, None)

@@ -86,6 +86,14 @@ def test_the_documented_workflow(example_server: ServerProcess, tmp_path: Path) 
 
     compared = as_json(cli(s, "--json", "compare", "random", "abc", session="workflow"))
     assert [row["scenario"] for row in compared] == ["random", "abc"]
+    against = as_json(
+        cli(s, "--json", "compare", "random", "--baseline", "abc", session="workflow")
+    )
+    assert [row["scenario"] for row in against] == ["abc", "random"]
+    assert against[0]["baseline"] is True and against[0]["travel_distance.delta"] == 0
+    assert against[1]["travel_distance.verdict"] in ("improved", "worse", "equal")
+    text = cli(s, "compare", "random", "--baseline", "abc", "--diff-only", session="workflow")
+    assert text.returncode == 0 and "travel_distance.verdict" in text.stdout.splitlines()[0]
     shown = cli(s, "scenario", "show", "abc", session="workflow")
     assert shown.returncode == 0 and "travel_distance" in shown.stdout
     listed_scenarios = as_json(cli(s, "--json", "scenario", "list", session="workflow"))

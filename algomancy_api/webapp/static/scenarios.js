@@ -94,7 +94,7 @@ function ScenarioList({ list, selected }) {
           <thead><tr><th scope="col">Tag</th><th scope="col">Algorithm</th><th scope="col">Status</th><th scope="col">Progress</th></tr></thead>
           <tbody>${rows.map(
             (s) => html`<tr class=${s.id === selected ? "selected" : ""} data-scenario=${s.tag}>
-              <td><a href=${link("scenarios", s.id)} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a></td>
+              <td><a href=${link("scenarios", s.id)} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a>${s.baseline ? html` <span class="badge" title="the session's pinned baseline">baseline</span>` : ""}</td>
               <td>${algorithmName(s)}</td>
               <td><${StatusBadge} status=${s.status} /></td>
               <td class="num">${Math.round((s.progress || 0) * 100)}%</td>

@@ -13,13 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
-from algomancy_core.stores.sql.schema import FIELDS, result_tables, scenarios
+from algomancy_core.stores.sql.schema import FIELDS, baselines, result_tables, scenarios
 from algomancy_data import DataSource
 
 S = ScenarioStatus
@@ -303,6 +304,18 @@ class ScenarioRepository:
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self.db.write() as conn:
+            # The row first, locked (PostgreSQL): a concurrent `set_baseline` that
+            # locked it first has committed its pin by the time the check reads.
+            conn.execute(
+                sa.select(scenarios.c.id).where(scenarios.c.id == scenario_id).with_for_update()
+            ).first()
+            pinned = conn.execute(
+                sa.select(scenarios.c.tag)
+                .join(baselines, baselines.c.scenario_id == scenarios.c.id)
+                .where(baselines.c.session_id == session_id, scenarios.c.id == scenario_id)
+            ).first()
+            if pinned is not None:
+                raise baseline_pinned(pinned[0], scenario_id)
             conn.execute(
                 sa.delete(result_tables).where(
                     result_tables.c.scenario_id == scenario_id,

@@ -94,6 +94,16 @@ sessions = sa.Table(
 )
 
 
+#: Each session's pinned baseline scenario (at most one). A table of its own, made by
+#: `create_all` on open, so older databases gain it without a layout migration.
+baselines = sa.Table(
+    "baselines",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("scenario_id", sa.String(64), nullable=False),
+)
+
+
 def list_entry(session_id: str, display_name: str) -> str:
     """A session's item of a listing as JSON text (the `list_entry` column)."""
     return orjson.dumps({"id": session_id, "display_name": display_name}).decode()
