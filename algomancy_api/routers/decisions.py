@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 
 from algomancy_api.acceptance import acceptance
+from algomancy_api.audit import audited
 from algomancy_api.decision_models import AcceptanceIn, BaselineIn, BaselineOut
 from algomancy_api.deps import ManagerDep
 from algomancy_api.frames import (
@@ -45,7 +46,11 @@ def get_baseline(manager: ManagerDep) -> BaselineOut:
 
 
 @router.put(
-    "/baseline", response_model=BaselineOut, summary="Pin the baseline", responses=NOT_FOUND
+    "/baseline",
+    response_model=BaselineOut,
+    summary="Pin the baseline",
+    responses=NOT_FOUND,
+    dependencies=[audited("baseline.pin")],
 )
 def put_baseline(body: BaselineIn, manager: ManagerDep) -> BaselineOut:
     """Pin a scenario of the session as its baseline (replacing the pinned one): the
@@ -55,7 +60,12 @@ def put_baseline(body: BaselineIn, manager: ManagerDep) -> BaselineOut:
     return BaselineOut(scenario_id=record.id, tag=record.tag)
 
 
-@router.delete("/baseline", response_model=BaselineOut, summary="Unpin the baseline")
+@router.delete(
+    "/baseline",
+    response_model=BaselineOut,
+    summary="Unpin the baseline",
+    dependencies=[audited("baseline.unpin")],
+)
 def delete_baseline(manager: ManagerDep) -> BaselineOut:
     """Unpin the baseline (nothing to do when none is pinned); answers `scenario_id` null."""
     manager.unpin_baseline()
