@@ -162,3 +162,30 @@ def test_inflated_sizes_are_counted_not_trusted(make_client: ClientFactory) -> N
     assert r.status_code == 413 and "dataset.json" in r.json()["detail"]
     r = post_zip(client, b"x" * (65 * 1024))
     assert r.status_code == 413
+
+
+def test_clients_download_and_import(make_client: ClientFactory) -> None:
+    import asyncio
+
+    import httpx
+
+    from algomancy_api import AlgomancyClient
+    from algomancy_api.client import AsyncAlgomancyClient
+
+    source = make_client(algorithms=[Instant, Tabled])
+    target = make_client(algorithms=[Instant, Tabled])
+    original = complete(source, "shared")
+    payload = AlgomancyClient(http=source).download_archive(original["id"])
+    imported = AlgomancyClient(http=target).import_archive(payload)
+    assert imported.tag == "shared" and imported.fingerprint == original["fingerprint"]
+
+    async def drive() -> None:
+        transport = httpx.ASGITransport(app=target.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            api = AsyncAlgomancyClient(http=http)
+            again = await api.download_archive(imported.id)
+            copy = await api.import_archive(again, tag="copy")
+            assert copy.tag == "copy" and copy.fingerprint == original["fingerprint"]
+            assert copy.status == "complete"
+
+    asyncio.run(drive())
