@@ -189,3 +189,17 @@ def test_clients_download_and_import(make_client: ClientFactory) -> None:
             assert copy.status == "complete"
 
     asyncio.run(drive())
+
+
+def test_a_directory_that_understates_sizes_is_not_believed(make_client: ClientFactory) -> None:
+    client = make_client(algorithms=[Instant, Tabled], max_file_bytes=64 * 1024)
+    bomb = bytearray(zip_of({"manifest.json": b"{}", "dataset.json": b"0" * 10_000_000}))
+    # Claim 10 bytes for every member, in each local header and the central directory.
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = bomb.find(signature)
+        while start != -1:
+            bomb[start + offset : start + offset + 4] = (10).to_bytes(4, "little")
+            start = bomb.find(signature, start + 4)
+    r = post_zip(client, bytes(bomb))
+    # zipfile stops at the claimed size, and the checksum then tells the lie.
+    assert r.status_code == 400 and "'dataset.json' is unreadable" in r.json()["detail"], r.text
