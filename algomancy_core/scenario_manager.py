@@ -16,7 +16,7 @@ from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundErro
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lineage import SEED_LIMIT, default_seed, run_lineage
-from algomancy_core.names import check_name, nfc
+from algomancy_core.names import check_name, name_key, nfc, tag_taken
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
@@ -297,6 +297,11 @@ class ScenarioManager:
         content digest already (then that one is pinned); the scenario is added
         complete, with `result`, `kpis` and `tables`, and never runs here."""
         key = check_name("dataset key", data.name, self._engine.config.max_name_chars)
+        # A taken tag is refused before the dataset is stored (the insert still tells
+        # of one taken meanwhile).
+        taken = {name_key(r.tag): r.tag for r in self.list_scenario_summaries()}
+        if name_key(tag) in taken:
+            raise tag_taken(tag, taken[name_key(tag)])
         digest = content_digest(data)
         exists = key in self.list_datasets()
         same = (

@@ -9,9 +9,11 @@ import zipfile
 from typing import Any
 
 import orjson
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from algomancy_data import DataSource
 from tests.core.conftest import Instant
 from tests.core.test_core_scenario_manager import Tabled
 
@@ -203,3 +205,20 @@ def test_a_directory_that_understates_sizes_is_not_believed(make_client: ClientF
     r = post_zip(client, bytes(bomb))
     # zipfile stops at the claimed size, and the checksum then tells the lie.
     assert r.status_code == 400 and "'dataset.json' is unreadable" in r.json()["detail"], r.text
+
+
+def test_a_taken_tag_stores_no_dataset_version(good: tuple[TestClient, dict[str, bytes]]) -> None:
+    client, members = good
+    other = DataSource("Master data", tables={"items": pd.DataFrame({"sku": ["x"], "qty": [1]})})
+    payload = zip_of(members | {"dataset.json": other.to_json_bytes()})
+    before = client.get(f"{M}/data/Master data/versions").json()["versions"]
+    r = post_zip(client, payload)
+    assert r.status_code == 409 and "base" in r.json()["detail"], r.text
+    assert client.get(f"{M}/data/Master data/versions").json()["versions"] == before
+    r = post_zip(client, payload, tag="fresh")
+    assert r.status_code == 201, r.text
+    after = client.get(f"{M}/data/Master data/versions").json()["versions"]
+    assert (
+        len(after) == len(before) + 1
+        and r.json()["dataset_version"] == max(v["version"] for v in after) == 2
+    )
