@@ -199,7 +199,8 @@ def is_dataset_upload(path: str, prefix: str) -> bool:
 
 
 def _dataset_path(prefix: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(prefix) + r"/sessions/[^/]+/(?:data/from-json|etl)/?$")
+    routes = r"(?:data/from-json|etl|scenarios/import)"
+    return re.compile("^" + re.escape(prefix) + r"/sessions/[^/]+/" + routes + "/?$")
 
 
 class JsonDepthLimit:

@@ -29,6 +29,7 @@ from algomancy_api.requestids import add_request_ids
 from algomancy_api.resultviews import result_modules
 from algomancy_api.routers import (
     admin,
+    archive,
     audit,
     data,
     decisions,
@@ -168,6 +169,7 @@ class ApiLauncher:
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
         routers = (
+            archive,
             scenarios,
             sessions,
             session_events,

@@ -16,16 +16,18 @@ from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundErro
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lineage import SEED_LIMIT, default_seed, run_lineage
-from algomancy_core.names import check_name, nfc
+from algomancy_core.names import check_name, name_key, nfc, tag_taken
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
     ScenarioRecord,
     ScenarioStatus,
     new_id,
+    utcnow,
 )
 from algomancy_core.stores.base import DatasetDeletion, DatasetInfo, DatasetVersion, SessionRecord
 from algomancy_data import DataClassification, DataSource, ETLResult, File
+from algomancy_data.digest import content_digest
 
 S = ScenarioStatus
 log = logging.getLogger("algomancy.scenarios")
@@ -268,6 +270,69 @@ class ScenarioManager:
         """`data_params` are checked against the parameters the dataset declares
         (`data_parameter_set`); `ParameterError` names a bad or undeclared one. The
         scenario is pinned to `dataset_version` (default: the latest version)."""
+        record = self._new_record(
+            tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed
+        )
+        self._store.add_scenario(record)
+        self._engine.lifecycle.created(record)
+        if self._engine.config.autorun:
+            return self.run_scenario(record.id)
+        return record
+
+    def import_scenario(
+        self,
+        tag: str,
+        data: DataSource,
+        algo_name: str,
+        algo_params: Mapping[str, Any],
+        data_params: Mapping[str, Any],
+        *,
+        seed: int | None,
+        result: dict[str, Any] | None,
+        kpis: Mapping[str, float | None],
+        tables: DataSource | None,
+    ) -> ScenarioRecord:
+        """A finished run brought from elsewhere (a scenario archive): `data` is stored
+        under its name as a new version, unless a version of that dataset has the same
+        content digest already (then that one is pinned); the scenario is added
+        complete, with `result`, `kpis` and `tables`, and never runs here."""
+        key = check_name("dataset key", data.name, self._engine.config.max_name_chars)
+        # A taken tag is refused before the dataset is stored (the insert still tells
+        # of one taken meanwhile).
+        taken = {name_key(r.tag): r.tag for r in self.list_scenario_summaries()}
+        if name_key(tag) in taken:
+            raise tag_taken(tag, taken[name_key(tag)])
+        digest = content_digest(data)
+        exists = key in self.list_datasets()
+        same = (
+            [v.version for v in self.dataset_versions(key) if v.digest == digest] if exists else []
+        )
+        version = same[-1] if same else self.add_dataset(key, data, replace=exists).version
+        record = self._new_record(tag, key, algo_name, algo_params, data_params, version, seed)
+        record = record.copy(
+            status=S.COMPLETE,
+            progress=1.0,
+            result=result,
+            kpis=dict(kpis),
+            finished_at=utcnow(),
+        )
+        self._store.add_scenario(record)
+        if tables is not None and tables.list_tables():
+            self._store.put_result_tables(record.id, tables)
+        self._engine.lifecycle.created(record)
+        return record
+
+    def _new_record(
+        self,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: Mapping[str, Any] | None,
+        data_params: Mapping[str, Any] | None,
+        dataset_version: int | None,
+        seed: int | None,
+    ) -> ScenarioRecord:
+        """A new scenario record (status created, with its lineage), checked, not stored."""
         tag = check_name("tag", tag, self._engine.config.max_name_chars)
         limit = self._engine.config.max_scenarios_per_session
         if self._store.count_scenarios(self.session_id) >= limit:
@@ -301,12 +366,7 @@ class ScenarioManager:
             seed=seed,
         )
         audit_subject(scenario_id=record.id)
-        record = record.copy(**run_lineage(record, algorithm, executor=None))
-        self._store.add_scenario(record)
-        self._engine.lifecycle.created(record)
-        if self._engine.config.autorun:
-            return self.run_scenario(record.id)
-        return record
+        return record.copy(**run_lineage(record, algorithm, executor=None))
 
     def get_scenario(self, scenario_id: str) -> ScenarioRecord:
         record = self._store.get_scenario(self.session_id, scenario_id)

@@ -353,6 +353,18 @@ class Routes:
             raw=True,
         )
 
+    def download_archive(self, scenario_id: str) -> Call[bytes]:
+        return Call("GET", self.scoped(f"/scenarios/{_seg(scenario_id)}/archive"), bytes, raw=True)
+
+    def import_archive(self, payload: bytes, tag: str | None) -> Call[Scenario]:
+        kwargs: dict[str, Any] = {
+            "content": payload,
+            "headers": {"Content-Type": "application/zip"},
+        }
+        if tag is not None:
+            kwargs["params"] = {"tag": tag}
+        return Call("POST", self.scoped("/scenarios/import"), Scenario.model_validate, kwargs)
+
     def events_path(self, scenario_id: str) -> str:
         return self.scoped(f"/scenarios/{_seg(scenario_id)}/events")
 

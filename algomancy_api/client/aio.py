@@ -266,6 +266,15 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         """A whole result table as the bytes of a CSV (or `format="xlsx"`) file."""
         return await self._send(self.routes.download_result_table(scenario_id, table, format))
 
+    async def download_archive(self, scenario_id: str) -> bytes:
+        """The complete scenario as a zip archive (see `import_archive`)."""
+        return await self._send(self.routes.download_archive(scenario_id))
+
+    async def import_archive(self, payload: bytes, *, tag: str | None = None) -> Scenario:
+        """Import a scenario archive into this session (`tag`: another tag than the
+        archive's); the scenario is complete, with the archive's fingerprint."""
+        return await self._send(self.routes.import_archive(payload, tag))
+
     async def result_frame(
         self, scenario_id: str, table: str, *, offset: int = 0, limit: int = 1000
     ) -> Frame:

@@ -261,6 +261,15 @@ class AlgomancyClient(DecisionsMixin):
         """A whole result table as the bytes of a CSV (or `format="xlsx"`) file."""
         return self._send(self.routes.download_result_table(scenario_id, table, format))
 
+    def download_archive(self, scenario_id: str) -> bytes:
+        """The complete scenario as a zip archive (see `import_archive`)."""
+        return self._send(self.routes.download_archive(scenario_id))
+
+    def import_archive(self, payload: bytes, *, tag: str | None = None) -> Scenario:
+        """Import a scenario archive into this session (`tag`: another tag than the
+        archive's); the scenario is complete, with the archive's fingerprint."""
+        return self._send(self.routes.import_archive(payload, tag))
+
     def result_frame(
         self, scenario_id: str, table: str, *, offset: int = 0, limit: int = 1000
     ) -> Frame:

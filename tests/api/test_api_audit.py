@@ -46,6 +46,7 @@ KINDS = {
     "scenarios-run_scenario": "scenario.run",
     "decisions-put_baseline": "baseline.pin",
     "decisions-delete_baseline": "baseline.unpin",
+    "scenarios-import_archive": "scenario.import",
 }
 
 #: POST routes that change nothing (a computation with a body): not audited.
@@ -144,6 +145,16 @@ def prepare(op: str, w: Workspace, gate: Gate) -> tuple[dict[str, str], Request]
     if op == "scenarios-reset_scenario":
         w.run(w.scenario_id)
         wait_for(lambda: w.status(w.scenario_id), lambda s: s == "complete")
+    if op == "scenarios-import_archive":
+        w.run(w.scenario_id)
+        wait_for(lambda: w.status(w.scenario_id), lambda s: s == "complete")
+        archive = w.client.get(f"{w.base}/scenarios/{w.scenario_id}/archive", headers=ALICE)
+        assert archive.status_code == 200, archive.text
+        return ids, {
+            "content": archive.content,
+            "headers": {"Content-Type": "application/zip"},
+            "params": {"tag": "imported"},
+        }
     if op == "scenarios-cancel_scenario":
         gate.release.clear()
         ids["scenario_id"] = w.scenario("held", "Gated")

@@ -99,6 +99,7 @@ def calls(client: TestClient) -> list[Call]:
     created = client.post(f"{M}/scenarios", json=scenario).json()["id"]
     client.post(f"{M}/scenarios/{created}/run")
     assert poll(client, created)["status"] == "complete"
+    archived = client.get(f"{M}/scenarios/{created}/archive").content
     gated = client.post(
         f"{M}/scenarios", json={"tag": "g", "dataset_key": "Master data", "algo_name": "Gated"}
     ).json()["id"]
@@ -224,6 +225,14 @@ def calls(client: TestClient) -> list[Call]:
             {},
         ),
         Call("GET", f"{S}/{{}}/scenarios/{{}}/result/views/{{}}", f"{c}/result/views/qty", 200, {}),
+        Call("GET", f"{S}/{{}}/scenarios/{{}}/archive", f"{c}/archive", 200, {}),
+        Call(
+            "POST",
+            f"{S}/{{}}/scenarios/import",
+            f"{M}/scenarios/import?tag=imported",
+            201,
+            {"content": archived, "headers": {"Content-Type": "application/zip"}},
+        ),
         Call("GET", f"{S}/{{}}/processing", f"{M}/processing", 200, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/run", f"{M}/scenarios/{gated}/run", 202, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/cancel", f"{M}/scenarios/{gated}/cancel", 202, {}),
