@@ -24,7 +24,9 @@ from algomancy_core.stores.sql.schema import FIELDS, baselines, result_tables, s
 from algomancy_data import DataSource
 
 S = ScenarioStatus
-_JSON_FIELDS = frozenset({"parameters", "result", "kpis", "data_parameters", "lineage", "trace_context"})
+_JSON_FIELDS = frozenset(
+    {"parameters", "result", "kpis", "data_parameters", "lineage", "trace_context"}
+)
 _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
 _COLUMN_LIST = ", ".join(FIELDS)
 # `_record` reads a row by position, in the record's field order.
