@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from algomancy_core.executors.base import Executor, RunOutcome, RunRequest, exec
 from algomancy_core.executors.dask import DaskExecutor
 from algomancy_core.executors.process import ProcessExecutor
 from algomancy_core.observe import RunObserver, outcome_name
-from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioStatus
+from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioStatus, plan_claim, utcnow
 from tests.polling import wait_for
 
 from .conftest import make_config
@@ -150,6 +151,24 @@ def test_a_run_queued_by_one_manager_goes_on_in_the_trace_where_another_claims_i
     assert ended.result is not None
     # The request handed to the executor carried the queued context.
     assert ended.result["carried"] == {"traceparent": TRACEPARENT}
+
+
+def test_an_interrupted_run_queued_again_keeps_its_trace_context() -> None:
+    manager = SessionManager(make_config(requeue_interrupted=True))
+    manager.engine.observers.add(QueueContext())
+    try:
+        scenarios = manager.get_session("main")
+        record = scenarios.create_scenario("lost", "Master data", "Instant")
+        scenarios.run_scenario(record.id)
+        # Claimed by a process that died: its lease ran out.
+        gone = plan_claim("gone", utcnow() - timedelta(seconds=1))
+        assert manager.engine.store.claim_next(gone) is not None
+        assert manager.engine.dispatcher.reap() == [record.id]
+        again = scenarios.get_scenario(record.id)
+        assert again.status is ScenarioStatus.QUEUED
+        assert again.trace_context == {"traceparent": TRACEPARENT}
+    finally:
+        manager.close()
 
 
 def test_a_run_queued_without_a_tracer_stores_no_context(
