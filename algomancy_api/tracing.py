@@ -9,9 +9,9 @@ worker that ran it, timed there and recorded here). The context goes with the
 job (`RunRequest.trace_context`), so spans that an algorithm makes in a worker
 with OpenTelemetry set up join the trace too.
 
-The run's link to its request is kept in the process that queued it: when
-another server process claims the run (several workers on one store), its spans
-start a trace of their own.
+The link to the request is stored with the queued run (its W3C trace context,
+`ScenarioRecord.trace_context`): whichever server process claims the run, this
+one or another on the same store, continues the request's trace.
 
 Off, no SDK, instrumentation or exporter is imported or installed: no cost. On,
 spans go to the tracer provider the host set up
@@ -21,7 +21,6 @@ configured by the standard `OTEL_EXPORTER_OTLP_*` variables.
 
 from __future__ import annotations
 
-import collections
 import logging
 import os
 import threading
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("algomancy.tracing")
 
 TRACER_NAME = "algomancy"
-#: Runs queued here whose context is kept until a dispatcher claims them.
-MAX_PENDING = 10_000
 
 
 def _ns(moment: Any) -> int | None:
@@ -57,27 +54,15 @@ class RunTracing(RunObserver):
         self._propagate = propagate
         self._trace = trace
         self._lock = threading.Lock()
-        self._queued: collections.OrderedDict[str, dict[str, str]] = collections.OrderedDict()
         self._running: dict[str, tuple[Span, Span]] = {}
 
-    def run_queued(self, record: ScenarioRecord) -> None:
+    def queue_context(self) -> Mapping[str, str] | None:
         carrier: dict[str, str] = {}
         self._propagate.inject(carrier)
-        if not carrier:
-            return
-        with self._lock:
-            self._queued[record.id] = carrier
-            while len(self._queued) > MAX_PENDING:
-                self._queued.popitem(last=False)
-
-    def run_withdrawn(self, record: ScenarioRecord) -> None:
-        with self._lock:
-            self._queued.pop(record.id, None)
+        return carrier or None
 
     def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
-        with self._lock:
-            carrier = self._queued.pop(record.id, {})
-        parent = self._propagate.extract(carrier)
+        parent = self._propagate.extract(dict(record.trace_context or {}))
         attributes = {
             "algomancy.scenario_id": record.id,
             "algomancy.session_id": record.session_id,

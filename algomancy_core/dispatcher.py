@@ -234,7 +234,10 @@ class Dispatcher:
             run.deadline = time.monotonic() + min(limits)
         with self._lock:
             self._runs[record.id] = run
+        # An observer's context (a tracer's span of this run), else the one stored
+        # with the queued run (the request's): whoever queued it, the trace goes on.
         trace_context = self.observers.run_started(record) if self.observers else None
+        trace_context = trace_context or record.trace_context
         try:
             if algorithm is None:
                 raise LookupError(f"algorithm {record.algorithm!r} is not registered")
@@ -479,7 +482,10 @@ class Dispatcher:
                 self.observers.run_ended(record, "interrupted", seconds, None)
             log.warning("scenario %s was interrupted (owner %s)", record.id, record.lease_owner)
             if self.requeue_interrupted:
-                self.lifecycle.move(record.id, S.QUEUED, source=S.FAILED)
+                # Again under the trace of the request that queued it.
+                self.lifecycle.move(
+                    record.id, S.QUEUED, source=S.FAILED, trace_context=record.trace_context
+                )
         return reaped
 
     def recover(self) -> list[str]:

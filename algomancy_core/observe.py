@@ -22,6 +22,13 @@ OUTCOMES = ("complete", "failed", "cancelled", "timed_out", "interrupted")
 class RunObserver:
     """Told about runs; every method does nothing unless overridden."""
 
+    def queue_context(self) -> Mapping[str, str] | None:
+        """A run is being queued here (a `run` request): the trace context (W3C
+        `traceparent` and friends) of the current request, or None. It is stored
+        with the queued run (`ScenarioRecord.trace_context`), so the process that
+        claims it, this one or another on the same store, continues the trace."""
+        return None
+
     def run_queued(self, record: ScenarioRecord) -> None:
         """`record` became queued in this process (a `run` request)."""
 
@@ -30,8 +37,9 @@ class RunObserver:
         this process."""
 
     def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
-        """This process claimed `record` (now processing) and hands it to the
-        executor. May answer a trace context (W3C `traceparent` and friends) that
+        """This process claimed `record` (now processing; its `trace_context` the
+        one stored when it was queued) and hands it to the executor. May answer a
+        trace context (W3C `traceparent` and friends) that
         goes with the job to the executor (`RunRequest.trace_context`)."""
         return None
 
@@ -73,6 +81,18 @@ class Observers:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+    def queue_context(self) -> dict[str, str] | None:
+        context: dict[str, str] | None = None
+        for observer in self.items:
+            try:
+                carried = observer.queue_context()
+            except Exception:
+                log.exception("run observer %r failed on a queued run's context", observer)
+                continue
+            if carried:
+                context = dict(carried)
+        return context
 
     def run_queued(self, record: ScenarioRecord) -> None:
         for observer in self.items:

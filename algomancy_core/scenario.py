@@ -100,6 +100,9 @@ class ScenarioRecord:
     #: What its latest run was made of (`algomancy_core.lineage`), and its fingerprint.
     lineage: dict[str, Any] | None = None
     fingerprint: str | None = None
+    #: The trace context (W3C `traceparent`, ...) of the request that queued its
+    #: run, when the server traces: whichever process claims the run continues it.
+    trace_context: dict[str, str] | None = None
 
     def copy(self, **changes: Any) -> ScenarioRecord:
         return dataclasses.replace(self, **changes)
@@ -163,6 +166,7 @@ def plan_transition(
             "cancel_requested": False,
             "lease_owner": None,
             "lease_expires_at": None,
+            "trace_context": None,
         }
     elif target is S.PROCESSING:
         changes |= {"started_at": now, "progress": 0.0, "progress_message": None}
@@ -205,6 +209,7 @@ def plan_copy(record: ScenarioRecord, scenario_id: str, session_id: str) -> Scen
         "lease_expires_at": None,
         "cancel_requested": False,
         "version": 0,
+        "trace_context": None,
     }
     if record.status.is_active:
         changes |= {

@@ -475,6 +475,8 @@ class ScenarioManager:
             # is pinned to, the latest version.
             latest = self.dataset_version(record.dataset_key)
             pin = {"dataset_version": latest.version, "dataset_digest": latest.digest}
+        # Stored with the run: whichever process claims it continues the request's trace.
+        pin["trace_context"] = self._engine.observers.queue_context()
         # From the state just read (a first run drops no result tables); should it
         # have changed meanwhile, from any state a run may start from.
         lifecycle = self._engine.lifecycle

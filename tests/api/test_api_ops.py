@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,6 +273,44 @@ def test_a_run_on_the_process_executor_is_one_trace(make_client: ClientFactory, 
     # Timed in the worker process, which got the trace context with the job.
     worker_pid = int(algorithm.attributes["algomancy.worker"].rsplit(":", 1)[1])
     assert worker_pid != os.getpid()
+
+
+@pytest.mark.slow
+def test_a_run_claimed_by_another_server_continues_the_posts_trace(
+    make_client: ClientFactory, spans: Any, gate: Any, tmp_path: Path
+) -> None:
+    """Two servers on one SQLite file: the one answering `POST …/run` is busy (its
+    one slot held by a run of another session), so the other claims the run and
+    continues the request's trace from the context stored with the queued run."""
+    spans.clear()
+    shared = {"tracing": True, "has_persistent_state": True, "data_path": str(tmp_path)}
+    queuing = make_client(**shared, max_workers=1)
+    busy = queuing.app.state.sessions.create_session("busy")
+    held = busy.create_scenario("held", "Master data", "Gated")
+    busy.run_scenario(held.id)
+    assert gate.started.wait(30)
+    sid = run_scenario(queuing, "traced")
+    claiming = make_client(**shared, max_workers=1)
+    ended = scenario_status(claiming.get, f"{M}/scenarios/{sid}", {"complete", "failed"})
+    assert ended["status"] == "complete", ended
+    gate.release.set()
+
+    def of_the_run() -> list[Any]:
+        return [
+            s
+            for s in spans.get_finished_spans()
+            if s.name.startswith("algomancy.") and s.attributes.get("algomancy.scenario_id") == sid
+        ]
+
+    named = {s.name: s for s in wait_for(of_the_run, lambda found: len(found) >= 3)}
+    post = next(
+        s
+        for s in spans.get_finished_spans()
+        if s.kind.name == "SERVER" and s.attributes.get("http.route", "").endswith("/run")
+    )
+    for name in ("algomancy.queue", "algomancy.dispatch", "algomancy.execute"):
+        assert named[name].context.trace_id == post.context.trace_id, name
+    assert named["algomancy.dispatch"].parent.span_id == post.context.span_id
 
 
 def test_tracing_off_installs_nothing(make_client: ClientFactory) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from algomancy_core.executors.base import Executor, RunOutcome, RunRequest, exec
 from algomancy_core.executors.dask import DaskExecutor
 from algomancy_core.executors.process import ProcessExecutor
 from algomancy_core.observe import RunObserver, outcome_name
-from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioStatus
+from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioStatus, plan_claim, utcnow
 from tests.polling import wait_for
 
 from .conftest import make_config
@@ -115,6 +117,67 @@ def test_a_run_cancelled_in_the_queue_is_withdrawn(
     wait_for(lambda: ("ended", "held", "complete") in recorder.calls)
     assert ("withdrawn", "waiting", "") in recorder.calls
     assert not any(call[0] == "started" and call[1] == "waiting" for call in recorder.calls)
+
+
+class QueueContext(RunObserver):
+    """The tracer of the process that queues: its request's context."""
+
+    def queue_context(self) -> Mapping[str, str] | None:
+        return {"traceparent": TRACEPARENT}
+
+
+def test_a_run_queued_by_one_manager_goes_on_in_the_trace_where_another_claims_it(
+    tmp_path: Path,
+) -> None:
+    config = {"has_persistent_state": True, "data_path": str(tmp_path)}
+    algorithms = {"algorithms": [TraceEcho], "kpis": []}
+    # Never started: it queues, and no dispatcher of its own claims the run.
+    queuing = SessionManager(make_config(**config, **algorithms))
+    queuing.engine.observers.add(QueueContext())
+    try:
+        scenarios = queuing.get_session("main")
+        record = scenarios.create_scenario("traced", "Master data", "TraceEcho")
+        queued = scenarios.run_scenario(record.id)
+        assert queued.trace_context == {"traceparent": TRACEPARENT}
+        with SessionManager(make_config(**config, **algorithms)) as claiming:
+            ended = wait_for(
+                lambda: claiming.get_session("main").get_scenario(record.id),
+                lambda r: r.status.is_terminal,
+                what="the run to end",
+            )
+    finally:
+        queuing.close()
+    assert ended.status is ScenarioStatus.COMPLETE, ended.error
+    assert ended.result is not None
+    # The request handed to the executor carried the queued context.
+    assert ended.result["carried"] == {"traceparent": TRACEPARENT}
+
+
+def test_an_interrupted_run_queued_again_keeps_its_trace_context() -> None:
+    manager = SessionManager(make_config(requeue_interrupted=True))
+    manager.engine.observers.add(QueueContext())
+    try:
+        scenarios = manager.get_session("main")
+        record = scenarios.create_scenario("lost", "Master data", "Instant")
+        scenarios.run_scenario(record.id)
+        # Claimed by a process that died: its lease ran out.
+        gone = plan_claim("gone", utcnow() - timedelta(seconds=1))
+        assert manager.engine.store.claim_next(gone) is not None
+        assert manager.engine.dispatcher.reap() == [record.id]
+        again = scenarios.get_scenario(record.id)
+        assert again.status is ScenarioStatus.QUEUED
+        assert again.trace_context == {"traceparent": TRACEPARENT}
+    finally:
+        manager.close()
+
+
+def test_a_run_queued_without_a_tracer_stores_no_context(
+    observed: tuple[SessionManager, Recorder],
+) -> None:
+    manager, _ = observed
+    scenarios = manager.get_session("main")
+    record = scenarios.create_scenario("plain", "Master data", "Instant")
+    assert scenarios.run_scenario(record.id).trace_context is None
 
 
 def test_outcome_names() -> None:

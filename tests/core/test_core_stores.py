@@ -958,6 +958,31 @@ def test_a_version_3_database_gets_data_parameters(sql_url: str) -> None:
         reopened.close()
 
 
+def test_a_version_10_database_gets_trace_contexts(sql_url: str) -> None:
+    """Migration 11: the trace context a queued run keeps for whoever claims it."""
+    store = SQLStore(sql_url)
+    session = new_session(store)
+    store.put_dataset(session.id, "d", DataSource("d"))
+    store.add_scenario(ScenarioRecord(str(uuid.uuid4()), session.id, "t", "d", "A", {}))
+    store.close()
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE scenarios DROP COLUMN trace_context"))
+        conn.execute(sa.text("UPDATE meta SET value = 10 WHERE name = 'schema_version'"))
+    engine.dispose()
+    reopened = SQLStore(sql_url)
+    try:
+        (record,) = reopened.list_scenarios(session.id)
+        assert record.trace_context is None
+        carried = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+        queued = plan_transition(ScenarioStatus.QUEUED, trace_context=carried)
+        assert reopened.apply_transition(record.id, queued) is not None
+        claimed = reopened.claim_next(plan_claim("me", datetime.now(UTC) + timedelta(seconds=30)))
+        assert claimed is not None and claimed.trace_context == carried
+    finally:
+        reopened.close()
+
+
 def test_a_version_4_database_gets_list_entries(sql_url: str) -> None:
     store = SQLStore(sql_url)
     for name in ('say "hi"', "naïve \\ name", "plain"):

@@ -24,11 +24,13 @@ from algomancy_core.stores.sql.schema import FIELDS, baselines, result_tables, s
 from algomancy_data import DataSource
 
 S = ScenarioStatus
-_JSON_FIELDS = frozenset({"parameters", "result", "kpis", "data_parameters", "lineage"})
+_JSON_FIELDS = frozenset(
+    {"parameters", "result", "kpis", "data_parameters", "lineage", "trace_context"}
+)
 _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
 _COLUMN_LIST = ", ".join(FIELDS)
 # `_record` reads a row by position, in the record's field order.
-if FIELDS[:3] != ("id", "session_id", "tag") or FIELDS[-1] != "fingerprint" or len(FIELDS) != 27:
+if FIELDS[:3] != ("id", "session_id", "tag") or FIELDS[-1] != "trace_context" or len(FIELDS) != 28:
     raise RuntimeError(
         f"ScenarioRecord's fields changed; update ScenarioRepository._record: {FIELDS}"
     )
@@ -155,6 +157,7 @@ def scenario_record(row: AnyRow) -> ScenarioRecord:
         seed=m["seed"],
         lineage=None if m["lineage"] is None else json.loads(m["lineage"]),
         fingerprint=m["fingerprint"],
+        trace_context=None if m["trace_context"] is None else json.loads(m["trace_context"]),
     )
 
 
@@ -231,6 +234,7 @@ class ScenarioRepository:
             seed,
             lineage,
             fingerprint,
+            trace_context,
         ) = row
         return ScenarioRecord(
             id_,
@@ -260,6 +264,7 @@ class ScenarioRepository:
             None if seed is None else int(seed),
             None if lineage is None else json.loads(lineage),
             fingerprint,
+            None if trace_context is None else json.loads(trace_context),
         )
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:

@@ -23,7 +23,7 @@ from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 S = ScenarioStatus
 
@@ -200,6 +200,8 @@ scenarios = sa.Table(
     sa.Column("seed", sa.BigInteger),
     sa.Column("lineage", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
+    #: The W3C trace context (JSON) of the request that queued the run.
+    sa.Column("trace_context", sa.Text),
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
@@ -510,6 +512,14 @@ def _version_datasets(conn: Connection) -> None:
     )
 
 
+def _add_trace_context(conn: Connection) -> None:
+    """Version 11: the trace context of the request that queued a run, so that
+    whichever process claims it continues the request's trace."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("scenarios")}
+    if "trace_context" not in present:
+        conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN trace_context TEXT"))
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -521,6 +531,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     8: _add_the_change_feed,
     9: _add_audit_and_deliveries,
     10: _version_datasets,
+    11: _add_trace_context,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.
