@@ -31,6 +31,7 @@ from algomancy_api.routers import (
     admin,
     audit,
     data,
+    experiments,
     discovery,
     kpis,
     platform,
@@ -174,6 +175,7 @@ class ApiLauncher:
             data,
             kpis,
             resultviews,
+            experiments,
             admin,
             audit,
         )

@@ -14,6 +14,7 @@ import orjson
 from algomancy_core.audit import AuditLog, MemoryAuditLog
 from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
+from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
@@ -54,6 +55,8 @@ class MemoryStore:
         self._result_tables: dict[str, DataSource] = {}
         self.audit: AuditLog = MemoryAuditLog()
         self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
+        self._experiments = MemoryExperimentBook()
+        self.experiments: ExperimentBook = self._experiments
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._changes_lock = threading.Lock()
         self._last_seq = 0
@@ -134,6 +137,7 @@ class MemoryStore:
             self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
+            self._experiments.forget_session(session_id)
 
     def _require_session(self, session_id: str) -> SessionRecord:
         record = self._sessions.get(session_id)
