@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,21 @@ class Knobs(BaseAlgorithm):
         return BaseResult({"cost": cost})
 
 
+RELEASE = threading.Event()
+
+
+class Held(Knobs):
+    """Knobs that waits for the test's `RELEASE`, reporting progress (so it stops
+    when cancelled)."""
+
+    name = "Held"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        while not RELEASE.wait(0.01):
+            ctx.progress(0.5, "held")
+        return super().run(data, ctx)
+
+
 class Cost(BaseKPI):
     name = "cost"
     unit = "EUR"
@@ -80,7 +96,7 @@ def growth_data() -> DataSource:
 )
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     values: dict[str, Any] = {
-        "algorithms": [Knobs],
+        "algorithms": [Knobs, Held],
         "kpis": [Cost],
         "initial_datasets": lambda: {"Master data": growth_data()},
         "data_object_type": GrowthData,
@@ -254,17 +270,29 @@ def test_delete_keeps_or_deletes_the_scenarios(client: TestClient) -> None:
 
 
 def test_cancel_fails_the_points_not_yet_run(client: TestClient) -> None:
-    design = {"kind": "random", "n": 30, "seed": 1, "axes": [{"name": "speed"}]}
-    body = create(client, "stop", design).json()
-    answer = client.post(f"{M}/experiments/{body['id']}/cancel")
-    assert answer.status_code == 200
-    assert answer.json()["status"] == "cancelled"
-    done = wait_for(
-        lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
-        lambda c: c["queued"] == 0 and c["processing"] == 0,
-        what="no point left to run",
-    )
-    assert done["complete"] + done["failed"] == 30
-    statuses = {s["status"] for s in scenarios(client).values()}
-    assert statuses <= {"complete", "failed"}
+    RELEASE.clear()
+    try:
+        design = {"kind": "random", "n": 10, "seed": 1, "axes": [{"name": "speed"}]}
+        answer = client.post(
+            f"{M}/experiments",
+            json={"name": "stop", "base": BASE | {"algo_name": "Held"}, "design": design},
+        )
+        body = answer.json()
+        wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["processing"] == 1,
+            what="a point processing",
+        )
+        answer = client.post(f"{M}/experiments/{body['id']}/cancel")
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "cancelled"
+        done = wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["queued"] == 0 and c["processing"] == 0,
+            what="no point left to run",
+        )
+    finally:
+        RELEASE.set()
+    assert done["failed"] == 10 and done["complete"] == 0
+    assert {s["status"] for s in scenarios(client).values()} == {"failed"}
     assert client.post(f"{M}/experiments/nope/cancel").status_code == 404
