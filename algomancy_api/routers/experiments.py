@@ -224,8 +224,7 @@ def experiment_frame(
     "/experiments/{experiment_id}/sensitivity",
     response_model=list[TornadoRow],
     summary="One-at-a-time sensitivity of a KPI",
-    responses=NOT_FOUND
-    | {409: {"description": "The experiment's design is not one-at-a-time."}},
+    responses=NOT_FOUND | {409: {"description": "The experiment's design is not one-at-a-time."}},
 )
 def experiment_sensitivity(
     experiment_id: str,

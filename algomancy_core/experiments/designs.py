@@ -52,7 +52,7 @@ class Axis:
     def at(self, u: float) -> Any:
         """The axis value at `u` in [0, 1)."""
         if self.values is not None:
-            index = min(int(math.floor(u * len(self.values))), len(self.values) - 1)
+            index = min(math.floor(u * len(self.values)), len(self.values) - 1)
             return self.values[index]
         assert self.low is not None and self.high is not None
         if self.integer:  # each whole number in [low, high] equally likely
@@ -85,7 +85,9 @@ def _sample_size(kind: str, n: int | None) -> int:
     return n
 
 
-def points(kind: str, axes: Sequence[Axis], *, n: int | None = None, seed: int = 0) -> list[dict[str, Any]]:
+def points(
+    kind: str, axes: Sequence[Axis], *, n: int | None = None, seed: int = 0
+) -> list[dict[str, Any]]:
     """The design's points in order: `{axis key: value}` each."""
     if not axes:
         raise InvalidInputError("a design needs at least one axis")
@@ -113,9 +115,7 @@ def points(kind: str, axes: Sequence[Axis], *, n: int | None = None, seed: int =
         for column in range(len(axes)):
             unit[:, column] = (rng.permutation(size) + rng.random(size)) / size
     else:
-        raise InvalidInputError(
-            f"unknown design kind {kind!r}; one of {', '.join(DESIGN_KINDS)}"
-        )
+        raise InvalidInputError(f"unknown design kind {kind!r}; one of {', '.join(DESIGN_KINDS)}")
     return [
         {axis.key: axis.at(float(u)) for axis, u in zip(axes, row, strict=True)} for row in unit
     ]

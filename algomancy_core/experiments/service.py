@@ -66,7 +66,9 @@ def resolve_axes(
     algorithm = manager.algorithm(base["algo_name"])
     declared = {p.name: p for p in algorithm.parameters.parameter_definitions()}
     data_set = manager.data_parameter_set(base["dataset_key"])
-    data_declared = {} if data_set is None else {p.name: p for p in data_set.parameter_definitions()}
+    data_declared = (
+        {} if data_set is None else {p.name: p for p in data_set.parameter_definitions()}
+    )
     algo_values = base.get("algo_params") or {}
     data_values = base.get("data_params") or {}
     out: list[Axis] = []
@@ -107,7 +109,9 @@ def create_experiment(
     name = check_name("name", name, 200)
     kind = design.get("kind")
     if kind not in DESIGN_KINDS:
-        raise InvalidInputError(f"design kind must be one of {', '.join(DESIGN_KINDS)}, got {kind!r}")
+        raise InvalidInputError(
+            f"design kind must be one of {', '.join(DESIGN_KINDS)}, got {kind!r}"
+        )
     axes = resolve_axes(manager, base, list(design.get("axes") or []))
     if kind == "oat":
         for axis in axes:
@@ -124,7 +128,7 @@ def create_experiment(
             f"the design has {planned} points, more than max_scenarios {cap}; "
             "narrow it or raise the cap"
         )
-    store = manager._store  # noqa: SLF001 - the experiment book lives in the store
+    store = manager._store
     if any(e.name == name for e in store.experiments.list(manager.session_id)):
         raise ConflictError(f"an experiment named {name!r} exists in this session")
     planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
@@ -140,7 +144,7 @@ def create_experiment(
                 data_set.set_values(data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-    limit = manager._engine.config.max_scenarios_per_session  # noqa: SLF001
+    limit = manager._engine.config.max_scenarios_per_session
     if store.count_scenarios(manager.session_id) + planned > limit:
         raise ConflictError(
             f"the experiment's {planned} scenarios would exceed the session's limit of "
@@ -150,7 +154,11 @@ def create_experiment(
     for n, point in enumerate(planned_points, start=1):
         algo, data = _split(point)
         record = manager.create_scenario(
-            f"{name}-{n}", base["dataset_key"], base["algo_name"], algo_base | algo, data_base | data
+            f"{name}-{n}",
+            base["dataset_key"],
+            base["algo_name"],
+            algo_base | algo,
+            data_base | data,
         )
         if record.status is S.CREATED:
             manager.run_scenario(record.id)
@@ -171,14 +179,14 @@ def create_experiment(
 
 
 def get_experiment(manager: ScenarioManager, experiment_id: str) -> ExperimentRecord:
-    found = manager._store.experiments.get(manager.session_id, experiment_id)  # noqa: SLF001
+    found = manager._store.experiments.get(manager.session_id, experiment_id)
     if found is None:
         raise NotFoundError(f"experiment {experiment_id!r} not found")
     return found
 
 
 def list_experiments(manager: ScenarioManager) -> list[ExperimentRecord]:
-    return manager._store.experiments.list(manager.session_id)  # noqa: SLF001
+    return manager._store.experiments.list(manager.session_id)
 
 
 def scenarios_of(manager: ScenarioManager, record: ExperimentRecord) -> list[ScenarioRecord | None]:
@@ -225,7 +233,7 @@ def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any
 
 def cancel(manager: ScenarioManager, record: ExperimentRecord) -> ExperimentRecord:
     """Mark cancelled, then fail its queued scenarios and stop its processing ones."""
-    manager._store.experiments.cancel(manager.session_id, record.id)  # noqa: SLF001
+    manager._store.experiments.cancel(manager.session_id, record.id)
     for run in scenarios_of(manager, record):
         if run is not None and run.status.is_active:
             with contextlib.suppress(ConflictError, NotFoundError):
@@ -234,14 +242,16 @@ def cancel(manager: ScenarioManager, record: ExperimentRecord) -> ExperimentReco
 
 
 def delete(manager: ScenarioManager, record: ExperimentRecord, *, scenarios: bool) -> None:
-    manager._store.experiments.delete(manager.session_id, record.id)  # noqa: SLF001
+    manager._store.experiments.delete(manager.session_id, record.id)
     if scenarios:
         for scenario_id in record.scenario_ids:
             with contextlib.suppress(NotFoundError):
                 manager.delete_scenario(scenario_id)
 
 
-def rows(manager: ScenarioManager, record: ExperimentRecord) -> tuple[list[str], list[dict[str, Any]]]:
+def rows(
+    manager: ScenarioManager, record: ExperimentRecord
+) -> tuple[list[str], list[dict[str, Any]]]:
     """One row per point: point, tag, status, scenario id, each axis, each KPI."""
     runs = scenarios_of(manager, record)
     kpi_names = list(manager.available_kpis)
@@ -259,7 +269,9 @@ def rows(manager: ScenarioManager, record: ExperimentRecord) -> tuple[list[str],
     return kpi_names, out
 
 
-def sensitivity(manager: ScenarioManager, record: ExperimentRecord, kpi: str) -> list[dict[str, Any]]:
+def sensitivity(
+    manager: ScenarioManager, record: ExperimentRecord, kpi: str
+) -> list[dict[str, Any]]:
     """Tornado rows of a one-at-a-time experiment: per axis, the KPI at its low and
     high ends relative to the base point, largest swing first (incomplete last)."""
     if record.design.get("kind") != "oat":

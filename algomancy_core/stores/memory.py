@@ -14,8 +14,8 @@ import orjson
 from algomancy_core.audit import AuditLog, MemoryAuditLog
 from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
-from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import (

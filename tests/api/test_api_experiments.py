@@ -91,9 +91,7 @@ def growth_data() -> DataSource:
     return GrowthData("Master data", tables={"items": pd.DataFrame({"qty": [1, 2, 3]})})
 
 
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     values: dict[str, Any] = {
         "algorithms": [Knobs, Held],
@@ -116,7 +114,9 @@ BASE = {"algo_name": "Knobs", "dataset_key": "Master data", "algo_params": {"spe
 
 
 def create(client: TestClient, name: str, design: dict[str, Any], **extra: Any) -> Any:
-    return client.post(f"{M}/experiments", json={"name": name, "base": BASE, "design": design, **extra})
+    return client.post(
+        f"{M}/experiments", json={"name": name, "base": BASE, "design": design, **extra}
+    )
 
 
 def finished(client: TestClient, experiment_id: str) -> dict[str, Any]:

@@ -110,7 +110,9 @@ def calls(client: TestClient) -> list[Call]:
     }
     experiment = client.post(f"{M}/experiments", json=sweep).json()["id"]
     for point in range(1, 4):
-        scenario_id = [s for s in client.get(f"{M}/scenarios").json() if s["tag"] == f"sweep-{point}"]
+        scenario_id = [
+            s for s in client.get(f"{M}/scenarios").json() if s["tag"] == f"sweep-{point}"
+        ]
         assert poll(client, scenario_id[0]["id"])["status"] == "complete"
     e = f"{M}/experiments/{experiment}"
     S = f"{PREFIX}/sessions"
