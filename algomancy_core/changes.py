@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from algomancy_core.events import scenario_event
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 log = logging.getLogger("algomancy.changes")
@@ -71,15 +72,5 @@ class Change:
 
 
 def scenario_payload(record: ScenarioRecord) -> dict[str, Any]:
-    """What a change of a scenario tells about it."""
-    return {
-        "scenario": {
-            "id": record.id,
-            "tag": record.tag,
-            "status": record.status.value,
-            "progress": record.progress,
-            "message": record.progress_message,
-            "error": record.error,
-            "version": record.version,
-        }
-    }
+    """What a change of a scenario tells about it: what its own stream tells."""
+    return {"scenario": scenario_event(record)}

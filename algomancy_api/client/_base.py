@@ -28,6 +28,7 @@ from algomancy_api.client.models import (
     SessionList,
     TableInfo,
 )
+from algomancy_api.client.sse import SseFrames
 
 T = TypeVar("T")
 
@@ -428,28 +429,15 @@ class SseParser:
     """Server-Sent Events, line by line, into `ScenarioEvent`s."""
 
     def __init__(self) -> None:
-        self.event = "message"
-        self.data: list[str] = []
-        self.event_id: str | None = None
+        self.frames = SseFrames()
 
     def feed(self, line: str) -> ScenarioEvent | None:
         """The event a blank line completes; raises AlgomancyError on `deleted`."""
-        if line.startswith(":"):
+        message = self.frames.feed(line)
+        if message is None:
             return None
-        if line:
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                self.event = value
-            elif name == "data":
-                self.data.append(value)
-            elif name == "id":
-                self.event_id = value
-            return None
-        event, data = self.event, "\n".join(self.data)
-        self.event, self.data = "message", []
-        if event == "deleted":
+        if message.event == "deleted":
             raise AlgomancyError(404, "the scenario was deleted")
-        if not data:
+        if not message.data:
             return None
-        return ScenarioEvent.model_validate(orjson.loads(data) | {"event_id": self.event_id})
+        return ScenarioEvent.model_validate(orjson.loads(message.data) | {"event_id": message.id})

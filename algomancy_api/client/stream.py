@@ -9,6 +9,7 @@ import httpx
 import orjson
 
 from algomancy_api.client.models import SessionEvent
+from algomancy_api.client.sse import SseFrames
 
 #: The server sends a keep-alive every 15 s: a longer silence is a dead stream.
 READ_TIMEOUT = 45.0
@@ -26,9 +27,7 @@ class SessionStream:
     last_event_id: str | None = None
     idle_timeout: float | None = None
     failures: int = 0
-    _event: str = "message"
-    _data: list[str] = field(default_factory=list)
-    _id: str | None = None
+    frames: SseFrames = field(default_factory=SseFrames)
 
     def request(self) -> tuple[dict[str, str], dict[str, str], httpx.Timeout]:
         """Headers, query parameters and timeout of the next (re)connection."""
@@ -40,20 +39,10 @@ class SessionStream:
 
     def feed(self, line: str) -> SessionEvent | None:
         """The event a blank line completes."""
-        if line.startswith(":"):
+        message = self.frames.feed(line)
+        if message is None:
             return None
-        if line:
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                self._event = value
-            elif name == "data":
-                self._data.append(value)
-            elif name == "id":
-                self._id = value
-            return None
-        event_id, data = self._id, "\n".join(self._data)
-        self._event, self._data, self._id = "message", [], None
+        event_id, data = message.id, message.data
         if not data:
             return None
         if event_id is not None:
@@ -64,7 +53,7 @@ class SessionStream:
     def broke(self, error: httpx.TransportError) -> None:
         """A broken stream: reconnect, unless it broke `RECONNECTS` times in a row."""
         self.failures += 1
-        self._event, self._data, self._id = "message", [], None
+        self.frames = SseFrames()
         if self.failures > RECONNECTS:
             raise error
 

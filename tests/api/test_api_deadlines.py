@@ -119,13 +119,13 @@ def test_an_etl_past_its_deadline_is_503_and_stores_nothing(
     from algomancy_api.routers import data
 
     release = threading.Event()
-    real = data.file_from_bytes
+    real = data.file_for
 
     def slow_read(*args: Any, **kwargs: Any) -> Any:
         release.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(data, "file_from_bytes", slow_read)
+    monkeypatch.setattr(data, "file_for", slow_read)
     client: TestClient = make_client(etl_timeout_seconds=0.2)
     files = [("files", ("items.csv", b"sku,qty\nA,1\n")), ("files", ("stock.csv", b"sku\nA\n"))]
     r = client.post(f"{M}/etl", data={"dataset_name": "late"}, files=files)

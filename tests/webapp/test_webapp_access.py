@@ -48,6 +48,8 @@ def test_the_contrast_check_finds_faint_text(page: Page, server: ServerProcess) 
 def test_create_a_scenario_with_the_keyboard_only(page: Page, server: ServerProcess) -> None:
     page.goto(f"{server.base}/#/scenarios")
     expect(page.get_by_label("duration")).to_be_visible()
+    # The dataset's data parameters load after the algorithm's: the whole form first.
+    expect(page.get_by_label("demand_growth")).to_be_visible()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Enter")

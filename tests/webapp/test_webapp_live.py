@@ -1,11 +1,12 @@
 """The pages follow the session's event stream: what another client does (create,
-run, delete scenarios through the HTTP API) shows up without a reload, and without
-polling (one stream per page)."""
+run, delete scenarios; add, replace, delete datasets through the HTTP API) shows up
+without a reload, and without polling (one stream per page)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, Request, expect
 
 from tests.server import ServerProcess
 
-from .test_webapp_workflow import API, create_and_run, open_app
+from .test_webapp_workflow import API, SAMPLES, create_and_run, open_app
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +84,42 @@ def test_compare_offers_a_scenario_completed_elsewhere(page: Page, server: Serve
     expect(picker).to_be_visible()
     create_and_run(server, "compared live", "ABC slotting", {})
     expect(picker.get_by_label("compared live")).to_be_visible(timeout=30_000)
+
+
+def test_the_data_page_follows_another_clients_datasets(
+    page: Page, server: ServerProcess, tmp_path: Path
+) -> None:
+    requests = Requests(page)
+    open_app(page, server, "data")
+    page.evaluate("window.__sameDocument = true")
+    datasets = page.get_by_role("list", name="Datasets")
+    expect(datasets.get_by_role("button", name="Master data", exact=True)).to_be_visible()
+    data = f"{server.base}{API}/data"
+    etl_route = f"{server.base}{API}/etl"
+    # Added elsewhere (derived from master data): it appears in the list.
+    derived = httpx.post(f"{data}/{quote('Master data')}/derive", json={"new_key": "live copy"})
+    assert derived.status_code == 201, derived.text
+    copy = datasets.get_by_role("button", name="live copy", exact=True)
+    expect(copy).to_be_visible()
+    # Replaced elsewhere while previewed: the preview reads the new version.
+    copy.click()
+    detail = page.get_by_role("region", name="Dataset: live copy")
+    expect(detail.get_by_role("tablist", name="Tables of live copy")).to_be_visible()
+    files = [
+        ("files", (name, (SAMPLES / name).read_bytes(), "application/octet-stream"))
+        for name in ("sku_data.csv", "inventory.xlsx")
+    ]
+    etl = httpx.post(etl_route, data={"dataset_name": "live copy"}, files=files)
+    assert etl.status_code == 200 and etl.json()["success"] is True, etl.text
+    expect(detail.get_by_text('Dataset "live copy" was replaced')).to_be_visible()
+    expect(detail.get_by_role("tablist", name="Tables of live copy")).to_be_visible()
+    shot = tmp_path / "live-data.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("KEEP_SCREENSHOT"):
+        Path(os.environ["KEEP_SCREENSHOT"]).write_bytes(shot.read_bytes())
+    # Deleted elsewhere: it leaves the list, and the preview says so.
+    assert httpx.delete(f"{data}/{quote('live copy')}").status_code == 204
+    expect(copy).to_have_count(0)
+    expect(page.get_by_test_id("dataset-gone")).to_have_text('Dataset "live copy" was deleted.')
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert requests.session_streams() == 1

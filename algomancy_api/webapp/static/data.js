@@ -1,8 +1,12 @@
 // Data: datasets, the ETL upload and its messages, table previews, derive, delete, download.
-import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, download, listOf, seg } from "./api.js";
+import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
+import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { Notice, TableTabs } from "./ui.js";
 import { DatasetFileActions, DatasetJsonUpload } from "./datasetfile.js";
+
+/** Dataset changes (by any client) read the list again, at most this often (ms). */
+const RELOAD_MS = 250;
+const RELOADS = ["open", "reset", "dataset.added", "dataset.replaced", "dataset.deleted"];
 
 function EtlMessages({ result }) {
   if (!result) return null;
@@ -74,7 +78,7 @@ function Upload({ base, onDone }) {
   </section>`;
 }
 
-function DatasetDetail({ base, dataKey, onChanged }) {
+function DatasetDetail({ base, dataKey, onChanged, replaced }) {
   const [tables, setTables] = useState(null);
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
@@ -122,6 +126,7 @@ function DatasetDetail({ base, dataKey, onChanged }) {
       <h2 id="dataset-title">Dataset: ${dataKey}</h2>
       <button class="danger" onClick=${remove}>Delete dataset</button>
     </div>
+    <${Notice} kind="ok">${replaced ? `Dataset "${dataKey}" was replaced: this is its new version.` : null}<//>
     <${Notice} kind="ok">${message}<//>
     <${Notice} kind="error">${error}<//>
     <form class="row" onSubmit=${derive} style="margin-bottom: 12px">
@@ -147,6 +152,12 @@ export function DataPage({ session, arg }) {
   const [keys, setKeys] = useState(null);
   const [selected, setSelected] = useState(arg);
   const [error, setError] = useState(null);
+  // The dataset on screen changed elsewhere: `revision` reloads its preview.
+  const [revision, setRevision] = useState(0);
+  const [replaced, setReplaced] = useState(null);
+  const [gone, setGone] = useState(null);
+  const shown = useRef(selected);
+  shown.current = selected;
   async function load(pick) {
     try {
       const list = listOf(await api.get(`${base}/data`), "keys");
@@ -159,10 +170,46 @@ export function DataPage({ session, arg }) {
   useEffect(() => {
     load();
   }, []);
+  // One stream per page (no polling): what any client does to the session's
+  // datasets shows here without a reload.
+  useEffect(() => {
+    const controller = new AbortController();
+    let pending = null;
+    const reload = () => {
+      if (pending === null) pending = setTimeout(() => { pending = null; load(); }, RELOAD_MS);
+    };
+    followEvents(
+      `${base}/events`,
+      (type, data) => {
+        if (!RELOADS.includes(type)) return;
+        reload();
+        const key = data.dataset?.key ?? data.subject;
+        if (type === "reset" || (type === "dataset.replaced" && key === shown.current)) {
+          setRevision((r) => r + 1);
+          setReplaced(type === "reset" ? null : key);
+        }
+        if (type === "dataset.deleted" && key === shown.current) setGone(key);
+      },
+      controller.signal,
+      sessionEnds
+    );
+    return () => {
+      controller.abort();
+      if (pending !== null) clearTimeout(pending);
+    };
+  }, [base]);
+  const pickDataset = (k) => {
+    setReplaced(null);
+    setSelected(k);
+  };
+  const reloadPicking = (k) => {
+    setReplaced(null);
+    load(k);
+  };
   return html`<h1>Data</h1>
     <${Notice} kind="error">${error}<//>
-    <${Upload} base=${base} onDone=${(name) => load(name)} />
-    <${DatasetJsonUpload} base=${base} onDone=${(name) => load(name)} />
+    <${Upload} base=${base} onDone=${reloadPicking} />
+    <${DatasetJsonUpload} base=${base} onDone=${reloadPicking} />
     <div class="grid2">
       <div>
         <section class="panel" aria-labelledby="datasets-title">
@@ -174,13 +221,16 @@ export function DataPage({ session, arg }) {
             : html`<ul class="list-scroll" aria-label="Datasets" style="list-style:none; margin:0">
                 ${keys.map(
                   (k) => html`<li><button class=${k === selected ? "primary" : "link"}
-                    aria-pressed=${k === selected ? "true" : "false"} onClick=${() => setSelected(k)}>${k}</button></li>`
+                    aria-pressed=${k === selected ? "true" : "false"} onClick=${() => pickDataset(k)}>${k}</button></li>`
                 )}</ul>`}
         </section>
       </div>
       <div>
         ${selected && keys && keys.includes(selected)
-          ? html`<${DatasetDetail} key=${selected} base=${base} dataKey=${selected} onChanged=${(k) => load(k)} />`
+          ? html`<${DatasetDetail} key=${`${revision}:${selected}`} base=${base} dataKey=${selected}
+              replaced=${replaced === selected} onChanged=${reloadPicking} />`
+          : selected && keys && gone === selected
+          ? html`<p class="muted" data-testid="dataset-gone">Dataset "${selected}" was deleted.</p>`
           : html`<p class="muted">Pick a dataset to preview its tables.</p>`}
       </div>
     </div>`;
