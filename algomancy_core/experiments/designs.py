@@ -44,7 +44,7 @@ class Axis:
         if self.values is not None:
             return self.values
         if self.integer and self.low is not None and self.high is not None:
-            return tuple(range(int(self.low), int(self.high) + 1))
+            return tuple(range(math.ceil(self.low), math.floor(self.high) + 1))
         raise InvalidInputError(
             f"axis {self.key!r}: a grid needs explicit values for a {self.type_name} range"
         )
@@ -70,10 +70,18 @@ class Axis:
         return float(self.low), float(self.high)
 
 
+def _grid_size(axis: Axis) -> int:
+    """How many values a grid takes on `axis`, without listing them."""
+    if axis.values is None and axis.integer and axis.low is not None and axis.high is not None:
+        return max(0, math.floor(axis.high) - math.ceil(axis.low) + 1)
+    return len(axis.discrete())
+
+
 def count_points(kind: str, axes: Sequence[Axis], n: int | None) -> int:
-    """How many points the design has, without building them."""
+    """How many points the design has, without building them (a cap is checked
+    against this before a grid of billions is listed)."""
     if kind == "grid":
-        return math.prod(len(axis.discrete()) for axis in axes)
+        return math.prod(_grid_size(axis) for axis in axes)
     if kind == "oat":
         return 1 + 2 * len(axes)
     return _sample_size(kind, n)

@@ -131,6 +131,22 @@ def create_experiment(
     store = manager._store
     if any(e.name == name for e in store.experiments.list(manager.session_id)):
         raise ConflictError(f"an experiment named {name!r} exists in this session")
+    longest = manager._engine.config.max_name_chars
+    if len(f"{name}-{planned}") > longest:
+        raise InvalidInputError(
+            f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
+            f"fit in {longest} characters (max_name_chars)"
+        )
+    tags = {f"{name}-{n}" for n in range(1, planned + 1)}
+    taken = sorted(
+        (s.tag for s in manager.list_scenario_summaries() if s.tag in tags),
+        key=lambda tag: int(tag.rsplit("-", 1)[1]),
+    )
+    if taken:
+        raise ConflictError(
+            f"the scenario tag {taken[0]!r} is taken in this session; an experiment "
+            f"named {name!r} tags its scenarios {name}-1 ... {name}-{planned}"
+        )
     planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
     algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})

@@ -206,6 +206,23 @@ def test_the_cap_is_refused_naming_the_count_before_anything_is_created(
     assert client.get(f"{M}/experiments").json() == []
 
 
+def test_a_taken_tag_or_a_name_too_long_for_the_tags_creates_nothing(
+    client: TestClient,
+) -> None:
+    taken = {"tag": "clash-2", "dataset_key": "Master data", "algo_name": "Knobs"}
+    assert client.post(f"{M}/scenarios", json=taken).status_code == 201
+    design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3]}]}
+    clash = create(client, "clash", design)
+    assert clash.status_code == 409 and "'clash-2'" in clash.json()["detail"]
+    long = create(client, "x" * 199, design)
+    assert long.status_code == 400 and "max_name_chars" in long.json()["detail"]
+    wide = [{"name": "crews"}, {"name": "speed", "values": [v / 2 for v in range(20)]}]
+    huge = create(client, "huge", {"kind": "grid", "axes": wide})
+    assert huge.status_code == 400 and "80 points" in huge.json()["detail"]
+    assert list(scenarios(client)) == ["clash-2"]
+    assert client.get(f"{M}/experiments").json() == []
+
+
 def test_a_taken_name_is_409(client: TestClient) -> None:
     design = {"kind": "grid", "axes": [{"name": "crews", "values": [1]}]}
     first = create(client, "twice", design)

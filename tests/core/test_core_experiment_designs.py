@@ -69,3 +69,8 @@ def test_a_latin_hypercube_puts_one_point_in_each_stratum_of_each_axis() -> None
 def test_sampled_designs_need_a_size() -> None:
     with pytest.raises(InvalidInputError, match="n >= 1"):
         points("lhs", [A])
+
+
+def test_a_huge_integer_grid_is_counted_without_listing_it() -> None:
+    wide = Axis("k", "integer", low=0.0, high=2.0**40)
+    assert count_points("grid", [wide, B], None) == (2**40 + 1) * 3
