@@ -31,6 +31,7 @@ from algomancy_api.routers import (
     admin,
     audit,
     data,
+    decisions,
     discovery,
     experiments,
     kpis,
@@ -178,6 +179,7 @@ class ApiLauncher:
             experiments,
             admin,
             audit,
+            decisions,
         )
         for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)

@@ -199,6 +199,39 @@ class KpiDescriptor(BaseModel):
 
 
 # -- scenarios ----------------------------------------------------------------
+class LineageAlgorithm(BaseModel):
+    name: str
+    version: str | None = Field(
+        default=None,
+        description="The algorithm class's `version`, or `src-` and a digest of its source.",
+    )
+
+
+class Lineage(BaseModel):
+    """What a run was made of (see docs/concepts.md, Reproducible runs)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    known: bool = Field(
+        description="False when the dataset version cannot be proven (a scenario from "
+        "before dataset versions whose dataset was replaced since)."
+    )
+    dataset_key: str
+    dataset_version: int | None
+    dataset_digest: str | None = None
+    algorithm: LineageAlgorithm | None = None
+    parameters: dict[str, Any] | None = None
+    data_parameters: dict[str, Any] | None = None
+    seed: int | None = None
+    algomancy_version: str | None = None
+    domain_version: str | None = Field(
+        default=None, description="Installed version of the algorithm's top-level package."
+    )
+    executor: str | None = Field(
+        default=None, description="The executor that ran it; null before the first run."
+    )
+
+
 class CreateScenario(Body):
     tag: str = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
     dataset_key: str = Field(min_length=1)
@@ -208,6 +241,20 @@ class CreateScenario(Body):
         default=None,
         description="Values of the dataset's declared data parameters "
         "(`GET …/data/{data_key}/parameters`); omit when it declares none.",
+    )
+    dataset_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**53 - 1,
+        description="The dataset version to pin the scenario to (`GET …/data/{data_key}/"
+        "versions`); default: the latest.",
+    )
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="The run's random seed (`ctx.seed`); default: derived from the "
+        "dataset digest, algorithm and parameter values.",
     )
 
     model_config = ConfigDict(
@@ -303,6 +350,18 @@ class ScenarioOut(BaseModel):
     data_parameters: dict[str, Any] = Field(
         description="Values of the dataset's declared data parameters."
     )
+    dataset_version: int | None = Field(
+        description="The dataset version the scenario is pinned to; null when it is of "
+        "unknown lineage (from before dataset versions, not provably the kept data)."
+    )
+    dataset_digest: str | None = Field(description="That version's content digest (sha256).")
+    seed: int | None = Field(description="The run's random seed (`ctx.seed`).")
+    lineage: Lineage | None = Field(description="What the latest run was made of.")
+    fingerprint: str | None = Field(
+        description="sha256 of (dataset digest, algorithm name and version, parameters, "
+        "data parameters, seed): equal for runs of the same thing."
+    )
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class AlgorithmValues(BaseModel):
@@ -326,6 +385,7 @@ class ScenarioSummary(BaseModel):
     run_finished_at: str | None
     result_available: bool
     kpis: dict[str, KpiValue]
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class ScenarioList(BaseModel):
@@ -364,6 +424,35 @@ class EtlOut(BaseModel):
     success: bool
     keys: list[str]
     messages: list[ValidationMessageOut]
+    dataset_version: int | None = Field(
+        default=None,
+        description="The version stored (the latest, unchanged, when the content was "
+        "identical to it); null when the ETL failed.",
+    )
+    dataset_digest: str | None = Field(default=None, description="Its content digest.")
+
+
+class DatasetVersionOut(BaseModel):
+    version: int = Field(description="The version's id: 1, 2, … per dataset key.")
+    digest: str = Field(description="sha256 over the tables' canonical form.")
+    created_at: str
+    creator: str | None = Field(description="Who stored it; null without authentication.")
+    classification: str
+    tables: dict[str, int] = Field(description="Table name → row count.")
+    messages: int = Field(description="How many ETL messages produced it.")
+    scenario_ids: list[str] = Field(description="The scenarios pinned to this version.")
+    latest: bool
+
+
+class DatasetVersionList(BaseModel):
+    key: str
+    versions: list[DatasetVersionOut] = Field(description="Newest first.")
+
+
+class DatasetDeletionOut(BaseModel):
+    key: str
+    deleted: list[int] = Field(description="The versions deleted.")
+    remaining: list[int] = Field(description="The versions kept: scenarios use them.")
 
 
 class TableInfo(BaseModel):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
 from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
 from algomancy_core.kpi import DETAILS_KEY
+from algomancy_core.stores.base import DatasetVersion
 from algomancy_data import DataSource
 
 
@@ -36,9 +38,14 @@ def parameter_descriptors(manager: ScenarioManager, record: ScenarioRecord) -> l
     return described
 
 
-def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
-    """The seed's `Scenario.to_dict()` shape plus progress, error, timestamps and
-    whether the scenario is stale (see `ScenarioManager.stale_reason`)."""
+def scenario_view(
+    manager: ScenarioManager, record: ScenarioRecord, pinned: str | EllipsisType | None = ...
+) -> dict[str, Any]:
+    """The seed's `Scenario.to_dict()` shape plus progress, error, timestamps,
+    whether the scenario is stale (see `ScenarioManager.stale_reason`) and whether
+    it is the session's pinned baseline (`pinned`: its id, read when not given)."""
+    if pinned is ...:
+        pinned = manager.baseline_id()
     stale = manager.stale_reason(record)
     kpis = kpi_values(manager, record)
     return {
@@ -65,6 +72,27 @@ def scenario_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str,
         "run_finished_at": iso(record.finished_at),
         "result_available": record.status is ScenarioStatus.COMPLETE,
         "data_parameters": record.data_parameters,
+        "dataset_version": record.dataset_version,
+        "dataset_digest": record.dataset_digest,
+        "seed": record.seed,
+        "lineage": record.lineage,
+        "fingerprint": record.fingerprint,
+        "baseline": record.id == pinned,
+    }
+
+
+def version_view(version: DatasetVersion, latest: int) -> dict[str, Any]:
+    """A dataset version as `GET …/data/{data_key}/versions` lists it."""
+    return {
+        "version": version.version,
+        "digest": version.digest,
+        "created_at": iso(version.created_at),
+        "creator": version.creator,
+        "classification": version.classification,
+        "tables": version.tables,
+        "messages": len(version.messages),
+        "scenario_ids": version.scenario_ids,
+        "latest": version.version == latest,
     }
 
 
@@ -94,9 +122,13 @@ def kpi_values(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, An
     return values
 
 
-def summary_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
+def summary_view(
+    manager: ScenarioManager, record: ScenarioRecord, pinned: str | EllipsisType | None = ...
+) -> dict[str, Any]:
     """The reference's light summary: no result, no parameter descriptors, and
     nothing that needs the dataset or the result to be read."""
+    if pinned is ...:
+        pinned = manager.baseline_id()
     return {
         "id": record.id,
         "tag": record.tag,
@@ -111,6 +143,7 @@ def summary_view(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, 
         # A complete scenario always has its result stored.
         "result_available": record.status is ScenarioStatus.COMPLETE,
         "kpis": kpi_values(manager, record),
+        "baseline": record.id == pinned,
     }
 
 

@@ -34,12 +34,16 @@ class RunContext:
         on_progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
         is_cancelled: Callable[[], bool] | None = None,
+        seed: int | None = None,
     ) -> None:
         self._on_progress = on_progress
         self._cancel_event = cancel_event or threading.Event()
         self._is_cancelled = is_cancelled
         self.last_progress = 0.0
         self.last_message: str | None = None
+        #: The run's random seed: fixed per scenario and recorded in its lineage, so
+        #: that a re-run draws the same numbers (`random.Random(ctx.seed)`).
+        self.seed = seed
         #: The run's trace context (W3C `traceparent`...) when the server traces
         #: runs, else None: for an algorithm that makes spans of its own.
         self.trace_context: dict[str, str] | None = None
@@ -99,6 +103,9 @@ class BaseAlgorithm(ABC):
     timeout: ClassVar[float | None] = None
     #: How its results are drawn in the web app (see `ResultView`).
     views: ClassVar[Sequence[ResultView]] = ()
+    #: Optional version, recorded in each run's lineage and fingerprint; by default
+    #: a digest of the class's source (see `algomancy_core.lineage`).
+    version: ClassVar[str | None] = None
 
     def __init__(self, params: Mapping[str, Any] | BaseParameterSet | None = None) -> None:
         if isinstance(params, BaseParameterSet):

@@ -103,6 +103,9 @@ class CoreConfig:
     """Points (scenarios) one experiment may plan; a request may set a lower cap."""
     audit_retention_days: int = 90
     """Days audit records are kept; older ones are pruned by the housekeeping."""
+    dataset_versions_kept: int = 5
+    """Versions of a dataset kept when no scenario uses them (per dataset name; the
+    latest is always kept, and versions scenarios use are never dropped)."""
 
     def __post_init__(self) -> None:
         self.algorithms = _registry(
@@ -142,6 +145,7 @@ class CoreConfig:
             "max_scenarios_per_session",
             "max_experiment_scenarios",
             "audit_retention_days",
+            "dataset_versions_kept",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

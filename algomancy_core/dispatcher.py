@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 
@@ -25,6 +26,7 @@ from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.executors.base import Executor, RunHandle, RunOutcome, RunRequest
 from algomancy_core.kpi import BaseKPI, KpiError, kpi_values
 from algomancy_core.lifecycle import Lifecycle
+from algomancy_core.lineage import executor_name, run_lineage
 from algomancy_core.observe import Observers, outcome_name
 from algomancy_core.scenario import (
     CANCELLED,
@@ -87,6 +89,8 @@ class _Run:
     #: The run's first report, until the dispatcher has written it.
     first: tuple[float, str | None] | None = None
     started_at: float = dataclasses.field(default_factory=time.monotonic)
+    #: The `lineage` and `fingerprint` fields written with the run's end.
+    lineage: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class Dispatcher:
@@ -234,12 +238,18 @@ class Dispatcher:
         try:
             if algorithm is None:
                 raise LookupError(f"algorithm {record.algorithm!r} is not registered")
-            data = self.store.get_dataset(record.session_id, record.dataset_key)
+            # The version the scenario is pinned to: a re-run reads the same data.
+            data = self.store.get_dataset(
+                record.session_id, record.dataset_key, record.dataset_version
+            )
             if record.data_parameters:
                 # A shallow copy: the stored (cached) dataset keeps its own values.
                 data = copy.copy(data)
                 data.data_parameters = {**data.data_parameters, **record.data_parameters}
-            request = RunRequest(record.id, algorithm, record.parameters, data, trace_context)
+            run.lineage = run_lineage(record, algorithm, executor_name(self.executor))
+            request = RunRequest(
+                record.id, algorithm, record.parameters, data, trace_context, record.seed
+            )
             handle = self.executor.submit(
                 request,
                 lambda p, m: self._on_progress(record.id, p, m),
@@ -366,11 +376,11 @@ class Dispatcher:
         or cancelled meanwhile)."""
         scenario_id = run.record.id
         if run.stop_reason is not None or outcome.cancelled:
-            return self._fail(scenario_id, run.stop_reason or CANCELLED)
+            return self._fail(scenario_id, run.stop_reason or CANCELLED, run.lineage)
         if outcome.error is not None:
             if outcome.traceback:
                 log.error("scenario %s failed:\n%s", scenario_id, outcome.traceback)
-            return self._fail(scenario_id, outcome.error)
+            return self._fail(scenario_id, outcome.error, run.lineage)
         assert outcome.result is not None
         try:
             kpis = kpi_values(self.kpis, outcome.result)
@@ -380,22 +390,29 @@ class Dispatcher:
                 orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
             )
         except KpiError as exc:
-            return self._fail(scenario_id, str(exc))
+            return self._fail(scenario_id, str(exc), run.lineage)
         except (TypeError, orjson.JSONEncodeError) as exc:
-            return self._fail(scenario_id, f"the result cannot be serialised to JSON: {exc}")
+            return self._fail(
+                scenario_id, f"the result cannot be serialised to JSON: {exc}", run.lineage
+            )
         tables = outcome.result.tables()
         done = self.lifecycle.complete(
             scenario_id,
             payload,
             kpis,
             DataSource(f"result of {scenario_id}", tables=tables) if tables else None,
+            **run.lineage,
         )
         if done is None:
             log.info("scenario %s finished but was cancelled or deleted meanwhile", scenario_id)
         return done
 
-    def _fail(self, scenario_id: str, error: str) -> ScenarioRecord | None:
-        return self.lifecycle.move(scenario_id, S.FAILED, source=S.PROCESSING, error=error)
+    def _fail(
+        self, scenario_id: str, error: str, lineage: dict[str, Any] | None = None
+    ) -> ScenarioRecord | None:
+        return self.lifecycle.move(
+            scenario_id, S.FAILED, source=S.PROCESSING, error=error, **(lineage or {})
+        )
 
     # -- cancellation, leases, recovery --------------------------------------
     def cancel(self, scenario_id: str, reason: str = CANCELLED) -> bool:

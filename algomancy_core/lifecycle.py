@@ -91,18 +91,20 @@ class Lifecycle:
         result: dict[str, Any],
         kpis: Mapping[str, float | None],
         tables: DataSource | None,
+        **fields: Any,
     ) -> ScenarioRecord | None:
-        """A processing scenario finished: keep its result tables, then complete it."""
+        """A processing scenario finished: keep its result tables, then complete it
+        (with `fields`, such as the run's lineage)."""
         if tables is not None:
             # Stored before the transition, so that a complete scenario always has them.
             self.store.put_result_tables(scenario_id, tables)
         done = self.move(
-            scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis)
+            scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis), **fields
         )
         if done is None:
             # Still processing means a cancel was accepted before the result was
             # written (the move refuses a flagged scenario): the cancel wins.
-            done = self.move(scenario_id, S.FAILED, source=S.PROCESSING, error=CANCELLED)
+            done = self.move(scenario_id, S.FAILED, source=S.PROCESSING, error=CANCELLED, **fields)
         return done
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:

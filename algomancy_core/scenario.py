@@ -91,6 +91,15 @@ class ScenarioRecord:
     timeout: float | None = None
     #: Values of the dataset's declared data parameters (JSON), given to the run.
     data_parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The dataset version it runs on, and that version's content digest; None for a
+    #: scenario from before versions whose data could not be proven (unknown lineage).
+    dataset_version: int | None = None
+    dataset_digest: str | None = None
+    #: The run's random seed (`ctx.seed`).
+    seed: int | None = None
+    #: What its latest run was made of (`algomancy_core.lineage`), and its fingerprint.
+    lineage: dict[str, Any] | None = None
+    fingerprint: str | None = None
 
     def copy(self, **changes: Any) -> ScenarioRecord:
         return dataclasses.replace(self, **changes)

@@ -10,10 +10,12 @@ from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.audit import audit_subject
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
+from algomancy_core.lineage import SEED_LIMIT, default_seed, run_lineage
 from algomancy_core.names import check_name, nfc
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
@@ -22,7 +24,7 @@ from algomancy_core.scenario import (
     ScenarioStatus,
     new_id,
 )
-from algomancy_core.stores.base import DatasetInfo, SessionRecord
+from algomancy_core.stores.base import DatasetDeletion, DatasetInfo, DatasetVersion, SessionRecord
 from algomancy_data import DataClassification, DataSource, ETLResult, File
 
 S = ScenarioStatus
@@ -78,22 +80,55 @@ class ScenarioManager:
         """`list_datasets` under the reference's name, for code ported from it."""
         return self.list_datasets()
 
-    def get_dataset(self, key: str) -> DataSource:
-        return self._store.get_dataset(self.session_id, nfc(key))
+    def get_dataset(self, key: str, version: int | None = None) -> DataSource:
+        """The dataset's `version` (default: its latest)."""
+        return self._store.get_dataset(self.session_id, nfc(key), version)
+
+    def dataset_version(self, key: str, version: int | None = None) -> DatasetVersion:
+        return self._store.dataset_version(self.session_id, nfc(key), version)
+
+    def dataset_versions(self, key: str) -> list[DatasetVersion]:
+        """Every version kept, newest first, with the scenarios pinned to each."""
+        return self._store.list_dataset_versions(self.session_id, nfc(key))
 
     def dataset_info(self, key: str) -> DatasetInfo:
         return self._store.dataset_info(self.session_id, nfc(key))
 
-    def add_dataset(self, key: str, data: DataSource, *, replace: bool = False) -> None:
+    def add_dataset(
+        self,
+        key: str,
+        data: DataSource,
+        *,
+        replace: bool = False,
+        creator: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+    ) -> DatasetVersion:
+        """Store `data` under `key`: its first version, or with `replace` a new
+        version (content identical to the latest adds none). Existing versions, and
+        the scenarios pinned to them, never change."""
         key = check_name("dataset key", key, self._engine.config.max_name_chars)
         existed = key in self.list_datasets()
-        self._store.put_dataset(self.session_id, key, data, replace=replace)
-        kind = "dataset.replaced" if existed else "dataset.added"
-        self._engine.changes.record(self.session_id, kind, key, {"dataset": {"key": key}})
+        before = self._store.dataset_version(self.session_id, key).version if existed else None
+        version = self._store.put_dataset(
+            self.session_id,
+            key,
+            data,
+            replace=replace,
+            creator=creator,
+            messages=messages,
+            keep=self._engine.config.dataset_versions_kept,
+        )
+        if version.version != before:  # identical content adds no version: no change
+            kind = "dataset.replaced" if existed else "dataset.added"
+            described = {"key": key, "version": version.version, "digest": version.digest}
+            self._engine.changes.record(self.session_id, kind, key, {"dataset": described})
         if not existed:
             self._autocreate(key)
+        return version
 
-    def add_dataset_from_json(self, payload: str | bytes) -> str:
+    def add_dataset_from_json(
+        self, payload: str | bytes, *, new_version: bool = False, creator: str | None = None
+    ) -> str:
         """Add the dataset serialised by `DataSource.to_json()`; returns its key."""
         if not payload.strip():
             raise InvalidInputError(
@@ -106,17 +141,41 @@ class ScenarioManager:
         if not data.name or not data.name.strip():
             raise InvalidInputError("the dataset payload has no name; set its 'name'")
         data.name = check_name("name", data.name, self._engine.config.max_name_chars)
-        self.add_dataset(data.name, data)
+        self.add_dataset(data.name, data, replace=new_version, creator=creator)
         return data.name
 
-    def etl_data(self, files: Mapping[str, File] | list[File], dataset_name: str) -> ETLResult:
+    def etl_data(
+        self,
+        files: Mapping[str, File] | list[File],
+        dataset_name: str,
+        *,
+        creator: str | None = None,
+    ) -> ETLResult:
         """Run the ETL over `files`; on success store the dataset as `dataset_name`,
-        replacing an older one. A failed ETL stores nothing."""
+        as a new version when the name exists. A failed ETL stores nothing."""
+        return self.etl_version(files, dataset_name, creator=creator)[0]
+
+    def etl_version(
+        self,
+        files: Mapping[str, File] | list[File],
+        dataset_name: str,
+        *,
+        creator: str | None = None,
+    ) -> tuple[ETLResult, DatasetVersion | None]:
+        """`etl_data`, with the version it stored (None when the ETL failed): the
+        one this upload made, whatever others stored meanwhile."""
         dataset_name = check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
         result = self._engine.etl_factory().run(files, dataset_name)
+        stored = None
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
-            self.add_dataset(dataset_name, result.data_source, replace=True)
+            stored = self.add_dataset(
+                dataset_name,
+                result.data_source,
+                replace=True,
+                creator=creator,
+                messages=[m.to_dict() for m in result.messages],
+            )
         else:
             errors = [m for m in result.messages if str(m.severity) in ("error", "critical")]
             log.warning(
@@ -127,15 +186,29 @@ class ScenarioManager:
                 f"; first: {errors[0].message}" if errors else "",
                 extra={"event": "etl-failed", "dataset": dataset_name},
             )
-        return result
+        return result, stored
 
-    def derive_dataset(self, source_key: str, new_key: str) -> DataSource:
+    def derive_dataset(
+        self,
+        source_key: str,
+        new_key: str,
+        *,
+        version: int | None = None,
+        new_version: bool = False,
+        creator: str | None = None,
+    ) -> DataSource:
+        """A copy of `source_key` (its `version`, default the latest) as `new_key`;
+        `ConflictError` if `new_key` exists, unless `new_version` asks for a new
+        version of it."""
         new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
-        source = self.get_dataset(source_key)
-        if new_key in self.list_datasets():
-            raise ConflictError(f"dataset {new_key!r} already exists")
+        source = self.get_dataset(source_key, version)
+        if new_key in self.list_datasets() and not new_version:
+            raise ConflictError(
+                f"dataset {new_key!r} already exists; ask for a new version of it "
+                "with new_version=true"
+            )
         derived = source.derive(new_key)
-        self.add_dataset(new_key, derived)
+        self.add_dataset(new_key, derived, replace=new_version, creator=creator)
         return derived
 
     def save_as_master(self, source_key: str, new_key: str) -> DataSource:
@@ -150,13 +223,22 @@ class ScenarioManager:
         self.add_dataset(new_key, master)
         return master
 
-    def delete_dataset(self, key: str) -> None:
-        """Refused (`ConflictError`) while a scenario refers to the dataset."""
+    def delete_dataset(self, key: str) -> DatasetDeletion:
+        """Delete the versions no scenario uses; `ConflictError` when every version
+        is in use (nothing deleted). The answer names the versions that remain."""
         key = nfc(key)
-        self._store.delete_dataset(self.session_id, key)
-        self._engine.changes.record(
-            self.session_id, "dataset.deleted", key, {"dataset": {"key": key}}
-        )
+        deletion = self._store.delete_dataset(self.session_id, key)
+        if deletion.remaining:
+            # Versions in use remain: the key stays, with fewer versions.
+            described = {"key": key, "deleted": deletion.deleted, "remaining": deletion.remaining}
+            self._engine.changes.record(
+                self.session_id, "dataset.replaced", key, {"dataset": described}
+            )
+        else:
+            self._engine.changes.record(
+                self.session_id, "dataset.deleted", key, {"dataset": {"key": key}}
+            )
+        return deletion
 
     def _autocreate(self, key: str) -> None:
         config = self._engine.config
@@ -179,9 +261,13 @@ class ScenarioManager:
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
         data_params: Mapping[str, Any] | None = None,
+        *,
+        dataset_version: int | None = None,
+        seed: int | None = None,
     ) -> ScenarioRecord:
         """`data_params` are checked against the parameters the dataset declares
-        (`data_parameter_set`); `ParameterError` names a bad or undeclared one."""
+        (`data_parameter_set`); `ParameterError` names a bad or undeclared one. The
+        scenario is pinned to `dataset_version` (default: the latest version)."""
         tag = check_name("tag", tag, self._engine.config.max_name_chars)
         limit = self._engine.config.max_scenarios_per_session
         if self._store.count_scenarios(self.session_id) >= limit:
@@ -189,21 +275,33 @@ class ScenarioManager:
                 f"the scenario limit is reached: a session may hold {limit} scenarios "
                 "(max_scenarios_per_session); delete one first"
             )
+        if seed is not None and (isinstance(seed, bool) or not 0 <= seed < SEED_LIMIT):
+            raise InvalidInputError(f"seed must be an integer from 0 to {SEED_LIMIT - 1}")
         algorithm = self.algorithm(algo_name)
         dataset_key = nfc(dataset_key)
-        declared = self.data_parameter_set(dataset_key)  # NotFoundError: no such dataset
+        # NotFoundError: no such dataset or version.
+        pinned = self.dataset_version(dataset_key, dataset_version)
+        declared = self.data_parameter_set(dataset_key, pinned.version)
         parameters = algorithm.parameters()
         parameters.set_values(algo_params)
+        values = parameters.to_json()
+        data_values = _data_parameter_values(dataset_key, declared, data_params)
+        if seed is None:
+            seed = default_seed(pinned.digest, algo_name, values, data_values)
         record = ScenarioRecord(
             id=new_id(),
             session_id=self.session_id,
             tag=tag,
             dataset_key=dataset_key,
             algorithm=algo_name,
-            parameters=parameters.to_json(),
-            data_parameters=_data_parameter_values(dataset_key, declared, data_params),
+            parameters=values,
+            data_parameters=data_values,
+            dataset_version=pinned.version,
+            dataset_digest=pinned.digest,
+            seed=seed,
         )
         audit_subject(scenario_id=record.id)
+        record = record.copy(**run_lineage(record, algorithm, executor=None))
         self._store.add_scenario(record)
         self._engine.lifecycle.created(record)
         if self._engine.config.autorun:
@@ -220,10 +318,10 @@ class ScenarioManager:
         """Like `list_scenarios`, without reading results (`result` may be None)."""
         return self._store.list_scenario_summaries(self.session_id)
 
-    def data_parameter_set(self, key: str) -> BaseParameterSet | None:
+    def data_parameter_set(self, key: str, version: int | None = None) -> BaseParameterSet | None:
         """The parameter set the dataset declares (its class's `data_parameter_set()`),
         or None when it declares none. `NotFoundError` for an unknown dataset."""
-        data = self.get_dataset(key)
+        data = self.get_dataset(key, version)
         declare = getattr(data, "data_parameter_set", None)
         if declare is None:
             return None
@@ -275,8 +373,26 @@ class ScenarioManager:
             return "parameters no longer fit: " + "; ".join(problems)
         return None
 
-    def list_scenarios(self) -> list[ScenarioRecord]:
-        return self._store.list_scenarios(self.session_id)
+    def list_scenarios(self, fingerprint: str | None = None) -> list[ScenarioRecord]:
+        """Oldest first; only those with `fingerprint` when given."""
+        records = self._store.list_scenarios(self.session_id)
+        if fingerprint is not None:
+            records = [r for r in records if r.fingerprint == fingerprint]
+        return records
+
+    # -- the pinned baseline ---------------------------------------------------
+    def pin_baseline(self, scenario_id: str) -> ScenarioRecord:
+        """Pin the scenario as the session's baseline (replacing another pin)."""
+        record = self.get_scenario(scenario_id)
+        self._store.set_baseline(self.session_id, record.id)
+        return record
+
+    def unpin_baseline(self) -> None:
+        self._store.set_baseline(self.session_id, None)
+
+    def baseline_id(self) -> str | None:
+        """The pinned baseline's scenario id, or None."""
+        return self._store.get_baseline(self.session_id)
 
     def processing(self) -> ScenarioRecord | None:
         """The scenario of this session that is processing now, if any."""
@@ -293,11 +409,19 @@ class ScenarioManager:
         stale = self.stale_reason(record)
         if stale is not None:
             raise ConflictError(f"scenario {record.tag!r} cannot run: {stale}")
+        pin: dict[str, Any] = {}
+        if record.dataset_version is None:
+            # Of unknown lineage (from before versions): from now on it runs on, and
+            # is pinned to, the latest version.
+            latest = self.dataset_version(record.dataset_key)
+            pin = {"dataset_version": latest.version, "dataset_digest": latest.digest}
         # From the state just read (a first run drops no result tables); should it
         # have changed meanwhile, from any state a run may start from.
         lifecycle = self._engine.lifecycle
-        queued = lifecycle.move(scenario_id, S.QUEUED, source=record.status) or lifecycle.move(
-            scenario_id, S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED})
+        queued = lifecycle.move(
+            scenario_id, S.QUEUED, source=record.status, **pin
+        ) or lifecycle.move(
+            scenario_id, S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED}), **pin
         )
         if queued is None:
             current = self.get_scenario(scenario_id)
@@ -346,8 +470,11 @@ class ScenarioManager:
         )
 
     def delete_scenario(self, scenario_id: str) -> None:
-        """Remove a scenario; a queued or running one is cancelled first."""
+        """Remove a scenario; a queued or running one is cancelled first. The
+        pinned baseline is refused (`ConflictError` naming it)."""
         record = self.get_scenario(scenario_id)
+        if self._store.get_baseline(self.session_id) == record.id:
+            raise baseline_pinned(record.tag, record.id)
         if record.status.is_active:
             # It may have finished meanwhile; then there is nothing to cancel.
             with contextlib.suppress(ConflictError):

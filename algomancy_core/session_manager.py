@@ -201,7 +201,8 @@ class SessionManager:
         self, session: str, new_display_name: str, owner: str | None = None
     ) -> ScenarioManager:
         """Copy datasets and scenarios: finished ones with their results and KPIs,
-        queued or running ones as `created`."""
+        queued or running ones as `created`; the copy of the pinned baseline is the
+        copy's pinned baseline."""
         source = self._record(session, owner)
         new_display_name = check_name(
             "new_display_name", new_display_name, self.engine.config.max_name_chars
@@ -213,15 +214,40 @@ class SessionManager:
         audit_subject(copy_id=record.id)
         self._store.create_session(record)
         try:
-            for key in self._store.list_datasets(source.id):
-                data = self._store.get_dataset(source.id, key)
-                self._store.put_dataset(record.id, key, data)
+            numbers = self._copy_datasets(source.id, record.id)
+            pinned = self._store.get_baseline(source.id)
             for scenario in self._store.list_scenarios(source.id):
-                self.engine.lifecycle.copy(scenario, new_id(), record.id)
+                pin = numbers.get((scenario.dataset_key, scenario.dataset_version))
+                copy_id = new_id()
+                self.engine.lifecycle.copy(scenario.copy(dataset_version=pin), copy_id, record.id)
+                if scenario.id == pinned:
+                    self._store.set_baseline(record.id, copy_id)
         except Exception:
             self._store.delete_session(record.id)
             raise
         return ScenarioManager(self.engine, record)
+
+    def _copy_datasets(self, source_id: str, target_id: str) -> dict[tuple[str, int | None], int]:
+        """Every kept version of every dataset, oldest first; the version numbers
+        in the copy by `(key, number in the source)`."""
+        numbers: dict[tuple[str, int | None], int] = {}
+        for key in self._store.list_datasets(source_id):
+            versions = self._store.list_dataset_versions(source_id, key)
+            for version in reversed(versions):
+                copied = self._store.put_dataset(
+                    target_id,
+                    key,
+                    self._store.get_dataset(source_id, key, version.version),
+                    replace=True,
+                    creator=version.creator,
+                    messages=version.messages,
+                    keep=len(versions) + 1,
+                    digest=version.digest,
+                )
+                numbers[(key, version.version)] = copied.version
+            # A scenario of unknown lineage keeps it in the copy.
+            numbers.pop((key, None), None)
+        return numbers
 
     def _check_session_count(self, owner: str | None) -> None:
         limit = self.engine.config.max_sessions_per_user

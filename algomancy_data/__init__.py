@@ -1,6 +1,7 @@
 """Tables and ETL: `DataSource`, file types, schemas, validation and the ETL pipeline."""
 
 from algomancy_data.datasource import DataClassification, DataSource
+from algomancy_data.digest import content_digest
 from algomancy_data.etl import DefaultETLFactory, ETLFactory, ETLResult
 from algomancy_data.files import CSVFile, File, FileReadError, JSONFile, XLSXFile, file_from_bytes
 from algomancy_data.limits import LimitExceeded, ReadLimits
@@ -25,5 +26,6 @@ __all__ = [
     "Severity",
     "ValidationMessage",
     "XLSXFile",
+    "content_digest",
     "file_from_bytes",
 ]

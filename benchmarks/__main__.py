@@ -22,6 +22,8 @@ MODULES = [
     "benchmarks.bench_parallel",
     "benchmarks.bench_session_events",
     "benchmarks.bench_ops",
+    "benchmarks.bench_versions",
+    "benchmarks.bench_decisions",
 ]
 
 

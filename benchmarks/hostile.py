@@ -37,6 +37,7 @@ import httpx
 import openpyxl
 
 from benchmarks.common import PREFIX, ROOT, Server
+from benchmarks.hostile_decisions import cases_decisions
 from benchmarks.hostile_loop import cases_loop
 from tests import hostile
 from tests.latency import HEALTH_BOUND_SECONDS, HealthProbe
@@ -477,6 +478,7 @@ def cases() -> dict[str, Case]:
         **cases_values(),
         **cases_xlsx(),
         **cases_loop(),
+        **cases_decisions(),
     }
 
 

@@ -194,22 +194,50 @@ def upload(ctx: click.Context, dataset: str, files: tuple[str, ...]) -> None:
     else:
         for message in result.messages:
             click.echo(str(message), err=not result.success)
-        verdict = "stored" if result.success else "ETL failed; nothing stored"
+        if result.success and result.dataset_version is not None:
+            verdict = f"stored as version {result.dataset_version}"
+        else:
+            verdict = "stored" if result.success else "ETL failed; nothing stored"
         click.echo(f"{result.dataset_name}: {verdict}")
     if not result.success:
         ctx.exit(REFUSED)
 
 
-@app.command("datasets")
+@app.group("datasets", invoke_without_command=True)
 @click.pass_context
 def datasets(ctx: click.Context) -> None:
-    """The session's datasets and their tables."""
+    """The session's datasets and their tables (or `datasets versions NAME`)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with connected(ctx) as client:
         keys = client.datasets()
         tables = {key: client.dataset_tables(key) for key in keys}
     payload = {key: [t.model_dump() for t in tables[key]] for key in keys}
     rows = [(key, t.name, t.rows, len(t.columns)) for key in keys for t in tables[key]]
     emit(ctx, payload, rows, ("dataset", "table", "rows", "columns"))
+
+
+@datasets.command("versions")
+@click.argument("name")
+@click.pass_context
+def datasets_versions(ctx: click.Context, name: str) -> None:
+    """The versions of dataset NAME, newest first, with the scenarios pinned to each."""
+    with connected(ctx) as client:
+        found = client.dataset_versions(name)
+    rows = [
+        (
+            v.version,
+            v.digest[:12],
+            v.created_at,
+            v.creator or "",
+            v.messages,
+            len(v.scenario_ids),
+            "*" if v.latest else "",
+        )
+        for v in found
+    ]
+    header = ("version", "digest", "created", "creator", "messages", "scenarios", "latest")
+    emit(ctx, [v.model_dump() for v in found], rows, header)
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -240,6 +268,13 @@ def scenario_rows(found: Sequence[Scenario]) -> list[tuple[Any, ...]]:
     metavar="NAME=VALUE",
     help="A value of one of the dataset's data parameters.",
 )
+@click.option(
+    "--dataset-version",
+    "dataset_version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The dataset version to pin the scenario to (default: the latest).",
+)
 @click.pass_context
 def scenario_create(
     ctx: click.Context,
@@ -248,6 +283,7 @@ def scenario_create(
     algo_name: str,
     params: tuple[str, ...],
     data_params: tuple[str, ...],
+    dataset_version: int | None,
 ) -> None:
     """Create scenario TAG. `--param` values are parsed against the algorithm's
     descriptors, `--data-param` values against the dataset's data parameters; a bad
@@ -262,7 +298,9 @@ def scenario_create(
             else None
         )
         try:
-            created = client.create_scenario(tag, dataset_key, algo_name, values, data_values)
+            created = client.create_scenario(
+                tag, dataset_key, algo_name, values, data_values, dataset_version=dataset_version
+            )
         except AlgomancyError as exc:
             if exc.status == 400:  # the server names the parameter it refused
                 raise ParamValueError(str(exc.detail)) from exc
@@ -312,6 +350,17 @@ def scenario_show(ctx: click.Context, tag_or_id: str) -> None:
     kpis = [(k.name, k.value, k.unit, k.better_when) for k in found.kpis.values()]
     if kpis:
         click.echo("\n" + table(("kpi", "value", "unit", "better when"), kpis))
+    lineage = found.lineage or {}
+    version = found.dataset_version if found.dataset_version is not None else "unknown"
+    facts = [
+        ("dataset version", version),
+        ("dataset digest", found.dataset_digest or ""),
+        ("algorithm version", (lineage.get("algorithm") or {}).get("version") or ""),
+        ("seed", found.seed if found.seed is not None else ""),
+        ("executor", lineage.get("executor") or ""),
+        ("fingerprint", found.fingerprint or ""),
+    ]
+    click.echo("\n" + table(("lineage", "value"), facts))
     if found.error:
         click.echo(f"\nerror: {found.error}")
 
@@ -350,10 +399,34 @@ def kpis(ctx: click.Context) -> None:
 
 @app.command("compare")
 @click.argument("tags", nargs=-1, required=True)
+@click.option(
+    "--baseline",
+    metavar="TAG",
+    help="Compare against this scenario (tag, id or 'pinned'): deltas and verdicts per KPI.",
+)
+@click.option("--tolerance", type=float, help="Relative tolerance of 'equal' (default 1e-9).")
+@click.option("--diff-only", is_flag=True, help="Add the parameters that differ.")
 @click.pass_context
-def compare(ctx: click.Context, tags: tuple[str, ...]) -> None:
+def compare(
+    ctx: click.Context,
+    tags: tuple[str, ...],
+    baseline: str | None,
+    tolerance: float | None,
+    diff_only: bool,
+) -> None:
     """The KPIs of the scenarios TAGS side by side, in the order given."""
-    kpi_table(ctx, tags)
+    if baseline is None and tolerance is None and not diff_only:
+        kpi_table(ctx, tags)
+        return
+    with connected(ctx) as client:
+        frame = client.compare(tags, baseline, tolerance=tolerance, diff_only=diff_only)
+    frame = frame.reset_index()
+    rows = [
+        {key: (None if value != value else value) for key, value in row.items()}  # NaN: null
+        for row in frame.to_dict(orient="records")
+    ]
+    columns = [str(c) for c in frame.columns]
+    emit(ctx, rows, [[row.get(c) for c in columns] for row in rows], columns)
 
 
 def event_line(event: SessionEvent) -> str:

@@ -8,6 +8,7 @@ from algomancy_api.client._base import AlgomancyError
 from algomancy_api.client.aio import AsyncAlgomancyClient
 from algomancy_api.client.models import (
     TERMINAL,
+    DatasetVersion,
     EtlResult,
     EventDataset,
     EventScenario,
@@ -35,6 +36,7 @@ __all__ = [
     "AlgomancyClient",
     "AlgomancyError",
     "AsyncAlgomancyClient",
+    "DatasetVersion",
     "EtlResult",
     "EventDataset",
     "EventScenario",

@@ -14,6 +14,7 @@ import orjson
 from pydantic import TypeAdapter
 
 from algomancy_api.client.models import (
+    DatasetVersion,
     EtlResult,
     Experiment,
     Frame,
@@ -179,15 +180,28 @@ class Routes:
     def datasets(self) -> Call[list[str]]:
         return Call("GET", self.scoped("/data"), lambda body: list(body["keys"]))
 
-    def dataset(self, key: str) -> Call[dict[str, Any]]:
-        return Call("GET", self.scoped(f"/data/{_seg(key)}"), dict)
+    def dataset(self, key: str, version: int | None = None) -> Call[dict[str, Any]]:
+        params = {"params": {"version": version}} if version is not None else {}
+        return Call("GET", self.scoped(f"/data/{_seg(key)}"), dict, params)
 
-    def add_dataset(self, document: Mapping[str, Any]) -> Call[list[str]]:
+    def dataset_versions(self, key: str) -> Call[list[DatasetVersion]]:
         return Call(
-            "POST",
-            self.scoped("/data/from-json"),
-            lambda body: list(body["keys"]),
-            {"content": orjson.dumps(document), "headers": {"Content-Type": "application/json"}},
+            "GET",
+            self.scoped(f"/data/{_seg(key)}/versions"),
+            lambda body: [DatasetVersion.model_validate(v) for v in body["versions"]],
+        )
+
+    def add_dataset(
+        self, document: Mapping[str, Any], new_version: bool = False
+    ) -> Call[list[str]]:
+        options: dict[str, Any] = {
+            "content": orjson.dumps(document),
+            "headers": {"Content-Type": "application/json"},
+        }
+        if new_version:
+            options["params"] = {"new_version": "true"}
+        return Call(
+            "POST", self.scoped("/data/from-json"), lambda body: list(body["keys"]), options
         )
 
     def derive_dataset(self, key: str, new_key: str) -> Call[list[str]]:
@@ -263,8 +277,9 @@ class Routes:
         )
 
     # -- scenarios
-    def scenarios(self) -> Call[list[Scenario]]:
-        return Call("GET", self.scoped("/scenarios"), _scenarios.validate_python)
+    def scenarios(self, fingerprint: str | None = None) -> Call[list[Scenario]]:
+        params = {"params": {"fingerprint": fingerprint}} if fingerprint is not None else {}
+        return Call("GET", self.scoped("/scenarios"), _scenarios.validate_python, params)
 
     def create_scenario(
         self,
@@ -273,14 +288,21 @@ class Routes:
         algo_name: str,
         algo_params: Mapping[str, Any] | None,
         data_params: Mapping[str, Any] | None = None,
+        dataset_version: int | None = None,
+        seed: int | None = None,
     ) -> Call[Scenario]:
-        body = {
+        body: dict[str, Any] = {
             "tag": tag,
             "dataset_key": dataset_key,
             "algo_name": algo_name,
             "algo_params": dict(algo_params) if algo_params is not None else None,
             "data_params": dict(data_params) if data_params is not None else None,
         }
+        # Sent only when given: a server from before dataset versions refuses them.
+        if dataset_version is not None:
+            body["dataset_version"] = dataset_version
+        if seed is not None:
+            body["seed"] = seed
         return Call("POST", self.scoped("/scenarios"), Scenario.model_validate, {"json": body})
 
     def scenario(self, scenario_id: str) -> Call[Scenario]:

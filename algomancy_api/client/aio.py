@@ -21,8 +21,10 @@ from algomancy_api.client._base import (
     read_files,
     settings,
 )
+from algomancy_api.client.decisions import AsyncDecisionsMixin
 from algomancy_api.client.models import (
     TERMINAL,
+    DatasetVersion,
     EtlResult,
     Experiment,
     Frame,
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AsyncAlgomancyClient:
+class AsyncAlgomancyClient(AsyncDecisionsMixin):
     """Drive a server from asyncio::
 
         async with AsyncAlgomancyClient("http://127.0.0.1:8051") as client:
@@ -212,13 +214,20 @@ class AsyncAlgomancyClient:
     async def datasets(self) -> list[str]:
         return await self._send(self.routes.datasets())
 
-    async def dataset(self, key: str) -> dict[str, Any]:
-        """The dataset as its JSON document."""
-        return await self._send(self.routes.dataset(key))
+    async def dataset(self, key: str, version: int | None = None) -> dict[str, Any]:
+        """The dataset as its JSON document: its latest version, or `version`."""
+        return await self._send(self.routes.dataset(key, version))
 
-    async def add_dataset(self, document: Mapping[str, Any]) -> list[str]:
-        """Add a dataset from its JSON document; the dataset keys after."""
-        return await self._send(self.routes.add_dataset(document))
+    async def dataset_versions(self, key: str) -> list[DatasetVersion]:
+        """The dataset's versions, newest first, with the scenarios pinned to each."""
+        return await self._send(self.routes.dataset_versions(key))
+
+    async def add_dataset(
+        self, document: Mapping[str, Any], *, new_version: bool = False
+    ) -> list[str]:
+        """Add a dataset from its JSON document; the dataset keys after. A key that
+        exists is a 409 unless `new_version`: then the document is its new version."""
+        return await self._send(self.routes.add_dataset(document, new_version))
 
     async def derive_dataset(self, key: str, new_key: str) -> list[str]:
         return await self._send(self.routes.derive_dataset(key, new_key))
@@ -256,8 +265,10 @@ class AsyncAlgomancyClient:
         return await self._send(self.routes.upload(dataset_name, read_files(paths)))
 
     # -- scenarios ---------------------------------------------------------------
-    async def scenarios(self) -> list[Scenario]:
-        return await self._send(self.routes.scenarios())
+    async def scenarios(self, fingerprint: str | None = None) -> list[Scenario]:
+        """The session's scenarios, oldest first; with `fingerprint`, the runs of
+        the same thing."""
+        return await self._send(self.routes.scenarios(fingerprint))
 
     async def create_scenario(
         self,
@@ -266,10 +277,16 @@ class AsyncAlgomancyClient:
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
         data_params: Mapping[str, Any] | None = None,
+        *,
+        dataset_version: int | None = None,
+        seed: int | None = None,
     ) -> Scenario:
-        """A new scenario; `data_params` are the dataset's declared parameters."""
+        """A new scenario; `data_params` are the dataset's declared parameters. It
+        is pinned to `dataset_version` (default: the latest version)."""
         return await self._send(
-            self.routes.create_scenario(tag, dataset_key, algo_name, algo_params, data_params)
+            self.routes.create_scenario(
+                tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed
+            )
         )
 
     async def scenario(self, scenario_id: str) -> Scenario:

@@ -107,6 +107,13 @@ class Scenario(Model):
     run_started_at: str | None = None
     run_finished_at: str | None = None
     result_available: bool = False
+    dataset_version: int | None = None
+    dataset_digest: str | None = None
+    seed: int | None = None
+    lineage: dict[str, Any] | None = None
+    fingerprint: str | None = None
+    #: True for the session's pinned baseline.
+    baseline: bool = False
 
     @property
     def done(self) -> bool:
@@ -154,6 +161,22 @@ class EtlResult(Model):
     success: bool
     keys: list[str]
     messages: list[ValidationMessage]
+    dataset_version: int | None = None
+    dataset_digest: str | None = None
+
+
+class DatasetVersion(Model):
+    """One immutable version of a dataset (`GET …/data/{key}/versions`)."""
+
+    version: int
+    digest: str
+    created_at: str
+    creator: str | None = None
+    classification: str = ""
+    tables: dict[str, int] = Field(default_factory=dict)
+    messages: int = 0
+    scenario_ids: list[str] = Field(default_factory=list)
+    latest: bool = False
 
 
 class TableInfo(Model):

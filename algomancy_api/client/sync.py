@@ -20,8 +20,10 @@ from algomancy_api.client._base import (
     read_files,
     settings,
 )
+from algomancy_api.client.decisions import DecisionsMixin
 from algomancy_api.client.models import (
     TERMINAL,
+    DatasetVersion,
     EtlResult,
     Experiment,
     Frame,
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AlgomancyClient:
+class AlgomancyClient(DecisionsMixin):
     """Drive a server from Python::
 
         with AlgomancyClient("http://127.0.0.1:8051") as client:
@@ -208,13 +210,18 @@ class AlgomancyClient:
     def datasets(self) -> list[str]:
         return self._send(self.routes.datasets())
 
-    def dataset(self, key: str) -> dict[str, Any]:
-        """The dataset as its JSON document."""
-        return self._send(self.routes.dataset(key))
+    def dataset(self, key: str, version: int | None = None) -> dict[str, Any]:
+        """The dataset as its JSON document: its latest version, or `version`."""
+        return self._send(self.routes.dataset(key, version))
 
-    def add_dataset(self, document: Mapping[str, Any]) -> list[str]:
-        """Add a dataset from its JSON document; the dataset keys after."""
-        return self._send(self.routes.add_dataset(document))
+    def dataset_versions(self, key: str) -> list[DatasetVersion]:
+        """The dataset's versions, newest first, with the scenarios pinned to each."""
+        return self._send(self.routes.dataset_versions(key))
+
+    def add_dataset(self, document: Mapping[str, Any], *, new_version: bool = False) -> list[str]:
+        """Add a dataset from its JSON document; the dataset keys after. A key that
+        exists is a 409 unless `new_version`: then the document is its new version."""
+        return self._send(self.routes.add_dataset(document, new_version))
 
     def derive_dataset(self, key: str, new_key: str) -> list[str]:
         return self._send(self.routes.derive_dataset(key, new_key))
@@ -253,8 +260,10 @@ class AlgomancyClient:
         return self._send(self.routes.upload(dataset_name, read_files(paths)))
 
     # -- scenarios ---------------------------------------------------------------
-    def scenarios(self) -> list[Scenario]:
-        return self._send(self.routes.scenarios())
+    def scenarios(self, fingerprint: str | None = None) -> list[Scenario]:
+        """The session's scenarios, oldest first; with `fingerprint`, the runs of
+        the same thing."""
+        return self._send(self.routes.scenarios(fingerprint))
 
     def create_scenario(
         self,
@@ -263,10 +272,16 @@ class AlgomancyClient:
         algo_name: str,
         algo_params: Mapping[str, Any] | None = None,
         data_params: Mapping[str, Any] | None = None,
+        *,
+        dataset_version: int | None = None,
+        seed: int | None = None,
     ) -> Scenario:
-        """A new scenario; `data_params` are the dataset's declared parameters."""
+        """A new scenario; `data_params` are the dataset's declared parameters. It
+        is pinned to `dataset_version` (default: the latest version)."""
         return self._send(
-            self.routes.create_scenario(tag, dataset_key, algo_name, algo_params, data_params)
+            self.routes.create_scenario(
+                tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed
+            )
         )
 
     def scenario(self, scenario_id: str) -> Scenario:

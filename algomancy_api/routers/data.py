@@ -21,20 +21,22 @@ from fastapi.concurrency import run_in_threadpool
 from algomancy_api.audit import audited
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.deadlines import Stopped, run_bounded
-from algomancy_api.deps import ConfigDep, ManagerDep
+from algomancy_api.deps import CallerDep, ConfigDep, ManagerDep
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
     NAME_SCHEMA,
     AlgorithmParameters,
+    DatasetDeletionOut,
+    DatasetVersionList,
     DeriveDataset,
     EtlOut,
     KeyList,
     TableList,
 )
-from algomancy_api.routers import JSON, Limit, Offset, Responses
+from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
-from algomancy_api.views import table_frame, table_list
+from algomancy_api.views import table_frame, table_list, version_view
 from algomancy_api.webhooks import Webhooks
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_core.deliveries import ETL_FAILED
@@ -46,6 +48,15 @@ router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
 
 
 NOT_FOUND: Responses = {404: {"description": "No such session or dataset."}}
+
+VersionQuery = Annotated[
+    int | None,
+    Query(ge=1, le=2**53 - 1, description="A dataset version (default: the latest)."),
+]
+NewVersion = Annotated[
+    bool,
+    Query(description="Store under an existing key as its new version instead of answering 409."),
+]
 
 
 @router.get("/data", response_model=KeyList, summary="List datasets")
@@ -73,11 +84,31 @@ def list_datasets(manager: ManagerDep) -> dict[str, list[str]]:
     },
     dependencies=[audited("dataset.add")],
 )
-async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]:
-    """Store the dataset serialised by `DataSource.to_json()` under its name."""
+async def add_from_json(
+    request: Request, manager: ManagerDep, caller: CallerDep, new_version: NewVersion = False
+) -> dict[str, Any]:
+    """Store the dataset serialised by `DataSource.to_json()` under its name. A name
+    that exists is 409, as in the reference, unless `new_version=true`: then the
+    payload becomes that dataset's new version."""
     payload = await request.body()
-    await run_in_threadpool(manager.add_dataset_from_json, payload)
+    await run_in_threadpool(
+        lambda: manager.add_dataset_from_json(payload, new_version=new_version, creator=caller.user)
+    )
     return {"keys": manager.list_datasets()}
+
+
+@router.get(
+    "/data/{data_key}/versions",
+    response_model=DatasetVersionList,
+    summary="List a dataset's versions",
+    responses=NOT_FOUND,
+)
+def dataset_versions(data_key: str, manager: ManagerDep) -> dict[str, Any]:
+    """Every version kept, newest first: id, digest, creation time, creator, how many
+    ETL messages produced it, and the scenarios pinned to it."""
+    versions = manager.dataset_versions(data_key)
+    latest = versions[0].version
+    return {"key": data_key, "versions": [version_view(v, latest) for v in versions]}
 
 
 @router.get(
@@ -85,9 +116,10 @@ async def add_from_json(request: Request, manager: ManagerDep) -> dict[str, Any]
     summary="Get a dataset",
     responses=NOT_FOUND | {200: {"content": {JSON: {}}, "description": "`DataSource.to_json()`."}},
 )
-def get_dataset(data_key: str, manager: ManagerDep) -> Response:
-    """The dataset in its versioned columnar JSON form (see docs/data-json-format.md)."""
-    return Response(manager.get_dataset(data_key).to_json_bytes(), media_type=JSON)
+def get_dataset(data_key: str, manager: ManagerDep, version: VersionQuery = None) -> Response:
+    """The dataset in its versioned columnar JSON form (see docs/data-json-format.md):
+    its latest version, or the one `version` names (404 if it has no such version)."""
+    return Response(manager.get_dataset(data_key, version).to_json_bytes(), media_type=JSON)
 
 
 @router.get(
@@ -111,13 +143,28 @@ def data_parameters(data_key: str, manager: ManagerDep) -> dict[str, Any]:
     "/data/{data_key}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a dataset",
-    responses=NOT_FOUND | {409: {"description": "A scenario uses the dataset."}},
+    responses=NOT_FOUND
+    | {
+        200: {
+            "model": DatasetDeletionOut,
+            "description": "Some versions were deleted; the ones scenarios use remain "
+            "(`remaining`), and the key with them.",
+        },
+        204: {"description": "Every version was deleted: the dataset is gone."},
+        409: {"description": "Scenarios use every version: nothing was deleted."},
+    },
     dependencies=[audited("dataset.delete")],
 )
 def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
-    """Remove a dataset; refused while a scenario refers to it."""
-    manager.delete_dataset(data_key)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    """Delete the versions no scenario uses. 204 when that was all of them (the
+    dataset is gone); 200 naming the versions deleted and those that remain when
+    scenarios use some; 409 when scenarios use every version."""
+    deletion = manager.delete_dataset(data_key)
+    if not deletion.remaining:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return json_response(
+        {"key": deletion.key, "deleted": deletion.deleted, "remaining": deletion.remaining}
+    )
 
 
 @router.post(
@@ -125,12 +172,24 @@ def delete_dataset(data_key: str, manager: ManagerDep) -> Response:
     response_model=KeyList,
     status_code=status.HTTP_201_CREATED,
     summary="Derive a dataset",
-    responses=NOT_FOUND | {409: {"description": "The new key exists."}},
+    responses=NOT_FOUND
+    | {409: {"description": "The new key exists (and `new_version` is not true)."}},
     dependencies=[audited("dataset.derive")],
 )
-def derive_dataset(data_key: str, body: DeriveDataset, manager: ManagerDep) -> dict[str, Any]:
-    """An independent copy of `data_key` stored as `new_key`, classified as derived data."""
-    manager.derive_dataset(data_key, body.new_key)
+def derive_dataset(
+    data_key: str,
+    body: DeriveDataset,
+    manager: ManagerDep,
+    caller: CallerDep,
+    version: VersionQuery = None,
+    new_version: NewVersion = False,
+) -> dict[str, Any]:
+    """An independent copy of `data_key` (its latest version, or `version`) stored as
+    `new_key`, classified as derived data. An existing `new_key` is 409, as in the
+    reference, unless `new_version=true` adds the copy as its new version."""
+    manager.derive_dataset(
+        data_key, body.new_key, version=version, new_version=new_version, creator=caller.user
+    )
     return {"keys": manager.list_datasets()}
 
 
@@ -228,6 +287,7 @@ async def run_etl(
     request: Request,
     manager: ManagerDep,
     config: ConfigDep,
+    caller: CallerDep,
     dataset_name: Annotated[
         str,
         Form(
@@ -246,12 +306,14 @@ async def run_etl(
     ],
 ) -> dict[str, Any]:
     """Validate and load uploaded files (multipart form: `dataset_name`, and `files`
-    repeated). On success the dataset is stored (replacing an older one of that
-    name); a failed ETL stores nothing and answers `success: false` with messages."""
+    repeated). On success the dataset is stored: as a new version when the name
+    exists (scenarios on older versions keep their data; content identical to the
+    latest version adds none). A failed ETL stores nothing and answers `success:
+    false` with messages."""
     if not config.metrics:
-        return await _checked_etl(request, manager, config, dataset_name, files)
+        return await _checked_etl(request, manager, config, dataset_name, files, caller.user)
     try:
-        answer = await _checked_etl(request, manager, config, dataset_name, files)
+        answer = await _checked_etl(request, manager, config, dataset_name, files, caller.user)
     except Exception as exc:
         status = getattr(exc, "status_code", 400 if isinstance(exc, ValueError) else 500)
         _count_etl("refused" if status < 500 else "error")
@@ -266,6 +328,7 @@ async def _checked_etl(
     config: ApiConfiguration,
     dataset_name: str,
     files: list[UploadFile],
+    creator: str | None,
 ) -> dict[str, Any]:
     if not files:  # no 'files' part at all is answered 400 before (errors.py)
         raise InvalidInputError("No files uploaded: send one or more 'files' parts")
@@ -301,6 +364,7 @@ async def _checked_etl(
         files,
         names,
         limits,
+        creator,
     )
     if not answer["success"]:
         event = {"session_id": manager.session_id, "dataset_name": dataset_name}
@@ -321,6 +385,7 @@ def _etl(
     uploads: list[UploadFile],
     names: list[str],
     limits: ReadLimits,
+    creator: str | None,
     stop: threading.Event,
 ) -> dict[str, Any]:
     # Runs in a worker thread: reading spooled uploads and the ETL both block.
@@ -338,7 +403,7 @@ def _etl(
     # processes are killed).
     token = cancel_event.set(stop)
     try:
-        result = manager.etl_data(files, dataset_name)
+        result, stored = manager.etl_version(files, dataset_name, creator=creator)
     finally:
         cancel_event.reset(token)
     return {
@@ -346,4 +411,6 @@ def _etl(
         "success": result.is_success,
         "keys": manager.list_datasets(),
         "messages": [m.to_dict() for m in result.messages],
+        "dataset_version": stored.version if stored is not None else None,
+        "dataset_digest": stored.digest if stored is not None else None,
     }

@@ -69,11 +69,23 @@ def list_scenarios(
             "reference's light summary, read without results or datasets."
         ),
     ] = "full",
+    fingerprint: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only the scenarios whose run fingerprint is this one: the runs "
+            "of the same thing.",
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
-    """Every scenario of the session, oldest first."""
+    """Every scenario of the session, oldest first (with `fingerprint`, those of it)."""
+    pinned = manager.baseline_id()
     if view == "summary":
-        return [summary_view(manager, r) for r in manager.list_scenario_summaries()]
-    return [scenario_view(manager, r) for r in manager.list_scenarios()]
+        summaries = manager.list_scenario_summaries()
+        if fingerprint is not None:
+            summaries = [r for r in summaries if r.fingerprint == fingerprint]
+        return [summary_view(manager, r, pinned) for r in summaries]
+    return [scenario_view(manager, r, pinned) for r in manager.list_scenarios(fingerprint)]
 
 
 @router.post(
@@ -87,7 +99,7 @@ def list_scenarios(
             '`{"detail": "duration: must be ...", "parameter": "duration"}` '
             "(`parameter` is null when the message is about the set, e.g. an unknown name)."
         },
-        404: {"description": "Unknown session, algorithm or dataset."},
+        404: {"description": "Unknown session, algorithm, dataset or dataset version."},
         409: {"description": "The tag is taken in this session."},
     },
     dependencies=[audited("scenario.create")],
@@ -96,7 +108,13 @@ def create_scenario(body: CreateScenario, manager: ManagerDep) -> dict[str, Any]
     """Bind a dataset, an algorithm and parameter values into a runnable scenario
     (status `created`; KPI values and result null)."""
     record = manager.create_scenario(
-        body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params
+        body.tag,
+        body.dataset_key,
+        body.algo_name,
+        body.algo_params,
+        body.data_params,
+        dataset_version=body.dataset_version,
+        seed=body.seed,
     )
     return scenario_view(manager, record)
 

@@ -32,6 +32,8 @@ class RunRequest:
     #: The run's trace context (W3C `traceparent`, ...) when tracing is on: it
     #: travels with the job into worker processes and onto Dask workers.
     trace_context: dict[str, str] | None = None
+    #: Given to the algorithm as `ctx.seed`.
+    seed: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ def execute(request: RunRequest, ctx: RunContext) -> RunOutcome:
     installed (spans the algorithm or its libraries make join the run's trace), and
     says when and where it ran (`RunOutcome.worker_span`).
     """
+    ctx.seed = request.seed
     if request.trace_context is None:
         return _execute(request, ctx)
     ctx.trace_context = dict(request.trace_context)

@@ -44,6 +44,63 @@ class DatasetInfo:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DatasetVersion:
+    """One immutable version of a dataset: its content never changes once stored."""
+
+    key: str
+    version: int
+    digest: str
+    created_at: datetime
+    #: Who stored it (the caller's identity; None when authentication is off).
+    creator: str | None
+    classification: str
+    tables: dict[str, int]
+    #: The ETL messages that produced it (empty for other ways in).
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The name the dataset carried when stored (usually its key).
+    name: str = ""
+    #: Ids of the scenarios pinned to it (filled by `list_dataset_versions`).
+    scenario_ids: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatasetDeletion:
+    """What deleting a dataset did: the versions deleted, and those scenarios keep."""
+
+    key: str
+    deleted: list[int]
+    remaining: list[int]
+
+
+#: How many unused versions of a dataset are kept by default (`dataset_versions_kept`).
+DEFAULT_VERSIONS_KEPT = 5
+
+
+def versions_to_drop(versions: list[int], used: set[int], keep: int) -> list[int]:
+    """Of a dataset's `versions`, those to drop: versions no scenario uses beyond the
+    newest `keep` of them. The latest version is always kept."""
+    if not versions:
+        return []
+    latest = max(versions)
+    unused = sorted((v for v in versions if v not in used and v != latest), reverse=True)
+    # The latest counts as one of the unused kept when no scenario uses it.
+    room = max(keep - (0 if latest in used else 1), 0)
+    return sorted(unused[room:])
+
+
+def used_versions(pins: Iterable[int | None], latest: int | None) -> set[int]:
+    """The versions scenarios use, from their pins: a scenario of unknown lineage
+    (None) runs on the latest version, which it therefore uses."""
+    used: set[int] = set()
+    for pin in pins:
+        if pin is not None:
+            used.add(pin)
+        elif latest is not None:
+            used.add(latest)
+    return used
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ScenarioProgress:
     """What a status poll needs of a scenario, with the session it belongs to."""
 
@@ -116,26 +173,50 @@ class Store(Protocol):
 
     # -- datasets ------------------------------------------------------------
     def put_dataset(
-        self, session_id: str, key: str, data: DataSource, *, replace: bool = False
-    ) -> None:
-        """Store a dataset; `ConflictError` if `key` exists and not `replace`."""
+        self,
+        session_id: str,
+        key: str,
+        data: DataSource,
+        *,
+        replace: bool = False,
+        creator: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        keep: int = DEFAULT_VERSIONS_KEPT,
+        digest: str | None = None,
+    ) -> DatasetVersion:
+        """Store `data` as the first version of `key`, or with `replace` as a new
+        version of an existing key (`ConflictError` if `key` exists and not
+        `replace`). Content identical to the latest version adds nothing and answers
+        that version; identical content is stored once per session. Unused versions
+        beyond the newest `keep` are dropped. `digest` is `content_digest(data)` when
+        the caller has it."""
 
-    def get_dataset(self, session_id: str, key: str) -> DataSource:
-        """`NotFoundError` if absent."""
+    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
+        """The version (default: the latest); `NotFoundError` if absent."""
+
+    def dataset_version(
+        self, session_id: str, key: str, version: int | None = None
+    ) -> DatasetVersion:
+        """A version's description (default: the latest); `NotFoundError` if absent."""
+
+    def list_dataset_versions(self, session_id: str, key: str) -> list[DatasetVersion]:
+        """Every version kept, newest first, with the scenarios pinned to each."""
 
     def dataset_info(self, session_id: str, key: str) -> DatasetInfo: ...
 
     def list_datasets(self, session_id: str) -> list[str]:
-        """Keys in creation order."""
+        """Keys in creation order (a new version moves its key last)."""
 
-    def delete_dataset(self, session_id: str, key: str) -> None:
-        """`NotFoundError` if absent; `ConflictError` if a scenario refers to it."""
+    def delete_dataset(self, session_id: str, key: str) -> DatasetDeletion:
+        """Delete the versions no scenario uses (the key goes with the last one);
+        `NotFoundError` if absent; `ConflictError` if every version is in use."""
 
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:
         """`ConflictError` if the tag is taken in the session; `NotFoundError` if its
-        session or dataset is missing. Serialised with `delete_dataset`: no scenario
-        ever refers to a missing dataset."""
+        session, dataset or pinned dataset version is missing. Serialised with
+        `delete_dataset` and `put_dataset`: no scenario ever refers to a missing
+        dataset version."""
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
 
@@ -156,6 +237,14 @@ class Store(Protocol):
         blocks: the poll route's read."""
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
+
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        """Pin `scenario_id` as the session's baseline (None unpins); `NotFoundError`
+        if the session or the scenario (in that session) is missing. While pinned,
+        `delete_scenario` refuses it (`decisions.baseline_pinned`, atomically)."""
+
+    def get_baseline(self, session_id: str) -> str | None:
+        """The id of the session's pinned baseline scenario, or None."""
 
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
         """Keep the tables of a scenario's result (None drops them). A transition

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections import deque
@@ -13,18 +14,25 @@ import orjson
 
 from algomancy_core.audit import AuditLog, MemoryAuditLog
 from algomancy_core.changes import CHANGES_KEPT, Change
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import (
+    DEFAULT_VERSIONS_KEPT,
+    DatasetDeletion,
     DatasetInfo,
+    DatasetVersion,
     ScenarioProgress,
     SessionRecord,
     scenario_changes,
+    used_versions,
+    versions_to_drop,
 )
-from algomancy_data import DataSource
+from algomancy_core.stores.versions import as_stored, as_version
+from algomancy_data import DataSource, content_digest
 
 
 class MemoryStore:
@@ -46,7 +54,9 @@ class MemoryStore:
         # session): look-alike names are one name.
         self._name_keys: dict[tuple[str | None, str], str] = {}
         self._dataset_keys: dict[str, dict[str, str]] = {}
-        self._datasets: dict[str, dict[str, DataSource]] = {}
+        # Session → key → its versions, oldest first; session → digest → content.
+        self._datasets: dict[str, dict[str, list[DatasetVersion]]] = {}
+        self._blobs: dict[str, dict[str, DataSource]] = {}
         self._scenarios: dict[str, ScenarioRecord] = {}
         self._by_session: dict[str, dict[str, None]] = {}
         # Queued scenario ids in queue order (dicts keep insertion order).
@@ -60,6 +70,8 @@ class MemoryStore:
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._changes_lock = threading.Lock()
         self._last_seq = 0
+        # Session id → the scenario id pinned as its baseline.
+        self._baselines: dict[str, str] = {}
 
     # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
@@ -69,6 +81,7 @@ class MemoryStore:
             self._names[(record.owner, record.display_name)] = record.id
             self._name_keys[(record.owner, name_key(record.display_name))] = record.id
             self._datasets[record.id] = {}
+            self._blobs[record.id] = {}
             self._dataset_keys[record.id] = {}
             self._by_session[record.id] = {}
 
@@ -134,10 +147,12 @@ class MemoryStore:
             del self._names[(record.owner, record.display_name)]
             del self._name_keys[(record.owner, name_key(record.display_name))]
             self._datasets.pop(session_id, None)
+            self._blobs.pop(session_id, None)
             self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
             self._experiments.forget_session(session_id)
+            self._baselines.pop(session_id, None)
 
     def _require_session(self, session_id: str) -> SessionRecord:
         record = self._sessions.get(session_id)
@@ -147,63 +162,141 @@ class MemoryStore:
 
     # -- datasets ------------------------------------------------------------
     def put_dataset(
-        self, session_id: str, key: str, data: DataSource, *, replace: bool = False
-    ) -> None:
+        self,
+        session_id: str,
+        key: str,
+        data: DataSource,
+        *,
+        replace: bool = False,
+        creator: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        keep: int = DEFAULT_VERSIONS_KEPT,
+        digest: str | None = None,
+    ) -> DatasetVersion:
+        digest = digest or content_digest(data)
         with self._lock:
             self._require_session(session_id)
             datasets = self._datasets[session_id]
-            if key in datasets and not replace:
+            versions = datasets.get(key)
+            if versions and not replace:
                 raise dataset_taken(key)
             keys = self._dataset_keys[session_id]
             existing = keys.get(name_key(key), key)
             if existing != key:
                 raise dataset_taken(key, existing)
+            if versions and versions[-1].digest == digest:
+                return versions[-1]
+            version = as_version(key, (versions[-1].version if versions else 0) + 1, digest, data)
+            version = dataclasses.replace(version, creator=creator, messages=list(messages or []))
+            self._blobs[session_id].setdefault(digest, data)
+            # A new version lists its key last, as a replacement always did.
             datasets.pop(key, None)
-            datasets[key] = data
+            datasets[key] = [*(versions or []), version]
             keys[name_key(key)] = key
+            self._prune(session_id, key, keep)
+            return version
 
-    def get_dataset(self, session_id: str, key: str) -> DataSource:
-        data = self._datasets.get(session_id, {}).get(key)
-        if data is None:
+    def _prune(self, session_id: str, key: str, keep: int) -> None:
+        versions = self._datasets[session_id][key]
+        drop = versions_to_drop([v.version for v in versions], self._used(session_id, key), keep)
+        if drop:
+            self._datasets[session_id][key] = [v for v in versions if v.version not in drop]
+            self._drop_unreferenced_blobs(session_id)
+
+    def _drop_unreferenced_blobs(self, session_id: str) -> None:
+        referenced = {v.digest for vs in self._datasets[session_id].values() for v in vs}
+        blobs = self._blobs[session_id]
+        for digest in [d for d in blobs if d not in referenced]:
+            del blobs[digest]
+
+    def _used(self, session_id: str, key: str) -> set[int]:
+        versions = self._datasets.get(session_id, {}).get(key) or []
+        pins = [
+            self._scenarios[i].dataset_version
+            for i in self._by_session.get(session_id, {})
+            if self._scenarios[i].dataset_key == key
+        ]
+        return used_versions(pins, versions[-1].version if versions else None)
+
+    def dataset_version(
+        self, session_id: str, key: str, version: int | None = None
+    ) -> DatasetVersion:
+        versions = self._datasets.get(session_id, {}).get(key)
+        if not versions:
             raise NotFoundError(f"dataset {key!r} not found")
-        return data
+        if version is None:
+            return versions[-1]
+        for found in versions:
+            if found.version == version:
+                return found
+        raise NotFoundError(f"dataset {key!r} has no version {version}")
+
+    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
+        with self._lock:
+            found = self.dataset_version(session_id, key, version)
+            data = self._blobs[session_id][found.digest]
+        return as_stored(data, key, found)
+
+    def list_dataset_versions(self, session_id: str, key: str) -> list[DatasetVersion]:
+        with self._lock:
+            self.dataset_version(session_id, key)
+            versions = self._datasets[session_id][key]
+            latest = versions[-1].version
+            users: dict[int, list[str]] = {}
+            for i in self._by_session.get(session_id, {}):
+                record = self._scenarios[i]
+                if record.dataset_key == key:
+                    pin = record.dataset_version if record.dataset_version is not None else latest
+                    users.setdefault(pin, []).append(record.id)
+            return [
+                dataclasses.replace(v, scenario_ids=users.get(v.version, []))
+                for v in reversed(versions)
+            ]
 
     def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
-        data = self.get_dataset(session_id, key)
+        found = self.dataset_version(session_id, key)
         return DatasetInfo(
             key=key,
-            classification=str(data.classification),
-            created_at=data.created_at,
-            tables={name: len(data.get_table(name)) for name in data.list_tables()},
+            classification=found.classification,
+            created_at=found.created_at,
+            tables=dict(found.tables),
         )
 
     def list_datasets(self, session_id: str) -> list[str]:
         with self._lock:
             return list(self._datasets.get(session_id, {}))
 
-    def delete_dataset(self, session_id: str, key: str) -> None:
+    def delete_dataset(self, session_id: str, key: str) -> DatasetDeletion:
         with self._lock:
-            self.get_dataset(session_id, key)
-            users = [
-                self._scenarios[i].tag
-                for i in self._by_session.get(session_id, {})
-                if self._scenarios[i].dataset_key == key
-            ]
-            if users:
-                raise ConflictError(
-                    f"dataset {key!r} is used by scenario(s) {', '.join(sorted(users))}; "
-                    "delete them first"
+            self.dataset_version(session_id, key)
+            versions = self._datasets[session_id][key]
+            used = self._used(session_id, key)
+            deleted = [v.version for v in versions if v.version not in used]
+            if not deleted:
+                users = sorted(
+                    self._scenarios[i].tag
+                    for i in self._by_session.get(session_id, {})
+                    if self._scenarios[i].dataset_key == key
                 )
-            del self._datasets[session_id][key]
-            self._dataset_keys[session_id].pop(name_key(key), None)
+                raise ConflictError(
+                    f"dataset {key!r} is used by scenario(s) {', '.join(users)}; delete them first"
+                )
+            remaining = [v for v in versions if v.version in used]
+            if remaining:
+                self._datasets[session_id][key] = remaining
+            else:
+                del self._datasets[session_id][key]
+                self._dataset_keys[session_id].pop(name_key(key), None)
+            self._drop_unreferenced_blobs(session_id)
+            return DatasetDeletion(key, deleted, [v.version for v in remaining])
 
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:
         with self._lock:
             self._require_session(record.session_id)
             # Checked under the lock `delete_dataset` takes: a scenario never refers
-            # to a missing dataset.
-            self.get_dataset(record.session_id, record.dataset_key)
+            # to a missing dataset version.
+            self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
             ids = self._by_session[record.session_id]
             wanted = name_key(record.tag)
             for other in ids:
@@ -250,9 +343,26 @@ class MemoryStore:
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:
+            found = self.get_scenario(session_id, scenario_id)
+            if found is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            if self._baselines.get(session_id) == scenario_id:
+                raise baseline_pinned(found.tag, scenario_id)
+            self._drop_scenario(scenario_id)
+
+    # -- the pinned baseline ---------------------------------------------------
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        with self._lock:
+            self._require_session(session_id)
+            if scenario_id is None:
+                self._baselines.pop(session_id, None)
+                return
             if self.get_scenario(session_id, scenario_id) is None:
                 raise NotFoundError(f"scenario {scenario_id!r} not found")
-            self._drop_scenario(scenario_id)
+            self._baselines[session_id] = scenario_id
+
+    def get_baseline(self, session_id: str) -> str | None:
+        return self._baselines.get(session_id)
 
     def _drop_scenario(self, scenario_id: str) -> None:
         self._result_tables.pop(scenario_id, None)

@@ -35,14 +35,17 @@ def test_unexpected_errors_are_500_and_logged(
 def test_polls_answer_while_an_etl_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The ETL blocks until the test lets it go; meanwhile the loop serves polls."""
     entered, release = threading.Event(), threading.Event()
-    original = ScenarioManager.etl_data
+    original = ScenarioManager.etl_version
 
-    def slow_etl(self: ScenarioManager, files: object, dataset_name: str) -> object:
+    def slow_etl(
+        self: ScenarioManager, files: object, dataset_name: str, **options: object
+    ) -> object:
         entered.set()
         release.wait(30)
-        return original(self, files, dataset_name)  # type: ignore[arg-type]
+        return original(self, files, dataset_name, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ScenarioManager, "etl_data", slow_etl)
+    # The route's call: the ETL and the version it stored.
+    monkeypatch.setattr(ScenarioManager, "etl_version", slow_etl)
     with ThreadServer() as server:
         scenario_id = httpx.post(
             f"{server.base}/scenarios",

@@ -147,6 +147,18 @@ def calls(client: TestClient) -> list[Call]:
         Call("GET", f"{S}/{{}}/kpis", f"{M}/kpis", 200, {}),
         Call("GET", f"{S}/{{}}/kpis/describe", f"{M}/kpis/describe", 200, {}),
         Call("GET", f"{S}/{{}}/kpis/frame", f"{M}/kpis/frame", 200, {}),
+        Call("PUT", f"{S}/{{}}/baseline", f"{M}/baseline", 200, {"json": {"scenario_id": created}}),
+        Call("GET", f"{S}/{{}}/baseline", f"{M}/baseline", 200, {}),
+        Call("GET", f"{S}/{{}}/kpis/frame", f"{M}/kpis/frame?baseline=pinned", 200, {}),
+        Call(
+            "POST",
+            f"{S}/{{}}/acceptance",
+            f"{M}/acceptance",
+            200,
+            {"json": {"candidates": [created], "rules": [{"kpi": "total", "rule": "not_worse"}]}},
+        ),
+        Call("GET", f"{S}/{{}}/report", f"{M}/report?baseline=pinned&format=html", 200, {}),
+        Call("DELETE", f"{S}/{{}}/baseline", f"{M}/baseline", 200, {}),
         Call("GET", f"{S}/{{}}/data", f"{M}/data", 200, {}),
         Call(
             "POST",
@@ -157,6 +169,7 @@ def calls(client: TestClient) -> list[Call]:
         ),
         Call("GET", f"{S}/{{}}/data/{{}}", f"{M}/data/posted", 200, {}),
         Call("GET", f"{S}/{{}}/data/{{}}/tables", f"{M}/data/posted/tables", 200, {}),
+        Call("GET", f"{S}/{{}}/data/{{}}/versions", f"{M}/data/posted/versions", 200, {}),
         Call("GET", f"{S}/{{}}/data/{{}}/parameters", f"{M}/data/posted/parameters", 200, {}),
         Call(
             "GET",

@@ -86,6 +86,14 @@ def test_the_documented_workflow(example_server: ServerProcess, tmp_path: Path) 
 
     compared = as_json(cli(s, "--json", "compare", "random", "abc", session="workflow"))
     assert [row["scenario"] for row in compared] == ["random", "abc"]
+    against = as_json(
+        cli(s, "--json", "compare", "random", "--baseline", "abc", session="workflow")
+    )
+    assert [row["scenario"] for row in against] == ["abc", "random"]
+    assert against[0]["baseline"] is True and against[0]["travel_distance.delta"] == 0
+    assert against[1]["travel_distance.verdict"] in ("improved", "worse", "equal")
+    text = cli(s, "compare", "random", "--baseline", "abc", "--diff-only", session="workflow")
+    assert text.returncode == 0 and "travel_distance.verdict" in text.stdout.splitlines()[0]
     shown = cli(s, "scenario", "show", "abc", session="workflow")
     assert shown.returncode == 0 and "travel_distance" in shown.stdout
     listed_scenarios = as_json(cli(s, "--json", "scenario", "list", session="workflow"))
@@ -314,3 +322,50 @@ def test_watch_prints_the_sessions_changes(example_server: ServerProcess) -> Non
     events = [json.loads(line) for line in counted.stdout.splitlines()]
     assert [e["kind"] for e in events] == ["scenario.created", "scenario.queued"]
     assert events[0]["scenario"]["tag"] == "seen"
+
+
+def test_dataset_versions_and_scenarios_on_a_given_version(example_server: ServerProcess) -> None:
+    s = example_server
+    assert cli(s, "sessions", "create", "versions").returncode == 0
+    files = [str(sample_file("sku_data.csv")), str(sample_file("inventory.xlsx"))]
+    first = cli(s, "upload", "week", *files, session="versions")
+    assert first.returncode == 0 and "week: stored as version 1" in first.stdout, first.stderr
+    # The same files again add no version; a new version comes from other content.
+    assert "stored as version 1" in cli(s, "upload", "week", *files, session="versions").stdout
+    document = httpx.get(f"{s.base}/api/v1/sessions/versions/data/week").json()
+    table = document["tables"]["sku_data"]["data"]
+    column = next(c for c, values in table.items() if isinstance(values[0], int | float))
+    table[column] = [v + 1 for v in table[column]]
+    added = httpx.post(
+        f"{s.base}/api/v1/sessions/versions/data/from-json",
+        params={"new_version": "true"},
+        json=document,
+    )
+    assert added.status_code == 201, added.text
+
+    def create(tag: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        return cli(
+            s,
+            "--json",
+            "scenario",
+            "create",
+            tag,
+            "--dataset",
+            "week",
+            "--algorithm",
+            "ABC slotting",
+            *extra,
+            session="versions",
+        )
+
+    assert as_json(create("old", "--dataset-version", "1"))["dataset_version"] == 1
+    assert as_json(create("new"))["dataset_version"] == 2
+    missing = create("none", "--dataset-version", "9")
+    assert missing.returncode != 0 and "version 9" in missing.stderr
+    assert create("zero", "--dataset-version", "0").returncode == 2
+    listed = as_json(cli(s, "--json", "datasets", "versions", "week", session="versions"))
+    assert [(v["version"], len(v["scenario_ids"])) for v in listed] == [(2, 1), (1, 1)]
+    shown = cli(s, "datasets", "versions", "week", session="versions")
+    assert shown.returncode == 0 and "version" in shown.stdout and "*" in shown.stdout
+    lineage = cli(s, "scenario", "show", "old", session="versions")
+    assert "dataset version" in lineage.stdout and "fingerprint" in lineage.stdout

@@ -138,6 +138,33 @@ def test_datasets_and_etl(kind: str, example_server: ServerProcess) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_dataset_versions_and_pinned_scenarios(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        files = [sample_file("sku_data.csv"), sample_file("inventory.xlsx")]
+        first = await api.upload("week", *files)
+        assert (first.dataset_version, first.success) == (1, True)
+        document = await api.dataset("week")
+        table = document["tables"]["sku_data"]["data"]
+        column = next(c for c, values in table.items() if isinstance(values[0], int | float))
+        table[column] = [v + 1 for v in table[column]]
+        await api.add_dataset(document, new_version=True)
+        (latest, oldest) = await api.dataset_versions("week")
+        assert (latest.version, oldest.version, latest.latest) == (2, 1, True)
+        assert latest.digest != oldest.digest == first.dataset_digest
+        pinned = await api.create_scenario("old", "week", "ABC slotting", dataset_version=1)
+        assert pinned.dataset_version == 1 and pinned.dataset_digest == oldest.digest
+        same = await api.create_scenario("same", "week", "ABC slotting", dataset_version=1)
+        assert same.fingerprint == pinned.fingerprint and same.lineage["known"] is True
+        found = await api.scenarios(fingerprint=pinned.fingerprint)
+        assert [s.tag for s in found] == ["old", "same"]
+        assert (await api.dataset("week", version=1))["tables"] != document["tables"]
+        (_, used) = await api.dataset_versions("week")
+        assert used.scenario_ids == [pinned.id, same.id]
+
+    drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_scenario_lifecycle(kind: str, example_server: ServerProcess) -> None:
     async def body(api: Either) -> None:
         made: Scenario = await api.create_scenario("abc", MASTER_DATA, "ABC slotting")

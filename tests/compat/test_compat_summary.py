@@ -96,7 +96,9 @@ def test_summary_is_the_reference_light_shape(client: TestClient) -> None:
     listed = client.get(f"{MAIN}/scenarios", params={"view": "summary"}).json()
     assert [s["tag"] for s in listed] == ["abc", "waiting"]
     for item in listed:
-        assert set(item) == SUMMARY_FIELDS
+        # The reference's fields, and (additively) whether it is the pinned baseline.
+        assert set(item) == SUMMARY_FIELDS | {"baseline"}
+        assert item["baseline"] is False
     first = listed[0]
     assert first["algorithm"] == {
         "name": "ABC slotting",

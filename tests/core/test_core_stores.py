@@ -1010,6 +1010,8 @@ def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: 
             {"n": FULL_WIDTH_WEEK1, "i": second.id},
         )
         conn.execute(sa.text("UPDATE datasets SET key = 'D' WHERE key = 'e'"))
+        # (This database has dataset versions already: their key goes with it.)
+        conn.execute(sa.text("UPDATE dataset_versions SET key = 'D' WHERE key = 'e'"))
         conn.execute(sa.text("UPDATE scenarios SET tag = 'T1' WHERE tag = 't2'"))
         conn.execute(sa.text("UPDATE meta SET value = 6 WHERE name = 'schema_version'"))
     engine.dispose()

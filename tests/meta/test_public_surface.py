@@ -42,6 +42,7 @@ PUBLIC = {
         "Severity",
         "ValidationMessage",
         "XLSXFile",
+        "content_digest",
         "file_from_bytes",
     ],
     algomancy_core: [
@@ -50,6 +51,7 @@ PUBLIC = {
         "BaseKPI",
         "BaseParameterSet",
         "BaseResult",
+        "BinaryKPI",
         "BooleanParameter",
         "ConfigurationError",
         "ConflictError",
@@ -71,6 +73,7 @@ PUBLIC = {
         "NotFoundError",
         "Parameter",
         "ParameterError",
+        "ResultView",
         "RunCancelledError",
         "RunContext",
         "ScenarioManager",

@@ -105,9 +105,11 @@ def test_the_data_page_follows_another_clients_datasets(
     copy.click()
     detail = page.get_by_role("region", name="Dataset: live copy")
     expect(detail.get_by_role("tablist", name="Tables of live copy")).to_be_visible()
+    # Content that differs from the copy's (identical content adds no version).
+    contents = {name: (SAMPLES / name).read_bytes() for name in ("sku_data.csv", "inventory.xlsx")}
+    contents["sku_data.csv"] = contents["sku_data.csv"].replace(b"36.4", b"40.0", 1)
     files = [
-        ("files", (name, (SAMPLES / name).read_bytes(), "application/octet-stream"))
-        for name in ("sku_data.csv", "inventory.xlsx")
+        ("files", (name, content, "application/octet-stream")) for name, content in contents.items()
     ]
     etl = httpx.post(etl_route, data={"dataset_name": "live copy"}, files=files)
     assert etl.status_code == 200 and etl.json()["success"] is True, etl.text

@@ -53,7 +53,7 @@ def test_upload_preview_and_download(
         [str(SAMPLES / "sku_data.csv"), str(SAMPLES / "inventory.xlsx")]
     )
     page.get_by_role("button", name="Upload and validate").click()
-    expect(page.get_by_text('Loaded dataset "uploaded".')).to_be_visible()
+    expect(page.get_by_text('Loaded dataset "uploaded" as version 1.')).to_be_visible()
     expect(page.get_by_role("button", name="uploaded", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )
@@ -251,27 +251,24 @@ def test_compare_two_scenarios(page: Page, server: ServerProcess) -> None:
     for sid in (first, second, third):
         wait_complete(server, sid)
     open_app(page, server, "compare")
-    picker = page.get_by_role("group", name="Scenarios to compare")
-    picker.get_by_label("abc").check()
-    picker.get_by_label("random").check()
-    picker.get_by_label("as-is").check()
-    table = page.get_by_role("table", name="KPI comparison")
+    table = page.get_by_role("table", name="Scenario comparison")
+    expect(table.locator("tbody tr")).to_have_count(3)
     expect(table.locator("thead th")).to_contain_text(
-        ["KPI", "Unit", "Direction", "Threshold", "abc", "random", "as-is"]
+        ["", "Scenario", "Status", "throughput", "travel_distance", "unassigned_skus"]
     )
-    unassigned = table.locator("tr[data-kpi=unassigned_skus]")
-    expect(unassigned.locator("td[data-breach]")).to_have_count(1)
-    expect(unassigned.locator("td").nth(5)).to_have_attribute("data-breach", "true")
-    expect(unassigned.locator("td").nth(5)).to_contain_text("threshold breached")
-    throughput = table.locator("tr[data-kpi=throughput]")
-    expect(throughput).to_contain_text("items/s")
-    expect(throughput).to_contain_text("higher is better")
-    # One best value per KPI row where the two differ.
-    for kpi in ("throughput", "travel_distance"):
-        expect(table.locator(f"tr[data-kpi={kpi}] td[data-best]")).to_have_count(1)
-    expect(table.locator("tr[data-kpi=unassigned_skus]")).to_contain_text("at most the threshold")
-    kpi_rows = table.locator("tbody tr").count()
-    expect(page.locator("figure[data-chart] canvas")).to_have_count(kpi_rows)
+    headers = table.locator("thead th")
+    expect(headers.filter(has_text="throughput")).to_contain_text("items/s, higher is better")
+    expect(headers.filter(has_text="unassigned_skus")).to_contain_text("at most the threshold")
+    # Without a baseline, a value that breaks its threshold is marked.
+    as_is = table.locator("tr[data-scenario=as-is] td.num")
+    expect(as_is.nth(2)).to_have_class(re.compile(r"\bbad\b"))
+    expect(table.locator("tr[data-scenario=abc] td.bad")).to_have_count(0)
+    # Against abc: verdicts per KPI.
+    page.get_by_label("Baseline").select_option(label="abc")
+    expect(table.locator("tbody tr").first).to_have_attribute("data-scenario", "abc")
+    random_row = table.locator("tr[data-scenario=random]")
+    expect(random_row.locator("td[data-verdict]").nth(1)).to_have_attribute("data-verdict", "worse")
+    expect(page.locator("figure[data-chart] canvas")).to_have_count(3)
     assert page.evaluate("typeof window.Chart") == "function"
     screenshot(page, "compare")
     breach = page.evaluate(

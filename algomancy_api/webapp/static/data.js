@@ -14,7 +14,7 @@ function EtlMessages({ result }) {
   return html`<div data-testid="etl-result">
     <${Notice} kind=${result.success ? "ok" : "error"}>
       ${result.success
-        ? `Loaded dataset "${result.dataset_name}".`
+        ? `Loaded dataset "${result.dataset_name}"${result.dataset_version ? ` as version ${result.dataset_version}` : ""}.`
         : `The upload was refused: ${messages.filter((m) => m.severity === "error" || m.severity === "critical").length} error(s). Nothing was stored.`}
     <//>
     ${messages.length > 0 &&
@@ -78,8 +78,29 @@ function Upload({ base, onDone }) {
   </section>`;
 }
 
-function DatasetDetail({ base, dataKey, onChanged, replaced }) {
+function Versions({ versions }) {
+  if (!versions) return html`<p class="muted">Loading versions…</p>`;
+  return html`<h3>Versions</h3>
+    <p class="small muted">Each upload under this name adds a version; scenarios keep the version they were created on.</p>
+    <table aria-label="Versions" data-testid="versions">
+      <thead><tr><th scope="col" class="num">Version</th><th scope="col">Digest</th><th scope="col">Created</th>
+        <th scope="col">Creator</th><th scope="col" class="num">ETL messages</th><th scope="col" class="num">Scenarios</th></tr></thead>
+      <tbody>${versions.map(
+        (v) => html`<tr data-version=${v.version}>
+          <td class="num">${v.version}${v.latest ? html` <span class="badge complete">latest</span>` : ""}</td>
+          <td class="mono" title=${v.digest}>${v.digest.slice(0, 12)}</td>
+          <td>${new Date(v.created_at).toLocaleString()}</td>
+          <td>${v.creator ?? "–"}</td>
+          <td class="num">${v.messages}</td>
+          <td class="num">${v.scenario_ids.length}</td>
+        </tr>`
+      )}</tbody>
+    </table>`;
+}
+
+function DatasetDetail({ base, dataKey, onChanged, replaced, versionsSeen }) {
   const [tables, setTables] = useState(null);
+  const [versions, setVersions] = useState(null);
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
   const [newKey, setNewKey] = useState(`${dataKey} (derived)`);
@@ -89,8 +110,14 @@ function DatasetDetail({ base, dataKey, onChanged, replaced }) {
     setError(null);
     setMessage(null);
     setNewKey(`${dataKey} (derived)`);
+    setVersions(null);
     api.get(`${path}/tables`).then((b) => setTables(listOf(b, "tables")), (e) => setError(e.message));
+    api.get(`${path}/versions`).then((b) => setVersions(listOf(b, "versions")), (e) => setError(e.message));
   }, [dataKey]);
+  useEffect(() => {
+    if (!versionsSeen) return;
+    api.get(`${path}/versions`).then((b) => setVersions(listOf(b, "versions")), (e) => setError(e.message));
+  }, [versionsSeen]);
 
   async function derive(e) {
     e.preventDefault();
@@ -107,7 +134,14 @@ function DatasetDetail({ base, dataKey, onChanged, replaced }) {
     if (!window.confirm(`Delete dataset "${dataKey}"?`)) return;
     setError(null);
     try {
-      await api.del(path);
+      const answer = await api.del(path);
+      if (answer && answer.remaining && answer.remaining.length) {
+        setMessage(
+          `Deleted version(s) ${answer.deleted.join(", ")}; version(s) ${answer.remaining.join(", ")} remain: scenarios use them.`
+        );
+        setVersions(listOf(await api.get(`${path}/versions`), "versions"));
+        return;
+      }
       onChanged(null);
     } catch (err) {
       setError(err.message);
@@ -135,6 +169,7 @@ function DatasetDetail({ base, dataKey, onChanged, replaced }) {
       <button type="submit" disabled=${!newKey.trim()}>Derive</button>
     </form>
     <${DatasetFileActions} base=${base} dataKey=${dataKey} onChanged=${onChanged} />
+    <${Versions} versions=${versions} />
     ${tables === null
       ? html`<p class="muted">Loading tables…</p>`
       : html`<${TableTabs} tables=${tables} label=${`Tables of ${dataKey}`}
@@ -155,6 +190,7 @@ export function DataPage({ session, arg }) {
   // The dataset on screen changed elsewhere: `revision` reloads its preview.
   const [revision, setRevision] = useState(0);
   const [replaced, setReplaced] = useState(null);
+  const [versionsSeen, setVersionsSeen] = useState(0);
   const [gone, setGone] = useState(null);
   const shown = useRef(selected);
   shown.current = selected;
@@ -184,7 +220,11 @@ export function DataPage({ session, arg }) {
         if (!RELOADS.includes(type)) return;
         reload();
         const key = data.dataset?.key ?? data.subject;
-        if (type === "reset" || (type === "dataset.replaced" && key === shown.current)) {
+        // Some versions deleted, the key kept: its versions change, its content does
+        // not (and the page that deleted them keeps saying which remain).
+        if (type === "dataset.replaced" && data.dataset?.remaining && key === shown.current) {
+          setVersionsSeen((n) => n + 1);
+        } else if (type === "reset" || (type === "dataset.replaced" && key === shown.current)) {
           setRevision((r) => r + 1);
           setReplaced(type === "reset" ? null : key);
         }
@@ -228,7 +268,7 @@ export function DataPage({ session, arg }) {
       <div>
         ${selected && keys && keys.includes(selected)
           ? html`<${DatasetDetail} key=${`${revision}:${selected}`} base=${base} dataKey=${selected}
-              replaced=${replaced === selected} onChanged=${reloadPicking} />`
+              replaced=${replaced === selected} versionsSeen=${versionsSeen} onChanged=${reloadPicking} />`
           : selected && keys && gone === selected
           ? html`<p class="muted" data-testid="dataset-gone">Dataset "${selected}" was deleted.</p>`
           : html`<p class="muted">Pick a dataset to preview its tables.</p>`}

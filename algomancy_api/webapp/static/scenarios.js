@@ -94,7 +94,7 @@ function ScenarioList({ list, selected }) {
           <thead><tr><th scope="col">Tag</th><th scope="col">Algorithm</th><th scope="col">Status</th><th scope="col">Progress</th></tr></thead>
           <tbody>${rows.map(
             (s) => html`<tr class=${s.id === selected ? "selected" : ""} data-scenario=${s.tag}>
-              <td><a href=${link("scenarios", s.id)} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a></td>
+              <td><a href=${link("scenarios", s.id)} aria-current=${s.id === selected ? "true" : null}>${s.tag}</a>${s.baseline ? html` <span class="badge" title="the session's pinned baseline">baseline</span>` : ""}</td>
               <td>${algorithmName(s)}</td>
               <td><${StatusBadge} status=${s.status} /></td>
               <td class="num">${Math.round((s.progress || 0) * 100)}%</td>
@@ -263,6 +263,28 @@ function KpiTable({ kpis }) {
     )}</tbody></table>`;
 }
 
+function Lineage({ scenario }) {
+  const lineage = scenario.lineage;
+  if (!lineage) return null;
+  const text = (v) => (v === null || v === undefined || v === "" ? "–" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const rows = lineage.known === false
+    ? [["Dataset version", "unknown: this scenario predates dataset versions and its dataset was replaced since"]]
+    : [
+        ["Dataset version", text(lineage.dataset_version)],
+        ["Dataset digest", text(lineage.dataset_digest)],
+        ["Algorithm version", text(lineage.algorithm?.version)],
+        ["Seed", text(lineage.seed)],
+        ["Algomancy version", text(lineage.algomancy_version)],
+        ["Domain package version", text(lineage.domain_version)],
+        ["Executor", text(lineage.executor ?? "not run yet")],
+        ["Fingerprint", text(scenario.fingerprint)],
+      ];
+  return html`<h3>Lineage</h3>
+    <table aria-label="Lineage" data-testid="lineage"><tbody>${rows.map(
+      ([name, value]) => html`<tr><th scope="row">${name}</th><td class="mono">${value}</td></tr>`
+    )}</tbody></table>`;
+}
+
 function ScenarioDetail({ base, id, onChange, event }) {
   const [scenario, setScenario] = useState(null);
   const [live, setLive] = useState(null); // the last event: status, progress, message, error
@@ -364,7 +386,10 @@ function ScenarioDetail({ base, id, onChange, event }) {
       ${live?.message && html`<span class="small" data-testid="progress-message">${live.message}</span>`}
     </div>
     ${failure && html`<${Notice} kind="error">Error: ${failure}<//>`}
-    <p class="small muted">Algorithm <strong>${scenario.algorithm.name}</strong> on dataset <strong>${scenario.input_data_id}</strong>;
+    <p class="small muted">Algorithm <strong>${scenario.algorithm.name}</strong> on dataset <strong>${scenario.input_data_id}</strong>
+      <span data-testid="dataset-version">${scenario.dataset_version === null || scenario.dataset_version === undefined
+        ? "(version unknown)"
+        : `version ${scenario.dataset_version}`}</span>;
       created ${when(scenario.created_at)}${scenario.finished_at ? `, finished ${when(scenario.finished_at)}` : ""}.</p>
     <h3>Parameters</h3>
     <table aria-label="Parameters"><tbody>${scenario.algorithm.parameters.map(
@@ -377,6 +402,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
     )}</tbody></table>`}
     <h3>KPIs</h3>
     <${KpiTable} kpis=${scenario.kpis} />
+    <${Lineage} scenario=${scenario} />
     ${status === "complete" && html`<${ResultViews} base=${base} scenario=${scenario} />`}
     ${scenario.result &&
     html`<h3>Result</h3><details><summary>Result (JSON)</summary><pre class="json">${JSON.stringify(scenario.result, null, 2)}</pre></details>`}

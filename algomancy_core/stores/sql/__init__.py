@@ -15,6 +15,7 @@ from pathlib import Path
 from algomancy_core.audit import AuditLog
 from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.experiments.book import ExperimentBook, SQLExperimentBook
+from algomancy_core.stores.base import DatasetDeletion
 from algomancy_core.stores.sql.audit import SQLAuditLog, SQLDeliveryQueue
 from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
@@ -58,8 +59,8 @@ class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository, ChangeR
         self.db.deleting(lambda: SessionRepository.delete_session(self, session_id))
         self._forget(session_id)
 
-    def delete_dataset(self, session_id: str, key: str) -> None:
-        self.db.deleting(lambda: DatasetRepository.delete_dataset(self, session_id, key))
+    def delete_dataset(self, session_id: str, key: str) -> DatasetDeletion:
+        return self.db.deleting(lambda: DatasetRepository.delete_dataset(self, session_id, key))
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         self.db.deleting(lambda: ScenarioRepository.delete_scenario(self, session_id, scenario_id))

@@ -1,180 +1,362 @@
-"""Datasets in SQL: Arrow payloads, decoded lazily and cached by version."""
+"""Datasets in SQL: immutable versions over content stored once per digest.
+
+`datasets` holds one row per key (listing order, the latest version's description);
+`dataset_versions` one row per version; `dataset_blobs` the Arrow payload of each
+distinct content of a session, keyed by its digest. Decoded contents are cached by
+digest: a version never changes, so a cached decode never goes stale.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections import OrderedDict
-
-import sqlalchemy as sa
+from datetime import datetime
+from typing import Any
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import dataset_taken, name_key
-from algomancy_core.stores.base import DatasetInfo
+from algomancy_core.stores.base import (
+    DEFAULT_VERSIONS_KEPT,
+    DatasetDeletion,
+    DatasetInfo,
+    DatasetVersion,
+    used_versions,
+    versions_to_drop,
+)
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
-from algomancy_core.stores.sql.schema import datasets, scenarios
-from algomancy_data import DataSource
+from algomancy_core.stores.versions import as_stored, as_version
+from algomancy_data import DataSource, content_digest
 
-#: Decoded datasets kept per store; a dataset is decoded once per process and version.
+#: Decoded contents kept per store; each is decoded once per process.
 DATASET_CACHE_SIZE = 8
+#: Attempts of a write that lost a race on a unique key to another process.
+_ATTEMPTS = 5
 
-
-# The hot reads as plain SQL (`?` for parameters; the dialect adapts them).
-_POSITION = "SELECT position FROM datasets WHERE session_id = ? AND key = ?"
-_PAYLOAD = "SELECT data FROM datasets WHERE session_id = ? AND key = ? AND position = ?"
-_KEYS = "SELECT key FROM datasets WHERE session_id = ? ORDER BY position"
 _SESSION = "SELECT 1 FROM sessions WHERE id = ?"
-_INSERT = (
+_KEY = "SELECT position FROM datasets WHERE session_id = ? AND key = ?"
+_KEYS = "SELECT key FROM datasets WHERE session_id = ? ORDER BY position"
+_VERSION_COLUMNS = (
+    "key, version, digest, created_at, creator, classification, tables, messages, name"
+)
+_LATEST = (
+    f"SELECT {_VERSION_COLUMNS} FROM dataset_versions WHERE session_id = ? AND key = ? "
+    "ORDER BY version DESC LIMIT 1"
+)
+_VERSION = (
+    f"SELECT {_VERSION_COLUMNS} FROM dataset_versions "
+    "WHERE session_id = ? AND key = ? AND version = ?"
+)
+_VERSIONS = (
+    f"SELECT {_VERSION_COLUMNS} FROM dataset_versions WHERE session_id = ? AND key = ? "
+    "ORDER BY version DESC"
+)
+_VERSION_NUMBERS = "SELECT version FROM dataset_versions WHERE session_id = ? AND key = ?"
+_PINS = "SELECT id, dataset_version FROM scenarios WHERE session_id = ? AND dataset_key = ?"
+_BLOB = "SELECT data FROM dataset_blobs WHERE session_id = ? AND digest = ?"
+_HAS_BLOB = "SELECT 1 FROM dataset_blobs WHERE session_id = ? AND digest = ?"
+_INSERT_BLOB = "INSERT INTO dataset_blobs (session_id, digest, data) VALUES (?, ?, ?)"
+_INSERT_KEY = (
     "INSERT INTO datasets (session_id, key, classification, created_at, tables, data, position,"
     " name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 #: The dataset whose key is the same once normalised (`names.name_key`).
 _LOOK_ALIKE = "SELECT key FROM datasets WHERE session_id = ? AND name_key = ?"
-
-_REPLACE = (
-    "UPDATE datasets SET classification = ?, created_at = ?, tables = ?, data = ?, position = ?"
+_UPDATE_KEY = (
+    "UPDATE datasets SET classification = ?, created_at = ?, tables = ?, position = ?"
     " WHERE session_id = ? AND key = ?"
+)
+_INSERT_VERSION = (
+    f"INSERT INTO dataset_versions (session_id, {_VERSION_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_DROP_UNREFERENCED_BLOBS = (
+    "DELETE FROM dataset_blobs WHERE session_id = ? AND digest NOT IN "
+    "(SELECT digest FROM dataset_versions WHERE session_id = ?)"
 )
 
 
 class DatasetRepository:
-    """The `datasets` table.
-
-    The cache holds decoded datasets keyed by their `position`, which every replace
-    changes; each read asks the database for the current position first, so a
-    replacement made by another process is seen at once.
-    """
+    """The `datasets`, `dataset_versions` and `dataset_blobs` tables."""
 
     db: Database
     data_object_type: type[DataSource]
 
     def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[str, str, int], DataSource] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], DataSource] = OrderedDict()
         self._cache_lock = threading.Lock()
 
+    # -- writes ------------------------------------------------------------------
     def put_dataset(
-        self, session_id: str, key: str, data: DataSource, *, replace: bool = False
-    ) -> None:
+        self,
+        session_id: str,
+        key: str,
+        data: DataSource,
+        *,
+        replace: bool = False,
+        creator: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        keep: int = DEFAULT_VERSIONS_KEPT,
+        digest: str | None = None,
+    ) -> DatasetVersion:
+        digest = digest or content_digest(data)
         payload = data.to_arrow_bytes()
-        tables = {name: len(data.get_table(name)) for name in data.list_tables()}
-        try:
-            self._put(session_id, key, payload, tables, data, replace=replace)
-        except INTEGRITY_ERRORS:
-            # Another process added the same key between our check and our insert.
-            found = self.db.dialect.query(self.db.engine, _LOOK_ALIKE, (session_id, name_key(key)))
-            raise dataset_taken(key, found[0][0] if found else None) from None
-        self._forget(session_id, key)
+        for _attempt in range(_ATTEMPTS):
+            try:
+                return self._put(
+                    session_id, key, data, digest, payload, replace, creator, messages, keep
+                )
+            except INTEGRITY_ERRORS:
+                # Another process added the key or the content first: look again.
+                continue
+        found = self.db.dialect.query(self.db.engine, _LOOK_ALIKE, (session_id, name_key(key)))
+        raise dataset_taken(key, found[0][0] if found else None)
 
     def _put(
         self,
         session_id: str,
         key: str,
-        payload: bytes,
-        tables: dict[str, int],
         data: DataSource,
-        *,
+        digest: str,
+        payload: bytes,
         replace: bool,
-    ) -> None:
-        # Plain SQL in the dialect's write transaction: every new session writes
-        # its initial datasets, and statement building was half of that.
+        creator: str | None,
+        messages: list[dict[str, Any]] | None,
+        keep: int,
+    ) -> DatasetVersion:
         dialect = self.db.dialect
         with dialect.transaction(self.db.engine) as run:
             if not run(_SESSION, (session_id,)):
                 raise NotFoundError(f"session {session_id!r} not found")
-            values = (
-                str(data.classification),
-                dialect.encode_time(data.created_at),
-                json.dumps(tables),
-                payload,
-                # A new position: the replacement lists last and invalidates caches.
-                run(dialect.next_position_sql)[0][0],
-            )
-            if not run(_POSITION, (session_id, key)):
-                normal = name_key(key)
+            # Locked: versions of one key are numbered one writer at a time, and a
+            # scenario being pinned to a version waits (see `add_scenario`).
+            exists = bool(run(_KEY + dialect.for_update, (session_id, key)))
+            if exists and not replace:
+                raise dataset_taken(key)
+            normal = name_key(key)
+            if not exists:
                 found = run(_LOOK_ALIKE, (session_id, normal))
                 if found:
                     raise dataset_taken(key, found[0][0])
-                run(_INSERT, (session_id, key, *values, normal))
-            elif replace:
-                # Updated in place: the row never disappears, so a scenario being
-                # added for this key at the same time never finds it missing.
-                run(_REPLACE, (*values, session_id, key))
+            latest = self._version_row(run(_LATEST, (session_id, key)))
+            if latest is not None and latest.digest == digest:
+                return latest
+            if not run(_HAS_BLOB, (session_id, digest)):
+                run(_INSERT_BLOB, (session_id, digest, payload))
+            version = as_version(key, (latest.version if latest else 0) + 1, digest, data)
+            tables = json.dumps(version.tables)
+            created = dialect.encode_time(version.created_at)
+            position = run(dialect.next_position_sql)[0][0]
+            if exists:
+                run(
+                    _UPDATE_KEY,
+                    (version.classification, created, tables, position, session_id, key),
+                )
             else:
-                raise dataset_taken(key)
+                row = (session_id, key, version.classification, created, tables, b"", position)
+                run(_INSERT_KEY, (*row, normal))
+            run(
+                _INSERT_VERSION,
+                (
+                    session_id,
+                    key,
+                    version.version,
+                    digest,
+                    created,
+                    creator,
+                    version.classification,
+                    tables,
+                    json.dumps(messages or []),
+                    version.name,
+                ),
+            )
+            self._prune(run, session_id, key, version.version, keep)
+        return DatasetVersion(
+            key=key,
+            version=version.version,
+            digest=digest,
+            created_at=version.created_at,
+            creator=creator,
+            classification=version.classification,
+            tables=version.tables,
+            messages=list(messages or []),
+            name=version.name,
+        )
 
-    def get_dataset(self, session_id: str, key: str) -> DataSource:
+    def _prune(self, run: Any, session_id: str, key: str, latest: int, keep: int) -> None:
+        versions = [int(r[0]) for r in run(_VERSION_NUMBERS, (session_id, key))]
+        pins = [r[1] for r in run(_PINS, (session_id, key))]
+        drop = versions_to_drop(versions, used_versions(pins, latest), keep)
+        if drop:
+            marks = ", ".join("?" * len(drop))
+            run(
+                "DELETE FROM dataset_versions WHERE session_id = ? AND key = ? "
+                f"AND version IN ({marks})",
+                (session_id, key, *drop),
+            )
+            run(_DROP_UNREFERENCED_BLOBS, (session_id, session_id))
+
+    def delete_dataset(self, session_id: str, key: str) -> DatasetDeletion:
+        dialect = self.db.dialect
+        with dialect.transaction(self.db.engine) as run:
+            # Locked, so that a scenario being added for it waits for this delete and
+            # then finds its version gone (see `ScenarioRepository.add_scenario`).
+            if not run(_KEY + dialect.for_update, (session_id, key)):
+                raise NotFoundError(f"dataset {key!r} not found")
+            versions = [self._version_row([r]) for r in run(_VERSIONS, (session_id, key))]
+            numbers = [v.version for v in versions if v is not None]
+            pins = run(_PINS, (session_id, key))
+            used = used_versions([p[1] for p in pins], max(numbers) if numbers else None)
+            deleted = sorted(n for n in numbers if n not in used)
+            if not deleted:
+                tags = sorted(
+                    r[0]
+                    for r in run(
+                        "SELECT tag FROM scenarios WHERE session_id = ? AND dataset_key = ?",
+                        (session_id, key),
+                    )
+                )
+                raise ConflictError(
+                    f"dataset {key!r} is used by scenario(s) {', '.join(tags)}; delete them first"
+                )
+            marks = ", ".join("?" * len(deleted))
+            run(
+                "DELETE FROM dataset_versions WHERE session_id = ? AND key = ? "
+                f"AND version IN ({marks})",
+                (session_id, key, *deleted),
+            )
+            remaining = sorted(used)
+            if not remaining:
+                run("DELETE FROM datasets WHERE session_id = ? AND key = ?", (session_id, key))
+            else:
+                kept = next(v for v in versions if v is not None and v.version == max(remaining))
+                run(
+                    "UPDATE datasets SET classification = ?, created_at = ?, tables = ? "
+                    "WHERE session_id = ? AND key = ?",
+                    (
+                        kept.classification,
+                        dialect.encode_time(kept.created_at),
+                        json.dumps(kept.tables),
+                        session_id,
+                        key,
+                    ),
+                )
+            run(_DROP_UNREFERENCED_BLOBS, (session_id, session_id))
+        self.db.after_delete()
+        return DatasetDeletion(key, deleted, remaining)
+
+    # -- reads -------------------------------------------------------------------
+    def _version_row(self, rows: list[tuple[Any, ...]]) -> DatasetVersion | None:
+        if not rows:
+            return None
+        key, version, digest, created_at, creator, classification, tables, messages, name = rows[0]
+        created: datetime | None = self.db.dialect.decode_time(created_at)
+        assert created is not None
+        return DatasetVersion(
+            key=key,
+            version=int(version),
+            digest=digest,
+            created_at=created,
+            creator=creator,
+            classification=classification,
+            tables=json.loads(tables),
+            messages=json.loads(messages),
+            name=name or "",
+        )
+
+    def dataset_version(
+        self, session_id: str, key: str, version: int | None = None
+    ) -> DatasetVersion:
         query = self.db.dialect.query
+        engine = self.db.engine
         # No stored key holds a NUL (PostgreSQL text cannot): not found, unasked.
-        found = "\x00" not in key and query(self.db.engine, _POSITION, (session_id, key))
-        if not found:
+        if "\x00" in key:
             raise NotFoundError(f"dataset {key!r} not found")
-        position = int(found[0][0])
-        cache_key = (session_id, key, position)
+        if version is None:
+            found = self._version_row(query(engine, _LATEST, (session_id, key)))
+            if found is None:
+                raise NotFoundError(f"dataset {key!r} not found")
+            return found
+        found = self._version_row(query(engine, _VERSION, (session_id, key, version)))
+        if found is None:
+            if not query(engine, _KEY, (session_id, key)):
+                raise NotFoundError(f"dataset {key!r} not found")
+            raise NotFoundError(f"dataset {key!r} has no version {version}")
+        return found
+
+    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
+        found = self.dataset_version(session_id, key, version)
+        cache_key = (session_id, found.digest)
         with self._cache_lock:
             cached = self._cache.get(cache_key)
             if cached is not None:
                 self._cache.move_to_end(cache_key)
-                return cached
-        rows = query(self.db.engine, _PAYLOAD, (session_id, key, position))
-        if not rows:  # replaced between the two reads: start over
-            return self.get_dataset(session_id, key)
-        payload = rows[0][0]
-        data = self.data_object_type.from_arrow_bytes(bytes(payload))
+                return as_stored(cached, key, found)
+        rows = self.db.dialect.query(self.db.engine, _BLOB, cache_key)
+        if not rows:  # pruned or deleted between the two reads
+            raise NotFoundError(f"dataset {key!r} has no version {found.version}")
+        data = self.data_object_type.from_arrow_bytes(bytes(rows[0][0]))
         with self._cache_lock:
             self._cache[cache_key] = data
             while len(self._cache) > DATASET_CACHE_SIZE:
                 self._cache.popitem(last=False)
-        return data
+        return as_stored(data, key, found)
 
-    def _forget(self, session_id: str, key: str | None = None) -> None:
-        with self._cache_lock:
-            for cached in list(self._cache):
-                if cached[0] == session_id and (key is None or cached[1] == key):
-                    del self._cache[cached]
+    def list_dataset_versions(self, session_id: str, key: str) -> list[DatasetVersion]:
+        query = self.db.dialect.query
+        engine = self.db.engine
+        versions = [self._version_row([r]) for r in query(engine, _VERSIONS, (session_id, key))]
+        found = [v for v in versions if v is not None]
+        if not found:
+            raise NotFoundError(f"dataset {key!r} not found")
+        latest = found[0].version
+        users: dict[int, list[str]] = {}
+        rows = query(engine, _PINS + " ORDER BY position", (session_id, key))
+        for scenario_id, pin in rows:
+            users.setdefault(int(pin) if pin is not None else latest, []).append(scenario_id)
+        return [
+            DatasetVersion(
+                key=v.key,
+                version=v.version,
+                digest=v.digest,
+                created_at=v.created_at,
+                creator=v.creator,
+                classification=v.classification,
+                tables=v.tables,
+                messages=v.messages,
+                name=v.name,
+                scenario_ids=users.get(v.version, []),
+            )
+            for v in found
+        ]
 
     def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(
-                    datasets.c.classification, datasets.c.created_at, datasets.c.tables
-                ).where(datasets.c.session_id == session_id, datasets.c.key == key)
-            ).first()
-        if row is None:
-            raise NotFoundError(f"dataset {key!r} not found")
+        found = self.dataset_version(session_id, key)
         return DatasetInfo(
             key=key,
-            classification=row.classification,
-            created_at=row.created_at,
-            tables=json.loads(row.tables),
+            classification=found.classification,
+            created_at=found.created_at,
+            tables=found.tables,
         )
 
     def list_datasets(self, session_id: str) -> list[str]:
         rows = self.db.dialect.query(self.db.engine, _KEYS, (session_id,))
         return [row[0] for row in rows]
 
-    def delete_dataset(self, session_id: str, key: str) -> None:
-        with self.db.write() as conn:
-            where = (datasets.c.session_id == session_id) & (datasets.c.key == key)
-            # Locked, so that a scenario being added for it waits for this delete and
-            # then finds the dataset gone (see `ScenarioRepository.add_scenario`).
-            found = conn.execute(
-                self.db.dialect.lock_for_update(sa.select(datasets.c.key).where(where))
-            )
-            if found.first() is None:
-                raise NotFoundError(f"dataset {key!r} not found")
-            users = conn.execute(
-                sa.select(scenarios.c.tag).where(
-                    scenarios.c.session_id == session_id, scenarios.c.dataset_key == key
-                )
-            ).scalars()
-            tags = sorted(users)
-            if tags:
-                raise ConflictError(
-                    f"dataset {key!r} is used by scenario(s) {', '.join(tags)}; delete them first"
-                )
-            conn.execute(sa.delete(datasets).where(where))
-        self._forget(session_id, key)
-        self.db.after_delete()
+    def stored_dataset_bytes(self, session_id: str) -> int:
+        """Bytes of dataset content the session stores (each distinct content once)."""
+        rows = self.db.dialect.query(
+            self.db.engine,
+            "SELECT coalesce(sum(length(data)), 0) FROM dataset_blobs WHERE session_id = ?",
+            (session_id,),
+        )
+        return int(rows[0][0])
+
+    def _forget(self, session_id: str, key: str | None = None) -> None:
+        with self._cache_lock:
+            for cached in list(self._cache):
+                if cached[0] == session_id:
+                    del self._cache[cached]
 
     def close_cache(self) -> None:
         with self._cache_lock:

@@ -13,25 +13,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
-from algomancy_core.stores.sql.schema import FIELDS, result_tables, scenarios
+from algomancy_core.stores.sql.schema import FIELDS, baselines, result_tables, scenarios
 from algomancy_data import DataSource
 
 S = ScenarioStatus
-_JSON_FIELDS = frozenset({"parameters", "result", "kpis", "data_parameters"})
+_JSON_FIELDS = frozenset({"parameters", "result", "kpis", "data_parameters", "lineage"})
 _COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
 _COLUMN_LIST = ", ".join(FIELDS)
 # `_record` reads a row by position, in the record's field order.
-if (
-    FIELDS[:3] != ("id", "session_id", "tag")
-    or FIELDS[-1] != "data_parameters"
-    or len(FIELDS) != 22
-):
+if FIELDS[:3] != ("id", "session_id", "tag") or FIELDS[-1] != "fingerprint" or len(FIELDS) != 27:
     raise RuntimeError(
         f"ScenarioRecord's fields changed; update ScenarioRepository._record: {FIELDS}"
     )
@@ -45,6 +42,7 @@ _INSERT = (
 _LOOK_ALIKE = "SELECT tag FROM scenarios WHERE session_id = ? AND tag_key = ?"
 
 _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
+_VERSION_EXISTS = "SELECT 1 FROM dataset_versions WHERE session_id = ? AND key = ? AND version = ?"
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 #: Scenarios of one session (the index on session_id and position answers it).
 _COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
@@ -152,6 +150,11 @@ def scenario_record(row: AnyRow) -> ScenarioRecord:
         cancel_requested=bool(m["cancel_requested"]),
         timeout=None if m["timeout"] is None else float(m["timeout"]),
         data_parameters=json.loads(m["data_parameters"]),
+        dataset_version=m["dataset_version"],
+        dataset_digest=m["dataset_digest"],
+        seed=m["seed"],
+        lineage=None if m["lineage"] is None else json.loads(m["lineage"]),
+        fingerprint=m["fingerprint"],
     )
 
 
@@ -166,8 +169,9 @@ class ScenarioRepository:
         values = self._encode(scenario_values({name: getattr(record, name) for name in FIELDS}))
         try:
             with dialect.transaction(self.db.engine) as run:
-                # Its dataset must exist, and stays locked until the scenario is in:
-                # a delete of the dataset waits, then sees the scenario and refuses.
+                # Its dataset version must exist, and the dataset stays locked until the
+                # scenario is in: a delete or a pruning new version waits, then sees
+                # the scenario pinned to the version and keeps it.
                 found = run(
                     _DATASET_EXISTS + dialect.for_share, (record.session_id, record.dataset_key)
                 )
@@ -175,6 +179,11 @@ class ScenarioRepository:
                     if not run(_SESSION_EXISTS, (record.session_id,)):
                         raise NotFoundError(f"session {record.session_id!r} not found")
                     raise NotFoundError(f"dataset {record.dataset_key!r} not found")
+                pin = record.dataset_version
+                if pin is not None and not run(
+                    _VERSION_EXISTS, (record.session_id, record.dataset_key, pin)
+                ):
+                    raise NotFoundError(f"dataset {record.dataset_key!r} has no version {pin}")
                 position = run(dialect.next_position_sql)[0][0]
                 queue_seq = position if record.status is S.QUEUED else None
                 run(_INSERT, (*values.values(), position, queue_seq, name_key(record.tag)))
@@ -217,6 +226,11 @@ class ScenarioRepository:
             cancel_requested,
             timeout,
             data_parameters,
+            dataset_version,
+            dataset_digest,
+            seed,
+            lineage,
+            fingerprint,
         ) = row
         return ScenarioRecord(
             id_,
@@ -241,6 +255,11 @@ class ScenarioRepository:
             bool(cancel_requested),
             None if timeout is None else float(timeout),
             json.loads(data_parameters),
+            None if dataset_version is None else int(dataset_version),
+            dataset_digest,
+            None if seed is None else int(seed),
+            None if lineage is None else json.loads(lineage),
+            fingerprint,
         )
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
@@ -285,6 +304,18 @@ class ScenarioRepository:
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self.db.write() as conn:
+            # The row first, locked (PostgreSQL): a concurrent `set_baseline` that
+            # locked it first has committed its pin by the time the check reads.
+            conn.execute(
+                sa.select(scenarios.c.id).where(scenarios.c.id == scenario_id).with_for_update()
+            ).first()
+            pinned = conn.execute(
+                sa.select(scenarios.c.tag)
+                .join(baselines, baselines.c.scenario_id == scenarios.c.id)
+                .where(baselines.c.session_id == session_id, scenarios.c.id == scenario_id)
+            ).first()
+            if pinned is not None:
+                raise baseline_pinned(pinned[0], scenario_id)
             conn.execute(
                 sa.delete(result_tables).where(
                     result_tables.c.scenario_id == scenario_id,

@@ -23,7 +23,7 @@ from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 S = ScenarioStatus
 
@@ -94,6 +94,16 @@ sessions = sa.Table(
 )
 
 
+#: Each session's pinned baseline scenario (at most one). A table of its own, made by
+#: `create_all` on open, so older databases gain it without a layout migration.
+baselines = sa.Table(
+    "baselines",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("scenario_id", sa.String(64), nullable=False),
+)
+
+
 def list_entry(session_id: str, display_name: str) -> str:
     """A session's item of a listing as JSON text (the `list_entry` column)."""
     return orjson.dumps({"id": session_id, "display_name": display_name}).decode()
@@ -112,11 +122,47 @@ datasets = sa.Table(
     sa.Column("classification", sa.String(32), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("tables", sa.Text, nullable=False),
+    # Empty since version 10: contents live in `dataset_blobs`, once per digest.
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
     # `names.name_key` of the key, unique per session (see sessions.name_key).
     sa.Column("name_key", sa.Text, nullable=False, server_default=""),
     sa.Index("uq_datasets_session_name_key", "session_id", "name_key", unique=True),
+)
+
+#: The immutable versions of each dataset (version 10).
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("creator", sa.Text),
+    sa.Column("classification", sa.String(32), nullable=False),
+    sa.Column("tables", sa.Text, nullable=False),
+    sa.Column("messages", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+)
+
+#: Each distinct dataset content of a session, once, keyed by its digest (version 10).
+dataset_blobs = sa.Table(
+    "dataset_blobs",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 scenarios = sa.Table(
@@ -149,6 +195,11 @@ scenarios = sa.Table(
     sa.Column("cancel_requested", sa.Boolean, nullable=False),
     sa.Column("timeout", sa.Float),
     sa.Column("data_parameters", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("dataset_version", sa.BigInteger),
+    sa.Column("dataset_digest", sa.String(64)),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("lineage", sa.Text),
+    sa.Column("fingerprint", sa.String(64)),
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
@@ -157,6 +208,7 @@ scenarios = sa.Table(
     sa.UniqueConstraint("session_id", "tag", name="uq_scenarios_session_tag"),
     sa.Index("uq_scenarios_session_tag_key", "session_id", "tag_key", unique=True),
     sa.Index("ix_scenarios_session_position", "session_id", "position"),
+    sa.Index("ix_scenarios_fingerprint", "session_id", "fingerprint"),
     # A claim reads the queue session by session: each session's oldest queued row
     # is found, not sorted, and a busy session's whole queue is stepped over at once.
     sa.Index("ix_scenarios_queue", "status", "session_id", "queue_seq"),
@@ -385,8 +437,101 @@ def _add_audit_and_deliveries(conn: Connection) -> None:
     webhook_deliveries.create(conn, checkfirst=True)
 
 
+_SCENARIO_PINS = {
+    "dataset_version": "BIGINT",
+    "dataset_digest": "VARCHAR(64)",
+    "seed": "BIGINT",
+    "lineage": "TEXT",
+    "fingerprint": "VARCHAR(64)",
+}
+
+
+def _version_datasets(conn: Connection) -> None:
+    """Version 10: immutable dataset versions. Each dataset becomes its version 1
+    (its digest computed, its content moved to `dataset_blobs`); a scenario added
+    after the dataset's last write (a later `position`: both come from one counter)
+    provably used it and is pinned to version 1; an older one may have run on data
+    since replaced, and is marked as of unknown lineage."""
+    from algomancy_core.lineage import unknown_lineage
+    from algomancy_data import DataSource, content_digest
+
+    present = {c["name"] for c in sa.inspect(conn).get_columns("scenarios")}
+    for name, kind in _SCENARIO_PINS.items():
+        if name not in present:
+            conn.execute(sa.text(f"ALTER TABLE scenarios ADD COLUMN {name} {kind}"))
+    dataset_versions.create(conn, checkfirst=True)
+    dataset_blobs.create(conn, checkfirst=True)
+    rows = conn.execute(
+        sa.select(
+            datasets.c.session_id,
+            datasets.c.key,
+            datasets.c.classification,
+            datasets.c.created_at,
+            datasets.c.tables,
+            datasets.c.position,
+        )
+    ).all()
+    for session_id, key, classification, created_at, tables, position in rows:
+        payload = conn.execute(
+            sa.select(datasets.c.data).where(
+                datasets.c.session_id == session_id, datasets.c.key == key
+            )
+        ).scalar_one()
+        if not payload:  # versioned already (a database rewound by hand)
+            continue
+        data = DataSource.from_arrow_bytes(bytes(payload))
+        digest = content_digest(data)
+        known = conn.execute(
+            sa.select(dataset_blobs.c.digest).where(
+                dataset_blobs.c.session_id == session_id, dataset_blobs.c.digest == digest
+            )
+        ).first()
+        if known is None:
+            conn.execute(
+                sa.insert(dataset_blobs).values(session_id=session_id, digest=digest, data=payload)
+            )
+        conn.execute(
+            sa.insert(dataset_versions).values(
+                session_id=session_id,
+                key=key,
+                version=1,
+                digest=digest,
+                created_at=created_at,
+                creator=None,
+                classification=classification,
+                tables=tables,
+                messages="[]",
+                name=data.name,
+            )
+        )
+        conn.execute(
+            sa.update(datasets)
+            .where(datasets.c.session_id == session_id, datasets.c.key == key)
+            .values(data=b"")
+        )
+        same = (scenarios.c.session_id == session_id) & (scenarios.c.dataset_key == key)
+        proven = {"known": True, "dataset_key": key, "dataset_version": 1, "migrated": True}
+        proven["dataset_digest"] = digest
+        conn.execute(
+            sa.update(scenarios)
+            .where(same, scenarios.c.position > position)
+            .values(dataset_version=1, dataset_digest=digest, lineage=orjson.dumps(proven).decode())
+        )
+        conn.execute(
+            sa.update(scenarios)
+            .where(same, scenarios.c.position <= position)
+            .values(lineage=orjson.dumps(unknown_lineage(key)).decode())
+        )
+    conn.execute(
+        sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_scenarios_fingerprint "
+            "ON scenarios (session_id, fingerprint)"
+        )
+    )
+
+
 def _add_experiments(conn: Connection) -> None:
-    """Version 10 (12 once h/versions and h/decide have landed): the `experiments` table."""
+    """Version 11: the `experiments` table."""
     experiments.create(conn, checkfirst=True)
 
 
@@ -400,7 +545,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     7: _add_name_keys,
     8: _add_the_change_feed,
     9: _add_audit_and_deliveries,
-    10: _add_experiments,
+    10: _version_datasets,
+    11: _add_experiments,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.

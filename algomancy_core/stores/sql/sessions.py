@@ -12,6 +12,9 @@ from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
 from algomancy_core.stores.sql.schema import (
+    baselines,
+    dataset_blobs,
+    dataset_versions,
     datasets,
     list_entry,
     result_tables,
@@ -46,6 +49,7 @@ _LIST = _SELECT + " WHERE owner = ? ORDER BY position"
 _ALL = _SELECT + " ORDER BY position"
 _NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
 _COUNT = "SELECT count(*) FROM sessions WHERE owner = ?"
+_BASELINE = "SELECT scenario_id FROM baselines WHERE session_id = ?"
 _INSERT = (
     "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry, name_key) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -153,7 +157,32 @@ class SessionRepository:
             conn.execute(sa.delete(result_tables).where(result_tables.c.scenario_id.in_(owned)))
             conn.execute(sa.delete(scenarios).where(scenarios.c.session_id == session_id))
             conn.execute(sa.delete(datasets).where(datasets.c.session_id == session_id))
+            for table in (dataset_versions, dataset_blobs):
+                conn.execute(sa.delete(table).where(table.c.session_id == session_id))
+            conn.execute(sa.delete(baselines).where(baselines.c.session_id == session_id))
             deleted = conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
             if deleted.rowcount == 0:
                 raise NotFoundError(f"session {session_id!r} not found")
         self.db.after_delete()
+
+    # -- the pinned baseline ---------------------------------------------------
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        with self.db.write() as conn:
+            require_session(conn, session_id)
+            conn.execute(sa.delete(baselines).where(baselines.c.session_id == session_id))
+            if scenario_id is None:
+                return
+            found = conn.execute(
+                sa.select(scenarios.c.id)
+                .where(scenarios.c.id == scenario_id, scenarios.c.session_id == session_id)
+                .with_for_update()
+            ).first()
+            if found is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            conn.execute(
+                sa.insert(baselines).values(session_id=session_id, scenario_id=scenario_id)
+            )
+
+    def get_baseline(self, session_id: str) -> str | None:
+        rows = self.db.dialect.query(self.db.engine, _BASELINE, (session_id,))
+        return str(rows[0][0]) if rows else None
