@@ -37,9 +37,12 @@ class ExperimentRecord:
     points: list[dict[str, Any]]
     scenario_ids: list[str]
     cancelled: bool = False
+    #: Points (numbered from 1) that reuse a complete scenario of the session with
+    #: the same run fingerprint instead of a scenario of their own.
+    reused: list[int] = dataclasses.field(default_factory=list)
 
     def body(self) -> bytes:
-        fields = ("base", "design", "axes", "points", "scenario_ids")
+        fields = ("base", "design", "axes", "points", "scenario_ids", "reused")
         return orjson.dumps({name: getattr(self, name) for name in fields})
 
 

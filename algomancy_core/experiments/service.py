@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.experiments.book import ExperimentRecord
 from algomancy_core.experiments.designs import DESIGN_KINDS, Axis, count_points, points
+from algomancy_core.lineage import default_seed, run_lineage
 from algomancy_core.names import check_name
 from algomancy_core.parameters import Parameter, ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
+from algomancy_core.scenario_manager import _data_parameter_values
 
 if TYPE_CHECKING:
     from algomancy_core.scenario_manager import ScenarioManager
+    from algomancy_core.stores.base import DatasetVersion
 
 S = ScenarioStatus
 DATA_PREFIX = "data."
@@ -97,6 +100,34 @@ def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return algo, data
 
 
+def _fingerprint(
+    manager: ScenarioManager,
+    base: Mapping[str, Any],
+    pinned: DatasetVersion,
+    values: dict[str, Any],
+    data_values: dict[str, Any],
+) -> str | None:
+    """The run fingerprint the point's scenario would get (as `create_scenario`
+    computes it: the dataset's latest version, the default seed)."""
+    algo_name = base["algo_name"]
+    record = ScenarioRecord(
+        id="",
+        session_id=manager.session_id,
+        tag="",
+        dataset_key=base["dataset_key"],
+        algorithm=algo_name,
+        parameters=values,
+        data_parameters=data_values,
+        dataset_version=pinned.version,
+        dataset_digest=pinned.digest,
+        seed=default_seed(pinned.digest, algo_name, values, data_values),
+    )
+    found: str | None = run_lineage(record, manager.algorithm(algo_name), executor=None)[
+        "fingerprint"
+    ]
+    return found
+
+
 def create_experiment(
     manager: ScenarioManager,
     name: str,
@@ -137,7 +168,34 @@ def create_experiment(
             f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
             f"fit in {longest} characters (max_name_chars)"
         )
-    tags = {f"{name}-{n}" for n in range(1, planned + 1)}
+    planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
+    algo_base = dict(base.get("algo_params") or {})
+    data_base = dict(base.get("data_params") or {})
+    algorithm = manager.algorithm(base["algo_name"])
+    dataset_key = base["dataset_key"]
+    pinned = manager.dataset_version(dataset_key)
+    data_set = manager.data_parameter_set(dataset_key, pinned.version)
+    # Complete scenarios of the session by run fingerprint: a point that would run
+    # the same thing again reuses one instead.
+    done: dict[str, str] = {
+        s.fingerprint: s.id
+        for s in manager.list_scenario_summaries()
+        if s.status is S.COMPLETE and s.fingerprint is not None
+    }
+    reuse: dict[int, str] = {}
+    for n, point in enumerate(planned_points, start=1):  # check all before creating any
+        algo, data = _split(point)
+        try:
+            parameters = algorithm.parameters()
+            parameters.set_values(algo_base | algo)
+            data_values = _data_parameter_values(dataset_key, data_set, data_base | data)
+        except ParameterError as exc:
+            raise InvalidInputError(f"point {n} {point}: {exc}") from None
+        print_ = _fingerprint(manager, base, pinned, parameters.to_json(), data_values)
+        if print_ is not None and print_ in done:
+            reuse[n] = done[print_]
+    creating = [n for n in range(1, planned + 1) if n not in reuse]
+    tags = {f"{name}-{n}" for n in creating}
     taken = sorted(
         (s.tag for s in manager.list_scenario_summaries() if s.tag in tags),
         key=lambda tag: int(tag.rsplit("-", 1)[1]),
@@ -147,34 +205,20 @@ def create_experiment(
             f"the scenario tag {taken[0]!r} is taken in this session; an experiment "
             f"named {name!r} tags its scenarios {name}-1 ... {name}-{planned}"
         )
-    planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
-    algo_base = dict(base.get("algo_params") or {})
-    data_base = dict(base.get("data_params") or {})
-    algorithm = manager.algorithm(base["algo_name"])
-    data_set = manager.data_parameter_set(base["dataset_key"])
-    for n, point in enumerate(planned_points, start=1):  # check all before creating any
-        algo, data = _split(point)
-        try:
-            algorithm.parameters().set_values(algo_base | algo)
-            if data_set is not None:
-                data_set.set_values(data_base | data)
-        except ParameterError as exc:
-            raise InvalidInputError(f"point {n} {point}: {exc}") from None
     limit = manager._engine.config.max_scenarios_per_session
-    if store.count_scenarios(manager.session_id) + planned > limit:
+    if store.count_scenarios(manager.session_id) + len(creating) > limit:
         raise ConflictError(
-            f"the experiment's {planned} scenarios would exceed the session's limit of "
-            f"{limit} (max_scenarios_per_session)"
+            f"the experiment's {len(creating)} new scenarios would exceed the session's "
+            f"limit of {limit} (max_scenarios_per_session)"
         )
     ids: list[str] = []
     for n, point in enumerate(planned_points, start=1):
+        if n in reuse:
+            ids.append(reuse[n])
+            continue
         algo, data = _split(point)
         record = manager.create_scenario(
-            f"{name}-{n}",
-            base["dataset_key"],
-            base["algo_name"],
-            algo_base | algo,
-            data_base | data,
+            f"{name}-{n}", dataset_key, base["algo_name"], algo_base | algo, data_base | data
         )
         if record.status is S.CREATED:
             manager.run_scenario(record.id)
@@ -189,6 +233,7 @@ def create_experiment(
         axes=[axis.key for axis in axes],
         points=planned_points,
         scenario_ids=ids,
+        reused=sorted(reuse),
     )
     store.experiments.add(experiment)
     return experiment
@@ -215,8 +260,8 @@ def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any
     runs = scenarios_of(manager, record)
     counts = {
         "planned": len(record.points),
-        "created": len(record.scenario_ids),
-        "reused": 0,
+        "created": len(record.scenario_ids) - len(record.reused),
+        "reused": len(record.reused),
         "queued": 0,
         "processing": 0,
         "complete": 0,
@@ -259,8 +304,9 @@ def cancel(manager: ScenarioManager, record: ExperimentRecord) -> ExperimentReco
 
 def delete(manager: ScenarioManager, record: ExperimentRecord, *, scenarios: bool) -> None:
     manager._store.experiments.delete(manager.session_id, record.id)
-    if scenarios:
-        for scenario_id in record.scenario_ids:
+    if scenarios:  # only those it created: a reused one belongs to another run
+        reused = {record.scenario_ids[n - 1] for n in record.reused}
+        for scenario_id in [i for i in record.scenario_ids if i not in reused]:
             with contextlib.suppress(NotFoundError):
                 manager.delete_scenario(scenario_id)
 

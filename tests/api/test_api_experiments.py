@@ -313,3 +313,25 @@ def test_cancel_fails_the_points_not_yet_run(client: TestClient) -> None:
     assert done["failed"] == 10 and done["complete"] == 0
     assert {s["status"] for s in scenarios(client).values()} == {"failed"}
     assert client.post(f"{M}/experiments/nope/cancel").status_code == 404
+
+
+def test_points_already_run_are_reused_not_run_again(client: TestClient) -> None:
+    first = create(client, "a", {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2]}]})
+    finished(client, first.json()["id"])
+    wider = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3]}]}
+    second = create(client, "b", wider).json()
+    assert (second["counts"]["planned"], second["counts"]["reused"]) == (3, 2)
+    assert second["counts"]["created"] == 1
+    finished(client, second["id"])
+    listed = client.get(f"{M}/scenarios").json()
+    assert sorted(s["tag"] for s in listed) == ["a-1", "a-2", "b-3"]
+    prints = [s["fingerprint"] for s in listed]
+    assert None not in prints and len(set(prints)) == len(prints)  # nothing ran twice
+    frame = client.get(f"{M}/experiments/{second['id']}/frame").json()
+    assert [(r["crews"], r["status"], r["cost"]) for r in frame["rows"]] == [
+        (1, "complete", 13.0),
+        (2, "complete", 14.0),
+        (3, "complete", 15.0),
+    ]
+    assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
+    assert sorted(scenarios(client)) == ["a-1", "a-2"]  # the reused ones are not its own
