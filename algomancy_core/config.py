@@ -99,6 +99,8 @@ class CoreConfig:
     """Sessions one user may own (all sessions when authentication is off)."""
     max_scenarios_per_session: int = 10_000
     """Scenarios one session may hold."""
+    max_experiment_scenarios: int = 1_000
+    """Points (scenarios) one experiment may plan; a request may set a lower cap."""
     audit_retention_days: int = 90
     """Days audit records are kept; older ones are pruned by the housekeeping."""
     dataset_versions_kept: int = 5
@@ -141,6 +143,7 @@ class CoreConfig:
             "max_name_chars",
             "max_sessions_per_user",
             "max_scenarios_per_session",
+            "max_experiment_scenarios",
             "audit_retention_days",
             "dataset_versions_kept",
         ):

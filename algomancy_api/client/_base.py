@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from algomancy_api.client.models import (
     DatasetVersion,
     EtlResult,
+    Experiment,
     Frame,
     Health,
     KpiDescriptor,
@@ -365,11 +366,92 @@ class Routes:
             kwargs["params"] = {"tag": tag}
         return Call("POST", self.scoped("/scenarios/import"), Scenario.model_validate, kwargs)
 
+    # -- experiments
+    def create_experiment(self, body: Mapping[str, Any]) -> Call[Experiment]:
+        return Call(
+            "POST", self.scoped("/experiments"), Experiment.model_validate, {"json": dict(body)}
+        )
+
+    def experiment(self, experiment_id: str) -> Call[Experiment]:
+        return Call(
+            "GET", self.scoped(f"/experiments/{_seg(experiment_id)}"), Experiment.model_validate
+        )
+
+    def experiments(self) -> Call[list[Experiment]]:
+        return Call(
+            "GET",
+            self.scoped("/experiments"),
+            lambda body: [Experiment.model_validate(e) for e in body],
+        )
+
+    def cancel_experiment(self, experiment_id: str) -> Call[Experiment]:
+        return Call(
+            "POST",
+            self.scoped(f"/experiments/{_seg(experiment_id)}/cancel"),
+            Experiment.model_validate,
+        )
+
+    def delete_experiment(self, experiment_id: str, scenarios: str) -> Call[None]:
+        return Call(
+            "DELETE",
+            self.scoped(f"/experiments/{_seg(experiment_id)}"),
+            _nothing,
+            {"params": {"scenarios": scenarios}},
+        )
+
+    def experiment_frame(self, experiment_id: str, offset: int, limit: int) -> Call[Frame]:
+        return Call(
+            "GET",
+            self.scoped(f"/experiments/{_seg(experiment_id)}/frame"),
+            Frame.model_validate,
+            {"params": {"offset": offset, "limit": limit}},
+        )
+
+    def sensitivity(self, experiment_id: str, kpi: str) -> Call[list[dict[str, Any]]]:
+        return Call(
+            "GET",
+            self.scoped(f"/experiments/{_seg(experiment_id)}/sensitivity"),
+            list,
+            {"params": {"kpi": kpi}},
+        )
+
     def events_path(self, scenario_id: str) -> str:
         return self.scoped(f"/scenarios/{_seg(scenario_id)}/events")
 
     def session_events_path(self, session: str | None) -> str:
         return f"{self.prefix}/sessions/{_seg(session or self.session)}/events"
+
+
+def experiment_body(
+    name: str,
+    algo_name: str,
+    dataset_key: str,
+    kind: str,
+    axes: Iterable[Mapping[str, Any]],
+    *,
+    algo_params: Mapping[str, Any] | None = None,
+    data_params: Mapping[str, Any] | None = None,
+    n: int | None = None,
+    seed: int = 0,
+    max_scenarios: int | None = None,
+) -> dict[str, Any]:
+    """The body of `POST …/experiments` (see docs/experiments.md)."""
+    design: dict[str, Any] = {"kind": kind, "axes": [dict(a) for a in axes], "seed": seed}
+    if n is not None:
+        design["n"] = n
+    body: dict[str, Any] = {
+        "name": name,
+        "base": {
+            "algo_name": algo_name,
+            "dataset_key": dataset_key,
+            "algo_params": dict(algo_params or {}),
+            "data_params": dict(data_params or {}),
+        },
+        "design": design,
+    }
+    if max_scenarios is not None:
+        body["max_scenarios"] = max_scenarios
+    return body
 
 
 def read_files(paths: Iterable[str | Path]) -> list[tuple[str, tuple[str, bytes]]]:

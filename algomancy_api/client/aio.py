@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -15,6 +15,7 @@ from algomancy_api.client._base import (
     Call,
     Routes,
     SseParser,
+    experiment_body,
     headers,
     raise_for,
     read_files,
@@ -25,6 +26,7 @@ from algomancy_api.client.models import (
     TERMINAL,
     DatasetVersion,
     EtlResult,
+    Experiment,
     Frame,
     Health,
     KpiDescriptor,
@@ -148,6 +150,65 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         """One row per scenario (indexed by tag): algorithm, dataset, status, then a
         column per KPI (NaN until the scenario is complete)."""
         return (await self.kpi_frame()).to_pandas().set_index("scenario")
+
+    # -- experiments ---------------------------------------------------------------
+    async def create_experiment(
+        self,
+        name: str,
+        algo_name: str,
+        dataset_key: str,
+        kind: str,
+        axes: Iterable[Mapping[str, Any]],
+        *,
+        algo_params: Mapping[str, Any] | None = None,
+        data_params: Mapping[str, Any] | None = None,
+        n: int | None = None,
+        seed: int = 0,
+        max_scenarios: int | None = None,
+    ) -> Experiment:
+        """Plan a design (`grid`, `random`, `lhs`, `oat`) over `axes` (each
+        `{"name", "on"?, "values"?, "min"?, "max"?}`) and queue its scenarios."""
+        body = experiment_body(
+            name,
+            algo_name,
+            dataset_key,
+            kind,
+            axes,
+            algo_params=algo_params,
+            data_params=data_params,
+            n=n,
+            seed=seed,
+            max_scenarios=max_scenarios,
+        )
+        return await self._send(self.routes.create_experiment(body))
+
+    async def experiments(self) -> list[Experiment]:
+        return await self._send(self.routes.experiments())
+
+    async def experiment(self, experiment_id: str) -> Experiment:
+        return await self._send(self.routes.experiment(experiment_id))
+
+    async def cancel_experiment(self, experiment_id: str) -> Experiment:
+        return await self._send(self.routes.cancel_experiment(experiment_id))
+
+    async def delete_experiment(self, experiment_id: str, *, scenarios: str = "keep") -> None:
+        """`scenarios="delete"` deletes its scenarios too."""
+        await self._send(self.routes.delete_experiment(experiment_id, scenarios))
+
+    async def experiment_frame(
+        self, experiment_id: str, *, offset: int = 0, limit: int = 1000
+    ) -> Frame:
+        return await self._send(self.routes.experiment_frame(experiment_id, offset, limit))
+
+    async def experiment_dataframe(self, experiment_id: str) -> pd.DataFrame:
+        """One row per point (indexed by `point`): scenario id, status, a column per
+        varied parameter and per KPI (NaN until the point completes)."""
+        frame = await self.experiment_frame(experiment_id, limit=100_000)
+        return frame.to_pandas().set_index("point")
+
+    async def sensitivity(self, experiment_id: str, kpi: str) -> list[dict[str, Any]]:
+        """Tornado rows of a one-at-a-time experiment, largest swing first."""
+        return await self._send(self.routes.sensitivity(experiment_id, kpi))
 
     # -- datasets ----------------------------------------------------------------
     async def datasets(self) -> list[str]:

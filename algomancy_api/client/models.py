@@ -191,6 +191,22 @@ class FrameField(Model):
     label: str | None = None
 
 
+class Experiment(Model):
+    """A parameter sweep over scenarios (docs/experiments.md): `status` is
+    `running`, `complete` or `cancelled`; `counts` has `planned`, `created`,
+    `reused`, `queued`, `processing`, `complete`, `failed` and `missing`."""
+
+    id: str
+    name: str
+    status: str
+    counts: dict[str, int]
+    axes: list[str]
+    scenario_ids: list[str]
+    base: dict[str, Any]
+    design: dict[str, Any]
+    created_at: str
+
+
 class Frame(Model):
     """A `core.tabular_frame@v1`: ordered columns and rows keyed by column name."""
 

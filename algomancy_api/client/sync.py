@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +14,7 @@ from algomancy_api.client._base import (
     Call,
     Routes,
     SseParser,
+    experiment_body,
     headers,
     raise_for,
     read_files,
@@ -24,6 +25,7 @@ from algomancy_api.client.models import (
     TERMINAL,
     DatasetVersion,
     EtlResult,
+    Experiment,
     Frame,
     Health,
     KpiDescriptor,
@@ -146,6 +148,63 @@ class AlgomancyClient(DecisionsMixin):
         """One row per scenario (indexed by tag): algorithm, dataset, status, then a
         column per KPI (NaN until the scenario is complete)."""
         return self.kpi_frame().to_pandas().set_index("scenario")
+
+    # -- experiments ---------------------------------------------------------------
+    def create_experiment(
+        self,
+        name: str,
+        algo_name: str,
+        dataset_key: str,
+        kind: str,
+        axes: Iterable[Mapping[str, Any]],
+        *,
+        algo_params: Mapping[str, Any] | None = None,
+        data_params: Mapping[str, Any] | None = None,
+        n: int | None = None,
+        seed: int = 0,
+        max_scenarios: int | None = None,
+    ) -> Experiment:
+        """Plan a design (`grid`, `random`, `lhs`, `oat`) over `axes` (each
+        `{"name", "on"?, "values"?, "min"?, "max"?}`) and queue its scenarios."""
+        body = experiment_body(
+            name,
+            algo_name,
+            dataset_key,
+            kind,
+            axes,
+            algo_params=algo_params,
+            data_params=data_params,
+            n=n,
+            seed=seed,
+            max_scenarios=max_scenarios,
+        )
+        return self._send(self.routes.create_experiment(body))
+
+    def experiments(self) -> list[Experiment]:
+        return self._send(self.routes.experiments())
+
+    def experiment(self, experiment_id: str) -> Experiment:
+        return self._send(self.routes.experiment(experiment_id))
+
+    def cancel_experiment(self, experiment_id: str) -> Experiment:
+        return self._send(self.routes.cancel_experiment(experiment_id))
+
+    def delete_experiment(self, experiment_id: str, *, scenarios: str = "keep") -> None:
+        """`scenarios="delete"` deletes its scenarios too."""
+        self._send(self.routes.delete_experiment(experiment_id, scenarios))
+
+    def experiment_frame(self, experiment_id: str, *, offset: int = 0, limit: int = 1000) -> Frame:
+        return self._send(self.routes.experiment_frame(experiment_id, offset, limit))
+
+    def experiment_dataframe(self, experiment_id: str) -> pd.DataFrame:
+        """One row per point (indexed by `point`): scenario id, status, a column per
+        varied parameter and per KPI (NaN until the point completes)."""
+        frame = self.experiment_frame(experiment_id, limit=100_000)
+        return frame.to_pandas().set_index("point")
+
+    def sensitivity(self, experiment_id: str, kpi: str) -> list[dict[str, Any]]:
+        """Tornado rows of a one-at-a-time experiment, largest swing first."""
+        return self._send(self.routes.sensitivity(experiment_id, kpi))
 
     # -- datasets ----------------------------------------------------------------
     def datasets(self) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from algomancy_core.audit import AuditLog
 from algomancy_core.changes import Change
 from algomancy_core.deliveries import DeliveryQueue
+from algomancy_core.experiments.book import ExperimentBook
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
 from algomancy_data import DataSource
 
@@ -130,6 +131,8 @@ class Store(Protocol):
     audit: AuditLog
     #: Webhook deliveries to send (`algomancy_core.deliveries`).
     deliveries: DeliveryQueue
+    #: Experiments (`algomancy_core.experiments`).
+    experiments: ExperimentBook
     #: True when the scenario writes (`add_scenario`, `apply_transition`,
     #: `claim_next`, `update_progress`) append their change to the feed themselves,
     #: in the same transaction; otherwise the caller appends it (`append_change`).

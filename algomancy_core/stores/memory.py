@@ -17,6 +17,7 @@ from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
 from algomancy_core.names import dataset_taken, name_key, session_taken, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.base import (
@@ -64,6 +65,8 @@ class MemoryStore:
         self._result_tables: dict[str, DataSource] = {}
         self.audit: AuditLog = MemoryAuditLog()
         self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
+        self._experiments = MemoryExperimentBook()
+        self.experiments: ExperimentBook = self._experiments
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._changes_lock = threading.Lock()
         self._last_seq = 0
@@ -148,6 +151,7 @@ class MemoryStore:
             self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
             self._processing_sessions.pop(session_id, None)
+            self._experiments.forget_session(session_id)
             self._baselines.pop(session_id, None)
 
     def _require_session(self, session_id: str) -> SessionRecord:

@@ -47,6 +47,15 @@ KINDS = {
     "decisions-put_baseline": "baseline.pin",
     "decisions-delete_baseline": "baseline.unpin",
     "scenarios-import_archive": "scenario.import",
+    "experiments-create_experiment": "experiment.create",
+    "experiments-cancel_experiment": "experiment.cancel",
+    "experiments-delete_experiment": "experiment.delete",
+}
+
+EXPERIMENT = {
+    "name": "sweep",
+    "base": {"algo_name": "Instant", "dataset_key": "Master data"},
+    "design": {"kind": "grid", "axes": [{"name": "count", "values": [1, 2]}]},
 }
 
 #: POST routes that change nothing (a computation with a body): not audited.
@@ -135,7 +144,12 @@ def prepare(op: str, w: Workspace, gate: Gate) -> tuple[dict[str, str], Request]
         "scenarios-create_scenario": lambda: {
             "json": {"tag": "new", "dataset_key": "Master data", "algo_name": "Instant"}
         },
+        "experiments-create_experiment": lambda: {"json": EXPERIMENT},
     }
+    if op in ("experiments-cancel_experiment", "experiments-delete_experiment"):
+        made = w.client.post(f"{w.base}/experiments", json=EXPERIMENT, headers=ALICE)
+        assert made.status_code == 201, made.text
+        ids["experiment_id"] = made.json()["id"]
     if op == "data-delete_dataset":
         derived = w.client.post(
             f"{w.base}/data/Master data/derive", json={"new_key": "spare"}, headers=ALICE

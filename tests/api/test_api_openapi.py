@@ -104,6 +104,18 @@ def calls(client: TestClient) -> list[Call]:
         f"{M}/scenarios", json={"tag": "g", "dataset_key": "Master data", "algo_name": "Gated"}
     ).json()["id"]
     dataset = DataSource("posted", tables={"t": pd.DataFrame({"a": [1, None]})}).to_json()
+    sweep = {
+        "name": "sweep",
+        "base": {"algo_name": "Instant", "dataset_key": "Master data"},
+        "design": {"kind": "oat", "axes": [{"name": "count", "min": 1, "max": 5}]},
+    }
+    experiment = client.post(f"{M}/experiments", json=sweep).json()["id"]
+    for point in range(1, 4):
+        scenario_id = [
+            s for s in client.get(f"{M}/scenarios").json() if s["tag"] == f"sweep-{point}"
+        ]
+        assert poll(client, scenario_id[0]["id"])["status"] == "complete"
+    e = f"{M}/experiments/{experiment}"
     S = f"{PREFIX}/sessions"
     c = f"{M}/scenarios/{created}"
     return [
@@ -238,6 +250,21 @@ def calls(client: TestClient) -> list[Call]:
         Call("POST", f"{S}/{{}}/scenarios/{{}}/cancel", f"{M}/scenarios/{gated}/cancel", 202, {}),
         Call("POST", f"{S}/{{}}/scenarios/{{}}/reset", f"{c}/reset", 200, {}),
         Call("DELETE", f"{S}/{{}}/scenarios/{{}}", c, 204, {}),
+        Call(
+            "POST",
+            f"{S}/{{}}/experiments",
+            f"{M}/experiments",
+            201,
+            {"json": {**sweep, "name": "sweep2"}},
+        ),
+        Call("GET", f"{S}/{{}}/experiments", f"{M}/experiments", 200, {}),
+        Call("GET", f"{S}/{{}}/experiments/{{}}", e, 200, {}),
+        Call("GET", f"{S}/{{}}/experiments/{{}}/frame", f"{e}/frame", 200, {}),
+        Call(
+            "GET", f"{S}/{{}}/experiments/{{}}/sensitivity", f"{e}/sensitivity?kpi=total", 200, {}
+        ),
+        Call("POST", f"{S}/{{}}/experiments/{{}}/cancel", f"{e}/cancel", 200, {}),
+        Call("DELETE", f"{S}/{{}}/experiments/{{}}", e, 204, {}),
     ]
 
 

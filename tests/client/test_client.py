@@ -385,3 +385,36 @@ def test_result_views_quantities_and_master_data(kind: str, example_server: Serv
         assert (await api.dataset("kept"))["classification"] == "master_data"
 
     drive(kind, example_server, body)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_experiments(kind: str, example_server: ServerProcess) -> None:
+    async def body(api: Either) -> None:
+        axes = [{"name": "demand_growth", "on": "data", "values": [1.0, 2.0]}]
+        made = await api.create_experiment(
+            "growth", "Random slotting", MASTER_DATA, "grid", axes, algo_params={"seed": 1}
+        )
+        assert made.counts["planned"] == 2 and made.axes == ["data.demand_growth"]
+        assert [e.id for e in await api.experiments()] == [made.id]
+        deadline = asyncio.get_running_loop().time() + 120
+        while (await api.experiment(made.id)).status != "complete":
+            assert asyncio.get_running_loop().time() < deadline, "the experiment never finished"
+            await asyncio.sleep(0.1)
+        frame = await api.experiment_dataframe(made.id)
+        assert list(frame.index) == [1, 2]
+        assert list(frame["data.demand_growth"]) == [1.0, 2.0]
+        assert list(frame["status"]) == ["complete", "complete"]
+        by_id = {s.id: s for s in await api.scenarios()}
+        for point in (1, 2):
+            scenario = by_id[frame.loc[point, "scenario_id"]]
+            assert frame.loc[point, "travel_distance"] == scenario.kpis["travel_distance"].value
+        with pytest.raises(AlgomancyError) as refused:
+            await api.sensitivity(made.id, "travel_distance")
+        assert refused.value.status == 409
+        stopped = await api.cancel_experiment(made.id)
+        assert stopped.status == "cancelled"
+        await api.delete_experiment(made.id, scenarios="delete")
+        assert await api.experiments() == []
+        assert await api.scenarios() == []
+
+    drive(kind, example_server, body)

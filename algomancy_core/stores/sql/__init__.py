@@ -14,6 +14,7 @@ from pathlib import Path
 
 from algomancy_core.audit import AuditLog
 from algomancy_core.deliveries import DeliveryQueue
+from algomancy_core.experiments.book import ExperimentBook, SQLExperimentBook
 from algomancy_core.stores.base import DatasetDeletion
 from algomancy_core.stores.sql.audit import SQLAuditLog, SQLDeliveryQueue
 from algomancy_core.stores.sql.changes import ChangeRepository
@@ -51,6 +52,7 @@ class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository, ChangeR
         self.inline_reads = self.db.dialect.inline_reads
         self.audit: AuditLog = SQLAuditLog(self.db)
         self.deliveries: DeliveryQueue = SQLDeliveryQueue(self.db)
+        self.experiments: ExperimentBook = SQLExperimentBook(self.db)
 
     # Deletes go through `Database.deleting`: they still work on a full disk.
     def delete_session(self, session_id: str) -> None:

@@ -23,7 +23,7 @@ from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 S = ScenarioStatus
 
@@ -291,6 +291,26 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
 
+#: Experiments (`algomancy_core.experiments`): the request, planned points and the
+#: ids of their scenarios as JSON in `body`.
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("session_id", "name", name="uq_experiments_session_name"),
+)
+
 # The database itself refuses a second processing scenario in a session, whatever
 # races between processes; a claim that loses on it moves on to the next candidate.
 sa.Index(
@@ -520,6 +540,11 @@ def _add_trace_context(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN trace_context TEXT"))
 
 
+def _add_experiments(conn: Connection) -> None:
+    """Version 12: the `experiments` table."""
+    experiments.create(conn, checkfirst=True)
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -532,6 +557,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     9: _add_audit_and_deliveries,
     10: _version_datasets,
     11: _add_trace_context,
+    12: _add_experiments,
 }
 
 #: Record fields, in declaration order; also the scenario columns read back.

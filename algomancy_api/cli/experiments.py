@@ -1,0 +1,192 @@
+"""`algomancy-api experiment create/list/show/cancel/results`: parameter sweeps
+(docs/experiments.md) over the HTTP API, through the client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from algomancy_api.cli.app import app
+from algomancy_api.cli.commands import (
+    ParamValueError,
+    connected,
+    emit,
+    parse_params,
+    parse_value,
+    table,
+    wants_json,
+)
+
+if TYPE_CHECKING:
+    from algomancy_api.client import AlgomancyClient
+    from algomancy_api.client.models import Experiment, ParameterDescriptor
+
+DATA = "data."
+HEADER = ("id", "name", "status", "planned", "created", "reused", "complete", "failed")
+
+
+@app.group("experiment")
+def experiment() -> None:
+    """Create, list, show, cancel experiments and read their results."""
+
+
+def rows(found: Sequence[Experiment]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            e.id,
+            e.name,
+            e.status,
+            *(e.counts.get(k, 0) for k in ("planned", "created", "reused", "complete", "failed")),
+        )
+        for e in found
+    ]
+
+
+def axis(
+    option: str,
+    spec: str,
+    algorithm: Sequence[ParameterDescriptor],
+    data: Sequence[ParameterDescriptor],
+) -> dict[str, Any]:
+    """`NAME=v1,v2,...` (values), `NAME=LOW:HIGH` (a range) or `NAME` (the
+    descriptor's range); `data.NAME` for a data parameter."""
+    name, sep, text = spec.partition("=")
+    on = "data" if name.startswith(DATA) else "algorithm"
+    name = name.removeprefix(DATA)
+    by_name = {d.name: d for d in (data if on == "data" else algorithm)}
+    if name not in by_name:
+        known = ", ".join(by_name) or "none"
+        raise ParamValueError(f"{option} {name[:200]}: no such parameter (parameters: {known})")
+    out: dict[str, Any] = {"name": name, "on": on}
+    if not sep:
+        return out
+    low, colon, high = text.partition(":")
+    if colon:
+        try:
+            out["min"], out["max"] = float(low), float(high)
+        except ValueError as exc:
+            raise ParamValueError(f"{option} {name}: expected LOW:HIGH numbers ({exc})") from exc
+        return out
+    out["values"] = [parse_value(by_name[name], v.strip(), option) for v in text.split(",")]
+    return out
+
+
+def find(client: AlgomancyClient, name_or_id: str) -> Experiment:
+    from algomancy_api.client import AlgomancyError
+
+    for found in client.experiments():
+        if name_or_id in (found.id, found.name):
+            return found
+    raise AlgomancyError(404, f"no experiment with id or name {name_or_id!r}")
+
+
+@experiment.command("create")
+@click.argument("name")
+@click.option("--algorithm", "algo_name", required=True, help="The algorithm's name.")
+@click.option("--dataset", "dataset_key", default="Master data", show_default=True)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A base value.")
+@click.option("--data-param", "data_params", multiple=True, metavar="NAME=VALUE")
+@click.option("--grid", multiple=True, metavar="NAME=V1,V2,...", help="An axis with values.")
+@click.option(
+    "--random", "random_", multiple=True, metavar="NAME[=LOW:HIGH]", help="A sampled axis."
+)
+@click.option("--lhs", multiple=True, metavar="NAME[=LOW:HIGH]", help="A Latin hypercube axis.")
+@click.option("--oat", multiple=True, metavar="NAME[=LOW:HIGH]", help="A one-at-a-time axis.")
+@click.option("--n", "n", type=int, help="Points of a random or lhs design.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-scenarios", type=int, help="Refuse a design with more points.")
+@click.pass_context
+def experiment_create(
+    ctx: click.Context,
+    name: str,
+    algo_name: str,
+    dataset_key: str,
+    params: tuple[str, ...],
+    data_params: tuple[str, ...],
+    grid: tuple[str, ...],
+    random_: tuple[str, ...],
+    lhs: tuple[str, ...],
+    oat: tuple[str, ...],
+    n: int | None,
+    seed: int,
+    max_scenarios: int | None,
+) -> None:
+    """Create experiment NAME and queue its scenarios. The design is `oat` with
+    --oat axes, `lhs` with --lhs, `random` with --random (then --grid axes are
+    sampled from their values), else the full `grid`."""
+    sampled = [kind for kind, given in (("random", random_), ("lhs", lhs), ("oat", oat)) if given]
+    if len(sampled) > 1:
+        raise click.UsageError(
+            f"use one of --random, --lhs, --oat, not {' and '.join('--' + k for k in sampled)}"
+        )
+    kind = sampled[0] if sampled else "grid"
+    if not (grid or random_ or lhs or oat):
+        raise click.UsageError("give at least one axis (--grid, --random, --lhs or --oat)")
+    with connected(ctx) as client:
+        described = client.parameters(algo_name)
+        data_described = client.data_parameters(dataset_key)
+        axes = [
+            axis(f"--{option}", spec, described, data_described)
+            for option, specs in (("grid", grid), ("random", random_), ("lhs", lhs), ("oat", oat))
+            for spec in specs
+        ]
+        made = client.create_experiment(
+            name,
+            algo_name,
+            dataset_key,
+            kind,
+            axes,
+            algo_params=parse_params(params, described),
+            data_params=parse_params(data_params, data_described, "--data-param"),
+            n=n,
+            seed=seed,
+            max_scenarios=max_scenarios,
+        )
+    emit(ctx, made.model_dump(), rows([made]), HEADER)
+
+
+@experiment.command("list")
+@click.pass_context
+def experiment_list(ctx: click.Context) -> None:
+    """The session's experiments."""
+    with connected(ctx) as client:
+        found = client.experiments()
+    emit(ctx, [e.model_dump() for e in found], rows(found), HEADER)
+
+
+@experiment.command("show")
+@click.argument("name_or_id")
+@click.pass_context
+def experiment_show(ctx: click.Context, name_or_id: str) -> None:
+    """Status and counts of one experiment."""
+    with connected(ctx) as client:
+        found = find(client, name_or_id)
+    if wants_json(ctx):
+        click.echo(json.dumps(found.model_dump(), indent=2, default=str))
+        return
+    click.echo(table(HEADER, rows([found])))
+    click.echo("\n" + table(("count", "value"), sorted(found.counts.items())))
+
+
+@experiment.command("cancel")
+@click.argument("name_or_id")
+@click.pass_context
+def experiment_cancel(ctx: click.Context, name_or_id: str) -> None:
+    """Fail its queued points and stop the one processing."""
+    with connected(ctx) as client:
+        cancelled = client.cancel_experiment(find(client, name_or_id).id)
+    emit(ctx, cancelled.model_dump(), rows([cancelled]), HEADER)
+
+
+@experiment.command("results")
+@click.argument("name_or_id")
+@click.pass_context
+def experiment_results(ctx: click.Context, name_or_id: str) -> None:
+    """One row per point: status, the varied parameters and the KPIs."""
+    with connected(ctx) as client:
+        frame = client.experiment_frame(find(client, name_or_id).id, limit=100_000)
+    columns = [c for c in frame.columns if c != "scenario_id"]
+    emit(ctx, frame.rows, [[row.get(c) for c in columns] for row in frame.rows], columns)

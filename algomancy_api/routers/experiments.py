@@ -1,0 +1,237 @@
+"""Experiments: parameter sweeps over scenarios (create, list, get, cancel, delete,
+results frame, one-at-a-time sensitivity). See docs/experiments.md."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field
+
+from algomancy_api.audit import audited
+from algomancy_api.deps import ConfigDep, ManagerDep
+from algomancy_api.frames import (
+    FRAME_OPENAPI_EXTRA,
+    TabularFrameResponse,
+    TabularFrameSourceResponse,
+    frame_json_bytes,
+)
+from algomancy_api.models import Body
+from algomancy_api.routers import JSON, Limit, Offset, Responses
+from algomancy_core.experiments import service
+
+router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
+
+NOT_FOUND: Responses = {404: {"description": "No such session or experiment."}}
+
+
+class ExperimentBase(Body):
+    algo_name: str = Field(min_length=1)
+    dataset_key: str = Field(min_length=1)
+    algo_params: dict[str, Any] | None = None
+    data_params: dict[str, Any] | None = None
+
+
+class ExperimentAxis(Body):
+    name: str = Field(min_length=1, description="The parameter's name.")
+    on: Literal["algorithm", "data"] = Field(
+        "algorithm", description="An algorithm parameter or a data parameter of the dataset."
+    )
+    values: list[Any] | None = Field(None, description="Explicit values (any design).")
+    min: float | None = Field(None, description="Low end (numbers); default: the descriptor's.")
+    max: float | None = Field(None, description="High end (numbers); default: the descriptor's.")
+
+
+class ExperimentDesign(Body):
+    kind: Literal["grid", "random", "lhs", "oat"]
+    axes: list[ExperimentAxis] = Field(min_length=1)
+    n: int | None = Field(None, ge=1, description="Points of a random or lhs design.")
+    seed: int = Field(0, ge=0, description="Seed of a random or lhs design.")
+
+
+class CreateExperiment(Body):
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    base: ExperimentBase
+    design: ExperimentDesign
+    max_scenarios: int | None = Field(
+        None, ge=1, description="Cap on the points; at most `max_experiment_scenarios`."
+    )
+
+
+class ExperimentCounts(BaseModel):
+    planned: int
+    created: int
+    reused: int
+    queued: int
+    processing: int
+    complete: int
+    failed: int
+    missing: int
+
+
+class ExperimentOut(BaseModel):
+    id: str
+    name: str
+    created_at: str
+    status: Literal["running", "complete", "cancelled"]
+    counts: ExperimentCounts
+    base: dict[str, Any]
+    design: dict[str, Any]
+    axes: list[str]
+    scenario_ids: list[str]
+
+
+class TornadoRow(BaseModel):
+    parameter: str
+    base_value: Any
+    low_value: Any
+    high_value: Any
+    base_kpi: float | None
+    low_kpi: float | None
+    high_kpi: float | None
+    low_delta: float | None
+    high_delta: float | None
+    swing: float | None
+
+
+def _design(body: ExperimentDesign) -> dict[str, Any]:
+    out = body.model_dump(exclude_none=True)
+    out["axes"] = [axis.model_dump(exclude_none=True) for axis in body.axes]
+    return out
+
+
+@router.post(
+    "/experiments",
+    response_model=ExperimentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an experiment",
+    responses={
+        400: {
+            "description": "A bad axis or value, or more points than the cap (the "
+            "message names the count); nothing is created."
+        },
+        404: {"description": "Unknown session, algorithm or dataset."},
+        409: {"description": "The name is taken, or the session's scenario limit."},
+    },
+    dependencies=[audited("experiment.create")],
+)
+def create_experiment(
+    body: CreateExperiment, manager: ManagerDep, config: ConfigDep
+) -> dict[str, Any]:
+    """Plan the design and create and queue one scenario per point (tag
+    `{name}-{n}`), in one request."""
+    cap = config.max_experiment_scenarios
+    if body.max_scenarios is not None:
+        cap = min(cap, body.max_scenarios)
+    record = service.create_experiment(
+        manager, body.name, body.base.model_dump(), _design(body.design), cap
+    )
+    return _out(manager, record)
+
+
+def _out(manager: Any, record: Any) -> dict[str, Any]:
+    out = service.summary(manager, record)
+    out["created_at"] = out["created_at"].isoformat()
+    return out
+
+
+@router.get("/experiments", response_model=list[ExperimentOut], summary="List experiments")
+def list_experiments(manager: ManagerDep) -> list[dict[str, Any]]:
+    """The session's experiments, oldest first, with their counts."""
+    return [_out(manager, r) for r in service.list_experiments(manager)]
+
+
+@router.get(
+    "/experiments/{experiment_id}",
+    response_model=ExperimentOut,
+    summary="Get an experiment",
+    responses=NOT_FOUND,
+)
+def get_experiment(experiment_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Status and counts (planned, created, reused, queued, processing, complete,
+    failed, missing) read from its scenarios."""
+    return _out(manager, service.get_experiment(manager, experiment_id))
+
+
+@router.post(
+    "/experiments/{experiment_id}/cancel",
+    response_model=ExperimentOut,
+    summary="Cancel an experiment",
+    responses=NOT_FOUND,
+    dependencies=[audited("experiment.cancel")],
+)
+def cancel_experiment(experiment_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Queued points fail as cancelled, processing ones are asked to stop; complete
+    ones keep their results."""
+    record = service.cancel(manager, service.get_experiment(manager, experiment_id))
+    return _out(manager, record)
+
+
+@router.delete(
+    "/experiments/{experiment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an experiment",
+    responses=NOT_FOUND,
+    dependencies=[audited("experiment.delete")],
+)
+def delete_experiment(
+    experiment_id: str,
+    manager: ManagerDep,
+    scenarios: Annotated[
+        Literal["keep", "delete"],
+        Query(description="`keep` (default): its scenarios stay in the session."),
+    ] = "keep",
+) -> Response:
+    """Remove the experiment; with `scenarios=delete` its scenarios too."""
+    record = service.get_experiment(manager, experiment_id)
+    service.delete(manager, record, scenarios=scenarios == "delete")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/experiments/{experiment_id}/frame",
+    response_model=TabularFrameResponse,
+    response_model_exclude_none=True,
+    summary="An experiment's results as a tabular frame",
+    responses=NOT_FOUND,
+    openapi_extra=FRAME_OPENAPI_EXTRA,
+    tags=["frames"],
+)
+def experiment_frame(
+    experiment_id: str, manager: ManagerDep, offset: Offset = 0, limit: Limit = 1000
+) -> Response:
+    """One row per point: `point`, `scenario_id`, `status`, a column per varied
+    parameter and per KPI (null until the point completes)."""
+    record = service.get_experiment(manager, experiment_id)
+    kpis, rows = service.rows(manager, record)
+    columns = ["point", "scenario_id", "status", *record.axes, *kpis]
+    df = pd.DataFrame(rows, columns=columns)
+    for kpi in kpis:
+        df[kpi] = pd.to_numeric(df[kpi], errors="coerce").astype("float64")
+    source = TabularFrameSourceResponse(
+        kind="experiment",
+        id=record.id,
+        label=record.name,
+        context={"offset": offset, "limit": limit, "total_rows": len(df)},
+    )
+    return Response(
+        frame_json_bytes(df, source=source, offset=offset, limit=limit), media_type=JSON
+    )
+
+
+@router.get(
+    "/experiments/{experiment_id}/sensitivity",
+    response_model=list[TornadoRow],
+    summary="One-at-a-time sensitivity of a KPI",
+    responses=NOT_FOUND | {409: {"description": "The experiment's design is not one-at-a-time."}},
+)
+def experiment_sensitivity(
+    experiment_id: str,
+    manager: ManagerDep,
+    kpi: Annotated[str, Query(min_length=1, description="The KPI's name.")],
+) -> list[dict[str, Any]]:
+    """Tornado rows: per parameter, the KPI at its low and high ends against the
+    base point, largest swing first; rows with a point not complete come last with
+    nulls."""
+    return service.sensitivity(manager, service.get_experiment(manager, experiment_id), kpi)

@@ -1,0 +1,197 @@
+"""Where experiments are kept: `ExperimentBook` in each store (`store.experiments`).
+
+An experiment record holds its request (base and design), its planned points and
+the ids of the scenarios that run them. Its progress is read from those scenarios,
+never copied here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+
+from algomancy_core.errors import ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from algomancy_core.stores.sql.database import Database
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    id: str
+    session_id: str
+    name: str
+    created_at: datetime
+    #: `{"algo_name", "dataset_key", "algo_params", "data_params"}`.
+    base: dict[str, Any]
+    #: `{"kind", "n", "seed", "axes": [...]}` as requested.
+    design: dict[str, Any]
+    #: Axis keys in design order (frame columns).
+    axes: list[str]
+    #: `{axis key: value}` per point, in order; point n runs as scenario_ids[n].
+    points: list[dict[str, Any]]
+    scenario_ids: list[str]
+    cancelled: bool = False
+    #: Points (numbered from 1) that reuse a complete scenario of the session with
+    #: the same run fingerprint instead of a scenario of their own.
+    reused: list[int] = dataclasses.field(default_factory=list)
+
+    def body(self) -> bytes:
+        fields = ("base", "design", "axes", "points", "scenario_ids", "reused")
+        return orjson.dumps({name: getattr(self, name) for name in fields})
+
+
+class ExperimentBook(Protocol):
+    def add(self, record: ExperimentRecord) -> None:
+        """`ConflictError` if the name is taken in the session."""
+
+    def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None: ...
+
+    def list(self, session_id: str) -> list[ExperimentRecord]:
+        """Oldest first."""
+
+    def cancel(self, session_id: str, experiment_id: str) -> None:
+        """Mark cancelled; `NotFoundError` if absent."""
+
+    def delete(self, session_id: str, experiment_id: str) -> None:
+        """`NotFoundError` if absent."""
+
+
+def _taken(name: str) -> ConflictError:
+    return ConflictError(f"an experiment named {name!r} exists in this session")
+
+
+def _missing(experiment_id: str) -> NotFoundError:
+    return NotFoundError(f"experiment {experiment_id!r} not found")
+
+
+class MemoryExperimentBook:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, ExperimentRecord] = {}
+
+    def add(self, record: ExperimentRecord) -> None:
+        with self._lock:
+            if any(
+                r.session_id == record.session_id and r.name == record.name
+                for r in self._records.values()
+            ):
+                raise _taken(record.name)
+            self._records[record.id] = record
+
+    def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None:
+        with self._lock:
+            found = self._records.get(experiment_id)
+        return found if found is not None and found.session_id == session_id else None
+
+    def list(self, session_id: str) -> list[ExperimentRecord]:
+        with self._lock:
+            return [r for r in self._records.values() if r.session_id == session_id]
+
+    def cancel(self, session_id: str, experiment_id: str) -> None:
+        with self._lock:
+            found = self._records.get(experiment_id)
+            if found is None or found.session_id != session_id:
+                raise _missing(experiment_id)
+            self._records[experiment_id] = dataclasses.replace(found, cancelled=True)
+
+    def delete(self, session_id: str, experiment_id: str) -> None:
+        with self._lock:
+            found = self._records.get(experiment_id)
+            if found is None or found.session_id != session_id:
+                raise _missing(experiment_id)
+            del self._records[experiment_id]
+
+    def forget_session(self, session_id: str) -> None:
+        with self._lock:
+            for record in [r for r in self._records.values() if r.session_id == session_id]:
+                del self._records[record.id]
+
+
+class SQLExperimentBook:
+    """The `experiments` table (deleted with its session by the foreign key)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, record: ExperimentRecord) -> None:
+        from algomancy_core.stores.sql.database import INTEGRITY_ERRORS
+        from algomancy_core.stores.sql.schema import experiments
+
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    sa.insert(experiments).values(
+                        id=record.id,
+                        session_id=record.session_id,
+                        name=record.name,
+                        created_at=record.created_at,
+                        cancelled=record.cancelled,
+                        body=record.body().decode(),
+                        position=self.db.next_position(conn),
+                    )
+                )
+        except INTEGRITY_ERRORS:
+            raise _taken(record.name) from None
+
+    def _select(self, session_id: str) -> sa.Select[Any]:
+        from algomancy_core.stores.sql.schema import experiments
+
+        return sa.select(experiments).where(experiments.c.session_id == session_id)
+
+    def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None:
+        from algomancy_core.stores.sql.schema import experiments
+
+        with self.db.read() as conn:
+            row = conn.execute(
+                self._select(session_id).where(experiments.c.id == experiment_id)
+            ).first()
+        return None if row is None else _record(row._mapping)
+
+    def list(self, session_id: str) -> list[ExperimentRecord]:
+        from algomancy_core.stores.sql.schema import experiments
+
+        with self.db.read() as conn:
+            rows = conn.execute(self._select(session_id).order_by(experiments.c.position)).all()
+        return [_record(row._mapping) for row in rows]
+
+    def cancel(self, session_id: str, experiment_id: str) -> None:
+        from algomancy_core.stores.sql.schema import experiments
+
+        t = experiments
+        with self.db.write() as conn:
+            done = conn.execute(
+                sa.update(t)
+                .where(t.c.session_id == session_id, t.c.id == experiment_id)
+                .values(cancelled=True)
+            )
+        if done.rowcount == 0:
+            raise _missing(experiment_id)
+
+    def delete(self, session_id: str, experiment_id: str) -> None:
+        from algomancy_core.stores.sql.schema import experiments
+
+        t = experiments
+        with self.db.write() as conn:
+            done = conn.execute(
+                sa.delete(t).where(t.c.session_id == session_id, t.c.id == experiment_id)
+            )
+        if done.rowcount == 0:
+            raise _missing(experiment_id)
+
+
+def _record(m: Any) -> ExperimentRecord:
+    body = orjson.loads(m["body"])
+    return ExperimentRecord(
+        id=m["id"],
+        session_id=m["session_id"],
+        name=m["name"],
+        created_at=m["created_at"],
+        cancelled=bool(m["cancelled"]),
+        **body,
+    )

@@ -1,0 +1,369 @@
+"""Experiments of one session: plan a design into scenarios, read their progress,
+results and one-at-a-time sensitivity. The HTTP routes call these."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
+from algomancy_core.experiments.book import ExperimentRecord
+from algomancy_core.experiments.designs import DESIGN_KINDS, Axis, count_points, points
+from algomancy_core.lineage import default_seed, run_lineage
+from algomancy_core.names import check_name
+from algomancy_core.parameters import Parameter, ParameterError
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
+from algomancy_core.scenario_manager import _data_parameter_values
+
+if TYPE_CHECKING:
+    from algomancy_core.scenario_manager import ScenarioManager
+    from algomancy_core.stores.base import DatasetVersion
+
+S = ScenarioStatus
+DATA_PREFIX = "data."
+_RANGED = ("integer", "float")
+
+
+def _axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) -> Axis:
+    """The axis of `parameter`: explicit values, else the spec's or the descriptor's
+    bounds (numbers) or choices (enums, booleans)."""
+    type_name = parameter.type_name
+    values = spec.get("values")
+    if values is not None:
+        if not isinstance(values, list) or not values:
+            raise InvalidInputError(f"axis {key!r}: values must be a non-empty list")
+        for value in values:
+            try:
+                parameter.parse(value)
+            except ParameterError as exc:
+                raise InvalidInputError(f"axis {key!r}: {exc}") from None
+        return Axis(key, type_name, values=tuple(values), base=base)
+    if type_name in _RANGED:
+        low = spec.get("min", parameter.min)
+        high = spec.get("max", parameter.max)
+        if low is None or high is None:
+            raise InvalidInputError(
+                f"axis {key!r}: give min and max (the parameter declares no bounds)"
+            )
+        if not all(isinstance(b, int | float) and not isinstance(b, bool) for b in (low, high)):
+            raise InvalidInputError(f"axis {key!r}: min and max must be numbers")
+        if low > high:
+            raise InvalidInputError(f"axis {key!r}: min {low} is greater than max {high}")
+        for bound in (low, high):
+            try:
+                parameter.parse(int(bound) if type_name == "integer" else float(bound))
+            except ParameterError as exc:
+                raise InvalidInputError(f"axis {key!r}: {exc}") from None
+        return Axis(key, type_name, low=float(low), high=float(high), base=base)
+    if type_name == "enum":
+        return Axis(key, type_name, values=tuple(getattr(parameter, "choices", ())), base=base)
+    if type_name == "boolean":
+        return Axis(key, type_name, values=(False, True), base=base)
+    raise InvalidInputError(f"axis {key!r}: a {type_name} parameter needs explicit values")
+
+
+def resolve_axes(
+    manager: ScenarioManager, base: Mapping[str, Any], axes: list[Mapping[str, Any]]
+) -> list[Axis]:
+    algorithm = manager.algorithm(base["algo_name"])
+    declared = {p.name: p for p in algorithm.parameters.parameter_definitions()}
+    data_set = manager.data_parameter_set(base["dataset_key"])
+    data_declared = (
+        {} if data_set is None else {p.name: p for p in data_set.parameter_definitions()}
+    )
+    algo_values = base.get("algo_params") or {}
+    data_values = base.get("data_params") or {}
+    out: list[Axis] = []
+    for spec in axes:
+        name, on = spec["name"], spec.get("on", "algorithm")
+        if on == "data":
+            parameter = data_declared.get(name)
+            key, base_value = DATA_PREFIX + name, data_values.get(name)
+        else:
+            parameter = declared.get(name)
+            key, base_value = name, algo_values.get(name)
+        if parameter is None:
+            owner = f"dataset {base['dataset_key']!r}" if on == "data" else base["algo_name"]
+            raise InvalidInputError(f"axis {name!r}: not a parameter of {owner}")
+        if base_value is None and parameter.has_default and parameter.default is not None:
+            base_value = parameter.to_json(parameter.default)
+        if any(axis.key == key for axis in out):
+            raise InvalidInputError(f"axis {key!r} is given twice")
+        out.append(_axis(key, parameter, spec, base_value))
+    return out
+
+
+def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX)}
+    data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
+    return algo, data
+
+
+def _fingerprint(
+    manager: ScenarioManager,
+    base: Mapping[str, Any],
+    pinned: DatasetVersion,
+    values: dict[str, Any],
+    data_values: dict[str, Any],
+) -> str | None:
+    """The run fingerprint the point's scenario would get (as `create_scenario`
+    computes it: the dataset's latest version, the default seed)."""
+    algo_name = base["algo_name"]
+    record = ScenarioRecord(
+        id="",
+        session_id=manager.session_id,
+        tag="",
+        dataset_key=base["dataset_key"],
+        algorithm=algo_name,
+        parameters=values,
+        data_parameters=data_values,
+        dataset_version=pinned.version,
+        dataset_digest=pinned.digest,
+        seed=default_seed(pinned.digest, algo_name, values, data_values),
+    )
+    found: str | None = run_lineage(record, manager.algorithm(algo_name), executor=None)[
+        "fingerprint"
+    ]
+    return found
+
+
+def create_experiment(
+    manager: ScenarioManager,
+    name: str,
+    base: Mapping[str, Any],
+    design: Mapping[str, Any],
+    cap: int,
+) -> ExperimentRecord:
+    """Plan the design, check every point, then create and queue one scenario per
+    point. Nothing is created when a check fails (too many points, a bad value)."""
+    name = check_name("name", name, 200)
+    kind = design.get("kind")
+    if kind not in DESIGN_KINDS:
+        raise InvalidInputError(
+            f"design kind must be one of {', '.join(DESIGN_KINDS)}, got {kind!r}"
+        )
+    axes = resolve_axes(manager, base, list(design.get("axes") or []))
+    if kind == "oat":
+        for axis in axes:
+            if axis.base is None:
+                raise InvalidInputError(
+                    f"axis {axis.key!r}: a one-at-a-time design needs a base value "
+                    "(give it in the base or declare a default)"
+                )
+    if not axes:
+        raise InvalidInputError("a design needs at least one axis")
+    planned = count_points(kind, axes, design.get("n"))
+    if planned > cap:
+        raise InvalidInputError(
+            f"the design has {planned} points, more than max_scenarios {cap}; "
+            "narrow it or raise the cap"
+        )
+    store = manager._store
+    if any(e.name == name for e in store.experiments.list(manager.session_id)):
+        raise ConflictError(f"an experiment named {name!r} exists in this session")
+    longest = manager._engine.config.max_name_chars
+    if len(f"{name}-{planned}") > longest:
+        raise InvalidInputError(
+            f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
+            f"fit in {longest} characters (max_name_chars)"
+        )
+    planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
+    algo_base = dict(base.get("algo_params") or {})
+    data_base = dict(base.get("data_params") or {})
+    algorithm = manager.algorithm(base["algo_name"])
+    dataset_key = base["dataset_key"]
+    pinned = manager.dataset_version(dataset_key)
+    data_set = manager.data_parameter_set(dataset_key, pinned.version)
+    # Complete scenarios of the session by run fingerprint: a point that would run
+    # the same thing again reuses one instead.
+    done: dict[str, str] = {
+        s.fingerprint: s.id
+        for s in manager.list_scenario_summaries()
+        if s.status is S.COMPLETE and s.fingerprint is not None
+    }
+    reuse: dict[int, str] = {}
+    for n, point in enumerate(planned_points, start=1):  # check all before creating any
+        algo, data = _split(point)
+        try:
+            parameters = algorithm.parameters()
+            parameters.set_values(algo_base | algo)
+            data_values = _data_parameter_values(dataset_key, data_set, data_base | data)
+        except ParameterError as exc:
+            raise InvalidInputError(f"point {n} {point}: {exc}") from None
+        print_ = _fingerprint(manager, base, pinned, parameters.to_json(), data_values)
+        if print_ is not None and print_ in done:
+            reuse[n] = done[print_]
+    creating = [n for n in range(1, planned + 1) if n not in reuse]
+    tags = {f"{name}-{n}" for n in creating}
+    taken = sorted(
+        (s.tag for s in manager.list_scenario_summaries() if s.tag in tags),
+        key=lambda tag: int(tag.rsplit("-", 1)[1]),
+    )
+    if taken:
+        raise ConflictError(
+            f"the scenario tag {taken[0]!r} is taken in this session; an experiment "
+            f"named {name!r} tags its scenarios {name}-1 ... {name}-{planned}"
+        )
+    limit = manager._engine.config.max_scenarios_per_session
+    if store.count_scenarios(manager.session_id) + len(creating) > limit:
+        raise ConflictError(
+            f"the experiment's {len(creating)} new scenarios would exceed the session's "
+            f"limit of {limit} (max_scenarios_per_session)"
+        )
+    ids: list[str] = []
+    for n, point in enumerate(planned_points, start=1):
+        if n in reuse:
+            ids.append(reuse[n])
+            continue
+        algo, data = _split(point)
+        record = manager.create_scenario(
+            f"{name}-{n}", dataset_key, base["algo_name"], algo_base | algo, data_base | data
+        )
+        if record.status is S.CREATED:
+            manager.run_scenario(record.id)
+        ids.append(record.id)
+    experiment = ExperimentRecord(
+        id=new_id(),
+        session_id=manager.session_id,
+        name=name,
+        created_at=utcnow(),
+        base=dict(base),
+        design=dict(design),
+        axes=[axis.key for axis in axes],
+        points=planned_points,
+        scenario_ids=ids,
+        reused=sorted(reuse),
+    )
+    store.experiments.add(experiment)
+    return experiment
+
+
+def get_experiment(manager: ScenarioManager, experiment_id: str) -> ExperimentRecord:
+    found = manager._store.experiments.get(manager.session_id, experiment_id)
+    if found is None:
+        raise NotFoundError(f"experiment {experiment_id!r} not found")
+    return found
+
+
+def list_experiments(manager: ScenarioManager) -> list[ExperimentRecord]:
+    return manager._store.experiments.list(manager.session_id)
+
+
+def scenarios_of(manager: ScenarioManager, record: ExperimentRecord) -> list[ScenarioRecord | None]:
+    """The experiment's scenarios in point order; None where one was deleted."""
+    by_id = {s.id: s for s in manager.list_scenario_summaries()}
+    return [by_id.get(i) for i in record.scenario_ids]
+
+
+def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any]:
+    runs = scenarios_of(manager, record)
+    counts = {
+        "planned": len(record.points),
+        "created": len(record.scenario_ids) - len(record.reused),
+        "reused": len(record.reused),
+        "queued": 0,
+        "processing": 0,
+        "complete": 0,
+        "failed": 0,
+        "missing": 0,
+    }
+    for run in runs:
+        if run is None:
+            counts["missing"] += 1
+        elif run.status.value in counts:
+            counts[run.status.value] += 1
+    if record.cancelled:
+        state = "cancelled"
+    elif counts["queued"] or counts["processing"]:
+        state = "running"
+    else:
+        state = "complete"
+    return {
+        "id": record.id,
+        "name": record.name,
+        "created_at": record.created_at,
+        "status": state,
+        "counts": counts,
+        "base": record.base,
+        "design": record.design,
+        "axes": record.axes,
+        "scenario_ids": record.scenario_ids,
+    }
+
+
+def cancel(manager: ScenarioManager, record: ExperimentRecord) -> ExperimentRecord:
+    """Mark cancelled, then fail its queued scenarios and stop its processing ones."""
+    manager._store.experiments.cancel(manager.session_id, record.id)
+    for run in scenarios_of(manager, record):
+        if run is not None and run.status.is_active:
+            with contextlib.suppress(ConflictError, NotFoundError):
+                manager.cancel_scenario(run.id)
+    return get_experiment(manager, record.id)
+
+
+def delete(manager: ScenarioManager, record: ExperimentRecord, *, scenarios: bool) -> None:
+    manager._store.experiments.delete(manager.session_id, record.id)
+    if scenarios:  # only those it created: a reused one belongs to another run
+        reused = {record.scenario_ids[n - 1] for n in record.reused}
+        for scenario_id in [i for i in record.scenario_ids if i not in reused]:
+            with contextlib.suppress(NotFoundError):
+                manager.delete_scenario(scenario_id)
+
+
+def rows(
+    manager: ScenarioManager, record: ExperimentRecord
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """One row per point: point, tag, status, scenario id, each axis, each KPI."""
+    runs = scenarios_of(manager, record)
+    kpi_names = list(manager.available_kpis)
+    out = []
+    for n, (point, run) in enumerate(zip(record.points, runs, strict=True), start=1):
+        row: dict[str, Any] = {
+            "point": n,
+            "scenario_id": record.scenario_ids[n - 1],
+            "status": "missing" if run is None else run.status.value,
+        }
+        row.update({axis: point.get(axis) for axis in record.axes})
+        kpis = {} if run is None else run.kpis
+        row.update({kpi: kpis.get(kpi) for kpi in kpi_names})
+        out.append(row)
+    return kpi_names, out
+
+
+def sensitivity(
+    manager: ScenarioManager, record: ExperimentRecord, kpi: str
+) -> list[dict[str, Any]]:
+    """Tornado rows of a one-at-a-time experiment: per axis, the KPI at its low and
+    high ends relative to the base point, largest swing first (incomplete last)."""
+    if record.design.get("kind") != "oat":
+        raise ConflictError(
+            f"sensitivity needs a one-at-a-time design; experiment {record.name!r} is "
+            f"{record.design.get('kind')!r}"
+        )
+    if kpi not in manager.available_kpis:
+        raise NotFoundError(f"KPI {kpi!r} not found")
+    values = [None if run is None else run.kpis.get(kpi) for run in scenarios_of(manager, record)]
+    base_value = values[0]
+    out = []
+    for i, axis in enumerate(record.axes):
+        low, high = values[1 + 2 * i], values[2 + 2 * i]
+        known = base_value is not None and low is not None and high is not None
+        low_delta = low - base_value if known else None  # type: ignore[operator]
+        high_delta = high - base_value if known else None  # type: ignore[operator]
+        out.append(
+            {
+                "parameter": axis,
+                "base_value": record.points[0][axis],
+                "low_value": record.points[1 + 2 * i][axis],
+                "high_value": record.points[2 + 2 * i][axis],
+                "base_kpi": base_value,
+                "low_kpi": low,
+                "high_kpi": high,
+                "low_delta": low_delta,
+                "high_delta": high_delta,
+                "swing": abs(high - low) if known else None,  # type: ignore[operator]
+            }
+        )
+    out.sort(key=lambda r: (r["swing"] is None, -(r["swing"] or 0.0)))
+    return out

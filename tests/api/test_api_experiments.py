@@ -1,0 +1,337 @@
+"""Experiments through HTTP, on the memory, SQLite and PostgreSQL stores."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api import ApiLauncher
+from algomancy_core import (
+    BaseAlgorithm,
+    BaseKPI,
+    BaseParameterSet,
+    BaseResult,
+    FloatParameter,
+    IntegerParameter,
+    KpiDirection,
+    RunContext,
+)
+from algomancy_core.parameters import EnumParameter
+from algomancy_data import DataSource
+from tests.api.conftest import PREFIX, api_config
+from tests.fixtures import TABULAR_FRAME_V1_SCHEMA, fixture_file
+from tests.pg import postgres_server, postgres_url  # noqa: F401
+from tests.polling import wait_for
+
+M = f"{PREFIX}/sessions/main"
+
+
+class KnobParameters(BaseParameterSet):
+    speed = FloatParameter(default=5.0, min=0.0, max=10.0)
+    crews = IntegerParameter(default=2, min=1, max=4)
+    inert = FloatParameter(default=0.5, min=0.0, max=1.0)
+    mode = EnumParameter(choices=["slow", "fast"], default="slow")
+
+
+class GrowthParameters(BaseParameterSet):
+    growth = FloatParameter(default=1.0, min=0.5, max=2.0)
+
+
+class GrowthData(DataSource):
+    def data_parameter_set(self) -> GrowthParameters:
+        return GrowthParameters()
+
+
+class Knobs(BaseAlgorithm):
+    """cost = 3 * speed + crews (+ 1 when fast), times the data's growth; `inert` is ignored."""
+
+    name = "Knobs"
+    parameters = KnobParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        p = self.params
+        growth = float(data.data_parameters.get("growth", 1.0))
+        cost = (3 * p.speed + p.crews + (1 if p.mode == "fast" else 0)) * growth
+        return BaseResult({"cost": cost})
+
+
+RELEASE = threading.Event()
+
+
+class Held(Knobs):
+    """Knobs that waits for the test's `RELEASE`, reporting progress (so it stops
+    when cancelled)."""
+
+    name = "Held"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        while not RELEASE.wait(0.01):
+            ctx.progress(0.5, "held")
+        return super().run(data, ctx)
+
+
+class Cost(BaseKPI):
+    name = "cost"
+    unit = "EUR"
+    direction = KpiDirection.LOWER
+
+    def compute(self, result: BaseResult) -> float:
+        return float(result.values["cost"])
+
+
+def growth_data() -> DataSource:
+    return GrowthData("Master data", tables={"items": pd.DataFrame({"qty": [1, 2, 3]})})
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    values: dict[str, Any] = {
+        "algorithms": [Knobs, Held],
+        "kpis": [Cost],
+        "initial_datasets": lambda: {"Master data": growth_data()},
+        "data_object_type": GrowthData,
+        "max_experiment_scenarios": 50,
+    }
+    if request.param == "postgres":
+        config = api_config(database_url=request.getfixturevalue("postgres_url"), **values)
+    elif request.param == "sqlite":
+        config = api_config(has_persistent_state=True, data_path=str(tmp_path / "s"), **values)
+    else:
+        config = api_config(**values)
+    with TestClient(ApiLauncher.build(config), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+BASE = {"algo_name": "Knobs", "dataset_key": "Master data", "algo_params": {"speed": 4.0}}
+
+
+def create(client: TestClient, name: str, design: dict[str, Any], **extra: Any) -> Any:
+    return client.post(
+        f"{M}/experiments", json={"name": name, "base": BASE, "design": design, **extra}
+    )
+
+
+def finished(client: TestClient, experiment_id: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any]:
+        body: dict[str, Any] = client.get(f"{M}/experiments/{experiment_id}").json()
+        return body
+
+    return wait_for(probe, lambda b: b["status"] == "complete", what="the experiment to finish")
+
+
+def scenarios(client: TestClient) -> dict[str, dict[str, Any]]:
+    """Tag → `{"algo_params", "data_params", "kpis" (values), "status"}`."""
+    return {
+        s["tag"]: {
+            "algo_params": {p["name"]: p["value"] for p in s["algorithm"]["parameters"]},
+            "data_params": s["data_parameters"],
+            "kpis": {name: k["value"] for name, k in s["kpis"].items()},
+            "status": s["status"],
+        }
+        for s in client.get(f"{M}/scenarios").json()
+    }
+
+
+def test_a_grid_creates_one_scenario_per_point_and_reads_back(client: TestClient) -> None:
+    design = {
+        "kind": "grid",
+        "axes": [{"name": "crews", "values": [1, 3]}, {"name": "mode"}],
+    }
+    answer = create(client, "grid", design)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["counts"]["planned"] == 4 and body["counts"]["created"] == 4
+    assert body["counts"]["reused"] == 0
+    assert body["axes"] == ["crews", "mode"]
+    done = finished(client, body["id"])
+    assert done["counts"]["complete"] == 4
+    tags = scenarios(client)
+    points = [
+        (tags[f"grid-{n}"]["algo_params"]["crews"], tags[f"grid-{n}"]["algo_params"]["mode"])
+        for n in range(1, 5)
+    ]
+    assert points == [(1, "slow"), (1, "fast"), (3, "slow"), (3, "fast")]
+    assert all(tags[f"grid-{n}"]["algo_params"]["speed"] == 4.0 for n in range(1, 5))
+    listed = client.get(f"{M}/experiments").json()
+    assert [e["name"] for e in listed] == ["grid"]
+
+
+def test_data_parameters_are_axes_with_their_declared_range(client: TestClient) -> None:
+    design = {"kind": "oat", "axes": [{"name": "growth", "on": "data"}]}
+    body = create(client, "growth", design).json()
+    assert body["axes"] == ["data.growth"]
+    finished(client, body["id"])
+    tags = scenarios(client)
+    assert [tags[f"growth-{n}"]["data_params"]["growth"] for n in (1, 2, 3)] == [1.0, 0.5, 2.0]
+    assert [tags[f"growth-{n}"]["kpis"]["cost"] for n in (1, 2, 3)] == [14.0, 7.0, 28.0]
+
+
+def test_sampled_designs_are_seeded_and_bounded_by_the_descriptor(client: TestClient) -> None:
+    design = {"kind": "lhs", "n": 8, "seed": 5, "axes": [{"name": "speed"}, {"name": "crews"}]}
+    body = create(client, "lhs", design).json()
+    finished(client, body["id"])
+    tags = scenarios(client)
+    speeds = [tags[f"lhs-{n}"]["algo_params"]["speed"] for n in range(1, 9)]
+    assert sorted(int(s / 10 * 8) for s in speeds) == list(range(8))  # one per stratum
+    assert {tags[f"lhs-{n}"]["algo_params"]["crews"] for n in range(1, 9)} <= {1, 2, 3, 4}
+    random = create(client, "rnd", design | {"kind": "random"}).json()
+    assert random["counts"]["planned"] == 8
+    finished(client, random["id"])
+
+
+def test_the_cap_is_refused_naming_the_count_before_anything_is_created(
+    client: TestClient,
+) -> None:
+    before = len(client.get(f"{M}/scenarios").json())
+    big = {"kind": "random", "n": 51, "axes": [{"name": "speed"}]}
+    answer = create(client, "big", big)
+    assert answer.status_code == 400
+    assert "51 points" in answer.json()["detail"]
+    assert "max_scenarios 50" in answer.json()["detail"]
+    lowered = create(client, "small", big | {"n": 5}, max_scenarios=4)
+    assert lowered.status_code == 400 and "5 points" in lowered.json()["detail"]
+    bad = create(client, "bad", {"kind": "grid", "axes": [{"name": "crews", "values": [1, 9]}]})
+    assert bad.status_code == 400 and "crews" in bad.json()["detail"]
+    unknown = create(client, "unk", {"kind": "grid", "axes": [{"name": "nope", "values": [1]}]})
+    assert unknown.status_code == 400 and "nope" in unknown.json()["detail"]
+    assert len(client.get(f"{M}/scenarios").json()) == before
+    assert client.get(f"{M}/experiments").json() == []
+
+
+def test_a_taken_tag_or_a_name_too_long_for_the_tags_creates_nothing(
+    client: TestClient,
+) -> None:
+    taken = {"tag": "clash-2", "dataset_key": "Master data", "algo_name": "Knobs"}
+    assert client.post(f"{M}/scenarios", json=taken).status_code == 201
+    design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3]}]}
+    clash = create(client, "clash", design)
+    assert clash.status_code == 409 and "'clash-2'" in clash.json()["detail"]
+    long = create(client, "x" * 199, design)
+    assert long.status_code == 400 and "max_name_chars" in long.json()["detail"]
+    wide = [{"name": "crews"}, {"name": "speed", "values": [v / 2 for v in range(20)]}]
+    huge = create(client, "huge", {"kind": "grid", "axes": wide})
+    assert huge.status_code == 400 and "80 points" in huge.json()["detail"]
+    assert list(scenarios(client)) == ["clash-2"]
+    assert client.get(f"{M}/experiments").json() == []
+
+
+def test_a_taken_name_is_409(client: TestClient) -> None:
+    design = {"kind": "grid", "axes": [{"name": "crews", "values": [1]}]}
+    first = create(client, "twice", design)
+    assert first.status_code == 201
+    assert create(client, "twice", design).status_code == 409
+    finished(client, first.json()["id"])
+
+
+def test_the_frame_has_a_row_per_point_with_parameters_kpis_and_status(
+    client: TestClient,
+) -> None:
+    design = {"kind": "grid", "axes": [{"name": "speed", "values": [1.0, 2.0, 3.0]}]}
+    body = create(client, "frame", design).json()
+    finished(client, body["id"])
+    frame = client.get(f"{M}/experiments/{body['id']}/frame").json()
+    schema = json.loads(fixture_file(TABULAR_FRAME_V1_SCHEMA).read_text())
+    assert [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(frame)] == []
+    assert frame["columns"] == ["point", "scenario_id", "status", "speed", "cost"]
+    tags = scenarios(client)
+    assert [(r["point"], r["speed"], r["status"], r["cost"]) for r in frame["rows"]] == [
+        (n, speed, "complete", tags[f"frame-{n}"]["kpis"]["cost"])
+        for n, speed in ((1, 1.0), (2, 2.0), (3, 3.0))
+    ]
+    assert [r["cost"] for r in frame["rows"]] == [5.0, 8.0, 11.0]
+    page = client.get(f"{M}/experiments/{body['id']}/frame?offset=1&limit=1").json()
+    assert [r["point"] for r in page["rows"]] == [2]
+
+
+def test_one_at_a_time_sensitivity_ranks_the_inert_knob_last(client: TestClient) -> None:
+    design = {
+        "kind": "oat",
+        "axes": [{"name": "inert"}, {"name": "crews"}, {"name": "speed"}],
+    }
+    body = create(client, "tornado", design).json()
+    assert body["counts"]["planned"] == 7
+    finished(client, body["id"])
+    rows = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost").json()
+    assert [r["parameter"] for r in rows] == ["speed", "crews", "inert"]
+    speed = rows[0]
+    assert (speed["low_value"], speed["high_value"]) == (0.0, 10.0)
+    assert (speed["base_kpi"], speed["low_delta"], speed["high_delta"]) == (14.0, -12.0, 18.0)
+    assert rows[2]["swing"] == 0.0
+    missing = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=nope")
+    assert missing.status_code == 404
+    grid = create(client, "g", {"kind": "grid", "axes": [{"name": "crews", "values": [1]}]})
+    wrong = client.get(f"{M}/experiments/{grid.json()['id']}/sensitivity?kpi=cost")
+    assert wrong.status_code == 409 and "one-at-a-time" in wrong.json()["detail"]
+    finished(client, grid.json()["id"])
+
+
+def test_delete_keeps_or_deletes_the_scenarios(client: TestClient) -> None:
+    design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2]}]}
+    keep = create(client, "keep", design).json()
+    gone = create(client, "gone", design).json()
+    finished(client, keep["id"])
+    finished(client, gone["id"])
+    assert client.delete(f"{M}/experiments/{keep['id']}").status_code == 204
+    assert client.delete(f"{M}/experiments/{gone['id']}?scenarios=delete").status_code == 204
+    assert sorted(scenarios(client)) == ["keep-1", "keep-2"]
+    assert client.get(f"{M}/experiments/{keep['id']}").status_code == 404
+    assert client.delete(f"{M}/experiments/{keep['id']}").status_code == 404
+
+
+def test_cancel_fails_the_points_not_yet_run(client: TestClient) -> None:
+    RELEASE.clear()
+    try:
+        design = {"kind": "random", "n": 10, "seed": 1, "axes": [{"name": "speed"}]}
+        answer = client.post(
+            f"{M}/experiments",
+            json={"name": "stop", "base": BASE | {"algo_name": "Held"}, "design": design},
+        )
+        body = answer.json()
+        wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["processing"] == 1,
+            what="a point processing",
+        )
+        answer = client.post(f"{M}/experiments/{body['id']}/cancel")
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "cancelled"
+        done = wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["queued"] == 0 and c["processing"] == 0,
+            what="no point left to run",
+        )
+    finally:
+        RELEASE.set()
+    assert done["failed"] == 10 and done["complete"] == 0
+    assert {s["status"] for s in scenarios(client).values()} == {"failed"}
+    assert client.post(f"{M}/experiments/nope/cancel").status_code == 404
+
+
+def test_points_already_run_are_reused_not_run_again(client: TestClient) -> None:
+    first = create(client, "a", {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2]}]})
+    finished(client, first.json()["id"])
+    wider = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3]}]}
+    second = create(client, "b", wider).json()
+    assert (second["counts"]["planned"], second["counts"]["reused"]) == (3, 2)
+    assert second["counts"]["created"] == 1
+    finished(client, second["id"])
+    listed = client.get(f"{M}/scenarios").json()
+    assert sorted(s["tag"] for s in listed) == ["a-1", "a-2", "b-3"]
+    prints = [s["fingerprint"] for s in listed]
+    assert None not in prints and len(set(prints)) == len(prints)  # nothing ran twice
+    frame = client.get(f"{M}/experiments/{second['id']}/frame").json()
+    assert [(r["crews"], r["status"], r["cost"]) for r in frame["rows"]] == [
+        (1, "complete", 13.0),
+        (2, "complete", 14.0),
+        (3, "complete", 15.0),
+    ]
+    assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
+    assert sorted(scenarios(client)) == ["a-1", "a-2"]  # the reused ones are not its own

@@ -1,0 +1,88 @@
+"""`algomancy-api experiment ...` against a real server, as a process."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.test_cli_commands import as_json, cli
+from tests.polling import wait_for
+from tests.server import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+def test_create_show_results_and_cancel(example_server: ServerProcess) -> None:
+    s = example_server
+    as_json(cli(s, "--json", "sessions", "create", "sweeps"))
+    made = as_json(
+        cli(
+            s,
+            "--json",
+            "experiment",
+            "create",
+            "mixed",
+            "--algorithm",
+            "Random slotting",
+            "--grid",
+            "seed=1,2,3",
+            "--random",
+            "data.demand_growth=1:2",
+            "--n",
+            "4",
+            "--seed",
+            "9",
+            session="sweeps",
+        )
+    )
+    assert made["design"]["kind"] == "random" and made["counts"]["planned"] == 4
+    assert made["axes"] == ["seed", "data.demand_growth"]
+
+    def shown() -> dict[str, object]:
+        found: dict[str, object] = as_json(
+            cli(s, "--json", "experiment", "show", "mixed", session="sweeps")
+        )
+        return found
+
+    wait_for(shown, lambda e: e["status"] == "complete", timeout=120)
+    rows = as_json(cli(s, "--json", "experiment", "results", "mixed", session="sweeps"))
+    assert [r["point"] for r in rows] == [1, 2, 3, 4]
+    assert all(r["seed"] in (1, 2, 3) and 1.0 <= r["data.demand_growth"] < 2.0 for r in rows)
+    assert all(r["status"] == "complete" and r["travel_distance"] is not None for r in rows)
+    plain = cli(s, "experiment", "results", "mixed", session="sweeps")
+    assert plain.returncode == 0 and "travel_distance" in plain.stdout
+    cancelled = as_json(cli(s, "--json", "experiment", "cancel", "mixed", session="sweeps"))
+    assert cancelled["status"] == "cancelled"
+
+    too_many = cli(
+        s,
+        "experiment",
+        "create",
+        "big",
+        "--algorithm",
+        "Random slotting",
+        "--random",
+        "travel_speed_m_s",
+        "--n",
+        "20",
+        "--max-scenarios",
+        "10",
+        session="sweeps",
+    )
+    assert too_many.returncode == 1 and "20 points" in too_many.stderr
+    unknown = cli(
+        s, "experiment", "create", "x", "--algorithm", "Random slotting", "--grid", "nope=1"
+    )
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
+    both = cli(
+        s,
+        "experiment",
+        "create",
+        "x",
+        "--algorithm",
+        "Random slotting",
+        "--random",
+        "seed",
+        "--oat",
+        "travel_speed_m_s",
+    )
+    assert both.returncode == 2 and "--random and --oat" in both.stderr
