@@ -80,10 +80,12 @@ def test_the_detail_follows_a_run_started_elsewhere(page: Page, server: ServerPr
 
 def test_compare_offers_a_scenario_completed_elsewhere(page: Page, server: ServerProcess) -> None:
     open_app(page, server, "compare")
-    picker = page.get_by_role("group", name="Scenarios to compare")
-    expect(picker).to_be_visible()
+    expect(page.get_by_role("region", name="Comparison options")).to_be_visible()
     create_and_run(server, "compared live", "ABC slotting", {})
-    expect(picker.get_by_label("compared live")).to_be_visible(timeout=30_000)
+    table = page.get_by_role("table", name="Scenario comparison")
+    row = table.locator("tr[data-scenario='compared live']")
+    expect(row).to_be_visible(timeout=30_000)
+    expect(row).to_contain_text("complete", timeout=30_000)
 
 
 def test_the_data_page_follows_another_clients_datasets(

@@ -4,6 +4,7 @@ Chromium against a server with title, logo, accent, no session picker and API ke
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def test_parameters_load_from_a_json_file(
     page.get_by_label("Tag").fill("from file")
     page.get_by_role("button", name="Create scenario").click()
     detail = page.get_by_test_id("scenario-detail")
-    expect(detail.get_by_role("row", name="seed")).to_contain_text("7")
+    expect(detail.get_by_role("row", name=re.compile(r"^seed "))).to_contain_text("7")
     expect(detail.get_by_role("row", name="demand_growth")).to_contain_text("1.5")
 
 
