@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from algomancy_api.models import Body
 
@@ -41,6 +41,20 @@ class AcceptanceIn(Body):
         description="The baseline's id or tag, or `pinned` (default) for the session's.",
     )
     candidates: list[str] = Field(
-        min_length=1, max_length=1_000, description="The candidate scenarios, by id or tag."
+        default_factory=list,
+        max_length=1_000,
+        description="The candidate scenarios, by id or tag (or give `experiment`).",
+    )
+    experiment: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="An experiment's id: its scenarios are the candidates.",
     )
     rules: list[AcceptanceRule] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_kind_of_candidates(self) -> AcceptanceIn:
+        if bool(self.candidates) == (self.experiment is not None):
+            raise ValueError("give either candidates (one or more) or an experiment")
+        return self

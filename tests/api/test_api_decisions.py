@@ -289,6 +289,29 @@ def test_acceptance_errors(dclient: TestClient) -> None:
     assert r.status_code == 422
 
 
+def test_acceptance_of_an_experiments_scenarios(dclient: TestClient) -> None:
+    scenario(dclient, "base", profit=100)
+    experiment = {
+        "name": "sweep",
+        "base": {"algo_name": "Fixed", "dataset_key": "Master data"},
+        "design": {"kind": "grid", "axes": [{"name": "profit", "values": [90.0, 110.0]}]},
+    }
+    made = dclient.post(f"{M}/experiments", json=experiment)
+    assert made.status_code == 201, made.text
+    for scenario_id in made.json()["scenario_ids"]:
+        scenario_status(dclient.get, f"{M}/scenarios/{scenario_id}", {"complete", "failed"})
+    rule = {"kpi": "profit", "rule": "improves"}
+    body = {"baseline": "base", "experiment": made.json()["id"], "rules": [rule]}
+    r = dclient.post(f"{M}/acceptance", json=body)
+    assert r.status_code == 200, r.text
+    overall = {row["candidate"]: row["overall"] for row in r.json()["rows"]}
+    assert overall == {"sweep-1": "fail", "sweep-2": "pass"}
+    r = dclient.post(f"{M}/acceptance", json=body | {"experiment": "nope"})
+    assert r.status_code == 404 and "'nope'" in r.json()["detail"]
+    r = dclient.post(f"{M}/acceptance", json=body | {"candidates": ["base"]})
+    assert r.status_code == 422  # candidates or an experiment, not both
+
+
 # -- the Python client ---------------------------------------------------------------
 def test_client_compare_and_acceptance(dclient: TestClient) -> None:
     from algomancy_api import AlgomancyClient
