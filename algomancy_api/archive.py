@@ -39,7 +39,7 @@ class ArchiveTooLarge(ValueError):
 
 
 class ArchiveUnusable(ValueError):
-    """An archive that is a readable zip but not one this server can take (HTTP 422)."""
+    """An archive that is a readable zip but not one this server can take (HTTP 400)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +97,7 @@ def read_archive(
     data_type: type[DataSource] = DataSource,
 ) -> Archive:
     """The archive in `payload`; `InvalidInputError` (400) for what is not one,
-    `ArchiveTooLarge` (413) beyond the limits, `ArchiveUnusable` (422) for a format
+    `ArchiveTooLarge` (413) beyond the limits, `ArchiveUnusable` (400) for a format
     version this server does not read."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(payload))

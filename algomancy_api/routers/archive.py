@@ -72,10 +72,12 @@ def _attachment(name: str) -> str:
     status_code=status.HTTP_201_CREATED,
     summary="Import a scenario archive",
     responses={
-        400: {"description": "The body is not a scenario archive (not a zip, no manifest, ...)."},
+        400: {
+            "description": "The body is not a scenario archive this server can take (not "
+            "a zip, no manifest, ..., another format version, an algorithm it lacks)."
+        },
         409: {"description": "The tag is taken in this session (give another with `tag`)."},
         413: {"description": "The body, or an archive member inflated, is over a size limit."},
-        422: {"description": "An archive format version or an algorithm this server lacks."},
     },
     openapi_extra={
         "requestBody": {
@@ -126,7 +128,7 @@ async def import_archive(
     except ArchiveTooLarge as exc:
         raise HTTPException(413, str(exc)) from None
     except ArchiveUnusable as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(400, str(exc)) from None
     record = await run_in_threadpool(_store, manager, archive, tag)
     return scenario_view(manager, record)
 
