@@ -3,6 +3,7 @@ whatever a workbook does; the ETL fails naming the limit hit."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
@@ -104,10 +105,26 @@ def test_a_client_that_leaves_stops_its_parse(tmp_path: Path) -> None:
     with ServerProcess(["--example", "--in-memory", "--no-ui"], tmp_path) as server:
         assert server.process is not None
         pid = server.process.pid
-        with httpx.Client(base_url=server.base, timeout=2) as client:
-            files = [("files", ("inventory.xlsx", slow))]
-            with pytest.raises(httpx.ReadTimeout):
-                client.post(f"{prefix}/etl", data={"dataset_name": "slow"}, files=files)
-        assert parser_children(pid), "the parse should still be running"
+        # The parser is looked for while the request is out: once the client leaves,
+        # the server may kill it at once.
+        seen: list[int] = []
+        gone = threading.Event()
+
+        def look() -> None:
+            while not gone.is_set() and not seen:
+                seen.extend(parser_children(pid))
+                gone.wait(0.01)
+
+        watcher = threading.Thread(target=look)
+        watcher.start()
+        try:
+            with httpx.Client(base_url=server.base, timeout=2) as client:
+                files = [("files", ("inventory.xlsx", slow))]
+                with pytest.raises(httpx.ReadTimeout):
+                    client.post(f"{prefix}/etl", data={"dataset_name": "slow"}, files=files)
+        finally:
+            gone.set()
+            watcher.join()
+        assert seen, "a parser should have been running the workbook"
         wait_for(lambda: not parser_children(pid), timeout=20, what="the parser killed")
         assert httpx.get(f"{server.base}/health").status_code == 200
