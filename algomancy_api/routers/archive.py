@@ -155,7 +155,7 @@ def _store(manager: ScenarioManager, archive: Archive, tag: str | None) -> Any:
         manager.algorithm(name)
     except NotFoundError:
         raise HTTPException(
-            422, f"the archive's algorithm {name[:80]!r} is not one this server has"
+            400, f"the archive's algorithm {name[:80]!r} is not one this server has"
         ) from None
     return manager.import_scenario(
         tag or manifest["tag"],
