@@ -83,6 +83,13 @@ def test_metrics_from_two_gunicorn_workers(tmp_path: Path) -> None:
             files=[("files", (upload.name, upload.read_bytes(), "text/csv"))],
         )
         assert etl.status_code == 200, etl.text
+        # The upload's gauge goes down once its worker has finished the answer, which
+        # may come just after the client has it: wait for it before the checks.
+        wait_for(
+            lambda: sample(api.get("/metrics").text, "algomancy_uploads_in_flight"),
+            lambda in_flight: in_flight == 0,
+            what="the ETL upload no longer in flight",
+        )
         scrapes = [api.get("/metrics") for _ in range(6)]
         for scrape in scrapes:
             assert scrape.status_code == 200
