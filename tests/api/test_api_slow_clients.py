@@ -64,6 +64,18 @@ def read_all(sock: socket.socket) -> bytes:
         data += chunk
 
 
+def closed_by_server(sock: socket.socket) -> bytes:
+    """How the server ended the connection: `b"408"` when it answered 408 first,
+    `b"reset"` when the connection was reset; fails on any other answer and when
+    the connection stays open (30 s)."""
+    try:
+        answer = read_all(sock)
+    except ConnectionResetError:
+        return b"reset"
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    return b"408"
+
+
 def request_head(server: ServerProcess, method: str, path: str, **headers: str | int) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}"]
     lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
@@ -198,7 +210,9 @@ def test_connections_awaiting_headers_past_the_cap_close_the_oldest(
         for sock in socks:
             sock.sendall(b"GET /")
         # The first five are closed as the last five come (or at their deadline).
-        assert read_all(socks[0]).startswith(b"HTTP/1.1 408 ")
+        # A connection closed before the server read its "GET /" is reset rather
+        # than answered (the kernel sends RST for unread bytes): closed either way.
+        assert closed_by_server(socks[0]) in {b"reset", b"408"}
         assert httpx.get(f"{server.base}/health", timeout=30).status_code == 200
     finally:
         for sock in socks:
