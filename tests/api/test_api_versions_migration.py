@@ -2,23 +2,20 @@
 nothing is lost, scenarios provably run on the kept data are pinned to version 1, and
 the others are marked as of unknown lineage.
 
-The earlier code is this repository at `BEFORE_VERSIONS` (the last commit of main
-before dataset versions), unpacked with `git archive` and run in a subprocess; the
-test skips where no git history is at hand (an installed wheel).
+The databases are files in `data/`, written by the earlier code (this repository at
+the last commit of main before dataset versions) with `data/make_before_versions.py`;
+committed, so that the test runs where no git history is at hand.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -26,87 +23,33 @@ from algomancy_data import DataSource, content_digest
 from tests.core.conftest import Instant, Total
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import scenario_status
-from tests.server import ROOT
 
 from .conftest import PREFIX, ClientFactory
 
-#: Main before dataset versions (schema version 8).
-BEFORE_VERSIONS = "3e83bf7a6a57315e02afc070ae0dcedea65ffe1d"
 M = f"{PREFIX}/sessions/main"
-
-FILL = textwrap.dedent(
-    """
-    import json, sys
-    import pandas as pd
-    from algomancy_core import CoreConfig, SessionManager
-    from algomancy_core.stores.sql import SCHEMA_VERSION
-    from algomancy_data import DataSource
-    from tests.core.conftest import Instant, Total
-
-    assert SCHEMA_VERSION < 9, SCHEMA_VERSION
-
-    def items(qty):
-        return DataSource("week1", tables={"items": pd.DataFrame({"qty": qty})})
-
-    config = CoreConfig(algorithms=[Instant], kpis=[Total], database_url=sys.argv[1])
-    with SessionManager(config) as sessions:
-        main = sessions.get_session("main")
-        main.add_dataset("week1", items([1, 2, 3]))
-        before = main.create_scenario("before", "week1", "Instant")
-        main.run_scenario(before.id)
-        main.wait(before.id)
-        main.add_dataset("week1", items([2, 4, 6]), replace=True)
-        after = main.create_scenario("after", "week1", "Instant")
-        main.run_scenario(after.id)
-        main.wait(after.id)
-        print(json.dumps({"before": before.id, "after": after.id, "schema": SCHEMA_VERSION}))
-    """
-)
-
-
-@pytest.fixture(scope="module")
-def earlier_code(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("no git history to take the earlier code from")
-    target = tmp_path_factory.mktemp("before-versions")
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", BEFORE_VERSIONS],
-        capture_output=True,
-        check=False,
-    )
-    if archive.returncode != 0:
-        pytest.skip(f"commit {BEFORE_VERSIONS} is not in this clone")
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    yield target
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def earlier_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """A database URL filled by the earlier code (`data/make_before_versions.py`
+    wrote the files), and the ids of its two scenarios."""
+    ids: dict[str, Any] = json.loads((DATA / "before_versions.json").read_text())[request.param]
     if request.param == "postgres":
         url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'old.sqlite3'}"
-
-
-def fill(code: Path, url: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", FILL, url],
-        cwd=code,
-        env={"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    ids: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return ids
+        dump = (DATA / "before_versions.postgres.sql").read_text()
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            conn.execute(dump.encode())
+        return url, ids
+    copy = tmp_path / "old.sqlite3"
+    shutil.copyfile(DATA / "before_versions.sqlite3", copy)
+    return f"sqlite:///{copy}", ids
 
 
 def test_a_database_of_the_earlier_code_migrates_with_no_loss(
-    earlier_code: Path, database_url: str, make_client: ClientFactory
+    earlier_database: tuple[str, dict[str, Any]], make_client: ClientFactory
 ) -> None:
-    ids = fill(earlier_code, database_url)
+    database_url, ids = earlier_database
     assert ids["schema"] < 9
     client = make_client(algorithms=[Instant], kpis=[Total], database_url=database_url)
     current = DataSource("week1", tables={"items": pd.DataFrame({"qty": [2, 4, 6]})})
