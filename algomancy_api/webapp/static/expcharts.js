@@ -75,8 +75,8 @@ export function ScatterChart({ rows, axes, kpiKeys, kpis }) {
             tooltip: { callbacks: { label: (c) => `#${c.raw.point}: ${labels ? labels[c.raw.x] : formatNumber(c.raw.x)}, ${formatNumber(c.raw.y)}` } },
           },
           scales: {
-            x: { grace: "5%", title: { display: true, text: titled(kpis, x) }, ticks: labels ? { stepSize: 1, callback: (v) => labels[v] ?? "" } : {} },
-            y: { grace: "5%", title: { display: true, text: titled(kpis, y) } },
+            x: { title: { display: true, text: titled(kpis, x) }, ticks: labels ? { stepSize: 1, callback: (v) => labels[v] ?? "" } : {} },
+            y: { title: { display: true, text: titled(kpis, y) } },
           },
         },
       }),

@@ -72,12 +72,12 @@ function PointsTable({ frame, axes, kpis }) {
           </th>`;
         })}</tr></thead>
         <tbody>${rows.map(
-          (r) => html`<tr data-point=${r.point}>${columns.map((f) =>
+          (r) => html`<tr data-point=${r.point} data-scenario=${r.scenario_id}>${columns.map((f) =>
             f.key === "point"
-              ? html`<td class="num"><a href=${link("scenarios", r.scenario_id)} title="Open this point's scenario">#${r.point}</a></td>`
+              ? html`<td class="num" data-column="point"><a href=${link("scenarios", r.scenario_id)} title="Open this point's scenario">#${r.point}</a></td>`
               : f.key === "status"
-                ? html`<td><${StatusBadge} status=${r.status} /></td>`
-                : html`<td class=${f.type === "number" || f.type === "integer" ? "num" : ""} data-value=${r[f.key] ?? ""}>${formatCell(r[f.key], f.type)}</td>`
+                ? html`<td data-column="status"><${StatusBadge} status=${r.status} /></td>`
+                : html`<td class=${f.type === "number" || f.type === "integer" ? "num" : ""} data-column=${f.key} data-value=${r[f.key] ?? ""}>${formatCell(r[f.key], f.type)}</td>`
           )}</tr>`
         )}</tbody>
       </table>
