@@ -150,6 +150,7 @@ def test_the_form_counts_points_and_shows_the_servers_refusal(
     create.click()
     error = page.get_by_test_id("experiment-form-error")
     expect(error).to_have_text("409: an experiment named 'taken' exists in this session")
+    create.scroll_into_view_if_needed()
     screenshot(page, "experiments-form-error")
     listed = httpx.get(f"{server.base}{API}/experiments").json()
     assert [x["name"] for x in listed].count("taken") == 1

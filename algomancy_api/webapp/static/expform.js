@@ -223,7 +223,6 @@ export function CreateExperiment({ base, onCreated }) {
   return html`<section class="panel" aria-labelledby="exp-create-title">
     <h2 id="exp-create-title">New experiment</h2>
     <form onSubmit=${submit} novalidate data-testid="experiment-form">
-      <div aria-live="polite" data-testid="experiment-form-error"><${Notice} kind="error">${formError || algoParams.error || dataParams.error}<//></div>
       <div class="field">
         <label for="exp-name">Name</label>
         <input id="exp-name" value=${name} onInput=${(e) => setName(e.target.value)} required />
@@ -263,10 +262,9 @@ export function CreateExperiment({ base, onCreated }) {
             <input id="exp-seed" type="number" min="0" step="1" class="short" value=${seed} onInput=${(e) => setSeed(e.target.value)} />
           </div>`}
         <div class="field">
-          <label for="exp-cap">Cap</label>
+          <label for="exp-cap">Cap <span class="hint">(scenarios)</span></label>
           <input id="exp-cap" type="number" min="1" step="1" class="short" value=${cap} onInput=${(e) => setCap(e.target.value)}
-            aria-describedby="exp-cap-hint" />
-          <span id="exp-cap-hint" class="hint small">most scenarios it may create</span>
+            title="The most scenarios it may create" />
         </div>
       </div>
       <p data-testid="point-count" class=${over ? "error-text" : ""} aria-live="polite">
@@ -274,6 +272,7 @@ export function CreateExperiment({ base, onCreated }) {
           ? `${formatNumber(count)} point${count === 1 ? "" : "s"} (cap ${formatNumber(capNumber)})${over ? ": more than the cap; narrow the design or raise the cap" : ""}`
           : `Points: ${count.why}`}
       </p>
+      <div class="form-error" aria-live="polite" data-testid="experiment-form-error"><${Notice} kind="error">${formError || algoParams.error || dataParams.error}<//></div>
       <button class="primary" type="submit" disabled=${busy || !name.trim() || !algo || !dataset || !varied.length || over}>Create experiment</button>
     </form>
   </section>`;
