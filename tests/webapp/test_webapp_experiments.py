@@ -97,9 +97,14 @@ def test_an_oat_experiment_from_the_form(page: Page, server: ServerProcess) -> N
     )
     assert tornado.evaluate(DRAWN_PIXELS) > 1000
     screenshot(page, "experiments-oat")
-    page.get_by_test_id("sensitivity").scroll_into_view_if_needed()
+    page.locator("#scatter-x").select_option("travel_speed_m_s")
+    expect(page.locator("section[aria-labelledby=scatter-title] canvas")).to_have_attribute(
+        "aria-label", "throughput against travel_speed_m_s: 5 points"
+    )
+    page.get_by_test_id("sensitivity").evaluate("(e) => e.scrollIntoView({block: 'start'})")
     screenshot(page, "experiments-charts")
-    page.locator("section[aria-labelledby=parallel-title]").scroll_into_view_if_needed()
+    parallel = page.locator("section[aria-labelledby=parallel-title]")
+    parallel.evaluate("(e) => e.scrollIntoView({block: 'start'})")
     screenshot(page, "experiments-parallel")
 
     # A point's number opens its scenario.

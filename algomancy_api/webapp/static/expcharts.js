@@ -204,9 +204,9 @@ export function SensitivityChart({ path, kind, kpiKeys, kpis, version }) {
 }
 
 /** A colour from blue (t = 0) to orange (t = 1). */
-function ramp(t) {
+function ramp(t, alpha) {
   const hue = 220 - 190 * Math.min(1, Math.max(0, t));
-  return `hsla(${hue}, 80%, 45%, 0.55)`;
+  return `hsla(${hue}, 80%, 45%, ${alpha})`;
 }
 
 /** Parallel coordinates: a line per complete point over the parameters and KPIs, each scaled to [0, 1]. */
@@ -226,12 +226,13 @@ export function ParallelChart({ rows, axes, kpiKeys, kpis }) {
     const scale = (c, v) => (v === null ? null : c.hi === c.lo ? 0.5 : (v - c.lo) / (c.hi - c.lo));
     const byCol = cols.find((c) => c.key === by);
     const shown = decimate(complete, MAX_LINES);
+    const alpha = shown.length <= 50 ? 0.9 : 0.55; // few lines: each stands out
     return {
       all: complete.length,
       labels: cols.map((c) => [c.key, c.col.labels ? c.col.labels.join(" · ") : `${fmt(c.lo)} – ${fmt(c.hi)}`]),
       lines: shown.map((r) => ({
         data: cols.map((c) => scale(c, c.col.at(r))),
-        colour: byCol ? ramp(scale(byCol, byCol.col.at(r)) ?? 0) : ramp(0),
+        colour: ramp(byCol ? scale(byCol, byCol.col.at(r)) ?? 0 : 0, alpha),
       })),
     };
   }, [rows, axes.join(), kpiKeys.join(), by]);
@@ -241,7 +242,7 @@ export function ParallelChart({ rows, axes, kpiKeys, kpis }) {
         type: "line",
         data: {
           labels,
-          datasets: lines.map((l) => ({ data: l.data, borderColor: l.colour, borderWidth: 1, pointRadius: 0, fill: false, spanGaps: true })),
+          datasets: lines.map((l) => ({ data: l.data, borderColor: l.colour, borderWidth: lines.length <= 50 ? 2 : 1, pointRadius: 0, fill: false, spanGaps: true })),
         },
         options: {
           animation: false,
