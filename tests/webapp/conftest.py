@@ -132,10 +132,10 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Take a screenshot; with UPDATE_SCREENSHOTS=1 it replaces
-    docs/screenshots/`name`.png (the docs show these), else it is thrown away."""
-    image = page.screenshot()
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """Take a screenshot (of the whole page with `full_page`); with UPDATE_SCREENSHOTS=1
+    it replaces docs/screenshots/`name`.png (the docs show these), else it is thrown away."""
+    image = page.screenshot(full_page=full_page)
     assert image.startswith(b"\x89PNG")
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -88,6 +88,27 @@ export function listOf(body, name) {
   return [];
 }
 
+/**
+ * Every row of a frame route (`path`, answering `?offset&limit` pages with
+ * `source.context.total_rows`), read `pageSize` rows at a time, at most `max` rows:
+ * `{fields, rows, total}`.
+ */
+export async function readFrame(path, { pageSize = 5000, max = 100_000 } = {}) {
+  const join = path.includes("?") ? "&" : "?";
+  let rows = [];
+  let fields = null;
+  let total = 0;
+  for (;;) {
+    const f = await api.get(`${path}${join}offset=${rows.length}&limit=${pageSize}`);
+    fields = fields || f.fields || (f.columns || []).map((c) => ({ key: c, label: c, type: "string" }));
+    const got = Array.isArray(f.rows) ? f.rows : [];
+    rows = rows.concat(got);
+    total = f.source?.context?.total_rows ?? rows.length;
+    if (got.length === 0 || rows.length >= total || rows.length >= max) break;
+  }
+  return { fields: fields || [], rows, total };
+}
+
 /** Save a file the server makes (sent with the API key, so not a plain link). */
 export async function download(path, fallbackName) {
   const res = await fetch(API + path, { headers: headers() });
