@@ -16,10 +16,7 @@ import httpx
 
 from algomancy_api.client._base import (
     AlgomancyError,
-    Call,
-    Routes,
     SseParser,
-    experiment_body,
     headers,
     raise_for,
     read_files,
@@ -45,6 +42,7 @@ from algomancy_api.client.models import (
     TableInfo,
 )
 from algomancy_api.client.progress import ProgressBar
+from algomancy_api.client.routes import Call, Routes, experiment_body
 from algomancy_api.client.stream import RECONNECT_DELAY, SessionStream
 from algomancy_api.client.sync_decisions import DecisionsMixin
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from algomancy_api.client._base import Call, Routes
 from algomancy_api.client.decisions import DecisionRoutes, comparison_dataframe
+from algomancy_api.client.routes import Call, Routes
 
 if TYPE_CHECKING:
     import pandas as pd
