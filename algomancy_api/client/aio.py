@@ -1,9 +1,11 @@
-"""`AsyncAlgomancyClient`: the same methods as `AlgomancyClient`, awaited (httpx)."""
+"""`AsyncAlgomancyClient`: the same methods as `AlgomancyClient`, awaited (httpx).
+
+The source of both clients: `sync.py` is generated from this file by
+`python scripts/unasync_client.py` (unasync), never edited by hand."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -12,16 +14,14 @@ import httpx
 
 from algomancy_api.client._base import (
     AlgomancyError,
-    Call,
-    Routes,
     SseParser,
-    experiment_body,
     headers,
     raise_for,
     read_files,
     settings,
 )
-from algomancy_api.client.decisions import AsyncDecisionsMixin
+from algomancy_api.client.aio_decisions import AsyncDecisionsMixin
+from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import (
     TERMINAL,
     DatasetVersion,
@@ -41,8 +41,8 @@ from algomancy_api.client.models import (
     TableInfo,
 )
 from algomancy_api.client.progress import ProgressBar
+from algomancy_api.client.routes import Call, Routes, experiment_body
 from algomancy_api.client.stream import RECONNECT_DELAY, SessionStream
-from algomancy_api.client.sync import _check, _read_timeout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,7 +149,8 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
     async def kpis_dataframe(self) -> pd.DataFrame:
         """One row per scenario (indexed by tag): algorithm, dataset, status, then a
         column per KPI (NaN until the scenario is complete)."""
-        return (await self.kpi_frame()).to_pandas().set_index("scenario")
+        frame = await self.kpi_frame()
+        return frame.to_pandas().set_index("scenario")
 
     # -- experiments ---------------------------------------------------------------
     async def create_experiment(
@@ -233,12 +234,15 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         return await self._send(self.routes.derive_dataset(key, new_key))
 
     async def save_as_master(self, key: str, new_key: str) -> list[str]:
+        """Store a copy of `key` (a derived dataset, typically) as master data."""
         return await self._send(self.routes.save_as_master(key, new_key))
 
     async def result_views(self, algorithm: str) -> list[dict[str, Any]]:
+        """The result views `algorithm` declares."""
         return await self._send(self.routes.result_views(algorithm))
 
     async def result_view(self, scenario_id: str, view: str) -> dict[str, Any]:
+        """One result view of a complete scenario: `view`, `points`, `chart`..."""
         return await self._send(self.routes.result_view(scenario_id, view))
 
     async def delete_dataset(self, key: str) -> None:
@@ -412,16 +416,16 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         `interval` seconds when the stream is not available or breaks off. With
         `progress`, shows a bar with the algorithm's message (to `file`, default
         stderr). Raises TimeoutError after `timeout` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(scenario_id, timeout)
         bar = ProgressBar(progress, scenario_id[:8], file)
         try:
             if events:
                 try:
-                    async for event in self.events(scenario_id, timeout=_read_timeout(timeout)):
+                    async for event in self.events(scenario_id, timeout=deadline.read_timeout()):
                         bar.update(event)
                         if event.status in TERMINAL:
                             break
-                        _check(deadline, scenario_id, timeout)
+                        deadline.check()
                 except httpx.TransportError:
                     pass  # the stream broke off: poll instead
             while True:
@@ -429,7 +433,7 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
                 bar.update(state)
                 if state.status in TERMINAL:
                     return await self.scenario(scenario_id)
-                _check(deadline, scenario_id, timeout)
+                deadline.check()
                 await asyncio.sleep(interval)
         finally:
             bar.close()

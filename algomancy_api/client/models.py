@@ -1,23 +1,36 @@
 """Typed responses of the HTTP API, as the client reads them.
 
 Unknown keys are kept (`extra="allow"`), so that a newer server does not break an
-older client."""
+older client.
+
+Where the client reads an answer exactly as the server declares it, the model is the
+server's own wire model (`algomancy_api.models`, which imports nothing but pydantic)
+with `extra="allow"`: the fields are declared once, with the server's descriptions.
+The others are the client's on purpose: they accept what older servers and the
+reference algomancy-api send (defaults where the server's fields are required),
+keep parameter values as plain JSON, or add helpers (`Frame.to_pandas()`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from algomancy_api import models as wire
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Status = Literal["created", "queued", "processing", "complete", "failed"]
+Status = wire.StatusValue
 TERMINAL: frozenset[str] = frozenset({"complete", "failed"})
 
 
+#: What every client model is configured with: unknown keys are kept.
+KEEP_UNKNOWN_KEYS = ConfigDict(extra="allow")
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = KEEP_UNKNOWN_KEYS
 
 
 class Health(Model):
@@ -27,13 +40,13 @@ class Health(Model):
     executor: str
 
 
-class Me(Model):
-    id: str
-    username: str
-    authenticated: bool
+class Me(wire.Me):
+    model_config = KEEP_UNKNOWN_KEYS
 
 
 class Session(Model):
+    # Not the server's `SessionItem`: its `owner` (in an administrator's listing only)
+    # would be a None key in every other session's `model_dump()`.
     id: str
     display_name: str
 
@@ -121,11 +134,8 @@ class Scenario(Model):
         return self.status in TERMINAL
 
 
-class ScenarioStatus(Model):
-    id: str
-    tag: str
-    status: Status
-    progress: float
+class ScenarioStatus(wire.ScenarioStatusOut):
+    model_config = KEEP_UNKNOWN_KEYS
 
 
 class ScenarioEvent(Model):
@@ -141,13 +151,8 @@ class ScenarioEvent(Model):
     event_id: str | None = None
 
 
-class ValidationMessage(Model):
-    severity: str
-    message: str
-    table: str | None = None
-    column: str | None = None
-    row: int | None = None
-    code: str | None = None
+class ValidationMessage(wire.ValidationMessageOut):
+    model_config = KEEP_UNKNOWN_KEYS
 
     def __str__(self) -> str:
         where = ".".join(p for p in (self.table, self.column) if p)
@@ -156,13 +161,10 @@ class ValidationMessage(Model):
         return f"{self.severity}{place}: {self.message}"
 
 
-class EtlResult(Model):
-    dataset_name: str
-    success: bool
-    keys: list[str]
-    messages: list[ValidationMessage]
-    dataset_version: int | None = None
-    dataset_digest: str | None = None
+class EtlResult(wire.EtlOut):
+    model_config = KEEP_UNKNOWN_KEYS
+    # The same field, holding the client's `ValidationMessage`s.
+    messages: list[ValidationMessage]  # type: ignore[assignment]
 
 
 class DatasetVersion(Model):
@@ -179,10 +181,8 @@ class DatasetVersion(Model):
     latest: bool = False
 
 
-class TableInfo(Model):
-    name: str
-    rows: int
-    columns: list[str]
+class TableInfo(wire.TableInfo):
+    model_config = KEEP_UNKNOWN_KEYS
 
 
 class FrameField(Model):

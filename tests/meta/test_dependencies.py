@@ -57,7 +57,7 @@ def test_every_runtime_dependency_is_used() -> None:
 
 def test_lint_and_type_tools_are_a_dev_extra_the_test_extra_includes() -> None:
     extras = PROJECT["optional-dependencies"]
-    assert {distribution(r) for r in extras["dev"]} == {"ruff", "mypy", "pandas-stubs"}
+    assert {distribution(r) for r in extras["dev"]} == {"ruff", "mypy", "pandas-stubs", "unasync"}
     assert all("==" in r for r in extras["dev"]), "the tools stay pinned"
     assert not {distribution(r) for r in PROJECT["dependencies"]} & {"ruff", "mypy", "pytest"}
     # The README's `pip install -e ".[test]"` still gives everything .ci/run checks with.
