@@ -434,11 +434,14 @@ def experiment_body(
     n: int | None = None,
     seed: int = 0,
     max_scenarios: int | None = None,
+    design: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body of `POST …/experiments` (see docs/experiments.md)."""
-    design: dict[str, Any] = {"kind": kind, "axes": [dict(a) for a in axes], "seed": seed}
+    """The body of `POST …/experiments` (see docs/experiments.md); `design` adds
+    further design fields."""
+    plan: dict[str, Any] = dict(design or {})
+    plan.update({"kind": kind, "axes": [dict(a) for a in axes], "seed": seed})
     if n is not None:
-        design["n"] = n
+        plan["n"] = n
     body: dict[str, Any] = {
         "name": name,
         "base": {
@@ -447,7 +450,7 @@ def experiment_body(
             "algo_params": dict(algo_params or {}),
             "data_params": dict(data_params or {}),
         },
-        "design": design,
+        "design": plan,
     }
     if max_scenarios is not None:
         body["max_scenarios"] = max_scenarios

@@ -165,9 +165,12 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         n: int | None = None,
         seed: int = 0,
         max_scenarios: int | None = None,
+        design: Mapping[str, Any] | None = None,
     ) -> Experiment:
-        """Plan a design (`grid`, `random`, `lhs`, `oat`) over `axes` (each
-        `{"name", "on"?, "values"?, "min"?, "max"?}`) and queue its scenarios."""
+        """Plan a design (`grid`, `random`, `lhs`, `oat`, `morris`, `sobol`) over
+        `axes` (each `{"name", "on"?, "values"?, "min"?, "max"?, ...}`) and queue its
+        scenarios; `design` adds further design fields (`levels`, `exclude`,
+        `repetitions`, ...: docs/experiments.md)."""
         body = experiment_body(
             name,
             algo_name,
@@ -179,6 +182,7 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
             n=n,
             seed=seed,
             max_scenarios=max_scenarios,
+            design=design,
         )
         return await self._send(self.routes.create_experiment(body))
 
@@ -207,7 +211,8 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         return frame.to_pandas().set_index("point")
 
     async def sensitivity(self, experiment_id: str, kpi: str) -> list[dict[str, Any]]:
-        """Tornado rows of a one-at-a-time experiment, largest swing first."""
+        """Tornado rows of a one-at-a-time experiment (largest swing first), Morris'
+        mu*/sigma or Sobol's S1/ST rows of a morris or sobol one."""
         return await self._send(self.routes.sensitivity(experiment_id, kpi))
 
     # -- datasets ----------------------------------------------------------------

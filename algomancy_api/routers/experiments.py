@@ -44,10 +44,18 @@ class ExperimentAxis(Body):
 
 
 class ExperimentDesign(Body):
-    kind: Literal["grid", "random", "lhs", "oat"]
+    kind: Literal["grid", "random", "lhs", "oat", "morris", "sobol"]
     axes: list[ExperimentAxis] = Field(min_length=1)
-    n: int | None = Field(None, ge=1, description="Points of a random or lhs design.")
-    seed: int = Field(0, ge=0, description="Seed of a random or lhs design.")
+    n: int | None = Field(
+        None,
+        ge=1,
+        description="Points of a random or lhs design; trajectories of a morris design; "
+        "base points (a power of 2) of a sobol design.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of a random, lhs, morris or sobol design.")
+    levels: int | None = Field(
+        None, ge=2, description="Grid levels of a morris design (even; default 4)."
+    )
 
 
 class CreateExperiment(Body):
@@ -93,6 +101,22 @@ class TornadoRow(BaseModel):
     low_delta: float | None
     high_delta: float | None
     swing: float | None
+
+
+class MorrisRow(BaseModel):
+    parameter: str
+    mu_star: float | None = Field(description="Mean absolute elementary effect (unit scale).")
+    mu_star_conf: float | None = Field(description="Its 95 % bootstrap confidence interval.")
+    mu: float | None
+    sigma: float | None = Field(description="Spread of the effects: interaction or curvature.")
+
+
+class SobolRow(BaseModel):
+    parameter: str
+    S1: float | None = Field(description="First-order index.")
+    S1_conf: float | None = Field(description="Its 95 % confidence interval.")
+    ST: float | None = Field(description="Total-order index.")
+    ST_conf: float | None = Field(description="Its 95 % confidence interval.")
 
 
 def _design(body: ExperimentDesign) -> dict[str, Any]:
@@ -222,16 +246,24 @@ def experiment_frame(
 
 @router.get(
     "/experiments/{experiment_id}/sensitivity",
-    response_model=list[TornadoRow],
-    summary="One-at-a-time sensitivity of a KPI",
-    responses=NOT_FOUND | {409: {"description": "The experiment's design is not one-at-a-time."}},
+    response_model=list[TornadoRow] | list[MorrisRow] | list[SobolRow],
+    summary="Sensitivity of a KPI to the experiment's axes",
+    responses=NOT_FOUND
+    | {
+        400: {"description": "A morris or sobol experiment on a server without SALib."},
+        409: {
+            "description": "The design is not one-at-a-time, morris or sobol, or a morris "
+            "or sobol point has no value of the KPI yet."
+        },
+    },
 )
 def experiment_sensitivity(
     experiment_id: str,
     manager: ManagerDep,
     kpi: Annotated[str, Query(min_length=1, description="The KPI's name.")],
 ) -> list[dict[str, Any]]:
-    """Tornado rows: per parameter, the KPI at its low and high ends against the
-    base point, largest swing first; rows with a point not complete come last with
-    nulls."""
+    """One-at-a-time: tornado rows, per parameter the KPI at its low and high ends
+    against the base point, largest swing first (rows with a point not complete come
+    last with nulls). Morris: mu*, mu, sigma per parameter, largest mu* first. Sobol: S1 and
+    ST with confidence intervals, largest ST first."""
     return service.sensitivity(manager, service.get_experiment(manager, experiment_id), kpi)

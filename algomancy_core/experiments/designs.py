@@ -3,8 +3,9 @@
 Pure functions over resolved axes: no store, no scenarios. An axis is one algorithm
 or data parameter with the values it may take: explicit `values`, a `[low, high]`
 range (numbers), or `choices` (enums, booleans). Random and Latin hypercube designs
-draw a unit sample with numpy's seeded generator and map it onto each axis: floats
-linearly, integers and choices by equal-width bins (each equally likely).
+draw a unit sample with numpy's seeded generator, Morris and Sobol designs with SALib
+(`salib.py`), and map it onto each axis: floats linearly, integers and choices by
+equal-width bins (each equally likely).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any, Literal
 import numpy as np
 
 from algomancy_core.errors import InvalidInputError
+from algomancy_core.experiments import salib
 
-DesignKind = Literal["grid", "random", "lhs", "oat"]
-DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "lhs", "oat")
+DesignKind = Literal["grid", "random", "lhs", "oat", "morris", "sobol"]
+DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "lhs", "oat", "morris", "sobol")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,9 +79,13 @@ def _grid_size(axis: Axis) -> int:
     return len(axis.discrete())
 
 
-def count_points(kind: str, axes: Sequence[Axis], n: int | None) -> int:
+def count_points(kind: str, axes: Sequence[Axis], n: int | None, levels: int | None = None) -> int:
     """How many points the design has, without building them (a cap is checked
     against this before a grid of billions is listed)."""
+    if kind in salib.SALIB_KINDS:
+        salib.check(kind, n, levels)
+        assert n is not None
+        return salib.size(kind, len(axes), n)
     if kind == "grid":
         return math.prod(_grid_size(axis) for axis in axes)
     if kind == "oat":
@@ -94,7 +100,12 @@ def _sample_size(kind: str, n: int | None) -> int:
 
 
 def points(
-    kind: str, axes: Sequence[Axis], *, n: int | None = None, seed: int = 0
+    kind: str,
+    axes: Sequence[Axis],
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    levels: int | None = None,
 ) -> list[dict[str, Any]]:
     """The design's points in order: `{axis key: value}` each."""
     if not axes:
@@ -113,6 +124,10 @@ def points(
             out.append(base | {axis.key: low})
             out.append(base | {axis.key: high})
         return out
+    if kind in salib.SALIB_KINDS:
+        salib.check(kind, n, levels)
+        assert n is not None
+        return _mapped(axes, salib.unit_sample(kind, len(axes), n, seed, levels))
     size = _sample_size(kind, n)
     rng = np.random.default_rng(seed)
     if kind == "random":
@@ -124,6 +139,11 @@ def points(
             unit[:, column] = (rng.permutation(size) + rng.random(size)) / size
     else:
         raise InvalidInputError(f"unknown design kind {kind!r}; one of {', '.join(DESIGN_KINDS)}")
+    return _mapped(axes, unit)
+
+
+def _mapped(axes: Sequence[Axis], unit: np.ndarray) -> list[dict[str, Any]]:
+    """Each row of a unit sample as a point (`Axis.at`)."""
     return [
         {axis.key: axis.at(float(u)) for axis, u in zip(axes, row, strict=True)} for row in unit
     ]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
+from algomancy_core.experiments import salib
 from algomancy_core.experiments.book import ExperimentRecord
 from algomancy_core.experiments.designs import DESIGN_KINDS, Axis, count_points, points
 from algomancy_core.lineage import default_seed, run_lineage
@@ -153,7 +154,7 @@ def create_experiment(
                 )
     if not axes:
         raise InvalidInputError("a design needs at least one axis")
-    planned = count_points(kind, axes, design.get("n"))
+    planned = count_points(kind, axes, design.get("n"), design.get("levels"))
     if planned > cap:
         raise InvalidInputError(
             f"the design has {planned} points, more than max_scenarios {cap}; "
@@ -168,7 +169,13 @@ def create_experiment(
             f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
             f"fit in {longest} characters (max_name_chars)"
         )
-    planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
+    planned_points = points(
+        kind,
+        axes,
+        n=design.get("n"),
+        seed=int(design.get("seed") or 0),
+        levels=design.get("levels"),
+    )
     algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})
     algorithm = manager.algorithm(base["algo_name"])
@@ -334,23 +341,47 @@ def rows(
 def sensitivity(
     manager: ScenarioManager, record: ExperimentRecord, kpi: str
 ) -> list[dict[str, Any]]:
-    """Tornado rows of a one-at-a-time experiment: per axis, the KPI at its low and
-    high ends relative to the base point, largest swing first (incomplete last)."""
-    if record.design.get("kind") != "oat":
+    """Sensitivity of `kpi` to the axes: tornado rows of a one-at-a-time design,
+    Morris' mu*/sigma or Sobol's S1/ST of a Morris or Sobol design."""
+    kind = record.design.get("kind")
+    if kind not in ("oat", *salib.SALIB_KINDS):
         raise ConflictError(
-            f"sensitivity needs a one-at-a-time design; experiment {record.name!r} is "
-            f"{record.design.get('kind')!r}"
+            "sensitivity needs a one-at-a-time, morris or sobol design; experiment "
+            f"{record.name!r} is {kind!r}"
         )
     if kpi not in manager.available_kpis:
         raise NotFoundError(f"KPI {kpi!r} not found")
     values = [None if run is None else run.kpis.get(kpi) for run in scenarios_of(manager, record)]
+    if kind != "oat":
+        return _indices(record, kpi, values)
+    return _tornado(record, values)
+
+
+def _indices(record: ExperimentRecord, kpi: str, values: list[Any]) -> list[dict[str, Any]]:
+    """Morris or Sobol indices: every point must have its KPI."""
+    missing = sum(1 for v in values if v is None)
+    if missing:
+        raise ConflictError(
+            f"{missing} of the experiment's {len(values)} points have no {kpi!r} yet "
+            "(not complete); Morris and Sobol indices need every point"
+        )
+    design = record.design
+    kind, n, levels = design["kind"], int(design["n"]), design.get("levels")
+    seed = int(design.get("seed") or 0)
+    unit = salib.unit_sample(kind, len(record.axes), n, seed, levels)
+    return salib.analyse(kind, record.axes, unit, values, seed=seed, levels=levels)
+
+
+def _tornado(record: ExperimentRecord, values: list[Any]) -> list[dict[str, Any]]:
+    """Per axis, the KPI at its low and high ends relative to the base point,
+    largest swing first (incomplete last)."""
     base_value = values[0]
     out = []
     for i, axis in enumerate(record.axes):
         low, high = values[1 + 2 * i], values[2 + 2 * i]
         known = base_value is not None and low is not None and high is not None
-        low_delta = low - base_value if known else None  # type: ignore[operator]
-        high_delta = high - base_value if known else None  # type: ignore[operator]
+        low_delta = low - base_value if known else None
+        high_delta = high - base_value if known else None
         out.append(
             {
                 "parameter": axis,
@@ -362,7 +393,7 @@ def sensitivity(
                 "high_kpi": high,
                 "low_delta": low_delta,
                 "high_delta": high_delta,
-                "swing": abs(high - low) if known else None,  # type: ignore[operator]
+                "swing": abs(high - low) if known else None,
             }
         )
     out.sort(key=lambda r: (r["swing"] is None, -(r["swing"] or 0.0)))

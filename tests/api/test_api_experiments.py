@@ -335,3 +335,54 @@ def test_points_already_run_are_reused_not_run_again(client: TestClient) -> None
     ]
     assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
     assert sorted(scenarios(client)) == ["a-1", "a-2"]  # the reused ones are not its own
+
+
+def test_morris_ranks_the_inert_knob_last(client: TestClient) -> None:
+    axes = [{"name": "inert"}, {"name": "crews"}, {"name": "speed"}]
+    design = {"kind": "morris", "n": 4, "seed": 3, "axes": axes}
+    body = create(client, "morris", design).json()
+    assert body["counts"]["planned"] == 4 * (3 + 1)
+    finished(client, body["id"])
+    tags = scenarios(client)
+    again = create(client, "morris-again", design).json()  # the same points: all reused
+    assert again["counts"]["reused"] == 16 and again["counts"]["created"] == 0
+    frame = client.get(f"{M}/experiments/{again['id']}/frame").json()
+    assert [(r["inert"], r["crews"], r["speed"]) for r in frame["rows"]] == [
+        tuple(tags[f"morris-{n}"]["algo_params"][k] for k in ("inert", "crews", "speed"))
+        for n in range(1, 17)
+    ]
+    rows = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost").json()
+    assert [r["parameter"] for r in rows] == ["speed", "crews", "inert"]
+    assert rows[0]["mu_star"] == pytest.approx(30.0)  # 3 EUR per unit of speed, over 0..10
+    assert rows[2]["mu_star"] == 0.0 and rows[2]["sigma"] == 0.0
+    assert set(rows[0]) == {"parameter", "mu_star", "mu_star_conf", "mu", "sigma"}
+
+
+def test_sobol_indices_put_speed_first_and_the_inert_knob_at_zero(client: TestClient) -> None:
+    axes = [{"name": "inert"}, {"name": "speed"}, {"name": "crews"}]
+    design = {"kind": "sobol", "n": 8, "seed": 1, "axes": axes}
+    body = create(client, "sobol", design).json()
+    assert body["counts"]["planned"] == 8 * (3 + 2)
+    finished(client, body["id"])
+    rows = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost").json()
+    assert rows[0]["parameter"] == "speed" and rows[-1]["parameter"] == "inert"
+    inert = rows[-1]
+    assert (inert["S1"], inert["ST"]) == (0.0, 0.0)
+    assert rows[0]["ST"] > 0.8 and rows[0]["S1_conf"] >= 0
+    bad = create(client, "sobol6", design | {"n": 6})
+    assert bad.status_code == 400 and "power of 2" in bad.json()["detail"]
+
+
+def test_indices_wait_for_every_point(client: TestClient) -> None:
+    RELEASE.clear()
+    try:
+        design = {"kind": "morris", "n": 2, "seed": 0, "axes": [{"name": "speed"}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "held", "base": BASE | {"algo_name": "Held"}, "design": design},
+        ).json()
+        early = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost")
+        assert early.status_code == 409 and "4 points" in early.json()["detail"]
+    finally:
+        RELEASE.set()
+    finished(client, body["id"])

@@ -86,3 +86,35 @@ def test_create_show_results_and_cancel(example_server: ServerProcess) -> None:
         "travel_speed_m_s",
     )
     assert both.returncode == 2 and "--random and --oat" in both.stderr
+
+
+def test_a_morris_design_with_its_levels(example_server: ServerProcess) -> None:
+    s = example_server
+    as_json(cli(s, "--json", "sessions", "create", "morris"))
+    made = as_json(
+        cli(
+            s,
+            "--json",
+            "experiment",
+            "create",
+            "knobs",
+            "--algorithm",
+            "Batch picking",
+            "--morris",
+            "batch_size",
+            "--morris",
+            "start_hour",
+            "--n",
+            "2",
+            "--levels",
+            "6",
+            session="morris",
+        )
+    )
+    assert made["design"]["kind"] == "morris" and made["design"]["levels"] == 6
+    assert made["counts"]["planned"] == 2 * (2 + 1)
+    odd = cli(
+        s, "experiment", "create", "odd", "--algorithm", "Batch picking", "--sobol",
+        "batch_size", "--n", "3", session="morris",
+    )  # fmt: skip
+    assert odd.returncode == 1 and "power of 2" in odd.stderr
