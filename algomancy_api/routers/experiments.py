@@ -39,8 +39,15 @@ class ExperimentAxis(Body):
         "algorithm", description="An algorithm parameter or a data parameter of the dataset."
     )
     values: list[Any] | None = Field(None, description="Explicit values (any design).")
-    min: float | None = Field(None, description="Low end (numbers); default: the descriptor's.")
-    max: float | None = Field(None, description="High end (numbers); default: the descriptor's.")
+    min: float | str | None = Field(
+        None, description="Low end (a number, or an ISO date); default: the descriptor's."
+    )
+    max: float | str | None = Field(
+        None, description="High end (a number, or an ISO date); default: the descriptor's."
+    )
+    scale: Literal["linear", "log"] | None = Field(
+        None, description="`log`: a float range (above 0) spread evenly in the logarithm."
+    )
 
 
 class ExperimentDesign(Body):
@@ -55,6 +62,20 @@ class ExperimentDesign(Body):
     seed: int = Field(0, ge=0, description="Seed of a random, lhs, morris or sobol design.")
     levels: int | None = Field(
         None, ge=2, description="Grid levels of a morris design (even; default 4)."
+    )
+    repetitions: int | None = Field(
+        None, ge=1, description="Runs per point (grid, random, lhs), each with its own seed."
+    )
+    seed_parameter: str | None = Field(
+        None,
+        min_length=1,
+        description="The integer algorithm parameter that takes a repetition's seed; "
+        "default: the scenario's own seed.",
+    )
+    exclude: list[dict[str, Any]] | None = Field(
+        None,
+        description="Combinations left out (grid, random, lhs): `{axis key: value, ...}` "
+        "each; a point with all of one's values is dropped.",
     )
 
 

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.experiments import salib
 from algomancy_core.experiments.book import ExperimentRecord
-from algomancy_core.experiments.designs import DESIGN_KINDS, Axis, count_points, points
+from algomancy_core.experiments.designs import (
+    DESIGN_KINDS,
+    Axis,
+    count_points,
+    excluded,
+    points,
+    repeated,
+)
 from algomancy_core.lineage import default_seed, run_lineage
 from algomancy_core.names import check_name
 from algomancy_core.parameters import Parameter, ParameterError
@@ -23,6 +30,13 @@ if TYPE_CHECKING:
 
 S = ScenarioStatus
 DATA_PREFIX = "data."
+#: The point key of a repetition's seed when no seed parameter is declared: the
+#: scenario's own seed (its `lineage`).
+RUN_SEED = "run.seed"
+#: Designs whose analysis needs every planned point: no exclusions or repetitions.
+_ANALYSED = ("oat", "morris", "sobol")
+#: A design with exclusions is listed before it is counted: at most this many points.
+LISTED_AT_MOST = 1_000_000
 _RANGED = ("integer", "float")
 
 
@@ -56,12 +70,38 @@ def _axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) ->
                 parameter.parse(int(bound) if type_name == "integer" else float(bound))
             except ParameterError as exc:
                 raise InvalidInputError(f"axis {key!r}: {exc}") from None
-        return Axis(key, type_name, low=float(low), high=float(high), base=base)
+        scale = spec.get("scale") or "linear"
+        if scale == "log" and (type_name != "float" or low <= 0):
+            raise InvalidInputError(
+                f"axis {key!r}: a log scale needs a float range above 0, got {low} to {high}"
+            )
+        return Axis(key, type_name, low=float(low), high=float(high), base=base, scale=scale)
+    if type_name == "date":
+        return _date_axis(key, parameter, spec, base)
     if type_name == "enum":
         return Axis(key, type_name, values=tuple(getattr(parameter, "choices", ())), base=base)
     if type_name == "boolean":
         return Axis(key, type_name, values=(False, True), base=base)
     raise InvalidInputError(f"axis {key!r}: a {type_name} parameter needs explicit values")
+
+
+def _date_axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) -> Axis:
+    """A range of days between ISO dates (the spec's, else the descriptor's bounds)."""
+    ends = []
+    for label in ("min", "max"):
+        bound = spec.get(label, getattr(parameter, label, None))
+        if bound is None:
+            raise InvalidInputError(
+                f"axis {key!r}: give min and max dates (the parameter declares no bounds)"
+            )
+        try:
+            ends.append(parameter.parse(bound if isinstance(bound, str) else bound.isoformat()))
+        except (ParameterError, AttributeError) as exc:
+            raise InvalidInputError(f"axis {key!r}: {label}: {exc}") from None
+    low, high = (day.toordinal() for day in ends)
+    if low > high:
+        raise InvalidInputError(f"axis {key!r}: min {ends[0]} is after max {ends[1]}")
+    return Axis(key, "date", low=float(low), high=float(high), base=base)
 
 
 def resolve_axes(
@@ -96,7 +136,7 @@ def resolve_axes(
 
 
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX)}
+    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k != RUN_SEED}
     data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
     return algo, data
 
@@ -107,9 +147,10 @@ def _fingerprint(
     pinned: DatasetVersion,
     values: dict[str, Any],
     data_values: dict[str, Any],
+    seed: int | None = None,
 ) -> str | None:
     """The run fingerprint the point's scenario would get (as `create_scenario`
-    computes it: the dataset's latest version, the default seed)."""
+    computes it: the dataset's latest version, `seed` or the default seed)."""
     algo_name = base["algo_name"]
     record = ScenarioRecord(
         id="",
@@ -121,7 +162,7 @@ def _fingerprint(
         data_parameters=data_values,
         dataset_version=pinned.version,
         dataset_digest=pinned.digest,
-        seed=default_seed(pinned.digest, algo_name, values, data_values),
+        seed=default_seed(pinned.digest, algo_name, values, data_values) if seed is None else seed,
     )
     found: str | None = run_lineage(record, manager.algorithm(algo_name), executor=None)[
         "fingerprint"
@@ -154,12 +195,8 @@ def create_experiment(
                 )
     if not axes:
         raise InvalidInputError("a design needs at least one axis")
-    planned = count_points(kind, axes, design.get("n"), design.get("levels"))
-    if planned > cap:
-        raise InvalidInputError(
-            f"the design has {planned} points, more than max_scenarios {cap}; "
-            "narrow it or raise the cap"
-        )
+    planned_points = _plan(manager, base, kind, axes, design, cap)
+    planned = len(planned_points)
     store = manager._store
     if any(e.name == name for e in store.experiments.list(manager.session_id)):
         raise ConflictError(f"an experiment named {name!r} exists in this session")
@@ -169,13 +206,6 @@ def create_experiment(
             f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
             f"fit in {longest} characters (max_name_chars)"
         )
-    planned_points = points(
-        kind,
-        axes,
-        n=design.get("n"),
-        seed=int(design.get("seed") or 0),
-        levels=design.get("levels"),
-    )
     algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})
     algorithm = manager.algorithm(base["algo_name"])
@@ -198,7 +228,9 @@ def create_experiment(
             data_values = _data_parameter_values(dataset_key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-        print_ = _fingerprint(manager, base, pinned, parameters.to_json(), data_values)
+        print_ = _fingerprint(
+            manager, base, pinned, parameters.to_json(), data_values, point.get(RUN_SEED)
+        )
         if print_ is not None and print_ in done:
             reuse[n] = done[print_]
     creating = [n for n in range(1, planned + 1) if n not in reuse]
@@ -225,7 +257,12 @@ def create_experiment(
             continue
         algo, data = _split(point)
         record = manager.create_scenario(
-            f"{name}-{n}", dataset_key, base["algo_name"], algo_base | algo, data_base | data
+            f"{name}-{n}",
+            dataset_key,
+            base["algo_name"],
+            algo_base | algo,
+            data_base | data,
+            seed=point.get(RUN_SEED),
         )
         if record.status is S.CREATED:
             manager.run_scenario(record.id)
@@ -237,13 +274,78 @@ def create_experiment(
         created_at=utcnow(),
         base=dict(base),
         design=dict(design),
-        axes=[axis.key for axis in axes],
+        axes=[axis.key for axis in axes] + _seed_key(design),
         points=planned_points,
         scenario_ids=ids,
         reused=sorted(reuse),
     )
     store.experiments.add(experiment)
     return experiment
+
+
+def _seed_key(design: Mapping[str, Any]) -> list[str]:
+    """The frame column of the repetitions' seeds, if any."""
+    if int(design.get("repetitions") or 1) == 1:
+        return []
+    return [design.get("seed_parameter") or RUN_SEED]
+
+
+def _refuse(planned: int, cap: int, before: str = "") -> InvalidInputError:
+    return InvalidInputError(
+        f"the design has {planned} points{before}, more than max_scenarios {cap}; "
+        "narrow it or raise the cap"
+    )
+
+
+def _plan(
+    manager: ScenarioManager,
+    base: Mapping[str, Any],
+    kind: str,
+    axes: list[Axis],
+    design: Mapping[str, Any],
+    cap: int,
+) -> list[dict[str, Any]]:
+    """The design's points after exclusions and repetitions, the cap checked on
+    their count before any is listed when it can be."""
+    exclusions = list(design.get("exclude") or [])
+    repetitions = int(design.get("repetitions") or 1)
+    seed_parameter = design.get("seed_parameter")
+    if kind in _ANALYSED and (exclusions or repetitions > 1):
+        raise InvalidInputError(
+            f"a {kind} design takes no exclude or repetitions (its analysis needs every "
+            "planned point)"
+        )
+    keys = {axis.key for axis in axes}
+    for rule in exclusions:
+        unknown = sorted(set(rule) - keys)
+        if not rule or unknown:
+            raise InvalidInputError(
+                f"exclude {rule}: name axes of the design ({', '.join(sorted(keys))}); "
+                f"not {', '.join(unknown) or 'nothing'}"
+            )
+    if seed_parameter is not None:
+        declared = manager.algorithm(base["algo_name"]).parameters.parameter_definitions()
+        found = {p.name: p for p in declared}.get(seed_parameter)
+        if found is None or found.type_name != "integer" or seed_parameter in keys:
+            raise InvalidInputError(
+                f"seed_parameter {seed_parameter!r}: not an integer parameter of "
+                f"{base['algo_name']} outside the axes"
+            )
+    counted = count_points(kind, axes, design.get("n"), design.get("levels"))
+    if counted * repetitions > cap and not exclusions:
+        raise _refuse(counted * repetitions, cap)
+    if counted > LISTED_AT_MOST:
+        raise _refuse(counted, cap, " before exclusions")
+    seed = int(design.get("seed") or 0)
+    listed = points(kind, axes, n=design.get("n"), seed=seed, levels=design.get("levels"))
+    listed = excluded(listed, exclusions)
+    if repetitions > 1:
+        listed = repeated(listed, repetitions, seed, seed_parameter or RUN_SEED)
+    if len(listed) > cap:
+        raise _refuse(len(listed), cap)
+    if not listed:
+        raise InvalidInputError("the exclusions leave no point")
+    return listed
 
 
 def get_experiment(manager: ScenarioManager, experiment_id: str) -> ExperimentRecord:

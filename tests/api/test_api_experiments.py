@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from algomancy_core import (
     KpiDirection,
     RunContext,
 )
-from algomancy_core.parameters import EnumParameter
+from algomancy_core.parameters import DateParameter, EnumParameter
 from algomancy_data import DataSource
 from tests.api.conftest import PREFIX, api_config
 from tests.fixtures import TABULAR_FRAME_V1_SCHEMA, fixture_file
@@ -63,6 +64,23 @@ class Knobs(BaseAlgorithm):
         return BaseResult({"cost": cost})
 
 
+class DatedParameters(BaseParameterSet):
+    start = DateParameter(default="2026-01-01", min="2026-01-01", max="2026-12-31")
+    rate = FloatParameter(default=1.0, min=0.01, max=100.0)
+    seed = IntegerParameter(default=0, min=0, max=2**31 - 1)
+
+
+class Dated(BaseAlgorithm):
+    """cost = rate + the start's day of the year (1 on 1 January) + seed % 7."""
+
+    name = "Dated"
+    parameters = DatedParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        p = self.params
+        return BaseResult({"cost": p.rate + p.start.timetuple().tm_yday + p.seed % 7})
+
+
 RELEASE = threading.Event()
 
 
@@ -94,7 +112,7 @@ def growth_data() -> DataSource:
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     values: dict[str, Any] = {
-        "algorithms": [Knobs, Held],
+        "algorithms": [Knobs, Held, Dated],
         "kpis": [Cost],
         "initial_datasets": lambda: {"Master data": growth_data()},
         "data_object_type": GrowthData,
@@ -386,3 +404,79 @@ def test_indices_wait_for_every_point(client: TestClient) -> None:
     finally:
         RELEASE.set()
     finished(client, body["id"])
+
+
+def dated(client: TestClient, name: str, design: dict[str, Any]) -> Any:
+    base = {"algo_name": "Dated", "dataset_key": "Master data"}
+    return client.post(f"{M}/experiments", json={"name": name, "base": base, "design": design})
+
+
+def test_date_and_log_scaled_axes(client: TestClient) -> None:
+    dates = {"name": "start", "min": "2026-02-27", "max": "2026-03-02"}
+    body = dated(client, "days", {"kind": "grid", "axes": [dates]}).json()
+    assert body["counts"]["planned"] == 4  # each day of the range
+    finished(client, body["id"])
+    frame = client.get(f"{M}/experiments/{body['id']}/frame").json()
+    assert [(r["start"], r["cost"]) for r in frame["rows"]] == [
+        ("2026-02-27", 59.0),
+        ("2026-02-28", 60.0),
+        ("2026-03-01", 61.0),
+        ("2026-03-02", 62.0),
+    ]
+    log = {"name": "rate", "min": 0.01, "max": 100.0, "scale": "log"}
+    body = dated(client, "log", {"kind": "lhs", "n": 4, "seed": 2, "axes": [log]}).json()
+    finished(client, body["id"])
+    rates = [r["rate"] for r in client.get(f"{M}/experiments/{body['id']}/frame").json()["rows"]]
+    # One point per decade: 0.01-0.1, 0.1-1, 1-10, 10-100.
+    assert sorted(math.floor(math.log10(r)) for r in rates) == [-2, -1, 0, 1]
+    zero = {"kind": "lhs", "n": 2, "axes": [{"name": "speed", "scale": "log"}]}  # from 0
+    bad = create(client, "bad", zero)
+    assert bad.status_code == 400 and "log scale" in bad.json()["detail"]
+    late = dated(client, "late", {"kind": "grid", "axes": [dates | {"max": "2027-01-01"}]})
+    assert late.status_code == 400 and "start" in late.json()["detail"]
+
+
+def test_repetitions_record_distinct_seeds(client: TestClient) -> None:
+    axis = {"name": "rate", "values": [1.0, 2.0]}
+    design = {"kind": "grid", "axes": [axis], "repetitions": 3, "seed": 4}
+    own = dated(client, "reps", design | {"seed_parameter": "seed"}).json()
+    assert own["counts"]["planned"] == 6 and own["axes"] == ["rate", "seed"]
+    finished(client, own["id"])
+    rows = client.get(f"{M}/experiments/{own['id']}/frame").json()["rows"]
+    assert [r["rate"] for r in rows] == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    seeds = [r["seed"] for r in rows]
+    assert len(set(seeds[:3])) == 3 and seeds[:3] == seeds[3:]
+    tags = scenarios(client)
+    assert [tags[f"reps-{n}"]["algo_params"]["seed"] for n in range(1, 7)] == seeds
+    assert [r["cost"] for r in rows] == [r["rate"] + 1 + r["seed"] % 7 for r in rows]
+    # Without a seed parameter the seeds are the scenarios' own (their lineage).
+    run = dated(client, "runs", design | {"seed": 5}).json()
+    assert run["axes"] == ["rate", "run.seed"]
+    finished(client, run["id"])
+    rows = client.get(f"{M}/experiments/{run['id']}/frame").json()["rows"]
+    listed = {s["id"]: s for s in client.get(f"{M}/scenarios").json()}
+    assert [listed[r["scenario_id"]]["lineage"]["seed"] for r in rows] == [
+        r["run.seed"] for r in rows
+    ]
+    assert len({r["run.seed"] for r in rows}) == 3
+    oat = dated(client, "oat", {"kind": "oat", "axes": [axis], "repetitions": 2})
+    assert oat.status_code == 400 and "repetitions" in oat.json()["detail"]
+
+
+def test_excluded_combinations_are_not_planned(client: TestClient) -> None:
+    axes = [{"name": "crews", "values": [1, 2, 3]}, {"name": "mode"}]
+    exclude = [{"crews": 1, "mode": "fast"}, {"crews": 3}]
+    body = create(client, "ex", {"kind": "grid", "axes": axes, "exclude": exclude}).json()
+    assert body["counts"]["planned"] == 3
+    finished(client, body["id"])
+    frame = client.get(f"{M}/experiments/{body['id']}/frame").json()
+    assert [(r["crews"], r["mode"]) for r in frame["rows"]] == [
+        (1, "slow"),
+        (2, "slow"),
+        (2, "fast"),
+    ]
+    unknown = create(client, "ex2", {"kind": "grid", "axes": axes, "exclude": [{"speed": 1}]})
+    assert unknown.status_code == 400 and "speed" in unknown.json()["detail"]
+    design = {"kind": "grid", "axes": axes, "exclude": [{"mode": "slow"}, {"mode": "fast"}]}
+    empty = create(client, "ex3", design)
+    assert empty.status_code == 400 and "no point" in empty.json()["detail"]
