@@ -1,4 +1,4 @@
-"""`algomancy-api experiment create/list/show/cancel/results`: parameter sweeps
+"""`algomancy-api experiment create/list/show/cancel/resume/results`: parameter sweeps
 (docs/experiments.md) over the HTTP API, through the client."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ HEADER = ("id", "name", "status", "planned", "created", "reused", "complete", "f
 
 @app.group("experiment")
 def experiment() -> None:
-    """Create, list, show, cancel experiments and read their results."""
+    """Create, list, show, cancel, resume experiments and read their results."""
 
 
 def rows(found: Sequence[Experiment]) -> list[tuple[Any, ...]]:
@@ -197,6 +197,17 @@ def experiment_cancel(ctx: click.Context, name_or_id: str) -> None:
     with connected(ctx) as client:
         cancelled = client.cancel_experiment(find(client, name_or_id).id)
     emit(ctx, cancelled.model_dump(), rows([cancelled]), HEADER)
+
+
+@experiment.command("resume")
+@click.argument("name_or_id")
+@click.pass_context
+def experiment_resume(ctx: click.Context, name_or_id: str) -> None:
+    """Queue again its points not complete (failed, cancelled, never run); nothing
+    complete runs again."""
+    with connected(ctx) as client:
+        resumed = client.resume_experiment(find(client, name_or_id).id)
+    emit(ctx, resumed.model_dump(), rows([resumed]), HEADER)
 
 
 @experiment.command("results")

@@ -391,6 +391,21 @@ class Routes:
             Experiment.model_validate,
         )
 
+    def resume_experiment(self, experiment_id: str) -> Call[Experiment]:
+        return Call(
+            "POST",
+            self.scoped(f"/experiments/{_seg(experiment_id)}/resume"),
+            Experiment.model_validate,
+        )
+
+    def patch_experiment(self, experiment_id: str, body: Mapping[str, Any]) -> Call[Experiment]:
+        return Call(
+            "PATCH",
+            self.scoped(f"/experiments/{_seg(experiment_id)}"),
+            Experiment.model_validate,
+            {"json": dict(body)},
+        )
+
     def delete_experiment(self, experiment_id: str, scenarios: str) -> Call[None]:
         return Call(
             "DELETE",

@@ -195,6 +195,25 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
     async def cancel_experiment(self, experiment_id: str) -> Experiment:
         return await self._send(self.routes.cancel_experiment(experiment_id))
 
+    async def resume_experiment(self, experiment_id: str) -> Experiment:
+        """Queue again its points not complete (failed, cancelled, never run, deleted);
+        nothing complete runs again."""
+        return await self._send(self.routes.resume_experiment(experiment_id))
+
+    async def drop_experiment_points(
+        self,
+        experiment_id: str,
+        *,
+        points: Iterable[int] = (),
+        values: Mapping[str, Iterable[Any]] | None = None,
+    ) -> Experiment:
+        """Drop points not yet run: by number, or those with one of `values[axis]`."""
+        body = {
+            "drop_points": list(points),
+            "drop_values": {k: list(v) for k, v in (values or {}).items()},
+        }
+        return await self._send(self.routes.patch_experiment(experiment_id, body))
+
     async def delete_experiment(self, experiment_id: str, *, scenarios: str = "keep") -> None:
         """`scenarios="delete"` deletes its scenarios too."""
         await self._send(self.routes.delete_experiment(experiment_id, scenarios))

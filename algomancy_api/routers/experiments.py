@@ -19,7 +19,7 @@ from algomancy_api.frames import (
 )
 from algomancy_api.models import Body
 from algomancy_api.routers import JSON, Limit, Offset, Responses
-from algomancy_core.experiments import service
+from algomancy_core.experiments import edits, service
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
 
@@ -90,6 +90,7 @@ class CreateExperiment(Body):
 
 class ExperimentCounts(BaseModel):
     planned: int
+    dropped: int
     created: int
     reused: int
     queued: int
@@ -210,6 +211,61 @@ def cancel_experiment(experiment_id: str, manager: ManagerDep) -> dict[str, Any]
     """Queued points fail as cancelled, processing ones are asked to stop; complete
     ones keep their results."""
     record = service.cancel(manager, service.get_experiment(manager, experiment_id))
+    return _out(manager, record)
+
+
+@router.post(
+    "/experiments/{experiment_id}/resume",
+    response_model=ExperimentOut,
+    summary="Resume an experiment",
+    responses=NOT_FOUND,
+    dependencies=[audited("experiment.resume")],
+)
+def resume_experiment(experiment_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Queue again the points not complete: failed (cancelled too) and never-run ones
+    run, a deleted point's scenario is made again; queued, processing and complete
+    points are left alone, so nothing that completed runs again. Clears
+    `cancelled`."""
+    record, _ = edits.resume(manager, service.get_experiment(manager, experiment_id))
+    return _out(manager, record)
+
+
+class PatchExperiment(Body):
+    drop_points: list[int] = Field(
+        default_factory=list, description="Numbers of points not yet run to drop."
+    )
+    drop_values: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="`{axis key: [values]}`: the points not yet run with one of them are "
+        "dropped (those that ran stay).",
+    )
+
+
+@router.patch(
+    "/experiments/{experiment_id}",
+    response_model=ExperimentOut,
+    summary="Drop points not yet run",
+    responses=NOT_FOUND
+    | {
+        400: {"description": "An unknown point number or axis."},
+        409: {
+            "description": "A listed point has run, or the design (oat, morris, sobol) "
+            "needs every point."
+        },
+    },
+    dependencies=[audited("experiment.update")],
+)
+def patch_experiment(
+    experiment_id: str, body: PatchExperiment, manager: ManagerDep
+) -> dict[str, Any]:
+    """Drop points that have not run (their scenarios are deleted if they had not
+    started); the points keep their numbers and tags."""
+    record = edits.drop(
+        manager,
+        service.get_experiment(manager, experiment_id),
+        body.drop_points,
+        body.drop_values,
+    )
     return _out(manager, record)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.experiments import salib
+from algomancy_core.experiments.axes import DATA_PREFIX, resolve_axes
 from algomancy_core.experiments.book import ExperimentRecord
 from algomancy_core.experiments.designs import (
     DESIGN_KINDS,
@@ -20,7 +21,7 @@ from algomancy_core.experiments.designs import (
 )
 from algomancy_core.lineage import default_seed, run_lineage
 from algomancy_core.names import check_name
-from algomancy_core.parameters import Parameter, ParameterError
+from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
 from algomancy_core.scenario_manager import _data_parameter_values
 
@@ -29,110 +30,13 @@ if TYPE_CHECKING:
     from algomancy_core.stores.base import DatasetVersion
 
 S = ScenarioStatus
-DATA_PREFIX = "data."
 #: The point key of a repetition's seed when no seed parameter is declared: the
 #: scenario's own seed (its `lineage`).
 RUN_SEED = "run.seed"
 #: Designs whose analysis needs every planned point: no exclusions or repetitions.
-_ANALYSED = ("oat", "morris", "sobol")
+ANALYSED = ("oat", "morris", "sobol")
 #: A design with exclusions is listed before it is counted: at most this many points.
 LISTED_AT_MOST = 1_000_000
-_RANGED = ("integer", "float")
-
-
-def _axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) -> Axis:
-    """The axis of `parameter`: explicit values, else the spec's or the descriptor's
-    bounds (numbers) or choices (enums, booleans)."""
-    type_name = parameter.type_name
-    values = spec.get("values")
-    if values is not None:
-        if not isinstance(values, list) or not values:
-            raise InvalidInputError(f"axis {key!r}: values must be a non-empty list")
-        for value in values:
-            try:
-                parameter.parse(value)
-            except ParameterError as exc:
-                raise InvalidInputError(f"axis {key!r}: {exc}") from None
-        return Axis(key, type_name, values=tuple(values), base=base)
-    if type_name in _RANGED:
-        low = spec.get("min", parameter.min)
-        high = spec.get("max", parameter.max)
-        if low is None or high is None:
-            raise InvalidInputError(
-                f"axis {key!r}: give min and max (the parameter declares no bounds)"
-            )
-        if not all(isinstance(b, int | float) and not isinstance(b, bool) for b in (low, high)):
-            raise InvalidInputError(f"axis {key!r}: min and max must be numbers")
-        if low > high:
-            raise InvalidInputError(f"axis {key!r}: min {low} is greater than max {high}")
-        for bound in (low, high):
-            try:
-                parameter.parse(int(bound) if type_name == "integer" else float(bound))
-            except ParameterError as exc:
-                raise InvalidInputError(f"axis {key!r}: {exc}") from None
-        scale = spec.get("scale") or "linear"
-        if scale == "log" and (type_name != "float" or low <= 0):
-            raise InvalidInputError(
-                f"axis {key!r}: a log scale needs a float range above 0, got {low} to {high}"
-            )
-        return Axis(key, type_name, low=float(low), high=float(high), base=base, scale=scale)
-    if type_name == "date":
-        return _date_axis(key, parameter, spec, base)
-    if type_name == "enum":
-        return Axis(key, type_name, values=tuple(getattr(parameter, "choices", ())), base=base)
-    if type_name == "boolean":
-        return Axis(key, type_name, values=(False, True), base=base)
-    raise InvalidInputError(f"axis {key!r}: a {type_name} parameter needs explicit values")
-
-
-def _date_axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) -> Axis:
-    """A range of days between ISO dates (the spec's, else the descriptor's bounds)."""
-    ends = []
-    for label in ("min", "max"):
-        bound = spec.get(label, getattr(parameter, label, None))
-        if bound is None:
-            raise InvalidInputError(
-                f"axis {key!r}: give min and max dates (the parameter declares no bounds)"
-            )
-        try:
-            ends.append(parameter.parse(bound if isinstance(bound, str) else bound.isoformat()))
-        except (ParameterError, AttributeError) as exc:
-            raise InvalidInputError(f"axis {key!r}: {label}: {exc}") from None
-    low, high = (day.toordinal() for day in ends)
-    if low > high:
-        raise InvalidInputError(f"axis {key!r}: min {ends[0]} is after max {ends[1]}")
-    return Axis(key, "date", low=float(low), high=float(high), base=base)
-
-
-def resolve_axes(
-    manager: ScenarioManager, base: Mapping[str, Any], axes: list[Mapping[str, Any]]
-) -> list[Axis]:
-    algorithm = manager.algorithm(base["algo_name"])
-    declared = {p.name: p for p in algorithm.parameters.parameter_definitions()}
-    data_set = manager.data_parameter_set(base["dataset_key"])
-    data_declared = (
-        {} if data_set is None else {p.name: p for p in data_set.parameter_definitions()}
-    )
-    algo_values = base.get("algo_params") or {}
-    data_values = base.get("data_params") or {}
-    out: list[Axis] = []
-    for spec in axes:
-        name, on = spec["name"], spec.get("on", "algorithm")
-        if on == "data":
-            parameter = data_declared.get(name)
-            key, base_value = DATA_PREFIX + name, data_values.get(name)
-        else:
-            parameter = declared.get(name)
-            key, base_value = name, algo_values.get(name)
-        if parameter is None:
-            owner = f"dataset {base['dataset_key']!r}" if on == "data" else base["algo_name"]
-            raise InvalidInputError(f"axis {name!r}: not a parameter of {owner}")
-        if base_value is None and parameter.has_default and parameter.default is not None:
-            base_value = parameter.to_json(parameter.default)
-        if any(axis.key == key for axis in out):
-            raise InvalidInputError(f"axis {key!r} is given twice")
-        out.append(_axis(key, parameter, spec, base_value))
-    return out
 
 
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -255,18 +159,7 @@ def create_experiment(
         if n in reuse:
             ids.append(reuse[n])
             continue
-        algo, data = _split(point)
-        record = manager.create_scenario(
-            f"{name}-{n}",
-            dataset_key,
-            base["algo_name"],
-            algo_base | algo,
-            data_base | data,
-            seed=point.get(RUN_SEED),
-        )
-        if record.status is S.CREATED:
-            manager.run_scenario(record.id)
-        ids.append(record.id)
+        ids.append(create_point(manager, name, base, n, point))
     experiment = ExperimentRecord(
         id=new_id(),
         session_id=manager.session_id,
@@ -281,6 +174,24 @@ def create_experiment(
     )
     store.experiments.add(experiment)
     return experiment
+
+
+def create_point(
+    manager: ScenarioManager, name: str, base: Mapping[str, Any], n: int, point: dict[str, Any]
+) -> str:
+    """Create and queue the scenario of point `n` (tag `{name}-{n}`); its id."""
+    algo, data = _split(point)
+    record = manager.create_scenario(
+        f"{name}-{n}",
+        base["dataset_key"],
+        base["algo_name"],
+        dict(base.get("algo_params") or {}) | algo,
+        dict(base.get("data_params") or {}) | data,
+        seed=point.get(RUN_SEED),
+    )
+    if record.status is S.CREATED:
+        manager.run_scenario(record.id)
+    return record.id
 
 
 def _seed_key(design: Mapping[str, Any]) -> list[str]:
@@ -310,7 +221,7 @@ def _plan(
     exclusions = list(design.get("exclude") or [])
     repetitions = int(design.get("repetitions") or 1)
     seed_parameter = design.get("seed_parameter")
-    if kind in _ANALYSED and (exclusions or repetitions > 1):
+    if kind in ANALYSED and (exclusions or repetitions > 1):
         raise InvalidInputError(
             f"a {kind} design takes no exclude or repetitions (its analysis needs every "
             "planned point)"
@@ -369,6 +280,7 @@ def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any
     runs = scenarios_of(manager, record)
     counts = {
         "planned": len(record.points),
+        "dropped": len(record.dropped),
         "created": len(record.scenario_ids) - len(record.reused),
         "reused": len(record.reused),
         "queued": 0,
@@ -427,10 +339,10 @@ def rows(
     runs = scenarios_of(manager, record)
     kpi_names = list(manager.available_kpis)
     out = []
-    for n, (point, run) in enumerate(zip(record.points, runs, strict=True), start=1):
+    for i, (point, run) in enumerate(zip(record.points, runs, strict=True)):
         row: dict[str, Any] = {
-            "point": n,
-            "scenario_id": record.scenario_ids[n - 1],
+            "point": record.number(i),
+            "scenario_id": record.scenario_ids[i],
             "status": "missing" if run is None else run.status.value,
         }
         row.update({axis: point.get(axis) for axis in record.axes})

@@ -82,6 +82,18 @@ class Dated(BaseAlgorithm):
 
 
 RELEASE = threading.Event()
+FAIL = threading.Event()
+
+
+class Flaky(Knobs):
+    """Knobs that fails with 3 crews or more while the test's `FAIL` is set."""
+
+    name = "Flaky"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        if FAIL.is_set() and self.params.crews >= 3:
+            raise RuntimeError("flaky")
+        return super().run(data, ctx)
 
 
 class Held(Knobs):
@@ -112,7 +124,7 @@ def growth_data() -> DataSource:
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     values: dict[str, Any] = {
-        "algorithms": [Knobs, Held, Dated],
+        "algorithms": [Knobs, Held, Dated, Flaky],
         "kpis": [Cost],
         "initial_datasets": lambda: {"Master data": growth_data()},
         "data_object_type": GrowthData,
@@ -480,3 +492,78 @@ def test_excluded_combinations_are_not_planned(client: TestClient) -> None:
     design = {"kind": "grid", "axes": axes, "exclude": [{"mode": "slow"}, {"mode": "fast"}]}
     empty = create(client, "ex3", design)
     assert empty.status_code == 400 and "no point" in empty.json()["detail"]
+
+
+def test_resume_runs_only_the_points_not_complete(client: TestClient) -> None:
+    FAIL.set()
+    try:
+        design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3, 4]}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "again", "base": BASE | {"algo_name": "Flaky"}, "design": design},
+        ).json()
+        stopped = finished(client, body["id"])["counts"]
+    finally:
+        FAIL.clear()
+    assert (stopped["complete"], stopped["failed"]) == (2, 2)  # crews 3 and 4 failed
+    url = f"{M}/experiments/{body['id']}"
+    assert client.post(f"{url}/cancel").json()["status"] == "cancelled"
+    listed = {s["tag"]: s for s in client.get(f"{M}/scenarios").json()}
+    first_run = {listed[t]["id"]: listed[t]["finished_at"] for t in ("again-1", "again-2")}
+    # A deleted point gets its scenario again.
+    assert client.delete(f"{M}/scenarios/{listed['again-4']['id']}").status_code == 204
+    assert client.get(url).json()["counts"]["missing"] == 1
+    answer = client.post(f"{url}/resume")
+    assert answer.status_code == 200 and answer.json()["status"] != "cancelled"
+    done = finished(client, body["id"])
+    assert done["counts"]["complete"] == 4 and done["counts"]["missing"] == 0
+    listed = {s["id"]: s for s in client.get(f"{M}/scenarios").json()}
+    assert {i: listed[i]["finished_at"] for i in first_run} == first_run  # not run again
+    assert sorted(s["tag"] for s in listed.values()) == [f"again-{n}" for n in (1, 2, 3, 4)]
+    frame = client.get(f"{url}/frame").json()
+    assert [(r["crews"], r["cost"]) for r in frame["rows"]] == [
+        (1, 13.0),
+        (2, 14.0),
+        (3, 15.0),
+        (4, 16.0),
+    ]
+    again = client.post(f"{url}/resume").json()
+    assert again["counts"]["queued"] == 0 and again["counts"]["complete"] == 4
+    assert client.post(f"{M}/experiments/nope/resume").status_code == 404
+
+
+def test_patch_drops_points_not_yet_run(client: TestClient) -> None:
+    RELEASE.clear()
+    try:
+        design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3, 4]}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "trim", "base": BASE | {"algo_name": "Held"}, "design": design},
+        ).json()
+        wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["processing"] == 1,
+            what="a point processing",
+        )
+        url = f"{M}/experiments/{body['id']}"
+        busy = client.patch(url, json={"drop_points": [1]})
+        assert busy.status_code == 409 and "point 1" in busy.json()["detail"]
+        patched = client.patch(url, json={"drop_points": [2], "drop_values": {"crews": [4]}})
+        assert patched.status_code == 200, patched.text
+        counts = patched.json()["counts"]
+        assert (counts["planned"], counts["dropped"]) == (2, 2)
+        assert client.patch(url, json={"drop_values": {"nope": [1]}}).status_code == 400
+        assert client.patch(url, json={"drop_points": [9]}).status_code == 400
+    finally:
+        RELEASE.set()
+    finished(client, body["id"])
+    assert sorted(scenarios(client)) == ["trim-1", "trim-3"]
+    frame = client.get(f"{url}/frame").json()
+    assert [(r["point"], r["crews"], r["status"]) for r in frame["rows"]] == [
+        (1, 1, "complete"),
+        (3, 3, "complete"),
+    ]
+    oat = create(client, "o", {"kind": "oat", "axes": [{"name": "crews"}]}).json()
+    refused = client.patch(f"{M}/experiments/{oat['id']}", json={"drop_points": [2]})
+    assert refused.status_code == 409
+    finished(client, oat["id"])

@@ -118,3 +118,26 @@ def test_a_morris_design_with_its_levels(example_server: ServerProcess) -> None:
         "batch_size", "--n", "3", session="morris",
     )  # fmt: skip
     assert odd.returncode == 1 and "power of 2" in odd.stderr
+
+
+def test_resume_after_cancel_runs_nothing_that_completed(example_server: ServerProcess) -> None:
+    s = example_server
+    as_json(cli(s, "--json", "sessions", "create", "resumed"))
+    made = as_json(
+        cli(
+            s, "--json", "experiment", "create", "batch", "--algorithm", "Batch picking",
+            "--grid", "batch_size=1,2", session="resumed",
+        )
+    )  # fmt: skip
+
+    def shown() -> dict[str, object]:
+        found: dict[str, object] = as_json(
+            cli(s, "--json", "experiment", "show", made["id"], session="resumed")
+        )
+        return found
+
+    wait_for(shown, lambda e: e["status"] == "complete", timeout=120)
+    cli(s, "experiment", "cancel", "batch", session="resumed")
+    resumed = as_json(cli(s, "--json", "experiment", "resume", "batch", session="resumed"))
+    assert resumed["status"] == "complete"
+    assert resumed["counts"]["complete"] == 2 and resumed["counts"]["queued"] == 0
