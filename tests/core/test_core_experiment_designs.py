@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import pytest
 
 from algomancy_core.errors import InvalidInputError
 from algomancy_core.experiments import salib
-from algomancy_core.experiments.designs import Axis, count_points, points
+from algomancy_core.experiments.designs import Axis, count_points, excluded, points, repeated
 
 A = Axis("a", "float", low=0.0, high=10.0, base=5.0)
 B = Axis("b", "integer", low=1.0, high=3.0, base=2)
@@ -147,3 +148,32 @@ def test_morris_ranks_an_inert_input_last() -> None:
     assert [r["parameter"] for r in rows] == ["x0", "x1", "inert"]
     assert rows[-1]["mu_star"] == 0.0 and rows[-1]["sigma"] == 0.0
     assert rows[0]["sigma"] is not None and rows[0]["sigma"] > 0  # nonlinear in x0
+
+
+def test_a_log_axis_spreads_evenly_in_the_logarithm() -> None:
+    rate = Axis("rate", "float", low=0.01, high=100.0, scale="log")
+    assert [round(rate.at(u), 6) for u in (0.0, 0.25, 0.5, 0.75)] == [0.01, 0.1, 1.0, 10.0]
+    assert rate.ends() == (0.01, 100.0)
+
+
+def test_a_date_axis_takes_each_day() -> None:
+    low, high = date(2024, 2, 28).toordinal(), date(2024, 3, 1).toordinal()
+    day = Axis("day", "date", low=float(low), high=float(high))
+    assert points("grid", [day]) == [
+        {"day": "2024-02-28"},
+        {"day": "2024-02-29"},
+        {"day": "2024-03-01"},
+    ]
+    assert day.ends() == ("2024-02-28", "2024-03-01")
+    assert day.at(0.99) == "2024-03-01"
+
+
+def test_exclusions_and_repetitions() -> None:
+    grid = points("grid", [B, MODE])
+    kept = excluded(grid, [{"b": 1, "mode": "y"}, {"b": 3}])
+    assert kept == [{"b": 1, "mode": "x"}, {"b": 2, "mode": "x"}, {"b": 2, "mode": "y"}]
+    twice = repeated(kept[:2], 2, seed=9, key="seed")
+    assert [p["b"] for p in twice] == [1, 1, 2, 2]
+    seeds = [p["seed"] for p in twice]
+    assert seeds[0] != seeds[1] and seeds[:2] == seeds[2:]
+    assert repeated(kept[:2], 2, seed=9, key="seed") == twice
