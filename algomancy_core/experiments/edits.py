@@ -25,18 +25,20 @@ def resume(manager: ScenarioManager, record: ExperimentRecord) -> tuple[Experime
     complete ones are left alone. Clears the cancelled mark. The record and how
     many points were queued."""
     ids = list(record.scenario_ids)
+    reused = set(record.reused)
     queued = 0
     for i, run in enumerate(scenarios_of(manager, record)):
-        if run is None:
+        if run is None:  # deleted: made again, its own now even if it reused one
             ids[i] = create_point(
                 manager, record.name, record.base, record.number(i), record.points[i]
             )
+            reused.discard(i + 1)
             queued += 1
         elif run.status in (S.FAILED, S.CREATED):
             with contextlib.suppress(ConflictError):  # started meanwhile, or stale
                 manager.run_scenario(run.id)
                 queued += 1
-    resumed = dataclasses.replace(record, cancelled=False, scenario_ids=ids)
+    resumed = dataclasses.replace(record, cancelled=False, scenario_ids=ids, reused=sorted(reused))
     manager._store.experiments.update(resumed)
     return resumed, queued
 

@@ -567,3 +567,20 @@ def test_patch_drops_points_not_yet_run(client: TestClient) -> None:
     refused = client.patch(f"{M}/experiments/{oat['id']}", json={"drop_points": [2]})
     assert refused.status_code == 409
     finished(client, oat["id"])
+
+
+def test_resume_makes_a_deleted_reused_point_its_own(client: TestClient) -> None:
+    first = create(client, "a", {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2]}]})
+    finished(client, first.json()["id"])
+    wider = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3]}]}
+    second = create(client, "b", wider).json()
+    finished(client, second["id"])
+    a1 = scenarios(client)["a-1"]
+    listed = {s["tag"]: s["id"] for s in client.get(f"{M}/scenarios").json()}
+    assert client.delete(f"{M}/scenarios/{listed['a-1']}").status_code == 204
+    resumed = client.post(f"{M}/experiments/{second['id']}/resume").json()
+    assert (resumed["counts"]["reused"], resumed["counts"]["created"]) == (1, 2)
+    finished(client, second["id"])
+    assert scenarios(client)["b-1"]["kpis"] == a1["kpis"]
+    assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
+    assert sorted(scenarios(client)) == ["a-2"]
