@@ -223,16 +223,16 @@ def _plan(
     seed_parameter = design.get("seed_parameter")
     if kind in ANALYSED and (exclusions or repetitions > 1):
         raise InvalidInputError(
-            f"a {kind} design takes no exclude or repetitions (its analysis needs every "
+            f"a {kind!r} design takes no exclude or repetitions (its analysis needs every "
             "planned point)"
         )
     keys = {axis.key for axis in axes}
     for rule in exclusions:
         unknown = sorted(set(rule) - keys)
         if not rule or unknown:
+            named = f"not {', '.join(unknown)}" if unknown else "at least one"
             raise InvalidInputError(
-                f"exclude {rule}: name axes of the design ({', '.join(sorted(keys))}); "
-                f"not {', '.join(unknown) or 'nothing'}"
+                f"exclude {rule}: name axes of the design ({', '.join(sorted(keys))}), {named}"
             )
     if seed_parameter is not None:
         declared = manager.algorithm(base["algo_name"]).parameters.parameter_definitions()
