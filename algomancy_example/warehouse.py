@@ -67,6 +67,11 @@ class Warehouse:
         current = dict(zip(first["sku"].astype(str), first["location"].astype(str), strict=True))
         return cls(skus.reset_index(drop=True), locations, current)
 
+    def with_capacity_share(self, share: float) -> Warehouse:
+        """The same warehouse with each location's capacity times `share`."""
+        locations = self.locations.assign(capacity_l=self.locations["capacity_l"] * share)
+        return Warehouse(self.skus, locations, self.current)
+
     @property
     def overflow_distance_m(self) -> float:
         farthest = float(self.locations["distance_m"].max()) if len(self.locations) else 0.0
@@ -75,6 +80,36 @@ class Warehouse:
 
 class SlottingResult(BaseResult):
     """An evaluated slotting: travel per day and the ``assignment`` table."""
+
+    def batched(self, factor: float) -> SlottingResult:
+        """The same slotting picked in batches that walk `factor` times the metres of
+        single picks (see `batch_travel_factor`)."""
+        values = dict(self.values)
+        for key in ("travel_m_per_day", "mean_distance_m", "travel_s_per_day", "travel_h_per_day"):
+            values[key] = round(float(values[key]) * factor, 3)
+        values["batch_travel_factor"] = round(factor, 6)
+        tables = self.tables()
+        by_location = tables["travel_by_location"]
+        tables["travel_by_location"] = by_location.assign(
+            travel_m_per_day=(by_location["travel_m_per_day"] * factor).round(3)
+        )
+        return SlottingResult(values, tables)
+
+
+def batch_travel_factor(assignment: pd.DataFrame, batch_size: int) -> float:
+    """Metres per pick walked in batches of `batch_size` picks, over those of single
+    picks: a tour walks to its farthest pick and back, so a batch of k picks drawn by
+    demand walks ``2 E[max of k distances]``, ``E[max] = sum d (F(d)^k - F(d-)^k)``."""
+    weights = assignment.groupby("distance_m")["picks_per_day"].sum().sort_index()
+    total = float(weights.sum())
+    if total <= 0 or batch_size <= 1:
+        return 1.0
+    distance = weights.index.to_numpy(dtype=float)
+    cumulative = np.cumsum(weights.to_numpy(dtype=float)) / total
+    before = np.concatenate([[0.0], cumulative[:-1]])
+    farthest = float((distance * (cumulative**batch_size - before**batch_size)).sum())
+    mean = float((distance * weights.to_numpy(dtype=float)).sum()) / total
+    return farthest / batch_size / mean if mean > 0 else 1.0
 
 
 def evaluate(

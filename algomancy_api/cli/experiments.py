@@ -1,4 +1,4 @@
-"""`algomancy-api experiment create/list/show/cancel/results`: parameter sweeps
+"""`algomancy-api experiment create/list/show/cancel/resume/results`: parameter sweeps
 (docs/experiments.md) over the HTTP API, through the client."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ HEADER = ("id", "name", "status", "planned", "created", "reused", "complete", "f
 
 @app.group("experiment")
 def experiment() -> None:
-    """Create, list, show, cancel experiments and read their results."""
+    """Create, list, show, cancel, resume experiments and read their results."""
 
 
 def rows(found: Sequence[Experiment]) -> list[tuple[Any, ...]]:
@@ -95,7 +95,16 @@ def find(client: AlgomancyClient, name_or_id: str) -> Experiment:
 )
 @click.option("--lhs", multiple=True, metavar="NAME[=LOW:HIGH]", help="A Latin hypercube axis.")
 @click.option("--oat", multiple=True, metavar="NAME[=LOW:HIGH]", help="A one-at-a-time axis.")
-@click.option("--n", "n", type=int, help="Points of a random or lhs design.")
+@click.option("--morris", multiple=True, metavar="NAME[=LOW:HIGH]", help="A Morris axis.")
+@click.option("--sobol", multiple=True, metavar="NAME[=LOW:HIGH]", help="A Sobol axis.")
+@click.option(
+    "--n",
+    "n",
+    type=int,
+    help="Points of a random or lhs design, trajectories of a morris one, base points "
+    "(a power of 2) of a sobol one.",
+)
+@click.option("--levels", type=int, help="Grid levels of a morris design (even; default 4).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-scenarios", type=int, help="Refuse a design with more points.")
 @click.pass_context
@@ -110,27 +119,35 @@ def experiment_create(
     random_: tuple[str, ...],
     lhs: tuple[str, ...],
     oat: tuple[str, ...],
+    morris: tuple[str, ...],
+    sobol: tuple[str, ...],
     n: int | None,
+    levels: int | None,
     seed: int,
     max_scenarios: int | None,
 ) -> None:
     """Create experiment NAME and queue its scenarios. The design is `oat` with
-    --oat axes, `lhs` with --lhs, `random` with --random (then --grid axes are
-    sampled from their values), else the full `grid`."""
-    sampled = [kind for kind, given in (("random", random_), ("lhs", lhs), ("oat", oat)) if given]
+    --oat axes, `lhs` with --lhs, `morris` with --morris, `sobol` with --sobol,
+    `random` with --random (then --grid axes are sampled from their values), else
+    the full `grid`."""
+    sampling = {"random": random_, "lhs": lhs, "oat": oat, "morris": morris, "sobol": sobol}
+    sampled = [kind for kind, given in sampling.items() if given]
     if len(sampled) > 1:
         raise click.UsageError(
-            f"use one of --random, --lhs, --oat, not {' and '.join('--' + k for k in sampled)}"
+            f"use one of {', '.join('--' + k for k in sampling)}, not "
+            f"{' and '.join('--' + k for k in sampled)}"
         )
     kind = sampled[0] if sampled else "grid"
-    if not (grid or random_ or lhs or oat):
-        raise click.UsageError("give at least one axis (--grid, --random, --lhs or --oat)")
+    if not (grid or sampled):
+        raise click.UsageError(
+            "give at least one axis (--grid, --random, --lhs, --oat, --morris or --sobol)"
+        )
     with connected(ctx) as client:
         described = client.parameters(algo_name)
         data_described = client.data_parameters(dataset_key)
         axes = [
             axis(f"--{option}", spec, described, data_described)
-            for option, specs in (("grid", grid), ("random", random_), ("lhs", lhs), ("oat", oat))
+            for option, specs in (("grid", grid), *sampling.items())
             for spec in specs
         ]
         made = client.create_experiment(
@@ -144,6 +161,7 @@ def experiment_create(
             n=n,
             seed=seed,
             max_scenarios=max_scenarios,
+            design=None if levels is None else {"levels": levels},
         )
     emit(ctx, made.model_dump(), rows([made]), HEADER)
 
@@ -179,6 +197,17 @@ def experiment_cancel(ctx: click.Context, name_or_id: str) -> None:
     with connected(ctx) as client:
         cancelled = client.cancel_experiment(find(client, name_or_id).id)
     emit(ctx, cancelled.model_dump(), rows([cancelled]), HEADER)
+
+
+@experiment.command("resume")
+@click.argument("name_or_id")
+@click.pass_context
+def experiment_resume(ctx: click.Context, name_or_id: str) -> None:
+    """Queue again its points not complete (failed, cancelled, never run); nothing
+    complete runs again."""
+    with connected(ctx) as client:
+        resumed = client.resume_experiment(find(client, name_or_id).id)
+    emit(ctx, resumed.model_dump(), rows([resumed]), HEADER)
 
 
 @experiment.command("results")

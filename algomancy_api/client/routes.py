@@ -336,6 +336,21 @@ class Routes:
             Experiment.model_validate,
         )
 
+    def resume_experiment(self, experiment_id: str) -> Call[Experiment]:
+        return Call(
+            "POST",
+            self.scoped(f"/experiments/{_seg(experiment_id)}/resume"),
+            Experiment.model_validate,
+        )
+
+    def patch_experiment(self, experiment_id: str, body: Mapping[str, Any]) -> Call[Experiment]:
+        return Call(
+            "PATCH",
+            self.scoped(f"/experiments/{_seg(experiment_id)}"),
+            Experiment.model_validate,
+            {"json": dict(body)},
+        )
+
     def delete_experiment(self, experiment_id: str, scenarios: str) -> Call[None]:
         return Call(
             "DELETE",
@@ -379,11 +394,14 @@ def experiment_body(
     n: int | None = None,
     seed: int = 0,
     max_scenarios: int | None = None,
+    design: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body of `POST …/experiments` (see docs/experiments.md)."""
-    design: dict[str, Any] = {"kind": kind, "axes": [dict(a) for a in axes], "seed": seed}
+    """The body of `POST …/experiments` (see docs/experiments.md); `design` adds
+    further design fields."""
+    plan: dict[str, Any] = dict(design or {})
+    plan.update({"kind": kind, "axes": [dict(a) for a in axes], "seed": seed})
     if n is not None:
-        design["n"] = n
+        plan["n"] = n
     body: dict[str, Any] = {
         "name": name,
         "base": {
@@ -392,7 +410,7 @@ def experiment_body(
             "algo_params": dict(algo_params or {}),
             "data_params": dict(data_params or {}),
         },
-        "design": design,
+        "design": plan,
     }
     if max_scenarios is not None:
         body["max_scenarios"] = max_scenarios

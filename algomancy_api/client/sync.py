@@ -168,9 +168,12 @@ class AlgomancyClient(DecisionsMixin):
         n: int | None = None,
         seed: int = 0,
         max_scenarios: int | None = None,
+        design: Mapping[str, Any] | None = None,
     ) -> Experiment:
-        """Plan a design (`grid`, `random`, `lhs`, `oat`) over `axes` (each
-        `{"name", "on"?, "values"?, "min"?, "max"?}`) and queue its scenarios."""
+        """Plan a design (`grid`, `random`, `lhs`, `oat`, `morris`, `sobol`) over
+        `axes` (each `{"name", "on"?, "values"?, "min"?, "max"?, ...}`) and queue its
+        scenarios; `design` adds further design fields (`levels`, `exclude`,
+        `repetitions`, ...: docs/experiments.md)."""
         body = experiment_body(
             name,
             algo_name,
@@ -182,6 +185,7 @@ class AlgomancyClient(DecisionsMixin):
             n=n,
             seed=seed,
             max_scenarios=max_scenarios,
+            design=design,
         )
         return self._send(self.routes.create_experiment(body))
 
@@ -193,6 +197,25 @@ class AlgomancyClient(DecisionsMixin):
 
     def cancel_experiment(self, experiment_id: str) -> Experiment:
         return self._send(self.routes.cancel_experiment(experiment_id))
+
+    def resume_experiment(self, experiment_id: str) -> Experiment:
+        """Queue again its points not complete (failed, cancelled, never run, deleted);
+        nothing complete runs again."""
+        return self._send(self.routes.resume_experiment(experiment_id))
+
+    def drop_experiment_points(
+        self,
+        experiment_id: str,
+        *,
+        points: Iterable[int] = (),
+        values: Mapping[str, Iterable[Any]] | None = None,
+    ) -> Experiment:
+        """Drop points not yet run: by number, or those with one of `values[axis]`."""
+        body = {
+            "drop_points": list(points),
+            "drop_values": {k: list(v) for k, v in (values or {}).items()},
+        }
+        return self._send(self.routes.patch_experiment(experiment_id, body))
 
     def delete_experiment(self, experiment_id: str, *, scenarios: str = "keep") -> None:
         """`scenarios="delete"` deletes its scenarios too."""
@@ -208,7 +231,8 @@ class AlgomancyClient(DecisionsMixin):
         return frame.to_pandas().set_index("point")
 
     def sensitivity(self, experiment_id: str, kpi: str) -> list[dict[str, Any]]:
-        """Tornado rows of a one-at-a-time experiment, largest swing first."""
+        """Tornado rows of a one-at-a-time experiment (largest swing first), Morris'
+        mu*/sigma or Sobol's S1/ST rows of a morris or sobol one."""
         return self._send(self.routes.sensitivity(experiment_id, kpi))
 
     # -- datasets ----------------------------------------------------------------

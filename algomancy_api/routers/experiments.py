@@ -19,7 +19,7 @@ from algomancy_api.frames import (
 )
 from algomancy_api.models import Body
 from algomancy_api.routers import JSON, Limit, Offset, Responses
-from algomancy_core.experiments import service
+from algomancy_core.experiments import edits, service
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
 
@@ -39,15 +39,44 @@ class ExperimentAxis(Body):
         "algorithm", description="An algorithm parameter or a data parameter of the dataset."
     )
     values: list[Any] | None = Field(None, description="Explicit values (any design).")
-    min: float | None = Field(None, description="Low end (numbers); default: the descriptor's.")
-    max: float | None = Field(None, description="High end (numbers); default: the descriptor's.")
+    min: float | str | None = Field(
+        None, description="Low end (a number, or an ISO date); default: the descriptor's."
+    )
+    max: float | str | None = Field(
+        None, description="High end (a number, or an ISO date); default: the descriptor's."
+    )
+    scale: Literal["linear", "log"] | None = Field(
+        None, description="`log`: a float range (above 0) spread evenly in the logarithm."
+    )
 
 
 class ExperimentDesign(Body):
-    kind: Literal["grid", "random", "lhs", "oat"]
+    kind: Literal["grid", "random", "lhs", "oat", "morris", "sobol"]
     axes: list[ExperimentAxis] = Field(min_length=1)
-    n: int | None = Field(None, ge=1, description="Points of a random or lhs design.")
-    seed: int = Field(0, ge=0, description="Seed of a random or lhs design.")
+    n: int | None = Field(
+        None,
+        ge=1,
+        description="Points of a random or lhs design; trajectories of a morris design; "
+        "base points (a power of 2) of a sobol design.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of a random, lhs, morris or sobol design.")
+    levels: int | None = Field(
+        None, ge=2, description="Grid levels of a morris design (even; default 4)."
+    )
+    repetitions: int | None = Field(
+        None, ge=1, description="Runs per point (grid, random, lhs), each with its own seed."
+    )
+    seed_parameter: str | None = Field(
+        None,
+        min_length=1,
+        description="The integer algorithm parameter that takes a repetition's seed; "
+        "default: the scenario's own seed.",
+    )
+    exclude: list[dict[str, Any]] | None = Field(
+        None,
+        description="Combinations left out (grid, random, lhs): `{axis key: value, ...}` "
+        "each; a point with all of one's values is dropped.",
+    )
 
 
 class CreateExperiment(Body):
@@ -61,6 +90,7 @@ class CreateExperiment(Body):
 
 class ExperimentCounts(BaseModel):
     planned: int
+    dropped: int
     created: int
     reused: int
     queued: int
@@ -93,6 +123,22 @@ class TornadoRow(BaseModel):
     low_delta: float | None
     high_delta: float | None
     swing: float | None
+
+
+class MorrisRow(BaseModel):
+    parameter: str
+    mu_star: float | None = Field(description="Mean absolute elementary effect (unit scale).")
+    mu_star_conf: float | None = Field(description="Its 95 % bootstrap confidence interval.")
+    mu: float | None
+    sigma: float | None = Field(description="Spread of the effects: interaction or curvature.")
+
+
+class SobolRow(BaseModel):
+    parameter: str
+    S1: float | None = Field(description="First-order index.")
+    S1_conf: float | None = Field(description="Its 95 % confidence interval.")
+    ST: float | None = Field(description="Total-order index.")
+    ST_conf: float | None = Field(description="Its 95 % confidence interval.")
 
 
 def _design(body: ExperimentDesign) -> dict[str, Any]:
@@ -168,6 +214,61 @@ def cancel_experiment(experiment_id: str, manager: ManagerDep) -> dict[str, Any]
     return _out(manager, record)
 
 
+@router.post(
+    "/experiments/{experiment_id}/resume",
+    response_model=ExperimentOut,
+    summary="Resume an experiment",
+    responses=NOT_FOUND,
+    dependencies=[audited("experiment.resume")],
+)
+def resume_experiment(experiment_id: str, manager: ManagerDep) -> dict[str, Any]:
+    """Queue again the points not complete: failed (cancelled too) and never-run ones
+    run, a deleted point's scenario is made again; queued, processing and complete
+    points are left alone, so nothing that completed runs again. Clears
+    `cancelled`."""
+    record, _ = edits.resume(manager, service.get_experiment(manager, experiment_id))
+    return _out(manager, record)
+
+
+class PatchExperiment(Body):
+    drop_points: list[int] = Field(
+        default_factory=list, description="Numbers of points not yet run to drop."
+    )
+    drop_values: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="`{axis key: [values]}`: the points not yet run with one of them are "
+        "dropped (those that ran stay).",
+    )
+
+
+@router.patch(
+    "/experiments/{experiment_id}",
+    response_model=ExperimentOut,
+    summary="Drop points not yet run",
+    responses=NOT_FOUND
+    | {
+        400: {"description": "An unknown point number or axis."},
+        409: {
+            "description": "A listed point has run, or the design (oat, morris, sobol) "
+            "needs every point."
+        },
+    },
+    dependencies=[audited("experiment.update")],
+)
+def patch_experiment(
+    experiment_id: str, body: PatchExperiment, manager: ManagerDep
+) -> dict[str, Any]:
+    """Drop points that have not run (their scenarios are deleted if they had not
+    started); the points keep their numbers and tags."""
+    record = edits.drop(
+        manager,
+        service.get_experiment(manager, experiment_id),
+        body.drop_points,
+        body.drop_values,
+    )
+    return _out(manager, record)
+
+
 @router.delete(
     "/experiments/{experiment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -222,16 +323,24 @@ def experiment_frame(
 
 @router.get(
     "/experiments/{experiment_id}/sensitivity",
-    response_model=list[TornadoRow],
-    summary="One-at-a-time sensitivity of a KPI",
-    responses=NOT_FOUND | {409: {"description": "The experiment's design is not one-at-a-time."}},
+    response_model=list[TornadoRow] | list[MorrisRow] | list[SobolRow],
+    summary="Sensitivity of a KPI to the experiment's axes",
+    responses=NOT_FOUND
+    | {
+        400: {"description": "A morris or sobol experiment on a server without SALib."},
+        409: {
+            "description": "The design is not one-at-a-time, morris or sobol, or a morris "
+            "or sobol point has no value of the KPI yet."
+        },
+    },
 )
 def experiment_sensitivity(
     experiment_id: str,
     manager: ManagerDep,
     kpi: Annotated[str, Query(min_length=1, description="The KPI's name.")],
 ) -> list[dict[str, Any]]:
-    """Tornado rows: per parameter, the KPI at its low and high ends against the
-    base point, largest swing first; rows with a point not complete come last with
-    nulls."""
+    """One-at-a-time: tornado rows, per parameter the KPI at its low and high ends
+    against the base point, largest swing first (rows with a point not complete come
+    last with nulls). Morris: mu*, mu, sigma per parameter, largest mu* first. Sobol: S1 and
+    ST with confidence intervals, largest ST first."""
     return service.sensitivity(manager, service.get_experiment(manager, experiment_id), kpi)

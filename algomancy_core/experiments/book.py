@@ -40,10 +40,22 @@ class ExperimentRecord:
     #: Points (numbered from 1) that reuse a complete scenario of the session with
     #: the same run fingerprint instead of a scenario of their own.
     reused: list[int] = dataclasses.field(default_factory=list)
+    #: The points' numbers (their tags' `{name}-{n}`) once some were dropped
+    #: (`PATCH`); empty while they are 1 ... len(points).
+    numbers: list[int] = dataclasses.field(default_factory=list)
+    #: Numbers of the points dropped before they ran.
+    dropped: list[int] = dataclasses.field(default_factory=list)
+
+    def number(self, index: int) -> int:
+        """The number of the point at `index` (from 0)."""
+        return self.numbers[index] if self.numbers else index + 1
 
     def body(self) -> bytes:
         fields = ("base", "design", "axes", "points", "scenario_ids", "reused")
-        return orjson.dumps({name: getattr(self, name) for name in fields})
+        body = {name: getattr(self, name) for name in fields}
+        if self.dropped:
+            body |= {"numbers": self.numbers, "dropped": self.dropped}
+        return orjson.dumps(body)
 
 
 class ExperimentBook(Protocol):
@@ -60,6 +72,10 @@ class ExperimentBook(Protocol):
 
     def delete(self, session_id: str, experiment_id: str) -> None:
         """`NotFoundError` if absent."""
+
+    def update(self, record: ExperimentRecord) -> None:
+        """Store `record`'s points, scenarios and cancelled flag in place of the
+        experiment's (resume, PATCH); `NotFoundError` if absent."""
 
 
 def _taken(name: str) -> ConflictError:
@@ -106,6 +122,13 @@ class MemoryExperimentBook:
             if found is None or found.session_id != session_id:
                 raise _missing(experiment_id)
             del self._records[experiment_id]
+
+    def update(self, record: ExperimentRecord) -> None:
+        with self._lock:
+            found = self._records.get(record.id)
+            if found is None or found.session_id != record.session_id:
+                raise _missing(record.id)
+            self._records[record.id] = record
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:
@@ -183,6 +206,19 @@ class SQLExperimentBook:
             )
         if done.rowcount == 0:
             raise _missing(experiment_id)
+
+    def update(self, record: ExperimentRecord) -> None:
+        from algomancy_core.stores.sql.schema import experiments
+
+        t = experiments
+        with self.db.write() as conn:
+            done = conn.execute(
+                sa.update(t)
+                .where(t.c.session_id == record.session_id, t.c.id == record.id)
+                .values(cancelled=record.cancelled, body=record.body().decode())
+            )
+        if done.rowcount == 0:
+            raise _missing(record.id)
 
 
 def _record(m: Any) -> ExperimentRecord:

@@ -8,11 +8,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
+from algomancy_core.experiments import salib
+from algomancy_core.experiments.axes import DATA_PREFIX, resolve_axes
 from algomancy_core.experiments.book import ExperimentRecord
-from algomancy_core.experiments.designs import DESIGN_KINDS, Axis, count_points, points
+from algomancy_core.experiments.designs import (
+    DESIGN_KINDS,
+    Axis,
+    count_points,
+    excluded,
+    points,
+    repeated,
+)
 from algomancy_core.lineage import default_seed, run_lineage
 from algomancy_core.names import check_name
-from algomancy_core.parameters import Parameter, ParameterError
+from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
 from algomancy_core.scenario_manager import _data_parameter_values
 
@@ -21,81 +30,17 @@ if TYPE_CHECKING:
     from algomancy_core.stores.base import DatasetVersion
 
 S = ScenarioStatus
-DATA_PREFIX = "data."
-_RANGED = ("integer", "float")
-
-
-def _axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) -> Axis:
-    """The axis of `parameter`: explicit values, else the spec's or the descriptor's
-    bounds (numbers) or choices (enums, booleans)."""
-    type_name = parameter.type_name
-    values = spec.get("values")
-    if values is not None:
-        if not isinstance(values, list) or not values:
-            raise InvalidInputError(f"axis {key!r}: values must be a non-empty list")
-        for value in values:
-            try:
-                parameter.parse(value)
-            except ParameterError as exc:
-                raise InvalidInputError(f"axis {key!r}: {exc}") from None
-        return Axis(key, type_name, values=tuple(values), base=base)
-    if type_name in _RANGED:
-        low = spec.get("min", parameter.min)
-        high = spec.get("max", parameter.max)
-        if low is None or high is None:
-            raise InvalidInputError(
-                f"axis {key!r}: give min and max (the parameter declares no bounds)"
-            )
-        if not all(isinstance(b, int | float) and not isinstance(b, bool) for b in (low, high)):
-            raise InvalidInputError(f"axis {key!r}: min and max must be numbers")
-        if low > high:
-            raise InvalidInputError(f"axis {key!r}: min {low} is greater than max {high}")
-        for bound in (low, high):
-            try:
-                parameter.parse(int(bound) if type_name == "integer" else float(bound))
-            except ParameterError as exc:
-                raise InvalidInputError(f"axis {key!r}: {exc}") from None
-        return Axis(key, type_name, low=float(low), high=float(high), base=base)
-    if type_name == "enum":
-        return Axis(key, type_name, values=tuple(getattr(parameter, "choices", ())), base=base)
-    if type_name == "boolean":
-        return Axis(key, type_name, values=(False, True), base=base)
-    raise InvalidInputError(f"axis {key!r}: a {type_name} parameter needs explicit values")
-
-
-def resolve_axes(
-    manager: ScenarioManager, base: Mapping[str, Any], axes: list[Mapping[str, Any]]
-) -> list[Axis]:
-    algorithm = manager.algorithm(base["algo_name"])
-    declared = {p.name: p for p in algorithm.parameters.parameter_definitions()}
-    data_set = manager.data_parameter_set(base["dataset_key"])
-    data_declared = (
-        {} if data_set is None else {p.name: p for p in data_set.parameter_definitions()}
-    )
-    algo_values = base.get("algo_params") or {}
-    data_values = base.get("data_params") or {}
-    out: list[Axis] = []
-    for spec in axes:
-        name, on = spec["name"], spec.get("on", "algorithm")
-        if on == "data":
-            parameter = data_declared.get(name)
-            key, base_value = DATA_PREFIX + name, data_values.get(name)
-        else:
-            parameter = declared.get(name)
-            key, base_value = name, algo_values.get(name)
-        if parameter is None:
-            owner = f"dataset {base['dataset_key']!r}" if on == "data" else base["algo_name"]
-            raise InvalidInputError(f"axis {name!r}: not a parameter of {owner}")
-        if base_value is None and parameter.has_default and parameter.default is not None:
-            base_value = parameter.to_json(parameter.default)
-        if any(axis.key == key for axis in out):
-            raise InvalidInputError(f"axis {key!r} is given twice")
-        out.append(_axis(key, parameter, spec, base_value))
-    return out
+#: The point key of a repetition's seed when no seed parameter is declared: the
+#: scenario's own seed (its `lineage`).
+RUN_SEED = "run.seed"
+#: Designs whose analysis needs every planned point: no exclusions or repetitions.
+ANALYSED = ("oat", "morris", "sobol")
+#: A design with exclusions is listed before it is counted: at most this many points.
+LISTED_AT_MOST = 1_000_000
 
 
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX)}
+    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k != RUN_SEED}
     data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
     return algo, data
 
@@ -106,9 +51,10 @@ def _fingerprint(
     pinned: DatasetVersion,
     values: dict[str, Any],
     data_values: dict[str, Any],
+    seed: int | None = None,
 ) -> str | None:
     """The run fingerprint the point's scenario would get (as `create_scenario`
-    computes it: the dataset's latest version, the default seed)."""
+    computes it: the dataset's latest version, `seed` or the default seed)."""
     algo_name = base["algo_name"]
     record = ScenarioRecord(
         id="",
@@ -120,7 +66,7 @@ def _fingerprint(
         data_parameters=data_values,
         dataset_version=pinned.version,
         dataset_digest=pinned.digest,
-        seed=default_seed(pinned.digest, algo_name, values, data_values),
+        seed=default_seed(pinned.digest, algo_name, values, data_values) if seed is None else seed,
     )
     found: str | None = run_lineage(record, manager.algorithm(algo_name), executor=None)[
         "fingerprint"
@@ -153,12 +99,8 @@ def create_experiment(
                 )
     if not axes:
         raise InvalidInputError("a design needs at least one axis")
-    planned = count_points(kind, axes, design.get("n"))
-    if planned > cap:
-        raise InvalidInputError(
-            f"the design has {planned} points, more than max_scenarios {cap}; "
-            "narrow it or raise the cap"
-        )
+    planned_points = _plan(manager, base, kind, axes, design, cap)
+    planned = len(planned_points)
     store = manager._store
     if any(e.name == name for e in store.experiments.list(manager.session_id)):
         raise ConflictError(f"an experiment named {name!r} exists in this session")
@@ -168,7 +110,6 @@ def create_experiment(
             f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
             f"fit in {longest} characters (max_name_chars)"
         )
-    planned_points = points(kind, axes, n=design.get("n"), seed=int(design.get("seed") or 0))
     algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})
     algorithm = manager.algorithm(base["algo_name"])
@@ -191,7 +132,9 @@ def create_experiment(
             data_values = _data_parameter_values(dataset_key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-        print_ = _fingerprint(manager, base, pinned, parameters.to_json(), data_values)
+        print_ = _fingerprint(
+            manager, base, pinned, parameters.to_json(), data_values, point.get(RUN_SEED)
+        )
         if print_ is not None and print_ in done:
             reuse[n] = done[print_]
     creating = [n for n in range(1, planned + 1) if n not in reuse]
@@ -216,13 +159,7 @@ def create_experiment(
         if n in reuse:
             ids.append(reuse[n])
             continue
-        algo, data = _split(point)
-        record = manager.create_scenario(
-            f"{name}-{n}", dataset_key, base["algo_name"], algo_base | algo, data_base | data
-        )
-        if record.status is S.CREATED:
-            manager.run_scenario(record.id)
-        ids.append(record.id)
+        ids.append(create_point(manager, name, base, n, point))
     experiment = ExperimentRecord(
         id=new_id(),
         session_id=manager.session_id,
@@ -230,13 +167,96 @@ def create_experiment(
         created_at=utcnow(),
         base=dict(base),
         design=dict(design),
-        axes=[axis.key for axis in axes],
+        axes=[axis.key for axis in axes] + _seed_key(design),
         points=planned_points,
         scenario_ids=ids,
         reused=sorted(reuse),
     )
     store.experiments.add(experiment)
     return experiment
+
+
+def create_point(
+    manager: ScenarioManager, name: str, base: Mapping[str, Any], n: int, point: dict[str, Any]
+) -> str:
+    """Create and queue the scenario of point `n` (tag `{name}-{n}`); its id."""
+    algo, data = _split(point)
+    record = manager.create_scenario(
+        f"{name}-{n}",
+        base["dataset_key"],
+        base["algo_name"],
+        dict(base.get("algo_params") or {}) | algo,
+        dict(base.get("data_params") or {}) | data,
+        seed=point.get(RUN_SEED),
+    )
+    if record.status is S.CREATED:
+        manager.run_scenario(record.id)
+    return record.id
+
+
+def _seed_key(design: Mapping[str, Any]) -> list[str]:
+    """The frame column of the repetitions' seeds, if any."""
+    if int(design.get("repetitions") or 1) == 1:
+        return []
+    return [design.get("seed_parameter") or RUN_SEED]
+
+
+def _refuse(planned: int, cap: int, before: str = "") -> InvalidInputError:
+    return InvalidInputError(
+        f"the design has {planned} points{before}, more than max_scenarios {cap}; "
+        "narrow it or raise the cap"
+    )
+
+
+def _plan(
+    manager: ScenarioManager,
+    base: Mapping[str, Any],
+    kind: str,
+    axes: list[Axis],
+    design: Mapping[str, Any],
+    cap: int,
+) -> list[dict[str, Any]]:
+    """The design's points after exclusions and repetitions, the cap checked on
+    their count before any is listed when it can be."""
+    exclusions = list(design.get("exclude") or [])
+    repetitions = int(design.get("repetitions") or 1)
+    seed_parameter = design.get("seed_parameter")
+    if kind in ANALYSED and (exclusions or repetitions > 1):
+        raise InvalidInputError(
+            f"a {kind!r} design takes no exclude or repetitions (its analysis needs every "
+            "planned point)"
+        )
+    keys = {axis.key for axis in axes}
+    for rule in exclusions:
+        unknown = sorted(set(rule) - keys)
+        if not rule or unknown:
+            named = f"not {', '.join(unknown)}" if unknown else "at least one"
+            raise InvalidInputError(
+                f"exclude {rule}: name axes of the design ({', '.join(sorted(keys))}), {named}"
+            )
+    if seed_parameter is not None:
+        declared = manager.algorithm(base["algo_name"]).parameters.parameter_definitions()
+        found = {p.name: p for p in declared}.get(seed_parameter)
+        if found is None or found.type_name != "integer" or seed_parameter in keys:
+            raise InvalidInputError(
+                f"seed_parameter {seed_parameter!r}: not an integer parameter of "
+                f"{base['algo_name']} outside the axes"
+            )
+    counted = count_points(kind, axes, design.get("n"), design.get("levels"))
+    if counted * repetitions > cap and not exclusions:
+        raise _refuse(counted * repetitions, cap)
+    if counted > LISTED_AT_MOST:
+        raise _refuse(counted, cap, " before exclusions")
+    seed = int(design.get("seed") or 0)
+    listed = points(kind, axes, n=design.get("n"), seed=seed, levels=design.get("levels"))
+    listed = excluded(listed, exclusions)
+    if repetitions > 1:
+        listed = repeated(listed, repetitions, seed, seed_parameter or RUN_SEED)
+    if len(listed) > cap:
+        raise _refuse(len(listed), cap)
+    if not listed:
+        raise InvalidInputError("the exclusions leave no point")
+    return listed
 
 
 def get_experiment(manager: ScenarioManager, experiment_id: str) -> ExperimentRecord:
@@ -260,6 +280,7 @@ def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any
     runs = scenarios_of(manager, record)
     counts = {
         "planned": len(record.points),
+        "dropped": len(record.dropped),
         "created": len(record.scenario_ids) - len(record.reused),
         "reused": len(record.reused),
         "queued": 0,
@@ -318,10 +339,10 @@ def rows(
     runs = scenarios_of(manager, record)
     kpi_names = list(manager.available_kpis)
     out = []
-    for n, (point, run) in enumerate(zip(record.points, runs, strict=True), start=1):
+    for i, (point, run) in enumerate(zip(record.points, runs, strict=True)):
         row: dict[str, Any] = {
-            "point": n,
-            "scenario_id": record.scenario_ids[n - 1],
+            "point": record.number(i),
+            "scenario_id": record.scenario_ids[i],
             "status": "missing" if run is None else run.status.value,
         }
         row.update({axis: point.get(axis) for axis in record.axes})
@@ -334,23 +355,47 @@ def rows(
 def sensitivity(
     manager: ScenarioManager, record: ExperimentRecord, kpi: str
 ) -> list[dict[str, Any]]:
-    """Tornado rows of a one-at-a-time experiment: per axis, the KPI at its low and
-    high ends relative to the base point, largest swing first (incomplete last)."""
-    if record.design.get("kind") != "oat":
+    """Sensitivity of `kpi` to the axes: tornado rows of a one-at-a-time design,
+    Morris' mu*/sigma or Sobol's S1/ST of a Morris or Sobol design."""
+    kind = record.design.get("kind")
+    if kind not in ("oat", *salib.SALIB_KINDS):
         raise ConflictError(
-            f"sensitivity needs a one-at-a-time design; experiment {record.name!r} is "
-            f"{record.design.get('kind')!r}"
+            "sensitivity needs a one-at-a-time, morris or sobol design; experiment "
+            f"{record.name!r} is {kind!r}"
         )
     if kpi not in manager.available_kpis:
         raise NotFoundError(f"KPI {kpi!r} not found")
     values = [None if run is None else run.kpis.get(kpi) for run in scenarios_of(manager, record)]
+    if kind != "oat":
+        return _indices(record, kpi, values)
+    return _tornado(record, values)
+
+
+def _indices(record: ExperimentRecord, kpi: str, values: list[Any]) -> list[dict[str, Any]]:
+    """Morris or Sobol indices: every point must have its KPI."""
+    missing = sum(1 for v in values if v is None)
+    if missing:
+        raise ConflictError(
+            f"{missing} of the experiment's {len(values)} points have no {kpi!r} yet "
+            "(not complete); Morris and Sobol indices need every point"
+        )
+    design = record.design
+    kind, n, levels = design["kind"], int(design["n"]), design.get("levels")
+    seed = int(design.get("seed") or 0)
+    unit = salib.unit_sample(kind, len(record.axes), n, seed, levels)
+    return salib.analyse(kind, record.axes, unit, values, seed=seed, levels=levels)
+
+
+def _tornado(record: ExperimentRecord, values: list[Any]) -> list[dict[str, Any]]:
+    """Per axis, the KPI at its low and high ends relative to the base point,
+    largest swing first (incomplete last)."""
     base_value = values[0]
     out = []
     for i, axis in enumerate(record.axes):
         low, high = values[1 + 2 * i], values[2 + 2 * i]
         known = base_value is not None and low is not None and high is not None
-        low_delta = low - base_value if known else None  # type: ignore[operator]
-        high_delta = high - base_value if known else None  # type: ignore[operator]
+        low_delta = low - base_value if known else None
+        high_delta = high - base_value if known else None
         out.append(
             {
                 "parameter": axis,
@@ -362,7 +407,7 @@ def sensitivity(
                 "high_kpi": high,
                 "low_delta": low_delta,
                 "high_delta": high_delta,
-                "swing": abs(high - low) if known else None,  # type: ignore[operator]
+                "swing": abs(high - low) if known else None,
             }
         )
     out.sort(key=lambda r: (r["swing"] is None, -(r["swing"] or 0.0)))

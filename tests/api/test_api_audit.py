@@ -49,6 +49,8 @@ KINDS = {
     "scenarios-import_archive": "scenario.import",
     "experiments-create_experiment": "experiment.create",
     "experiments-cancel_experiment": "experiment.cancel",
+    "experiments-resume_experiment": "experiment.resume",
+    "experiments-patch_experiment": "experiment.update",
     "experiments-delete_experiment": "experiment.delete",
 }
 
@@ -145,8 +147,14 @@ def prepare(op: str, w: Workspace, gate: Gate) -> tuple[dict[str, str], Request]
             "json": {"tag": "new", "dataset_key": "Master data", "algo_name": "Instant"}
         },
         "experiments-create_experiment": lambda: {"json": EXPERIMENT},
+        "experiments-patch_experiment": lambda: {"json": {"drop_points": []}},
     }
-    if op in ("experiments-cancel_experiment", "experiments-delete_experiment"):
+    if op in (
+        "experiments-cancel_experiment",
+        "experiments-delete_experiment",
+        "experiments-resume_experiment",
+        "experiments-patch_experiment",
+    ):
         made = w.client.post(f"{w.base}/experiments", json=EXPERIMENT, headers=ALICE)
         assert made.status_code == 201, made.text
         ids["experiment_id"] = made.json()["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from algomancy_core import (
     KpiDirection,
     RunContext,
 )
-from algomancy_core.parameters import EnumParameter
+from algomancy_core.parameters import DateParameter, EnumParameter
 from algomancy_data import DataSource
 from tests.api.conftest import PREFIX, api_config
 from tests.fixtures import TABULAR_FRAME_V1_SCHEMA, fixture_file
@@ -63,7 +64,36 @@ class Knobs(BaseAlgorithm):
         return BaseResult({"cost": cost})
 
 
+class DatedParameters(BaseParameterSet):
+    start = DateParameter(default="2026-01-01", min="2026-01-01", max="2026-12-31")
+    rate = FloatParameter(default=1.0, min=0.01, max=100.0)
+    seed = IntegerParameter(default=0, min=0, max=2**31 - 1)
+
+
+class Dated(BaseAlgorithm):
+    """cost = rate + the start's day of the year (1 on 1 January) + seed % 7."""
+
+    name = "Dated"
+    parameters = DatedParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        p = self.params
+        return BaseResult({"cost": p.rate + p.start.timetuple().tm_yday + p.seed % 7})
+
+
 RELEASE = threading.Event()
+FAIL = threading.Event()
+
+
+class Flaky(Knobs):
+    """Knobs that fails with 3 crews or more while the test's `FAIL` is set."""
+
+    name = "Flaky"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        if FAIL.is_set() and self.params.crews >= 3:
+            raise RuntimeError("flaky")
+        return super().run(data, ctx)
 
 
 class Held(Knobs):
@@ -94,7 +124,7 @@ def growth_data() -> DataSource:
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     values: dict[str, Any] = {
-        "algorithms": [Knobs, Held],
+        "algorithms": [Knobs, Held, Dated, Flaky],
         "kpis": [Cost],
         "initial_datasets": lambda: {"Master data": growth_data()},
         "data_object_type": GrowthData,
@@ -335,3 +365,222 @@ def test_points_already_run_are_reused_not_run_again(client: TestClient) -> None
     ]
     assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
     assert sorted(scenarios(client)) == ["a-1", "a-2"]  # the reused ones are not its own
+
+
+def test_morris_ranks_the_inert_knob_last(client: TestClient) -> None:
+    axes = [{"name": "inert"}, {"name": "crews"}, {"name": "speed"}]
+    design = {"kind": "morris", "n": 4, "seed": 3, "axes": axes}
+    body = create(client, "morris", design).json()
+    assert body["counts"]["planned"] == 4 * (3 + 1)
+    finished(client, body["id"])
+    tags = scenarios(client)
+    again = create(client, "morris-again", design).json()  # the same points: all reused
+    assert again["counts"]["reused"] == 16 and again["counts"]["created"] == 0
+    frame = client.get(f"{M}/experiments/{again['id']}/frame").json()
+    assert [(r["inert"], r["crews"], r["speed"]) for r in frame["rows"]] == [
+        tuple(tags[f"morris-{n}"]["algo_params"][k] for k in ("inert", "crews", "speed"))
+        for n in range(1, 17)
+    ]
+    rows = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost").json()
+    assert [r["parameter"] for r in rows] == ["speed", "crews", "inert"]
+    assert rows[0]["mu_star"] == pytest.approx(30.0)  # 3 EUR per unit of speed, over 0..10
+    assert rows[2]["mu_star"] == 0.0 and rows[2]["sigma"] == 0.0
+    assert set(rows[0]) == {"parameter", "mu_star", "mu_star_conf", "mu", "sigma"}
+
+
+def test_sobol_indices_put_speed_first_and_the_inert_knob_at_zero(client: TestClient) -> None:
+    axes = [{"name": "inert"}, {"name": "speed"}, {"name": "crews"}]
+    design = {"kind": "sobol", "n": 8, "seed": 1, "axes": axes}
+    body = create(client, "sobol", design).json()
+    assert body["counts"]["planned"] == 8 * (3 + 2)
+    finished(client, body["id"])
+    rows = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost").json()
+    assert rows[0]["parameter"] == "speed" and rows[-1]["parameter"] == "inert"
+    inert = rows[-1]
+    assert (inert["S1"], inert["ST"]) == (0.0, 0.0)
+    assert rows[0]["ST"] > 0.8 and rows[0]["S1_conf"] >= 0
+    bad = create(client, "sobol6", design | {"n": 6})
+    assert bad.status_code == 400 and "power of 2" in bad.json()["detail"]
+
+
+def test_indices_wait_for_every_point(client: TestClient) -> None:
+    RELEASE.clear()
+    try:
+        design = {"kind": "morris", "n": 2, "seed": 0, "axes": [{"name": "speed"}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "held", "base": BASE | {"algo_name": "Held"}, "design": design},
+        ).json()
+        early = client.get(f"{M}/experiments/{body['id']}/sensitivity?kpi=cost")
+        assert early.status_code == 409 and "4 points" in early.json()["detail"]
+    finally:
+        RELEASE.set()
+    finished(client, body["id"])
+
+
+def dated(client: TestClient, name: str, design: dict[str, Any]) -> Any:
+    base = {"algo_name": "Dated", "dataset_key": "Master data"}
+    return client.post(f"{M}/experiments", json={"name": name, "base": base, "design": design})
+
+
+def test_date_and_log_scaled_axes(client: TestClient) -> None:
+    dates = {"name": "start", "min": "2026-02-27", "max": "2026-03-02"}
+    body = dated(client, "days", {"kind": "grid", "axes": [dates]}).json()
+    assert body["counts"]["planned"] == 4  # each day of the range
+    finished(client, body["id"])
+    frame = client.get(f"{M}/experiments/{body['id']}/frame").json()
+    assert [(r["start"], r["cost"]) for r in frame["rows"]] == [
+        ("2026-02-27", 59.0),
+        ("2026-02-28", 60.0),
+        ("2026-03-01", 61.0),
+        ("2026-03-02", 62.0),
+    ]
+    log = {"name": "rate", "min": 0.01, "max": 100.0, "scale": "log"}
+    body = dated(client, "log", {"kind": "lhs", "n": 4, "seed": 2, "axes": [log]}).json()
+    finished(client, body["id"])
+    rates = [r["rate"] for r in client.get(f"{M}/experiments/{body['id']}/frame").json()["rows"]]
+    # One point per decade: 0.01-0.1, 0.1-1, 1-10, 10-100.
+    assert sorted(math.floor(math.log10(r)) for r in rates) == [-2, -1, 0, 1]
+    zero = {"kind": "lhs", "n": 2, "axes": [{"name": "speed", "scale": "log"}]}  # from 0
+    bad = create(client, "bad", zero)
+    assert bad.status_code == 400 and "log scale" in bad.json()["detail"]
+    late = dated(client, "late", {"kind": "grid", "axes": [dates | {"max": "2027-01-01"}]})
+    assert late.status_code == 400 and "start" in late.json()["detail"]
+
+
+def test_repetitions_record_distinct_seeds(client: TestClient) -> None:
+    axis = {"name": "rate", "values": [1.0, 2.0]}
+    design = {"kind": "grid", "axes": [axis], "repetitions": 3, "seed": 4}
+    own = dated(client, "reps", design | {"seed_parameter": "seed"}).json()
+    assert own["counts"]["planned"] == 6 and own["axes"] == ["rate", "seed"]
+    finished(client, own["id"])
+    rows = client.get(f"{M}/experiments/{own['id']}/frame").json()["rows"]
+    assert [r["rate"] for r in rows] == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    seeds = [r["seed"] for r in rows]
+    assert len(set(seeds[:3])) == 3 and seeds[:3] == seeds[3:]
+    tags = scenarios(client)
+    assert [tags[f"reps-{n}"]["algo_params"]["seed"] for n in range(1, 7)] == seeds
+    assert [r["cost"] for r in rows] == [r["rate"] + 1 + r["seed"] % 7 for r in rows]
+    # Without a seed parameter the seeds are the scenarios' own (their lineage).
+    run = dated(client, "runs", design | {"seed": 5}).json()
+    assert run["axes"] == ["rate", "run.seed"]
+    finished(client, run["id"])
+    rows = client.get(f"{M}/experiments/{run['id']}/frame").json()["rows"]
+    listed = {s["id"]: s for s in client.get(f"{M}/scenarios").json()}
+    assert [listed[r["scenario_id"]]["lineage"]["seed"] for r in rows] == [
+        r["run.seed"] for r in rows
+    ]
+    assert len({r["run.seed"] for r in rows}) == 3
+    oat = dated(client, "oat", {"kind": "oat", "axes": [axis], "repetitions": 2})
+    assert oat.status_code == 400 and "repetitions" in oat.json()["detail"]
+
+
+def test_excluded_combinations_are_not_planned(client: TestClient) -> None:
+    axes = [{"name": "crews", "values": [1, 2, 3]}, {"name": "mode"}]
+    exclude = [{"crews": 1, "mode": "fast"}, {"crews": 3}]
+    body = create(client, "ex", {"kind": "grid", "axes": axes, "exclude": exclude}).json()
+    assert body["counts"]["planned"] == 3
+    finished(client, body["id"])
+    frame = client.get(f"{M}/experiments/{body['id']}/frame").json()
+    assert [(r["crews"], r["mode"]) for r in frame["rows"]] == [
+        (1, "slow"),
+        (2, "slow"),
+        (2, "fast"),
+    ]
+    unknown = create(client, "ex2", {"kind": "grid", "axes": axes, "exclude": [{"speed": 1}]})
+    assert unknown.status_code == 400 and "speed" in unknown.json()["detail"]
+    design = {"kind": "grid", "axes": axes, "exclude": [{"mode": "slow"}, {"mode": "fast"}]}
+    empty = create(client, "ex3", design)
+    assert empty.status_code == 400 and "no point" in empty.json()["detail"]
+
+
+def test_resume_runs_only_the_points_not_complete(client: TestClient) -> None:
+    FAIL.set()
+    try:
+        design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3, 4]}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "again", "base": BASE | {"algo_name": "Flaky"}, "design": design},
+        ).json()
+        stopped = finished(client, body["id"])["counts"]
+    finally:
+        FAIL.clear()
+    assert (stopped["complete"], stopped["failed"]) == (2, 2)  # crews 3 and 4 failed
+    url = f"{M}/experiments/{body['id']}"
+    assert client.post(f"{url}/cancel").json()["status"] == "cancelled"
+    listed = {s["tag"]: s for s in client.get(f"{M}/scenarios").json()}
+    first_run = {listed[t]["id"]: listed[t]["finished_at"] for t in ("again-1", "again-2")}
+    # A deleted point gets its scenario again.
+    assert client.delete(f"{M}/scenarios/{listed['again-4']['id']}").status_code == 204
+    assert client.get(url).json()["counts"]["missing"] == 1
+    answer = client.post(f"{url}/resume")
+    assert answer.status_code == 200 and answer.json()["status"] != "cancelled"
+    done = finished(client, body["id"])
+    assert done["counts"]["complete"] == 4 and done["counts"]["missing"] == 0
+    listed = {s["id"]: s for s in client.get(f"{M}/scenarios").json()}
+    assert {i: listed[i]["finished_at"] for i in first_run} == first_run  # not run again
+    assert sorted(s["tag"] for s in listed.values()) == [f"again-{n}" for n in (1, 2, 3, 4)]
+    frame = client.get(f"{url}/frame").json()
+    assert [(r["crews"], r["cost"]) for r in frame["rows"]] == [
+        (1, 13.0),
+        (2, 14.0),
+        (3, 15.0),
+        (4, 16.0),
+    ]
+    again = client.post(f"{url}/resume").json()
+    assert again["counts"]["queued"] == 0 and again["counts"]["complete"] == 4
+    assert client.post(f"{M}/experiments/nope/resume").status_code == 404
+
+
+def test_patch_drops_points_not_yet_run(client: TestClient) -> None:
+    RELEASE.clear()
+    try:
+        design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3, 4]}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "trim", "base": BASE | {"algo_name": "Held"}, "design": design},
+        ).json()
+        wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["processing"] == 1,
+            what="a point processing",
+        )
+        url = f"{M}/experiments/{body['id']}"
+        busy = client.patch(url, json={"drop_points": [1]})
+        assert busy.status_code == 409 and "point 1" in busy.json()["detail"]
+        patched = client.patch(url, json={"drop_points": [2], "drop_values": {"crews": [4]}})
+        assert patched.status_code == 200, patched.text
+        counts = patched.json()["counts"]
+        assert (counts["planned"], counts["dropped"]) == (2, 2)
+        assert client.patch(url, json={"drop_values": {"nope": [1]}}).status_code == 400
+        assert client.patch(url, json={"drop_points": [9]}).status_code == 400
+    finally:
+        RELEASE.set()
+    finished(client, body["id"])
+    assert sorted(scenarios(client)) == ["trim-1", "trim-3"]
+    frame = client.get(f"{url}/frame").json()
+    assert [(r["point"], r["crews"], r["status"]) for r in frame["rows"]] == [
+        (1, 1, "complete"),
+        (3, 3, "complete"),
+    ]
+    oat = create(client, "o", {"kind": "oat", "axes": [{"name": "crews"}]}).json()
+    refused = client.patch(f"{M}/experiments/{oat['id']}", json={"drop_points": [2]})
+    assert refused.status_code == 409
+    finished(client, oat["id"])
+
+
+def test_resume_makes_a_deleted_reused_point_its_own(client: TestClient) -> None:
+    first = create(client, "a", {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2]}]})
+    finished(client, first.json()["id"])
+    wider = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3]}]}
+    second = create(client, "b", wider).json()
+    finished(client, second["id"])
+    a1 = scenarios(client)["a-1"]
+    listed = {s["tag"]: s["id"] for s in client.get(f"{M}/scenarios").json()}
+    assert client.delete(f"{M}/scenarios/{listed['a-1']}").status_code == 204
+    resumed = client.post(f"{M}/experiments/{second['id']}/resume").json()
+    assert (resumed["counts"]["reused"], resumed["counts"]["created"]) == (1, 2)
+    finished(client, second["id"])
+    assert scenarios(client)["b-1"]["kpis"] == a1["kpis"]
+    assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
+    assert sorted(scenarios(client)) == ["a-2"]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import httpx
 import pytest
 
+from algomancy_core.scenario import INTERRUPTED
 from tests.cli.test_cli_commands import as_json, cli
 from tests.polling import wait_for
 from tests.server import ServerProcess
@@ -86,3 +91,106 @@ def test_create_show_results_and_cancel(example_server: ServerProcess) -> None:
         "travel_speed_m_s",
     )
     assert both.returncode == 2 and "--random and --oat" in both.stderr
+
+
+def test_a_morris_design_with_its_levels(example_server: ServerProcess) -> None:
+    s = example_server
+    as_json(cli(s, "--json", "sessions", "create", "morris"))
+    made = as_json(
+        cli(
+            s,
+            "--json",
+            "experiment",
+            "create",
+            "knobs",
+            "--algorithm",
+            "Batch picking",
+            "--morris",
+            "batch_size",
+            "--morris",
+            "start_hour",
+            "--n",
+            "2",
+            "--levels",
+            "6",
+            session="morris",
+        )
+    )
+    assert made["design"]["kind"] == "morris" and made["design"]["levels"] == 6
+    assert made["counts"]["planned"] == 2 * (2 + 1)
+    odd = cli(
+        s, "experiment", "create", "odd", "--algorithm", "Batch picking", "--sobol",
+        "batch_size", "--n", "3", session="morris",
+    )  # fmt: skip
+    assert odd.returncode == 1 and "power of 2" in odd.stderr
+
+
+def test_resume_after_cancel_runs_nothing_that_completed(example_server: ServerProcess) -> None:
+    s = example_server
+    as_json(cli(s, "--json", "sessions", "create", "resumed"))
+    made = as_json(
+        cli(
+            s, "--json", "experiment", "create", "batch", "--algorithm", "Batch picking",
+            "--grid", "batch_size=1,2", session="resumed",
+        )
+    )  # fmt: skip
+
+    def shown() -> dict[str, object]:
+        found: dict[str, object] = as_json(
+            cli(s, "--json", "experiment", "show", made["id"], session="resumed")
+        )
+        return found
+
+    wait_for(shown, lambda e: e["status"] == "complete", timeout=120)
+    cli(s, "experiment", "cancel", "batch", session="resumed")
+    resumed = as_json(cli(s, "--json", "experiment", "resume", "batch", session="resumed"))
+    assert resumed["status"] == "complete"
+    assert resumed["counts"]["complete"] == 2 and resumed["counts"]["queued"] == 0
+
+
+def test_after_sigkill_resume_runs_only_what_had_not_completed(tmp_path: Path) -> None:
+    """A point completes, the next is processing when the server is killed; after
+    a restart that point is failed (interrupted), and `experiment resume` runs it
+    again, and nothing that had completed."""
+    state = tmp_path / "state"
+    server = ServerProcess(["--example", "--data-path", str(state)], tmp_path).start()
+    try:
+        made = as_json(
+            cli(
+                server, "--json", "experiment", "create", "slow", "--algorithm", "Slow",
+                "--grid", "duration=1,20",
+            )
+        )  # fmt: skip
+
+        def rows() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = as_json(
+                cli(server, "--json", "experiment", "results", made["id"])
+            )
+            return found
+
+        wait_for(rows, lambda r: [p["status"] for p in r] == ["complete", "processing"])
+        first = scenario(server, made["scenario_ids"][0])
+        server.kill()
+    finally:
+        server.kill()
+    server = ServerProcess(["--example", "--data-path", str(state)], tmp_path).start()
+    try:
+        interrupted = wait_for(
+            lambda: scenario(server, made["scenario_ids"][1]), lambda s: s["status"] == "failed"
+        )
+        assert interrupted["error"] == INTERRUPTED
+        resumed = as_json(cli(server, "--json", "experiment", "resume", "slow"))
+        assert resumed["counts"]["complete"] == 1
+        wait_for(rows, lambda r: [p["status"] for p in r] == ["complete", "complete"], timeout=120)
+        again = scenario(server, made["scenario_ids"][0])
+        ran = ("started_at", "finished_at", "kpis")
+        assert {k: again[k] for k in ran} == {k: first[k] for k in ran}  # not run again
+    finally:
+        server.kill()
+
+
+def scenario(server: ServerProcess, scenario_id: str) -> dict[str, Any]:
+    answer = httpx.get(f"{server.base}/api/v1/sessions/main/scenarios/{scenario_id}", timeout=30)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from algomancy_core import (
 )
 from algomancy_data import DataSource, ETLResult, file_from_bytes
 from algomancy_example import example_settings, sample_file
-from algomancy_example.algorithms import ABCSlotting, RandomSlotting, Slow
+from algomancy_example.algorithms import ABCSlotting, BatchPicking, RandomSlotting, Slow
 from algomancy_example.etl import WarehouseETLFactory
 from algomancy_example.kpis import KPIS
 from algomancy_example.make_sample_data import write
@@ -143,6 +144,7 @@ def test_every_algorithm_completes_with_finite_kpis(main: ScenarioManager) -> No
         "random": ("Random slotting", {"seed": 0}),
         "abc": ("ABC slotting", {"policy": "turnover"}),
         "abc classes": ("ABC slotting", {"policy": "class_based"}),
+        "batch": ("Batch picking", {"batch_size": 3}),
     }
     ids = {}
     for tag, (algorithm, params) in runs.items():
@@ -162,6 +164,35 @@ def test_every_algorithm_completes_with_finite_kpis(main: ScenarioManager) -> No
     # The as-is slotting (Slow) leaves the four new SKUs without a location.
     assert done["slow"].kpis["unassigned_skus"] == 4
     assert done["abc"].kpis["unassigned_skus"] == done["random"].kpis["unassigned_skus"] == 0
+    assert travel["batch"] < travel["abc"]  # same slotting, three picks per tour
+
+
+def batch_kpis(data: DataSource, **params: object) -> dict[str, float]:
+    result = BatchPicking(params).run(data, RunContext())
+    return {kpi.name: kpi().evaluate(result) for kpi in KPIS}
+
+
+def test_batch_picking_knobs_move_the_kpis_but_the_start_hour(main: ScenarioManager) -> None:
+    data = main.get_dataset("Master data")
+    base = batch_kpis(data)
+    # One pick per tour is ABC (turnover) slotting.
+    abc = ABCSlotting().run(data, RunContext())
+    assert base["travel_distance"] == pytest.approx(abc.values["travel_m_per_day"])
+    # Batching shortens the walk, with diminishing returns.
+    travel = [batch_kpis(data, batch_size=k)["travel_distance"] for k in (1, 2, 4, 8)]
+    assert travel == sorted(travel, reverse=True) and len(set(travel)) == 4
+    gains = [a - b for a, b in itertools.pairwise(travel)]
+    assert gains == sorted(gains, reverse=True)
+    # A fill limit leaves SKUs without a location, picked from the overflow area.
+    tight = batch_kpis(data, fill_limit=0.5)
+    assert tight["unassigned_skus"] > 0 == base["unassigned_skus"]
+    assert tight["travel_distance"] > base["travel_distance"]
+    # Speed turns metres into seconds: throughput only.
+    fast = batch_kpis(data, travel_speed_m_s=2.0)
+    assert fast["throughput"] == pytest.approx(2 * base["throughput"])
+    assert fast["travel_distance"] == base["travel_distance"]
+    # The inert knob.
+    assert batch_kpis(data, start_hour=10) == base
 
 
 def test_slotting_respects_capacity(main: ScenarioManager) -> None:

@@ -43,5 +43,5 @@ def test_the_example_configuration_loads_from_the_renamed_package() -> None:
     from algomancy_api.example import build_example_config
 
     algorithms = build_example_config().algorithms
-    assert sorted(algorithms) == ["ABC slotting", "Random slotting", "Slow"]
+    assert sorted(algorithms) == ["ABC slotting", "Batch picking", "Random slotting", "Slow"]
     assert all(a.__module__ == "algomancy_example.algorithms" for a in algorithms.values())
