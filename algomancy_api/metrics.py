@@ -13,7 +13,6 @@ What the store knows (scenarios by status, the queue) is read at scrape time by
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -33,7 +32,6 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from algomancy_api.multiproc import MULTIPROC_ENV
 from algomancy_core import ScenarioRecord
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.observe import RunObserver
@@ -105,7 +103,9 @@ STORE_ERRORS = Counter(
 
 
 def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
+    from algomancy_api.deployment import DeploymentSettings
+
+    return DeploymentSettings().multiproc_dir or None
 
 
 class StoreCollector(Collector):

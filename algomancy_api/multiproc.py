@@ -21,7 +21,9 @@ def prepare_multiproc_dir() -> str | None:
     emptied of earlier metric files (their values would be summed with the new
     ones); without one, a fresh temporary folder is made and set. Returns the
     folder made (for `remove_multiproc_dir` at exit), or None."""
-    folder = os.environ.get(MULTIPROC_ENV)
+    from algomancy_api.deployment import DeploymentSettings
+
+    folder = DeploymentSettings().multiproc_dir
     if folder:
         path = Path(folder)
         path.mkdir(parents=True, exist_ok=True)
@@ -29,7 +31,7 @@ def prepare_multiproc_dir() -> str | None:
             stale.unlink(missing_ok=True)
         return None
     made = tempfile.mkdtemp(prefix="algomancy-metrics-")
-    os.environ[MULTIPROC_ENV] = made
+    DeploymentSettings.given(multiproc_dir=made).export()
     return made
 
 
