@@ -53,7 +53,7 @@ from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from algomancy_api.middleware.audit import AuditWrites
-from algomancy_api.middleware.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware
+from algomancy_api.middleware.auth import RecordPeer, UserContextMiddleware
 from algomancy_api.middleware.bodysize import BodySizeLimit
 from algomancy_api.middleware.headers import SecurityHeaders
 from algomancy_api.middleware.jsonbody import JsonDepthLimit
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from algomancy_api.config import ApiConfiguration
     from algomancy_core import SessionManager
 
-__all__ = ["PUBLIC_PATHS", "install"]
+__all__ = ["install"]
 
 #: A middleware and its arguments (beside the app it wraps).
 Layer = tuple[Callable[..., Any], dict[str, Any]]
