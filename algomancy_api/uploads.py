@@ -1,4 +1,5 @@
-"""Upload checks: file names and the request size limit."""
+"""Upload file names: what a dataset upload may be called (the request size limit is
+`algomancy_api.middleware.bodysize`)."""
 
 from __future__ import annotations
 
