@@ -22,9 +22,7 @@ from typing import Any
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The variables' names live where the CLI can import them without pydantic-settings.
-from algomancy_api.cli.serve import ENV_APP_DIR, ENV_OVERRIDES, ENV_SPEC
-from algomancy_api.multiproc import MULTIPROC_ENV
+from algomancy_api.envnames import ENV_APP_DIR, ENV_OVERRIDES, ENV_SPEC, MULTIPROC_ENV
 
 
 class DeploymentSettings(BaseSettings):

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from algomancy_api.envnames import MULTIPROC_ENV
 
 
 def prepare_multiproc_dir() -> str | None:
@@ -37,6 +37,8 @@ def prepare_multiproc_dir() -> str | None:
 
 def remove_multiproc_dir(folder: str) -> None:
     """Remove a folder `prepare_multiproc_dir` made, and its variable."""
+    from algomancy_api.deployment import DeploymentSettings
+
     shutil.rmtree(folder, ignore_errors=True)
-    if os.environ.get(MULTIPROC_ENV) == folder:
+    if DeploymentSettings().multiproc_dir == folder:
         del os.environ[MULTIPROC_ENV]

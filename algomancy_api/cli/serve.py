@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from algomancy_api.envnames import ENV_SPEC
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
 from algomancy_api.multiproc import prepare_multiproc_dir, remove_multiproc_dir
 
@@ -20,11 +21,6 @@ if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
 
     from algomancy_api.config import ApiConfiguration
 
-#: The deployment settings' variables (`algomancy_api.deployment.DeploymentSettings`).
-ENV_SPEC = "ALGOMANCY_CONFIG"
-ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
-#: The folder `--config` modules are imported from first (the one `serve` ran in).
-ENV_APP_DIR = "ALGOMANCY_APP_DIR"
 EXAMPLE = "algomancy_example.domain:example_settings"
 EXECUTORS = ("thread", "process", "dask")
 
