@@ -1,4 +1,9 @@
-"""The error answers every operation can give, declared in the OpenAPI document.
+"""The error answers every operation can give, declared in the OpenAPI document
+(two of the steps of `algomancy_api.openapi.customise_openapi`).
+
+`add_refusals` declares the refusals of the middlewares (`REFUSALS`: the Host,
+Origin and content-type checks, the credentials), `add_shared_answers` the answers
+of what all routes share.
 
 Routes declare the answers of their own rules (a taken name is 409, say). The
 answers that come from what all routes share are declared here once, by rule,
@@ -22,11 +27,10 @@ added to its description. Any error answer declared without a body gets the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI
-
-from algomancy_api.sitecheck import DETAIL_SCHEMA, JSON, is_json
+from algomancy_api.middleware.sitecheck import JSON, WRITES, is_json
 
 NOT_FOUND = "An id in the path names nothing here (or another user's session)."
 BAD_VALUE = "A value the route refuses; `detail` names it."
@@ -58,6 +62,30 @@ SHARED_REASONS = (
 )
 
 
+#: The `{"detail": ...}` body of the refusals declared here.
+DETAIL_SCHEMA: dict[str, Any] = {
+    "title": "ErrorDetail",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+}
+
+
+#: The refusals `declare_refusals` adds, by status code: they come from the
+#: middlewares, alike on every operation they apply to.
+REFUSALS = {
+    "400": "The Host header is not one of `allowed_hosts`.",
+    "401": "Missing or invalid credentials.",
+    "403": "A cross-site write: the Origin is not allowed and the request has no "
+    "X-Requested-With header.",
+    "415": "The body is not sent as application/json.",
+}
+
+
+def refusal(code: str) -> dict[str, Any]:
+    return {"description": REFUSALS[code], "content": {JSON: {"schema": DETAIL_SCHEMA}}}
+
+
 def shared_answers(path: str, operation: dict[str, Any], method: str = "get") -> dict[str, str]:
     """The shared answers (status code → reason) `operation` at `path`, served for
     `method`, can give."""
@@ -85,29 +113,45 @@ def error_answer(description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": DETAIL_SCHEMA}}}
 
 
-def declare_answers(app: FastAPI, *, public_paths: tuple[str, ...] = ("/health",)) -> None:
-    """Declare the shared answers (see the module's docstring) in `app`'s OpenAPI
-    document. `public_paths` answer none of them (`/health` never fails on input)."""
-    build_schema = app.openapi
+def add_shared_answers(schema: dict[str, Any], public_paths: Iterable[str] = ("/health",)) -> None:
+    """Declare the shared answers (see the module's docstring) in `schema`.
+    `public_paths` answer none of them (`/health` never fails on input)."""
+    public = set(public_paths)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            answers = operation.setdefault("responses", {})
+            if path not in public:
+                for code, reason in shared_answers(path, operation, method).items():
+                    if code not in answers:
+                        answers[code] = error_answer(reason)
+                    elif reason not in answers[code].get("description", ""):
+                        answer = answers[code]
+                        answer["description"] = f"{answer.get('description', '')} {reason}"
+            for code, answer in answers.items():
+                if code[0] in "45" and not answer.get("content"):
+                    answer["content"] = {JSON: {"schema": DETAIL_SCHEMA}}
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build_schema()
-        for path, operations in schema.get("paths", {}).items():
-            for method, operation in operations.items():
-                answers = operation.setdefault("responses", {})
-                if path not in public_paths:
-                    for code, reason in shared_answers(path, operation, method).items():
-                        if code not in answers:
-                            answers[code] = error_answer(reason)
-                        elif reason not in answers[code].get("description", ""):
-                            answer = answers[code]
-                            answer["description"] = f"{answer.get('description', '')} {reason}"
-                for code, answer in answers.items():
-                    if code[0] in "45" and not answer.get("content"):
-                        answer["content"] = {JSON: {"schema": DETAIL_SCHEMA}}
-        app.openapi_schema = schema
-        return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+def add_refusals(
+    schema: dict[str, Any], *, host_check: bool, authenticated: bool, public_paths: Iterable[str]
+) -> None:
+    """Declare in `schema` the answers of the site checks (and of the credentials
+    check): 400 for a Host not served, 403 for a cross-site write, 415 for a JSON
+    route sent another type, 401 without credentials, each on the operations that
+    can give it. Operations that already declare a code keep their own entry."""
+    public = set(public_paths)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            answers = operation.setdefault("responses", {})
+            added: dict[str, dict[str, Any]] = {}
+            if host_check:
+                added["400"] = refusal("400")
+            if authenticated and path not in public:
+                added["401"] = refusal("401")
+            if method.upper() in WRITES:
+                added["403"] = refusal("403")
+            content = (operation.get("requestBody") or {}).get("content") or {}
+            if any(is_json(kind) for kind in content):
+                added["415"] = refusal("415")
+            for code, answer in added.items():
+                answers.setdefault(code, answer)

@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from algomancy_api.appsettings import FEATURES, check_accent, check_features, check_logo
-from algomancy_api.auth import parse_networks
-from algomancy_api.headers import DEFAULT_FRAME_ANCESTORS, check_frame_ancestors
-from algomancy_api.jsonbody import (
+from algomancy_api.middleware.auth import parse_networks
+from algomancy_api.middleware.headers import DEFAULT_FRAME_ANCESTORS, check_frame_ancestors
+from algomancy_api.middleware.jsonbody import (
     DEFAULT_MAX_JSON_BYTES,
     DEFAULT_MAX_JSON_DEPTH,
     DEFAULT_MAX_JSON_NODES,
 )
-from algomancy_api.sitecheck import default_allowed_hosts
+from algomancy_api.middleware.sitecheck import default_allowed_hosts
 from algomancy_api.slowclients import (
     DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS,

@@ -1,8 +1,15 @@
-"""Dependencies shared by the routers (`Annotated` aliases).
+"""Dependencies of the routers (`Annotated` aliases), and the two the reference's
+"Extending the API" page tells you to reuse (`algomancy_api.dependencies`).
 
 They are `async` so that FastAPI calls them on the event loop: none of them blocks
 (a session lookup runs where the store says its reads belong, see
 `SessionManager.read`).
+
+Who the caller is (`current_caller`) is decided in one place: the user
+`UserContextMiddleware` put in the scope (None when authentication is off), and
+whether they are one of `admin_users`. FastAPI makes it once per request however
+many dependencies ask for it; the status route, which skips dependency solving,
+calls the same function (`request_context`).
 """
 
 from __future__ import annotations
@@ -27,19 +34,6 @@ async def get_config(request: Request) -> ApiConfiguration:
     return config
 
 
-async def current_owner(request: Request) -> str | None:
-    """The user the request acts for, or None when authentication is off."""
-    # From the scope: `request.state` answers a missing attribute with an exception.
-    user: str | None = request.scope.get("state", {}).get("user")
-    return user
-
-
-SessionsDep = Annotated[SessionManager, Depends(get_sessions)]
-ConfigDep = Annotated[ApiConfiguration, Depends(get_config)]
-OwnerDep = Annotated[str | None, Depends(current_owner)]
-SessionIdPath = Annotated[str, Path(description="The session's UUID, or its current display name.")]
-
-
 @dataclass(frozen=True)
 class Caller:
     """Who the request acts for, and whether they are one of `admin_users`."""
@@ -48,8 +42,23 @@ class Caller:
     admin: bool
 
 
-async def current_caller(owner: OwnerDep, config: ConfigDep) -> Caller:
-    return Caller(owner, owner is not None and owner in config.admin_users)
+#: The caller while authentication is off.
+ANONYMOUS = Caller(None, False)
+
+
+async def current_caller(request: Request) -> Caller:
+    """The request's caller (see the module's docstring)."""
+    # From the scope: `request.state` answers a missing attribute with an exception.
+    user: str | None = request.scope.get("state", {}).get("user")
+    if user is None:
+        return ANONYMOUS
+    config: ApiConfiguration = request.app.state.config
+    return Caller(user, user in config.admin_users)
+
+
+SessionsDep = Annotated[SessionManager, Depends(get_sessions)]
+ConfigDep = Annotated[ApiConfiguration, Depends(get_config)]
+SessionIdPath = Annotated[str, Path(description="The session's UUID, or its current display name.")]
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
@@ -74,10 +83,7 @@ async def request_context(request: Request, session_id: str) -> tuple[SessionMan
     the request itself: what `SessionsDep` and `SessionOwnerDep` give, without
     FastAPI's dependency solving (a third of a poll's time in the server)."""
     sessions: SessionManager = request.app.state.sessions
-    config: ApiConfiguration = request.app.state.config
-    user: str | None = request.scope.get("state", {}).get("user")
-    caller = Caller(user, user is not None and user in config.admin_users)
-    return sessions, await owner_in_session(sessions, session_id, caller)
+    return sessions, await owner_in_session(sessions, session_id, await current_caller(request))
 
 
 SessionOwnerDep = Annotated[str | None, Depends(session_owner)]
@@ -93,3 +99,15 @@ async def get_manager(
 
 
 ManagerDep = Annotated[ScenarioManager, Depends(get_manager)]
+
+
+def get_session_manager(request: Request) -> SessionManager:
+    """The `SessionManager` that `ApiLauncher.build` put on `app.state`."""
+    sessions: SessionManager = request.app.state.sessions
+    return sessions
+
+
+async def get_scenario_manager(request: Request, session_id: SessionIdPath) -> ScenarioManager:
+    """The `ScenarioManager` of the session named in the path (404 if unknown)."""
+    sessions, owner = await request_context(request, session_id)
+    return await get_manager(session_id, sessions, owner)

@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_core import ConflictError, NotFoundError, ParameterError
 from algomancy_core.errors import storage_full
@@ -56,24 +55,6 @@ def detail_response(
     if isinstance(detail, str):
         detail = bounded(detail)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-
-
-class RefuseNulPaths:
-    """404 for a path with a NUL character in it, before any route reads it.
-
-    No name, key, tag or id may hold a NUL (every write refuses control characters),
-    so such a path names nothing; PostgreSQL would refuse it in a query besides.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "\x00" in scope["path"]:
-            answer = detail_response(404, "not found: the path holds a NUL character")
-            await answer(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 async def not_found(request: Request, exc: Exception) -> JSONResponse:

@@ -11,21 +11,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from starlette.datastructures import State
 
-from algomancy_api.answers import declare_answers
-from algomancy_api.audit import AuditWrites
-from algomancy_api.auth import PUBLIC_PATHS, RecordPeer, UserContextMiddleware, declare_api_keys
+from algomancy_api import middleware
 from algomancy_api.config import ApiConfiguration
-from algomancy_api.errors import RefuseNulPaths, install_error_handlers
-from algomancy_api.headers import add_security_headers
-from algomancy_api.jsonbody import JsonDepthLimit
+from algomancy_api.errors import install_error_handlers
 from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import install_request_id_records, redact_access_log
-from algomancy_api.requestids import HEADER as REQUEST_ID_HEADER
-from algomancy_api.requestids import add_request_ids
+from algomancy_api.openapi import customise_openapi
 from algomancy_api.resultviews import result_modules
 from algomancy_api.routers import (
     admin,
@@ -43,9 +37,6 @@ from algomancy_api.routers import (
     sessions,
 )
 from algomancy_api.routers.platform import package_version
-from algomancy_api.sitecheck import SiteCheck, declare_refusals
-from algomancy_api.startup import StartOnFirstRequest
-from algomancy_api.uploads import BodySizeLimit
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
 from algomancy_api.webhooks import Webhooks, parse_webhooks
 from algomancy_core import CoreConfig, SessionManager
@@ -98,6 +89,17 @@ def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
         )
     else:
         log.info("allowed hosts: %s", ", ".join(hosts))
+
+
+class AppState(State):
+    """`app.state`: `config`, `sessions` (the `SessionManager`), `webhooks`,
+    `result_modules`; and `session_manager`, the name the reference's "Extending the
+    API" page reads, for the same `sessions`."""
+
+    @property
+    def session_manager(self) -> SessionManager:
+        sessions: SessionManager = self.sessions
+        return sessions
 
 
 def operation_id(route: APIRoute) -> str:
@@ -160,12 +162,11 @@ class ApiLauncher:
             docs_url=None,
             redoc_url=None,
         )
+        app.state = AppState()
         app.state.config = cfg
         app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
         app.state.webhooks = webhooks
-        # The name the reference's "Extending the API" page reads.
-        app.state.session_manager = manager
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
@@ -197,82 +198,8 @@ class ApiLauncher:
         install_docs(app)
         if cfg.ui:
             install_webapp(app, cfg.prefix)
-        # Innermost: the refusals outside it (size, credentials) need no started store.
-        app.add_middleware(AuditWrites, sessions=manager, prefix=cfg.prefix)
-        app.add_middleware(StartOnFirstRequest, sessions=manager)
-        app.add_middleware(RefuseNulPaths)
-        app.add_middleware(
-            JsonDepthLimit,
-            max_depth=cfg.max_json_depth,
-            prefix=cfg.prefix,
-            max_nodes=cfg.max_json_nodes,
-        )
-        app.add_middleware(
-            BodySizeLimit,
-            max_bytes=cfg.max_upload_bytes,
-            in_flight_bytes=cfg.max_uploads_in_flight_bytes,
-            max_json_bytes=cfg.max_json_bytes,
-            prefix=cfg.prefix,
-            per_client_bytes=cfg.upload_share_per_client,
-            min_bytes_per_second=cfg.min_body_bytes_per_second,
-            grace_seconds=cfg.body_grace_seconds,
-            metrics=cfg.metrics,
-        )
-        if cfg.auth_enabled:
-            app.add_middleware(
-                UserContextMiddleware,
-                api_keys=cfg.api_keys,
-                identity_header=cfg.identity_header,
-                public_docs=cfg.public_docs,
-                trusted_proxies=cfg.trusted_proxies,
-            )
-            if cfg.api_keys:
-                declare_api_keys(app)
-        if cfg.cors_origins:
-            app.add_middleware(
-                CORSMiddleware,
-                allow_origins=cfg.cors_origins,
-                allow_methods=["*"],
-                allow_headers=["*"],
-                allow_credentials=True,
-                # A front end on another origin can read the id to quote in a report.
-                expose_headers=[REQUEST_ID_HEADER],
-            )
-        # Outside CORS and the credentials: a rebinding Host or a cross-site write is
-        # refused before anything else looks at the request.
-        app.add_middleware(
-            SiteCheck,
-            allowed_hosts=cfg.served_hosts,
-            allowed_origins=cfg.cors_origins,
-            openapi=lambda: app.openapi(),
-        )
-        declare_refusals(
-            app,
-            host_check=cfg.served_hosts != ["*"],
-            authenticated=cfg.auth_enabled,
-            public_paths=PUBLIC_PATHS,
-        )
-        declare_answers(app)
-        if cfg.forwarded_allow_ips is not None:
-            # Outermost, so that everything inside sees the client and scheme the
-            # trusted proxy reports; in the app, so every host behaves the same.
-            app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=cfg.forwarded_allow_ips)
-        # Outside even that: the TCP peer, before X-Forwarded-For replaces it, is
-        # what `trusted_proxies` is judged on.
-        app.add_middleware(RecordPeer)
-        if cfg.tracing:
-            from algomancy_api.tracing import install_tracing
-
-            # Before the wrappers below: the instrumentation takes Starlette's own
-            # stack apart (its error middleware outermost) to put its span around it.
-            tracer_provider = install_tracing(app, manager.engine.observers)
-        add_security_headers(app, cfg.frame_ancestors)
-        if cfg.metrics:
-            from algomancy_api.metrics import add_request_metrics
-
-            add_request_metrics(app, cfg.prefix)
-        # Outside the metrics: their time and the answer's status include its work.
-        add_request_ids(app, cfg.trusted_proxies)
+        tracer_provider = middleware.install(app, cfg, manager)
+        customise_openapi(app, cfg)
         return app
 
     @staticmethod

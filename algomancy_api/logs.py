@@ -25,7 +25,7 @@ FORMATS = ("text", "json")
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s%(request)s: %(message)s"
 
-#: The id of the HTTP request being handled (`algomancy_api.requestids`), None
+#: The id of the HTTP request being handled (`algomancy_api.middleware.requestids`), None
 #: outside one.
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "algomancy_request_id", default=None

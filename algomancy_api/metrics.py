@@ -13,12 +13,10 @@ What the store knows (scenarios by status, the queue) is read at scrape time by
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -33,9 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from algomancy_api.multiproc import MULTIPROC_ENV
 from algomancy_core import ScenarioRecord
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.observe import RunObserver
@@ -107,7 +103,9 @@ STORE_ERRORS = Counter(
 
 
 def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
+    from algomancy_api.deployment import DeploymentSettings
+
+    return DeploymentSettings().multiproc_dir or None
 
 
 class StoreCollector(Collector):
@@ -193,71 +191,6 @@ async def metrics_endpoint(request: Request) -> Response:
     store = sessions.engine.store if sessions.started else None
     body = await run_in_threadpool(exposition, store)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-class RequestMetrics:
-    """Counts each HTTP request by method, route template and status, and times it.
-
-    Cheap on the hot path: the labelled series are looked up once per (method,
-    route, status) and kept; a request costs two clock reads and two increments."""
-
-    def __init__(self, app: ASGIApp, prefix: str = "") -> None:
-        self.app = app
-        self.prefix = prefix
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._timers: dict[tuple[str, str], Any] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            self._record(scope, status, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path_format", None) or getattr(route, "path", None)
-        if not template:
-            template = UNMATCHED
-        elif (
-            self.prefix
-            and scope["path"].startswith(self.prefix)
-            and not template.startswith(self.prefix + "/")
-        ):
-            # Routes included under the API's prefix name their path without it.
-            template = self.prefix + template
-        method = scope["method"]
-        key = (method, template, status)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = self._counters[key] = REQUESTS.labels(method, template, str(status))
-        counter.inc()
-        timer = self._timers.get(key[:2])
-        if timer is None:
-            timer = self._timers[key[:2]] = LATENCY.labels(method, template)
-        timer.observe(seconds)
-
-
-def add_request_metrics(app: FastAPI, prefix: str = "") -> None:
-    """Wrap `app`'s whole middleware stack in `RequestMetrics`: outside Starlette's
-    error middleware too, so that a 500 is counted with its status."""
-    build_stack = app.build_middleware_stack
-
-    def build_middleware_stack() -> ASGIApp:
-        return RequestMetrics(build_stack(), prefix)
-
-    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
 
 
 def process_exited(pid: int) -> None:

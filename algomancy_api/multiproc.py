@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from algomancy_api.envnames import MULTIPROC_ENV
 
 
 def prepare_multiproc_dir() -> str | None:
@@ -21,7 +21,9 @@ def prepare_multiproc_dir() -> str | None:
     emptied of earlier metric files (their values would be summed with the new
     ones); without one, a fresh temporary folder is made and set. Returns the
     folder made (for `remove_multiproc_dir` at exit), or None."""
-    folder = os.environ.get(MULTIPROC_ENV)
+    from algomancy_api.deployment import DeploymentSettings
+
+    folder = DeploymentSettings().multiproc_dir
     if folder:
         path = Path(folder)
         path.mkdir(parents=True, exist_ok=True)
@@ -29,12 +31,14 @@ def prepare_multiproc_dir() -> str | None:
             stale.unlink(missing_ok=True)
         return None
     made = tempfile.mkdtemp(prefix="algomancy-metrics-")
-    os.environ[MULTIPROC_ENV] = made
+    DeploymentSettings.given(multiproc_dir=made).export()
     return made
 
 
 def remove_multiproc_dir(folder: str) -> None:
     """Remove a folder `prepare_multiproc_dir` made, and its variable."""
+    from algomancy_api.deployment import DeploymentSettings
+
     shutil.rmtree(folder, ignore_errors=True)
-    if os.environ.get(MULTIPROC_ENV) == folder:
+    if DeploymentSettings().multiproc_dir == folder:
         del os.environ[MULTIPROC_ENV]

@@ -17,7 +17,7 @@ two additions:
 set the limits from the configuration (`configure`, called by the app factory).
 Another host can select them with uvicorn's `--http
 algomancy_api.slowclients:AutoHTTPProtocol` (the defaults apply). The body's pace
-is watched by `BodySizeLimit` (`min_body_bytes_per_second`), inside the app.
+is watched by `BodySizeLimit` (`min_body_bytes_per_second`, in `algomancy_api.middleware`).
 """
 
 from __future__ import annotations

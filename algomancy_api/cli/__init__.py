@@ -10,9 +10,6 @@ import click
 from algomancy_api.cli.app import Globals, accept_global_options_after_commands, app
 from algomancy_api.cli.init import init
 from algomancy_api.cli.serve import (
-    ENV_APP_DIR,
-    ENV_OVERRIDES,
-    ENV_SPEC,
     EXAMPLE,
     ServeOptions,
     app_from_environment,
@@ -21,6 +18,7 @@ from algomancy_api.cli.serve import (
     run_serve,
     serve,
 )
+from algomancy_api.envnames import ENV_APP_DIR, ENV_OVERRIDES, ENV_SPEC
 
 app.add_command(serve)
 app.add_command(init)

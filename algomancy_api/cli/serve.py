@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import json
 import logging
 import logging.config
 import os
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from algomancy_api.envnames import ENV_SPEC
 from algomancy_api.logs import FORMATS, LEVELS, logging_config
 from algomancy_api.multiproc import prepare_multiproc_dir, remove_multiproc_dir
 
@@ -21,10 +21,6 @@ if TYPE_CHECKING:  # the server stack is imported only when `serve` runs
 
     from algomancy_api.config import ApiConfiguration
 
-ENV_SPEC = "ALGOMANCY_CONFIG"
-ENV_OVERRIDES = "ALGOMANCY_OVERRIDES"
-#: The folder `--config` modules are imported from first (the one `serve` ran in).
-ENV_APP_DIR = "ALGOMANCY_APP_DIR"
 EXAMPLE = "algomancy_example.domain:example_settings"
 EXECUTORS = ("thread", "process", "dask")
 
@@ -98,13 +94,15 @@ def import_from(folder: str) -> None:
 def app_from_environment() -> FastAPI:
     """The app for the configuration the CLI put in the environment (a uvicorn
     factory, so that every worker process builds its own)."""
+    from algomancy_api.deployment import DeploymentSettings
     from algomancy_api.launcher import ApiLauncher
     from algomancy_api.loading import load_config
 
-    import_from(os.environ.get(ENV_APP_DIR, os.getcwd()))
-    config = load_config(os.environ[ENV_SPEC])
-    overrides = json.loads(os.environ.get(ENV_OVERRIDES, "{}"))
-    config = config.replace(**overrides)
+    settings = DeploymentSettings()
+    import_from(settings.app_dir or os.getcwd())
+    if settings.config is None:
+        raise RuntimeError(f"{ENV_SPEC} is not set: export it as `--config` takes it")
+    config = load_config(settings.config).replace(**settings.overrides)
     app = ApiLauncher.build(config)
     guard_connections(config)
     keep_startup_objects_out_of_gc()
@@ -152,9 +150,10 @@ def run_serve(args: ServeOptions) -> int:
         from algomancy_api.cli.validate import validate_wiring
 
         return validate_wiring(config, spec, print)
-    os.environ[ENV_SPEC] = spec
-    os.environ[ENV_OVERRIDES] = json.dumps(overrides)
-    os.environ[ENV_APP_DIR] = app_dir
+    from algomancy_api.deployment import DeploymentSettings
+
+    # For the app factory in each server process (`app_from_environment`).
+    DeploymentSettings.given(config=spec, overrides=overrides, app_dir=app_dir).export()
     log_config = logging_config(args.log_level, args.log_format)
     logging.config.dictConfig(log_config)
     where = (

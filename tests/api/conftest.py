@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration, ApiLauncher
-from algomancy_api.sitecheck import LOOPBACK_HOSTS
+from algomancy_api.middleware.sitecheck import LOOPBACK_HOSTS
 from tests.core.conftest import GATE, Broken, Gate, Gated, Instant, Total, items
 
 PREFIX = "/api/v1"

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration, ApiLauncher
-from algomancy_api.auth import identity_name
 from algomancy_api.cli.serve import overrides_from, parse_serve
+from algomancy_api.middleware.auth import identity_name
 from algomancy_core import ConfigurationError
 from tests.api.conftest import api_config
 from tests.server import ServerProcess

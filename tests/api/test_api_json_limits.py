@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration
-from algomancy_api.jsonbody import json_depth, json_structure
+from algomancy_api.middleware.jsonbody import json_depth, json_structure
 from algomancy_core import ConfigurationError
 from algomancy_data import DataSource
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiConfiguration
-from algomancy_api.headers import NOTHING_POLICY, PAGE_POLICY, REDOC_POLICY
+from algomancy_api.middleware.headers import NOTHING_POLICY, PAGE_POLICY, REDOC_POLICY
 from algomancy_core import ConfigurationError
 
 from .conftest import PREFIX, ClientFactory

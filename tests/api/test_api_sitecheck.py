@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from algomancy_api import ApiConfiguration, ApiLauncher
 from algomancy_api.cli.serve import overrides_from, parse_serve
 from algomancy_api.client._base import headers as client_headers
-from algomancy_api.sitecheck import default_allowed_hosts, in_process
+from algomancy_api.middleware.sitecheck import default_allowed_hosts, in_process
 from algomancy_core import ConfigurationError
 from algomancy_data import DataSource
 from tests.core.conftest import items

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
-from algomancy_api.sitecheck import LOOPBACK_HOSTS
+from algomancy_api.middleware.sitecheck import LOOPBACK_HOSTS
 
 PREFIX = "/api/v1"
 MAIN = f"{PREFIX}/sessions/main"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import algomancy_api.startup
+import algomancy_api.middleware.startup
 import algomancy_core.engine
 from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
@@ -69,7 +69,7 @@ def test_a_slow_start_answers_503_instead_of_hanging(monkeypatch: pytest.MonkeyP
         return real_build_store(config)
 
     monkeypatch.setattr(algomancy_core.engine, "build_store", slow_build_store)
-    monkeypatch.setattr(algomancy_api.startup, "STARTUP_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(algomancy_api.middleware.startup, "STARTUP_TIMEOUT_SECONDS", 0.2)
     app = ApiLauncher.build(
         build_example_config(has_persistent_state=False, allowed_hosts=TEST_HOSTS)
     )
@@ -79,7 +79,7 @@ def test_a_slow_start_answers_503_instead_of_hanging(monkeypatch: pytest.MonkeyP
         assert r.status_code == 503
         assert "still starting" in r.json()["detail"]
         release.set()
-        monkeypatch.setattr(algomancy_api.startup, "STARTUP_TIMEOUT_SECONDS", 30.0)
+        monkeypatch.setattr(algomancy_api.middleware.startup, "STARTUP_TIMEOUT_SECONDS", 30.0)
         assert client.get(f"{MAIN}/algorithms").status_code == 200
     finally:
         release.set()

@@ -8,8 +8,7 @@ import re
 import pytest
 
 from algomancy_api import ApiConfiguration, ApiLauncher
-from algomancy_api.answers import SHARED_REASONS
-from algomancy_api.sitecheck import REFUSALS
+from algomancy_api.answers import REFUSALS, SHARED_REASONS
 from algomancy_example import example_settings
 from tests.docs.blocks import DOCS
 

@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
@@ -181,7 +180,15 @@ def body_table(openapi: dict[str, Any]) -> BodyTable:
 
 
 class SiteCheck:
-    """The Host, Origin and content-type checks (see the module's docstring)."""
+    """The Host, Origin and content-type checks (see the module's docstring).
+
+    The Host check is ours, not Starlette's `TrustedHostMiddleware`, which cannot
+    express our rule: it drops the port (an `allowed_hosts` entry `name:port`
+    would match any port), it has no in-process exception (a `TestClient` of the
+    default configuration would be refused its `testserver`, unless `testserver`
+    were allowed, and then a real server would serve it too), it refuses a request
+    without `Host` (HTTP/1.0), and it answers `Invalid host header` as plain text
+    where every refusal of this API is `{"detail": ...}` naming what was wrong."""
 
     def __init__(
         self,
@@ -269,63 +276,3 @@ class SiteCheck:
             if verb == method and pattern.match(path):
                 wanted |= media
         return wanted
-
-
-#: The `{"detail": ...}` body of the refusals declared here.
-DETAIL_SCHEMA: dict[str, Any] = {
-    "title": "ErrorDetail",
-    "type": "object",
-    "properties": {"detail": {"title": "Detail", "type": "string"}},
-    "required": ["detail"],
-}
-
-
-#: The refusals `declare_refusals` adds, by status code: they come from the
-#: middlewares, alike on every operation they apply to.
-REFUSALS = {
-    "400": "The Host header is not one of `allowed_hosts`.",
-    "401": "Missing or invalid credentials.",
-    "403": "A cross-site write: the Origin is not allowed and the request has no "
-    "X-Requested-With header.",
-    "415": "The body is not sent as application/json.",
-}
-
-
-def refusal(code: str) -> dict[str, Any]:
-    return {"description": REFUSALS[code], "content": {JSON: {"schema": DETAIL_SCHEMA}}}
-
-
-def declare_refusals(
-    app: FastAPI, *, host_check: bool, authenticated: bool, public_paths: Iterable[str]
-) -> None:
-    """Declare in `app`'s OpenAPI document the answers of the site checks (and of
-    the credentials check): 400 for a Host not served, 403 for a cross-site write,
-    415 for a JSON route sent another type, 401 without credentials, each on the
-    operations that can give it. Operations that already declare a code keep their
-    own entry."""
-    build_schema = app.openapi
-    public = set(public_paths)
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build_schema()
-        for path, operations in schema.get("paths", {}).items():
-            for method, operation in operations.items():
-                answers = operation.setdefault("responses", {})
-                added: dict[str, dict[str, Any]] = {}
-                if host_check:
-                    added["400"] = refusal("400")
-                if authenticated and path not in public:
-                    added["401"] = refusal("401")
-                if method.upper() in WRITES:
-                    added["403"] = refusal("403")
-                content = (operation.get("requestBody") or {}).get("content") or {}
-                if any(is_json(kind) for kind in content):
-                    added["415"] = refusal("415")
-                for code, answer in added.items():
-                    answers.setdefault(code, answer)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

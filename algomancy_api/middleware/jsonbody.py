@@ -36,7 +36,7 @@ import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
-from algomancy_api.sitecheck import is_json
+from algomancy_api.middleware.sitecheck import is_json
 from algomancy_data.limits import quote
 
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024

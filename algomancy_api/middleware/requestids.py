@@ -14,11 +14,10 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from algomancy_api.auth import is_trusted, parse_networks
 from algomancy_api.logs import request_id_var
+from algomancy_api.middleware.auth import is_trusted, parse_networks
 
 HEADER = "X-Request-ID"
 _HEADER = HEADER.lower().encode()
@@ -69,16 +68,3 @@ class RequestIds:
         # written after this returns, in the same task, and names the request too.
         request_id_var.set(request_id)
         await self.app(scope, receive, send_with_id)
-
-
-def add_request_ids(app: FastAPI, trusted_proxies: Iterable[str] = ()) -> None:
-    """Wrap `app`'s whole middleware stack in `RequestIds`: outside Starlette's error
-    middleware too, so that a 500 carries its id and its traceback's log line the
-    same one."""
-    build_stack = app.build_middleware_stack
-    trusted = list(trusted_proxies)
-
-    def build_middleware_stack() -> ASGIApp:
-        return RequestIds(build_stack(), trusted)
-
-    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]

@@ -6,10 +6,7 @@ import hmac
 import ipaddress
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
 
-from fastapi import FastAPI
-from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
@@ -169,37 +166,3 @@ def identity_name(raw: bytes) -> tuple[str | None, str]:
 
 def _codepoint(char: str) -> str:
     return f"U+{ord(char):04X}"
-
-
-#: The OpenAPI security schemes of API keys: either header works.
-SECURITY_SCHEMES: dict[str, Any] = {
-    "APIKeyHeader": APIKeyHeader(
-        name=API_KEY_HEADER, description="An API key in the `X-API-Key` header."
-    ).model.model_dump(mode="json", by_alias=True, exclude_none=True),
-    "HTTPBearer": HTTPBearer(
-        description="An API key as `Authorization: Bearer <key>`."
-    ).model.model_dump(mode="json", by_alias=True, exclude_none=True),
-}
-
-
-def declare_api_keys(app: FastAPI) -> None:
-    """Declare the API keys in `app`'s OpenAPI schema: both security schemes, and on
-    every operation but the public ones, so that Swagger UI's Authorize button sends
-    the key and generated clients know where it goes. `UserContextMiddleware` checks
-    the key; the declaration adds no work per request."""
-    build_schema = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build_schema()
-        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
-        for path, operations in schema.get("paths", {}).items():
-            if path in PUBLIC_PATHS:
-                continue
-            for operation in operations.values():
-                operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: What the web app and Swagger UI may load: this server's files, and the icons
@@ -107,15 +106,3 @@ class SecurityHeaders:
         if root and path.startswith(root):
             path = path[len(root) :]
         return self.pages.get(path, self.page)
-
-
-def add_security_headers(app: FastAPI, frame_ancestors: str = DEFAULT_FRAME_ANCESTORS) -> None:
-    """Wrap `app`'s whole middleware stack in `SecurityHeaders`: outside Starlette's
-    own error middleware too, so that an unhandled error's 500 carries the headers
-    like every other answer (`add_middleware` would put it inside)."""
-    build_stack = app.build_middleware_stack
-
-    def build_middleware_stack() -> ASGIApp:
-        return SecurityHeaders(build_stack(), frame_ancestors)
-
-    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
