@@ -14,21 +14,33 @@ import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path, PurePath
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-import numpy as np
 import orjson
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 
 from algomancy_data.formulas import formulas_as_text
+from algomancy_data.lazy import lazy_module
 from algomancy_data.limits import LimitExceeded, ReadLimits, check_xlsx, quote
 from algomancy_data.parsepool import shared_pool
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    pa = lazy_module("pyarrow")
+    pa_csv = lazy_module("pyarrow.csv")
+
 _SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t")
-_ARROW_TYPES = {"string": pa.string(), "category": pa.dictionary(pa.int32(), pa.string())}
+
+
+def _arrow_types() -> dict[str, pa.DataType]:
+    """The Arrow types read for text columns (built on first use: pyarrow is lazy)."""
+    return {"string": pa.string(), "category": pa.dictionary(pa.int32(), pa.string())}
 
 
 class FileReadError(ValueError):
@@ -229,9 +241,8 @@ class CSVFile(File):
     def _read_arrow(
         self, delimiter: str, encoding: str, column_types: Mapping[str, str]
     ) -> pd.DataFrame:
-        arrow_types = {
-            name: _ARROW_TYPES[kind] for name, kind in column_types.items() if kind in _ARROW_TYPES
-        }
+        arrow = _arrow_types()
+        arrow_types = {name: arrow[kind] for name, kind in column_types.items() if kind in arrow}
         table = pa_csv.read_csv(
             pa.py_buffer(self.data),
             read_options=pa_csv.ReadOptions(

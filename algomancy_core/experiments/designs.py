@@ -13,11 +13,15 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from algomancy_core.errors import InvalidInputError
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 DesignKind = Literal["grid", "random", "lhs", "oat"]
 DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "lhs", "oat")
