@@ -25,6 +25,7 @@ MODULES = [
     "benchmarks.bench_versions",
     "benchmarks.bench_decisions",
     "benchmarks.rss",
+    "benchmarks.lists",
 ]
 
 

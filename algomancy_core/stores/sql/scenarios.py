@@ -300,6 +300,30 @@ class ScenarioRepository:
             ).all()
         return [scenario_record(row) for row in rows]
 
+    def page_scenarios(
+        self,
+        session_id: str,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        """One page, paged in SQL (`LIMIT`/`OFFSET` on the session's order); with
+        `summaries`, the result column is never read (as `list_scenario_summaries`)."""
+        columns = (
+            [sa.null().label("result") if c.name == "result" else c for c in _COLUMNS]
+            if summaries
+            else _COLUMNS
+        )
+        query = sa.select(*columns).where(scenarios.c.session_id == session_id)
+        if fingerprint is not None:
+            query = query.where(scenarios.c.fingerprint == fingerprint)
+        query = query.order_by(scenarios.c.position).offset(offset).limit(limit)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [scenario_record(row) for row in rows]
+
     def _select(self, *where: sa.ColumnElement[bool]) -> list[ScenarioRecord]:
         with self.db.read() as conn:
             rows = conn.execute(
