@@ -26,6 +26,7 @@ MODULES = [
     "benchmarks.bench_decisions",
     "benchmarks.rss",
     "benchmarks.lists",
+    "benchmarks.etl_csv",
 ]
 
 
