@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from algomancy_api.compare import Resolver, kpi_value
 from algomancy_api.decision_models import AcceptanceIn
 from algomancy_core import ScenarioManager, ScenarioRecord
 from algomancy_core.decisions import Outcome, Rule, apply_rule, check_rules, overall
 from algomancy_core.experiments.service import get_experiment
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 
 def _value(record: ScenarioRecord, kpi: str) -> float | None:

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
 from algomancy_core.decisions import DEFAULT_TOLERANCE, check_tolerance, deltas, verdicts
 from algomancy_core.errors import ConflictError, InvalidInputError
 from algomancy_core.kpi import DETAILS_KEY, BaseKPI
 from algomancy_core.names import nfc
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 #: `baseline=pinned`: the session's pinned baseline (a scenario tagged "pinned" is
 #: then named by its id).

@@ -22,17 +22,23 @@ import os
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import numpy as np
-import openpyxl
-import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
 from algomancy_core import InvalidInputError
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import openpyxl
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    openpyxl = lazy_module("openpyxl")
+    pd = lazy_module("pandas")
 
 #: First characters that make a spreadsheet treat a text cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -90,7 +96,7 @@ def xlsx_text(value: Any) -> Any:
         value = str(value)
     value = escape_formula(value)
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
+        return openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
     return value
 
 

@@ -17,11 +17,9 @@ import decimal
 import math
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-import numpy as np
 import orjson
-import pandas as pd
 from pydantic import (
     AfterValidator,
     AllowInfNan,
@@ -32,6 +30,15 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "FRAME_OPENAPI_EXTRA",

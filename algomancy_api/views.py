@@ -6,7 +6,10 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
+import orjson
+
 from algomancy_api.frames import TabularFrameSourceResponse, frame_json_bytes
+from algomancy_api.models import Lineage
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, ScenarioStatus
 from algomancy_core.kpi import DETAILS_KEY
 from algomancy_core.stores.base import DatasetVersion
@@ -22,20 +25,36 @@ def parameter_descriptors(manager: ScenarioManager, record: ScenarioRecord) -> l
     re-validated: a value that no longer fits is shown as it is). A parameter that
     was not stored shows its default; a stored value the algorithm no longer
     declares (or whose algorithm is gone) is shown as `{name, value}`."""
-    stored = record.parameters
+    return with_stored_values(described_parameters(manager, record.algorithm), record.parameters)
+
+
+def described_parameters(manager: ScenarioManager, algorithm: str) -> list[dict[str, Any]] | None:
+    """The descriptors of `algorithm`'s parameters at their defaults; None when the
+    algorithm is gone."""
     try:
-        algorithm = manager.algorithm(record.algorithm)
+        found = manager.algorithm(algorithm)
     except NotFoundError:
+        return None
+    return found.parameters().describe()
+
+
+def with_stored_values(
+    described: list[dict[str, Any]] | None, stored: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """`described` (left as it is) with the values `stored`: see `parameter_descriptors`."""
+    if described is None:
         return [{"name": name, "value": value} for name, value in stored.items()]
-    described = algorithm.parameters().describe()
+    out = []
     for descriptor in described:
-        if descriptor["name"] in stored:
-            descriptor["value"] = stored[descriptor["name"]]
+        entry = dict(descriptor)
+        if entry["name"] in stored:
+            entry["value"] = stored[entry["name"]]
+        out.append(entry)
     declared = {descriptor["name"] for descriptor in described}
-    described += [
+    out += [
         {"name": name, "value": value} for name, value in stored.items() if name not in declared
     ]
-    return described
+    return out
 
 
 def scenario_view(
@@ -46,17 +65,49 @@ def scenario_view(
     it is the session's pinned baseline (`pinned`: its id, read when not given)."""
     if pinned is ...:
         pinned = manager.baseline_id()
-    stale = manager.stale_reason(record)
-    kpis = kpi_values(manager, record)
+    return _scenario_dict(
+        manager,
+        record,
+        pinned,
+        parameter_descriptors(manager, record),
+        manager.stale_reason(record),
+    )
+
+
+def scenario_views(
+    manager: ScenarioManager, records: list[ScenarioRecord], pinned: str | None
+) -> list[dict[str, Any]]:
+    """`scenario_view` of each of `records` (a list of many scenarios of a few
+    algorithms): each algorithm described once, and each distinct set of stored
+    parameter values checked for staleness once."""
+    described: dict[str, list[dict[str, Any]] | None] = {}
+    stale: dict[tuple[str, bytes], str | None] = {}
+    views = []
+    for record in records:
+        if record.algorithm not in described:
+            described[record.algorithm] = described_parameters(manager, record.algorithm)
+        key = (record.algorithm, orjson.dumps(record.parameters, option=orjson.OPT_SORT_KEYS))
+        if key not in stale:
+            stale[key] = manager.stale_reason(record)
+        descriptors = with_stored_values(described[record.algorithm], record.parameters)
+        views.append(_scenario_dict(manager, record, pinned, descriptors, stale[key]))
+    return views
+
+
+def _scenario_dict(
+    manager: ScenarioManager,
+    record: ScenarioRecord,
+    pinned: str | None,
+    descriptors: list[dict[str, Any]],
+    stale: str | None,
+) -> dict[str, Any]:
+    started, finished = iso(record.started_at), iso(record.finished_at)
     return {
         "id": record.id,
         "tag": record.tag,
         "input_data_id": record.dataset_key,
-        "algorithm": {
-            "name": record.algorithm,
-            "parameters": parameter_descriptors(manager, record),
-        },
-        "kpis": kpis,
+        "algorithm": {"name": record.algorithm, "parameters": descriptors},
+        "kpis": kpi_values(manager, record),
         "stale": stale is not None,
         "stale_reason": stale,
         "status": record.status.value,
@@ -64,18 +115,18 @@ def scenario_view(
         "progress": record.progress,
         "error": record.error,
         "created_at": iso(record.created_at),
-        "started_at": iso(record.started_at),
-        "finished_at": iso(record.finished_at),
+        "started_at": started,
+        "finished_at": finished,
         # The reference's names for the same facts, so its clients read them.
         "input_data_key": record.dataset_key,
-        "run_started_at": iso(record.started_at),
-        "run_finished_at": iso(record.finished_at),
+        "run_started_at": started,
+        "run_finished_at": finished,
         "result_available": record.status is ScenarioStatus.COMPLETE,
         "data_parameters": record.data_parameters,
         "dataset_version": record.dataset_version,
         "dataset_digest": record.dataset_digest,
         "seed": record.seed,
-        "lineage": record.lineage,
+        "lineage": lineage_view(record.lineage),
         "fingerprint": record.fingerprint,
         "baseline": record.id == pinned,
     }
@@ -96,6 +147,18 @@ def version_view(version: DatasetVersion, latest: int) -> dict[str, Any]:
     }
 
 
+def _float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def lineage_view(lineage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`lineage` with every field of the response model (`Lineage`), null when absent
+    (an unknown lineage stores only three), as the model writes it."""
+    if lineage is None:
+        return None
+    return {name: lineage.get(name) for name in Lineage.model_fields} | lineage
+
+
 def kpi_values(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, Any]:
     """Each KPI's value with its unit, direction and threshold (the reference's
     fields); a quantity's also its `display`, a binary KPI's `kind`, `passed` and
@@ -105,12 +168,13 @@ def kpi_values(manager: ScenarioManager, record: ScenarioRecord) -> dict[str, An
     values = {}
     for name, kpi in manager.kpi_templates.items():
         value = record.kpis.get(name)
+        # Numbers as floats, as the response model (`KpiValue`) writes them.
         entry: dict[str, Any] = {
             "name": name,
-            "value": value,
+            "value": _float(value),
             "unit": kpi.unit,
             "better_when": str(kpi.direction),
-            "threshold": kpi.threshold,
+            "threshold": _float(kpi.threshold),
         }
         if kpi.quantity is not None:
             entry["display"] = kpi.display(value)

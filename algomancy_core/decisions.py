@@ -17,12 +17,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from algomancy_core.errors import ConflictError, InvalidInputError
 from algomancy_core.kpi import KpiDirection
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 Verdict = Literal["improved", "worse", "equal", "pass", "fail", "missing"]
 Outcome = Literal["pass", "fail", "missing"]

@@ -374,6 +374,27 @@ class ScenarioManager:
             raise NotFoundError(f"scenario {scenario_id!r} not found")
         return record
 
+    def page_scenarios(
+        self,
+        fingerprint: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        """`list_scenarios` (or with `summaries`, `list_scenario_summaries`: no
+        results read), filtered by `fingerprint`, from `offset` on, `limit` at most."""
+        if limit is None and offset == 0:
+            if not summaries:
+                return self.list_scenarios(fingerprint)
+            records = self.list_scenario_summaries()
+            if fingerprint is None:
+                return records
+            return [r for r in records if r.fingerprint == fingerprint]
+        return self._store.page_scenarios(
+            self.session_id, fingerprint, limit, offset, summaries=summaries
+        )
+
     def list_scenario_summaries(self) -> list[ScenarioRecord]:
         """Like `list_scenarios`, without reading results (`result` may be None)."""
         return self._store.list_scenario_summaries(self.session_id)

@@ -23,12 +23,16 @@ import math
 import re
 from collections.abc import Mapping
 from importlib import resources
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConfigurationError, ConflictError, NotFoundError
 from algomancy_data import DataSource
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: The kinds of view, and the channels each needs (beyond the optional ones).
 KINDS: dict[str, tuple[str, ...]] = {

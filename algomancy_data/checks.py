@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Protocol
 
 from algomancy_data.findings import row_index, rows_message
+from algomancy_data.lazy import lazy_module
 from algomancy_data.validation import Severity, ValidationMessage
 
-Tables = dict[str, pd.DataFrame]
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
+
+Tables = dict[str, "pd.DataFrame"]
 
 
 class TableCheck(Protocol):

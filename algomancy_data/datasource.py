@@ -11,13 +11,18 @@ import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Self
 
 from algomancy_data import serialization
+from algomancy_data.lazy import lazy_module
 from algomancy_data.limits import MAX_METADATA_DEPTH, nesting_depth, quote
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+else:
+    pd = lazy_module("pandas")
+    pa = lazy_module("pyarrow")
 
 
 class DataClassification(StrEnum):

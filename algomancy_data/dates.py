@@ -8,9 +8,16 @@ a filled value no format reads is reported (``invalid_value``) by the ETL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 
 def parse_dates(series: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, np.ndarray]:

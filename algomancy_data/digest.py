@@ -12,11 +12,17 @@ declared schema) give one digest.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import orjson
-import pandas as pd
 
 from algomancy_data.datasource import DataSource
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Written first: a change of the canonical form changes every digest.
 DIGEST_FORM = b"algomancy-dataset-digest-v1\n"

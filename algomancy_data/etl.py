@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from algomancy_data.checks import TableCheck
 from algomancy_data.datasource import DataClassification, DataSource
 from algomancy_data.dates import parse_dates
 from algomancy_data.files import File, FileReadError
+from algomancy_data.lazy import lazy_module
 from algomancy_data.relations import apply_schema_rules, check_references, join
 from algomancy_data.schema import Column, ColumnType, Schema
 from algomancy_data.validation import Severity, ValidationMessage
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 _SHOWN_ROWS = 5
 _TRUE = ("true", "t", "yes", "y", "1", "1.0", "waar", "ja")
@@ -416,7 +421,7 @@ def _check_primary_key(
 
 # Each converter returns the coerced series and either None (bad values are those that
 # became null) or an explicit mask of values that could not be converted.
-Converted = tuple[pd.Series, np.ndarray | None]
+Converted = tuple["pd.Series", "np.ndarray | None"]
 
 
 def _to_number(series: pd.Series) -> Converted:

@@ -25,12 +25,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import PurePath
-from typing import ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, ClassVar
 
 from algomancy_data.files import FILE_TYPES, File, FileReadError, check_table, file_from_bytes
+from algomancy_data.lazy import lazy_module
 from algomancy_data.limits import ReadLimits
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 Reader = Callable[[bytes, dict[str, str]], "pd.DataFrame | Mapping[str, pd.DataFrame]"]
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
+from algomancy_data.lazy import lazy_module
 from algomancy_data.validation import Severity, ValidationMessage
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 #: How many offending rows a message names.
 SHOWN_ROWS = 5

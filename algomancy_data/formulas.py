@@ -15,12 +15,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, unescape
-
-from openpyxl.formula.translate import Translator
 
 from algomancy_data.limits import LimitExceeded, ReadLimits
 from algomancy_data.zipparts import PartTooLarge, read_part, sheet_parts
+
+if TYPE_CHECKING:
+    from openpyxl.formula.translate import Translator
 
 #: The start of a formula element: `<f>`, `<f …>`, `<f/>`, with an optional prefix.
 _FORMULA_START = re.compile(rb"<([\w.-]+:)?f[\s>/]")
@@ -152,6 +154,8 @@ def _cell_as_text(cell: bytes, prefix: bytes, shared: dict[bytes, Translator]) -
     if formula_attributes.get(b"t") == b"shared" and index is not None:
         if text:
             # tokenized once, not once per dependent cell
+            from openpyxl.formula.translate import Translator  # only for shared formulas
+
             shared[index] = Translator("=" + text, origin=coordinate)
         elif index in shared and coordinate:
             text = shared[index].translate_formula(coordinate)[1:]

@@ -21,11 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from algomancy_data.files import CSVFile, File, JSONFile, XLSXFile
+from algomancy_data.lazy import lazy_module
 from algomancy_data.schema import Column, ColumnType, Schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "y", "n", "t", "f", "waar", "onwaar", "ja", "nee"}
 _INTEGER = re.compile(r"^[+-]?\d+$")

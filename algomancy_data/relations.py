@@ -19,17 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from algomancy_data.checks import UniqueValues
 from algomancy_data.findings import row_index, rows_message
+from algomancy_data.lazy import lazy_module
 from algomancy_data.schema import Schema
 from algomancy_data.validation import Severity, ValidationMessage
 
-Tables = dict[str, pd.DataFrame]
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+
+Tables = dict[str, "pd.DataFrame"]
 
 
 @dataclass(frozen=True)

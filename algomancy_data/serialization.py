@@ -89,14 +89,21 @@ import io
 import math
 import struct
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
-import pandas as pd
-import pyarrow as pa
 
+from algomancy_data.lazy import lazy_module
 from algomancy_data.limits import quote
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    pa = lazy_module("pyarrow")
 
 FORMAT_NAME = "algomancy.datasource"
 FORMAT_VERSION = 1
@@ -153,7 +160,7 @@ def encode_values(series: pd.Series, dtype: Any) -> Any:
             if (
                 unit in _ORJSON_EXACT_UNITS
                 and not np.isnat(values).any()
-                and (not len(values) or values.max() <= _ORJSON_LATEST)
+                and (not len(values) or values.max() <= np.datetime64(_ORJSON_LATEST))
             ):
                 # orjson writes these units as exact ISO 8601 strings itself, in C.
                 return values
@@ -190,7 +197,7 @@ def _float_to_json(value: float) -> float | str | None:
 #: and writes NaT as a date, so only NaT-free columns go to it).
 _ORJSON_EXACT_UNITS = ("s", "ms", "us")
 #: The latest time orjson writes (it refuses the last hours of year 9999).
-_ORJSON_LATEST = np.datetime64("9999-12-30T22:00:00")
+_ORJSON_LATEST = "9999-12-30T22:00:00"
 
 
 def _datetime_strings(values: np.ndarray, unit: str) -> list[str | None]:

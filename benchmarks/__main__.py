@@ -25,6 +25,9 @@ MODULES = [
     "benchmarks.bench_versions",
     "benchmarks.bench_decisions",
     "benchmarks.bench_client_import",
+    "benchmarks.rss",
+    "benchmarks.lists",
+    "benchmarks.etl_csv",
 ]
 
 

@@ -4,6 +4,8 @@
   a run) and `Spin`, which keeps one core busy in pure Python for `seconds`,
   reporting progress about 20 times a second. No KPIs, a one-row dataset.
   `Work` does a fixed amount of such work (for speed-up figures).
+- `light_config`: `Instant` and a small CSV schema, no initial dataset, importing
+  no pandas itself (`benchmarks.rss`: the library's own weight at rest).
 - `etl_config`: the schema of the generated 100,000-row CSV of
   `benchmarks/bench_etl.py` (file ``orders.csv``), no initial dataset.
 """
@@ -12,8 +14,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-
-import pandas as pd
 
 from algomancy_core import (
     BaseAlgorithm,
@@ -100,6 +100,8 @@ class Work(BaseAlgorithm):
 
 
 def tiny_dataset() -> DataSource:
+    import pandas as pd  # here, so that `light_config` imports no pandas
+
     return DataSource(DATASET, tables={"items": pd.DataFrame({"qty": [1, 2, 3]})})
 
 
@@ -140,3 +142,21 @@ def etl_config() -> dict[str, Any]:
 def no_metrics_config() -> dict[str, Any]:
     """`instant_config` with metrics off (`bench_ops`: the cost of metrics)."""
     return instant_config() | {"metrics": False}
+
+
+def light_config() -> dict[str, Any]:
+    """`Instant` and the schema of `benchmarks.rss`'s generated CSV; no pandas here."""
+    from algomancy_data import Column
+
+    columns = [
+        Column("order_id", "integer", primary_key=True),
+        Column("sku", "string", nullable=False),
+        Column("quantity", "integer"),
+        Column("price", "float"),
+        Column("order_date", "date"),
+    ]
+    return {
+        "title": "Algomancy light benchmark",
+        "algorithms": [Instant],
+        "schemas": [Schema("orders", extension="csv", columns=columns)],
+    }

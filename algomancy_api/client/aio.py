@@ -293,10 +293,13 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
         return await self._send(self.routes.upload(dataset_name, read_files(paths)))
 
     # -- scenarios ---------------------------------------------------------------
-    async def scenarios(self, fingerprint: str | None = None) -> list[Scenario]:
+    async def scenarios(
+        self, fingerprint: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[Scenario]:
         """The session's scenarios, oldest first; with `fingerprint`, the runs of
-        the same thing."""
-        return await self._send(self.routes.scenarios(fingerprint))
+        the same thing; with `limit`/`offset`, one page of them (`limit` at most,
+        after skipping `offset`)."""
+        return await self._send(self.routes.scenarios(fingerprint, limit, offset))
 
     async def create_scenario(
         self,

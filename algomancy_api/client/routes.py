@@ -222,8 +222,12 @@ class Routes:
         )
 
     # -- scenarios
-    def scenarios(self, fingerprint: str | None = None) -> Call[list[Scenario]]:
-        params = {"params": {"fingerprint": fingerprint}} if fingerprint is not None else {}
+    def scenarios(
+        self, fingerprint: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> Call[list[Scenario]]:
+        query: dict[str, Any] = {"fingerprint": fingerprint, "limit": limit, "offset": offset}
+        given = {k: v for k, v in query.items() if v is not None and (k != "offset" or v)}
+        params = {"params": given} if given else {}
         return Call("GET", self.scoped("/scenarios"), _scenarios.validate_python, params)
 
     def create_scenario(

@@ -289,10 +289,13 @@ class AlgomancyClient(DecisionsMixin):
         return self._send(self.routes.upload(dataset_name, read_files(paths)))
 
     # -- scenarios ---------------------------------------------------------------
-    def scenarios(self, fingerprint: str | None = None) -> list[Scenario]:
+    def scenarios(
+        self, fingerprint: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[Scenario]:
         """The session's scenarios, oldest first; with `fingerprint`, the runs of
-        the same thing."""
-        return self._send(self.routes.scenarios(fingerprint))
+        the same thing; with `limit`/`offset`, one page of them (`limit` at most,
+        after skipping `offset`)."""
+        return self._send(self.routes.scenarios(fingerprint, limit, offset))
 
     def create_scenario(
         self,

@@ -18,10 +18,9 @@ from algomancy_api.frames import (
     TabularFrameSourceResponse,
     frame_json_bytes,
 )
-from algomancy_api.reports import build_report
+from algomancy_api.reports import Report, build_report
 from algomancy_api.reports.html import html_report
 from algomancy_api.reports.pdf import pdf_report
-from algomancy_api.reports.xlsx import xlsx_report
 from algomancy_api.routers import JSON, Responses
 from algomancy_api.routers.kpis import COMPARE_ANSWERS, Baseline, DiffOnly, Ids, Tolerance
 from algomancy_core.decisions import DEFAULT_TOLERANCE
@@ -110,7 +109,17 @@ REPORT_TYPES = {
     ReportFormat.HTML: "text/html; charset=utf-8",
     ReportFormat.PDF: "application/pdf",
 }
-RENDER = {ReportFormat.XLSX: xlsx_report, ReportFormat.PDF: pdf_report}
+
+
+def render_report(made: Report, fmt: ReportFormat) -> bytes:
+    """The report as a file of `fmt` (openpyxl is imported when an XLSX is asked for)."""
+    if fmt is ReportFormat.HTML:
+        return html_report(made).encode()
+    if fmt is ReportFormat.XLSX:
+        from algomancy_api.reports.xlsx import xlsx_report
+
+        return xlsx_report(made)
+    return pdf_report(made)
 
 
 def report_disposition(session_name: str, fmt: ReportFormat) -> str:
@@ -149,7 +158,7 @@ def report(
     self-contained file (charts as inline SVG, no outside URL), readable printed.
     PDF: that HTML rendered by fpdf2 (the `reports` extra)."""
     made = build_report(manager, ids, baseline, tolerance=tolerance, diff_only=diff_only)
-    body = html_report(made).encode() if format is ReportFormat.HTML else RENDER[format](made)
+    body = render_report(made, format)
     disposition = report_disposition(manager.display_name, format)
     return Response(
         body, media_type=REPORT_TYPES[format], headers={"Content-Disposition": disposition}

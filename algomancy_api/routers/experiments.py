@@ -3,9 +3,8 @@ results frame, one-at-a-time sensitivity). See docs/experiments.md."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
@@ -20,6 +19,12 @@ from algomancy_api.frames import (
 from algomancy_api.models import Body
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_core.experiments import edits, service
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
 

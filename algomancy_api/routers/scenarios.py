@@ -28,8 +28,14 @@ from algomancy_api.models import (
     ScenarioSummary,
     TableList,
 )
-from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
-from algomancy_api.views import scenario_view, summary_view, table_frame, table_list
+from algomancy_api.routers import JSON, MAX_OFFSET, Limit, Offset, Responses, json_response
+from algomancy_api.views import (
+    scenario_view,
+    scenario_views,
+    summary_view,
+    table_frame,
+    table_list,
+)
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
 from algomancy_core.events import AsyncSubscription, scenario_event
 
@@ -55,6 +61,15 @@ async def scenario_status(
     )
 
 
+#: Paging of the scenario list (as `GET /sessions` pages the session list).
+ListLimit = Annotated[
+    int | None, Query(ge=1, le=100_000, description="How many scenarios at most.")
+]
+ListOffset = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description="Scenarios to skip (oldest first).")
+]
+
+
 @router.get(
     "/scenarios",
     response_model=list[ScenarioOut] | list[ScenarioSummary],
@@ -77,15 +92,20 @@ def list_scenarios(
             "of the same thing.",
         ),
     ] = None,
-) -> list[dict[str, Any]]:
-    """Every scenario of the session, oldest first (with `fingerprint`, those of it)."""
+    limit: ListLimit = None,
+    offset: ListOffset = 0,
+) -> Response:
+    """Every scenario of the session, oldest first (with `fingerprint`, those of it).
+    With `limit` or `offset`, one page of that list: `limit` scenarios at most after
+    skipping `offset`."""
     pinned = manager.baseline_id()
-    if view == "summary":
-        summaries = manager.list_scenario_summaries()
-        if fingerprint is not None:
-            summaries = [r for r in summaries if r.fingerprint == fingerprint]
-        return [summary_view(manager, r, pinned) for r in summaries]
-    return [scenario_view(manager, r, pinned) for r in manager.list_scenarios(fingerprint)]
+    summary = view == "summary"
+    records = manager.page_scenarios(fingerprint, limit, offset, summaries=summary)
+    # Serialised by orjson straight from the views (the response model documents
+    # them): validating 1,000 scenarios through pydantic cost most of the answer.
+    if summary:
+        return json_response([summary_view(manager, r, pinned) for r in records])
+    return json_response(scenario_views(manager, records, pinned))
 
 
 @router.post(

@@ -15,12 +15,16 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from algomancy_core.errors import InvalidInputError
 from algomancy_core.experiments import salib
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 DesignKind = Literal["grid", "random", "lhs", "oat", "morris", "sobol"]
 DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "lhs", "oat", "morris", "sobol")

@@ -19,11 +19,15 @@ import importlib
 import math
 import warnings
 from types import ModuleType
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import InvalidInputError
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 SALIB_KINDS = ("morris", "sobol")
 DEFAULT_LEVELS = 4

@@ -229,6 +229,18 @@ class Store(Protocol):
         """As `list_scenarios`, without reading results: `result` may be None even
         for a complete scenario (for listings that do not show it)."""
 
+    def page_scenarios(
+        self,
+        session_id: str,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        """One page of `list_scenarios` (with `summaries`, of `list_scenario_summaries`):
+        only those with `fingerprint` when given, from `offset` on, `limit` at most."""
+
     def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read."""
 

@@ -341,6 +341,20 @@ class MemoryStore:
         # In memory, the full records cost nothing more to hand out.
         return self.list_scenarios(session_id)
 
+    def page_scenarios(
+        self,
+        session_id: str,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        records = self.list_scenarios(session_id)
+        if fingerprint is not None:
+            records = [r for r in records if r.fingerprint == fingerprint]
+        return records[offset : None if limit is None else offset + limit]
+
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:
             found = self.get_scenario(session_id, scenario_id)

@@ -138,3 +138,27 @@ def test_summary_reads_no_result_and_no_dataset(spied: tuple[TestClient, StoreSp
     (summary,) = spy.store.list_scenario_summaries(session_id)
     (full,) = spy.store.list_scenarios(session_id)
     assert summary.result is None and full.result is not None
+
+
+def test_a_page_of_the_summary_reads_no_result_and_no_dataset(
+    spied: tuple[TestClient, StoreSpy],
+) -> None:
+    client, spy = spied
+    complete_one(client)
+    complete_one(client, "second")
+    spy.calls.clear()
+    listed = client.get(f"{MAIN}/scenarios", params={"view": "summary", "limit": 1, "offset": 1})
+    assert [s["tag"] for s in listed.json()] == ["second"]
+    assert "page_scenarios" in spy.calls
+    touched = set(spy.calls) & {
+        "list_scenarios",
+        "get_scenario",
+        "get_scenario_by_id",
+        "get_dataset",
+        "get_result_tables",
+    }
+    assert touched == set()
+    session_id = client.get("/api/v1/sessions").json()["default"]
+    (summary,) = spy.store.page_scenarios(session_id, None, 1, 1, summaries=True)
+    (full,) = spy.store.page_scenarios(session_id, None, 1, 1)
+    assert summary.result is None and full.result is not None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import orjson
 import pytest
 
 from algomancy_data import CSVFile, FileReadError, JSONFile, ReadLimits, XLSXFile
+from algomancy_data.files import _fields_within, _longest_field
 from algomancy_data.limits import quote
 from tests import hostile
 
@@ -96,3 +99,29 @@ def test_quote_cuts_long_input() -> None:
     assert quote("abc") == "'abc'"
     quoted = quote("x" * 10_000_000)
     assert len(quoted) < 250 and "10000000 characters" in quoted
+
+
+def test_an_unquoted_csv_cell_over_the_limit_in_characters_is_refused() -> None:
+    """150 bytes passes the bound before parsing (4 bytes a character at most), so
+    the cell is measured after reading."""
+    limits = ReadLimits(max_cell_chars=100)
+    data = b"sku,note\nA," + b"x" * 150 + b"\n"
+    with pytest.raises(FileReadError, match="max_cell_chars"):
+        CSVFile.from_bytes("sku.csv", data, limits).read()
+    # 60 two-byte characters: 120 bytes, but within the 100 characters.
+    fine = "sku,note\nA," + "é" * 60 + "\n"
+    assert CSVFile.from_bytes("sku.csv", fine.encode(), limits).read()["sku"]["note"][0] == "é" * 60
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_quick_field_bound_never_passes_a_longer_field(seed: int) -> None:
+    """`_fields_within` may say "maybe longer" for a file within the bound (the exact
+    count then decides), never "within" for a file that is not."""
+    rng = random.Random(seed)
+    for _ in range(400):
+        data = bytes(rng.choice(b"xxxxxxxyz,\n") for _ in range(rng.randint(0, 400)))
+        most = rng.randint(1, 60)
+        if _fields_within(data, b",", most):
+            assert _longest_field(data, ",") <= most
+    assert not _fields_within(b"a," + b"x" * 121 + b"\n", b",", 120)
+    assert _fields_within(b"sku,qty\n" + b"A,1\n" * 100, b",", 120)

@@ -11,6 +11,8 @@ import { NotifyButton, notifyRunEnded } from "./notify.js";
 
 const ACTIVE = ["queued", "processing"];
 const PAGE = 50;
+/** The list is read from the server in pages of this many scenarios. */
+const READ_PAGE = 500;
 /** Changes that add or remove rows: the list is read again (at most this often, ms). */
 const RELOAD_MS = 250;
 const RELOADS = ["open", "reset", "scenario.created", "scenario.deleted", "session.renamed"];
@@ -28,9 +30,18 @@ export function useScenarioList(base) {
   const [events, setEvents] = useState({});
   useEffect(() => {
     let live = true;
-    api
-      .get(`${base}/scenarios?view=summary`)
-      .then((b) => live && setList(listOf(b, "scenarios")), (e) => live && setError(e.message));
+    // Page by page (`limit`/`offset`): each answer stays small and the first rows
+    // show at once in a session of thousands. Later pages are appended, so that
+    // live patches to the rows already shown are kept.
+    (async () => {
+      for (let offset = 0; live; offset += READ_PAGE) {
+        const url = `${base}/scenarios?view=summary&limit=${READ_PAGE}&offset=${offset}`;
+        const rows = listOf(await api.get(url), "scenarios");
+        if (!live) return;
+        setList((old) => (offset === 0 ? rows : (old ?? []).concat(rows)));
+        if (rows.length < READ_PAGE) return;
+      }
+    })().catch((e) => live && setError(e.message));
     return () => {
       live = false;
     };

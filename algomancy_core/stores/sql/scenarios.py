@@ -7,10 +7,12 @@ status IN …`), so several threads and processes share one state safely.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from algomancy_core.decisions import baseline_pinned
@@ -127,6 +129,22 @@ def transition_values(transition: Transition) -> dict[str, Any]:
     return scenario_values(changes)
 
 
+#: 19 digits in a row: maybe an integer past 64 bits, which orjson reads as a float.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, by orjson (several times quicker: a list of 1,000 scenarios
+    spent half its time here); what orjson refuses or reads otherwise (NaN and
+    integers past 64 bits, which `json.dumps` writes) by json."""
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def scenario_record(row: AnyRow) -> ScenarioRecord:
     m = row._mapping
     return ScenarioRecord(
@@ -135,13 +153,13 @@ def scenario_record(row: AnyRow) -> ScenarioRecord:
         tag=m["tag"],
         dataset_key=m["dataset_key"],
         algorithm=m["algorithm"],
-        parameters=json.loads(m["parameters"]),
+        parameters=_loads(m["parameters"]),
         status=ScenarioStatus(m["status"]),
         progress=float(m["progress"]),
         progress_message=m["progress_message"],
         error=m["error"],
-        result=None if m["result"] is None else json.loads(m["result"]),
-        kpis=json.loads(m["kpis"]),
+        result=None if m["result"] is None else _loads(m["result"]),
+        kpis=_loads(m["kpis"]),
         created_at=m["created_at"],
         queued_at=m["queued_at"],
         started_at=m["started_at"],
@@ -151,13 +169,13 @@ def scenario_record(row: AnyRow) -> ScenarioRecord:
         lease_expires_at=m["lease_expires_at"],
         cancel_requested=bool(m["cancel_requested"]),
         timeout=None if m["timeout"] is None else float(m["timeout"]),
-        data_parameters=json.loads(m["data_parameters"]),
+        data_parameters=_loads(m["data_parameters"]),
         dataset_version=m["dataset_version"],
         dataset_digest=m["dataset_digest"],
         seed=m["seed"],
-        lineage=None if m["lineage"] is None else json.loads(m["lineage"]),
+        lineage=None if m["lineage"] is None else _loads(m["lineage"]),
         fingerprint=m["fingerprint"],
-        trace_context=None if m["trace_context"] is None else json.loads(m["trace_context"]),
+        trace_context=None if m["trace_context"] is None else _loads(m["trace_context"]),
     )
 
 
@@ -298,6 +316,30 @@ class ScenarioRepository:
                 .where(scenarios.c.session_id == session_id)
                 .order_by(scenarios.c.position)
             ).all()
+        return [scenario_record(row) for row in rows]
+
+    def page_scenarios(
+        self,
+        session_id: str,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        """One page, paged in SQL (`LIMIT`/`OFFSET` on the session's order); with
+        `summaries`, the result column is never read (as `list_scenario_summaries`)."""
+        columns = (
+            [sa.null().label("result") if c.name == "result" else c for c in _COLUMNS]
+            if summaries
+            else _COLUMNS
+        )
+        query = sa.select(*columns).where(scenarios.c.session_id == session_id)
+        if fingerprint is not None:
+            query = query.where(scenarios.c.fingerprint == fingerprint)
+        query = query.order_by(scenarios.c.position).offset(offset).limit(limit)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
         return [scenario_record(row) for row in rows]
 
     def _select(self, *where: sa.ColumnElement[bool]) -> list[ScenarioRecord]:

@@ -1,0 +1,115 @@
+"""A CSV ETL upload against ``pandas.read_csv`` of the same bytes (issue 23: target
+≤ 1.3x; it was 1.78x).
+
+The generated `BENCH_ROWS`-row CSV of `benchmarks/bench_etl.py` (100,000 x 10 mixed
+columns, about 10 MB), read with the matching schema:
+
+- in process: `DefaultETLFactory.run` on the bytes (the file read, the checks, the
+  coercion to the schema's types) / ``pandas.read_csv(io.BytesIO(bytes))``;
+- over HTTP: ``POST …/etl`` to a server (in memory), the multipart body encoded
+  once outside the timing / the same ``read_csv``.
+
+Each is the best of `BENCH_ETL_REPEATS` (default 5), alternating with its baseline.
+
+    python -m benchmarks.etl_csv
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from algomancy_data import CSVFile, DefaultETLFactory
+from benchmarks.bench_etl import make_frame
+from benchmarks.common import Row, Server, api, env_int, run_alone
+from benchmarks.configs import orders_schema
+
+ROWS = env_int("BENCH_ROWS", 100_000)
+REPEATS = env_int("BENCH_ETL_REPEATS", 5)
+TARGET = 1.3
+
+
+def best_of(measured: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
+    """The fastest of `REPEATS` runs of each, alternating, after one warm-up each."""
+    measured()
+    baseline()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(REPEATS):
+        for func, series in zip((measured, baseline), times, strict=True):
+            start = time.perf_counter()
+            func()
+            series.append(time.perf_counter() - start)
+    return min(times[0]), min(times[1])
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "orders.csv"
+        make_frame(ROWS).to_csv(path, index=False)
+        body = path.read_bytes()
+
+    def read_csv() -> None:
+        pd.read_csv(io.BytesIO(body))
+
+    factory = DefaultETLFactory([orders_schema()])
+
+    def in_process() -> None:
+        result = factory.run([CSVFile("orders.csv", body)], "orders")
+        if not result.is_success:
+            raise RuntimeError(f"ETL failed: {[m.message for m in result.errors[:3]]}")
+
+    etl, baseline = best_of(in_process, read_csv)
+    rows = [
+        Row(
+            f"ETL of a {ROWS:,}-row CSV ({len(body) / 1e6:.1f} MB) in process / pandas.read_csv",
+            etl * 1e3,
+            "ms",
+            baseline * 1e3,
+            TARGET,
+            op="<=",
+        )
+    ]
+    with (
+        Server(["--config", "benchmarks.configs:etl_config", "--in-memory"]) as server,
+        api(server) as client,
+    ):
+        encoded = httpx.Request(
+            "POST",
+            "http://x/",
+            data={"dataset_name": "orders"},
+            files={"files": ("orders.csv", body, "text/csv")},
+        )
+        multipart = encoded.read()
+        content_type = encoded.headers["content-type"]
+
+        def upload() -> None:
+            response = client.post(
+                "/sessions/main/etl", content=multipart, headers={"content-type": content_type}
+            )
+            response.raise_for_status()
+            if not response.json()["success"]:
+                raise RuntimeError(f"ETL failed: {response.json()['messages'][:3]}")
+
+        http, baseline = best_of(upload, read_csv)
+    rows.append(
+        Row(
+            "POST …/etl of the same CSV over HTTP / pandas.read_csv",
+            http * 1e3,
+            "ms",
+            baseline * 1e3,
+            TARGET,
+            op="<=",
+        )
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))

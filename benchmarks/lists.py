@@ -1,0 +1,118 @@
+"""Listing 1,000 scenarios (issue 23, "scenario lists at the limit").
+
+A server on SQLite (the default store) with `BENCH_LIST_SCENARIOS` (default 1,000)
+scenarios in one session, all run to completion. From an HTTP client in this process,
+the p50 time of ``GET …/scenarios`` (the full view) and of ``?view=summary``, the
+body received whole (transfer included), against the p50 time of ``orjson.dumps``
+of the same payload in this process. Target ≤ 5x. One page (``?limit=50``) is
+also shown, and each list's server CPU time per request (read from ``/proc``).
+
+    python -m benchmarks.lists
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from benchmarks.common import Row, Server, api, env_int, percentile, run_alone
+from benchmarks.configs import DATASET
+
+N = env_int("BENCH_LIST_SCENARIOS", 1000)
+CALLS = env_int("BENCH_LIST_CALLS", 21)
+TARGET = 5.0
+BASE = "/sessions/main/scenarios"
+
+
+def fill(client: httpx.Client, n: int) -> None:
+    """`n` scenarios of the instant algorithm, created, run and complete."""
+    ids = []
+    for i in range(n):
+        response = client.post(
+            BASE,
+            json={"tag": f"s{i}", "dataset_key": DATASET, "algo_name": "Instant"},
+        )
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+    for scenario_id in ids:
+        client.post(f"{BASE}/{scenario_id}/run").raise_for_status()
+    deadline = time.monotonic() + 300
+    for scenario_id in reversed(ids):
+        while client.get(f"{BASE}/{scenario_id}/status").json()["status"] != "complete":
+            if time.monotonic() > deadline:
+                raise TimeoutError("scenarios did not complete in time")
+            time.sleep(0.005)
+
+
+def p50(func: Callable[[], object], calls: int = CALLS) -> float:
+    func()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return percentile(times, 0.5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (from /proc; steadier than wall
+    time on a shared machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def figure(server: Server, client: httpx.Client, label: str, params: dict[str, Any]) -> list[Row]:
+    payload = client.get(BASE, params=params).json()
+
+    def get() -> None:
+        response = client.get(BASE, params=params)
+        response.raise_for_status()
+        _ = response.content
+
+    before = cpu_seconds(server.pid)
+    listed = p50(get)
+    server_cpu = (cpu_seconds(server.pid) - before) / (CALLS + 1)
+    dumped = p50(lambda: orjson.dumps(payload), calls=CALLS * 5)
+    size = len(orjson.dumps(payload))
+    what = f"{label} ({len(payload)} of {N:,}, {size / 1e6:.2f} MB)"
+    return [
+        Row(
+            f"GET scenarios, {what}, p50 from the client / orjson.dumps",
+            listed * 1e3,
+            "ms",
+            dumped * 1e3,
+            TARGET,
+            op="<=",
+        ),
+        Row(
+            f"GET scenarios, {what}, server CPU per request / orjson.dumps",
+            server_cpu * 1e3,
+            "ms",
+            dumped * 1e3,
+            note="the server process's own CPU time (/proc), steadier under load",
+        ),
+    ]
+
+
+def run() -> list[Row]:
+    with (
+        Server(["--config", "benchmarks.configs:instant_config", "--data-path", "state"]) as server,
+        api(server) as client,
+    ):
+        fill(client, N)
+        return [
+            *figure(server, client, "full", {}),
+            *figure(server, client, "summary", {"view": "summary"}),
+            *figure(server, client, "full, limit=50", {"limit": 50}),
+        ]
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))

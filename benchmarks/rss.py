@@ -1,0 +1,114 @@
+"""Server memory at rest and after a CSV ETL upload (issue 23, "light at rest").
+
+Starts the real server (``python -m algomancy_api serve``, SQLite store in a temporary
+folder) and reads the server process's VmRSS from ``/proc/<pid>/status``:
+
+- at rest: once ``/health`` answers and the RSS has settled (the same reading twice
+  in a row, 0.2 s apart, for at most `SETTLE_SECONDS`). Target ≤ 110 MiB.
+- after a ``POST …/etl`` and a settle: within 20 MiB of the rest figure.
+  VmHWM (the peak) is in the note.
+
+Two servers: ``serve --example`` (the warehouse domain, uploading its own
+``sku_data.csv`` and ``inventory.xlsx``: its ETL needs both), and
+`benchmarks.configs:light_config`, a domain that imports no pandas itself
+(uploading a generated `BENCH_RSS_ROWS`-row CSV, default 20,000), so that the
+library's own weight shows apart from the domain's.
+
+    python -m benchmarks.rss
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.common import Row, Server, api, env_int, run_alone
+
+ROWS = env_int("BENCH_RSS_ROWS", 20_000)
+REST_TARGET_MIB = 110.0
+AFTER_UPLOAD_TARGET_MIB = 20.0
+SETTLE_SECONDS = 10.0
+
+
+def status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def settled_rss_kib(pid: int) -> int:
+    """VmRSS once two readings 0.2 s apart are within 256 KiB (or after `SETTLE_SECONDS`)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    last = status_kib(pid, "VmRSS")
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = status_kib(pid, "VmRSS")
+        if abs(now - last) <= 256:
+            return now
+        last = now
+    return last
+
+
+def light_csv(rows: int) -> bytes:
+    """A CSV of the `light_config` schema: integer, text, float and date columns."""
+    lines = ["order_id,sku,quantity,price,order_date"]
+    lines += [
+        f"{i},SKU-{i % 5000:06d},{i % 97 + 1},{(i % 1000) / 10:.2f},2024-{i % 12 + 1:02d}-15"
+        for i in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def measure(label: str, args: Sequence[str], files: Sequence[tuple[str, bytes]]) -> list[Row]:
+    with Server(args) as server, api(server) as client:
+        rest = settled_rss_kib(server.pid)
+        response = client.post(
+            "/sessions/main/etl",
+            data={"dataset_name": "uploaded"},
+            files=[("files", (name, body, "application/octet-stream")) for name, body in files],
+        )
+        response.raise_for_status()
+        if not response.json()["success"]:
+            raise RuntimeError(f"ETL failed: {response.json()['messages'][:3]}")
+        after = settled_rss_kib(server.pid)
+        peak = status_kib(server.pid, "VmHWM")
+    size = sum(len(body) for _, body in files)
+    return [
+        Row(
+            f"RSS at rest, {label}",
+            rest / 1024,
+            "MiB",
+            target=REST_TARGET_MIB,
+            op="<=",
+            on="value",
+        ),
+        Row(
+            f"RSS after an ETL upload ({size / 1e6:.2f} MB) minus at rest, {label}",
+            (after - rest) / 1024,
+            "MiB",
+            target=AFTER_UPLOAD_TARGET_MIB,
+            op="<=",
+            on="value",
+            note=f"{after / 1024:.1f} MiB after, peak (VmHWM) {peak / 1024:.1f} MiB",
+        ),
+    ]
+
+
+def run() -> list[Row]:
+    from algomancy_example import sample_file
+    from algomancy_example.domain import SAMPLE_FILES
+
+    # The example's ETL needs both of its files (the workbook is parsed in a child).
+    samples = [(name, sample_file(name).read_bytes()) for name in SAMPLE_FILES]
+    return measure("serve --example", ["--example"], samples) + measure(
+        "a domain without pandas (light_config)",
+        ["--config", "benchmarks.configs:light_config", "--data-path", "state"],
+        [("orders.csv", light_csv(ROWS))],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))

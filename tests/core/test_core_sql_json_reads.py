@@ -1,0 +1,22 @@
+"""The SQL store reads scenarios' JSON columns with orjson, and what only `json`
+reads (`json.dumps` writes NaN and integers past 64 bits) with `json`."""
+
+from __future__ import annotations
+
+import math
+
+from algomancy_core.stores.sql.scenarios import _loads
+
+
+def test_plain_json_reads_as_json_would() -> None:
+    assert _loads('{"count": 3, "share": 0.5, "tags": ["a", null]}') == {
+        "count": 3,
+        "share": 0.5,
+        "tags": ["a", None],
+    }
+
+
+def test_what_orjson_refuses_reads_as_json_writes_it() -> None:
+    assert math.isnan(_loads('{"total": NaN}')["total"])
+    assert _loads('{"total": Infinity}')["total"] == math.inf
+    assert _loads("[123456789012345678901234567890]") == [123456789012345678901234567890]
