@@ -31,9 +31,11 @@ _SOLID = rf"[^/.\s{_REFUSED}]"
 #: `..`). The schema states it; the core checks it, with a 400 that says which rule
 #: a name breaks and where (a blank one is 422 here already). Names are stored in
 #: NFC and are unique by their case- and width-folded form (see docs/concepts.md).
+#: Their length limit is the configured `max_name_chars`, checked by the core only
+#: (a schema's maxLength could not follow the configuration).
 NAME_PATTERN = rf"^(?:{_SOLID}(?:{_ANY}*{_EDGE})?|{_EDGE}{_ANY}*{_SOLID}(?:{_ANY}*{_EDGE})?)$"
 NAME_SCHEMA: JsonDict = {"pattern": NAME_PATTERN}
-NonBlank = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
+NonBlank = Field(min_length=1, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
 
 StatusValue = Literal["created", "queued", "processing", "complete", "failed"]
 
@@ -233,7 +235,7 @@ class Lineage(BaseModel):
 
 
 class CreateScenario(Body):
-    tag: str = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
+    tag: str = NonBlank
     dataset_key: str = Field(min_length=1)
     algo_name: str = Field(min_length=1)
     algo_params: dict[str, Any] | None = None
