@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -12,6 +12,8 @@ from pydantic import (
     model_serializer,
 )
 from pydantic.json_schema import JsonDict
+
+from algomancy_core.scenario import STATUS_VALUES
 
 #: The characters no name may hold (the core's `names.REFUSED_CATEGORIES`, in the
 #: Basic Multilingual Plane): control, format (U+202E, U+200B...), line and
@@ -37,7 +39,12 @@ NAME_PATTERN = rf"^(?:{_SOLID}(?:{_ANY}*{_EDGE})?|{_EDGE}{_ANY}*{_SOLID}(?:{_ANY
 NAME_SCHEMA: JsonDict = {"pattern": NAME_PATTERN}
 NonBlank = Field(min_length=1, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
 
-StatusValue = Literal["created", "queued", "processing", "complete", "failed"]
+if TYPE_CHECKING:
+    StatusValue = str
+else:
+    #: A scenario's status on the wire: one of the core's `ScenarioStatus` values (a
+    #: Literal built from them, so the schema lists them and validation checks them).
+    StatusValue = Literal[STATUS_VALUES]
 
 
 class Body(BaseModel):

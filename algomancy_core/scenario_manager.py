@@ -20,6 +20,7 @@ from algomancy_core.names import check_name, name_key, nfc, tag_taken
 from algomancy_core.parameters import BaseParameterSet, ParameterError
 from algomancy_core.scenario import (
     CANCELLED,
+    TERMINAL,
     ScenarioRecord,
     ScenarioStatus,
     new_id,
@@ -482,9 +483,7 @@ class ScenarioManager:
         lifecycle = self._engine.lifecycle
         queued = lifecycle.move(
             scenario_id, S.QUEUED, source=record.status, **pin
-        ) or lifecycle.move(
-            scenario_id, S.QUEUED, source=frozenset({S.CREATED, S.COMPLETE, S.FAILED}), **pin
-        )
+        ) or lifecycle.move(scenario_id, S.QUEUED, source=TERMINAL | {S.CREATED}, **pin)
         if queued is None:
             current = self.get_scenario(scenario_id)
             raise ConflictError(f"scenario {current.tag!r} is already {current.status}")
@@ -497,9 +496,7 @@ class ScenarioManager:
         if record.status is S.CREATED:
             return record
         if not record.status.is_active:
-            reset = self._engine.lifecycle.move(
-                scenario_id, S.CREATED, source=frozenset({S.COMPLETE, S.FAILED})
-            )
+            reset = self._engine.lifecycle.move(scenario_id, S.CREATED, source=TERMINAL)
             if reset is not None:
                 return reset
             record = self.get_scenario(scenario_id)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from algomancy_data.files import CSVFile, File, JSONFile, XLSXFile
+from algomancy_data.files import FILE_TYPES
 from algomancy_data.schema import Column, ColumnType, Schema
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "y", "n", "t", "f", "waar", "onwaar", "ja", "nee"}
@@ -49,7 +49,8 @@ DATE_FORMATS = (
     "%m/%d/%Y %H:%M",
 )
 _KEY_NAMES = re.compile(r"(^|_|\b)(id|code|key|nr|no|number|sku)$", re.IGNORECASE)
-READERS: dict[str, type[File]] = {"csv": CSVFile, "xlsx": XLSXFile, "json": JSONFile}
+#: The file types a schema can be inferred from: the built-in ones.
+READERS = FILE_TYPES
 
 
 def infer_schema(path: str | Path, name: str | None = None) -> Schema:
