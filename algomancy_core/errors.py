@@ -18,8 +18,11 @@ class ConflictError(AlgomancyError):
     """The request clashes with the current state: a taken name, a running scenario (HTTP 409)."""
 
 
-class InvalidTransitionError(ConflictError):
-    """A scenario was asked to move to a state its current state does not lead to."""
+class InvalidTransitionError(ConflictError, ValueError):
+    """A scenario was asked to move to a state its current state does not lead to
+    (HTTP 409): running a queued or processing one, resetting or cancelling one that
+    is not in a state to. Also a `ValueError`, which `plan_transition` raised before;
+    the API answers it as the `ConflictError` it is first."""
 
 
 class InvalidInputError(AlgomancyError, ValueError):

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from algomancy_core.errors import InvalidTransitionError
+
 
 class ScenarioStatus(StrEnum):
     """The states of a scenario; the wire values are lower case."""
@@ -58,6 +60,11 @@ TRANSITIONS: dict[ScenarioStatus, frozenset[ScenarioStatus]] = {
 
 CANCELLED = "cancelled"
 INTERRUPTED = "interrupted: the server running this scenario stopped before it finished"
+
+
+def leads_to(source: ScenarioStatus, target: ScenarioStatus) -> bool:
+    """Whether the state machine lets a scenario in `source` move to `target`."""
+    return target in TRANSITIONS[source]
 
 
 def utcnow() -> datetime:
@@ -156,7 +163,7 @@ def plan_transition(
         illegal = wanted - allowed
         if illegal:
             names = ", ".join(sorted(illegal))
-            raise ValueError(f"no transition from {names} to {target}")
+            raise InvalidTransitionError(f"no transition from {names} to {target}")
         allowed = wanted
     changes: dict[str, Any] = {"status": target}
     if target in RUN_STARTS:

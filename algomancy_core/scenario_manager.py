@@ -12,7 +12,12 @@ from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.audit import audit_subject
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.engine import Engine
-from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
+from algomancy_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from algomancy_core.events import Notifier
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lineage import SEED_LIMIT, default_seed, run_lineage
@@ -23,6 +28,7 @@ from algomancy_core.scenario import (
     TERMINAL,
     ScenarioRecord,
     ScenarioStatus,
+    leads_to,
     new_id,
     utcnow,
 )
@@ -465,8 +471,8 @@ class ScenarioManager:
     def run_scenario(self, scenario_id: str) -> ScenarioRecord:
         """Enqueue; from `complete` or `failed` this re-runs (result and KPIs cleared)."""
         record = self.get_scenario(scenario_id)
-        if record.status.is_active:
-            raise ConflictError(f"scenario {record.tag!r} is already {record.status}")
+        if not leads_to(record.status, S.QUEUED):
+            raise InvalidTransitionError(f"scenario {record.tag!r} is already {record.status}")
         stale = self.stale_reason(record)
         if stale is not None:
             raise ConflictError(f"scenario {record.tag!r} cannot run: {stale}")
@@ -486,7 +492,7 @@ class ScenarioManager:
         ) or lifecycle.move(scenario_id, S.QUEUED, source=TERMINAL | {S.CREATED}, **pin)
         if queued is None:
             current = self.get_scenario(scenario_id)
-            raise ConflictError(f"scenario {current.tag!r} is already {current.status}")
+            raise InvalidTransitionError(f"scenario {current.tag!r} is already {current.status}")
         return queued
 
     def reset_scenario(self, scenario_id: str) -> ScenarioRecord:
@@ -495,14 +501,14 @@ class ScenarioManager:
         record = self.get_scenario(scenario_id)
         if record.status is S.CREATED:
             return record
-        if not record.status.is_active:
+        if leads_to(record.status, S.CREATED):
             reset = self._engine.lifecycle.move(scenario_id, S.CREATED, source=TERMINAL)
             if reset is not None:
                 return reset
             record = self.get_scenario(scenario_id)
             if record.status is S.CREATED:
                 return record
-        raise ConflictError(
+        raise InvalidTransitionError(
             f"scenario {record.tag!r} is {record.status}; cancel it or wait for it to "
             "finish before resetting it"
         )
@@ -523,7 +529,7 @@ class ScenarioManager:
                 return self.get_scenario(scenario_id)
             # It ended before the cancel was recorded: too late to cancel.
             record = self.get_scenario(scenario_id)
-        raise ConflictError(
+        raise InvalidTransitionError(
             f"scenario {record.tag!r} is {record.status}; only queued or processing "
             "scenarios can be cancelled"
         )

@@ -16,6 +16,7 @@ from algomancy_core import (
     ConflictError,
     IntegerParameter,
     InvalidInputError,
+    InvalidTransitionError,
     NotFoundError,
     ParameterError,
     RunContext,
@@ -74,7 +75,7 @@ def test_running_twice_is_a_conflict(sessions: SessionManager, gate: Gate) -> No
     main = sessions.get_session("main")
     record = main.create_scenario("gated", "Master data", "Gated")
     main.run_scenario(record.id)
-    with pytest.raises(ConflictError, match="already"):
+    with pytest.raises(InvalidTransitionError, match="already"):
         main.run_scenario(record.id)
     assert gate.started.wait(5)
     processing = main.processing()
@@ -200,7 +201,7 @@ def test_a_cancel_after_the_run_completed_is_a_conflict(
 def test_cancel_of_an_idle_scenario_is_a_conflict(sessions: SessionManager) -> None:
     main = sessions.get_session("main")
     record = main.create_scenario("idle", "Master data", "Instant")
-    with pytest.raises(ConflictError, match="only queued or processing"):
+    with pytest.raises(InvalidTransitionError, match="only queued or processing"):
         main.cancel_scenario(record.id)
 
 
