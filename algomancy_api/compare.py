@@ -19,8 +19,6 @@ from algomancy_core.names import nfc
 #: `baseline=pinned`: the session's pinned baseline (a scenario tagged "pinned" is
 #: then named by its id).
 PINNED = "pinned"
-#: The columns every comparison starts with.
-LEAD = ["scenario", "algorithm", "dataset", "status"]
 PARAMETER_PREFIX = "param."
 
 

@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from algomancy_api.multiproc import MULTIPROC_ENV
 from algomancy_core import ScenarioRecord
 from algomancy_core.executors.base import RunOutcome
-from algomancy_core.observe import RunObserver
+from algomancy_core.observe import OUTCOMES, RunObserver
 from algomancy_core.scenario import ScenarioStatus
 from algomancy_core.stores import Store
 
@@ -75,7 +75,7 @@ QUEUE_SECONDS = Histogram(
 )
 RUNS = Counter(
     "algomancy_runs",
-    "Runs ended, by algorithm and outcome (complete, failed, cancelled, timed_out, interrupted).",
+    f"Runs ended, by algorithm and outcome ({', '.join(OUTCOMES)}).",
     ["algorithm", "outcome"],
 )
 ETL_UPLOADS = Counter(

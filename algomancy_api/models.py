@@ -397,10 +397,6 @@ class ScenarioSummary(BaseModel):
     baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
-class ScenarioList(BaseModel):
-    scenarios: list[ScenarioOut]
-
-
 class ScenarioStatusOut(BaseModel):
     id: str
     tag: str
