@@ -190,7 +190,7 @@ async def metrics_endpoint(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     sessions = request.app.state.sessions
-    store = sessions.engine.store if sessions.started else None
+    store = sessions.runtime.store if sessions.started else None
     body = await run_in_threadpool(exposition, store)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -1,7 +1,7 @@
 """Hooks for metrics and traces: what the dispatcher tells about the runs it handles.
 
 The core records nothing itself and imports no metrics or tracing library; a host
-(the HTTP server) adds `RunObserver`s to `Engine.observers`. An observer that
+(the HTTP server) adds `RunObserver`s to `Runtime.observers`. An observer that
 raises is logged and ignored: watching a run never breaks it.
 """
 

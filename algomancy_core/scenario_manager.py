@@ -11,7 +11,6 @@ from typing import Any
 from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.audit import audit_subject
 from algomancy_core.decisions import baseline_pinned
-from algomancy_core.engine import Engine
 from algomancy_core.errors import (
     ConflictError,
     InvalidInputError,
@@ -23,6 +22,7 @@ from algomancy_core.kpi import BaseKPI
 from algomancy_core.lineage import SEED_LIMIT, default_seed, run_lineage
 from algomancy_core.names import check_name, name_key, nfc, tag_taken
 from algomancy_core.parameters import BaseParameterSet, ParameterError
+from algomancy_core.runtime import Runtime
 from algomancy_core.scenario import (
     CANCELLED,
     TERMINAL,
@@ -43,10 +43,16 @@ log = logging.getLogger("algomancy.scenarios")
 class ScenarioManager:
     """Datasets and scenarios of one session. Every rule about them lives here."""
 
-    def __init__(self, engine: Engine, session: SessionRecord) -> None:
-        self._engine = engine
-        self._store = engine.store
+    def __init__(self, runtime: Runtime, session: SessionRecord) -> None:
+        self._runtime = runtime
+        self._store = runtime.store
         self.session = session
+
+    @property
+    def _engine(self) -> Runtime:
+        """`_runtime`'s old name (when `Runtime` was `Engine`); `algomancy_core.experiments`
+        still reads it."""
+        return self._runtime
 
     @property
     def session_id(self) -> str:
@@ -59,26 +65,26 @@ class ScenarioManager:
     @property
     def notifier(self) -> Notifier:
         """Where changes of this session's scenarios are announced."""
-        return self._engine.notifier
+        return self._runtime.notifier
 
     # -- discovery -----------------------------------------------------------
     @property
     def available_algorithms(self) -> list[str]:
-        return list(self._engine.algorithms)
+        return list(self._runtime.algorithms)
 
     @property
     def available_kpis(self) -> list[str]:
-        return list(self._engine.kpis)
+        return list(self._runtime.kpis)
 
     @property
     def kpi_templates(self) -> dict[str, type[BaseKPI]]:
-        return dict(self._engine.kpis)
+        return dict(self._runtime.kpis)
 
     def algorithm(self, name: str) -> type[BaseAlgorithm]:
         try:
-            return self._engine.algorithms[name]
+            return self._runtime.algorithms[name]
         except KeyError:
-            known = ", ".join(self._engine.algorithms) or "none"
+            known = ", ".join(self._runtime.algorithms) or "none"
             raise NotFoundError(f"algorithm {name!r} not found (available: {known})") from None
 
     # -- datasets ------------------------------------------------------------
@@ -115,7 +121,7 @@ class ScenarioManager:
         """Store `data` under `key`: its first version, or with `replace` a new
         version (content identical to the latest adds none). Existing versions, and
         the scenarios pinned to them, never change."""
-        key = check_name("dataset key", key, self._engine.config.max_name_chars)
+        key = check_name("dataset key", key, self._runtime.config.max_name_chars)
         existed = key in self.list_datasets()
         before = self._store.dataset_version(self.session_id, key).version if existed else None
         version = self._store.put_dataset(
@@ -125,12 +131,12 @@ class ScenarioManager:
             replace=replace,
             creator=creator,
             messages=messages,
-            keep=self._engine.config.dataset_versions_kept,
+            keep=self._runtime.config.dataset_versions_kept,
         )
         if version.version != before:  # identical content adds no version: no change
             kind = "dataset.replaced" if existed else "dataset.added"
             described = {"key": key, "version": version.version, "digest": version.digest}
-            self._engine.changes.record(self.session_id, kind, key, {"dataset": described})
+            self._runtime.changes.record(self.session_id, kind, key, {"dataset": described})
         if not existed:
             self._autocreate(key)
         return version
@@ -144,12 +150,12 @@ class ScenarioManager:
                 "the request body is empty; send a DataSource.to_json() payload"
             )
         try:
-            data = self._engine.config.data_object_type.from_json(payload)
+            data = self._runtime.config.data_object_type.from_json(payload)
         except ValueError as exc:
             raise InvalidInputError(f"not a valid dataset payload: {exc}") from None
         if not data.name or not data.name.strip():
             raise InvalidInputError("the dataset payload has no name; set its 'name'")
-        data.name = check_name("name", data.name, self._engine.config.max_name_chars)
+        data.name = check_name("name", data.name, self._runtime.config.max_name_chars)
         self.add_dataset(data.name, data, replace=new_version, creator=creator)
         return data.name
 
@@ -173,8 +179,8 @@ class ScenarioManager:
     ) -> tuple[ETLResult, DatasetVersion | None]:
         """`etl_data`, with the version it stored (None when the ETL failed): the
         one this upload made, whatever others stored meanwhile."""
-        dataset_name = check_name("dataset_name", dataset_name, self._engine.config.max_name_chars)
-        result = self._engine.etl_factory().run(files, dataset_name)
+        dataset_name = check_name("dataset_name", dataset_name, self._runtime.config.max_name_chars)
+        result = self._runtime.etl_factory().run(files, dataset_name)
         stored = None
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
@@ -209,7 +215,7 @@ class ScenarioManager:
         """A copy of `source_key` (its `version`, default the latest) as `new_key`;
         `ConflictError` if `new_key` exists, unless `new_version` asks for a new
         version of it."""
-        new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
+        new_key = check_name("new_key", new_key, self._runtime.config.max_name_chars)
         source = self.get_dataset(source_key, version)
         if new_key in self.list_datasets() and not new_version:
             raise ConflictError(
@@ -223,7 +229,7 @@ class ScenarioManager:
     def save_as_master(self, source_key: str, new_key: str) -> DataSource:
         """A copy of `source_key` (typically a derived dataset) stored as `new_key`,
         classified as master data."""
-        new_key = check_name("new_key", new_key, self._engine.config.max_name_chars)
+        new_key = check_name("new_key", new_key, self._runtime.config.max_name_chars)
         source = self.get_dataset(source_key)
         if new_key in self.list_datasets():
             raise ConflictError(f"dataset {new_key!r} already exists")
@@ -240,23 +246,23 @@ class ScenarioManager:
         if deletion.remaining:
             # Versions in use remain: the key stays, with fewer versions.
             described = {"key": key, "deleted": deletion.deleted, "remaining": deletion.remaining}
-            self._engine.changes.record(
+            self._runtime.changes.record(
                 self.session_id, "dataset.replaced", key, {"dataset": described}
             )
         else:
-            self._engine.changes.record(
+            self._runtime.changes.record(
                 self.session_id, "dataset.deleted", key, {"dataset": {"key": key}}
             )
         return deletion
 
     def _autocreate(self, key: str) -> None:
-        config = self._engine.config
+        config = self._runtime.config
         if not config.autocreate:
             return
         if config.default_algo is not None:
             wanted = {config.default_algo: config.default_algo_params_values}
         else:
-            wanted = dict.fromkeys(self._engine.algorithms)
+            wanted = dict.fromkeys(self._runtime.algorithms)
         for name, values in wanted.items():
             # A scenario with that tag may exist already: then it stays as it is.
             with contextlib.suppress(ConflictError):
@@ -281,8 +287,8 @@ class ScenarioManager:
             tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed
         )
         self._store.add_scenario(record)
-        self._engine.lifecycle.created(record)
-        if self._engine.config.autorun:
+        self._runtime.lifecycle.created(record)
+        if self._runtime.config.autorun:
             return self.run_scenario(record.id)
         return record
 
@@ -303,7 +309,7 @@ class ScenarioManager:
         under its name as a new version, unless a version of that dataset has the same
         content digest already (then that one is pinned); the scenario is added
         complete, with `result`, `kpis` and `tables`, and never runs here."""
-        key = check_name("dataset key", data.name, self._engine.config.max_name_chars)
+        key = check_name("dataset key", data.name, self._runtime.config.max_name_chars)
         # A taken tag is refused before the dataset is stored (the insert still tells
         # of one taken meanwhile).
         taken = {name_key(r.tag): r.tag for r in self.list_scenario_summaries()}
@@ -326,7 +332,7 @@ class ScenarioManager:
         self._store.add_scenario(record)
         if tables is not None and tables.list_tables():
             self._store.put_result_tables(record.id, tables)
-        self._engine.lifecycle.created(record)
+        self._runtime.lifecycle.created(record)
         return record
 
     def _new_record(
@@ -340,8 +346,8 @@ class ScenarioManager:
         seed: int | None,
     ) -> ScenarioRecord:
         """A new scenario record (status created, with its lineage), checked, not stored."""
-        tag = check_name("tag", tag, self._engine.config.max_name_chars)
-        limit = self._engine.config.max_scenarios_per_session
+        tag = check_name("tag", tag, self._runtime.config.max_name_chars)
+        limit = self._runtime.config.max_scenarios_per_session
         if self._store.count_scenarios(self.session_id) >= limit:
             raise ConflictError(
                 f"the scenario limit is reached: a session may hold {limit} scenarios "
@@ -419,7 +425,7 @@ class ScenarioManager:
         Stored values are never changed or re-validated on read: a scenario created
         under an older configuration stays listed and readable, marked stale.
         """
-        algorithm = self._engine.algorithms.get(record.algorithm)
+        algorithm = self._runtime.algorithms.get(record.algorithm)
         if algorithm is None:
             return f"algorithm {record.algorithm!r} is no longer available"
         declared = {p.name: p for p in algorithm.parameters.parameter_definitions()}
@@ -483,10 +489,10 @@ class ScenarioManager:
             latest = self.dataset_version(record.dataset_key)
             pin = {"dataset_version": latest.version, "dataset_digest": latest.digest}
         # Stored with the run: whichever process claims it continues the request's trace.
-        pin["trace_context"] = self._engine.observers.queue_context()
+        pin["trace_context"] = self._runtime.observers.queue_context()
         # From the state just read (a first run drops no result tables); should it
         # have changed meanwhile, from any state a run may start from.
-        lifecycle = self._engine.lifecycle
+        lifecycle = self._runtime.lifecycle
         queued = lifecycle.move(
             scenario_id, S.QUEUED, source=record.status, **pin
         ) or lifecycle.move(scenario_id, S.QUEUED, source=TERMINAL | {S.CREATED}, **pin)
@@ -502,7 +508,7 @@ class ScenarioManager:
         if record.status is S.CREATED:
             return record
         if leads_to(record.status, S.CREATED):
-            reset = self._engine.lifecycle.move(scenario_id, S.CREATED, source=TERMINAL)
+            reset = self._runtime.lifecycle.move(scenario_id, S.CREATED, source=TERMINAL)
             if reset is not None:
                 return reset
             record = self.get_scenario(scenario_id)
@@ -517,15 +523,15 @@ class ScenarioManager:
         """A queued scenario fails at once; a processing one is asked to stop."""
         record = self.get_scenario(scenario_id)
         if record.status is S.QUEUED:
-            failed = self._engine.lifecycle.move(
+            failed = self._runtime.lifecycle.move(
                 scenario_id, S.FAILED, source=S.QUEUED, error=CANCELLED
             )
             if failed is not None:
                 return failed
             record = self.get_scenario(scenario_id)
         if record.status is S.PROCESSING:
-            if self._engine.lifecycle.request_cancel(scenario_id):
-                self._engine.dispatcher.cancel(scenario_id)
+            if self._runtime.lifecycle.request_cancel(scenario_id):
+                self._runtime.dispatcher.cancel(scenario_id)
                 return self.get_scenario(scenario_id)
             # It ended before the cancel was recorded: too late to cancel.
             record = self.get_scenario(scenario_id)
@@ -545,7 +551,7 @@ class ScenarioManager:
             with contextlib.suppress(ConflictError):
                 self.cancel_scenario(scenario_id)
         self._store.delete_scenario(self.session_id, scenario_id)
-        self._engine.lifecycle.deleted(record)
+        self._runtime.lifecycle.deleted(record)
 
     def wait(self, scenario_id: str, timeout: float = 30.0) -> ScenarioRecord:
         """Block until the scenario is complete or failed; `TimeoutError` otherwise."""
@@ -559,7 +565,7 @@ class ScenarioManager:
                 raise TimeoutError(f"scenario {record.tag!r} is still {record.status}")
             # Read again once this process saw it end, or after a short while (a run
             # in another process is not published here).
-            self._engine.notifier.wait_for_end(scenario_id, record.version, min(remaining, 0.1))
+            self._runtime.notifier.wait_for_end(scenario_id, record.version, min(remaining, 0.1))
 
 
 def _data_parameter_values(
