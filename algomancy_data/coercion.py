@@ -35,7 +35,7 @@ def coerce_table(
     duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
     if duplicated:
         messages.append(
-            _error(
+            error_message(
                 f"table {table!r} repeats the column name(s) {', '.join(map(str, duplicated))}",
                 "duplicate_column",
                 table,
@@ -51,7 +51,7 @@ def coerce_table(
         if found is None:
             if column.required:
                 messages.append(
-                    _error(
+                    error_message(
                         f"table {table!r} lacks the required column {column.name!r}",
                         "missing_column",
                         table,
@@ -93,7 +93,7 @@ def _coerce_column(
         converted, unconvertible = _CONVERTERS[column.column_type](series, column)
     except Exception as exc:  # pandas can raise on odd mixtures; report, do not crash
         messages.append(
-            _error(
+            error_message(
                 f"table {table!r} column {column.name!r} cannot be read as "
                 f"{column.column_type.value}: {exc}",
                 "invalid_value",
@@ -157,7 +157,7 @@ def _report_rows(
         detail = ", ".join(f"{r} ({v!r})" for r, v in zip(rows, samples, strict=True))
     more = "" if len(positions) <= _SHOWN_ROWS else ", …"
     message = template.format(count=len(positions)) + f"; rows {detail}{more}"
-    messages.append(_error(message, code, table, column, rows[0]))
+    messages.append(error_message(message, code, table, column, rows[0]))
 
 
 def _check_primary_key(
@@ -305,7 +305,7 @@ _CONVERTERS = {
 }
 
 
-def _error(
+def error_message(
     message: str,
     code: str,
     table: str | None = None,
@@ -315,5 +315,5 @@ def _error(
     return ValidationMessage(Severity.ERROR, message, table, column, row, code)
 
 
-def _critical(message: str, code: str, table: str | None = None) -> ValidationMessage:
+def critical_message(message: str, code: str, table: str | None = None) -> ValidationMessage:
     return ValidationMessage(Severity.CRITICAL, message, table, None, None, code)

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from algomancy_data.checks import TableCheck
-from algomancy_data.coercion import _critical, _error
 from algomancy_data.coercion import coerce_table as coerce_table
+from algomancy_data.coercion import critical_message, error_message
 from algomancy_data.datasource import DataClassification, DataSource
 from algomancy_data.files import File, FileReadError
 from algomancy_data.relations import apply_schema_rules, check_references, join
@@ -95,7 +95,9 @@ class ETLFactory:
                 stage = "load"
                 data_source = self.load(tables, dataset_name, messages)
         except Exception as exc:  # a failing hook is reported, never raised
-            messages.append(_critical(f"the {stage} step failed: {exc!r}", f"{stage}_failed"))
+            messages.append(
+                critical_message(f"the {stage} step failed: {exc!r}", f"{stage}_failed")
+            )
             return ETLResult(False, None, messages)
         if self._failed(messages):
             return ETLResult(False, None, messages)
@@ -116,7 +118,9 @@ class ETLFactory:
         for file in files:
             if file.name in by_name:
                 messages.append(
-                    _error(f"two files have the logical name {file.name!r}", "duplicate_file")
+                    error_message(
+                        f"two files have the logical name {file.name!r}", "duplicate_file"
+                    )
                 )
             by_name[file.name] = file
         return by_name
@@ -134,7 +138,7 @@ class ETLFactory:
             if schema is None:
                 known = ", ".join(s.filename for s in self.schemas) or "none"
                 messages.append(
-                    _error(
+                    error_message(
                         f"{file.filename} matches no declared file (expected: {known})",
                         "unknown_file",
                         table=name,
@@ -143,7 +147,7 @@ class ETLFactory:
                 continue
             if file.extension != schema.extension:
                 messages.append(
-                    _error(
+                    error_message(
                         f"{file.filename}: {name!r} is declared as a .{schema.extension} file",
                         "wrong_extension",
                         table=name,
@@ -160,12 +164,16 @@ class ETLFactory:
                 messages.append(ValidationMessage(severity, str(exc), table=name, code=exc.code))
             except Exception as exc:
                 messages.append(
-                    _critical(f"{file.filename} cannot be read: {exc}", "unreadable_file", name)
+                    critical_message(
+                        f"{file.filename} cannot be read: {exc}", "unreadable_file", name
+                    )
                 )
         for schema in self.schemas:
             if schema.required and schema.name not in files:
                 messages.append(
-                    _error(f"the required file {schema.filename} was not uploaded", "missing_file")
+                    error_message(
+                        f"the required file {schema.filename} was not uploaded", "missing_file"
+                    )
                 )
         return raw
 
@@ -179,7 +187,9 @@ class ETLFactory:
             schema = schemas[name]
             if not schema.has_sheets:
                 if not file_tables:
-                    messages.append(_error(f"{schema.filename} holds no table", "empty_file"))
+                    messages.append(
+                        error_message(f"{schema.filename} holds no table", "empty_file")
+                    )
                     continue
                 frame = next(iter(file_tables.values()))
                 tables[name] = coerce_table(frame, schema.tables[name], name, messages)
@@ -188,7 +198,7 @@ class ETLFactory:
                 if sheet not in file_tables:
                     found = ", ".join(file_tables) or "none"
                     messages.append(
-                        _error(
+                        error_message(
                             f"{schema.filename} has no sheet {sheet!r} (found: {found})",
                             "missing_sheet",
                             table=sheet,
@@ -197,7 +207,9 @@ class ETLFactory:
                     continue
                 if sheet in tables:
                     messages.append(
-                        _error(f"two files define the table {sheet!r}", "duplicate_table", sheet)
+                        error_message(
+                            f"two files define the table {sheet!r}", "duplicate_table", sheet
+                        )
                     )
                 tables[sheet] = coerce_table(file_tables[sheet], columns, sheet, messages)
         tables = apply_schema_rules(tables, self.schemas, messages)

@@ -36,7 +36,7 @@ class ParameterError(ValueError):
         super().__init__(f"{parameter}: {message}" if parameter else message)
 
 
-def _shown(raw: Any) -> str:
+def shown(raw: Any) -> str:
     """How an offending input value reads in an error message."""
     if raw is None:
         return "null"
@@ -66,7 +66,7 @@ def _short_json(raw: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _choice_list(choices: Iterable[Any]) -> str:
+def choice_list(choices: Iterable[Any]) -> str:
     return ", ".join(json.dumps(choice) for choice in choices)
 
 
@@ -188,7 +188,7 @@ class Parameter(ABC):
             rule = f"must be >= {self._bound_json(self.min)}"
         else:
             rule = f"must be <= {self._bound_json(self.max)}"
-        raise ParameterError(self.name, f"{rule}, got {_shown(raw)}")
+        raise ParameterError(self.name, f"{rule}, got {shown(raw)}")
 
     def _comparable(self, value: Any) -> Any:
         return value

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from algomancy_core.parameters.base import MISSING, Parameter, ParameterError, _choice_list, _shown
+from algomancy_core.parameters.base import MISSING, Parameter, ParameterError, choice_list, shown
 
 
 class IntegerParameter(Parameter):
@@ -32,12 +32,12 @@ class IntegerParameter(Parameter):
     def _check_options(self) -> None:
         for label, bound in (("min", self.min), ("max", self.max)):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
-                raise ParameterError(None, f"{label} must be an integer, got {_shown(bound)}")
+                raise ParameterError(None, f"{label} must be an integer, got {shown(bound)}")
         super()._check_options()
 
     def _parse(self, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ParameterError(self.name, f"must be an integer, got {_shown(raw)}")
+            raise ParameterError(self.name, f"must be an integer, got {shown(raw)}")
         value = int(raw)
         self._check_bounds(value, raw)
         return value
@@ -66,17 +66,17 @@ class FloatParameter(Parameter):
             if bound is None:
                 continue
             if isinstance(bound, bool) or not isinstance(bound, int | float):
-                raise ParameterError(None, f"{label} must be a number, got {_shown(bound)}")
+                raise ParameterError(None, f"{label} must be a number, got {shown(bound)}")
             if not math.isfinite(bound):
-                raise ParameterError(None, f"{label} must be finite, got {_shown(bound)}")
+                raise ParameterError(None, f"{label} must be finite, got {shown(bound)}")
         super()._check_options()
 
     def _parse(self, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise ParameterError(self.name, f"must be a number, got {_shown(raw)}")
+            raise ParameterError(self.name, f"must be a number, got {shown(raw)}")
         value = float(raw)
         if not math.isfinite(value):
-            raise ParameterError(self.name, f"must be a finite number, got {_shown(raw)}")
+            raise ParameterError(self.name, f"must be a finite number, got {shown(raw)}")
         self._check_bounds(value, raw)
         return value
 
@@ -104,7 +104,7 @@ class StringParameter(Parameter):
                 continue
             if isinstance(bound, bool) or not isinstance(bound, int) or bound < 0:
                 raise ParameterError(
-                    None, f"{label} must be a non-negative integer, got {_shown(bound)}"
+                    None, f"{label} must be a non-negative integer, got {shown(bound)}"
                 )
         if (
             self.min_length is not None
@@ -117,16 +117,16 @@ class StringParameter(Parameter):
 
     def _parse(self, raw: Any) -> Any:
         if not isinstance(raw, str):
-            raise ParameterError(self.name, f"must be a string, got {_shown(raw)}")
+            raise ParameterError(self.name, f"must be a string, got {shown(raw)}")
         if self.min_length is not None and len(raw) < self.min_length:
             raise ParameterError(
                 self.name,
-                f"must be at least {self.min_length} characters long, got {_shown(raw)}",
+                f"must be at least {self.min_length} characters long, got {shown(raw)}",
             )
         if self.max_length is not None and len(raw) > self.max_length:
             raise ParameterError(
                 self.name,
-                f"must be at most {self.max_length} characters long, got {_shown(raw)}",
+                f"must be at most {self.max_length} characters long, got {shown(raw)}",
             )
         return raw
 
@@ -146,7 +146,7 @@ class BooleanParameter(Parameter):
 
     def _parse(self, raw: Any) -> Any:
         if not isinstance(raw, bool):
-            raise ParameterError(self.name, f"must be a boolean (true or false), got {_shown(raw)}")
+            raise ParameterError(self.name, f"must be a boolean (true or false), got {shown(raw)}")
         return raw
 
 
@@ -173,7 +173,7 @@ class _ChoiceParameter(Parameter):
         for index, choice in enumerate(self.choices):
             if not isinstance(choice, str | int | float) or isinstance(choice, bool):
                 raise ParameterError(
-                    None, f"choices must be strings or numbers, got {_shown(choice)}"
+                    None, f"choices must be strings or numbers, got {shown(choice)}"
                 )
             if any(_same_choice(choice, other) for other in self.choices[:index]):
                 raise ParameterError(None, f"choices contain {json.dumps(choice)} more than once")
@@ -193,7 +193,7 @@ class EnumParameter(_ChoiceParameter):
     def _parse(self, raw: Any) -> Any:
         if not self._is_choice(raw):
             raise ParameterError(
-                self.name, f"must be one of {_choice_list(self.choices)}, got {_shown(raw)}"
+                self.name, f"must be one of {choice_list(self.choices)}, got {shown(raw)}"
             )
         return raw
 
@@ -207,17 +207,17 @@ class MultiEnumParameter(_ChoiceParameter):
         if not isinstance(raw, list | tuple):
             raise ParameterError(
                 self.name,
-                f"must be a list of values from {_choice_list(self.choices)}, got {_shown(raw)}",
+                f"must be a list of values from {choice_list(self.choices)}, got {shown(raw)}",
             )
         for index, item in enumerate(raw):
             if not self._is_choice(item):
                 raise ParameterError(
                     self.name,
-                    f"items must be from {_choice_list(self.choices)}, got {_shown(item)}",
+                    f"items must be from {choice_list(self.choices)}, got {shown(item)}",
                 )
             if any(_same_choice(item, other) for other in raw[:index]):
                 raise ParameterError(
-                    self.name, f"items must be distinct, got {_shown(item)} more than once"
+                    self.name, f"items must be distinct, got {shown(item)} more than once"
                 )
         return list(raw)
 

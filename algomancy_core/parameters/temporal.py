@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
-from algomancy_core.parameters.base import MISSING, Parameter, ParameterError, _shown
+from algomancy_core.parameters.base import MISSING, Parameter, ParameterError, shown
 
 
 class Interval(NamedTuple):
@@ -25,15 +25,15 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def _parse_date(raw: Any) -> date | str:
     """The date, or the rule it broke."""
     if isinstance(raw, datetime):
-        return f'must be a date "YYYY-MM-DD", not a datetime, got {_shown(raw)}'
+        return f'must be a date "YYYY-MM-DD", not a datetime, got {shown(raw)}'
     if isinstance(raw, date):
         return raw
     if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            return f"must be a valid calendar date, got {_shown(raw)}"
-    return f'must be an ISO date "YYYY-MM-DD", got {_shown(raw)}'
+            return f"must be a valid calendar date, got {shown(raw)}"
+    return f'must be an ISO date "YYYY-MM-DD", got {shown(raw)}'
 
 
 def _parse_datetime(raw: Any) -> datetime | str:
@@ -45,7 +45,7 @@ def _parse_datetime(raw: Any) -> datetime | str:
             return datetime.fromisoformat(raw)
         except ValueError:
             pass
-    return f"must be an ISO 8601 date and time, got {_shown(raw)}"
+    return f"must be an ISO 8601 date and time, got {shown(raw)}"
 
 
 def _utc_if_naive(value: Any) -> Any:
@@ -159,9 +159,7 @@ class IntervalParameter(_TemporalParameter):
 
     def _check_options(self) -> None:
         if self.kind not in ("date", "datetime"):
-            raise ParameterError(
-                None, f'kind must be "date" or "datetime", got {_shown(self.kind)}'
-            )
+            raise ParameterError(None, f'kind must be "date" or "datetime", got {shown(self.kind)}')
         super()._check_options()
 
     def _parse_point(self, raw: Any) -> date | str:
@@ -172,7 +170,7 @@ class IntervalParameter(_TemporalParameter):
             raw = {"start": raw.start, "end": raw.end}
         if not isinstance(raw, Mapping) or set(raw) != {"start", "end"}:
             raise ParameterError(
-                self.name, f'must be an object with "start" and "end", got {_shown(raw)}'
+                self.name, f'must be an object with "start" and "end", got {shown(raw)}'
             )
         ends: dict[str, Any] = {}
         for key in ("start", "end"):
@@ -185,7 +183,7 @@ class IntervalParameter(_TemporalParameter):
             raise ParameterError(
                 self.name,
                 "start and end must both have a time zone offset or both have none, "
-                f"got {_shown(raw)}",
+                f"got {shown(raw)}",
             )
         if end < start:
             raise ParameterError(
