@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from algomancy_api.frames.columns import _column, _epoch_ms, _has_nulls
+from algomancy_api.frames.columns import epoch_ms, field_values, has_nulls
 from algomancy_api.frames.models import (
     TabularFrameSourceResponse,
 )
@@ -100,10 +100,10 @@ def frame_from_dataframe(
     time_values: list[Any] = []
     for position, name in enumerate(columns):
         series = window.iloc[:, position]
-        kind, column_values = _column(series)
+        kind, column_values = field_values(series)
         if name == time_field:
             if kind == "date":
-                kind, column_values = "datetime", _epoch_ms(pd.to_datetime(series.astype(object)))
+                kind, column_values = "datetime", epoch_ms(pd.to_datetime(series.astype(object)))
             elif kind not in ("datetime", "integer"):
                 raise ValueError(
                     f"time_field {name!r} must hold datetimes, dates or epoch milliseconds"
@@ -114,7 +114,7 @@ def frame_from_dataframe(
                 "key": name,
                 "label": name,
                 "type": kind,
-                "nullable": _has_nulls(df.iloc[:, position]),
+                "nullable": has_nulls(df.iloc[:, position]),
                 "nativeType": str(series.dtype),
                 "provenance": "backend",
             }

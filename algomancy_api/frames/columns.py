@@ -26,7 +26,7 @@ def _null_out(values: list[Any], mask: np.ndarray) -> list[Any]:
     return values
 
 
-def _epoch_ms(series: pd.Series) -> list[Any]:
+def epoch_ms(series: pd.Series) -> list[Any]:
     """Datetimes as UTC epoch milliseconds; naive datetimes are taken to be UTC."""
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert(None)
@@ -86,21 +86,21 @@ def _object_column(series: pd.Series) -> tuple[FieldType, list[Any]]:
     if inferred == "string":
         return "string", _null_out(series.to_numpy(dtype=object).tolist(), mask)
     if inferred == "boolean":
-        return _column(series.astype("boolean"))
+        return field_values(series.astype("boolean"))
     if inferred == "integer":
         try:
-            return _column(series.astype("Int64"))
+            return field_values(series.astype("Int64"))
         except (OverflowError, TypeError, ValueError):
             pass
     if inferred in ("floating", "mixed-integer-float", "decimal"):
-        return _column(series.astype("float64"))
+        return field_values(series.astype("float64"))
     if inferred in ("datetime", "datetime64"):
         try:
-            return _column(pd.to_datetime(series, utc=True))
+            return field_values(pd.to_datetime(series, utc=True))
         except (TypeError, ValueError):
             pass
     if inferred in ("timedelta", "timedelta64"):
-        return _column(pd.to_timedelta(series))
+        return field_values(pd.to_timedelta(series))
     objects = _null_out(series.to_numpy(dtype=object).tolist(), mask)
     if inferred in ("date", "time") and not any(
         isinstance(value, dt.datetime) for value in objects
@@ -112,15 +112,15 @@ def _object_column(series: pd.Series) -> tuple[FieldType, list[Any]]:
     return _mixed_column(objects, mask)
 
 
-def _column(series: pd.Series) -> tuple[FieldType, list[Any]]:
+def field_values(series: pd.Series) -> tuple[FieldType, list[Any]]:
     """Converts one column at once into its contract type and a list of JSON values."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        kind, categories = _column(pd.Series(dtype.categories))
+        kind, categories = field_values(pd.Series(dtype.categories))
         codes = series.cat.codes.to_numpy().tolist()
         return kind, [categories[code] if code >= 0 else None for code in codes]
     if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
-        return "datetime", _epoch_ms(series)
+        return "datetime", epoch_ms(series)
     if isinstance(dtype, np.dtype):
         if dtype.kind == "m":
             spans = series.to_numpy(dtype=dtype)
@@ -150,7 +150,7 @@ def _column(series: pd.Series) -> tuple[FieldType, list[Any]]:
     return _object_column(series.astype(object))
 
 
-def _has_nulls(series: pd.Series) -> bool:
+def has_nulls(series: pd.Series) -> bool:
     if pd.api.types.is_float_dtype(series.dtype):
         # Infinities have no JSON form either; they are sent as null.
         numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
