@@ -24,8 +24,6 @@ else:
 #: `baseline=pinned`: the session's pinned baseline (a scenario tagged "pinned" is
 #: then named by its id).
 PINNED = "pinned"
-#: The columns every comparison starts with.
-LEAD = ["scenario", "algorithm", "dataset", "status"]
 PARAMETER_PREFIX = "param."
 
 

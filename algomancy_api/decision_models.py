@@ -37,7 +37,6 @@ class AcceptanceIn(Body):
     baseline: str = Field(
         "pinned",
         min_length=1,
-        max_length=200,
         description="The baseline's id or tag, or `pinned` (default) for the session's.",
     )
     candidates: list[str] = Field(

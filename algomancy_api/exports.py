@@ -209,15 +209,6 @@ DOWNLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def export_table(
-    frame: pd.DataFrame, table: str, fmt: ExportFormat, max_xlsx_cells: int | None = None
-) -> bytes:
-    """The bytes of `frame` in `fmt`."""
-    if fmt is ExportFormat.xlsx:
-        return to_xlsx_bytes(frame, table, max_xlsx_cells)
-    return to_csv_bytes(frame)
-
-
 def export_response(
     frame: pd.DataFrame,
     table: str,

@@ -34,7 +34,7 @@ from starlette.responses import Response
 
 from algomancy_core import ScenarioRecord
 from algomancy_core.executors.base import RunOutcome
-from algomancy_core.observe import RunObserver
+from algomancy_core.observe import OUTCOMES, RunObserver
 from algomancy_core.scenario import ScenarioStatus
 from algomancy_core.stores import Store
 
@@ -71,7 +71,7 @@ QUEUE_SECONDS = Histogram(
 )
 RUNS = Counter(
     "algomancy_runs",
-    "Runs ended, by algorithm and outcome (complete, failed, cancelled, timed_out, interrupted).",
+    f"Runs ended, by algorithm and outcome ({', '.join(OUTCOMES)}).",
     ["algorithm", "outcome"],
 )
 ETL_UPLOADS = Counter(
@@ -188,7 +188,7 @@ async def metrics_endpoint(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     sessions = request.app.state.sessions
-    store = sessions.engine.store if sessions.started else None
+    store = sessions.runtime.store if sessions.started else None
     body = await run_in_threadpool(exposition, store)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

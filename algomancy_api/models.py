@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -12,6 +12,8 @@ from pydantic import (
     model_serializer,
 )
 from pydantic.json_schema import JsonDict
+
+from algomancy_core.scenario import STATUS_VALUES
 
 #: The characters no name may hold (the core's `names.REFUSED_CATEGORIES`, in the
 #: Basic Multilingual Plane): control, format (U+202E, U+200B...), line and
@@ -31,11 +33,18 @@ _SOLID = rf"[^/.\s{_REFUSED}]"
 #: `..`). The schema states it; the core checks it, with a 400 that says which rule
 #: a name breaks and where (a blank one is 422 here already). Names are stored in
 #: NFC and are unique by their case- and width-folded form (see docs/concepts.md).
+#: Their length limit is the configured `max_name_chars`, checked by the core only
+#: (a schema's maxLength could not follow the configuration).
 NAME_PATTERN = rf"^(?:{_SOLID}(?:{_ANY}*{_EDGE})?|{_EDGE}{_ANY}*{_SOLID}(?:{_ANY}*{_EDGE})?)$"
 NAME_SCHEMA: JsonDict = {"pattern": NAME_PATTERN}
-NonBlank = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
+NonBlank = Field(min_length=1, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
 
-StatusValue = Literal["created", "queued", "processing", "complete", "failed"]
+if TYPE_CHECKING:
+    StatusValue = str
+else:
+    #: A scenario's status on the wire: one of the core's `ScenarioStatus` values (a
+    #: Literal built from them, so the schema lists them and validation checks them).
+    StatusValue = Literal[STATUS_VALUES]
 
 
 class Body(BaseModel):
@@ -233,7 +242,7 @@ class Lineage(BaseModel):
 
 
 class CreateScenario(Body):
-    tag: str = Field(min_length=1, max_length=200, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
+    tag: str = NonBlank
     dataset_key: str = Field(min_length=1)
     algo_name: str = Field(min_length=1)
     algo_params: dict[str, Any] | None = None
@@ -386,10 +395,6 @@ class ScenarioSummary(BaseModel):
     result_available: bool
     kpis: dict[str, KpiValue]
     baseline: bool = Field(description="True for the session's pinned baseline.")
-
-
-class ScenarioList(BaseModel):
-    scenarios: list[ScenarioOut]
 
 
 class ScenarioStatusOut(BaseModel):

@@ -11,8 +11,6 @@ from fastapi import UploadFile
 from algomancy_data.extractors import extensions
 from algomancy_data.limits import quote
 
-#: The built-in extensions; `algomancy_data.extractors.register_extractor` adds others.
-ALLOWED_EXTENSIONS = ("csv", "json", "xlsx")
 #: Longest upload filename (most file systems stop at 255).
 MAX_FILENAME_CHARS = 255
 

@@ -211,15 +211,6 @@ def summary_view(
     }
 
 
-def status_view(record: ScenarioRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "tag": record.tag,
-        "status": record.status.value,
-        "progress": record.progress,
-    }
-
-
 def table_list(data: DataSource) -> dict[str, Any]:
     """`{"tables": [{name, rows, columns}]}` of a dataset or a result."""
     tables = []

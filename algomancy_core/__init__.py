@@ -1,12 +1,12 @@
 """Scenarios: parameters, algorithms, KPIs, results, sessions, stores and executors."""
 
 from algomancy_core.algorithm import BaseAlgorithm, RunCancelledError, RunContext
+from algomancy_core.compat import AlgomancyError, Engine
 from algomancy_core.config import CoreConfig
-from algomancy_core.engine import Engine
 from algomancy_core.errors import (
-    AlgomancyError,
     ConfigurationError,
     ConflictError,
+    CoreError,
     InvalidInputError,
     InvalidTransitionError,
     NotFoundError,
@@ -28,6 +28,7 @@ from algomancy_core.parameters import (
     StringParameter,
 )
 from algomancy_core.result import BaseResult
+from algomancy_core.runtime import Runtime
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.session_manager import SessionManager
@@ -45,6 +46,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CoreConfig",
+    "CoreError",
     "DateParameter",
     "DateTimeParameter",
     "Engine",
@@ -65,6 +67,7 @@ __all__ = [
     "ResultView",
     "RunCancelledError",
     "RunContext",
+    "Runtime",
     "ScenarioManager",
     "ScenarioRecord",
     "ScenarioStatus",

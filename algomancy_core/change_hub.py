@@ -104,7 +104,6 @@ class ChangeHub:
         self._thread: threading.Thread | None = None
         #: The latest seq handed to subscribers (meaningful while there are some).
         self._last_seq = 0
-        self.polls = 0
 
     # -- recording -----------------------------------------------------------
     def record(self, session_id: str, kind: str, subject: str, payload: dict[str, Any]) -> None:
@@ -175,7 +174,6 @@ class ChangeHub:
                 if not any(self._subscribers.values()):
                     return
                 after = self._last_seq
-            self.polls += 1
             changes = self._store().read_changes(after, BATCH)
             if not changes:
                 return

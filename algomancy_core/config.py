@@ -12,6 +12,7 @@ from algomancy_core.algorithm import BaseAlgorithm
 from algomancy_core.database_url import check_database_url
 from algomancy_core.errors import ConfigurationError
 from algomancy_core.kpi import DETAILS_KEY, BaseKPI
+from algomancy_core.names import MAX_NAME_LENGTH
 from algomancy_core.parameters import ParameterError
 from algomancy_core.quantities import check_quantity
 from algomancy_core.views import check_views
@@ -93,7 +94,7 @@ class CoreConfig:
     """Re-queue (rather than fail) runs interrupted by a crash."""
     workers: int = 1
     """How many server processes share this configuration."""
-    max_name_chars: int = 200
+    max_name_chars: int = MAX_NAME_LENGTH
     """Longest session display name, scenario tag or dataset key."""
     max_sessions_per_user: int = 100
     """Sessions one user may own (all sessions when authentication is off)."""

@@ -6,28 +6,41 @@ import errno
 import sqlite3
 
 
-class AlgomancyError(Exception):
-    """Base class of the core's errors."""
+class CoreError(Exception):
+    """Base class of the scenario core's errors (the HTTP client's is
+    `algomancy_api.client.AlgomancyError`; this one was called so too before)."""
 
 
-class NotFoundError(AlgomancyError, LookupError):
+class NotFoundError(CoreError, LookupError):
     """A session, scenario, dataset, algorithm or KPI that does not exist (HTTP 404)."""
 
 
-class ConflictError(AlgomancyError):
+class ConflictError(CoreError):
     """The request clashes with the current state: a taken name, a running scenario (HTTP 409)."""
 
 
-class InvalidTransitionError(ConflictError):
-    """A scenario was asked to move to a state its current state does not lead to."""
+class InvalidTransitionError(ConflictError, ValueError):
+    """A scenario was asked to move to a state its current state does not lead to
+    (HTTP 409): running a queued or processing one, resetting or cancelling one that
+    is not in a state to. Also a `ValueError`, which `plan_transition` raised before;
+    the API answers it as the `ConflictError` it is first."""
 
 
-class InvalidInputError(AlgomancyError, ValueError):
+class InvalidInputError(CoreError, ValueError):
     """Input that is malformed whatever the state (HTTP 400)."""
 
 
-class ConfigurationError(AlgomancyError, ValueError):
+class ConfigurationError(CoreError, ValueError):
     """A configuration value is wrong; the message names the field."""
+
+
+def __getattr__(name: str) -> type[CoreError]:
+    """`AlgomancyError`, `CoreError`'s old name (kept in `algomancy_core.compat`)."""
+    if name == "AlgomancyError":
+        from algomancy_core.compat import AlgomancyError
+
+        return AlgomancyError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: SQLite's result code for "database or disk is full".

@@ -12,13 +12,7 @@ import threading
 from collections import OrderedDict, defaultdict, deque
 from typing import Any
 
-from algomancy_core.scenario import ScenarioRecord
-
-#: The statuses a run starts from: a (re-)run is queued; a new or reset scenario is created.
-RUN_STARTS = frozenset({"queued", "created"})
-
-#: The statuses a run ends in.
-ENDS = frozenset({"complete", "failed"})
+from algomancy_core.scenario import RUN_STARTS, TERMINAL, ScenarioRecord
 
 #: Events kept per scenario, and scenarios kept, for streams that fall behind.
 HISTORY_PER_SCENARIO = 256
@@ -99,7 +93,7 @@ class Notifier:
             events = self._history.get(scenario_id)
             if not events:
                 return False
-            return bool(events[-1]["version"] > after and events[-1]["status"] in ENDS)
+            return bool(events[-1]["version"] > after and events[-1]["status"] in TERMINAL)
 
         with self._condition:
             return self._condition.wait_for(ended, timeout)

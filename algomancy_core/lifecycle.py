@@ -155,7 +155,7 @@ class Lifecycle:
                 self.observers.run_queued(record)
             if self.on_queued is not None:
                 self.on_queued(record)
-        if record.status in (S.COMPLETE, S.FAILED):
+        if record.status.is_terminal:
             for hook in self.on_end:
                 try:
                     hook(record)

@@ -21,6 +21,7 @@ import unicodedata
 from algomancy_core.errors import ConflictError, InvalidInputError
 from algomancy_data.limits import quote
 
+#: The default of `CoreConfig.max_name_chars`, the one limit on a name's length.
 MAX_NAME_LENGTH = 200
 #: Unicode categories a name must not hold (see the module's docstring).
 REFUSED_CATEGORIES = {

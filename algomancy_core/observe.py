@@ -1,7 +1,7 @@
 """Hooks for metrics and traces: what the dispatcher tells about the runs it handles.
 
 The core records nothing itself and imports no metrics or tracing library; a host
-(the HTTP server) adds `RunObserver`s to `Engine.observers`. An observer that
+(the HTTP server) adds `RunObserver`s to `Runtime.observers`. An observer that
 raises is logged and ignored: watching a run never breaks it.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from typing import Literal, get_args
 
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioRecord, ScenarioStatus
@@ -16,7 +17,8 @@ from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioRecord, Scen
 log = logging.getLogger("algomancy.observe")
 
 #: How a run ended, as `run_ended` names it.
-OUTCOMES = ("complete", "failed", "cancelled", "timed_out", "interrupted")
+Outcome = Literal["complete", "failed", "cancelled", "timed_out", "interrupted"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 class RunObserver:
@@ -57,7 +59,7 @@ class RunObserver:
 
 def outcome_name(
     stop_reason: str | None, executed: RunOutcome, written: ScenarioRecord | None
-) -> str:
+) -> Outcome:
     """One of `OUTCOMES` for a run the dispatcher saw end."""
     if written is not None and written.status is ScenarioStatus.COMPLETE:
         return "complete"

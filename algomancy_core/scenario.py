@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from algomancy_core.errors import InvalidTransitionError
+
 
 class ScenarioStatus(StrEnum):
     """The states of a scenario; the wire values are lower case."""
@@ -27,15 +29,24 @@ class ScenarioStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in (ScenarioStatus.COMPLETE, ScenarioStatus.FAILED)
+        return self in TERMINAL
 
     @property
     def is_active(self) -> bool:
         """Queued or processing: a run is pending or under way."""
-        return self in (ScenarioStatus.QUEUED, ScenarioStatus.PROCESSING)
+        return self in ACTIVE
 
 
 S = ScenarioStatus
+
+#: The statuses a run ends in.
+TERMINAL: frozenset[ScenarioStatus] = frozenset({S.COMPLETE, S.FAILED})
+#: Queued or processing: a run is pending or under way.
+ACTIVE: frozenset[ScenarioStatus] = frozenset({S.QUEUED, S.PROCESSING})
+#: The statuses a run starts from: a (re-)run is queued; a new or reset scenario is created.
+RUN_STARTS: frozenset[ScenarioStatus] = frozenset({S.QUEUED, S.CREATED})
+#: The wire values, in the order of the state machine.
+STATUS_VALUES: tuple[str, ...] = tuple(status.value for status in ScenarioStatus)
 
 #: Which state each state may move to.
 TRANSITIONS: dict[ScenarioStatus, frozenset[ScenarioStatus]] = {
@@ -49,6 +60,11 @@ TRANSITIONS: dict[ScenarioStatus, frozenset[ScenarioStatus]] = {
 
 CANCELLED = "cancelled"
 INTERRUPTED = "interrupted: the server running this scenario stopped before it finished"
+
+
+def leads_to(source: ScenarioStatus, target: ScenarioStatus) -> bool:
+    """Whether the state machine lets a scenario in `source` move to `target`."""
+    return target in TRANSITIONS[source]
 
 
 def utcnow() -> datetime:
@@ -128,9 +144,6 @@ class Transition:
     unless_cancel_requested: bool = False
 
 
-_ENDED = frozenset({ScenarioStatus.COMPLETE, ScenarioStatus.FAILED})
-
-
 def plan_transition(
     target: ScenarioStatus,
     *,
@@ -150,10 +163,10 @@ def plan_transition(
         illegal = wanted - allowed
         if illegal:
             names = ", ".join(sorted(illegal))
-            raise ValueError(f"no transition from {names} to {target}")
+            raise InvalidTransitionError(f"no transition from {names} to {target}")
         allowed = wanted
     changes: dict[str, Any] = {"status": target}
-    if target in (S.QUEUED, S.CREATED):
+    if target in RUN_STARTS:
         changes |= {
             "progress": 0.0,
             "progress_message": None,
@@ -186,7 +199,7 @@ def plan_transition(
         stamped=frozenset({"started_at"}) if target is S.PROCESSING else frozenset(),
         # A new run or a reset: the previous run's tables go with its result (only a
         # run that ended has any: a complete one, or one failed while completing).
-        drops_results=target in (S.QUEUED, S.CREATED) and bool(allowed & _ENDED),
+        drops_results=target in RUN_STARTS and bool(allowed & TERMINAL),
         # A cancel answered 202 wins over a run that ends meanwhile.
         unless_cancel_requested=target is S.COMPLETE,
     )

@@ -11,9 +11,9 @@ import anyio.to_thread
 
 from algomancy_core.audit import audit_subject
 from algomancy_core.config import CoreConfig
-from algomancy_core.engine import Engine
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import check_name, nfc
+from algomancy_core.runtime import Runtime
 from algomancy_core.scenario import new_id, utcnow
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.stores import Store
@@ -32,25 +32,30 @@ class SessionManager:
     off); another owner's session is reported as not found.
     """
 
-    def __init__(self, config: CoreConfig | Engine) -> None:
-        self.engine = config if isinstance(config, Engine) else Engine(config)
+    def __init__(self, config: CoreConfig | Runtime) -> None:
+        self.runtime = config if isinstance(config, Runtime) else Runtime(config)
+
+    @property
+    def engine(self) -> Runtime:
+        """`runtime`'s old name (when `Runtime` was `Engine`), still read by some code."""
+        return self.runtime
 
     @property
     def _store(self) -> Store:
-        return self.engine.store
+        return self.runtime.store
 
     @property
     def started(self) -> bool:
         """True once `start()` has run (the store is open and runs are claimed)."""
-        return self.engine.started
+        return self.runtime.started
 
     def start(self) -> None:
         """Start running scenarios and make sure the default session exists."""
-        self.engine.start()
+        self.runtime.start()
         self.ensure_main(None)
 
     def close(self) -> None:
-        self.engine.close()
+        self.runtime.close()
 
     def __enter__(self) -> SessionManager:
         self.start()
@@ -127,7 +132,7 @@ class SessionManager:
 
     def get_session(self, session: str, owner: str | None = None) -> ScenarioManager:
         """By UUID, or by current display name."""
-        return ScenarioManager(self.engine, self._record(session, owner))
+        return ScenarioManager(self.runtime, self._record(session, owner))
 
     def scenario_progress(
         self, session: str, scenario_id: str, owner: str | None = None
@@ -182,17 +187,17 @@ class SessionManager:
 
     # -- changes -------------------------------------------------------------
     def create_session(self, display_name: str, owner: str | None = None) -> ScenarioManager:
-        display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
+        display_name = check_name("display_name", display_name, self.runtime.config.max_name_chars)
         self._check_session_count(owner)
         # Loaded before the session exists: the first load parses workbooks in a child
         # process (seconds), and another process must not see the session without them.
-        initial = self.engine.initial_datasets()
+        initial = self.runtime.initial_datasets()
         record = SessionRecord(
             id=new_id(), display_name=display_name, created_at=utcnow(), owner=owner
         )
         audit_subject(session_id=record.id)
         self._store.create_session(record)
-        manager = ScenarioManager(self.engine, record)
+        manager = ScenarioManager(self.runtime, record)
         for key, data in initial.items():
             self._store.put_dataset(record.id, key, data, replace=True)
         return manager
@@ -205,7 +210,7 @@ class SessionManager:
         copy's pinned baseline."""
         source = self._record(session, owner)
         new_display_name = check_name(
-            "new_display_name", new_display_name, self.engine.config.max_name_chars
+            "new_display_name", new_display_name, self.runtime.config.max_name_chars
         )
         self._check_session_count(owner)
         record = SessionRecord(
@@ -219,13 +224,13 @@ class SessionManager:
             for scenario in self._store.list_scenarios(source.id):
                 pin = numbers.get((scenario.dataset_key, scenario.dataset_version))
                 copy_id = new_id()
-                self.engine.lifecycle.copy(scenario.copy(dataset_version=pin), copy_id, record.id)
+                self.runtime.lifecycle.copy(scenario.copy(dataset_version=pin), copy_id, record.id)
                 if scenario.id == pinned:
                     self._store.set_baseline(record.id, copy_id)
         except Exception:
             self._store.delete_session(record.id)
             raise
-        return ScenarioManager(self.engine, record)
+        return ScenarioManager(self.runtime, record)
 
     def _copy_datasets(self, source_id: str, target_id: str) -> dict[tuple[str, int | None], int]:
         """Every kept version of every dataset, oldest first; the version numbers
@@ -250,7 +255,7 @@ class SessionManager:
         return numbers
 
     def _check_session_count(self, owner: str | None) -> None:
-        limit = self.engine.config.max_sessions_per_user
+        limit = self.runtime.config.max_sessions_per_user
         if self._store.count_sessions(owner) >= limit:
             raise ConflictError(
                 f"the session limit is reached: a user may have {limit} sessions "
@@ -260,10 +265,10 @@ class SessionManager:
     def rename_session(
         self, session: str, display_name: str, owner: str | None = None
     ) -> SessionRecord:
-        display_name = check_name("display_name", display_name, self.engine.config.max_name_chars)
+        display_name = check_name("display_name", display_name, self.runtime.config.max_name_chars)
         record = self._record(session, owner)
         renamed = self._store.rename_session(record.id, display_name)
-        self.engine.changes.record(
+        self.runtime.changes.record(
             renamed.id, "session.renamed", renamed.id, {"session": {"display_name": display_name}}
         )
         return renamed
@@ -273,7 +278,7 @@ class SessionManager:
         cancelled. Deleting the last session leaves a fresh `main`."""
         record = self._record(session, owner)
         audit_subject(session_id=record.id)
-        manager = ScenarioManager(self.engine, record)
+        manager = ScenarioManager(self.runtime, record)
         for scenario in manager.list_scenarios():
             if scenario.status.is_active:
                 try:
@@ -281,7 +286,7 @@ class SessionManager:
                 except (ConflictError, NotFoundError):
                     continue
         self._store.delete_session(record.id)
-        self.engine.changes.record(record.id, "session.deleted", record.id, {})
+        self.runtime.changes.record(record.id, "session.deleted", record.id, {})
         self.ensure_main(owner)
 
 

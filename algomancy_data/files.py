@@ -471,7 +471,9 @@ def read_workbook(
         return ("error", str(exc), exc.code)
 
 
-FILE_TYPES: dict[str, type[File]] = {"csv": CSVFile, "json": JSONFile, "xlsx": XLSXFile}
+#: The built-in file types by extension: the one list of built-in extensions
+#: (`algomancy_data.extractors.extensions()` adds the registered ones).
+FILE_TYPES: dict[str, type[File]] = {t.extension: t for t in (CSVFile, JSONFile, XLSXFile)}
 
 
 def file_from_bytes(filename: str, data: bytes, limits: ReadLimits | None = None) -> File:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from algomancy_data.files import CSVFile, File, JSONFile, XLSXFile
+from algomancy_data.files import FILE_TYPES
 from algomancy_data.lazy import lazy_module
 from algomancy_data.schema import Column, ColumnType, Schema
 
@@ -54,7 +54,8 @@ DATE_FORMATS = (
     "%m/%d/%Y %H:%M",
 )
 _KEY_NAMES = re.compile(r"(^|_|\b)(id|code|key|nr|no|number|sku)$", re.IGNORECASE)
-READERS: dict[str, type[File]] = {"csv": CSVFile, "xlsx": XLSXFile, "json": JSONFile}
+#: The file types a schema can be inferred from: the built-in ones.
+READERS = FILE_TYPES
 
 
 def infer_schema(path: str | Path, name: str | None = None) -> Schema:

@@ -24,9 +24,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-#: The built-in extensions; `algomancy_data.extractors.register_extractor` adds others.
-EXTENSIONS = ("csv", "json", "xlsx")
-
 
 class ColumnType(StrEnum):
     """The types a column can be declared with, and the pandas dtype each becomes.

@@ -174,14 +174,15 @@ def encode_values(series: pd.Series, dtype: Any) -> Any:
         out[pd.isna(series).to_numpy()] = None
         return out.tolist()
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and kind == "f":
-        floats = _object_values(series)
+        floats = object_values(series)
         return [v if v is None else _float_to_json(v) for v in floats.tolist()]
     # nullable ints, booleans and strings
-    return _object_values(series).tolist()
+    return object_values(series).tolist()
 
 
-def _object_values(series: pd.Series) -> np.ndarray:
-    """The values as an object array with every missing value as None."""
+def object_values(series: pd.Series) -> np.ndarray:
+    """The values as an object array with every missing value (NaN, NaT, pd.NA) as
+    None; tabular frames (`algomancy_api.frames`) read columns through it too."""
     return series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
 
 

@@ -48,7 +48,7 @@ def fill(client: TestClient, count: int) -> None:
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
     manager = sessions.get_session("main")
     for record in complete_records(manager.session_id, count):
-        sessions.engine.store.add_scenario(record)
+        sessions.runtime.store.add_scenario(record)
 
 
 def get(client: TestClient, path: str, **params: str) -> bytes:

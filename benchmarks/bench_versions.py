@@ -61,7 +61,7 @@ def run() -> list[Row]:
         )
         with SessionManager(config) as sessions:
             manager = sessions.create_session("bench")
-            store = sessions.engine.store
+            store = sessions.runtime.store
             assert isinstance(store, SQLStore)
             keys = itertools.count()
 
@@ -75,7 +75,7 @@ def run() -> list[Row]:
 
             def plain() -> None:
                 # The ETL factory the manager runs, so that only the storing differs.
-                result = sessions.engine.etl_factory().run([CSVFile.from_path(path)], "orders")
+                result = sessions.runtime.etl_factory().run([CSVFile.from_path(path)], "orders")
                 assert result.is_success and result.data_source is not None
                 payload = result.data_source.to_arrow_bytes()
                 dialect.write(

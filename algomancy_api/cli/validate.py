@@ -56,7 +56,7 @@ def validate_wiring(config: ApiConfiguration, spec: str, say: Report) -> int:
 
 
 def _build_etl_factory(config: ApiConfiguration) -> object:
-    """The ETL factory as an upload builds it (see `Engine.etl_factory`)."""
+    """The ETL factory as an upload builds it (see `Runtime.etl_factory`)."""
     from algomancy_data import DefaultETLFactory, ETLFactory
 
     factory = config.etl_factory

@@ -133,7 +133,7 @@ def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> An
     if cfg.tracing:
         from algomancy_api.tracing import install_tracing
 
-        tracer_provider = install_tracing(app, sessions.engine.observers)
+        tracer_provider = install_tracing(app, sessions.runtime.observers)
 
     outer: list[Layer] = [(RequestIds, {"trusted_proxies": list(cfg.trusted_proxies)})]
     if cfg.metrics:

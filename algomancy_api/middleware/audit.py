@@ -65,7 +65,7 @@ class AuditWrites:
             # space the refusal is about.
             if status != STORAGE_FULL:
                 try:
-                    await anyio.to_thread.run_sync(self.sessions.engine.store.audit.append, record)
+                    await anyio.to_thread.run_sync(self.sessions.runtime.store.audit.append, record)
                 except Exception:  # the answer is sent: a lost record is logged, not raised
                     log.exception("could not record the audit of %s", pending.summary)
         fields = record_fields(record) | {"status": status}

@@ -35,7 +35,6 @@ from algomancy_data.limits import quote
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
-MULTIPART = "multipart/form-data"
 #: The custom header that marks a request as not a plain cross-site one.
 REQUESTED_WITH = b"x-requested-with"
 #: The names that reach a server bound to a loopback address.

@@ -50,7 +50,7 @@ class StartOnFirstRequest:
                 await anyio.to_thread.run_sync(self._start_once, abandon_on_cancel=True)
             except Exception as exc:  # any failure to start is reported, never a 500
                 log.error("the server could not start: %s", exc, exc_info=exc)
-                if getattr(self.sessions.engine.config, "metrics", False):
+                if getattr(self.sessions.runtime.config, "metrics", False):
                     from algomancy_api.metrics import count_store_error
 
                     count_store_error(exc)

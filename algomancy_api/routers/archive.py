@@ -104,7 +104,7 @@ async def import_archive(
     config: ConfigDep,
     tag: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="The new scenario's tag."),
+        Query(min_length=1, description="The new scenario's tag."),
     ] = None,
 ) -> dict[str, Any]:
     """Store the archive's dataset (a new version, or the version with the same

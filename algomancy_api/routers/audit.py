@@ -95,7 +95,7 @@ def read_audit(
     """Every audited write (who, when, what, from where, outcome), newest first,
     filtered and paged. For `admin_users` only."""
     query = AuditQuery(user, session_id, kind, _utc(since), _utc(until), limit, offset)
-    records = sessions.engine.store.audit.query(query)
+    records = sessions.runtime.store.audit.query(query)
     return {"records": [record_fields(r) for r in records], "limit": limit, "offset": offset}
 
 
@@ -115,7 +115,7 @@ def list_deliveries(
     """Webhook deliveries, newest first: `pending` (with the next attempt's time),
     `delivered`, or `dead` (every attempt failed; `last_error` says why). For
     `admin_users` only."""
-    found = sessions.engine.store.deliveries.list(status, limit, offset)
+    found = sessions.runtime.store.deliveries.list(status, limit, offset)
     return {"deliveries": [delivery_fields(d) for d in found], "limit": limit, "offset": offset}
 
 

@@ -292,7 +292,6 @@ async def run_etl(
         str,
         Form(
             min_length=1,
-            max_length=200,
             json_schema_extra=NAME_SCHEMA,
             description="Key of the resulting dataset.",
         ),

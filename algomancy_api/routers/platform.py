@@ -27,7 +27,7 @@ def health(sessions: SessionsDep, config: ConfigDep) -> dict[str, Any]:
         "status": "ok",
         "title": config.title,
         "version": package_version(),
-        "store": type(sessions.engine.store).__name__,
+        "store": type(sessions.runtime.store).__name__,
         "executor": config.executor,
     }
 

@@ -91,8 +91,8 @@ async def _stream(
     resume_after: int | None,
     idle_timeout: float | None,
 ) -> AsyncIterator[bytes]:
-    store = sessions.engine.store
-    async with sessions.engine.changes.subscribe(session_id) as subscription:
+    store = sessions.runtime.store
+    async with sessions.runtime.changes.subscribe(session_id) as subscription:
         watcher = asyncio.create_task(_watch_disconnect(request, subscription))
         try:
             # Registered first: every change from now on reaches the subscription;

@@ -122,7 +122,7 @@ def test_disconnect_ends_the_stream(server: ThreadServer, gate: Gate) -> None:
     scenario_id = create(server, "Gated")
     httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
     assert gate.started.wait(5)
-    notifier = server.sessions.engine.notifier
+    notifier = server.sessions.runtime.notifier
     with httpx.stream("GET", f"{server.base}/scenarios/{scenario_id}/events", timeout=30) as r:
         # Hold the parser: dropping it would close the response, and so disconnect.
         stream = events(r.iter_lines())

@@ -65,7 +65,7 @@ def test_a_write_on_a_full_disk_is_507_naming_the_cause(
 ) -> None:
     config = api_config(has_persistent_state=True, data_path=str(tmp_path / "state"))
     with TestClient(ApiLauncher.build(config), raise_server_exceptions=False) as client:
-        store = client.app.state.session_manager.engine.store  # type: ignore[attr-defined]
+        store = client.app.state.session_manager.runtime.store  # type: ignore[attr-defined]
 
         def full(*args: Any, **kwargs: Any) -> None:
             raise exc

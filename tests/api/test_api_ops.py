@@ -316,7 +316,7 @@ def test_a_run_claimed_by_another_server_continues_the_posts_trace(
 def test_tracing_off_installs_nothing(make_client: ClientFactory) -> None:
     client = make_client()
     assert not any(
-        type(o).__name__ == "RunTracing" for o in client.app.state.sessions.engine.observers.items
+        type(o).__name__ == "RunTracing" for o in client.app.state.sessions.runtime.observers.items
     )
     # Nor imports OpenTelemetry's SDK or instrumentations: a server of its own, in a
     # fresh process. (FastAPI itself imports the API package when it is installed.)

@@ -163,7 +163,7 @@ def test_idle_timeout_ends_the_stream(server: ThreadServer) -> None:
 def test_keep_alive_and_disconnect(server: ThreadServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session_events, "KEEP_ALIVE_SECONDS", 0.2)
     monkeypatch.setattr(session_events, "RECHECK_SECONDS", 0.1)
-    hub = server.sessions.engine.changes
+    hub = server.sessions.runtime.changes
     with Follower(stream_url(server)) as follower:
         wait_for(lambda: "keep-alive" in follower.comments, what="a keep-alive")
         assert hub.subscriber_count() == 1

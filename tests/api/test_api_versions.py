@@ -349,7 +349,7 @@ def test_the_change_feed_says_when_a_version_is_stored_or_dropped(
     session_id = sessions.get_session("main").session_id
 
     def dataset_changes() -> list[tuple[str, dict[str, Any]]]:
-        found = sessions.engine.store.read_changes(0, 1000, session_id)
+        found = sessions.runtime.store.read_changes(0, 1000, session_id)
         return [(c.kind, c.payload["dataset"]) for c in found if c.subject == "d"]
 
     first = upload_csv(client, "d", [1])

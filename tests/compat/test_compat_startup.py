@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import algomancy_api.middleware.startup
-import algomancy_core.engine
+import algomancy_core.runtime
 from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
 from tests.polling import scenario_status
@@ -62,13 +62,13 @@ def test_a_store_that_cannot_open_answers_503_naming_it(tmp_path: Path) -> None:
 
 def test_a_slow_start_answers_503_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-    real_build_store = algomancy_core.engine.build_store
+    real_build_store = algomancy_core.runtime.build_store
 
     def slow_build_store(config: Any) -> Any:
         release.wait(30)
         return real_build_store(config)
 
-    monkeypatch.setattr(algomancy_core.engine, "build_store", slow_build_store)
+    monkeypatch.setattr(algomancy_core.runtime, "build_store", slow_build_store)
     monkeypatch.setattr(algomancy_api.middleware.startup, "STARTUP_TIMEOUT_SECONDS", 0.2)
     app = ApiLauncher.build(
         build_example_config(has_persistent_state=False, allowed_hosts=TEST_HOSTS)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import algomancy_core.engine
+import algomancy_core.runtime
 from algomancy_api import ApiLauncher
 from algomancy_api.example import build_example_config
 from tests.polling import scenario_status
@@ -55,13 +55,13 @@ class StoreSpy:
 @pytest.fixture
 def spied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, StoreSpy]]:
     spies: list[StoreSpy] = []
-    real_build_store = algomancy_core.engine.build_store
+    real_build_store = algomancy_core.runtime.build_store
 
     def build_store(config: Any) -> Any:
         spies.append(StoreSpy(real_build_store(config)))
         return spies[-1]
 
-    monkeypatch.setattr(algomancy_core.engine, "build_store", build_store)
+    monkeypatch.setattr(algomancy_core.runtime, "build_store", build_store)
     config = build_example_config(
         has_persistent_state=True, data_path=tmp_path / "state", allowed_hosts=TEST_HOSTS
     )

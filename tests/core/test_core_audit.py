@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from algomancy_core import ConfigurationError, ConflictError, Engine
+from algomancy_core import ConfigurationError, ConflictError, Runtime
 from algomancy_core.audit import (
     AuditQuery,
     AuditRecord,
@@ -219,16 +219,16 @@ def test_a_version_7_database_gets_the_audit_and_delivery_tables(tmp_path: Path)
 
 
 def test_the_housekeeping_prunes_records_past_the_retention() -> None:
-    engine = Engine(make_config(audit_retention_days=30))
-    log = engine.store.audit
+    runtime = Runtime(make_config(audit_retention_days=30))
+    log = runtime.store.audit
     now = utcnow()
     log.append(record(now - timedelta(days=31), kind="old"))
     log.append(record(now - timedelta(days=29), kind="recent"))
-    engine.start()
+    runtime.start()
     try:
         wait_for(lambda: [r.kind for r in log.query(AuditQuery())], lambda k: k == ["recent"])
     finally:
-        engine.close()
+        runtime.close()
 
 
 def test_audit_retention_days_must_be_a_positive_integer() -> None:

@@ -145,12 +145,12 @@ def test_a_slow_subscriber_overflows_instead_of_buffering(
 def test_managers_record_their_changes(tmp_path: Path) -> None:
     with SessionManager(make_config(has_persistent_state=True, data_path=str(tmp_path))) as s:
         main = s.get_session("main")
-        before = s.engine.store.change_bounds()[1]
+        before = s.runtime.store.change_bounds()[1]
         record = main.create_scenario("t", main.list_datasets()[0], "Instant")
         main.run_scenario(record.id)
         main.wait(record.id)
         main.delete_scenario(record.id)
-        kinds = [c.kind for c in s.engine.store.read_changes(before, 100, main.session_id)]
+        kinds = [c.kind for c in s.runtime.store.read_changes(before, 100, main.session_id)]
     assert [k for k in kinds if k != "scenario.progress"] == [
         "scenario.created",
         "scenario.queued",

@@ -21,14 +21,14 @@ def test_no_lost_or_duplicated_scenarios() -> None:
         names = [f"s{i}" for i in range(SESSIONS)]
         for name in names:
             sessions.create_session(name)
-        original = sessions.engine.dispatcher._start
+        original = sessions.runtime.dispatcher._start
 
         def counting_start(record):  # type: ignore[no-untyped-def]
             with seen_lock:
                 runs_seen[record.id] = runs_seen.get(record.id, 0) + 1
             original(record)
 
-        sessions.engine.dispatcher._start = counting_start  # type: ignore[method-assign]
+        sessions.runtime.dispatcher._start = counting_start  # type: ignore[method-assign]
 
         def worker(n: int) -> list[str]:
             manager = sessions.get_session(names[n % SESSIONS])

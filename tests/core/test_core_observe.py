@@ -68,8 +68,8 @@ class Raising(RunObserver):
 def observed() -> Iterator[tuple[SessionManager, Recorder]]:
     manager = SessionManager(make_config())
     recorder = Recorder()
-    manager.engine.observers.add(Raising())  # a broken observer breaks nothing
-    manager.engine.observers.add(recorder)
+    manager.runtime.observers.add(Raising())  # a broken observer breaks nothing
+    manager.runtime.observers.add(recorder)
     with manager:
         yield manager, recorder
 
@@ -133,7 +133,7 @@ def test_a_run_queued_by_one_manager_goes_on_in_the_trace_where_another_claims_i
     algorithms = {"algorithms": [TraceEcho], "kpis": []}
     # Never started: it queues, and no dispatcher of its own claims the run.
     queuing = SessionManager(make_config(**config, **algorithms))
-    queuing.engine.observers.add(QueueContext())
+    queuing.runtime.observers.add(QueueContext())
     try:
         scenarios = queuing.get_session("main")
         record = scenarios.create_scenario("traced", "Master data", "TraceEcho")
@@ -155,15 +155,15 @@ def test_a_run_queued_by_one_manager_goes_on_in_the_trace_where_another_claims_i
 
 def test_an_interrupted_run_queued_again_keeps_its_trace_context() -> None:
     manager = SessionManager(make_config(requeue_interrupted=True))
-    manager.engine.observers.add(QueueContext())
+    manager.runtime.observers.add(QueueContext())
     try:
         scenarios = manager.get_session("main")
         record = scenarios.create_scenario("lost", "Master data", "Instant")
         scenarios.run_scenario(record.id)
         # Claimed by a process that died: its lease ran out.
         gone = plan_claim("gone", utcnow() - timedelta(seconds=1))
-        assert manager.engine.store.claim_next(gone) is not None
-        assert manager.engine.dispatcher.reap() == [record.id]
+        assert manager.runtime.store.claim_next(gone) is not None
+        assert manager.runtime.dispatcher.reap() == [record.id]
         again = scenarios.get_scenario(record.id)
         assert again.status is ScenarioStatus.QUEUED
         assert again.trace_context == {"traceparent": TRACEPARENT}

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from algomancy_core.errors import ConflictError, InvalidTransitionError
 from algomancy_core.scenario import (
     TRANSITIONS,
     ScenarioRecord,
@@ -91,8 +92,15 @@ def test_store_applies_exactly_the_legal_transitions(
 def test_planning_an_illegal_transition_raises(
     source: ScenarioStatus, target: ScenarioStatus
 ) -> None:
-    with pytest.raises(ValueError, match="no transition"):
+    with pytest.raises(InvalidTransitionError, match="no transition"):
         plan_transition(target, source=source)
+
+
+def test_an_invalid_transition_is_a_conflict_and_still_a_value_error() -> None:
+    """409 at the HTTP edge (a `ConflictError`); code that caught the `ValueError`
+    `plan_transition` raised before still catches it."""
+    assert issubclass(InvalidTransitionError, ConflictError)
+    assert issubclass(InvalidTransitionError, ValueError)
 
 
 def test_requeue_clears_the_previous_run() -> None:

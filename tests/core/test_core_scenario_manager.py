@@ -16,6 +16,7 @@ from algomancy_core import (
     ConflictError,
     IntegerParameter,
     InvalidInputError,
+    InvalidTransitionError,
     NotFoundError,
     ParameterError,
     RunContext,
@@ -74,7 +75,7 @@ def test_running_twice_is_a_conflict(sessions: SessionManager, gate: Gate) -> No
     main = sessions.get_session("main")
     record = main.create_scenario("gated", "Master data", "Gated")
     main.run_scenario(record.id)
-    with pytest.raises(ConflictError, match="already"):
+    with pytest.raises(InvalidTransitionError, match="already"):
         main.run_scenario(record.id)
     assert gate.started.wait(5)
     processing = main.processing()
@@ -144,7 +145,7 @@ def test_a_cancel_accepted_before_the_result_is_written_wins(
     """The run returned its result, then the cancel was accepted (the 202), then
     the completion is written: the scenario fails as cancelled, never completes."""
     main = sessions.get_session("main")
-    lifecycle = sessions.engine.lifecycle
+    lifecycle = sessions.runtime.lifecycle
     reached, go = threading.Event(), threading.Event()
     complete = lifecycle.complete
 
@@ -170,7 +171,7 @@ def test_a_cancel_after_the_run_completed_is_a_conflict(
     """Read as processing, but complete before the cancel is recorded: 409, and the
     scenario stays complete."""
     main = sessions.get_session("main")
-    lifecycle = sessions.engine.lifecycle
+    lifecycle = sessions.runtime.lifecycle
     reached, go, done = threading.Event(), threading.Event(), threading.Event()
     complete, request_cancel = lifecycle.complete, lifecycle.request_cancel
 
@@ -200,7 +201,7 @@ def test_a_cancel_after_the_run_completed_is_a_conflict(
 def test_cancel_of_an_idle_scenario_is_a_conflict(sessions: SessionManager) -> None:
     main = sessions.get_session("main")
     record = main.create_scenario("idle", "Master data", "Instant")
-    with pytest.raises(ConflictError, match="only queued or processing"):
+    with pytest.raises(InvalidTransitionError, match="only queued or processing"):
         main.cancel_scenario(record.id)
 
 
@@ -332,7 +333,7 @@ def test_result_tables(persistent: bool, tmp_path: Path) -> None:
         main.wait(plain.id)
         assert main.result_tables(plain.id).list_tables() == []
         main.delete_scenario(record.id)
-        assert sessions.engine.store.get_result_tables(record.id) is None
+        assert sessions.runtime.store.get_result_tables(record.id) is None
         assert copy.result_tables(copied.id).list_tables() == ["lines"]
 
 

@@ -118,7 +118,7 @@ def test_delete_session_cancels_its_runs(sessions: SessionManager, gate: Gate) -
     after = main.create_scenario("after", "Master data", "Instant")
     main.run_scenario(after.id)
     assert main.wait(after.id).status is S.COMPLETE
-    wait_for(lambda: sessions.engine.dispatcher.running == [])
+    wait_for(lambda: sessions.runtime.dispatcher.running == [])
 
 
 def test_owners_see_only_their_sessions(sessions: SessionManager) -> None:

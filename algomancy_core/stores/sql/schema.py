@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from algomancy_core.errors import AlgomancyError
+from algomancy_core.errors import CoreError
 from algomancy_core.names import name_key
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 
@@ -28,7 +28,7 @@ SCHEMA_VERSION = 12
 S = ScenarioStatus
 
 
-class SchemaVersionError(AlgomancyError, RuntimeError):
+class SchemaVersionError(CoreError, RuntimeError):
     """The database was written by a newer Algomancy than this one."""
 
 
