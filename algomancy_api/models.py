@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -12,8 +12,6 @@ from pydantic import (
     model_serializer,
 )
 from pydantic.json_schema import JsonDict
-
-from algomancy_core.scenario import STATUS_VALUES
 
 #: The characters no name may hold (the core's `names.REFUSED_CATEGORIES`, in the
 #: Basic Multilingual Plane): control, format (U+202E, U+200B...), line and
@@ -39,12 +37,10 @@ NAME_PATTERN = rf"^(?:{_SOLID}(?:{_ANY}*{_EDGE})?|{_EDGE}{_ANY}*{_SOLID}(?:{_ANY
 NAME_SCHEMA: JsonDict = {"pattern": NAME_PATTERN}
 NonBlank = Field(min_length=1, pattern=r"\S", json_schema_extra=NAME_SCHEMA)
 
-if TYPE_CHECKING:
-    StatusValue = str
-else:
-    #: A scenario's status on the wire: one of the core's `ScenarioStatus` values (a
-    #: Literal built from them, so the schema lists them and validation checks them).
-    StatusValue = Literal[STATUS_VALUES]
+#: A scenario's status on the wire: the core's `ScenarioStatus` values, spelled here
+#: because the client shares these models and imports no server code
+#: (`tests/api/test_api_wire_status.py` holds the two equal).
+StatusValue = Literal["created", "queued", "processing", "complete", "failed"]
 
 
 class Body(BaseModel):
