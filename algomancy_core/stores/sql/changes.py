@@ -15,7 +15,7 @@ import orjson
 from algomancy_core.changes import CHANGES_KEPT, STATUS_KINDS, Change, scenario_payload
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.stores.sql.database import Database
-from algomancy_core.stores.sql.dialect import Run
+from algomancy_core.stores.sql.transaction import Run
 
 #: Every `PRUNE_EVERY`th seq, its append also deletes changes older than the latest
 #: `CHANGES_KEPT` (a decision every process makes alike, from the seq alone).
