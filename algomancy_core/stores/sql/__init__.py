@@ -21,13 +21,16 @@ from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
+from algomancy_core.stores.sql.reads import HotReads
 from algomancy_core.stores.sql.scenarios import ScenarioRepository
 from algomancy_core.stores.sql.schema import SCHEMA_VERSION, SchemaVersionError
 from algomancy_core.stores.sql.sessions import SessionRepository
 from algomancy_data import DataSource
 
 
-class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository, ChangeRepository):
+class SQLStore(
+    HotReads, SessionRepository, DatasetRepository, ScenarioRepository, ChangeRepository
+):
     """A store in a SQL database: a SQLite file (one host) or PostgreSQL (many).
 
     `data_object_type` is the `DataSource` subclass datasets are rebuilt as. Nothing

@@ -17,28 +17,20 @@ from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
-from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql.changes import append_scenario
-from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
-from algomancy_core.stores.sql.schema import FIELDS, baselines, result_tables, scenarios
+from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
+from algomancy_core.stores.sql.rows import SCENARIO
+from algomancy_core.stores.sql.schema import baselines, result_tables, scenarios
 from algomancy_data import DataSource
 
 S = ScenarioStatus
 _JSON_FIELDS = frozenset(
     {"parameters", "result", "kpis", "data_parameters", "lineage", "trace_context"}
 )
-_COLUMNS = tuple(scenarios.c[name] for name in FIELDS)
-_COLUMN_LIST = ", ".join(FIELDS)
-# `_record` reads a row by position, in the record's field order.
-if FIELDS[:3] != ("id", "session_id", "tag") or FIELDS[-1] != "trace_context" or len(FIELDS) != 28:
-    raise RuntimeError(
-        f"ScenarioRecord's fields changed; update ScenarioRepository._record: {FIELDS}"
-    )
-# The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
-_BY_ID = f"SELECT {_COLUMN_LIST} FROM scenarios WHERE id = ?"
+_COLUMN_LIST = SCENARIO.columns
 _INSERT = (
-    f"INSERT INTO scenarios ({_COLUMN_LIST}, position, queue_seq, tag_key) "
-    f"VALUES ({', '.join('?' * (len(FIELDS) + 3))})"
+    f"INSERT INTO scenarios ({', '.join(SCENARIO.names)}, position, queue_seq, tag_key) "
+    f"VALUES ({', '.join('?' * (len(SCENARIO.names) + 3))})"
 )
 #: The scenario whose tag is the same once normalised (`names.name_key`).
 _LOOK_ALIKE = "SELECT tag FROM scenarios WHERE session_id = ? AND tag_key = ?"
@@ -46,8 +38,6 @@ _LOOK_ALIKE = "SELECT tag FROM scenarios WHERE session_id = ? AND tag_key = ?"
 _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
 _VERSION_EXISTS = "SELECT 1 FROM dataset_versions WHERE session_id = ? AND key = ? AND version = ?"
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
-#: Scenarios of one session (the index on session_id and position answers it).
-_COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
 #: The oldest queued scenario of a session with nothing processing. Read session by
 #: session: `waiting` steps through the sessions with queued work, one index probe
 #: each, so the queue of a busy session costs one probe, not one per queued row.
@@ -65,13 +55,6 @@ _CANDIDATE = (
     "AND busy.status = 'processing')) "
     "ORDER BY candidate.queue_seq LIMIT 1"
 )
-#: A status poll: a few columns of the scenario and its session, one primary-key join.
-#: A poll's read, without its condition's right-hand side (see `lookup_async`).
-_PROGRESS_WHERE_ID = (
-    "SELECT s.id, s.tag, s.status, s.progress, x.id, x.display_name, x.owner "
-    "FROM scenarios AS s JOIN sessions AS x ON s.session_id = x.id WHERE s.id"
-)
-_PROGRESS_BY_ID = f"{_PROGRESS_WHERE_ID} = ?"
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
 #: Housekeeping's reads, each second on a shared store: plain SQL, on the queue index.
@@ -91,15 +74,6 @@ def _update(columns: Iterable[str]) -> str:
     return f"UPDATE scenarios SET {sets}, version = version + 1"
 
 
-def _progress(rows: list[tuple[Any, ...]]) -> ScenarioProgress | None:
-    if not rows:
-        return None
-    id_, tag, status, progress, session_id, name, owner = rows[0]
-    return ScenarioProgress(
-        id_, tag, ScenarioStatus(status), float(progress), session_id, name, owner or None
-    )
-
-
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
@@ -108,7 +82,7 @@ def scenario_values(fields: dict[str, Any]) -> dict[str, Any]:
     """Column values for the record fields in `fields`."""
     values: dict[str, Any] = {}
     for name, value in fields.items():
-        if name not in FIELDS:
+        if name not in SCENARIO.names:
             raise ValueError(f"a scenario has no field {name!r}")
         if name in _JSON_FIELDS:
             values[name] = _dumps(value)
@@ -127,40 +101,6 @@ def transition_values(transition: Transition) -> dict[str, Any]:
     return scenario_values(changes)
 
 
-def scenario_record(row: AnyRow) -> ScenarioRecord:
-    m = row._mapping
-    return ScenarioRecord(
-        id=m["id"],
-        session_id=m["session_id"],
-        tag=m["tag"],
-        dataset_key=m["dataset_key"],
-        algorithm=m["algorithm"],
-        parameters=json.loads(m["parameters"]),
-        status=ScenarioStatus(m["status"]),
-        progress=float(m["progress"]),
-        progress_message=m["progress_message"],
-        error=m["error"],
-        result=None if m["result"] is None else json.loads(m["result"]),
-        kpis=json.loads(m["kpis"]),
-        created_at=m["created_at"],
-        queued_at=m["queued_at"],
-        started_at=m["started_at"],
-        finished_at=m["finished_at"],
-        version=m["version"],
-        lease_owner=m["lease_owner"],
-        lease_expires_at=m["lease_expires_at"],
-        cancel_requested=bool(m["cancel_requested"]),
-        timeout=None if m["timeout"] is None else float(m["timeout"]),
-        data_parameters=json.loads(m["data_parameters"]),
-        dataset_version=m["dataset_version"],
-        dataset_digest=m["dataset_digest"],
-        seed=m["seed"],
-        lineage=None if m["lineage"] is None else json.loads(m["lineage"]),
-        fingerprint=m["fingerprint"],
-        trace_context=None if m["trace_context"] is None else json.loads(m["trace_context"]),
-    )
-
-
 class ScenarioRepository:
     """The `scenarios` and `result_tables` tables, and the queue they form."""
 
@@ -169,7 +109,9 @@ class ScenarioRepository:
     # -- scenarios -----------------------------------------------------------
     def add_scenario(self, record: ScenarioRecord) -> None:
         dialect = self.db.dialect
-        values = self._encode(scenario_values({name: getattr(record, name) for name in FIELDS}))
+        values = self._encode(
+            scenario_values({name: getattr(record, name) for name in SCENARIO.names})
+        )
         try:
             with dialect.transaction(self.db.engine) as run:
                 # Its dataset version must exist, and the dataset stays locked until the
@@ -204,108 +146,11 @@ class ScenarioRepository:
         return {k: encode(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
     def _record(self, row: tuple[Any, ...]) -> ScenarioRecord:
-        """A scenario from a row of `_COLUMN_LIST` (the record's fields, in order)."""
-        decode = self.db.dialect.decode_time
-        (
-            id_,
-            session_id,
-            tag,
-            dataset_key,
-            algorithm,
-            parameters,
-            status,
-            progress,
-            progress_message,
-            error,
-            result,
-            kpis,
-            created_at,
-            queued_at,
-            started_at,
-            finished_at,
-            version,
-            lease_owner,
-            lease_expires_at,
-            cancel_requested,
-            timeout,
-            data_parameters,
-            dataset_version,
-            dataset_digest,
-            seed,
-            lineage,
-            fingerprint,
-            trace_context,
-        ) = row
-        return ScenarioRecord(
-            id_,
-            session_id,
-            tag,
-            dataset_key,
-            algorithm,
-            json.loads(parameters),
-            ScenarioStatus(status),
-            float(progress),
-            progress_message,
-            error,
-            None if result is None else json.loads(result),
-            json.loads(kpis),
-            decode(created_at),  # type: ignore[arg-type]
-            decode(queued_at),
-            decode(started_at),
-            decode(finished_at),
-            int(version),
-            lease_owner,
-            decode(lease_expires_at),
-            bool(cancel_requested),
-            None if timeout is None else float(timeout),
-            json.loads(data_parameters),
-            None if dataset_version is None else int(dataset_version),
-            dataset_digest,
-            None if seed is None else int(seed),
-            None if lineage is None else json.loads(lineage),
-            fingerprint,
-            None if trace_context is None else json.loads(trace_context),
-        )
+        """A scenario from a row of `SCENARIO.columns`."""
+        return SCENARIO.decoder(self.db.dialect.decode_time)(row)
 
-    def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
-        record = self.get_scenario_by_id(scenario_id)
-        if record is None or record.session_id != session_id:
-            return None
-        return record
-
-    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
-        rows = self.db.dialect.query(self.db.engine, _BY_ID, (scenario_id,))
-        return self._record(rows[0]) if rows else None
-
-    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
-        # The hottest read of all: plain SQL through the dialect's quickest path.
-        rows = self.db.dialect.query(self.db.engine, _PROGRESS_BY_ID, (scenario_id,))
-        return _progress(rows)
-
-    async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
-        rows = await self.db.dialect.lookup_async(self.db.engine, _PROGRESS_WHERE_ID, scenario_id)
-        return _progress(rows)
-
-    def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
-        return self._select(scenarios.c.session_id == session_id)
-
-    def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
-        # The result column is never read: it is the large one.
-        columns = [sa.null().label("result") if c.name == "result" else c for c in _COLUMNS]
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(*columns)
-                .where(scenarios.c.session_id == session_id)
-                .order_by(scenarios.c.position)
-            ).all()
-        return [scenario_record(row) for row in rows]
-
-    def _select(self, *where: sa.ColumnElement[bool]) -> list[ScenarioRecord]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(*_COLUMNS).where(*where).order_by(scenarios.c.position)
-            ).all()
-        return [scenario_record(row) for row in rows]
+    def _scenarios(self, sql: str, params: tuple[Any, ...]) -> list[ScenarioRecord]:
+        return [self._record(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self.db.write() as conn:
@@ -483,17 +328,18 @@ class ScenarioRepository:
         return [self._record(row) for row in rows]
 
     def expired_runs(self, now: datetime) -> list[ScenarioRecord]:
-        rows = self.db.dialect.query(self.db.engine, _EXPIRED, (self.db.dialect.encode_time(now),))
-        return [self._record(row) for row in rows]
+        return self._scenarios(_EXPIRED, (self.db.dialect.encode_time(now),))
 
     def runs_held_by(self, owners: Iterable[str]) -> list[ScenarioRecord]:
         wanted = sorted(set(owners))
         if not wanted:
             return []
-        return self._select(scenarios.c.status == _PROCESSING, scenarios.c.lease_owner.in_(wanted))
+        marks = ", ".join("?" * len(wanted))
+        return self._scenarios(
+            f"SELECT {_COLUMN_LIST} FROM scenarios WHERE status = '{_PROCESSING}' "
+            f"AND lease_owner IN ({marks}) ORDER BY position",
+            tuple(wanted),
+        )
 
     def active_owners(self) -> list[str]:
         return sorted(row[0] for row in self.db.dialect.query(self.db.engine, _ACTIVE_OWNERS))
-
-    def count_scenarios(self, session_id: str) -> int:
-        return int(self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))[0][0])

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
-from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, AnyRow, Database
+from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
+from algomancy_core.stores.sql.rows import SESSION
 from algomancy_core.stores.sql.schema import (
     baselines,
     dataset_blobs,
@@ -22,18 +21,6 @@ from algomancy_core.stores.sql.schema import (
     sessions,
 )
 
-_COLUMNS = (sessions.c.id, sessions.c.display_name, sessions.c.owner, sessions.c.created_at)
-
-
-def session_record(row: AnyRow) -> SessionRecord:
-    m = row._mapping
-    return SessionRecord(
-        id=m["id"],
-        display_name=m["display_name"],
-        created_at=m["created_at"],
-        owner=m["owner"] or None,
-    )
-
 
 def require_session(conn: Connection, session_id: str) -> None:
     found = conn.execute(sa.select(sessions.c.id).where(sessions.c.id == session_id)).first()
@@ -41,14 +28,6 @@ def require_session(conn: Connection, session_id: str) -> None:
         raise NotFoundError(f"session {session_id!r} not found")
 
 
-# The hot statements as plain SQL (`?` for parameters; the dialect adapts them).
-_SELECT = "SELECT id, display_name, owner, created_at FROM sessions"
-_GET = _SELECT + " WHERE id = ?"
-_FIND = _SELECT + " WHERE owner = ? AND display_name = ?"
-_LIST = _SELECT + " WHERE owner = ? ORDER BY position"
-_ALL = _SELECT + " ORDER BY position"
-_NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
-_COUNT = "SELECT count(*) FROM sessions WHERE owner = ?"
 _BASELINE = "SELECT scenario_id FROM baselines WHERE session_id = ?"
 _INSERT = (
     "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry, name_key) "
@@ -56,6 +35,11 @@ _INSERT = (
 )
 #: The session whose name is the same once normalised (`names.name_key`).
 _LOOK_ALIKE = "SELECT display_name FROM sessions WHERE owner = ? AND name_key = ? AND id <> ?"
+_RENAME = (
+    "UPDATE sessions SET display_name = ?, list_entry = ?, name_key = ? WHERE id = ? "
+    f"RETURNING {SESSION.columns}"
+)
+_OWNER = "SELECT owner FROM sessions WHERE id = ?"
 
 
 class SessionRepository:
@@ -87,68 +71,22 @@ class SessionRepository:
         )
         return session_taken(display_name, found[0][0] if found else None)
 
-    def _sessions(self, sql: str, params: tuple[Any, ...]) -> list[SessionRecord]:
-        decode = self.db.dialect.decode_time
-        return [
-            SessionRecord(id_, name, decode(created), owner or None)  # type: ignore[arg-type]
-            for id_, name, owner, created in self.db.dialect.query(self.db.engine, sql, params)
-        ]
-
-    def get_session(self, session_id: str) -> SessionRecord | None:
-        found = self._sessions(_GET, (session_id,))
-        return found[0] if found else None
-
-    def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None:
-        found = self._sessions(_FIND, (owner or "", display_name))
-        return found[0] if found else None
-
-    def list_sessions(
-        self, owner: str | None, limit: int | None = None, offset: int = 0
-    ) -> list[SessionRecord]:
-        if limit is not None:
-            return self._sessions(_LIST + " LIMIT ? OFFSET ?", (owner or "", limit, offset))
-        listed = self._sessions(_LIST, (owner or "",))
-        return listed[offset:] if offset else listed
-
-    def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
-        rows = self.db.dialect.query(self.db.engine, _NAMES, (owner or "",))
-        return [(id_, name) for id_, name in rows]
-
-    def list_all_sessions(self) -> list[SessionRecord]:
-        return self._sessions(_ALL, ())
-
-    def session_names_json(self, owner: str | None) -> bytes:
-        dialect = self.db.dialect
-        rows = dialect.query(self.db.engine, dialect.session_names_json_sql, (owner or "",))
-        listing = rows[0][0]
-        return listing if isinstance(listing, bytes) else str(listing).encode()
-
-    def count_sessions(self, owner: str | None) -> int:
-        return int(self.db.dialect.query(self.db.engine, _COUNT, (owner or "",))[0][0])
-
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
+        dialect = self.db.dialect
+        entry = list_entry(session_id, display_name)
         try:
-            with self.db.write() as conn:
-                row = conn.execute(
-                    sa.update(sessions)
-                    .where(sessions.c.id == session_id)
-                    .values(
-                        display_name=display_name,
-                        list_entry=list_entry(session_id, display_name),
-                        name_key=name_key(display_name),
-                    )
-                    .returning(*_COLUMNS)
-                ).first()
-                if row is None:
-                    raise NotFoundError(f"session {session_id!r} not found")
-                return session_record(row)
-        except sa.exc.IntegrityError:
-            owner = self._owner(session_id)
+            rows = dialect.write(
+                self.db.engine,
+                _RENAME,
+                (display_name, entry, name_key(display_name), session_id),
+            )
+        except INTEGRITY_ERRORS:
+            found = dialect.query(self.db.engine, _OWNER, (session_id,))
+            owner = found[0][0] if found else None
             raise self._taken(display_name, owner, session_id) from None
-
-    def _owner(self, session_id: str) -> str | None:
-        found = self.get_session(session_id)
-        return found.owner if found is not None else None
+        if not rows:
+            raise NotFoundError(f"session {session_id!r} not found")
+        return SESSION.decoder(dialect.decode_time)(rows[0])
 
     def delete_session(self, session_id: str) -> None:
         with self.db.write() as conn:
