@@ -25,7 +25,7 @@ from algomancy_core.scenario import (
     new_id,
     utcnow,
 )
-from algomancy_core.stores.base import DatasetDeletion, DatasetInfo, DatasetVersion, SessionRecord
+from algomancy_core.stores.base import DatasetDeletion, DatasetVersion, SessionRecord
 from algomancy_data import DataClassification, DataSource, ETLResult, File
 from algomancy_data.digest import content_digest
 
@@ -92,9 +92,6 @@ class ScenarioManager:
     def dataset_versions(self, key: str) -> list[DatasetVersion]:
         """Every version kept, newest first, with the scenarios pinned to each."""
         return self._store.list_dataset_versions(self.session_id, nfc(key))
-
-    def dataset_info(self, key: str) -> DatasetInfo:
-        return self._store.dataset_info(self.session_id, nfc(key))
 
     def add_dataset(
         self,

@@ -23,7 +23,6 @@ from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, 
 from algomancy_core.stores.base import (
     DEFAULT_VERSIONS_KEPT,
     DatasetDeletion,
-    DatasetInfo,
     DatasetVersion,
     ScenarioProgress,
     SessionRecord,
@@ -252,15 +251,6 @@ class MemoryStore:
                 dataclasses.replace(v, scenario_ids=users.get(v.version, []))
                 for v in reversed(versions)
             ]
-
-    def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
-        found = self.dataset_version(session_id, key)
-        return DatasetInfo(
-            key=key,
-            classification=found.classification,
-            created_at=found.created_at,
-            tables=dict(found.tables),
-        )
 
     def list_datasets(self, session_id: str) -> list[str]:
         with self._lock:

@@ -18,7 +18,6 @@ from algomancy_core.names import dataset_taken, name_key
 from algomancy_core.stores.base import (
     DEFAULT_VERSIONS_KEPT,
     DatasetDeletion,
-    DatasetInfo,
     DatasetVersion,
     used_versions,
     versions_to_drop,
@@ -313,15 +312,6 @@ class DatasetRepository:
             )
             for v in found
         ]
-
-    def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
-        found = self.dataset_version(session_id, key)
-        return DatasetInfo(
-            key=key,
-            classification=found.classification,
-            created_at=found.created_at,
-            tables=found.tables,
-        )
 
     def list_datasets(self, session_id: str) -> list[str]:
         rows = self.db.dialect.query(self.db.engine, _KEYS, (session_id,))
