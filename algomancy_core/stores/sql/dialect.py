@@ -115,15 +115,19 @@ class SQLDialect:
         return await self.query_async(engine, f"{select} = ?", (key,))
 
     def write(
-        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = (), *, audited: bool = True
     ) -> list[tuple[Any, ...]]:
         """One writing statement in a transaction of its own; the rows it returns."""
-        with self.transaction(engine) as run:
+        with self.transaction(engine, audited=audited) as run:
             return run(sql, params)
 
-    def transaction(self, engine: Engine) -> contextlib.AbstractContextManager[Run]:
-        """A write transaction for plain SQL: `run(sql, params)` gives the rows."""
-        return pooled_transaction(engine, self.text, self.encode_time)
+    def transaction(
+        self, engine: Engine, *, audited: bool = True
+    ) -> contextlib.AbstractContextManager[Run]:
+        """A write transaction for plain SQL: `run(sql, params)` gives the rows.
+        With `audited` (see `Database.write`), the audit record of the write it is
+        commits with it."""
+        return pooled_transaction(engine, self.text, self.encode_time, audited=audited)
 
     def encode_time(self, value: datetime) -> Any:
         """A datetime as this driver stores it (UTC)."""
@@ -139,18 +143,6 @@ class SQLDialect:
     def next_position(self, conn: Connection) -> int:
         """A number greater than every one handed out before (creation/queue order)."""
         return int(conn.execute(sa.select(position_seq.next_value())).scalar_one())
-
-    def claim_candidate(self, query: sa.Select[Any], table: sa.FromClause) -> sa.Select[Any]:
-        """The candidate read of a claim, as this backend reads it best."""
-        return query
-
-    def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        """`query` reading rows that must not be deleted before this transaction ends."""
-        return query
-
-    def lock_for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        """`query` reading rows this transaction is about to change or delete."""
-        return query
 
     def after_delete(self, engine: Engine) -> None:
         """After deleting data: make sure no copy of it stays readable on disk."""
@@ -237,19 +229,9 @@ class PostgresDialect(SQLDialect):
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
 
-    def claim_candidate(self, query: sa.Select[Any], table: sa.FromClause) -> sa.Select[Any]:
-        # Skip rows another worker is claiming right now instead of queueing behind it.
-        return query.with_for_update(skip_locked=True, of=table)
-
     skip_locked = " FOR UPDATE OF candidate SKIP LOCKED"
     for_share = " FOR SHARE"
     for_update = " FOR UPDATE"
-
-    def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        return query.with_for_update(read=True)
-
-    def lock_for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        return query.with_for_update()
 
 
 class SQLiteDialect(SQLDialect):
@@ -310,19 +292,21 @@ class SQLiteDialect(SQLDialect):
         return self.query(engine, sql, params)
 
     def write(
-        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = (), *, audited: bool = True
     ) -> list[tuple[Any, ...]]:
         # In autocommit a writing statement is its own transaction: it takes the
         # write lock as it starts (waiting on the busy timeout, as BEGIN IMMEDIATE
         # does) and commits as it ends. Two statements fewer than BEGIN ... COMMIT.
-        if pending_audit() is not None:  # ... unless an audit record goes with it
+        if audited and pending_audit() is not None:  # ... unless an audit record goes with it
             with self.transaction(engine) as run:
                 return run(sql, params)
         with self._write_turn:
             return run_once(self._writers, sql, params)
 
-    def transaction(self, engine: Engine) -> contextlib.AbstractContextManager[Run]:
-        return SQLiteTransaction(self._write_turn, self._writers)
+    def transaction(
+        self, engine: Engine, *, audited: bool = True
+    ) -> contextlib.AbstractContextManager[Run]:
+        return SQLiteTransaction(self._write_turn, self._writers, audited=audited)
 
     def encode_time(self, value: datetime) -> Any:
         return sqlite_time(value)

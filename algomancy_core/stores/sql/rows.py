@@ -18,7 +18,9 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
+from algomancy_core.audit import AuditRecord
 from algomancy_core.changes import Change
+from algomancy_core.deliveries import Delivery, DeliveryStatus
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.stores.base import DatasetVersion, ScenarioProgress, SessionRecord
 
@@ -131,3 +133,7 @@ PROGRESS = Shape(
 DATASET_VERSION = Shape(DatasetVersion, sql={"name": "coalesce(name, '')"}, skip=("scenario_ids",))
 #: An entry of the change feed (written by orjson: read back by it, faster).
 CHANGE = Shape(Change, decode={"payload": orjson.loads})
+#: An audit record (`user` is the `user_name` column).
+AUDIT_RECORD = Shape(AuditRecord, sql={"user": "user_name"}, decode={"subject": orjson.loads})
+#: A webhook delivery.
+DELIVERY = Shape(Delivery, decode={"status": DeliveryStatus})

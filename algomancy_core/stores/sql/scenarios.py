@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-import sqlalchemy as sa
 
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
@@ -20,7 +18,6 @@ from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, 
 from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SCENARIO
-from algomancy_core.stores.sql.schema import baselines, result_tables, scenarios
 from algomancy_data import DataSource
 
 S = ScenarioStatus
@@ -57,6 +54,22 @@ _CANDIDATE = (
 )
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
+_EXISTS = "SELECT id FROM scenarios WHERE id = ?"
+#: The scenario's tag when it is the session's pinned baseline.
+_PINNED = (
+    "SELECT s.tag FROM scenarios AS s JOIN baselines AS b ON b.scenario_id = s.id "
+    "WHERE b.session_id = ? AND s.id = ?"
+)
+_DELETE = "DELETE FROM scenarios WHERE id = ? AND session_id = ? RETURNING id"
+_DROP_RESULTS = "DELETE FROM result_tables WHERE scenario_id = ?"
+_DROP_RESULTS_IN_SESSION = (
+    _DROP_RESULTS + " AND EXISTS (SELECT 1 FROM scenarios WHERE id = ? AND session_id = ?)"
+)
+_PUT_RESULTS = "INSERT INTO result_tables (scenario_id, data) VALUES (?, ?)"
+_RESULTS = "SELECT data FROM result_tables WHERE scenario_id = ?"
+_BY_STATUS = "SELECT status, count(*) FROM scenarios"
+_BY_STATUS_GROUP = " GROUP BY status"
+_OLDEST_QUEUED = f"SELECT min(queued_at) FROM scenarios WHERE status = '{_QUEUED}'"
 #: Housekeeping's reads, each second on a shared store: plain SQL, on the queue index.
 _EXPIRED = (
     f"SELECT {_COLUMN_LIST} FROM scenarios WHERE status = '{_PROCESSING}' "
@@ -153,76 +166,42 @@ class ScenarioRepository:
         return [self._record(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
-        with self.db.write() as conn:
+        dialect = self.db.dialect
+        with dialect.transaction(self.db.engine) as run:
             # The row first, locked (PostgreSQL): a concurrent `set_baseline` that
             # locked it first has committed its pin by the time the check reads.
-            conn.execute(
-                sa.select(scenarios.c.id).where(scenarios.c.id == scenario_id).with_for_update()
-            ).first()
-            pinned = conn.execute(
-                sa.select(scenarios.c.tag)
-                .join(baselines, baselines.c.scenario_id == scenarios.c.id)
-                .where(baselines.c.session_id == session_id, scenarios.c.id == scenario_id)
-            ).first()
-            if pinned is not None:
-                raise baseline_pinned(pinned[0], scenario_id)
-            conn.execute(
-                sa.delete(result_tables).where(
-                    result_tables.c.scenario_id == scenario_id,
-                    sa.exists().where(
-                        scenarios.c.id == scenario_id, scenarios.c.session_id == session_id
-                    ),
-                )
-            )
-            deleted = conn.execute(
-                sa.delete(scenarios).where(
-                    scenarios.c.id == scenario_id, scenarios.c.session_id == session_id
-                )
-            )
-            if deleted.rowcount == 0:
+            run(_EXISTS + dialect.for_update, (scenario_id,))
+            pinned = run(_PINNED, (session_id, scenario_id))
+            if pinned:
+                raise baseline_pinned(pinned[0][0], scenario_id)
+            run(_DROP_RESULTS_IN_SESSION, (scenario_id, scenario_id, session_id))
+            if not run(_DELETE, (scenario_id, session_id)):
                 raise NotFoundError(f"scenario {scenario_id!r} not found")
 
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
-        with self.db.write() as conn:
-            conn.execute(sa.delete(result_tables).where(result_tables.c.scenario_id == scenario_id))
-            exists = conn.execute(
-                sa.select(scenarios.c.id).where(scenarios.c.id == scenario_id)
-            ).first()
-            if tables is not None and exists is not None:
-                conn.execute(
-                    sa.insert(result_tables).values(
-                        scenario_id=scenario_id, data=tables.to_arrow_bytes()
-                    )
-                )
+        with self.db.dialect.transaction(self.db.engine) as run:
+            run(_DROP_RESULTS, (scenario_id,))
+            if tables is not None and run(_EXISTS, (scenario_id,)):
+                run(_PUT_RESULTS, (scenario_id, tables.to_arrow_bytes()))
 
     def get_result_tables(self, scenario_id: str) -> DataSource | None:
-        with self.db.read() as conn:
-            payload = conn.execute(
-                sa.select(result_tables.c.data).where(result_tables.c.scenario_id == scenario_id)
-            ).scalar()
-        return None if payload is None else DataSource.from_arrow_bytes(bytes(payload))
+        rows = self.db.dialect.query(self.db.engine, _RESULTS, (scenario_id,))
+        return DataSource.from_arrow_bytes(bytes(rows[0][0])) if rows else None
 
     def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]:
-        query = sa.select(scenarios.c.status, sa.func.count()).group_by(scenarios.c.status)
-        if session_id is not None:
-            query = query.where(scenarios.c.session_id == session_id)
+        if session_id is None:
+            rows = self.db.dialect.query(self.db.engine, _BY_STATUS + _BY_STATUS_GROUP)
+        else:
+            sql = _BY_STATUS + " WHERE session_id = ?" + _BY_STATUS_GROUP
+            rows = self.db.dialect.query(self.db.engine, sql, (session_id,))
         counts = dict.fromkeys(ScenarioStatus, 0)
-        with self.db.read() as conn:
-            for status, count in conn.execute(query):
-                counts[ScenarioStatus(status)] = int(count)
+        for status, count in rows:
+            counts[ScenarioStatus(status)] = int(count)
         return counts
 
     def oldest_queued_at(self) -> datetime | None:
-        query = sa.select(sa.func.min(scenarios.c.queued_at)).where(
-            scenarios.c.status == S.QUEUED.value
-        )
-        with self.db.read() as conn:
-            oldest = conn.execute(query).scalar()
-        if isinstance(oldest, str):  # min() over SQLite's text loses the column's type
-            oldest = datetime.fromisoformat(oldest)
-        if isinstance(oldest, datetime) and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
-        return oldest
+        rows = self.db.dialect.query(self.db.engine, _OLDEST_QUEUED)
+        return self.db.dialect.decode_time(rows[0][0])
 
     # -- transitions and the run queue -----------------------------------------
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
@@ -246,7 +225,7 @@ class ScenarioRepository:
                     values["queue_seq"] = run(dialect.next_position_sql)[0][0]
                 rows = run(_update(values) + where, (*values.values(), *params))
                 if rows and transition.drops_results:
-                    run("DELETE FROM result_tables WHERE scenario_id = ?", (scenario_id,))
+                    run(_DROP_RESULTS, (scenario_id,))
                 record = self._record(rows[0]) if rows else None
                 if record is not None:
                     # In the same transaction: the feed has every change, in order.

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SESSION
-from algomancy_core.stores.sql.schema import (
-    baselines,
-    dataset_blobs,
-    dataset_versions,
-    datasets,
-    list_entry,
-    result_tables,
-    scenarios,
-    sessions,
+from algomancy_core.stores.sql.schema import list_entry
+
+_SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
+#: Deleting a session deletes everything in it: explicit deletes, no reliance on the
+#: backend enforcing ON DELETE CASCADE.
+_DELETE_SESSION = (
+    "DELETE FROM result_tables WHERE scenario_id IN "
+    "(SELECT id FROM scenarios WHERE session_id = ?)",
+    "DELETE FROM scenarios WHERE session_id = ?",
+    "DELETE FROM datasets WHERE session_id = ?",
+    "DELETE FROM dataset_versions WHERE session_id = ?",
+    "DELETE FROM dataset_blobs WHERE session_id = ?",
+    "DELETE FROM baselines WHERE session_id = ?",
 )
-
-
-def require_session(conn: Connection, session_id: str) -> None:
-    found = conn.execute(sa.select(sessions.c.id).where(sessions.c.id == session_id)).first()
-    if found is None:
-        raise NotFoundError(f"session {session_id!r} not found")
-
-
+_DELETE_ROW = "DELETE FROM sessions WHERE id = ? RETURNING id"
+_UNPIN = "DELETE FROM baselines WHERE session_id = ?"
+_SCENARIO_IN_SESSION = "SELECT id FROM scenarios WHERE id = ? AND session_id = ?"
+_PIN = "INSERT INTO baselines (session_id, scenario_id) VALUES (?, ?)"
 _BASELINE = "SELECT scenario_id FROM baselines WHERE session_id = ?"
 _INSERT = (
     "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry, name_key) "
@@ -89,37 +86,26 @@ class SessionRepository:
         return SESSION.decoder(dialect.decode_time)(rows[0])
 
     def delete_session(self, session_id: str) -> None:
-        with self.db.write() as conn:
-            # Explicit deletes: no reliance on the backend enforcing ON DELETE CASCADE.
-            owned = sa.select(scenarios.c.id).where(scenarios.c.session_id == session_id)
-            conn.execute(sa.delete(result_tables).where(result_tables.c.scenario_id.in_(owned)))
-            conn.execute(sa.delete(scenarios).where(scenarios.c.session_id == session_id))
-            conn.execute(sa.delete(datasets).where(datasets.c.session_id == session_id))
-            for table in (dataset_versions, dataset_blobs):
-                conn.execute(sa.delete(table).where(table.c.session_id == session_id))
-            conn.execute(sa.delete(baselines).where(baselines.c.session_id == session_id))
-            deleted = conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
-            if deleted.rowcount == 0:
+        with self.db.dialect.transaction(self.db.engine) as run:
+            for statement in _DELETE_SESSION:
+                run(statement, (session_id,))
+            if not run(_DELETE_ROW, (session_id,)):
                 raise NotFoundError(f"session {session_id!r} not found")
         self.db.after_delete()
 
     # -- the pinned baseline ---------------------------------------------------
     def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
-        with self.db.write() as conn:
-            require_session(conn, session_id)
-            conn.execute(sa.delete(baselines).where(baselines.c.session_id == session_id))
+        dialect = self.db.dialect
+        with dialect.transaction(self.db.engine) as run:
+            if not run(_SESSION_EXISTS, (session_id,)):
+                raise NotFoundError(f"session {session_id!r} not found")
+            run(_UNPIN, (session_id,))
             if scenario_id is None:
                 return
-            found = conn.execute(
-                sa.select(scenarios.c.id)
-                .where(scenarios.c.id == scenario_id, scenarios.c.session_id == session_id)
-                .with_for_update()
-            ).first()
-            if found is None:
+            # Locked (PostgreSQL): a concurrent `delete_scenario` waits for the pin.
+            if not run(_SCENARIO_IN_SESSION + dialect.for_update, (scenario_id, session_id)):
                 raise NotFoundError(f"scenario {scenario_id!r} not found")
-            conn.execute(
-                sa.insert(baselines).values(session_id=session_id, scenario_id=scenario_id)
-            )
+            run(_PIN, (session_id, scenario_id))
 
     def get_baseline(self, session_id: str) -> str | None:
         rows = self.db.dialect.query(self.db.engine, _BASELINE, (session_id,))

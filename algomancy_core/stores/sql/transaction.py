@@ -40,11 +40,16 @@ def sqlite_time(value: datetime) -> str:
 
 @contextlib.contextmanager
 def pooled_transaction(
-    engine: Engine, text: Callable[[str], str], encode_time: Callable[[datetime], Any]
+    engine: Engine,
+    text: Callable[[str], str],
+    encode_time: Callable[[datetime], Any],
+    *,
+    audited: bool = True,
 ) -> Iterator[Run]:
     """A transaction on a connection of SQLAlchemy's pool (PostgreSQL); `text`
-    puts a statement in the driver's parameter style."""
-    pending = pending_audit()
+    puts a statement in the driver's parameter style. `audited=False`: a write that
+    is never the audited change (the audit trail's own, the webhook queue's)."""
+    pending = pending_audit() if audited else None
     with engine.connect() as conn, conn.begin():
 
         def run(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -64,11 +69,13 @@ class SQLiteTransaction:
 
     __slots__ = ("_pending", "_turn", "_writer", "_writers")
 
-    def __init__(self, turn: threading.Lock, writers: Lender[sqlite3.Connection]) -> None:
+    def __init__(
+        self, turn: threading.Lock, writers: Lender[sqlite3.Connection], *, audited: bool = True
+    ) -> None:
         self._turn = turn
         self._writers = writers
         # The audit of the write this is, inserted before the commit (`Database.write`).
-        self._pending = pending_audit()
+        self._pending = pending_audit() if audited else None
 
     def __enter__(self) -> Run:
         self._turn.acquire()
