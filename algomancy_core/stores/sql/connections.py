@@ -3,12 +3,11 @@
 Three paths, each for what it does best:
 
 - SQLAlchemy's pool (`sqlite_engine`, or `create_engine` for PostgreSQL): schema
-  upgrades, the statements of `Database.write` and `Database.read`.
-- `Lender`: plain DB-API connections lent for one call. On SQLite the hot reads and
-  every write of the store (`run_once`, `SQLiteTransaction`) use them; on
-  PostgreSQL the threaded hot reads do (psycopg in autocommit: one round trip,
-  where a pooled SQLAlchemy connection adds a ping, BEGIN and ROLLBACK).
-- `LoopReads`: PostgreSQL reads on the caller's event loop (asyncio psycopg), with
+  upgrades, `Database.write` and `Database.read`, and on PostgreSQL every query and
+  write transaction off the event loop.
+- `Lender` (SQLite): plain sqlite3 connections lent for one call, in autocommit:
+  the reads and every write of the store (`run_once`, `SQLiteTransaction`).
+- `LoopReads` (PostgreSQL): reads on the caller's event loop (asyncio psycopg),
   lookups by key that arrive together sent as one query.
 
 A forked child must not use its parent's connections: every holder registers with
@@ -26,13 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import os
 import sqlite3
-import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -45,7 +42,7 @@ SQLITE_BUSY_TIMEOUT = 30.0
 #: once (40); a connection made and dropped per request costs more than the query.
 SQLITE_POOL_SIZE = 40
 
-#: PostgreSQL connections a process keeps for the hot reads, and lends at once.
+#: PostgreSQL connections the reads on one event loop keep open and use at once.
 PG_READERS = 10
 
 
@@ -61,57 +58,30 @@ class Lender(Generic[C]):
 
     Up to `keep` idle connections wait for the next call; one returned beyond that
     is closed, so the number open follows the calls in flight, not the threads that
-    ever made one. With `limit`, at most that many are lent at once and further
-    calls wait for one to come back (cheaper than connecting to a server, and it
-    bounds the connections a process holds). A call that raises closes its
-    connection rather than return it (it may be the connection that failed). A
-    forked child forgets the parent's idle connections and opens its own (a
-    connection must not be used across fork): `forget_after_fork`.
-
-    `take` and `give_back` are the hot path (no context manager, no lock: a deque's
-    pop and append are atomic); `lend` wraps them for everything else.
+    ever made one. A call that raises closes its connection rather than return it
+    (it may be the connection that failed). A forked child forgets the parent's idle
+    connections and opens its own (a connection must not be used across fork):
+    `forget_after_fork`. No context manager, no lock: a deque's pop and append are
+    atomic, and `take`/`give_back` are on every read's path.
     """
 
-    def __init__(
-        self, open_connection: Callable[[], C], keep: int, limit: int | None = None
-    ) -> None:
+    def __init__(self, open_connection: Callable[[], C], keep: int) -> None:
         self._open = open_connection
         self._keep = keep
-        self._turns = threading.BoundedSemaphore(limit) if limit else None
         self._idle: collections.deque[C] = collections.deque()
         forget_after_fork(self)
 
     def take(self) -> C:
-        if self._turns is not None:
-            self._turns.acquire()
         try:
             return self._idle.pop()
         except IndexError:
-            pass
-        try:
             return self._open()
-        except BaseException:
-            if self._turns is not None:
-                self._turns.release()
-            raise
 
     def give_back(self, conn: C, *, failed: bool = False) -> None:
         if failed or len(self._idle) >= self._keep:
             conn.close()
         else:
             self._idle.append(conn)
-        if self._turns is not None:
-            self._turns.release()
-
-    @contextlib.contextmanager
-    def lend(self) -> Iterator[C]:
-        conn = self.take()
-        try:
-            yield conn
-        except BaseException:
-            self.give_back(conn, failed=True)
-            raise
-        self.give_back(conn)
 
     def close(self) -> None:
         while True:

@@ -164,7 +164,6 @@ class PostgresDialect(SQLDialect):
 
     def __init__(self) -> None:
         forget_after_fork(self)
-        self._readers: Lender[Any] | None = None
         self._connect_async: Callable[[], Awaitable[Any]] | None = None
         self._async_reads: LoopReads | None = None
 
@@ -172,13 +171,8 @@ class PostgresDialect(SQLDialect):
         import psycopg
 
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        # The hot reads (polls) go straight to psycopg in autocommit: one round trip
-        # each, where a pooled SQLAlchemy connection adds a ping, BEGIN and ROLLBACK.
-        self._readers = Lender(
-            lambda: psycopg.connect(conninfo, autocommit=True),
-            keep=PG_READERS,
-            limit=PG_READERS,
-        )
+        # The polls go straight to asyncio psycopg in autocommit, on the caller's loop
+        # (`query_async`, `lookup_async`); other reads take SQLAlchemy's pool.
         self._connect_async = lambda: psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         self._disconnected: type[Exception] = psycopg.OperationalError
         return super().create_engine(url, data_path)
@@ -221,8 +215,6 @@ class PostgresDialect(SQLDialect):
         self._async_reads = None
 
     def on_close(self, engine: Engine) -> None:
-        if self._readers is not None:
-            self._readers.close()
         if self._async_reads is not None:
             self._async_reads.close()
 
