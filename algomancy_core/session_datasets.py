@@ -14,7 +14,7 @@ from algomancy_core.errors import (
 from algomancy_core.events import Notifier
 from algomancy_core.names import check_name, nfc
 from algomancy_core.runtime import Runtime
-from algomancy_core.stores.base import DatasetDeletion, DatasetInfo, DatasetVersion, SessionRecord
+from algomancy_core.stores.base import DatasetDeletion, DatasetVersion, SessionRecord
 from algomancy_data import DataClassification, DataSource, ETLResult, File
 
 log = logging.getLogger("algomancy.scenarios")
@@ -69,9 +69,6 @@ class SessionDatasets:
     def dataset_versions(self, key: str) -> list[DatasetVersion]:
         """Every version kept, newest first, with the scenarios pinned to each."""
         return self._store.list_dataset_versions(self.session_id, nfc(key))
-
-    def dataset_info(self, key: str) -> DatasetInfo:
-        return self._store.dataset_info(self.session_id, nfc(key))
 
     def add_dataset(
         self,

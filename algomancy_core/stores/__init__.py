@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from algomancy_core.stores.base import DatasetInfo, SessionRecord, Store
+from algomancy_core.stores.base import SessionRecord, Store
 from algomancy_core.stores.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -34,4 +34,4 @@ def build_store(config: CoreConfig) -> Store:
     return SQLStore(url, data_path=Path(config.data_path), data_object_type=config.data_object_type)
 
 
-__all__ = ["DatasetInfo", "MemoryStore", "SessionRecord", "Store", "build_store", "store_url"]
+__all__ = ["MemoryStore", "SessionRecord", "Store", "build_store", "store_url"]

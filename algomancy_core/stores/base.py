@@ -33,17 +33,6 @@ class SessionRecord:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class DatasetInfo:
-    """What a listing says of a dataset without loading its tables."""
-
-    key: str
-    classification: str
-    created_at: datetime
-    tables: dict[str, int]
-    """Table name → row count."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class DatasetVersion:
     """One immutable version of a dataset: its content never changes once stored."""
 
@@ -201,8 +190,6 @@ class Store(Protocol):
 
     def list_dataset_versions(self, session_id: str, key: str) -> list[DatasetVersion]:
         """Every version kept, newest first, with the scenarios pinned to each."""
-
-    def dataset_info(self, session_id: str, key: str) -> DatasetInfo: ...
 
     def list_datasets(self, session_id: str) -> list[str]:
         """Keys in creation order (a new version moves its key last)."""

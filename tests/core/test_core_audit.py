@@ -23,8 +23,8 @@ from algomancy_core.audit import (
 from algomancy_core.deliveries import Delivery, DeliveryStatus
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
-from algomancy_core.stores.sql import SQLStore, database
-from algomancy_core.stores.sql import dialect as sql_dialect
+from algomancy_core.stores.sql import SQLStore
+from algomancy_core.stores.sql import audit as sql_audit
 from tests.core.conftest import items, make_config
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
@@ -109,8 +109,7 @@ def test_a_record_that_cannot_be_written_undoes_the_change(
     sql_store: SQLStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = "INSERT INTO no_such_table (x) VALUES (1)"
-    monkeypatch.setattr(sql_dialect, "AUDIT_INSERT", broken)
-    monkeypatch.setattr(database, "write_pending", lambda conn, p: conn.execute(sa.text(broken)))
+    monkeypatch.setattr(sql_audit, "AUDIT_INSERT", broken)
     doomed = session("doomed")
     with auditing(pending()), pytest.raises(DB_ERRORS):
         sql_store.create_session(doomed)

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from algomancy_core import NotFoundError, ScenarioStatus, SessionManager
 from algomancy_core.stores import Store
 from algomancy_core.stores.sql import SQLStore
-from algomancy_core.stores.sql.dialect import PostgresDialect, _LoopReads
+from algomancy_core.stores.sql.connections import LoopReads
+from algomancy_core.stores.sql.dialect import PostgresDialect
 from tests.pg import PostgresServer, postgres_server, postgres_url  # noqa: F401
 
 from .conftest import make_config
@@ -85,16 +86,16 @@ def pg_store(postgres_url: str) -> Iterator[SQLStore]:  # noqa: F811
 
 
 class CountedQueries:
-    """The queries `_LoopReads` sends, each as the keys it asked for."""
+    """The queries `LoopReads` sends, each as the keys it asked for."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sent: list[list[str]] = []
         self.answered = 0
         self.after_send: asyncio.Event | None = None
-        original = _LoopReads.query
+        original = LoopReads.query
         counted = self
 
-        async def query(reads: _LoopReads, sql: str, params: tuple[Any, ...]) -> Any:
+        async def query(reads: LoopReads, sql: str, params: tuple[Any, ...]) -> Any:
             counted.sent.append(list(params[0]))
             rows = await original(reads, sql, params)
             counted.answered += 1
@@ -102,7 +103,7 @@ class CountedQueries:
                 await counted.after_send.wait()
             return rows
 
-        monkeypatch.setattr(_LoopReads, "query", query)
+        monkeypatch.setattr(LoopReads, "query", query)
 
 
 @pytest.mark.postgres

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from algomancy_core.stores.sql.scenarios import _loads
+from algomancy_core.stores.sql.rows import json_loads as _loads
 
 
 def test_plain_json_reads_as_json_would() -> None:

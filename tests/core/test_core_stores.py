@@ -270,7 +270,7 @@ def test_datasets_put_get_replace_list_delete(store: Store) -> None:
     assert store.list_datasets(other.id) == []
 
 
-def test_dataset_info(store: Store) -> None:
+def test_a_dataset_version_describes_the_dataset(store: Store) -> None:
     session = new_session(store)
     data = DataSource(
         "info",
@@ -279,13 +279,13 @@ def test_dataset_info(store: Store) -> None:
         tables={"a": pd.DataFrame({"x": range(5)}), "b": pd.DataFrame({"y": []})},
     )
     store.put_dataset(session.id, "info", data)
-    info = store.dataset_info(session.id, "info")
+    info = store.dataset_version(session.id, "info")
     assert info.key == "info"
     assert info.classification == "derived_data"
     assert info.created_at == T0 and info.created_at.tzinfo is not None
     assert info.tables == {"a": 5, "b": 0}
     with pytest.raises(NotFoundError):
-        store.dataset_info(session.id, "nope")
+        store.dataset_version(session.id, "nope")
 
 
 def test_dataset_in_use_cannot_be_deleted(store: Store) -> None:
@@ -601,7 +601,7 @@ def test_reopening_finds_everything_back(sql_url: str) -> None:
     try:
         assert reopened.list_sessions("alice") == [session]
         assert reopened.list_datasets(session.id) == ["d"]
-        assert reopened.dataset_info(session.id, "d").tables == {"items": 3}
+        assert reopened.dataset_version(session.id, "d").tables == {"items": 3}
         assert reopened.list_scenarios(session.id) == [running, other]
         assert reopened.active_owners() == ["w"]
         assert queued(reopened) == 1

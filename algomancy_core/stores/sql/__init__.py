@@ -1,11 +1,27 @@
 """`SQLStore`: sessions, datasets and scenarios in SQLite or PostgreSQL.
 
-SQLAlchemy Core, no ORM, split by concept: `schema` (tables, version, migrations),
-`dialect` (what differs between SQLite and PostgreSQL, chosen once), `database`
-(engine and transactions), and one repository per concept (`sessions`, `datasets`,
-`scenarios` with the run queue, `changes`: the feed session streams follow). The
-layout, the SQLite settings and the upgrade path are described in
-docs/persistence.md.
+Split by concept: `schema` (tables, version, migrations), `dialect` (what differs
+between SQLite and PostgreSQL, chosen once), `connections` (every path to the
+database: pools, PostgreSQL's event-loop reads, fork hooks), `transaction` (the
+plain-SQL write transaction), `files` (file modes, checkpoints), `database` (engine
+and transactions), `rows` (one column list and one decoder per record type),
+`reads` (the hot reads: status poll, session and scenario lists), and one repository
+per concept (`sessions`, `datasets`, `scenarios` with the run queue, `changes`: the
+feed session streams follow; `audit` with the webhook queue). The layout, the SQLite
+settings and the upgrade path are described in docs/persistence.md.
+
+Query style: plain SQL text, `?` for each parameter (the dialect adapts it to the
+driver), for every read and write of the repositories. Why not SQLAlchemy Core
+statements: the hot paths (polls, claims, transitions) must run on plain DB-API
+connections (SQLite's lent sqlite3 connections, psycopg in autocommit, asyncio
+psycopg), where a Core statement cannot run, and building and compiling one costs
+more than running these; the status poll and create+run+complete figures of
+`python -m benchmarks` rest on it. One style means one encoding of values (the
+dialect's `encode_time`) and one decoding (`rows`). The statements are short and
+written for both backends; what differs is a fragment of the dialect
+(`for_update`, `skip_locked`, `next_position_sql`, ...). SQLAlchemy stays for what
+is not a query: the table definitions, the migrations (`schema`), PostgreSQL's
+connection pool, and `Database.write`/`read` for the experiments book.
 """
 
 from __future__ import annotations
@@ -21,13 +37,16 @@ from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
+from algomancy_core.stores.sql.reads import HotReads
 from algomancy_core.stores.sql.scenarios import ScenarioRepository
 from algomancy_core.stores.sql.schema import SCHEMA_VERSION, SchemaVersionError
 from algomancy_core.stores.sql.sessions import SessionRepository
 from algomancy_data import DataSource
 
 
-class SQLStore(SessionRepository, DatasetRepository, ScenarioRepository, ChangeRepository):
+class SQLStore(
+    HotReads, SessionRepository, DatasetRepository, ScenarioRepository, ChangeRepository
+):
     """A store in a SQL database: a SQLite file (one host) or PostgreSQL (many).
 
     `data_object_type` is the `DataSource` subclass datasets are rebuilt as. Nothing

@@ -1,4 +1,5 @@
-"""The audit trail and the webhook delivery queue in SQL."""
+"""The audit trail and the webhook delivery queue in SQL (plain SQL, as every
+repository of the store: see the package docstring)."""
 
 from __future__ import annotations
 
@@ -7,49 +8,62 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from algomancy_core.audit import OK, AuditQuery, AuditRecord, PendingAudit
 from algomancy_core.deliveries import Delivery, DeliveryStatus
-from algomancy_core.stores.sql.schema import audit_log, webhook_deliveries
+from algomancy_core.stores.sql.rows import AUDIT_RECORD, DELIVERY
 
 if TYPE_CHECKING:
     from algomancy_core.stores.sql.database import Database
 
-
-def insert_audit(conn: Connection, record: AuditRecord) -> None:
-    conn.execute(
-        sa.insert(audit_log).values(
-            at=record.at,
-            user_name=record.user,
-            kind=record.kind,
-            session_id=record.session_id,
-            subject=orjson.dumps(record.subject).decode(),
-            summary=record.summary,
-            client=record.client,
-            outcome=record.outcome,
-        )
-    )
-
-
-#: The plain-SQL insert of an audit record, for the transactions on the hot paths
-#: (`SQLDialect.transaction`); its parameters come from `pending_row`.
+#: The insert of an audit record; its parameters come from `audit_row`. Read at each
+#: use (`audit.AUDIT_INSERT`), so a test can swap it for one that fails.
 AUDIT_INSERT = (
     "INSERT INTO audit_log (at, user_name, kind, session_id, subject, summary, client, outcome)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_PRUNE = "DELETE FROM audit_log WHERE at < ? RETURNING id"
+
+_DELIVERY_INSERT = (
+    "INSERT INTO webhook_deliveries (id, event, url, payload, status, attempts, last_error, "
+    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: Pending, due (`next_attempt_at <= ?`) and not held (`claim_until < ?`, or none).
+_DUE = (
+    f"status = '{DeliveryStatus.PENDING.value}' AND next_attempt_at <= ? "
+    "AND (claim_until IS NULL OR claim_until < ?)"
+)
+_NEXT_DUE = f"SELECT id FROM webhook_deliveries WHERE {_DUE} ORDER BY next_attempt_at LIMIT 1"
+_CLAIM = (
+    f"UPDATE webhook_deliveries SET claimed_by = ?, claim_until = ? WHERE id = ? AND {_DUE} "
+    f"RETURNING {DELIVERY.columns}"
+)
+_FINISH = (
+    "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?, "
+    "next_attempt_at = ?, claimed_by = NULL, claim_until = NULL "
+    "WHERE id = ? AND claimed_by = ? RETURNING id"
+)
+
+
+def audit_row(record: AuditRecord, encode_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """The parameters of `AUDIT_INSERT` for `record`."""
+    r = record
+    subject = orjson.dumps(r.subject).decode()
+    return (
+        encode_time(r.at),
+        r.user,
+        r.kind,
+        r.session_id,
+        subject,
+        r.summary,
+        r.client,
+        r.outcome,
+    )
 
 
 def pending_row(pending: PendingAudit, encode_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
-    r = pending.record(OK)
-    subject = orjson.dumps(r.subject).decode()
-    return (encode_time(r.at), r.user, r.kind, r.session_id, subject, r.summary, r.client, OK)
-
-
-def write_pending(conn: Connection, pending: PendingAudit) -> None:
-    """Insert the audit of the write `conn` makes, in its transaction."""
-    insert_audit(conn, pending.record(OK))
+    """The parameters of `AUDIT_INSERT` for the write `pending` is the audit of."""
+    return audit_row(pending.record(OK), encode_time)
 
 
 class SQLAuditLog:
@@ -59,58 +73,36 @@ class SQLAuditLog:
         self.db = db
 
     def append(self, record: AuditRecord) -> None:
-        with self.db.write(audited=False) as conn:
-            insert_audit(conn, record)
+        dialect = self.db.dialect
+        row = audit_row(record, dialect.encode_time)
+        dialect.write(self.db.engine, AUDIT_INSERT, row, audited=False)
 
     def query(self, query: AuditQuery) -> list[AuditRecord]:
-        t = audit_log
-        stmt = sa.select(t).order_by(t.c.id.desc()).limit(query.limit).offset(query.offset)
-        if query.user is not None:
-            stmt = stmt.where(t.c.user_name == query.user)
-        if query.session_id is not None:
-            stmt = stmt.where(t.c.session_id == query.session_id)
-        if query.kind is not None:
-            stmt = stmt.where(t.c.kind == query.kind)
-        if query.since is not None:
-            stmt = stmt.where(t.c.at >= query.since)
-        if query.until is not None:
-            stmt = stmt.where(t.c.at < query.until)
-        with self.db.read() as conn:
-            rows = conn.execute(stmt).all()
-        return [
-            AuditRecord(
-                id=m["id"],
-                at=m["at"],
-                user=m["user_name"],
-                kind=m["kind"],
-                session_id=m["session_id"],
-                subject=orjson.loads(m["subject"]),
-                summary=m["summary"],
-                client=m["client"],
-                outcome=m["outcome"],
-            )
-            for m in (row._mapping for row in rows)
-        ]
+        dialect = self.db.dialect
+        where: list[str] = []
+        params: list[Any] = []
+        for condition, value in (
+            ("user_name = ?", query.user),
+            ("session_id = ?", query.session_id),
+            ("kind = ?", query.kind),
+            ("at >= ?", query.since),
+            ("at < ?", query.until),
+        ):
+            if value is not None:
+                where.append(condition)
+                params.append(dialect.encode_time(value) if isinstance(value, datetime) else value)
+        sql = f"SELECT {AUDIT_RECORD.columns} FROM audit_log"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        rows = dialect.query(self.db.engine, sql, (*params, query.limit, query.offset))
+        decode = AUDIT_RECORD.decoder(dialect.decode_time)
+        return [decode(row) for row in rows]
 
     def prune(self, before: datetime) -> int:
-        with self.db.write(audited=False) as conn:
-            return conn.execute(sa.delete(audit_log).where(audit_log.c.at < before)).rowcount
-
-
-def _delivery(m: sa.RowMapping) -> Delivery:
-    return Delivery(
-        id=m["id"],
-        event=m["event"],
-        url=m["url"],
-        payload=m["payload"],
-        status=DeliveryStatus(m["status"]),
-        attempts=m["attempts"],
-        last_error=m["last_error"],
-        created_at=m["created_at"],
-        next_attempt_at=m["next_attempt_at"],
-        claimed_by=m["claimed_by"],
-        claim_until=m["claim_until"],
-    )
+        dialect = self.db.dialect
+        when = (dialect.encode_time(before),)
+        return len(dialect.write(self.db.engine, _PRUNE, when, audited=False))
 
 
 class SQLDeliveryQueue:
@@ -123,44 +115,35 @@ class SQLDeliveryQueue:
     def enqueue(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
             return
-        with self.db.write(audited=False) as conn:
-            conn.execute(
-                sa.insert(webhook_deliveries),
-                [
-                    {
-                        "id": d.id,
-                        "event": d.event,
-                        "url": d.url,
-                        "payload": d.payload,
-                        "status": d.status.value,
-                        "attempts": d.attempts,
-                        "last_error": d.last_error,
-                        "created_at": d.created_at,
-                        "next_attempt_at": d.next_attempt_at,
-                    }
-                    for d in deliveries
-                ],
-            )
+        encode = self.db.dialect.encode_time
+        with self.db.dialect.transaction(self.db.engine, audited=False) as run:
+            for d in deliveries:
+                run(
+                    _DELIVERY_INSERT,
+                    (
+                        d.id,
+                        d.event,
+                        d.url,
+                        d.payload,
+                        d.status.value,
+                        d.attempts,
+                        d.last_error,
+                        encode(d.created_at),
+                        encode(d.next_attempt_at),
+                    ),
+                )
 
     def claim(self, owner: str, now: datetime, until: datetime) -> Delivery | None:
-        t = webhook_deliveries
-        free = sa.or_(t.c.claim_until.is_(None), t.c.claim_until < now)
-        due = sa.and_(t.c.status == DeliveryStatus.PENDING.value, t.c.next_attempt_at <= now, free)
+        dialect = self.db.dialect
+        due = (dialect.encode_time(now), dialect.encode_time(now))
         for _ in range(5):
-            with self.db.write(audited=False) as conn:
-                row = conn.execute(
-                    sa.select(t.c.id).where(due).order_by(t.c.next_attempt_at).limit(1)
-                ).first()
-                if row is None:
+            with dialect.transaction(self.db.engine, audited=False) as run:
+                found = run(_NEXT_DUE, due)
+                if not found:
                     return None
-                taken = conn.execute(
-                    sa.update(t)
-                    .where(t.c.id == row[0], due)
-                    .values(claimed_by=owner, claim_until=until)
-                ).rowcount
-                if taken:
-                    held = conn.execute(sa.select(t).where(t.c.id == row[0])).one()
-                    return _delivery(held._mapping)
+                held = run(_CLAIM, (owner, dialect.encode_time(until), found[0][0], *due))
+            if held:
+                return DELIVERY.decoder(dialect.decode_time)(held[0])
         return None  # others keep winning: try on the next round
 
     def finish(
@@ -173,29 +156,27 @@ class SQLDeliveryQueue:
         last_error: str | None,
         next_attempt_at: datetime,
     ) -> bool:
-        t = webhook_deliveries
-        with self.db.write(audited=False) as conn:
-            return bool(
-                conn.execute(
-                    sa.update(t)
-                    .where(t.c.id == delivery_id, t.c.claimed_by == owner)
-                    .values(
-                        status=status.value,
-                        attempts=attempts,
-                        last_error=last_error,
-                        next_attempt_at=next_attempt_at,
-                        claimed_by=None,
-                        claim_until=None,
-                    )
-                ).rowcount
-            )
+        dialect = self.db.dialect
+        params = (
+            status.value,
+            attempts,
+            last_error,
+            dialect.encode_time(next_attempt_at),
+            delivery_id,
+            owner,
+        )
+        return bool(dialect.write(self.db.engine, _FINISH, params, audited=False))
 
     def list(
         self, status: DeliveryStatus | None = None, limit: int = 100, offset: int = 0
     ) -> list[Delivery]:
-        t = webhook_deliveries
-        stmt = sa.select(t).order_by(t.c.created_at.desc(), t.c.id).limit(limit).offset(offset)
+        dialect = self.db.dialect
+        sql = f"SELECT {DELIVERY.columns} FROM webhook_deliveries"
+        params: tuple[Any, ...] = ()
         if status is not None:
-            stmt = stmt.where(t.c.status == status.value)
-        with self.db.read() as conn:
-            return [_delivery(row._mapping) for row in conn.execute(stmt).all()]
+            sql += " WHERE status = ?"
+            params = (status.value,)
+        sql += " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        rows = dialect.query(self.db.engine, sql, (*params, limit, offset))
+        decode = DELIVERY.decoder(dialect.decode_time)
+        return [decode(row) for row in rows]

@@ -15,7 +15,8 @@ import orjson
 from algomancy_core.changes import CHANGES_KEPT, STATUS_KINDS, Change, scenario_payload
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.stores.sql.database import Database
-from algomancy_core.stores.sql.dialect import Run
+from algomancy_core.stores.sql.rows import CHANGE
+from algomancy_core.stores.sql.transaction import Run
 
 #: Every `PRUNE_EVERY`th seq, its append also deletes changes older than the latest
 #: `CHANGES_KEPT` (a decision every process makes alike, from the seq alone).
@@ -26,7 +27,7 @@ _INSERT = (
     "RETURNING seq"
 )
 _PRUNE = "DELETE FROM changes WHERE seq <= ?"
-_COLUMNS = "seq, session_id, kind, subject, payload, at"
+_COLUMNS = CHANGE.columns
 _AFTER = f"SELECT {_COLUMNS} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"
 _AFTER_IN_SESSION = (
     f"SELECT {_COLUMNS} FROM changes WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
@@ -88,11 +89,8 @@ class ChangeRepository:
             rows = dialect.query(self.db.engine, _AFTER, (after, limit))
         else:
             rows = dialect.query(self.db.engine, _AFTER_IN_SESSION, (session_id, after, limit))
-        decode = dialect.decode_time
-        return [
-            Change(int(seq), sid, kind, subject, orjson.loads(payload), decode(at))  # type: ignore[arg-type]
-            for seq, sid, kind, subject, payload, at in rows
-        ]
+        decode = CHANGE.decoder(dialect.decode_time)
+        return [decode(row) for row in rows]
 
     def change_bounds(self) -> tuple[int, int]:
         oldest, latest = self.db.dialect.query(self.db.engine, _BOUNDS)[0]

@@ -7,18 +7,17 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from algomancy_core.audit import pending_audit
 from algomancy_core.errors import storage_full
-from algomancy_core.stores.sql.audit import write_pending
+from algomancy_core.stores.sql import audit
 from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
 from algomancy_core.stores.sql.schema import open_schema
 
-AnyRow = sa.Row[*tuple[Any, ...]]
 T = TypeVar("T")
 
 #: What a driver raises when a constraint refuses a write (through SQLAlchemy or not).
@@ -59,7 +58,8 @@ class Database:
             with conn.begin():
                 yield conn
                 if pending is not None:
-                    write_pending(conn, pending)
+                    row = audit.pending_row(pending, self.dialect.encode_time)
+                    conn.exec_driver_sql(self.dialect.text(audit.AUDIT_INSERT), row)
         if pending is not None:
             pending.written = True
 

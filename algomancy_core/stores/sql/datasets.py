@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from datetime import datetime
 from typing import Any
 
 from algomancy_core.errors import ConflictError, NotFoundError
@@ -19,12 +18,12 @@ from algomancy_core.names import dataset_taken, name_key
 from algomancy_core.stores.base import (
     DEFAULT_VERSIONS_KEPT,
     DatasetDeletion,
-    DatasetInfo,
     DatasetVersion,
     used_versions,
     versions_to_drop,
 )
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
+from algomancy_core.stores.sql.rows import DATASET_VERSION
 from algomancy_core.stores.versions import as_stored, as_version
 from algomancy_data import DataSource, content_digest
 
@@ -36,9 +35,7 @@ _ATTEMPTS = 5
 _SESSION = "SELECT 1 FROM sessions WHERE id = ?"
 _KEY = "SELECT position FROM datasets WHERE session_id = ? AND key = ?"
 _KEYS = "SELECT key FROM datasets WHERE session_id = ? ORDER BY position"
-_VERSION_COLUMNS = (
-    "key, version, digest, created_at, creator, classification, tables, messages, name"
-)
+_VERSION_COLUMNS = DATASET_VERSION.columns
 _LATEST = (
     f"SELECT {_VERSION_COLUMNS} FROM dataset_versions WHERE session_id = ? AND key = ? "
     "ORDER BY version DESC LIMIT 1"
@@ -67,7 +64,7 @@ _UPDATE_KEY = (
     " WHERE session_id = ? AND key = ?"
 )
 _INSERT_VERSION = (
-    f"INSERT INTO dataset_versions (session_id, {_VERSION_COLUMNS}) "
+    f"INSERT INTO dataset_versions (session_id, {', '.join(DATASET_VERSION.names)}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _DROP_UNREFERENCED_BLOBS = (
@@ -247,22 +244,8 @@ class DatasetRepository:
 
     # -- reads -------------------------------------------------------------------
     def _version_row(self, rows: list[tuple[Any, ...]]) -> DatasetVersion | None:
-        if not rows:
-            return None
-        key, version, digest, created_at, creator, classification, tables, messages, name = rows[0]
-        created: datetime | None = self.db.dialect.decode_time(created_at)
-        assert created is not None
-        return DatasetVersion(
-            key=key,
-            version=int(version),
-            digest=digest,
-            created_at=created,
-            creator=creator,
-            classification=classification,
-            tables=json.loads(tables),
-            messages=json.loads(messages),
-            name=name or "",
-        )
+        """The version of the first of `rows` (of `DATASET_VERSION.columns`), if any."""
+        return DATASET_VERSION.decoder(self.db.dialect.decode_time)(rows[0]) if rows else None
 
     def dataset_version(
         self, session_id: str, key: str, version: int | None = None
@@ -329,15 +312,6 @@ class DatasetRepository:
             )
             for v in found
         ]
-
-    def dataset_info(self, session_id: str, key: str) -> DatasetInfo:
-        found = self.dataset_version(session_id, key)
-        return DatasetInfo(
-            key=key,
-            classification=found.classification,
-            created_at=found.created_at,
-            tables=found.tables,
-        )
 
     def list_datasets(self, session_id: str) -> list[str]:
         rows = self.db.dialect.query(self.db.engine, _KEYS, (session_id,))

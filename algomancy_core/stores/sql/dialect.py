@@ -1,4 +1,7 @@
-"""What differs between SQLite and PostgreSQL, in one object chosen once per store.
+"""What differs between SQLite and PostgreSQL, in one object chosen once per store:
+the SQL fragments each backend needs, how it encodes time, which connection path
+(`connections`) and transaction (`transaction`) serve it, and what it does around
+deletes and on close.
 
 Everything else in the SQL store is written once for both.
 """
@@ -6,19 +9,14 @@ Everything else in the SQL store is written once for both.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import logging
-import os
-import sqlite3
 import threading
-import time
-import weakref
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
@@ -26,22 +24,28 @@ from sqlalchemy.engine import Connection, Engine
 
 from algomancy_core.audit import pending_audit
 from algomancy_core.errors import ConfigurationError, storage_full
-from algomancy_core.stores.sql.audit import AUDIT_INSERT, pending_row
+from algomancy_core.stores.sql.connections import (
+    PG_READERS,
+    SQLITE_POOL_SIZE,
+    Lender,
+    LoopReads,
+    forget_after_fork,
+    open_sqlite,
+    run_once,
+    sqlite_engine,
+)
+from algomancy_core.stores.sql.files import checkpoint, private_file, private_folder
 from algomancy_core.stores.sql.reserve import Reserve
 from algomancy_core.stores.sql.schema import meta, position_seq
+from algomancy_core.stores.sql.transaction import (
+    Run,
+    SQLiteTransaction,
+    pooled_transaction,
+    sqlite_time,
+    utc,
+)
 
 log = logging.getLogger("algomancy.store")
-
-#: Seconds a SQLite writer waits for the lock before giving up.
-SQLITE_BUSY_TIMEOUT = 30.0
-
-#: Pooled SQLite connections kept open: as many as the server's thread pool runs at
-#: once (40); a connection made and dropped per request costs more than the query.
-SQLITE_POOL_SIZE = 40
-
-
-#: PostgreSQL connections a process keeps for the hot reads, and lends at once.
-PG_READERS = 10
 
 
 def normalize_url(url: str) -> str:
@@ -111,38 +115,26 @@ class SQLDialect:
         return await self.query_async(engine, f"{select} = ?", (key,))
 
     def write(
-        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = (), *, audited: bool = True
     ) -> list[tuple[Any, ...]]:
         """One writing statement in a transaction of its own; the rows it returns."""
-        with self.transaction(engine) as run:
+        with self.transaction(engine, audited=audited) as run:
             return run(sql, params)
 
-    def transaction(self, engine: Engine) -> contextlib.AbstractContextManager[Run]:
-        """A write transaction for plain SQL: `run(sql, params)` gives the rows."""
-        return self._transaction(engine)
-
-    @contextlib.contextmanager
-    def _transaction(self, engine: Engine) -> Iterator[Run]:
-        # The audit of the write this is (if any) commits with it: see `Database.write`.
-        pending = pending_audit()
-        with engine.connect() as conn, conn.begin():
-
-            def run(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-                result = conn.exec_driver_sql(self.text(sql), params)
-                return [tuple(row) for row in result] if result.returns_rows else []
-
-            yield run
-            if pending is not None:
-                run(AUDIT_INSERT, pending_row(pending, self.encode_time))
-        if pending is not None:
-            pending.written = True
+    def transaction(
+        self, engine: Engine, *, audited: bool = True
+    ) -> contextlib.AbstractContextManager[Run]:
+        """A write transaction for plain SQL: `run(sql, params)` gives the rows.
+        With `audited` (see `Database.write`), the audit record of the write it is
+        commits with it."""
+        return pooled_transaction(engine, self.text, self.encode_time, audited=audited)
 
     def encode_time(self, value: datetime) -> Any:
         """A datetime as this driver stores it (UTC)."""
-        return _utc(value)
+        return utc(value)
 
     def decode_time(self, value: Any) -> datetime | None:
-        return None if value is None else _utc(value)
+        return None if value is None else utc(value)
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:
         """Held around each write transaction of this process."""
@@ -151,18 +143,6 @@ class SQLDialect:
     def next_position(self, conn: Connection) -> int:
         """A number greater than every one handed out before (creation/queue order)."""
         return int(conn.execute(sa.select(position_seq.next_value())).scalar_one())
-
-    def claim_candidate(self, query: sa.Select[Any], table: sa.FromClause) -> sa.Select[Any]:
-        """The candidate read of a claim, as this backend reads it best."""
-        return query
-
-    def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        """`query` reading rows that must not be deleted before this transaction ends."""
-        return query
-
-    def lock_for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        """`query` reading rows this transaction is about to change or delete."""
-        return query
 
     def after_delete(self, engine: Engine) -> None:
         """After deleting data: make sure no copy of it stays readable on disk."""
@@ -183,22 +163,16 @@ class PostgresDialect(SQLDialect):
     name = "postgresql"
 
     def __init__(self) -> None:
-        _FORGET_AFTER_FORK.add(self)
-        self._readers: _Lender[Any] | None = None
+        forget_after_fork(self)
         self._connect_async: Callable[[], Awaitable[Any]] | None = None
-        self._async_reads: _LoopReads | None = None
+        self._async_reads: LoopReads | None = None
 
     def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
         import psycopg
 
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        # The hot reads (polls) go straight to psycopg in autocommit: one round trip
-        # each, where a pooled SQLAlchemy connection adds a ping, BEGIN and ROLLBACK.
-        self._readers = _Lender(
-            lambda: psycopg.connect(conninfo, autocommit=True),
-            keep=PG_READERS,
-            limit=PG_READERS,
-        )
+        # The polls go straight to asyncio psycopg in autocommit, on the caller's loop
+        # (`query_async`, `lookup_async`); other reads take SQLAlchemy's pool.
         self._connect_async = lambda: psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         self._disconnected: type[Exception] = psycopg.OperationalError
         return super().create_engine(url, data_path)
@@ -215,13 +189,13 @@ class PostgresDialect(SQLDialect):
 
     async def lookup_async(self, engine: Engine, select: str, key: Any) -> list[tuple[Any, ...]]:
         # Lookups that arrive while a query is out share the next one: one round
-        # trip for all of them (`_LoopReads.lookup`).
+        # trip for all of them (`LoopReads.lookup`).
         reads = self._loop_reads()
         if reads is None:
             return await super().lookup_async(engine, select, key)
         return await reads.lookup(self.text(f"{select} = ANY(?)"), key)
 
-    def _loop_reads(self) -> _LoopReads | None:
+    def _loop_reads(self) -> LoopReads | None:
         """The reads of the running event loop: None when another loop, still open,
         holds them (its callers take the threaded path)."""
         loop = asyncio.get_running_loop()
@@ -233,7 +207,7 @@ class PostgresDialect(SQLDialect):
         if reads is not None:
             reads.close()
         assert self._connect_async is not None
-        self._async_reads = _LoopReads(loop, self._connect_async, PG_READERS, self._disconnected)
+        self._async_reads = LoopReads(loop, self._connect_async, PG_READERS, self._disconnected)
         return self._async_reads
 
     def forget(self) -> None:
@@ -241,27 +215,15 @@ class PostgresDialect(SQLDialect):
         self._async_reads = None
 
     def on_close(self, engine: Engine) -> None:
-        if self._readers is not None:
-            self._readers.close()
         if self._async_reads is not None:
             self._async_reads.close()
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
 
-    def claim_candidate(self, query: sa.Select[Any], table: sa.FromClause) -> sa.Select[Any]:
-        # Skip rows another worker is claiming right now instead of queueing behind it.
-        return query.with_for_update(skip_locked=True, of=table)
-
     skip_locked = " FOR UPDATE OF candidate SKIP LOCKED"
     for_share = " FOR SHARE"
     for_update = " FOR UPDATE"
-
-    def lock_for_share(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        return query.with_for_update(read=True)
-
-    def lock_for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        return query.with_for_update()
 
 
 class SQLiteDialect(SQLDialect):
@@ -284,9 +246,13 @@ class SQLiteDialect(SQLDialect):
         self.reserve: Reserve | None = None
         # Connections are lent for one call, not tied to threads: the server's
         # worker threads come and go, and a connection per thread outlived its thread.
-        self._readers = _Lender(lambda: self._open("reader"), keep=SQLITE_POOL_SIZE)
+        self._readers = Lender(lambda: self._open("reader"), keep=SQLITE_POOL_SIZE)
         # One writer at a time in this process (`_write_turn`), so one connection.
-        self._writers = _Lender(lambda: self._open("writer"), keep=1)
+        self._writers = Lender(lambda: self._open("writer"), keep=1)
+
+    def _open(self, role: str) -> Any:
+        assert self._path is not None
+        return open_sqlite(self._path, uri=self._uri, role=role)
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
     #: Writers take turns on the database lock: appends commit in seq order already.
@@ -309,7 +275,7 @@ class SQLiteDialect(SQLDialect):
         # A connection in autocommit: each SELECT reads the latest commit of any
         # process (a fresh WAL snapshot), and fetchall() steps the statement to its
         # end, so no read transaction stays open when the connection goes back.
-        return _run_once(self._readers, sql, params)
+        return run_once(self._readers, sql, params)
 
     async def query_async(
         self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
@@ -318,42 +284,27 @@ class SQLiteDialect(SQLDialect):
         return self.query(engine, sql, params)
 
     def write(
-        self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
+        self, engine: Engine, sql: str, params: tuple[Any, ...] = (), *, audited: bool = True
     ) -> list[tuple[Any, ...]]:
         # In autocommit a writing statement is its own transaction: it takes the
         # write lock as it starts (waiting on the busy timeout, as BEGIN IMMEDIATE
         # does) and commits as it ends. Two statements fewer than BEGIN ... COMMIT.
-        if pending_audit() is not None:  # ... unless an audit record goes with it
+        if audited and pending_audit() is not None:  # ... unless an audit record goes with it
             with self.transaction(engine) as run:
                 return run(sql, params)
         with self._write_turn:
-            return _run_once(self._writers, sql, params)
+            return run_once(self._writers, sql, params)
 
-    def transaction(self, engine: Engine) -> contextlib.AbstractContextManager[Run]:
-        return _SQLiteTransaction(self._write_turn, self._writers)
+    def transaction(
+        self, engine: Engine, *, audited: bool = True
+    ) -> contextlib.AbstractContextManager[Run]:
+        return SQLiteTransaction(self._write_turn, self._writers, audited=audited)
 
     def encode_time(self, value: datetime) -> Any:
-        return _sqlite_time(value)
+        return sqlite_time(value)
 
     def decode_time(self, value: Any) -> datetime | None:
-        return None if value is None else _utc(datetime.fromisoformat(value))
-
-    def _open(self, role: str) -> sqlite3.Connection:
-        assert self._path is not None
-        conn = sqlite3.connect(
-            self._path,
-            uri=self._uri,
-            timeout=SQLITE_BUSY_TIMEOUT,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        if role == "reader":
-            conn.execute("PRAGMA query_only = ON")
-        else:
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA secure_delete = ON")
-        return conn
+        return None if value is None else utc(datetime.fromisoformat(value))
 
     def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
         database = url.database
@@ -372,38 +323,7 @@ class SQLiteDialect(SQLDialect):
             path = Path(database).expanduser()
             self.reserve = Reserve(path.with_name(path.name + "-reserve"))
             self.reserve.refill()
-        engine = sa.create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},
-            pool_size=SQLITE_POOL_SIZE,
-            max_overflow=10,
-        )
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-            # pysqlite's own BEGIN handling is off: SQLAlchemy's "begin" event
-            # emits it, so writers can ask for BEGIN IMMEDIATE (documented recipe).
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
-            _enable_wal(cursor)
-            cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            # Deleted rows are overwritten with zeros, not left readable in free pages.
-            cursor.execute("PRAGMA secure_delete = ON")
-            cursor.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            # A writer takes the lock up front: a deferred transaction that reads
-            # first and writes later cannot wait for the lock and fails "locked".
-            # A read is one statement (or checks what it read twice, see datasets):
-            # each SELECT in autocommit is its own consistent snapshot, and saves
-            # the BEGIN and COMMIT round trips, which cost more than a key lookup.
-            if connection.get_execution_options().get("algomancy_write", False):
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return sqlite_engine(url)
 
     def next_position(self, conn: Connection) -> int:
         # SQLite writers hold the database lock, so a counter row is race-free.
@@ -445,329 +365,9 @@ class SQLiteDialect(SQLDialect):
         checkpoint(engine)
 
 
-Run = Callable[..., list[tuple[Any, ...]]]
-
-
-class _Closable(Protocol):
-    def close(self) -> None: ...
-
-
-C = TypeVar("C", bound=_Closable)
-
-
-class _Lender(Generic[C]):
-    """Open database connections lent out for one call at a time.
-
-    Up to `keep` idle connections wait for the next call; one returned beyond that
-    is closed, so the number open follows the calls in flight, not the threads that
-    ever made one. With `limit`, at most that many are lent at once and further
-    calls wait for one to come back (cheaper than connecting to a server, and it
-    bounds the connections a process holds). A call that raises closes its
-    connection rather than return it (it may be the connection that failed). A
-    forked child forgets the parent's idle connections and opens its own (a
-    connection must not be used across fork): `_forget_after_fork`.
-
-    `take` and `give_back` are the hot path (no context manager, no lock: a deque's
-    pop and append are atomic); `lend` wraps them for everything else.
-    """
-
-    def __init__(
-        self, open_connection: Callable[[], C], keep: int, limit: int | None = None
-    ) -> None:
-        self._open = open_connection
-        self._keep = keep
-        self._turns = threading.BoundedSemaphore(limit) if limit else None
-        self._idle: collections.deque[C] = collections.deque()
-        _FORGET_AFTER_FORK.add(self)
-
-    def take(self) -> C:
-        if self._turns is not None:
-            self._turns.acquire()
-        try:
-            return self._idle.pop()
-        except IndexError:
-            pass
-        try:
-            return self._open()
-        except BaseException:
-            if self._turns is not None:
-                self._turns.release()
-            raise
-
-    def give_back(self, conn: C, *, failed: bool = False) -> None:
-        if failed or len(self._idle) >= self._keep:
-            conn.close()
-        else:
-            self._idle.append(conn)
-        if self._turns is not None:
-            self._turns.release()
-
-    @contextlib.contextmanager
-    def lend(self) -> Iterator[C]:
-        conn = self.take()
-        try:
-            yield conn
-        except BaseException:
-            self.give_back(conn, failed=True)
-            raise
-        self.give_back(conn)
-
-    def close(self) -> None:
-        while True:
-            try:
-                conn = self._idle.pop()
-            except IndexError:
-                return
-            conn.close()
-
-    def forget(self) -> None:
-        """Drop the idle connections without using them (in a forked child)."""
-        self._idle = collections.deque()
-
-
-def _sqlite_time(value: datetime) -> str:
-    """A datetime as SQLite stores it: the text SQLAlchemy writes for the same
-    column, so both paths read alike."""
-    value = _utc(value)
-    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
-
-
-class _SQLiteTransaction:
-    """`BEGIN IMMEDIATE` ... `COMMIT` on the writer connection, this process's
-    writers taking turns (a class, not a generator: it is on every write's path)."""
-
-    __slots__ = ("_pending", "_turn", "_writer", "_writers")
-
-    def __init__(self, turn: threading.Lock, writers: _Lender[sqlite3.Connection]) -> None:
-        self._turn = turn
-        self._writers = writers
-        # The audit of the write this is, inserted before the commit (`Database.write`).
-        self._pending = pending_audit()
-
-    def __enter__(self) -> Run:
-        self._turn.acquire()
-        try:
-            writer = self._writer = self._writers.take()
-        except BaseException:
-            self._turn.release()
-            raise
-        try:
-            writer.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._writers.give_back(writer, failed=True)
-            self._turn.release()
-            raise
-        return self._run
-
-    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return self._writer.execute(sql, params).fetchall()
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        writer = self._writer
-        pending = self._pending
-        try:
-            if kind is None:
-                if pending is not None:
-                    writer.execute(AUDIT_INSERT, pending_row(pending, _sqlite_time))
-                writer.execute("COMMIT")
-                if pending is not None:
-                    pending.written = True
-            elif writer.in_transaction:
-                writer.execute("ROLLBACK")
-        except BaseException:
-            self._writers.give_back(writer, failed=True)
-            raise
-        else:
-            self._writers.give_back(writer, failed=kind is not None)
-        finally:
-            self._turn.release()
-
-
-def _run_once(lender: _Lender[Any], sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The rows of one statement on a connection of `lender`."""
-    conn = lender.take()
-    try:
-        rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
-    except BaseException:
-        lender.give_back(conn, failed=True)
-        raise
-    lender.give_back(conn)
-    return rows
-
-
-class _Forgets(Protocol):
-    def forget(self) -> None: ...
-
-
-#: What holds connections in this process (lenders, PostgreSQL's loop reads), for
-#: `_forget_after_fork`.
-_FORGET_AFTER_FORK: weakref.WeakSet[_Forgets] = weakref.WeakSet()
-
-
-def _forget_after_fork() -> None:
-    for holder in list(_FORGET_AFTER_FORK):
-        holder.forget()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_forget_after_fork)
-
-
-class _LoopReads:
-    """PostgreSQL reads on one event loop with asyncio psycopg (its connections
-    belong to the loop that made them): at most `limit` connections, kept open.
-
-    `lookup` batches: lookups by key of one statement that arrive while its query is
-    out wait for it to return, then go in the next query together (`= ANY(keys)`).
-    A lookup never joins a query already sent, so it reads a commit at least as
-    recent as its own arrival, as a query of its own would.
-    """
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        connect: Callable[[], Awaitable[Any]],
-        limit: int,
-        disconnected: type[Exception],
-    ) -> None:
-        self.loop = loop
-        self._connect = connect
-        self._turns = asyncio.Semaphore(limit)
-        self._idle: list[Any] = []
-        self._disconnected = disconnected
-        # Per statement: the keys waiting for the next query, and the task sending them.
-        self._waiting: dict[str, dict[Any, list[asyncio.Future[list[tuple[Any, ...]]]]]] = {}
-        self._senders: dict[str, asyncio.Task[None]] = {}
-
-    async def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        try:
-            return await self._query(sql, params)
-        except self._disconnected:
-            # The server closed the connection (a restart): the idle ones went with
-            # it. Drop them and try once more on a fresh connection.
-            self.close()
-            return await self._query(sql, params)
-
-    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        async with self._turns:
-            conn = self._idle.pop() if self._idle else await self._connect()
-            try:
-                cursor = await conn.execute(sql, params, prepare=True)
-                rows = list(await cursor.fetchall())
-            except BaseException:
-                _finish(conn)
-                raise
-            self._idle.append(conn)
-            return rows
-
-    async def lookup(self, sql: str, key: Any) -> list[tuple[Any, ...]]:
-        future: asyncio.Future[list[tuple[Any, ...]]] = self.loop.create_future()
-        self._waiting.setdefault(sql, {}).setdefault(key, []).append(future)
-        if sql not in self._senders:
-            self._senders[sql] = self.loop.create_task(self._send(sql))
-        return await future
-
-    async def _send(self, sql: str) -> None:
-        """Query for the waiting keys until none wait."""
-        try:
-            while waiting := self._waiting.pop(sql, None):
-                try:
-                    rows = await self.query(sql, (list(waiting),))
-                except Exception as exc:
-                    for futures in waiting.values():
-                        _settle(futures, exception=exc)
-                    continue
-                by_key: dict[Any, list[tuple[Any, ...]]] = {}
-                for row in rows:
-                    by_key.setdefault(row[0], []).append(row)
-                for key, futures in waiting.items():
-                    _settle(futures, result=by_key.get(key, []))
-        finally:
-            del self._senders[sql]
-
-    def close(self) -> None:
-        """Close the idle connections, from any thread (libpq's own close: no wait)."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            _finish(conn)
-
-
-def _settle(
-    futures: list[asyncio.Future[list[tuple[Any, ...]]]],
-    result: list[tuple[Any, ...]] | None = None,
-    exception: BaseException | None = None,
-) -> None:
-    for future in futures:
-        if future.done():  # its caller went away
-            continue
-        if exception is not None:
-            future.set_exception(exception)
-        else:
-            future.set_result(result or [])
-
-
-def _finish(conn: Any) -> None:
-    """Close an asyncio psycopg connection without its event loop."""
-    conn.pgconn.finish()
-
-
 @functools.lru_cache(maxsize=256)
 def _percent_style(sql: str) -> str:
     return sql.replace("?", "%s")
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def checkpoint(engine: Engine) -> None:
-    """`PRAGMA wal_checkpoint(TRUNCATE)` on a pooled connection."""
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.close()
-    finally:
-        raw.close()
-
-
-def private_folder(folder: Path) -> None:
-    """Create `folder` (and its parents) readable by this user only; an existing
-    folder keeps the permissions its owner gave it."""
-    folder = folder.expanduser()
-    if not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # mkdir's mode is filtered through the umask; say it once more, exactly.
-        os.chmod(folder, 0o700)
-
-
-def private_file(path: Path) -> None:
-    """Create the database file (and its folder) for this user only, before SQLite
-    does: SQLite gives its -wal and -shm files the permissions of the main file."""
-    private_folder(path.parent)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
-def _enable_wal(cursor: Any) -> None:
-    """Switch the file to WAL. The switch needs the file to itself and SQLite does
-    not wait for it on busy_timeout, so workers opening a new file together (gunicorn
-    -w N) would fail "database is locked": retry until the busy timeout instead."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def dialect_for(url: sa.URL) -> SQLDialect:

@@ -1,0 +1,241 @@
+"""The claim loop: claims queued scenarios while there is room, and starts them."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from datetime import timedelta
+
+from algomancy_core.algorithm import BaseAlgorithm
+from algomancy_core.dispatcher.leases import Leases, new_owner_id
+from algomancy_core.dispatcher.outcomes import OutcomeRecorder
+from algomancy_core.dispatcher.progress import ProgressBuffer
+from algomancy_core.dispatcher.runs import Run
+from algomancy_core.executors.base import Executor, RunOutcome, RunRequest
+from algomancy_core.kpi import BaseKPI
+from algomancy_core.lifecycle import Lifecycle
+from algomancy_core.lineage import executor_name, run_lineage
+from algomancy_core.observe import Observers, outcome_name
+from algomancy_core.scenario import (
+    INTERRUPTED,
+    ScenarioRecord,
+    ScenarioStatus,
+    utcnow,
+)
+
+log = logging.getLogger("algomancy.dispatcher")
+
+S = ScenarioStatus
+
+
+class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
+    """Moves queued scenarios through the executor, one per session at a time."""
+
+    def __init__(
+        self,
+        lifecycle: Lifecycle,
+        executor: Executor,
+        algorithms: dict[str, type[BaseAlgorithm]],
+        kpis: dict[str, type[BaseKPI]],
+        *,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 0.5,
+        progress_interval: float = 0.25,
+        run_timeout: float | None = None,
+        requeue_interrupted: bool = False,
+        observers: Observers | None = None,
+        audit_retention: timedelta | None = None,
+    ) -> None:
+        self.lifecycle = lifecycle
+        self.observers = observers if observers is not None else Observers()
+        self.store = store = lifecycle.store
+        self.executor = executor
+        self.algorithms = algorithms
+        self.kpis = kpis
+        self.owner = new_owner_id()
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_interval = poll_interval
+        # Memory stores take every report; shared stores get a few writes a second.
+        self.progress_interval = progress_interval if store.shared else 0.0
+        self.run_timeout = run_timeout
+        self.requeue_interrupted = requeue_interrupted
+        self._runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_housekeeping = 0.0
+        self.audit_retention = audit_retention
+        self._last_audit_prune = float("-inf")
+        # Claims that may succeed since the last look found nothing: one per local
+        # event that can make one (a scenario queued in a session idle here, a run
+        # ended here). Start-up and each poll look until nothing is claimable (other
+        # processes queue and finish work too).
+        self._may_claim = executor.capacity
+        self._filling = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="algomancy-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if run.handle is not None:
+                run.stop_reason = INTERRUPTED
+                run.handle.cancel()
+
+    def queued(self, record: ScenarioRecord) -> None:
+        """`record` was queued by this process: look for work now, unless its session
+        runs a scenario here (its turn comes when that run ends, which looks again)."""
+        with self._lock:
+            if any(run.record.session_id == record.session_id for run in self._runs.values()):
+                return
+            self._may_claim += 1
+        self._wake.set()
+
+    @property
+    def running(self) -> list[str]:
+        with self._lock:
+            return list(self._runs)
+
+    # -- the loop ------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._fill()
+                self._flush_progress()
+                self._housekeeping()
+            except Exception:
+                log.exception("dispatcher iteration failed; retrying")
+                time.sleep(self.poll_interval)
+            if not self._wake.wait(self.poll_interval):
+                with self._lock:  # the poll: look until nothing is claimable
+                    self._may_claim = self.executor.capacity
+            self._wake.clear()
+
+    def _fill(self) -> None:
+        """Claim and start runs while there is room and a claim may succeed. One
+        thread at a time: another that finds it busy leaves the work to it."""
+        if not self._filling.acquire(blocking=False):
+            return  # the thread filling checks again when it is done
+        try:
+            self._claim_and_start()
+        finally:
+            self._filling.release()
+        with self._lock:
+            # A claim asked for after this thread's last look: the dispatcher's turn.
+            more = self._may_claim > 0 and len(self._runs) < self.executor.capacity
+        if more:
+            self._wake.set()
+
+    def _claim_and_start(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                looking = self._may_claim
+                if len(self._runs) >= self.executor.capacity or looking <= 0:
+                    return
+            record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
+            with self._lock:
+                # Found nothing: what asked for this look is answered (not what came
+                # meanwhile, which set the wake event and looks again).
+                self._may_claim -= 1 if record is not None else looking
+            if record is None:
+                return
+            self._start(record)
+
+    def _start(self, record: ScenarioRecord) -> None:
+        # The first report of a run is written at once, so that followers see the run
+        # move; later ones wait their turn (a few writes a second on shared stores).
+        run = Run(record, flushed_at=-math.inf)
+        algorithm = self.algorithms.get(record.algorithm)
+        # The run's own limit (or the configured one) and the algorithm's: the smaller.
+        candidates = (
+            record.timeout or self.run_timeout,
+            algorithm.timeout if algorithm is not None else None,
+        )
+        limits = [limit for limit in candidates if limit is not None]
+        if limits:
+            run.deadline = time.monotonic() + min(limits)
+        with self._lock:
+            self._runs[record.id] = run
+        # An observer's context (a tracer's span of this run), else the one stored
+        # with the queued run (the request's): whoever queued it, the trace goes on.
+        trace_context = self.observers.run_started(record) if self.observers else None
+        trace_context = trace_context or record.trace_context
+        try:
+            if algorithm is None:
+                raise LookupError(f"algorithm {record.algorithm!r} is not registered")
+            # The version the scenario is pinned to: a re-run reads the same data.
+            data = self.store.get_dataset(
+                record.session_id, record.dataset_key, record.dataset_version
+            )
+            if record.data_parameters:
+                # A shallow copy: the stored (cached) dataset keeps its own values.
+                data = copy.copy(data)
+                data.data_parameters = {**data.data_parameters, **record.data_parameters}
+            run.lineage = run_lineage(record, algorithm, executor_name(self.executor))
+            request = RunRequest(
+                record.id, algorithm, record.parameters, data, trace_context, record.seed
+            )
+            handle = self.executor.submit(
+                request,
+                lambda p, m: self._on_progress(record.id, p, m),
+                lambda outcome: self._on_done(record.id, outcome),
+            )
+            log.info(
+                "scenario %s (%r): run started, algorithm %r on dataset %r",
+                record.id,
+                record.tag,
+                record.algorithm,
+                record.dataset_key,
+                extra={"scenario_id": record.id, "event": "run-started"},
+            )
+            with self._lock:
+                run.handle = handle
+                # A cancel that came while the executor was starting the run.
+                stop_now = run.stop_reason is not None
+            if stop_now:
+                handle.cancel()
+        except Exception as exc:
+            log.exception("could not start scenario %s", record.id)
+            self._on_done(record.id, RunOutcome(error=f"could not start the run: {exc}"))
+
+    def _on_done(self, scenario_id: str, outcome: RunOutcome) -> None:
+        with self._lock:
+            run = self._runs.pop(scenario_id, None)
+        if run is None:
+            return
+        written: ScenarioRecord | None = None
+        try:
+            written = self._record_outcome(run, outcome)
+            self._log_end(run, written)
+        except Exception:
+            log.exception("recording the outcome of scenario %s failed", scenario_id)
+            written = self._fail(scenario_id, "internal error while recording the result")
+        if self.observers:
+            seconds = time.monotonic() - run.started_at
+            ended = outcome_name(run.stop_reason, outcome, written)
+            self.observers.run_ended(run.record, ended, seconds, outcome)
+        # Its session may have another queued: start it from this thread, without a
+        # hand-over to the dispatcher's.
+        with self._lock:
+            self._may_claim += 1
+        try:
+            self._fill()
+        except Exception:
+            log.exception("starting the next run after scenario %s failed", scenario_id)
+            self._wake.set()

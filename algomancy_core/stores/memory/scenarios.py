@@ -1,0 +1,119 @@
+"""Scenarios in memory: records, result tables and the pinned baseline."""
+
+from __future__ import annotations
+
+from algomancy_core.decisions import baseline_pinned
+from algomancy_core.errors import NotFoundError
+from algomancy_core.names import name_key, tag_taken
+from algomancy_core.scenario import ScenarioRecord
+from algomancy_core.stores.base import (
+    ScenarioProgress,
+)
+from algomancy_core.stores.memory.state import MemoryState
+from algomancy_data import DataSource
+
+
+class MemoryScenarios(MemoryState):
+    """Scenario records (immutable snapshots, replaced on write)."""
+
+    # -- scenarios -----------------------------------------------------------
+    def add_scenario(self, record: ScenarioRecord) -> None:
+        with self._lock:
+            self._require_session(record.session_id)
+            # Checked under the lock `delete_dataset` takes: a scenario never refers
+            # to a missing dataset version.
+            self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
+            ids = self._by_session[record.session_id]
+            wanted = name_key(record.tag)
+            for other in ids:
+                if name_key(self._scenarios[other].tag) == wanted:
+                    raise tag_taken(record.tag, self._scenarios[other].tag)
+            self._scenarios[record.id] = record
+            ids[record.id] = None
+            self._index(record)
+
+    def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
+        record = self._scenarios.get(scenario_id)
+        if record is None or record.session_id != session_id:
+            return None
+        return record
+
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        return self._scenarios.get(scenario_id)
+
+    async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
+        return self.get_scenario_progress(scenario_id)
+
+    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
+        record = self._scenarios.get(scenario_id)
+        session = self._sessions.get(record.session_id) if record is not None else None
+        if record is None or session is None:
+            return None
+        return ScenarioProgress(
+            record.id,
+            record.tag,
+            record.status,
+            record.progress,
+            session.id,
+            session.display_name,
+            session.owner,
+        )
+
+    def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
+        with self._lock:
+            return [self._scenarios[i] for i in self._by_session.get(session_id, {})]
+
+    def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
+        # In memory, the full records cost nothing more to hand out.
+        return self.list_scenarios(session_id)
+
+    def page_scenarios(
+        self,
+        session_id: str,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        records = self.list_scenarios(session_id)
+        if fingerprint is not None:
+            records = [r for r in records if r.fingerprint == fingerprint]
+        return records[offset : None if limit is None else offset + limit]
+
+    def delete_scenario(self, session_id: str, scenario_id: str) -> None:
+        with self._lock:
+            found = self.get_scenario(session_id, scenario_id)
+            if found is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            if self._baselines.get(session_id) == scenario_id:
+                raise baseline_pinned(found.tag, scenario_id)
+            self._drop_scenario(scenario_id)
+
+    # -- the pinned baseline ---------------------------------------------------
+    def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
+        with self._lock:
+            self._require_session(session_id)
+            if scenario_id is None:
+                self._baselines.pop(session_id, None)
+                return
+            if self.get_scenario(session_id, scenario_id) is None:
+                raise NotFoundError(f"scenario {scenario_id!r} not found")
+            self._baselines[session_id] = scenario_id
+
+    def get_baseline(self, session_id: str) -> str | None:
+        return self._baselines.get(session_id)
+
+    def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
+        with self._lock:
+            if tables is None:
+                self._result_tables.pop(scenario_id, None)
+            elif scenario_id in self._scenarios:
+                self._result_tables[scenario_id] = tables
+
+    def get_result_tables(self, scenario_id: str) -> DataSource | None:
+        return self._result_tables.get(scenario_id)
+
+    def count_scenarios(self, session_id: str) -> int:
+        with self._lock:
+            return len(self._by_session.get(session_id, {}))

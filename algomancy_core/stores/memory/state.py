@@ -1,0 +1,90 @@
+"""The state of a `MemoryStore` behind its one lock, and the upkeep of its indexes."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from algomancy_core.audit import AuditLog, MemoryAuditLog
+from algomancy_core.changes import CHANGES_KEPT, Change
+from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
+from algomancy_core.errors import NotFoundError
+from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
+from algomancy_core.stores.base import (
+    DatasetVersion,
+    SessionRecord,
+    scenario_changes,
+)
+from algomancy_data import DataSource
+
+
+class MemoryState:
+    """Every table of the memory store as dictionaries; the parts (`sessions`,
+    `datasets`, `scenarios`, `queue`, `changes`) read and write them under `_lock`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._sessions: dict[str, SessionRecord] = {}
+        self._names: dict[tuple[str | None, str], str] = {}
+        # `names.name_key` of each display name (per owner) and dataset key (per
+        # session): look-alike names are one name.
+        self._name_keys: dict[tuple[str | None, str], str] = {}
+        self._dataset_keys: dict[str, dict[str, str]] = {}
+        # Session → key → its versions, oldest first; session → digest → content.
+        self._datasets: dict[str, dict[str, list[DatasetVersion]]] = {}
+        self._blobs: dict[str, dict[str, DataSource]] = {}
+        self._scenarios: dict[str, ScenarioRecord] = {}
+        self._by_session: dict[str, dict[str, None]] = {}
+        # Queued scenario ids in queue order (dicts keep insertion order).
+        self._queued: dict[str, None] = {}
+        self._processing_sessions: dict[str, str] = {}
+        self._result_tables: dict[str, DataSource] = {}
+        self.audit: AuditLog = MemoryAuditLog()
+        self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
+        self._experiments = MemoryExperimentBook()
+        self.experiments: ExperimentBook = self._experiments
+        self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
+        self._changes_lock = threading.Lock()
+        self._last_seq = 0
+        # Session id → the scenario id pinned as its baseline.
+        self._baselines: dict[str, str] = {}
+
+    def _require_session(self, session_id: str) -> SessionRecord:
+        record = self._sessions.get(session_id)
+        if record is None:
+            raise NotFoundError(f"session {session_id!r} not found")
+        return record
+
+    def _drop_scenario(self, scenario_id: str) -> None:
+        self._result_tables.pop(scenario_id, None)
+        record = self._scenarios.pop(scenario_id)
+        self._by_session.get(record.session_id, {}).pop(scenario_id, None)
+        self._queued.pop(scenario_id, None)
+        if self._processing_sessions.get(record.session_id) == scenario_id:
+            del self._processing_sessions[record.session_id]
+
+    def _index(self, record: ScenarioRecord) -> None:
+        """Keep the queue and the processing index in step with `record`."""
+        if record.status is ScenarioStatus.QUEUED:
+            self._queued[record.id] = None
+        else:
+            self._queued.pop(record.id, None)
+        if record.status is ScenarioStatus.PROCESSING:
+            self._processing_sessions[record.session_id] = record.id
+        elif self._processing_sessions.get(record.session_id) == record.id:
+            del self._processing_sessions[record.session_id]
+
+    def _replace(self, record: ScenarioRecord, changes: dict[str, Any]) -> ScenarioRecord:
+        updated = scenario_changes(record, changes)
+        self._scenarios[record.id] = updated
+        if updated.status is not record.status:
+            self._index(updated)
+        return updated
+
+    if TYPE_CHECKING:
+
+        def dataset_version(
+            self, session_id: str, key: str, version: int | None = None
+        ) -> DatasetVersion: ...

@@ -1,0 +1,301 @@
+"""Every way the SQL store reaches its database, in one place.
+
+Three paths, each for what it does best:
+
+- SQLAlchemy's pool (`sqlite_engine`, or `create_engine` for PostgreSQL): schema
+  upgrades, `Database.write` and `Database.read`, and on PostgreSQL every query and
+  write transaction off the event loop.
+- `Lender` (SQLite): plain sqlite3 connections lent for one call, in autocommit:
+  the reads and every write of the store (`run_once`, `SQLiteTransaction`).
+- `LoopReads` (PostgreSQL): reads on the caller's event loop (asyncio psycopg),
+  lookups by key that arrive together sent as one query.
+
+A forked child must not use its parent's connections: every holder registers with
+`forget_after_fork` and drops them in the child.
+
+The two hand-written paths are speed-ups, each kept for a figure of
+`python -m benchmarks`: `Lender` for "8/11 status poll, SQLite / in memory"
+(≥ 0.8x) and "11 create+run+complete, HTTP: SQLite / in memory" (≤ 1.3x), where
+a SQLAlchemy connection per call adds its ping, BEGIN and ROLLBACK to a read of
+microseconds; `LoopReads` for "11 status poll, PostgreSQL / in memory" (≥ 0.5x),
+where the hop to a worker thread and back cost more than the query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import sqlite3
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+#: Seconds a SQLite writer waits for the lock before giving up.
+SQLITE_BUSY_TIMEOUT = 30.0
+
+#: Pooled SQLite connections kept open: as many as the server's thread pool runs at
+#: once (40); a connection made and dropped per request costs more than the query.
+SQLITE_POOL_SIZE = 40
+
+#: PostgreSQL connections the reads on one event loop keep open and use at once.
+PG_READERS = 10
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class Lender(Generic[C]):
+    """Open database connections lent out for one call at a time.
+
+    Up to `keep` idle connections wait for the next call; one returned beyond that
+    is closed, so the number open follows the calls in flight, not the threads that
+    ever made one. A call that raises closes its connection rather than return it
+    (it may be the connection that failed). A forked child forgets the parent's idle
+    connections and opens its own (a connection must not be used across fork):
+    `forget_after_fork`. No context manager, no lock: a deque's pop and append are
+    atomic, and `take`/`give_back` are on every read's path.
+    """
+
+    def __init__(self, open_connection: Callable[[], C], keep: int) -> None:
+        self._open = open_connection
+        self._keep = keep
+        self._idle: collections.deque[C] = collections.deque()
+        forget_after_fork(self)
+
+    def take(self) -> C:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._open()
+
+    def give_back(self, conn: C, *, failed: bool = False) -> None:
+        if failed or len(self._idle) >= self._keep:
+            conn.close()
+        else:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return
+            conn.close()
+
+    def forget(self) -> None:
+        """Drop the idle connections without using them (in a forked child)."""
+        self._idle = collections.deque()
+
+
+def run_once(lender: Lender[Any], sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows of one statement on a connection of `lender`."""
+    conn = lender.take()
+    try:
+        rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+    except BaseException:
+        lender.give_back(conn, failed=True)
+        raise
+    lender.give_back(conn)
+    return rows
+
+
+class _Forgets(Protocol):
+    def forget(self) -> None: ...
+
+
+#: What holds connections in this process (lenders, PostgreSQL's loop reads).
+_FORGET_AFTER_FORK: weakref.WeakSet[_Forgets] = weakref.WeakSet()
+
+
+def forget_after_fork(holder: _Forgets) -> None:
+    """Have `holder.forget()` called in a forked child (held weakly)."""
+    _FORGET_AFTER_FORK.add(holder)
+
+
+def _forget_after_fork() -> None:
+    for holder in list(_FORGET_AFTER_FORK):
+        holder.forget()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+# -- SQLite ----------------------------------------------------------------------
+def open_sqlite(path: str, *, uri: bool, role: str) -> sqlite3.Connection:
+    """A plain connection to the SQLite file, in autocommit: a "reader" (query
+    only) or a "writer"."""
+    conn = sqlite3.connect(
+        path,
+        uri=uri,
+        timeout=SQLITE_BUSY_TIMEOUT,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    if role == "reader":
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+def sqlite_engine(url: sa.URL) -> Engine:
+    """SQLAlchemy's pool over the SQLite file, in WAL mode; a connection made
+    with `execution_options(algomancy_write=True)` begins `BEGIN IMMEDIATE`."""
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=10,
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # pysqlite's own BEGIN handling is off: SQLAlchemy's "begin" event
+        # emits it, so writers can ask for BEGIN IMMEDIATE (documented recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, not left readable in free pages.
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the lock up front: a deferred transaction that reads
+        # first and writes later cannot wait for the lock and fails "locked".
+        # A read is one statement (or checks what it read twice, see datasets):
+        # each SELECT in autocommit is its own consistent snapshot, and saves
+        # the BEGIN and COMMIT round trips, which cost more than a key lookup.
+        if connection.get_execution_options().get("algomancy_write", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL. The switch needs the file to itself and SQLite does
+    not wait for it on busy_timeout, so workers opening a new file together (gunicorn
+    -w N) would fail "database is locked": retry until the busy timeout instead."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+# -- PostgreSQL on an event loop -------------------------------------------------
+class LoopReads:
+    """PostgreSQL reads on one event loop with asyncio psycopg (its connections
+    belong to the loop that made them): at most `limit` connections, kept open.
+
+    `lookup` batches: lookups by key of one statement that arrive while its query is
+    out wait for it to return, then go in the next query together (`= ANY(keys)`).
+    A lookup never joins a query already sent, so it reads a commit at least as
+    recent as its own arrival, as a query of its own would.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        connect: Callable[[], Awaitable[Any]],
+        limit: int,
+        disconnected: type[Exception],
+    ) -> None:
+        self.loop = loop
+        self._connect = connect
+        self._turns = asyncio.Semaphore(limit)
+        self._idle: list[Any] = []
+        self._disconnected = disconnected
+        # Per statement: the keys waiting for the next query, and the task sending them.
+        self._waiting: dict[str, dict[Any, list[asyncio.Future[list[tuple[Any, ...]]]]]] = {}
+        self._senders: dict[str, asyncio.Task[None]] = {}
+
+    async def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return await self._query(sql, params)
+        except self._disconnected:
+            # The server closed the connection (a restart): the idle ones went with
+            # it. Drop them and try once more on a fresh connection.
+            self.close()
+            return await self._query(sql, params)
+
+    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        async with self._turns:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                cursor = await conn.execute(sql, params, prepare=True)
+                rows = list(await cursor.fetchall())
+            except BaseException:
+                _finish(conn)
+                raise
+            self._idle.append(conn)
+            return rows
+
+    async def lookup(self, sql: str, key: Any) -> list[tuple[Any, ...]]:
+        future: asyncio.Future[list[tuple[Any, ...]]] = self.loop.create_future()
+        self._waiting.setdefault(sql, {}).setdefault(key, []).append(future)
+        if sql not in self._senders:
+            self._senders[sql] = self.loop.create_task(self._send(sql))
+        return await future
+
+    async def _send(self, sql: str) -> None:
+        """Query for the waiting keys until none wait."""
+        try:
+            while waiting := self._waiting.pop(sql, None):
+                try:
+                    rows = await self.query(sql, (list(waiting),))
+                except Exception as exc:
+                    for futures in waiting.values():
+                        _settle(futures, exception=exc)
+                    continue
+                by_key: dict[Any, list[tuple[Any, ...]]] = {}
+                for row in rows:
+                    by_key.setdefault(row[0], []).append(row)
+                for key, futures in waiting.items():
+                    _settle(futures, result=by_key.get(key, []))
+        finally:
+            del self._senders[sql]
+
+    def close(self) -> None:
+        """Close the idle connections, from any thread (libpq's own close: no wait)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            _finish(conn)
+
+
+def _settle(
+    futures: list[asyncio.Future[list[tuple[Any, ...]]]],
+    result: list[tuple[Any, ...]] | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    for future in futures:
+        if future.done():  # its caller went away
+            continue
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result or [])
+
+
+def _finish(conn: Any) -> None:
+    """Close an asyncio psycopg connection without its event loop."""
+    conn.pgconn.finish()

@@ -1,0 +1,156 @@
+"""The hot reads of the SQL store, in one place: the status poll, the session
+list and the scenario list, each one plain SELECT through the dialect's quickest
+path (`SQLDialect.query`: on SQLite a pooled sqlite3 connection in autocommit, on
+PostgreSQL psycopg in autocommit, or on the caller's event loop). Building and
+compiling a SQLAlchemy statement costs more than running these; plain SQL here is
+what holds the poll figures of `python -m benchmarks` (status poll, SQLite /
+in memory ≥ 0.8x; PostgreSQL / in memory ≥ 0.5x).
+
+Rows become records through the one decoder of their shape (`rows`).
+"""
+
+from __future__ import annotations
+
+from algomancy_core.scenario import ScenarioRecord
+from algomancy_core.stores.base import ScenarioProgress, SessionRecord
+from algomancy_core.stores.sql.database import Database
+from algomancy_core.stores.sql.rows import PROGRESS, SCENARIO, SESSION
+
+# -- the status poll ----------------------------------------------------------------
+#: A poll's read, without its condition's right-hand side (see `lookup_async`): a few
+#: columns of the scenario and its session, one primary-key join.
+PROGRESS_WHERE_ID = (
+    f"SELECT {PROGRESS.columns} FROM scenarios AS s JOIN sessions AS x "
+    "ON s.session_id = x.id WHERE s.id"
+)
+_PROGRESS_BY_ID = f"{PROGRESS_WHERE_ID} = ?"
+
+# -- sessions -----------------------------------------------------------------------
+_SESSIONS = f"SELECT {SESSION.columns} FROM sessions"
+_SESSION = _SESSIONS + " WHERE id = ?"
+_FIND_SESSION = _SESSIONS + " WHERE owner = ? AND display_name = ?"
+_OWNED = _SESSIONS + " WHERE owner = ? ORDER BY position"
+_ALL_SESSIONS = _SESSIONS + " ORDER BY position"
+_NAMES = "SELECT id, display_name FROM sessions WHERE owner = ? ORDER BY position"
+_COUNT_SESSIONS = "SELECT count(*) FROM sessions WHERE owner = ?"
+
+# -- scenarios ----------------------------------------------------------------------
+SCENARIO_BY_ID = f"SELECT {SCENARIO.columns} FROM scenarios WHERE id = ?"
+_IN_SESSION = f"SELECT {SCENARIO.columns} FROM scenarios WHERE session_id = ? ORDER BY position"
+#: A listing never reads the result column: it is the large one.
+_SUMMARIES = (
+    f"SELECT {SCENARIO.columns_without('result')} FROM scenarios "
+    "WHERE session_id = ? ORDER BY position"
+)
+#: A page of a session's scenarios (`LIMIT`/`OFFSET` on its order), maybe of one
+#: fingerprint; `{columns}` are all or all but the result.
+_PAGE = (
+    "SELECT {columns} FROM scenarios WHERE session_id = ?{fingerprint} "
+    "ORDER BY position LIMIT ? OFFSET ?"
+)
+#: Scenarios of one session (the index on session_id and position answers it).
+_COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
+
+
+class HotReads:
+    """The reads above, as the `Store` methods that make them."""
+
+    db: Database
+
+    # -- the status poll ------------------------------------------------------------
+    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
+        rows = self.db.dialect.query(self.db.engine, _PROGRESS_BY_ID, (scenario_id,))
+        return self._progress(rows[0]) if rows else None
+
+    async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
+        rows = await self.db.dialect.lookup_async(self.db.engine, PROGRESS_WHERE_ID, scenario_id)
+        return self._progress(rows[0]) if rows else None
+
+    def _progress(self, row: tuple[object, ...]) -> ScenarioProgress:
+        return PROGRESS.decoder(self.db.dialect.decode_time)(row)
+
+    # -- sessions -------------------------------------------------------------------
+    def _sessions(self, sql: str, params: tuple[object, ...]) -> list[SessionRecord]:
+        decode = SESSION.decoder(self.db.dialect.decode_time)
+        return [decode(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        found = self._sessions(_SESSION, (session_id,))
+        return found[0] if found else None
+
+    def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None:
+        found = self._sessions(_FIND_SESSION, (owner or "", display_name))
+        return found[0] if found else None
+
+    def list_sessions(
+        self, owner: str | None, limit: int | None = None, offset: int = 0
+    ) -> list[SessionRecord]:
+        if limit is not None:
+            return self._sessions(_OWNED + " LIMIT ? OFFSET ?", (owner or "", limit, offset))
+        listed = self._sessions(_OWNED, (owner or "",))
+        return listed[offset:] if offset else listed
+
+    def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
+        rows = self.db.dialect.query(self.db.engine, _NAMES, (owner or "",))
+        return [(id_, name) for id_, name in rows]
+
+    def list_all_sessions(self) -> list[SessionRecord]:
+        return self._sessions(_ALL_SESSIONS, ())
+
+    def session_names_json(self, owner: str | None) -> bytes:
+        dialect = self.db.dialect
+        rows = dialect.query(self.db.engine, dialect.session_names_json_sql, (owner or "",))
+        listing = rows[0][0]
+        return listing if isinstance(listing, bytes) else str(listing).encode()
+
+    def count_sessions(self, owner: str | None) -> int:
+        return int(self.db.dialect.query(self.db.engine, _COUNT_SESSIONS, (owner or "",))[0][0])
+
+    # -- scenarios ------------------------------------------------------------------
+    def _scenarios(self, sql: str, params: tuple[object, ...]) -> list[ScenarioRecord]:
+        decode = SCENARIO.decoder(self.db.dialect.decode_time)
+        return [decode(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
+
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
+        return found[0] if found else None
+
+    def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
+        record = self.get_scenario_by_id(scenario_id)
+        if record is None or record.session_id != session_id:
+            return None
+        return record
+
+    def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
+        return self._scenarios(_IN_SESSION, (session_id,))
+
+    def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
+        return self._scenarios(_SUMMARIES, (session_id,))
+
+    def page_scenarios(
+        self,
+        session_id: str,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        summaries: bool = False,
+    ) -> list[ScenarioRecord]:
+        """One page, paged in SQL; with `summaries`, the result column is never read
+        (as `list_scenario_summaries`)."""
+        columns = SCENARIO.columns_without("result") if summaries else SCENARIO.columns
+        sql = _PAGE.format(
+            columns=columns, fingerprint="" if fingerprint is None else " AND fingerprint = ?"
+        )
+        # LIMIT -1 (SQLite) and LIMIT ALL (PostgreSQL) differ; a bound past any count does not.
+        params: tuple[object, ...] = (
+            (session_id,) if fingerprint is None else (session_id, fingerprint)
+        )
+        return self._scenarios(sql, (*params, 2**62 if limit is None else limit, offset))
+
+    def count_scenarios(self, session_id: str) -> int:
+        rows = self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))
+        return int(rows[0][0])
+
+
+__all__ = ["PROGRESS_WHERE_ID", "SCENARIO_BY_ID", "HotReads"]
