@@ -620,6 +620,7 @@ def test_a_newer_schema_is_refused(sql_url: str) -> None:
 
 
 def test_an_older_schema_is_migrated_once(sql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from algomancy_core.stores.sql import migrations
     from algomancy_core.stores.sql import schema as sql
 
     SQLStore(sql_url).close()
@@ -631,7 +632,7 @@ def test_an_older_schema_is_migrated_once(sql_url: str, monkeypatch: pytest.Monk
 
     next_version = sql.SCHEMA_VERSION + 1
     monkeypatch.setattr(sql, "SCHEMA_VERSION", next_version)
-    monkeypatch.setitem(sql.MIGRATIONS, next_version, lambda conn: add_note(conn))
+    monkeypatch.setitem(migrations.MIGRATIONS, next_version, lambda conn: add_note(conn))
     SQLStore(sql_url).close()
     SQLStore(sql_url).close()
     assert applied == [2]
@@ -1011,6 +1012,7 @@ def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: 
     """Migration 7 on a database written by this code at version 6, holding names
     that collide once folded: every row stays, under its name; the oldest keeps the
     plain key; new look-alikes are refused from then on."""
+    from algomancy_core.stores.sql import migrations
     from algomancy_core.stores.sql import schema as sql
 
     store = SQLStore(sql_url)
@@ -1064,5 +1066,5 @@ def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: 
         version = conn.execute(sa.text("SELECT value FROM meta WHERE name = 'schema_version'"))
         assert version.scalar_one() == sql.SCHEMA_VERSION
         keys = conn.execute(sa.text("SELECT key, name_key FROM datasets ORDER BY position"))
-        assert [k for _, k in keys] == ["d", "d" + sql.COLLISION_MARK + "D"]
+        assert [k for _, k in keys] == ["d", "d" + migrations.COLLISION_MARK + "D"]
     engine.dispose()

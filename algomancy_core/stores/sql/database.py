@@ -16,7 +16,7 @@ from algomancy_core.audit import pending_audit
 from algomancy_core.errors import storage_full
 from algomancy_core.stores.sql import audit
 from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
-from algomancy_core.stores.sql.schema import open_schema
+from algomancy_core.stores.sql.migrations import open_schema
 
 T = TypeVar("T")
 
