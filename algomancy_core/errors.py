@@ -37,9 +37,9 @@ class ConfigurationError(CoreError, ValueError):
 def __getattr__(name: str) -> type[CoreError]:
     """`AlgomancyError`, `CoreError`'s old name (kept in `algomancy_core.compat`)."""
     if name == "AlgomancyError":
-        from algomancy_core.compat import AlgomancyError
-
-        return AlgomancyError
+        # Not imported from the compat module: that one imports the runtime, and the
+        # errors are below everything.
+        return CoreError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
