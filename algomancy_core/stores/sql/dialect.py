@@ -244,7 +244,7 @@ class PostgresDialect(SQLDialect):
         if self._readers is not None:
             self._readers.close()
         if self._async_reads is not None:
-            self._async_reads.close()
+            self._async_reads.shut()
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
@@ -478,6 +478,7 @@ class _Lender(Generic[C]):
         self._keep = keep
         self._turns = threading.BoundedSemaphore(limit) if limit else None
         self._idle: collections.deque[C] = collections.deque()
+        self._closed = False
         _FORGET_AFTER_FORK.add(self)
 
     def take(self) -> C:
@@ -495,7 +496,8 @@ class _Lender(Generic[C]):
             raise
 
     def give_back(self, conn: C, *, failed: bool = False) -> None:
-        if failed or len(self._idle) >= self._keep:
+        # After `close` (a call in flight then): closed too, not kept idle for nobody.
+        if failed or self._closed or len(self._idle) >= self._keep:
             conn.close()
         else:
             self._idle.append(conn)
@@ -513,6 +515,7 @@ class _Lender(Generic[C]):
         self.give_back(conn)
 
     def close(self) -> None:
+        self._closed = True
         while True:
             try:
                 conn = self._idle.pop()
@@ -635,6 +638,8 @@ class _LoopReads:
         self._turns = asyncio.Semaphore(limit)
         self._idle: list[Any] = []
         self._disconnected = disconnected
+        #: Set by `shut` (the store closed): connections are closed after one query.
+        self._shut = False
         # Per statement: the keys waiting for the next query, and the task sending them.
         self._waiting: dict[str, dict[Any, list[asyncio.Future[list[tuple[Any, ...]]]]]] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
@@ -657,7 +662,10 @@ class _LoopReads:
             except BaseException:
                 _finish(conn)
                 raise
-            self._idle.append(conn)
+            if self._shut:
+                _finish(conn)
+            else:
+                self._idle.append(conn)
             return rows
 
     async def lookup(self, sql: str, key: Any) -> list[tuple[Any, ...]]:
@@ -684,6 +692,12 @@ class _LoopReads:
                     _settle(futures, result=by_key.get(key, []))
         finally:
             del self._senders[sql]
+
+    def shut(self) -> None:
+        """The store closed: close the idle connections, and those of the queries
+        still out when they return (kept, they would stay open until collected)."""
+        self._shut = True
+        self.close()
 
     def close(self) -> None:
         """Close the idle connections, from any thread (libpq's own close: no wait)."""
