@@ -69,6 +69,7 @@ class Lender(Generic[C]):
         self._open = open_connection
         self._keep = keep
         self._idle: collections.deque[C] = collections.deque()
+        self._closed = False
         forget_after_fork(self)
 
     def take(self) -> C:
@@ -78,12 +79,14 @@ class Lender(Generic[C]):
             return self._open()
 
     def give_back(self, conn: C, *, failed: bool = False) -> None:
-        if failed or len(self._idle) >= self._keep:
+        # After `close` (a call in flight then): closed too, not kept idle for nobody.
+        if failed or self._closed or len(self._idle) >= self._keep:
             conn.close()
         else:
             self._idle.append(conn)
 
     def close(self) -> None:
+        self._closed = True
         while True:
             try:
                 conn = self._idle.pop()
@@ -225,6 +228,8 @@ class LoopReads:
         self._turns = asyncio.Semaphore(limit)
         self._idle: list[Any] = []
         self._disconnected = disconnected
+        #: Set by `shut` (the store closed): connections are closed after one query.
+        self._shut = False
         # Per statement: the keys waiting for the next query, and the task sending them.
         self._waiting: dict[str, dict[Any, list[asyncio.Future[list[tuple[Any, ...]]]]]] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
@@ -247,7 +252,10 @@ class LoopReads:
             except BaseException:
                 _finish(conn)
                 raise
-            self._idle.append(conn)
+            if self._shut:
+                _finish(conn)
+            else:
+                self._idle.append(conn)
             return rows
 
     async def lookup(self, sql: str, key: Any) -> list[tuple[Any, ...]]:
@@ -274,6 +282,12 @@ class LoopReads:
                     _settle(futures, result=by_key.get(key, []))
         finally:
             del self._senders[sql]
+
+    def shut(self) -> None:
+        """The store closed: close the idle connections, and those of the queries
+        still out when they return (kept, they would stay open until collected)."""
+        self._shut = True
+        self.close()
 
     def close(self) -> None:
         """Close the idle connections, from any thread (libpq's own close: no wait)."""

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -38,6 +38,8 @@ class Database:
         self.engine = self.dialect.create_engine(
             parsed, Path(data_path) if data_path is not None else None
         )
+        self._closed = False
+        sa.event.listen(self.engine, "checkin", self._checkin)
         try:
             with self.write() as conn:
                 self.dialect.lock_schema(conn)
@@ -84,8 +86,17 @@ class Database:
                 raise
         return delete()
 
+    def _checkin(self, dbapi_connection: Any, record: Any) -> None:
+        # A connection returned after `close` (by a call still in flight then, or
+        # made after it: a run ending late records its outcome) is closed, not kept:
+        # `dispose` leaves the pool usable, and an open connection dropped with it
+        # is closed only by the garbage collector, which warns (ResourceWarning).
+        if self._closed:
+            record.invalidate()
+
     def close(self) -> None:
         """Leave the database complete on its own, then release every connection."""
+        self._closed = True
         try:
             self.dialect.on_close(self.engine)
         finally:

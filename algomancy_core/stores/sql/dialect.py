@@ -216,7 +216,7 @@ class PostgresDialect(SQLDialect):
 
     def on_close(self, engine: Engine) -> None:
         if self._async_reads is not None:
-            self._async_reads.close()
+            self._async_reads.shut()
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7263451901)"))
