@@ -1,4 +1,5 @@
-"""Where experiments are kept: `ExperimentBook` in each store (`store.experiments`).
+"""Where experiments are kept: `ExperimentBook` in each store (`store.experiments`); the memory
+store's here, the SQL store's in `stores/sql/experiments.py`.
 
 An experiment record holds its request (base and design), its planned points and
 the ids of the scenarios that run them. Its progress is read from those scenarios,
@@ -10,15 +11,11 @@ from __future__ import annotations
 import dataclasses
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
-import sqlalchemy as sa
 
 from algomancy_core.errors import ConflictError, NotFoundError
-
-if TYPE_CHECKING:
-    from algomancy_core.stores.sql.database import Database
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -78,11 +75,11 @@ class ExperimentBook(Protocol):
         experiment's (resume, PATCH); `NotFoundError` if absent."""
 
 
-def _taken(name: str) -> ConflictError:
+def taken(name: str) -> ConflictError:
     return ConflictError(f"an experiment named {name!r} exists in this session")
 
 
-def _missing(experiment_id: str) -> NotFoundError:
+def missing(experiment_id: str) -> NotFoundError:
     return NotFoundError(f"experiment {experiment_id!r} not found")
 
 
@@ -97,7 +94,7 @@ class MemoryExperimentBook:
                 r.session_id == record.session_id and r.name == record.name
                 for r in self._records.values()
             ):
-                raise _taken(record.name)
+                raise taken(record.name)
             self._records[record.id] = record
 
     def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None:
@@ -113,21 +110,21 @@ class MemoryExperimentBook:
         with self._lock:
             found = self._records.get(experiment_id)
             if found is None or found.session_id != session_id:
-                raise _missing(experiment_id)
+                raise missing(experiment_id)
             self._records[experiment_id] = dataclasses.replace(found, cancelled=True)
 
     def delete(self, session_id: str, experiment_id: str) -> None:
         with self._lock:
             found = self._records.get(experiment_id)
             if found is None or found.session_id != session_id:
-                raise _missing(experiment_id)
+                raise missing(experiment_id)
             del self._records[experiment_id]
 
     def update(self, record: ExperimentRecord) -> None:
         with self._lock:
             found = self._records.get(record.id)
             if found is None or found.session_id != record.session_id:
-                raise _missing(record.id)
+                raise missing(record.id)
             self._records[record.id] = record
 
     def forget_session(self, session_id: str) -> None:
@@ -136,92 +133,7 @@ class MemoryExperimentBook:
                 del self._records[record.id]
 
 
-class SQLExperimentBook:
-    """The `experiments` table (deleted with its session by the foreign key)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def add(self, record: ExperimentRecord) -> None:
-        from algomancy_core.stores.sql.database import INTEGRITY_ERRORS
-        from algomancy_core.stores.sql.schema import experiments
-
-        try:
-            with self.db.write() as conn:
-                conn.execute(
-                    sa.insert(experiments).values(
-                        id=record.id,
-                        session_id=record.session_id,
-                        name=record.name,
-                        created_at=record.created_at,
-                        cancelled=record.cancelled,
-                        body=record.body().decode(),
-                        position=self.db.next_position(conn),
-                    )
-                )
-        except INTEGRITY_ERRORS:
-            raise _taken(record.name) from None
-
-    def _select(self, session_id: str) -> sa.Select[Any]:
-        from algomancy_core.stores.sql.schema import experiments
-
-        return sa.select(experiments).where(experiments.c.session_id == session_id)
-
-    def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None:
-        from algomancy_core.stores.sql.schema import experiments
-
-        with self.db.read() as conn:
-            row = conn.execute(
-                self._select(session_id).where(experiments.c.id == experiment_id)
-            ).first()
-        return None if row is None else _record(row._mapping)
-
-    def list(self, session_id: str) -> list[ExperimentRecord]:
-        from algomancy_core.stores.sql.schema import experiments
-
-        with self.db.read() as conn:
-            rows = conn.execute(self._select(session_id).order_by(experiments.c.position)).all()
-        return [_record(row._mapping) for row in rows]
-
-    def cancel(self, session_id: str, experiment_id: str) -> None:
-        from algomancy_core.stores.sql.schema import experiments
-
-        t = experiments
-        with self.db.write() as conn:
-            done = conn.execute(
-                sa.update(t)
-                .where(t.c.session_id == session_id, t.c.id == experiment_id)
-                .values(cancelled=True)
-            )
-        if done.rowcount == 0:
-            raise _missing(experiment_id)
-
-    def delete(self, session_id: str, experiment_id: str) -> None:
-        from algomancy_core.stores.sql.schema import experiments
-
-        t = experiments
-        with self.db.write() as conn:
-            done = conn.execute(
-                sa.delete(t).where(t.c.session_id == session_id, t.c.id == experiment_id)
-            )
-        if done.rowcount == 0:
-            raise _missing(experiment_id)
-
-    def update(self, record: ExperimentRecord) -> None:
-        from algomancy_core.stores.sql.schema import experiments
-
-        t = experiments
-        with self.db.write() as conn:
-            done = conn.execute(
-                sa.update(t)
-                .where(t.c.session_id == record.session_id, t.c.id == record.id)
-                .values(cancelled=record.cancelled, body=record.body().decode())
-            )
-        if done.rowcount == 0:
-            raise _missing(record.id)
-
-
-def _record(m: Any) -> ExperimentRecord:
+def record_from_row(m: Any) -> ExperimentRecord:
     body = orjson.loads(m["body"])
     return ExperimentRecord(
         id=m["id"],

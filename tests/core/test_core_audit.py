@@ -24,7 +24,7 @@ from algomancy_core.deliveries import Delivery, DeliveryStatus
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
 from algomancy_core.stores.sql import SQLStore
-from algomancy_core.stores.sql import audit as sql_audit
+from algomancy_core.stores.sql import audit_rows as sql_audit
 from tests.core.conftest import items, make_config
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for

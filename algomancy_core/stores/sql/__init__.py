@@ -30,13 +30,14 @@ from pathlib import Path
 
 from algomancy_core.audit import AuditLog
 from algomancy_core.deliveries import DeliveryQueue
-from algomancy_core.experiments.book import ExperimentBook, SQLExperimentBook
+from algomancy_core.experiments.book import ExperimentBook
 from algomancy_core.stores.base import DatasetDeletion
 from algomancy_core.stores.sql.audit import SQLAuditLog, SQLDeliveryQueue
 from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
+from algomancy_core.stores.sql.experiments import SQLExperimentBook
 from algomancy_core.stores.sql.reads import HotReads
 from algomancy_core.stores.sql.scenarios import ScenarioRepository
 from algomancy_core.stores.sql.schema import SCHEMA_VERSION, SchemaVersionError

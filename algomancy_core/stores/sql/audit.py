@@ -3,25 +3,17 @@ repository of the store: see the package docstring)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from algomancy_core.audit import OK, AuditQuery, AuditRecord, PendingAudit
+from algomancy_core.audit import AuditQuery, AuditRecord
 from algomancy_core.deliveries import Delivery, DeliveryStatus
+from algomancy_core.stores.sql import audit_rows
 from algomancy_core.stores.sql.rows import AUDIT_RECORD, DELIVERY
 
 if TYPE_CHECKING:
     from algomancy_core.stores.sql.database import Database
 
-#: The insert of an audit record; its parameters come from `audit_row`. Read at each
-#: use (`audit.AUDIT_INSERT`), so a test can swap it for one that fails.
-AUDIT_INSERT = (
-    "INSERT INTO audit_log (at, user_name, kind, session_id, subject, summary, client, outcome)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _PRUNE = "DELETE FROM audit_log WHERE at < ? RETURNING id"
 
 _DELIVERY_INSERT = (
@@ -45,27 +37,6 @@ _FINISH = (
 )
 
 
-def audit_row(record: AuditRecord, encode_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
-    """The parameters of `AUDIT_INSERT` for `record`."""
-    r = record
-    subject = orjson.dumps(r.subject).decode()
-    return (
-        encode_time(r.at),
-        r.user,
-        r.kind,
-        r.session_id,
-        subject,
-        r.summary,
-        r.client,
-        r.outcome,
-    )
-
-
-def pending_row(pending: PendingAudit, encode_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
-    """The parameters of `AUDIT_INSERT` for the write `pending` is the audit of."""
-    return audit_row(pending.record(OK), encode_time)
-
-
 class SQLAuditLog:
     """Audit records in the `audit_log` table."""
 
@@ -74,8 +45,8 @@ class SQLAuditLog:
 
     def append(self, record: AuditRecord) -> None:
         dialect = self.db.dialect
-        row = audit_row(record, dialect.encode_time)
-        dialect.write(self.db.engine, AUDIT_INSERT, row, audited=False)
+        row = audit_rows.audit_row(record, dialect.encode_time)
+        dialect.write(self.db.engine, audit_rows.AUDIT_INSERT, row, audited=False)
 
     def query(self, query: AuditQuery) -> list[AuditRecord]:
         dialect = self.db.dialect

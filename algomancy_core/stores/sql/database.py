@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from algomancy_core.audit import pending_audit
 from algomancy_core.errors import storage_full
-from algomancy_core.stores.sql import audit
+from algomancy_core.stores.sql import audit_rows
 from algomancy_core.stores.sql.dialect import SQLDialect, dialect_for, normalize_url
 from algomancy_core.stores.sql.migrations import open_schema
 
@@ -60,8 +60,8 @@ class Database:
             with conn.begin():
                 yield conn
                 if pending is not None:
-                    row = audit.pending_row(pending, self.dialect.encode_time)
-                    conn.exec_driver_sql(self.dialect.text(audit.AUDIT_INSERT), row)
+                    row = audit_rows.pending_row(pending, self.dialect.encode_time)
+                    conn.exec_driver_sql(self.dialect.text(audit_rows.AUDIT_INSERT), row)
         if pending is not None:
             pending.written = True
 

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from algomancy_core.audit import pending_audit
-from algomancy_core.stores.sql import audit
-from algomancy_core.stores.sql.audit import pending_row
+from algomancy_core.stores.sql import audit_rows
+from algomancy_core.stores.sql.audit_rows import pending_row
 from algomancy_core.stores.sql.connections import Lender
 
 Run = Callable[..., list[tuple[Any, ...]]]
@@ -58,7 +58,7 @@ def pooled_transaction(
 
         yield run
         if pending is not None:
-            run(audit.AUDIT_INSERT, pending_row(pending, encode_time))
+            run(audit_rows.AUDIT_INSERT, pending_row(pending, encode_time))
     if pending is not None:
         pending.written = True
 
@@ -105,7 +105,7 @@ class SQLiteTransaction:
         try:
             if kind is None:
                 if pending is not None:
-                    writer.execute(audit.AUDIT_INSERT, pending_row(pending, sqlite_time))
+                    writer.execute(audit_rows.AUDIT_INSERT, pending_row(pending, sqlite_time))
                 writer.execute("COMMIT")
                 if pending is not None:
                     pending.written = True
