@@ -23,6 +23,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.marks import require_slow
 from tests.server import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,6 +46,7 @@ expect.set_options(timeout=20_000)
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    require_slow("Chromium")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the CI script does)")
     with sync_playwright() as driver:

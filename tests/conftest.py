@@ -1,0 +1,27 @@
+"""Rules for every test: what is `slow` (see `tests.marks`)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+from tests import marks
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A PostgreSQL test (marked `postgres`, or using the cluster) is slow too: it
+    starts a PostgreSQL server."""
+    for item in items:
+        uses_cluster = "postgres_server" in getattr(item, "fixturenames", ())
+        if item.get_closest_marker("postgres") is not None or uses_cluster:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    marks.current = item
+    try:
+        return (yield)
+    finally:
+        marks.current = None
