@@ -30,6 +30,9 @@ from tests.server import ROOT
 
 from .conftest import PREFIX, ClientFactory
 
+#: Runs the earlier code in another interpreter.
+pytestmark = pytest.mark.slow
+
 #: Main before dataset versions (schema version 8).
 BEFORE_VERSIONS = "3e83bf7a6a57315e02afc070ae0dcedea65ffe1d"
 M = f"{PREFIX}/sessions/main"
