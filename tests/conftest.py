@@ -1,12 +1,23 @@
-"""Rules for every test: what is `slow` (see `tests.marks`)."""
+"""Rules for every test: what is `slow` (see `tests.marks`), and nothing written into
+the checkout."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
 from tests import marks
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis (under schemathesis) keeps its caches in the temporary folder, not in
+    `.hypothesis/` of the current folder (the checkout)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "algomancy-tests-hypothesis")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
