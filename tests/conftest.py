@@ -20,13 +20,16 @@ def pytest_configure(config: pytest.Config) -> None:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "algomancy-tests-hypothesis")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A PostgreSQL test (marked `postgres`, or using the cluster) is slow too: it
-    starts a PostgreSQL server."""
+    starts a PostgreSQL server. In an xdist worker, the files with the most slow tests
+    come first (`tests.marks.slow_files_first`; `--no-loadscope-reorder` keeps it)."""
     for item in items:
         uses_cluster = "postgres_server" in getattr(item, "fixturenames", ())
         if item.get_closest_marker("postgres") is not None or uses_cluster:
             item.add_marker(pytest.mark.slow)
+    if hasattr(config, "workerinput"):
+        marks.slow_files_first(items)
 
 
 @pytest.hookimpl(wrapper=True)

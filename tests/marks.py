@@ -8,6 +8,8 @@ fixtures) call `require_slow`, which fails a test that is not marked, saying so.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 #: The test being run (its setup, call and teardown), or None outside a test.
@@ -25,3 +27,13 @@ def require_slow(what: str) -> None:
         '(`pytest -m "not slow"`) leaves it out (docs/testing.md)',
         pytrace=False,
     )
+
+
+def slow_files_first(items: list[pytest.Item]) -> None:
+    """Order `items` file by file, the files with the most slow tests first (the order
+    within a file, and among files of as many, kept). Under `-n`, each file runs whole
+    in one worker and the workers take the files in this order: the long ones start
+    first and the many short ones fill the gaps at the end, rather than a long file
+    starting last while the other workers idle."""
+    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])

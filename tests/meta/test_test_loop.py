@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -75,6 +76,28 @@ def test_postgresql_tests_are_slow() -> None:
     marked = Item(["postgres_url"], "postgres")
     using = Item(["postgres_url", "postgres_server"])
     other = Item(["tmp_path"])
-    pytest_collection_modifyitems([marked, using, other])  # type: ignore[list-item]
+    serial = SimpleNamespace()  # not an xdist worker: the order stays
+    pytest_collection_modifyitems(serial, [marked, using, other])  # type: ignore[arg-type]
     assert "slow" in marked.markers and "slow" in using.markers
     assert "slow" not in other.markers
+
+
+class FileItem(Item):
+    def __init__(self, path: str, name: str, slow: bool) -> None:
+        super().__init__([], *(["slow"] if slow else []))
+        self.path = Path(path)
+        self.name = name
+
+
+def test_under_xdist_the_files_with_most_slow_tests_come_first() -> None:
+    items = [
+        FileItem("a.py", "a1", False),
+        FileItem("a.py", "a2", False),
+        FileItem("b.py", "b1", True),
+        FileItem("b.py", "b2", False),
+        FileItem("c.py", "c1", True),
+        FileItem("c.py", "c2", True),
+        FileItem("d.py", "d1", False),
+    ]
+    marks.slow_files_first(items)  # type: ignore[arg-type]
+    assert [i.name for i in items] == ["c1", "c2", "b1", "b2", "a1", "a2", "d1"]
