@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import marks
+from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
 
 
 def pytest_configure(config: pytest.Config) -> None:
