@@ -1,10 +1,13 @@
 """Debian's Chromium, driven by Playwright's sync API: one driver and one browser per
-test process, for the web app's tests and the documentation site's.
+test module, for the web app's tests and the documentation site's.
 
-`tests/conftest.py` makes `playwright` and `browser` fixtures of every test. One
-driver per process is a must: a second `sync_playwright()` while the first runs
-fails ("Playwright Sync API inside the asyncio loop"), which happened when an xdist
-worker ran a web app test (whose driver lives for the session) and then the site's.
+`tests/conftest.py` makes `playwright` and `browser` fixtures of every test. Both
+are module-scoped, and defined once, on purpose. A running sync driver keeps an
+asyncio loop in the process's main thread: a second `sync_playwright()` fails ("Sync
+API inside the asyncio loop"), and so does every later `asyncio.run()` ("cannot be
+called from a running event loop"). With session scope both happened under xdist,
+where a worker runs other files after a browser test's; so the driver stops at the
+end of each module that used it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     from playwright.sync_api import sync_playwright
 
@@ -43,7 +46,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
