@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.marks import require_slow
 from tests.polling import DEFAULT_TIMEOUT, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,6 +146,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = DEFAULT_TIMEOUT) -> ServerProcess:
+        require_slow("a server process")
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             self.command,

@@ -199,6 +199,7 @@ config = build_example_config(
 """
 
 
+@pytest.mark.slow  # a real server process
 @pytest.mark.parametrize(
     ("flags", "trusted"),
     [

@@ -19,6 +19,7 @@ from algomancy_api import ApiLauncher
 from algomancy_api.routers import scenarios as scenario_routes
 from algomancy_core import BaseAlgorithm, BaseResult, RunContext, SessionManager
 from algomancy_data import DataSource
+from tests import patient_http as http
 from tests.core.conftest import Broken, CountParameters, Gate, Gated, Instant
 from tests.polling import wait_for
 
@@ -77,7 +78,7 @@ def server() -> Iterator[ThreadServer]:
 
 def create(server: ThreadServer, algo: str) -> str:
     body = {"tag": f"t-{time.monotonic_ns()}", "dataset_key": "Master data", "algo_name": algo}
-    scenario_id: str = httpx.post(f"{server.base}/scenarios", json=body).json()["id"]
+    scenario_id: str = http.post(f"{server.base}/scenarios", json=body).json()["id"]
     return scenario_id
 
 
@@ -101,7 +102,7 @@ def test_every_status_in_order_and_close_on_completion(server: ThreadServer, gat
     received = []
     with httpx.stream("GET", f"{server.base}/scenarios/{scenario_id}/events", timeout=30) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+        http.post(f"{server.base}/scenarios/{scenario_id}/run")
         for event in events(r.iter_lines()):
             if "data" not in event:
                 continue
@@ -120,7 +121,7 @@ def test_every_status_in_order_and_close_on_completion(server: ThreadServer, gat
 
 def test_disconnect_ends_the_stream(server: ThreadServer, gate: Gate) -> None:
     scenario_id = create(server, "Gated")
-    httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+    http.post(f"{server.base}/scenarios/{scenario_id}/run")
     assert gate.started.wait(5)
     notifier = server.sessions.runtime.notifier
     with httpx.stream("GET", f"{server.base}/scenarios/{scenario_id}/events", timeout=30) as r:
@@ -146,7 +147,7 @@ def test_keep_alive_while_idle(
 
 def test_last_event_id_resumes(server: ThreadServer) -> None:
     scenario_id = create(server, "Instant")
-    httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+    http.post(f"{server.base}/scenarios/{scenario_id}/run")
     record = server.sessions.get_session("main").wait(scenario_id)
     url = f"{server.base}/scenarios/{scenario_id}/events"
     with httpx.stream("GET", url, headers={"Last-Event-ID": str(record.version - 1)}) as r:
@@ -173,11 +174,11 @@ def test_a_rerun_streams_the_new_run_only(server: ThreadServer, gate: Gate) -> N
     main = server.sessions.get_session("main")
     scenario_id = create(server, "Gated")
     gate.release.set()
-    httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+    http.post(f"{server.base}/scenarios/{scenario_id}/run")
     first_run = main.wait(scenario_id)
     assert first_run.status.value == "complete"
     gate.release.clear()
-    rerun = httpx.post(f"{server.base}/scenarios/{scenario_id}/run").json()
+    rerun = http.post(f"{server.base}/scenarios/{scenario_id}/run").json()
     assert rerun["status"] == "queued"
 
     def release_when_waiting(event: dict[str, Any]) -> None:
@@ -211,7 +212,7 @@ def test_the_first_progress_report_reaches_the_stream(gate: Gate, tmp_path: Path
 
         url = f"{server.base}/scenarios/{scenario_id}/events"
         with httpx.stream("GET", url, timeout=60) as r:
-            httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+            http.post(f"{server.base}/scenarios/{scenario_id}/run")
             for event in events(r.iter_lines()):
                 if "data" in event:
                     release_after_both(event)

@@ -78,6 +78,7 @@ def test_a_write_on_a_full_disk_is_507_naming_the_cause(
         assert client.post(f"{PREFIX}/sessions", json={"display_name": "more"}).status_code == 201
 
 
+@pytest.mark.slow  # mounts a small file system
 def test_507_is_declared_on_the_operations_that_write(tmp_path: Path) -> None:
     with TestClient(ApiLauncher.build(api_config())) as client:
         paths = client.get("/openapi.json").json()["paths"]

@@ -79,6 +79,7 @@ def test_an_app_redacts_the_access_log_however_it_is_served(
     assert "token=[redacted]&limit=1" in caplog.text and "k-2" not in caplog.text
 
 
+@pytest.mark.slow  # a real server process
 def test_no_credential_reaches_a_real_servers_log(tmp_path: Path) -> None:
     with ServerProcess(["--example", "--in-memory"], tmp_path) as server:
         query = f"api_key={SECRETS[0]}&limit=3&access_token={SECRETS[4]}"

@@ -313,6 +313,7 @@ def test_a_run_claimed_by_another_server_continues_the_posts_trace(
     assert named["algomancy.dispatch"].parent.span_id == post.context.span_id
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_tracing_off_installs_nothing(make_client: ClientFactory) -> None:
     client = make_client()
     assert not any(
@@ -398,6 +399,7 @@ print("kept" if pathlib.Path(made).exists() else "removed")
 """
 
 
+@pytest.mark.slow  # a fresh interpreter
 @pytest.mark.parametrize("named", [True, False])
 def test_gunicorn_settings_prepare_and_clean_the_metrics_folder(tmp_path: Any, named: bool) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}

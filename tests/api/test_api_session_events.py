@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from algomancy_api.routers import session_events
+from tests import patient_http as http
 from tests.core.conftest import Gate
 from tests.polling import wait_for
 from tests.streams import Follower
@@ -41,7 +41,7 @@ def test_a_scenario_from_creation_to_deletion(server: ThreadServer, gate: Gate) 
         scenario_id = create(server, "Gated")
         created = follower.wait_for_event("scenario.created", scenario_id)
         assert created["data"]["scenario"]["status"] == "created"
-        httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+        http.post(f"{server.base}/scenarios/{scenario_id}/run")
         follower.wait_for_event("scenario.queued", scenario_id)
         follower.wait_for_event("scenario.started", scenario_id)
         progress = follower.wait_for_event("scenario.progress", scenario_id)
@@ -49,7 +49,7 @@ def test_a_scenario_from_creation_to_deletion(server: ThreadServer, gate: Gate) 
         gate.release.set()
         complete = follower.wait_for_event("scenario.complete", scenario_id)
         assert complete["data"]["scenario"]["progress"] == 1.0
-        assert httpx.delete(f"{server.base}/scenarios/{scenario_id}").status_code == 204
+        assert http.delete(f"{server.base}/scenarios/{scenario_id}").status_code == 204
         deleted = follower.wait_for_event("scenario.deleted", scenario_id)
     kinds = [k for k in follower.kinds() if k != "scenario.progress"]
     assert kinds == [
@@ -69,13 +69,13 @@ def test_a_failed_run_and_datasets(server: ThreadServer) -> None:
     with Follower(stream_url(server)) as follower:
         follower.wait_for_event("open")
         scenario_id = create(server, "Broken")
-        httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+        http.post(f"{server.base}/scenarios/{scenario_id}/run")
         failed = follower.wait_for_event("scenario.failed", scenario_id)
         assert failed["data"]["scenario"]["error"]
-        derived = httpx.post(f"{server.base}/data/Master data/derive", json={"new_key": "copy"})
+        derived = http.post(f"{server.base}/data/Master data/derive", json={"new_key": "copy"})
         assert derived.status_code == 201, derived.text
         follower.wait_for_event("dataset.added", "copy")
-        assert httpx.delete(f"{server.base}/data/copy").status_code == 204
+        assert http.delete(f"{server.base}/data/copy").status_code == 204
         deleted = follower.wait_for_event("dataset.deleted", "copy")
     assert deleted["data"]["dataset"] == {"key": "copy"}
 
@@ -84,7 +84,7 @@ def test_last_event_id_replays_what_came_after(server: ThreadServer) -> None:
     with Follower(stream_url(server)) as first:
         opened = first.wait_for_event("open")
         scenario_id = create(server, "Instant")
-        httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+        http.post(f"{server.base}/scenarios/{scenario_id}/run")
         first.wait_for_event("scenario.complete", scenario_id)
     seen = changes(first)
     headers = {"Last-Event-ID": str(seen[0]["id"])}
@@ -107,7 +107,7 @@ def test_an_id_not_kept_gets_a_reset(server: ThreadServer) -> None:
 
 def test_a_bad_last_event_id_is_400(server: ThreadServer) -> None:
     for bad in ("x", "-3", "1.5"):
-        r = httpx.get(stream_url(server), headers={"Last-Event-ID": bad})
+        r = http.get(stream_url(server), headers={"Last-Event-ID": bad})
         assert r.status_code == 400 and "Last-Event-ID" in r.json()["detail"]
 
 
@@ -115,15 +115,15 @@ def test_unknown_and_foreign_sessions_are_404(tmp_path: Path) -> None:
     keys = {"k-alice": "alice", "k-bob": "bob"}
     with ThreadServer(api_keys=keys) as server:
         alice = {"X-API-Key": "k-alice"}
-        created = httpx.post(
+        created = http.post(
             f"http://127.0.0.1:{server.port}{PREFIX}/sessions",
             json={"display_name": "a1"},
             headers=alice,
         )
         session_id = created.json()["session"]["id"]
         url = stream_url(server, session_id)
-        assert httpx.get(url, headers={"X-API-Key": "k-bob"}).status_code == 404
-        assert httpx.get(stream_url(server, "nope"), headers=alice).status_code == 404
+        assert http.get(url, headers={"X-API-Key": "k-bob"}).status_code == 404
+        assert http.get(stream_url(server, "nope"), headers=alice).status_code == 404
         with Follower(url, alice) as follower:
             follower.wait_for_event("open")
         assert follower.status == 200
@@ -131,13 +131,13 @@ def test_unknown_and_foreign_sessions_are_404(tmp_path: Path) -> None:
 
 def test_rename_and_delete_of_the_session(server: ThreadServer) -> None:
     root = f"http://127.0.0.1:{server.port}{PREFIX}/sessions"
-    session_id = httpx.post(root, json={"display_name": "s2"}).json()["session"]["id"]
+    session_id = http.post(root, json={"display_name": "s2"}).json()["session"]["id"]
     with Follower(stream_url(server, session_id)) as follower:
         follower.wait_for_event("open")
-        httpx.patch(f"{root}/{session_id}", json={"display_name": "s3"})
+        http.patch(f"{root}/{session_id}", json={"display_name": "s3"})
         renamed = follower.wait_for_event("session.renamed")
         assert renamed["data"]["session"] == {"display_name": "s3"}
-        assert httpx.delete(f"{root}/{session_id}").status_code == 200
+        assert http.delete(f"{root}/{session_id}").status_code == 200
         follower.wait_for_event("session.deleted")
         # The stream ends with its session.
         wait_for(lambda: follower.ended, what="the stream to end")
@@ -145,17 +145,17 @@ def test_rename_and_delete_of_the_session(server: ThreadServer) -> None:
 
 def test_other_sessions_changes_are_not_sent(server: ThreadServer) -> None:
     root = f"http://127.0.0.1:{server.port}{PREFIX}/sessions"
-    other = httpx.post(root, json={"display_name": "other"}).json()["session"]["id"]
+    other = http.post(root, json={"display_name": "other"}).json()["session"]["id"]
     with Follower(stream_url(server, other)) as follower:
         follower.wait_for_event("open")
         create(server, "Instant")  # in main
-        httpx.post(f"{root}/{other}/data/Master data/derive", json={"new_key": "mine"})
+        http.post(f"{root}/{other}/data/Master data/derive", json={"new_key": "mine"})
         follower.wait_for_event("dataset.added", "mine")
     assert [e["event"] for e in changes(follower)] == ["dataset.added"]
 
 
 def test_idle_timeout_ends_the_stream(server: ThreadServer) -> None:
-    r = httpx.get(stream_url(server), params={"idle_timeout": 0.2}, timeout=30)
+    r = http.get(stream_url(server), params={"idle_timeout": 0.2}, timeout=30)
     assert r.status_code == 200
     assert "event: open" in r.text
 
@@ -177,5 +177,5 @@ def test_a_stream_on_sqlite_sees_its_own_process(tmp_path: Path) -> None:
     ):
         follower.wait_for_event("open")
         scenario_id = create(server, "Instant")
-        httpx.post(f"{server.base}/scenarios/{scenario_id}/run")
+        http.post(f"{server.base}/scenarios/{scenario_id}/run")
         follower.wait_for_event("scenario.complete", scenario_id)

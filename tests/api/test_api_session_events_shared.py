@@ -7,13 +7,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 import pytest
 
 from algomancy_example.domain import MASTER_DATA
+from tests import patient_http as http
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.server import ServerProcess
 from tests.streams import Follower
+
+#: Real server processes (two uvicorn, gunicorn workers) and PostgreSQL.
+pytestmark = pytest.mark.slow
 
 PREFIX = "/api/v1"
 
@@ -39,22 +42,22 @@ def on_postgres(
 
 
 def a_change_on_a_reaches_b(a: ServerProcess, b: ServerProcess) -> None:
-    session = httpx.get(f"{b.base}{PREFIX}/sessions").json()["default"]
+    session = http.get(f"{b.base}{PREFIX}/sessions").json()["default"]
     with Follower(f"{b.base}{PREFIX}/sessions/{session}/events") as follower:
         follower.wait_for_event("open")
         base = f"{a.base}{PREFIX}/sessions/{session}"
         body = {"tag": "from A", "dataset_key": MASTER_DATA, "algo_name": "ABC slotting"}
-        made = httpx.post(f"{base}/scenarios", json=body)
+        made = http.post(f"{base}/scenarios", json=body)
         assert made.status_code == 201, made.text
         scenario_id = made.json()["id"]
         follower.wait_for_event("scenario.created", scenario_id)
-        httpx.post(f"{base}/scenarios/{scenario_id}/run")
+        http.post(f"{base}/scenarios/{scenario_id}/run")
         follower.wait_for_event("scenario.queued", scenario_id)
         complete = follower.wait_for_event("scenario.complete", scenario_id)
         assert complete["data"]["scenario"]["tag"] == "from A"
-        httpx.delete(f"{base}/scenarios/{scenario_id}")
+        http.delete(f"{base}/scenarios/{scenario_id}")
         follower.wait_for_event("scenario.deleted", scenario_id)
-        derived = httpx.post(f"{base}/data/{MASTER_DATA}/derive", json={"new_key": "d2"})
+        derived = http.post(f"{base}/data/{MASTER_DATA}/derive", json={"new_key": "d2"})
         assert derived.status_code == 201, derived.text
         follower.wait_for_event("dataset.added", "d2")
     ids = [int(e["id"]) for e in follower.events]
@@ -88,7 +91,7 @@ def test_across_gunicorn_workers(tmp_path: Path) -> None:
     """Streams and changes spread over two workers: every stream sees every change."""
     args = ["--example", "--no-ui", "--workers", "2", "--data-path", str(tmp_path)]
     with ServerProcess(args, tmp_path) as server, ExitStack() as stack:
-        session = httpx.get(f"{server.base}{PREFIX}/sessions").json()["default"]
+        session = http.get(f"{server.base}{PREFIX}/sessions").json()["default"]
         url = f"{server.base}{PREFIX}/sessions/{session}/events"
         followers = [stack.enter_context(Follower(url)) for _ in range(4)]
         for follower in followers:
@@ -96,7 +99,7 @@ def test_across_gunicorn_workers(tmp_path: Path) -> None:
         base = f"{server.base}{PREFIX}/sessions/{session}"
         keys = [f"copy {n}" for n in range(4)]
         for key in keys:  # a connection each: the workers take turns
-            made = httpx.post(f"{base}/data/{MASTER_DATA}/derive", json={"new_key": key})
+            made = http.post(f"{base}/data/{MASTER_DATA}/derive", json={"new_key": key})
             assert made.status_code == 201, made.text
         for follower in followers:
             for key in keys:

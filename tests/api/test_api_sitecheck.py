@@ -247,6 +247,7 @@ def test_allowed_hosts_configuration() -> None:
     assert overrides_from(args)["allowed_hosts"] == "api.example,*.internal"
 
 
+@pytest.mark.slow  # a real server process
 def test_dns_rebinding_against_a_real_loopback_server(tmp_path: Path) -> None:
     """A page on evil.example whose name now resolves to 127.0.0.1 reaches the
     port, but its requests carry `Host: evil.example`. TestClient's `testserver` is

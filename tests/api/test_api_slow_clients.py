@@ -22,6 +22,9 @@ from tests.latency import health_while
 from tests.polling import wait_for
 from tests.server import ROOT, ServerProcess
 
+#: Real server processes (uvicorn, gunicorn) and real slow sockets.
+pytestmark = pytest.mark.slow
+
 PREFIX = "/api/v1"
 M = f"{PREFIX}/sessions/main"
 MiB = 1024 * 1024

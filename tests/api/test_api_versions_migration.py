@@ -47,11 +47,16 @@ def earlier_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[st
 
 
 def test_a_database_of_the_earlier_code_migrates_with_no_loss(
-    earlier_database: tuple[str, dict[str, Any]], make_client: ClientFactory
+    earlier_database: tuple[str, dict[str, Any]], make_client: ClientFactory, tmp_path: Path
 ) -> None:
     database_url, ids = earlier_database
     assert ids["schema"] < 9
-    client = make_client(algorithms=[Instant], kpis=[Total], database_url=database_url)
+    client = make_client(
+        algorithms=[Instant],
+        kpis=[Total],
+        database_url=database_url,
+        data_path=tmp_path / "state",  # not ./algomancy-data in the checkout
+    )
     current = DataSource("week1", tables={"items": pd.DataFrame({"qty": [2, 4, 6]})})
     (version,) = client.get(f"{M}/data/week1/versions").json()["versions"]
     assert version["version"] == 1 and version["digest"] == content_digest(current)

@@ -56,6 +56,7 @@ config = build_example_config(max_table_cells=2**40, xlsx_parse_workers=1)
 """
 
 
+@pytest.mark.slow  # a real server process
 def test_a_real_server_survives_a_reader_abort(tmp_path: Path) -> None:
     (tmp_path / "far_cfg.py").write_text(CONFIG_MODULE)
     sku = (EXAMPLE_DATA / "sku_data.csv").read_bytes()
@@ -96,6 +97,7 @@ def parser_children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow  # a real server process
 def test_a_client_that_leaves_stops_its_parse(tmp_path: Path) -> None:
     # Some 20 CPU-seconds of shared-formula translation, sent by a client that
     # gives up after 2 seconds: the parser process is killed, not left to finish

@@ -14,10 +14,15 @@ import httpx
 import pytest
 
 from algomancy_example.domain import sample_file
+from tests.docs.blocks import DOCS, blocks
+from tests.docs.runner import Page, fresh_sessions, make_workdir, run_page
 from tests.polling import scenario_status
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.slow
+
+#: The page whose commands `test_the_documented_workflow` runs (the docs test does not).
+COMMAND_LINE_PAGE = DOCS / "command-line.md"
 
 
 def cli(
@@ -39,65 +44,50 @@ def as_json(done: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(done.stdout)
 
 
-def test_the_documented_workflow(example_server: ServerProcess, tmp_path: Path) -> None:
-    """Upload two files, create a scenario, run it with --wait, show the KPIs,
-    compare two scenarios."""
+def test_the_documented_workflow(
+    example_server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/command-line.md's commands, run as the page shows them (the docs test leaves
+    this page to this test, so the workflow runs once): upload two files, create two
+    scenarios, run them with --wait, show the KPIs, compare them; then what they left."""
     s = example_server
-    assert as_json(cli(s, "--json", "sessions", "create", "workflow"))["display_name"] == "workflow"
-    listed = cli(s, "sessions")
-    assert listed.returncode == 0 and "workflow" in listed.stdout
+    fresh_sessions(s.base)  # the page shows the sessions: only its own and `main`
+    page = Page(COMMAND_LINE_PAGE, make_workdir(tmp_path / "work"), s.base, tmp_path)
+    run_page(page, blocks(COMMAND_LINE_PAGE), monkeypatch)
+    # The workflow's block: each command exited 0 (`set -e`; `--wait` exits 0 only for
+    # a complete run), and printed what it did.
+    workflow = next(out for script, out in page.printed if "upload mine" in script).splitlines()
+    assert any(line.startswith("mine: stored") for line in workflow), workflow
+    for tag in ("abc", "random"):
+        assert any(tag in line.split() and "created" in line.split() for line in workflow), tag
+    assert any(
+        line.split()[:1] == ["scenario"] and "travel_distance" in line for line in workflow
+    ), workflow  # the `kpis` table's header
 
-    uploaded = cli(
-        s,
-        "upload",
-        "mine",
-        str(sample_file("sku_data.csv")),
-        str(sample_file("inventory.xlsx")),
-        session="workflow",
-    )
-    assert uploaded.returncode == 0, uploaded.stderr
-    assert "mine: stored" in uploaded.stdout
-    tables = as_json(cli(s, "--json", "datasets", session="workflow"))
+    # The page left the `trial` session with its datasets and scenarios.
+    trial = "trial"
+    tables = as_json(cli(s, "--json", "datasets", session=trial))
     assert tables.get("mine")
+    listed_scenarios = as_json(cli(s, "--json", "scenario", "list", session=trial))
+    statuses = {x["tag"]: x["status"] for x in listed_scenarios}
+    assert statuses == {"abc": "complete", "random": "complete", "long": "failed"}
+    rows = as_json(cli(s, "--json", "kpis", session=trial))
+    completed = [row for row in rows if row["scenario"] in ("abc", "random")]
+    assert {row["scenario"] for row in completed} == {"abc", "random"}
+    assert all(isinstance(row["travel_distance"], float) for row in completed)
 
-    for tag, algorithm in (("abc", "ABC slotting"), ("random", "Random slotting")):
-        created = cli(
-            s,
-            "scenario",
-            "create",
-            tag,
-            "--dataset",
-            "mine",
-            "--algorithm",
-            algorithm,
-            session="workflow",
-        )
-        assert created.returncode == 0, created.stderr
-        assert tag in created.stdout and "created" in created.stdout
-        ran = cli(s, "scenario", "run", tag, "--wait", session="workflow")
-        assert ran.returncode == 0, ran.stderr
-        assert "complete" in ran.stdout
-
-    rows = as_json(cli(s, "--json", "kpis", session="workflow"))
-    assert {row["scenario"] for row in rows} == {"abc", "random"}
-    assert all(isinstance(row["travel_distance"], float) for row in rows)
-    table = cli(s, "kpis", session="workflow").stdout
-    assert "travel_distance" in table.splitlines()[0] and "abc" in table
-
-    compared = as_json(cli(s, "--json", "compare", "random", "abc", session="workflow"))
+    compared = as_json(cli(s, "--json", "compare", "random", "abc", session=trial))
     assert [row["scenario"] for row in compared] == ["random", "abc"]
-    against = as_json(
-        cli(s, "--json", "compare", "random", "--baseline", "abc", session="workflow")
-    )
+    against = as_json(cli(s, "--json", "compare", "random", "--baseline", "abc", session=trial))
     assert [row["scenario"] for row in against] == ["abc", "random"]
     assert against[0]["baseline"] is True and against[0]["travel_distance.delta"] == 0
     assert against[1]["travel_distance.verdict"] in ("improved", "worse", "equal")
-    text = cli(s, "compare", "random", "--baseline", "abc", "--diff-only", session="workflow")
+    text = cli(s, "compare", "random", "--baseline", "abc", "--diff-only", session=trial)
     assert text.returncode == 0 and "travel_distance.verdict" in text.stdout.splitlines()[0]
-    shown = cli(s, "scenario", "show", "abc", session="workflow")
+    shown = cli(s, "scenario", "show", "abc", session=trial)
     assert shown.returncode == 0 and "travel_distance" in shown.stdout
-    listed_scenarios = as_json(cli(s, "--json", "scenario", "list", session="workflow"))
-    assert sorted(x["tag"] for x in listed_scenarios) == ["abc", "random"]
+    created = as_json(cli(s, "--json", "sessions", "create", "workflow"))
+    assert created["display_name"] == "workflow"
 
 
 def test_a_failed_etl_prints_its_messages_and_exits_1(

@@ -111,6 +111,7 @@ def test_what_cannot_be_written_is_refused_with_a_reason(
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_init_help_loads_no_server_stack_nor_pandas() -> None:
     code = (
         "from algomancy_api.cli import main\n"

@@ -12,6 +12,9 @@ import pytest
 
 from algomancy_api import cli
 
+#: Most tests run the command line as a process.
+pytestmark = pytest.mark.slow
+
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

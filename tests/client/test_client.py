@@ -25,6 +25,9 @@ from algomancy_api.client import (
 from algomancy_example.domain import MASTER_DATA, sample_file
 from tests.server import ServerProcess
 
+#: Every test talks to a real server process.
+pytestmark = pytest.mark.slow
+
 
 class Either:
     """The sync or the async client behind one awaitable face."""

@@ -29,6 +29,9 @@ from .executor_algorithms import (
     items,
 )
 
+#: Process pools and a Dask cluster: real worker processes.
+pytestmark = pytest.mark.slow
+
 WAIT = 30.0  # a guard against hanging, not a timing assertion
 
 

@@ -223,6 +223,7 @@ def carried_into(executor: Executor) -> RunOutcome:
     return outcomes[0]
 
 
+@pytest.mark.slow  # a worker process, a Dask cluster
 @pytest.mark.parametrize("kind", ["process", "dask"])
 def test_the_trace_context_goes_into_a_worker(kind: str) -> None:
     if kind == "process":

@@ -742,6 +742,7 @@ def test_concurrent_claims_in_threads(store: Store) -> None:
     check_drained(store, ids, claimed, problems)
 
 
+@pytest.mark.slow  # claims from several processes
 def test_concurrent_claims_in_processes(sql_url: str) -> None:
     store = SQLStore(sql_url)
     try:

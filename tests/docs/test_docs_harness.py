@@ -20,7 +20,7 @@ from tests.docs.blocks import (
     output_matches,
     server_command,
 )
-from tests.docs.test_docs_examples import Page, run_page
+from tests.docs.runner import Page, run_page
 
 FENCE = "```"
 

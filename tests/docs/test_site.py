@@ -17,14 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from tests.docs.blocks import ROOT
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 #: material's indigo header: the theme's stylesheet was applied.
 INDIGO = "rgb(64, 81, 181)"
 
@@ -70,17 +68,13 @@ class Outside:
 
 
 @pytest.fixture(scope="module")
-def browser_page() -> Iterator[tuple[Page, Outside]]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the CI script does)")
+def browser_page(browser: Browser) -> Iterator[tuple[Page, Outside]]:
     outside = Outside()
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.route("**/*", outside)
-        context.set_default_timeout(20_000)
-        yield context.new_page(), outside
-        browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route("**/*", outside)
+    context.set_default_timeout(20_000)
+    yield context.new_page(), outside
+    context.close()
 
 
 def test_every_page_renders_from_files_without_the_network(

@@ -18,6 +18,9 @@ from algomancy_api import cli
 from tests.polling import scenario_status, wait_for
 from tests.server import ServerProcess
 
+#: Real server and CLI processes.
+pytestmark = pytest.mark.slow
+
 #: The installed console script, next to this interpreter.
 SCRIPT = Path(sys.executable).with_name("algomancy-api")
 

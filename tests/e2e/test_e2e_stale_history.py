@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.polling import scenario_status
 from tests.server import ROOT, ServerProcess
+
+#: Real server processes.
+pytestmark = pytest.mark.slow
 
 API = "/api/v1/sessions/main"
 

@@ -11,6 +11,9 @@ import pytest
 
 from tests.fixtures import TESTS
 
+#: Each test imports in a fresh interpreter.
+pytestmark = pytest.mark.slow
+
 HEAVY = {"fastapi", "starlette", "sqlalchemy", "pandas", "algomancy_core", "algomancy_data"}
 
 

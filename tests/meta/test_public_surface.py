@@ -112,6 +112,7 @@ def test_all_is_pinned_sorted_and_importable(package: object) -> None:
         assert getattr(package, name) is not None, name
 
 
+@pytest.mark.slow  # a fresh interpreter per package
 @pytest.mark.parametrize("package", list(LAYERS))
 def test_importing_a_lower_package_loads_nothing_above_it(package: str) -> None:
     """In a fresh interpreter, `import package` leaves no forbidden module loaded."""

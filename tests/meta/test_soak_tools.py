@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks import hostile, soak
+
+#: Real server processes and the soak/hostile scripts.
+pytestmark = pytest.mark.slow
 
 
 def test_a_short_soak_runs_every_kind_of_traffic_without_a_5xx() -> None:

@@ -19,6 +19,9 @@ from tests.decisions_domain import complete_records
 from tests.server import ServerProcess
 from tests.webapp.conftest import screenshot
 
+#: A real server process and Chromium.
+pytestmark = pytest.mark.slow
+
 DOMAIN = "tests.webapp.decide_domain:settings"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Route
 
@@ -12,6 +13,9 @@ from algomancy_api import ApiLauncher
 from tests.api.conftest import api_config
 from tests.api.test_api_decisions import M, scenario
 from tests.decisions_domain import decisions_config
+
+#: Chromium.
+pytestmark = pytest.mark.slow
 
 
 def test_html_report_loads_nothing_from_outside(browser: Browser, tmp_path: Path) -> None:

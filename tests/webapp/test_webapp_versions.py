@@ -77,6 +77,10 @@ def test_versions_lineage_and_the_compare_warning(page: Page, server: ServerProc
     page.goto(f"{server.base}/#/compare")
     table = page.get_by_role("table", name="Scenario comparison")
     expect(table).to_be_visible()
+    # The scenarios' rows are drawn once the list has loaded (which redraws the
+    # checkboxes): a click before that can be undone by the redraw on a loaded machine.
+    expect(page.get_by_label("Select on v1")).to_be_visible()
+    expect(page.get_by_label("Select on v2")).to_be_visible()
     everything = page.get_by_label("Select all shown")
     everything.check()
     everything.uncheck()

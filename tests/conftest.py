@@ -1,0 +1,42 @@
+"""Rules for every test: what is `slow` (see `tests.marks`), and nothing written into
+the checkout."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from tests import marks
+from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis (under schemathesis) keeps its caches in the temporary folder, not in
+    `.hypothesis/` of the current folder (the checkout)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "algomancy-tests-hypothesis")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A PostgreSQL test (marked `postgres`, or using the cluster) is slow too: it
+    starts a PostgreSQL server. In an xdist worker, the files with the most slow tests
+    come first (`tests.marks.slow_files_first`; `--no-loadscope-reorder` keeps it)."""
+    for item in items:
+        uses_cluster = "postgres_server" in getattr(item, "fixturenames", ())
+        if item.get_closest_marker("postgres") is not None or uses_cluster:
+            item.add_marker(pytest.mark.slow)
+    if hasattr(config, "workerinput"):
+        marks.slow_files_first(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    marks.current = item
+    try:
+        return (yield)
+    finally:
+        marks.current = None
