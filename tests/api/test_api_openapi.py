@@ -264,6 +264,9 @@ def calls(client: TestClient) -> list[Call]:
             "GET", f"{S}/{{}}/experiments/{{}}/sensitivity", f"{e}/sensitivity?kpi=total", 200, {}
         ),
         Call("POST", f"{S}/{{}}/experiments/{{}}/cancel", f"{e}/cancel", 200, {}),
+        Call("POST", f"{S}/{{}}/experiments/{{}}/resume", f"{e}/resume", 200, {}),
+        # Points of a one-at-a-time design cannot be dropped: its analysis needs each.
+        Call("PATCH", f"{S}/{{}}/experiments/{{}}", e, 409, {"json": {"drop_points": [2]}}),
         Call("DELETE", f"{S}/{{}}/experiments/{{}}", e, 204, {}),
     ]
 

@@ -8,6 +8,9 @@ from algomancy_example.domain import MASTER_DATA
 from tests.client.test_client import KINDS, Either, drive
 from tests.server import ServerProcess
 
+#: Against a real server process.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_scenario_list_pages(kind: str, example_server: ServerProcess) -> None:
