@@ -25,8 +25,9 @@ class DecisionsMixin:
 
     routes: Routes
 
-    def _send(self, call: Call[T]) -> T:  # the client's own comes first in the MRO
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # The client's own, found first in the MRO; declared here for the type checker.
+        def _send(self, call: Call[T]) -> T: ...
 
     def baseline(self) -> str | None:
         """The id of the session's pinned baseline, or None."""
