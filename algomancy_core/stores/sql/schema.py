@@ -102,6 +102,18 @@ baselines = sa.Table(
 )
 
 
+def session_column(*, primary_key: bool = False) -> sa.Column[str]:
+    """The `session_id` of a table whose rows belong to a session: never null, and
+    deleted with the session."""
+    return sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
 def list_entry(session_id: str, display_name: str) -> str:
     """A session's item of a listing as JSON text (the `list_entry` column)."""
     return orjson.dumps({"id": session_id, "display_name": display_name}).decode()
@@ -110,12 +122,7 @@ def list_entry(session_id: str, display_name: str) -> str:
 datasets = sa.Table(
     "datasets",
     metadata,
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    session_column(primary_key=True),
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("classification", sa.String(32), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -132,12 +139,7 @@ datasets = sa.Table(
 dataset_versions = sa.Table(
     "dataset_versions",
     metadata,
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    session_column(primary_key=True),
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("digest", sa.String(64), nullable=False),
@@ -153,12 +155,7 @@ dataset_versions = sa.Table(
 dataset_blobs = sa.Table(
     "dataset_blobs",
     metadata,
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    session_column(primary_key=True),
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
@@ -167,12 +164,7 @@ scenarios = sa.Table(
     "scenarios",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    session_column(),
     sa.Column("tag", sa.Text, nullable=False),
     sa.Column("dataset_key", sa.Text, nullable=False),
     sa.Column("algorithm", sa.Text, nullable=False),
@@ -295,12 +287,7 @@ experiments = sa.Table(
     "experiments",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    session_column(),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("cancelled", sa.Boolean, nullable=False),
