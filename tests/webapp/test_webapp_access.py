@@ -53,6 +53,7 @@ def test_create_a_scenario_with_the_keyboard_only(page: Page, server: ServerProc
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     for _ in range(30):  # Tab through the page to the tag field
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "scenario-tag":
@@ -69,3 +70,23 @@ def test_create_a_scenario_with_the_keyboard_only(page: Page, server: ServerProc
     expect(detail.get_by_test_id("live-status").locator("[data-status]")).to_have_text(
         "complete", timeout=30_000
     )
+
+
+def test_the_skip_link_keeps_the_route_and_what_was_typed(
+    page: Page, server: ServerProcess
+) -> None:
+    """The skip link moves focus only. Following its `#main` href used to rewrite the
+    route, and the page was drawn again from scratch, losing the half-filled form
+    (CI caught it: the keyboard test's Enter met a form still loading)."""
+    page.goto(f"{server.base}/#/scenarios")
+    expect(page.get_by_label("duration")).to_be_visible()
+    url = page.url
+    assert "/sessions/" in url  # the app gave the older link its session
+    page.get_by_label("Tag").fill("half typed")
+    page.keyboard.press("Shift+Tab")  # any focus, then back to the top
+    page.locator("a.skip").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.url == url
+    expect(page.get_by_text("Loading")).to_have_count(0)
+    expect(page.get_by_label("Tag")).to_have_value("half typed")

@@ -110,6 +110,39 @@ def test_parameters_load_from_a_json_file(
     expect(detail.get_by_role("row", name="demand_growth")).to_contain_text("1.5")
 
 
+#: Holds back the answer for the first algorithm's parameters by 1.5 s.
+SLOW_FIRST_ALGORITHM = """(() => {
+  const plain = window.fetch.bind(window);
+  window.fetch = async (input, init) => {
+    const answer = plain(input, init);
+    if (String(input).includes("/algorithms/Slow/parameters")) {
+      await new Promise((done) => setTimeout(done, 1500));
+    }
+    return answer;
+  };
+})()"""
+
+
+def test_a_late_answer_for_the_algorithm_left_does_not_replace_the_chosen_ones(
+    page: Page, server: ServerProcess
+) -> None:
+    """The form asks for the first algorithm's parameters as it opens; a planner who
+    picks another before that answer comes sees the other's parameters, not the
+    first's drawn over them when it arrives (a race CI met once)."""
+    page.add_init_script(SLOW_FIRST_ALGORITHM)
+    sign_in(page, server, "k-bob")
+    expect(page.get_by_label("Algorithm")).to_have_value("Slow")
+    page.get_by_label("Algorithm").select_option("Random slotting")
+    expect(page.get_by_label("seed")).to_be_visible()
+    page.wait_for_timeout(2000)  # past the held-back answer for "Slow"
+    expect(page.get_by_label("seed")).to_be_visible()
+    expect(page.get_by_label("duration")).to_have_count(0)
+    page.get_by_label("Tag").fill("chosen")
+    page.get_by_role("button", name="Create scenario").click()
+    detail = page.get_by_test_id("scenario-detail")
+    expect(detail).to_contain_text("Random slotting")
+
+
 def test_a_dataset_goes_out_and_back_as_json_and_is_saved_as_master(
     page: Page, server: ServerProcess, tmp_path: Path
 ) -> None:

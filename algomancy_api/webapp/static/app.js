@@ -34,6 +34,17 @@ function parseHash() {
   return { sid: null, page: known(parts[0]) ? parts[0] : "scenarios", arg: parts[1] || null };
 }
 
+/**
+ * The skip link moves focus to the page's main region. It must not follow its
+ * `#main` href: the route lives in the hash, and a hash of `#main` would be read
+ * as an older link without a session, unmounting the page (and a half-typed form)
+ * while the app finds its session again.
+ */
+function skipToMain(e) {
+  e.preventDefault();
+  document.getElementById("main")?.focus();
+}
+
 /** Put `hash` in the address bar without a new history entry. */
 function replaceHash(hash) {
   window.history.replaceState(null, "", hash);
@@ -191,7 +202,7 @@ function App() {
   else if (current) body = html`<${Page} key=${route.page === "sessions" ? route.page : current.id + route.page} ...${props} />`;
   else body = html`<p>No session.</p>`;
   return html`
-    <a class="skip" href="#main">Skip to content</a>
+    <a class="skip" href="#main" onClick=${skipToMain}>Skip to content</a>
     <header class="top">
       <a class="brand" href=${link("scenarios")}><${Brand} /></a>
       <nav aria-label="Pages">

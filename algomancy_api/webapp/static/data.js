@@ -111,8 +111,14 @@ function DatasetDetail({ base, dataKey, onChanged, replaced, versionsSeen }) {
     setMessage(null);
     setNewKey(`${dataKey} (derived)`);
     setVersions(null);
-    api.get(`${path}/tables`).then((b) => setTables(listOf(b, "tables")), (e) => setError(e.message));
-    api.get(`${path}/versions`).then((b) => setVersions(listOf(b, "versions")), (e) => setError(e.message));
+    // Answers for a dataset no longer shown (a quick switch) are dropped.
+    let live = true;
+    const fail = (e) => live && setError(e.message);
+    api.get(`${path}/tables`).then((b) => live && setTables(listOf(b, "tables")), fail);
+    api.get(`${path}/versions`).then((b) => live && setVersions(listOf(b, "versions")), fail);
+    return () => {
+      live = false;
+    };
   }, [dataKey]);
   useEffect(() => {
     if (!versionsSeen) return;

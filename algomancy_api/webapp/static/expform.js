@@ -1,8 +1,9 @@
 // The form that creates an experiment: a base (algorithm, dataset, parameter values),
 // the axes that vary with their ranges or values, the design, and its point count.
 import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, listOf, seg } from "./api.js";
-import { ParameterField, initialValue, wireValue } from "./params.js";
+import { api, seg } from "./api.js";
+import { ParameterField, wireValues } from "./params.js";
+import { useChoices, useParameters } from "./formhooks.js";
 import { Notice, formatNumber } from "./ui.js";
 
 export const KINDS = [
@@ -109,32 +110,7 @@ function AxisField({ p, on, value, onValue, axis, onAxis, error }) {
   </div>`;
 }
 
-function useParameters(url, deps) {
-  const [params, setParams] = useState([]);
-  const [values, setValues] = useState({});
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    setParams([]);
-    if (!url) return undefined;
-    let live = true;
-    api.get(url).then((b) => {
-      if (!live) return;
-      const list = listOf(b, "parameters");
-      setParams(list);
-      setValues(Object.fromEntries(list.map((p) => [p.name, initialValue(p)])));
-    }, (e) => live && setError(e.message));
-    return () => {
-      live = false;
-    };
-  }, deps);
-  return { params, values, setValues, error };
-}
-
 export function CreateExperiment({ base, onCreated }) {
-  const [algorithms, setAlgorithms] = useState([]);
-  const [datasets, setDatasets] = useState([]);
-  const [algo, setAlgo] = useState("");
-  const [dataset, setDataset] = useState("");
   const [name, setName] = useState("");
   const [kind, setKind] = useState("oat");
   const [n, setN] = useState("20");
@@ -145,20 +121,9 @@ export function CreateExperiment({ base, onCreated }) {
   const [fieldError, setFieldError] = useState({});
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    api.get(`${base}/algorithms`).then((b) => {
-      const names = listOf(b, "algorithms").map((a) => (typeof a === "string" ? a : a.name));
-      setAlgorithms(names);
-      setAlgo((old) => old || names[0] || "");
-    }, (e) => setFormError(e.message));
-    api.get(`${base}/data`).then((b) => {
-      const keys = listOf(b, "keys");
-      setDatasets(keys);
-      setDataset((old) => old || keys[0] || "");
-    }, (e) => setFormError(e.message));
-  }, [base]);
-  const algoParams = useParameters(algo ? `${base}/algorithms/${seg(algo)}/parameters` : null, [algo]);
-  const dataParams = useParameters(dataset ? `${base}/data/${seg(dataset)}/parameters` : null, [dataset]);
+  const { algorithms, algo, setAlgo, datasets, dataset, setDataset } = useChoices(base, setFormError);
+  const algoParams = useParameters(algo ? `${base}/algorithms/${seg(algo)}/parameters` : null);
+  const dataParams = useParameters(dataset ? `${base}/data/${seg(dataset)}/parameters` : null);
   useEffect(() => setAxes({}), [algo, dataset]);
 
   const all = [
@@ -170,15 +135,6 @@ export function CreateExperiment({ base, onCreated }) {
   const count = pointCount(kind, varied, n === "" ? null : Number(n));
   const capNumber = Number(cap) >= 1 ? Math.floor(Number(cap)) : DEFAULT_CAP;
   const over = typeof count === "number" && count > capNumber;
-
-  function wireValues(params, values) {
-    const out = {};
-    for (const p of params) {
-      const v = wireValue(p, values[p.name]);
-      if (v !== undefined) out[p.name] = v;
-    }
-    return out;
-  }
 
   async function submit(e) {
     e.preventDefault();
@@ -273,7 +229,7 @@ export function CreateExperiment({ base, onCreated }) {
           : `Points: ${count.why}`}
       </p>
       <div class="form-error" aria-live="polite" data-testid="experiment-form-error"><${Notice} kind="error">${formError || algoParams.error || dataParams.error}<//></div>
-      <button class="primary" type="submit" disabled=${busy || !name.trim() || !algo || !dataset || !varied.length || over}>Create experiment</button>
+      <button class="primary" type="submit" disabled=${busy || !name.trim() || !algoParams.ready || !dataset || !varied.length || over}>Create experiment</button>
     </form>
   </section>`;
 }

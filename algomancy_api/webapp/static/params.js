@@ -56,6 +56,16 @@ export function wireValue(p, v) {
   }
 }
 
+/** The JSON object of `values` to send for the descriptors `params` (defaults left out). */
+export function wireValues(params, values) {
+  const out = {};
+  for (const p of params) {
+    const v = wireValue(p, values[p.name]);
+    if (v !== undefined) out[p.name] = v;
+  }
+  return out;
+}
+
 function hint(p) {
   const parts = [];
   if (p.min !== null && p.min !== undefined) parts.push(`min ${p.min}`);

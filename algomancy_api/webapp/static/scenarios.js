@@ -1,7 +1,8 @@
 // Scenarios: the list (paged, filtered), the create form, and one scenario live.
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
 import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
-import { ParameterField, initialValue, wireValue } from "./params.js";
+import { ParameterField, wireValues } from "./params.js";
+import { useChoices, useParameters } from "./formhooks.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
 import { ResultViews } from "./views.js";
 import { KpiValue } from "./kpiview.js";
@@ -121,83 +122,33 @@ function ScenarioList({ list, selected }) {
 }
 
 function CreateScenario({ base, onCreated }) {
-  const [algorithms, setAlgorithms] = useState([]);
-  const [datasets, setDatasets] = useState([]);
-  const [algo, setAlgo] = useState("");
-  const [dataset, setDataset] = useState("");
   const [tag, setTag] = useState("");
-  const [params, setParams] = useState([]);
-  const [values, setValues] = useState({});
-  const [dataParams, setDataParams] = useState([]);
-  const [dataValues, setDataValues] = useState({});
   const [errors, setErrors] = useState({});
   const [dataErrors, setDataErrors] = useState({});
   const [formError, setFormError] = useState(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    api.get(`${base}/algorithms`).then((b) => {
-      const names = listOf(b, "algorithms").map((a) => (typeof a === "string" ? a : a.name));
-      setAlgorithms(names);
-      setAlgo((old) => old || names[0] || "");
-    }, (e) => setFormError(e.message));
-    api.get(`${base}/data`).then((b) => {
-      const keys = listOf(b, "keys");
-      setDatasets(keys);
-      setDataset((old) => old || keys[0] || "");
-    }, (e) => setFormError(e.message));
-  }, [base]);
-
-  useEffect(() => {
-    if (!algo) return;
-    setErrors({});
-    api.get(`${base}/algorithms/${seg(algo)}/parameters`).then((b) => {
-      const list = listOf(b, "parameters");
-      setParams(list);
-      setValues(Object.fromEntries(list.map((p) => [p.name, initialValue(p)])));
-    }, (e) => setFormError(e.message));
-  }, [algo]);
-
-  useEffect(() => {
-    // The dataset's own parameters (`GET …/data/{key}/parameters`), often none.
-    setDataErrors({});
-    setDataParams([]);
-    if (!dataset) return undefined;
-    let live = true;
-    api.get(`${base}/data/${seg(dataset)}/parameters`).then((b) => {
-      if (!live) return;
-      const list = listOf(b, "parameters");
-      setDataParams(list);
-      setDataValues(Object.fromEntries(list.map((p) => [p.name, initialValue(p)])));
-    }, (e) => live && setFormError(e.message));
-    return () => {
-      live = false;
-    };
-  }, [dataset]);
+  const { algorithms, algo, setAlgo, datasets, dataset, setDataset } = useChoices(base, setFormError);
+  const algoParams = useParameters(algo ? `${base}/algorithms/${seg(algo)}/parameters` : null);
+  // The dataset's own parameters (`GET …/data/{key}/parameters`), often none.
+  const dataParamsOf = useParameters(dataset ? `${base}/data/${seg(dataset)}/parameters` : null);
+  const { params, values, setValues } = algoParams;
+  const { params: dataParams, values: dataValues, setValues: setDataValues } = dataParamsOf;
+  useEffect(() => setErrors({}), [algo]);
+  useEffect(() => setDataErrors({}), [dataset]);
 
   async function submit(e) {
     e.preventDefault();
     setErrors({});
     setDataErrors({});
     setFormError(null);
-    const algoParams = {};
-    for (const p of params) {
-      const v = wireValue(p, values[p.name]);
-      if (v !== undefined) algoParams[p.name] = v;
-    }
-    const dataParamValues = {};
-    for (const p of dataParams) {
-      const v = wireValue(p, dataValues[p.name]);
-      if (v !== undefined) dataParamValues[p.name] = v;
-    }
     setBusy(true);
     try {
       const created = await api.post(`${base}/scenarios`, {
         tag: tag.trim(),
         dataset_key: dataset,
         algo_name: algo,
-        algo_params: algoParams,
-        ...(dataParams.length ? { data_params: dataParamValues } : {}),
+        algo_params: wireValues(params, values),
+        ...(dataParams.length ? { data_params: wireValues(dataParams, dataValues) } : {}),
       });
       setTag("");
       onCreated(created);
@@ -222,7 +173,7 @@ function CreateScenario({ base, onCreated }) {
   return html`<section class="panel" aria-labelledby="create-title">
     <h2 id="create-title">New scenario</h2>
     <form onSubmit=${submit} novalidate>
-      <${Notice} kind="error">${formError}<//>
+      <${Notice} kind="error">${formError || algoParams.error || dataParamsOf.error}<//>
       <div class="field">
         <label for="scenario-tag">Tag</label>
         <input id="scenario-tag" value=${tag} onInput=${(e) => setTag(e.target.value)} required
@@ -253,7 +204,7 @@ function CreateScenario({ base, onCreated }) {
         (p) => html`<${ParameterField} key=${algo + p.name} p=${p} value=${values[p.name]} error=${errors[p.name]}
           onChange=${(v) => setValues((old) => ({ ...old, [p.name]: v }))} />`
       )}
-      <button class="primary" type="submit" disabled=${busy || !tag.trim() || !algo || !dataset}>Create scenario</button>
+      <button class="primary" type="submit" disabled=${busy || !tag.trim() || !algoParams.ready || !dataset}>Create scenario</button>
     </form>
   </section>`;
 }
