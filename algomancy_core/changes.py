@@ -1,10 +1,10 @@
 """The change feed: every change of a session, numbered, for live streams.
 
 Each change (a scenario created, queued, started, progressed, finished, reset or
-deleted; a dataset added, replaced or deleted; the session renamed or deleted) is
-appended to the store with a number (`seq`) greater than every earlier one, in
-every session. A stream follows one session from any `seq` on; several processes
-sharing a SQL store share one feed. The store keeps the latest `CHANGES_KEPT`
+deleted; a dataset added, replaced or deleted; the session renamed or deleted; its
+baseline pinned or unpinned) is appended to the store with a number (`seq`) greater
+than every earlier one, in every session. A stream follows one session from any `seq`
+on; several processes sharing a SQL store share one feed. The store keeps the latest `CHANGES_KEPT`
 changes; a stream that asks for older ones is told to reload (`reset`).
 """
 
@@ -43,6 +43,8 @@ KINDS = (
     "dataset.deleted",
     "session.renamed",
     "session.deleted",
+    "baseline.pinned",
+    "baseline.unpinned",
 )
 
 

@@ -241,10 +241,20 @@ class ScenarioCatalog(SessionDatasets):
         """Pin the scenario as the session's baseline (replacing another pin)."""
         record = self.get_scenario(scenario_id)
         self._store.set_baseline(self.session_id, record.id)
+        self._runtime.changes.record(
+            self.session_id,
+            "baseline.pinned",
+            record.id,
+            {"baseline": {"scenario_id": record.id, "tag": record.tag}},
+        )
         return record
 
     def unpin_baseline(self) -> None:
+        """Unpin the session's baseline; no change is told when none was pinned."""
+        pinned = self._store.get_baseline(self.session_id)
         self._store.set_baseline(self.session_id, None)
+        if pinned is not None:
+            self._runtime.changes.record(self.session_id, "baseline.unpinned", pinned, {})
 
     def baseline_id(self) -> str | None:
         """The pinned baseline's scenario id, or None."""

@@ -27,9 +27,10 @@ _DESCRIPTION = (
     "its kind (`scenario.created`, `scenario.queued`, `scenario.started`, "
     "`scenario.progress`, `scenario.complete`, `scenario.failed`, `scenario.reset`, "
     "`scenario.deleted`, `dataset.added`, `dataset.replaced`, `dataset.deleted`, "
-    "`session.renamed`, `session.deleted`), `data:` `{seq, kind, session_id, subject, "
-    "at, ...}`. The stream starts with `open` (or, when `Last-Event-ID` is too old "
-    "to replay, `reset`: reload, then follow on); `: keep-alive` comments while idle."
+    "`session.renamed`, `session.deleted`, `baseline.pinned`, `baseline.unpinned`), "
+    "`data:` `{seq, kind, session_id, subject, at, ...}`. The stream starts with "
+    "`open` (or, when `Last-Event-ID` is too old to replay, `reset`: reload, then "
+    "follow on); `: keep-alive` comments while idle."
 )
 
 

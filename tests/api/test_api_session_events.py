@@ -143,6 +143,27 @@ def test_rename_and_delete_of_the_session(server: ThreadServer) -> None:
         wait_for(lambda: follower.ended, what="the stream to end")
 
 
+def test_pinning_and_unpinning_the_baseline_are_told(server: ThreadServer) -> None:
+    """A compare view following the stream learns of a new baseline without polling."""
+    root = f"http://127.0.0.1:{server.port}{PREFIX}/sessions/main"
+    scenario_id = create(server, "Instant")
+    with Follower(stream_url(server)) as follower:
+        follower.wait_for_event("open")
+        assert http.put(f"{root}/baseline", json={"scenario_id": scenario_id}).status_code == 200
+        pinned = follower.wait_for_event("baseline.pinned")
+        assert pinned["data"]["subject"] == scenario_id
+        assert pinned["data"]["baseline"]["scenario_id"] == scenario_id
+        assert http.delete(f"{root}/baseline").status_code == 200
+        unpinned = follower.wait_for_event("baseline.unpinned")
+        assert unpinned["data"]["subject"] == scenario_id
+        # Unpinning with none pinned changes nothing and tells nothing.
+        assert http.delete(f"{root}/baseline").status_code == 200
+        http.patch(f"{root}", json={"display_name": "after"})
+        follower.wait_for_event("session.renamed")
+    kinds = [e["event"] for e in changes(follower)]
+    assert kinds.count("baseline.unpinned") == 1
+
+
 def test_other_sessions_changes_are_not_sent(server: ThreadServer) -> None:
     root = f"http://127.0.0.1:{server.port}{PREFIX}/sessions"
     other = http.post(root, json={"display_name": "other"}).json()["session"]["id"]
