@@ -4,7 +4,7 @@ copies), the base class of `ScenarioManager`."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from algomancy_core.errors import (
@@ -137,12 +137,17 @@ class SessionDatasets:
         dataset_name: str,
         *,
         creator: str | None = None,
+        keep: Callable[[], bool] | None = None,
     ) -> tuple[ETLResult, DatasetVersion | None]:
         """`etl_data`, with the version it stored (None when the ETL failed): the
-        one this upload made, whatever others stored meanwhile."""
+        one this upload made, whatever others stored meanwhile. `keep`, asked after
+        the ETL and before storing, may say no (a request past its deadline): then
+        nothing is stored and the version is None."""
         dataset_name = check_name("dataset_name", dataset_name, self._runtime.config.max_name_chars)
         result = self._runtime.etl_factory().run(files, dataset_name)
         stored = None
+        if keep is not None and not keep():
+            return result, None
         if result.is_success and result.data_source is not None:
             result.data_source.name = dataset_name
             stored = self.add_dataset(

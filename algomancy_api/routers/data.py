@@ -402,9 +402,13 @@ def _etl(
     # processes are killed).
     token = cancel_event.set(stop)
     try:
-        result, stored = manager.etl_version(files, dataset_name, creator=creator)
+        result, stored = manager.etl_version(
+            files, dataset_name, creator=creator, keep=lambda: not stop.is_set()
+        )
     finally:
         cancel_event.reset(token)
+    if stop.is_set() and stored is None:
+        raise Stopped()  # past the deadline before storing: nothing was stored
     return {
         "dataset_name": dataset_name,
         "success": result.is_success,

@@ -16,6 +16,7 @@ from algomancy_api.deadlines import ClientLeft, run_bounded
 from tests.polling import wait_for
 
 from .conftest import PREFIX, ClientFactory
+from .test_api_data import ITEMS
 
 M = f"{PREFIX}/sessions/main"
 
@@ -133,6 +134,45 @@ def test_an_etl_past_its_deadline_is_503_and_stores_nothing(
     assert r.status_code == 503
     assert "etl_timeout_seconds" in r.json()["detail"]
     assert "late" not in client.get(f"{M}/data").json()["keys"]
+
+
+def test_an_etl_that_outlives_its_deadline_stores_nothing_when_it_ends(
+    make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files are read in time; the ETL itself runs past the deadline. A thread
+    cannot be stopped mid-ETL, so the check comes after it: the 503 already said
+    nothing is stored, and nothing is, when the ETL ends later."""
+    from algomancy_api.routers import data
+    from algomancy_data.etl import ETLFactory
+
+    release = threading.Event()
+    done = threading.Event()
+    real_run, real_etl = ETLFactory.run, data._etl
+
+    def slow_run(self: ETLFactory, *args: Any, **kwargs: Any) -> Any:
+        release.wait(60)
+        return real_run(self, *args, **kwargs)
+
+    def watched_etl(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_etl(*args, **kwargs)
+        finally:
+            done.set()  # the worker thread is through: stored or not, it is decided
+
+    monkeypatch.setattr(ETLFactory, "run", slow_run)
+    monkeypatch.setattr(data, "_etl", watched_etl)
+    client: TestClient = make_client(schemas=[ITEMS], etl_timeout_seconds=0.2)
+    files = [("files", ("items.csv", b"sku,qty\nA,1\n", "text/csv"))]
+    r = client.post(f"{M}/etl", data={"dataset_name": "late"}, files=files)
+    assert r.status_code == 503
+    release.set()
+    assert done.wait(30)
+    assert "late" not in client.get(f"{M}/data").json()["keys"]
+    # The same upload in time is stored: the ETL above would have succeeded.
+    monkeypatch.setattr(ETLFactory, "run", real_run)
+    r = client.post(f"{M}/etl", data={"dataset_name": "late"}, files=files)
+    assert r.status_code == 200, r.text
+    assert "late" in client.get(f"{M}/data").json()["keys"]
 
 
 def test_the_etl_deadline_must_be_positive(make_client: ClientFactory) -> None:
