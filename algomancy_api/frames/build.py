@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import orjson
 
@@ -147,27 +147,19 @@ def frame_from_dataframe(
     return frame
 
 
-def frame_json_bytes(
-    df: pd.DataFrame,
-    *,
-    source: TabularFrameSourceResponse | None = None,
-    offset: int = 0,
-    limit: int | None = None,
-    time_field: str | None = None,
-    value_field: str | None = None,
-    value_fields: Sequence[str] | None = None,
-    series_field: str | None = None,
-) -> bytes:
-    """``frame_from_dataframe`` serialised to JSON bytes, ready for a ``Response``."""
-    return orjson.dumps(
-        frame_from_dataframe(
-            df,
-            source=source,
-            offset=offset,
-            limit=limit,
-            time_field=time_field,
-            value_field=value_field,
-            value_fields=value_fields,
-            series_field=series_field,
-        )
-    )
+class FrameOptions(TypedDict, total=False):
+    """The keyword arguments of `frame_from_dataframe`."""
+
+    source: TabularFrameSourceResponse | None
+    offset: int
+    limit: int | None
+    time_field: str | None
+    value_field: str | None
+    value_fields: Sequence[str] | None
+    series_field: str | None
+
+
+def frame_json_bytes(df: pd.DataFrame, **options: Unpack[FrameOptions]) -> bytes:
+    """``frame_from_dataframe(df, **options)`` serialised to JSON bytes, ready for a
+    ``Response``."""
+    return orjson.dumps(frame_from_dataframe(df, **options))

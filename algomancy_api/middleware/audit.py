@@ -6,8 +6,9 @@ import logging
 
 import anyio.to_thread
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from algomancy_api.middleware.status import StatusSeen
 from algomancy_core import SessionManager
 from algomancy_core.audit import OK, PendingAudit, auditing, record_fields
 
@@ -40,21 +41,14 @@ class AuditWrites:
             client=str(client[0]) if client else None,
             summary=f"{scope['method']} {scope['path']}",
         )
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        seen = StatusSeen(send)
         try:
             with auditing(pending):
-                await self.app(scope, receive, send_status)
+                await self.app(scope, receive, seen)
         finally:
             # Outside the scope: the append below is not itself the audited change.
             if pending.kind is not None:
-                await self._close(pending, status)
+                await self._close(pending, seen.status)
 
     async def _close(self, pending: PendingAudit, status: int) -> None:
         if pending.written:

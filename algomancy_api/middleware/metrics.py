@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.metrics import LATENCY, REQUESTS, UNMATCHED
+from algomancy_api.middleware.status import StatusSeen
 
 
 class RequestMetrics:
@@ -27,18 +28,11 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        seen = StatusSeen(send)
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive, seen)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, seen.status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
