@@ -34,7 +34,8 @@ class RunQueue:
         self.sessions: dict[str, str] = {}
         # Every processing scenario id.
         self.processing: dict[str, None] = {}
-        # Batch -> how many of it are processing; batch -> when it was last served.
+        # Batch -> how many of it are processing; batch -> when it was last served
+        # (kept, as the SQL store keeps its runs' start times: one int per batch).
         self.busy: dict[str, int] = {}
         self.served: dict[str, int] = {}
         self._counter = itertools.count(1)
@@ -69,7 +70,6 @@ class RunQueue:
             queued.pop(record.id, None)
             if not queued:
                 del self.batches[record.batch]
-                self._forget(record.batch)
 
     def _start(self, record: ScenarioRecord) -> None:
         if record.id in self.processing:
@@ -94,13 +94,6 @@ class RunQueue:
             self.busy[record.batch] = left
         else:
             self.busy.pop(record.batch, None)
-            self._forget(record.batch)
-
-    def _forget(self, batch: str) -> None:
-        """A batch with nothing queued or processing: its turn is forgotten (a batch
-        that comes back waits its turn like a new one)."""
-        if batch not in self.batches and batch not in self.busy:
-            self.served.pop(batch, None)
 
     def next_id(self, session_of: Callable[[str], str]) -> str | None:
         """The id a claim takes now, or None; `session_of` gives a queued own
