@@ -1,0 +1,208 @@
+"""An experiment's points in parallel on the process executor (2 workers), through
+a server (in memory), against (a) the same points run one at a time and (b) the
+same calls through a bare `concurrent.futures.ProcessPoolExecutor` of 2 workers.
+
+(a) 100 points of `Work` calibrated to `BENCH_POINT_SECONDS` (default 0.2) of CPU
+on one core. Serial: the same 100 runs as a session's own scenarios (one at a
+time, the seed's rule), from the first `/run` to the last complete. Parallel: the
+experiment (a grid of one value with 100 repetitions, so each point does the same
+work), from its `POST` to its status `complete`. Speed-up = serial / parallel;
+target ≥ 1.7x (2.0 is perfect on 2 cores).
+
+(b) 2,000 points of `Instant` (returns at once) as an experiment, from its `POST`
+to `complete`, against 2,000 `submit`s of the same trivial call to a warm
+`ProcessPoolExecutor(2)`, all awaited. Ratio = pool seconds / experiment seconds
+(the experiment's rate over the pool's); target ≥ 0.5x.
+
+Where the rest of (b) goes: per point the experiment creates a scenario (its
+checks, lineage and fingerprint, an insert, a change-feed entry), queues it (a
+transition, an event), claims it (the claim rule), pickles the run request with
+its dataset to the worker process and back, records the outcome (a transition,
+KPIs, a change-feed entry) and logs the start and end. The pool only pickles a
+function reference and a small result. The note of the row splits the
+experiment's time into creating its points (the `POST`) and running them. Profile
+the server with ``py-spy record -o profile.svg --pid <server pid>`` during (b) to
+see more.
+
+    python -m benchmarks.bench_parallel_points
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from benchmarks.common import Row, Server, api, env_float, env_int, run_alone
+from benchmarks.configs import Instant, Work, initial_datasets, work_unit
+
+POINT_SECONDS = env_float("BENCH_POINT_SECONDS", 0.2)
+POINTS = env_int("BENCH_POINTS", 100)
+TRIVIAL_POINTS = env_int("BENCH_TRIVIAL_POINTS", 2000)
+CONFIG = "benchmarks.bench_parallel_points:config"
+DATASET = "Master data"
+
+
+def config() -> dict[str, Any]:
+    return {
+        "title": "Algomancy benchmarks: experiments",
+        "algorithms": [Instant, Work],
+        "initial_datasets": initial_datasets,
+        "max_workers": 2,
+        "max_experiment_scenarios": 10_000,
+    }
+
+
+def calibrate(seconds: float) -> int:
+    """Units of `work_unit` that take about `seconds` here."""
+    start = time.perf_counter()
+    units = 0
+    while time.perf_counter() - start < 0.3:
+        work_unit()
+        units += 1
+    return max(1, round(units * seconds / (time.perf_counter() - start)))
+
+
+def trivial(count: int) -> dict[str, int]:
+    """The bare pool's call: what `Instant` does, without the framework."""
+    return {"count": count}
+
+
+def session(client: httpx.Client, name: str) -> str:
+    client.post("/sessions", json={"display_name": name}).raise_for_status()
+    return name
+
+
+def experiment_seconds(
+    client: httpx.Client, sid: str, name: str, base: dict[str, Any], design: dict[str, Any]
+) -> tuple[float, float]:
+    """Create the experiment and wait for it: (seconds to complete, seconds the POST took)."""
+    start = time.perf_counter()
+    answer = client.post(
+        f"/sessions/{sid}/experiments", json={"name": name, "base": base, "design": design}
+    )
+    answer.raise_for_status()
+    posted = time.perf_counter() - start
+    url = f"/sessions/{sid}/experiments/{answer.json()['id']}"
+    deadline = time.monotonic() + 300
+    while True:
+        body = client.get(url).json()
+        if body["counts"]["failed"]:
+            raise RuntimeError(f"experiment {name}: points failed: {body['counts']}")
+        if body["status"] == "complete":
+            return time.perf_counter() - start, posted
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"experiment {name} did not complete: {body['counts']}")
+        time.sleep(0.02)
+
+
+def serial_seconds(client: httpx.Client, sid: str, units: int, count: int) -> float:
+    """`count` Work runs as the session's own scenarios (one at a time)."""
+    ids = []
+    for n in range(count):
+        made = client.post(
+            f"/sessions/{sid}/scenarios",
+            json={
+                "tag": f"serial-{n}",
+                "dataset_key": DATASET,
+                "algo_name": "Work",
+                "algo_params": {"units": units},
+            },
+        )
+        made.raise_for_status()
+        ids.append(made.json()["id"])
+    start = time.perf_counter()
+    for scenario_id in ids:
+        client.post(f"/sessions/{sid}/scenarios/{scenario_id}/run").raise_for_status()
+    deadline = time.monotonic() + 300
+    for scenario_id in ids[::-1]:  # the last queued ends last
+        while True:
+            status = client.get(f"/sessions/{sid}/scenarios/{scenario_id}/status").json()
+            if status["status"] == "failed":
+                raise RuntimeError(f"a serial Work run failed: {status}")
+            if status["status"] == "complete":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("the serial Work runs did not complete in time")
+            time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+def pool_seconds(count: int) -> float:
+    """`count` trivial calls through a warm bare `ProcessPoolExecutor` of 2."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        list(pool.map(trivial, [0, 1]))  # both processes started
+        start = time.perf_counter()
+        futures = [pool.submit(trivial, n) for n in range(count)]
+        for future in futures:
+            future.result()
+        return time.perf_counter() - start
+
+
+def run() -> list[Row]:
+    units = calibrate(POINT_SECONDS)
+    args = ["--config", CONFIG, "--in-memory", "--executor", "process", "--max-workers", "2"]
+    with Server(args) as server, api(server) as client:
+        warm = session(client, "warm")
+        experiment_seconds(  # both worker processes started and warm
+            client,
+            warm,
+            "warm",
+            {"algo_name": "Instant", "dataset_key": DATASET},
+            {"kind": "grid", "axes": [{"name": "count", "values": [1, 2, 3, 4]}]},
+        )
+        serial = serial_seconds(client, session(client, "serial"), units, POINTS)
+        parallel, _ = experiment_seconds(
+            client,
+            session(client, "parallel"),
+            "work",
+            {"algo_name": "Work", "dataset_key": DATASET, "algo_params": {"units": units}},
+            {"kind": "grid", "axes": [{"name": "units", "values": [units]}], "repetitions": POINTS},
+        )
+        repetitions, values = divmod(TRIVIAL_POINTS, 1000)
+        design: dict[str, Any] = {
+            "kind": "grid",
+            "axes": [{"name": "count", "values": list(range(1000 if repetitions else values))}],
+        }
+        if repetitions > 1:
+            design["repetitions"] = repetitions
+        trivial_points = len(design["axes"][0]["values"]) * max(1, repetitions)
+        many, posted = experiment_seconds(
+            client,
+            session(client, "trivial"),
+            "trivial",
+            {"algo_name": "Instant", "dataset_key": DATASET},
+            design,
+        )
+    bare = pool_seconds(trivial_points)
+    return [
+        Row(
+            f"E1 experiment of {POINTS} x {POINT_SECONDS} s CPU points, process executor "
+            "(2 workers): speed-up over the same runs one at a time",
+            serial / parallel,
+            "x",
+            None,
+            target=1.7,
+            on="value",
+            note=f"serial {serial:.2f} s, experiment {parallel:.2f} s ({units} work units a point)",
+        ),
+        Row(
+            f"E2 experiment of {trivial_points} trivial points, process executor (2 workers): "
+            "points a second, against a bare ProcessPoolExecutor(2)",
+            trivial_points / many,
+            "/s",
+            trivial_points / bare,
+            target=0.5,
+            note=f"experiment {many:.2f} s (its POST, creating the points: {posted:.2f} s), "
+            f"bare pool {bare:.3f} s",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))
