@@ -14,15 +14,20 @@ to `complete`, against 2,000 `submit`s of the same trivial call to a warm
 `ProcessPoolExecutor(2)`, all awaited. Ratio = pool seconds / experiment seconds
 (the experiment's rate over the pool's); target ≥ 0.5x.
 
-Where the rest of (b) goes: per point the experiment creates a scenario (its
-checks, lineage and fingerprint, an insert, a change-feed entry), queues it (a
-transition, an event), claims it (the claim rule), pickles the run request with
-its dataset to the worker process and back, records the outcome (a transition,
-KPIs, a change-feed entry) and logs the start and end. The pool only pickles a
-function reference and a small result. The note of the row splits the
-experiment's time into creating its points (the `POST`) and running them. Profile
-the server with ``py-spy record -o profile.svg --pid <server pid>`` during (b) to
-see more.
+Where the rest of (b) goes (py-spy on the server during (b), 2 cores shared with
+other work): creating the points is a third of the experiment's time (the `POST`:
+per point the checks, lineage and fingerprint, an insert and a change-feed entry,
+a queue transition and its event); the note of the row gives it, and the rate of
+the runs alone after it. The runs: a worker process idles from the end of one run
+until its slot thread has recorded the outcome (a transition, KPIs, an event, a
+log line), claimed the next point and pickled its request, dataset included, down
+the pipe; the slot thread does all that in turn, under the GIL shared with the
+HTTP threads. About a fifth of the server's busy time is logging (a line at each
+run's start and end). The bare pool pickles a function reference and a small
+result, and its workers always have the next call queued. Closing the gap needs
+the executor to hold a next job per slot (prefetch) and points created in bulk:
+beyond this benchmark's change, which made the points run in parallel at all.
+Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points
 """
@@ -80,7 +85,8 @@ def session(client: httpx.Client, name: str) -> str:
 def experiment_seconds(
     client: httpx.Client, sid: str, name: str, base: dict[str, Any], design: dict[str, Any]
 ) -> tuple[float, float]:
-    """Create the experiment and wait for it: (seconds to complete, seconds the POST took)."""
+    """Create the experiment and wait for it: (seconds to complete, seconds the POST
+    took; points start running during it)."""
     start = time.perf_counter()
     answer = client.post(
         f"/sessions/{sid}/experiments", json={"name": name, "base": base, "design": design}
@@ -198,7 +204,8 @@ def run() -> list[Row]:
             "/s",
             trivial_points / bare,
             target=0.5,
-            note=f"experiment {many:.2f} s (its POST, creating the points: {posted:.2f} s), "
+            note=f"experiment {many:.2f} s (its POST, creating the points: {posted:.2f} s; "
+            f"after it {trivial_points / max(many - posted, 1e-9):.0f} points/s), "
             f"bare pool {bare:.3f} s",
         ),
     ]
