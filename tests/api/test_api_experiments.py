@@ -343,6 +343,9 @@ def test_cancel_fails_the_points_not_yet_run(client: TestClient) -> None:
         RELEASE.set()
     assert done["failed"] == 10 and done["complete"] == 0
     assert {s["status"] for s in scenarios(client).values()} == {"failed"}
+    # No point started after the cancel: only the two that were running had.
+    listed = client.get(f"{M}/scenarios").json()
+    assert sum(1 for s in listed if s["started_at"] is not None) == 2
     assert client.post(f"{M}/experiments/nope/cancel").status_code == 404
 
 
