@@ -5,11 +5,16 @@ at a time and come first, batches take turns; and migration 13 upgrades a versio
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -221,3 +226,80 @@ def test_a_copy_to_another_session_is_its_own() -> None:
     experiment belongs to the first session)."""
     record = ScenarioRecord("a", "s", "t", "d", "Instant", {}, batch="experiment:e")
     assert plan_copy(record, "b", "other").batch is None
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def version_12_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> tuple[str, dict[str, Any]]:
+    """A database filled by the code of schema version 12 (`data/make_version_12.py`
+    wrote the files), and the ids in it."""
+    ids: dict[str, Any] = json.loads((DATA / "version_12.json").read_text())[request.param]
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        dump = (DATA / "version_12.postgres.sql").read_text()
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            conn.execute(dump.encode())
+        return url, ids
+    copy = tmp_path / "old.sqlite3"
+    shutil.copyfile(DATA / "version_12.sqlite3", copy)
+    return f"sqlite:///{copy}", ids
+
+
+def scenario_indexes(url: str) -> dict[str, str]:
+    """Name → definition of each index on `scenarios`, spelled as the database keeps it."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                sql = (
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'index' AND tbl_name = 'scenarios'"
+                )
+            else:
+                sql = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'scenarios'"
+            return {name: definition for name, definition in conn.execute(sa.text(sql)).all()}
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_version_12_migrates_to_batches(
+    version_12_database: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Opened by this code, a database of the version 12 code keeps every scenario
+    and experiment, each scenario its session's own (batch NULL), and gets the same
+    indexes as a new database."""
+    url, ids = version_12_database
+    assert ids["schema"] == 12
+    migrated = SQLStore(url)
+    try:
+        session = migrated.find_session("main", None)
+        assert session is not None
+        listed = {r.id: r for r in migrated.list_scenarios(session.id)}
+        assert set(listed) == {ids["done"], ids["waiting"], *ids["points"]}
+        assert {r.batch for r in listed.values()} == {None}
+        assert listed[ids["done"]].status is S.COMPLETE and listed[ids["done"]].kpis
+        assert listed[ids["waiting"]].parameters == {"count": 7}
+        experiment = migrated.experiments.get(session.id, ids["experiment"])
+        assert experiment is not None and experiment.scenario_ids == ids["points"]
+        # Batch scenarios now run beside the session's own.
+        own = queue(migrated, ids["waiting"])
+        batch = [queued_scenario(migrated, session.id, f"e-{n}", "experiment:e") for n in (1, 2)]
+        claimed = [claim(migrated) for _ in range(3)]
+        assert [c.id if c else None for c in claimed] == [own.id, batch[0].id, batch[1].id]
+    finally:
+        migrated.close()
+    if url.startswith("sqlite"):
+        fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    else:
+        name = f"fresh_{uuid.uuid4().hex}"
+        fresh = sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        engine.dispose()
+    SQLStore(fresh).close()
+    assert scenario_indexes(url) == scenario_indexes(fresh)
