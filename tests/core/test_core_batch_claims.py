@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -303,3 +305,47 @@ def test_a_database_of_version_12_migrates_to_batches(
         engine.dispose()
     SQLStore(fresh).close()
     assert scenario_indexes(url) == scenario_indexes(fresh)
+
+
+def test_racing_claims_keep_the_rule(store: Store) -> None:
+    """Eight threads claim and complete a mixed queue at once: each scenario is
+    claimed once, and a session never has two of its own processing."""
+    ids = set()
+    for s in range(3):
+        session = new_session(store, f"race{s}")
+        for n in range(30):
+            batch = None if n % 3 == 0 else f"experiment:{s}"
+            ids.add(queued_scenario(store, session.id, f"r{n}", batch).id)
+    claimed: list[str] = []
+    problems: list[str] = []
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while True:
+                record = claim(store)
+                if record is None:
+                    if not store.count_by_status()[S.QUEUED]:
+                        return
+                    time.sleep(0.001)  # the rest wait for a session's own run to end
+                    continue
+                claimed.append(record.id)
+                if record.batch is None:
+                    own = [
+                        r.id
+                        for r in store.list_scenarios(record.session_id)
+                        if r.status is S.PROCESSING and r.batch is None
+                    ]
+                    if own != [record.id]:
+                        problems.append(f"session {record.session_id}: own processing {own}")
+                complete(store, record)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and problems == []
+    assert sorted(claimed) == sorted(ids)
