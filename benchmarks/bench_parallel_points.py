@@ -16,6 +16,17 @@ to `complete`, against 2,000 `submit`s of the same trivial call to a warm
 `ProcessPoolExecutor(2)`, all awaited. Ratio = pool seconds / experiment seconds
 (the experiment's rate over the pool's); target ≥ 0.5x.
 
+(c) `BENCH_DASK_POINTS` (default 500: at about 20 points a second, 2,000 would
+take the run past a minute) such points on the Dask executor (a `LocalCluster`
+of 2 single-threaded worker processes) against a bare `client.map` of the same
+trivial call on that cluster; rates compared, target ≥ 0.5x. Left out when Dask
+is not installed or `BENCH_DASK=0`. Where its rest goes: the Dask executor looks
+for finished tasks every 50 ms (`executors/dask.py` `POLL_INTERVAL`), so each
+worker idles up to that long between two points, and each run makes three
+scheduler-side objects (two `Event`s and a `Queue`: round trips to the
+scheduler) before it starts; a done-callback on the task's future in place of
+the poll would remove the first.
+
 Where the rest of (b) goes (py-spy on the server during (b), 2 cores shared with
 other work): creating the points is a third of the experiment's time (the `POST`:
 per point the checks, lineage and fingerprint, an insert and a change-feed entry,
@@ -38,19 +49,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
 import sys
 import time
 from typing import Any
 
 import httpx
 
-from benchmarks.bench_parallel import machine_speedup
+from benchmarks.bench_parallel import dask_cluster, machine_speedup
 from benchmarks.common import Row, Server, api, env_float, env_int, run_alone
 from benchmarks.configs import Instant, Work, initial_datasets, work_unit
 
 POINT_SECONDS = env_float("BENCH_POINT_SECONDS", 0.2)
 POINTS = env_int("BENCH_POINTS", 100)
 TRIVIAL_POINTS = env_int("BENCH_TRIVIAL_POINTS", 2000)
+DASK_POINTS = env_int("BENCH_DASK_POINTS", 500)
 CONFIG = "benchmarks.bench_parallel_points:config"
 DATASET = "Master data"
 
@@ -153,6 +166,59 @@ def pool_seconds(count: int) -> float:
         return time.perf_counter() - start
 
 
+def trivial_design(points: int) -> dict[str, Any]:
+    """A grid over `count` (0 to 999), repeated: `points` points, rounded to whole
+    thousands above 1,000."""
+    repetitions, values = divmod(points, 1000)
+    design: dict[str, Any] = {
+        "kind": "grid",
+        "axes": [{"name": "count", "values": list(range(1000 if repetitions else values))}],
+    }
+    if repetitions > 1:
+        design["repetitions"] = repetitions
+    return design
+
+
+def trivial_row(
+    label: str, design: dict[str, Any], many: float, posted: float, bare: float, against: str
+) -> Row:
+    points = len(design["axes"][0]["values"]) * int(design.get("repetitions", 1))
+    return Row(
+        f"{label} experiment of {points} trivial points: points a second, against {against}",
+        points / many,
+        "/s",
+        points / bare,
+        target=0.5,
+        note=f"experiment {many:.2f} s (its POST, creating the points: {posted:.2f} s; "
+        f"after it {points / max(many - posted, 1e-9):.0f} points/s), bare {bare:.3f} s",
+    )
+
+
+def trivial_experiment(args: list[str], design: dict[str, Any]) -> tuple[float, float]:
+    """The trivial experiment on a server started with `args`: (seconds, POST seconds)."""
+    base = {"algo_name": "Instant", "dataset_key": DATASET}
+    with Server(["--config", CONFIG, "--in-memory", *args]) as server, api(server) as client:
+        warm = {"kind": "grid", "axes": [{"name": "count", "values": [1, 2, 3, 4]}]}
+        experiment_seconds(client, session(client, "warm"), "warm", base, warm)
+        return experiment_seconds(client, session(client, "trivial"), "trivial", base, design)
+
+
+def dask_rows(design: dict[str, Any]) -> list[Row]:
+    """(c): the experiment on Dask against a bare `client.map` on the same cluster."""
+    from distributed import Client
+
+    points = len(design["axes"][0]["values"]) * int(design.get("repetitions", 1))
+    with dask_cluster() as address:
+        args = ["--executor", "dask", "--dask-address", address, "--max-workers", "2"]
+        many, posted = trivial_experiment(args, design)
+        with Client(address) as client:
+            client.gather(client.map(trivial, [0, 1], pure=False))  # warm
+            start = time.perf_counter()
+            client.gather(client.map(trivial, range(points), pure=False))
+            bare = time.perf_counter() - start
+    return [trivial_row("E3 Dask (2 workers):", design, many, posted, bare, "a bare client.map")]
+
+
 def run() -> list[Row]:
     units = calibrate(POINT_SECONDS)
     args = ["--config", CONFIG, "--in-memory", "--executor", "process", "--max-workers", "2"]
@@ -174,23 +240,11 @@ def run() -> list[Row]:
             {"algo_name": "Work", "dataset_key": DATASET, "algo_params": {"units": units}},
             {"kind": "grid", "axes": [{"name": "units", "values": [units]}], "repetitions": POINTS},
         )
-        repetitions, values = divmod(TRIVIAL_POINTS, 1000)
-        design: dict[str, Any] = {
-            "kind": "grid",
-            "axes": [{"name": "count", "values": list(range(1000 if repetitions else values))}],
-        }
-        if repetitions > 1:
-            design["repetitions"] = repetitions
-        trivial_points = len(design["axes"][0]["values"]) * max(1, repetitions)
-        many, posted = experiment_seconds(
-            client,
-            session(client, "trivial"),
-            "trivial",
-            {"algo_name": "Instant", "dataset_key": DATASET},
-            design,
-        )
-    bare = pool_seconds(trivial_points)
-    return [
+    design = trivial_design(TRIVIAL_POINTS)
+    args = ["--executor", "process", "--max-workers", "2"]
+    many, posted = trivial_experiment(args, design)
+    bare = pool_seconds(len(design["axes"][0]["values"]) * int(design.get("repetitions", 1)))
+    rows = [
         Row(
             f"E1 experiment of {POINTS} x {POINT_SECONDS} s CPU points, process executor "
             "(2 workers): speed-up over the same runs one at a time",
@@ -201,18 +255,21 @@ def run() -> list[Row]:
             on="value",
             note=f"serial {serial:.2f} s, experiment {parallel:.2f} s ({units} work units a point)",
         ),
-        Row(
-            f"E2 experiment of {trivial_points} trivial points, process executor (2 workers): "
-            "points a second, against a bare ProcessPoolExecutor(2)",
-            trivial_points / many,
-            "/s",
-            trivial_points / bare,
-            target=0.5,
-            note=f"experiment {many:.2f} s (its POST, creating the points: {posted:.2f} s; "
-            f"after it {trivial_points / max(many - posted, 1e-9):.0f} points/s), "
-            f"bare pool {bare:.3f} s",
+        trivial_row(
+            "E2 process executor (2 workers):",
+            design,
+            many,
+            posted,
+            bare,
+            "a bare ProcessPoolExecutor(2)",
         ),
     ]
+    if os.environ.get("BENCH_DASK", "1") != "0":
+        try:
+            rows += dask_rows(trivial_design(DASK_POINTS))
+        except Exception as exc:  # Dask is optional: say why, keep the other figures
+            rows.append(Row("E3 Dask executor", float("nan"), note=f"failed: {exc!r}"))
+    return rows
 
 
 if __name__ == "__main__":
