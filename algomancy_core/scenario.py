@@ -119,6 +119,10 @@ class ScenarioRecord:
     #: The trace context (W3C `traceparent`, ...) of the request that queued its
     #: run, when the server traces: whichever process claims the run continues it.
     trace_context: dict[str, str] | None = None
+    #: The batch the scenario was made for (`"experiment:<id>"`), None for the
+    #: session's own: a session runs one of its own at a time, batch scenarios run
+    #: in parallel up to the executor's capacity (see `Store.claim_next`).
+    batch: str | None = None
 
     def copy(self, **changes: Any) -> ScenarioRecord:
         return dataclasses.replace(self, **changes)
@@ -223,6 +227,8 @@ def plan_copy(record: ScenarioRecord, scenario_id: str, session_id: str) -> Scen
         "cancel_requested": False,
         "version": 0,
         "trace_context": None,
+        # The copy is the other session's own: the batch belongs to this session.
+        "batch": None,
     }
     if record.status.is_active:
         changes |= {

@@ -106,6 +106,7 @@ class ScenarioCatalog(SessionDatasets):
         data_params: Mapping[str, Any] | None,
         dataset_version: int | None,
         seed: int | None,
+        batch: str | None = None,
     ) -> ScenarioRecord:
         """A new scenario record (status created, with its lineage), checked, not stored."""
         tag = check_name("tag", tag, self._runtime.config.max_name_chars)
@@ -139,6 +140,7 @@ class ScenarioCatalog(SessionDatasets):
             dataset_version=pinned.version,
             dataset_digest=pinned.digest,
             seed=seed,
+            batch=batch,
         )
         audit_subject(scenario_id=record.id)
         return record.copy(**run_lineage(record, algorithm, executor=None))
@@ -261,9 +263,10 @@ class ScenarioCatalog(SessionDatasets):
         return self._store.get_baseline(self.session_id)
 
     def processing(self) -> ScenarioRecord | None:
-        """The scenario of this session that is processing now, if any."""
+        """The session's own scenario (not an experiment's) processing now, if any:
+        at most one runs at a time; batch scenarios run beside it."""
         for record in self.list_scenarios():
-            if record.status is S.PROCESSING:
+            if record.status is S.PROCESSING and record.batch is None:
                 return record
         return None
 

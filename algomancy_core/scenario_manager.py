@@ -57,12 +57,15 @@ class ScenarioManager(ScenarioCatalog):
         *,
         dataset_version: int | None = None,
         seed: int | None = None,
+        batch: str | None = None,
     ) -> ScenarioRecord:
         """`data_params` are checked against the parameters the dataset declares
         (`data_parameter_set`); `ParameterError` names a bad or undeclared one. The
-        scenario is pinned to `dataset_version` (default: the latest version)."""
+        scenario is pinned to `dataset_version` (default: the latest version). A
+        `batch` scenario (an experiment's, `"experiment:<id>"`) runs in parallel with
+        others of its session; the session's own run one at a time."""
         record = self._new_record(
-            tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed
+            tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed, batch
         )
         self._store.add_scenario(record)
         self._runtime.lifecycle.created(record)

@@ -20,6 +20,7 @@ MODULES = [
     "benchmarks.bench_data",
     "benchmarks.bench_sessions",
     "benchmarks.bench_parallel",
+    "benchmarks.bench_parallel_points",
     "benchmarks.bench_session_events",
     "benchmarks.bench_ops",
     "benchmarks.bench_versions",

@@ -32,7 +32,8 @@ S = ScenarioStatus
 
 
 class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
-    """Moves queued scenarios through the executor, one per session at a time."""
+    """Moves queued scenarios through the executor, up to its capacity at a time:
+    one of a session's own at a time per session, batch scenarios in parallel."""
 
     def __init__(
         self,
@@ -99,10 +100,14 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 run.handle.cancel()
 
     def queued(self, record: ScenarioRecord) -> None:
-        """`record` was queued by this process: look for work now, unless its session
-        runs a scenario here (its turn comes when that run ends, which looks again)."""
+        """`record` was queued by this process: look for work now, unless it is its
+        session's own and the session runs one of its own here (its turn comes when
+        that run ends, which looks again). Batch scenarios run in parallel."""
         with self._lock:
-            if any(run.record.session_id == record.session_id for run in self._runs.values()):
+            if record.batch is None and any(
+                run.record.session_id == record.session_id and run.record.batch is None
+                for run in self._runs.values()
+            ):
                 return
             self._may_claim += 1
         self._wake.set()

@@ -35,7 +35,8 @@ log = logging.getLogger("algomancy.executors.dask")
 CANCEL_CHECK_INTERVAL = 0.2
 #: A worker sends at most one progress report per this many seconds (the latest wins).
 PROGRESS_INTERVAL = 0.05
-#: How often the server drains progress queues and looks for finished tasks.
+#: How often the server drains progress queues and looks for finished tasks (a task
+#: that ends wakes it at once: its future's done-callback).
 POLL_INTERVAL = 0.05
 
 LOST = "the Dask worker running this scenario was lost"
@@ -121,6 +122,8 @@ class DaskExecutor:
         self._runs: dict[str, _DaskRun] = {}
         self._closed = False
         self._stop = threading.Event()
+        # Set by a task's end (or shutdown): the monitor looks at once, not at its next poll.
+        self._wake = threading.Event()
         self._monitor = threading.Thread(
             target=self._monitor_loop, name="algomancy-dask-monitor", daemon=True
         )
@@ -142,6 +145,7 @@ class DaskExecutor:
         run = _DaskRun(self, key, future, progress, on_progress, on_done)
         with self._lock:
             self._runs[key] = run
+        future.add_done_callback(lambda _future: self._wake.set())
         return run
 
     def shutdown(self) -> None:
@@ -153,6 +157,7 @@ class DaskExecutor:
         for run in runs:
             run.cancel()
         self._stop.set()
+        self._wake.set()
         if self._monitor is not threading.current_thread():
             self._monitor.join()
         with self._lock:
@@ -176,7 +181,11 @@ class DaskExecutor:
             log.exception("could not cancel Dask task %s", run.key)
 
     def _monitor_loop(self) -> None:
-        while not self._stop.wait(POLL_INTERVAL):
+        while not self._stop.is_set():
+            self._wake.wait(POLL_INTERVAL)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             with self._lock:
                 runs = list(self._runs.values())
             for run in runs:

@@ -30,7 +30,7 @@ def resume(manager: ScenarioManager, record: ExperimentRecord) -> tuple[Experime
     for i, run in enumerate(scenarios_of(manager, record)):
         if run is None:  # deleted: made again, its own now even if it reused one
             ids[i] = create_point(
-                manager, record.name, record.base, record.number(i), record.points[i]
+                manager, record.id, record.name, record.base, record.number(i), record.points[i]
             )
             reused.discard(i + 1)
             queued += 1

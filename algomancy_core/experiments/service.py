@@ -154,14 +154,15 @@ def create_experiment(
             f"the experiment's {len(creating)} new scenarios would exceed the session's "
             f"limit of {limit} (max_scenarios_per_session)"
         )
+    experiment_id = new_id()
     ids: list[str] = []
     for n, point in enumerate(planned_points, start=1):
         if n in reuse:
             ids.append(reuse[n])
             continue
-        ids.append(create_point(manager, name, base, n, point))
+        ids.append(create_point(manager, experiment_id, name, base, n, point))
     experiment = ExperimentRecord(
-        id=new_id(),
+        id=experiment_id,
         session_id=manager.session_id,
         name=name,
         created_at=utcnow(),
@@ -176,10 +177,22 @@ def create_experiment(
     return experiment
 
 
+def batch_of(experiment_id: str) -> str:
+    """The `batch` of an experiment's scenarios: they run in parallel, sharing the
+    workers fairly with other batches (`Store.claim_next`)."""
+    return f"experiment:{experiment_id}"
+
+
 def create_point(
-    manager: ScenarioManager, name: str, base: Mapping[str, Any], n: int, point: dict[str, Any]
+    manager: ScenarioManager,
+    experiment_id: str,
+    name: str,
+    base: Mapping[str, Any],
+    n: int,
+    point: dict[str, Any],
 ) -> str:
-    """Create and queue the scenario of point `n` (tag `{name}-{n}`); its id."""
+    """Create and queue the scenario of point `n` (tag `{name}-{n}`) in the
+    experiment's batch; its id."""
     algo, data = _split(point)
     record = manager.create_scenario(
         f"{name}-{n}",
@@ -188,6 +201,7 @@ def create_point(
         dict(base.get("algo_params") or {}) | algo,
         dict(base.get("data_params") or {}) | data,
         seed=point.get(RUN_SEED),
+        batch=batch_of(experiment_id),
     )
     if record.status is S.CREATED:
         manager.run_scenario(record.id)
@@ -314,12 +328,15 @@ def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any
 
 
 def cancel(manager: ScenarioManager, record: ExperimentRecord) -> ExperimentRecord:
-    """Mark cancelled, then fail its queued scenarios and stop its processing ones."""
+    """Mark cancelled, then fail its queued scenarios and stop its processing ones.
+    Queued ones first: with its points running in parallel, each stopped run frees
+    a worker that would otherwise start one of the experiment's next."""
     manager._store.experiments.cancel(manager.session_id, record.id)
-    for run in scenarios_of(manager, record):
-        if run is not None and run.status.is_active:
-            with contextlib.suppress(ConflictError, NotFoundError):
-                manager.cancel_scenario(run.id)
+    runs = [r for r in scenarios_of(manager, record) if r is not None and r.status.is_active]
+    runs.sort(key=lambda r: r.status is not S.QUEUED)
+    for run in runs:
+        with contextlib.suppress(ConflictError, NotFoundError):
+            manager.cancel_scenario(run.id)
     return get_experiment(manager, record.id)
 
 

@@ -262,9 +262,13 @@ class Store(Protocol):
         """
 
     def claim_next(self, transition: Transition) -> ScenarioRecord | None:
-        """Apply `transition` (planned by `plan_claim`) to the oldest queued scenario
-        of a session with nothing processing. Atomic: two callers never claim the
-        same scenario, nor two scenarios of one session."""
+        """Apply `transition` (planned by `plan_claim`) to the next scenario to run:
+        the oldest queued of a session's own scenarios (`batch` None) whose session
+        has none of its own processing; else the oldest queued of the batch with the
+        fewest processing, least recently served first (round robin between
+        batches). Atomic: two callers never claim the same scenario, nor two of a
+        session's own scenarios; batch scenarios run in parallel (the caller
+        bounds how many by its capacity)."""
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None

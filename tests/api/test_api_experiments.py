@@ -6,6 +6,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -327,8 +328,8 @@ def test_cancel_fails_the_points_not_yet_run(client: TestClient) -> None:
         body = answer.json()
         wait_for(
             lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
-            lambda c: c["processing"] == 1,
-            what="a point processing",
+            lambda c: c["processing"] == 2,  # both workers: the points run in parallel
+            what="two points processing",
         )
         answer = client.post(f"{M}/experiments/{body['id']}/cancel")
         assert answer.status_code == 200
@@ -342,6 +343,9 @@ def test_cancel_fails_the_points_not_yet_run(client: TestClient) -> None:
         RELEASE.set()
     assert done["failed"] == 10 and done["complete"] == 0
     assert {s["status"] for s in scenarios(client).values()} == {"failed"}
+    # No point started after the cancel: only the two that were running had.
+    listed = client.get(f"{M}/scenarios").json()
+    assert sum(1 for s in listed if s["started_at"] is not None) == 2
     assert client.post(f"{M}/experiments/nope/cancel").status_code == 404
 
 
@@ -542,13 +546,13 @@ def test_patch_drops_points_not_yet_run(client: TestClient) -> None:
         ).json()
         wait_for(
             lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
-            lambda c: c["processing"] == 1,
-            what="a point processing",
+            lambda c: c["processing"] == 2,  # points 1 and 2, one per worker
+            what="two points processing",
         )
         url = f"{M}/experiments/{body['id']}"
-        busy = client.patch(url, json={"drop_points": [1]})
-        assert busy.status_code == 409 and "point 1" in busy.json()["detail"]
-        patched = client.patch(url, json={"drop_points": [2], "drop_values": {"crews": [4]}})
+        busy = client.patch(url, json={"drop_points": [2]})
+        assert busy.status_code == 409 and "point 2" in busy.json()["detail"]
+        patched = client.patch(url, json={"drop_points": [3], "drop_values": {"crews": [4]}})
         assert patched.status_code == 200, patched.text
         counts = patched.json()["counts"]
         assert (counts["planned"], counts["dropped"]) == (2, 2)
@@ -557,11 +561,11 @@ def test_patch_drops_points_not_yet_run(client: TestClient) -> None:
     finally:
         RELEASE.set()
     finished(client, body["id"])
-    assert sorted(scenarios(client)) == ["trim-1", "trim-3"]
+    assert sorted(scenarios(client)) == ["trim-1", "trim-2"]
     frame = client.get(f"{url}/frame").json()
     assert [(r["point"], r["crews"], r["status"]) for r in frame["rows"]] == [
         (1, 1, "complete"),
-        (3, 3, "complete"),
+        (2, 2, "complete"),
     ]
     oat = create(client, "o", {"kind": "oat", "axes": [{"name": "crews"}]}).json()
     refused = client.patch(f"{M}/experiments/{oat['id']}", json={"drop_points": [2]})
@@ -584,3 +588,40 @@ def test_resume_makes_a_deleted_reused_point_its_own(client: TestClient) -> None
     assert scenarios(client)["b-1"]["kpis"] == a1["kpis"]
     assert client.delete(f"{M}/experiments/{second['id']}?scenarios=delete").status_code == 204
     assert sorted(scenarios(client)) == ["a-2"]
+
+
+def test_points_run_in_parallel_and_a_run_of_the_session_goes_first(client: TestClient) -> None:
+    """An experiment's points run on every worker at once; `GET /processing` still
+    reports only the session's own run; a run the user starts meanwhile is the
+    next to start, before the points still queued."""
+    RELEASE.clear()
+    try:
+        design = {"kind": "grid", "axes": [{"name": "crews", "values": [1, 2, 3, 4]}]}
+        body = client.post(
+            f"{M}/experiments",
+            json={"name": "wide", "base": BASE | {"algo_name": "Held"}, "design": design},
+        ).json()
+        wait_for(
+            lambda: client.get(f"{M}/experiments/{body['id']}").json()["counts"],
+            lambda c: c["processing"] == 2,  # max_workers 2: both busy with points
+            what="two points processing at once",
+        )
+        answer = client.get(f"{M}/processing")
+        assert answer.status_code == 200 and answer.json() is None
+        own = {"tag": "mine", "dataset_key": "Master data", "algo_name": "Knobs"}
+        made = client.post(f"{M}/scenarios", json=own).json()
+        assert client.post(f"{M}/scenarios/{made['id']}/run").status_code == 202
+    finally:
+        RELEASE.set()
+    finished(client, body["id"])
+    wait_for(
+        lambda: client.get(f"{M}/scenarios/{made['id']}").json(),
+        lambda s: s["status"] == "complete",
+        what="the session's own run",
+    )
+    started = {
+        s["tag"]: datetime.fromisoformat(s["started_at"])
+        for s in client.get(f"{M}/scenarios").json()
+    }
+    assert started["mine"] < min(started["wide-3"], started["wide-4"])
+    assert max(started["wide-1"], started["wide-2"]) < started["mine"]

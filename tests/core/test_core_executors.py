@@ -322,3 +322,20 @@ def test_an_idle_worker_killed_from_outside_is_replaced() -> None:
         assert after.outcome().ok  # ran on a new worker, not on the dead one
     finally:
         executor.shutdown()
+
+
+def test_dask_a_finished_task_is_seen_at_once_not_at_the_next_poll(
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task's end wakes the monitor (its future's done-callback): with a poll
+    interval of an hour, the outcome still comes."""
+    from algomancy_core.executors import dask
+
+    monkeypatch.setattr(dask, "POLL_INTERVAL", 3600.0)
+    executor = DaskExecutor(cluster.scheduler_address, max_workers=1)
+    try:
+        for _ in range(2):  # and again: the wake is cleared and set anew
+            handle, run = submit(executor, Spin)
+            assert run.outcome().ok and handle.done()
+    finally:
+        executor.shutdown()

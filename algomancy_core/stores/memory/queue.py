@@ -32,12 +32,10 @@ class MemoryQueue(MemoryState):
 
     def claim_next(self, transition: Transition) -> ScenarioRecord | None:
         with self._lock:
-            for scenario_id in self._queued:
-                record = self._scenarios[scenario_id]
-                if record.session_id in self._processing_sessions:
-                    continue
-                return self._apply(record, transition)
-        return None
+            found = self._runs.next_id(lambda scenario_id: self._scenarios[scenario_id].session_id)
+            if found is None:
+                return None
+            return self._apply(self._scenarios[found], transition)
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None
@@ -59,7 +57,7 @@ class MemoryQueue(MemoryState):
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         with self._lock:
             renewed = []
-            for scenario_id in list(self._processing_sessions.values()):
+            for scenario_id in list(self._runs.processing):
                 record = self._scenarios[scenario_id]
                 if record.lease_owner == owner:
                     record = record.copy(lease_expires_at=lease_until)
@@ -69,18 +67,18 @@ class MemoryQueue(MemoryState):
 
     def expired_runs(self, now: datetime) -> list[ScenarioRecord]:
         with self._lock:
-            records = [self._scenarios[i] for i in self._processing_sessions.values()]
+            records = [self._scenarios[i] for i in self._runs.processing]
         return [r for r in records if r.lease_expires_at is not None and r.lease_expires_at < now]
 
     def runs_held_by(self, owners: Iterable[str]) -> list[ScenarioRecord]:
         wanted = set(owners)
         with self._lock:
-            records = [self._scenarios[i] for i in self._processing_sessions.values()]
+            records = [self._scenarios[i] for i in self._runs.processing]
         return [r for r in records if r.lease_owner in wanted]
 
     def active_owners(self) -> list[str]:
         with self._lock:
-            owners = {self._scenarios[i].lease_owner for i in self._processing_sessions.values()}
+            owners = {self._scenarios[i].lease_owner for i in self._runs.processing}
         return sorted(o for o in owners if o is not None)
 
     def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]:

@@ -11,12 +11,13 @@ from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import NotFoundError
 from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
-from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
+from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import (
     DatasetVersion,
     SessionRecord,
     scenario_changes,
 )
+from algomancy_core.stores.memory.runqueue import RunQueue
 from algomancy_data import DataSource
 
 
@@ -37,9 +38,8 @@ class MemoryState:
         self._blobs: dict[str, dict[str, DataSource]] = {}
         self._scenarios: dict[str, ScenarioRecord] = {}
         self._by_session: dict[str, dict[str, None]] = {}
-        # Queued scenario ids in queue order (dicts keep insertion order).
-        self._queued: dict[str, None] = {}
-        self._processing_sessions: dict[str, str] = {}
+        # Queued and processing scenarios, indexed for claims.
+        self._runs = RunQueue()
         self._result_tables: dict[str, DataSource] = {}
         self.audit: AuditLog = MemoryAuditLog()
         self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
@@ -61,20 +61,11 @@ class MemoryState:
         self._result_tables.pop(scenario_id, None)
         record = self._scenarios.pop(scenario_id)
         self._by_session.get(record.session_id, {}).pop(scenario_id, None)
-        self._queued.pop(scenario_id, None)
-        if self._processing_sessions.get(record.session_id) == scenario_id:
-            del self._processing_sessions[record.session_id]
+        self._runs.drop(record)
 
     def _index(self, record: ScenarioRecord) -> None:
         """Keep the queue and the processing index in step with `record`."""
-        if record.status is ScenarioStatus.QUEUED:
-            self._queued[record.id] = None
-        else:
-            self._queued.pop(record.id, None)
-        if record.status is ScenarioStatus.PROCESSING:
-            self._processing_sessions[record.session_id] = record.id
-        elif self._processing_sessions.get(record.session_id) == record.id:
-            del self._processing_sessions[record.session_id]
+        self._runs.index(record)
 
     def _replace(self, record: ScenarioRecord, changes: dict[str, Any]) -> ScenarioRecord:
         updated = scenario_changes(record, changes)

@@ -253,6 +253,26 @@ def _add_experiments(conn: Connection) -> None:
     experiments.create(conn, checkfirst=True)
 
 
+def _add_batches(conn: Connection) -> None:
+    """Version 13: batch scenarios (an experiment's) run in parallel. The `batch`
+    column (NULL for every scenario so far: each is its session's own); the
+    one-processing rule narrowed to a session's own scenarios; the queue index with
+    `batch` before `queue_seq`; the indexes a claim reads batches through."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("scenarios")}
+    if "batch" not in present:
+        conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN batch TEXT"))
+    for name in ("uq_scenarios_one_processing", "ix_scenarios_queue"):
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+    for index in scenarios.indexes:
+        if index.name in (
+            "uq_scenarios_one_processing",
+            "ix_scenarios_queue",
+            "ix_scenarios_batch_queue",
+            "ix_scenarios_batch_served",
+        ):
+            index.create(conn, checkfirst=True)
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -266,6 +286,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     10: _version_datasets,
     11: _add_trace_context,
     12: _add_experiments,
+    13: _add_batches,
 }
 
 

@@ -16,6 +16,7 @@ from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.sql.changes import append_scenario
+from algomancy_core.stores.sql.claims import CANDIDATE as _CANDIDATE
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SCENARIO
 from algomancy_data import DataSource
@@ -35,23 +36,6 @@ _LOOK_ALIKE = "SELECT tag FROM scenarios WHERE session_id = ? AND tag_key = ?"
 _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
 _VERSION_EXISTS = "SELECT 1 FROM dataset_versions WHERE session_id = ? AND key = ? AND version = ?"
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
-#: The oldest queued scenario of a session with nothing processing. Read session by
-#: session: `waiting` steps through the sessions with queued work, one index probe
-#: each, so the queue of a busy session costs one probe, not one per queued row.
-_CANDIDATE = (
-    "WITH RECURSIVE waiting(session_id) AS ("
-    "SELECT min(session_id) FROM scenarios WHERE status = 'queued' "
-    "UNION ALL SELECT (SELECT min(q.session_id) FROM scenarios AS q "
-    "WHERE q.status = 'queued' AND q.session_id > waiting.session_id) "
-    "FROM waiting WHERE waiting.session_id IS NOT NULL) "
-    "SELECT candidate.id FROM scenarios AS candidate WHERE candidate.id IN ("
-    "SELECT (SELECT head.id FROM scenarios AS head WHERE head.status = 'queued' "
-    "AND head.session_id = waiting.session_id ORDER BY head.queue_seq LIMIT 1) "
-    "FROM waiting WHERE waiting.session_id IS NOT NULL AND NOT EXISTS ("
-    "SELECT 1 FROM scenarios AS busy WHERE busy.session_id = waiting.session_id "
-    "AND busy.status = 'processing')) "
-    "ORDER BY candidate.queue_seq LIMIT 1"
-)
 _PROCESSING = S.PROCESSING.value
 _QUEUED = S.QUEUED.value
 _EXISTS = "SELECT id FROM scenarios WHERE id = ?"
@@ -231,7 +215,7 @@ class ScenarioRepository:
                     # In the same transaction: the feed has every change, in order.
                     append_scenario(self.db, run, record)
         except INTEGRITY_ERRORS:
-            # A second processing scenario in the session: another claim won.
+            # A second processing scenario of the session's own: another claim won.
             return None
         return record
 
@@ -265,8 +249,8 @@ class ScenarioRepository:
                     if rows:
                         append_scenario(self.db, run, self._record(rows[0]))
             except INTEGRITY_ERRORS:
-                # Another worker claimed a scenario of that session first; it is
-                # committed now, so the next attempt no longer picks this session.
+                # Another worker claimed one of that session's own scenarios first;
+                # it is committed now, so the next attempt no longer picks it.
                 continue
             return self._record(rows[0]) if rows else None
         return None

@@ -21,7 +21,7 @@ from algomancy_core.errors import CoreError
 from algomancy_core.scenario import ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 S = ScenarioStatus
 
@@ -192,6 +192,9 @@ scenarios = sa.Table(
     sa.Column("fingerprint", sa.String(64)),
     #: The W3C trace context (JSON) of the request that queued the run.
     sa.Column("trace_context", sa.Text),
+    #: The batch it runs in (`"experiment:<id>"`), NULL for the session's own
+    #: (version 13): batch scenarios run in parallel, the session's own one at a time.
+    sa.Column("batch", sa.Text),
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
@@ -202,8 +205,9 @@ scenarios = sa.Table(
     sa.Index("ix_scenarios_session_position", "session_id", "position"),
     sa.Index("ix_scenarios_fingerprint", "session_id", "fingerprint"),
     # A claim reads the queue session by session: each session's oldest queued row
-    # is found, not sorted, and a busy session's whole queue is stepped over at once.
-    sa.Index("ix_scenarios_queue", "status", "session_id", "queue_seq"),
+    # of its own (batch NULL) is found, not sorted, and a busy session's whole queue
+    # is stepped over at once (version 13 added `batch`, before `queue_seq`).
+    sa.Index("ix_scenarios_queue", "status", "session_id", "batch", "queue_seq"),
 )
 
 result_tables = sa.Table(
@@ -296,12 +300,32 @@ experiments = sa.Table(
     sa.UniqueConstraint("session_id", "name", name="uq_experiments_session_name"),
 )
 
-# The database itself refuses a second processing scenario in a session, whatever
-# races between processes; a claim that loses on it moves on to the next candidate.
+# The database itself refuses a second processing scenario of a session's own
+# (batch NULL), whatever races between processes; a claim that loses on it moves on
+# to the next candidate. Batch scenarios are not limited per session (version 13).
+_OWN_PROCESSING = sa.and_(scenarios.c.status == S.PROCESSING.value, scenarios.c.batch.is_(None))
 sa.Index(
     "uq_scenarios_one_processing",
     scenarios.c.session_id,
     unique=True,
-    sqlite_where=scenarios.c.status == S.PROCESSING.value,
-    postgresql_where=scenarios.c.status == S.PROCESSING.value,
+    sqlite_where=_OWN_PROCESSING,
+    postgresql_where=_OWN_PROCESSING,
+)
+# A claim reads batch scenarios batch by batch: each batch's oldest queued row and
+# how many of it are processing (one probe each), and when it was last served.
+_BATCHED = scenarios.c.batch.isnot(None)
+sa.Index(
+    "ix_scenarios_batch_queue",
+    scenarios.c.status,
+    scenarios.c.batch,
+    scenarios.c.queue_seq,
+    sqlite_where=_BATCHED,
+    postgresql_where=_BATCHED,
+)
+sa.Index(
+    "ix_scenarios_batch_served",
+    scenarios.c.batch,
+    scenarios.c.started_at,
+    sqlite_where=_BATCHED,
+    postgresql_where=_BATCHED,
 )

@@ -1,0 +1,277 @@
+"""An experiment's points in parallel on the process executor (2 workers), through
+a server (in memory), against (a) the same points run one at a time and (b) the
+same calls through a bare `concurrent.futures.ProcessPoolExecutor` of 2 workers.
+
+(a) 100 points of `Work` calibrated to `BENCH_POINT_SECONDS` (default 0.2) of CPU
+on one core. Serial: the same 100 runs as a session's own scenarios (one at a
+time, the seed's rule), from the first `/run` to the last complete. Parallel: the
+experiment (a grid of one value with 100 repetitions, so each point does the same
+work), from its `POST` to its status `complete`. Speed-up = serial / parallel;
+target ≥ 1.7x (2.0 is perfect on 2 cores). The baseline is what this machine,
+with whatever else runs on it, allows: the speed-up of 2 plain processes doing
+1 s of the same work each over one alone, measured right before.
+
+(b) 2,000 points of `Instant` (returns at once) as an experiment, from its `POST`
+to `complete`, against 2,000 `submit`s of the same trivial call to a warm
+`ProcessPoolExecutor(2)`, all awaited. Ratio = pool seconds / experiment seconds
+(the experiment's rate over the pool's); target ≥ 0.5x.
+
+(c) `BENCH_DASK_POINTS` (default 500: at about 20 points a second, 2,000 would
+take the run past a minute) such points on the Dask executor (a `LocalCluster`
+of 2 single-threaded worker processes) against a bare `client.map` of the same
+trivial call on that cluster; rates compared, target ≥ 0.5x. Left out when Dask
+is not installed or `BENCH_DASK=0`. Where its rest goes: each run makes and
+clears three scheduler-side objects (two `Event`s and a progress `Queue`: round
+trips to the scheduler, several per run), and the executor's monitor drains
+every running task's queue at each look. It used to look for finished tasks only
+every 50 ms (`POLL_INTERVAL`), so a worker idled up to that long between two
+points; a task's end now wakes it at once (its future's done-callback), which
+doubled the rate here (21 to 42 points a second).
+
+Where the rest of (b) goes (py-spy on the server during (b), 2 cores shared with
+other work): creating the points is a third of the experiment's time (the `POST`:
+per point the checks, lineage and fingerprint, an insert and a change-feed entry,
+a queue transition and its event); the note of the row gives it, and the rate of
+the runs alone after it. The runs: a worker process idles from the end of one run
+until its slot thread has recorded the outcome (a transition, KPIs, an event, a
+log line), claimed the next point and pickled its request, dataset included, down
+the pipe; the slot thread does all that in turn, under the GIL shared with the
+HTTP threads. About a fifth of the server's busy time is logging (a line at each
+run's start and end). The bare pool pickles a function reference and a small
+result, and its workers always have the next call queued. Closing the gap needs
+the executor to hold a next job per slot (prefetch) and points created in bulk:
+beyond this benchmark's change, which made the points run in parallel at all.
+Profile with ``py-spy record -o profile.svg --pid <server pid>``.
+
+    python -m benchmarks.bench_parallel_points
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from benchmarks.bench_parallel import dask_cluster, machine_speedup
+from benchmarks.common import Row, Server, api, env_float, env_int, run_alone
+from benchmarks.configs import Instant, Work, initial_datasets, work_unit
+
+POINT_SECONDS = env_float("BENCH_POINT_SECONDS", 0.2)
+POINTS = env_int("BENCH_POINTS", 100)
+TRIVIAL_POINTS = env_int("BENCH_TRIVIAL_POINTS", 2000)
+DASK_POINTS = env_int("BENCH_DASK_POINTS", 500)
+CONFIG = "benchmarks.bench_parallel_points:config"
+DATASET = "Master data"
+
+
+def config() -> dict[str, Any]:
+    return {
+        "title": "Algomancy benchmarks: experiments",
+        "algorithms": [Instant, Work],
+        "initial_datasets": initial_datasets,
+        "max_workers": 2,
+        "max_experiment_scenarios": 10_000,
+    }
+
+
+def calibrate(seconds: float) -> int:
+    """Units of `work_unit` that take about `seconds` here."""
+    start = time.perf_counter()
+    units = 0
+    while time.perf_counter() - start < 0.3:
+        work_unit()
+        units += 1
+    return max(1, round(units * seconds / (time.perf_counter() - start)))
+
+
+def trivial(count: int) -> dict[str, int]:
+    """The bare pool's call: what `Instant` does, without the framework."""
+    return {"count": count}
+
+
+def session(client: httpx.Client, name: str) -> str:
+    client.post("/sessions", json={"display_name": name}).raise_for_status()
+    return name
+
+
+def experiment_seconds(
+    client: httpx.Client, sid: str, name: str, base: dict[str, Any], design: dict[str, Any]
+) -> tuple[float, float]:
+    """Create the experiment and wait for it: (seconds to complete, seconds the POST
+    took; points start running during it)."""
+    start = time.perf_counter()
+    answer = client.post(
+        f"/sessions/{sid}/experiments", json={"name": name, "base": base, "design": design}
+    )
+    answer.raise_for_status()
+    posted = time.perf_counter() - start
+    url = f"/sessions/{sid}/experiments/{answer.json()['id']}"
+    deadline = time.monotonic() + 300
+    while True:
+        body = client.get(url).json()
+        if body["counts"]["failed"]:
+            raise RuntimeError(f"experiment {name}: points failed: {body['counts']}")
+        if body["status"] == "complete":
+            return time.perf_counter() - start, posted
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"experiment {name} did not complete: {body['counts']}")
+        time.sleep(0.02)
+
+
+def serial_seconds(client: httpx.Client, sid: str, units: int, count: int) -> float:
+    """`count` Work runs as the session's own scenarios (one at a time)."""
+    ids = []
+    for n in range(count):
+        made = client.post(
+            f"/sessions/{sid}/scenarios",
+            json={
+                "tag": f"serial-{n}",
+                "dataset_key": DATASET,
+                "algo_name": "Work",
+                "algo_params": {"units": units},
+            },
+        )
+        made.raise_for_status()
+        ids.append(made.json()["id"])
+    start = time.perf_counter()
+    for scenario_id in ids:
+        client.post(f"/sessions/{sid}/scenarios/{scenario_id}/run").raise_for_status()
+    deadline = time.monotonic() + 300
+    for scenario_id in ids[::-1]:  # the last queued ends last
+        while True:
+            status = client.get(f"/sessions/{sid}/scenarios/{scenario_id}/status").json()
+            if status["status"] == "failed":
+                raise RuntimeError(f"a serial Work run failed: {status}")
+            if status["status"] == "complete":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("the serial Work runs did not complete in time")
+            time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+def pool_seconds(count: int) -> float:
+    """`count` trivial calls through a warm bare `ProcessPoolExecutor` of 2."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        list(pool.map(trivial, [0, 1]))  # both processes started
+        start = time.perf_counter()
+        futures = [pool.submit(trivial, n) for n in range(count)]
+        for future in futures:
+            future.result()
+        return time.perf_counter() - start
+
+
+def trivial_design(points: int) -> dict[str, Any]:
+    """A grid over `count` (0 to 999), repeated: `points` points, rounded to whole
+    thousands above 1,000."""
+    repetitions, values = divmod(points, 1000)
+    design: dict[str, Any] = {
+        "kind": "grid",
+        "axes": [{"name": "count", "values": list(range(1000 if repetitions else values))}],
+    }
+    if repetitions > 1:
+        design["repetitions"] = repetitions
+    return design
+
+
+def trivial_row(
+    label: str, design: dict[str, Any], many: float, posted: float, bare: float, against: str
+) -> Row:
+    points = len(design["axes"][0]["values"]) * int(design.get("repetitions", 1))
+    return Row(
+        f"{label} experiment of {points} trivial points: points a second, against {against}",
+        points / many,
+        "/s",
+        points / bare,
+        target=0.5,
+        note=f"experiment {many:.2f} s (its POST, creating the points: {posted:.2f} s; "
+        f"after it {points / max(many - posted, 1e-9):.0f} points/s), bare {bare:.3f} s",
+    )
+
+
+def trivial_experiment(args: list[str], design: dict[str, Any]) -> tuple[float, float]:
+    """The trivial experiment on a server started with `args`: (seconds, POST seconds)."""
+    base = {"algo_name": "Instant", "dataset_key": DATASET}
+    with Server(["--config", CONFIG, "--in-memory", *args]) as server, api(server) as client:
+        warm = {"kind": "grid", "axes": [{"name": "count", "values": [1, 2, 3, 4]}]}
+        experiment_seconds(client, session(client, "warm"), "warm", base, warm)
+        return experiment_seconds(client, session(client, "trivial"), "trivial", base, design)
+
+
+def dask_rows(design: dict[str, Any]) -> list[Row]:
+    """(c): the experiment on Dask against a bare `client.map` on the same cluster."""
+    from distributed import Client
+
+    points = len(design["axes"][0]["values"]) * int(design.get("repetitions", 1))
+    with dask_cluster() as address:
+        args = ["--executor", "dask", "--dask-address", address, "--max-workers", "2"]
+        many, posted = trivial_experiment(args, design)
+        with Client(address) as client:
+            client.gather(client.map(trivial, [0, 1], pure=False))  # warm
+            start = time.perf_counter()
+            client.gather(client.map(trivial, range(points), pure=False))
+            bare = time.perf_counter() - start
+    return [trivial_row("E3 Dask (2 workers):", design, many, posted, bare, "a bare client.map")]
+
+
+def run() -> list[Row]:
+    units = calibrate(POINT_SECONDS)
+    args = ["--config", CONFIG, "--in-memory", "--executor", "process", "--max-workers", "2"]
+    with Server(args) as server, api(server) as client:
+        warm = session(client, "warm")
+        experiment_seconds(  # both worker processes started and warm
+            client,
+            warm,
+            "warm",
+            {"algo_name": "Instant", "dataset_key": DATASET},
+            {"kind": "grid", "axes": [{"name": "count", "values": [1, 2, 3, 4]}]},
+        )
+        machine = machine_speedup(units * 5)
+        serial = serial_seconds(client, session(client, "serial"), units, POINTS)
+        parallel, _ = experiment_seconds(
+            client,
+            session(client, "parallel"),
+            "work",
+            {"algo_name": "Work", "dataset_key": DATASET, "algo_params": {"units": units}},
+            {"kind": "grid", "axes": [{"name": "units", "values": [units]}], "repetitions": POINTS},
+        )
+    design = trivial_design(TRIVIAL_POINTS)
+    args = ["--executor", "process", "--max-workers", "2"]
+    many, posted = trivial_experiment(args, design)
+    bare = pool_seconds(len(design["axes"][0]["values"]) * int(design.get("repetitions", 1)))
+    rows = [
+        Row(
+            f"E1 experiment of {POINTS} x {POINT_SECONDS} s CPU points, process executor "
+            "(2 workers): speed-up over the same runs one at a time",
+            serial / parallel,
+            "x",
+            machine,
+            target=1.7,
+            on="value",
+            note=f"serial {serial:.2f} s, experiment {parallel:.2f} s ({units} work units a point)",
+        ),
+        trivial_row(
+            "E2 process executor (2 workers):",
+            design,
+            many,
+            posted,
+            bare,
+            "a bare ProcessPoolExecutor(2)",
+        ),
+    ]
+    if os.environ.get("BENCH_DASK", "1") != "0":
+        try:
+            rows += dask_rows(trivial_design(DASK_POINTS))
+        except Exception as exc:  # Dask is optional: say why, keep the other figures
+            rows.append(Row("E3 Dask executor", float("nan"), note=f"failed: {exc!r}"))
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(run_alone(run))
