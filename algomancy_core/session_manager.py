@@ -95,12 +95,11 @@ class SessionManager:
         default = self.default_session_id(owner)
         return self._store.list_sessions(owner, limit, offset), default
 
-    def session_index_json(self, owner: str | None = None) -> tuple[bytes, str]:
-        """The owner's sessions as a JSON array of `{id, display_name}`, oldest first
-        (`session_names_json`: the database writes it, for listings of thousands),
-        and the default session's id."""
+    def session_index(self, owner: str | None = None) -> tuple[list[tuple[str, str]], str]:
+        """`(id, display_name)` of each of the owner's sessions, oldest first (read
+        without a record per row: listings of thousands), and the default's id."""
         default = self.default_session_id(owner)
-        return self._store.session_names_json(owner), default
+        return self._store.list_session_names(owner), default
 
     def default_session_id(self, owner: str | None = None) -> str:
         """The id of the owner's session named `main` if there is one, else of their

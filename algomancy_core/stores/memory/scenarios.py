@@ -38,9 +38,6 @@ class MemoryScenarios(MemoryState):
             return None
         return record
 
-    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
-        return self._scenarios.get(scenario_id)
-
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
         return self.get_scenario_progress(scenario_id)
 

@@ -97,12 +97,6 @@ class HotReads:
     def list_all_sessions(self) -> list[SessionRecord]:
         return self._sessions(_ALL_SESSIONS, ())
 
-    def session_names_json(self, owner: str | None) -> bytes:
-        dialect = self.db.dialect
-        rows = dialect.query(self.db.engine, dialect.session_names_json_sql, (owner or "",))
-        listing = rows[0][0]
-        return listing if isinstance(listing, bytes) else str(listing).encode()
-
     def count_sessions(self, owner: str | None) -> int:
         return int(self.db.dialect.query(self.db.engine, _COUNT_SESSIONS, (owner or "",))[0][0])
 
@@ -111,15 +105,11 @@ class HotReads:
         decode = SCENARIO.decoder(self.db.dialect.decode_time)
         return [decode(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
 
-    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
-        found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
-        return found[0] if found else None
-
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
-        record = self.get_scenario_by_id(scenario_id)
-        if record is None or record.session_id != session_id:
+        found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
+        if not found or found[0].session_id != session_id:
             return None
-        return record
+        return found[0]
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         return self._scenarios(_IN_SESSION, (session_id,))
