@@ -214,12 +214,10 @@ class ScenarioStore(Protocol):
     def count_scenarios(self, session_id: str) -> int:
         """How many scenarios the session holds (checked on each create: cheap)."""
 
-    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
-        """The status-poll view of a scenario and its session, in one read."""
-
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
-        """`get_scenario_progress` for a caller on an event loop, which it never
-        blocks: the poll route's read. The one coroutine of the stores: on
+        """The status-poll view of a scenario and its session, in one read, for a
+        caller on an event loop, which it never blocks: the poll route's read. The
+        one coroutine of the stores: on
         PostgreSQL it reads with asyncio psycopg, batched (`stores/sql/connections.py`),
         which holds the PostgreSQL poll figure of `python -m benchmarks`
         (PostgreSQL / in memory ≥ 0.5x); the other stores answer at once."""

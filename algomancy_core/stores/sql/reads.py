@@ -23,7 +23,6 @@ PROGRESS_WHERE_ID = (
     f"SELECT {PROGRESS.columns} FROM scenarios AS s JOIN sessions AS x "
     "ON s.session_id = x.id WHERE s.id"
 )
-_PROGRESS_BY_ID = f"{PROGRESS_WHERE_ID} = ?"
 
 # -- sessions -----------------------------------------------------------------------
 _SESSIONS = f"SELECT {SESSION.columns} FROM sessions"
@@ -58,10 +57,6 @@ class HotReads:
     db: Database
 
     # -- the status poll ------------------------------------------------------------
-    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
-        rows = self.db.dialect.query(self.db.engine, _PROGRESS_BY_ID, (scenario_id,))
-        return self._progress(rows[0]) if rows else None
-
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
         rows = await self.db.dialect.lookup_async(self.db.engine, PROGRESS_WHERE_ID, scenario_id)
         return self._progress(rows[0]) if rows else None
