@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import (
@@ -24,7 +24,7 @@ from algomancy_api.models import (
     SessionItem,
     SessionList,
 )
-from algomancy_api.routers import MAX_OFFSET, Responses
+from algomancy_api.routers import MAX_OFFSET, OrjsonResponse, Responses
 from algomancy_core import SessionManager
 from algomancy_core.stores.base import SessionRecord
 
@@ -64,11 +64,17 @@ def listing(
     offset: int = 0,
     *,
     created: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """`{"sessions": [...], "default": id}` (and `"session"`: the one just created),
-    the whole list or the page `limit`/`offset` asks for. The route's response model
-    (`SessionList`, `SessionCreated`) validates and encodes it; `owner` is in the
-    items of an administrator's listing only (the routes exclude unset fields)."""
+    the whole list or the page `limit`/`offset` asks for, shaped here from the
+    store's records. The route's response model (`SessionList`, `SessionCreated`)
+    validates and encodes a page and an administrator's listing (`owner` is in the
+    items of the latter only: the routes exclude unset fields).
+
+    The whole list of a user is encoded by orjson (`OrjsonResponse`) from the same
+    items: through the model, 10,000 sessions cost about 16 ms more (validation
+    and encoding, measured in process), four times the answer without it, against
+    the ≤ 5 ms of `GET /sessions` at 10,000 sessions in `python -m benchmarks`."""
     extra = {} if created is None else {"session": created}
     if caller.admin:
         listed = session_list(sessions, caller)
@@ -78,7 +84,8 @@ def listing(
         # The whole list of a user: (id, name) pairs, no record per session.
         names, default = sessions.session_index(caller.user)
         items = [{"id": id_, "display_name": name} for id_, name in names]
-        return {"sessions": items, "default": default} | extra
+        body = {"sessions": items, "default": default} | extra
+        return OrjsonResponse(body, status_code=200 if created is None else 201)
     records, default = sessions.page_sessions(caller.user, limit, offset)
     items = [{"id": s.id, "display_name": s.display_name} for s in records]
     return {"sessions": items, "default": default} | extra
@@ -96,7 +103,7 @@ def admin_items(records: list[SessionRecord]) -> list[dict[str, Any]]:
 )
 def list_sessions(
     sessions: SessionsDep, caller: CallerDep, limit: Limit = None, offset: Offset = 0
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """The caller's sessions (oldest first) and the id of the default one. With
     `limit` or `offset`, one page of the sessions (`default` still names the default
     session, wherever it is). An administrator (`admin_users`) gets every user's
@@ -119,7 +126,7 @@ def create_session(
     caller: CallerDep,
     limit: Limit = None,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Create an empty session (it starts with the configured initial datasets). The
     answer carries the session list as `GET /sessions` does; `limit`/`offset` page
     it (`?limit=1` keeps the answer small for a client that makes many sessions)."""
@@ -144,7 +151,7 @@ def copy_session(
     owner: SessionOwnerDep,
     caller: CallerDep,
     source: ManagerDep,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Copy datasets and scenarios: finished scenarios keep results and KPIs,
     queued or running ones arrive as `created`. The copy belongs to the session's
     owner (also when an administrator copies another user's session)."""
@@ -185,7 +192,7 @@ def rename_session(
 )
 def delete_session(
     session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep, caller: CallerDep
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
     and data. Deleting the last session leaves a fresh `main`."""
     sessions.delete_session(session_id, owner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import typing
+from typing import Any
 
 import pytest
 from fastapi import Response
@@ -12,6 +13,7 @@ from fastapi.routing import APIRoute, APIRouter
 from fastapi.testclient import TestClient
 
 import algomancy_api.routers
+from algomancy_api.models import ScenarioStatusOut
 
 from .conftest import PREFIX, ClientFactory
 
@@ -51,12 +53,27 @@ def test_only_the_frames_and_the_scenario_list_answer_pre_encoded_bytes() -> Non
     assert bypassing == PRE_ENCODED
 
 
-def test_the_session_and_poll_routes_return_what_their_model_validates() -> None:
-    by_name = {r.endpoint.__name__: r for r in routes()}
-    for name in ("list_sessions", "create_session", "copy_session", "delete_session"):
-        assert not pre_encoded(by_name[name]), name
-        assert by_name[name].response_model_exclude_unset, name
-    assert not pre_encoded(by_name["scenario_status"])
+def test_the_poll_route_returns_what_its_model_validates() -> None:
+    (poll,) = [r for r in routes() if r.endpoint.__name__ == "scenario_status"]
+    assert typing.get_type_hints(poll.endpoint)["return"] == dict[str, Any]
+    assert poll.response_model is ScenarioStatusOut
+
+
+def test_the_whole_session_list_equals_its_pages(client: TestClient) -> None:
+    """The whole list of a user is encoded by orjson, a page through the response
+    model: one shape all the same."""
+    for i in range(3):
+        client.post(f"{PREFIX}/sessions", json={"display_name": f"s{i}"}).raise_for_status()
+    whole = client.get(f"{PREFIX}/sessions")
+    paged = client.get(f"{PREFIX}/sessions", params={"limit": 100})
+    assert whole.headers["content-type"] == paged.headers["content-type"] == "application/json"
+    assert whole.json() == paged.json()
+    assert list(whole.json()) == list(paged.json()) == ["sessions", "default"]
+    created = client.post(f"{PREFIX}/sessions", json={"display_name": "s3"})
+    small = client.post(f"{PREFIX}/sessions", params={"limit": 100}, json={"display_name": "s4"})
+    assert created.status_code == small.status_code == 201
+    assert list(created.json()) == list(small.json()) == ["sessions", "default", "session"]
+    assert created.json()["sessions"] == small.json()["sessions"][:-1]
 
 
 @pytest.mark.parametrize("admin", [False, True])
