@@ -11,6 +11,8 @@ Rows become records through the one decoder of their shape (`rows`).
 
 from __future__ import annotations
 
+from typing import cast
+
 from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 from algomancy_core.stores.sql.database import Database
@@ -86,8 +88,9 @@ class HotReads:
         return listed[offset:] if offset else listed
 
     def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
+        # The driver's rows are those pairs already: not copied (10,000 sessions).
         rows = self.db.dialect.query(self.db.engine, _NAMES, (owner or "",))
-        return [(id_, name) for id_, name in rows]
+        return cast("list[tuple[str, str]]", rows)
 
     def list_all_sessions(self) -> list[SessionRecord]:
         return self._sessions(_ALL_SESSIONS, ())
