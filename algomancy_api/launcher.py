@@ -127,7 +127,7 @@ class ApiLauncher:
             retry_seconds=cfg.webhook_retry_seconds,
             timeout_seconds=cfg.webhook_timeout_seconds,
         )
-        manager.engine.run_end_hooks.append(webhooks.on_scenario_change)
+        manager.engine.observers.add(webhooks)
         manager.engine.services.append(webhooks)
         redact_access_log()
         install_request_id_records()

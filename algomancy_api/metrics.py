@@ -36,7 +36,7 @@ from algomancy_core import ScenarioRecord
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.observe import OUTCOMES, RunObserver
 from algomancy_core.scenario import ScenarioStatus
-from algomancy_core.stores import Store
+from algomancy_core.stores.base import RunQueue
 
 METRICS_PATH = "/metrics"
 #: The route label of a request no route matched (a 404), so that scanners
@@ -111,7 +111,7 @@ def multiprocess_dir() -> str | None:
 class StoreCollector(Collector):
     """Scenarios by status and the queue, read from the store at each scrape."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RunQueue) -> None:
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -163,7 +163,7 @@ def count_store_error(exc: BaseException) -> None:
         STORE_ERRORS.labels(type(exc).__name__).inc()
 
 
-def exposition(store: Store | None) -> bytes:
+def exposition(store: RunQueue | None) -> bytes:
     """The text of a scrape: this process's series (or, in multiprocess mode, every
     process's, summed) and the store's."""
     registry = CollectorRegistry(auto_describe=False)

@@ -34,6 +34,7 @@ from algomancy_core.deliveries import (
     DeliveryQueue,
     DeliveryStatus,
 )
+from algomancy_core.observe import RunObserver
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, utcnow
 
 log = logging.getLogger("algomancy.webhooks")
@@ -123,9 +124,10 @@ def scenario_event(record: ScenarioRecord) -> tuple[str, dict[str, Any]] | None:
     return kind, data
 
 
-class Webhooks:
+class Webhooks(RunObserver):
     """Queues events for the configured targets and sends them (`start` runs the
-    sender thread of this process). `queue` gives the store's delivery queue."""
+    sender thread of this process). `queue` gives the store's delivery queue. A run
+    observer: a settled run is an event (`run_settled`)."""
 
     def __init__(
         self,
@@ -166,8 +168,8 @@ class Webhooks:
         )
         self._wake.set()
 
-    def on_scenario_change(self, record: ScenarioRecord) -> None:
-        """The lifecycle's hook: a run that ended is an event."""
+    def run_settled(self, record: ScenarioRecord) -> None:
+        """A run that ended (complete or failed) is an event."""
         found = scenario_event(record)
         if found is not None:
             self.notify(*found)

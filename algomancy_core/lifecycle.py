@@ -10,7 +10,6 @@ which the store applies in the same atomic write.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -31,15 +30,16 @@ from algomancy_core.stores.base import Store
 from algomancy_data import DataSource
 
 S = ScenarioStatus
-log = logging.getLogger("algomancy.core")
 
 
 class Lifecycle:
     """Applies and announces scenario transitions for one process.
 
     `on_queued` is called with each scenario that became queued (the dispatcher's
-    `queued`); each of `on_end` with each run that ended (complete or failed).
-    Each change is also recorded in the session's change feed (`changes`).
+    `queued`: it runs them, it does not listen). Listeners are `observers`, the
+    runtime's one list (`algomancy_core.observe`): told when a run is queued,
+    withdrawn and settled (complete or failed). Each change is also recorded in the
+    session's change feed (`changes`).
     """
 
     def __init__(
@@ -49,14 +49,12 @@ class Lifecycle:
         on_queued: Callable[[ScenarioRecord], None] | None = None,
         changes: ChangeHub | None = None,
         observers: Observers | None = None,
-        on_end: list[Callable[[ScenarioRecord], None]] | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
         self.changes = changes if changes is not None else ChangeHub(lambda: store)
         self.observers = observers if observers is not None else Observers()
-        self.on_end = on_end if on_end is not None else []
 
     def move(
         self,
@@ -155,12 +153,8 @@ class Lifecycle:
                 self.observers.run_queued(record)
             if self.on_queued is not None:
                 self.on_queued(record)
-        if record.status.is_terminal:
-            for hook in self.on_end:
-                try:
-                    hook(record)
-                except Exception:  # a listener's failure never fails the run
-                    log.exception("a run-end listener failed for scenario %s", record.id)
+        if record.status.is_terminal and self.observers:
+            self.observers.run_settled(record)
 
     def _record(self, kind: str, record: ScenarioRecord) -> None:
         if self.store.records_scenario_changes:

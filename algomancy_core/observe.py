@@ -1,7 +1,8 @@
-"""Hooks for metrics and traces: what the dispatcher tells about the runs it handles.
+"""The one list of listeners to runs: metrics, traces and webhooks.
 
-The core records nothing itself and imports no metrics or tracing library; a host
-(the HTTP server) adds `RunObserver`s to `Runtime.observers`. An observer that
+What the lifecycle and the dispatcher tell about the runs this process handles.
+The core records nothing itself and imports no metrics, tracing or HTTP library; a
+host (the HTTP server) adds `RunObserver`s to `Runtime.observers`. An observer that
 raises is logged and ignored: watching a run never breaks it.
 """
 
@@ -55,6 +56,11 @@ class RunObserver:
         """The run of `record` (as claimed) ended after `seconds`: `outcome` is one
         of `OUTCOMES`; `executed` is what the executor gave back (None when the run
         was settled without it: an interrupted one)."""
+
+    def run_settled(self, record: ScenarioRecord) -> None:
+        """A write of this process made `record` complete or failed, whatever the
+        cause (a run's end, a cancel while queued, an interrupted run given up):
+        `record` as written. Told once per settled run, after the write."""
 
 
 def outcome_name(
@@ -130,3 +136,10 @@ class Observers:
                 observer.run_ended(record, outcome, seconds, executed)
             except Exception:
                 log.exception("run observer %r failed on an ended run", observer)
+
+    def run_settled(self, record: ScenarioRecord) -> None:
+        for observer in self.items:
+            try:
+                observer.run_settled(record)
+            except Exception:
+                log.exception("run observer %r failed on a settled run", observer)

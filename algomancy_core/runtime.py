@@ -8,7 +8,7 @@ too, and two `Engine`s in one stack trace read as one. The old name still import
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -19,7 +19,6 @@ from algomancy_core.events import Notifier
 from algomancy_core.executors import Executor, build_executor
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.observe import Observers
-from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores import Store, build_store
 from algomancy_core.workers import claim_single_worker
 from algomancy_data import DataSource, DefaultETLFactory, ETLFactory
@@ -54,7 +53,7 @@ class Runtime:
         self.notifier = Notifier()
         #: The session change feed: recorded here, followed by session streams.
         self.changes = ChangeHub(lambda: self.store)
-        #: Told about runs (metrics, traces): see `algomancy_core.observe`.
+        #: Told about runs (metrics, traces, webhooks): see `algomancy_core.observe`.
         self.observers = Observers()
         self._store = store
         self._executor = executor
@@ -65,8 +64,6 @@ class Runtime:
         self._initial: Mapping[str, DataSource] | None = None
         self._initial_lock = threading.Lock()
         self._started = False
-        #: Called with each scenario whose run ended (webhooks listen here).
-        self.run_end_hooks: list[Callable[[ScenarioRecord], None]] = []
         #: Started after the dispatcher, stopped before it (a webhook sender).
         self.services: list[Service] = []
 
@@ -98,7 +95,6 @@ class Runtime:
                         self.notifier,
                         changes=self.changes,
                         observers=self.observers,
-                        on_end=self.run_end_hooks,
                     )
         return self._lifecycle
 

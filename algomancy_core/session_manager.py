@@ -95,12 +95,11 @@ class SessionManager:
         default = self.default_session_id(owner)
         return self._store.list_sessions(owner, limit, offset), default
 
-    def session_index_json(self, owner: str | None = None) -> tuple[bytes, str]:
-        """The owner's sessions as a JSON array of `{id, display_name}`, oldest first
-        (`session_names_json`: the database writes it, for listings of thousands),
-        and the default session's id."""
+    def session_index(self, owner: str | None = None) -> tuple[list[tuple[str, str]], str]:
+        """`(id, display_name)` of each of the owner's sessions, oldest first (read
+        without a record per row: listings of thousands), and the default's id."""
         default = self.default_session_id(owner)
-        return self._store.session_names_json(owner), default
+        return self._store.list_session_names(owner), default
 
     def default_session_id(self, owner: str | None = None) -> str:
         """The id of the owner's session named `main` if there is one, else of their
@@ -134,21 +133,12 @@ class SessionManager:
         """By UUID, or by current display name."""
         return ScenarioManager(self.runtime, self._record(session, owner))
 
-    def scenario_progress(
-        self, session: str, scenario_id: str, owner: str | None = None
-    ) -> ScenarioProgress:
-        """A scenario's status and progress, for polls: one read of the store. The
-        same answers (and errors) as `get_session(session).get_scenario(id)`."""
-        found = self._store.get_scenario_progress(scenario_id)
-        if _progress_in(found, session, owner):
-            return found
-        return self._progress_the_long_way(session, scenario_id, owner)
-
     async def scenario_progress_async(
         self, session: str, scenario_id: str, owner: str | None = None
     ) -> ScenarioProgress:
-        """`scenario_progress` for a caller on an event loop: the store's read never
-        blocks the loop (PostgreSQL reads with asyncio psycopg)."""
+        """A scenario's status and progress, for polls: one read of the store, which
+        never blocks the caller's event loop (PostgreSQL reads with asyncio psycopg).
+        The same answers (and errors) as `get_session(session).get_scenario(id)`."""
         found = await self._store.get_scenario_progress_async(scenario_id)
         if _progress_in(found, session, owner):
             return found

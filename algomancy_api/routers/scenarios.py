@@ -52,13 +52,17 @@ NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
 )
 async def scenario_status(
     request: Request, session_id: SessionIdPath, scenario_id: str
-) -> Response:
+) -> dict[str, Any]:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
     sessions, owner = await request_context(request, session_id)
     found = await sessions.scenario_progress_async(session_id, scenario_id, owner)
-    return json_response(
-        {"id": found.id, "tag": found.tag, "status": found.status.value, "progress": found.progress}
-    )
+    # Validated and encoded by the response model (pydantic's JSON encoder, in Rust).
+    return {
+        "id": found.id,
+        "tag": found.tag,
+        "status": found.status.value,
+        "progress": found.progress,
+    }
 
 
 #: Paging of the scenario list (as `GET /sessions` pages the session list).

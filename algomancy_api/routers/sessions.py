@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from algomancy_api.audit import audited
@@ -25,7 +24,7 @@ from algomancy_api.models import (
     SessionItem,
     SessionList,
 )
-from algomancy_api.routers import JSON, MAX_OFFSET, Responses, json_response
+from algomancy_api.routers import MAX_OFFSET, OrjsonResponse, Responses
 from algomancy_core import SessionManager
 from algomancy_core.stores.base import SessionRecord
 
@@ -58,52 +57,64 @@ Limit = Annotated[int | None, Query(ge=1, le=100_000, description="How many sess
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Sessions to skip (oldest first).")]
 
 
-def listing_response(
+def listing(
     sessions: SessionManager,
     caller: Caller,
     limit: int | None = None,
     offset: int = 0,
     *,
     created: dict[str, Any] | None = None,
-) -> Response:
+) -> dict[str, Any] | Response:
     """`{"sessions": [...], "default": id}` (and `"session"`: the one just created),
-    the whole list or the page `limit`/`offset` asks for. The whole list of a user
-    comes as JSON the database wrote: thousands of sessions cost no Python object each."""
+    the whole list or the page `limit`/`offset` asks for, shaped here from the
+    store's records. The route's response model (`SessionList`, `SessionCreated`)
+    validates and encodes a page and an administrator's listing (`owner` is in the
+    items of the latter only: the routes exclude unset fields).
+
+    The whole list of a user is encoded by orjson (`OrjsonResponse`) from the same
+    items: through the model, 10,000 sessions cost about 16 ms more (validation
+    and encoding, measured in process), four times the answer without it, against
+    the ≤ 5 ms of `GET /sessions` at 10,000 sessions in `python -m benchmarks`."""
     extra = {} if created is None else {"session": created}
-    status_code = 200 if created is None else 201
     if caller.admin:
-        listing = session_list(sessions, caller)
+        listed = session_list(sessions, caller)
         end = None if limit is None else offset + limit
-        page = listing | {"sessions": listing["sessions"][offset:end]}
-        return json_response(page | extra, status_code)
+        return listed | {"sessions": listed["sessions"][offset:end]} | extra
     if limit is None and offset == 0:
-        names, default = sessions.session_index_json(caller.user)
-        tail = orjson.dumps({"default": default} | extra)
-        body = b'{"sessions":' + names + b"," + tail[1:]
-        return Response(body, status_code=status_code, media_type=JSON)
+        # The whole list of a user: (id, name) pairs, no record per session.
+        names, default = sessions.session_index(caller.user)
+        items = [{"id": id_, "display_name": name} for id_, name in names]
+        body = {"sessions": items, "default": default} | extra
+        return OrjsonResponse(body, status_code=200 if created is None else 201)
     records, default = sessions.page_sessions(caller.user, limit, offset)
     items = [{"id": s.id, "display_name": s.display_name} for s in records]
-    return json_response({"sessions": items, "default": default} | extra, status_code)
+    return {"sessions": items, "default": default} | extra
 
 
 def admin_items(records: list[SessionRecord]) -> list[dict[str, Any]]:
     return [{"id": s.id, "display_name": s.display_name, "owner": s.owner} for s in records]
 
 
-@router.get("", response_model=SessionList, summary="List sessions")
+@router.get(
+    "",
+    response_model=SessionList,
+    response_model_exclude_unset=True,
+    summary="List sessions",
+)
 def list_sessions(
     sessions: SessionsDep, caller: CallerDep, limit: Limit = None, offset: Offset = 0
-) -> Response:
+) -> dict[str, Any] | Response:
     """The caller's sessions (oldest first) and the id of the default one. With
     `limit` or `offset`, one page of the sessions (`default` still names the default
     session, wherever it is). An administrator (`admin_users`) gets every user's
     sessions, each with its `owner`."""
-    return listing_response(sessions, caller, limit, offset)
+    return listing(sessions, caller, limit, offset)
 
 
 @router.post(
     "",
     response_model=SessionCreated,
+    response_model_exclude_unset=True,
     status_code=status.HTTP_201_CREATED,
     summary="Create a session",
     responses=TAKEN | NOT_ALLOWED,
@@ -115,18 +126,19 @@ def create_session(
     caller: CallerDep,
     limit: Limit = None,
     offset: Offset = 0,
-) -> Response:
+) -> dict[str, Any] | Response:
     """Create an empty session (it starts with the configured initial datasets). The
     answer carries the session list as `GET /sessions` does; `limit`/`offset` page
     it (`?limit=1` keeps the answer small for a client that makes many sessions)."""
     created = sessions.create_session(body.display_name, caller.user)
     item = {"id": created.session_id, "display_name": created.display_name}
-    return listing_response(sessions, caller, limit, offset, created=item)
+    return listing(sessions, caller, limit, offset, created=item)
 
 
 @router.post(
     "/{session_id}/copy",
     response_model=SessionCreated,
+    response_model_exclude_unset=True,
     status_code=status.HTTP_201_CREATED,
     summary="Copy a session",
     responses=NOT_FOUND | TAKEN | NOT_ALLOWED,
@@ -139,7 +151,7 @@ def copy_session(
     owner: SessionOwnerDep,
     caller: CallerDep,
     source: ManagerDep,
-) -> Response:
+) -> dict[str, Any] | Response:
     """Copy datasets and scenarios: finished scenarios keep results and KPIs,
     queued or running ones arrive as `created`. The copy belongs to the session's
     owner (also when an administrator copies another user's session)."""
@@ -147,7 +159,7 @@ def copy_session(
     # body was looked at.
     copied = sessions.copy_session(source.session_id, body.new_display_name, owner)
     item = {"id": copied.session_id, "display_name": copied.display_name}
-    return listing_response(sessions, caller, created=item)
+    return listing(sessions, caller, created=item)
 
 
 @router.patch(
@@ -173,14 +185,15 @@ def rename_session(
 @router.delete(
     "/{session_id}",
     response_model=SessionList,
+    response_model_exclude_unset=True,
     summary="Delete a session",
     responses=NOT_FOUND,
     dependencies=[audited("session.delete")],
 )
 def delete_session(
     session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep, caller: CallerDep
-) -> Response:
+) -> dict[str, Any] | Response:
     """Delete a session with its scenarios (running ones are cancelled), runs, KPIs
     and data. Deleting the last session leaves a fresh `main`."""
     sessions.delete_session(session_id, owner)
-    return listing_response(sessions, caller)
+    return listing(sessions, caller)

@@ -1,9 +1,14 @@
-"""The store protocol: where sessions, datasets and scenarios live.
+"""The store protocols: where sessions, datasets and scenarios live.
 
 The store is the source of truth. Managers are thin views over it, so that several
 processes sharing one SQL store see one state. Every method is safe to call from
 several threads at once. Implementations: `MemoryStore` (one process) and
 `SQLStore` (SQLite file or PostgreSQL, several processes).
+
+`Store` is composed of one small protocol per aggregate: `SessionStore`,
+`DatasetStore`, `ScenarioStore`, `RunQueue` and `ChangeFeed` (experiments have
+their own book, `ExperimentBook`). A caller that needs one aggregate can ask for
+its protocol alone.
 """
 
 from __future__ import annotations
@@ -103,31 +108,9 @@ class ScenarioProgress:
     owner: str | None
 
 
-@runtime_checkable
-class Store(Protocol):
-    """Persistence of sessions, datasets and scenarios.
+class SessionStore(Protocol):
+    """Sessions: names unique per owner, listed oldest first."""
 
-    Writes that must not race (names, claims, transitions) are atomic in the store
-    itself; callers never read-modify-write.
-    """
-
-    #: True when the state is shared with other processes (SQL stores).
-    shared: bool
-    #: True when a read answers from this process's memory or a local file, without
-    #: waiting on a network or a lock: cheap enough to call on an event loop.
-    inline_reads: bool
-    #: The audit trail (`algomancy_core.audit`).
-    audit: AuditLog
-    #: Webhook deliveries to send (`algomancy_core.deliveries`).
-    deliveries: DeliveryQueue
-    #: Experiments (`algomancy_core.experiments`).
-    experiments: ExperimentBook
-    #: True when the scenario writes (`add_scenario`, `apply_transition`,
-    #: `claim_next`, `update_progress`) append their change to the feed themselves,
-    #: in the same transaction; otherwise the caller appends it (`append_change`).
-    records_scenario_changes: bool
-
-    # -- sessions ------------------------------------------------------------
     def create_session(self, record: SessionRecord) -> None:
         """Add a session; `ConflictError` if its display name is taken for its owner."""
 
@@ -141,13 +124,8 @@ class Store(Protocol):
         """The owner's sessions, oldest first; `limit` of them from `offset` on."""
 
     def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
-        """`(id, display_name)` of the owner's sessions, oldest first: a listing
-        without building records."""
-
-    def session_names_json(self, owner: str | None) -> bytes:
-        """The JSON array `[{"id", "display_name"}, ...]` of the owner's sessions,
-        oldest first, written by the database where it can (the listing of a user
-        with thousands of sessions, without a Python object per row)."""
+        """`(id, display_name)` of the owner's sessions, oldest first: the whole
+        listing of a user with thousands of sessions, without a record per row."""
 
     def count_sessions(self, owner: str | None) -> int: ...
 
@@ -160,7 +138,10 @@ class Store(Protocol):
     def delete_session(self, session_id: str) -> None:
         """Remove the session with all its datasets and scenarios."""
 
-    # -- datasets ------------------------------------------------------------
+
+class DatasetStore(Protocol):
+    """Datasets of a session: immutable versions under a key."""
+
     def put_dataset(
         self,
         session_id: str,
@@ -198,7 +179,11 @@ class Store(Protocol):
         """Delete the versions no scenario uses (the key goes with the last one);
         `NotFoundError` if absent; `ConflictError` if every version is in use."""
 
-    # -- scenarios -----------------------------------------------------------
+
+class ScenarioStore(Protocol):
+    """Scenario records of a session, their result tables and the pinned baseline;
+    the status poll's read."""
+
     def add_scenario(self, record: ScenarioRecord) -> None:
         """`ConflictError` if the tag is taken in the session; `NotFoundError` if its
         session, dataset or pinned dataset version is missing. Serialised with
@@ -206,8 +191,6 @@ class Store(Protocol):
         dataset version."""
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
-
-    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None: ...
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         """Oldest first."""
@@ -228,12 +211,16 @@ class Store(Protocol):
         """One page of `list_scenarios` (with `summaries`, of `list_scenario_summaries`):
         only those with `fingerprint` when given, from `offset` on, `limit` at most."""
 
-    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
-        """The status-poll view of a scenario and its session, in one read."""
+    def count_scenarios(self, session_id: str) -> int:
+        """How many scenarios the session holds (checked on each create: cheap)."""
 
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
-        """`get_scenario_progress` for a caller on an event loop, which it never
-        blocks: the poll route's read."""
+        """The status-poll view of a scenario and its session, in one read, for a
+        caller on an event loop, which it never blocks: the poll route's read. The
+        one coroutine of the stores: on
+        PostgreSQL it reads with asyncio psycopg, batched (`stores/sql/connections.py`),
+        which holds the PostgreSQL poll figure of `python -m benchmarks`
+        (PostgreSQL / in memory ≥ 0.5x); the other stores answer at once."""
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None: ...
 
@@ -251,6 +238,10 @@ class Store(Protocol):
 
     def get_result_tables(self, scenario_id: str) -> DataSource | None:
         """The tables of the scenario's latest result, or None."""
+
+
+class RunQueue(Protocol):
+    """Runs: status transitions, claims, progress, cancel flags and leases."""
 
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
         """Apply `transition` if the scenario's status is one of its sources.
@@ -293,16 +284,17 @@ class Store(Protocol):
     def active_owners(self) -> list[str]:
         """Lease owners of processing scenarios."""
 
-    def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]: ...
+    def count_by_status(self, session_id: str | None = None) -> dict[ScenarioStatus, int]:
+        """Scenarios by status, of one session or of all (read at each metrics scrape)."""
 
     def oldest_queued_at(self) -> datetime | None:
         """When the longest-waiting queued scenario (of any session) was queued;
         None when nothing is queued (read at each metrics scrape: one query)."""
 
-    def count_scenarios(self, session_id: str) -> int:
-        """How many scenarios the session holds (checked on each create: cheap)."""
 
-    # -- the change feed (see algomancy_core.changes) ---------------------------
+class ChangeFeed(Protocol):
+    """The change feed session streams follow (see `algomancy_core.changes`)."""
+
     def append_change(
         self, session_id: str, kind: str, subject: str, payload: dict[str, Any]
     ) -> int:
@@ -315,6 +307,34 @@ class Store(Protocol):
 
     def change_bounds(self) -> tuple[int, int]:
         """`(oldest, latest)` seq kept; `(0, 0)` while there is none."""
+
+
+@runtime_checkable
+class Store(SessionStore, DatasetStore, ScenarioStore, RunQueue, ChangeFeed, Protocol):
+    """Persistence of sessions, datasets and scenarios: the protocols of each
+    aggregate above, with the books that live beside them (audit, deliveries,
+    experiments).
+
+    Writes that must not race (names, claims, transitions) are atomic in the store
+    itself; callers never read-modify-write. A store returns records, never a wire
+    format: the HTTP layer shapes and encodes what it answers.
+    """
+
+    #: True when the state is shared with other processes (SQL stores).
+    shared: bool
+    #: True when a read answers from this process's memory or a local file, without
+    #: waiting on a network or a lock: cheap enough to call on an event loop.
+    inline_reads: bool
+    #: The audit trail (`algomancy_core.audit`).
+    audit: AuditLog
+    #: Webhook deliveries to send (`algomancy_core.deliveries`).
+    deliveries: DeliveryQueue
+    #: Experiments (`algomancy_core.experiments`).
+    experiments: ExperimentBook
+    #: True when the scenario writes (`add_scenario`, `apply_transition`,
+    #: `claim_next`, `update_progress`) append their change to the feed themselves,
+    #: in the same transaction; otherwise the caller appends it (`append_change`).
+    records_scenario_changes: bool
 
     def close(self) -> None: ...
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from .conftest import PREFIX
+from .conftest import PREFIX, ClientFactory
 
 S = f"{PREFIX}/sessions"
 
@@ -127,3 +129,20 @@ def test_create_pages_the_list_it_answers_with(client: TestClient) -> None:
     assert body["default"] == full.json()["default"]
     listed = client.get("/api/v1/sessions").json()["sessions"]
     assert [s["display_name"] for s in listed][-1] == "s4"
+
+
+def test_the_session_list_is_shaped_here_not_read_from_the_store(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The listing's shape is the HTTP layer's (the response model): text an earlier
+    version left in the SQL store's `sessions.list_entry` column is never answered."""
+    client = make_client(has_persistent_state=True, data_path=str(tmp_path))
+    client.post(S, json={"display_name": "second"}).raise_for_status()
+    store = client.app.state.sessions.runtime.store  # type: ignore[attr-defined]
+    with store.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sessions SET list_entry = '{\"stale\": 1}'"))
+    body = client.get(S).json()
+    assert [s["display_name"] for s in body["sessions"]] == ["main", "second"]
+    assert all(set(item) == {"id", "display_name"} for item in body["sessions"])
+    created = client.post(S, json={"display_name": "third"}).json()
+    assert [s["display_name"] for s in created["sessions"]] == ["main", "second", "third"]

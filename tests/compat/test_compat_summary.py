@@ -128,7 +128,6 @@ def test_summary_reads_no_result_and_no_dataset(spied: tuple[TestClient, StoreSp
     touched = set(spy.calls) & {
         "list_scenarios",
         "get_scenario",
-        "get_scenario_by_id",
         "get_dataset",
         "get_result_tables",
     }
@@ -153,7 +152,6 @@ def test_a_page_of_the_summary_reads_no_result_and_no_dataset(
     touched = set(spy.calls) & {
         "list_scenarios",
         "get_scenario",
-        "get_scenario_by_id",
         "get_dataset",
         "get_result_tables",
     }

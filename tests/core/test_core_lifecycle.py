@@ -46,7 +46,7 @@ def test_a_move_is_applied_announced_and_wakes_the_dispatcher_when_queued() -> N
     assert lifecycle.notifier.history(record.id, 0)[-1]["status"] == "queued"
     # A move from the wrong state changes nothing and announces nothing.
     assert lifecycle.move(record.id, S.COMPLETE, source=S.PROCESSING) is None
-    assert lifecycle.store.get_scenario_by_id(record.id) == queued
+    assert lifecycle.store.get_scenario(record.session_id, record.id) == queued
     assert woken == [record.id]
 
 
@@ -89,11 +89,11 @@ def test_a_copy_of_a_pending_run_starts_over(status: ScenarioStatus) -> None:
 
 def test_records_handed_out_are_frozen() -> None:
     lifecycle, record, _ = lifecycle_with_scenario()
-    handed_out = lifecycle.store.get_scenario_by_id(record.id)
+    handed_out = lifecycle.store.get_scenario(record.session_id, record.id)
     assert handed_out is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         handed_out.status = S.COMPLETE  # type: ignore[misc]
-    stored = lifecycle.store.get_scenario_by_id(record.id)
+    stored = lifecycle.store.get_scenario(record.session_id, record.id)
     assert stored is not None and stored.status is S.CREATED
 
 

@@ -63,6 +63,9 @@ class Raising(RunObserver):
     def run_ended(self, *args: Any) -> None:
         raise RuntimeError("observer broken")
 
+    def run_settled(self, record: ScenarioRecord) -> None:
+        raise RuntimeError("observer broken")
+
 
 @pytest.fixture
 def observed() -> Iterator[tuple[SessionManager, Recorder]]:
@@ -117,6 +120,47 @@ def test_a_run_cancelled_in_the_queue_is_withdrawn(
     wait_for(lambda: ("ended", "held", "complete") in recorder.calls)
     assert ("withdrawn", "waiting", "") in recorder.calls
     assert not any(call[0] == "started" and call[1] == "waiting" for call in recorder.calls)
+
+
+class Settled(RunObserver):
+    """Listens to settled runs only (as webhooks do)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, ScenarioStatus]] = []
+        self.lock = threading.Lock()
+
+    def run_settled(self, record: ScenarioRecord) -> None:
+        with self.lock:
+            self.records.append((record.tag, record.status))
+
+
+def test_each_settled_run_is_told_once_whatever_settled_it(
+    observed: tuple[SessionManager, Recorder], gate: Any
+) -> None:
+    """The lifecycle's one listener list: a run that ends, fails, or is cancelled
+    while queued is told to the observers (`run_settled`) once, as written."""
+    manager, _ = observed
+    settled = Settled()
+    manager.runtime.observers.add(settled)
+    run(manager, "fine", "Instant")
+    run(manager, "broken", "Broken")
+    scenarios = manager.get_session("main")
+    held = scenarios.create_scenario("held", "Master data", "Gated")
+    scenarios.run_scenario(held.id)
+    assert gate.started.wait(30)
+    waiting = scenarios.create_scenario("waiting", "Master data", "Instant")
+    scenarios.run_scenario(waiting.id)
+    scenarios.cancel_scenario(waiting.id)
+    gate.release.set()
+    wait_for(lambda: len(settled.records) >= 4, what="four settled runs")
+    S = ScenarioStatus
+    # Sorted: each is told from the thread that settled it.
+    assert sorted(settled.records) == [
+        ("broken", S.FAILED),
+        ("fine", S.COMPLETE),
+        ("held", S.COMPLETE),
+        ("waiting", S.FAILED),
+    ]
 
 
 class QueueContext(RunObserver):

@@ -1,6 +1,6 @@
 """The status poll's read on an event loop (`get_scenario_progress_async`).
 
-Every store answers as its blocking `get_scenario_progress` does. PostgreSQL reads
+Every store answers with the scenario and its session as they are. PostgreSQL reads
 with asyncio psycopg on the caller's loop, and polls that arrive while a query is
 out share the next one: these tests pin what that may and may not change. A poll
 never joins a query already sent, so it never answers older than its own arrival.
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from algomancy_core import NotFoundError, ScenarioStatus, SessionManager
 from algomancy_core.stores import Store
+from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql import SQLStore
 from algomancy_core.stores.sql.connections import LoopReads
 from algomancy_core.stores.sql.dialect import PostgresDialect
@@ -43,8 +44,9 @@ def test_async_read_answers_as_the_blocking_one(store: Store) -> None:  # noqa: 
         )
 
     found, missing = asyncio.run(both())
-    assert found == store.get_scenario_progress(first.id)
-    assert found is not None and (found.status, found.session_id) == (S.QUEUED, session.id)
+    assert found == ScenarioProgress(
+        first.id, "first", S.QUEUED, 0.0, session.id, session.display_name, session.owner
+    )
     assert missing is None
 
 
@@ -61,15 +63,16 @@ def test_session_manager_async_poll_has_the_same_answers_and_errors(
 
         for session in ("main", main.session_id):
             found = asyncio.run(poll(session, scenario.id))
-            assert found == sessions.scenario_progress(session, scenario.id)
-            assert (found.id, found.tag, found.status) == (scenario.id, "s", S.CREATED)
+            assert found == ScenarioProgress(
+                scenario.id, "s", S.CREATED, 0.0, main.session_id, "main", None
+            )
         for session, scenario_id in (
             (other.session_id, scenario.id),  # a scenario of another session
             ("main", "no-such-scenario"),
             ("no-such-session", scenario.id),
         ):
             with pytest.raises(NotFoundError) as blocking:
-                sessions.scenario_progress(session, scenario_id)
+                sessions.get_session(session).get_scenario(scenario_id)
             with pytest.raises(NotFoundError) as on_loop:
                 asyncio.run(poll(session, scenario_id))
             assert str(on_loop.value) == str(blocking.value)

@@ -84,7 +84,7 @@ def test_store_applies_exactly_the_legal_transitions(
         assert updated.version == record.version + 1
     else:
         assert updated is None
-        current = store.get_scenario_by_id(record.id)
+        current = store.get_scenario(record.session_id, record.id)
         assert current is not None and current.status is source
 
 

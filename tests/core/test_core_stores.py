@@ -8,7 +8,6 @@ claims racing between threads and between processes.
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import random
 import stat
@@ -371,8 +370,8 @@ def test_scenarios_add_get_list_delete(store: Store) -> None:
     assert got == first
     assert got is not None and got.created_at.tzinfo is not None and got.timeout == 12.5
     assert store.get_scenario(other.id, first.id) is None
-    assert store.get_scenario_by_id(elsewhere.id) == elsewhere
-    assert store.get_scenario_by_id("nope") is None
+    assert store.get_scenario(other.id, elsewhere.id) == elsewhere
+    assert store.get_scenario(session.id, "nope") is None
     assert store.list_scenarios(session.id) == [first, second]
     with pytest.raises(ConflictError, match="'first'"):
         new_scenario(store, session.id, "first")
@@ -382,7 +381,7 @@ def test_scenarios_add_get_list_delete(store: Store) -> None:
         store.delete_scenario(other.id, first.id)
     store.delete_scenario(session.id, first.id)
     assert store.list_scenarios(session.id) == [second]
-    assert store.get_scenario_by_id(first.id) is None
+    assert store.get_scenario(session.id, first.id) is None
     assert store.count_by_status() == {**dict.fromkeys(S, 0), S.CREATED: 2}
     assert store.count_by_status(other.id)[S.CREATED] == 1
 
@@ -485,12 +484,12 @@ def test_progress_only_while_processing(store: Store) -> None:
     session = new_session(store)
     record = new_scenario(store, session.id, "s")
     assert store.update_progress(record.id, 0.5, "ignored") is None
-    assert store.get_scenario_by_id(record.id) == record
+    assert store.get_scenario(record.session_id, record.id) == record
     queue(store, record.id)
     claimed = store.claim_next(plan_claim("w", T0))
     assert claimed is not None
     written = store.update_progress(record.id, 0.25, "a quarter")
-    current = store.get_scenario_by_id(record.id)
+    current = store.get_scenario(record.session_id, record.id)
     assert current is not None
     assert (current.progress, current.progress_message) == (0.25, "a quarter")
     assert current.version == claimed.version + 1
@@ -513,11 +512,11 @@ def test_cancel_flag(store: Store) -> None:
     session = new_session(store)
     record = new_scenario(store, session.id, "s")
     assert store.request_cancel(record.id) is False
-    assert store.get_scenario_by_id(record.id) == record
+    assert store.get_scenario(record.session_id, record.id) == record
     queue(store, record.id)
     store.claim_next(plan_claim("w", T0))
     assert store.request_cancel(record.id) is True
-    current = store.get_scenario_by_id(record.id)
+    current = store.get_scenario(record.session_id, record.id)
     assert current is not None and current.cancel_requested
     renewed = store.renew_leases("w", T0 + timedelta(seconds=5))
     assert [r.cancel_requested for r in renewed] == [True]
@@ -572,7 +571,7 @@ def test_delete_session_removes_everything(store: Store, store_url: str | None) 
     queue(store, removed[1].id)
     assert store.claim_next(plan_claim("w", T0)) is not None  # `kept` is not queued
     store.delete_session(gone.id)
-    assert all(store.get_scenario_by_id(r.id) is None for r in removed)
+    assert all(store.get_scenario(r.session_id, r.id) is None for r in removed)
     assert store.list_scenarios(gone.id) == [] and store.list_datasets(gone.id) == []
     with pytest.raises(NotFoundError):
         store.get_dataset(gone.id, "d")
@@ -593,7 +592,7 @@ def test_reopening_finds_everything_back(sql_url: str) -> None:
     queue(store, record.id)
     store.claim_next(plan_claim("w", T0 + timedelta(minutes=1)))
     store.update_progress(record.id, 0.75, "almost")
-    running = store.get_scenario_by_id(record.id)
+    running = store.get_scenario(record.session_id, record.id)
     other = new_scenario(store, session.id, "later", status=S.QUEUED)
     store.close()
 
@@ -905,17 +904,15 @@ def test_sessions_list_in_pages(store: Store) -> None:
     ]
 
 
-def test_session_names_as_json_written_by_the_store(store: Store) -> None:
-    assert json.loads(store.session_names_json("nobody")) == []
+def test_session_names_of_one_owner_in_order(store: Store) -> None:
+    assert store.list_session_names("nobody") == []
     names = ["plain", 'quote " and \\ backslash', "ünïcode ✓", "emoji 🚀"]
     for name in names:
         new_session(store, name, owner="u")
     new_session(store, "someone else's", owner="v")
-    listed = json.loads(store.session_names_json("u"))
-    assert listed == [
-        {"id": s.id, "display_name": s.display_name} for s in store.list_sessions("u")
-    ]
-    assert [item["display_name"] for item in listed] == names
+    listed = store.list_session_names("u")
+    assert listed == [(s.id, s.display_name) for s in store.list_sessions("u")]
+    assert [name for _, name in listed] == names
 
 
 def test_a_version_1_database_gets_the_queue_index(sql_url: str) -> None:
@@ -985,11 +982,13 @@ def test_a_version_10_database_gets_trace_contexts(sql_url: str) -> None:
         reopened.close()
 
 
-def test_a_version_4_database_gets_list_entries(sql_url: str) -> None:
+def test_a_version_4_database_opens_and_lists_its_sessions(sql_url: str) -> None:
+    """Migration 5 adds `sessions.list_entry` (and its index) for one layout
+    everywhere; nothing reads it: the names come from the session rows."""
     store = SQLStore(sql_url)
     for name in ('say "hi"', "naïve \\ name", "plain"):
         new_session(store, name)
-    expected = [{"id": s.id, "display_name": s.display_name} for s in store.list_sessions(None)]
+    expected = [(s.id, s.display_name) for s in store.list_sessions(None)]
     store.close()
     engine = sa.create_engine(sql_url)
     with engine.begin() as conn:
@@ -999,14 +998,16 @@ def test_a_version_4_database_gets_list_entries(sql_url: str) -> None:
     engine.dispose()
     reopened = SQLStore(sql_url)
     try:
-        assert json.loads(reopened.session_names_json(None)) == expected
-        renamed = reopened.rename_session(expected[0]["id"], "renamed")
-        assert json.loads(reopened.session_names_json(None))[0] == {
-            "id": renamed.id,
-            "display_name": "renamed",
-        }
+        assert reopened.list_session_names(None) == expected
+        renamed = reopened.rename_session(expected[0][0], "renamed")
+        assert reopened.list_session_names(None)[0] == (renamed.id, "renamed")
     finally:
         reopened.close()
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("sessions")}
+    engine.dispose()
+    assert "list_entry" in columns and "ix_sessions_owner_list" in indexes
 
 
 def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: str) -> None:

@@ -38,13 +38,8 @@ class MemoryScenarios(MemoryState):
             return None
         return record
 
-    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
-        return self._scenarios.get(scenario_id)
-
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
-        return self.get_scenario_progress(scenario_id)
-
-    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
+        # Two dictionary lookups: answered at once, never awaited.
         record = self._scenarios.get(scenario_id)
         session = self._sessions.get(record.session_id) if record is not None else None
         if record is None or session is None:

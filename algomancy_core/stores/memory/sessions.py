@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
-
 from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import (
     SessionRecord,
@@ -49,10 +47,6 @@ class MemorySessions(MemoryState):
     def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
         with self._lock:
             return [(s.id, s.display_name) for s in self._sessions.values() if s.owner == owner]
-
-    def session_names_json(self, owner: str | None) -> bytes:
-        names = self.list_session_names(owner)
-        return orjson.dumps([{"id": id_, "display_name": name} for id_, name in names])
 
     def count_sessions(self, owner: str | None) -> int:
         with self._lock:

@@ -83,11 +83,6 @@ class SQLDialect:
     next_position_sql = "SELECT nextval('algomancy_position_seq')"
     #: Run first in each append to the change feed: appends commit in seq order.
     changes_lock_sql = "SELECT pg_advisory_xact_lock(7262001)"
-    #: An owner's sessions as one JSON array of `{id, display_name}`, oldest first.
-    session_names_json_sql = (
-        "SELECT '[' || coalesce(string_agg(list_entry, ',' ORDER BY position), '') || ']' "
-        "FROM sessions WHERE owner = ?"
-    )
 
     def text(self, sql: str) -> str:
         """`sql` written with `?` for each parameter, in this driver's style."""
@@ -257,11 +252,6 @@ class SQLiteDialect(SQLDialect):
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
     #: Writers take turns on the database lock: appends commit in seq order already.
     changes_lock_sql = ""
-    session_names_json_sql = (
-        # As a BLOB: the bytes come out as they are, not decoded to a str and back.
-        "SELECT CAST('[' || coalesce(group_concat(list_entry, ','), '') || ']' AS BLOB) "
-        "FROM (SELECT list_entry FROM sessions WHERE owner = ? ORDER BY position)"
-    )
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:
         return self._write_turn

@@ -21,11 +21,9 @@ from algomancy_core.stores.sql.schema import (
     dataset_versions,
     datasets,
     experiments,
-    list_entry,
     meta,
     metadata,
     scenarios,
-    sessions,
     webhook_deliveries,
 )
 
@@ -58,17 +56,12 @@ def _add_data_parameters(conn: Connection) -> None:
 
 
 def _add_list_entries(conn: Connection) -> None:
-    """Version 5: each session's listing item, and the index listings read it from."""
+    """Version 5: the `sessions.list_entry` column and its index. Listings once read
+    a wire shape from it; it is neither written nor read any more (a store returns
+    records, the HTTP layer shapes them), and stays so that every database has one
+    layout without a migration to drop it."""
     if "list_entry" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
         conn.execute(sa.text("ALTER TABLE sessions ADD COLUMN list_entry TEXT NOT NULL DEFAULT ''"))
-    rows = conn.execute(sa.select(sessions.c.id, sessions.c.display_name)).all()
-    if rows:
-        conn.execute(
-            sa.update(sessions)
-            .where(sessions.c.id == sa.bindparam("sid"))
-            .values(list_entry=sa.bindparam("entry")),
-            [{"sid": id_, "entry": list_entry(id_, name)} for id_, name in rows],
-        )
     conn.execute(
         sa.text(
             "CREATE INDEX IF NOT EXISTS ix_sessions_owner_list "

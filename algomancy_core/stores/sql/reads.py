@@ -11,6 +11,8 @@ Rows become records through the one decoder of their shape (`rows`).
 
 from __future__ import annotations
 
+from typing import cast
+
 from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 from algomancy_core.stores.sql.database import Database
@@ -23,7 +25,6 @@ PROGRESS_WHERE_ID = (
     f"SELECT {PROGRESS.columns} FROM scenarios AS s JOIN sessions AS x "
     "ON s.session_id = x.id WHERE s.id"
 )
-_PROGRESS_BY_ID = f"{PROGRESS_WHERE_ID} = ?"
 
 # -- sessions -----------------------------------------------------------------------
 _SESSIONS = f"SELECT {SESSION.columns} FROM sessions"
@@ -58,10 +59,6 @@ class HotReads:
     db: Database
 
     # -- the status poll ------------------------------------------------------------
-    def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
-        rows = self.db.dialect.query(self.db.engine, _PROGRESS_BY_ID, (scenario_id,))
-        return self._progress(rows[0]) if rows else None
-
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
         rows = await self.db.dialect.lookup_async(self.db.engine, PROGRESS_WHERE_ID, scenario_id)
         return self._progress(rows[0]) if rows else None
@@ -91,17 +88,12 @@ class HotReads:
         return listed[offset:] if offset else listed
 
     def list_session_names(self, owner: str | None) -> list[tuple[str, str]]:
+        # The driver's rows are those pairs already: not copied (10,000 sessions).
         rows = self.db.dialect.query(self.db.engine, _NAMES, (owner or "",))
-        return [(id_, name) for id_, name in rows]
+        return cast("list[tuple[str, str]]", rows)
 
     def list_all_sessions(self) -> list[SessionRecord]:
         return self._sessions(_ALL_SESSIONS, ())
-
-    def session_names_json(self, owner: str | None) -> bytes:
-        dialect = self.db.dialect
-        rows = dialect.query(self.db.engine, dialect.session_names_json_sql, (owner or "",))
-        listing = rows[0][0]
-        return listing if isinstance(listing, bytes) else str(listing).encode()
 
     def count_sessions(self, owner: str | None) -> int:
         return int(self.db.dialect.query(self.db.engine, _COUNT_SESSIONS, (owner or "",))[0][0])
@@ -111,15 +103,11 @@ class HotReads:
         decode = SCENARIO.decoder(self.db.dialect.decode_time)
         return [decode(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
 
-    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
-        found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
-        return found[0] if found else None
-
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
-        record = self.get_scenario_by_id(scenario_id)
-        if record is None or record.session_id != session_id:
+        found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
+        if not found or found[0].session_id != session_id:
             return None
-        return record
+        return found[0]
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         return self._scenarios(_IN_SESSION, (session_id,))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
@@ -76,9 +75,9 @@ sessions = sa.Table(
     sa.Column("owner", sa.Text, nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
-    # The session's item of a listing, `{"id": …, "display_name": …}` as JSON text,
-    # written with the name: a listing of thousands concatenates these instead of
-    # building an object per row (py-spy: building them was the bulk of GET /sessions).
+    # Unused since the listing shape left the store (was: each session's listing
+    # item as JSON text). Kept, '' in new rows, so that no migration drops a column
+    # from a live database; nothing reads it.
     sa.Column("list_entry", sa.Text, nullable=False, server_default=""),
     # `names.name_key` of the display name: unique per owner, so that look-alike
     # names ("Week1", "week1") are one name whatever races between processes.
@@ -87,7 +86,7 @@ sessions = sa.Table(
     sa.Index("uq_sessions_owner_name_key", "owner", "name_key", unique=True),
     # Listings read an owner's sessions in order: found in order, not sorted.
     sa.Index("ix_sessions_owner_position", "owner", "position"),
-    # ... and the whole listing from the index alone, without visiting the table.
+    # Made with `list_entry` (version 5); kept with it.
     sa.Index("ix_sessions_owner_list", "owner", "position", "list_entry"),
 )
 
@@ -112,11 +111,6 @@ def session_column(*, primary_key: bool = False) -> sa.Column[str]:
         primary_key=primary_key,
         nullable=False,
     )
-
-
-def list_entry(session_id: str, display_name: str) -> str:
-    """A session's item of a listing as JSON text (the `list_entry` column)."""
-    return orjson.dumps({"id": session_id, "display_name": display_name}).decode()
 
 
 datasets = sa.Table(

@@ -7,7 +7,6 @@ from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SESSION
-from algomancy_core.stores.sql.schema import list_entry
 
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 #: Deleting a session deletes everything in it: explicit deletes, no reliance on the
@@ -27,14 +26,13 @@ _SCENARIO_IN_SESSION = "SELECT id FROM scenarios WHERE id = ? AND session_id = ?
 _PIN = "INSERT INTO baselines (session_id, scenario_id) VALUES (?, ?)"
 _BASELINE = "SELECT scenario_id FROM baselines WHERE session_id = ?"
 _INSERT = (
-    "INSERT INTO sessions (id, display_name, owner, created_at, position, list_entry, name_key) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO sessions (id, display_name, owner, created_at, position, name_key) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 #: The session whose name is the same once normalised (`names.name_key`).
 _LOOK_ALIKE = "SELECT display_name FROM sessions WHERE owner = ? AND name_key = ? AND id <> ?"
 _RENAME = (
-    "UPDATE sessions SET display_name = ?, list_entry = ?, name_key = ? WHERE id = ? "
-    f"RETURNING {SESSION.columns}"
+    f"UPDATE sessions SET display_name = ?, name_key = ? WHERE id = ? RETURNING {SESSION.columns}"
 )
 _OWNER = "SELECT owner FROM sessions WHERE id = ?"
 
@@ -55,8 +53,7 @@ class SessionRepository:
                     raise session_taken(record.display_name, found[0][0])
                 position = run(dialect.next_position_sql)[0][0]
                 created = dialect.encode_time(record.created_at)
-                entry = list_entry(record.id, record.display_name)
-                row = (record.id, record.display_name, owner, created, position, entry, key)
+                row = (record.id, record.display_name, owner, created, position, key)
                 run(_INSERT, row)
         except INTEGRITY_ERRORS:
             raise self._taken(record.display_name, record.owner, record.id) from None
@@ -70,12 +67,9 @@ class SessionRepository:
 
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         dialect = self.db.dialect
-        entry = list_entry(session_id, display_name)
         try:
             rows = dialect.write(
-                self.db.engine,
-                _RENAME,
-                (display_name, entry, name_key(display_name), session_id),
+                self.db.engine, _RENAME, (display_name, name_key(display_name), session_id)
             )
         except INTEGRITY_ERRORS:
             found = dialect.query(self.db.engine, _OWNER, (session_id,))
