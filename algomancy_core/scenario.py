@@ -142,6 +142,7 @@ class Transition:
     stamped: frozenset[str] = frozenset()
     drops_results: bool = False
     unless_cancel_requested: bool = False
+    drops_reports: bool = False
 
 
 def plan_transition(
@@ -180,6 +181,7 @@ def plan_transition(
             "lease_owner": None,
             "lease_expires_at": None,
             "trace_context": None,
+            "pruned": False,
         }
     elif target is S.PROCESSING:
         changes |= {"started_at": now, "progress": 0.0, "progress_message": None}
@@ -202,7 +204,23 @@ def plan_transition(
         drops_results=target in RUN_STARTS and bool(allowed & TERMINAL),
         # A cancel answered 202 wins over a run that ends meanwhile.
         unless_cancel_requested=target is S.COMPLETE,
+        # A new run or a reset starts without the previous run's intermediate values.
+        drops_reports=target in RUN_STARTS,
     )
+
+
+def pruned_at(step: int) -> str:
+    """The `error` (and last `progress_message`) of a run pruned at `step`."""
+    return f"pruned at step {step}"
+
+
+def stop_fields(record: ScenarioRecord | None) -> dict[str, Any]:
+    """What a run stopped on request writes as it fails: `error` `cancelled`, or for
+    a pruned run (`record.pruned`) the reason written with the request, also as its
+    last `progress_message`."""
+    if record is not None and record.pruned and record.error:
+        return {"error": record.error, "progress_message": record.error, "pruned": True}
+    return {"error": CANCELLED}
 
 
 def plan_claim(owner: str, lease_until: datetime, now: datetime | None = None) -> Transition:

@@ -253,6 +253,21 @@ def _add_experiments(conn: Connection) -> None:
     experiments.create(conn, checkfirst=True)
 
 
+def _reserved(conn: Connection) -> None:
+    """Versions 13 and 14: taken by work merged separately (placeholders here)."""
+
+
+def _add_run_reports(conn: Connection) -> None:
+    """Version 15: a run's intermediate values (`reports`) and whether it was pruned."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("scenarios")}
+    if "pruned" not in present:
+        conn.execute(
+            sa.text("ALTER TABLE scenarios ADD COLUMN pruned BOOLEAN NOT NULL DEFAULT false")
+        )
+    if "reports" not in present:
+        conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN reports TEXT"))
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -266,6 +281,9 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     10: _version_datasets,
     11: _add_trace_context,
     12: _add_experiments,
+    13: _reserved,
+    14: _reserved,
+    15: _add_run_reports,
 }
 
 

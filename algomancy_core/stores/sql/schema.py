@@ -21,7 +21,7 @@ from algomancy_core.errors import CoreError
 from algomancy_core.scenario import ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 15
 
 S = ScenarioStatus
 
@@ -192,6 +192,10 @@ scenarios = sa.Table(
     sa.Column("fingerprint", sa.String(64)),
     #: The W3C trace context (JSON) of the request that queued the run.
     sa.Column("trace_context", sa.Text),
+    #: True when the latest run was pruned (`ScenarioRecord.pruned`).
+    sa.Column("pruned", sa.Boolean, nullable=False, server_default=sa.false()),
+    #: The latest run's intermediate values, `[[step, value], ...]` as JSON (or NULL).
+    sa.Column("reports", sa.Text),
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
