@@ -28,6 +28,8 @@ def thin(reports: list[Report], limit: int = REPORTS_KEPT) -> list[Report]:
     return reports
 
 
-def appended(kept: Iterable[Report], new: Iterable[Report], limit: int = REPORTS_KEPT) -> list[Report]:
+def appended(
+    kept: Iterable[Report], new: Iterable[Report], limit: int = REPORTS_KEPT
+) -> list[Report]:
     """`kept` followed by `new`, thinned to `limit`."""
     return thin([*kept, *new], limit)

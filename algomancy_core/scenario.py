@@ -119,6 +119,9 @@ class ScenarioRecord:
     #: The trace context (W3C `traceparent`, ...) of the request that queued its
     #: run, when the server traces: whichever process claims the run continues it.
     trace_context: dict[str, str] | None = None
+    #: True when its latest run was stopped as not promising (`request_prune`): it
+    #: fails as cancelled, its `error` saying at which step.
+    pruned: bool = False
 
     def copy(self, **changes: Any) -> ScenarioRecord:
         return dataclasses.replace(self, **changes)

@@ -158,8 +158,7 @@ class ScenarioManager(ScenarioCatalog):
             return flagged
         record = self.get_scenario(scenario_id)
         raise InvalidTransitionError(
-            f"scenario {record.tag!r} is {record.status}; only a processing scenario "
-            "can be pruned"
+            f"scenario {record.tag!r} is {record.status}; only a processing scenario can be pruned"
         )
 
     def delete_scenario(self, scenario_id: str) -> None:

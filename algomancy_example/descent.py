@@ -63,7 +63,9 @@ class SlottingSearch:
         skus = rng.integers(len(self.skus), size=moves)
         places = rng.integers(len(self.names), size=moves)
         chances = rng.random(moves)
-        for sku, place, chance in zip(skus.tolist(), places.tolist(), chances.tolist(), strict=True):
+        for sku, place, chance in zip(
+            skus.tolist(), places.tolist(), chances.tolist(), strict=True
+        ):
             here = self.location[sku]
             if place == here or self.capacity[place] < self.need[sku]:
                 continue

@@ -28,7 +28,9 @@ def client(make_client: ClientFactory) -> TestClient:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(fixture_file(TABULAR_FRAME_V1_SCHEMA).read_text()))
+    return jsonschema.Draft202012Validator(
+        json.loads(fixture_file(TABULAR_FRAME_V1_SCHEMA).read_text())
+    )
 
 
 def valid(frame: dict[str, Any], validator: jsonschema.Draft202012Validator) -> dict[str, Any]:
@@ -39,7 +41,12 @@ def valid(frame: dict[str, Any], validator: jsonschema.Draft202012Validator) -> 
 def create(client: TestClient, tag: str, algorithm: str, **params: Any) -> str:
     r = client.post(
         f"{M}/scenarios",
-        json={"tag": tag, "dataset_key": "Master data", "algo_name": algorithm, "algo_params": params},
+        json={
+            "tag": tag,
+            "dataset_key": "Master data",
+            "algo_name": algorithm,
+            "algo_params": params,
+        },
     )
     assert r.status_code == 201, r.text
     scenario_id: str = r.json()["id"]

@@ -177,10 +177,10 @@ def test_a_cancel_request_writes_the_fields_given(store: Store) -> None:  # noqa
 
 def test_a_version_12_database_gets_reports_and_pruned(sql_url: str) -> None:  # noqa: F811
     """Migration 15: the columns of a run's reports and of a pruned run."""
-    store = SQLStore(sql_url)
-    session = new_session(store)
-    record = new_scenario(store, session.id, "t")
-    store.close()
+    first = SQLStore(sql_url)
+    session = new_session(first)
+    record = new_scenario(first, session.id, "t")
+    first.close()
     engine = sa.create_engine(sql_url)
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE scenarios DROP COLUMN reports"))
@@ -308,9 +308,7 @@ def test_a_prune_accepted_before_the_result_wins(sessions: SessionManager, gate:
 def test_a_prune_asked_for_by_another_process_stops_the_run(tmp_path: Path, gate: Gate) -> None:
     """On a shared store the runner learns of the prune from the store (lease
     renewal), stops the run and fails it as pruned."""
-    config = make_config(
-        algorithms=[Gated], has_persistent_state=True, data_path=str(tmp_path)
-    )
+    config = make_config(algorithms=[Gated], has_persistent_state=True, data_path=str(tmp_path))
     with SessionManager(config) as sessions:
         main = sessions.get_session("main")
         scenario_id = run(main, "g", "Gated")

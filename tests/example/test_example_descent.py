@@ -3,6 +3,7 @@ iteration, its KPI is the last value reported, and a cancel stops it."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 
@@ -39,7 +40,7 @@ def test_it_reports_each_iteration_and_its_kpi_is_the_last_value(
     values = [value for _, value in reports]
     assert done.kpis["travel_distance"] == values[-1]
     # Pure descent (no worse move taken): the travel never grows, and it did improve.
-    assert all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
+    assert all(later <= earlier for earlier, later in itertools.pairwise(values))
     assert values[-1] < values[0]
     assert done.kpis["unassigned_skus"] == 0
 
@@ -59,7 +60,7 @@ def test_a_worse_move_may_be_taken_and_more_effort_descends_further() -> None:
     assert course(moves_per_step=200) == greedy  # seeded: the same course again
     assert course(moves_per_step=5)[-1] > greedy[-1]
     wandering = course(moves_per_step=200, worse_acceptance=0.5)
-    assert any(later > earlier for earlier, later in zip(wandering, wandering[1:], strict=False))
+    assert any(later > earlier for earlier, later in itertools.pairwise(wandering))
 
 
 def test_it_stops_at_the_next_report_once_cancelled() -> None:
