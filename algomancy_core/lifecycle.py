@@ -42,7 +42,8 @@ class Lifecycle:
     `on_queued` is called with each scenario that became queued (the dispatcher's
     `queued`); each of `on_end` with each run that ended (complete or failed); each
     of `on_reports` with a running scenario's id and the intermediate values it
-    reported (written to the store already), for runs of this process.
+    reported (written to the store already), for runs of this process (keep them
+    quick: on a memory store they are called in the run's own thread).
     Each change is also recorded in the session's change feed (`changes`).
     """
 
