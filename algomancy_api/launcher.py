@@ -32,6 +32,7 @@ from algomancy_api.routers import (
     kpis,
     platform,
     resultviews,
+    run_reports,
     scenarios,
     session_events,
     sessions,
@@ -183,6 +184,7 @@ class ApiLauncher:
             admin,
             audit,
             decisions,
+            run_reports,
         )
         for router in routers:
             app.include_router(router.router, prefix=cfg.prefix)

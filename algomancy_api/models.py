@@ -367,6 +367,10 @@ class ScenarioOut(BaseModel):
         "data parameters, seed): equal for runs of the same thing."
     )
     baseline: bool = Field(description="True for the session's pinned baseline.")
+    pruned: bool = Field(
+        description="True when its latest run was pruned: stopped by an optimisation "
+        "study as not promising (status `failed`, `error` `pruned at step k`)."
+    )
 
 
 class AlgorithmValues(BaseModel):

@@ -129,6 +129,7 @@ def _scenario_dict(
         "lineage": lineage_view(record.lineage),
         "fingerprint": record.fingerprint,
         "baseline": record.id == pinned,
+        "pruned": record.pruned,
     }
 
 

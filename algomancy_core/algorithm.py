@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -19,14 +20,32 @@ class RunCancelledError(Exception):
 
 
 ProgressCallback = Callable[[float, str | None], None]
+#: Takes one intermediate value of a run: `(step, value)` (see `RunContext.report`).
+ReportCallback = Callable[[int, float], None]
+
+
+def check_report(value: object, step: object) -> tuple[int, float]:
+    """`(step, value)` of a valid report, else a `ValueError` saying what is wrong:
+    the value must be a finite real number, the step a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"a report's value must be a real number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"a report's value must be finite, got {number!r}")
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise ValueError(f"a report's step must be an integer, got {step!r}")
+    if int(step) < 0:
+        raise ValueError(f"a report's step must be 0 or more, got {step!r}")
+    return int(step), number
 
 
 class RunContext:
-    """What a running algorithm can talk to: progress reports and cancellation.
+    """What a running algorithm can talk to: progress reports, intermediate values
+    and cancellation.
 
-    `progress()` raises `RunCancelledError` once the run was cancelled, so an
-    algorithm that reports progress stops at its next report without further code;
-    one that does long work between reports can check `cancelled` itself.
+    `progress()` and `report()` raise `RunCancelledError` once the run was
+    cancelled, so an algorithm that reports stops at its next report without further
+    code; one that does long work between reports can check `cancelled` itself.
     """
 
     def __init__(
@@ -35,8 +54,12 @@ class RunContext:
         cancel_event: threading.Event | None = None,
         is_cancelled: Callable[[], bool] | None = None,
         seed: int | None = None,
+        on_report: ReportCallback | None = None,
     ) -> None:
         self._on_progress = on_progress
+        self._on_report = on_report
+        #: The step of the latest intermediate value (`report`), or None.
+        self.last_step: int | None = None
         self._cancel_event = cancel_event or threading.Event()
         self._is_cancelled = is_cancelled
         self.last_progress = 0.0
@@ -75,6 +98,24 @@ class RunContext:
         self.last_progress, self.last_message = value, message
         if self._on_progress is not None:
             self._on_progress(value, message)
+
+    def report(self, value: float, step: int) -> None:
+        """Report an intermediate value of the run's objective at `step` (an
+        iteration, an epoch...): a finite number, steps increasing from 0 or more.
+
+        The values are kept with the scenario's run (`GET …/scenarios/{id}/reports`)
+        and let an optimisation study stop (prune) a run that is not promising. A
+        bad value or a step not after the previous one raises `ValueError`."""
+        if self.cancelled:
+            raise RunCancelledError("cancelled")
+        step, number = check_report(value, step)
+        if self.last_step is not None and step <= self.last_step:
+            raise ValueError(
+                f"a report's step must increase: step {step} comes after step {self.last_step}"
+            )
+        self.last_step = step
+        if self._on_report is not None:
+            self._on_report(step, number)
 
     def check_cancelled(self) -> None:
         """Raise `RunCancelledError` if the run was cancelled."""

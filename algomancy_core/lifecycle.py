@@ -10,6 +10,7 @@ which the store applies in the same atomic write.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -18,16 +19,20 @@ from algomancy_core.change_hub import ChangeHub
 from algomancy_core.changes import STATUS_KINDS, scenario_payload
 from algomancy_core.events import Notifier
 from algomancy_core.observe import Observers
+from algomancy_core.reports import Report
 from algomancy_core.scenario import (
-    CANCELLED,
     ScenarioRecord,
     ScenarioStatus,
     plan_claim,
     plan_copy,
     plan_transition,
+    pruned_at,
+    stop_fields,
 )
 from algomancy_core.stores.base import Store
 from algomancy_data import DataSource
+
+log = logging.getLogger("algomancy.lifecycle")
 
 S = ScenarioStatus
 
@@ -38,7 +43,10 @@ class Lifecycle:
     `on_queued` is called with each scenario that became queued (the dispatcher's
     `queued`: it runs them, it does not listen). Listeners are `observers`, the
     runtime's one list (`algomancy_core.observe`): told when a run is queued,
-    withdrawn and settled (complete or failed). Each change is also recorded in the
+    withdrawn and settled (complete or failed). Each of `on_reports` is called with
+    a running scenario's id and the intermediate values it reported (written to the
+    store already), for runs of this process (keep them quick: on a memory store
+    they are called in the run's own thread). Each change is also recorded in the
     session's change feed (`changes`).
     """
 
@@ -49,12 +57,14 @@ class Lifecycle:
         on_queued: Callable[[ScenarioRecord], None] | None = None,
         changes: ChangeHub | None = None,
         observers: Observers | None = None,
+        on_reports: list[Callable[[str, list[Report]], None]] | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
         self.changes = changes if changes is not None else ChangeHub(lambda: store)
         self.observers = observers if observers is not None else Observers()
+        self.on_reports = on_reports if on_reports is not None else []
 
     def move(
         self,
@@ -100,9 +110,10 @@ class Lifecycle:
             scenario_id, S.COMPLETE, source=S.PROCESSING, result=result, kpis=dict(kpis), **fields
         )
         if done is None:
-            # Still processing means a cancel was accepted before the result was
-            # written (the move refuses a flagged scenario): the cancel wins.
-            done = self.move(scenario_id, S.FAILED, source=S.PROCESSING, error=CANCELLED, **fields)
+            # Still processing means a cancel (or a prune) was accepted before the
+            # result was written (the move refuses a flagged scenario): it wins.
+            stop = stop_fields(self.store.get_scenario_by_id(scenario_id))
+            done = self.move(scenario_id, S.FAILED, source=S.PROCESSING, **(fields | stop))
         return done
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
@@ -113,11 +124,29 @@ class Lifecycle:
             self.notifier.publish(scenario_id, record)
             self._record("scenario.progress", record)
 
+    def add_reports(self, scenario_id: str, reports: list[Report]) -> None:
+        """Intermediate values of a processing scenario's run (not a transition, not
+        announced on the streams): kept with the run, then handed to `on_reports`.
+        Nothing is written once it is no longer processing."""
+        if not self.store.add_reports(scenario_id, reports):
+            return
+        for hook in self.on_reports:
+            try:
+                hook(scenario_id, reports)
+            except Exception:  # a listener's failure never fails the run
+                log.exception("a report listener failed for scenario %s", scenario_id)
+
     def request_cancel(self, scenario_id: str) -> bool:
         """Flag a processing scenario; whoever runs it stops it and fails it. False
         when it is no longer processing (the cancel came too late). Once flagged it
         cannot complete: a run that ends meanwhile is failed as cancelled."""
         return self.store.request_cancel(scenario_id)
+
+    def request_prune(self, scenario_id: str, step: int) -> bool:
+        """`request_cancel` of a run judged not promising at `step`: it is marked
+        `pruned`, and fails with `error` (and last `progress_message`) `pruned at
+        step {step}` (`scenario.stop_fields`). False when it is not processing."""
+        return self.store.request_cancel(scenario_id, pruned=True, error=pruned_at(step))
 
     def copy(self, record: ScenarioRecord, scenario_id: str, session_id: str) -> ScenarioRecord:
         """Add a copy of `record` to another session (see `plan_copy`), with the

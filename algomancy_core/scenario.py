@@ -123,6 +123,9 @@ class ScenarioRecord:
     #: session's own: a session runs one of its own at a time, batch scenarios run
     #: in parallel up to the executor's capacity (see `Store.claim_next`).
     batch: str | None = None
+    #: True when its latest run was stopped as not promising (`request_prune`): it
+    #: fails as cancelled, its `error` saying at which step.
+    pruned: bool = False
 
     def copy(self, **changes: Any) -> ScenarioRecord:
         return dataclasses.replace(self, **changes)
@@ -146,6 +149,7 @@ class Transition:
     stamped: frozenset[str] = frozenset()
     drops_results: bool = False
     unless_cancel_requested: bool = False
+    drops_reports: bool = False
 
 
 def plan_transition(
@@ -184,6 +188,7 @@ def plan_transition(
             "lease_owner": None,
             "lease_expires_at": None,
             "trace_context": None,
+            "pruned": False,
         }
     elif target is S.PROCESSING:
         changes |= {"started_at": now, "progress": 0.0, "progress_message": None}
@@ -206,7 +211,23 @@ def plan_transition(
         drops_results=target in RUN_STARTS and bool(allowed & TERMINAL),
         # A cancel answered 202 wins over a run that ends meanwhile.
         unless_cancel_requested=target is S.COMPLETE,
+        # A new run or a reset starts without the previous run's intermediate values.
+        drops_reports=target in RUN_STARTS,
     )
+
+
+def pruned_at(step: int) -> str:
+    """The `error` (and last `progress_message`) of a run pruned at `step`."""
+    return f"pruned at step {step}"
+
+
+def stop_fields(record: ScenarioRecord | None) -> dict[str, Any]:
+    """What a run stopped on request writes as it fails: `error` `cancelled`, or for
+    a pruned run (`record.pruned`) the reason written with the request, also as its
+    last `progress_message`."""
+    if record is not None and record.pruned and record.error:
+        return {"error": record.error, "progress_message": record.error, "pruned": True}
+    return {"error": CANCELLED}
 
 
 def plan_claim(owner: str, lease_until: datetime, now: datetime | None = None) -> Transition:

@@ -21,6 +21,7 @@ from algomancy_core.scenario import (
     ScenarioRecord,
     ScenarioStatus,
     leads_to,
+    stop_fields,
 )
 from algomancy_core.scenario_catalog import ScenarioCatalog
 from algomancy_core.scenario_catalog import _data_parameter_values as _data_parameter_values
@@ -118,6 +119,12 @@ class ScenarioManager(ScenarioCatalog):
             "finish before resetting it"
         )
 
+    def reports(self, scenario_id: str) -> list[tuple[int, float]]:
+        """The `(step, value)` intermediate values of the scenario's latest run, in
+        the order reported (`RunContext.report`; at most `reports.REPORTS_KEPT`)."""
+        self.get_scenario(scenario_id)  # NotFoundError for another session's
+        return self._store.get_reports(scenario_id)
+
     def cancel_scenario(self, scenario_id: str) -> ScenarioRecord:
         """A queued scenario fails at once; a processing one is asked to stop."""
         record = self.get_scenario(scenario_id)
@@ -137,6 +144,24 @@ class ScenarioManager(ScenarioCatalog):
         raise InvalidTransitionError(
             f"scenario {record.tag!r} is {record.status}; only queued or processing "
             "scenarios can be cancelled"
+        )
+
+    def request_prune(self, scenario_id: str, step: int) -> ScenarioRecord:
+        """Stop a processing scenario whose run is not promising at `step` (an
+        optimisation study's pruner said so), through the cooperative cancel: it
+        fails as cancelled, marked `pruned`, its `error` and last `progress_message`
+        `pruned at step {step}`. `InvalidTransitionError` when it is not processing
+        (it ended first, or never started)."""
+        record = self.get_scenario(scenario_id)
+        lifecycle = self._runtime.lifecycle
+        if record.status is S.PROCESSING and lifecycle.request_prune(scenario_id, step):
+            flagged = self.get_scenario(scenario_id)
+            stop = stop_fields(flagged)
+            self._runtime.dispatcher.cancel(scenario_id, stop.pop("error"), **stop)
+            return flagged
+        record = self.get_scenario(scenario_id)
+        raise InvalidTransitionError(
+            f"scenario {record.tag!r} is {record.status}; only a processing scenario can be pruned"
         )
 
     def delete_scenario(self, scenario_id: str) -> None:

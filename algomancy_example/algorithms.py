@@ -1,5 +1,6 @@
 """The example's algorithms: the as-is slotting (slowly), random slotting, ABC slotting,
-and batch picking (ABC slotting with knobs, for experiments)."""
+batch picking (ABC slotting with knobs, for experiments) and iterative descent
+(`descent`: intermediate values, for studies that prune)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from algomancy_core import (
     RunContext,
 )
 from algomancy_data import DataSource
+from algomancy_example.descent import IterativeDescent
 from algomancy_example.views import VIEWS
 from algomancy_example.warehouse import (
     Warehouse,
@@ -266,4 +268,10 @@ class BatchPicking(BaseAlgorithm):
         return result
 
 
-ALGORITHMS: list[type[BaseAlgorithm]] = [Slow, RandomSlotting, ABCSlotting, BatchPicking]
+ALGORITHMS: list[type[BaseAlgorithm]] = [
+    Slow,
+    RandomSlotting,
+    ABCSlotting,
+    BatchPicking,
+    IterativeDescent,
+]

@@ -372,6 +372,13 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin):
     ) -> Frame:
         return await self._send(self.routes.result_frame(scenario_id, table, offset, limit))
 
+    async def scenario_reports(
+        self, scenario_id: str, *, offset: int = 0, limit: int = 1000
+    ) -> Frame:
+        """The intermediate values of the scenario's latest run (`ctx.report`): a
+        frame of `step` and `value`, in the order reported (`.to_pandas()`)."""
+        return await self._send(self.routes.scenario_reports(scenario_id, offset, limit))
+
     async def events(
         self, scenario_id: str, *, timeout: float | None = 60.0
     ) -> AsyncIterator[ScenarioEvent]:

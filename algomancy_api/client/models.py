@@ -127,6 +127,8 @@ class Scenario(Model):
     fingerprint: str | None = None
     #: True for the session's pinned baseline.
     baseline: bool = False
+    #: True when its latest run was pruned (stopped as not promising).
+    pruned: bool = False
 
     @property
     def done(self) -> bool:

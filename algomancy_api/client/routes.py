@@ -294,6 +294,14 @@ class Routes:
             {"params": {"offset": offset, "limit": limit}},
         )
 
+    def scenario_reports(self, scenario_id: str, offset: int, limit: int) -> Call[Frame]:
+        return Call(
+            "GET",
+            self.scoped(f"/scenarios/{_seg(scenario_id)}/reports"),
+            Frame.model_validate,
+            {"params": {"offset": offset, "limit": limit}},
+        )
+
     def download_result_table(self, scenario_id: str, table: str, format: str) -> Call[bytes]:
         return Call(
             "GET",

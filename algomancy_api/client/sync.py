@@ -366,6 +366,11 @@ class AlgomancyClient(DecisionsMixin):
     ) -> Frame:
         return self._send(self.routes.result_frame(scenario_id, table, offset, limit))
 
+    def scenario_reports(self, scenario_id: str, *, offset: int = 0, limit: int = 1000) -> Frame:
+        """The intermediate values of the scenario's latest run (`ctx.report`): a
+        frame of `step` and `value`, in the order reported (`.to_pandas()`)."""
+        return self._send(self.routes.scenario_reports(scenario_id, offset, limit))
+
     def events(self, scenario_id: str, *, timeout: float | None = 60.0) -> Iterator[ScenarioEvent]:
         """The scenario's Server-Sent Events until it is complete or failed (from the
         start of its current run). `timeout` bounds the wait for each line."""

@@ -9,12 +9,14 @@ import socket
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 from algomancy_core.dispatcher.runs import RunsHeld
 from algomancy_core.scenario import (
     CANCELLED,
     INTERRUPTED,
     ScenarioStatus,
+    stop_fields,
     utcnow,
 )
 
@@ -62,13 +64,15 @@ class Leases(RunsHeld):
     runs left behind by dead owners."""
 
     # -- cancellation, leases, recovery --------------------------------------
-    def cancel(self, scenario_id: str, reason: str = CANCELLED) -> bool:
-        """Stop a run this process owns; False if it runs elsewhere (or nowhere)."""
+    def cancel(self, scenario_id: str, reason: str = CANCELLED, **fields: Any) -> bool:
+        """Stop a run this process owns; False if it runs elsewhere (or nowhere). It
+        fails with `error` `reason`, and `fields` (a pruned run's, `stop_fields`)."""
         with self._lock:
             run = self._runs.get(scenario_id)
             if run is None:
                 return False
-            run.stop_reason = run.stop_reason or reason
+            if run.stop_reason is None:
+                run.stop_reason, run.stop_fields = reason, fields
             handle = run.handle
         if handle is not None:
             handle.cancel()
@@ -90,7 +94,8 @@ class Leases(RunsHeld):
         if runs:  # leases are held only while running here
             for record in self.store.renew_leases(self.owner, now + self.lease):
                 if record.cancel_requested:
-                    self.cancel(record.id)
+                    stop = stop_fields(record)
+                    self.cancel(record.id, stop.pop("error"), **stop)
         self.reap(now)
         self._prune_audit(now, now_mono)
 

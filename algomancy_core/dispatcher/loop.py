@@ -65,6 +65,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         self.requeue_interrupted = requeue_interrupted
         self._runs: dict[str, Run] = {}
         self._lock = threading.Lock()
+        self._reports_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -123,6 +124,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             try:
                 self._fill()
                 self._flush_progress()
+                self._flush_reports()
                 self._housekeeping()
             except Exception:
                 log.exception("dispatcher iteration failed; retrying")
@@ -200,6 +202,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 request,
                 lambda p, m: self._on_progress(record.id, p, m),
                 lambda outcome: self._on_done(record.id, outcome),
+                lambda step, value: self._on_report(record.id, step, value),
             )
             log.info(
                 "scenario %s (%r): run started, algorithm %r on dataset %r",
@@ -226,6 +229,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             return
         written: ScenarioRecord | None = None
         try:
+            self._end_reports(run)
             written = self._record_outcome(run, outcome)
             self._log_end(run, written)
         except Exception:

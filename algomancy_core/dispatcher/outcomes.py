@@ -61,7 +61,8 @@ class OutcomeRecorder(RunsHeld):
         or cancelled meanwhile)."""
         scenario_id = run.record.id
         if run.stop_reason is not None or outcome.cancelled:
-            return self._fail(scenario_id, run.stop_reason or CANCELLED, run.lineage)
+            reason = run.stop_reason or CANCELLED
+            return self._fail(scenario_id, reason, run.lineage | run.stop_fields)
         if outcome.error is not None:
             if outcome.traceback:
                 log.error("scenario %s failed:\n%s", scenario_id, outcome.traceback)

@@ -1,11 +1,13 @@
-"""The progress buffer: reports of a run, written to the store at a pace it takes."""
+"""The progress buffer: reports of a run (progress and intermediate values), written
+to the store at a pace it takes."""
 
 from __future__ import annotations
 
 import math
 import time
 
-from algomancy_core.dispatcher.runs import RunsHeld
+from algomancy_core.dispatcher.runs import Run, RunsHeld
+from algomancy_core.reports import REPORTS_KEPT, thin
 
 
 class ProgressBuffer(RunsHeld):
@@ -52,3 +54,48 @@ class ProgressBuffer(RunsHeld):
                     run.dirty, run.flushed_at = False, now
         for scenario_id, progress, message in due:
             self.lifecycle.report_progress(scenario_id, progress, message)
+
+    def _on_report(self, scenario_id: str, step: int, value: float) -> None:
+        """An intermediate value of a run, in its own thread. Kept in order and
+        written as progress is: at once to a memory store; to a shared store the
+        run's first at once, later ones together every `progress_interval`, the
+        rest before the run's end is written (`_end_reports`)."""
+        if not self.progress_interval:
+            with self._lock:
+                if scenario_id not in self._runs:
+                    return
+            with self._reports_lock:
+                self.lifecycle.add_reports(scenario_id, [(step, value)])
+            return
+        with self._lock:
+            run = self._runs.get(scenario_id)
+            if run is None:
+                return
+            run.reports.append((step, value))
+            if len(run.reports) > REPORTS_KEPT:
+                # Bounded while waiting too (a run may report faster than the store takes).
+                run.reports = thin(run.reports)
+            due = time.monotonic() - run.reports_flushed_at >= self.progress_interval
+        if due:
+            self._wake.set()
+
+    def _flush_reports(self) -> None:
+        """Write the intermediate values that are due (see `_on_report`)."""
+        with self._reports_lock:
+            now = time.monotonic()
+            due: list[tuple[str, list[tuple[int, float]]]] = []
+            with self._lock:
+                for scenario_id, run in self._runs.items():
+                    if run.reports and now - run.reports_flushed_at >= self.progress_interval:
+                        due.append((scenario_id, run.reports))
+                        run.reports, run.reports_flushed_at = [], now
+            for scenario_id, reports in due:
+                self.lifecycle.add_reports(scenario_id, reports)
+
+    def _end_reports(self, run: Run) -> None:
+        """Write what is left of an ended run's intermediate values (`run` is no
+        longer held: nothing adds to them), before its end is written."""
+        with self._reports_lock:
+            reports, run.reports = run.reports, []
+            if reports:
+                self.lifecycle.add_reports(run.record.id, reports)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from datetime import timedelta
@@ -13,6 +14,7 @@ from algomancy_core.executors.base import Executor, RunHandle
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.observe import Observers
+from algomancy_core.reports import Report
 from algomancy_core.scenario import (
     ScenarioRecord,
 )
@@ -34,6 +36,11 @@ class Run:
     started_at: float = dataclasses.field(default_factory=time.monotonic)
     #: The `lineage` and `fingerprint` fields written with the run's end.
     lineage: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Its intermediate values not written yet, and when they were last written.
+    reports: list[Report] = dataclasses.field(default_factory=list)
+    reports_flushed_at: float = -math.inf
+    #: What its end writes when it was stopped on request (`scenario.stop_fields`).
+    stop_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class RunsHeld:
@@ -51,6 +58,9 @@ class RunsHeld:
     audit_retention: timedelta | None
     _runs: dict[str, Run]
     _lock: threading.Lock
+    #: Held while intermediate values are taken from a run and written: writes of a
+    #: run's values never overtake one another, nor the run's end.
+    _reports_lock: threading.Lock
     _wake: threading.Event
     _last_housekeeping: float
     _last_audit_prune: float

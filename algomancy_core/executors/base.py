@@ -16,7 +16,13 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from algomancy_core.algorithm import BaseAlgorithm, ProgressCallback, RunCancelledError, RunContext
+from algomancy_core.algorithm import (
+    BaseAlgorithm,
+    ProgressCallback,
+    ReportCallback,
+    RunCancelledError,
+    RunContext,
+)
 from algomancy_core.result import BaseResult
 from algomancy_data import DataSource
 
@@ -72,10 +78,15 @@ class Executor(Protocol):
     capacity: int
 
     def submit(
-        self, request: RunRequest, on_progress: ProgressCallback, on_done: DoneCallback
+        self,
+        request: RunRequest,
+        on_progress: ProgressCallback,
+        on_done: DoneCallback,
+        on_report: ReportCallback | None = None,
     ) -> RunHandle:
-        """Start `request`; `on_progress` and `on_done` may be called from any thread.
-        `on_done` is called exactly once."""
+        """Start `request`; `on_progress`, `on_report` (each intermediate value the
+        algorithm reports, in order) and `on_done` may be called from any thread.
+        `on_done` is called exactly once, after the last report."""
 
     def shutdown(self) -> None:
         """Stop accepting runs and cancel the ones under way."""

@@ -25,7 +25,7 @@ from typing import Any
 from distributed import Client, Event, Queue
 from distributed.client import Future
 
-from algomancy_core.algorithm import ProgressCallback, RunContext
+from algomancy_core.algorithm import ProgressCallback, ReportCallback, RunContext
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, execute
 from algomancy_core.executors.process import ProgressRelay, dump_outcome, load_outcome
 
@@ -62,9 +62,13 @@ def _run_on_worker(request: RunRequest, key: str) -> bytes:
         return bool(cancel.is_set())
 
     try:
-        relay = ProgressRelay(lambda p, m: progress.put(["progress", p, m]), PROGRESS_INTERVAL)
+        relay = ProgressRelay(
+            lambda p, m: progress.put(["progress", p, m]),
+            PROGRESS_INTERVAL,
+            send_reports=lambda batch: progress.put(["reports", batch]),
+        )
         progress.put(["started"])
-        ctx = RunContext(on_progress=relay, is_cancelled=is_cancelled)
+        ctx = RunContext(on_progress=relay, is_cancelled=is_cancelled, on_report=relay.report)
         outcome = execute(request, ctx)
         relay.flush()
         if ctx.cancelled:
@@ -85,12 +89,14 @@ class _DaskRun:
         progress: Queue,
         on_progress: ProgressCallback,
         on_done: DoneCallback,
+        on_report: ReportCallback | None = None,
     ) -> None:
         self._executor = executor
         self.key = key
         self.future = future
         self.progress = progress
         self.on_progress = on_progress
+        self.on_report = on_report
         self.on_done = on_done
         self.cancel_requested = False
         self.started = False
@@ -130,7 +136,11 @@ class DaskExecutor:
         self._monitor.start()
 
     def submit(
-        self, request: RunRequest, on_progress: ProgressCallback, on_done: DoneCallback
+        self,
+        request: RunRequest,
+        on_progress: ProgressCallback,
+        on_done: DoneCallback,
+        on_report: ReportCallback | None = None,
     ) -> _DaskRun:
         with self._lock:
             if self._closed:
@@ -142,7 +152,7 @@ class DaskExecutor:
         except BaseException:
             progress.close()
             raise
-        run = _DaskRun(self, key, future, progress, on_progress, on_done)
+        run = _DaskRun(self, key, future, progress, on_progress, on_done, on_report)
         with self._lock:
             self._runs[key] = run
         future.add_done_callback(lambda _future: self._wake.set())
@@ -210,6 +220,18 @@ class DaskExecutor:
                     run.on_progress(message[1], message[2])
                 except Exception:
                     log.exception("on_progress of Dask task %s failed", run.key)
+            elif message[0] == "reports" and not run.cancel_requested:
+                self._relay_reports(run, message[1])
+
+    @staticmethod
+    def _relay_reports(run: _DaskRun, batch: list[list[Any]]) -> None:
+        if run.on_report is None:
+            return
+        try:
+            for step, value in batch:
+                run.on_report(int(step), float(value))
+        except Exception:
+            log.exception("on_report of Dask task %s failed", run.key)
 
     def _outcome(self, run: _DaskRun) -> RunOutcome:
         if run.cancel_requested:

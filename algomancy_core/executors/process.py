@@ -22,11 +22,12 @@ import pickle
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from algomancy_core.algorithm import ProgressCallback, RunContext
+from algomancy_core.algorithm import ProgressCallback, ReportCallback, RunContext
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, execute
 
 log = logging.getLogger("algomancy.executors.process")
@@ -42,18 +43,31 @@ POLL_INTERVAL = 0.1
 # -- the worker process -------------------------------------------------------------
 
 
+ReportBatch = list[tuple[int, float]]
+
+
 class ProgressRelay:
     """Coalesces progress reports: sends at most one per `interval`, keeping the latest.
+    Batches intermediate values (`report`): every one is sent, in order, in batches
+    of at most one per `interval` (`send_reports`).
 
     A report held back is sent with the next one that goes out, or by `flush()`
     before the outcome, so the last report always arrives and order is kept.
     """
 
-    def __init__(self, send: ProgressCallback, interval: float = PROGRESS_INTERVAL) -> None:
+    def __init__(
+        self,
+        send: ProgressCallback,
+        interval: float = PROGRESS_INTERVAL,
+        send_reports: Callable[[ReportBatch], None] | None = None,
+    ) -> None:
         self._send = send
+        self._send_reports = send_reports
         self._interval = interval
         self._sent_at = float("-inf")
         self._pending: tuple[float, str | None] | None = None
+        self._reports: ReportBatch = []
+        self._reports_sent_at = float("-inf")
 
     def __call__(self, progress: float, message: str | None) -> None:
         now = time.monotonic()
@@ -63,12 +77,29 @@ class ProgressRelay:
         self._pending = None
         self._sent_at = now
         self._send(progress, message)
+        if self._reports:
+            self._flush_reports(now)
+
+    def report(self, step: int, value: float) -> None:
+        """One intermediate value (`RunContext.report`), sent in a batch."""
+        self._reports.append((step, value))
+        now = time.monotonic()
+        if now - self._reports_sent_at >= self._interval:
+            self._flush_reports(now)
+
+    def _flush_reports(self, now: float) -> None:
+        batch, self._reports = self._reports, []
+        self._reports_sent_at = now
+        if self._send_reports is not None:
+            self._send_reports(batch)
 
     def flush(self) -> None:
         if self._pending is not None:
             progress, message = self._pending
             self._pending = None
             self._send(progress, message)
+        if self._reports:
+            self._flush_reports(time.monotonic())
 
 
 def dump_outcome(outcome: RunOutcome) -> bytes:
@@ -101,8 +132,11 @@ def _run_job(payload: bytes, conn: Connection) -> RunOutcome:
         return RunOutcome(
             error=f"the worker process cannot load the run: {type(exc).__name__}: {exc}"
         )
-    relay = ProgressRelay(lambda p, m: conn.send(("progress", p, m)))
-    outcome = execute(request, RunContext(on_progress=relay))
+    relay = ProgressRelay(
+        lambda p, m: conn.send(("progress", p, m)),
+        send_reports=lambda batch: conn.send(("reports", batch)),
+    )
+    outcome = execute(request, RunContext(on_progress=relay, on_report=relay.report))
     relay.flush()
     return outcome
 
@@ -144,10 +178,12 @@ class _Job:
         request: RunRequest,
         on_progress: ProgressCallback,
         on_done: DoneCallback,
+        on_report: ReportCallback | None = None,
     ) -> None:
         self._executor = executor
         self.request = request
         self.on_progress = on_progress
+        self.on_report = on_report
         self._on_done = on_done
         self.state = _QUEUED
         self.cancel_requested = False
@@ -171,6 +207,15 @@ class _Job:
             self.on_progress(progress, message)
         except Exception:
             log.exception("on_progress of scenario %s failed", self.request.scenario_id)
+
+    def reports(self, batch: ReportBatch) -> None:
+        if self.on_report is None:
+            return
+        try:
+            for step, value in batch:
+                self.on_report(step, value)
+        except Exception:
+            log.exception("on_report of scenario %s failed", self.request.scenario_id)
 
 
 class _Worker:
@@ -231,9 +276,13 @@ class ProcessExecutor:
         self._closed = False
 
     def submit(
-        self, request: RunRequest, on_progress: ProgressCallback, on_done: DoneCallback
+        self,
+        request: RunRequest,
+        on_progress: ProgressCallback,
+        on_done: DoneCallback,
+        on_report: ReportCallback | None = None,
     ) -> _Job:
-        job = _Job(self, request, on_progress, on_done)
+        job = _Job(self, request, on_progress, on_done, on_report)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the process executor is shut down")
@@ -376,6 +425,9 @@ class ProcessExecutor:
             if kind == "progress":
                 if not job.cancel_requested:
                     job.progress(message[1], message[2])
+            elif kind == "reports":
+                if not job.cancel_requested:
+                    job.reports(message[1])
             elif kind == "done":
                 return load_outcome(message[1]), worker.process.is_alive()
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from algomancy_core.algorithm import ProgressCallback, RunContext
+from algomancy_core.algorithm import ProgressCallback, ReportCallback, RunContext
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, execute
 
 
@@ -38,9 +38,13 @@ class ThreadExecutor:
         self._runs: set[_ThreadRun] = set()
 
     def submit(
-        self, request: RunRequest, on_progress: ProgressCallback, on_done: DoneCallback
+        self,
+        request: RunRequest,
+        on_progress: ProgressCallback,
+        on_done: DoneCallback,
+        on_report: ReportCallback | None = None,
     ) -> _ThreadRun:
-        ctx = RunContext(on_progress=on_progress)
+        ctx = RunContext(on_progress=on_progress, on_report=on_report)
         future = self._pool.submit(execute, request, ctx)
         run = _ThreadRun(ctx, future)
         with self._lock:

@@ -22,6 +22,7 @@ from algomancy_core.audit import AuditLog
 from algomancy_core.changes import Change
 from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.experiments.book import ExperimentBook
+from algomancy_core.reports import Report
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
 from algomancy_data import DataSource
 
@@ -192,6 +193,9 @@ class ScenarioStore(Protocol):
 
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
 
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        """The scenario whatever its session (a run's end, which knows only the id)."""
+
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         """Oldest first."""
 
@@ -267,10 +271,20 @@ class RunQueue(Protocol):
         """Record progress of a processing scenario: the record as written, or None
         (and nothing written) when it is not processing."""
 
-    def request_cancel(self, scenario_id: str) -> bool:
-        """Flag a processing scenario for cancellation by whoever runs it; False
-        (nothing written) when it is not processing. Once flagged, the scenario
-        cannot complete (`Transition.unless_cancel_requested`)."""
+    def request_cancel(self, scenario_id: str, **fields: Any) -> bool:
+        """Flag a processing scenario for cancellation by whoever runs it, writing
+        `fields` with the flag (a pruned run's `pruned` and `error`); False (nothing
+        written) when it is not processing. Once flagged, the scenario cannot
+        complete (`Transition.unless_cancel_requested`)."""
+
+    def add_reports(self, scenario_id: str, reports: list[Report]) -> bool:
+        """Append intermediate values `(step, value)` to those of a processing
+        scenario's run, thinned to `reports.REPORTS_KEPT`; False (nothing written)
+        when it is not processing. A transition with `drops_reports` drops them."""
+
+    def get_reports(self, scenario_id: str) -> list[Report]:
+        """The intermediate values of the scenario's latest run, in the order
+        reported; empty when there are none (or no such scenario)."""
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:
         """Extend the leases `owner` holds; returns the renewed (processing) records,

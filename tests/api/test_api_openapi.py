@@ -221,6 +221,7 @@ def calls(client: TestClient) -> list[Call]:
         Call("GET", f"{S}/{{}}/scenarios/{{}}/events", f"{c}/events", 200, {}),
         # The session stream ends after a quiet second (it never ends by itself).
         Call("GET", f"{S}/{{}}/events", f"{M}/events?idle_timeout=1", 200, {}),
+        Call("GET", f"{S}/{{}}/scenarios/{{}}/reports", f"{c}/reports", 200, {}),
         Call("GET", f"{S}/{{}}/scenarios/{{}}/result/tables", f"{c}/result/tables", 200, {}),
         Call(
             "GET",

@@ -27,6 +27,7 @@ PRE_ENCODED = {
     ("GET", "/sessions/{session_id}/experiments/{experiment_id}/frame"),
     ("GET", "/sessions/{session_id}/kpis/frame"),
     ("GET", "/sessions/{session_id}/scenarios/{scenario_id}/result/tables/{table}/frame"),
+    ("GET", "/sessions/{session_id}/scenarios/{scenario_id}/reports"),
     ("GET", "/sessions/{session_id}/scenarios"),
 }
 

@@ -9,7 +9,13 @@ from .conftest import MAIN, PREFIX
 
 def test_algorithms_are_listed_in_an_object(client: TestClient) -> None:
     assert client.get(f"{MAIN}/algorithms").json() == {
-        "algorithms": ["Slow", "Random slotting", "ABC slotting", "Batch picking"]
+        "algorithms": [
+            "Slow",
+            "Random slotting",
+            "ABC slotting",
+            "Batch picking",
+            "Iterative descent",
+        ]
     }
 
 

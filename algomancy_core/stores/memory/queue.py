@@ -1,10 +1,13 @@
-"""The run queue in memory: transitions, claims, progress, cancels and leases."""
+"""The run queue in memory: transitions, claims, progress, intermediate values,
+cancels and leases."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from algomancy_core.reports import REPORTS_KEPT, Report, thin
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.memory.state import MemoryState
 
@@ -28,6 +31,8 @@ class MemoryQueue(MemoryState):
             changes = changes | dict.fromkeys(transition.stamped, now)
         if transition.drops_results:
             self._result_tables.pop(record.id, None)
+        if transition.drops_reports:
+            self._reports.pop(record.id, None)
         return self._replace(record, changes)
 
     def claim_next(self, transition: Transition) -> ScenarioRecord | None:
@@ -46,12 +51,27 @@ class MemoryQueue(MemoryState):
                 return None
             return self._replace(record, {"progress": progress, "progress_message": message})
 
-    def request_cancel(self, scenario_id: str) -> bool:
+    def add_reports(self, scenario_id: str, reports: list[Report]) -> bool:
         with self._lock:
             record = self._scenarios.get(scenario_id)
             if record is None or record.status is not ScenarioStatus.PROCESSING:
                 return False
-            self._replace(record, {"cancel_requested": True})
+            kept = self._reports.setdefault(scenario_id, [])
+            kept.extend(reports)
+            if len(kept) > REPORTS_KEPT:  # thinned by half: amortised, a report costs O(1)
+                self._reports[scenario_id] = thin(kept)
+            return True
+
+    def get_reports(self, scenario_id: str) -> list[Report]:
+        with self._lock:
+            return list(self._reports.get(scenario_id, ()))
+
+    def request_cancel(self, scenario_id: str, **fields: Any) -> bool:
+        with self._lock:
+            record = self._scenarios.get(scenario_id)
+            if record is None or record.status is not ScenarioStatus.PROCESSING:
+                return False
+            self._replace(record, {**fields, "cancel_requested": True})
             return True
 
     def renew_leases(self, owner: str, lease_until: datetime) -> list[ScenarioRecord]:

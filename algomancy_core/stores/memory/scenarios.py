@@ -32,6 +32,9 @@ class MemoryScenarios(MemoryState):
             ids[record.id] = None
             self._index(record)
 
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        return self._scenarios.get(scenario_id)
+
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
         record = self._scenarios.get(scenario_id)
         if record is None or record.session_id != session_id:

@@ -11,6 +11,7 @@ from algomancy_core.changes import CHANGES_KEPT, Change
 from algomancy_core.deliveries import DeliveryQueue, MemoryDeliveryQueue
 from algomancy_core.errors import NotFoundError
 from algomancy_core.experiments.book import ExperimentBook, MemoryExperimentBook
+from algomancy_core.reports import Report
 from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import (
     DatasetVersion,
@@ -41,6 +42,8 @@ class MemoryState:
         # Queued and processing scenarios, indexed for claims.
         self._runs = RunQueue()
         self._result_tables: dict[str, DataSource] = {}
+        # Scenario id → the intermediate values of its latest run.
+        self._reports: dict[str, list[Report]] = {}
         self.audit: AuditLog = MemoryAuditLog()
         self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
         self._experiments = MemoryExperimentBook()
@@ -59,6 +62,7 @@ class MemoryState:
 
     def _drop_scenario(self, scenario_id: str) -> None:
         self._result_tables.pop(scenario_id, None)
+        self._reports.pop(scenario_id, None)
         record = self._scenarios.pop(scenario_id)
         self._by_session.get(record.session_id, {}).pop(scenario_id, None)
         self._runs.drop(record)

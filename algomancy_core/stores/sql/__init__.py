@@ -6,7 +6,8 @@ database: pools, PostgreSQL's event-loop reads, fork hooks), `transaction` (the
 plain-SQL write transaction), `files` (file modes, checkpoints), `database` (engine
 and transactions), `rows` (one column list and one decoder per record type),
 `reads` (the hot reads: status poll, session and scenario lists), and one repository
-per concept (`sessions`, `datasets`, `scenarios` with the run queue, `changes`: the
+per concept (`sessions`, `datasets`, `scenarios` with the run queue, `reports`: a
+run's intermediate values, `changes`: the
 feed session streams follow; `audit` with the webhook queue). The layout, the SQLite
 settings and the upgrade path are described in docs/persistence.md.
 
@@ -39,6 +40,7 @@ from algomancy_core.stores.sql.datasets import DatasetRepository
 from algomancy_core.stores.sql.dialect import normalize_url
 from algomancy_core.stores.sql.experiments import SQLExperimentBook
 from algomancy_core.stores.sql.reads import HotReads
+from algomancy_core.stores.sql.reports import ReportRepository
 from algomancy_core.stores.sql.scenarios import ScenarioRepository
 from algomancy_core.stores.sql.schema import SCHEMA_VERSION, SchemaVersionError
 from algomancy_core.stores.sql.sessions import SessionRepository
@@ -46,7 +48,12 @@ from algomancy_data import DataSource
 
 
 class SQLStore(
-    HotReads, SessionRepository, DatasetRepository, ScenarioRepository, ChangeRepository
+    HotReads,
+    SessionRepository,
+    DatasetRepository,
+    ScenarioRepository,
+    ReportRepository,
+    ChangeRepository,
 ):
     """A store in a SQL database: a SQLite file (one host) or PostgreSQL (many).
 

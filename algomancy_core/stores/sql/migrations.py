@@ -266,6 +266,21 @@ def _add_batches(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _reserved(conn: Connection) -> None:
+    """Version 14: taken by the studies work, merged separately (a placeholder here)."""
+
+
+def _add_run_reports(conn: Connection) -> None:
+    """Version 15: a run's intermediate values (`reports`) and whether it was pruned."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("scenarios")}
+    if "pruned" not in present:
+        conn.execute(
+            sa.text("ALTER TABLE scenarios ADD COLUMN pruned BOOLEAN NOT NULL DEFAULT false")
+        )
+    if "reports" not in present:
+        conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN reports TEXT"))
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -280,6 +295,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     11: _add_trace_context,
     12: _add_experiments,
     13: _add_batches,
+    14: _reserved,
+    15: _add_run_reports,
 }
 
 

@@ -103,6 +103,10 @@ class HotReads:
         decode = SCENARIO.decoder(self.db.dialect.decode_time)
         return [decode(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
 
+    def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
+        found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
+        return found[0] if found else None
+
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None:
         found = self._scenarios(SCENARIO_BY_ID, (scenario_id,))
         if not found or found[0].session_id != session_id:

@@ -207,6 +207,8 @@ class ScenarioRepository:
             with dialect.transaction(self.db.engine) as run:
                 if transition.target is S.QUEUED:
                     values["queue_seq"] = run(dialect.next_position_sql)[0][0]
+                if transition.drops_reports:
+                    values["reports"] = None
                 rows = run(_update(values) + where, (*values.values(), *params))
                 if rows and transition.drops_results:
                     run(_DROP_RESULTS, (scenario_id,))
@@ -270,12 +272,12 @@ class ScenarioRepository:
                 append_scenario(self.db, run, record, "scenario.progress")
         return record
 
-    def request_cancel(self, scenario_id: str) -> bool:
+    def request_cancel(self, scenario_id: str, **fields: Any) -> bool:
+        values = self._encode(scenario_values(fields | {"cancel_requested": True}))
         rows = self.db.dialect.write(
             self.db.engine,
-            "UPDATE scenarios SET cancel_requested = ?, version = version + 1 "
-            f"WHERE id = ? AND status = '{_PROCESSING}' RETURNING id",
-            (True, scenario_id),
+            f"{_update(values)} WHERE id = ? AND status = '{_PROCESSING}' RETURNING id",
+            (*values.values(), scenario_id),
         )
         return bool(rows)
 

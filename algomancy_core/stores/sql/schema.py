@@ -20,7 +20,7 @@ from algomancy_core.errors import CoreError
 from algomancy_core.scenario import ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 15
 
 S = ScenarioStatus
 
@@ -189,6 +189,10 @@ scenarios = sa.Table(
     #: The batch it runs in (`"experiment:<id>"`), NULL for the session's own
     #: (version 13): batch scenarios run in parallel, the session's own one at a time.
     sa.Column("batch", sa.Text),
+    #: True when the latest run was pruned (`ScenarioRecord.pruned`).
+    sa.Column("pruned", sa.Boolean, nullable=False, server_default=sa.false()),
+    #: The latest run's intermediate values, `[[step, value], ...]` as JSON (or NULL).
+    sa.Column("reports", sa.Text),
     sa.Column("position", sa.BigInteger, nullable=False),
     #: Place in the queue, taken whenever the scenario becomes queued.
     sa.Column("queue_seq", sa.BigInteger),
