@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.experiments import salib
-from algomancy_core.experiments.axes import DATA_PREFIX, resolve_axes
+from algomancy_core.experiments.axes import (
+    DATA_PREFIX,
+    DATASET,
+    DATASET_ANALYSED,
+    DATASET_VERSION,
+    DatasetPins,
+    axis_keys,
+    expand_datasets,
+    resolve_axes,
+    with_dataset,
+)
 from algomancy_core.experiments.book import ExperimentRecord
 from algomancy_core.experiments.designs import (
     DESIGN_KINDS,
@@ -19,6 +29,7 @@ from algomancy_core.experiments.designs import (
     points,
     repeated,
 )
+from algomancy_core.experiments.progress import counts, state
 from algomancy_core.lineage import default_seed, run_lineage
 from algomancy_core.names import check_name
 from algomancy_core.parameters import ParameterError
@@ -39,8 +50,14 @@ ANALYSED = ("oat", "morris", "sobol")
 LISTED_AT_MOST = 1_000_000
 
 
+#: Point keys that are neither algorithm nor data parameters.
+_NOT_PARAMETERS = (RUN_SEED, DATASET, DATASET_VERSION)
+
+
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k != RUN_SEED}
+    algo = {
+        k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k not in _NOT_PARAMETERS
+    }
     data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
     return algo, data
 
@@ -54,13 +71,13 @@ def _fingerprint(
     seed: int | None = None,
 ) -> str | None:
     """The run fingerprint the point's scenario would get (as `create_scenario`
-    computes it: the dataset's latest version, `seed` or the default seed)."""
+    computes it: the `pinned` dataset version, `seed` or the default seed)."""
     algo_name = base["algo_name"]
     record = ScenarioRecord(
         id="",
         session_id=manager.session_id,
         tag="",
-        dataset_key=base["dataset_key"],
+        dataset_key=pinned.key,
         algorithm=algo_name,
         parameters=values,
         data_parameters=data_values,
@@ -89,7 +106,10 @@ def create_experiment(
         raise InvalidInputError(
             f"design kind must be one of {', '.join(DESIGN_KINDS)}, got {kind!r}"
         )
+    base = with_dataset(base, design)
     axes = resolve_axes(manager, base, list(design.get("axes") or []))
+    if kind in ANALYSED and any(axis.type_name == DATASET for axis in axes):
+        raise InvalidInputError(DATASET_ANALYSED.format(kind=kind))
     if kind == "oat":
         for axis in axes:
             if axis.base is None:
@@ -113,9 +133,7 @@ def create_experiment(
     algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})
     algorithm = manager.algorithm(base["algo_name"])
-    dataset_key = base["dataset_key"]
-    pinned = manager.dataset_version(dataset_key)
-    data_set = manager.data_parameter_set(dataset_key, pinned.version)
+    pins = DatasetPins(manager, base["dataset_key"])
     # Complete scenarios of the session by run fingerprint: a point that would run
     # the same thing again reuses one instead.
     done: dict[str, str] = {
@@ -126,10 +144,11 @@ def create_experiment(
     reuse: dict[int, str] = {}
     for n, point in enumerate(planned_points, start=1):  # check all before creating any
         algo, data = _split(point)
+        pinned, data_set = pins.of(point)
         try:
             parameters = algorithm.parameters()
             parameters.set_values(algo_base | algo)
-            data_values = _data_parameter_values(dataset_key, data_set, data_base | data)
+            data_values = _data_parameter_values(pinned.key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
         print_ = _fingerprint(
@@ -167,7 +186,7 @@ def create_experiment(
         created_at=utcnow(),
         base=dict(base),
         design=dict(design),
-        axes=[axis.key for axis in axes] + _seed_key(design),
+        axes=axis_keys(axes) + _seed_key(design),
         points=planned_points,
         scenario_ids=ids,
         reused=sorted(reuse),
@@ -183,10 +202,11 @@ def create_point(
     algo, data = _split(point)
     record = manager.create_scenario(
         f"{name}-{n}",
-        base["dataset_key"],
+        point.get(DATASET, base["dataset_key"]),
         base["algo_name"],
         dict(base.get("algo_params") or {}) | algo,
         dict(base.get("data_params") or {}) | data,
+        dataset_version=point.get(DATASET_VERSION),
         seed=point.get(RUN_SEED),
     )
     if record.status is S.CREATED:
@@ -226,7 +246,7 @@ def _plan(
             f"a {kind!r} design takes no exclude or repetitions (its analysis needs every "
             "planned point)"
         )
-    keys = {axis.key for axis in axes}
+    keys = set(axis_keys(axes))
     for rule in exclusions:
         unknown = sorted(set(rule) - keys)
         if not rule or unknown:
@@ -249,7 +269,7 @@ def _plan(
         raise _refuse(counted, cap, " before exclusions")
     seed = int(design.get("seed") or 0)
     listed = points(kind, axes, n=design.get("n"), seed=seed, levels=design.get("levels"))
-    listed = excluded(listed, exclusions)
+    listed = excluded(expand_datasets(listed), exclusions)
     if repetitions > 1:
         listed = repeated(listed, repetitions, seed, seed_parameter or RUN_SEED)
     if len(listed) > cap:
@@ -277,35 +297,13 @@ def scenarios_of(manager: ScenarioManager, record: ExperimentRecord) -> list[Sce
 
 
 def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any]:
-    runs = scenarios_of(manager, record)
-    counts = {
-        "planned": len(record.points),
-        "dropped": len(record.dropped),
-        "created": len(record.scenario_ids) - len(record.reused),
-        "reused": len(record.reused),
-        "queued": 0,
-        "processing": 0,
-        "complete": 0,
-        "failed": 0,
-        "missing": 0,
-    }
-    for run in runs:
-        if run is None:
-            counts["missing"] += 1
-        elif run.status.value in counts:
-            counts[run.status.value] += 1
-    if record.cancelled:
-        state = "cancelled"
-    elif counts["queued"] or counts["processing"]:
-        state = "running"
-    else:
-        state = "complete"
+    counted = counts(record, {s.id: s for s in manager.list_scenario_summaries()})
     return {
         "id": record.id,
         "name": record.name,
         "created_at": record.created_at,
-        "status": state,
-        "counts": counts,
+        "status": state(record, counted),
+        "counts": counted,
         "base": record.base,
         "design": record.design,
         "axes": record.axes,

@@ -85,7 +85,7 @@ function PointsTable({ frame, axes, kpis }) {
   </div>`;
 }
 
-export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
+export function ExperimentDetail({ base, id, progress, kpis, onChange }) {
   const [exp, setExp] = useState(null);
   const [frame, setFrame] = useState(null);
   const [error, setError] = useState(null);
@@ -111,17 +111,19 @@ export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
     load();
     return () => timer.current !== null && clearTimeout(timer.current);
   }, [id]);
-  // The page's session stream: a point's status changed; read again, at most every FRAME_MS.
-  const seen = useRef(pulse);
+  // The session stream's `experiment.progress` for this experiment: its counts at
+  // once, the frame read again at most every FRAME_MS (no polling).
+  const seen = useRef(progress);
   useEffect(() => {
-    if (pulse === seen.current) return;
-    seen.current = pulse;
+    if (!progress || progress === seen.current) return;
+    seen.current = progress;
+    setExp((old) => old && { ...old, status: progress.status, counts: progress.counts });
     if (timer.current !== null) return;
     timer.current = setTimeout(() => {
       timer.current = null;
       load();
     }, FRAME_MS);
-  }, [pulse]);
+  }, [progress]);
 
   async function cancel() {
     try {
@@ -151,6 +153,7 @@ export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
   const axes = Array.isArray(exp.axes) ? exp.axes : [];
   const kpiKeys = frame.fields.map((f) => f.key).filter((k) => !FIXED.includes(k) && !axes.includes(k));
   const axisText = (exp.design?.axes || []).map((a) => {
+    if (a.on === "dataset") return `dataset (${(a.values || []).map((v) => (typeof v === "object" && v ? `${v.key}${v.version ? ` v${v.version}` : ""}` : v)).join(", ")})`;
     const range = a.values ? a.values.join(", ") : a.min !== undefined || a.max !== undefined ? `${a.min ?? "min"} to ${a.max ?? "max"}` : "default range";
     return `${a.on === "data" ? "data." : ""}${a.name} (${range})`;
   });
