@@ -93,8 +93,10 @@ export function ExperimentDetail({ base, id, progress, kpis, onChange }) {
   const path = `${base}/experiments/${seg(id)}`;
   const timer = useRef(null);
   const lastStatus = useRef(null);
+  const lastLoad = useRef(0);
 
   async function load() {
+    lastLoad.current = Date.now();
     try {
       const [x, f] = await Promise.all([api.get(path), readFrame(`${path}/frame`)]);
       setExp(x);
@@ -111,18 +113,19 @@ export function ExperimentDetail({ base, id, progress, kpis, onChange }) {
     load();
     return () => timer.current !== null && clearTimeout(timer.current);
   }, [id]);
-  // The session stream's `experiment.progress` for this experiment: its counts at
-  // once, the frame read again at most every FRAME_MS (no polling).
+  // The session stream's `experiment.progress` for this experiment (no polling):
+  // read it and its frame again, at once when the last read is FRAME_MS old, else
+  // once FRAME_MS after it (the counts and the table stay of one moment).
   const seen = useRef(progress);
   useEffect(() => {
     if (!progress || progress === seen.current) return;
     seen.current = progress;
-    setExp((old) => old && { ...old, status: progress.status, counts: progress.counts });
     if (timer.current !== null) return;
+    const wait = Math.max(0, lastLoad.current + FRAME_MS - Date.now());
     timer.current = setTimeout(() => {
       timer.current = null;
       load();
-    }, FRAME_MS);
+    }, wait);
   }, [progress]);
 
   async function cancel() {
