@@ -30,7 +30,7 @@ from algomancy_core.experiments.designs import (
     repeated,
 )
 from algomancy_core.experiments.progress import counts, state
-from algomancy_core.lineage import default_seed, run_lineage
+from algomancy_core.experiments.queueing import add_queued, point_record
 from algomancy_core.names import check_name
 from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
@@ -38,7 +38,6 @@ from algomancy_core.scenario_manager import _data_parameter_values
 
 if TYPE_CHECKING:
     from algomancy_core.scenario_manager import ScenarioManager
-    from algomancy_core.stores.base import DatasetVersion
 
 S = ScenarioStatus
 #: The point key of a repetition's seed when no seed parameter is declared: the
@@ -60,35 +59,6 @@ def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
     return algo, data
-
-
-def _fingerprint(
-    manager: ScenarioManager,
-    base: Mapping[str, Any],
-    pinned: DatasetVersion,
-    values: dict[str, Any],
-    data_values: dict[str, Any],
-    seed: int | None = None,
-) -> str | None:
-    """The run fingerprint the point's scenario would get (as `create_scenario`
-    computes it: the `pinned` dataset version, `seed` or the default seed)."""
-    algo_name = base["algo_name"]
-    record = ScenarioRecord(
-        id="",
-        session_id=manager.session_id,
-        tag="",
-        dataset_key=pinned.key,
-        algorithm=algo_name,
-        parameters=values,
-        data_parameters=data_values,
-        dataset_version=pinned.version,
-        dataset_digest=pinned.digest,
-        seed=default_seed(pinned.digest, algo_name, values, data_values) if seed is None else seed,
-    )
-    found: str | None = run_lineage(record, manager.algorithm(algo_name), executor=None)[
-        "fingerprint"
-    ]
-    return found
 
 
 def create_experiment(
@@ -142,6 +112,7 @@ def create_experiment(
         if s.status is S.COMPLETE and s.fingerprint is not None
     }
     reuse: dict[int, str] = {}
+    records: dict[int, ScenarioRecord] = {}
     for n, point in enumerate(planned_points, start=1):  # check all before creating any
         algo, data = _split(point)
         pinned, data_set = pins.of(point)
@@ -151,12 +122,19 @@ def create_experiment(
             data_values = _data_parameter_values(pinned.key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-        print_ = _fingerprint(
-            manager, base, pinned, parameters.to_json(), data_values, point.get(RUN_SEED)
+        record = point_record(
+            manager,
+            base["algo_name"],
+            pinned,
+            parameters.to_json(),
+            data_values,
+            point.get(RUN_SEED),
         )
-        if print_ is not None and print_ in done:
-            reuse[n] = done[print_]
-    creating = [n for n in range(1, planned + 1) if n not in reuse]
+        if record.fingerprint is not None and record.fingerprint in done:
+            reuse[n] = done[record.fingerprint]
+        else:
+            records[n] = record
+    creating = list(records)
     tags = {f"{name}-{n}" for n in creating}
     taken = sorted(
         (s.tag for s in manager.list_scenario_summaries() if s.tag in tags),
@@ -173,12 +151,8 @@ def create_experiment(
             f"the experiment's {len(creating)} new scenarios would exceed the session's "
             f"limit of {limit} (max_scenarios_per_session)"
         )
-    ids: list[str] = []
-    for n, point in enumerate(planned_points, start=1):
-        if n in reuse:
-            ids.append(reuse[n])
-            continue
-        ids.append(create_point(manager, name, base, n, point))
+    created = iter(add_queued(manager, {f"{name}-{n}": r for n, r in records.items()}))
+    ids = [reuse[n] if n in reuse else next(created) for n in range(1, planned + 1)]
     experiment = ExperimentRecord(
         id=new_id(),
         session_id=manager.session_id,
