@@ -334,9 +334,10 @@ def experiment_frame(
     experiment_id: str, manager: ManagerDep, offset: Offset = 0, limit: Limit = 1000
 ) -> Response:
     """One row per point: `point`, `scenario_id`, `status`, a column per varied
-    parameter and per KPI (null until the point completes)."""
+    parameter and per KPI (null until the point completes). Paged: only the page's
+    points are read (its fields describe the page's values)."""
     record = service.get_experiment(manager, experiment_id)
-    kpis, rows = service.rows(manager, record)
+    kpis, rows = service.rows(manager, record, offset, limit)
     columns = ["point", "scenario_id", "status", *record.axes, *kpis]
     df = pd.DataFrame(rows, columns=columns)
     for kpi in kpis:
@@ -345,11 +346,9 @@ def experiment_frame(
         kind="experiment",
         id=record.id,
         label=record.name,
-        context={"offset": offset, "limit": limit, "total_rows": len(df)},
+        context={"offset": offset, "limit": limit, "total_rows": len(record.points)},
     )
-    return Response(
-        frame_json_bytes(df, source=source, offset=offset, limit=limit), media_type=JSON
-    )
+    return Response(frame_json_bytes(df, source=source), media_type=JSON)
 
 
 @router.get(

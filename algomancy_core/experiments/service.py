@@ -266,12 +266,18 @@ def list_experiments(manager: ScenarioManager) -> list[ExperimentRecord]:
 
 def scenarios_of(manager: ScenarioManager, record: ExperimentRecord) -> list[ScenarioRecord | None]:
     """The experiment's scenarios in point order; None where one was deleted."""
-    by_id = {s.id: s for s in manager.list_scenario_summaries()}
+    by_id = _runs(manager, record)
     return [by_id.get(i) for i in record.scenario_ids]
 
 
+def _runs(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, ScenarioRecord]:
+    """The experiment's scenarios by id (those gone left out): only they are read."""
+    found = manager._store.scenario_summaries(manager.session_id, record.scenario_ids)
+    return {s.id: s for s in found}
+
+
 def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any]:
-    counted = counts(record, {s.id: s for s in manager.list_scenario_summaries()})
+    counted = counts(record, _runs(manager, record))
     return {
         "id": record.id,
         "name": record.name,
@@ -305,18 +311,25 @@ def delete(manager: ScenarioManager, record: ExperimentRecord, *, scenarios: boo
 
 
 def rows(
-    manager: ScenarioManager, record: ExperimentRecord
+    manager: ScenarioManager, record: ExperimentRecord, offset: int = 0, limit: int | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """One row per point: point, tag, status, scenario id, each axis, each KPI."""
-    runs = scenarios_of(manager, record)
+    """One row per point, the points `offset` to `offset + limit` (default all):
+    point, tag, status, scenario id, each axis, each KPI. Only those points'
+    scenarios are read, so a page of a large experiment costs what a small one does."""
+    stop = None if limit is None else offset + limit
+    indices = range(len(record.points))[offset:stop]
+    wanted = [record.scenario_ids[i] for i in indices]
+    by_id = {s.id: s for s in manager._store.scenario_summaries(manager.session_id, wanted)}
     kpi_names = list(manager.available_kpis)
     out = []
-    for i, (point, run) in enumerate(zip(record.points, runs, strict=True)):
+    for i in indices:
+        run = by_id.get(record.scenario_ids[i])
         row: dict[str, Any] = {
             "point": record.number(i),
             "scenario_id": record.scenario_ids[i],
             "status": "missing" if run is None else run.status.value,
         }
+        point = record.points[i]
         row.update({axis: point.get(axis) for axis in record.axes})
         kpis = {} if run is None else run.kpis
         row.update({kpi: kpis.get(kpi) for kpi in kpi_names})
