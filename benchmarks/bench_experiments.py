@@ -27,8 +27,15 @@ already queued, waking the dispatcher per chunk): 2.0 ms a point, of which the
 insert (one transaction each; a batch insert would need a store method) is 70 %
 and the fingerprint 10 % (its first call pays a one-time scan of the installed
 packages). The frame: its rows were built for every point (all the session's
-scenarios read, a pandas frame of all of them) before one page was cut; now only
-the page's scenarios are read and turned into rows.
+scenarios read, a pandas frame of all of them) before one page was cut (80x the
+small frame); now only the page's scenarios are read, by id (a first version
+that also filtered on the session let SQLite scan the session's index: 17 ms a
+page). What is left of the first page (about 10x the small frame on a loaded
+machine): 35 % reading and parsing the experiment record (its points and scenario
+ids are 0.5 MB of JSON at 10,000 points: the store keeps them in one body), 35 %
+decoding the page's 100 scenario rows (the small frame decodes 10), 25 % pandas
+and the frame's JSON. The ≤ 1.5x target is missed until the store keeps points
+in rows of their own.
 
     python -m benchmarks.bench_experiments
 """
