@@ -14,9 +14,10 @@ from algomancy_api import ApiLauncher
 from algomancy_core.stores.base import Store
 from tests.api.conftest import api_config
 from tests.api.test_api_experiments import Cost, GrowthData, Knobs, M, finished, growth_data
+from tests.pg import postgres_server, postgres_url  # noqa: F401
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     values: dict[str, Any] = {
         "algorithms": [Knobs],
@@ -26,6 +27,8 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
     }
     if request.param == "sqlite":
         values |= {"has_persistent_state": True, "data_path": str(tmp_path / "s")}
+    elif request.param == "postgres":
+        values["database_url"] = request.getfixturevalue("postgres_url")
     with TestClient(ApiLauncher.build(api_config(**values))) as test_client:
         yield test_client
 
