@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import orjson
 
 from algomancy_core.changes import Change
+from algomancy_core.errors import NotFoundError
 from algomancy_core.experiments.progress import touched_by
 from algomancy_core.scenario_manager import ScenarioManager
 
@@ -57,7 +58,10 @@ class ExperimentProgress:
             return []
         touched, self._touched = self._touched, set()
         self._next = now + PROGRESS_SECONDS
-        found = await asyncio.to_thread(touched_by, self._manager, touched)
+        try:
+            found = await asyncio.to_thread(touched_by, self._manager, touched)
+        except NotFoundError:  # the session went meanwhile: its stream ends on its change
+            return []
         at = datetime.now(UTC).isoformat()
         session_id = self._manager.session_id
         return [

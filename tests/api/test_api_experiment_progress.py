@@ -14,6 +14,7 @@ import pytest
 from algomancy_api import experiment_events
 from algomancy_api.experiment_events import PROGRESS_SECONDS, ExperimentProgress
 from algomancy_core.changes import Change
+from algomancy_core.errors import NotFoundError
 from tests import patient_http as http
 from tests.core.conftest import Gate
 from tests.polling import wait_for
@@ -138,3 +139,13 @@ def test_rounds_are_at_most_one_per_interval(monkeypatch: pytest.MonkeyPatch) ->
     assert event.startswith("event: experiment.progress\ndata: ") and "\nid:" not in event
     data = orjson.loads(event.split("data: ", 1)[1])
     assert data["experiment"]["counts"] == {"complete": 3} and data["subject"] == "e"
+
+
+def test_a_session_gone_meanwhile_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def gone(m: FakeManager, ids: set[str]) -> list[dict[str, Any]]:
+        raise NotFoundError("session 's' not found")
+
+    monkeypatch.setattr(experiment_events, "touched_by", gone)
+    progress = ExperimentProgress(FakeManager())  # type: ignore[arg-type]
+    progress.note([change(1, "scenario.complete", "a")])
+    assert asyncio.run(progress.due(100.0)) == []
