@@ -25,6 +25,7 @@ MODULES = [
     "benchmarks.bench_ops",
     "benchmarks.bench_versions",
     "benchmarks.bench_decisions",
+    "benchmarks.bench_experiments",
     "benchmarks.bench_client_import",
     "benchmarks.rss",
     "benchmarks.lists",

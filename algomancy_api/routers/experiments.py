@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import ConfigDep, ManagerDep
@@ -33,15 +33,24 @@ NOT_FOUND: Responses = {404: {"description": "No such session or experiment."}}
 
 class ExperimentBase(Body):
     algo_name: str = Field(min_length=1)
-    dataset_key: str = Field(min_length=1)
+    dataset_key: str | None = Field(
+        None,
+        min_length=1,
+        description="The dataset (its latest version); default with a dataset axis: "
+        "its first dataset.",
+    )
     algo_params: dict[str, Any] | None = None
     data_params: dict[str, Any] | None = None
 
 
 class ExperimentAxis(Body):
-    name: str = Field(min_length=1, description="The parameter's name.")
-    on: Literal["algorithm", "data"] = Field(
-        "algorithm", description="An algorithm parameter or a data parameter of the dataset."
+    name: str | None = Field(
+        None, min_length=1, description="The parameter's name (not for a dataset axis)."
+    )
+    on: Literal["algorithm", "data", "dataset"] = Field(
+        "algorithm",
+        description="An algorithm parameter, a data parameter of the dataset, or the "
+        "dataset itself (`values`: dataset keys or `{key, version}`; grid, random, lhs).",
     )
     values: list[Any] | None = Field(None, description="Explicit values (any design).")
     min: float | str | None = Field(
@@ -53,6 +62,17 @@ class ExperimentAxis(Body):
     scale: Literal["linear", "log"] | None = Field(
         None, description="`log`: a float range (above 0) spread evenly in the logarithm."
     )
+
+    @model_validator(mode="after")
+    def _named(self) -> ExperimentAxis:
+        if self.on == "dataset":
+            if self.name is not None or not self.values:
+                raise ValueError(
+                    "a dataset axis takes values (dataset keys or {key, version}) and no name"
+                )
+        elif self.name is None:
+            raise ValueError(f"an axis on {self.on!r} needs the parameter's name")
+        return self
 
 
 class ExperimentDesign(Body):
@@ -82,6 +102,12 @@ class ExperimentDesign(Body):
         description="Combinations left out (grid, random, lhs): `{axis key: value, ...}` "
         "each; a point with all of one's values is dropped.",
     )
+
+    @model_validator(mode="after")
+    def _dataset_axis_kind(self) -> ExperimentDesign:
+        if self.kind in service.ANALYSED and any(a.on == "dataset" for a in self.axes):
+            raise ValueError(service.DATASET_ANALYSED.format(kind=self.kind))
+        return self
 
 
 class CreateExperiment(Body):
@@ -308,9 +334,10 @@ def experiment_frame(
     experiment_id: str, manager: ManagerDep, offset: Offset = 0, limit: Limit = 1000
 ) -> Response:
     """One row per point: `point`, `scenario_id`, `status`, a column per varied
-    parameter and per KPI (null until the point completes)."""
+    parameter and per KPI (null until the point completes). Paged: only the page's
+    points are read (its fields describe the page's values)."""
     record = service.get_experiment(manager, experiment_id)
-    kpis, rows = service.rows(manager, record)
+    kpis, rows = service.rows(manager, record, offset, limit)
     columns = ["point", "scenario_id", "status", *record.axes, *kpis]
     df = pd.DataFrame(rows, columns=columns)
     for kpi in kpis:
@@ -319,11 +346,9 @@ def experiment_frame(
         kind="experiment",
         id=record.id,
         label=record.name,
-        context={"offset": offset, "limit": limit, "total_rows": len(df)},
+        context={"offset": offset, "limit": limit, "total_rows": len(record.points)},
     )
-    return Response(
-        frame_json_bytes(df, source=source, offset=offset, limit=limit), media_type=JSON
-    )
+    return Response(frame_json_bytes(df, source=source), media_type=JSON)
 
 
 @router.get(

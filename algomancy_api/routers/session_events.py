@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from algomancy_api.deps import ManagerDep
+from algomancy_api.experiment_events import ExperimentProgress
 from algomancy_core import SessionManager
 from algomancy_core.change_hub import BATCH, ChangeSubscription
 from algomancy_core.changes import Change
@@ -28,9 +29,12 @@ _DESCRIPTION = (
     "`scenario.progress`, `scenario.complete`, `scenario.failed`, `scenario.reset`, "
     "`scenario.deleted`, `dataset.added`, `dataset.replaced`, `dataset.deleted`, "
     "`session.renamed`, `session.deleted`, `baseline.pinned`, `baseline.unpinned`), "
-    "`data:` `{seq, kind, session_id, subject, at, ...}`. The stream starts with "
-    "`open` (or, when `Last-Event-ID` is too old to replay, `reset`: reload, then "
-    "follow on); `: keep-alive` comments while idle."
+    "`data:` `{seq, kind, session_id, subject, at, ...}`. After a change of an "
+    "experiment's scenarios, `experiment.progress` (no `id:`, at most one per "
+    "experiment a second): `{kind, session_id, subject, at, experiment: {id, name, "
+    "status, counts}}`. The stream starts with `open` (or, when `Last-Event-ID` is "
+    "too old to replay, `reset`: reload, then follow on); `: keep-alive` comments "
+    "while idle."
 )
 
 
@@ -79,7 +83,7 @@ async def session_events(
             )
     sessions: SessionManager = request.app.state.sessions
     return StreamingResponse(
-        _stream(request, sessions, manager.session_id, resume_after, idle_timeout),
+        _stream(request, sessions, ExperimentProgress(manager), resume_after, idle_timeout),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -88,11 +92,12 @@ async def session_events(
 async def _stream(
     request: Request,
     sessions: SessionManager,
-    session_id: str,
+    experiments: ExperimentProgress,
     resume_after: int | None,
     idle_timeout: float | None,
 ) -> AsyncIterator[bytes]:
     store = sessions.runtime.store
+    session_id = experiments.session_id
     async with sessions.runtime.changes.subscribe(session_id) as subscription:
         watcher = asyncio.create_task(_watch_disconnect(request, subscription))
         try:
@@ -121,10 +126,12 @@ async def _stream(
             loop = asyncio.get_running_loop()
             quiet_since = loop.time()
             while True:
-                wait = RECHECK_SECONDS
+                wait = experiments.wait(loop.time(), RECHECK_SECONDS)
                 if idle_timeout is not None:
                     left = quiet_since + idle_timeout - loop.time()
                     if left <= 0:
+                        for event in await experiments.due(loop.time(), force=True):
+                            yield event
                         return
                     wait = min(wait, left)
                 changes = await subscription.wait(wait)
@@ -139,6 +146,9 @@ async def _stream(
                     yield _sse(change)
                     if change.kind == "session.deleted":
                         return
+                experiments.note(fresh)
+                for event in await experiments.due(loop.time()):
+                    yield event
                 if changes:
                     sent = max(sent, changes[-1].seq)
                     idle = 0.0

@@ -1,19 +1,25 @@
 """Experiment axes: an axis spec of a design resolved against the algorithm's or
-the dataset's parameter declarations (values, ranges, dates, log scales)."""
+the dataset's parameter declarations (values, ranges, dates, log scales), or the
+datasets (and versions) a design runs on."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from algomancy_core.errors import InvalidInputError
+from algomancy_core.errors import InvalidInputError, NotFoundError
 from algomancy_core.experiments.designs import Axis
 from algomancy_core.parameters import Parameter, ParameterError
 
 if TYPE_CHECKING:
     from algomancy_core.scenario_manager import ScenarioManager
+    from algomancy_core.stores.base import DatasetVersion
 
 DATA_PREFIX = "data."
+#: The point keys (frame columns) of a dataset axis: the dataset's key and the
+#: version the point runs on (the latest at creation when the axis names none).
+DATASET = "dataset"
+DATASET_VERSION = "dataset_version"
 _RANGED = ("integer", "float")
 
 
@@ -81,6 +87,67 @@ def _date_axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: An
     return Axis(key, "date", low=float(low), high=float(high), base=base)
 
 
+def _dataset_axis(manager: ScenarioManager, spec: Mapping[str, Any]) -> Axis:
+    """The datasets (keys, or `{"key", "version"}`) a design runs on, each resolved
+    to a `(key, version)` pair: a key alone means its latest version now."""
+    values = spec.get("values")
+    if not isinstance(values, list) or not values:
+        raise InvalidInputError(
+            "axis dataset: values must be a non-empty list of dataset keys "
+            '(or {"key": ..., "version": ...})'
+        )
+    pairs: list[tuple[str, int]] = []
+    for value in values:
+        if isinstance(value, str):
+            key, version = value, None
+        elif isinstance(value, Mapping) and set(value) <= {"key", "version"} and "key" in value:
+            key, version = value["key"], value.get("version")
+        else:
+            raise InvalidInputError(
+                f'axis dataset: {value!r} is neither a dataset key nor {{"key", "version"}}'
+            )
+        if not isinstance(key, str) or not (
+            version is None or (isinstance(version, int) and not isinstance(version, bool))
+        ):
+            raise InvalidInputError(
+                f"axis dataset: {value!r}: the key must be a string and the version an integer"
+            )
+        try:
+            pinned = manager.dataset_version(key, version)
+        except NotFoundError as exc:
+            raise InvalidInputError(f"axis dataset: {exc}") from None
+        pair = (pinned.key, pinned.version)
+        if pair in pairs:
+            raise InvalidInputError(f"axis dataset: {pair[0]!r} version {pair[1]} is given twice")
+        pairs.append(pair)
+    return Axis(DATASET, DATASET, values=tuple(pairs))
+
+
+def expand_datasets(planned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Points as stored: a dataset axis' `(key, version)` as two keys, `dataset`
+    and `dataset_version`, in its place."""
+    out = []
+    for point in planned:
+        if DATASET not in point:
+            return planned
+        expanded: dict[str, Any] = {}
+        for key, value in point.items():
+            if key == DATASET:
+                expanded[DATASET], expanded[DATASET_VERSION] = value
+            else:
+                expanded[key] = value
+        out.append(expanded)
+    return out
+
+
+def axis_keys(axes: list[Axis]) -> list[str]:
+    """The point keys (frame columns) of `axes`, in order."""
+    out: list[str] = []
+    for axis in axes:
+        out.extend((DATASET, DATASET_VERSION) if axis.type_name == DATASET else (axis.key,))
+    return out
+
+
 def resolve_axes(
     manager: ScenarioManager, base: Mapping[str, Any], axes: list[Mapping[str, Any]]
 ) -> list[Axis]:
@@ -94,7 +161,13 @@ def resolve_axes(
     data_values = base.get("data_params") or {}
     out: list[Axis] = []
     for spec in axes:
-        name, on = spec["name"], spec.get("on", "algorithm")
+        on = spec.get("on", "algorithm")
+        if on == DATASET:
+            if any(axis.type_name == DATASET for axis in out):
+                raise InvalidInputError("axis dataset is given twice")
+            out.append(_dataset_axis(manager, spec))
+            continue
+        name = spec["name"]
         if on == "data":
             parameter = data_declared.get(name)
             key, base_value = DATA_PREFIX + name, data_values.get(name)
@@ -109,4 +182,50 @@ def resolve_axes(
         if any(axis.key == key for axis in out):
             raise InvalidInputError(f"axis {key!r} is given twice")
         out.append(_axis(key, parameter, spec, base_value))
+    keys = axis_keys(out)
+    if len(set(keys)) < len(keys):
+        raise InvalidInputError(
+            "an algorithm parameter named dataset or dataset_version cannot be varied "
+            "with a dataset axis (their columns would clash)"
+        )
     return out
+
+
+DATASET_ANALYSED = (
+    "a {kind!r} design cannot vary the dataset: its analysis needs axes with a numeric "
+    "range (and a base value, one-at-a-time); use a grid, random or lhs design"
+)
+
+
+def with_dataset(base: Mapping[str, Any], design: Mapping[str, Any]) -> dict[str, Any]:
+    """`base`, its `dataset_key` defaulting to the first dataset of a dataset axis."""
+    out = dict(base)
+    if out.get("dataset_key"):
+        return out
+    for spec in design.get("axes") or []:
+        values = spec.get("values") if spec.get("on") == DATASET else None
+        if isinstance(values, list) and values:
+            first = values[0]
+            out["dataset_key"] = first.get("key") if isinstance(first, Mapping) else first
+            if isinstance(out["dataset_key"], str):
+                return out
+    raise InvalidInputError("base: give a dataset_key (or vary the dataset with a dataset axis)")
+
+
+class DatasetPins:
+    """The dataset version and declared data parameters of each point (read once
+    per version): the point's own (a dataset axis), else the base's latest."""
+
+    def __init__(self, manager: ScenarioManager, dataset_key: str) -> None:
+        self._manager = manager
+        self._default = dataset_key
+        self._seen: dict[tuple[str, int | None], tuple[DatasetVersion, Any]] = {}
+
+    def of(self, point: Mapping[str, Any]) -> tuple[DatasetVersion, Any]:
+        wanted = (point.get(DATASET, self._default), point.get(DATASET_VERSION))
+        found = self._seen.get(wanted)
+        if found is None:
+            pinned = self._manager.dataset_version(*wanted)
+            data_set = self._manager.data_parameter_set(pinned.key, pinned.version)
+            found = self._seen[wanted] = (pinned, data_set)
+        return found

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.experiments import salib
-from algomancy_core.experiments.axes import DATA_PREFIX, resolve_axes
+from algomancy_core.experiments.axes import (
+    DATA_PREFIX,
+    DATASET,
+    DATASET_ANALYSED,
+    DATASET_VERSION,
+    DatasetPins,
+    axis_keys,
+    expand_datasets,
+    resolve_axes,
+    with_dataset,
+)
 from algomancy_core.experiments.book import ExperimentRecord
 from algomancy_core.experiments.designs import (
     DESIGN_KINDS,
@@ -19,7 +29,8 @@ from algomancy_core.experiments.designs import (
     points,
     repeated,
 )
-from algomancy_core.lineage import default_seed, run_lineage
+from algomancy_core.experiments.progress import counts, state
+from algomancy_core.experiments.queueing import add_queued, point_record
 from algomancy_core.names import check_name
 from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
@@ -27,7 +38,6 @@ from algomancy_core.scenario_manager import _data_parameter_values
 
 if TYPE_CHECKING:
     from algomancy_core.scenario_manager import ScenarioManager
-    from algomancy_core.stores.base import DatasetVersion
 
 S = ScenarioStatus
 #: The point key of a repetition's seed when no seed parameter is declared: the
@@ -39,39 +49,16 @@ ANALYSED = ("oat", "morris", "sobol")
 LISTED_AT_MOST = 1_000_000
 
 
+#: Point keys that are neither algorithm nor data parameters.
+_NOT_PARAMETERS = (RUN_SEED, DATASET, DATASET_VERSION)
+
+
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    algo = {k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k != RUN_SEED}
+    algo = {
+        k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k not in _NOT_PARAMETERS
+    }
     data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
     return algo, data
-
-
-def _fingerprint(
-    manager: ScenarioManager,
-    base: Mapping[str, Any],
-    pinned: DatasetVersion,
-    values: dict[str, Any],
-    data_values: dict[str, Any],
-    seed: int | None = None,
-) -> str | None:
-    """The run fingerprint the point's scenario would get (as `create_scenario`
-    computes it: the dataset's latest version, `seed` or the default seed)."""
-    algo_name = base["algo_name"]
-    record = ScenarioRecord(
-        id="",
-        session_id=manager.session_id,
-        tag="",
-        dataset_key=base["dataset_key"],
-        algorithm=algo_name,
-        parameters=values,
-        data_parameters=data_values,
-        dataset_version=pinned.version,
-        dataset_digest=pinned.digest,
-        seed=default_seed(pinned.digest, algo_name, values, data_values) if seed is None else seed,
-    )
-    found: str | None = run_lineage(record, manager.algorithm(algo_name), executor=None)[
-        "fingerprint"
-    ]
-    return found
 
 
 def create_experiment(
@@ -89,7 +76,10 @@ def create_experiment(
         raise InvalidInputError(
             f"design kind must be one of {', '.join(DESIGN_KINDS)}, got {kind!r}"
         )
+    base = with_dataset(base, design)
     axes = resolve_axes(manager, base, list(design.get("axes") or []))
+    if kind in ANALYSED and any(axis.type_name == DATASET for axis in axes):
+        raise InvalidInputError(DATASET_ANALYSED.format(kind=kind))
     if kind == "oat":
         for axis in axes:
             if axis.base is None:
@@ -113,9 +103,7 @@ def create_experiment(
     algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})
     algorithm = manager.algorithm(base["algo_name"])
-    dataset_key = base["dataset_key"]
-    pinned = manager.dataset_version(dataset_key)
-    data_set = manager.data_parameter_set(dataset_key, pinned.version)
+    pins = DatasetPins(manager, base["dataset_key"])
     # Complete scenarios of the session by run fingerprint: a point that would run
     # the same thing again reuses one instead.
     done: dict[str, str] = {
@@ -124,20 +112,29 @@ def create_experiment(
         if s.status is S.COMPLETE and s.fingerprint is not None
     }
     reuse: dict[int, str] = {}
+    records: dict[int, ScenarioRecord] = {}
     for n, point in enumerate(planned_points, start=1):  # check all before creating any
         algo, data = _split(point)
+        pinned, data_set = pins.of(point)
         try:
             parameters = algorithm.parameters()
             parameters.set_values(algo_base | algo)
-            data_values = _data_parameter_values(dataset_key, data_set, data_base | data)
+            data_values = _data_parameter_values(pinned.key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-        print_ = _fingerprint(
-            manager, base, pinned, parameters.to_json(), data_values, point.get(RUN_SEED)
+        record = point_record(
+            manager,
+            base["algo_name"],
+            pinned,
+            parameters.to_json(),
+            data_values,
+            point.get(RUN_SEED),
         )
-        if print_ is not None and print_ in done:
-            reuse[n] = done[print_]
-    creating = [n for n in range(1, planned + 1) if n not in reuse]
+        if record.fingerprint is not None and record.fingerprint in done:
+            reuse[n] = done[record.fingerprint]
+        else:
+            records[n] = record
+    creating = list(records)
     tags = {f"{name}-{n}" for n in creating}
     taken = sorted(
         (s.tag for s in manager.list_scenario_summaries() if s.tag in tags),
@@ -155,12 +152,9 @@ def create_experiment(
             f"limit of {limit} (max_scenarios_per_session)"
         )
     experiment_id = new_id()
-    ids: list[str] = []
-    for n, point in enumerate(planned_points, start=1):
-        if n in reuse:
-            ids.append(reuse[n])
-            continue
-        ids.append(create_point(manager, experiment_id, name, base, n, point))
+    tagged = {f"{name}-{n}": r for n, r in records.items()}
+    created = iter(add_queued(manager, tagged, batch_of(experiment_id)))
+    ids = [reuse[n] if n in reuse else next(created) for n in range(1, planned + 1)]
     experiment = ExperimentRecord(
         id=experiment_id,
         session_id=manager.session_id,
@@ -168,7 +162,7 @@ def create_experiment(
         created_at=utcnow(),
         base=dict(base),
         design=dict(design),
-        axes=[axis.key for axis in axes] + _seed_key(design),
+        axes=axis_keys(axes) + _seed_key(design),
         points=planned_points,
         scenario_ids=ids,
         reused=sorted(reuse),
@@ -196,10 +190,11 @@ def create_point(
     algo, data = _split(point)
     record = manager.create_scenario(
         f"{name}-{n}",
-        base["dataset_key"],
+        point.get(DATASET, base["dataset_key"]),
         base["algo_name"],
         dict(base.get("algo_params") or {}) | algo,
         dict(base.get("data_params") or {}) | data,
+        dataset_version=point.get(DATASET_VERSION),
         seed=point.get(RUN_SEED),
         batch=batch_of(experiment_id),
     )
@@ -240,7 +235,7 @@ def _plan(
             f"a {kind!r} design takes no exclude or repetitions (its analysis needs every "
             "planned point)"
         )
-    keys = {axis.key for axis in axes}
+    keys = set(axis_keys(axes))
     for rule in exclusions:
         unknown = sorted(set(rule) - keys)
         if not rule or unknown:
@@ -263,7 +258,7 @@ def _plan(
         raise _refuse(counted, cap, " before exclusions")
     seed = int(design.get("seed") or 0)
     listed = points(kind, axes, n=design.get("n"), seed=seed, levels=design.get("levels"))
-    listed = excluded(listed, exclusions)
+    listed = excluded(expand_datasets(listed), exclusions)
     if repetitions > 1:
         listed = repeated(listed, repetitions, seed, seed_parameter or RUN_SEED)
     if len(listed) > cap:
@@ -286,40 +281,24 @@ def list_experiments(manager: ScenarioManager) -> list[ExperimentRecord]:
 
 def scenarios_of(manager: ScenarioManager, record: ExperimentRecord) -> list[ScenarioRecord | None]:
     """The experiment's scenarios in point order; None where one was deleted."""
-    by_id = {s.id: s for s in manager.list_scenario_summaries()}
+    by_id = _runs(manager, record)
     return [by_id.get(i) for i in record.scenario_ids]
 
 
+def _runs(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, ScenarioRecord]:
+    """The experiment's scenarios by id (those gone left out): only they are read."""
+    found = manager._store.scenario_summaries(manager.session_id, record.scenario_ids)
+    return {s.id: s for s in found}
+
+
 def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any]:
-    runs = scenarios_of(manager, record)
-    counts = {
-        "planned": len(record.points),
-        "dropped": len(record.dropped),
-        "created": len(record.scenario_ids) - len(record.reused),
-        "reused": len(record.reused),
-        "queued": 0,
-        "processing": 0,
-        "complete": 0,
-        "failed": 0,
-        "missing": 0,
-    }
-    for run in runs:
-        if run is None:
-            counts["missing"] += 1
-        elif run.status.value in counts:
-            counts[run.status.value] += 1
-    if record.cancelled:
-        state = "cancelled"
-    elif counts["queued"] or counts["processing"]:
-        state = "running"
-    else:
-        state = "complete"
+    counted = counts(record, _runs(manager, record))
     return {
         "id": record.id,
         "name": record.name,
         "created_at": record.created_at,
-        "status": state,
-        "counts": counts,
+        "status": state(record, counted),
+        "counts": counted,
         "base": record.base,
         "design": record.design,
         "axes": record.axes,
@@ -350,18 +329,25 @@ def delete(manager: ScenarioManager, record: ExperimentRecord, *, scenarios: boo
 
 
 def rows(
-    manager: ScenarioManager, record: ExperimentRecord
+    manager: ScenarioManager, record: ExperimentRecord, offset: int = 0, limit: int | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """One row per point: point, tag, status, scenario id, each axis, each KPI."""
-    runs = scenarios_of(manager, record)
+    """One row per point, the points `offset` to `offset + limit` (default all):
+    point, tag, status, scenario id, each axis, each KPI. Only those points'
+    scenarios are read, so a page of a large experiment costs what a small one does."""
+    stop = None if limit is None else offset + limit
+    indices = range(len(record.points))[offset:stop]
+    wanted = [record.scenario_ids[i] for i in indices]
+    by_id = {s.id: s for s in manager._store.scenario_summaries(manager.session_id, wanted)}
     kpi_names = list(manager.available_kpis)
     out = []
-    for i, (point, run) in enumerate(zip(record.points, runs, strict=True)):
+    for i in indices:
+        run = by_id.get(record.scenario_ids[i])
         row: dict[str, Any] = {
             "point": record.number(i),
             "scenario_id": record.scenario_ids[i],
             "status": "missing" if run is None else run.status.value,
         }
+        point = record.points[i]
         row.update({axis: point.get(axis) for axis in record.axes})
         kpis = {} if run is None else run.kpis
         row.update({kpi: kpis.get(kpi) for kpi in kpi_names})

@@ -14,7 +14,7 @@ its protocol alone.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -202,6 +202,10 @@ class ScenarioStore(Protocol):
     def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
         """As `list_scenarios`, without reading results: `result` may be None even
         for a complete scenario (for listings that do not show it)."""
+
+    def scenario_summaries(self, session_id: str, ids: Sequence[str]) -> list[ScenarioRecord]:
+        """The scenarios of the session among `ids` (those gone left out, in no set
+        order), as `list_scenario_summaries` has them: a page of an experiment."""
 
     def page_scenarios(
         self,

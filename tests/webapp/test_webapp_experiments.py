@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tests.polling import wait_for
 from tests.server import ServerProcess
+from tests.webapp.experiments_domain import POINTS
 
 from .conftest import screenshot
 from .test_webapp_workflow import API, open_app
@@ -286,3 +290,106 @@ def test_ten_thousand_points_stay_paged_and_sampled(page: Page, server: ServerPr
     # A random or LHS design has no tornado.
     expect(page.get_by_test_id("sensitivity")).to_have_count(0)
     screenshot(page, "experiments-10000", full_page=True)
+
+
+@pytest.fixture
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server with room for 10,000 points and a no-op algorithm with two knobs."""
+    cwd = tmp_path_factory.mktemp("webapp-big")
+    config = "tests.webapp.experiments_domain:settings"
+    with ServerProcess(["--config", config, "--in-memory"], cwd) as process:
+        yield process
+
+
+def test_a_real_ten_thousand_point_experiment(
+    page: Page, big_server: ServerProcess, tmp_path: Path
+) -> None:
+    """Made and run by the server (a no-op algorithm, in memory): the page draws the
+    first page of the table within the default timeout, sorts by a KPI, and samples
+    the charts."""
+    body = {
+        "name": "big",
+        "base": {"algo_name": "No-op knobs", "dataset_key": "Master data"},
+        "design": {
+            "kind": "random",
+            "n": POINTS,
+            "seed": 7,
+            "axes": [{"name": "speed"}, {"name": "crews"}],
+        },
+    }
+    created = httpx.post(f"{big_server.base}{API}/experiments", json=body, timeout=600)
+    assert created.status_code == 201, created.text
+    experiment_id = created.json()["id"]
+    wait_for(
+        lambda: httpx.get(f"{big_server.base}{API}/experiments/{experiment_id}").json(),
+        lambda x: x["status"] == "complete",
+        timeout=600,
+        what="the 10,000 points to complete",
+    )
+    frame = httpx.get(
+        f"{big_server.base}{API}/experiments/{experiment_id}/frame", params={"limit": POINTS}
+    ).json()
+    distances = [r["travel_distance"] for r in frame["rows"]]
+    assert len(distances) == POINTS and None not in distances
+
+    open_app(page, big_server, f"experiments/{experiment_id}")
+    range_ = page.get_by_test_id("points-range")
+    expect(range_).to_have_text(f"Rows 1\u2013100 of {POINTS}")
+    table = page.get_by_role("table", name="Points")
+    expect(table.locator("tbody tr")).to_have_count(100)
+    expect(page.get_by_test_id("experiment-counts")).to_have_text(f"{POINTS} of {POINTS} complete")
+    # Travel distance: lower is better, so the first click puts the least first.
+    header = table.locator("th[data-column=travel_distance]")
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    first = table.locator("tbody tr").first.locator("td[data-column=travel_distance]")
+    expect(first).to_have_attribute("data-value", re.compile(r"^\d"))
+    assert float(first.get_attribute("data-value") or "nan") == pytest.approx(min(distances))
+    values = column_values(page, "travel_distance")
+    assert len(values) == 100 and values == sorted(values)
+    page.get_by_role("button", name="Next").click()
+    expect(range_).to_have_text(f"Rows 101\u2013200 of {POINTS}")
+    assert column_values(page, "travel_distance")[0] >= values[-1]
+    scatter = page.locator("section[aria-labelledby=scatter-title] canvas")
+    expect(scatter).to_have_attribute("data-shown", "2000")
+    expect(page.get_by_test_id("scatter-note")).to_have_text(
+        f"An even sample: 2000 of {POINTS} complete points."
+    )
+    expect(page.locator("section[aria-labelledby=parallel-title] canvas")).to_have_attribute(
+        "data-shown", "200"
+    )
+    page.screenshot(path=str(tmp_path / "experiment-10000.png"), full_page=True)
+
+
+def test_the_dataset_as_an_axis_from_the_form(page: Page, server: ServerProcess) -> None:
+    derived = httpx.post(
+        f"{server.base}{API}/data/Master data/derive", json={"new_key": "Peak copy"}
+    )
+    assert derived.status_code == 201, derived.text
+    open_app(page, server, "experiments")
+    form = page.get_by_test_id("experiment-form")
+    count = page.get_by_test_id("point-count")
+    form.get_by_label("Name").fill("by-dataset")
+    form.get_by_label("Algorithm").select_option("Random slotting")
+    form.get_by_label("Vary the dataset").check()
+    datasets = form.get_by_label("Datasets to run on")
+    # The dataset chosen above is ticked first; pick both.
+    expect(datasets).to_have_values(["Master data"])
+    datasets.select_option(["Master data", "Peak copy"])
+    expect(count).to_have_text(
+        "Points: one at a time cannot vary the dataset; choose grid, random or LHS"
+    )
+    form.get_by_label("Kind").select_option("grid")
+    expect(count).to_have_text("2 points (cap 1000)")
+    form.get_by_label("Vary seed").check()
+    page.locator("#exp-param-seed-values").fill("1, 2, 3")
+    expect(count).to_have_text("6 points (cap 1000)")
+    form.get_by_role("button", name="Create experiment").click()
+    detail = page.get_by_test_id("experiment-detail")
+    expect(detail.get_by_role("heading", name="by-dataset")).to_be_visible()
+    expect(detail).to_contain_text("dataset (Master data, Peak copy)")
+    points = page.get_by_role("table", name="Points")
+    expect(points.locator("tbody tr")).to_have_count(6)
+    cells = points.locator("tbody td[data-column=dataset]")
+    expect(cells).to_have_count(6)
+    assert set(cells.all_inner_texts()) == {"Master data", "Peak copy"}

@@ -85,7 +85,7 @@ function PointsTable({ frame, axes, kpis }) {
   </div>`;
 }
 
-export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
+export function ExperimentDetail({ base, id, progress, kpis, onChange }) {
   const [exp, setExp] = useState(null);
   const [frame, setFrame] = useState(null);
   const [error, setError] = useState(null);
@@ -93,8 +93,10 @@ export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
   const path = `${base}/experiments/${seg(id)}`;
   const timer = useRef(null);
   const lastStatus = useRef(null);
+  const lastLoad = useRef(0);
 
   async function load() {
+    lastLoad.current = Date.now();
     try {
       const [x, f] = await Promise.all([api.get(path), readFrame(`${path}/frame`)]);
       setExp(x);
@@ -111,17 +113,20 @@ export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
     load();
     return () => timer.current !== null && clearTimeout(timer.current);
   }, [id]);
-  // The page's session stream: a point's status changed; read again, at most every FRAME_MS.
-  const seen = useRef(pulse);
+  // The session stream's `experiment.progress` for this experiment (no polling):
+  // read it and its frame again, at once when the last read is FRAME_MS old, else
+  // once FRAME_MS after it (the counts and the table stay of one moment).
+  const seen = useRef(progress);
   useEffect(() => {
-    if (pulse === seen.current) return;
-    seen.current = pulse;
+    if (!progress || progress === seen.current) return;
+    seen.current = progress;
     if (timer.current !== null) return;
+    const wait = Math.max(0, lastLoad.current + FRAME_MS - Date.now());
     timer.current = setTimeout(() => {
       timer.current = null;
       load();
-    }, FRAME_MS);
-  }, [pulse]);
+    }, wait);
+  }, [progress]);
 
   async function cancel() {
     try {
@@ -151,6 +156,7 @@ export function ExperimentDetail({ base, id, pulse, kpis, onChange }) {
   const axes = Array.isArray(exp.axes) ? exp.axes : [];
   const kpiKeys = frame.fields.map((f) => f.key).filter((k) => !FIXED.includes(k) && !axes.includes(k));
   const axisText = (exp.design?.axes || []).map((a) => {
+    if (a.on === "dataset") return `dataset (${(a.values || []).map((v) => (typeof v === "object" && v ? `${v.key}${v.version ? ` v${v.version}` : ""}` : v)).join(", ")})`;
     const range = a.values ? a.values.join(", ") : a.min !== undefined || a.max !== undefined ? `${a.min ?? "min"} to ${a.max ?? "max"}` : "default range";
     return `${a.on === "data" ? "data." : ""}${a.name} (${range})`;
   });

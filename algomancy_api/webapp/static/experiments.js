@@ -5,24 +5,28 @@ import { Notice, StatusBadge, go, link } from "./ui.js";
 import { CreateExperiment } from "./expform.js";
 import { ExperimentDetail, countsText } from "./expdetail.js";
 
-/** Changes that can move an experiment's counts: the list is read again (at most this often, ms). */
+/** Changes that add or remove experiments' scenarios: the list is read again (at most this often, ms). */
 const RELOAD_MS = 500;
-const RELOADS = ["open", "reset", "scenario.created", "scenario.deleted", "scenario.queued", "scenario.started", "scenario.complete", "scenario.failed", "scenario.reset"];
+const RELOADS = ["open", "reset", "scenario.created", "scenario.deleted"];
+/** The server's word on an experiment's counts (coalesced: at most one a second per experiment). */
+export const PROGRESS = "experiment.progress";
 
-/** Whether a session event may change an experiment (progress ticks do not). */
-export const movesExperiments = (type) => RELOADS.includes(type) || type.startsWith("experiment.");
+/** Whether a session event means reading the list again (progress updates it in place). */
+export const movesExperiments = (type) => RELOADS.includes(type) || (type.startsWith("experiment.") && type !== PROGRESS);
 
 /**
  * The session's experiments with their counts, kept live by the session's event
- * stream (one stream per page, as the Scenarios page does): a scenario's status
- * change reads the list again, at most every RELOAD_MS. `pulse` counts those
- * changes, so that the detail view can follow them too.
+ * stream (one stream per page, as the Scenarios page does): `experiment.progress`
+ * events update an experiment's status and counts in place; scenarios created or
+ * deleted read the list again, at most every RELOAD_MS. `progress` is the latest
+ * event per experiment id, so that the detail view follows them too.
  */
 export function useExperimentList(base) {
   const [list, setList] = useState(null);
   const [error, setError] = useState(null);
   const [pulse, setPulse] = useState(0);
   const [tick, setTick] = useState(0);
+  const [progress, setProgress] = useState({});
   useEffect(() => {
     let live = true;
     api.get(`${base}/experiments`).then(
@@ -38,7 +42,13 @@ export function useExperimentList(base) {
     let pending = null;
     followEvents(
       `${base}/events`,
-      (type) => {
+      (type, data) => {
+        if (type === PROGRESS && data?.experiment) {
+          const x = data.experiment;
+          setProgress((old) => ({ ...old, [x.id]: x }));
+          setList((old) => old && old.map((e) => (e.id === x.id ? { ...e, status: x.status, counts: x.counts } : e)));
+          return;
+        }
         if (!movesExperiments(type) || pending !== null) return;
         pending = setTimeout(() => {
           pending = null;
@@ -53,7 +63,7 @@ export function useExperimentList(base) {
       if (pending !== null) clearTimeout(pending);
     };
   }, [base]);
-  return { list, error, pulse, reload: () => setTick((t) => t + 1) };
+  return { list, error, pulse, progress, reload: () => setTick((t) => t + 1) };
 }
 
 function ExperimentList({ list, selected }) {
@@ -76,7 +86,7 @@ function ExperimentList({ list, selected }) {
 
 export function ExperimentsPage({ session, arg }) {
   const base = `/sessions/${seg(session.id)}`;
-  const { list, error, pulse, reload } = useExperimentList(base);
+  const { list, error, progress, reload } = useExperimentList(base);
   const [kpis, setKpis] = useState([]);
   useEffect(() => {
     api.get(`${base}/kpis/describe`).then((b) => setKpis(Array.isArray(b) ? b : listOf(b, "kpis")), () => setKpis([]));
@@ -90,7 +100,7 @@ export function ExperimentsPage({ session, arg }) {
       </div>
       <div>
         ${arg
-          ? html`<${ExperimentDetail} key=${arg} base=${base} id=${arg} pulse=${pulse} kpis=${kpis} onChange=${reload} />`
+          ? html`<${ExperimentDetail} key=${arg} base=${base} id=${arg} progress=${progress[arg]} kpis=${kpis} onChange=${reload} />`
           : html`<p class="muted">Pick an experiment, or create one.</p>`}
       </div>
     </div>`;

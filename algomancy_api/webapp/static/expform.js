@@ -65,12 +65,14 @@ export function gridSize(p, a) {
 /**
  * The design's point count as the server will count it: the product of the axes'
  * value counts (grid), 1 + 2 × axes (OAT), `n` (random, LHS); `{why}` when unknown.
+ * `datasets`: how many datasets a dataset axis takes (0: the dataset does not vary).
  */
-export function pointCount(kind, axes, n) {
-  if (!axes.length) return { why: "choose at least one parameter to vary" };
+export function pointCount(kind, axes, n, datasets = 0) {
+  if (!axes.length && !datasets) return { why: "choose at least one parameter to vary" };
+  if (datasets && kind === "oat") return { why: "one at a time cannot vary the dataset; choose grid, random or LHS" };
   if (kind === "oat") return 1 + 2 * axes.length;
   if (SAMPLED.includes(kind)) return Number.isInteger(n) && n >= 1 ? n : { why: "give n, the number of points" };
-  let total = 1;
+  let total = datasets || 1;
   for (const { p, a } of axes) {
     const size = gridSize(p, a);
     if (typeof size !== "number") return size;
@@ -117,6 +119,8 @@ export function CreateExperiment({ base, onCreated }) {
   const [seed, setSeed] = useState("0");
   const [cap, setCap] = useState(String(DEFAULT_CAP));
   const [axes, setAxes] = useState({});
+  // The dataset axis: whether the dataset varies, and over which keys.
+  const [dsAxis, setDsAxis] = useState({ vary: false, keys: [] });
   const [formError, setFormError] = useState(null);
   const [fieldError, setFieldError] = useState({});
   const [busy, setBusy] = useState(false);
@@ -132,7 +136,11 @@ export function CreateExperiment({ base, onCreated }) {
   ];
   const varied = all.filter((x) => axes[x.key]?.vary).map((x) => ({ ...x, a: axes[x.key] }));
   const sampled = SAMPLED.includes(kind);
-  const count = pointCount(kind, varied, n === "" ? null : Number(n));
+  const dsKeys = dsAxis.vary ? dsAxis.keys.filter((k) => datasets.includes(k)) : [];
+  const dsMissing = dsAxis.vary && !dsKeys.length;
+  const count = dsMissing
+    ? { why: "pick the datasets to run on" }
+    : pointCount(kind, varied, n === "" ? null : Number(n), dsKeys.length);
   const capNumber = Number(cap) >= 1 ? Math.floor(Number(cap)) : DEFAULT_CAP;
   const over = typeof count === "number" && count > capNumber;
 
@@ -141,6 +149,7 @@ export function CreateExperiment({ base, onCreated }) {
     setFormError(null);
     setFieldError({});
     const design = { kind, axes: varied.map(({ p, on, a }) => axisSpec(p, on, a)) };
+    if (dsKeys.length) design.axes.unshift({ on: "dataset", values: dsKeys });
     if (sampled) {
       design.n = Number(n);
       design.seed = Number(seed || 0);
@@ -189,6 +198,18 @@ export function CreateExperiment({ base, onCreated }) {
         <select id="exp-dataset" value=${dataset} onChange=${(e) => setDataset(e.target.value)}>
           ${datasets.map((k) => html`<option value=${k}>${k}</option>`)}
         </select>
+        <div class="row">
+          <input type="checkbox" id="exp-dataset-vary" checked=${dsAxis.vary}
+            onChange=${(e) => setDsAxis((old) => ({ vary: e.target.checked, keys: old.keys.length ? old.keys : dataset ? [dataset] : [] }))} />
+          <label for="exp-dataset-vary">Vary the dataset</label>
+        </div>
+        ${dsAxis.vary &&
+        html`<label for="exp-dataset-values">Datasets to run on</label>
+          <select id="exp-dataset-values" multiple size=${Math.min(6, Math.max(2, datasets.length))} aria-describedby="exp-dataset-values-hint"
+            onChange=${(e) => setDsAxis({ vary: true, keys: [...e.target.selectedOptions].map((o) => o.value) })}>
+            ${datasets.map((k) => html`<option value=${k} selected=${dsAxis.keys.includes(k)}>${k}</option>`)}
+          </select>
+          <span id="exp-dataset-values-hint" class="hint small">Each point runs on each chosen dataset (latest version); the dataset above declares the data parameters.</span>`}
       </div>
       <div class="field">
         <label for="exp-algorithm">Algorithm</label>
@@ -229,7 +250,7 @@ export function CreateExperiment({ base, onCreated }) {
           : `Points: ${count.why}`}
       </p>
       <div class="form-error" aria-live="polite" data-testid="experiment-form-error"><${Notice} kind="error">${formError || algoParams.error || dataParams.error}<//></div>
-      <button class="primary" type="submit" disabled=${busy || !name.trim() || !algoParams.ready || !dataset || !varied.length || over}>Create experiment</button>
+      <button class="primary" type="submit" disabled=${busy || !name.trim() || !algoParams.ready || !dataset || (!varied.length && !dsKeys.length) || dsMissing || over}>Create experiment</button>
     </form>
   </section>`;
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
@@ -64,6 +66,10 @@ class MemoryScenarios(MemoryState):
     def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
         # In memory, the full records cost nothing more to hand out.
         return self.list_scenarios(session_id)
+
+    def scenario_summaries(self, session_id: str, ids: Sequence[str]) -> list[ScenarioRecord]:
+        found = (self._scenarios.get(scenario_id) for scenario_id in ids)
+        return [r for r in found if r is not None and r.session_id == session_id]
 
     def page_scenarios(
         self,

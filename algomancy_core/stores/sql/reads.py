@@ -11,6 +11,7 @@ Rows become records through the one decoder of their shape (`rows`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from algomancy_core.scenario import ScenarioRecord
@@ -49,6 +50,14 @@ _PAGE = (
     "SELECT {columns} FROM scenarios WHERE session_id = ?{fingerprint} "
     "ORDER BY position LIMIT ? OFFSET ?"
 )
+#: Some scenarios by id (primary-key lookups), without results; `{ids}` their
+#: placeholders. Their session is checked on the records: a condition on it here
+#: lets SQLite scan the session's index instead.
+_SUMMARIES_BY_ID = (
+    f"SELECT {SCENARIO.columns_without('result')} FROM scenarios WHERE id IN ({{ids}})"
+)
+#: Ids per query of `scenario_summaries` (within every driver's limit on parameters).
+_IDS_PER_QUERY = 500
 #: Scenarios of one session (the index on session_id and position answers it).
 _COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
 
@@ -118,6 +127,14 @@ class HotReads:
 
     def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
         return self._scenarios(_SUMMARIES, (session_id,))
+
+    def scenario_summaries(self, session_id: str, ids: Sequence[str]) -> list[ScenarioRecord]:
+        out: list[ScenarioRecord] = []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = tuple(ids[start : start + _IDS_PER_QUERY])
+            sql = _SUMMARIES_BY_ID.format(ids=", ".join("?" * len(chunk)))
+            out += [r for r in self._scenarios(sql, chunk) if r.session_id == session_id]
+        return out
 
     def page_scenarios(
         self,

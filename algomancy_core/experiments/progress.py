@@ -1,0 +1,71 @@
+"""An experiment's progress: its counts by status, read from its scenarios (never
+copied into the experiment), for its summary and the session stream's
+`experiment.progress` events."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
+from algomancy_core.experiments.book import ExperimentRecord
+
+if TYPE_CHECKING:
+    from algomancy_core.scenario import ScenarioRecord
+    from algomancy_core.scenario_manager import ScenarioManager
+
+
+def counts(record: ExperimentRecord, by_id: Mapping[str, ScenarioRecord]) -> dict[str, int]:
+    """Planned, dropped, created, reused, then its scenarios by status (`missing`:
+    deleted); `by_id` holds the session's scenarios (summaries suffice)."""
+    out = {
+        "planned": len(record.points),
+        "dropped": len(record.dropped),
+        "created": len(record.scenario_ids) - len(record.reused),
+        "reused": len(record.reused),
+        "queued": 0,
+        "processing": 0,
+        "complete": 0,
+        "failed": 0,
+        "missing": 0,
+    }
+    for scenario_id in record.scenario_ids:
+        run = by_id.get(scenario_id)
+        if run is None:
+            out["missing"] += 1
+        elif run.status.value in out:
+            out[run.status.value] += 1
+    return out
+
+
+def state(record: ExperimentRecord, counted: Mapping[str, int]) -> str:
+    if record.cancelled:
+        return "cancelled"
+    if counted["queued"] or counted["processing"]:
+        return "running"
+    return "complete"
+
+
+def touched_by(manager: ScenarioManager, scenario_ids: Collection[str]) -> list[dict[str, Any]]:
+    """`{id, name, status, counts}` of each experiment of the session owning one of
+    `scenario_ids`, oldest first (the session's scenarios read once for all)."""
+    wanted = set(scenario_ids)
+    records = [
+        r
+        for r in manager._store.experiments.list(manager.session_id)
+        if not wanted.isdisjoint(r.scenario_ids)
+    ]
+    if not records:
+        return []
+    by_id = {s.id: s for s in manager.list_scenario_summaries()}
+    out = []
+    for record in records:
+        counted = counts(record, by_id)
+        out.append(
+            {
+                "id": record.id,
+                "name": record.name,
+                "status": state(record, counted),
+                "counts": counted,
+            }
+        )
+    return out
