@@ -26,6 +26,8 @@ from algomancy_core.stores.sql.schema import (
     metadata,
     scenarios,
     sessions,
+    studies,
+    study_trials,
     webhook_deliveries,
 )
 
@@ -253,6 +255,17 @@ def _add_experiments(conn: Connection) -> None:
     experiments.create(conn, checkfirst=True)
 
 
+def _reserved_13(conn: Connection) -> None:
+    """Version 13: a placeholder on this branch (the "parallel" branch's migration
+    takes this number at merge)."""
+
+
+def _add_studies(conn: Connection) -> None:
+    """Version 14: the `studies` and `study_trials` tables."""
+    studies.create(conn, checkfirst=True)
+    study_trials.create(conn, checkfirst=True)
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -266,6 +279,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     10: _version_datasets,
     11: _add_trace_context,
     12: _add_experiments,
+    13: _reserved_13,
+    14: _add_studies,
 }
 
 
