@@ -1,0 +1,372 @@
+"""Optimisation studies through HTTP (in-process), on the memory and SQLite stores:
+Pareto sets checked by brute force, constraints, warm starts without runs, the trial
+budget, stop, delete, the 4xx answers, and a driver replaced after its lease expires."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api import ApiLauncher
+from algomancy_core import (
+    BaseAlgorithm,
+    BaseKPI,
+    BaseParameterSet,
+    BaseResult,
+    FloatParameter,
+    IntegerParameter,
+    KpiDirection,
+    RunContext,
+)
+from algomancy_core.parameters import EnumParameter
+from algomancy_core.studies.driver import StudyDriver
+from algomancy_data import DataSource
+from tests.api.conftest import PREFIX, api_config
+from tests.fixtures import TABULAR_FRAME_V1_SCHEMA, fixture_file
+from tests.polling import wait_for
+
+M = f"{PREFIX}/sessions/main"
+SCHEMA = json.loads(fixture_file(TABULAR_FRAME_V1_SCHEMA).read_text())
+RUNS: list[dict[str, Any]] = []
+RUNS_LOCK = threading.Lock()
+RELEASE = threading.Event()
+
+
+class TwoParameters(BaseParameterSet):
+    x = FloatParameter(default=0.5, min=0.0, max=1.0)
+    y = FloatParameter(default=0.5, min=0.0, max=1.0)
+    k = IntegerParameter(default=1, min=1, max=3)
+    mode = EnumParameter(choices=["a", "b"], default="a")
+
+
+class Two(BaseAlgorithm):
+    """f1 = x + y/10, f2 = (1 - x)^2 + y (+ 0.1 in mode b), load = x; every run is
+    counted in RUNS."""
+
+    name = "Two"
+    parameters = TwoParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        p = self.params
+        with RUNS_LOCK:
+            RUNS.append({"x": p.x, "y": p.y, "k": p.k, "mode": p.mode})
+        f2 = (1 - p.x) ** 2 + p.y + (0.1 if p.mode == "b" else 0.0)
+        return BaseResult({"f1": p.x + p.y / 10 + p.k / 100, "f2": f2, "load": p.x})
+
+
+class HeldTwo(Two):
+    """Two that waits for the test's RELEASE (reporting progress, so it can stop)."""
+
+    name = "HeldTwo"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        while not RELEASE.wait(0.01):
+            ctx.progress(0.5, "held")
+        return super().run(data, ctx)
+
+
+def _kpi(key: str, direction: KpiDirection, limit: float | None = None) -> type[BaseKPI]:
+    class K(BaseKPI):
+        name = key
+        threshold = limit
+
+        def compute(self, result: BaseResult) -> float:
+            return float(result.values[key])
+
+    K.direction = direction
+    return K
+
+
+F1 = _kpi("f1", KpiDirection.LOWER)
+F2 = _kpi("f2", KpiDirection.LOWER)
+LOAD = _kpi("load", KpiDirection.AT_MOST, 0.8)
+
+
+def data() -> DataSource:
+    return DataSource("Master data", tables={"items": pd.DataFrame({"qty": [1, 2]})})
+
+
+def _build(tmp_path: Path, store: str, **extra: Any) -> TestClient:
+    values: dict[str, Any] = {
+        "algorithms": [Two, HeldTwo],
+        "kpis": [F1, F2, LOAD],
+        "initial_datasets": lambda: {"Master data": data()},
+        **extra,
+    }
+    if store == "sqlite":
+        values |= {"has_persistent_state": True, "data_path": str(tmp_path / "s")}
+    return TestClient(ApiLauncher.build(api_config(**values)), raise_server_exceptions=False)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    RELEASE.set()
+    with _build(tmp_path, request.param) as test_client:
+        yield test_client
+    RELEASE.set()
+
+
+def study_body(name: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": name,
+        "base": {"algo_name": "Two", "dataset_key": "Master data"},
+        "objectives": [{"kpi": "f1"}],
+        "n_trials": 6,
+        "seed": 3,
+    }
+    body.update(extra)
+    return body
+
+
+def create(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    answer = client.post(f"{M}/studies", json=body)
+    assert answer.status_code == 201, answer.text
+    created: dict[str, Any] = answer.json()
+    return created
+
+
+def finished(client: TestClient, study_id: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any]:
+        found: dict[str, Any] = client.get(f"{M}/studies/{study_id}").json()
+        return found
+
+    done: dict[str, Any] = wait_for(probe, lambda s: s["status"] in ("complete", "stopped"))
+    return done
+
+
+def frame(client: TestClient, path: str) -> pd.DataFrame:
+    answer = client.get(f"{M}/studies/{path}")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    jsonschema.validate(body, SCHEMA)
+    return pd.DataFrame(body["rows"], columns=body["columns"])
+
+
+def dominated_by(a: list[float], b: list[float]) -> bool:
+    """True when b dominates a (both minimised)."""
+    return all(y <= x for x, y in zip(a, b, strict=True)) and any(
+        y < x for x, y in zip(a, b, strict=True)
+    )
+
+
+def test_a_two_objective_study_returns_exactly_its_feasible_pareto_front(
+    client: TestClient,
+) -> None:
+    body = study_body(
+        "front",
+        objectives=[{"kpi": "f1"}, {"kpi": "f2"}],
+        constraints=[{"kpi": "load"}],  # its threshold: at most 0.8
+        space=[{"name": "x"}, {"name": "y"}, {"name": "mode"}],
+        sampler="nsga2",
+        n_trials=14,
+        parallel=2,
+    )
+    study = finished(client, create(client, body)["id"])
+    assert study["status"] == "complete" and study["ended_by"] == "trials"
+    assert study["constraints"] == [{"kpi": "load", "max": 0.8}]
+    assert study["counts"]["budgeted"] == 14 and study["counts"]["running"] == 0
+    trials = frame(client, f"{study['id']}/trials")
+    assert list(trials["number"]) == list(range(14))
+    assert trials["scenario_id"].dropna().is_unique
+    complete = trials[trials["state"] == "complete"]
+    feasible = complete[complete["load"] <= 0.8]
+    assert len(complete) > len(feasible) or len(feasible) >= 1
+    front = {t["number"] for t in study["pareto"]}
+    assert front, study
+    points = {int(r.number): [r.f1, r.f2] for r in feasible.itertuples()}
+    for number in front:
+        assert number in points  # feasible: no returned point breaks the constraint
+        assert not any(dominated_by(points[number], other) for other in points.values())
+    for number, value in points.items():
+        if number not in front:
+            assert any(dominated_by(value, points[f]) for f in front), number
+    pareto = frame(client, f"{study['id']}/pareto")
+    assert set(pareto["number"]) == front
+    assert (pareto["load"] <= 0.8).all()
+
+
+def test_warm_start_tells_the_session_scenarios_without_running_them(
+    client: TestClient,
+) -> None:
+    ids = []
+    for n, x in enumerate((0.2, 0.4, 0.6)):
+        answer = client.post(
+            f"{M}/scenarios",
+            json={
+                "tag": f"by hand {n}",
+                "dataset_key": "Master data",
+                "algo_name": "Two",
+                "algo_params": {"x": x, "y": 0.1},
+            },
+        )
+        assert answer.status_code in (200, 201), answer.text
+        ids.append(answer.json()["id"])
+        client.post(f"{M}/scenarios/{ids[-1]}/run")
+    for scenario_id in ids:
+        wait_for(
+            lambda s=scenario_id: client.get(f"{M}/scenarios/{s}").json()["status"],
+            lambda status: status == "complete",
+        )
+    with RUNS_LOCK:
+        before = len(RUNS)
+    body = study_body(
+        "warm",
+        space=[{"name": "x"}, {"name": "y"}],
+        n_trials=3,
+        warm_start={"scenarios": "session", "points": [{"x": 0.4, "y": 0.1}]},
+    )
+    study = finished(client, create(client, body)["id"])
+    trials = frame(client, f"{study['id']}/trials")
+    warm = trials[trials["source"] == "warm"]
+    assert list(warm["scenario_id"]) == ids
+    assert (warm["state"] == "complete").all()
+    assert list(warm["f1"]) == pytest.approx([0.2 + 0.01 + 0.01, 0.4 + 0.02, 0.6 + 0.02])
+    assert study["counts"]["warm"] == 3 and study["counts"]["budgeted"] == 3
+    # The listed point is the second scenario again: told from it, not run.
+    point = trials[trials["source"] == "point"].iloc[0]
+    assert point["state"] == "complete" and point["f1"] == pytest.approx(0.42)
+    own = trials[(trials["source"] != "warm") & trials["scenario_id"].notna()]
+    made = {s["id"] for s in client.get(f"{M}/scenarios").json() if s["tag"].startswith("warm-")}
+    with RUNS_LOCK:
+        ran = len(RUNS) - before
+    assert ran == len(made) == len(set(own["scenario_id"]) & made) == 2
+
+
+def test_exactly_the_budget_and_unique_numbers_with_trials_in_parallel(
+    client: TestClient,
+) -> None:
+    study = finished(
+        client, create(client, study_body("budget", n_trials=7, parallel=3, sampler="random"))["id"]
+    )
+    assert study["counts"] == {
+        "total": 7,
+        "running": 0,
+        "complete": 7,
+        "failed": 0,
+        "warm": 0,
+        "budgeted": 7,
+    }
+    trials = frame(client, f"{study['id']}/trials")
+    assert sorted(trials["number"]) == list(range(7))
+    best = study["best"]
+    assert best["values"][0] == trials["f1"].min()
+    tags = [s["tag"] for s in client.get(f"{M}/scenarios").json() if s["tag"].startswith("budget-")]
+    assert len(tags) == len(set(tags)) <= 7
+    listed = client.get(f"{M}/studies").json()
+    assert [s["name"] for s in listed] == ["budget"]
+
+
+def test_qmc_and_tpe_studies_run_their_budget(client: TestClient) -> None:
+    for sampler in ("qmc", "tpe"):
+        body = study_body(f"s-{sampler}", sampler=sampler, n_trials=12)
+        study = finished(client, create(client, body)["id"])
+        assert study["counts"]["complete"] == 12, study
+        trials = frame(client, f"{study['id']}/trials")
+        points = {(r.x, r.y, r.k, r.mode) for r in trials.itertuples()}
+        assert len(points) >= 10  # rebuilt for each ask, yet not the same point again
+
+
+def test_stop_then_delete(client: TestClient) -> None:
+    RELEASE.clear()
+    body = study_body("held", n_trials=50, parallel=2)
+    body["base"]["algo_name"] = "HeldTwo"
+    study = create(client, body)
+    wait_for(
+        lambda: client.get(f"{M}/studies/{study['id']}").json()["counts"]["running"],
+        lambda running: running == 2,
+    )
+    answer = client.post(f"{M}/studies/{study['id']}/stop")
+    assert answer.status_code == 200
+    assert answer.json()["status"] in ("stopping", "stopped")
+    stopped = finished(client, study["id"])
+    assert stopped["status"] == "stopped" and stopped["ended_by"] == "stop"
+    assert stopped["counts"]["budgeted"] == 2 and stopped["counts"]["failed"] == 2
+    assert client.delete(f"{M}/studies/{study['id']}?scenarios=delete").status_code == 204
+    assert client.get(f"{M}/studies/{study['id']}").status_code == 404
+    assert client.get(f"{M}/studies/{study['id']}/trials").status_code == 404
+    tags = [s["tag"] for s in client.get(f"{M}/scenarios").json()]
+    assert not [t for t in tags if t.startswith("held-")]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "named"),
+    [
+        ({"base": {"algo_name": "Nope", "dataset_key": "Master data"}}, 404, "Nope"),
+        ({"space": [{"name": "speed"}]}, 400, "speed"),
+        ({"space": []}, 400, "space"),
+        ({"space": [{"name": "x", "min": 2, "max": 1}]}, 400, "'x'"),
+        ({"objectives": [{"kpi": "cost"}]}, 400, "cost"),
+        ({"constraints": [{"kpi": "f1"}]}, 400, "f1"),
+        ({"sampler": "cmaes"}, 422, "sampler"),
+        ({"n_trials": None}, 400, "n_trials"),
+        ({"warm_start": {"points": [{"x": 3.0}]}}, 400, "warm_start.points[0]"),
+        ({"warm_start": {"experiment": "nope"}}, 404, "nope"),
+    ],
+)
+def test_bad_requests_are_refused_naming_the_field(
+    client: TestClient, change: dict[str, Any], status: int, named: str
+) -> None:
+    body = study_body("bad") | change
+    answer = client.post(f"{M}/studies", json={k: v for k, v in body.items() if v is not None})
+    assert answer.status_code == status, answer.text
+    assert named in answer.text
+    assert client.get(f"{M}/studies").json() == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="PyTorch installed")
+def test_the_gp_sampler_is_refused_without_pytorch(client: TestClient) -> None:
+    answer = client.post(f"{M}/studies", json=study_body("gp", sampler="gp"))
+    assert answer.status_code == 422
+    assert "PyTorch" in answer.json()["detail"]
+
+
+def test_a_taken_name_is_a_conflict(client: TestClient) -> None:
+    create(client, study_body("twice", n_trials=1))
+    answer = client.post(f"{M}/studies", json=study_body("twice", n_trials=1))
+    assert answer.status_code == 409 and "twice" in answer.text
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_driver_whose_lease_expires_is_replaced(tmp_path: Path, store: str) -> None:
+    RELEASE.clear()
+    with _build(tmp_path, store, lease_seconds=1.0) as client:
+        runtime = client.app.state.sessions.runtime  # type: ignore[attr-defined]
+        first = next(s for s in runtime.services if isinstance(s, StudyDriver))
+        body = study_body("takeover", n_trials=5)
+        body["base"]["algo_name"] = "HeldTwo"
+        study = create(client, body)
+        wait_for(
+            lambda: client.get(f"{M}/studies/{study['id']}").json()["counts"]["running"],
+            lambda running: running == 1,
+        )
+        first.stop(release=False)  # as if its process died: the lease stays until it expires
+        held = frame(client, f"{study['id']}/trials")
+        assert len(held) == 1
+        RELEASE.set()
+        second = StudyDriver(runtime, owner="successor")
+        second.start()
+        try:
+            done = finished(client, study["id"])
+        finally:
+            second.stop()
+        assert done["status"] == "complete" and done["counts"]["budgeted"] == 5
+        trials = frame(client, f"{study['id']}/trials")
+        assert list(trials["number"]) == list(range(5))
+        assert trials["scenario_id"].is_unique
+        # The trial in flight at the takeover was waited for, not asked again.
+        assert trials["scenario_id"][0] == held["scenario_id"][0]
+        tags = [
+            s["tag"]
+            for s in client.get(f"{M}/scenarios").json()
+            if s["tag"].startswith("takeover-")
+        ]
+        assert sorted(tags) == [f"takeover-{n}" for n in range(5)]
