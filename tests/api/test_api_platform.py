@@ -139,5 +139,5 @@ def test_every_route_is_documented(client: TestClient) -> None:
         for p, ops in schema["paths"].items()
         if ops.get("get", {}).get("x-ui-contract") == "core.tabular_frame@v1"
     ]
-    assert len(frames) == 4  # result tables, datasets, KPIs, experiments
+    assert len(frames) == 6  # result tables, datasets, KPIs, experiments, study trials, Pareto
     assert "TabularFrameResponse" in schema["components"]["schemas"]
