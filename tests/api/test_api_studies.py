@@ -32,6 +32,7 @@ from algomancy_core.studies.driver import StudyDriver
 from algomancy_data import DataSource
 from tests.api.conftest import PREFIX, api_config
 from tests.fixtures import TABULAR_FRAME_V1_SCHEMA, fixture_file
+from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
 
 M = f"{PREFIX}/sessions/main"
@@ -104,13 +105,18 @@ def _build(tmp_path: Path, store: str, **extra: Any) -> TestClient:
     }
     if store == "sqlite":
         values |= {"has_persistent_state": True, "data_path": str(tmp_path / "s")}
+    elif store != "memory":
+        values |= {"database_url": store}
     return TestClient(ApiLauncher.build(api_config(**values)), raise_server_exceptions=False)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     RELEASE.set()
-    with _build(tmp_path, request.param) as test_client:
+    store = request.param
+    if store == "postgres":
+        store = request.getfixturevalue("postgres_url")
+    with _build(tmp_path, store) as test_client:
         yield test_client
     RELEASE.set()
 
@@ -297,42 +303,41 @@ def test_stop_then_delete(client: TestClient) -> None:
     assert not [t for t in tags if t.startswith("held-")]
 
 
-@pytest.mark.parametrize(
-    ("change", "status", "named"),
-    [
-        ({"base": {"algo_name": "Nope", "dataset_key": "Master data"}}, 404, "Nope"),
-        ({"space": [{"name": "speed"}]}, 400, "speed"),
-        ({"space": []}, 400, "space"),
-        ({"space": [{"name": "x", "min": 2, "max": 1}]}, 400, "'x'"),
-        ({"objectives": [{"kpi": "cost"}]}, 400, "cost"),
-        ({"constraints": [{"kpi": "f1"}]}, 400, "f1"),
-        ({"sampler": "cmaes"}, 422, "sampler"),
-        ({"n_trials": None}, 400, "n_trials"),
-        ({"warm_start": {"points": [{"x": 3.0}]}}, 400, "warm_start.points[0]"),
-        ({"warm_start": {"experiment": "nope"}}, 404, "nope"),
-    ],
-)
-def test_bad_requests_are_refused_naming_the_field(
-    client: TestClient, change: dict[str, Any], status: int, named: str
-) -> None:
-    body = study_body("bad") | change
-    answer = client.post(f"{M}/studies", json={k: v for k, v in body.items() if v is not None})
-    assert answer.status_code == status, answer.text
-    assert named in answer.text
+#: A change to a good request, the status it gets, a text the answer names.
+BAD: list[tuple[dict[str, Any], int, str]] = [
+    ({"base": {"algo_name": "Nope", "dataset_key": "Master data"}}, 404, "Nope"),
+    ({"base": {"algo_name": "Two", "dataset_key": "Nope"}}, 404, "Nope"),
+    ({"space": [{"name": "speed"}]}, 400, "speed"),
+    ({"space": []}, 400, "space"),
+    ({"space": [{"name": "x", "min": 2, "max": 1}]}, 400, "'x'"),
+    ({"space": [{"name": "x", "min": 0, "log": True}]}, 400, "log"),
+    ({"objectives": [{"kpi": "cost"}]}, 400, "cost"),
+    ({"objectives": []}, 422, "objectives"),
+    ({"constraints": [{"kpi": "f1"}]}, 400, "f1"),
+    ({"sampler": "cmaes"}, 422, "sampler"),
+    ({"n_trials": None}, 400, "n_trials"),
+    ({"parallel": 0}, 422, "parallel"),
+    ({"warm_start": {"points": [{"x": 3.0}]}}, 400, "warm_start.points[0]"),
+    ({"warm_start": {"experiment": "nope"}}, 404, "nope"),
+]
+if importlib.util.find_spec("torch") is None:
+    BAD.append(({"sampler": "gp"}, 422, "PyTorch"))
+
+
+def test_bad_requests_are_refused_naming_the_field(client: TestClient) -> None:
+    for change, status, named in BAD:
+        body = study_body("bad") | change
+        answer = client.post(f"{M}/studies", json={k: v for k, v in body.items() if v is not None})
+        assert answer.status_code == status, (change, answer.text)
+        assert named in answer.text, change
     assert client.get(f"{M}/studies").json() == []
-
-
-@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="PyTorch installed")
-def test_the_gp_sampler_is_refused_without_pytorch(client: TestClient) -> None:
-    answer = client.post(f"{M}/studies", json=study_body("gp", sampler="gp"))
-    assert answer.status_code == 422
-    assert "PyTorch" in answer.json()["detail"]
-
-
-def test_a_taken_name_is_a_conflict(client: TestClient) -> None:
     create(client, study_body("twice", n_trials=1))
     answer = client.post(f"{M}/studies", json=study_body("twice", n_trials=1))
     assert answer.status_code == 409 and "twice" in answer.text
+    scenario = {"tag": "clash-3", "dataset_key": "Master data", "algo_name": "Two"}
+    assert client.post(f"{M}/scenarios", json=scenario).status_code in (200, 201)
+    answer = client.post(f"{M}/studies", json=study_body("clash"))  # tags clash-0, ...
+    assert answer.status_code == 409 and "clash-3" in answer.text
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
@@ -370,3 +375,28 @@ def test_a_driver_whose_lease_expires_is_replaced(tmp_path: Path, store: str) ->
             if s["tag"].startswith("takeover-")
         ]
         assert sorted(tags) == [f"takeover-{n}" for n in range(5)]
+
+
+def test_warm_start_from_an_experiment(client: TestClient) -> None:
+    sweep = {
+        "name": "sweep",
+        "base": {"algo_name": "Two", "dataset_key": "Master data"},
+        "design": {"kind": "grid", "axes": [{"name": "x", "values": [0.3, 0.5]}]},
+    }
+    experiment = client.post(f"{M}/experiments", json=sweep).json()
+    wait_for(
+        lambda: client.get(f"{M}/experiments/{experiment['id']}").json()["status"],
+        lambda status: status == "complete",
+    )
+    body = study_body(
+        "from-sweep",
+        space=[{"name": "x"}],
+        n_trials=1,
+        warm_start={"experiment": experiment["id"]},
+    )
+    study = finished(client, create(client, body)["id"])
+    trials = frame(client, f"{study['id']}/trials")
+    warm = trials[trials["source"] == "warm"]
+    assert list(warm["scenario_id"]) == experiment["scenario_ids"]
+    assert list(warm["x"]) == [0.3, 0.5]
+    assert study["counts"]["warm"] == 2 and study["counts"]["budgeted"] == 1

@@ -24,13 +24,18 @@ from algomancy_core.studies.book import (
     StudyRecord,
     TrialRecord,
 )
+from tests.pg import postgres_server, postgres_url  # noqa: F401
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = (
-        MemoryStore() if request.param == "memory" else SQLStore(f"sqlite:///{tmp_path}/s.db")
-    )
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = SQLStore(f"sqlite:///{tmp_path}/s.db")
+    else:
+        made = SQLStore(request.getfixturevalue("postgres_url"))
     made.create_session(SessionRecord("s1", "one", utcnow()))
     yield made
     made.close()
