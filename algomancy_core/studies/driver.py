@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from algomancy_core.dispatcher.leases import new_owner_id
-from algomancy_core.errors import ConflictError
+from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.studies.steps import LeaseLost, Step
@@ -101,7 +101,7 @@ class StudyDriver:
             manager = ScenarioManager(self.runtime, session)
             try:
                 ended = Step(manager, book, record, self.owner).run(now)
-            except (LeaseLost, ConflictError):
+            except (LeaseLost, ConflictError, NotFoundError):  # taken over, or deleted
                 self._held.discard(record.id)
                 continue
             except Exception:

@@ -400,3 +400,10 @@ def test_warm_start_from_an_experiment(client: TestClient) -> None:
     assert list(warm["scenario_id"]) == experiment["scenario_ids"]
     assert list(warm["x"]) == [0.3, 0.5]
     assert study["counts"]["warm"] == 2 and study["counts"]["budgeted"] == 1
+
+
+def test_a_time_budget_ends_the_study(client: TestClient) -> None:
+    body = study_body("timed", n_trials=None, timeout_s=0.001)
+    study = finished(client, create(client, {k: v for k, v in body.items() if v is not None})["id"])
+    assert study["status"] == "complete" and study["ended_by"] == "time"
+    assert study["counts"]["running"] == 0
