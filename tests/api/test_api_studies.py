@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiLauncher
+from algomancy_api.client import AlgomancyClient, AlgomancyError, Study
 from algomancy_core import (
     BaseAlgorithm,
     BaseKPI,
@@ -407,3 +408,37 @@ def test_a_time_budget_ends_the_study(client: TestClient) -> None:
     study = finished(client, create(client, {k: v for k, v in body.items() if v is not None})["id"])
     assert study["status"] == "complete" and study["ended_by"] == "time"
     assert study["counts"]["running"] == 0
+
+
+def test_the_python_client_drives_a_study(tmp_path: Path) -> None:
+    with _build(tmp_path, "memory") as http:
+        api = AlgomancyClient("http://testserver", session="main", prefix=PREFIX, http=http)
+        made = api.create_study(
+            "by-client",
+            "Two",
+            "Master data",
+            ["f1"],
+            space=[{"name": "x"}, {"name": "k"}],
+            constraints=[{"kpi": "load", "max": 0.5}],
+            sampler="tpe",
+            seed=1,
+            n_trials=6,
+        )
+        assert isinstance(made, Study) and made.status == "running"
+        assert [s.id for s in api.studies()] == [made.id]
+        done = api.wait_study(made.id, timeout=60, interval=0.05)
+        assert done.status == "complete" and done.counts["budgeted"] == 6
+        trials = api.study_trials_dataframe(made.id)
+        assert list(trials.index) == list(range(6))
+        feasible = trials[(trials["state"] == "complete") & (trials["load"] <= 0.5)]
+        best = api.best_trial(made.id)
+        assert best is not None and best["values"][0] == feasible["f1"].min()
+        assert best["params"]["x"] <= 0.5
+        front = api.study_pareto_dataframe(made.id)  # one objective: the best (and ties)
+        assert best["number"] in front.index and (front["f1"] == best["values"][0]).all()
+        assert api.stop_study(made.id).status == "complete"  # ended already: unchanged
+        api.delete_study(made.id)
+        assert api.studies() == []
+        with pytest.raises(AlgomancyError) as missing:
+            api.get_study(made.id)
+        assert missing.value.status == 404
