@@ -442,3 +442,73 @@ def test_the_python_client_drives_a_study(tmp_path: Path) -> None:
         with pytest.raises(AlgomancyError) as missing:
             api.get_study(made.id)
         assert missing.value.status == 404
+
+
+def test_the_study_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from algomancy_api import client as client_module
+    from algomancy_api.cli import app
+
+    with _build(tmp_path, "memory") as http:
+
+        class InProcess(AlgomancyClient):
+            def __init__(self, url: str | None, *, session: str | None, api_key: str | None):
+                super().__init__("http://testserver", session=session, prefix=PREFIX, http=http)
+
+            def close(self) -> None:  # the test's client stays open
+                pass
+
+        monkeypatch.setattr(client_module, "AlgomancyClient", InProcess)
+        runner = CliRunner()
+
+        def cli(*args: str) -> str:
+            done = runner.invoke(app, ["--url", "http://testserver", *args])
+            assert done.exit_code == 0, done.output
+            return done.output
+
+        created = json.loads(
+            cli(
+                "--json",
+                "study",
+                "create",
+                "by-cli",
+                "--algorithm",
+                "Two",
+                "--objective",
+                "f1",
+                "--objective",
+                "f2:min",
+                "--space",
+                "x=0.1:0.9",
+                "--space",
+                "mode=a,b",
+                "--constraint",
+                "load<=0.7",
+                "--sampler",
+                "random",
+                "--n-trials",
+                "4",
+            )
+        )
+        assert created["space"] == [
+            {"key": "x", "type": "float", "low": 0.1, "high": 0.9, "log": False, "step": None},
+            {"key": "mode", "type": "categorical", "choices": ["a", "b"]},
+        ]
+        assert created["constraints"] == [{"kpi": "load", "max": 0.7}]
+        finished(http, created["id"])
+        shown = cli("study", "show", "by-cli")
+        assert "by-cli" in shown and "on the front" in shown
+        assert "by-cli" in cli("study", "list")
+        assert json.loads(cli("--json", "study", "stop", created["id"]))["status"] == "complete"
+        refused = runner.invoke(app, ["--url", "http://testserver", "study", "show", "nope"])
+        assert refused.exit_code != 0 and "nope" in refused.output
+        start = ["--url", "http://testserver", "study", "create", "y", "--algorithm", "Two"]
+        unknown = runner.invoke(app, [*start, "--objective", "cost", "--n-trials", "1"])
+        assert unknown.exit_code == 1 and "cost" in unknown.output
+        bad_space = [*start, "--objective", "f1", "--n-trials", "1", "--space", "speed"]
+        assert runner.invoke(app, bad_space).exit_code == 2
+        usage = runner.invoke(
+            app, ["study", "create", "x", "--algorithm", "Two", "--objective", "f1"]
+        )
+        assert usage.exit_code == 2 and "--n-trials" in usage.output
