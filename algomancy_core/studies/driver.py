@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from algomancy_core.dispatcher.leases import new_owner_id
+from algomancy_core.dispatcher.leases import new_owner_id, owner_is_dead
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.scenario_manager import ScenarioManager
+from algomancy_core.studies.book import StudyRecord
 from algomancy_core.studies.steps import LeaseLost, Step
 
 if TYPE_CHECKING:
@@ -84,6 +85,15 @@ class StudyDriver:
                 log.exception("study driver tick failed")
             self._wake.wait(self.idle_seconds)
 
+    def _as_of(self, record: StudyRecord, now: datetime) -> datetime:
+        """When to judge the study's lease: now, or just past its expiry when its
+        owner was a process of this host that has died (a server restarted after a
+        crash goes on at once rather than after the lease)."""
+        owner, expires = record.lease_owner, record.lease_expires_at
+        if owner is None or owner == self.owner or expires is None or expires < now:
+            return now
+        return expires + timedelta(microseconds=1) if owner_is_dead(owner) else now
+
     def tick(self) -> None:
         """One step of each running study this driver holds or can claim."""
         book = self.runtime.store.studies
@@ -91,7 +101,7 @@ class StudyDriver:
             if self._stopping.is_set():
                 return
             now = utcnow()
-            if not book.claim(record.id, self.owner, now, now + self.lease):
+            if not book.claim(record.id, self.owner, self._as_of(record, now), now + self.lease):
                 self._held.discard(record.id)
                 continue
             self._held.add(record.id)

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,7 @@ from algomancy_core import (
     RunContext,
 )
 from algomancy_core.parameters import EnumParameter
+from algomancy_core.scenario import utcnow
 from algomancy_core.studies.driver import StudyDriver
 from algomancy_data import DataSource
 from tests.api.conftest import PREFIX, api_config
@@ -512,3 +517,25 @@ def test_the_study_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             app, ["study", "create", "x", "--algorithm", "Two", "--objective", "f1"]
         )
         assert usage.exit_code == 2 and "--n-trials" in usage.output
+
+
+def test_a_study_whose_driver_process_died_is_taken_over_before_its_lease_expires(
+    tmp_path: Path,
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = f"{socket.gethostname()}:{gone.pid}:0dead"
+    with _build(tmp_path, "sqlite") as client:
+        runtime = client.app.state.sessions.runtime  # type: ignore[attr-defined]
+        first = next(s for s in runtime.services if isinstance(s, StudyDriver))
+        first.stop()
+        study = create(client, study_body("orphan", n_trials=3))
+        now = utcnow()
+        assert runtime.store.studies.claim(study["id"], dead, now, now + timedelta(hours=1))
+        second = StudyDriver(runtime, owner="successor")
+        second.start()
+        try:
+            done = finished(client, study["id"])  # long before the hour
+        finally:
+            second.stop()
+        assert done["counts"]["budgeted"] == 3
