@@ -73,7 +73,6 @@ class Step:
         self.manager, self.book, self.record, self.owner = manager, book, record, owner
         self.spec = record.spec
         self.trials = book.trials(record.id)
-        self.runs = {s.id: s for s in manager.list_scenario_summaries()}
 
     def _update(self, trial: TrialRecord) -> TrialRecord:
         self.book.update_trial(trial)
@@ -86,7 +85,8 @@ class Step:
             if trial.scenario_id is None:
                 self._start(trial)
                 continue
-            run = self.runs.get(trial.scenario_id)
+            # Only the trials in flight are read (at most `parallel`), not the session.
+            run = self.manager._store.get_scenario(self.manager.session_id, trial.scenario_id)
             after = told(trial, run, self.spec)
             if after is not trial:
                 self._update(after)
