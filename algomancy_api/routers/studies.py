@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field, field_validator
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import ManagerDep
@@ -84,6 +84,13 @@ class CreateStudy(Body):
     parallel: int = Field(1, ge=1, le=64, description="Trials in flight at once.")
     warm_start: WarmStart | None = None
 
+    @field_validator("sampler")
+    @classmethod
+    def _runnable(cls, sampler: str) -> str:
+        """`gp` needs PyTorch: refused as a malformed body (422) without it."""
+        search.check_sampler(sampler)
+        return sampler
+
 
 class StudyCounts(BaseModel):
     total: int
@@ -144,7 +151,6 @@ def _out(manager: Any, record: StudyRecord) -> dict[str, Any]:
         },
         404: {"description": "Unknown session, algorithm, dataset or warm-start experiment."},
         409: {"description": "The name, or one of its trials' scenario tags, is taken."},
-        422: {"description": "A malformed body, or a sampler this server cannot run (gp)."},
     },
     dependencies=[audited("study.create")],
 )
@@ -157,11 +163,7 @@ def create_study(body: CreateStudy, manager: ManagerDep) -> dict[str, Any]:
         request["space"] = [d.model_dump(exclude_none=True) for d in body.space]
     request["objectives"] = [o.model_dump(exclude_none=True) for o in body.objectives]
     request["constraints"] = [c.model_dump(exclude_none=True) for c in body.constraints]
-    try:
-        record = service.create_study(manager, request)
-    except search.SamplerUnavailableError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    return _out(manager, record)
+    return _out(manager, service.create_study(manager, request))
 
 
 @router.get("/studies", response_model=list[StudyOut], summary="List studies")
