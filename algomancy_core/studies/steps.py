@@ -93,6 +93,10 @@ class Step:
             elif self.record.stop_requested and run is not None and run.status.is_active:
                 with contextlib.suppress(ConflictError, NotFoundError):
                     self.manager.cancel_scenario(run.id)
+            elif run is not None and run.status is S.CREATED:
+                # Made but never queued (a driver that died in between): queue it.
+                with contextlib.suppress(ConflictError, NotFoundError):
+                    self.manager.run_scenario(run.id)
 
     def _start(self, trial: TrialRecord) -> None:
         """Give `trial` its scenario (made now, or the one of its tag, or a complete

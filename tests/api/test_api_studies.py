@@ -34,6 +34,7 @@ from algomancy_core import (
 )
 from algomancy_core.parameters import EnumParameter
 from algomancy_core.scenario import utcnow
+from algomancy_core.studies.book import ASKED, T_RUNNING, TrialRecord
 from algomancy_core.studies.driver import StudyDriver
 from algomancy_data import DataSource
 from tests.api.conftest import PREFIX, api_config
@@ -539,3 +540,37 @@ def test_a_study_whose_driver_process_died_is_taken_over_before_its_lease_expire
         finally:
             second.stop()
         assert done["counts"]["budgeted"] == 3
+
+
+def test_a_trial_left_without_its_scenario_or_unqueued_is_completed(tmp_path: Path) -> None:
+    """What a driver that died mid-ask leaves: a trial recorded without its scenario,
+    and one whose scenario was made but never queued."""
+    with _build(tmp_path, "memory") as client:
+        runtime = client.app.state.sessions.runtime  # type: ignore[attr-defined]
+        first = next(s for s in runtime.services if isinstance(s, StudyDriver))
+        first.stop()
+        study = create(client, study_body("left", space=[{"name": "x"}], n_trials=3))
+        book = runtime.store.studies
+        book.add_trial(TrialRecord(study["id"], 0, T_RUNNING, ASKED, {"x": 0.25}))
+        made = client.post(
+            f"{M}/scenarios",
+            json={
+                "tag": "left-1",
+                "dataset_key": "Master data",
+                "algo_name": "Two",
+                "algo_params": {"x": 0.75},
+            },
+        ).json()
+        assert made["status"] == "created"
+        book.add_trial(TrialRecord(study["id"], 1, T_RUNNING, ASKED, {"x": 0.75}, made["id"]))
+        second = StudyDriver(runtime, owner="successor")
+        second.start()
+        try:
+            done = finished(client, study["id"])
+        finally:
+            second.stop()
+        trials = frame(client, f"{study['id']}/trials")
+        assert done["counts"]["complete"] == 3
+        assert list(trials["x"][:2]) == [0.25, 0.75]
+        assert trials["scenario_id"][1] == made["id"]
+        assert trials["f1"][0] == pytest.approx(0.25 + 0.05 + 0.01)
