@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, field_validator
 
 from algomancy_api.audit import audited
-from algomancy_api.deps import ManagerDep
+from algomancy_api.deps import ConfigDep, ManagerDep
 from algomancy_api.frames import (
     FRAME_OPENAPI_EXTRA,
     TabularFrameResponse,
@@ -147,14 +147,15 @@ def _out(manager: Any, record: StudyRecord) -> dict[str, Any]:
     responses={
         400: {
             "description": "An unknown parameter or KPI, a bad range, an empty space, no "
-            "budget, a warm-start point outside the space; nothing is created."
+            "budget or more trials than the cap, a warm-start point outside the space; "
+            "nothing is created."
         },
         404: {"description": "Unknown session, algorithm, dataset or warm-start experiment."},
         409: {"description": "The name, or one of its trials' scenario tags, is taken."},
     },
     dependencies=[audited("study.create")],
 )
-def create_study(body: CreateStudy, manager: ManagerDep) -> dict[str, Any]:
+def create_study(body: CreateStudy, manager: ManagerDep, config: ConfigDep) -> dict[str, Any]:
     """Store the study; a driver (one per study, in any server process) asks Optuna
     for points and runs each as a scenario tagged `{name}-{number}`."""
     request = body.model_dump(exclude_none=True)
@@ -163,7 +164,8 @@ def create_study(body: CreateStudy, manager: ManagerDep) -> dict[str, Any]:
         request["space"] = [d.model_dump(exclude_none=True) for d in body.space]
     request["objectives"] = [o.model_dump(exclude_none=True) for o in body.objectives]
     request["constraints"] = [c.model_dump(exclude_none=True) for c in body.constraints]
-    return _out(manager, service.create_study(manager, request))
+    record = service.create_study(manager, request, config.max_experiment_scenarios)
+    return _out(manager, record)
 
 
 @router.get("/studies", response_model=list[StudyOut], summary="List studies")

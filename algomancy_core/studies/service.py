@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 S = ScenarioStatus
 
 
-def create_study(manager: ScenarioManager, request: Mapping[str, Any]) -> StudyRecord:
+def create_study(
+    manager: ScenarioManager, request: Mapping[str, Any], cap: int | None = None
+) -> StudyRecord:
     """Check the whole request, resolve its warm start into trials, store the study;
-    a driver picks it up. Nothing is stored when a check fails."""
+    a driver picks it up. Nothing is stored when a check fails. `cap`: at most this
+    many trials (`max_experiment_scenarios`), also for a study with only a time budget."""
     name = check_name("name", request["name"], 200)
     base = dict(request["base"])
     manager.algorithm(base["algo_name"])  # NotFoundError names it
@@ -48,6 +51,11 @@ def create_study(manager: ScenarioManager, request: Mapping[str, Any]) -> StudyR
     n_trials, timeout_s = request.get("n_trials"), request.get("timeout_s")
     if n_trials is None and timeout_s is None:
         raise InvalidInputError("n_trials, timeout_s: give a trial budget, a time budget or both")
+    if cap is not None and n_trials is not None and n_trials > cap:
+        raise InvalidInputError(
+            f"n_trials: {n_trials} is more than max_experiment_scenarios {cap}; "
+            "lower it or raise the cap"
+        )
     spec: dict[str, Any] = {
         "base": base,
         "space": resolve_space(manager, base, request.get("space")),
@@ -58,6 +66,7 @@ def create_study(manager: ScenarioManager, request: Mapping[str, Any]) -> StudyR
         "n_trials": n_trials,
         "timeout_s": timeout_s,
         "parallel": int(request.get("parallel") or 1),
+        "max_trials": cap,
     }
     run_values(manager, base, {})  # the base's own values are valid
     if any(e.name == name for e in manager._store.studies.list(manager.session_id)):

@@ -112,7 +112,12 @@ class Step:
                     self.manager, self.record, trial.number, trial.params
                 )
         except (CoreError, ValueError) as exc:
+            # The session refuses the scenario (its scenario limit, a tag taken since):
+            # the next ones would be refused too, so the study stops, the reason on
+            # this trial, rather than burn its budget on failed trials.
             self._update(dataclasses.replace(trial, state=T_FAILED, note=str(exc)))
+            self.book.request_stop(self.record.session_id, self.record.id)
+            self.record = dataclasses.replace(self.record, stop_requested=True)
             return
         stored: str | None = scenario_id
         note = None
@@ -152,7 +157,7 @@ class Step:
         """Settle, ask what the budget and `parallel` allow, end when done."""
         self.settle()
         spec = self.spec
-        n_trials, timeout = spec.get("n_trials"), spec.get("timeout_s")
+        n_trials, timeout = spec.get("n_trials") or spec.get("max_trials"), spec.get("timeout_s")
         parallel = int(spec.get("parallel") or 1)
         for _ in range(parallel + ASKS_PER_STEP):
             budgeted = [t for t in self.trials if t.source != WARM]

@@ -323,6 +323,7 @@ BAD: list[tuple[dict[str, Any], int, str]] = [
     ({"constraints": [{"kpi": "f1"}]}, 400, "f1"),
     ({"sampler": "cmaes"}, 422, "sampler"),
     ({"n_trials": None}, 400, "n_trials"),
+    ({"n_trials": 1001}, 400, "max_experiment_scenarios 1000"),
     ({"parallel": 0}, 422, "parallel"),
     ({"warm_start": {"points": [{"x": 3.0}]}}, 400, "warm_start.points[0]"),
     ({"warm_start": {"experiment": "nope"}}, 404, "nope"),
@@ -574,3 +575,18 @@ def test_a_trial_left_without_its_scenario_or_unqueued_is_completed(tmp_path: Pa
         assert list(trials["x"][:2]) == [0.25, 0.75]
         assert trials["scenario_id"][1] == made["id"]
         assert trials["f1"][0] == pytest.approx(0.25 + 0.05 + 0.01)
+
+
+def test_a_study_stops_when_the_session_refuses_its_scenarios(tmp_path: Path) -> None:
+    with _build(tmp_path, "memory", max_scenarios_per_session=2) as client:
+        body = study_body("limited", space=[{"name": "x"}], n_trials=5, sampler="random")
+        study = finished(client, create(client, body)["id"])
+        assert study["status"] == "stopped" and study["ended_by"] == "stop"
+        assert study["counts"] == {
+            "total": 3,
+            "running": 0,
+            "complete": 2,
+            "failed": 1,
+            "warm": 0,
+            "budgeted": 3,
+        }
