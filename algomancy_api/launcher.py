@@ -36,12 +36,14 @@ from algomancy_api.routers import (
     scenarios,
     session_events,
     sessions,
+    studies,
 )
 from algomancy_api.routers.platform import package_version
 from algomancy_api.webapp import install_assets, install_docs, install_webapp
 from algomancy_api.webhooks import Webhooks, parse_webhooks
 from algomancy_core import CoreConfig, SessionManager
 from algomancy_core.stores import store_url
+from algomancy_core.studies.driver import StudyDriver
 from algomancy_data.parsepool import configure_shared_pool
 
 log = logging.getLogger("algomancy.api")
@@ -130,6 +132,8 @@ class ApiLauncher:
         )
         manager.engine.observers.add(webhooks)
         manager.engine.services.append(webhooks)
+        # Drives the optimisation studies whose lease it holds or can take.
+        manager.engine.services.append(StudyDriver(manager.engine))
         redact_access_log()
         install_request_id_records()
         tracer_provider: Any = None
@@ -181,6 +185,7 @@ class ApiLauncher:
             kpis,
             resultviews,
             experiments,
+            studies,
             admin,
             audit,
             decisions,

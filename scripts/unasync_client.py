@@ -1,6 +1,6 @@
 """Generate the sync client from the async one, with unasync (as httpcore does).
 
-    python scripts/unasync_client.py           # rewrite sync.py, sync_decisions.py
+    python scripts/unasync_client.py           # rewrite sync.py, sync_decisions.py, ...
     python scripts/unasync_client.py --check   # fail if they are not up to date
 
 `aio.py` and `aio_decisions.py` are the source; `sync.py` and `sync_decisions.py`
@@ -22,7 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "algomancy_api" / "client"
 #: Source file -> generated file, both in HERE.
-FILES = {"aio.py": "sync.py", "aio_decisions.py": "sync_decisions.py"}
+FILES = {
+    "aio.py": "sync.py",
+    "aio_decisions.py": "sync_decisions.py",
+    "aio_studies.py": "sync_studies.py",
+}
 
 #: Names (tokens) of the async code and their sync counterparts, besides unasync's
 #: own (`__aenter__` -> `__enter__`, `AsyncIterator` -> `Iterator`...). `async` and
@@ -35,6 +39,8 @@ TOKENS = {
     "aread": "read",
     "aiter_lines": "iter_lines",
     "aio_decisions": "sync_decisions",
+    "AsyncStudiesMixin": "StudiesMixin",
+    "aio_studies": "sync_studies",
     # `import asyncio` and `asyncio.sleep(...)`: the async client uses nothing else of it.
     "asyncio": "time",
 }
@@ -52,6 +58,10 @@ TEXTS = [
     (
         "`sync_decisions` is generated\nfrom this file (`python scripts/unasync_client.py`).",
         "Generated from\n`aio_decisions.py` (`python scripts/unasync_client.py`).",
+    ),
+    (
+        "`sync_studies` is generated\nfrom this file (`python scripts/unasync_client.py`).",
+        "Generated from\n`aio_studies.py` (`python scripts/unasync_client.py`).",
     ),
     ("Drive a server from asyncio::", "Drive a server from Python::"),
     ("async with AsyncAlgomancyClient(", "with AlgomancyClient("),

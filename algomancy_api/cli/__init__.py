@@ -25,7 +25,8 @@ app.add_command(init)
 
 # The client commands register themselves on `app`.
 import algomancy_api.cli.commands  # noqa: E402
-import algomancy_api.cli.experiments  # noqa: E402, F401
+import algomancy_api.cli.experiments  # noqa: E402
+import algomancy_api.cli.studies  # noqa: E402, F401
 
 # `--url`, `--api-key`, `--session` and `--json` also after the command (not `serve`'s
 # nor `init`'s).

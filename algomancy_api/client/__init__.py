@@ -29,6 +29,7 @@ from algomancy_api.client.models import (
     TableInfo,
     ValidationMessage,
 )
+from algomancy_api.client.studies import Study
 from algomancy_api.client.sync import AlgomancyClient
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Session",
     "SessionEvent",
     "SessionList",
+    "Study",
     "TableInfo",
     "ValidationMessage",
 ]

@@ -21,6 +21,7 @@ from algomancy_api.client._base import (
     settings,
 )
 from algomancy_api.client.aio_decisions import AsyncDecisionsMixin
+from algomancy_api.client.aio_studies import AsyncStudiesMixin
 from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import (
     TERMINAL,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AsyncAlgomancyClient(AsyncDecisionsMixin):
+class AsyncAlgomancyClient(AsyncDecisionsMixin, AsyncStudiesMixin):
     """Drive a server from asyncio::
 
         async with AsyncAlgomancyClient("http://127.0.0.1:8051") as client:

@@ -45,6 +45,7 @@ from algomancy_api.client.progress import ProgressBar
 from algomancy_api.client.routes import Call, Routes, experiment_body
 from algomancy_api.client.stream import RECONNECT_DELAY, SessionStream
 from algomancy_api.client.sync_decisions import DecisionsMixin
+from algomancy_api.client.sync_studies import StudiesMixin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AlgomancyClient(DecisionsMixin):
+class AlgomancyClient(DecisionsMixin, StudiesMixin):
     """Drive a server from Python::
 
         with AlgomancyClient("http://127.0.0.1:8051") as client:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
 from algomancy_core.experiments.book import ExperimentRecord
-from algomancy_core.experiments.service import ANALYSED, create_point, scenarios_of
+from algomancy_core.experiments.service import ANALYSED, batch_of, create_point, scenarios_of
 from algomancy_core.scenario import ScenarioStatus
 
 if TYPE_CHECKING:
@@ -30,7 +30,12 @@ def resume(manager: ScenarioManager, record: ExperimentRecord) -> tuple[Experime
     for i, run in enumerate(scenarios_of(manager, record)):
         if run is None:  # deleted: made again, its own now even if it reused one
             ids[i] = create_point(
-                manager, record.id, record.name, record.base, record.number(i), record.points[i]
+                manager,
+                batch_of(record.id),
+                record.name,
+                record.base,
+                record.number(i),
+                record.points[i],
             )
             reused.discard(i + 1)
             queued += 1

@@ -179,14 +179,14 @@ def batch_of(experiment_id: str) -> str:
 
 def create_point(
     manager: ScenarioManager,
-    experiment_id: str,
+    batch: str,
     name: str,
     base: Mapping[str, Any],
     n: int,
     point: dict[str, Any],
 ) -> str:
-    """Create and queue the scenario of point `n` (tag `{name}-{n}`) in the
-    experiment's batch; its id."""
+    """Create and queue the scenario of point `n` (tag `{name}-{n}`) in `batch` (an
+    experiment's, `batch_of`, or a study's); its id."""
     algo, data = _split(point)
     record = manager.create_scenario(
         f"{name}-{n}",
@@ -196,7 +196,7 @@ def create_point(
         dict(base.get("data_params") or {}) | data,
         dataset_version=point.get(DATASET_VERSION),
         seed=point.get(RUN_SEED),
-        batch=batch_of(experiment_id),
+        batch=batch,
     )
     if record.status is S.CREATED:
         manager.run_scenario(record.id)

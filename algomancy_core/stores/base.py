@@ -24,6 +24,7 @@ from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.experiments.book import ExperimentBook
 from algomancy_core.reports import Report
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition
+from algomancy_core.studies.book import StudyBook
 from algomancy_data import DataSource
 
 
@@ -349,6 +350,8 @@ class Store(SessionStore, DatasetStore, ScenarioStore, RunQueue, ChangeFeed, Pro
     deliveries: DeliveryQueue
     #: Experiments (`algomancy_core.experiments`).
     experiments: ExperimentBook
+    #: Optimisation studies (`algomancy_core.studies`).
+    studies: StudyBook
     #: True when the scenario writes (`add_scenario`, `apply_transition`,
     #: `claim_next`, `update_progress`) append their change to the feed themselves,
     #: in the same transaction; otherwise the caller appends it (`append_change`).

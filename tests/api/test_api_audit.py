@@ -52,6 +52,17 @@ KINDS = {
     "experiments-resume_experiment": "experiment.resume",
     "experiments-patch_experiment": "experiment.update",
     "experiments-delete_experiment": "experiment.delete",
+    "studies-create_study": "study.create",
+    "studies-stop_study": "study.stop",
+    "studies-delete_study": "study.delete",
+}
+
+STUDY = {
+    "name": "search",
+    "base": {"algo_name": "Instant", "dataset_key": "Master data"},
+    "space": [{"name": "count", "min": 1, "max": 3}],
+    "objectives": [{"kpi": "total"}],
+    "n_trials": 1,
 }
 
 EXPERIMENT = {
@@ -148,7 +159,12 @@ def prepare(op: str, w: Workspace, gate: Gate) -> tuple[dict[str, str], Request]
         },
         "experiments-create_experiment": lambda: {"json": EXPERIMENT},
         "experiments-patch_experiment": lambda: {"json": {"drop_points": []}},
+        "studies-create_study": lambda: {"json": STUDY},
     }
+    if op in ("studies-stop_study", "studies-delete_study"):
+        made = w.client.post(f"{w.base}/studies", json=STUDY, headers=ALICE)
+        assert made.status_code == 201, made.text
+        ids["study_id"] = made.json()["id"]
     if op in (
         "experiments-cancel_experiment",
         "experiments-delete_experiment",

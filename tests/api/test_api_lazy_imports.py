@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("pandas", "pyarrow", "dask", "distributed", "openpyxl", "python_calamine")
+HEAVY = ("pandas", "pyarrow", "dask", "distributed", "openpyxl", "python_calamine", "optuna")
 
 # A domain that imports no pandas itself (the example's does), served from SQLite:
 # what the library loads on its own to build the app, start it and answer /health

@@ -33,6 +33,7 @@ from algomancy_core import (
 from algomancy_data import DataSource
 from tests.core.conftest import Broken, Gate, Gated, Instant
 from tests.core.test_core_scenario_manager import Tabled as PlainTabled
+from tests.polling import wait_for
 
 from .conftest import PREFIX, ClientFactory
 from .test_api_data import ITEMS
@@ -116,6 +117,16 @@ def calls(client: TestClient) -> list[Call]:
         ]
         assert poll(client, scenario_id[0]["id"])["status"] == "complete"
     e = f"{M}/experiments/{experiment}"
+    search = {
+        "name": "search",
+        "base": {"algo_name": "Instant", "dataset_key": "Master data"},
+        "space": [{"name": "count", "min": 1, "max": 5}],
+        "objectives": [{"kpi": "total"}],
+        "n_trials": 2,
+    }
+    study = client.post(f"{M}/studies", json=search).json()["id"]
+    st = f"{M}/studies/{study}"
+    assert wait_for(lambda: client.get(st).json()["status"], lambda s: s == "complete")
     S = f"{PREFIX}/sessions"
     c = f"{M}/scenarios/{created}"
     return [
@@ -269,6 +280,13 @@ def calls(client: TestClient) -> list[Call]:
         # Points of a one-at-a-time design cannot be dropped: its analysis needs each.
         Call("PATCH", f"{S}/{{}}/experiments/{{}}", e, 409, {"json": {"drop_points": [2]}}),
         Call("DELETE", f"{S}/{{}}/experiments/{{}}", e, 204, {}),
+        Call("POST", f"{S}/{{}}/studies", f"{M}/studies", 201, {"json": {**search, "name": "s2"}}),
+        Call("GET", f"{S}/{{}}/studies", f"{M}/studies", 200, {}),
+        Call("GET", f"{S}/{{}}/studies/{{}}", st, 200, {}),
+        Call("GET", f"{S}/{{}}/studies/{{}}/trials", f"{st}/trials", 200, {}),
+        Call("GET", f"{S}/{{}}/studies/{{}}/pareto", f"{st}/pareto", 200, {}),
+        Call("POST", f"{S}/{{}}/studies/{{}}/stop", f"{st}/stop", 200, {}),
+        Call("DELETE", f"{S}/{{}}/studies/{{}}", st, 204, {}),
     ]
 
 

@@ -55,6 +55,7 @@ def world() -> Iterator[tuple[TestClient, dict[str, str]]]:
             # Names nothing in alice's session either: her answer is an item's 404.
             "view_name": "none",
             "experiment_id": "none",
+            "study_id": "none",
         }
         yield client, params
 

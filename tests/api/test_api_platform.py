@@ -139,5 +139,6 @@ def test_every_route_is_documented(client: TestClient) -> None:
         for p, ops in schema["paths"].items()
         if ops.get("get", {}).get("x-ui-contract") == "core.tabular_frame@v1"
     ]
-    assert len(frames) == 5  # result tables, datasets, KPIs, experiments, run reports
+    # result tables, datasets, KPIs, experiments, run reports, study trials, Pareto
+    assert len(frames) == 7
     assert "TabularFrameResponse" in schema["components"]["schemas"]

@@ -28,6 +28,8 @@ PRE_ENCODED = {
     ("GET", "/sessions/{session_id}/kpis/frame"),
     ("GET", "/sessions/{session_id}/scenarios/{scenario_id}/result/tables/{table}/frame"),
     ("GET", "/sessions/{session_id}/scenarios/{scenario_id}/reports"),
+    ("GET", "/sessions/{session_id}/studies/{study_id}/trials"),
+    ("GET", "/sessions/{session_id}/studies/{study_id}/pareto"),
     ("GET", "/sessions/{session_id}/scenarios"),
 }
 

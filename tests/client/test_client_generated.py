@@ -28,7 +28,7 @@ def script() -> ModuleType:
 
 def test_the_committed_sync_client_is_the_generated_one(script: ModuleType) -> None:
     generated: dict[Path, str] = script.generate()
-    assert {path.name for path in generated} == {"sync.py", "sync_decisions.py"}
+    assert {path.name for path in generated} == {"sync.py", "sync_decisions.py", "sync_studies.py"}
     for path, text in generated.items():
         assert path.read_text(encoding="utf-8") == text, (
             f"{path.name} is out of date: run python scripts/unasync_client.py"

@@ -19,6 +19,7 @@ from algomancy_core.stores.base import (
     scenario_changes,
 )
 from algomancy_core.stores.memory.runqueue import RunQueue
+from algomancy_core.studies.book import MemoryStudyBook, StudyBook
 from algomancy_data import DataSource
 
 
@@ -48,6 +49,8 @@ class MemoryState:
         self.deliveries: DeliveryQueue = MemoryDeliveryQueue()
         self._experiments = MemoryExperimentBook()
         self.experiments: ExperimentBook = self._experiments
+        self._studies = MemoryStudyBook()
+        self.studies: StudyBook = self._studies
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._changes_lock = threading.Lock()
         self._last_seq = 0

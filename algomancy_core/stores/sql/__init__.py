@@ -44,6 +44,8 @@ from algomancy_core.stores.sql.reports import ReportRepository
 from algomancy_core.stores.sql.scenarios import ScenarioRepository
 from algomancy_core.stores.sql.schema import SCHEMA_VERSION, SchemaVersionError
 from algomancy_core.stores.sql.sessions import SessionRepository
+from algomancy_core.stores.sql.studies import SQLStudyBook
+from algomancy_core.studies.book import StudyBook
 from algomancy_data import DataSource
 
 
@@ -80,6 +82,7 @@ class SQLStore(
         self.audit: AuditLog = SQLAuditLog(self.db)
         self.deliveries: DeliveryQueue = SQLDeliveryQueue(self.db)
         self.experiments: ExperimentBook = SQLExperimentBook(self.db)
+        self.studies: StudyBook = SQLStudyBook(self.db)
 
     # Deletes go through `Database.deleting`: they still work on a full disk.
     def delete_session(self, session_id: str) -> None:

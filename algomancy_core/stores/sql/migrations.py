@@ -24,6 +24,8 @@ from algomancy_core.stores.sql.schema import (
     meta,
     metadata,
     scenarios,
+    studies,
+    study_trials,
     webhook_deliveries,
 )
 
@@ -266,8 +268,10 @@ def _add_batches(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
-def _reserved(conn: Connection) -> None:
-    """Version 14: taken by the studies work, merged separately (a placeholder here)."""
+def _add_studies(conn: Connection) -> None:
+    """Version 14: the `studies` and `study_trials` tables."""
+    studies.create(conn, checkfirst=True)
+    study_trials.create(conn, checkfirst=True)
 
 
 def _add_run_reports(conn: Connection) -> None:
@@ -295,7 +299,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     11: _add_trace_context,
     12: _add_experiments,
     13: _add_batches,
-    14: _reserved,
+    14: _add_studies,
     15: _add_run_reports,
 }
 

@@ -298,6 +298,45 @@ experiments = sa.Table(
     sa.UniqueConstraint("session_id", "name", name="uq_experiments_session_name"),
 )
 
+#: Optimisation studies (`algomancy_core.studies`, version 14): the request and the
+#: sampler's state as JSON in `body`, and the driver's lease.
+studies = sa.Table(
+    "studies",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    session_column(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("stop_requested", sa.Boolean, nullable=False),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_expires_at", UTCDateTime),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("session_id", "name", name="uq_studies_session_name"),
+    sa.Index("ix_studies_state", "state"),
+)
+
+#: A study's trials: one number and at most one scenario each, never two.
+study_trials = sa.Table(
+    "study_trials",
+    metadata,
+    sa.Column(
+        "study_id",
+        sa.String(64),
+        sa.ForeignKey("studies.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("scenario_id", sa.String(64)),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.UniqueConstraint("study_id", "number", name="uq_study_trials_number"),
+    sa.UniqueConstraint("study_id", "scenario_id", name="uq_study_trials_scenario"),
+)
+
 # The database itself refuses a second processing scenario of a session's own
 # (batch NULL), whatever races between processes; a claim that loses on it moves on
 # to the next candidate. Batch scenarios are not limited per session (version 13).
