@@ -17,6 +17,7 @@ from starlette.datastructures import State
 from algomancy_api import middleware
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
+from algomancy_api.listing import ScenarioListCache
 from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import install_request_id_records, redact_access_log
 from algomancy_api.openapi import customise_openapi
@@ -93,8 +94,9 @@ def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
 
 class AppState(State):
     """`app.state`: `config`, `sessions` (the `SessionManager`), `webhooks`,
-    `result_modules`; and `session_manager`, the name the reference's "Extending the
-    API" page reads, for the same `sessions`."""
+    `result_modules`, `scenario_lists` (the kept scenario views); and
+    `session_manager`, the name the reference's "Extending the API" page reads, for
+    the same `sessions`."""
 
     @property
     def session_manager(self) -> SessionManager:
@@ -167,6 +169,7 @@ class ApiLauncher:
         app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
         app.state.webhooks = webhooks
+        app.state.scenario_lists = ScenarioListCache()
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.

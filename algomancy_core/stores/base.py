@@ -9,7 +9,7 @@ several threads at once. Implementations: `MemoryStore` (one process) and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -227,6 +227,18 @@ class Store(Protocol):
     ) -> list[ScenarioRecord]:
         """One page of `list_scenarios` (with `summaries`, of `list_scenario_summaries`):
         only those with `fingerprint` when given, from `offset` on, `limit` at most."""
+
+    def page_scenario_versions(
+        self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
+    ) -> list[tuple[str, int]]:
+        """The `(id, version)` of each scenario of that page of `page_scenarios`, in
+        its order: a reader that keeps what it made of a version reads only these."""
+
+    def get_scenarios(
+        self, session_id: str, ids: Sequence[str], *, summaries: bool = False
+    ) -> list[ScenarioRecord]:
+        """The scenarios of `ids` that the session holds, in no set order (with
+        `summaries`, without reading results, as `list_scenario_summaries`)."""
 
     def get_scenario_progress(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read."""

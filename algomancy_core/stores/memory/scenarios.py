@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
@@ -80,6 +82,19 @@ class MemoryScenarios(MemoryState):
         if fingerprint is not None:
             records = [r for r in records if r.fingerprint == fingerprint]
         return records[offset : None if limit is None else offset + limit]
+
+    def page_scenario_versions(
+        self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
+    ) -> list[tuple[str, int]]:
+        page = self.page_scenarios(session_id, fingerprint, limit, offset)
+        return [(r.id, r.version) for r in page]
+
+    def get_scenarios(
+        self, session_id: str, ids: Sequence[str], *, summaries: bool = False
+    ) -> list[ScenarioRecord]:
+        with self._lock:
+            found = (self._scenarios.get(i) for i in ids)
+            return [r for r in found if r is not None and r.session_id == session_id]
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:

@@ -11,6 +11,9 @@ Rows become records through the one decoder of their shape (`rows`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 from algomancy_core.stores.sql.database import Database
@@ -48,6 +51,14 @@ _PAGE = (
     "SELECT {columns} FROM scenarios WHERE session_id = ?{fingerprint} "
     "ORDER BY position LIMIT ? OFFSET ?"
 )
+#: A page's ids and versions: what a cached listing reads (`page_scenario_versions`).
+_VERSIONS = (
+    "SELECT id, version FROM scenarios WHERE session_id = ?{fingerprint} "
+    "ORDER BY position LIMIT ? OFFSET ?"
+)
+#: Scenarios by id (at most `_IDS_AT_ONCE` a query: SQLite's parameter limit is far).
+_BY_IDS = "SELECT {columns} FROM scenarios WHERE session_id = ? AND id IN ({marks})"
+_IDS_AT_ONCE = 500
 #: Scenarios of one session (the index on session_id and position answers it).
 _COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
 
@@ -147,6 +158,32 @@ class HotReads:
             (session_id,) if fingerprint is None else (session_id, fingerprint)
         )
         return self._scenarios(sql, (*params, 2**62 if limit is None else limit, offset))
+
+    def page_scenario_versions(
+        self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
+    ) -> list[tuple[str, int]]:
+        """Two narrow columns a row, nothing decoded: a listing of 1,000 unchanged
+        scenarios reads these and the views it kept (`algomancy_api.listing`)."""
+        sql = _VERSIONS.format(fingerprint="" if fingerprint is None else " AND fingerprint = ?")
+        params: tuple[object, ...] = (
+            (session_id,) if fingerprint is None else (session_id, fingerprint)
+        )
+        # The rows as they come: `(str, int)` tuples on both dialects.
+        rows: list[Any] = self.db.dialect.query(
+            self.db.engine, sql, (*params, 2**62 if limit is None else limit, offset)
+        )
+        return rows
+
+    def get_scenarios(
+        self, session_id: str, ids: Sequence[str], *, summaries: bool = False
+    ) -> list[ScenarioRecord]:
+        columns = SCENARIO.columns_without("result") if summaries else SCENARIO.columns
+        found: list[ScenarioRecord] = []
+        for start in range(0, len(ids), _IDS_AT_ONCE):
+            chunk = tuple(ids[start : start + _IDS_AT_ONCE])
+            sql = _BY_IDS.format(columns=columns, marks=", ".join("?" * len(chunk)))
+            found += self._scenarios(sql, (session_id, *chunk))
+        return found
 
     def count_scenarios(self, session_id: str) -> int:
         rows = self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))
