@@ -192,6 +192,8 @@ def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) ->
         proxy_headers=False,
         # uvicorn's protocol with a deadline on each request's headers.
         http=HTTP_PROTOCOL,
+        # No WebSocket routes: no WebSocket library loaded (2.5 MiB of RSS at rest).
+        ws="none",
     )
 
 
