@@ -75,15 +75,11 @@ class ScenarioListCache:
     ) -> bytes:
         """The JSON array `GET …/scenarios` answers, byte for byte as `orjson.dumps`
         of the views would write it."""
-        pinned = manager.baseline_id()
-        page = manager.page_scenario_versions(fingerprint, limit, offset)
-        asked = (view, manager.session_id, fingerprint, limit, offset)
+        asked, pinned, page, whole = self._kept(manager, view, fingerprint, limit, offset)
+        if whole is not None:
+            return whole
+        written: dict[str, bytes] = {}
         with self._lock:
-            last = self._listings.get(asked)
-            if last is not None and last[0] == pinned and last[1] == page:
-                # Nothing listed changed since the same listing was last written.
-                return last[2]
-            written = {}
             for scenario_id, version in page:
                 kept = self._views.get((view, scenario_id))
                 if kept is not None and kept[0] == version:
@@ -108,6 +104,39 @@ class ScenarioListCache:
                 while len(self._listings) > _LISTINGS_KEPT:
                     del self._listings[next(iter(self._listings))]
         return body
+
+    def kept_listing(
+        self,
+        manager: ScenarioManager,
+        view: View,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+    ) -> bytes | None:
+        """`listing`'s answer when that listing was written before and nothing in it
+        changed since (two narrow reads, no view written), else None: cheap enough
+        for the event loop, where `listing` may write a thousand views."""
+        return self._kept(manager, view, fingerprint, limit, offset)[3]
+
+    def _kept(
+        self,
+        manager: ScenarioManager,
+        view: View,
+        fingerprint: str | None,
+        limit: int | None,
+        offset: int,
+    ) -> tuple[tuple[object, ...], str | None, list[tuple[str, int]], bytes | None]:
+        """What was asked, the pinned baseline, the page's `(id, version)` list, and
+        the body kept for them (None when the listing must be written)."""
+        pinned = manager.baseline_id()
+        page = manager.page_scenario_versions(fingerprint, limit, offset)
+        asked = (view, manager.session_id, fingerprint, limit, offset)
+        with self._lock:
+            last = self._listings.get(asked)
+        if last is not None and last[0] == pinned and last[1] == page:
+            # Nothing listed changed since the same listing was last written.
+            return asked, pinned, page, last[2]
+        return asked, pinned, page, None
 
     def _write(
         self, manager: ScenarioManager, view: View, ids: list[str], pinned: str | None

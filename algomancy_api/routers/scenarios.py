@@ -35,7 +35,7 @@ from algomancy_api.views import (
     table_frame,
     table_list,
 )
-from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
+from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, SessionManager
 from algomancy_core.events import AsyncSubscription, scenario_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
@@ -74,7 +74,7 @@ ListOffset = Annotated[
     response_model=list[ScenarioOut] | list[ScenarioSummary],
     summary="List scenarios",
 )
-def list_scenarios(
+async def list_scenarios(
     request: Request,
     manager: ManagerDep,
     view: Annotated[
@@ -101,7 +101,14 @@ def list_scenarios(
     # Written by orjson from the views (the response model documents them), each
     # scenario's view kept by version: see `algomancy_api.listing`.
     cache: ScenarioListCache = request.app.state.scenario_lists
-    return Response(cache.listing(manager, view, fingerprint, limit, offset), media_type=JSON)
+    sessions: SessionManager = request.app.state.sessions
+    asked = (manager, view, fingerprint, limit, offset)
+    # An unchanged listing is answered on the event loop when the store reads without
+    # waiting (no thread hop); one with views to write goes to a worker thread.
+    body = await sessions.read(cache.kept_listing, *asked)
+    if body is None:
+        body = await run_in_threadpool(cache.listing, *asked)
+    return Response(body, media_type=JSON)
 
 
 @router.post(
