@@ -9,11 +9,14 @@ only the scenarios that changed (or were never listed) are read whole and writte
 Whether a scenario is the pinned baseline is not part of its version: a kept view
 ends just before its `baseline` value, which is added per listing.
 
-What it buys (`python -m benchmarks.lists`, 1,000 complete scenarios on SQLite,
-in-process route time over `orjson.dumps` of the same payload,
-`benchmarks.profile_lists`): full view from ~20x to ~1.3x, summary from ~14x to
-~1.4x; from an HTTP client, full ~62x to ≤ 5x. A first listing costs what it
-did before, plus the narrow read of the versions.
+What it buys (`python -m benchmarks.lists`, 1,000 complete scenarios on SQLite, one
+run each on the same shared machine at load 11 on 2 cores, against `orjson.dumps`
+of the same payload): full view, p50 from the client 215.9x -> 12.0x and server CPU
+per request 71.4x -> 2.9x; summary 423x -> 35.6x and 153x -> 8.1x; a page of 50,
+362x -> 136x and 99x -> 13.9x. In-process (`benchmarks.profile_lists`, CPU time): a
+kept full listing 0.49 ms against 0.85 ms for the dump, a kept summary 0.46 ms
+against 0.29 ms; a first listing costs what it did (~50 ms full, ~40 ms summary)
+plus the narrow read of the versions.
 
 The last few listings are also kept whole, with the `(id, version)` list they were
 written from: when the same listing reads the same list (and pin), its body is
