@@ -89,3 +89,21 @@ def test_building_and_starting_an_app_loads_no_data_stack(tmp_path: Path) -> Non
         "app.state.sessions.close()"
     )
     assert loaded_after(code) & AT_REST_UNLOADED == set()
+
+
+def test_the_example_restarted_over_its_data_loads_no_data_stack(tmp_path: Path) -> None:
+    """The example's own modules import pandas and numpy lazily: a second start over
+    the data of a first (whose ETL of the sample files needed pandas) loads none."""
+    code = (
+        "from algomancy_api import ApiLauncher\n"
+        "from algomancy_api.example import build_example_config\n"
+        "config = build_example_config(\n"
+        f"    data_path={str(tmp_path)!r}, has_persistent_state=True)\n"
+        "app = ApiLauncher.build(config)\n"
+        "app.state.sessions.start()\n"
+        "assert [s.display_name for s in app.state.sessions.list_sessions()] == ['main']\n"
+        "assert 'Master data' in app.state.sessions.get_session('main').list_datasets()\n"
+        "app.state.sessions.close()"
+    )
+    assert "pandas" in loaded_after(code)  # the first start: the ETL
+    assert loaded_after(code) & AT_REST_UNLOADED == set()
