@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.server import ServerProcess
@@ -36,4 +37,19 @@ def test_a_server_at_rest_maps_no_data_stack(tmp_path: Path) -> None:
         assert server.process is not None
         mapped = mapped_packages(server.process.pid)
     assert "pydantic_core" in mapped  # the reading works
+    assert mapped & UNLOADED == set()
+
+
+def test_the_example_at_rest_maps_no_data_stack_from_its_first_start(tmp_path: Path) -> None:
+    """``serve --example`` on a new data path: its `main` session and the sample files'
+    dataset are made in a child process before the server starts (the ETL needs
+    pandas), so the server itself has loaded none of it, and the dataset is there."""
+    args = ["--example", "--data-path", str(tmp_path / "s")]
+    with ServerProcess(args, tmp_path) as server:
+        assert server.process is not None
+        mapped = mapped_packages(server.process.pid)
+        answer = httpx.get(f"{server.base}/api/v1/sessions/main/data", timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert "Master data" in answer.text
+    assert "pydantic_core" in mapped
     assert mapped & UNLOADED == set()
