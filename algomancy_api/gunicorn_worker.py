@@ -22,9 +22,14 @@ with warnings.catch_warnings():
 
 
 class UvicornWorker(_UvicornWorker):
-    """uvicorn's gunicorn worker with the header deadline."""
+    """uvicorn's gunicorn worker with the header deadline and no WebSocket protocol."""
 
-    CONFIG_KWARGS: dict[str, Any] = {**_UvicornWorker.CONFIG_KWARGS, "http": HTTP_PROTOCOL}
+    CONFIG_KWARGS: dict[str, Any] = {
+        **_UvicornWorker.CONFIG_KWARGS,
+        "http": HTTP_PROTOCOL,
+        # No WebSocket routes: no WebSocket library loaded (2.5 MiB of RSS at rest).
+        "ws": "none",
+    }
 
     def init_process(self) -> None:
         raise_open_file_limit()

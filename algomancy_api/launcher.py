@@ -17,6 +17,7 @@ from starlette.datastructures import State
 from algomancy_api import middleware
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
+from algomancy_api.listing import ScenarioListCache
 from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import install_request_id_records, redact_access_log
 from algomancy_api.openapi import customise_openapi
@@ -96,8 +97,9 @@ def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
 
 class AppState(State):
     """`app.state`: `config`, `sessions` (the `SessionManager`), `webhooks`,
-    `result_modules`; and `session_manager`, the name the reference's "Extending the
-    API" page reads, for the same `sessions`."""
+    `result_modules`, `scenario_lists` (the kept scenario views); and
+    `session_manager`, the name the reference's "Extending the API" page reads, for
+    the same `sessions`."""
 
     @property
     def session_manager(self) -> SessionManager:
@@ -172,6 +174,7 @@ class ApiLauncher:
         app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
         app.state.webhooks = webhooks
+        app.state.scenario_lists = ScenarioListCache()
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched
         # in order, and every nesting level costs a match on each request.
@@ -228,6 +231,8 @@ class ApiLauncher:
             "proxy_headers": False,
             # uvicorn's protocol with a deadline on each request's headers.
             "http": slowclients.HTTP_PROTOCOL,
+            # No WebSocket routes: no WebSocket library loaded (2.5 MiB at rest).
+            "ws": "none",
         }
         options |= uvicorn_options
         slowclients.configure(cfg.header_timeout_seconds, cfg.max_connections_awaiting_headers)

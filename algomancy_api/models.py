@@ -366,11 +366,12 @@ class ScenarioOut(BaseModel):
         description="sha256 of (dataset digest, algorithm name and version, parameters, "
         "data parameters, seed): equal for runs of the same thing."
     )
-    baseline: bool = Field(description="True for the session's pinned baseline.")
     pruned: bool = Field(
         description="True when its latest run was pruned: stopped by an optimisation "
         "study as not promising (status `failed`, `error` `pruned at step k`)."
     )
+    #: Last: a kept listing view ends just before it (`algomancy_api.listing`).
+    baseline: bool = Field(description="True for the session's pinned baseline.")
 
 
 class AlgorithmValues(BaseModel):

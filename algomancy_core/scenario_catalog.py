@@ -3,7 +3,7 @@ imported, found, stale, the pinned baseline), below `ScenarioManager`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from algomancy_core.algorithm import BaseAlgorithm
@@ -171,6 +171,20 @@ class ScenarioCatalog(SessionDatasets):
         return self._store.page_scenarios(
             self.session_id, fingerprint, limit, offset, summaries=summaries
         )
+
+    def page_scenario_versions(
+        self, fingerprint: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[tuple[str, int]]:
+        """The `(id, version)` of each scenario `page_scenarios` would list, in order."""
+        return self._store.page_scenario_versions(self.session_id, fingerprint, limit, offset)
+
+    def scenarios_by_id(
+        self, ids: Sequence[str], *, summaries: bool = False
+    ) -> dict[str, ScenarioRecord]:
+        """The session's scenarios of `ids` by id (one gone meanwhile is left out);
+        with `summaries`, no results read."""
+        found = self._store.get_scenarios(self.session_id, ids, summaries=summaries)
+        return {record.id: record for record in found}
 
     def list_scenario_summaries(self) -> list[ScenarioRecord]:
         """Like `list_scenarios`, without reading results (`result` may be None)."""

@@ -5,9 +5,7 @@ batch picking (ABC slotting with knobs, for experiments) and iterative descent
 from __future__ import annotations
 
 import time
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from algomancy_core import (
     BaseAlgorithm,
@@ -19,6 +17,7 @@ from algomancy_core import (
     RunContext,
 )
 from algomancy_data import DataSource
+from algomancy_data.lazy import lazy_module
 from algomancy_example.descent import IterativeDescent
 from algomancy_example.views import VIEWS
 from algomancy_example.warehouse import (
@@ -28,6 +27,16 @@ from algomancy_example.warehouse import (
     evaluate,
     random_slotting,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    # Imported when a run or an upload first needs them: a server restarted over its
+    # data starts without pandas (`algomancy_data.lazy`).
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+
 
 TICK_SECONDS = 0.1
 DEFAULT_SPEED_M_S = 1.0

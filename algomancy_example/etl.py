@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from algomancy_data import ETLFactory, Schema, Severity, ValidationMessage
+from algomancy_data.lazy import lazy_module
 from algomancy_example.schemas import SCHEMAS
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    # Imported when a run or an upload first needs them: a server restarted over its
+    # data starts without pandas (`algomancy_data.lazy`).
+    pd = lazy_module("pandas")
+
 
 #: Tables a dataset of this domain holds after the ETL.
 TABLES = ("sku_data", "stock", "locations")

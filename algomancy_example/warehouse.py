@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from algomancy_core import BaseResult
 from algomancy_data import DataSource
+from algomancy_data.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    # Imported when a run or an upload first needs them: a server restarted over its
+    # data starts without pandas (`algomancy_data.lazy`).
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+
 
 OVERFLOW_EXTRA_M = 10.0
 ASSIGNMENT_COLUMNS = ["sku", "location", "distance_m", "picks_per_day", "need_l", "capacity_l"]

@@ -7,6 +7,7 @@ import gc
 import logging
 import logging.config
 import os
+import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,51 @@ def app_from_environment() -> FastAPI:
     return app
 
 
+def seed_from_environment() -> None:
+    """Make the default session, with the configuration's initial datasets, in the
+    store the environment's configuration names (see `seed_in_a_child`)."""
+    from algomancy_api.deployment import DeploymentSettings
+    from algomancy_api.loading import load_config
+    from algomancy_core import SessionManager
+
+    settings = DeploymentSettings()
+    import_from(settings.app_dir or os.getcwd())
+    assert settings.config is not None
+    sessions = SessionManager(load_config(settings.config).replace(**settings.overrides))
+    try:
+        sessions.ensure_main(None)
+    finally:
+        sessions.close()
+
+
+_SEED = "from algomancy_api.cli.serve import seed_from_environment; seed_from_environment()"
+
+
+def seed_in_a_child(config: ApiConfiguration) -> None:
+    """On a store shared between processes, make the default session and its initial
+    datasets in a child process before the server starts, when the configuration
+    has initial datasets: they usually go through the ETL (pandas, ~70 MiB), which
+    the server then never imports at rest (`benchmarks.rss`, ``serve --example`` on a
+    new data path: 182 -> ~86 MiB). The child exits when done; if it fails, the server
+    makes the session itself at start, as before, and reports what went wrong."""
+    if config.initial_datasets is None or not config.is_shared_state:
+        return
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from algomancy_api.cli.serve import seed_from_environment as s; s()",
+        ],
+        check=False,
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        logging.getLogger("algomancy.cli").debug(
+            "making the default session in a child failed; the server makes it: %s",
+            done.stderr.decode(errors="replace")[-2000:],
+        )
+
+
 def guard_connections(config: ApiConfiguration) -> None:
     """Set this process's limits on connections (`algomancy_api.slowclients`): the
     header deadline, and how many connections may wait for their headers."""
@@ -167,6 +213,7 @@ def run_serve(args: ServeOptions) -> int:
     raise_open_file_limit()
     several = config.workers > 1
     made = prepare_multiproc_dir() if several and getattr(config, "metrics", True) else None
+    seed_in_a_child(config)
     try:
         _run_uvicorn(config, args, log_config)
     finally:
@@ -192,6 +239,8 @@ def _run_uvicorn(config: Any, args: ServeOptions, log_config: dict[str, Any]) ->
         proxy_headers=False,
         # uvicorn's protocol with a deadline on each request's headers.
         http=HTTP_PROTOCOL,
+        # No WebSocket routes: no WebSocket library loaded (2.5 MiB of RSS at rest).
+        ws="none",
     )
 
 

@@ -28,24 +28,38 @@ import dataclasses
 import json
 import math
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
-import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
 from algomancy_api.middleware.sitecheck import is_json
+from algomancy_data.lazy import lazy_module
 from algomancy_data.limits import quote
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    # Imported by the first JSON body, not at start (`benchmarks.rss`: numpy was the
+    # one native library a pandas-free server loaded at rest: 99.8 -> 86.7 MiB).
+    np = lazy_module("numpy")
 
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 DEFAULT_MAX_JSON_DEPTH = 64
 
-#: The change of depth at each byte: +1 opening a bracket, -1 closing one.
-_STEP = np.zeros(256, dtype=np.int32)
-_STEP[list(b"[{")] = 1
-_STEP[list(b"]}")] = -1
+
+@cache
+def _step() -> np.ndarray[Any, Any]:
+    """The change of depth at each byte: +1 opening a bracket, -1 closing one."""
+    step = np.zeros(256, dtype=np.int32)
+    step[list(b"[{")] = 1
+    step[list(b"]}")] = -1
+    return step
+
+
 _QUOTE, _BACKSLASH, _COLON = ord('"'), ord("\\"), ord(":")
 #: Bodies up to this size are checked on the event loop (well under a millisecond);
 #: larger ones in a worker thread.
@@ -81,7 +95,7 @@ def scan(body: bytes) -> Scan:
     data = np.frombuffer(body, dtype=np.uint8)
     if data.size == 0:
         return Scan()
-    steps = _STEP[data]
+    steps = _step()[data]
     outside = data
     quotes = data == _QUOTE
     keys = 0

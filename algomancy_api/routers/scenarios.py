@@ -21,6 +21,7 @@ from algomancy_api.deps import (
 )
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
+from algomancy_api.listing import ScenarioListCache
 from algomancy_api.models import (
     CreateScenario,
     ScenarioOut,
@@ -28,15 +29,13 @@ from algomancy_api.models import (
     ScenarioSummary,
     TableList,
 )
-from algomancy_api.routers import JSON, MAX_OFFSET, Limit, Offset, Responses, json_response
+from algomancy_api.routers import JSON, MAX_OFFSET, Limit, Offset, Responses
 from algomancy_api.views import (
     scenario_view,
-    scenario_views,
-    summary_view,
     table_frame,
     table_list,
 )
-from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
+from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, SessionManager
 from algomancy_core.events import AsyncSubscription, scenario_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
@@ -79,7 +78,8 @@ ListOffset = Annotated[
     response_model=list[ScenarioOut] | list[ScenarioSummary],
     summary="List scenarios",
 )
-def list_scenarios(
+async def list_scenarios(
+    request: Request,
     manager: ManagerDep,
     view: Annotated[
         Literal["full", "summary"],
@@ -102,14 +102,17 @@ def list_scenarios(
     """Every scenario of the session, oldest first (with `fingerprint`, those of it).
     With `limit` or `offset`, one page of that list: `limit` scenarios at most after
     skipping `offset`."""
-    pinned = manager.baseline_id()
-    summary = view == "summary"
-    records = manager.page_scenarios(fingerprint, limit, offset, summaries=summary)
-    # Serialised by orjson straight from the views (the response model documents
-    # them): validating 1,000 scenarios through pydantic cost most of the answer.
-    if summary:
-        return json_response([summary_view(manager, r, pinned) for r in records])
-    return json_response(scenario_views(manager, records, pinned))
+    # Written by orjson from the views (the response model documents them), each
+    # scenario's view kept by version: see `algomancy_api.listing`.
+    cache: ScenarioListCache = request.app.state.scenario_lists
+    sessions: SessionManager = request.app.state.sessions
+    asked = (manager, view, fingerprint, limit, offset)
+    # An unchanged listing is answered on the event loop when the store reads without
+    # waiting (no thread hop); one with views to write goes to a worker thread.
+    body = await sessions.read(cache.kept_listing, *asked)
+    if body is None:
+        body = await run_in_threadpool(cache.listing, *asked)
+    return Response(body, media_type=JSON)
 
 
 @router.post(

@@ -287,7 +287,7 @@ def scenarios_of(manager: ScenarioManager, record: ExperimentRecord) -> list[Sce
 
 def _runs(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, ScenarioRecord]:
     """The experiment's scenarios by id (those gone left out): only they are read."""
-    found = manager._store.scenario_summaries(manager.session_id, record.scenario_ids)
+    found = manager._store.get_scenarios(manager.session_id, record.scenario_ids, summaries=True)
     return {s.id: s for s in found}
 
 
@@ -337,7 +337,9 @@ def rows(
     stop = None if limit is None else offset + limit
     indices = range(len(record.points))[offset:stop]
     wanted = [record.scenario_ids[i] for i in indices]
-    by_id = {s.id: s for s in manager._store.scenario_summaries(manager.session_id, wanted)}
+    by_id = {
+        s.id: s for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
+    }
     kpi_names = list(manager.available_kpis)
     out = []
     for i in indices:

@@ -204,10 +204,6 @@ class ScenarioStore(Protocol):
         """As `list_scenarios`, without reading results: `result` may be None even
         for a complete scenario (for listings that do not show it)."""
 
-    def scenario_summaries(self, session_id: str, ids: Sequence[str]) -> list[ScenarioRecord]:
-        """The scenarios of the session among `ids` (those gone left out, in no set
-        order), as `list_scenario_summaries` has them: a page of an experiment."""
-
     def page_scenarios(
         self,
         session_id: str,
@@ -222,6 +218,18 @@ class ScenarioStore(Protocol):
 
     def count_scenarios(self, session_id: str) -> int:
         """How many scenarios the session holds (checked on each create: cheap)."""
+
+    def page_scenario_versions(
+        self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
+    ) -> list[tuple[str, int]]:
+        """The `(id, version)` of each scenario of that page of `page_scenarios`, in
+        its order: a reader that keeps what it made of a version reads only these."""
+
+    def get_scenarios(
+        self, session_id: str, ids: Sequence[str], *, summaries: bool = False
+    ) -> list[ScenarioRecord]:
+        """The scenarios of `ids` that the session holds, in no set order (with
+        `summaries`, without reading results, as `list_scenario_summaries`)."""
 
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read, for a

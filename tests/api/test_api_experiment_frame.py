@@ -48,16 +48,17 @@ def test_a_page_reads_only_its_points(client: TestClient, monkeypatch: pytest.Mo
     finished(client, made["id"])
     store = store_of(client)
     asked: list[list[str]] = []
-    summaries = store.scenario_summaries
+    by_ids = store.get_scenarios
 
-    def spy(session_id: str, ids: Any) -> Any:
+    def spy(session_id: str, ids: Any, *, summaries: bool = False) -> Any:
+        assert summaries, "a frame page reads no results"
         asked.append(list(ids))
-        return summaries(session_id, ids)
+        return by_ids(session_id, ids, summaries=summaries)
 
     def whole(session_id: str) -> Any:
         raise AssertionError("the frame read every scenario of the session")
 
-    monkeypatch.setattr(store, "scenario_summaries", spy)
+    monkeypatch.setattr(store, "get_scenarios", spy)
     monkeypatch.setattr(store, "list_scenario_summaries", whole)
     frame = client.get(f"{M}/experiments/{made['id']}/frame?offset=1&limit=2").json()
     assert [(r["point"], r["crews"], r["status"], r["cost"]) for r in frame["rows"]] == [
@@ -83,5 +84,7 @@ def test_a_deleted_point_reads_missing(client: TestClient) -> None:
     assert [r["status"] for r in rows] == ["missing", "complete"]
     # Another session's scenarios are not read as this session's.
     other = client.post("/api/v1/sessions", json={"display_name": "other"}).json()
-    found = store_of(client).scenario_summaries(other["session"]["id"], made["scenario_ids"])
+    found = store_of(client).get_scenarios(
+        other["session"]["id"], made["scenario_ids"], summaries=True
+    )
     assert found == []

@@ -20,3 +20,11 @@ def test_what_orjson_refuses_reads_as_json_writes_it() -> None:
     assert math.isnan(_loads('{"total": NaN}')["total"])
     assert _loads('{"total": Infinity}')["total"] == math.inf
     assert _loads("[123456789012345678901234567890]") == [123456789012345678901234567890]
+
+
+def test_every_long_run_of_digits_reads_exactly() -> None:
+    """19 digits and more, however placed: past 64 bits orjson reads a float."""
+    assert _loads('{"v": -9223372036854775809}') == {"v": -9223372036854775809}
+    assert _loads("[18446744073709551616, 1]") == [18446744073709551616, 1]
+    assert _loads('{"ünï": 1, "n": 99999999999999999999}')["n"] == 99999999999999999999
+    assert _loads('"1234567890123456789012"') == "1234567890123456789012"

@@ -386,6 +386,28 @@ def test_scenarios_add_get_list_delete(store: Store) -> None:
     assert store.count_by_status(other.id)[S.CREATED] == 1
 
 
+def test_versions_of_a_page_and_scenarios_by_id(store: Store) -> None:
+    """What a kept listing reads (`algomancy_api.listing`): `(id, version)` in list
+    order, then whole records of the ids it has not kept, of that session only."""
+    session, other = new_session(store), new_session(store, "other")
+    first, second, third = (new_scenario(store, session.id, tag) for tag in "abc")
+    elsewhere = new_scenario(store, other.id, "a")
+    assert store.page_scenario_versions(session.id, None, None, 0) == [
+        (first.id, 0),
+        (second.id, 0),
+        (third.id, 0),
+    ]
+    queue(store, second.id)
+    assert store.page_scenario_versions(session.id, None, 1, 1) == [(second.id, 1)]
+    assert store.page_scenario_versions(session.id, "no such", None, 0) == []
+    found = store.get_scenarios(session.id, [third.id, "nope", elsewhere.id, first.id])
+    assert sorted(found, key=lambda r: r.tag) == [first, third]
+    (light,) = store.get_scenarios(session.id, [first.id], summaries=True)
+    assert light.parameters == first.parameters and light.version == 0
+    many = [new_scenario(store, other.id, f"m{i}").id for i in range(600)]
+    assert len(store.get_scenarios(other.id, many)) == 600
+
+
 def test_transitions_follow_their_sources(store: Store) -> None:
     session = new_session(store)
     record = new_scenario(store, session.id, "s")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,43 @@ def test_the_lazy_public_names_still_resolve() -> None:
     """`from algomancy_api import ApiLauncher` loads the server when asked for."""
     loaded = loaded_after("from algomancy_api import ApiConfiguration, ApiLauncher")
     assert {"fastapi", "algomancy_core"} <= loaded
+
+
+#: What a server at rest does not load: each is imported by the first request that
+#: needs it (`algomancy_data.lazy`; `benchmarks.rss`).
+AT_REST_UNLOADED = {"numpy", "pandas", "pyarrow", "openpyxl", "python_calamine", "dask", "psycopg"}
+
+
+def test_building_and_starting_an_app_loads_no_data_stack(tmp_path: Path) -> None:
+    """The app factory, an app over SQLite built and started (its `main` session
+    made), with a domain that imports no pandas itself: no numpy, pandas, pyarrow,
+    spreadsheet readers, Dask or PostgreSQL driver."""
+    code = (
+        "from algomancy_api import ApiLauncher\n"
+        "from algomancy_api.loading import load_config\n"
+        "config = load_config('benchmarks.configs:light_config').replace(\n"
+        f"    data_path={str(tmp_path)!r}, has_persistent_state=True)\n"
+        "app = ApiLauncher.build(config)\n"
+        "app.state.sessions.start()\n"
+        "assert [s.display_name for s in app.state.sessions.list_sessions()] == ['main']\n"
+        "app.state.sessions.close()"
+    )
+    assert loaded_after(code) & AT_REST_UNLOADED == set()
+
+
+def test_the_example_restarted_over_its_data_loads_no_data_stack(tmp_path: Path) -> None:
+    """The example's own modules import pandas and numpy lazily: a second start over
+    the data of a first (whose ETL of the sample files needed pandas) loads none."""
+    code = (
+        "from algomancy_api import ApiLauncher\n"
+        "from algomancy_api.example import build_example_config\n"
+        "config = build_example_config(\n"
+        f"    data_path={str(tmp_path)!r}, has_persistent_state=True)\n"
+        "app = ApiLauncher.build(config)\n"
+        "app.state.sessions.start()\n"
+        "assert [s.display_name for s in app.state.sessions.list_sessions()] == ['main']\n"
+        "assert 'Master data' in app.state.sessions.get_session('main').list_datasets()\n"
+        "app.state.sessions.close()"
+    )
+    assert "pandas" in loaded_after(code)  # the first start: the ETL
+    assert loaded_after(code) & AT_REST_UNLOADED == set()

@@ -67,10 +67,6 @@ class MemoryScenarios(MemoryState):
         # In memory, the full records cost nothing more to hand out.
         return self.list_scenarios(session_id)
 
-    def scenario_summaries(self, session_id: str, ids: Sequence[str]) -> list[ScenarioRecord]:
-        found = (self._scenarios.get(scenario_id) for scenario_id in ids)
-        return [r for r in found if r is not None and r.session_id == session_id]
-
     def page_scenarios(
         self,
         session_id: str,
@@ -84,6 +80,19 @@ class MemoryScenarios(MemoryState):
         if fingerprint is not None:
             records = [r for r in records if r.fingerprint == fingerprint]
         return records[offset : None if limit is None else offset + limit]
+
+    def page_scenario_versions(
+        self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
+    ) -> list[tuple[str, int]]:
+        page = self.page_scenarios(session_id, fingerprint, limit, offset)
+        return [(r.id, r.version) for r in page]
+
+    def get_scenarios(
+        self, session_id: str, ids: Sequence[str], *, summaries: bool = False
+    ) -> list[ScenarioRecord]:
+        with self._lock:
+            found = (self._scenarios.get(i) for i in ids)
+            return [r for r in found if r is not None and r.session_id == session_id]
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:

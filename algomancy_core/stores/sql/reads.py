@@ -12,7 +12,7 @@ Rows become records through the one decoder of their shape (`rows`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
@@ -50,14 +50,17 @@ _PAGE = (
     "SELECT {columns} FROM scenarios WHERE session_id = ?{fingerprint} "
     "ORDER BY position LIMIT ? OFFSET ?"
 )
-#: Some scenarios by id (primary-key lookups), without results; `{ids}` their
-#: placeholders. Their session is checked on the records: a condition on it here
-#: lets SQLite scan the session's index instead.
-_SUMMARIES_BY_ID = (
-    f"SELECT {SCENARIO.columns_without('result')} FROM scenarios WHERE id IN ({{ids}})"
+#: A page's ids and versions: what a cached listing reads (`page_scenario_versions`).
+_VERSIONS = (
+    "SELECT id, version FROM scenarios WHERE session_id = ?{fingerprint} "
+    "ORDER BY position LIMIT ? OFFSET ?"
 )
-#: Ids per query of `scenario_summaries` (within every driver's limit on parameters).
-_IDS_PER_QUERY = 500
+#: Scenarios by id (primary-key lookups; `{marks}` their placeholders, at most
+#: `_IDS_AT_ONCE`, within every driver's limit on parameters). Their session is
+#: checked on the records: a condition on it here lets SQLite scan the session's
+#: index instead.
+_BY_IDS = "SELECT {columns} FROM scenarios WHERE id IN ({marks})"
+_IDS_AT_ONCE = 500
 #: Scenarios of one session (the index on session_id and position answers it).
 _COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
 
@@ -128,14 +131,6 @@ class HotReads:
     def list_scenario_summaries(self, session_id: str) -> list[ScenarioRecord]:
         return self._scenarios(_SUMMARIES, (session_id,))
 
-    def scenario_summaries(self, session_id: str, ids: Sequence[str]) -> list[ScenarioRecord]:
-        out: list[ScenarioRecord] = []
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = tuple(ids[start : start + _IDS_PER_QUERY])
-            sql = _SUMMARIES_BY_ID.format(ids=", ".join("?" * len(chunk)))
-            out += [r for r in self._scenarios(sql, chunk) if r.session_id == session_id]
-        return out
-
     def page_scenarios(
         self,
         session_id: str,
@@ -156,6 +151,32 @@ class HotReads:
             (session_id,) if fingerprint is None else (session_id, fingerprint)
         )
         return self._scenarios(sql, (*params, 2**62 if limit is None else limit, offset))
+
+    def page_scenario_versions(
+        self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
+    ) -> list[tuple[str, int]]:
+        """Two narrow columns a row, nothing decoded: a listing of 1,000 unchanged
+        scenarios reads these and the views it kept (`algomancy_api.listing`)."""
+        sql = _VERSIONS.format(fingerprint="" if fingerprint is None else " AND fingerprint = ?")
+        params: tuple[object, ...] = (
+            (session_id,) if fingerprint is None else (session_id, fingerprint)
+        )
+        # The rows as they come: `(str, int)` tuples on both dialects.
+        rows: list[Any] = self.db.dialect.query(
+            self.db.engine, sql, (*params, 2**62 if limit is None else limit, offset)
+        )
+        return rows
+
+    def get_scenarios(
+        self, session_id: str, ids: Sequence[str], *, summaries: bool = False
+    ) -> list[ScenarioRecord]:
+        columns = SCENARIO.columns_without("result") if summaries else SCENARIO.columns
+        found: list[ScenarioRecord] = []
+        for start in range(0, len(ids), _IDS_AT_ONCE):
+            chunk = tuple(ids[start : start + _IDS_AT_ONCE])
+            sql = _BY_IDS.format(columns=columns, marks=", ".join("?" * len(chunk)))
+            found += [r for r in self._scenarios(sql, chunk) if r.session_id == session_id]
+        return found
 
     def count_scenarios(self, session_id: str) -> int:
         rows = self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))

@@ -1,0 +1,177 @@
+"""`GET …/scenarios` from the views it kept by scenario version
+(`algomancy_api.listing`): byte for byte what the views write, on every store,
+after every kind of change, from this process or another one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from algomancy_api import ApiLauncher
+from algomancy_api.listing import ScenarioListCache
+from algomancy_api.views import scenario_views, summary_view
+from algomancy_core import ScenarioManager, SessionManager
+from tests.polling import scenario_status
+
+from .conftest import PREFIX, ClientFactory, api_config
+
+M = f"{PREFIX}/sessions/main"
+VIEWS = ["full", "summary"]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def stored(
+    request: pytest.FixtureRequest, make_client: ClientFactory, tmp_path: Path
+) -> TestClient:
+    if request.param == "memory":
+        return make_client()
+    return make_client(has_persistent_state=True, data_path=str(tmp_path / "state"))
+
+
+def create(client: TestClient, tag: str, algo: str = "Instant", **params: Any) -> str:
+    r = client.post(
+        f"{M}/scenarios",
+        json={"tag": tag, "dataset_key": "Master data", "algo_name": algo, "algo_params": params},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def run(client: TestClient, scenario_id: str, wanted: str = "complete") -> None:
+    assert client.post(f"{M}/scenarios/{scenario_id}/run").status_code == 202
+    scenario_status(client.get, f"{M}/scenarios/{scenario_id}", {wanted})
+
+
+def manager_of(client: TestClient) -> ScenarioManager:
+    sessions: SessionManager = client.app.state.sessions  # type: ignore[attr-defined]
+    return sessions.get_session("main")
+
+
+def written(client: TestClient, view: str, **params: Any) -> bytes:
+    """What the views write for that listing, without any kept view (the list route
+    before `algomancy_api.listing`)."""
+    manager = manager_of(client)
+    pinned = manager.baseline_id()
+    records = manager.page_scenarios(
+        params.get("fingerprint"),
+        params.get("limit"),
+        params.get("offset", 0),
+        summaries=view == "summary",
+    )
+    if view == "summary":
+        return orjson.dumps([summary_view(manager, r, pinned) for r in records])
+    return orjson.dumps(scenario_views(manager, records, pinned))
+
+
+def listed(client: TestClient, view: str, **params: Any) -> bytes:
+    r = client.get(f"{M}/scenarios", params={"view": view, **params})
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def same_as_written(client: TestClient, **params: Any) -> None:
+    for view in VIEWS:
+        assert listed(client, view, **params) == written(client, view, **params), view
+
+
+def test_a_listing_is_byte_for_byte_what_the_views_write(stored: TestClient) -> None:
+    done = create(stored, "done", count=4)
+    run(stored, done)
+    failed = create(stored, "failed", algo="Broken")
+    run(stored, failed, "failed")
+    for i in range(3):
+        create(stored, f"waiting {i}", count=i)
+    assert stored.put(f"{M}/baseline", json={"scenario_id": done}).status_code == 200
+    fingerprint = stored.get(f"{M}/scenarios/{done}").json()["fingerprint"]
+    for params in [{}, {"limit": 2, "offset": 1}, {"offset": 4}, {"fingerprint": fingerprint}]:
+        same_as_written(stored, **params)  # written
+        same_as_written(stored, **params)  # from the kept views and listings
+
+
+def test_a_listing_follows_every_change(stored: TestClient) -> None:
+    first, second, third = (create(stored, f"s{i}") for i in range(3))
+    same_as_written(stored)
+    run(stored, first)
+    same_as_written(stored)
+    assert stored.put(f"{M}/baseline", json={"scenario_id": first}).status_code == 200
+    same_as_written(stored)
+    assert stored.put(f"{M}/baseline", json={"scenario_id": second}).status_code == 200
+    same_as_written(stored)
+    assert stored.delete(f"{M}/baseline").status_code in (200, 204)
+    same_as_written(stored)
+    assert stored.post(f"{M}/scenarios/{first}/reset").status_code == 200
+    same_as_written(stored)
+    assert stored.delete(f"{M}/scenarios/{third}").status_code == 204
+    same_as_written(stored)
+    assert [item["id"] for item in orjson.loads(listed(stored, "summary"))] == [first, second]
+    create(stored, "s3")
+    same_as_written(stored)
+
+
+def test_a_change_made_by_another_process_is_listed(tmp_path: Path) -> None:
+    """Two apps over one SQLite file (as two workers): what one writes, the other's
+    kept views do not hide."""
+    config = api_config(has_persistent_state=True, data_path=str(tmp_path / "state"))
+    with (
+        TestClient(ApiLauncher.build(config)) as one,
+        TestClient(ApiLauncher.build(config)) as other,
+    ):
+        scenario_id = create(one, "s0")
+        create(one, "s1")
+        same_as_written(one)
+        run(other, scenario_id)
+        assert other.put(f"{M}/baseline", json={"scenario_id": scenario_id}).status_code == 200
+        same_as_written(one)
+        first = orjson.loads(listed(one, "full"))[0]
+        assert (first["status"], first["baseline"]) == ("complete", True)
+
+
+class Counted:
+    """A store whose `get_scenarios` calls are counted (the reads of whole records)."""
+
+    def __init__(self, manager: ScenarioManager) -> None:
+        self.calls: list[int] = []
+        store = manager._store
+        real = store.get_scenarios
+
+        def counted(session_id: str, ids: Any, *, summaries: bool = False) -> Any:
+            self.calls.append(len(ids))
+            return real(session_id, ids, summaries=summaries)
+
+        self.undo = lambda: setattr(store, "get_scenarios", real)
+        store.get_scenarios = counted  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def counted(stored: TestClient) -> Iterator[Counted]:
+    found = Counted(manager_of(stored))
+    yield found
+    found.undo()
+
+
+def test_unchanged_scenarios_are_not_read_again(stored: TestClient, counted: Counted) -> None:
+    ids = [create(stored, f"s{i}") for i in range(4)]
+    for view in VIEWS:
+        listed(stored, view)
+        listed(stored, view, limit=2)
+    assert counted.calls == [4, 4]  # each view's first listing read them all
+    run(stored, ids[1])
+    listed(stored, "full")
+    assert counted.calls[2:] == [1]  # then only the one that changed
+
+
+def test_the_kept_views_stay_within_their_bound(stored: TestClient) -> None:
+    for i in range(6):
+        create(stored, f"s{i}")
+    one = len(orjson.dumps(orjson.loads(listed(stored, "full"))[0]))
+    cache = ScenarioListCache(max_bytes=one * 8)
+    manager = manager_of(stored)
+    for limit in (1, 2, 3, 4, 5, 6):
+        body = cache.listing(manager, "full", None, limit, 0)
+        assert body == written(stored, "full", limit=limit)
+        assert cache._bytes <= cache.max_bytes
