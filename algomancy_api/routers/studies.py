@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import ConfigDep, ManagerDep
@@ -82,6 +82,11 @@ class CreateStudy(Body):
     n_trials: int | None = Field(None, ge=1, le=100_000)
     timeout_s: float | None = Field(None, gt=0)
     parallel: int = Field(1, ge=1, le=64, description="Trials in flight at once.")
+    pruner: Literal["none", "median", "successive_halving"] = Field(
+        "none",
+        description="Stop trials whose intermediate values (`ctx.report`) are not "
+        "promising: Optuna's MedianPruner or SuccessiveHalvingPruner. One objective only.",
+    )
     warm_start: WarmStart | None = None
 
     @field_validator("sampler")
@@ -91,19 +96,26 @@ class CreateStudy(Body):
         search.check_sampler(sampler)
         return sampler
 
+    @model_validator(mode="after")
+    def _prunable(self) -> CreateStudy:
+        """A pruner needs one objective: refused as a malformed body (422)."""
+        search.check_pruner(self.pruner, len(self.objectives))
+        return self
+
 
 class StudyCounts(BaseModel):
     total: int
     running: int
     complete: int
     failed: int
+    pruned: int
     warm: int
     budgeted: int
 
 
 class TrialOut(BaseModel):
     number: int
-    state: Literal["running", "complete", "failed"]
+    state: Literal["running", "complete", "failed", "pruned"]
     source: Literal["asked", "point", "warm"]
     scenario_id: str | None
     params: dict[str, Any]
@@ -128,6 +140,7 @@ class StudyOut(BaseModel):
     n_trials: int | None
     timeout_s: float | None
     parallel: int
+    pruner: str
     counts: StudyCounts
     best: TrialOut | None
     pareto: list[TrialOut] | None

@@ -21,8 +21,9 @@ from algomancy_core.errors import ConflictError, NotFoundError
 
 #: Study states: `running` until its budget is spent or it is stopped.
 RUNNING, COMPLETE, STOPPED = "running", "complete", "stopped"
-#: Trial states (a failed or cancelled scenario's trial is `failed`, Optuna's FAIL).
-T_RUNNING, T_COMPLETE, T_FAILED = "running", "complete", "failed"
+#: Trial states (a failed or cancelled scenario's trial is `failed`, Optuna's FAIL; a
+#: trial the study's pruner stopped is `pruned`, Optuna's PRUNED).
+T_RUNNING, T_COMPLETE, T_FAILED, T_PRUNED = "running", "complete", "failed", "pruned"
 #: Trial sources: asked of the sampler, a listed warm-start point, or a warm-start
 #: scenario told as it is (not part of the trial budget).
 ASKED, POINT, WARM = "asked", "point", "warm"
@@ -70,9 +71,13 @@ class TrialRecord:
     #: Why it failed, or which trial's scenario it was told from when that scenario
     #: already was another trial's (`same_as`).
     note: str | None = None
+    #: The `[step, value]` intermediate values of its run the driver has seen (and
+    #: told the pruner), kept for rebuilding the in-memory study: a pruner compares a
+    #: running trial with the finished trials' values at the same step.
+    intermediate: list[list[float]] = dataclasses.field(default_factory=list)
 
     def body(self) -> str:
-        fields = ("values", "constraints", "system_attrs", "note")
+        fields = ("values", "constraints", "system_attrs", "note", "intermediate")
         return orjson.dumps({name: getattr(self, name) for name in fields}).decode()
 
 

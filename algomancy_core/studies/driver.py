@@ -5,13 +5,16 @@ the study's lease (owner and expiry on the study row, as the dispatcher's leases
 runs) and, when it holds it, runs one step (`steps.Step`). A driver that dies stops
 renewing; once its lease has expired another process's driver claims the study and
 goes on from the tables. Started and stopped with the runtime (a `Service`), and woken
-whenever a run ends so that a finished trial is told at once.
+whenever a run ends so that a finished trial is told at once. While a study with a
+pruner runs, intermediate values reported by this process's runs also bring the next
+step forward (at most every `REPORT_TICK_SECONDS`), so the pruner judges them early.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from algomancy_core.runtime import Runtime
 
 log = logging.getLogger("algomancy.studies")
+#: While a pruning study runs, reports bring a step forward at most this often.
+REPORT_TICK_SECONDS = 0.2
 
 
 class _WakeOnSettle(RunObserver):
@@ -60,12 +65,16 @@ class StudyDriver:
         self._thread: threading.Thread | None = None
         self._held: set[str] = set()
         self._waker = _WakeOnSettle(self)
+        #: A running study has a pruner: reports are worth a step.
+        self._pruning = False
+        self._reported = False
 
     def start(self) -> None:
         if self._thread is not None:
             return
         self._stopping.clear()
         self.runtime.observers.add(self._waker)
+        self.runtime.lifecycle.on_reports.append(self._on_reports)
         self._thread = threading.Thread(target=self._loop, name="algomancy-studies", daemon=True)
         self._thread.start()
 
@@ -80,6 +89,8 @@ class StudyDriver:
         thread.join()
         if self._waker in self.runtime.observers.items:
             self.runtime.observers.items.remove(self._waker)
+        if self._on_reports in self.runtime.lifecycle.on_reports:
+            self.runtime.lifecycle.on_reports.remove(self._on_reports)
         if release:
             for study_id in list(self._held):
                 self.runtime.store.studies.release(study_id, self.owner)
@@ -88,14 +99,31 @@ class StudyDriver:
     def wake(self, record: ScenarioRecord | None = None) -> None:
         self._wake.set()
 
+    def _on_reports(self, scenario_id: str, reports: object) -> None:
+        """A run of this process reported intermediate values (called in its thread:
+        only a flag is set)."""
+        self._reported = True
+
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            self._reported = False
             try:
                 self.tick()
             except Exception:  # a broken study must not stop the others' driving
                 log.exception("study driver tick failed")
+            self._pause()
+
+    def _pause(self) -> None:
+        """Until a run ends (`wake`), the idle time passes or, while a pruning study
+        runs, the next report tick finds new reports."""
+        if not self._pruning:
             self._wake.wait(self.idle_seconds)
+            return
+        until = time.monotonic() + self.idle_seconds
+        while (left := until - time.monotonic()) > 0:
+            if self._wake.wait(min(REPORT_TICK_SECONDS, left)) or self._reported:
+                return
 
     def _as_of(self, record: StudyRecord, now: datetime) -> datetime:
         """When to judge the study's lease: now, or just past its expiry when its
@@ -109,7 +137,9 @@ class StudyDriver:
     def tick(self) -> None:
         """One step of each running study this driver holds or can claim."""
         book = self.runtime.store.studies
-        for record in book.running():
+        running = book.running()
+        self._pruning = any((r.spec.get("pruner") or "none") != "none" for r in running)
+        for record in running:
             if self._stopping.is_set():
                 return
             now = utcnow()

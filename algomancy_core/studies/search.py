@@ -25,13 +25,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import InvalidInputError
-from algomancy_core.studies.book import T_COMPLETE, T_RUNNING, TrialRecord
+from algomancy_core.studies.book import T_COMPLETE, T_PRUNED, T_RUNNING, TrialRecord
 
 if TYPE_CHECKING:
     import optuna
     from optuna.distributions import BaseDistribution
 
 SAMPLERS = ("tpe", "nsga2", "random", "qmc", "gp")
+#: `none`: trials run to their end; `median`: Optuna's MedianPruner (a trial whose
+#: latest intermediate value is worse than the median of the finished trials' at that
+#: step stops); `successive_halving`: Optuna's SuccessiveHalvingPruner.
+PRUNERS = ("none", "median", "successive_halving")
 
 
 class _QuietRebuilds(logging.Filter):
@@ -118,6 +122,29 @@ def _sampler(spec: Mapping[str, Any], number: int) -> optuna.samplers.BaseSample
     return optuna.samplers.TPESampler(seed=draw, multivariate=True)
 
 
+def check_pruner(name: str, objectives: int) -> None:
+    """`InvalidInputError` for an unknown pruner, or a pruner on a study of several
+    objectives (Optuna's pruners judge one intermediate value per step)."""
+    if name not in PRUNERS:
+        raise InvalidInputError(f"pruner must be one of {', '.join(PRUNERS)}, got {name!r}")
+    if name != "none" and objectives > 1:
+        raise InvalidInputError(
+            f"pruner {name!r}: pruning needs a single objective (a run reports one "
+            f"intermediate value per step), this study has {objectives}; use pruner 'none'"
+        )
+
+
+def _pruner(spec: Mapping[str, Any]) -> optuna.pruners.BasePruner:
+    import optuna
+
+    name = spec.get("pruner") or "none"
+    if name == "median":
+        return optuna.pruners.MedianPruner()
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner()
+    return optuna.pruners.NopPruner()
+
+
 def _constraint_attrs(spec: Mapping[str, Any], values: list[float]) -> dict[str, float]:
     """Optuna's per-trial constraint attributes (`constraints:<key>`, <= 0 feasible)."""
     return {f"constraints:{i}": v for i, v in enumerate(values)} if spec["constraints"] else {}
@@ -138,6 +165,7 @@ def rebuild(
         storage=optuna.storages.InMemoryStorage(),
         study_name="algomancy",  # named: an unnamed in-memory study is logged
         sampler=_sampler(spec, number),
+        pruner=_pruner(spec),
         directions=[o["direction"] for o in spec["objectives"]],
     )
     for key, value in sampler_state.items():
@@ -150,6 +178,8 @@ def rebuild(
             state, values = TrialState.COMPLETE, trial.values
         elif trial.state == T_RUNNING:
             state, values = TrialState.RUNNING, None
+        elif trial.state == T_PRUNED:
+            state, values = TrialState.PRUNED, None
         else:
             state, values = TrialState.FAIL, None
         params = {k: v for k, v in trial.params.items() if k in dists}
@@ -160,9 +190,37 @@ def rebuild(
                 params=params,
                 distributions={k: dists[k] for k in params},
                 system_attrs=attrs,
+                intermediate_values={int(step): value for step, value in trial.intermediate},
             )
         )
     return study
+
+
+def to_prune(
+    spec: Mapping[str, Any], trials: list[TrialRecord], new: Mapping[int, list[tuple[int, float]]]
+) -> dict[int, int]:
+    """The running trials the study's pruner stops: `{trial number: step}`. `new`
+    holds, by trial number, the intermediate values of running trials not yet in
+    their `intermediate`; they are reported (`trial.report`) into the rebuilt study,
+    where the finished trials' values are, then each trial's `should_prune()` judges
+    its latest one."""
+    import optuna
+
+    if (spec.get("pruner") or "none") == "none" or not new:
+        return {}
+    study = rebuild(spec, trials, {})
+    # Replayed in order: the i-th Optuna trial is the i-th of `trials`.
+    frozen = dict(zip((t.number for t in trials), study.get_trials(deepcopy=False), strict=True))
+    out: dict[int, int] = {}
+    for number, reports in new.items():
+        if not reports or number not in frozen:
+            continue
+        trial = optuna.Trial(study, frozen[number]._trial_id)
+        for step, value in reports:
+            trial.report(value, step)
+        if trial.should_prune():
+            out[number] = reports[-1][0]
+    return out
 
 
 def ask(

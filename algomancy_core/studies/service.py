@@ -67,7 +67,9 @@ def create_study(
         "timeout_s": timeout_s,
         "parallel": int(request.get("parallel") or 1),
         "max_trials": cap,
+        "pruner": request.get("pruner") or "none",
     }
+    search.check_pruner(spec["pruner"], len(spec["objectives"]))
     run_values(manager, base, {})  # the base's own values are valid
     if any(e.name == name for e in manager._store.studies.list(manager.session_id)):
         raise ConflictError(f"a study named {name!r} exists in this session")
@@ -268,7 +270,7 @@ def trial_out(trial: TrialRecord) -> dict[str, Any]:
 def summary(manager: ScenarioManager, record: StudyRecord) -> dict[str, Any]:
     trials = manager._store.studies.trials(record.id)
     spec = record.spec
-    counts = {"total": len(trials), "running": 0, "complete": 0, "failed": 0}
+    counts = {"total": len(trials), "running": 0, "complete": 0, "failed": 0, "pruned": 0}
     for trial in trials:
         counts[trial.state] = counts.get(trial.state, 0) + 1
     counts["warm"] = sum(1 for t in trials if t.source == WARM)
@@ -293,6 +295,7 @@ def summary(manager: ScenarioManager, record: StudyRecord) -> dict[str, Any]:
         "n_trials": spec["n_trials"],
         "timeout_s": spec["timeout_s"],
         "parallel": spec["parallel"],
+        "pruner": spec.get("pruner") or "none",
         "counts": counts,
         "best": None if found is None else trial_out(found),
         "pareto": [trial_out(t) for t in pareto(record, trials)] if multi else None,

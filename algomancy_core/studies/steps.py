@@ -26,6 +26,7 @@ from algomancy_core.studies.book import (
     STOPPED,
     T_COMPLETE,
     T_FAILED,
+    T_PRUNED,
     T_RUNNING,
     WARM,
     StudyBook,
@@ -53,6 +54,8 @@ def told(trial: TrialRecord, run: ScenarioRecord | None, spec: dict[str, object]
     """`trial` after its run: complete with its values, failed, or as it was."""
     if run is None:
         return dataclasses.replace(trial, state=T_FAILED, note="its scenario was deleted")
+    if run.status is S.FAILED and run.pruned:
+        return dataclasses.replace(trial, state=T_PRUNED, note=run.error or "pruned")
     if run.status is S.FAILED:
         return dataclasses.replace(trial, state=T_FAILED, note=run.error or "failed")
     if run.status is not S.COMPLETE:
@@ -79,24 +82,69 @@ class Step:
         self.trials = [trial if t.number == trial.number else t for t in self.trials]
         return trial
 
+    @property
+    def pruning(self) -> bool:
+        return (self.spec.get("pruner") or "none") != "none"
+
+    def _new_reports(self, trial: TrialRecord) -> list[tuple[int, float]]:
+        """The intermediate values of `trial`'s run past those in its `intermediate`."""
+        assert trial.scenario_id is not None
+        last = trial.intermediate[-1][0] if trial.intermediate else -1
+        return [(s, v) for s, v in self.manager._store.get_reports(trial.scenario_id) if s > last]
+
+    def _told(self, trial: TrialRecord, run: ScenarioRecord | None) -> TrialRecord:
+        after = told(trial, run, self.spec)
+        if after is not trial and self.pruning and after.state in (T_COMPLETE, T_PRUNED):
+            # A finished trial's values stay for the pruner to compare with.
+            seen = [[s, v] for s, v in self._new_reports(trial)]
+            after = dataclasses.replace(after, intermediate=[*trial.intermediate, *seen])
+        return after
+
+    def judge(self, new: dict[int, list[tuple[int, float]]]) -> None:
+        """Tell the pruner the running trials' new intermediate values; stop the runs
+        it prunes (their trials are told `pruned` once their runs end)."""
+        verdicts = search.to_prune(self.spec, self.trials, new)
+        for trial in [t for t in self.trials if t.number in new]:
+            seen = [[s, v] for s, v in new[trial.number]]
+            self._update(dataclasses.replace(trial, intermediate=[*trial.intermediate, *seen]))
+            if trial.number in verdicts and trial.scenario_id is not None:
+                # It may have ended meanwhile: then it is told as it ended.
+                with contextlib.suppress(ConflictError, NotFoundError):
+                    self.manager.request_prune(trial.scenario_id, verdicts[trial.number])
+
     def settle(self) -> None:
-        """Tell the trials whose runs ended; on stop, cancel those in flight."""
+        """Tell the trials whose runs ended; on stop, cancel those in flight; with a
+        pruner, judge the running ones by their new intermediate values."""
+        new: dict[int, list[tuple[int, float]]] = {}
         for trial in [t for t in self.trials if t.state == T_RUNNING]:
             if trial.scenario_id is None:
                 self._start(trial)
                 continue
             # Only the trials in flight are read (at most `parallel`), not the session.
             run = self.manager._store.get_scenario(self.manager.session_id, trial.scenario_id)
-            after = told(trial, run, self.spec)
+            after = self._told(trial, run)
             if after is not trial:
                 self._update(after)
-            elif self.record.stop_requested and run is not None and run.status.is_active:
+                continue
+            if (
+                self.pruning
+                and not self.record.stop_requested
+                and run is not None
+                and run.status is S.PROCESSING
+                and not run.cancel_requested
+            ):
+                reports = self._new_reports(trial)
+                if reports:
+                    new[trial.number] = reports
+            if self.record.stop_requested and run is not None and run.status.is_active:
                 with contextlib.suppress(ConflictError, NotFoundError):
                     self.manager.cancel_scenario(run.id)
             elif run is not None and run.status is S.CREATED:
                 # Made but never queued (a driver that died in between): queue it.
                 with contextlib.suppress(ConflictError, NotFoundError):
                     self.manager.run_scenario(run.id)
+        if new:
+            self.judge(new)
 
     def _start(self, trial: TrialRecord) -> None:
         """Give `trial` its scenario (made now, or the one of its tag, or a complete

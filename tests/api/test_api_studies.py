@@ -265,6 +265,7 @@ def test_exactly_the_budget_and_unique_numbers_with_trials_in_parallel(
         "running": 0,
         "complete": 7,
         "failed": 0,
+        "pruned": 0,
         "warm": 0,
         "budgeted": 7,
     }
@@ -587,6 +588,7 @@ def test_a_study_stops_when_the_session_refuses_its_scenarios(tmp_path: Path) ->
             "running": 0,
             "complete": 2,
             "failed": 1,
+            "pruned": 0,
             "warm": 0,
             "budgeted": 3,
         }
