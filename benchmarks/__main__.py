@@ -26,6 +26,7 @@ MODULES = [
     "benchmarks.bench_versions",
     "benchmarks.bench_decisions",
     "benchmarks.bench_experiments",
+    "benchmarks.bench_studies",
     "benchmarks.bench_client_import",
     "benchmarks.rss",
     "benchmarks.lists",
