@@ -5,6 +5,7 @@ exactly its budget of final trials; a pruner on several objectives is refused (4
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,8 @@ from algomancy_core import (
     KpiDirection,
     RunContext,
 )
+from algomancy_core.studies import search
+from algomancy_core.studies.book import TrialRecord
 from algomancy_data import DataSource
 from tests.api.conftest import PREFIX, api_config
 from tests.polling import wait_for
@@ -158,3 +161,27 @@ def test_a_pruner_on_several_objectives_is_refused_naming_why(client: TestClient
     assert unknown.status_code == 422, unknown.text
     assert "pruner" in unknown.text
     assert client.get(f"{M}/studies").json() == []
+
+
+def test_the_pruner_compares_with_the_finished_trials_replayed_values() -> None:
+    spec: dict[str, Any] = {
+        "sampler": "tpe",
+        "seed": 1,
+        "objectives": [{"kpi": "cost", "direction": "minimize"}],
+        "constraints": [],
+        "pruner": "median",
+        "space": [
+            {"key": "x", "type": "float", "low": 0.0, "high": 1.0, "log": False, "step": None}
+        ],
+    }
+    done = [
+        TrialRecord("s", n, "complete", "asked", {"x": n / 10}, values=[n], intermediate=[[0, n]])
+        for n in range(5)
+    ]
+    running = TrialRecord("s", 5, "running", "asked", {"x": 0.9})
+    assert search.to_prune(spec, [*done, running], {5: [(0, 9.0)]}) == {5: 0}
+    assert search.to_prune(spec, [*done, running], {5: [(0, 1.0)]}) == {}
+    # Without the finished trials' values there is nothing to compare with.
+    bare = [dataclasses.replace(t, intermediate=[]) for t in done]
+    assert search.to_prune(spec, [*bare, running], {5: [(0, 9.0)]}) == {}
+    assert search.to_prune(spec | {"pruner": "none"}, [*done, running], {5: [(0, 9.0)]}) == {}
