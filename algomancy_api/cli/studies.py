@@ -104,6 +104,13 @@ def find(client: AlgomancyClient, name_or_id: str) -> Study:
 @click.option("--timeout", "timeout_s", type=float, help="Seconds after which no trial starts.")
 @click.option("--parallel", type=int, default=1, show_default=True, help="Trials in flight.")
 @click.option(
+    "--pruner",
+    type=click.Choice(["none", "median", "successive_halving"]),
+    default="none",
+    show_default=True,
+    help="Stop trials whose intermediate values are not promising (one objective).",
+)
+@click.option(
     "--warm-start-session",
     is_flag=True,
     help="Tell the session's complete scenarios of the algorithm as trials first.",
@@ -123,6 +130,7 @@ def study_create(
     n_trials: int | None,
     timeout_s: float | None,
     parallel: int,
+    pruner: str,
     warm_start_session: bool,
 ) -> None:
     """Create study NAME; the server's driver runs its trials as scenarios."""
@@ -148,6 +156,7 @@ def study_create(
             n_trials=n_trials,
             timeout_s=timeout_s,
             parallel=parallel,
+            pruner=pruner,
             warm_start={"scenarios": "session"} if warm_start_session else None,
             algo_params=parse_params(params, client.parameters(algo_name)) or None,
         )

@@ -43,6 +43,7 @@ class AsyncStudiesMixin:
         n_trials: int | None = None,
         timeout_s: float | None = None,
         parallel: int = 1,
+        pruner: str = "none",
         warm_start: Mapping[str, Any] | None = None,
         algo_params: Mapping[str, Any] | None = None,
         data_params: Mapping[str, Any] | None = None,
@@ -50,7 +51,9 @@ class AsyncStudiesMixin:
         """Start a study: `objectives` are KPI names (or `{"kpi", "direction"}`),
         `space` entries `{"name", "on"?, "min"?, "max"?, "log"?, "step"?, "choices"?}`
         (default: every parameter with bounds or choices), `constraints`
-        `{"kpi", "max"?, "min"?}`; give `n_trials` and/or `timeout_s`."""
+        `{"kpi", "max"?, "min"?}`; give `n_trials` and/or `timeout_s`. `pruner`
+        (`median`, `successive_halving`) stops trials whose intermediate values
+        are not promising (one objective only)."""
         body = study_body(
             name,
             algo_name,
@@ -63,6 +66,7 @@ class AsyncStudiesMixin:
             n_trials=n_trials,
             timeout_s=timeout_s,
             parallel=parallel,
+            pruner=pruner,
             warm_start=None if warm_start is None else dict(warm_start),
             algo_params=None if algo_params is None else dict(algo_params),
             data_params=None if data_params is None else dict(data_params),

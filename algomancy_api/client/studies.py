@@ -16,8 +16,8 @@ ENDED = ("complete", "stopped")
 
 class Study(Model):
     """An optimisation study: `status` is `running`, `stopping`, `complete` or
-    `stopped`; `counts` has `total`, `running`, `complete`, `failed`, `warm` and
-    `budgeted`; `best` (one objective) or `pareto` (several) holds trials as
+    `stopped`; `counts` has `total`, `running`, `complete`, `failed`, `pruned`,
+    `warm` and `budgeted`; `best` (one objective) or `pareto` (several) holds trials as
     `{number, state, source, scenario_id, params, values, constraints, feasible}`."""
 
     id: str
@@ -34,6 +34,7 @@ class Study(Model):
     n_trials: int | None = None
     timeout_s: float | None = None
     parallel: int
+    pruner: str = "none"
     best: dict[str, Any] | None = None
     pareto: list[dict[str, Any]] | None = None
     created_at: str

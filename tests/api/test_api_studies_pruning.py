@@ -6,6 +6,7 @@ exactly its budget of final trials; a pruner on several objectives is refused (4
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiLauncher
+from algomancy_api.client import AlgomancyClient
 from algomancy_core import (
     BaseAlgorithm,
     BaseKPI,
@@ -185,3 +187,40 @@ def test_the_pruner_compares_with_the_finished_trials_replayed_values() -> None:
     bare = [dataclasses.replace(t, intermediate=[]) for t in done]
     assert search.to_prune(spec, [*bare, running], {5: [(0, 9.0)]}) == {}
     assert search.to_prune(spec | {"pruner": "none"}, [*done, running], {5: [(0, 9.0)]}) == {}
+
+
+def test_the_client_and_the_command_line_pass_the_pruner(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from algomancy_api import client as client_module
+    from algomancy_api.cli import app
+
+    class InProcess(AlgomancyClient):
+        def __init__(self, url: str | None, *, session: str | None, api_key: str | None):
+            super().__init__("http://testserver", session=session, prefix=PREFIX, http=client)
+
+        def close(self) -> None:  # the test's client stays open
+            pass
+
+    api = InProcess(None, session="main", api_key=None)
+    made = api.create_study(
+        "by-client",
+        "Curve",
+        "Master data",
+        ["cost"],
+        space=[{"name": "x", "max": 0.5}],  # good points: none holds
+        pruner="median",
+        n_trials=1,
+    )
+    assert made.pruner == "median"
+    monkeypatch.setattr(client_module, "AlgomancyClient", InProcess)
+    args = ["--url", "http://testserver", "--json", "study", "create", "by-cli"]
+    args += ["--algorithm", "Curve", "--objective", "cost", "--n-trials", "1", "--space", "x=0:0.5"]
+    done = CliRunner().invoke(app, [*args, "--pruner", "successive_halving"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["pruner"] == "successive_halving"
+    for study_id in (made.id, json.loads(done.output)["id"]):
+        ended = wait_for(lambda s=study_id: api.get_study(s), lambda s: s.status == "complete")
+        assert ended.counts["budgeted"] == 1
