@@ -3,6 +3,7 @@ checkout, and an id of its own for each test (see `tests.nodeids`)."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
@@ -11,6 +12,14 @@ import pytest
 
 from tests import marks, nodeids
 from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
+
+#: Compiled modules kept between runs when the environment says not to write them
+#: beside the sources (PYTHONDONTWRITEBYTECODE): without them each run, and each xdist
+#: worker, compiles and assertion-rewrites every module again (~5 s of CPU per process).
+PYCACHE = Path(tempfile.gettempdir()) / "algomancy-tests-pycache"
+if sys.dont_write_bytecode and sys.pycache_prefix is None:
+    sys.pycache_prefix = str(PYCACHE)
+    sys.dont_write_bytecode = False
 
 
 def pytest_configure(config: pytest.Config) -> None:
