@@ -80,18 +80,17 @@ def test_a_study_from_the_form_pinned_as_baseline(page: Page, server: ServerProc
     assert history.evaluate(DRAWN_PIXELS) > 1000
     assert page.evaluate(UNLABELLED) == []
     assert page.evaluate(LOW_CONTRAST) == []
+    detail.evaluate("(e) => e.scrollIntoView({block: 'start'})")
     screenshot(page, "studies-history")
 
     # The best trial: the lowest travel among the trials, pinned as the baseline.
     study_id = page.url.rsplit("/", 1)[1]
     body = httpx.get(f"{server.base}{API}/studies/{study_id}").json()
     best = body["best"]
-    values = [
-        float(v)
-        for v in trials.locator("tbody td[data-column=travel_distance]").all_inner_texts()
-        if v
-    ]
+    cells = trials.locator("tbody td[data-column=travel_distance]")
+    values = [float(v) for v in cells.evaluate_all("(tds) => tds.map((td) => td.dataset.value)")]
     assert best is not None and len(values) == 4
+    assert best["values"] == [min(values)]
     best_row = trials.locator(f"tbody tr[data-trial='{best['number']}']")
     expect(best_row).to_have_attribute("data-scenario", best["scenario_id"])
     best_box = page.get_by_test_id("study-best")
@@ -118,8 +117,8 @@ def test_two_objectives_draw_the_pareto_front(page: Page, server: ServerProcess)
     form.get_by_label("throughput").check()
     form.get_by_label("Constraint").select_option("unassigned_skus")
     # Empty, the limit is the KPI's threshold; here a generous one keeps every trial feasible.
-    expect(form.get_by_label("Limit")).to_have_attribute("placeholder", "0")
-    form.get_by_label("Limit").fill("100000")
+    expect(form.get_by_label("Limit", exact=True)).to_have_attribute("placeholder", "0")
+    form.get_by_label("Limit", exact=True).fill("100000")
     form.get_by_label("Sampler").select_option("nsga2")
     form.get_by_role("button", name="Create study").click()
 
@@ -145,3 +144,28 @@ def test_two_objectives_draw_the_pareto_front(page: Page, server: ServerProcess)
     )
     page.get_by_test_id("study-pareto").evaluate("(e) => e.scrollIntoView({block: 'start'})")
     screenshot(page, "studies-pareto")
+
+
+def test_stop_a_running_study(page: Page, server: ServerProcess) -> None:
+    """A study made by another client shows running (read again while it runs), and
+    Stop ends it: the trial in flight is cancelled and no more are asked."""
+    body = {
+        "name": "long-search",
+        "base": {"algo_name": "Slow", "dataset_key": "Master data"},
+        "space": [{"name": "duration", "min": 20, "max": 30}],
+        "objectives": [{"kpi": "travel_distance"}],
+        "n_trials": 50,
+    }
+    created = httpx.post(f"{server.base}{API}/studies", json=body)
+    assert created.status_code == 201, created.text
+    open_app(page, server, f"studies/{created.json()['id']}")
+    detail = page.get_by_test_id("study-detail")
+    status = detail.get_by_test_id("study-status").locator("[data-status]")
+    expect(status).to_have_text("running")
+    expect(detail.get_by_test_id("study-counts")).to_contain_text("1 running")
+    detail.get_by_role("button", name="Stop").click()
+    expect(status).to_have_text("stopped", timeout=60_000)
+    expect(detail.get_by_role("button", name="Stop")).to_be_disabled()
+    expect(page.locator("tr[data-study='long-search'] [data-status]")).to_have_text("stopped")
+    counts = httpx.get(f"{server.base}{API}/studies/{created.json()['id']}").json()["counts"]
+    assert counts["running"] == 0 and counts["total"] < 50

@@ -3,7 +3,7 @@ import { html, useEffect, useState } from "../vendor/htm-preact/standalone.modul
 import { api, listOf, seg } from "./api.js";
 import { Notice, StatusBadge, go, link } from "./ui.js";
 import { CreateStudy } from "./studyform.js";
-import { StudyDetail, trialsText } from "./studydetail.js";
+import { StudyDetail, trialsEnded } from "./studydetail.js";
 
 function StudyList({ list, selected }) {
   return html`<section class="panel" aria-labelledby="study-list-title">
@@ -17,7 +17,7 @@ function StudyList({ list, selected }) {
               <td><a href=${link("studies", s.id)} aria-current=${s.id === selected ? "true" : null}>${s.name}</a></td>
               <td>${s.objectives.map((o) => o.kpi).join(", ")}</td>
               <td><${StatusBadge} status=${s.status} /></td>
-              <td class="small" data-testid="counts">${trialsText(s)}</td>
+              <td class="small num" data-testid="counts">${trialsEnded(s)}</td>
             </tr>`
           )}</tbody></table></div>`}
   </section>`;

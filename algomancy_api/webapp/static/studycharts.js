@@ -66,7 +66,7 @@ export function HistoryChart({ rows, study }) {
           animation: false,
           maintainAspectRatio: false,
           plugins: { tooltip: { callbacks: { label: (c) => `#${c.raw.x}: ${formatNumber(c.raw.y)}` } } },
-          scales: { x: { title: { display: true, text: "trial" } }, y: { title: { display: true, text: axisTitle(objective) } } },
+          scales: { x: { title: { display: true, text: "trial" }, ticks: { precision: 0 } }, y: { title: { display: true, text: axisTitle(objective) } } },
         },
       }),
     [shown, bestSoFar, objective.kpi]

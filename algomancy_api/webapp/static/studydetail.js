@@ -13,11 +13,16 @@ export const POLL_MS = 2000;
 export const PAGE = 100;
 const LIVE = ["running", "stopping"];
 
-/** "3 of 20 trials ended: 2 complete, 1 failed; 2 running; 4 warm": the counts that are not zero. */
+/** The budgeted trials that ended (complete or failed; warm-start trials are not budgeted). */
+const ended = (c) => Math.max(0, (c.complete ?? 0) + (c.failed ?? 0) - (c.warm ?? 0));
+
+/** "3 of 20": the trials ended of the budget (a time budget alone: the count). */
+export const trialsEnded = (study) => (study.n_trials ? `${ended(study.counts)} of ${study.n_trials}` : String(ended(study.counts)));
+
+/** "3 of 20 trials ended, 2 complete, 1 failed, 2 running, 4 warm": the counts that are not zero. */
 export function trialsText(study) {
   const c = study.counts || {};
-  const ended = (c.complete ?? 0) + (c.failed ?? 0) - (c.warm ?? 0);
-  const parts = [`${Math.max(0, ended)} of ${study.n_trials ?? "?"} trials ended`];
+  const parts = [`${trialsEnded(study)} trials ended`];
   for (const k of ["complete", "failed", "running", "warm"]) if (c[k]) parts.push(`${c[k]} ${k}`);
   return parts.join(", ");
 }
@@ -75,7 +80,7 @@ function TrialsTable({ frame }) {
           ? html`<td class="num">${r.scenario_id ? html`<a href=${link("scenarios", r.scenario_id)} title="Open this trial's scenario">#${r.number}</a>` : `#${r.number}`}</td>`
           : f.key === "state"
             ? html`<td><${StatusBadge} status=${r.state} /></td>`
-            : html`<td class=${num(f)} data-column=${f.key}>${formatCell(r[f.key], f.type)}</td>`
+            : html`<td class=${num(f)} data-column=${f.key} data-value=${r[f.key] ?? ""}>${formatCell(r[f.key], f.type)}</td>`
       )}</tr>`)}</tbody>
     </table></div>
   </div>`;
@@ -148,8 +153,6 @@ export function StudyDetail({ base, id, onChange }) {
 
   if (error && !study) return html`<${Notice} kind="error">${error}<//>`;
   if (!study || !frame) return html`<p class="muted">Loading…</p>`;
-  const c = study.counts;
-  const ended = (c.complete ?? 0) + (c.failed ?? 0) - (c.warm ?? 0);
   const multi = study.objectives.length > 1;
   const space = study.space.map((d) => (d.type === "categorical" ? `${d.key} (${d.choices.map((v) => formatCell(v)).join(", ")})` : `${d.key} (${formatNumber(d.low)} to ${formatNumber(d.high)}${d.log ? ", log" : ""})`));
   const goal = study.objectives.map((o) => `${o.direction === "maximize" ? "maximise" : "minimise"} ${o.kpi}`).join(" and ");
@@ -167,7 +170,7 @@ export function StudyDetail({ base, id, onChange }) {
       <${Notice} kind="info">${note}<//>
       <div class="progress-line" aria-live="polite" data-testid="study-status">
         <${StatusBadge} status=${study.status} />
-        <${Progress} value=${study.n_trials ? Math.max(0, ended) / study.n_trials : 0} label=${`Progress of ${study.name}`} />
+        <${Progress} value=${study.n_trials ? ended(study.counts) / study.n_trials : 0} label=${`Progress of ${study.name}`} />
         <span class="small" data-testid="study-counts">${trialsText(study)}</span>
       </div>
       <p class="small muted">${goal}${limits.length ? ` with ${limits.join(", ")}` : ""}; sampler <strong>${study.sampler}</strong> (seed ${study.seed}), ${study.parallel} at once, over ${space.join("; ")}.

@@ -167,7 +167,7 @@ export function CreateStudy({ base, kpis, onCreated }) {
         </select>
       </div>
       ${algoParams.params.length > 0 &&
-      html`<h3>Parameters <span class="hint small">(base values; tick those searched: empty ends are the parameter's min and max, no values: every choice)</span></h3>`}
+      html`<h3>Parameters <span class="hint small">(base values; tick those searched)</span></h3>`}
       ${all.filter((x) => x.on === "algorithm").map(field)}
       ${dataParams.params.length > 0 && html`<h3>Data parameters</h3>`}
       ${all.filter((x) => x.on === "data").map(field)}
