@@ -145,6 +145,28 @@ def test_two_objectives_draw_the_pareto_front(page: Page, server: ServerProcess)
     page.get_by_test_id("study-pareto").evaluate("(e) => e.scrollIntoView({block: 'start'})")
     screenshot(page, "studies-pareto")
 
+    # Any trial of the Pareto set can be pinned as the baseline.
+    first = front[0]
+    row = pareto.locator(f"tbody tr[data-trial='{first['number']}']")
+    row.get_by_role("button", name=f"Pin (trial {first['number']})").click()
+    expect(row.get_by_test_id("pinned")).to_have_text("baseline")
+    pinned = httpx.get(f"{server.base}{API}/baseline").json()
+    assert pinned["scenario_id"] == first["scenario_id"]
+
+
+def test_the_server_refusal_shows_at_the_form(page: Page, server: ServerProcess) -> None:
+    open_app(page, server, "studies")
+    fill_study(page, "backwards", 3)
+    page.locator("#exp-param-batch_size-low").fill("9")
+    page.locator("#exp-param-batch_size-high").fill("2")
+    form = page.get_by_test_id("study-form")
+    form.get_by_label("travel_distance").check()
+    form.get_by_role("button", name="Create study").click()
+    expect(page.get_by_test_id("study-form-error")).to_contain_text(
+        "400: space 'batch_size': min 9 is greater than max 2"
+    )
+    expect(page.locator("tr[data-study='backwards']")).to_have_count(0)
+
 
 def test_stop_a_running_study(page: Page, server: ServerProcess) -> None:
     """A study made by another client shows running (read again while it runs), and

@@ -99,11 +99,16 @@ export function StudyDetail({ base, id, onChange }) {
   useEffect(() => {
     api.get(`${base}/baseline`).then((b) => setPinned(b.scenario_id), () => setPinned(null));
   }, [base]);
-  // Read the study and its trials; again POLL_MS later while it runs.
+  // Read the study, then its trials (so that the trials of an ended study are all
+  // told); again POLL_MS later while it runs.
   useEffect(() => {
     let live = true;
     let timer = null;
-    Promise.all([api.get(path), readFrame(`${path}/trials`)]).then(
+    const both = async () => {
+      const s = await api.get(path);
+      return [s, await readFrame(`${path}/trials`)];
+    };
+    both().then(
       ([s, f]) => {
         if (!live) return;
         if (lastStatus.current !== null && lastStatus.current !== s.status) onChange();
