@@ -37,9 +37,14 @@ function PinButton({ trial, pinned, onPin, label }) {
   return html`<button onClick=${() => onPin(trial)} aria-label=${`${label} (trial ${trial.number})`}>${label}</button>`;
 }
 
+function NoneYet({ study }) {
+  const running = ["running", "stopping"].includes(study.status);
+  return html`<p class="muted" data-testid="study-best">No feasible complete trial${running ? " yet" : ""}.</p>`;
+}
+
 function Best({ study, pinned, onPin }) {
   const best = study.best;
-  if (!best) return html`<p class="muted" data-testid="study-best">No feasible complete trial yet.</p>`;
+  if (!best) return html`<${NoneYet} study=${study} />`;
   return html`<div class="row spread" data-testid="study-best">
     <p>Best: <a href=${link("scenarios", best.scenario_id)}>trial #${best.number}</a>, <strong>${valuesText(study, best)}</strong>
       <span class="small muted"> with ${paramsText(best.params)}</span></p>
@@ -49,7 +54,7 @@ function Best({ study, pinned, onPin }) {
 
 function ParetoSet({ study, pinned, onPin }) {
   const set = study.pareto || [];
-  if (!set.length) return html`<p class="muted" data-testid="study-best">No feasible complete trial yet.</p>`;
+  if (!set.length) return html`<${NoneYet} study=${study} />`;
   return html`<div class="table-wrap" data-testid="study-best"><table aria-label="Pareto set">
     <thead><tr><th scope="col">Trial</th>${study.objectives.map((o) => html`<th scope="col" class="num">${o.kpi}</th>`)}<th scope="col">Parameters</th><th scope="col">Baseline</th></tr></thead>
     <tbody>${set.map((t) => html`<tr data-trial=${t.number}>
