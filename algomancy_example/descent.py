@@ -5,8 +5,7 @@ course to judge and runs to prune."""
 from __future__ import annotations
 
 import time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from algomancy_core import (
     BaseAlgorithm,
@@ -17,8 +16,14 @@ from algomancy_core import (
     RunContext,
 )
 from algomancy_data import DataSource
+from algomancy_data.lazy import lazy_module
 from algomancy_example.views import VIEWS
 from algomancy_example.warehouse import Warehouse, evaluate, random_slotting
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported by the first run: the server at rest loads no numpy
+    np = lazy_module("numpy")
 
 #: The longest sleep between two looks at the cancel flag while pausing.
 PAUSE_SLICE_SECONDS = 0.05

@@ -1,16 +1,25 @@
-"""Rules for every test: what is `slow` (see `tests.marks`), and nothing written into
-the checkout."""
+"""Rules for every test: what is `slow` (see `tests.marks`), nothing written into the
+checkout, and an id of its own for each test (see `tests.nodeids`)."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from tests import marks
+from tests import marks, nodeids
 from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
+
+#: Compiled modules kept between runs when the environment says not to write them
+#: beside the sources (PYTHONDONTWRITEBYTECODE): without them each run, and each xdist
+#: worker, compiles and assertion-rewrites every module again (~5 s of CPU per process).
+PYCACHE = Path(tempfile.gettempdir()) / "algomancy-tests-pycache"
+if sys.dont_write_bytecode and sys.pycache_prefix is None:
+    sys.pycache_prefix = str(PYCACHE)
+    sys.dont_write_bytecode = False
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,7 +33,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A PostgreSQL test (marked `postgres`, or using the cluster) is slow too: it
     starts a PostgreSQL server. In an xdist worker, the files with the most slow tests
-    come first (`tests.marks.slow_files_first`; `--no-loadscope-reorder` keeps it)."""
+    come first (`tests.marks.slow_files_first`; `--no-loadscope-reorder` keeps it).
+    Every item has an id of its own, or the run stops (`tests.nodeids`): xdist would
+    run one of the items sharing an id and skip the rest."""
+    nodeids.give_operations_their_ids(items)
+    nodeids.refuse_repeated_ids(items)
     for item in items:
         uses_cluster = "postgres_server" in getattr(item, "fixturenames", ())
         if item.get_closest_marker("postgres") is not None or uses_cluster:

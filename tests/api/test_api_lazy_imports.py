@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("pandas", "pyarrow", "dask", "distributed", "openpyxl", "python_calamine", "optuna")
 
@@ -53,6 +55,7 @@ PROGRAM = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_a_server_at_rest_has_not_imported_pandas_pyarrow_dask_or_openpyxl(
     tmp_path: Path,
 ) -> None:

@@ -42,6 +42,7 @@ def test_redact_query(target: str, logged: str) -> None:
     assert redact_query(target) == logged
 
 
+@pytest.mark.slow  # a fresh interpreter
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_serves_log_config_redacts_the_access_log(log_format: str) -> None:
     assert logging_config("info", log_format)["loggers"][ACCESS_LOGGER]["filters"] == [

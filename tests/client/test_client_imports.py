@@ -9,7 +9,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.fixtures import TESTS
+
+#: Each test runs a fresh interpreter.
+pytestmark = pytest.mark.slow
 
 HEAVY = {
     "fastapi",

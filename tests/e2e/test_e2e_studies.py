@@ -40,8 +40,14 @@ def test_a_study_survives_a_sigkill_of_its_server(tmp_path: Path) -> None:
             }
             study = ok(api.post(f"/sessions/{sid}/studies", json=body), 201)
             path = f"/sessions/{sid}/studies/{study['id']}"
+            # Trials run in the study's batch (`GET …/processing` shows only the
+            # session's own scenarios): a trial's scenario processing, read from the list.
             wait_for(
-                lambda: ok(api.get(f"/sessions/{sid}/processing")),
+                lambda: [
+                    s
+                    for s in ok(api.get(f"/sessions/{sid}/scenarios", params={"view": "summary"}))
+                    if s["status"] == "processing"
+                ],
                 bool,
                 timeout=60,
                 what="a trial processing",

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests import marks
+from tests import marks, nodeids
 from tests.conftest import pytest_collection_modifyitems
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,7 @@ class Item:
     def __init__(self, fixturenames: list[str], *markers: str) -> None:
         self.fixturenames = fixturenames
         self.markers = set(markers)
+        self.nodeid = f"tests/t.py::test_{id(self)}"
 
     def get_closest_marker(self, name: str) -> object:
         return name if name in self.markers else None
@@ -101,3 +102,51 @@ def test_under_xdist_the_files_with_most_slow_tests_come_first() -> None:
     ]
     marks.slow_files_first(items)  # type: ignore[arg-type]
     assert [i.name for i in items] == ["c1", "c2", "b1", "b2", "a1", "a2", "d1"]
+
+
+class OperationItem:
+    """A schemathesis item as pytest 9.2 makes it: its name has the operation, its id
+    not."""
+
+    def __init__(self, function: str, label: str | None) -> None:
+        from _pytest.nodeid import NodeId
+
+        self.operation_label = label
+        self.name = f"{function}[{label}]" if label else function
+        self._id = NodeId.parse(f"tests/api/test_x.py::{function}")
+
+    @property
+    def nodeid(self) -> str:
+        return str(self._id)
+
+
+def test_each_operation_gets_an_id_of_its_own() -> None:
+    items = [
+        OperationItem("test_schema", "GET /a"),
+        OperationItem("test_schema", "POST /a/{id}"),
+        OperationItem("test_other", None),
+    ]
+    nodeids.give_operations_their_ids(items)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == [
+        "tests/api/test_x.py::test_schema[GET /a]",
+        "tests/api/test_x.py::test_schema[POST /a/{id}]",
+        "tests/api/test_x.py::test_other",
+    ]
+    nodeids.refuse_repeated_ids(items)  # type: ignore[arg-type]
+
+
+def test_ids_shared_by_several_tests_stop_the_run() -> None:
+    """Without the ids of `give_operations_their_ids`, xdist ran one operation."""
+    items = [OperationItem("test_schema", "GET /a"), OperationItem("test_schema", "GET /b")]
+    with pytest.raises(pytest.UsageError, match=r"1 test ids .*test_schema\): under -n"):
+        nodeids.refuse_repeated_ids(items)  # type: ignore[arg-type]
+
+
+def test_the_schemathesis_tests_have_one_id_per_operation(request: pytest.FixtureRequest) -> None:
+    """The real items, when this run collected them (as the README's command does)."""
+    ours = [i for i in request.session.items if i.path.name == "test_api_schemathesis.py"]
+    labelled = [i for i in ours if getattr(i, "operation_label", None)]
+    if not labelled:
+        pytest.skip("tests/api/test_api_schemathesis.py is not part of this run")
+    assert all(i.nodeid.endswith(f"[{i.operation_label}]") for i in labelled)  # type: ignore[attr-defined]
+    assert len({i.nodeid for i in labelled}) == len(labelled) >= 60

@@ -7,6 +7,7 @@ import { DataPage } from "./data.js";
 import { ScenariosPage } from "./scenarios.js";
 import { ComparePage } from "./compare.js";
 import { ExperimentsPage } from "./experiments.js";
+import { StudiesPage } from "./studies.js";
 import { AdminPage, useIsAdmin } from "./admin.js";
 import { Brand, feature, loadSettings } from "./settings.js";
 
@@ -15,6 +16,7 @@ const PAGES = [
   ["data", "Data"],
   ["compare", "Compare"],
   ["experiments", "Experiments"],
+  ["studies", "Studies"],
   ["sessions", "Sessions"],
   ["admin", "Admin"],
 ];
@@ -191,7 +193,7 @@ function App() {
     setUser(null);
   };
   const props = { session: current, sessions, reloadSessions, switchTo, arg: route.arg };
-  const Page = { sessions: SessionsPage, data: DataPage, scenarios: ScenariosPage, compare: ComparePage, experiments: ExperimentsPage, admin: AdminPage }[route.page];
+  const Page = { sessions: SessionsPage, data: DataPage, scenarios: ScenariosPage, compare: ComparePage, experiments: ExperimentsPage, studies: StudiesPage, admin: AdminPage }[route.page];
   // The Admin link for admin_users only; the Sessions link and picker as `app_features` say.
   const shown = PAGES.filter(([p]) => (p === "admin" ? isAdmin : p !== "sessions" || feature("session_picker")));
   const waiting = route.sid === null && route.page !== "sessions" && current; // being given its session

@@ -30,7 +30,8 @@ export function numericColumn(rows, key) {
   return { at: (r) => (r[key] === null || r[key] === undefined ? null : labels.indexOf(String(r[key]))), labels };
 }
 
-function useChart(build, deps) {
+/** A Chart.js chart on the returned canvas ref, built again when `deps` change. */
+export function useChart(build, deps) {
   const canvas = useRef(null);
   useEffect(() => {
     if (!window.Chart || !canvas.current) return undefined;
@@ -43,7 +44,7 @@ function useChart(build, deps) {
 const unitOf = (kpis, key) => kpis.find((k) => k.name === key)?.unit;
 const titled = (kpis, key) => (unitOf(kpis, key) ? `${key} (${unitOf(kpis, key)})` : key);
 
-function Select({ id, label, value, options, onChange }) {
+export function Select({ id, label, value, options, onChange }) {
   return html`<label for=${id}>${label}</label>
     <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
       ${options.map((o) => html`<option value=${o}>${o}</option>`)}

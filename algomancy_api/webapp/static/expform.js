@@ -81,10 +81,13 @@ export function pointCount(kind, axes, n, datasets = 0) {
   return total;
 }
 
-const NO_AXIS = { vary: false, low: "", high: "", values: "" };
+export const NO_AXIS = { vary: false, low: "", high: "", values: "" };
 
-/** One parameter: its base value, whether it varies, and its range or values. */
-function AxisField({ p, on, value, onValue, axis, onAxis, error }) {
+/**
+ * One parameter: its base value, whether it varies, and its range or values
+ * (`verb` names what ticking it does: the studies form says "Search").
+ */
+export function AxisField({ p, on, value, onValue, axis, onAxis, error, verb = "Vary" }) {
   const prefix = on === "data" ? "exp-data-" : "exp-param-";
   const id = `${prefix}${p.name}`;
   const set = (change) => onAxis({ ...axis, ...change });
@@ -93,7 +96,7 @@ function AxisField({ p, on, value, onValue, axis, onAxis, error }) {
     <${ParameterField} p=${p} value=${value} error=${error} idPrefix=${prefix} onChange=${onValue} />
     <div class="row">
       <input type="checkbox" id=${`${id}-vary`} checked=${axis.vary} onChange=${(e) => set({ vary: e.target.checked })} />
-      <label for=${`${id}-vary`}>Vary ${p.name}</label>
+      <label for=${`${id}-vary`}>${verb} ${p.name}</label>
     </div>
     ${axis.vary &&
     html`<div class="row axis-range">
