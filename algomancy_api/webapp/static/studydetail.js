@@ -13,8 +13,8 @@ export const POLL_MS = 2000;
 export const PAGE = 100;
 const LIVE = ["running", "stopping"];
 
-/** The budgeted trials that ended (complete or failed; warm-start trials are not budgeted). */
-const ended = (c) => Math.max(0, (c.complete ?? 0) + (c.failed ?? 0) - (c.warm ?? 0));
+/** The budgeted trials that ended (complete, pruned or failed; warm-start trials are not budgeted). */
+const ended = (c) => Math.max(0, (c.complete ?? 0) + (c.pruned ?? 0) + (c.failed ?? 0) - (c.warm ?? 0));
 
 /** "3 of 20": the trials ended of the budget (a time budget alone: the count). */
 export const trialsEnded = (study) => (study.n_trials ? `${ended(study.counts)} of ${study.n_trials}` : String(ended(study.counts)));
@@ -23,7 +23,7 @@ export const trialsEnded = (study) => (study.n_trials ? `${ended(study.counts)} 
 export function trialsText(study) {
   const c = study.counts || {};
   const parts = [`${trialsEnded(study)} trials ended`];
-  for (const k of ["complete", "failed", "running", "warm"]) if (c[k]) parts.push(`${c[k]} ${k}`);
+  for (const k of ["complete", "pruned", "failed", "running", "warm"]) if (c[k]) parts.push(`${c[k]} ${k}`);
   return parts.join(", ");
 }
 
