@@ -10,14 +10,9 @@ hand (CI copies the checkout without `.git`). Run from the repository root:
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-from tests.pg import PG_BIN, _as_postgres, running_cluster
-from tests.server import ROOT
+from tests.old_databases import write
 
 HERE = Path(__file__).parent
 #: Main before dataset versions (schema version 8).
@@ -50,58 +45,8 @@ with SessionManager(config) as sessions:
 """
 
 
-def fill(code: Path, url: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", FILL, url],
-        cwd=code,
-        env={"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    ids: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return ids
-
-
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        code = Path(folder) / "code"
-        code.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", BEFORE_VERSIONS], capture_output=True, check=True
-        )
-        subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
-        sqlite = HERE / "before_versions.sqlite3"
-        sqlite.unlink(missing_ok=True)
-        ids = {"sqlite": fill(code, f"sqlite:///{sqlite}")}
-        # The reserve the SQLite store keeps against a full disk is made again on open.
-        Path(f"{sqlite}-reserve").unlink(missing_ok=True)
-        with running_cluster() as server:
-            with server.admin() as conn:
-                conn.execute("CREATE DATABASE before_versions")
-            ids["postgres"] = fill(code, server.url("before_versions"))
-            dump = subprocess.run(
-                _as_postgres(
-                    str(PG_BIN / "pg_dump"),
-                    "--inserts",
-                    "--no-owner",
-                    "--no-privileges",
-                    "-h",
-                    str(server.directory),
-                    "-U",
-                    "postgres",
-                    "before_versions",
-                ),
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-        # psql's meta-commands (`\restrict`) are not SQL: the test runs the dump
-        # through psycopg.
-        lines = [line for line in dump.stdout.splitlines() if not line.startswith("\\")]
-        (HERE / "before_versions.postgres.sql").write_text("\n".join(lines) + "\n")
-    (HERE / "before_versions.json").write_text(json.dumps(ids, indent=2) + "\n")
+    write(BEFORE_VERSIONS, FILL, HERE, "before_versions")
 
 
 if __name__ == "__main__":
