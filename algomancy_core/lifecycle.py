@@ -43,11 +43,8 @@ class Lifecycle:
     `on_queued` is called with each scenario that became queued (the dispatcher's
     `queued`: it runs them, it does not listen). Listeners are `observers`, the
     runtime's one list (`algomancy_core.observe`): told when a run is queued,
-    withdrawn and settled (complete or failed). Each of `on_reports` is called with
-    a running scenario's id and the intermediate values it reported (written to the
-    store already), for runs of this process (keep them quick: on a memory store
-    they are called in the run's own thread). Each change is also recorded in the
-    session's change feed (`changes`).
+    withdrawn, settled (complete or failed) and when it reports intermediate values.
+    Each change is also recorded in the session's change feed (`changes`).
     """
 
     def __init__(
@@ -57,14 +54,12 @@ class Lifecycle:
         on_queued: Callable[[ScenarioRecord], None] | None = None,
         changes: ChangeHub | None = None,
         observers: Observers | None = None,
-        on_reports: list[Callable[[str, list[Report]], None]] | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.on_queued = on_queued
         self.changes = changes if changes is not None else ChangeHub(lambda: store)
         self.observers = observers if observers is not None else Observers()
-        self.on_reports = on_reports if on_reports is not None else []
 
     def move(
         self,
@@ -126,15 +121,10 @@ class Lifecycle:
 
     def add_reports(self, scenario_id: str, reports: list[Report]) -> None:
         """Intermediate values of a processing scenario's run (not a transition, not
-        announced on the streams): kept with the run, then handed to `on_reports`.
+        announced on the streams): kept with the run, then told to the observers.
         Nothing is written once it is no longer processing."""
-        if not self.store.add_reports(scenario_id, reports):
-            return
-        for hook in self.on_reports:
-            try:
-                hook(scenario_id, reports)
-            except Exception:  # a listener's failure never fails the run
-                log.exception("a report listener failed for scenario %s", scenario_id)
+        if self.store.add_reports(scenario_id, reports) and self.observers:
+            self.observers.run_reported(scenario_id, reports)
 
     def request_cancel(self, scenario_id: str) -> bool:
         """Flag a processing scenario; whoever runs it stops it and fails it. False

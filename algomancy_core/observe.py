@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal, get_args
 
 from algomancy_core.executors.base import RunOutcome
+from algomancy_core.reports import Report
 from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioRecord, ScenarioStatus
 
 log = logging.getLogger("algomancy.observe")
@@ -62,6 +63,11 @@ class RunObserver:
         cause (a run's end, a cancel while queued, an interrupted run given up):
         `record` as written. Told once per settled run, after the write."""
 
+    def run_reported(self, scenario_id: str, reports: list[Report]) -> None:
+        """A run of this process reported intermediate values (`ctx.report`), written
+        to the store already. Keep it quick: on a memory store it is told in the
+        run's own thread."""
+
 
 def outcome_name(
     stop_reason: str | None, executed: RunOutcome, written: ScenarioRecord | None
@@ -86,6 +92,11 @@ class Observers:
 
     def add(self, observer: RunObserver) -> None:
         self.items.append(observer)
+
+    def remove(self, observer: RunObserver) -> None:
+        """Stop telling `observer` (nothing when it was not told)."""
+        if observer in self.items:
+            self.items.remove(observer)
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -143,3 +154,10 @@ class Observers:
                 observer.run_settled(record)
             except Exception:
                 log.exception("run observer %r failed on a settled run", observer)
+
+    def run_reported(self, scenario_id: str, reports: list[Report]) -> None:
+        for observer in self.items:
+            try:
+                observer.run_reported(scenario_id, reports)
+            except Exception:
+                log.exception("run observer %r failed on a run's reports", observer)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from algomancy_core.dispatcher.leases import new_owner_id, owner_is_dead
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.observe import RunObserver
+from algomancy_core.reports import Report
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.scenario_manager import ScenarioManager
 from algomancy_core.studies.book import StudyRecord
@@ -34,14 +35,19 @@ log = logging.getLogger("algomancy.studies")
 REPORT_TICK_SECONDS = 0.2
 
 
-class _WakeOnSettle(RunObserver):
-    """Wakes the driver when a run of this process settles (a trial may be told)."""
+class _DriverObserver(RunObserver):
+    """Wakes the driver when a run of this process settles (a trial may be told),
+    and notes that one reported (a pruning study may judge it)."""
 
     def __init__(self, driver: StudyDriver) -> None:
         self.driver = driver
 
     def run_settled(self, record: ScenarioRecord) -> None:
         self.driver.wake(record)
+
+    def run_reported(self, scenario_id: str, reports: list[Report]) -> None:
+        # Told in the run's thread: only a flag is set.
+        self.driver._reported = True
 
 
 class StudyDriver:
@@ -64,7 +70,7 @@ class StudyDriver:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._held: set[str] = set()
-        self._waker = _WakeOnSettle(self)
+        self._observer = _DriverObserver(self)
         #: A running study has a pruner: reports are worth a step.
         self._pruning = False
         self._reported = False
@@ -73,8 +79,7 @@ class StudyDriver:
         if self._thread is not None:
             return
         self._stopping.clear()
-        self.runtime.observers.add(self._waker)
-        self.runtime.lifecycle.on_reports.append(self._on_reports)
+        self.runtime.observers.add(self._observer)
         self._thread = threading.Thread(target=self._loop, name="algomancy-studies", daemon=True)
         self._thread.start()
 
@@ -87,10 +92,7 @@ class StudyDriver:
         self._stopping.set()
         self._wake.set()
         thread.join()
-        if self._waker in self.runtime.observers.items:
-            self.runtime.observers.items.remove(self._waker)
-        if self._on_reports in self.runtime.lifecycle.on_reports:
-            self.runtime.lifecycle.on_reports.remove(self._on_reports)
+        self.runtime.observers.remove(self._observer)
         if release:
             for study_id in list(self._held):
                 self.runtime.store.studies.release(study_id, self.owner)
@@ -98,11 +100,6 @@ class StudyDriver:
 
     def wake(self, record: ScenarioRecord | None = None) -> None:
         self._wake.set()
-
-    def _on_reports(self, scenario_id: str, reports: object) -> None:
-        """A run of this process reported intermediate values (called in its thread:
-        only a flag is set)."""
-        self._reported = True
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

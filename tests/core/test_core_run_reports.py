@@ -22,6 +22,7 @@ from algomancy_core import (
     ScenarioStatus,
     SessionManager,
 )
+from algomancy_core.observe import RunObserver
 from algomancy_core.reports import REPORTS_KEPT, thin
 from algomancy_core.scenario import plan_transition
 from algomancy_core.stores import Store
@@ -349,11 +350,12 @@ def test_report_listeners_hear_each_batch(sessions: SessionManager) -> None:
     heard: list[tuple[str, list[tuple[int, float]]]] = []
     lock = threading.Lock()
 
-    def listen(scenario_id: str, reports: list[tuple[int, float]]) -> None:
-        with lock:
-            heard.append((scenario_id, list(reports)))
+    class Listener(RunObserver):
+        def run_reported(self, scenario_id: str, reports: list[tuple[int, float]]) -> None:
+            with lock:
+                heard.append((scenario_id, list(reports)))
 
-    sessions.runtime.lifecycle.on_reports.append(listen)
+    sessions.runtime.observers.add(Listener())
     main = sessions.get_session("main")
     scenario_id = run(main, "r", "Reporter", steps=50)
     main.wait(scenario_id)
