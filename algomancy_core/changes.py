@@ -45,6 +45,8 @@ KINDS = (
     "session.deleted",
     "baseline.pinned",
     "baseline.unpinned",
+    # A study's trials or status changed: streams read it, and send `study.progress`.
+    "study.changed",
 )
 
 

@@ -10,8 +10,10 @@ import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 
+from algomancy_api.batch_events import BatchProgress
 from algomancy_api.deps import ManagerDep
-from algomancy_api.experiment_events import ExperimentProgress
+from algomancy_api.experiment_events import EXPERIMENTS
+from algomancy_api.study_events import HIDDEN, STUDIES
 from algomancy_core import SessionManager
 from algomancy_core.change_hub import BATCH, ChangeSubscription
 from algomancy_core.changes import Change
@@ -32,7 +34,10 @@ _DESCRIPTION = (
     "`data:` `{seq, kind, session_id, subject, at, ...}`. After a change of an "
     "experiment's scenarios, `experiment.progress` (no `id:`, at most one per "
     "experiment a second): `{kind, session_id, subject, at, experiment: {id, name, "
-    "status, counts}}`. The stream starts with `open` (or, when `Last-Event-ID` is "
+    "status, counts}}`. After a study's trial starts or ends or its status changes, "
+    "`study.progress` (no `id:`, at most one per study a second): `{kind, session_id, "
+    "subject, at, study: {id, name, status, ended_by, counts, best, pareto_size}}`. "
+    "The stream starts with `open` (or, when `Last-Event-ID` is "
     "too old to replay, `reset`: reload, then follow on); `: keep-alive` comments "
     "while idle."
 )
@@ -83,7 +88,13 @@ async def session_events(
             )
     sessions: SessionManager = request.app.state.sessions
     return StreamingResponse(
-        _stream(request, sessions, ExperimentProgress(manager), resume_after, idle_timeout),
+        _stream(
+            request,
+            sessions,
+            BatchProgress(manager, [EXPERIMENTS, STUDIES]),
+            resume_after,
+            idle_timeout,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -92,12 +103,12 @@ async def session_events(
 async def _stream(
     request: Request,
     sessions: SessionManager,
-    experiments: ExperimentProgress,
+    batches: BatchProgress,
     resume_after: int | None,
     idle_timeout: float | None,
 ) -> AsyncIterator[bytes]:
     store = sessions.runtime.store
-    session_id = experiments.session_id
+    session_id = batches.session_id
     async with sessions.runtime.changes.subscribe(session_id) as subscription:
         watcher = asyncio.create_task(_watch_disconnect(request, subscription))
         try:
@@ -115,6 +126,8 @@ async def _stream(
                 while True:
                     replay = await asyncio.to_thread(store.read_changes, sent, BATCH, session_id)
                     for change in _coalesce(replay):
+                        if change.kind in HIDDEN:
+                            continue
                         yield _sse(change)
                         if change.kind == "session.deleted":
                             return
@@ -126,11 +139,11 @@ async def _stream(
             loop = asyncio.get_running_loop()
             quiet_since = loop.time()
             while True:
-                wait = experiments.wait(loop.time(), RECHECK_SECONDS)
+                wait = batches.wait(loop.time(), RECHECK_SECONDS)
                 if idle_timeout is not None:
                     left = quiet_since + idle_timeout - loop.time()
                     if left <= 0:
-                        for event in await experiments.due(loop.time(), force=True):
+                        for event in await batches.due(loop.time(), force=True):
                             yield event
                         return
                     wait = min(wait, left)
@@ -143,11 +156,13 @@ async def _stream(
                     continue
                 fresh = _coalesce([c for c in changes if c.seq > sent])
                 for change in fresh:
+                    if change.kind in HIDDEN:  # read by `batches` only
+                        continue
                     yield _sse(change)
                     if change.kind == "session.deleted":
                         return
-                experiments.note(fresh)
-                for event in await experiments.due(loop.time()):
+                batches.note(fresh)
+                for event in await batches.due(loop.time()):
                     yield event
                 if changes:
                     sent = max(sent, changes[-1].seq)

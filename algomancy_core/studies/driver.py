@@ -24,6 +24,7 @@ from algomancy_core.observe import RunObserver
 from algomancy_core.reports import Report
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.scenario_manager import ScenarioManager
+from algomancy_core.studies import progress
 from algomancy_core.studies.book import StudyRecord
 from algomancy_core.studies.steps import LeaseLost, Step
 
@@ -149,7 +150,7 @@ class StudyDriver:
                 continue
             manager = ScenarioManager(self.runtime, session)
             try:
-                ended = Step(manager, book, record, self.owner).run(now)
+                ended = progress.stepped(Step(manager, book, record, self.owner), now)
             except (LeaseLost, ConflictError, NotFoundError):  # taken over, or deleted
                 self._held.discard(record.id)
                 continue

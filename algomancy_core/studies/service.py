@@ -193,7 +193,10 @@ def stop(manager: ScenarioManager, record: StudyRecord) -> StudyRecord:
     """Ask the study's driver to stop: no trial is asked any more, those in flight
     are cancelled, then the study is `stopped`. A finished study stays as it is."""
     if record.state == RUNNING:
+        from algomancy_core.studies.progress import changed
+
         manager._store.studies.request_stop(manager.session_id, record.id)
+        changed(manager, record.id)  # `stopping`, on the session's stream
         _wake_drivers(manager)
     return get_study(manager, record.id)
 

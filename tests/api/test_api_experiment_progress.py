@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from algomancy_api import experiment_events
-from algomancy_api.experiment_events import PROGRESS_SECONDS, ExperimentProgress
+from algomancy_api.batch_events import PROGRESS_SECONDS, BatchProgress
+from algomancy_api.experiment_events import EXPERIMENTS
 from algomancy_core.changes import Change
 from algomancy_core.errors import NotFoundError
 from tests import patient_http as http
@@ -116,7 +117,7 @@ def test_rounds_are_at_most_one_per_interval(monkeypatch: pytest.MonkeyPatch) ->
         return [{"id": "e", "name": "e", "status": "running", "counts": {"complete": len(ids)}}]
 
     monkeypatch.setattr(experiment_events, "touched_by", touched_by)
-    progress = ExperimentProgress(manager)  # type: ignore[arg-type]
+    progress = BatchProgress(manager, [EXPERIMENTS])  # type: ignore[arg-type]
 
     async def scenario() -> list[list[bytes]]:
         sent = []
@@ -146,6 +147,6 @@ def test_a_session_gone_meanwhile_sends_nothing(monkeypatch: pytest.MonkeyPatch)
         raise NotFoundError("session 's' not found")
 
     monkeypatch.setattr(experiment_events, "touched_by", gone)
-    progress = ExperimentProgress(FakeManager())  # type: ignore[arg-type]
+    progress = BatchProgress(FakeManager(), [EXPERIMENTS])  # type: ignore[arg-type]
     progress.note([change(1, "scenario.complete", "a")])
     assert asyncio.run(progress.due(100.0)) == []

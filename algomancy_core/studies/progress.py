@@ -1,0 +1,74 @@
+"""A study's progress for the session stream's `study.progress` events.
+
+A study's trials and state are written by its driver (or its stop by a request), not
+by scenario changes the stream sees: so whoever changes them records a `study.changed`
+change (subject: the study's id, no payload) in the session's feed. The stream does
+not send that change as it is; it gathers the studies named and sends each one's
+progress (`of`), coalesced (see `algomancy_api.batch_events`). Being a stored change,
+it reaches the streams of every server process sharing the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from algomancy_core.studies import service
+from algomancy_core.studies.book import StudyRecord
+
+if TYPE_CHECKING:
+    from algomancy_core.scenario_manager import ScenarioManager
+    from algomancy_core.studies.steps import Step
+
+#: The change that says a study's trials or state changed (not sent on streams as it is).
+CHANGED = "study.changed"
+
+
+def changed(manager: ScenarioManager, study_id: str) -> None:
+    """Record that the study's counts, best trial or status may have changed."""
+    manager._runtime.changes.record(manager.session_id, CHANGED, study_id, {})
+
+
+def _shape(step: Step) -> tuple[object, ...]:
+    """What a step changes that a follower sees: trials and their states, the status."""
+    record = step.record
+    trials = tuple((t.number, t.state) for t in step.trials)
+    return (record.state, record.stop_requested, trials)
+
+
+def stepped(step: Step, now: datetime) -> StudyRecord:
+    """Run `step`; when it told or started a trial or changed the study's status,
+    record `study.changed` (also when it stopped half way: what it wrote stays)."""
+    before = _shape(step)
+    try:
+        return step.run(now)
+    finally:
+        if _shape(step) != before:
+            changed(step.manager, step.record.id)
+
+
+def of(manager: ScenarioManager, study_ids: Collection[str]) -> list[dict[str, Any]]:
+    """`{id, name, status, ended_by, counts, best, pareto_size}` of each study of the
+    session in `study_ids` (oldest first; deleted ones left out), as `GET …/studies/{id}`
+    tells them: `best` the best feasible trial (one objective, else null),
+    `pareto_size` the size of the Pareto set (several objectives, else null)."""
+    wanted = set(study_ids)
+    out = []
+    for record in service.list_studies(manager):
+        if record.id not in wanted:
+            continue
+        told = service.summary(manager, record)
+        pareto = told["pareto"]
+        out.append(
+            {
+                "id": record.id,
+                "name": record.name,
+                "status": told["status"],
+                "ended_by": told["ended_by"],
+                "counts": told["counts"],
+                "best": told["best"],
+                "pareto_size": None if pareto is None else len(pareto),
+            }
+        )
+    return out
