@@ -191,3 +191,156 @@ def test_stop_a_running_study(page: Page, server: ServerProcess) -> None:
     expect(page.locator("tr[data-study='long-search'] [data-status]")).to_have_text("stopped")
     counts = httpx.get(f"{server.base}{API}/studies/{created.json()['id']}").json()["counts"]
     assert counts["running"] == 0 and counts["total"] < 50
+
+
+#: Listed points of the pruning study, run in order (parallel 1): five quick good
+#: descents (many moves a step, each its own), then three slow poor ones (one move a step, half the
+#: worse moves taken, 0.5 s a step) whose first reports are far worse than the good
+#: ones' at the same step: the median pruner (5 complete trials first) stops them.
+GOOD = [
+    {"moves_per_step": moves, "worse_acceptance": 0.0, "step_seconds": 0.0}
+    for moves in (120, 200, 60, 160, 90)
+]
+POOR = {"moves_per_step": 1, "worse_acceptance": 0.5, "step_seconds": 0.5}
+
+
+def test_pruned_trials_show_grey_and_counted(page: Page, server: ServerProcess) -> None:
+    body = {
+        "name": "pruned-descent",
+        "base": {
+            "algo_name": "Iterative descent",
+            "dataset_key": "Master data",
+            "algo_params": {"steps": 30},
+        },
+        "space": [
+            {"name": "moves_per_step", "min": 1, "max": 200},
+            {"name": "worse_acceptance"},
+            {"name": "step_seconds", "min": 0, "max": 0.5},
+        ],
+        "objectives": [{"kpi": "travel_distance"}],
+        "pruner": "median",
+        "n_trials": 8,
+        "warm_start": {"points": [*GOOD, POOR, POOR, POOR]},
+    }
+    created = httpx.post(f"{server.base}{API}/studies", json=body)
+    assert created.status_code == 201, created.text
+    study_id = created.json()["id"]
+    open_app(page, server, f"studies/{study_id}")
+    detail = page.get_by_test_id("study-detail")
+    status = detail.get_by_test_id("study-status").locator("[data-status]")
+    expect(status).to_have_text("complete", timeout=120_000)
+    expect(detail.get_by_test_id("study-counts")).to_have_text(
+        "8 of 8 trials ended, 5 complete, 3 pruned"
+    )
+    got = httpx.get(f"{server.base}{API}/studies/{study_id}").json()
+    assert got["counts"]["pruned"] == 3 and got["counts"]["complete"] == 5
+
+    # The pruned trials: the last three, each with the grey `pruned` badge.
+    trials = page.get_by_role("table", name="Trials")
+    expect(trials.locator("tbody tr")).to_have_count(8)
+    badges = trials.locator("tbody [data-status=pruned]")
+    expect(badges).to_have_count(3)
+    numbers = trials.locator("tbody tr:has([data-status=pruned])").evaluate_all(
+        "(rows) => rows.map((r) => Number(r.dataset.trial))"
+    )
+    assert numbers == [5, 6, 7]
+    colour = badges.first.evaluate("(b) => getComputedStyle(b).backgroundColor")
+    assert colour == "rgb(243, 244, 246)"  # grey, as `stopped`: not a failure's red
+    expect(trials.locator("tbody [data-status=complete]")).to_have_count(5)
+
+    # The history draws the five complete trials and the best so far.
+    history = page.get_by_test_id("study-history").locator("canvas")
+    expect(history).to_have_attribute("data-shown", "5")
+    selector = "[data-testid=study-history] canvas"
+    page.wait_for_function(
+        f"() => {{ const c = ({CHART_PIXELS})(document.querySelector('{selector}'));"
+        " return c.blue > 30 && c.orange > 30; }"
+    )
+    assert page.evaluate(LOW_CONTRAST) == []
+    page.screenshot(path="/tmp/studies-pruned.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1150})  # counts, history and trials
+    detail.evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    screenshot(page, "studies-pruned")
+
+
+A_FRAME_LATER = "() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))"
+READS_DONE = "Number(document.querySelector('[data-testid=study-detail]').dataset.reads)"
+
+
+def settled(page: Page, reads: list[str]) -> None:
+    """Every read of the study asked for is done (two requests each: it, its trials)."""
+    page.wait_for_function(f"(n) => {READS_DONE} * 2 >= n", arg=len(reads))
+
+
+def slow_study(server: ServerProcess, name: str) -> str:
+    """A study whose first trial runs 20 s or more: nothing changes meanwhile."""
+    body = {
+        "name": name,
+        "base": {"algo_name": "Slow", "dataset_key": "Master data"},
+        "space": [{"name": "duration", "min": 20, "max": 30}],
+        "objectives": [{"kpi": "travel_distance"}],
+        "n_trials": 50,
+    }
+    created = httpx.post(f"{server.base}{API}/studies", json=body)
+    assert created.status_code == 201, created.text
+    study_id: str = created.json()["id"]
+    return study_id
+
+
+def reads_of(page: Page, study_id: str) -> list[str]:
+    """The GET requests of the page for the study and its trials, as they are made."""
+    reads: list[str] = []
+    page.on(
+        "request",
+        lambda r: r.method == "GET" and f"/studies/{study_id}" in r.url and reads.append(r.url),
+    )
+    return reads
+
+
+def test_the_detail_follows_the_stream_not_a_timer(page: Page, server: ServerProcess) -> None:
+    """A running study's view reads the study again on the session stream's
+    `study.progress`, not on a timer: with the page's clock run two minutes ahead
+    nothing is read, and a stop still shows at once (its events)."""
+    study_id = slow_study(server, "quiet-search")
+    reads = reads_of(page, study_id)
+    page.clock.install()
+    open_app(page, server, f"studies/{study_id}")
+    detail = page.get_by_test_id("study-detail")
+    expect(detail.get_by_test_id("study-counts")).to_contain_text("1 running")
+    expect(detail.get_by_test_id("study-following")).to_have_attribute("data-following", "stream")
+
+    settled(page, reads)
+    before = len(reads)
+    for _ in range(5):
+        page.clock.run_for(30_000)
+        # A frame and a macrotask later, a timer's read would have been asked for.
+        page.evaluate(A_FRAME_LATER)
+        settled(page, reads)
+    # At most one read more: the first trial's study.progress may arrive meanwhile.
+    assert len(reads) - before <= 2, reads[before:]
+    detail.get_by_role("button", name="Stop").click()
+    expect(detail.get_by_test_id("study-status").locator("[data-status]")).to_have_text(
+        "stopped", timeout=60_000
+    )
+    assert len(reads) > before  # read again on the stop's study.progress
+
+
+def test_the_detail_polls_slowly_while_the_stream_is_down(
+    page: Page, server: ServerProcess
+) -> None:
+    """The stream refused: the view says so and reads the study every 10 s."""
+    study_id = slow_study(server, "unheard-search")
+    reads = reads_of(page, study_id)
+    page.route("**/events*", lambda route: route.abort())
+    page.clock.install()
+    open_app(page, server, f"studies/{study_id}")
+    detail = page.get_by_test_id("study-detail")
+    expect(detail.get_by_test_id("study-counts")).to_contain_text("1 running")
+    following = detail.get_by_test_id("study-following")
+    expect(following).to_have_attribute("data-following", "poll")
+    expect(following).to_have_text("Live updates interrupted: read again every 10 s")
+    settled(page, reads)
+    done = page.evaluate(f"() => {READS_DONE}")
+    page.clock.run_for(10_500)
+    page.wait_for_function(f"(n) => {READS_DONE} > n", arg=done)
+    httpx.post(f"{server.base}{API}/studies/{study_id}/stop")

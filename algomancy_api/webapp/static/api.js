@@ -151,19 +151,23 @@ export const sessionEnds = (type) => type === "session.deleted";
  * header (EventSource cannot send one). Calls `onEvent(type, data)` per event,
  * reconnects with Last-Event-ID when the connection drops, and stops after the
  * event `ends(type, data)` accepts (by default a scenario's terminal event), or
- * when `signal` aborts.
+ * when `signal` aborts. `onState(up)`, when given, hears `true` at the first event or
+ * comment of each connection (the server follows the stream from then on) and
+ * `false` when a connection drops or cannot be made.
  */
-export async function followEvents(path, onEvent, signal, ends = scenarioEnds) {
+export async function followEvents(path, onEvent, signal, ends = scenarioEnds, onState = () => {}) {
   let lastId = null;
   let finished = false;
   while (!signal.aborted && !finished) {
     let res;
+    let up = false;
     try {
       const h = headers({ Accept: "text/event-stream" });
       if (lastId !== null) h["Last-Event-ID"] = lastId;
       res = await fetch(API + path, { headers: h, signal, cache: "no-store" });
     } catch (err) {
       if (signal.aborted) return;
+      onState(false);
       await sleep(1000, signal);
       continue;
     }
@@ -171,7 +175,10 @@ export async function followEvents(path, onEvent, signal, ends = scenarioEnds) {
       unauthorized();
       return;
     }
-    if (!res.ok) return;
+    if (!res.ok) {
+      onState(false);
+      return;
+    }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     let event = { type: "message", data: [], id: null };
@@ -185,6 +192,10 @@ export async function followEvents(path, onEvent, signal, ends = scenarioEnds) {
           let line = buffer.slice(0, end);
           buffer = buffer.slice(end + 1);
           if (line.endsWith("\r")) line = line.slice(0, -1);
+          if (!up && (line === "" || line.startsWith(":"))) {
+            up = true;
+            onState(true);
+          }
           if (line === "") {
             if (event.data.length) {
               if (event.id !== null) lastId = event.id;
@@ -206,6 +217,7 @@ export async function followEvents(path, onEvent, signal, ends = scenarioEnds) {
     } catch (err) {
       if (signal.aborted) return;
     }
+    if (!finished && !signal.aborted) onState(false);
     if (!finished) await sleep(1000, signal);
   }
 }

@@ -1,6 +1,7 @@
-// Studies: the session's optimisation studies, the create form, and one study.
+// Studies: the session's optimisation studies, the create form, and one study,
+// kept live by the session's event stream (one per page, as the Experiments page).
 import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, listOf, seg } from "./api.js";
+import { api, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { Notice, StatusBadge, go, link } from "./ui.js";
 import { CreateStudy } from "./studyform.js";
 import { StudyDetail, trialsEnded } from "./studydetail.js";
@@ -23,6 +24,44 @@ function StudyList({ list, selected }) {
   </section>`;
 }
 
+/** The server's word on a study (coalesced: at most one a second per study). */
+export const PROGRESS = "study.progress";
+
+/**
+ * The session's stream for the Studies page: `progress` is the latest
+ * `study.progress` per study id (the list updates in place, the detail reads its
+ * study again), `latest` the last one (a study not listed yet: the list is read), `up` whether the stream is followed now (false: down, the detail
+ * polls slowly; null: not yet), and `synced` counts the connections made: each
+ * (the first too) means reading once what the stream may not have told.
+ */
+export function useStudyStream(base, setList) {
+  const [progress, setProgress] = useState({});
+  const [up, setUp] = useState(null);
+  const [synced, setSynced] = useState(0);
+  const [latest, setLatest] = useState(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    followEvents(
+      `${base}/events`,
+      (type, data) => {
+        if (type !== PROGRESS || !data?.study) return;
+        const s = data.study;
+        setProgress((old) => ({ ...old, [s.id]: s }));
+        setLatest(s);
+        setList((old) => old && old.map((e) => (e.id === s.id ? { ...e, status: s.status, counts: s.counts } : e)));
+      },
+      controller.signal,
+      sessionEnds,
+      (now) => {
+        setUp(now);
+        if (now) setSynced((n) => n + 1);
+      }
+    );
+    return () => controller.abort();
+  }, [base]);
+  return { progress, latest, up, synced };
+}
+
 export function StudiesPage({ session, arg }) {
   const base = `/sessions/${seg(session.id)}`;
   const [list, setList] = useState(null);
@@ -30,6 +69,10 @@ export function StudiesPage({ session, arg }) {
   const [tick, setTick] = useState(0);
   const [kpis, setKpis] = useState([]);
   const reload = () => setTick((t) => t + 1);
+  const { progress, latest, up, synced } = useStudyStream(base, setList);
+  useEffect(() => {
+    if (latest && list && !list.some((s) => s.id === latest.id)) reload();
+  }, [latest]);
   useEffect(() => {
     let live = true;
     api.get(`${base}/studies`).then(
@@ -39,7 +82,7 @@ export function StudiesPage({ session, arg }) {
     return () => {
       live = false;
     };
-  }, [base, tick]);
+  }, [base, tick, synced]);
   useEffect(() => {
     api.get(`${base}/kpis/describe`).then((b) => setKpis(Array.isArray(b) ? b : listOf(b, "kpis")), () => setKpis([]));
   }, [base]);
@@ -52,7 +95,7 @@ export function StudiesPage({ session, arg }) {
       </div>
       <div>
         ${arg
-          ? html`<${StudyDetail} key=${arg} base=${base} id=${arg} onChange=${reload} />`
+          ? html`<${StudyDetail} key=${arg} base=${base} id=${arg} progress=${progress[arg]} live=${up} synced=${synced} onChange=${reload} />`
           : html`<p class="muted">Pick a study, or create one: it searches an algorithm's parameters for the best values of one or more KPIs.</p>`}
       </div>
     </div>`;

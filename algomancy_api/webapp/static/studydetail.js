@@ -1,14 +1,15 @@
-// One study, followed while it runs (read again every POLL_MS): its status and
-// counts, the best trial or the Pareto set (each pinnable as the session's
-// baseline), stop and delete, its charts, and the paged table of its trials, each
-// trial opening its scenario.
+// One study, followed while it runs (read again on each `study.progress` the
+// page's session stream brings for it; every FALLBACK_MS only while that stream is
+// down): its status and counts, the best trial or the Pareto set (each pinnable as
+// the session's baseline), stop and delete, its charts, and the paged table of its
+// trials, each trial opening its scenario.
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
 import { API, api, call, readFrame, seg } from "./api.js";
 import { Notice, Progress, StatusBadge, formatCell, formatNumber, go, link } from "./ui.js";
 import { HistoryChart, ParetoChart } from "./studycharts.js";
 
-/** How often a running study and its trials are read again (ms). */
-export const POLL_MS = 2000;
+/** How often a running study and its trials are read again while the session stream is down (ms). */
+export const FALLBACK_MS = 10_000;
 /** Rows of the trials table per page. */
 export const PAGE = 100;
 const LIVE = ["running", "stopping"];
@@ -91,50 +92,96 @@ function TrialsTable({ frame }) {
   </div>`;
 }
 
-export function StudyDetail({ base, id, onChange }) {
+/** What the study's view is following: the stream, or (it is down) a slow poll. */
+function Following({ study, live }) {
+  if (!LIVE.includes(study.status)) return null;
+  return live === false
+    ? html`<span class="small muted" data-testid="study-following" data-following="poll">Live updates interrupted: read again every ${FALLBACK_MS / 1000} s</span>`
+    : html`<span class="small muted" data-testid="study-following" data-following="stream">Live</span>`;
+}
+
+/**
+ * `progress`: the page stream's latest `study.progress` for this study (each new
+ * one: read again); `live`: whether that stream is up (false: poll every
+ * FALLBACK_MS while the study runs); `synced`: bumps at each connection of the
+ * stream (read once: what it may have missed).
+ */
+export function StudyDetail({ base, id, progress, live, synced, onChange }) {
   const [study, setStudy] = useState(null);
   const [frame, setFrame] = useState(null);
   const [pinned, setPinned] = useState(null);
   const [error, setError] = useState(null);
   const [note, setNote] = useState(null);
-  const [tick, setTick] = useState(0);
+  const [reads, setReads] = useState(0); // reads done (on the page for tests: data-reads)
   const path = `${base}/studies/${seg(id)}`;
   const lastStatus = useRef(null);
+  const mounted = useRef(true);
+  const reading = useRef(false); // a read is under way
+  const again = useRef(false); // asked for meanwhile: read once more after it
 
   useEffect(() => {
     api.get(`${base}/baseline`).then((b) => setPinned(b.scenario_id), () => setPinned(null));
   }, [base]);
   // Read the study, then its trials (so that the trials of an ended study are all
-  // told); again POLL_MS later while it runs.
-  useEffect(() => {
-    let live = true;
-    let timer = null;
-    const both = async () => {
+  // told); one read at a time, a request meanwhile makes one more after it.
+  async function load() {
+    if (reading.current) {
+      again.current = true;
+      return;
+    }
+    reading.current = true;
+    try {
       const s = await api.get(path);
-      return [s, await readFrame(`${path}/trials`)];
-    };
-    both().then(
-      ([s, f]) => {
-        if (!live) return;
-        if (lastStatus.current !== null && lastStatus.current !== s.status) onChange();
-        lastStatus.current = s.status;
-        setStudy(s);
-        setFrame(f);
-        setError(null);
-        if (LIVE.includes(s.status)) timer = setTimeout(() => setTick((t) => t + 1), POLL_MS);
-      },
-      (err) => live && setError(err.status === 404 ? "This study does not exist (any more)." : err.message)
-    );
+      const f = await readFrame(`${path}/trials`);
+      if (!mounted.current) return;
+      if (lastStatus.current !== null && lastStatus.current !== s.status) onChange();
+      lastStatus.current = s.status;
+      setStudy(s);
+      setFrame(f);
+      setError(null);
+      setReads((n) => n + 1);
+    } catch (err) {
+      if (mounted.current) setError(err.status === 404 ? "This study does not exist (any more)." : err.message);
+    } finally {
+      reading.current = false;
+      if (mounted.current && again.current) {
+        again.current = false;
+        load();
+      }
+    }
+  }
+  useEffect(() => {
+    mounted.current = true;
+    load();
     return () => {
-      live = false;
-      if (timer !== null) clearTimeout(timer);
+      mounted.current = false;
     };
-  }, [path, tick]);
+  }, [path]);
+  // The stream's word on this study, or a (re)connection of the stream: read again.
+  const seen = useRef(progress);
+  useEffect(() => {
+    if (!progress || progress === seen.current) return;
+    seen.current = progress;
+    load();
+  }, [progress]);
+  const connections = useRef(synced);
+  useEffect(() => {
+    if (synced === connections.current) return;
+    connections.current = synced;
+    load();
+  }, [synced]);
+  // The stream down while the study runs: read again every FALLBACK_MS.
+  const running = study !== null && LIVE.includes(study.status);
+  useEffect(() => {
+    if (live !== false || !running) return;
+    const timer = setInterval(load, FALLBACK_MS);
+    return () => clearInterval(timer);
+  }, [live, running]);
 
   async function stop() {
     try {
       setStudy(await api.post(`${path}/stop`));
-      setTick((t) => t + 1);
+      load();
       onChange();
     } catch (err) {
       setError(err.message);
@@ -167,7 +214,7 @@ export function StudyDetail({ base, id, onChange }) {
   const space = study.space.map((d) => (d.type === "categorical" ? `${d.key} (${d.choices.map((v) => formatCell(v)).join(", ")})` : `${d.key} (${formatNumber(d.low)} to ${formatNumber(d.high)}${d.log ? ", log" : ""})`));
   const goal = study.objectives.map((o) => `${o.direction === "maximize" ? "maximise" : "minimise"} ${o.kpi}`).join(" and ");
   const limits = study.constraints.map((k) => `${k.kpi} ${k.max !== undefined && k.max !== null ? `≤ ${formatNumber(k.max)}` : `≥ ${formatNumber(k.min)}`}`);
-  return html`<section class="panel" aria-labelledby="study-title" data-testid="study-detail">
+  return html`<section class="panel" aria-labelledby="study-title" data-testid="study-detail" data-reads=${reads}>
       <div class="row spread">
         <h2 id="study-title">${study.name}</h2>
         <div class="row">
@@ -182,6 +229,7 @@ export function StudyDetail({ base, id, onChange }) {
         <${StatusBadge} status=${study.status} />
         <${Progress} value=${study.n_trials ? ended(study.counts) / study.n_trials : 0} label=${`Progress of ${study.name}`} />
         <span class="small" data-testid="study-counts">${trialsText(study)}</span>
+        <${Following} study=${study} live=${live} />
       </div>
       <p class="small muted">${goal}${limits.length ? ` with ${limits.join(", ")}` : ""}; sampler <strong>${study.sampler}</strong> (seed ${study.seed}), ${study.parallel} at once, over ${space.join("; ")}.
         Base: <strong>${study.base.algo_name}</strong> on <strong>${study.base.dataset_key}</strong>.</p>
