@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,8 +22,10 @@ from algomancy_api.study_events import STUDIES
 from algomancy_core.changes import Change
 from algomancy_core.studies import progress
 from algomancy_core.studies.book import COMPLETE, RUNNING, T_COMPLETE, T_RUNNING, TrialRecord
+from algomancy_example.domain import MASTER_DATA
 from tests import patient_http as http
 from tests.polling import wait_for
+from tests.server import ServerProcess
 from tests.streams import Follower
 
 from .conftest import PREFIX
@@ -282,3 +285,33 @@ def test_a_step_that_fails_half_way_still_records_what_it_wrote() -> None:
     with pytest.raises(RuntimeError):
         progress.stepped(step, datetime.now(UTC))  # type: ignore[arg-type]
     assert step.hub.recorded == [("s", "study.changed", "st")]
+
+
+# -- across server processes sharing a store ----------------------------------
+
+
+@pytest.mark.slow
+def test_a_stream_on_another_process_is_told(tmp_path: Path) -> None:
+    """A study made through server A (driven by whichever process takes its lease)
+    is told on a stream held on server B: `study.changed` is a stored change."""
+    args = ["--example", "--no-ui", "--data-path", str(tmp_path)]
+    with (
+        ServerProcess(args, tmp_path) as a,
+        ServerProcess(args, tmp_path) as b,
+    ):
+        session = http.get(f"{b.base}{PREFIX}/sessions").json()["default"]
+        with Follower(f"{b.base}{PREFIX}/sessions/{session}/events") as follower:
+            follower.wait_for_event("open")
+            body = {
+                "name": "across",
+                "base": {"algo_name": "Batch picking", "dataset_key": MASTER_DATA},
+                "space": [{"name": "batch_size"}],
+                "objectives": [{"kpi": "travel_distance"}],
+                "n_trials": 3,
+            }
+            made = http.post(f"{a.base}{PREFIX}/sessions/{session}/studies", json=body)
+            assert made.status_code == 201, made.text
+            wait_until_ended(follower, made.json()["id"])
+        got = http.get(f"{a.base}{PREFIX}/sessions/{session}/studies/{made.json()['id']}")
+        last = progress_of(follower, made.json()["id"])[-1]
+        assert last["counts"] == got.json()["counts"] and last["best"] == got.json()["best"]
