@@ -9,7 +9,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.server import ServerProcess
 
@@ -343,4 +343,30 @@ def test_the_detail_polls_slowly_while_the_stream_is_down(
     done = page.evaluate(f"() => {READS_DONE}")
     page.clock.run_for(10_500)
     page.wait_for_function(f"(n) => {READS_DONE} > n", arg=done)
+    httpx.post(f"{server.base}{API}/studies/{study_id}/stop")
+
+
+def test_each_reconnection_of_the_stream_reads_the_study_once(
+    page: Page, server: ServerProcess
+) -> None:
+    """A stream that drops (here: each connection answered with `open`, then closed)
+    is followed again; each connection reads the study once, for what it missed."""
+    study_id = slow_study(server, "flaky-search")
+    connections: list[str] = []
+
+    def open_then_close(route: Route) -> None:
+        connections.append(route.request.url)
+        data = '{"seq": 1, "kind": "open", "session_id": "main"}'
+        route.fulfill(
+            status=200,
+            headers={"Content-Type": "text/event-stream"},
+            body=f"id: 1\nevent: open\ndata: {data}\n\n",
+        )
+
+    page.route("**/events*", open_then_close)
+    open_app(page, server, f"studies/{study_id}")
+    detail = page.get_by_test_id("study-detail")
+    expect(detail.get_by_test_id("study-counts")).to_contain_text("1 running")
+    page.wait_for_function(f"() => {READS_DONE} >= 4", timeout=60_000)
+    assert len(connections) >= 3  # read on each (re)connection, not on a timer
     httpx.post(f"{server.base}{API}/studies/{study_id}/stop")
