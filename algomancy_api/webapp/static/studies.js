@@ -30,9 +30,10 @@ export const PROGRESS = "study.progress";
 /**
  * The session's stream for the Studies page: `progress` is the latest
  * `study.progress` per study id (the list updates in place, the detail reads its
- * study again), `latest` the last one (a study not listed yet: the list is read), `up` whether the stream is followed now (false: down, the detail
- * polls slowly; null: not yet), and `synced` counts the connections made: each
- * (the first too) means reading once what the stream may not have told.
+ * study again), `latest` the last one (a study not listed yet: the list is read),
+ * `up` whether the stream is followed now (false: down, the detail polls slowly;
+ * null: not yet), and `synced` counts the connections made: each (the first too)
+ * means reading once (the list, the study) what the stream may not have told.
  */
 export function useStudyStream(base, setList) {
   const [progress, setProgress] = useState({});
