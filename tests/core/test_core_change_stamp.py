@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from algomancy_core import ScenarioStatus as S
+from algomancy_core.scenario import plan_transition
 from algomancy_core.stores import SessionRecord
 from algomancy_core.stores.memory import MemoryStore
 from algomancy_core.stores.sql import SQLStore
 from algomancy_core.stores.sql.connections import DataVersion, open_sqlite
+from tests.core.test_core_stores import CLAIM, COMPLETE, new_scenario, new_session, queue
 
 
 def session(name: str = "s") -> SessionRecord:
@@ -136,3 +139,47 @@ def test_a_closed_store_leaves_no_stamp_connection_open(database: Path) -> None:
 
 def test_the_memory_store_has_no_stamp() -> None:
     assert MemoryStore().change_stamp() is None
+
+
+def test_every_write_a_scenario_list_shows_changes_the_stamp(database: Path) -> None:
+    """The kept listing is answered while the stamp holds: each write it shows (create,
+    queue, claim, progress, complete, cancel request, pin, unpin, reset, delete) must
+    change it."""
+    store = SQLStore(f"sqlite:///{database}")
+    try:
+        session_id = new_session(store).id
+        stamps = [store.change_stamp()]
+
+        def changed() -> None:
+            stamps.append(store.change_stamp())
+            assert stamps[-1] not in stamps[:-1]
+
+        first = new_scenario(store, session_id, "a")
+        changed()
+        queue(store, first.id)
+        changed()
+        assert store.apply_transition(first.id, CLAIM) is not None
+        changed()
+        assert store.update_progress(first.id, 0.5, "half") is not None
+        changed()
+        assert store.apply_transition(first.id, COMPLETE) is not None
+        changed()
+        store.set_baseline(session_id, first.id)
+        changed()
+        store.set_baseline(session_id, None)
+        changed()
+        assert store.apply_transition(first.id, plan_transition(S.CREATED)) is not None
+        changed()
+        store.delete_scenario(session_id, first.id)
+        changed()
+        second = new_scenario(store, session_id, "b")
+        changed()
+        queue(store, second.id)
+        changed()
+        assert store.apply_transition(second.id, CLAIM) is not None
+        changed()
+        assert store.request_cancel(second.id)
+        changed()
+        assert store.change_stamp() == stamps[-1]  # and holds with no write
+    finally:
+        store.close()
