@@ -5,9 +5,36 @@ scenarios in one session, all run to completion. From an HTTP client in this pro
 the p50 time of ``GET …/scenarios`` (the full view) and of ``?view=summary``, the
 body received whole (transfer included), against the p50 time of ``orjson.dumps``
 of the same payload in this process. Target ≤ 5x. One page (``?limit=50``) is
-also shown, and each list's server CPU time per request (read from ``/proc``).
+also shown; the same list read by ``http.client`` (the same request and transfer,
+without httpx's own work); and the CPU time per request of the server (read from
+``/proc``) and of httpx (this process), steadier than wall time on a shared machine.
 
     python -m benchmarks.lists
+
+What the profiles showed (py-spy ``--gil`` on the server during this benchmark,
+``benchmarks.profile_lists`` in process, cProfile on the client; 2 shared cores at
+load 9-17, so read the ratios, not the times):
+
+- Server, summary, before the change stamp: a quarter of the server's samples were
+  the list's own work, and that was all the read of the page's 1,000
+  ``(id, version)`` rows (15% in ``HotReads.page_scenario_versions``, SQLite
+  visiting each table row because ``version`` is not in the index; 7% comparing the
+  two lists); the views themselves were kept already. The rest was the HTTP stack
+  shared by every route (the middlewares, uvicorn's parser, ~40%) and the ``write``
+  of the body (9%). With ``Store.change_stamp`` (SQLite's ``data_version``) the
+  route's own work is ~4% of the samples: nothing of the list is read while nothing
+  was written. Server CPU per request, before -> after in one sitting
+  (``/tmp``-copied tree of the previous commit, alternating): full 3.10 -> 1.80 ms
+  (1.90x -> 1.21x the dump), summary 2.60 -> 1.50 ms (10.3x -> 6.35x); a page of
+  50 unchanged (1.20 ms: fixed per-request cost; no pydantic model per row, no
+  dataset or session lookup beyond the one session read, no result read).
+- Client: httpx's own CPU per request is 1.5 ms for the summary (~6x its
+  ``orjson.dumps``) and 2.9 ms for the full list (~2x): h11/httpcore/httpx work per
+  request and per 64 KiB chunk. So the summary's ratio measured with httpx cannot
+  reach 5x whatever the server does; ``http.client`` reads the same bytes for
+  ~0.25 ms CPU (0.23 MB, against 1.05 ms for httpx in the same run).
+- The server's idle dispatcher (``Dispatcher._claim_and_start``, ~10-13% of the
+  server's samples while lists are served) is counted in its CPU per request.
 """
 
 from __future__ import annotations
