@@ -178,6 +178,10 @@ class ScenarioCatalog(SessionDatasets):
         """The `(id, version)` of each scenario `page_scenarios` would list, in order."""
         return self._store.page_scenario_versions(self.session_id, fingerprint, limit, offset)
 
+    def change_stamp(self) -> object | None:
+        """The store's `change_stamp`: the same value means nothing changed since."""
+        return self._store.change_stamp()
+
     def scenarios_by_id(
         self, ids: Sequence[str], *, summaries: bool = False
     ) -> dict[str, ScenarioRecord]:

@@ -225,6 +225,13 @@ class ScenarioStore(Protocol):
         """The `(id, version)` of each scenario of that page of `page_scenarios`, in
         its order: a reader that keeps what it made of a version reads only these."""
 
+    def change_stamp(self) -> object | None:
+        """A value that differs after any write committed to the store, by any
+        process, and costs less than any read; None when the store has none (then
+        `page_scenario_versions` tells what changed). A reader that kept what it
+        made of the store at one stamp answers it again while the stamp holds (the
+        scenario list, `algomancy_api.listing`). Read it before what it vouches for."""
+
     def get_scenarios(
         self, session_id: str, ids: Sequence[str], *, summaries: bool = False
     ) -> list[ScenarioRecord]:

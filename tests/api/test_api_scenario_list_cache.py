@@ -175,3 +175,48 @@ def test_the_kept_views_stay_within_their_bound(stored: TestClient) -> None:
         body = cache.listing(manager, "full", None, limit, 0)
         assert body == written(stored, "full", limit=limit)
         assert cache._bytes <= cache.max_bytes
+
+
+class VersionReads:
+    """A store whose `page_scenario_versions` calls are counted (a listing's check of
+    what changed, one read of every listed row)."""
+
+    def __init__(self, manager: ScenarioManager) -> None:
+        self.count = 0
+        store = manager._store
+        real = store.page_scenario_versions
+
+        def counted(*args: Any) -> Any:
+            self.count += 1
+            return real(*args)
+
+        self.undo = lambda: setattr(store, "page_scenario_versions", real)
+        store.page_scenario_versions = counted  # type: ignore[method-assign]
+
+
+def test_an_unchanged_sqlite_store_answers_a_kept_listing_without_reading_rows(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    """SQLite's data version (`Store.change_stamp`) vouches that nothing was
+    written: the kept listing is answered without reading a version. A write anywhere
+    in the store makes the next listing read them once, then the new stamp holds."""
+    client = make_client(has_persistent_state=True, data_path=str(tmp_path / "state"))
+    for i in range(3):
+        create(client, f"s{i}")
+    reads = VersionReads(manager_of(client))
+    try:
+        for view in VIEWS:
+            listed(client, view)
+        first = reads.count
+        for view in VIEWS:
+            assert listed(client, view) == written(client, view)
+        assert reads.count == first  # nothing read: the stamp held
+        # A write that lists nothing different: checked once, then the stamp holds.
+        assert client.post(f"{PREFIX}/sessions", json={"display_name": "other"}).status_code == 201
+        listed(client, "full")
+        assert reads.count == first + 1
+        listed(client, "full")
+        assert reads.count == first + 1
+        same_as_written(client)
+    finally:
+        reads.undo()

@@ -87,6 +87,10 @@ class MemoryScenarios(MemoryState):
         page = self.page_scenarios(session_id, fingerprint, limit, offset)
         return [(r.id, r.version) for r in page]
 
+    def change_stamp(self) -> object | None:
+        # In this process: `page_scenario_versions` reads dictionaries, cheap enough.
+        return None
+
     def get_scenarios(
         self, session_id: str, ids: Sequence[str], *, summaries: bool = False
     ) -> list[ScenarioRecord]:

@@ -1,6 +1,6 @@
 """Every way the SQL store reaches its database, in one place.
 
-Three paths, each for what it does best:
+Three paths, each for what it does best, and one stamp:
 
 - SQLAlchemy's pool (`sqlite_engine`, or `create_engine` for PostgreSQL): schema
   upgrades, `Database.write` and `Database.read`, and on PostgreSQL every query and
@@ -9,6 +9,8 @@ Three paths, each for what it does best:
   the reads and every write of the store (`run_once`, `SQLiteTransaction`).
 - `LoopReads` (PostgreSQL): reads on the caller's event loop (asyncio psycopg),
   lookups by key that arrive together sent as one query.
+- `DataVersion` (SQLite): the file's data version on a connection of its own
+  (`Store.change_stamp`), which tells in microseconds that nothing was written.
 
 A forked child must not use its parent's connections: every holder registers with
 `forget_after_fork` and drops them in the child.
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -151,6 +155,55 @@ def open_sqlite(path: str, *, uri: bool, role: str) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
     return conn
+
+
+class DataVersion:
+    """A stamp that differs after any commit to the SQLite file by any connection of
+    any process: SQLite's `PRAGMA data_version` on a connection of its own, which
+    never writes (the pragma ignores the commits of the connection that reads it).
+
+    A reader that kept what it made of the database at one stamp may answer it again
+    while the stamp holds, without reading anything else. A spurious change (a
+    checkpoint) only costs that reader a read; a missed one cannot happen. The stamp
+    names the connection it was read on as well (`_generation`): another connection,
+    after a fork or a reopen, counts on its own. A few microseconds a call.
+    """
+
+    def __init__(self, open_connection: Callable[[], sqlite3.Connection]) -> None:
+        self._open = open_connection
+        self._conn: sqlite3.Connection | None = None
+        self._generation = 0
+        self._lock = threading.Lock()
+        forget_after_fork(self)
+
+    def stamp(self) -> tuple[int, int]:
+        with self._lock:
+            if self._conn is None:
+                self._conn = self._open()
+                self._generation = next(_GENERATIONS)
+            conn = self._conn
+            try:
+                row = conn.execute("PRAGMA data_version").fetchone()
+            except BaseException:
+                self._conn = None
+                conn.close()
+                raise
+            return self._generation, int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def forget(self) -> None:
+        """Drop the connection without using it (in a forked child)."""
+        self._conn = None
+        self._lock = threading.Lock()
+
+
+#: Numbers of the connections `DataVersion` opened (so stamps of two never match).
+_GENERATIONS = itertools.count(1)
 
 
 def sqlite_engine(url: sa.URL) -> Engine:

@@ -27,6 +27,7 @@ from algomancy_core.errors import ConfigurationError, storage_full
 from algomancy_core.stores.sql.connections import (
     PG_READERS,
     SQLITE_POOL_SIZE,
+    DataVersion,
     Lender,
     LoopReads,
     forget_after_fork,
@@ -108,6 +109,11 @@ class SQLDialect:
         names the key column last (it ends `WHERE <column>`) and first (its first
         column is the key)."""
         return await self.query_async(engine, f"{select} = ?", (key,))
+
+    def change_stamp(self) -> object | None:
+        """A value that differs after any commit to the database by anyone, cheaper
+        than any query (see `Store.change_stamp`); None where there is none."""
+        return None
 
     def write(
         self, engine: Engine, sql: str, params: tuple[Any, ...] = (), *, audited: bool = True
@@ -244,6 +250,8 @@ class SQLiteDialect(SQLDialect):
         self._readers = Lender(lambda: self._open("reader"), keep=SQLITE_POOL_SIZE)
         # One writer at a time in this process (`_write_turn`), so one connection.
         self._writers = Lender(lambda: self._open("writer"), keep=1)
+        # A reader of its own, for `change_stamp` alone.
+        self._data_version = DataVersion(lambda: self._open("reader"))
 
     def _open(self, role: str) -> Any:
         assert self._path is not None
@@ -266,6 +274,9 @@ class SQLiteDialect(SQLDialect):
         # process (a fresh WAL snapshot), and fetchall() steps the statement to its
         # end, so no read transaction stays open when the connection goes back.
         return run_once(self._readers, sql, params)
+
+    def change_stamp(self) -> object | None:
+        return self._data_version.stamp()
 
     async def query_async(
         self, engine: Engine, sql: str, params: tuple[Any, ...] = ()
@@ -350,6 +361,7 @@ class SQLiteDialect(SQLDialect):
     def on_close(self, engine: Engine) -> None:
         self._readers.close()
         self._writers.close()
+        self._data_version.close()
         # After a clean stop the main file holds everything: a copy of it alone is
         # a complete backup.
         checkpoint(engine)
