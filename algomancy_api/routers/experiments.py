@@ -336,17 +336,16 @@ def experiment_frame(
     """One row per point: `point`, `scenario_id`, `status`, a column per varied
     parameter and per KPI (null until the point completes). Paged: only the page's
     points are read (its fields describe the page's values)."""
-    record = service.get_experiment(manager, experiment_id)
-    kpis, rows = service.rows(manager, record, offset, limit)
-    columns = ["point", "scenario_id", "status", *record.axes, *kpis]
+    page, kpis, rows = service.rows(manager, experiment_id, offset, limit)
+    columns = ["point", "scenario_id", "status", *page.axes, *kpis]
     df = pd.DataFrame(rows, columns=columns)
     for kpi in kpis:
         df[kpi] = pd.to_numeric(df[kpi], errors="coerce").astype("float64")
     source = TabularFrameSourceResponse(
         kind="experiment",
-        id=record.id,
-        label=record.name,
-        context={"offset": offset, "limit": limit, "total_rows": len(record.points)},
+        id=page.id,
+        label=page.name,
+        context={"offset": offset, "limit": limit, "total_rows": page.size},
     )
     return Response(frame_json_bytes(df, source=source), media_type=JSON)
 
