@@ -3,28 +3,22 @@ results frame, one-at-a-time sensitivity). See docs/experiments.md."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, model_validator
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import ConfigDep, ManagerDep
+from algomancy_api.experiment_frame import frame_bytes
 from algomancy_api.frames import (
     FRAME_OPENAPI_EXTRA,
     TabularFrameResponse,
     TabularFrameSourceResponse,
-    frame_json_bytes,
 )
 from algomancy_api.models import Body
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_core.experiments import edits, service
-from algomancy_data.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    pd = lazy_module("pandas")
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
 
@@ -338,16 +332,13 @@ def experiment_frame(
     points are read (its fields describe the page's values)."""
     page, kpis, rows = service.rows(manager, experiment_id, offset, limit)
     columns = ["point", "scenario_id", "status", *page.axes, *kpis]
-    df = pd.DataFrame(rows, columns=columns)
-    for kpi in kpis:
-        df[kpi] = pd.to_numeric(df[kpi], errors="coerce").astype("float64")
     source = TabularFrameSourceResponse(
         kind="experiment",
         id=page.id,
         label=page.name,
         context={"offset": offset, "limit": limit, "total_rows": page.size},
     )
-    return Response(frame_json_bytes(df, source=source), media_type=JSON)
+    return Response(frame_bytes(columns, kpis, rows, source), media_type=JSON)
 
 
 @router.get(

@@ -112,6 +112,10 @@ class ExperimentPage:
     #: How many points the experiment has.
     size: int
     points: list[ExperimentPoint]
+    #: Scenario id → `(status, kpis)` of the points' scenarios still in the session,
+    #: when the book read them with the points (the SQL book, in one query); None
+    #: when it did not (the caller reads the scenarios).
+    outcomes: dict[str, tuple[str, dict[str, Any]]] | None = None
 
 
 class ExperimentBook(Protocol):

@@ -338,21 +338,23 @@ def rows(
     page = manager._store.experiments.page(manager.session_id, experiment_id, offset, limit)
     if page is None:
         raise NotFoundError(f"experiment {experiment_id!r} not found")
-    wanted = [p.scenario_id for p in page.points]
-    by_id = {
-        s.id: s for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
-    }
+    outcomes = page.outcomes
+    if outcomes is None:
+        wanted = [p.scenario_id for p in page.points]
+        outcomes = {
+            s.id: (s.status.value, s.kpis)
+            for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
+        }
     kpi_names = list(manager.available_kpis)
     out = []
     for point in page.points:
-        run = by_id.get(point.scenario_id)
+        status, kpis = outcomes.get(point.scenario_id, ("missing", {}))
         row: dict[str, Any] = {
             "point": point.number,
             "scenario_id": point.scenario_id,
-            "status": "missing" if run is None else run.status.value,
+            "status": status,
         }
         row.update({axis: point.values.get(axis) for axis in page.axes})
-        kpis = {} if run is None else run.kpis
         row.update({kpi: kpis.get(kpi) for kpi in kpi_names})
         out.append(row)
     return page, kpi_names, out

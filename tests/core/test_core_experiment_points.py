@@ -21,6 +21,7 @@ from algomancy_core.stores import Store
 from algomancy_core.stores.sql import SQLStore
 from algomancy_core.stores.sql import schema as sql_schema
 from tests.core.test_core_stores import (  # noqa: F401
+    new_scenario,
     new_session,
     open_store,
     sql_url,
@@ -92,6 +93,22 @@ def test_an_update_renumbers_and_a_delete_removes_the_points(store: Store) -> No
     store.experiments.delete(session.id, first.id)
     assert store.experiments.list(session.id) == [other]
     assert store.experiments.page(session.id, first.id, 0, 10) is None
+
+
+def test_a_sql_page_reads_its_scenarios_status_and_kpis_with_it(sql_url: str) -> None:  # noqa: F811
+    opened = SQLStore(sql_url)
+    try:
+        session, other = new_session(opened), new_session(opened, "other")
+        mine = new_scenario(opened, session.id, "a")
+        theirs = new_scenario(opened, other.id, "b")
+        kept = dataclasses.replace(
+            record(session.id, size=3), scenario_ids=[mine.id, theirs.id, "gone"]
+        )
+        opened.experiments.add(kept)
+        page = opened.experiments.page(session.id, kept.id, 0, 10)
+        assert page is not None and page.outcomes == {mine.id: ("created", {})}
+    finally:
+        opened.close()
 
 
 def point_rows(url: str) -> int:

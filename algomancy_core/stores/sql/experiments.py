@@ -19,7 +19,8 @@ from algomancy_core.experiments.book import (
     taken,
 )
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
-from algomancy_core.stores.sql.schema import experiment_points, experiments
+from algomancy_core.stores.sql.rows import json_loads
+from algomancy_core.stores.sql.schema import experiment_points, experiments, scenarios
 
 #: Points inserted by one statement (an executemany of this many rows).
 CHUNK = 1000
@@ -112,7 +113,9 @@ class SQLExperimentBook:
     def page(
         self, session_id: str, experiment_id: str, offset: int, limit: int | None
     ) -> ExperimentPage | None:
-        t = experiments
+        """The page's points and, joined to them, their scenarios' status and KPIs
+        (nothing else of a scenario is read or decoded)."""
+        t, s = experiments, scenarios
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(t.c.name, t.c.body).where(
@@ -125,14 +128,22 @@ class SQLExperimentBook:
             where = [P.c.experiment_id == experiment_id, P.c.point_index >= offset]
             if limit is not None:
                 where.append(P.c.point_index < offset + limit)
-            rows = conn.execute(sa.select(*COLUMNS).where(*where).order_by(P.c.point_index)).all()
+            rows = conn.execute(
+                sa.select(*COLUMNS, s.c.session_id, s.c.status, s.c.kpis)
+                .select_from(P.outerjoin(s, s.c.id == P.c.scenario_id))
+                .where(*where)
+                .order_by(P.c.point_index)
+            ).all()
         header = orjson.loads(row.body)
         return ExperimentPage(
             id=experiment_id,
             name=row.name,
             axes=header["axes"],
             size=header["size"],
-            points=[_point(r) for r in rows],
+            points=[_point(r[:5]) for r in rows],
+            outcomes={
+                r.scenario_id: (r.status, json_loads(r.kpis)) for r in rows if r[5] == session_id
+            },
         )
 
     def list(self, session_id: str) -> list[ExperimentRecord]:
