@@ -133,6 +133,9 @@ class ExperimentBook(Protocol):
     def list(self, session_id: str) -> list[ExperimentRecord]:
         """Oldest first."""
 
+    def names(self, session_id: str) -> set[str]:
+        """The session's experiments' names, without reading their points."""
+
     def cancel(self, session_id: str, experiment_id: str) -> None:
         """Mark cancelled; `NotFoundError` if absent."""
 
@@ -180,6 +183,9 @@ class MemoryExperimentBook:
     def list(self, session_id: str) -> list[ExperimentRecord]:
         with self._lock:
             return [r for r in self._records.values() if r.session_id == session_id]
+
+    def names(self, session_id: str) -> set[str]:
+        return {r.name for r in self.list(session_id)}
 
     def cancel(self, session_id: str, experiment_id: str) -> None:
         with self._lock:

@@ -92,7 +92,7 @@ def create_experiment(
     planned_points = _plan(manager, base, kind, axes, design, cap)
     planned = len(planned_points)
     store = manager._store
-    if any(e.name == name for e in store.experiments.list(manager.session_id)):
+    if name in store.experiments.names(manager.session_id):
         raise ConflictError(f"an experiment named {name!r} exists in this session")
     longest = manager._engine.config.max_name_chars
     if len(f"{name}-{planned}") > longest:

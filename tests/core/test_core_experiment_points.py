@@ -92,6 +92,7 @@ def test_an_update_renumbers_and_a_delete_removes_the_points(store: Store) -> No
     store.experiments.add(other)
     store.experiments.delete(session.id, first.id)
     assert store.experiments.list(session.id) == [other]
+    assert store.experiments.names(session.id) == {"other"}
     assert store.experiments.page(session.id, first.id, 0, 10) is None
 
 

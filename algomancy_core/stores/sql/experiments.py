@@ -20,7 +20,7 @@ from algomancy_core.experiments.book import (
 )
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import json_loads
-from algomancy_core.stores.sql.schema import experiment_points, experiments, scenarios
+from algomancy_core.stores.sql.schema import experiment_points, experiments
 
 #: Points inserted by one statement (an executemany of this many rows).
 CHUNK = 1000
@@ -72,6 +72,19 @@ def _points(conn: Connection, experiment_ids: Iterable[str]) -> dict[str, list[E
     return out
 
 
+#: A page: the header (on each row) and the points at positions offset to stop
+#: (a range of the primary key; none past the end: one row of NULLs), each with its
+#: scenario's session, status and KPIs (NULL when the scenario is gone).
+_PAGE = (
+    "SELECT e.name, e.body, p.point_index, p.number, p.point, p.scenario_id, p.reused, "
+    "s.session_id, s.status, s.kpis FROM experiments e "
+    "LEFT JOIN experiment_points p ON p.experiment_id = e.id "
+    "AND p.point_index >= ? AND p.point_index < ? "
+    "LEFT JOIN scenarios s ON s.id = p.scenario_id "
+    "WHERE e.id = ? AND e.session_id = ? ORDER BY p.point_index"
+)
+
+
 class SQLExperimentBook:
     """The `experiments` and `experiment_points` tables (deleted with their session
     by the foreign keys)."""
@@ -114,36 +127,24 @@ class SQLExperimentBook:
         self, session_id: str, experiment_id: str, offset: int, limit: int | None
     ) -> ExperimentPage | None:
         """The page's points and, joined to them, their scenarios' status and KPIs
-        (nothing else of a scenario is read or decoded)."""
-        t, s = experiments, scenarios
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(t.c.name, t.c.body).where(
-                    t.c.session_id == session_id, t.c.id == experiment_id
-                )
-            ).first()
-            if row is None:
-                return None
-            # The positions are 0 ... size - 1: a range of the primary key.
-            where = [P.c.experiment_id == experiment_id, P.c.point_index >= offset]
-            if limit is not None:
-                where.append(P.c.point_index < offset + limit)
-            rows = conn.execute(
-                sa.select(*COLUMNS, s.c.session_id, s.c.status, s.c.kpis)
-                .select_from(P.outerjoin(s, s.c.id == P.c.scenario_id))
-                .where(*where)
-                .order_by(P.c.point_index)
-            ).all()
-        header = orjson.loads(row.body)
+        (nothing else of a scenario is read or decoded): one plain SELECT, whose
+        building and compiling as a statement cost more than running it."""
+        stop = 2**62 if limit is None else offset + limit
+        rows = self.db.dialect.query(
+            self.db.engine, _PAGE, (offset, stop, experiment_id, session_id)
+        )
+        if not rows:
+            return None
+        name, body = rows[0][:2]
+        header = orjson.loads(body)
+        points = [r[2:] for r in rows if r[2] is not None]
         return ExperimentPage(
             id=experiment_id,
-            name=row.name,
+            name=name,
             axes=header["axes"],
             size=header["size"],
-            points=[_point(r[:5]) for r in rows],
-            outcomes={
-                r.scenario_id: (r.status, json_loads(r.kpis)) for r in rows if r[5] == session_id
-            },
+            points=[_point(r[:5]) for r in points],
+            outcomes={r[3]: (r[6], json_loads(r[7])) for r in points if r[5] == session_id},
         )
 
     def list(self, session_id: str) -> list[ExperimentRecord]:
@@ -151,6 +152,13 @@ class SQLExperimentBook:
             rows = conn.execute(self._select(session_id).order_by(experiments.c.position)).all()
             points = _points(conn, [row.id for row in rows])
         return [record_from_row(row._mapping, points[row.id]) for row in rows]
+
+    def names(self, session_id: str) -> set[str]:
+        with self.db.read() as conn:
+            found = conn.execute(
+                sa.select(experiments.c.name).where(experiments.c.session_id == session_id)
+            )
+            return {str(name) for name in found.scalars()}
 
     def cancel(self, session_id: str, experiment_id: str) -> None:
         t = experiments
