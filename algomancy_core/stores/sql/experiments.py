@@ -28,23 +28,28 @@ CHUNK = 1000
 P = experiment_points
 
 
-def _insert_points(conn: Connection, experiment_id: str, points: list[ExperimentPoint]) -> None:
-    for start in range(0, len(points), CHUNK):
-        chunk = points[start : start + CHUNK]
-        conn.execute(
-            sa.insert(P),
-            [
-                {
-                    "experiment_id": experiment_id,
-                    "point_index": p.index,
-                    "number": p.number,
-                    "scenario_id": p.scenario_id,
-                    "reused": p.reused,
-                    "point": orjson.dumps(p.values).decode(),
-                }
-                for p in chunk
-            ],
+#: One point's row (`exec_driver_sql` with a list of tuples: an executemany of
+#: plain tuples, several times quicker than a statement fed dicts).
+_INSERT = (
+    "INSERT INTO experiment_points "
+    "(experiment_id, point_index, number, scenario_id, reused, point) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_points(db: Database, conn: Connection, record: ExperimentRecord) -> None:
+    """The record's points, `CHUNK` rows an executemany."""
+    sql = db.dialect.text(_INSERT)
+    reused = set(record.reused)
+    numbers = record.numbers or range(1, len(record.points) + 1)
+    rows = [
+        (record.id, i, number, scenario_id, i + 1 in reused, orjson.dumps(values).decode())
+        for i, (values, scenario_id, number) in enumerate(
+            zip(record.points, record.scenario_ids, numbers, strict=True)
         )
+    ]
+    for start in range(0, len(rows), CHUNK):
+        conn.exec_driver_sql(sql, rows[start : start + CHUNK])
 
 
 #: The columns a point is read from, in `_point`'s order.
@@ -106,7 +111,7 @@ class SQLExperimentBook:
                         position=self.db.next_position(conn),
                     )
                 )
-                _insert_points(conn, record.id, record.point_rows())
+                _insert_points(self.db, conn, record)
         except INTEGRITY_ERRORS:
             raise taken(record.name) from None
 
@@ -192,6 +197,6 @@ class SQLExperimentBook:
             )
             if done.rowcount:
                 conn.execute(sa.delete(P).where(P.c.experiment_id == record.id))
-                _insert_points(conn, record.id, record.point_rows())
+                _insert_points(self.db, conn, record)
         if done.rowcount == 0:
             raise missing(record.id)
