@@ -28,14 +28,44 @@ insert (one transaction each; a batch insert would need a store method) is 70 %
 and the fingerprint 10 % (its first call pays a one-time scan of the installed
 packages). The frame: its rows were built for every point (all the session's
 scenarios read, a pandas frame of all of them) before one page was cut (80x the
-small frame); now only the page's scenarios are read, by id (a first version
+small frame); then only the page's scenarios were read, by id (a first version
 that also filtered on the session let SQLite scan the session's index: 17 ms a
-page). What is left of the first page (about 10x the small frame on a loaded
-machine): 35 % reading and parsing the experiment record (its points and scenario
-ids are 0.5 MB of JSON at 10,000 points: the store keeps them in one body), 35 %
-decoding the page's 100 scenario rows (the small frame decodes 10), 25 % pandas
-and the frame's JSON. The ≤ 1.5x target is missed until the store keeps points
-in rows of their own.
+page). That left the first page at 10-15x the small frame: 35 % reading and
+parsing the experiment record (its points and scenario ids are 0.5 MB of JSON at
+10,000 points, kept in one body), 35 % decoding the page's 100 scenario rows (the
+small frame decodes 10), 25 % pandas and the frame's JSON.
+
+Now (schema version 16) the points are rows of their own (`experiment_points`,
+keyed by experiment and position): a page is one plain SELECT of a range of that
+key, joined to its scenarios' status and KPIs (nothing else of a scenario is read
+or decoded), and the frame is built without pandas when its columns are plain
+(`algomancy_api/experiment_frame.py`, the same bytes). Profiled in process
+(pyinstrument, `experiment_frame` called directly, SQLite, 10,000 points, best of
+30): after the split alone the page took 8.4 ms to the small frame's 1.6 ms (page
+read 31 %, mostly a connection; decoding 100 whole scenario records 30 %; pandas
+28 %); with the joined read and the plain build 0.50 ms to 0.07 ms, of which the
+query is 40 %, making the page's point objects 30 % and building the frame 25 %:
+all of it grows with the page's rows, none with the experiment's points. Over
+HTTP the request's own cost (about 2.3 ms of server CPU on this machine) now
+dominates both. Figures, `BENCH_EXPERIMENT_READS=20`, one run each on a machine
+loaded 13-17 (`uptime`), before (main at 00ae58e) and after:
+
+| | first page | small frame | ratio | server CPU a read (200 each) |
+|-|-|-|-|-|
+| before, reads=5 | 60.4 ms | 24.0 ms | 2.52x | (not measured) |
+| before, run 1 | 42.5 ms | 22.9 ms | 1.86x | (not measured) |
+| before, run 2 | 52.1 ms | 16.3 ms | 3.21x | 16.95 ms / 5.65 ms = 3.00x |
+| after, reads=5 | 7.3 ms | 3.1 ms | 2.39x | (not measured) |
+| after, run 1 | 8.1 ms | 4.6 ms | 1.76x | (not measured) |
+| after, run 2 | 12.6 ms | 5.0 ms | 2.49x | 3.50 ms / 2.35 ms = 1.49x |
+
+The page is 4-8x quicker and the small frame 3-8x; the wall-clock ratio stays
+above 1.5x on a loaded machine (best of 20 at a load of 15 on 2 cores still
+counts preemptions, which the longer request meets more often), the server's CPU
+a read meets it. Creating the 10,000 points is not slower: 12.0-14.9 s before,
+12.6-19.0 s after in the same noisy runs, 0.04-0.06x the one-at-a-time loop either
+way; the points' inserts (tuples, 1,000 per executemany) cost about 30 ms of CPU
+of those seconds.
 
     python -m benchmarks.bench_experiments
 """
