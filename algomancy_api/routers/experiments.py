@@ -3,28 +3,22 @@ results frame, one-at-a-time sensitivity). See docs/experiments.md."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, model_validator
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import ConfigDep, ManagerDep
+from algomancy_api.experiment_frame import frame_bytes
 from algomancy_api.frames import (
     FRAME_OPENAPI_EXTRA,
     TabularFrameResponse,
     TabularFrameSourceResponse,
-    frame_json_bytes,
 )
 from algomancy_api.models import Body
 from algomancy_api.routers import JSON, Limit, Offset, Responses
 from algomancy_core.experiments import edits, service
-from algomancy_data.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    pd = lazy_module("pandas")
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
 
@@ -336,19 +330,15 @@ def experiment_frame(
     """One row per point: `point`, `scenario_id`, `status`, a column per varied
     parameter and per KPI (null until the point completes). Paged: only the page's
     points are read (its fields describe the page's values)."""
-    record = service.get_experiment(manager, experiment_id)
-    kpis, rows = service.rows(manager, record, offset, limit)
-    columns = ["point", "scenario_id", "status", *record.axes, *kpis]
-    df = pd.DataFrame(rows, columns=columns)
-    for kpi in kpis:
-        df[kpi] = pd.to_numeric(df[kpi], errors="coerce").astype("float64")
+    page, kpis, rows = service.rows(manager, experiment_id, offset, limit)
+    columns = ["point", "scenario_id", "status", *page.axes, *kpis]
     source = TabularFrameSourceResponse(
         kind="experiment",
-        id=record.id,
-        label=record.name,
-        context={"offset": offset, "limit": limit, "total_rows": len(record.points)},
+        id=page.id,
+        label=page.name,
+        context={"offset": offset, "limit": limit, "total_rows": page.size},
     )
-    return Response(frame_json_bytes(df, source=source), media_type=JSON)
+    return Response(frame_bytes(columns, kpis, rows, source), media_type=JSON)
 
 
 @router.get(

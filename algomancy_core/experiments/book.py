@@ -3,13 +3,17 @@ store's here, the SQL store's in `stores/sql/experiments.py`.
 
 An experiment record holds its request (base and design), its planned points and
 the ids of the scenarios that run them. Its progress is read from those scenarios,
-never copied here.
+never copied here. A book keeps the record's small header (`header_body`) apart from
+its points (`ExperimentPoint`, one each: a row of their own in the SQL store, since
+schema version 16), so that a page of the points (`ExperimentBook.page`, the
+frame's) is read without the others.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,12 +51,71 @@ class ExperimentRecord:
         """The number of the point at `index` (from 0)."""
         return self.numbers[index] if self.numbers else index + 1
 
-    def body(self) -> bytes:
-        fields = ("base", "design", "axes", "points", "scenario_ids", "reused")
-        body = {name: getattr(self, name) for name in fields}
+    def header_body(self) -> bytes:
+        """The header as JSON: base, design, axes, the number of points (`size`) and
+        the dropped points' numbers; the points are kept apart (`point_rows`)."""
+        body = {name: getattr(self, name) for name in ("base", "design", "axes")}
+        body["size"] = len(self.points)
         if self.dropped:
-            body |= {"numbers": self.numbers, "dropped": self.dropped}
+            body["dropped"] = self.dropped
         return orjson.dumps(body)
+
+    def point_rows(self, offset: int = 0, limit: int | None = None) -> list[ExperimentPoint]:
+        """The points `offset` to `offset + limit` (default all), each with its
+        number, scenario and whether it reuses that scenario."""
+        stop = None if limit is None else offset + limit
+        reused = set(self.reused)
+        return [
+            ExperimentPoint(
+                index=i,
+                number=self.number(i),
+                values=self.points[i],
+                scenario_id=self.scenario_ids[i],
+                reused=i + 1 in reused,
+            )
+            for i in range(len(self.points))[offset:stop]
+        ]
+
+    def page(self, offset: int, limit: int | None) -> ExperimentPage:
+        """The points `offset` to `offset + limit` (all with `limit` None)."""
+        return ExperimentPage(
+            id=self.id,
+            name=self.name,
+            axes=self.axes,
+            size=len(self.points),
+            points=self.point_rows(offset, limit),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExperimentPoint:
+    """One planned point of an experiment, as a book keeps it."""
+
+    #: Its position among the experiment's points, from 0.
+    index: int
+    #: Its number (its scenario's tag `{name}-{number}`), from 1.
+    number: int
+    #: `{axis key: value}`.
+    values: dict[str, Any]
+    scenario_id: str
+    #: It reuses a complete scenario of the session instead of one of its own.
+    reused: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExperimentPage:
+    """Some of an experiment's points, with what the frame needs of its header."""
+
+    id: str
+    name: str
+    axes: list[str]
+    #: How many points the experiment has.
+    size: int
+    points: list[ExperimentPoint]
+    #: Scenario id → `(status, kpis)` of the points' scenarios still in the session,
+    #: when the book read them with the points (the SQL book, in one query); None
+    #: when it did not (the caller reads the scenarios).
+    outcomes: dict[str, tuple[str, dict[str, Any]]] | None = None
 
 
 class ExperimentBook(Protocol):
@@ -61,8 +124,17 @@ class ExperimentBook(Protocol):
 
     def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None: ...
 
+    def page(
+        self, session_id: str, experiment_id: str, offset: int, limit: int | None
+    ) -> ExperimentPage | None:
+        """The points `offset` to `offset + limit` (all with `limit` None), read
+        without the others."""
+
     def list(self, session_id: str) -> list[ExperimentRecord]:
         """Oldest first."""
+
+    def names(self, session_id: str) -> set[str]:
+        """The session's experiments' names, without reading their points."""
 
     def cancel(self, session_id: str, experiment_id: str) -> None:
         """Mark cancelled; `NotFoundError` if absent."""
@@ -102,9 +174,18 @@ class MemoryExperimentBook:
             found = self._records.get(experiment_id)
         return found if found is not None and found.session_id == session_id else None
 
+    def page(
+        self, session_id: str, experiment_id: str, offset: int, limit: int | None
+    ) -> ExperimentPage | None:
+        found = self.get(session_id, experiment_id)
+        return None if found is None else found.page(offset, limit)
+
     def list(self, session_id: str) -> list[ExperimentRecord]:
         with self._lock:
             return [r for r in self._records.values() if r.session_id == session_id]
+
+    def names(self, session_id: str) -> set[str]:
+        return {r.name for r in self.list(session_id)}
 
     def cancel(self, session_id: str, experiment_id: str) -> None:
         with self._lock:
@@ -133,13 +214,22 @@ class MemoryExperimentBook:
                 del self._records[record.id]
 
 
-def record_from_row(m: Any) -> ExperimentRecord:
-    body = orjson.loads(m["body"])
+def record_from_row(m: Any, points: Sequence[ExperimentPoint]) -> ExperimentRecord:
+    """The record of an `experiments` row (its header) and its points in order."""
+    header = orjson.loads(m["body"])
+    dropped = header.get("dropped", [])
     return ExperimentRecord(
         id=m["id"],
         session_id=m["session_id"],
         name=m["name"],
         created_at=m["created_at"],
         cancelled=bool(m["cancelled"]),
-        **body,
+        base=header["base"],
+        design=header["design"],
+        axes=header["axes"],
+        points=[p.values for p in points],
+        scenario_ids=[p.scenario_id for p in points],
+        reused=[p.index + 1 for p in points if p.reused],
+        numbers=[p.number for p in points] if dropped else [],
+        dropped=dropped,
     )

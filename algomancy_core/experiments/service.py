@@ -20,7 +20,7 @@ from algomancy_core.experiments.axes import (
     resolve_axes,
     with_dataset,
 )
-from algomancy_core.experiments.book import ExperimentRecord
+from algomancy_core.experiments.book import ExperimentPage, ExperimentRecord
 from algomancy_core.experiments.designs import (
     DESIGN_KINDS,
     Axis,
@@ -92,7 +92,7 @@ def create_experiment(
     planned_points = _plan(manager, base, kind, axes, design, cap)
     planned = len(planned_points)
     store = manager._store
-    if any(e.name == name for e in store.experiments.list(manager.session_id)):
+    if name in store.experiments.names(manager.session_id):
         raise ConflictError(f"an experiment named {name!r} exists in this session")
     longest = manager._engine.config.max_name_chars
     if len(f"{name}-{planned}") > longest:
@@ -329,32 +329,35 @@ def delete(manager: ScenarioManager, record: ExperimentRecord, *, scenarios: boo
 
 
 def rows(
-    manager: ScenarioManager, record: ExperimentRecord, offset: int = 0, limit: int | None = None
-) -> tuple[list[str], list[dict[str, Any]]]:
+    manager: ScenarioManager, experiment_id: str, offset: int = 0, limit: int | None = None
+) -> tuple[ExperimentPage, list[str], list[dict[str, Any]]]:
     """One row per point, the points `offset` to `offset + limit` (default all):
-    point, tag, status, scenario id, each axis, each KPI. Only those points'
-    scenarios are read, so a page of a large experiment costs what a small one does."""
-    stop = None if limit is None else offset + limit
-    indices = range(len(record.points))[offset:stop]
-    wanted = [record.scenario_ids[i] for i in indices]
-    by_id = {
-        s.id: s for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
-    }
+    point, tag, status, scenario id, each axis, each KPI; with the page and the KPI
+    names. Only those points and their scenarios are read, so a page of a large
+    experiment costs what a small one does."""
+    page = manager._store.experiments.page(manager.session_id, experiment_id, offset, limit)
+    if page is None:
+        raise NotFoundError(f"experiment {experiment_id!r} not found")
+    outcomes = page.outcomes
+    if outcomes is None:
+        wanted = [p.scenario_id for p in page.points]
+        outcomes = {
+            s.id: (s.status.value, s.kpis)
+            for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
+        }
     kpi_names = list(manager.available_kpis)
     out = []
-    for i in indices:
-        run = by_id.get(record.scenario_ids[i])
+    for point in page.points:
+        status, kpis = outcomes.get(point.scenario_id, ("missing", {}))
         row: dict[str, Any] = {
-            "point": record.number(i),
-            "scenario_id": record.scenario_ids[i],
-            "status": "missing" if run is None else run.status.value,
+            "point": point.number,
+            "scenario_id": point.scenario_id,
+            "status": status,
         }
-        point = record.points[i]
-        row.update({axis: point.get(axis) for axis in record.axes})
-        kpis = {} if run is None else run.kpis
+        row.update({axis: point.values.get(axis) for axis in page.axes})
         row.update({kpi: kpis.get(kpi) for kpi in kpi_names})
         out.append(row)
-    return kpi_names, out
+    return page, kpi_names, out
 
 
 def sensitivity(

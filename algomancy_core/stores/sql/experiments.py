@@ -1,18 +1,98 @@
-"""The SQL store's experiments: the `experiments` table (see `experiments/book.py`)."""
+"""The SQL store's experiments: the `experiments` table (their headers) and
+`experiment_points` (their points, one row each; see `experiments/book.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from algomancy_core.experiments.book import ExperimentRecord, missing, record_from_row, taken
+from algomancy_core.experiments.book import (
+    ExperimentPage,
+    ExperimentPoint,
+    ExperimentRecord,
+    missing,
+    record_from_row,
+    taken,
+)
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
-from algomancy_core.stores.sql.schema import experiments
+from algomancy_core.stores.sql.rows import json_loads
+from algomancy_core.stores.sql.schema import experiment_points, experiments
+
+#: Points inserted by one statement (an executemany of this many rows).
+CHUNK = 1000
+
+P = experiment_points
+
+
+#: One point's row (`exec_driver_sql` with a list of tuples: an executemany of
+#: plain tuples, several times quicker than a statement fed dicts).
+_INSERT = (
+    "INSERT INTO experiment_points "
+    "(experiment_id, point_index, number, scenario_id, reused, point) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_points(db: Database, conn: Connection, record: ExperimentRecord) -> None:
+    """The record's points, `CHUNK` rows an executemany."""
+    sql = db.dialect.text(_INSERT)
+    reused = set(record.reused)
+    numbers = record.numbers or range(1, len(record.points) + 1)
+    rows = [
+        (record.id, i, number, scenario_id, i + 1 in reused, orjson.dumps(values).decode())
+        for i, (values, scenario_id, number) in enumerate(
+            zip(record.points, record.scenario_ids, numbers, strict=True)
+        )
+    ]
+    for start in range(0, len(rows), CHUNK):
+        conn.exec_driver_sql(sql, rows[start : start + CHUNK])
+
+
+#: The columns a point is read from, in `_point`'s order.
+COLUMNS = (P.c.point_index, P.c.number, P.c.point, P.c.scenario_id, P.c.reused)
+
+
+def _point(row: Any) -> ExperimentPoint:
+    index, number, point, scenario_id, reused = row
+    return ExperimentPoint(index, number, orjson.loads(point), scenario_id, bool(reused))
+
+
+def _points(conn: Connection, experiment_ids: Iterable[str]) -> dict[str, list[ExperimentPoint]]:
+    """The points of each experiment in order."""
+    wanted = list(experiment_ids)
+    out: dict[str, list[ExperimentPoint]] = {i: [] for i in wanted}
+    if not wanted:
+        return out
+    rows = conn.execute(
+        sa.select(P.c.experiment_id, *COLUMNS)
+        .where(P.c.experiment_id.in_(wanted))
+        .order_by(P.c.experiment_id, P.c.point_index)
+    )
+    for experiment_id, *point in rows:
+        out[experiment_id].append(_point(point))
+    return out
+
+
+#: A page: the header (on each row) and the points at positions offset to stop
+#: (a range of the primary key; none past the end: one row of NULLs), each with its
+#: scenario's session, status and KPIs (NULL when the scenario is gone).
+_PAGE = (
+    "SELECT e.name, e.body, p.point_index, p.number, p.point, p.scenario_id, p.reused, "
+    "s.session_id, s.status, s.kpis FROM experiments e "
+    "LEFT JOIN experiment_points p ON p.experiment_id = e.id "
+    "AND p.point_index >= ? AND p.point_index < ? "
+    "LEFT JOIN scenarios s ON s.id = p.scenario_id "
+    "WHERE e.id = ? AND e.session_id = ? ORDER BY p.point_index"
+)
 
 
 class SQLExperimentBook:
-    """The `experiments` table (deleted with its session by the foreign key)."""
+    """The `experiments` and `experiment_points` tables (deleted with their session
+    by the foreign keys)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -27,10 +107,11 @@ class SQLExperimentBook:
                         name=record.name,
                         created_at=record.created_at,
                         cancelled=record.cancelled,
-                        body=record.body().decode(),
+                        body=record.header_body().decode(),
                         position=self.db.next_position(conn),
                     )
                 )
+                _insert_points(self.db, conn, record)
         except INTEGRITY_ERRORS:
             raise taken(record.name) from None
 
@@ -42,12 +123,47 @@ class SQLExperimentBook:
             row = conn.execute(
                 self._select(session_id).where(experiments.c.id == experiment_id)
             ).first()
-        return None if row is None else record_from_row(row._mapping)
+            if row is None:
+                return None
+            points = _points(conn, [experiment_id])[experiment_id]
+        return record_from_row(row._mapping, points)
+
+    def page(
+        self, session_id: str, experiment_id: str, offset: int, limit: int | None
+    ) -> ExperimentPage | None:
+        """The page's points and, joined to them, their scenarios' status and KPIs
+        (nothing else of a scenario is read or decoded): one plain SELECT, whose
+        building and compiling as a statement cost more than running it."""
+        stop = 2**62 if limit is None else offset + limit
+        rows = self.db.dialect.query(
+            self.db.engine, _PAGE, (offset, stop, experiment_id, session_id)
+        )
+        if not rows:
+            return None
+        name, body = rows[0][:2]
+        header = orjson.loads(body)
+        points = [r[2:] for r in rows if r[2] is not None]
+        return ExperimentPage(
+            id=experiment_id,
+            name=name,
+            axes=header["axes"],
+            size=header["size"],
+            points=[_point(r[:5]) for r in points],
+            outcomes={r[3]: (r[6], json_loads(r[7])) for r in points if r[5] == session_id},
+        )
 
     def list(self, session_id: str) -> list[ExperimentRecord]:
         with self.db.read() as conn:
             rows = conn.execute(self._select(session_id).order_by(experiments.c.position)).all()
-        return [record_from_row(row._mapping) for row in rows]
+            points = _points(conn, [row.id for row in rows])
+        return [record_from_row(row._mapping, points[row.id]) for row in rows]
+
+    def names(self, session_id: str) -> set[str]:
+        with self.db.read() as conn:
+            found = conn.execute(
+                sa.select(experiments.c.name).where(experiments.c.session_id == session_id)
+            )
+            return {str(name) for name in found.scalars()}
 
     def cancel(self, session_id: str, experiment_id: str) -> None:
         t = experiments
@@ -66,6 +182,8 @@ class SQLExperimentBook:
             done = conn.execute(
                 sa.delete(t).where(t.c.session_id == session_id, t.c.id == experiment_id)
             )
+            if done.rowcount:
+                conn.execute(sa.delete(P).where(P.c.experiment_id == experiment_id))
         if done.rowcount == 0:
             raise missing(experiment_id)
 
@@ -75,7 +193,10 @@ class SQLExperimentBook:
             done = conn.execute(
                 sa.update(t)
                 .where(t.c.session_id == record.session_id, t.c.id == record.id)
-                .values(cancelled=record.cancelled, body=record.body().decode())
+                .values(cancelled=record.cancelled, body=record.header_body().decode())
             )
+            if done.rowcount:
+                conn.execute(sa.delete(P).where(P.c.experiment_id == record.id))
+                _insert_points(self.db, conn, record)
         if done.rowcount == 0:
             raise missing(record.id)

@@ -20,6 +20,7 @@ from algomancy_core.stores.sql.schema import (
     dataset_blobs,
     dataset_versions,
     datasets,
+    experiment_points,
     experiments,
     meta,
     metadata,
@@ -285,6 +286,42 @@ def _add_run_reports(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN reports TEXT"))
 
 
+def _split_experiment_points(conn: Connection) -> None:
+    """Version 16: each experiment's points in rows of their own
+    (`experiment_points`), its `body` keeping only the header."""
+    experiment_points.create(conn, checkfirst=True)
+    for experiment_id, body in conn.execute(sa.select(experiments.c.id, experiments.c.body)).all():
+        old = orjson.loads(body)
+        if "points" not in old:
+            continue
+        numbers = old.get("numbers") or range(1, len(old["points"]) + 1)
+        reused = set(old.get("reused") or ())
+        rows = [
+            {
+                "experiment_id": experiment_id,
+                "point_index": i,
+                "number": number,
+                "scenario_id": scenario_id,
+                "reused": i + 1 in reused,
+                "point": orjson.dumps(point).decode(),
+            }
+            for i, (point, scenario_id, number) in enumerate(
+                zip(old["points"], old["scenario_ids"], numbers, strict=True)
+            )
+        ]
+        if rows:
+            conn.execute(sa.insert(experiment_points), rows)
+        header = {name: old[name] for name in ("base", "design", "axes")}
+        header["size"] = len(rows)
+        if old.get("dropped"):
+            header["dropped"] = old["dropped"]
+        conn.execute(
+            sa.update(experiments)
+            .where(experiments.c.id == experiment_id)
+            .values(body=orjson.dumps(header).decode())
+        )
+
+
 #: Upgrades from version n-1 to n, run in order inside one transaction on open.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _index_the_queue,
@@ -301,6 +338,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     13: _add_batches,
     14: _add_studies,
     15: _add_run_reports,
+    16: _split_experiment_points,
 }
 
 

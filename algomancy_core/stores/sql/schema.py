@@ -20,7 +20,7 @@ from algomancy_core.errors import CoreError
 from algomancy_core.scenario import ScenarioStatus
 
 #: The layout this code writes. Bump it with a migration in `MIGRATIONS`.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 S = ScenarioStatus
 
@@ -283,8 +283,9 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
 
-#: Experiments (`algomancy_core.experiments`): the request, planned points and the
-#: ids of their scenarios as JSON in `body`.
+#: Experiments (`algomancy_core.experiments`): the header (request, axes, number
+#: of points, dropped points) as JSON in `body`; the points in `experiment_points`
+#: (until version 16 they were in `body` too).
 experiments = sa.Table(
     "experiments",
     metadata,
@@ -296,6 +297,26 @@ experiments = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("session_id", "name", name="uq_experiments_session_name"),
+)
+
+#: An experiment's points, one row each (version 16), deleted with it: `point_index`
+#: its position from 0 (a page of the frame reads a range of them), `number` its
+#: tag's, `point` its `{axis key: value}` as JSON, the scenario that runs it and
+#: whether it reuses that scenario.
+experiment_points = sa.Table(
+    "experiment_points",
+    metadata,
+    sa.Column(
+        "experiment_id",
+        sa.String(64),
+        sa.ForeignKey("experiments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("point_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("scenario_id", sa.String(64), nullable=False),
+    sa.Column("reused", sa.Boolean, nullable=False),
+    sa.Column("point", sa.Text, nullable=False),
 )
 
 #: Optimisation studies (`algomancy_core.studies`, version 14): the request and the
