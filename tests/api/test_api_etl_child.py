@@ -205,3 +205,33 @@ def test_a_server_whose_etl_runs_in_the_child_has_not_imported_pandas(tmp_path: 
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert "orders" in seen["keys"]
     assert seen["loaded"] == []
+
+
+def test_a_spooled_upload_is_handed_over_by_path_and_a_small_one_as_bytes() -> None:
+    """The child reads a file the multipart parser spooled to disk through the
+    server's descriptor (the bytes cross no pipe); a small one comes as bytes."""
+    import tempfile
+
+    from starlette.datastructures import UploadFile
+
+    from algomancy_api.etlchild import upload_source
+
+    body = b"id\n" + b"".join(b"%d\n" % i for i in range(1000))
+    with (
+        tempfile.SpooledTemporaryFile(max_size=100) as spooled,
+        tempfile.SpooledTemporaryFile(max_size=len(body) + 1) as small,
+    ):
+        spooled.write(body)
+        source = upload_source(UploadFile(spooled, filename="orders.csv"))
+        assert isinstance(source, str) and source.startswith(f"/proc/{os.getpid()}/fd/")
+        assert Path(source).read_bytes() == body
+        small.write(body)
+        assert upload_source(UploadFile(small, filename="orders.csv")) == body
+
+
+def test_an_upload_spooled_to_disk_is_read_by_the_child(client: TestClient) -> None:
+    body = b"id\n" + b"".join(b"%d\n" % i for i in range(300_000))  # over 1 MiB: on disk
+    r = upload(client, "big", [("files", ("orders.csv", body, "text/csv"))])
+    assert r.status_code == 200 and r.json()["success"], r.text
+    tables = client.get(f"{M}/data/big/tables").json()["tables"]
+    assert tables == [{"name": "orders", "rows": 300_000, "columns": ["id"]}]
