@@ -166,16 +166,16 @@ class EtlChild:
         return output
 
     def _drop(self, worker: _Worker, why: str) -> None:
-        self.replaced += 1
+        worker.kill()
+        if self._worker is worker:
+            self._worker = None
+        self.replaced += 1  # counted once it is gone
         log.warning(
             "ETL process %d stopped: %s; the next upload starts a new one",
             worker.process.pid,
             why,
             extra={"event": "etl-child-replaced"},
         )
-        worker.kill()
-        if self._worker is worker:
-            self._worker = None
 
     def _died(self, worker: _Worker) -> HTTPException:
         with contextlib.suppress(Exception):

@@ -359,7 +359,7 @@ async def _checked_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
-    child: EtlChild | None = request.app.state.etl_child
+    child: EtlChild | None = getattr(request.app.state, "etl_child", None)
     if child is not None:
         # Refused before the child is asked, as `etl_version` refuses it.
         dataset_name = check_name("dataset_name", dataset_name, config.max_name_chars)
