@@ -23,9 +23,12 @@ the child as in the server. Configurations built as objects (tests, `ApiLauncher
 with an `ApiConfiguration`) have no import path: their ETL runs in the server's
 thread as before (`use_child`).
 
-What it buys (``python -m benchmarks.rss``, SQLite store, ``serve --example``): the
-server's RSS after an ETL upload of the example's two files went from +97.7 MiB over
-rest (pandas, pyarrow and calamine imported and kept) to +1-3 MiB.
+What it buys (``python -m benchmarks.rss``, SQLite store, two runs): the server's RSS
+after an ETL upload minus at rest went from +97.8 MiB to +5.4 MiB (``serve --example``
+and its two sample files) and from +109.2 MiB to +8.0 MiB (a 0.73 MB CSV,
+`benchmarks.configs:light_config`): pandas, pyarrow and numpy are no longer imported
+into the server and kept. No address-space limit is set on the child: the read
+limits bound what one upload may cost, as they did in the server.
 """
 
 from __future__ import annotations

@@ -148,6 +148,22 @@ def test_a_child_killed_mid_upload_answers_503_and_the_next_upload_works(
     assert child.pid not in (None, pid)
 
 
+def test_concurrent_uploads_take_turns_in_the_one_child(client: TestClient) -> None:
+    names = [f"orders-{i}" for i in range(3)]
+    answers: dict[str, httpx.Response] = {}
+    senders = [
+        threading.Thread(target=lambda n=name: answers.update({n: upload(client, n, ORDERS)}))
+        for name in names
+    ]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(120)
+    assert all(answers[n].status_code == 200 and answers[n].json()["success"] for n in names)
+    assert set(names) <= set(client.get(f"{M}/data").json()["keys"])
+    assert child_of(client).replaced == 0  # one child served them all
+
+
 def test_the_lifespan_end_stops_the_child(tmp_path: Path) -> None:
     config = load_config(SPEC).replace(
         data_path=str(tmp_path),
