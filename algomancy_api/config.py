@@ -113,6 +113,16 @@ class ApiConfiguration(CoreConfig):
     etl_timeout_seconds: float = 300.0
     """The longest an ETL request's work may take (reading the uploaded files and the
     ETL); past it the request is answered 503 and nothing is stored."""
+    etl_in_child: bool = True
+    """Run uploads' ETL (reading the files, the checks, building the dataset) in one
+    reused child process, so that the server process never imports pandas for an
+    upload. Applies when the configuration has a `config_import_path` (`serve` sets
+    it) and a persistent store; otherwise, and when false, the ETL runs in the server
+    process (the in-memory store keeps the frames there anyway)."""
+    config_import_path: str | None = None
+    """The `module:attribute` this configuration is loaded from, which the ETL child
+    process (`etl_in_child`) loads again; `serve` sets it to its `--config`. None
+    (a configuration built as an object): uploads' ETL runs in the server process."""
     max_table_cells: int = DEFAULT_MAX_TABLE_CELLS
     """Rows x columns of one uploaded table (a failed ETL naming the limit beyond it)."""
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
@@ -249,7 +259,9 @@ class ApiConfiguration(CoreConfig):
             isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.api_keys.items()
         ):
             raise ConfigurationError("api_keys: must map non-empty keys to non-empty user names")
-        for flag in ("ui", "metrics", "tracing"):
+        if self.config_import_path is not None and ":" not in str(self.config_import_path):
+            raise ConfigurationError("config_import_path: expected 'module:attribute'")
+        for flag in ("ui", "metrics", "tracing", "etl_in_child"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigurationError(f"{flag}: must be true or false")
         if self.identity_header is not None and not str(self.identity_header).strip():

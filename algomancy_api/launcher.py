@@ -17,6 +17,7 @@ from starlette.datastructures import State
 from algomancy_api import middleware
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.errors import install_error_handlers
+from algomancy_api.etlchild import EtlChild, use_child
 from algomancy_api.listing import ScenarioListCache
 from algomancy_api.logbuffer import log_buffer
 from algomancy_api.logs import install_request_id_records, redact_access_log
@@ -97,7 +98,8 @@ def log_startup(cfg: ApiConfiguration, store_name: str) -> None:
 
 class AppState(State):
     """`app.state`: `config`, `sessions` (the `SessionManager`), `webhooks`,
-    `result_modules`, `scenario_lists` (the kept scenario views); and
+    `result_modules`, `scenario_lists` (the kept scenario views), `etl_child` (the
+    `EtlChild` running uploads' ETL, or None: in-process); and
     `session_manager`, the name the reference's "Extending the API" page reads, for
     the same `sessions`."""
 
@@ -140,6 +142,9 @@ class ApiLauncher:
         install_request_id_records()
         tracer_provider: Any = None
 
+        # Uploads' ETL, in a child process started on the first upload.
+        etl_child = EtlChild(cfg) if use_child(cfg) else None
+
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             configure_shared_pool(cfg.xlsx_parse_workers)
@@ -151,6 +156,8 @@ class ApiLauncher:
             try:
                 yield
             finally:
+                if etl_child is not None:
+                    etl_child.close()
                 manager.close()
                 if tracer_provider is not None:
                     tracer_provider.shutdown()
@@ -174,6 +181,7 @@ class ApiLauncher:
         app.state.result_modules = result_modules(cfg)
         app.state.sessions = manager
         app.state.webhooks = webhooks
+        app.state.etl_child = etl_child
         app.state.scenario_lists = ScenarioListCache()
         install_error_handlers(app)
         # Flat, with the scenario routes (the polled ones) first: routes are matched

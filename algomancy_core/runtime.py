@@ -150,17 +150,7 @@ class Runtime:
 
     def etl_factory(self) -> ETLFactory:
         """A fresh ETL factory as the configuration describes it."""
-        factory: Any = self.config.etl_factory
-        built: ETLFactory
-        if factory is None:
-            built = DefaultETLFactory(self.config.schemas)
-        elif isinstance(factory, ETLFactory):
-            built = factory
-        else:
-            built = factory(self.config.schemas or None)
-        if built.data_source_class is DataSource:
-            built.data_source_class = self.config.data_object_type
-        return built
+        return build_etl_factory(self.config)
 
     def initial_datasets(self) -> Mapping[str, DataSource]:
         """The datasets every new session starts with (loaded once)."""
@@ -169,3 +159,21 @@ class Runtime:
                 loader = self.config.initial_datasets
                 self._initial = dict(loader()) if loader is not None else {}
             return self._initial
+
+
+def build_etl_factory(config: CoreConfig) -> ETLFactory:
+    """The ETL factory `config` describes: its `etl_factory` (an instance, or a
+    class called with the schemas), else a `DefaultETLFactory` of its schemas;
+    building its datasets as `config.data_object_type`. Also what an ETL child
+    process builds from the configuration it loads again."""
+    factory: Any = config.etl_factory
+    built: ETLFactory
+    if factory is None:
+        built = DefaultETLFactory(config.schemas)
+    elif isinstance(factory, ETLFactory):
+        built = factory
+    else:
+        built = factory(config.schemas or None)
+    if built.data_source_class is DataSource:
+        built.data_source_class = config.data_object_type
+    return built

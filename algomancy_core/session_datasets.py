@@ -145,29 +145,40 @@ class SessionDatasets:
         nothing is stored and the version is None."""
         dataset_name = check_name("dataset_name", dataset_name, self._runtime.config.max_name_chars)
         result = self._runtime.etl_factory().run(files, dataset_name)
-        stored = None
         if keep is not None and not keep():
             return result, None
-        if result.is_success and result.data_source is not None:
-            result.data_source.name = dataset_name
-            stored = self.add_dataset(
-                dataset_name,
-                result.data_source,
-                replace=True,
-                creator=creator,
-                messages=[m.to_dict() for m in result.messages],
+        data = result.data_source if result.is_success else None
+        messages = [m.to_dict() for m in result.messages]
+        return result, self.store_etl_output(dataset_name, data, messages, creator=creator)
+
+    def store_etl_output(
+        self,
+        dataset_name: str,
+        data: DataSource | None,
+        messages: list[dict[str, Any]],
+        *,
+        creator: str | None = None,
+    ) -> DatasetVersion | None:
+        """Store what an ETL made (run here or in a child process): `data` as a new
+        version of `dataset_name`, or with `data` None (the ETL failed) nothing, and
+        log the failure with the first of `messages` (`ValidationMessage.to_dict`s)
+        that is an error."""
+        dataset_name = check_name("dataset_name", dataset_name, self._runtime.config.max_name_chars)
+        if data is not None:
+            data.name = dataset_name
+            return self.add_dataset(
+                dataset_name, data, replace=True, creator=creator, messages=messages
             )
-        else:
-            errors = [m for m in result.messages if str(m.severity) in ("error", "critical")]
-            log.warning(
-                "ETL of dataset %r in session %r failed with %d error(s)%s",
-                dataset_name,
-                self.display_name,
-                len(errors),
-                f"; first: {errors[0].message}" if errors else "",
-                extra={"event": "etl-failed", "dataset": dataset_name},
-            )
-        return result, stored
+        errors = [m for m in messages if m.get("severity") in ("error", "critical")]
+        log.warning(
+            "ETL of dataset %r in session %r failed with %d error(s)%s",
+            dataset_name,
+            self.display_name,
+            len(errors),
+            f"; first: {errors[0].get('message')}" if errors else "",
+            extra={"event": "etl-failed", "dataset": dataset_name},
+        )
+        return None
 
     def derive_dataset(
         self,

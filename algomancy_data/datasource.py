@@ -83,6 +83,10 @@ class DataSource:
         """Table names in insertion order."""
         return list(self._tables)
 
+    def table_rows(self) -> dict[str, int]:
+        """Rows of each table, by name, in insertion order."""
+        return {name: len(frame) for name, frame in self._tables.items()}
+
     def remove_table(self, name: str) -> None:
         """Drop the table `name`."""
         self.get_table(name)

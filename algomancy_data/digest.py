@@ -66,7 +66,12 @@ def _frame_digest(frame: pd.DataFrame, name: str, digest: hashlib._Hash) -> None
 
 
 def content_digest(data: DataSource) -> str:
-    """The hex sha256 of `data`'s tables and data parameters (see the module)."""
+    """The hex sha256 of `data`'s tables and data parameters (see the module); a
+    `PackedDataSource` brings the digest computed where it was packed."""
+    from algomancy_data.packed import PackedDataSource
+
+    if isinstance(data, PackedDataSource):
+        return data.digest
     digest = hashlib.sha256(DIGEST_FORM)
     for name in sorted(data.list_tables()):
         _frame_digest(data.get_table(name), name, digest)

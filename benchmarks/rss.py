@@ -16,6 +16,28 @@ library's own weight shows apart from the domain's; and ``serve --example`` rest
 over the data of a first start (at rest only: the first start's ETL of the sample
 files is what imports pandas).
 
+Before and after the ETL child process (`algomancy_api.etlchild`, issue 23), one run
+each on the shared 2-core machine (load average 5-10):
+
+| row | before | after |
+|---|---|---|
+| at rest, ``serve --example`` | 86.9 MiB | 87.1 MiB |
+| after an upload minus at rest, ``serve --example`` | +97.8 MiB (184.7 MiB) | +5.4 MiB (92.5 MiB) |
+| at rest, restarted over its data | 87.0 MiB | 87.0 MiB |
+| at rest, light_config | 87.5 MiB | 87.6 MiB |
+| after an upload minus at rest, light_config | +109.2 MiB (196.6 MiB) | +7.9 MiB (95.5 MiB) |
+
+What the difference was, read in one interpreter with the app under a TestClient
+(light_config over SQLite, the same 0.73 MB upload; ``/proc/self/smaps`` Rss summed by
+mapping, and tracemalloc over the upload): with the ETL in the server, RSS +160 MiB,
+of which the mapped pandas (90.5 MiB), pyarrow/libarrow (34.5 MiB) and numpy (10.6 MiB)
+files, +23 MiB of anonymous memory (the frames' freed pages glibc keeps) and 33 MiB
+of Python heap kept (24 MiB of it the imported modules' code objects); with the ETL in
+the child, RSS +17.6 MiB, no pandas, pyarrow or numpy mapping, +17.6 MiB anonymous
+(thread arenas, the client's own body and answer in that process) and 2 MiB of Python
+heap kept. The ETL, the digest and the Arrow payload are now made in the child; the
+server holds a `PackedDataSource` (bytes) only while storing it.
+
     python -m benchmarks.rss
 """
 

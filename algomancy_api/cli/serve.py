@@ -103,7 +103,9 @@ def app_from_environment() -> FastAPI:
     import_from(settings.app_dir or os.getcwd())
     if settings.config is None:
         raise RuntimeError(f"{ENV_SPEC} is not set: export it as `--config` takes it")
-    config = load_config(settings.config).replace(**settings.overrides)
+    # The import path lets the ETL child process load the configuration again.
+    overrides = {"config_import_path": settings.config, **settings.overrides}
+    config = load_config(settings.config).replace(**overrides)
     app = ApiLauncher.build(config)
     guard_connections(config)
     keep_startup_objects_out_of_gc()

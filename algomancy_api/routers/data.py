@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from algomancy_api.audit import audited
 from algomancy_api.config import ApiConfiguration
 from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import CallerDep, ConfigDep, ManagerDep
+from algomancy_api.etlchild import EtlChild, upload_source
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.models import (
@@ -40,6 +42,7 @@ from algomancy_api.views import table_frame, table_list, version_view
 from algomancy_api.webhooks import Webhooks
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_core.deliveries import ETL_FAILED
+from algomancy_core.names import check_name
 from algomancy_data import ReadLimits
 from algomancy_data.extractors import file_for
 from algomancy_data.parsepool import cancel_event
@@ -279,7 +282,10 @@ def download_table(
             "usable name, or an extension other than csv, json or xlsx."
         },
         413: {"description": "The upload, or one of its files, is over the size limit."},
-        503: {"description": "The ETL took longer than `etl_timeout_seconds`."},
+        503: {
+            "description": "The ETL took longer than `etl_timeout_seconds`, or the "
+            "ETL child process died (`etl_in_child`): nothing was stored; retry."
+        },
     },
     dependencies=[audited("dataset.etl")],
 )
@@ -353,11 +359,15 @@ async def _checked_etl(
     if duplicates:
         raise InvalidInputError(f"several uploads have the logical name {duplicates[0]!r}")
     limits = config.read_limits
+    child: EtlChild | None = getattr(request.app.state, "etl_child", None)
+    if child is not None:
+        # Refused before the child is asked, as `etl_version` refuses it.
+        dataset_name = check_name("dataset_name", dataset_name, config.max_name_chars)
     answer: dict[str, Any] = await run_bounded(
         request,
         config.etl_timeout_seconds,
         "etl_timeout_seconds",
-        _etl,
+        _etl if child is None else functools.partial(_etl_in_child, child),
         manager,
         dataset_name,
         files,
@@ -376,6 +386,33 @@ def _count_etl(outcome: str) -> None:
     from algomancy_api.metrics import ETL_UPLOADS
 
     ETL_UPLOADS.labels(outcome).inc()
+
+
+def _etl_in_child(
+    child: EtlChild,
+    manager: ScenarioManager,
+    dataset_name: str,
+    uploads: list[UploadFile],
+    names: list[str],
+    limits: ReadLimits,
+    creator: str | None,
+    stop: threading.Event,
+) -> dict[str, Any]:
+    # `_etl` with the files read and the ETL run in the child (`algomancy_api.etlchild`):
+    # the server stores the packed dataset it sends back.
+    sources = [(name, upload_source(upload)) for upload, name in zip(uploads, names, strict=True)]
+    output = child.run(dataset_name, sources, limits, stop)
+    if stop.is_set():
+        raise Stopped()  # past the deadline before storing: nothing is stored
+    stored = manager.store_etl_output(dataset_name, output.data, output.messages, creator=creator)
+    return {
+        "dataset_name": dataset_name,
+        "success": output.success,
+        "keys": manager.list_datasets(),
+        "messages": output.messages,
+        "dataset_version": stored.version if stored is not None else None,
+        "dataset_digest": stored.digest if stored is not None else None,
+    }
 
 
 def _etl(

@@ -18,7 +18,7 @@ def as_version(key: str, number: int, digest: str, data: DataSource) -> DatasetV
         created_at=data.created_at,
         creator=None,
         classification=str(data.classification),
-        tables={name: len(data.get_table(name)) for name in data.list_tables()},
+        tables=data.table_rows(),
         name=data.name,
     )
 

@@ -1,0 +1,64 @@
+"""`PackedDataSource`: a dataset already written as Arrow, with its digest and row
+counts, that a store can keep without pandas.
+
+An ETL run in a child process (`algomancy_api.etlchild`) sends back this rather than
+the frames: the server stores the bytes as they are (`to_arrow_bytes`), takes the
+digest computed in the child (`content_digest` returns it) and describes the version
+from `table_rows`, so that the server process never imports pandas for an upload.
+Reading a table (`get_table`) decodes the payload, as a store's read would.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from algomancy_data.datasource import DataSource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class PackedDataSource(DataSource):
+    """`data`'s metadata with its Arrow payload, digest and row counts (see the module)."""
+
+    def __init__(self, data: DataSource, payload: bytes, digest: str) -> None:
+        super().__init__(
+            data.name,
+            data.classification,
+            id=data.id,
+            created_at=data.created_at,
+            data_parameters=data.data_parameters,
+        )
+        self.payload = payload
+        self.digest = digest
+        self.rows = data.table_rows()
+        self.data_class = type(data)
+        self._decoded: DataSource | None = None
+
+    @classmethod
+    def pack(cls, data: DataSource) -> PackedDataSource:
+        """`data` written as Arrow with its content digest (this imports pandas)."""
+        from algomancy_data.digest import content_digest
+
+        return cls(data, data.to_arrow_bytes(), content_digest(data))
+
+    def to_arrow_bytes(self) -> bytes:
+        return self.payload
+
+    def table_rows(self) -> dict[str, int]:
+        return dict(self.rows)
+
+    def list_tables(self) -> list[str]:
+        return list(self.rows)
+
+    def get_table(self, name: str) -> pd.DataFrame:
+        return self.unpacked().get_table(name)
+
+    def unpacked(self) -> DataSource:
+        """The dataset itself, decoded from the payload (once)."""
+        if self._decoded is None:
+            self._decoded = self.data_class.from_arrow_bytes(self.payload)
+        return self._decoded
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_decoded": None}
