@@ -32,6 +32,7 @@ from algomancy_core.studies.book import (
     StudyBook,
     StudyRecord,
     TrialRecord,
+    same_run_note,
 )
 from algomancy_core.studies.space import evaluate
 from algomancy_core.studies.trials import _create_trial_scenario, by_tag
@@ -171,7 +172,7 @@ class Step:
         note = None
         same = [t.number for t in self.trials if t.scenario_id == scenario_id]
         if reused and same:  # a scenario is one trial's: this one is told from it
-            stored, note = None, f"same run as trial {same[0]}"
+            stored, note = None, same_run_note(same[0])
         run = self.manager.get_scenario(scenario_id)
         trial = self._update(dataclasses.replace(trial, scenario_id=stored, note=note))
         if reused:

@@ -279,6 +279,26 @@ def test_exactly_the_budget_and_unique_numbers_with_trials_in_parallel(
     assert [s["name"] for s in listed] == ["budget"]
 
 
+def test_a_trial_told_from_another_trials_run_shows_its_constraint_kpis(
+    client: TestClient,
+) -> None:
+    # Six points in all (k x mode) for ten trials: some trials repeat a point and are
+    # told from the first one's scenario, storing none of their own.
+    body = study_body(
+        "repeats",
+        space=[{"name": "k"}, {"name": "mode"}],
+        constraints=[{"kpi": "load"}],
+        sampler="random",
+        n_trials=10,
+    )
+    study = finished(client, create(client, body)["id"])
+    trials = frame(client, f"{study['id']}/trials")
+    repeats = trials[trials["scenario_id"].isna()]
+    assert len(repeats) > 0 and set(trials["state"]) == {"complete"}
+    # The base's x is 0.5: load is 0.5 in every row, the repeats' included.
+    assert list(trials["load"]) == [0.5] * 10 and trials["f1"].notna().all()
+
+
 def test_qmc_and_tpe_studies_run_their_budget(client: TestClient) -> None:
     for sampler in ("qmc", "tpe"):
         body = study_body(f"s-{sampler}", sampler=sampler, n_trials=12)
