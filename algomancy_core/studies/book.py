@@ -81,6 +81,23 @@ class TrialRecord:
         return orjson.dumps({name: getattr(self, name) for name in fields}).decode()
 
 
+#: How a trial told from another trial's scenario notes it.
+SAME_RUN = "same run as trial "
+
+
+def same_run_note(number: int) -> str:
+    """The note of a trial told from trial `number`'s scenario (a scenario is one
+    trial's, so the second trial with its fingerprint stores none)."""
+    return f"{SAME_RUN}{number}"
+
+
+def same_run_as(note: str | None) -> int | None:
+    """The trial whose scenario a trial was told from, read back from its note."""
+    if note is None or not note.startswith(SAME_RUN) or not note[len(SAME_RUN) :].isdigit():
+        return None
+    return int(note[len(SAME_RUN) :])
+
+
 class StudyBook(Protocol):
     def add(self, record: StudyRecord, trials: list[TrialRecord]) -> None:
         """Add a study with its first trials (warm start); `ConflictError` if the

@@ -20,6 +20,7 @@ from algomancy_core.studies.book import (
     WARM,
     StudyRecord,
     TrialRecord,
+    same_run_as,
 )
 from algomancy_core.studies.space import (
     evaluate,
@@ -321,9 +322,13 @@ def rows(
     objective and constraint KPI (from its run; null until complete)."""
     keys, kpis = frame_columns(record)
     runs = {s.id: s for s in manager.list_scenario_summaries()}
+    by_number = {t.number: t for t in trials}
     out = []
     for trial in trials:
         run = runs.get(trial.scenario_id or "")
+        same = same_run_as(trial.note) if run is None else None
+        if same is not None and same in by_number:  # told from another trial's run
+            run = runs.get(by_number[same].scenario_id or "")
         values = run.kpis if run is not None and trial.state == T_COMPLETE else {}
         if trial.state == T_COMPLETE and run is None and trial.values is not None:
             told = [o["kpi"] for o in record.spec["objectives"]]

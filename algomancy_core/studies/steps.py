@@ -32,6 +32,7 @@ from algomancy_core.studies.book import (
     StudyBook,
     StudyRecord,
     TrialRecord,
+    same_run_note,
 )
 from algomancy_core.studies.space import evaluate
 from algomancy_core.studies.trials import _create_trial_scenario, by_tag
@@ -149,16 +150,8 @@ class Step:
     def _start(self, trial: TrialRecord) -> None:
         """Give `trial` its scenario (made now, or the one of its tag, or a complete
         one with its fingerprint) and tell it at once when that one is complete."""
-        tag = f"{self.record.name}-{trial.number}"
-        found = by_tag(self.manager, tag)
-        reused = False
         try:
-            if found is not None:
-                scenario_id = found.id
-            else:
-                scenario_id, reused = _create_trial_scenario(
-                    self.manager, self.record, trial.number, trial.params
-                )
+            scenario_id, reused = self._scenario_of(trial)
         except (CoreError, ValueError) as exc:
             # The session refuses the scenario (its scenario limit, a tag taken since):
             # the next ones would be refused too, so the study stops, the reason on
@@ -171,13 +164,29 @@ class Step:
         note = None
         same = [t.number for t in self.trials if t.scenario_id == scenario_id]
         if reused and same:  # a scenario is one trial's: this one is told from it
-            stored, note = None, f"same run as trial {same[0]}"
+            stored, note = None, same_run_note(same[0])
         run = self.manager.get_scenario(scenario_id)
         trial = self._update(dataclasses.replace(trial, scenario_id=stored, note=note))
         if reused:
             after = told(trial, run, self.spec)
             if after is not trial:
                 self._update(after)
+
+    def _scenario_of(self, trial: TrialRecord) -> tuple[str, bool]:
+        """The scenario tagged with `trial`'s number, or one made (or reused) now;
+        whether it was reused. When the tag turns out taken as it is made, a driver
+        whose lease ran out mid-step made it meanwhile: that one is the trial's."""
+        tag = f"{self.record.name}-{trial.number}"
+        found = by_tag(self.manager, tag)
+        if found is not None:
+            return found.id, False
+        try:
+            return _create_trial_scenario(self.manager, self.record, trial.number, trial.params)
+        except ConflictError:
+            found = by_tag(self.manager, tag)
+            if found is None:
+                raise
+            return found.id, False
 
     def ask(self) -> None:
         """Ask one point of the sampler (or the next listed point) and start it."""

@@ -34,6 +34,7 @@ from algomancy_core import (
 )
 from algomancy_core.parameters import EnumParameter
 from algomancy_core.scenario import utcnow
+from algomancy_core.studies import steps
 from algomancy_core.studies.book import ASKED, T_RUNNING, TrialRecord
 from algomancy_core.studies.driver import StudyDriver
 from algomancy_data import DataSource
@@ -277,6 +278,26 @@ def test_exactly_the_budget_and_unique_numbers_with_trials_in_parallel(
     assert len(tags) == len(set(tags)) <= 7
     listed = client.get(f"{M}/studies").json()
     assert [s["name"] for s in listed] == ["budget"]
+
+
+def test_a_trial_told_from_another_trials_run_shows_its_constraint_kpis(
+    client: TestClient,
+) -> None:
+    # Six points in all (k x mode) for ten trials: some trials repeat a point and are
+    # told from the first one's scenario, storing none of their own.
+    body = study_body(
+        "repeats",
+        space=[{"name": "k"}, {"name": "mode"}],
+        constraints=[{"kpi": "load"}],
+        sampler="random",
+        n_trials=10,
+    )
+    study = finished(client, create(client, body)["id"])
+    trials = frame(client, f"{study['id']}/trials")
+    repeats = trials[trials["scenario_id"].isna()]
+    assert len(repeats) > 0 and set(trials["state"]) == {"complete"}
+    # The base's x is 0.5: load is 0.5 in every row, the repeats' included.
+    assert list(trials["load"]) == [0.5] * 10 and trials["f1"].notna().all()
 
 
 def test_qmc_and_tpe_studies_run_their_budget(client: TestClient) -> None:
@@ -576,6 +597,42 @@ def test_a_trial_left_without_its_scenario_or_unqueued_is_completed(tmp_path: Pa
         assert list(trials["x"][:2]) == [0.25, 0.75]
         assert trials["scenario_id"][1] == made["id"]
         assert trials["f1"][0] == pytest.approx(0.25 + 0.05 + 0.01)
+
+
+def test_a_trial_scenario_made_meanwhile_by_another_driver_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two drivers in one step (the first's lease ran out mid-step): the second looks
+    for the trial's tag, finds nothing, and the first makes the scenario before the
+    second does. The second takes that scenario; the study neither fails the trial
+    nor stops."""
+    with _build(tmp_path, "memory") as client:
+        runtime = client.app.state.sessions.runtime  # type: ignore[attr-defined]
+        first = next(s for s in runtime.services if isinstance(s, StudyDriver))
+        first.stop()
+        study = create(client, study_body("race", space=[{"name": "x"}], n_trials=3))
+        runtime.store.studies.add_trial(TrialRecord(study["id"], 0, T_RUNNING, ASKED, {"x": 0.25}))
+        body = {"tag": "race-0", "dataset_key": "Master data", "algo_name": "Two"}
+        made = client.post(f"{M}/scenarios", json=body | {"algo_params": {"x": 0.25}}).json()
+        looked: list[str] = []
+        real_by_tag = steps.by_tag
+
+        def late_by_tag(manager: Any, tag: str) -> Any:
+            looked.append(tag)
+            # The first look comes before the other driver made it.
+            return None if looked.count(tag) == 1 else real_by_tag(manager, tag)
+
+        monkeypatch.setattr(steps, "by_tag", late_by_tag)
+        second = StudyDriver(runtime, owner="successor")
+        second.start()
+        try:
+            done = finished(client, study["id"])
+        finally:
+            second.stop()
+        assert done["status"] == "complete" and done["counts"]["complete"] == 3, done
+        trials = frame(client, f"{study['id']}/trials")
+        assert trials["scenario_id"][0] == made["id"]
+        assert looked.count("race-0") == 2
 
 
 def test_a_study_stops_when_the_session_refuses_its_scenarios(tmp_path: Path) -> None:
