@@ -40,3 +40,41 @@ def test_the_poll_answers_as_before(client: TestClient) -> None:
     missing = client.get(f"{PREFIX}/sessions/main/scenarios/nope/status")
     assert missing.status_code == 404
     assert "detail" in missing.json()
+
+
+def test_a_request_without_a_body_looks_no_body_limit_up() -> None:
+    """`BodySizeLimit` matches the path against the upload routes only for a request
+    that declares a body; one that does is still refused over its limit."""
+    import asyncio
+
+    from starlette.types import Message, Receive, Scope, Send
+
+    from algomancy_api.middleware.bodysize import BodySizeLimit
+
+    looked_up: list[str] = []
+    sent: list[Message] = []
+
+    class Counting(BodySizeLimit):
+        def limit_for(self, path: str) -> tuple[int, str]:
+            looked_up.append(path)
+            return super().limit_for(path)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    limit = Counting(app, max_bytes=10, max_json_bytes=5, prefix=PREFIX)
+
+    def scope(headers: list[tuple[bytes, bytes]]) -> Scope:
+        return {"type": "http", "method": "GET", "path": f"{PREFIX}/x", "headers": headers}
+
+    asyncio.run(limit(scope([(b"host", b"h")]), receive, send))
+    assert looked_up == [] and sent[0]["status"] == 200
+    asyncio.run(limit(scope([(b"content-length", b"6")]), receive, send))
+    assert looked_up == [f"{PREFIX}/x"] and sent[-2]["status"] == 413
