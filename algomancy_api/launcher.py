@@ -121,7 +121,7 @@ def add_at_top(app: FastAPI, router: APIRouter, prefix: str) -> None:
         app.add_api_route(
             prefix + route.path,
             route.endpoint,
-            methods=sorted(route.methods),
+            methods=sorted(route.methods or ()),
             response_model=route.response_model,
             status_code=route.status_code,
             tags=route.tags,
