@@ -8,6 +8,9 @@
 8, 11. The same polling on the SQLite store against the in-memory one (targets:
    ≥ 0.8x the throughput, p99 ≤ 1.5x), and on PostgreSQL (a cluster the benchmark
    starts itself, as the tests do; target ≥ 0.5x).
+23. No long tail (issue 23): at 64 connections each poll's p99 latency ≤ 5x its
+   p50, on memory, SQLite and PostgreSQL, and under gunicorn with 2 workers
+   (`-c python:algomancy_api.gunicorn_conf`, SQLite; the rows "23 …: p99 / p50").
 
 The bare route, the in-memory and the SQLite servers are each measured `ROUNDS`
 times, in turn, and the best round (the most requests per second) counts, as
@@ -19,11 +22,13 @@ requests per second of every round are in the rows' notes.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
 import httpx
 
+from algomancy_api.envnames import ENV_OVERRIDES, ENV_SPEC
 from benchmarks import postgres
 from benchmarks.common import (
     PREFIX,
@@ -77,6 +82,39 @@ def poll_server(args: list[str]) -> Load:
         scenario_id = create(client, "Instant")
         run_and_wait(client, scenario_id)
         return load(status_url(server, scenario_id))
+
+
+def poll_gunicorn(workers: int = 2) -> Load:
+    """Polling throughput of gunicorn with `workers` uvicorn workers over one SQLite
+    state (the in-memory store refuses several workers), as `gunicorn_conf` serves."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:algomancy_api.gunicorn_conf",
+        "-w",
+        str(workers),
+        "--no-control-socket",
+        "--graceful-timeout",
+        "5",
+        "--bind",
+        "127.0.0.1:{port}",
+        "algomancy_api.cli:app_from_environment()",
+    ]
+    env = {
+        ENV_SPEC: CONFIG,
+        ENV_OVERRIDES: json.dumps({"has_persistent_state": True, "data_path": "state"}),
+    }
+    with Server(command=command, env=env) as server, api(server) as client:
+        scenario_id = create(client, "Instant")
+        run_and_wait(client, scenario_id)
+        return load(status_url(server, scenario_id))
+
+
+def tail_row(name: str, measured: Load) -> Row:
+    """Issue 23's "no long tail": p99 ≤ 5x p50 of the same run."""
+    return Row(f"23 {name}: p99 / p50", measured.p99_ms, "ms", measured.p50_ms, 5.0, op="<=")
 
 
 def latency_rows(name: str, measured: Load, baseline: Load) -> list[Row]:
@@ -139,12 +177,22 @@ def figures_idle() -> list[Row]:
             op="<=",
         ),
     ]
+    rows += [
+        tail_row("status poll, in memory", memory),
+        tail_row("status poll, SQLite", sqlite),
+        tail_row("status poll, gunicorn -w 2 (SQLite)", poll_gunicorn()),
+    ]
     if not postgres.available():
         return [*rows, Row("11 status poll, PostgreSQL", float("nan"), note="no PostgreSQL")]
     with postgres.postgres_cluster() as cluster:
         pg = poll_server(["--database-url", cluster.new_database()])
     name = "11 status poll, PostgreSQL / in memory"
-    return [*rows, Row(name, pg.rps, "req/s", memory.rps, 0.5), *latency_rows(name, pg, memory)]
+    return [
+        *rows,
+        Row(name, pg.rps, "req/s", memory.rps, 0.5),
+        *latency_rows(name, pg, memory),
+        tail_row("status poll, PostgreSQL", pg),
+    ]
 
 
 def figures_busy() -> list[Row]:

@@ -57,10 +57,11 @@ class RequestIds:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *(h for h in message.get("headers", ()) if h[0].lower() != _HEADER),
-                    header,
-                ]
+                # A list comprehension, not a generator: one call per answer, not one
+                # per header (a status poll's answer has six).
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != _HEADER]
+                headers.append(header)
+                message["headers"] = headers
             await send(message)
 
         # Not reset afterwards: each request is a task of its own (its context a

@@ -39,11 +39,14 @@ from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, Sessi
 from algomancy_core.events import AsyncSubscription, scenario_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
+#: The status poll alone: `ApiLauncher.build` puts its route on the app itself, first
+#: of all (`add_at_top`), not inside an included router (see `add_at_top` for why).
+polls = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
 
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
 
 
-@router.get(
+@polls.get(
     "/scenarios/{scenario_id}/status",
     response_model=ScenarioStatusOut,
     summary="Poll a scenario's status",

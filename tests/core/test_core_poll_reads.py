@@ -95,10 +95,10 @@ class CountedQueries:
         self.sent: list[list[str]] = []
         self.answered = 0
         self.after_send: asyncio.Event | None = None
-        original = LoopReads.query
+        original = LoopReads.run
         counted = self
 
-        async def query(reads: LoopReads, sql: str, params: tuple[Any, ...]) -> Any:
+        async def run(reads: LoopReads, sql: str, params: tuple[Any, ...]) -> Any:
             counted.sent.append(list(params[0]))
             rows = await original(reads, sql, params)
             counted.answered += 1
@@ -106,7 +106,7 @@ class CountedQueries:
                 await counted.after_send.wait()
             return rows
 
-        monkeypatch.setattr(LoopReads, "query", query)
+        monkeypatch.setattr(LoopReads, "run", run)
 
 
 @pytest.mark.postgres
@@ -151,6 +151,39 @@ def test_a_poll_never_joins_a_query_already_sent(
     first, second = asyncio.run(race())
     assert (first.status, second.status) == (S.CREATED, S.QUEUED)
     assert len(counted.sent) == 2
+
+
+@pytest.mark.postgres
+def test_a_poll_does_not_wait_for_anothers_query_while_a_connection_is_free(
+    pg_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23's "no request waits behind another's I/O": poll A's query is out
+    (its answer held back) when poll B arrives; B's query is sent and answered on
+    another connection before A's returns."""
+    session = new_session(pg_store)
+    first_id, second_id = (new_scenario(pg_store, session.id, t).id for t in ("a", "b"))
+    counted = CountedQueries(monkeypatch)
+
+    async def overlap() -> tuple[Any, Any]:
+        counted.after_send = asyncio.Event()
+        first = asyncio.create_task(pg_store.get_scenario_progress_async(first_id))
+        while not counted.answered:  # A's query has read, its answer is held back
+            await asyncio.sleep(0.001)
+        second = asyncio.create_task(pg_store.get_scenario_progress_async(second_id))
+
+        async def second_answered() -> None:
+            while counted.answered < 2:
+                await asyncio.sleep(0.001)
+
+        # Without a free connection's query of its own, B would wait for A: never here.
+        await asyncio.wait_for(second_answered(), timeout=30)
+        assert not first.done()
+        counted.after_send.set()
+        return await first, await second
+
+    first, second = asyncio.run(overlap())
+    assert (first.id, second.id) == (first_id, second_id)
+    assert counted.sent == [[first_id], [second_id]]
 
 
 @pytest.mark.postgres

@@ -263,9 +263,14 @@ class LoopReads:
     """PostgreSQL reads on one event loop with asyncio psycopg (its connections
     belong to the loop that made them): at most `limit` connections, kept open.
 
-    `lookup` batches: lookups by key of one statement that arrive while its query is
-    out wait for it to return, then go in the next query together (`= ANY(keys)`).
-    A lookup never joins a query already sent, so it reads a commit at least as
+    `lookup` batches only when it must: a lookup that finds a connection free sends
+    its query at once; lookups by key of one statement that arrive while every
+    connection is busy wait together for the first one to come back, and go in one
+    query (`= ANY(keys)`). No lookup waits behind another's query while a
+    connection is free (issue 23, "no long tail": the rows "23 status poll,
+    PostgreSQL: p99 / p50" of `benchmarks.bench_status`; before, one query per
+    statement was out at a time and every poll waited for the one in flight). A
+    lookup never joins a query already sent, so it reads a commit at least as
     recent as its own arrival, as a query of its own would.
     """
 
@@ -283,33 +288,38 @@ class LoopReads:
         self._disconnected = disconnected
         #: Set by `shut` (the store closed): connections are closed after one query.
         self._shut = False
-        # Per statement: the keys waiting for the next query, and the task sending them.
+        # Per statement: the keys waiting for a connection, and the task that waits
+        # for one to send them (until it has one: then it takes them all).
         self._waiting: dict[str, dict[Any, list[asyncio.Future[list[tuple[Any, ...]]]]]] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
 
     async def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        async with self._turns:
+            return await self.run(sql, params)
+
+    async def run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """One query, by a caller holding a turn."""
         try:
-            return await self._query(sql, params)
+            return await self._on_a_connection(sql, params)
         except self._disconnected:
             # The server closed the connection (a restart): the idle ones went with
             # it. Drop them and try once more on a fresh connection.
             self.close()
-            return await self._query(sql, params)
+            return await self._on_a_connection(sql, params)
 
-    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        async with self._turns:
-            conn = self._idle.pop() if self._idle else await self._connect()
-            try:
-                cursor = await conn.execute(sql, params, prepare=True)
-                rows = list(await cursor.fetchall())
-            except BaseException:
-                _finish(conn)
-                raise
-            if self._shut:
-                _finish(conn)
-            else:
-                self._idle.append(conn)
-            return rows
+    async def _on_a_connection(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        conn = self._idle.pop() if self._idle else await self._connect()
+        try:
+            cursor = await conn.execute(sql, params, prepare=True)
+            rows = list(await cursor.fetchall())
+        except BaseException:
+            _finish(conn)
+            raise
+        if self._shut:
+            _finish(conn)
+        else:
+            self._idle.append(conn)
+        return rows
 
     async def lookup(self, sql: str, key: Any) -> list[tuple[Any, ...]]:
         future: asyncio.Future[list[tuple[Any, ...]]] = self.loop.create_future()
@@ -319,22 +329,31 @@ class LoopReads:
         return await future
 
     async def _send(self, sql: str) -> None:
-        """Query for the waiting keys until none wait."""
+        """Wait for a connection, then query for every key waiting by then. From that
+        moment a new lookup starts a sender of its own (on another connection if one
+        is free), rather than waiting for this query to return."""
+        me = asyncio.current_task()
         try:
-            while waiting := self._waiting.pop(sql, None):
+            async with self._turns:
+                if self._senders.get(sql) is me:
+                    del self._senders[sql]
+                waiting = self._waiting.pop(sql, None)
+                if not waiting:
+                    return
                 try:
-                    rows = await self.query(sql, (list(waiting),))
+                    rows = await self.run(sql, (list(waiting),))
                 except Exception as exc:
                     for futures in waiting.values():
                         _settle(futures, exception=exc)
-                    continue
+                    return
                 by_key: dict[Any, list[tuple[Any, ...]]] = {}
                 for row in rows:
                     by_key.setdefault(row[0], []).append(row)
                 for key, futures in waiting.items():
                     _settle(futures, result=by_key.get(key, []))
         finally:
-            del self._senders[sql]
+            if self._senders.get(sql) is me:
+                del self._senders[sql]
 
     def shut(self) -> None:
         """The store closed: close the idle connections, and those of the queries

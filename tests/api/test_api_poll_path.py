@@ -1,0 +1,80 @@
+"""The status poll's path through the app: its route is the app's own and comes
+first (`ApiLauncher.build`'s `add_at_top`), its answer unchanged."""
+
+from __future__ import annotations
+
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from .conftest import PREFIX
+
+POLL = f"{PREFIX}/sessions/{{session_id}}/scenarios/{{scenario_id}}/status"
+
+
+def test_the_poll_route_is_the_apps_first_api_route(client: TestClient) -> None:
+    """Not a route of an included router: those are matched after every router
+    included before them, and twice (FastAPI 0.165's `_IncludedRouter`)."""
+    routes = client.app.router.routes  # type: ignore[attr-defined]
+    api_routes = [r for r in routes if type(r).__name__ != "Route"]
+    first = api_routes[0]
+    assert isinstance(first, APIRoute)
+    assert first.path == POLL
+    assert first.methods == {"GET"}
+    assert first.tags == ["scenarios"]
+    documented = client.get("/openapi.json").json()["paths"][POLL]["get"]
+    assert documented["operationId"] == "scenarios-scenario_status"
+    assert documented["summary"] == "Poll a scenario's status"
+    assert {"200", "404", "422"} <= set(documented["responses"])
+
+
+def test_the_poll_answers_as_before(client: TestClient) -> None:
+    created = client.post(
+        f"{PREFIX}/sessions/main/scenarios",
+        json={"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    answer = client.get(f"{PREFIX}/sessions/main/scenarios/{created['id']}/status")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    expected = b'{"id":"%s","tag":"t","status":"created","progress":0.0}' % created["id"].encode()
+    assert answer.content == expected
+    missing = client.get(f"{PREFIX}/sessions/main/scenarios/nope/status")
+    assert missing.status_code == 404
+    assert "detail" in missing.json()
+
+
+def test_a_request_without_a_body_looks_no_body_limit_up() -> None:
+    """`BodySizeLimit` matches the path against the upload routes only for a request
+    that declares a body; one that does is still refused over its limit."""
+    import asyncio
+
+    from starlette.types import Message, Receive, Scope, Send
+
+    from algomancy_api.middleware.bodysize import BodySizeLimit
+
+    looked_up: list[str] = []
+    sent: list[Message] = []
+
+    class Counting(BodySizeLimit):
+        def limit_for(self, path: str) -> tuple[int, str]:
+            looked_up.append(path)
+            return super().limit_for(path)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    limit = Counting(app, max_bytes=10, max_json_bytes=5, prefix=PREFIX)
+
+    def scope(headers: list[tuple[bytes, bytes]]) -> Scope:
+        return {"type": "http", "method": "GET", "path": f"{PREFIX}/x", "headers": headers}
+
+    asyncio.run(limit(scope([(b"host", b"h")]), receive, send))
+    assert looked_up == [] and sent[0]["status"] == 200
+    asyncio.run(limit(scope([(b"content-length", b"6")]), receive, send))
+    assert looked_up == [f"{PREFIX}/x"] and sent[-2]["status"] == 413
