@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from algomancy_api import ApiLauncher
 from algomancy_api.etlchild import EtlChild, use_child
 from algomancy_api.loading import load_config
+from algomancy_data.extractors import unregister_extractor
 from tests.api.conftest import PREFIX, TEST_HOSTS
 from tests.polling import wait_for
 
@@ -33,6 +34,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = "tests.api.etl_child_domain:config"
 M = f"{PREFIX}/sessions/main"
 ORDERS = [("files", ("orders.csv", b"id\n1\n2\n3\n", "text/csv"))]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _forget_the_slow_extension() -> Iterator[None]:
+    """The domain registers its `.slow` extractor when this process loads it:
+    unregister it after this file, so later tests see the extensions they made."""
+    yield
+    unregister_extractor("slow")
 
 
 @pytest.fixture

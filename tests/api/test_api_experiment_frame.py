@@ -48,25 +48,37 @@ def test_a_page_reads_only_its_points(client: TestClient, monkeypatch: pytest.Mo
     finished(client, made["id"])
     store = store_of(client)
     asked: list[list[str]] = []
+    paged: list[list[str]] = []
     by_ids = store.get_scenarios
+    page_of = store.experiments.page
 
     def spy(session_id: str, ids: Any, *, summaries: bool = False) -> Any:
         assert summaries, "a frame page reads no results"
         asked.append(list(ids))
         return by_ids(session_id, ids, summaries=summaries)
 
+    def page_spy(session_id: str, experiment_id: str, offset: int, limit: int | None) -> Any:
+        page = page_of(session_id, experiment_id, offset, limit)
+        paged.append([p.scenario_id for p in page.points] if page else [])
+        return page
+
     def whole(session_id: str) -> Any:
         raise AssertionError("the frame read every scenario of the session")
 
     monkeypatch.setattr(store, "get_scenarios", spy)
     monkeypatch.setattr(store, "list_scenario_summaries", whole)
+    monkeypatch.setattr(store.experiments, "page", page_spy)
     frame = client.get(f"{M}/experiments/{made['id']}/frame?offset=1&limit=2").json()
     assert [(r["point"], r["crews"], r["status"], r["cost"]) for r in frame["rows"]] == [
         (2, 2, "complete", 17.0),
         (3, 3, "complete", 18.0),
     ]
     assert frame["source"]["context"] == {"offset": 1, "limit": 2, "total_rows": 4}
-    assert asked == [made["scenario_ids"][1:3]]
+    # Only the page's points are read (the SQL books join their scenarios' status
+    # and KPIs into that read; the memory book's page is followed by a read of
+    # those scenarios alone).
+    assert paged == [made["scenario_ids"][1:3]]
+    assert asked in ([], [made["scenario_ids"][1:3]])
     past = client.get(f"{M}/experiments/{made['id']}/frame?offset=9").json()
     assert past["rows"] == [] and past["source"]["context"]["total_rows"] == 4
 
