@@ -17,7 +17,7 @@ from algomancy_core.dispatcher.runs import Run
 from algomancy_core.executors.base import Executor, RunOutcome, RunRequest
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lifecycle import Lifecycle
-from algomancy_core.lineage import executor_name, run_lineage
+from algomancy_core.lineage import canonical_json, executor_name, run_lineage
 from algomancy_core.observe import Observers, outcome_name
 from algomancy_core.scenario import (
     INTERRUPTED,
@@ -29,6 +29,23 @@ from algomancy_core.scenario import (
 log = logging.getLogger("algomancy.dispatcher")
 
 S = ScenarioStatus
+
+
+def data_key(record: ScenarioRecord) -> str | None:
+    """What names the data `record` runs on (`RunRequest.data_key`): its dataset
+    version with that version's digest, and its data-parameter values; None when the
+    version's content is not known (no digest)."""
+    if record.dataset_digest is None:
+        return None
+    return canonical_json(
+        [
+            record.session_id,
+            record.dataset_key,
+            record.dataset_version,
+            record.dataset_digest,
+            record.data_parameters,
+        ]
+    ).decode()
 
 
 class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
@@ -196,7 +213,13 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 data.data_parameters = {**data.data_parameters, **record.data_parameters}
             run.lineage = run_lineage(record, algorithm, executor_name(self.executor))
             request = RunRequest(
-                record.id, algorithm, record.parameters, data, trace_context, record.seed
+                record.id,
+                algorithm,
+                record.parameters,
+                data,
+                trace_context,
+                record.seed,
+                data_key(record),
             )
             handle = self.executor.submit(
                 request,
@@ -204,7 +227,11 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 lambda outcome: self._on_done(record.id, outcome),
                 lambda step, value: self._on_report(record.id, step, value),
             )
-            log.info(
+            # An experiment's points start (and end) at DEBUG: thousands of lines a
+            # minute said nothing the experiment's own progress does not, and were a
+            # fifth of the server's time in a run of trivial points.
+            log.log(
+                logging.INFO if record.batch is None else logging.DEBUG,
                 "scenario %s (%r): run started, algorithm %r on dataset %r",
                 record.id,
                 record.tag,
