@@ -39,6 +39,8 @@ TERMINATE_GRACE = 2.0
 PROGRESS_INTERVAL = 0.02
 #: How often a slot thread looks up from the pipe to notice cancels and deaths.
 POLL_INTERVAL = 0.1
+#: How much lower than the server's the workers' CPU priority is, by default.
+WORKER_NICENESS = 19
 
 
 # -- the worker process -------------------------------------------------------------
@@ -193,10 +195,9 @@ def _run_job(payload: bytes, conn: Connection, cache: DataCache) -> RunOutcome:
     return outcome
 
 
-def worker_main(conn: Connection, niceness: int = 0) -> None:
-    """The loop of a worker process: run each job received, until the pipe closes."""
-    # Ctrl-C reaches the whole process group; the server decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def lower_priority(niceness: int) -> None:
+    """Lower this process's CPU priority by `niceness` (19: also `SCHED_IDLE`), as a
+    worker process does; also a bare pool's initializer in the benchmarks."""
     if niceness:
         # Runs yield the CPU to the server, so that polls stay fast on a busy machine.
         os.nice(niceness)
@@ -204,6 +205,13 @@ def worker_main(conn: Connection, niceness: int = 0) -> None:
             # The lowest priority there is: run only on a core nothing else wants.
             with contextlib.suppress(OSError):
                 os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def worker_main(conn: Connection, niceness: int = 0) -> None:
+    """The loop of a worker process: run each job received, until the pipe closes."""
+    # Ctrl-C reaches the whole process group; the server decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lower_priority(niceness)
     cache = DataCache()
     while True:
         try:
@@ -311,7 +319,7 @@ class ProcessExecutor:
     """
 
     def __init__(
-        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = 19
+        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = WORKER_NICENESS
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
