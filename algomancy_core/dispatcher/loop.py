@@ -50,7 +50,18 @@ def data_key(record: ScenarioRecord) -> str | None:
 
 class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
     """Moves queued scenarios through the executor, up to its capacity at a time:
-    one of a session's own at a time per session, batch scenarios in parallel."""
+    one of a session's own at a time per session, batch scenarios in parallel.
+
+    An executor that takes runs ahead of a free worker (`prefetch`, the process
+    executor's: one per worker) is given up to that many more, of experiments'
+    points only: a worker then starts its next point as soon as it sends back the
+    last one's result, instead of waiting for the server to record it and claim
+    the next. A point claimed ahead is `processing` (it holds a lease, so a server
+    that dies with it leaves it to be re-queued like any claimed run) but waits;
+    it is cancelled at once, and its time limit counts from its start. When the
+    next to claim is a session's own scenario nothing is claimed ahead: it waits
+    for a free worker, behind at most the points claimed ahead already.
+    """
 
     def __init__(
         self,
@@ -93,7 +104,9 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         # event that can make one (a scenario queued in a session idle here, a run
         # ended here). Start-up and each poll look until nothing is claimable (other
         # processes queue and finish work too).
-        self._may_claim = executor.capacity
+        #: Runs held beyond the executor's capacity, claimed ahead of a free worker.
+        self.prefetch: int = getattr(executor, "prefetch", 0)
+        self._may_claim = executor.capacity + self.prefetch
         self._filling = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------
@@ -148,7 +161,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 time.sleep(self.poll_interval)
             if not self._wake.wait(self.poll_interval):
                 with self._lock:  # the poll: look until nothing is claimable
-                    self._may_claim = self.executor.capacity
+                    self._may_claim = self.executor.capacity + self.prefetch
             self._wake.clear()
 
     def _fill(self) -> None:
@@ -162,7 +175,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             self._filling.release()
         with self._lock:
             # A claim asked for after this thread's last look: the dispatcher's turn.
-            more = self._may_claim > 0 and len(self._runs) < self.executor.capacity
+            more = self._may_claim > 0 and len(self._runs) < self.executor.capacity + self.prefetch
         if more:
             self._wake.set()
 
@@ -170,9 +183,12 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         while not self._stopping.is_set():
             with self._lock:
                 looking = self._may_claim
-                if len(self._runs) >= self.executor.capacity or looking <= 0:
+                held = len(self._runs)
+                if held >= self.executor.capacity + self.prefetch or looking <= 0:
                     return
-            record = self.lifecycle.claim(self.owner, utcnow() + self.lease)
+            # Beyond the capacity: a point claimed ahead, never a session's own.
+            ahead = held >= self.executor.capacity
+            record = self.lifecycle.claim(self.owner, utcnow() + self.lease, batch_only=ahead)
             with self._lock:
                 # Found nothing: what asked for this look is answered (not what came
                 # meanwhile, which set the wake event and looks again).
@@ -193,7 +209,8 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         )
         limits = [limit for limit in candidates if limit is not None]
         if limits:
-            run.deadline = time.monotonic() + min(limits)
+            run.limit = min(limits)
+            run.deadline = time.monotonic() + run.limit
         with self._lock:
             self._runs[record.id] = run
         # An observer's context (a tracer's span of this run), else the one stored

@@ -79,7 +79,9 @@ class RunHandle(Protocol):
 class Executor(Protocol):
     """Runs algorithms somewhere: threads, processes, a Dask cluster."""
 
-    #: How many runs may execute at once.
+    #: How many runs may execute at once. An executor may also have `prefetch`:
+    #: how many more runs it takes, queued for its next free worker (the dispatcher
+    #: gives it experiments' points only); its handles then say `started()`.
     capacity: int
 
     def submit(

@@ -256,6 +256,10 @@ class _Job:
     def done(self) -> bool:
         return self.state == _DONE
 
+    def started(self) -> bool:
+        """Whether a slot took it (not waiting in the queue)."""
+        return self.state != _QUEUED
+
     def finish(self, outcome: RunOutcome) -> None:
         """Report the outcome; the executor makes sure this happens once per job."""
         try:
@@ -330,6 +334,10 @@ class ProcessExecutor:
         if start_method not in ("spawn", "forkserver"):
             raise ValueError("start_method must be 'spawn' or 'forkserver'")
         self.capacity = max_workers
+        #: Runs it takes beyond `capacity`, queued for the next free slot: one per
+        #: slot, so that a worker's next run is there when its last one ends (a
+        #: slot sends it before the last one's outcome is recorded).
+        self.prefetch = max_workers
         self._context = multiprocessing.get_context(start_method)
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
@@ -409,32 +417,30 @@ class ProcessExecutor:
             log.exception("could not start a worker process")
             return None
 
+    def _take(self, wait: bool) -> _Job | None:
+        """The next queued job, now running; None when shut down, or (not `wait`)
+        when none is queued."""
+        with self._lock:
+            while wait and not self._queue and not self._closed:
+                self._wakeup.wait()
+            if self._closed or not self._queue:
+                return None
+            job = self._queue.popleft()
+            job.state = _RUNNING
+            self._running.add(job)
+            return job
+
     def _slot_loop(self) -> None:
         # Started before a job needs it, so the job does not wait for the imports.
         worker = self._start_worker()
         try:
-            while True:
-                with self._lock:
-                    while not self._queue and not self._closed:
-                        self._wakeup.wait()
-                    if self._closed:
-                        return
-                    job = self._queue.popleft()
-                    job.state = _RUNNING
-                    self._running.add(job)
-                if worker is not None and not worker.process.is_alive():
-                    # It died while idle (killed from outside): the job gets a new one.
-                    worker.discard()
-                    worker = None
-                if worker is None:
-                    worker = self._start_worker()
-                healthy = worker is not None
-                if worker is None:
-                    outcome = RunOutcome(error="could not start a worker process")
-                else:
-                    with self._lock:
-                        job.process = worker.process
-                    outcome, healthy = self._run(job, worker)
+            job = self._take(wait=True)
+            # (outcome, healthy) of `job` when it could not be sent; None once sent.
+            sent: tuple[RunOutcome, bool] | None = None
+            if job is not None:
+                worker, sent = self._send(job, worker)
+            while job is not None:
+                outcome, healthy = sent if sent is not None else self._receive(job, worker)
                 with self._lock:
                     job.state = _DONE
                     self._running.discard(job)
@@ -442,30 +448,73 @@ class ProcessExecutor:
                         outcome = RunOutcome(cancelled=True)
                         # A cancel may have signalled the process after it finished.
                         healthy = False
+                following = None
+                if healthy and worker is not None:
+                    # A job queued already (claimed ahead, `prefetch`) goes to the
+                    # worker before this one's outcome is recorded: the worker runs
+                    # while the server writes. Without one, the outcome is recorded
+                    # first (the dispatcher claims the next run in `finish`).
+                    following = self._take(wait=False)
+                    if following is not None:
+                        worker, sent = self._send(following, worker)
                 job.finish(outcome)
                 if worker is not None and not healthy:
                     worker.discard()
                     worker = self._start_worker()
+                if following is None:
+                    following = self._take(wait=True)
+                    if following is not None:
+                        worker, sent = self._send(following, worker)
+                job = following
         except Exception:
             log.exception("a process executor slot failed")
         finally:
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
 
-    def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
-        """Run one job on `worker`; returns the outcome and whether the worker is usable."""
+    def _send(
+        self, job: _Job, worker: _Worker | None
+    ) -> tuple[_Worker | None, tuple[RunOutcome, bool] | None]:
+        """Send `job` to `worker` (a new one if it died while idle): the worker, and
+        the outcome (and whether the worker is usable) when it could not be sent."""
+        if worker is not None and not worker.process.is_alive():
+            # It died while idle (killed from outside): the job gets a new one.
+            worker.discard()
+            worker = None
+        if worker is None:
+            worker = self._start_worker()
+        if worker is None:
+            return None, (RunOutcome(error="could not start a worker process"), False)
+        with self._lock:
+            job.process = worker.process
         try:
             payload, with_data = dump_job(job.request, worker.data_key)
         except Exception as exc:
-            return RunOutcome(
-                error=f"the run cannot be sent to a worker process: {type(exc).__name__}: {exc}"
-            ), True
+            return worker, (
+                RunOutcome(
+                    error=f"the run cannot be sent to a worker process: {type(exc).__name__}: {exc}"
+                ),
+                True,
+            )
         try:
             worker.conn.send_bytes(payload)
         except OSError:
-            return self._died(job, worker), False
+            return worker, (self._died(job, worker), False)
         if with_data:
             worker.data_key = job.request.data_key
+        return worker, None
+
+    def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
+        """Run one job on `worker`; returns the outcome and whether the worker is usable."""
+        used, failed = self._send(job, worker)
+        if failed is not None or used is None:
+            return failed or (RunOutcome(error="could not start a worker process"), False)
+        return self._receive(job, used)
+
+    def _receive(self, job: _Job, worker: _Worker | None) -> tuple[RunOutcome, bool]:
+        """What `worker` sends back about `job` (sent to it), until its outcome;
+        and whether the worker is usable after it."""
+        assert worker is not None
         terminated_at: float | None = None
         # A bare progress number with the next message already waiting: held, and
         # dropped if that message is a success (its end writes progress 1.0), so a

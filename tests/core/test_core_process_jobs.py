@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from algomancy_core import CoreConfig, ScenarioStatus, SessionManager
 from algomancy_core.executors.base import RunOutcome, RunRequest
 from algomancy_core.executors.process import (
     DataCache,
@@ -19,10 +21,14 @@ from algomancy_core.executors.process import (
     dump_outcome,
     load_job,
 )
+from algomancy_core.experiments.service import create_experiment
 from algomancy_core.result import BaseResult
+from tests.polling import wait_for
 
-from .executor_algorithms import Marks, items
+from .executor_algorithms import Marks, Sleeper, items
 from .test_core_executors import WAIT, Collector
+
+S = ScenarioStatus
 
 
 def request(scenario_id: str, key: str | None = "version-1") -> RunRequest:
@@ -57,6 +63,13 @@ def test_a_worker_sent_no_data_for_a_key_it_lacks_refuses_the_run() -> None:
         load_job(other, DataCache())
 
 
+class Alive:
+    """A worker process that stays alive (there is none)."""
+
+    def is_alive(self) -> bool:
+        return True
+
+
 class PipeWorker:
     """A worker's server end whose messages are written beforehand (no process)."""
 
@@ -65,7 +78,7 @@ class PipeWorker:
         for message in messages:
             self.child.send(message)
         self.data_key: str | None = None
-        self.process = None
+        self.process = Alive()
 
 
 def relayed(*messages: tuple[Any, ...]) -> tuple[list[tuple[float, str | None]], RunOutcome]:
@@ -116,3 +129,47 @@ def test_runs_on_one_worker_with_one_data_key_each_see_fresh_data(
         seen.append(outcome.result.to_dict())
     assert len({values["pid"] for values in seen}) == 1  # one worker ran them all
     assert [(values["found"], values["rows"]) for values in seen] == [(False, 3)] * 3
+
+
+@pytest.mark.slow
+def test_a_point_is_claimed_ahead_of_a_free_worker_and_a_sessions_own_run_never_is() -> None:
+    """One worker: one point runs, the next is claimed ahead (processing, waiting in
+    the executor), the third stays queued. A point claimed ahead is cancelled at
+    once; then the session's own run, queued meanwhile, is not claimed ahead (it
+    stays queued, not `processing`) and starts when the worker is free, before the
+    points still queued."""
+    config = CoreConfig(
+        algorithms=[Sleeper],
+        initial_datasets=lambda: {"Master data": items()},
+        executor="process",
+        max_workers=1,
+    )
+    with SessionManager(config) as sessions:
+        main = sessions.get_session("main")
+        base = {"algo_name": "Sleeper", "dataset_key": "Master data"}
+        design = {"kind": "grid", "axes": [{"name": "duration", "values": [50, 51, 52]}]}
+        first, ahead, last = create_experiment(main, "wide", base, design, 10).scenario_ids
+
+        def statuses() -> list[S]:
+            return [main.get_scenario(i).status for i in (first, ahead, last)]
+
+        wait_for(statuses, lambda s: s == [S.PROCESSING, S.PROCESSING, S.QUEUED], timeout=WAIT)
+        wait_for(lambda: main.get_scenario(first).progress > 0, timeout=WAIT)
+        assert main.get_scenario(ahead).progress == 0  # claimed, not started
+        own = main.create_scenario("mine", "Master data", "Sleeper", {"duration": 0})
+        main.run_scenario(own.id)
+        main.cancel_scenario(ahead)
+        cancelled = main.get_scenario(ahead)
+        assert cancelled.status is S.FAILED and cancelled.error == "cancelled"
+        # The worker is busy: the next to claim is the session's own, so nothing is
+        # claimed ahead of it (a poll of the dispatcher looks again: still nothing).
+        time.sleep(0.6)  # one poll interval: not a timing assertion
+        assert main.get_scenario(own.id).status is S.QUEUED and main.processing() is None
+        assert main.get_scenario(last).status is S.QUEUED
+        main.cancel_scenario(first)
+        done = main.wait(own.id, timeout=WAIT)
+        assert done.status is S.COMPLETE
+        wait_for(lambda: main.get_scenario(last).started_at, timeout=WAIT)
+        assert done.started_at is not None
+        assert done.started_at < main.get_scenario(last).started_at  # type: ignore[operator]
+        main.cancel_scenario(last)
