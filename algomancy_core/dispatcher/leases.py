@@ -65,8 +65,8 @@ def started(handle: RunHandle | None) -> bool:
     worker has not; executors that do not say are taken to have started it)."""
     if handle is None:
         return False
-    has_started = getattr(handle, "started", None)
-    return bool(has_started()) if has_started is not None else True
+    said = getattr(handle, "started", True)  # the process executor's: a method;
+    return bool(said() if callable(said) else said)  # Dask's: a flag
 
 
 class Leases(RunsHeld):
