@@ -14,7 +14,12 @@ with whatever else runs on it, allows: the speed-up of 2 plain processes doing
 (b) 2,000 points of `Instant` (returns at once) as an experiment, from its `POST`
 to `complete`, against 2,000 `submit`s of the same trivial call to a warm
 `ProcessPoolExecutor(2)`, all awaited. Ratio = pool seconds / experiment seconds
-(the experiment's rate over the pool's); target ≥ 0.5x.
+(the experiment's rate over the pool's); target ≥ 0.5x. The pool's processes run
+at the priority of the executor's workers (`lower_priority(WORKER_NICENESS)`: nice
+19 and `SCHED_IDLE`, which keeps the API responsive), so that the ratio compares
+the framework, not the priority: on this shared machine (load 7 to 14 from other
+work) a pool at the server's priority was 1.5x to 4x faster than one at the
+workers', and the note gives its time too.
 
 (c) `BENCH_DASK_POINTS` (default 500: at about 20 points a second, 2,000 would
 take the run past a minute) such points on the Dask executor (a `LocalCluster`
@@ -26,21 +31,51 @@ trips to the scheduler, several per run), and the executor's monitor drains
 every running task's queue at each look. It used to look for finished tasks only
 every 50 ms (`POLL_INTERVAL`), so a worker idled up to that long between two
 points; a task's end now wakes it at once (its future's done-callback), which
-doubled the rate here (21 to 42 points a second).
+doubled the rate here (21 to 42 points a second). Not done: a batch of points per
+task, and no per-run `Event`s or `Queue` for runs that report nothing; Dask takes
+no runs ahead (`prefetch`), since a cluster with more threads than `max_workers`
+would run them all at once.
 
-Where the rest of (b) goes (py-spy on the server during (b), 2 cores shared with
-other work): creating the points is a third of the experiment's time (the `POST`:
-per point the checks, lineage and fingerprint, an insert and a change-feed entry,
-a queue transition and its event); the note of the row gives it, and the rate of
-the runs alone after it. The runs: a worker process idles from the end of one run
-until its slot thread has recorded the outcome (a transition, KPIs, an event, a
-log line), claimed the next point and pickled its request, dataset included, down
-the pipe; the slot thread does all that in turn, under the GIL shared with the
-HTTP threads. About a fifth of the server's busy time is logging (a line at each
-run's start and end). The bare pool pickles a function reference and a small
-result, and its workers always have the next call queued. Closing the gap needs
-the executor to hold a next job per slot (prefetch) and points created in bulk:
-beyond this benchmark's change, which made the points run in parallel at all.
+Where (b)'s time went (py-spy on the server during (b), `py-spy record -r 200
+--pid <server pid> -f raw`, 2 cores with load about 7 from other work), before
+issue 25's throughput work: the experiment took 3.8 to 4.6 s, its `POST` 1.4 to 2.2
+of them; 0.05x to 0.07x of a pool at the server's priority.
+
+- Creating the points (the `POST`): the memory store checked each new tag against
+  every scenario of the session (`name_key` of each: quadratic, 2 million calls for
+  2,000 points), then per point the checks, lineage and fingerprint, an insert, a
+  change-feed entry and a queue transition. Now the tag is looked up in an index
+  of the session's tag keys: the `POST` went from 1.2-2.8 s to 0.3-0.8 s.
+- In the slot threads (the rest): a third of their busy time was logging, a line
+  at each run's start and end (the handler's lock, a write each); an experiment's
+  points now log those at DEBUG. A tenth was pickling the request with its dataset
+  (pandas' `__getstate__`) for each run; a worker now keeps the last dataset sent
+  to it (`RunRequest.data_key`: dataset version, digest and data-parameter values;
+  it unpickles a fresh copy per run), so a dataset crosses the pipe once per
+  worker. An eighth was writing `Instant`'s `ctx.progress(1.0)`, superseded by the
+  run's end a moment later; a bare progress number whose next message is waiting
+  and is a success is no longer written. A `waitpid` after each run is gone too.
+- Each worker idled from the end of one run until its slot thread had recorded the
+  outcome, claimed the next point and sent it, while the bare pool always has the
+  next call queued. Now the process executor takes one run per worker beyond its
+  capacity (`prefetch`): the dispatcher claims points ahead of a free worker
+  (`Store.claim_next(batch_only=True)`: experiments' points only, nothing while a
+  session's own scenario is next), and a slot sends the queued run to its worker
+  before it records the last one's outcome.
+
+After (same machine, load 13 to 14, before and after in turn): the experiment took
+2.4 to 5.1 s against 3.6 to 9.0 s before, its `POST` 0.75 to 0.83 s against 1.7 to
+2.8 s; against the pool at the workers' priority 0.3x to 0.6x (0.12x before), and
+0.23x to 0.24x of a pool at the server's priority (0.04x to 0.08x before). The
+load swings the pool's own time 0.3 to 2.8 s from one run to the next, so the ratio
+of one run is what counts, and it moves with the load. Where the rest goes now: the
+server is idle 85% of the time during the runs (py-spy: its slot threads wait on
+the pipe for their worker); the runs go at about 0.8x the rate of the pool at the
+same priority, the difference being a worker's own work per point (unpickling its
+dataset copy, the outcome pickled back, and the round trip for the next run that
+the pool does not have: it queues calls in its workers' pipe); the `POST` is a
+third of the experiment (creating 2,000 scenarios with lineage, fingerprints,
+change-feed entries, one at a time), which the pool has no counterpart for.
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points

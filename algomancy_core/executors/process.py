@@ -4,7 +4,13 @@ Each of `max_workers` slots owns a long-lived worker process (started with `spaw
 the server has threads, so `fork` is unsafe) that runs jobs one after another, so
 the cost of starting an interpreter and importing pandas is paid once per slot,
 not once per run. A slot thread in the server sends a job over a pipe, relays the
-progress reports that come back and hands the outcome to `on_done`.
+progress reports that come back and hands the outcome to `on_done`. A worker keeps
+the last dataset it was sent (`DataCache`): runs on one dataset version send it
+once per worker. The executor takes a run per slot beyond its capacity
+(`prefetch`), queued: a slot sends it to its worker as soon as the last run ends,
+before that run's outcome is recorded (with 2,000 trivial points, workers no
+longer idle while the server records and claims; see
+`benchmarks/bench_parallel_points.py` for the figures).
 
 Cancelling a running job terminates its process (SIGTERM, then SIGKILL after a
 grace period); a process that dies takes only its own job with it. Either way the
