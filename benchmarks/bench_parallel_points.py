@@ -63,12 +63,14 @@ of them; 0.05x to 0.07x of a pool at the server's priority.
   session's own scenario is next), and a slot sends the queued run to its worker
   before it records the last one's outcome.
 
-After (same machine, load 13 to 14, before and after in turn): the experiment took
-2.4 to 5.1 s against 3.6 to 9.0 s before, its `POST` 0.75 to 0.83 s against 1.7 to
-2.8 s; against the pool at the workers' priority 0.3x to 0.6x (0.12x before), and
-0.23x to 0.24x of a pool at the server's priority (0.04x to 0.08x before). The
-load swings the pool's own time 0.3 to 2.8 s from one run to the next, so the ratio
-of one run is what counts, and it moves with the load. Where the rest goes now: the
+After (same machine, load 11 to 14, before and after in turn, four pairs): the
+experiment took 2.1 to 2.4 s (once 5.1 s) against 3.1 to 9.0 s before, its `POST`
+0.55 to 0.83 s against 0.65 to 2.8 s; against a pool at the server's priority
+0.23x to 0.24x (0.04x to 0.15x before); against the pool at the workers' priority
+0.1x to 1.3x (0.07x to 0.13x before): the load swings that pool's own time 0.3 to
+3.0 s from one run to the next, so the ratio of one run is what counts, and it
+moves with the load. (c), on Dask, is unchanged: 0.03x to 0.09x (11 to 16 points
+a second). Where the rest goes now: the
 server is idle 85% of the time during the runs (py-spy: its slot threads wait on
 the pipe for their worker); the runs go at about 0.8x the rate of the pool at the
 same priority, the difference being a worker's own work per point (unpickling its
