@@ -71,7 +71,10 @@ experiment took 2.1 to 2.4 s (once 5.1 s) against 3.1 to 9.0 s before, its `POST
 0.23x to 0.24x (0.04x to 0.15x before); against the pool at the workers' priority
 0.1x to 1.3x (0.07x to 0.13x before): the load swings that pool's own time 0.3 to
 3.0 s from one run to the next, so the ratio of one run is what counts, and it
-moves with the load. (c), on Dask, is unchanged: 0.03x to 0.09x (11 to 16 points
+moves with the load. On a quieter machine (load 4) the pool is fast at either
+priority: the experiment took 1.8 and 2.3 s against 4.2 s before, 0.15x and 0.09x
+of the plain pool (0.06x before), 0.17x and 0.19x of the pool at the workers'
+priority (0.17x before). (c), on Dask, is unchanged: 0.03x to 0.09x (11 to 16 points
 a second). Where the rest goes now: the
 server is idle 85% of the time during the runs (py-spy: its slot threads wait on
 the pipe for their worker); the runs go at about 0.8x the rate of the pool at the
