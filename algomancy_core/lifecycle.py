@@ -81,9 +81,12 @@ class Lifecycle:
                 self.observers.run_withdrawn(record)
         return record
 
-    def claim(self, owner: str, lease_until: datetime) -> ScenarioRecord | None:
-        """Start the oldest runnable queued scenario, leased to `owner`."""
-        record = self.store.claim_next(plan_claim(owner, lease_until))
+    def claim(
+        self, owner: str, lease_until: datetime, batch_only: bool = False
+    ) -> ScenarioRecord | None:
+        """Start the oldest runnable queued scenario, leased to `owner`; with
+        `batch_only`, only if it is an experiment's (`Store.claim_next`)."""
+        record = self.store.claim_next(plan_claim(owner, lease_until), batch_only)
         if record is not None:
             self._announce(record)
         return record

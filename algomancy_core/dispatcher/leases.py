@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from algomancy_core.dispatcher.runs import RunsHeld
+from algomancy_core.executors.base import RunHandle
 from algomancy_core.scenario import (
     CANCELLED,
     INTERRUPTED,
@@ -59,6 +60,15 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
+def started(handle: RunHandle | None) -> bool:
+    """Whether the executor started the run of `handle` (a run waiting for a free
+    worker has not; executors that do not say are taken to have started it)."""
+    if handle is None:
+        return False
+    said = getattr(handle, "started", True)  # the process executor's: a method;
+    return bool(said() if callable(said) else said)  # Dask's: a flag
+
+
 class Leases(RunsHeld):
     """Renews the leases of the runs held here, stops the runs to stop, and settles
     runs left behind by dead owners."""
@@ -83,6 +93,9 @@ class Leases(RunsHeld):
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
+            if run.limit is not None and not started(run.handle):
+                # Claimed ahead of a free worker (`Dispatcher`): its time has not begun.
+                run.deadline = now_mono + run.limit
             if run.deadline is not None and now_mono > run.deadline and run.stop_reason is None:
                 self.cancel(run.record.id, "timed out: the run took longer than its time limit")
         # Other processes may ask for a cancel through a shared store: look every second.

@@ -31,7 +31,8 @@ class OutcomeRecorder(RunsHeld):
         seconds = time.monotonic() - run.started_at
         extra = {"scenario_id": run.record.id, "event": "run-ended", "seconds": round(seconds, 3)}
         if record is None:
-            log.info(
+            log.log(
+                logging.INFO if run.record.batch is None else logging.DEBUG,
                 "scenario %s (%r): run ended after %.2f s; cancelled or deleted meanwhile",
                 run.record.id,
                 run.record.tag,
@@ -39,7 +40,8 @@ class OutcomeRecorder(RunsHeld):
                 extra=extra,
             )
         elif record.status is S.COMPLETE:
-            log.info(
+            log.log(  # an experiment's point at DEBUG: see `Dispatcher._start`
+                logging.INFO if record.batch is None else logging.DEBUG,
                 "scenario %s (%r): run complete in %.2f s",
                 record.id,
                 record.tag,

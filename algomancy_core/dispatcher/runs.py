@@ -26,6 +26,8 @@ class Run:
     record: ScenarioRecord
     handle: RunHandle | None = None
     deadline: float | None = None
+    #: Its time limit in seconds (None: none); the deadline counts from its start.
+    limit: float | None = None
     stop_reason: str | None = None
     progress: float = 0.0
     message: str | None = None

@@ -40,6 +40,11 @@ class RunRequest:
     trace_context: dict[str, str] | None = None
     #: Given to the algorithm as `ctx.seed`.
     seed: int | None = None
+    #: Names `data`'s content: two requests with one key carry equal data (the
+    #: dispatcher's: the dataset version, its digest and the run's data-parameter
+    #: values). The process executor sends the data of a key once per worker process;
+    #: None: sent with each run.
+    data_key: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,7 +79,9 @@ class RunHandle(Protocol):
 class Executor(Protocol):
     """Runs algorithms somewhere: threads, processes, a Dask cluster."""
 
-    #: How many runs may execute at once.
+    #: How many runs may execute at once. An executor may also have `prefetch`:
+    #: how many more runs it takes, queued for its next free worker (the dispatcher
+    #: gives it experiments' points only); its handles then say `started()`.
     capacity: int
 
     def submit(

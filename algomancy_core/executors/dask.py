@@ -27,7 +27,7 @@ from distributed.client import Future
 
 from algomancy_core.algorithm import ProgressCallback, ReportCallback, RunContext
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, execute
-from algomancy_core.executors.process import ProgressRelay, dump_outcome, load_outcome
+from algomancy_core.executors.process_worker import ProgressRelay, dump_outcome, load_outcome
 
 log = logging.getLogger("algomancy.executors.dask")
 

@@ -4,11 +4,18 @@ Each of `max_workers` slots owns a long-lived worker process (started with `spaw
 the server has threads, so `fork` is unsafe) that runs jobs one after another, so
 the cost of starting an interpreter and importing pandas is paid once per slot,
 not once per run. A slot thread in the server sends a job over a pipe, relays the
-progress reports that come back and hands the outcome to `on_done`.
+progress reports that come back and hands the outcome to `on_done`. A worker keeps
+the last dataset it was sent (`DataCache`): runs on one dataset version send it
+once per worker. The executor takes a run per slot beyond its capacity
+(`prefetch`), queued: a slot sends it to its worker as soon as the last run ends,
+before that run's outcome is recorded (with 2,000 trivial points, workers no
+longer idle while the server records and claims; see
+`benchmarks/bench_parallel_points.py` for the figures).
 
 Cancelling a running job terminates its process (SIGTERM, then SIGKILL after a
 grace period); a process that dies takes only its own job with it. Either way the
-slot starts a fresh process for the next job.
+slot starts a fresh process for the next job. What runs in the worker process is
+in `process_worker`.
 """
 
 from __future__ import annotations
@@ -17,151 +24,47 @@ import collections
 import contextlib
 import logging
 import multiprocessing
-import os
-import pickle
-import signal
 import threading
 import time
-from collections.abc import Callable
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from algomancy_core.algorithm import ProgressCallback, ReportCallback, RunContext
-from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, execute
+from algomancy_core.algorithm import ProgressCallback, ReportCallback
+from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
+from algomancy_core.executors.process_worker import (
+    PROGRESS_INTERVAL,
+    WORKER_NICENESS,
+    DataCache,
+    ProgressRelay,
+    ReportBatch,
+    dump_job,
+    dump_outcome,
+    load_job,
+    load_outcome,
+    lower_priority,
+    worker_main,
+)
 
 log = logging.getLogger("algomancy.executors.process")
 
 #: Seconds between SIGTERM and SIGKILL when stopping a worker process.
 TERMINATE_GRACE = 2.0
-#: A worker sends at most one progress report per this many seconds (the latest wins).
-PROGRESS_INTERVAL = 0.02
 #: How often a slot thread looks up from the pipe to notice cancels and deaths.
 POLL_INTERVAL = 0.1
 
-
-# -- the worker process -------------------------------------------------------------
-
-
-ReportBatch = list[tuple[int, float]]
-
-
-class ProgressRelay:
-    """Coalesces progress reports: sends at most one per `interval`, keeping the latest.
-    Batches intermediate values (`report`): every one is sent, in order, in batches
-    of at most one per `interval` (`send_reports`).
-
-    A report held back is sent with the next one that goes out, or by `flush()`
-    before the outcome, so the last report always arrives and order is kept.
-    """
-
-    def __init__(
-        self,
-        send: ProgressCallback,
-        interval: float = PROGRESS_INTERVAL,
-        send_reports: Callable[[ReportBatch], None] | None = None,
-    ) -> None:
-        self._send = send
-        self._send_reports = send_reports
-        self._interval = interval
-        self._sent_at = float("-inf")
-        self._pending: tuple[float, str | None] | None = None
-        self._reports: ReportBatch = []
-        self._reports_sent_at = float("-inf")
-
-    def __call__(self, progress: float, message: str | None) -> None:
-        now = time.monotonic()
-        if now - self._sent_at < self._interval:
-            self._pending = (progress, message)
-            return
-        self._pending = None
-        self._sent_at = now
-        self._send(progress, message)
-        if self._reports:
-            self._flush_reports(now)
-
-    def report(self, step: int, value: float) -> None:
-        """One intermediate value (`RunContext.report`), sent in a batch."""
-        self._reports.append((step, value))
-        now = time.monotonic()
-        if now - self._reports_sent_at >= self._interval:
-            self._flush_reports(now)
-
-    def _flush_reports(self, now: float) -> None:
-        batch, self._reports = self._reports, []
-        self._reports_sent_at = now
-        if self._send_reports is not None:
-            self._send_reports(batch)
-
-    def flush(self) -> None:
-        if self._pending is not None:
-            progress, message = self._pending
-            self._pending = None
-            self._send(progress, message)
-        if self._reports:
-            self._flush_reports(time.monotonic())
-
-
-def dump_outcome(outcome: RunOutcome) -> bytes:
-    """Pickle an outcome; one whose result will not pickle becomes an error outcome."""
-    try:
-        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:
-        return pickle.dumps(
-            RunOutcome(
-                error=f"the result cannot be sent back from the worker: {type(exc).__name__}: {exc}"
-            ),
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-
-
-def load_outcome(payload: bytes) -> RunOutcome:
-    try:
-        outcome = pickle.loads(payload)
-    except Exception as exc:
-        return RunOutcome(error=f"the result cannot be loaded: {type(exc).__name__}: {exc}")
-    if not isinstance(outcome, RunOutcome):
-        return RunOutcome(error=f"the worker sent {type(outcome).__name__}, not a RunOutcome")
-    return outcome
-
-
-def _run_job(payload: bytes, conn: Connection) -> RunOutcome:
-    try:
-        request = pickle.loads(payload)
-    except Exception as exc:
-        return RunOutcome(
-            error=f"the worker process cannot load the run: {type(exc).__name__}: {exc}"
-        )
-    relay = ProgressRelay(
-        lambda p, m: conn.send(("progress", p, m)),
-        send_reports=lambda batch: conn.send(("reports", batch)),
-    )
-    outcome = execute(request, RunContext(on_progress=relay, on_report=relay.report))
-    relay.flush()
-    return outcome
-
-
-def worker_main(conn: Connection, niceness: int = 0) -> None:
-    """The loop of a worker process: run each job received, until the pipe closes."""
-    # Ctrl-C reaches the whole process group; the server decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if niceness:
-        # Runs yield the CPU to the server, so that polls stay fast on a busy machine.
-        os.nice(niceness)
-        if niceness >= 19 and hasattr(os, "SCHED_IDLE"):
-            # The lowest priority there is: run only on a core nothing else wants.
-            with contextlib.suppress(OSError):
-                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    while True:
-        try:
-            payload = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        outcome = _run_job(payload, conn)
-        try:
-            conn.send(("done", dump_outcome(outcome)))
-        except OSError:  # the server is gone
-            return
+__all__ = [
+    "PROGRESS_INTERVAL",
+    "WORKER_NICENESS",
+    "DataCache",
+    "ProcessExecutor",
+    "ProgressRelay",
+    "dump_job",
+    "dump_outcome",
+    "load_job",
+    "load_outcome",
+    "lower_priority",
+    "worker_main",
+]
 
 
 # -- the server side ------------------------------------------------------------------
@@ -194,6 +97,10 @@ class _Job:
 
     def done(self) -> bool:
         return self.state == _DONE
+
+    def started(self) -> bool:
+        """Whether a slot took it (not waiting in the queue)."""
+        return self.state != _QUEUED
 
     def finish(self, outcome: RunOutcome) -> None:
         """Report the outcome; the executor makes sure this happens once per job."""
@@ -231,6 +138,8 @@ class _Worker:
         )
         self.process.start()
         child_conn.close()  # so the server sees EOF when the process dies
+        #: The `data_key` of the data the process holds (`DataCache`).
+        self.data_key: str | None = None
 
     def discard(self) -> None:
         """Make sure the process is gone and release its resources."""
@@ -256,7 +165,7 @@ class ProcessExecutor:
     """
 
     def __init__(
-        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = 19
+        self, max_workers: int = 4, *, start_method: str = "spawn", niceness: int = WORKER_NICENESS
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
@@ -267,6 +176,10 @@ class ProcessExecutor:
         if start_method not in ("spawn", "forkserver"):
             raise ValueError("start_method must be 'spawn' or 'forkserver'")
         self.capacity = max_workers
+        #: Runs it takes beyond `capacity`, queued for the next free slot: one per
+        #: slot, so that a worker's next run is there when its last one ends (a
+        #: slot sends it before the last one's outcome is recorded).
+        self.prefetch = max_workers
         self._context = multiprocessing.get_context(start_method)
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
@@ -346,32 +259,30 @@ class ProcessExecutor:
             log.exception("could not start a worker process")
             return None
 
+    def _take(self, wait: bool) -> _Job | None:
+        """The next queued job, now running; None when shut down, or (not `wait`)
+        when none is queued."""
+        with self._lock:
+            while wait and not self._queue and not self._closed:
+                self._wakeup.wait()
+            if self._closed or not self._queue:
+                return None
+            job = self._queue.popleft()
+            job.state = _RUNNING
+            self._running.add(job)
+            return job
+
     def _slot_loop(self) -> None:
         # Started before a job needs it, so the job does not wait for the imports.
         worker = self._start_worker()
         try:
-            while True:
-                with self._lock:
-                    while not self._queue and not self._closed:
-                        self._wakeup.wait()
-                    if self._closed:
-                        return
-                    job = self._queue.popleft()
-                    job.state = _RUNNING
-                    self._running.add(job)
-                if worker is not None and not worker.process.is_alive():
-                    # It died while idle (killed from outside): the job gets a new one.
-                    worker.discard()
-                    worker = None
-                if worker is None:
-                    worker = self._start_worker()
-                healthy = worker is not None
-                if worker is None:
-                    outcome = RunOutcome(error="could not start a worker process")
-                else:
-                    with self._lock:
-                        job.process = worker.process
-                    outcome, healthy = self._run(job, worker)
+            job = self._take(wait=True)
+            # (outcome, healthy) of `job` when it could not be sent; None once sent.
+            sent: tuple[RunOutcome, bool] | None = None
+            if job is not None:
+                worker, sent = self._send(job, worker)
+            while job is not None:
+                outcome, healthy = sent if sent is not None else self._receive(job, worker)
                 with self._lock:
                     job.state = _DONE
                     self._running.discard(job)
@@ -379,35 +290,88 @@ class ProcessExecutor:
                         outcome = RunOutcome(cancelled=True)
                         # A cancel may have signalled the process after it finished.
                         healthy = False
+                following = None
+                if healthy and worker is not None:
+                    # A job queued already (claimed ahead, `prefetch`) goes to the
+                    # worker before this one's outcome is recorded: the worker runs
+                    # while the server writes. Without one, the outcome is recorded
+                    # first (the dispatcher claims the next run in `finish`).
+                    following = self._take(wait=False)
+                    if following is not None:
+                        worker, sent = self._send(following, worker)
                 job.finish(outcome)
                 if worker is not None and not healthy:
                     worker.discard()
                     worker = self._start_worker()
+                if following is None:
+                    following = self._take(wait=True)
+                    if following is not None:
+                        worker, sent = self._send(following, worker)
+                job = following
         except Exception:
             log.exception("a process executor slot failed")
         finally:
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
 
-    def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
-        """Run one job on `worker`; returns the outcome and whether the worker is usable."""
+    def _send(
+        self, job: _Job, worker: _Worker | None
+    ) -> tuple[_Worker | None, tuple[RunOutcome, bool] | None]:
+        """Send `job` to `worker` (a new one if it died while idle): the worker, and
+        the outcome (and whether the worker is usable) when it could not be sent."""
+        if worker is not None and not worker.process.is_alive():
+            # It died while idle (killed from outside): the job gets a new one.
+            worker.discard()
+            worker = None
+        if worker is None:
+            worker = self._start_worker()
+        if worker is None:
+            return None, (RunOutcome(error="could not start a worker process"), False)
+        with self._lock:
+            job.process = worker.process
         try:
-            payload = pickle.dumps(job.request, protocol=pickle.HIGHEST_PROTOCOL)
+            payload, with_data = dump_job(job.request, worker.data_key)
         except Exception as exc:
-            return RunOutcome(
-                error=f"the run cannot be sent to a worker process: {type(exc).__name__}: {exc}"
-            ), True
+            return worker, (
+                RunOutcome(
+                    error=f"the run cannot be sent to a worker process: {type(exc).__name__}: {exc}"
+                ),
+                True,
+            )
         try:
             worker.conn.send_bytes(payload)
         except OSError:
-            return self._died(job, worker), False
+            return worker, (self._died(job, worker), False)
+        if with_data:
+            worker.data_key = job.request.data_key
+        return worker, None
+
+    def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
+        """Run one job on `worker`; returns the outcome and whether the worker is usable."""
+        used, failed = self._send(job, worker)
+        if failed is not None or used is None:
+            return failed or (RunOutcome(error="could not start a worker process"), False)
+        return self._receive(job, used)
+
+    def _receive(self, job: _Job, worker: _Worker | None) -> tuple[RunOutcome, bool]:
+        """What `worker` sends back about `job` (sent to it), until its outcome;
+        and whether the worker is usable after it."""
+        assert worker is not None
         terminated_at: float | None = None
+        # A bare progress number with the next message already waiting: held, and
+        # dropped if that message is a success (its end writes progress 1.0), so a
+        # run that reports and returns at once costs one write, not two.
+        held: tuple[float, str | None] | None = None
         while True:
             try:
                 ready = worker.conn.poll(POLL_INTERVAL)
                 message = worker.conn.recv() if ready else None
             except (EOFError, OSError):
                 return self._died(job, worker), False
+            if held is not None and (message is None or message[0] != "done"):
+                if not job.cancel_requested:
+                    job.progress(*held)
+                held = None
             if message is None:
                 if job.cancel_requested:
                     # `cancel()` sent SIGTERM (unless it came before the process was
@@ -423,13 +387,19 @@ class ProcessExecutor:
                 continue
             kind = message[0]
             if kind == "progress":
-                if not job.cancel_requested:
+                if message[2] is None and worker.conn.poll(0):
+                    held = (message[1], None)
+                elif not job.cancel_requested:
                     job.progress(message[1], message[2])
             elif kind == "reports":
                 if not job.cancel_requested:
                     job.reports(message[1])
             elif kind == "done":
-                return load_outcome(message[1]), worker.process.is_alive()
+                outcome = load_outcome(message[1])
+                if held is not None and not outcome.ok and not job.cancel_requested:
+                    job.progress(*held)
+                # Alive as far as this run goes: the next job looks again first.
+                return outcome, True
             else:
                 log.error("worker process sent an unknown message %r", kind)
 

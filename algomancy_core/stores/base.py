@@ -276,14 +276,16 @@ class RunQueue(Protocol):
         result tables. Only `algomancy_core.lifecycle` calls it.
         """
 
-    def claim_next(self, transition: Transition) -> ScenarioRecord | None:
+    def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:
         """Apply `transition` (planned by `plan_claim`) to the next scenario to run:
         the oldest queued of a session's own scenarios (`batch` None) whose session
         has none of its own processing; else the oldest queued of the batch with the
         fewest processing, least recently served first (round robin between
         batches). Atomic: two callers never claim the same scenario, nor two of a
         session's own scenarios; batch scenarios run in parallel (the caller
-        bounds how many by its capacity)."""
+        bounds how many by its capacity). `batch_only`: claim nothing when the next
+        is a session's own (a claim ahead of a free worker, which a session's own
+        scenario must not wait in as `processing`)."""
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None

@@ -137,3 +137,15 @@ class TraceEcho(BaseAlgorithm):
         except ImportError:
             pass
         return BaseResult({"carried": ctx.trace_context, "current": current, "pid": os.getpid()})
+
+
+class Marks(BaseAlgorithm):
+    """Marks its dataset (a data parameter) and says whether it found it marked: a
+    run that sees its data marked saw what an earlier run did to its copy."""
+
+    name = "Marks"
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        found = "marked" in data.data_parameters
+        data.data_parameters["marked"] = True
+        return BaseResult({"found": found, "pid": os.getpid(), "rows": data_rows(data)})

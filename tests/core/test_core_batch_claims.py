@@ -99,6 +99,24 @@ def test_an_own_scenario_is_claimed_before_50_queued_batch_scenarios(store: Stor
     assert following is not None and following.batch == "experiment:e"
 
 
+def test_a_claim_ahead_takes_only_a_batch_scenario_and_none_before_an_own(
+    store: Store,
+) -> None:
+    """`batch_only` (a point claimed ahead of a free worker): the next batch
+    scenario; nothing while a session's own scenario comes first."""
+    session = new_session(store)
+    point = queued_scenario(store, session.id, "e-1", "experiment:e")
+    own = queued_scenario(store, session.id, "own")
+    assert store.claim_next(plan_claim("worker", LEASE), batch_only=True) is None
+    assert store.get_scenario(session.id, own.id).status is S.QUEUED  # type: ignore[union-attr]
+    assert store.get_scenario(session.id, point.id).status is S.QUEUED  # type: ignore[union-attr]
+    found = claim(store)
+    assert found is not None and found.id == own.id
+    ahead = store.claim_next(plan_claim("worker", LEASE), batch_only=True)
+    assert ahead is not None and ahead.id == point.id and ahead.status is S.PROCESSING
+    assert store.claim_next(plan_claim("worker", LEASE), batch_only=True) is None
+
+
 def test_batches_of_two_sessions_take_turns(store: Store) -> None:
     """One worker (claim, complete, claim ...): the batches alternate although all
     of the first was queued before the second; several workers: the same."""

@@ -71,6 +71,23 @@ def test_create_checks_its_inputs(sessions: SessionManager) -> None:
     assert [s.tag for s in main.list_scenarios()] == ["taken"]
 
 
+def test_a_deleted_scenarios_tag_is_free_and_a_look_alike_of_a_live_one_is_not(
+    sessions: SessionManager,
+) -> None:
+    """The memory store checks a tag in its index of the session's tags: a delete
+    frees the tag there, another session's tags are its own."""
+    main, other = sessions.get_session("main"), sessions.create_session("other")
+    gone = main.create_scenario("Plan A", "Master data", "Instant")
+    other.create_scenario("plan a", "Master data", "Instant")
+    with pytest.raises(ConflictError, match="Plan A"):
+        main.create_scenario("PLAN \uff21", "Master data", "Instant")  # full-width A
+    main.delete_scenario(gone.id)
+    again = main.create_scenario("plan a", "Master data", "Instant")
+    assert [s.id for s in main.list_scenarios()] == [again.id]
+    with pytest.raises(ConflictError, match="plan a"):
+        main.create_scenario("Plan A", "Master data", "Instant")
+
+
 def test_running_twice_is_a_conflict(sessions: SessionManager, gate: Gate) -> None:
     main = sessions.get_session("main")
     record = main.create_scenario("gated", "Master data", "Gated")

@@ -26,12 +26,14 @@ class MemoryScenarios(MemoryState):
             # to a missing dataset version.
             self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
             ids = self._by_session[record.session_id]
+            tags = self._tag_keys.setdefault(record.session_id, {})
             wanted = name_key(record.tag)
-            for other in ids:
-                if name_key(self._scenarios[other].tag) == wanted:
-                    raise tag_taken(record.tag, self._scenarios[other].tag)
+            other = tags.get(wanted)
+            if other is not None:
+                raise tag_taken(record.tag, self._scenarios[other].tag)
             self._scenarios[record.id] = record
             ids[record.id] = None
+            tags[wanted] = record.id
             self._index(record)
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:

@@ -85,6 +85,7 @@ class MemorySessions(MemoryState):
             self._blobs.pop(session_id, None)
             self._dataset_keys.pop(session_id, None)
             self._by_session.pop(session_id, None)
+            self._tag_keys.pop(session_id, None)
             self._experiments.forget_session(session_id)
             self._studies.forget_session(session_id)
             self._baselines.pop(session_id, None)

@@ -221,8 +221,10 @@ class ScenarioRepository:
             return None
         return record
 
-    def claim_next(self, transition: Transition) -> ScenarioRecord | None:
+    def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:
         dialect = self.db.dialect
+        # The next to run, claimed only if it is an experiment's (`batch_only`).
+        only = " AND batch IS NOT NULL" if batch_only else ""
         for _attempt in range(100):
             try:
                 with dialect.transaction(self.db.engine) as run:
@@ -233,7 +235,7 @@ class ScenarioRepository:
                         values = self._encode(transition_values(transition))
                         rows = run(
                             f"{_update(values)} WHERE id = ({_CANDIDATE}) "
-                            f"AND status = '{_QUEUED}' RETURNING {_COLUMN_LIST}",
+                            f"AND status = '{_QUEUED}'{only} RETURNING {_COLUMN_LIST}",
                             tuple(values.values()),
                         )
                     else:
@@ -244,7 +246,7 @@ class ScenarioRepository:
                         # run finish: this start never comes before that run's end.
                         values = self._encode(transition_values(transition))
                         rows = run(
-                            f"{_update(values)} WHERE id = ? AND status = '{_QUEUED}' "
+                            f"{_update(values)} WHERE id = ? AND status = '{_QUEUED}'{only} "
                             f"RETURNING {_COLUMN_LIST}",
                             (*values.values(), found[0][0]),
                         )

@@ -1,0 +1,204 @@
+"""The worker process side of `ProcessExecutor`: the loop each worker process runs
+(`worker_main`), how a run travels to it (`dump_job`, `load_job`, `DataCache`: a
+dataset once per worker) and how its outcome and reports travel back
+(`ProgressRelay`, `dump_outcome`, `load_outcome`; the Dask executor uses them too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from algomancy_core.algorithm import ProgressCallback, RunContext
+from algomancy_core.executors.base import RunOutcome, RunRequest, execute
+
+#: A worker sends at most one progress report per this many seconds (the latest wins).
+PROGRESS_INTERVAL = 0.02
+#: How much lower than the server's the workers' CPU priority is, by default.
+WORKER_NICENESS = 19
+
+
+ReportBatch = list[tuple[int, float]]
+
+
+class ProgressRelay:
+    """Coalesces progress reports: sends at most one per `interval`, keeping the latest.
+    Batches intermediate values (`report`): every one is sent, in order, in batches
+    of at most one per `interval` (`send_reports`).
+
+    A report held back is sent with the next one that goes out, or by `flush()`
+    before the outcome, so the last report always arrives and order is kept.
+    """
+
+    def __init__(
+        self,
+        send: ProgressCallback,
+        interval: float = PROGRESS_INTERVAL,
+        send_reports: Callable[[ReportBatch], None] | None = None,
+    ) -> None:
+        self._send = send
+        self._send_reports = send_reports
+        self._interval = interval
+        self._sent_at = float("-inf")
+        self._pending: tuple[float, str | None] | None = None
+        self._reports: ReportBatch = []
+        self._reports_sent_at = float("-inf")
+
+    def __call__(self, progress: float, message: str | None) -> None:
+        now = time.monotonic()
+        if now - self._sent_at < self._interval:
+            self._pending = (progress, message)
+            return
+        self._pending = None
+        self._sent_at = now
+        self._send(progress, message)
+        if self._reports:
+            self._flush_reports(now)
+
+    def report(self, step: int, value: float) -> None:
+        """One intermediate value (`RunContext.report`), sent in a batch."""
+        self._reports.append((step, value))
+        now = time.monotonic()
+        if now - self._reports_sent_at >= self._interval:
+            self._flush_reports(now)
+
+    def _flush_reports(self, now: float) -> None:
+        batch, self._reports = self._reports, []
+        self._reports_sent_at = now
+        if self._send_reports is not None:
+            self._send_reports(batch)
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            progress, message = self._pending
+            self._pending = None
+            self._send(progress, message)
+        if self._reports:
+            self._flush_reports(time.monotonic())
+
+
+def dump_outcome(outcome: RunOutcome) -> bytes:
+    """Pickle an outcome; one whose result will not pickle becomes an error outcome."""
+    try:
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return pickle.dumps(
+            RunOutcome(
+                error=f"the result cannot be sent back from the worker: {type(exc).__name__}: {exc}"
+            ),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+
+
+def load_outcome(payload: bytes) -> RunOutcome:
+    try:
+        outcome = pickle.loads(payload)
+    except Exception as exc:
+        return RunOutcome(error=f"the result cannot be loaded: {type(exc).__name__}: {exc}")
+    if not isinstance(outcome, RunOutcome):
+        return RunOutcome(error=f"the worker sent {type(outcome).__name__}, not a RunOutcome")
+    return outcome
+
+
+class DataCache:
+    """A worker's copy of the last dataset it was sent, pickled, by `RunRequest.data_key`:
+    the server sends a dataset once per worker, not with each run. Each run unpickles
+    its own copy, so what a run does to its data never reaches the next one."""
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+        self.blob = b""
+
+    def load(self, key: Any) -> Any:
+        """`pickle`'s `persistent_load`: the data a request names."""
+        if key != self.key:
+            raise pickle.UnpicklingError(f"the worker does not hold the data {key!r}")
+        return pickle.loads(self.blob)
+
+
+def dump_job(request: RunRequest, held: str | None) -> tuple[bytes, bool]:
+    """The message that sends `request` to a worker holding the data of key `held`;
+    and whether it carries the data (which the worker keeps after it).
+
+    The request is pickled with its data replaced by its key (`persistent_id`), and
+    the data pickled beside it only when the worker does not hold it yet. Pickling a
+    dataset with each run was a tenth of the server's time per trivial point (pandas
+    columns' `__getstate__`), in the thread that hands the worker its next run."""
+    key, data = request.data_key, request.data
+    job: tuple[bytes, str | None, bytes | None]
+    if key is None:
+        job = (pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL), None, None)
+        return pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL), False
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.persistent_id = lambda obj: key if obj is data else None  # type: ignore[method-assign]
+    pickler.dump(request)
+    blob = None if key == held else pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    job = (buffer.getvalue(), key, blob)
+    return pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL), blob is not None
+
+
+def load_job(payload: bytes, cache: DataCache) -> RunRequest:
+    """The request `dump_job` sent; its data from `cache` (kept there when sent)."""
+    request_bytes, key, blob = pickle.loads(payload)
+    if blob is not None:
+        cache.key, cache.blob = key, blob
+    unpickler = pickle.Unpickler(io.BytesIO(request_bytes))
+    unpickler.persistent_load = cache.load  # type: ignore[method-assign]
+    request = unpickler.load()
+    if not isinstance(request, RunRequest):
+        raise TypeError(f"the server sent {type(request).__name__}, not a RunRequest")
+    return request
+
+
+def _run_job(payload: bytes, conn: Connection, cache: DataCache) -> RunOutcome:
+    try:
+        request = load_job(payload, cache)
+    except Exception as exc:
+        return RunOutcome(
+            error=f"the worker process cannot load the run: {type(exc).__name__}: {exc}"
+        )
+    relay = ProgressRelay(
+        lambda p, m: conn.send(("progress", p, m)),
+        send_reports=lambda batch: conn.send(("reports", batch)),
+    )
+    outcome = execute(request, RunContext(on_progress=relay, on_report=relay.report))
+    relay.flush()
+    return outcome
+
+
+def lower_priority(niceness: int) -> None:
+    """Lower this process's CPU priority by `niceness` (19: also `SCHED_IDLE`), as a
+    worker process does; also a bare pool's initializer in the benchmarks."""
+    if niceness:
+        # Runs yield the CPU to the server, so that polls stay fast on a busy machine.
+        os.nice(niceness)
+        if niceness >= 19 and hasattr(os, "SCHED_IDLE"):
+            # The lowest priority there is: run only on a core nothing else wants.
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def worker_main(conn: Connection, niceness: int = 0) -> None:
+    """The loop of a worker process: run each job received, until the pipe closes."""
+    # Ctrl-C reaches the whole process group; the server decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lower_priority(niceness)
+    cache = DataCache()
+    while True:
+        try:
+            payload = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        outcome = _run_job(payload, conn, cache)
+        try:
+            conn.send(("done", dump_outcome(outcome)))
+        except OSError:  # the server is gone
+            return
