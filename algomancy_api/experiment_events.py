@@ -17,6 +17,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import orjson
+from fastapi.sse import ServerSentEvent
 
 from algomancy_core.changes import Change
 from algomancy_core.errors import NotFoundError
@@ -52,7 +53,7 @@ class ExperimentProgress:
             return longest
         return max(0.0, min(longest, self._next - now))
 
-    async def due(self, now: float, *, force: bool = False) -> list[bytes]:
+    async def due(self, now: float, *, force: bool = False) -> list[ServerSentEvent]:
         """The events to send now: none while the last round is too recent."""
         if not self._touched or (now < self._next and not force):
             return []
@@ -65,10 +66,9 @@ class ExperimentProgress:
         at = datetime.now(UTC).isoformat()
         session_id = self._manager.session_id
         return [
-            b"event: %s\ndata: %s\n\n"
-            % (
-                KIND.encode(),
-                orjson.dumps(
+            ServerSentEvent(
+                event=KIND,
+                raw_data=orjson.dumps(
                     {
                         "kind": KIND,
                         "session_id": session_id,
@@ -76,7 +76,7 @@ class ExperimentProgress:
                         "at": at,
                         "experiment": experiment,
                     }
-                ),
+                ).decode(),
             )
             for experiment in found
         ]
