@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from fastapi.sse import ServerSentEvent
 
 from algomancy_core.changes import Change
 from algomancy_core.errors import NotFoundError
@@ -75,9 +76,9 @@ class BatchProgress:
         waits = [max(0.0, p.next - now) for p in self._pending if p.touched]
         return min([longest, *waits])
 
-    async def due(self, now: float, *, force: bool = False) -> list[bytes]:
+    async def due(self, now: float, *, force: bool = False) -> list[ServerSentEvent]:
         """The events to send now: none for a kind whose last round is too recent."""
-        out: list[bytes] = []
+        out: list[ServerSentEvent] = []
         for pending in self._pending:
             if not pending.touched or (now < pending.next and not force):
                 continue
@@ -90,14 +91,13 @@ class BatchProgress:
             out.extend(self._events(pending.kind, found))
         return out
 
-    def _events(self, kind: BatchKind, found: list[dict[str, Any]]) -> list[bytes]:
+    def _events(self, kind: BatchKind, found: list[dict[str, Any]]) -> list[ServerSentEvent]:
         at = datetime.now(UTC).isoformat()
         session_id = self._manager.session_id
         return [
-            b"event: %s\ndata: %s\n\n"
-            % (
-                kind.kind.encode(),
-                orjson.dumps(
+            ServerSentEvent(
+                event=kind.kind,
+                raw_data=orjson.dumps(
                     {
                         "kind": kind.kind,
                         "session_id": session_id,
@@ -105,7 +105,7 @@ class BatchProgress:
                         "at": at,
                         kind.field: batch,
                     }
-                ),
+                ).decode(),
             )
             for batch in found
         ]

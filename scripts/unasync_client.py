@@ -37,7 +37,7 @@ TOKENS = {
     "AsyncClient": "Client",
     "aclose": "close",
     "aread": "read",
-    "aiter_lines": "iter_lines",
+    "aiter_sse": "iter_sse",
     "aio_decisions": "sync_decisions",
     "AsyncStudiesMixin": "StudiesMixin",
     "aio_studies": "sync_studies",

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import orjson
+from httpx_sse import ServerSentEvent
 
 from algomancy_api.client.models import ScenarioEvent
-from algomancy_api.client.sse import SseFrames
 
 DEFAULT_URL = "http://127.0.0.1:8051"
 ENV_URL = "ALGOMANCY_URL"
@@ -71,19 +71,12 @@ def read_files(paths: Iterable[str | Path]) -> list[tuple[str, tuple[str, bytes]
     return [("files", (Path(p).name, Path(p).read_bytes())) for p in paths]
 
 
-class SseParser:
-    """Server-Sent Events, line by line, into `ScenarioEvent`s."""
-
-    def __init__(self) -> None:
-        self.frames = SseFrames()
-
-    def feed(self, line: str) -> ScenarioEvent | None:
-        """The event a blank line completes; raises AlgomancyError on `deleted`."""
-        message = self.frames.feed(line)
-        if message is None:
-            return None
-        if message.event == "deleted":
-            raise AlgomancyError(404, "the scenario was deleted")
-        if not message.data:
-            return None
-        return ScenarioEvent.model_validate(orjson.loads(message.data) | {"event_id": message.id})
+def scenario_event(message: ServerSentEvent) -> ScenarioEvent | None:
+    """The `ScenarioEvent` of one event of a scenario's stream (framed by
+    `httpx_sse`); raises AlgomancyError on `deleted`."""
+    if message.event == "deleted":
+        raise AlgomancyError(404, "the scenario was deleted")
+    if not message.data:
+        return None
+    event_id = message.id or None
+    return ScenarioEvent.model_validate(orjson.loads(message.data) | {"event_id": event_id})

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from httpx_sse import EventSource
 
 from algomancy_api.client._base import (
     AlgomancyError,
-    SseParser,
     headers,
     raise_for,
     read_files,
+    scenario_event,
     settings,
 )
 from algomancy_api.client.aio_decisions import AsyncDecisionsMixin
@@ -386,15 +387,14 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin, AsyncStudiesMixin):
         """The scenario's Server-Sent Events until it is complete or failed (from the
         start of its current run). `timeout` bounds the wait for each line."""
         url = self.routes.events_path(scenario_id)
-        parser = SseParser()
         async with self.http.stream(
             "GET", url, timeout=httpx.Timeout(60.0, read=timeout)
         ) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise_for(response)
-            async for line in response.aiter_lines():
-                event = parser.feed(line)
+            async for message in EventSource(response).aiter_sse():
+                event = scenario_event(message)
                 if event is not None:
                     yield event
 
@@ -424,8 +424,8 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin, AsyncStudiesMixin):
                     if response.status_code >= 400:
                         await response.aread()
                         raise_for(response)
-                    async for line in response.aiter_lines():
-                        event = stream.feed(line)
+                    async for message in EventSource(response).aiter_sse():
+                        event = stream.event(message)
                         if event is not None:
                             yield event
                             if stream.ends(event):

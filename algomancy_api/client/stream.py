@@ -1,15 +1,15 @@
-"""Following a session's event stream (`watch_session`): parsing and reconnecting,
-shared by the sync and the async client."""
+"""Following a session's event stream (`watch_session`): where to resume and when
+to give up, shared by the sync and the async client (`httpx_sse` frames the events)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 import orjson
+from httpx_sse import ServerSentEvent
 
 from algomancy_api.client.models import SessionEvent
-from algomancy_api.client.sse import SseFrames
 
 #: The server sends a keep-alive every 15 s: a longer silence is a dead stream.
 READ_TIMEOUT = 45.0
@@ -21,13 +21,12 @@ RECONNECT_DELAY = 0.5
 
 @dataclass
 class SessionStream:
-    """The state of one `watch_session`: where to resume, and the SSE parser."""
+    """The state of one `watch_session`: where to resume, and the failures in a row."""
 
     path: str
     last_event_id: str | None = None
     idle_timeout: float | None = None
     failures: int = 0
-    frames: SseFrames = field(default_factory=SseFrames)
 
     def request(self) -> tuple[dict[str, str], dict[str, str], httpx.Timeout]:
         """Headers, query parameters and timeout of the next (re)connection."""
@@ -37,12 +36,9 @@ class SessionStream:
         params = {} if self.idle_timeout is None else {"idle_timeout": str(self.idle_timeout)}
         return headers, params, httpx.Timeout(60.0, read=READ_TIMEOUT)
 
-    def feed(self, line: str) -> SessionEvent | None:
-        """The event a blank line completes."""
-        message = self.frames.feed(line)
-        if message is None:
-            return None
-        event_id, data = message.id, message.data
+    def event(self, message: ServerSentEvent) -> SessionEvent | None:
+        """The `SessionEvent` of one event of the stream (None for one without data)."""
+        event_id, data = message.id or None, message.data
         if not data:
             return None
         if event_id is not None:
@@ -53,7 +49,6 @@ class SessionStream:
     def broke(self, error: httpx.TransportError) -> None:
         """A broken stream: reconnect, unless it broke `RECONNECTS` times in a row."""
         self.failures += 1
-        self.frames = SseFrames()
         if self.failures > RECONNECTS:
             raise error
 

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from httpx_sse import EventSource
 
 from algomancy_api.client._base import (
     AlgomancyError,
-    SseParser,
     headers,
     raise_for,
     read_files,
+    scenario_event,
     settings,
 )
 from algomancy_api.client.deadline import Deadline
@@ -376,13 +377,12 @@ class AlgomancyClient(DecisionsMixin, StudiesMixin):
         """The scenario's Server-Sent Events until it is complete or failed (from the
         start of its current run). `timeout` bounds the wait for each line."""
         url = self.routes.events_path(scenario_id)
-        parser = SseParser()
         with self.http.stream("GET", url, timeout=httpx.Timeout(60.0, read=timeout)) as response:
             if response.status_code >= 400:
                 response.read()
                 raise_for(response)
-            for line in response.iter_lines():
-                event = parser.feed(line)
+            for message in EventSource(response).iter_sse():
+                event = scenario_event(message)
                 if event is not None:
                     yield event
 
@@ -412,8 +412,8 @@ class AlgomancyClient(DecisionsMixin, StudiesMixin):
                     if response.status_code >= 400:
                         response.read()
                         raise_for(response)
-                    for line in response.iter_lines():
-                        event = stream.feed(line)
+                    for message in EventSource(response).iter_sse():
+                        event = stream.event(message)
                         if event is not None:
                             yield event
                             if stream.ends(event):

@@ -86,6 +86,7 @@ def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> An
                 "allowed_hosts": cfg.served_hosts,
                 "allowed_origins": cfg.cors_origins,
                 "openapi": lambda: app.openapi(),
+                "routes": lambda: app.routes,
             },
         )
     )

@@ -31,6 +31,15 @@ class BodySizeLimit:
     of the request once `grace_seconds` have passed: a client that declares a body
     and stays silent (or trickles it) is answered 408, `Connection: close`, instead
     of holding its reservation and its connection for good.
+
+    The count is ours, not Starlette's `RequestBodyLimitMiddleware` (or FastAPI's
+    `max_body_size` per app, router or route), which cannot take its place here:
+    those limits act inside routing, but `JsonDepthLimit`, outside it, reads a
+    JSON body whole before routing and relies on this limit to bound what it
+    reads; the upload budget (503) and the slow-body deadline (408) would stay
+    ours anyway, around the same `receive`; and Starlette answers
+    `Content Too Large` as plain text, where every refusal of this API is
+    `{"detail": ...}` naming the limit and the configuration field that sets it.
     """
 
     def __init__(

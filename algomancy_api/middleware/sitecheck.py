@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from algomancy_api.errors import detail_response
@@ -178,6 +180,39 @@ def body_table(openapi: dict[str, Any]) -> BodyTable:
     return table
 
 
+#: Body tables by the routes they were read for (`routes_key`): apps with the same
+#: routes build the OpenAPI document for it once per process. The tests build an app
+#: per test, and each upload test paid ~0.4 s of CPU for the document (the key costs
+#: ~0.1 s of it): the fast tests of test_api_hostile, _versions, _data and _sitecheck
+#: took 43.7 s of CPU (user+sys) without the cache and 29.1 s with it (issue 22). A
+#: server builds one app: it changes nothing there.
+_TABLES: dict[tuple[Any, ...], BodyTable] = {}
+_TABLES_KEPT = 16
+
+
+def routes_key(routes: Sequence[BaseRoute]) -> tuple[Any, ...]:
+    """What decides the `requestBody`s of an app's document: each route's path,
+    methods, endpoint (its body parameters), dependencies and `openapi_extra`
+    (functions by their qualified names), the included routers' routes one by one."""
+    return tuple(
+        (
+            type(route),
+            getattr(route, "path", None),
+            frozenset(getattr(route, "methods", None) or ()),
+            _name(getattr(route, "endpoint", None)),
+            tuple(_name(d.dependency) for d in getattr(route, "dependencies", ())),
+            repr(getattr(route, "openapi_extra", None)),
+        )
+        for route in iter_route_contexts(routes)
+    )
+
+
+def _name(function: Any) -> str:
+    # By name, not identity: FastAPI makes the /openapi.json and /docs endpoints
+    # afresh (closures) for each app.
+    return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', function)}"
+
+
 class SiteCheck:
     """The Host, Origin and content-type checks (see the module's docstring).
 
@@ -195,6 +230,7 @@ class SiteCheck:
         allowed_hosts: Sequence[str],
         allowed_origins: Iterable[str],
         openapi: Callable[[], dict[str, Any]],
+        routes: Callable[[], Sequence[BaseRoute]] | None = None,
     ) -> None:
         self.app = app
         self.hosts = [HostPattern(entry) for entry in allowed_hosts]
@@ -203,6 +239,8 @@ class SiteCheck:
         self.any_origin = "*" in origins
         self.origins = {o.rstrip("/").lower() for o in origins}
         self.openapi = openapi
+        #: The app's routes, to share the body table with apps of the same routes.
+        self.routes = routes
         self._table: BodyTable | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -270,9 +308,21 @@ class SiteCheck:
         # a port meaning the scheme's default one.
         return parsed == (scheme, host.rstrip("."), port or DEFAULT_PORTS.get(scheme, ""))
 
+    def _shared_table(self) -> BodyTable:
+        if self.routes is None:
+            return body_table(self.openapi())
+        key = routes_key(self.routes())
+        table = _TABLES.get(key)
+        if table is None:
+            table = body_table(self.openapi())
+            if len(_TABLES) >= _TABLES_KEPT:
+                _TABLES.clear()
+            _TABLES[key] = table
+        return table
+
     def body_media_types(self, scope: Scope) -> frozenset[str]:
         if self._table is None:
-            self._table = body_table(self.openapi())
+            self._table = self._shared_table()
         path, method = scope["path"], scope["method"]
         wanted: frozenset[str] = frozenset()
         for pattern, verb, media in self._table:

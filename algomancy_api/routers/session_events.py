@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from algomancy_api.batch_events import BatchProgress
 from algomancy_api.deps import ManagerDep
@@ -21,7 +21,10 @@ from algomancy_core.stores.base import Store
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["sessions"])
 
-KEEP_ALIVE_SECONDS = 15.0
+#: Idle time before a `: keep-alive` comment. Under FastAPI's own 15 s ping
+#: (`fastapi.sse._PING_INTERVAL`), which therefore never fires on this stream: the
+#: comment a client sees stays `: keep-alive`, about every 15 s.
+KEEP_ALIVE_SECONDS = 14.0
 #: How long a stream waits for changes before checking that its client is there.
 RECHECK_SECONDS = 1.0
 
@@ -43,10 +46,35 @@ _DESCRIPTION = (
 )
 
 
+def resume_point(
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            description="Resume after this event id: the changes after it are replayed "
+            "(or `reset` is sent when they are no longer kept)."
+        ),
+    ] = None,
+) -> int | None:
+    """The event id to resume after (None: from now on); 400 before the stream
+    starts for one that is not a non-negative integer."""
+    if last_event_id is None or not last_event_id.strip():
+        return None
+    try:
+        resume_after = int(last_event_id)
+    except ValueError:
+        resume_after = -1
+    if resume_after < 0:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "Last-Event-ID must be a non-negative integer (an event id of this stream)",
+        )
+    return resume_after
+
+
 @router.get(
     "/events",
     summary="Follow a session (Server-Sent Events)",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={
         200: {"description": _DESCRIPTION, "content": {"text/event-stream": {}}},
         400: {"description": "`Last-Event-ID` is not a non-negative integer."},
@@ -56,13 +84,7 @@ _DESCRIPTION = (
 async def session_events(
     request: Request,
     manager: ManagerDep,
-    last_event_id: Annotated[
-        str | None,
-        Header(
-            description="Resume after this event id: the changes after it are replayed "
-            "(or `reset` is sent when they are no longer kept)."
-        ),
-    ] = None,
+    resume_after: Annotated[int | None, Depends(resume_point)],
     idle_timeout: Annotated[
         float | None,
         Query(
@@ -72,32 +94,18 @@ async def session_events(
             "(default: follow until the client leaves).",
         ),
     ] = None,
-) -> StreamingResponse:
+) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of every change in the session, by any client and any
     server process sharing the store (seen within about a second)."""
-    resume_after: int | None = None
-    if last_event_id is not None and last_event_id.strip():
-        try:
-            resume_after = int(last_event_id)
-        except ValueError:
-            resume_after = -1
-        if resume_after < 0:
-            raise HTTPException(
-                status.HTTP_400_BAD_REQUEST,
-                "Last-Event-ID must be a non-negative integer (an event id of this stream)",
-            )
     sessions: SessionManager = request.app.state.sessions
-    return StreamingResponse(
-        _stream(
-            request,
-            sessions,
-            BatchProgress(manager, [EXPERIMENTS, STUDIES]),
-            resume_after,
-            idle_timeout,
-        ),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    async for event in _stream(
+        request,
+        sessions,
+        BatchProgress(manager, [EXPERIMENTS, STUDIES]),
+        resume_after,
+        idle_timeout,
+    ):
+        yield event
 
 
 async def _stream(
@@ -106,7 +114,7 @@ async def _stream(
     batches: BatchProgress,
     resume_after: int | None,
     idle_timeout: float | None,
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[ServerSentEvent]:
     store = sessions.runtime.store
     session_id = batches.session_id
     async with sessions.runtime.changes.subscribe(session_id) as subscription:
@@ -172,7 +180,7 @@ async def _stream(
                     idle += wait
                 if idle >= KEEP_ALIVE_SECONDS:
                     idle = 0.0
-                    yield b": keep-alive\n\n"
+                    yield ServerSentEvent(comment="keep-alive")
         finally:
             watcher.cancel()
 
@@ -203,16 +211,14 @@ async def _watch_disconnect(request: Request, subscription: ChangeSubscription) 
     subscription.wake()
 
 
-def _sse(change: Change) -> bytes:
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (
-        change.seq,
-        change.kind.encode(),
-        orjson.dumps(change.event()),
+def _sse(change: Change) -> ServerSentEvent:
+    return ServerSentEvent(
+        id=str(change.seq), event=change.kind, raw_data=orjson.dumps(change.event()).decode()
     )
 
 
-def _control(kind: str, session_id: str, seq: int, reason: str | None = None) -> bytes:
+def _control(kind: str, session_id: str, seq: int, reason: str | None = None) -> ServerSentEvent:
     data: dict[str, Any] = {"seq": seq, "kind": kind, "session_id": session_id}
     if reason is not None:
         data["reason"] = reason
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (seq, kind.encode(), orjson.dumps(data))
+    return ServerSentEvent(id=str(seq), event=kind, raw_data=orjson.dumps(data).decode())

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.sse import ServerSentEvent, format_sse_event
 
 from algomancy_api import experiment_events
 from algomancy_api.batch_events import PROGRESS_SECONDS, BatchProgress
@@ -119,7 +120,7 @@ def test_rounds_are_at_most_one_per_interval(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(experiment_events, "touched_by", touched_by)
     progress = BatchProgress(manager, [EXPERIMENTS])  # type: ignore[arg-type]
 
-    async def scenario() -> list[list[bytes]]:
+    async def scenario() -> list[list[ServerSentEvent]]:
         sent = []
         progress.note([change(1, "scenario.complete", "a")])
         sent.append(await progress.due(100.0))  # the first round goes at once
@@ -136,7 +137,8 @@ def test_rounds_are_at_most_one_per_interval(monkeypatch: pytest.MonkeyPatch) ->
     sent = asyncio.run(scenario())
     assert [len(s) for s in sent] == [1, 0, 0, 0, 1, 0, 0]
     assert manager.reads == [{"a"}, {"x2", "x3", "x4"}]
-    event = sent[4][0].decode()
+    sse = sent[4][0]
+    event = format_sse_event(data_str=sse.raw_data, event=sse.event, id=sse.id).decode()
     assert event.startswith("event: experiment.progress\ndata: ") and "\nid:" not in event
     data = orjson.loads(event.split("data: ", 1)[1])
     assert data["experiment"]["counts"] == {"complete": 3} and data["subject"] == "e"

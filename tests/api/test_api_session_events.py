@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import fastapi.routing
 import pytest
 
 from algomancy_api.routers import session_events
@@ -200,3 +201,11 @@ def test_a_stream_on_sqlite_sees_its_own_process(tmp_path: Path) -> None:
         scenario_id = create(server, "Instant")
         http.post(f"{server.base}/scenarios/{scenario_id}/run")
         follower.wait_for_event("scenario.complete", scenario_id)
+
+
+def test_the_streams_keep_alive_comes_before_fastapis_ping() -> None:
+    """FastAPI's `EventSourceResponse` sends `: ping` after `_PING_INTERVAL` seconds
+    without an item; the stream's own `: keep-alive` (counted in waits of at most
+    `RECHECK_SECONDS`) comes first, so clients keep seeing `keep-alive` alone."""
+    interval = fastapi.routing._PING_INTERVAL
+    assert interval >= session_events.KEEP_ALIVE_SECONDS + session_events.RECHECK_SECONDS

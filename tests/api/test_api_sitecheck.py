@@ -45,6 +45,37 @@ def test_from_json_sent_as_a_simple_request_is_415(client: TestClient, content_t
     assert "sent" not in client.get(f"{M}/data").json()["keys"]
 
 
+def test_apps_with_the_same_routes_share_one_body_table(make_client: ClientFactory) -> None:
+    """The content-type check reads the OpenAPI document once per set of routes (the
+    tests' apps each built it for their first upload, ~0.4 s of CPU apiece); an app
+    of other routes (another prefix) still reads its own."""
+    built: list[str] = []
+
+    def counted(client: TestClient, name: str) -> TestClient:
+        build = client.app.openapi  # type: ignore[attr-defined]
+
+        def openapi() -> dict[str, object]:
+            built.append(name)
+            return build()  # type: ignore[no-any-return]
+
+        client.app.openapi = openapi  # type: ignore[attr-defined]
+        return client
+
+    plain = {"Content-Type": "text/plain"}
+    first = counted(make_client(prefix="/shared-table"), "first")
+    second = counted(make_client(prefix="/shared-table"), "second")
+    other = counted(make_client(prefix="/other-table"), "other")
+    for client, prefix in (
+        (first, "/shared-table"),
+        (second, "/shared-table"),
+        (other, "/other-table"),
+    ):
+        url = f"{prefix}/sessions/main/data/from-json"
+        r = client.post(url, content=dataset_json(), headers=plain)
+        assert r.status_code == 415, r.text
+    assert built == ["first", "other"]
+
+
 def test_a_json_body_without_content_type_is_read_as_json(client: TestClient) -> None:
     """The seed posts the raw bytes of `to_json()` with no Content-Type at all (as
     `curl --data-binary @file` without `-H`); FastAPI reads such bodies as JSON too."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.sse import ServerSentEvent, format_sse_event
 
 from algomancy_api import experiment_events
 from algomancy_api.batch_events import PROGRESS_SECONDS, BatchProgress
@@ -190,7 +191,7 @@ def test_each_kind_keeps_its_own_interval(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(progress, "of", studies)
     batches = BatchProgress(FakeManager(), [EXPERIMENTS, STUDIES])  # type: ignore[arg-type]
 
-    async def scenario() -> list[list[bytes]]:
+    async def scenario() -> list[list[ServerSentEvent]]:
         sent = []
         batches.note([change(1, "scenario.complete", "a")])
         sent.append(await batches.due(100.0))  # the experiment's first round
@@ -211,7 +212,8 @@ def test_each_kind_keeps_its_own_interval(monkeypatch: pytest.MonkeyPatch) -> No
         ("experiments", {"b"}),
         ("studies", {"s1", "s2"}),
     ]
-    event = sent[1][0].decode()
+    sse = sent[1][0]
+    event = format_sse_event(data_str=sse.raw_data, event=sse.event, id=sse.id).decode()
     assert event.startswith("event: study.progress\ndata: ") and "\nid:" not in event
     body = orjson.loads(event.split("data: ", 1)[1])
     assert list(body) == ["kind", "session_id", "subject", "at", "study"]
@@ -222,7 +224,7 @@ def test_a_stream_ending_flushes_every_kind(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(progress, "of", lambda m, ids: [{"id": i} for i in sorted(ids)])
     batches = BatchProgress(FakeManager(), [EXPERIMENTS, STUDIES])  # type: ignore[arg-type]
 
-    async def scenario() -> list[list[bytes]]:
+    async def scenario() -> list[list[ServerSentEvent]]:
         batches.note([change(1, "study.changed", "s1")])
         first = await batches.due(100.0)
         batches.note([change(2, "study.changed", "s1")])
