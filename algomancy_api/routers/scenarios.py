@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import (
@@ -298,14 +298,21 @@ def download_result_table(
     return export_response(frame, table, format, stem, config.max_xlsx_export_cells)
 
 
-KEEP_ALIVE_SECONDS = 15.0
+#: Idle time before a `: keep-alive` comment: under FastAPI's own 15 s ping, so
+#: the comment a client sees stays `: keep-alive`, about every 15 s.
+KEEP_ALIVE_SECONDS = 14.0
 RECHECK_SECONDS = 0.5
+
+
+async def followed_scenario(scenario_id: str, manager: ManagerDep) -> ScenarioRecord:
+    """The scenario a stream follows, read before the stream starts (404 if absent)."""
+    return await run_in_threadpool(manager.get_scenario, scenario_id)
 
 
 @router.get(
     "/scenarios/{scenario_id}/events",
     summary="Follow a scenario (Server-Sent Events)",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses=NOT_FOUND
     | {
         200: {
@@ -318,29 +325,26 @@ RECHECK_SECONDS = 0.5
 )
 async def scenario_events(
     request: Request,
-    scenario_id: str,
+    scenario_id: str,  # read by `followed_scenario`; first here, as in every route's parameters
     manager: ManagerDep,
+    first: Annotated[ScenarioRecord, Depends(followed_scenario)],
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
+) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of status and progress until the scenario is complete or
     failed, from the start of its current run (a re-run does not replay the previous
     run). The event id is the scenario's version: reconnect with `Last-Event-ID` to
     resume without repeats."""
-    first = await run_in_threadpool(manager.get_scenario, scenario_id)
     try:
         resume_after = int(last_event_id) if last_event_id else -1
     except ValueError:
         resume_after = -1
-    return StreamingResponse(
-        _event_stream(request, manager, first, resume_after),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    async for event in _event_stream(request, manager, first, resume_after):
+        yield event
 
 
 async def _event_stream(
     request: Request, manager: ScenarioManager, record: ScenarioRecord, resume_after: int
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[ServerSentEvent]:
     notifier = manager.notifier
     if resume_after < 0:
         # A new follower starts at the current run: the previous run's history (and
@@ -363,7 +367,7 @@ async def _event_stream(
 
 async def _follow(
     request: Request, manager: ScenarioManager, record: ScenarioRecord, sent_version: int
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[ServerSentEvent]:
     notifier = manager.notifier
     idle = 0.0
     async with notifier.subscribe(record.id) as subscription:
@@ -386,11 +390,11 @@ async def _follow(
                 idle = 0.0 if changed else idle + RECHECK_SECONDS
                 if idle >= KEEP_ALIVE_SECONDS:
                     idle = 0.0
-                    yield b": keep-alive\n\n"
+                    yield ServerSentEvent(comment="keep-alive")
                 try:
                     record = await asyncio.to_thread(manager.get_scenario, record.id)
                 except LookupError:
-                    yield b"event: deleted\ndata: {}\n\n"
+                    yield ServerSentEvent(event="deleted", raw_data="{}")
                     return
         finally:
             watcher.cancel()
@@ -402,7 +406,8 @@ async def _watch_disconnect(request: Request, subscription: AsyncSubscription) -
     subscription.wake()
 
 
-def _sse(event: dict[str, Any]) -> bytes:
-    version = event["version"]
+def _sse(event: dict[str, Any]) -> ServerSentEvent:
     data = {k: v for k, v in event.items() if k != "version"}
-    return b"id: %d\nevent: status\ndata: %s\n\n" % (version, orjson.dumps(data))
+    return ServerSentEvent(
+        id=str(event["version"]), event="status", raw_data=orjson.dumps(data).decode()
+    )
