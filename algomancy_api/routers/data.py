@@ -43,6 +43,7 @@ from algomancy_api.webhooks import Webhooks
 from algomancy_core import InvalidInputError, NotFoundError, ScenarioManager
 from algomancy_core.deliveries import ETL_FAILED
 from algomancy_core.names import check_name
+from algomancy_core.stores.base import DatasetVersion
 from algomancy_data import ReadLimits
 from algomancy_data.extractors import file_for
 from algomancy_data.parsepool import cancel_event
@@ -405,14 +406,7 @@ def _etl_in_child(
     if stop.is_set():
         raise Stopped()  # past the deadline before storing: nothing is stored
     stored = manager.store_etl_output(dataset_name, output.data, output.messages, creator=creator)
-    return {
-        "dataset_name": dataset_name,
-        "success": output.success,
-        "keys": manager.list_datasets(),
-        "messages": output.messages,
-        "dataset_version": stored.version if stored is not None else None,
-        "dataset_digest": stored.digest if stored is not None else None,
-    }
+    return _etl_answer(manager, dataset_name, output.success, output.messages, stored)
 
 
 def _etl(
@@ -446,11 +440,23 @@ def _etl(
         cancel_event.reset(token)
     if stop.is_set() and stored is None:
         raise Stopped()  # past the deadline before storing: nothing was stored
+    messages = [m.to_dict() for m in result.messages]
+    return _etl_answer(manager, dataset_name, result.is_success, messages, stored)
+
+
+def _etl_answer(
+    manager: ScenarioManager,
+    dataset_name: str,
+    success: bool,
+    messages: list[dict[str, Any]],
+    stored: DatasetVersion | None,
+) -> dict[str, Any]:
+    """The upload's answer, whether its ETL ran here or in the child."""
     return {
         "dataset_name": dataset_name,
-        "success": result.is_success,
+        "success": success,
         "keys": manager.list_datasets(),
-        "messages": [m.to_dict() for m in result.messages],
+        "messages": messages,
         "dataset_version": stored.version if stored is not None else None,
         "dataset_digest": stored.digest if stored is not None else None,
     }
