@@ -21,14 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import orjson
 import pandas as pd
 
 from algomancy_data import CSVFile, DefaultETLFactory
 from benchmarks.bench_etl import make_frame
-from benchmarks.common import Row, Server, api, env_int, run_alone
+from benchmarks.common import Row, Server, api, csv_upload, env_int, run_alone
 from benchmarks.configs import orders_schema
 
 ROWS = env_int("BENCH_ROWS", 100_000)
@@ -75,28 +74,7 @@ def run() -> list[Row]:
             Server(["--config", "benchmarks.configs:etl_config", "--in-memory"]) as server,
             api(server) as client,
         ):
-            # The multipart body is encoded once, outside the timing: the figure is
-            # the server's handling of an upload, not httpx building one.
-            encoded = httpx.Request(
-                "POST",
-                "http://x/",
-                data={"dataset_name": "orders"},
-                files={"files": ("orders.csv", body, "text/csv")},
-            )
-            multipart = encoded.read()
-            content_type = encoded.headers["content-type"]
-
-            def upload() -> None:
-                response = client.post(
-                    "/sessions/main/etl",
-                    content=multipart,
-                    headers={"content-type": content_type},
-                )
-                response.raise_for_status()
-                if not response.json()["success"]:
-                    raise RuntimeError(f"ETL failed: {response.json()['messages'][:3]}")
-
-            etl, read_csv = best_of(upload, lambda: pd.read_csv(path))
+            etl, read_csv = best_of(csv_upload(client, body), lambda: pd.read_csv(path))
 
             sizes: list[int] = []
 

@@ -47,12 +47,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pandas as pd
 
 from algomancy_data import CSVFile, DefaultETLFactory
 from benchmarks.bench_etl import make_frame
-from benchmarks.common import Row, Server, api, env_int, run_alone
+from benchmarks.common import Row, Server, api, csv_upload, env_int, run_alone
 from benchmarks.configs import orders_schema
 
 ROWS = env_int("BENCH_ROWS", 100_000)
@@ -100,14 +99,6 @@ def run() -> list[Row]:
             op="<=",
         )
     ]
-    encoded = httpx.Request(
-        "POST",
-        "http://x/",
-        data={"dataset_name": "orders"},
-        files={"files": ("orders.csv", body, "text/csv")},
-    )
-    multipart = encoded.read()
-    content_type = encoded.headers["content-type"]
     servers = (
         ("in memory, ETL in the server", ["--in-memory"]),
         ("SQLite, ETL in the child process", ["--data-path", "state"]),
@@ -117,18 +108,7 @@ def run() -> list[Row]:
             Server(["--config", "benchmarks.configs:etl_config", *args]) as server,
             api(server) as client,
         ):
-
-            def upload() -> None:
-                response = client.post(
-                    "/sessions/main/etl",
-                    content=multipart,
-                    headers={"content-type": content_type},
-                )
-                response.raise_for_status()
-                if not response.json()["success"]:
-                    raise RuntimeError(f"ETL failed: {response.json()['messages'][:3]}")
-
-            http, baseline = best_of(upload, read_csv)
+            http, baseline = best_of(csv_upload(client, body), read_csv)
         rows.append(
             Row(
                 f"POST …/etl of the same CSV over HTTP ({label}) / pandas.read_csv",
