@@ -118,7 +118,9 @@ def test_json_log_lines_for_startup_runs_and_etl_failures(project: Path) -> None
         httpx.post(f"{api}/scenarios/{scenario_id}/run")
         assert scenario_status(httpx.get, f"{api}/scenarios/{scenario_id}", {"complete"})
         bad = [("files", ("items.csv", b"qty\nnot a number\n", "text/csv"))]
-        etl = httpx.post(f"{api}/etl", data={"dataset_name": "up"}, files=bad).json()
+        # The first upload starts the ETL child process (it imports pandas): more than
+        # httpx's 5 s default on a loaded machine (seen at load 16).
+        etl = httpx.post(f"{api}/etl", data={"dataset_name": "up"}, files=bad, timeout=60).json()
         assert etl["success"] is False
 
         def logged(event: str) -> list[dict[str, Any]]:
