@@ -105,8 +105,9 @@ class Lifecycle:
         One write (one transaction on SQL) for the tables, the move and its change
         feed entry, instead of one for the tables and one for the move: a complete
         scenario always has its tables, and a refused completion (a cancel won)
-        stores none. Kept for "11 create+run+complete, HTTP: SQLite / in memory"
-        (`python -m benchmarks.bench_scenarios`) for algorithms returning tables."""
+        stores none. It also saves a write transaction per run of an algorithm
+        returning tables (not seen in `python -m benchmarks.bench_scenarios`, whose
+        algorithm returns none)."""
         done = self.move(
             scenario_id,
             S.COMPLETE,
