@@ -49,11 +49,13 @@ Changed, each with its test: the study driver is woken by a study trial's end on
 (`studies/driver.py`); a create's answer reads no pin (a new scenario is no
 baseline); a completion's result tables, its move and its change feed entry are
 one transaction (`Transition.tables`; before, algorithms returning tables paid one
-more). Same run, rounds in turn, ca7228c against this branch, 500 scenarios, server
-CPU ms per scenario SQLite / memory: before 1.40x, 1.47x; after 1.22x, 1.39x
-(SQLite 9.6-10.4 -> 9.0 ms). Not changed: the session read per request (a cache
-would go stale when another process renames a session), the run request's read of
-the scenario (its staleness must be known before it is queued).
+more). Same run, three rounds in turn, ca7228c against this branch, 500 scenarios,
+server CPU ms per scenario SQLite / memory: before 1.40x, 1.47x, 1.17x; after
+1.22x, 1.39x, 1.18x (SQLite 9.6, 10.4, 7.2 -> 9.0, 9.0, 7.4 ms): within the noise of
+a machine at load 13-17, a saving of a few hundred microseconds at most; the 1.1x
+target is not shown met. Not changed: the session read per request (a cache would
+go stale when another process renames a session), the run request's read of the
+scenario (its staleness must be known before it is queued).
 """
 
 from __future__ import annotations
