@@ -13,9 +13,12 @@ import dataclasses
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import InvalidTransitionError
+
+if TYPE_CHECKING:
+    from algomancy_data import DataSource
 
 
 class ScenarioStatus(StrEnum):
@@ -140,7 +143,9 @@ class Transition:
     the previous run, in the same atomic write. `unless_cancel_requested` says the
     move does not apply to a scenario whose cancellation was requested (checked in
     the same atomic write): a run that ends after a cancel was accepted is failed
-    as cancelled, never completed.
+    as cancelled, never completed. `tables` are the result tables a completion
+    keeps, written in the same atomic write as the move (none when the move does
+    not apply): a complete scenario always has its tables, a refused one never.
     """
 
     source: frozenset[ScenarioStatus]
@@ -150,6 +155,7 @@ class Transition:
     drops_results: bool = False
     unless_cancel_requested: bool = False
     drops_reports: bool = False
+    tables: DataSource | None = None
 
 
 def plan_transition(
@@ -157,13 +163,17 @@ def plan_transition(
     *,
     source: ScenarioStatus | frozenset[ScenarioStatus] | None = None,
     now: datetime | None = None,
+    tables: DataSource | None = None,
     **fields: Any,
 ) -> Transition:
     """The one place that decides what moving a scenario to `target` writes.
 
     `source` narrows the states the move may start from (default: every state that
-    leads to `target`). `fields` add run outcomes (result, kpis, error, lease...).
+    leads to `target`). `fields` add run outcomes (result, kpis, error, lease...);
+    `tables` the result tables of a completion (kept in the same write).
     """
+    if tables is not None and target is not S.COMPLETE:
+        raise ValueError(f"only a move to complete keeps result tables, not one to {target}")
     now = now or utcnow()
     allowed = frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
     if source is not None:
@@ -213,6 +223,7 @@ def plan_transition(
         unless_cancel_requested=target is S.COMPLETE,
         # A new run or a reset starts without the previous run's intermediate values.
         drops_reports=target in RUN_STARTS,
+        tables=tables,
     )
 
 

@@ -17,6 +17,45 @@ by ±20%, and the best is the least disturbed. The figures of every round are in
 the row's note.
 
     python -m benchmarks.bench_scenarios
+
+What SQLite costs here, profiled (issue 23: HTTP SQLite / in memory <= 1.1x), on a
+shared 2-core machine at load 10-19 (wall figures swing 0.8-1.6x round to round
+there; statement counts are exact, server CPU from /proc is steadier):
+
+- Statements (a trace on every sqlite3 connection of the server, per scenario): 4
+  write transactions, each with its change feed entry and, for a request, its audit
+  record inside: the create (dataset checks, position, insert), the run request
+  (position, conditional UPDATE ... RETURNING), the claim (one UPDATE ... WHERE
+  id = (candidate) RETURNING: the claim is the move to processing) and the
+  completion (conditional UPDATE ... RETURNING); plus 0.1-0.3 empty claims (the
+  dispatcher woken by a run request while the session's previous run still runs).
+  No read-back after a write, no SELECT before a conditional UPDATE in the store:
+  the merges of issue 23's brief were in place but one (below). Reads: create 6
+  (session by name, the session's scenario count for the limit, two of the dataset
+  version, the pinned baseline), run 3 (session, scenario, baseline), the run's
+  dataset version 1, the last status poll 1.
+- In process, one thread, store calls alone: 250-330 us of CPU per write call; a
+  COMMIT is ~66 us of CPU but ~570 us of wall on the loaded machine. 2% of the
+  commits take > 5 ms and are ~85% of the commit time; raising SQLite's
+  wal_autocheckpoint from 1000 to 4000 pages left as many slow commits, so they are
+  the scheduler (a thread that writes loses its core), not checkpoints: WAL with
+  synchronous=NORMAL stays as it is (docs/persistence.md promises no more).
+- py-spy on the server over HTTP, busy samples SQLite against memory: the session
+  lookup of each request (`get_manager` -> `find_session`, ~4%), the study driver's
+  tick on every settled run (`SQLStudyBook.running` through SQLAlchemy, ~2.6%), the
+  claim and transition transactions (~8%), the pinned-baseline read of each answer.
+
+Changed, each with its test: the study driver is woken by a study trial's end only
+(`studies/driver.py`); a create's answer reads no pin (a new scenario is no
+baseline); a completion's result tables, its move and its change feed entry are
+one transaction (`Transition.tables`; before, algorithms returning tables paid one
+more). Same run, three rounds in turn, ca7228c against this branch, 500 scenarios,
+server CPU ms per scenario SQLite / memory: before 1.40x, 1.47x, 1.17x; after
+1.22x, 1.39x, 1.18x (SQLite 9.6, 10.4, 7.2 -> 9.0, 9.0, 7.4 ms): within the noise of
+a machine at load 13-17, a saving of a few hundred microseconds at most; the 1.1x
+target is not shown met. Not changed: the session read per request (a cache would
+go stale when another process renames a session), the run request's read of the
+scenario (its staleness must be known before it is queued).
 """
 
 from __future__ import annotations

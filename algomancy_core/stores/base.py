@@ -272,8 +272,9 @@ class RunQueue(Protocol):
 
         Returns the updated record, or None when the scenario is absent or in
         another state (someone else won). Atomic, with what the transition implies:
-        its `stamped` fields get the time of the write, and `drops_results` drops the
-        result tables. Only `algomancy_core.lifecycle` calls it.
+        its `stamped` fields get the time of the write, `drops_results` drops the
+        result tables, and a completion's `tables` are kept as its result tables
+        (none kept when it does not apply). Only `algomancy_core.lifecycle` calls it.
         """
 
     def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:

@@ -61,11 +61,20 @@ def _create_trial_scenario(
     return create_point(manager, batch, study.name, base, number, dict(params)), False
 
 
+#: The start of every study trial's `batch` (`batch_of`).
+TRIAL_BATCH_PREFIX = "study:"
+
+
 def batch_of(study_id: str) -> str:
     """The `batch` of a study's trial scenarios: up to `parallel` of them run at once
     (the driver keeps that many in flight), sharing the workers fairly with other
     batches (`Store.claim_next`)."""
-    return f"study:{study_id}"
+    return f"{TRIAL_BATCH_PREFIX}{study_id}"
+
+
+def is_trial(record: ScenarioRecord) -> bool:
+    """Whether `record` is a study's trial (its batch is a study's, `batch_of`)."""
+    return record.batch is not None and record.batch.startswith(TRIAL_BATCH_PREFIX)
 
 
 def by_tag(manager: ScenarioManager, tag: str) -> ScenarioRecord | None:

@@ -258,3 +258,16 @@ def test_the_documented_status_route_is_the_only_one(client: TestClient) -> None
     assert missing.status_code == 404 and "session 'nope'" in missing.json()["detail"]
     by_name = client.get(f"/api/v1/sessions/other/scenarios/{created['id']}/status")
     assert by_name.status_code == 404
+
+
+def test_create_answers_without_reading_the_pinned_baseline(
+    client: TestClient, monkeypatch: Any
+) -> None:
+    """A new scenario cannot be the pinned baseline: its answer says so without a read."""
+    store = client.app.state.sessions.runtime.store  # type: ignore[attr-defined]
+
+    def no_read(session_id: str) -> str | None:
+        raise AssertionError("the pin was read")
+
+    monkeypatch.setattr(store, "get_baseline", no_read)
+    assert create(client, "fresh")["baseline"] is False

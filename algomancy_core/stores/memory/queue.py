@@ -31,6 +31,8 @@ class MemoryQueue(MemoryState):
             changes = changes | dict.fromkeys(transition.stamped, now)
         if transition.drops_results:
             self._result_tables.pop(record.id, None)
+        if transition.tables is not None:
+            self._result_tables[record.id] = transition.tables
         if transition.drops_reports:
             self._reports.pop(record.id, None)
         return self._replace(record, changes)

@@ -203,6 +203,8 @@ class ScenarioRepository:
             where += " AND cancel_requested = ?"
             params += (False,)
         where += f" RETURNING {_COLUMN_LIST}"
+        # Encoded before the write lock is taken: the lock is held for the writes only.
+        tables = None if transition.tables is None else transition.tables.to_arrow_bytes()
         try:
             with dialect.transaction(self.db.engine) as run:
                 if transition.target is S.QUEUED:
@@ -210,8 +212,11 @@ class ScenarioRepository:
                 if transition.drops_reports:
                     values["reports"] = None
                 rows = run(_update(values) + where, (*values.values(), *params))
-                if rows and transition.drops_results:
+                if rows and (transition.drops_results or tables is not None):
                     run(_DROP_RESULTS, (scenario_id,))
+                if rows and tables is not None:
+                    # A completion's tables, in the move's transaction (`Transition.tables`).
+                    run(_PUT_RESULTS, (scenario_id, tables))
                 record = self._record(rows[0]) if rows else None
                 if record is not None:
                     # In the same transaction: the feed has every change, in order.
