@@ -19,6 +19,7 @@ from algomancy_api.deps import (
     SessionIdPath,
     request_context,
 )
+from algomancy_api.disconnect import watch_disconnect
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.listing import ScenarioListCache
@@ -36,7 +37,7 @@ from algomancy_api.views import (
     table_list,
 )
 from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, SessionManager
-from algomancy_core.events import AsyncSubscription, scenario_event
+from algomancy_core.events import scenario_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
 #: The status poll alone: `ApiLauncher.build` puts its route on the app itself, first
@@ -373,7 +374,7 @@ async def _follow(
     async with notifier.subscribe(record.id) as subscription:
         # Watch for the client leaving, so that an idle stream ends at once too.
         # (Request.is_disconnected's instant cancel scope can leak a cancellation.)
-        watcher = asyncio.create_task(_watch_disconnect(request, subscription))
+        watcher = watch_disconnect(request, subscription.wake)
         try:
             while True:
                 for event in notifier.history(record.id, after=sent_version):
@@ -398,12 +399,6 @@ async def _follow(
                     return
         finally:
             watcher.cancel()
-
-
-async def _watch_disconnect(request: Request, subscription: AsyncSubscription) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        continue
-    subscription.wake()
 
 
 def _sse(event: dict[str, Any]) -> ServerSentEvent:
