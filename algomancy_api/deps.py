@@ -92,22 +92,19 @@ SessionOwnerDep = Annotated[str | None, Depends(session_owner)]
 async def get_manager(
     session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep
 ) -> ScenarioManager:
-    return await _manager(sessions, session_id, owner)
+    return await manager_for(sessions, session_id, owner)
 
 
-async def _manager(sessions: SessionManager, session_id: str, owner: str | None) -> ScenarioManager:
+async def manager_for(
+    sessions: SessionManager, session_id: str, owner: str | None
+) -> ScenarioManager:
+    """What `ManagerDep` gives, from `request_context`'s answer: for the hot reads
+    (the scenario list), where FastAPI's solving of its four dependencies was a
+    fifth of the server's time per request."""
     manager = await sessions.read(sessions.get_session, session_id, owner)
     # A write's audit names the session by id, also when the path gave its name.
     audit_subject(session_id=manager.session_id)
     return manager
-
-
-async def request_manager(request: Request, session_id: str) -> ScenarioManager:
-    """What `ManagerDep` gives, read from the request itself (as `request_context`):
-    for the hot reads (the scenario list), where FastAPI's solving of its four
-    dependencies was a fifth of the server's time per request."""
-    sessions, owner = await request_context(request, session_id)
-    return await _manager(sessions, session_id, owner)
 
 
 ManagerDep = Annotated[ScenarioManager, Depends(get_manager)]

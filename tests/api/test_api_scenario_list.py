@@ -108,10 +108,10 @@ def test_the_list_is_what_its_response_model_writes(
 
 
 def test_the_list_solves_no_dependency_and_still_finds_its_session(client: TestClient) -> None:
-    """The session is read from the request itself (`deps.request_manager`), not by
-    FastAPI's dependency solving (a fifth of a kept listing's server time): the
-    route's only dependencies are its own parameters, and a session is found by id
-    or display name as before, an unknown one 404."""
+    """The session is read from the request itself (`deps.request_context`,
+    `deps.manager_for`), not by FastAPI's dependency solving (a fifth of a kept
+    listing's server time): the route's only dependencies are its own parameters,
+    and a session is found by id or display name as before, an unknown one 404."""
     from algomancy_api.routers.scenarios import list_scenarios, router
 
     (route,) = [r for r in router.routes if getattr(r, "endpoint", None) is list_scenarios]
