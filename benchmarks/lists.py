@@ -59,7 +59,8 @@ client; load 13-17 on 2 shared cores, so ratios only):
   1.30 ms (5.42x), httpx's CPU 1.50 ms (6.25x); full 1.50 ms (1.63x) and 2.79 ms
   (3.05x). Wall times at that load are not worth quoting (the p50 ratios were
   17-48x); on a quiet machine the summary's p50 was 1.37 ms against 0.248 ms
-  (5.52x) before this round, of which ~0.1 ms was the server work removed here.
+  (5.52x) before this round, with 0.6 ms of server CPU per request: the 0.82x
+  above would take ~0.1 ms of it, not yet measured on a quiet machine.
 - Client: httpx's CPU per request is ~0.2 ms in httpx itself (``MockTransport``:
   URL merging, cookies, building the request: ``build_request`` 0.07 ms) and the
   rest in httpcore and h11 (~1,300 Python calls per request: the connection pool,
