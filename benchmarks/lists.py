@@ -61,6 +61,9 @@ client; load 13-17 on 2 shared cores, so ratios only):
   17-48x); on a quiet machine the summary's p50 was 1.37 ms against 0.248 ms
   (5.52x) before this round, with 0.6 ms of server CPU per request: the 0.82x
   above would take ~0.1 ms of it, not yet measured on a quiet machine.
+- Tried and not kept: the four query parameters as one pydantic model (one
+  validation; the OpenAPI stays the same): server CPU per request 1.10, 0.90, 0.90,
+  0.90 -> 1.20, 0.95, 0.85, 1.00 ms in alternating rounds at load 12, no gain.
 - Client: httpx's CPU per request is ~0.2 ms in httpx itself (``MockTransport``:
   URL merging, cookies, building the request: ``build_request`` 0.07 ms) and the
   rest in httpcore and h11 (~1,300 Python calls per request: the connection pool,
