@@ -23,6 +23,8 @@ import anyio.to_thread
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
+from algomancy_api.disconnect import until_disconnect
+
 T = TypeVar("T")
 
 
@@ -52,9 +54,7 @@ async def run_bounded(
 
     async def watch_disconnect(scope: anyio.CancelScope) -> None:
         nonlocal left
-        # The body is read by now: the next message is the disconnect.
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
+        await until_disconnect(request)
         left = True
         scope.cancel()
 

@@ -223,11 +223,12 @@ def etl_task(
     except MemoryError:
         raise
     except Exception as exc:  # raised again in the server, as in-process
-        try:
-            import pickle
+        import pickle
 
+        try:
             pickle.dumps(exc)
-        except Exception:
+        except (pickle.PicklingError, TypeError, AttributeError):
+            # Not picklable (a lock or a local class among its values): its name and text.
             return "raised", RuntimeError(f"{type(exc).__name__}: {exc}")
         return "raised", exc
 

@@ -9,14 +9,15 @@ raises is logged and ignored: watching a run never breaks it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Literal, get_args
+from collections.abc import Callable, Iterable, Mapping
+from typing import Literal, TypeVar, get_args
 
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.reports import Report
 from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioRecord, ScenarioStatus
 
 log = logging.getLogger("algomancy.observe")
+T = TypeVar("T")
 
 #: How a run ended, as `run_ended` names it.
 Outcome = Literal["complete", "failed", "cancelled", "timed_out", "interrupted"]
@@ -101,63 +102,42 @@ class Observers:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def queue_context(self) -> dict[str, str] | None:
-        context: dict[str, str] | None = None
+    def _tell(self, what: str, call: Callable[[RunObserver], T]) -> list[T]:
+        """`call(observer)` for each observer in order, their answers; one that
+        raises is logged ("failed on `what`") and skipped."""
+        answers: list[T] = []
         for observer in self.items:
             try:
-                carried = observer.queue_context()
+                answers.append(call(observer))
             except Exception:
-                log.exception("run observer %r failed on a queued run's context", observer)
-                continue
-            if carried:
-                context = dict(carried)
-        return context
+                log.exception("run observer %r failed on %s", observer, what)
+        return answers
+
+    @staticmethod
+    def _last_context(carried: list[Mapping[str, str] | None]) -> dict[str, str] | None:
+        """The last non-empty context of `carried` (a later observer's wins)."""
+        found = [dict(context) for context in carried if context]
+        return found[-1] if found else None
+
+    def queue_context(self) -> dict[str, str] | None:
+        return self._last_context(self._tell("a queued run's context", lambda o: o.queue_context()))
 
     def run_queued(self, record: ScenarioRecord) -> None:
-        for observer in self.items:
-            try:
-                observer.run_queued(record)
-            except Exception:
-                log.exception("run observer %r failed on a queued run", observer)
+        self._tell("a queued run", lambda o: o.run_queued(record))
 
     def run_withdrawn(self, record: ScenarioRecord) -> None:
-        for observer in self.items:
-            try:
-                observer.run_withdrawn(record)
-            except Exception:
-                log.exception("run observer %r failed on a withdrawn run", observer)
+        self._tell("a withdrawn run", lambda o: o.run_withdrawn(record))
 
     def run_started(self, record: ScenarioRecord) -> dict[str, str] | None:
-        context: dict[str, str] | None = None
-        for observer in self.items:
-            try:
-                carried = observer.run_started(record)
-            except Exception:
-                log.exception("run observer %r failed on a started run", observer)
-                continue
-            if carried:
-                context = dict(carried)
-        return context
+        return self._last_context(self._tell("a started run", lambda o: o.run_started(record)))
 
     def run_ended(
         self, record: ScenarioRecord, outcome: str, seconds: float, executed: RunOutcome | None
     ) -> None:
-        for observer in self.items:
-            try:
-                observer.run_ended(record, outcome, seconds, executed)
-            except Exception:
-                log.exception("run observer %r failed on an ended run", observer)
+        self._tell("an ended run", lambda o: o.run_ended(record, outcome, seconds, executed))
 
     def run_settled(self, record: ScenarioRecord) -> None:
-        for observer in self.items:
-            try:
-                observer.run_settled(record)
-            except Exception:
-                log.exception("run observer %r failed on a settled run", observer)
+        self._tell("a settled run", lambda o: o.run_settled(record))
 
     def run_reported(self, scenario_id: str, reports: list[Report]) -> None:
-        for observer in self.items:
-            try:
-                observer.run_reported(scenario_id, reports)
-            except Exception:
-                log.exception("run observer %r failed on a run's reports", observer)
+        self._tell("a run's reports", lambda o: o.run_reported(scenario_id, reports))

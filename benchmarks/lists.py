@@ -35,6 +35,47 @@ load 9-17, so read the ratios, not the times):
   ~0.25 ms CPU (0.23 MB, against 1.05 ms for httpx in the same run).
 - The server's idle dispatcher (``Dispatcher._claim_and_start``, ~10-13% of the
   server's samples while lists are served) is counted in its CPU per request.
+
+Second round (issue 23, "summary from the client"; py-spy ``-r 200`` on the server
+for 20 s while this process GETs the summary; cProfile and ``os.times`` in the
+client; load 13-17 on 2 shared cores, so ratios only):
+
+- The idle dispatcher is no longer a cost: 3 of 1,191 busy server samples (0.25%)
+  while lists were served, and an idle server used 6 ticks (60 ms) in 20 s.
+- Of a kept summary's request in the server: FastAPI's solving of ``ManagerDep``'s
+  four dependencies (get_manager, get_sessions, session_owner, current_caller) ~20%,
+  the session's SQL read (``HotReads.find_session``) ~7%, the query parameters'
+  validation ~10%, the middlewares ~20%, uvicorn's ``send`` of the 0.41 MB body
+  ~24% (its ``write`` syscalls: the kernel's loopback work), the listing itself
+  (``kept_listing``) ~1%. The route now reads its session from the request
+  (``deps.request_context``/``manager_for``, as the status poll does) and answers
+  the same request at the same store change stamp before looking the session up
+  (``ScenarioListCache.answered``). Server CPU per request, before -> after, two
+  servers side by side, rounds alternating (``/tmp``-copied tree of the previous
+  commit, 200 GETs each, load 16.4): 1.55 -> 1.15, 1.35 -> 1.15, 1.40 -> 1.20 ms
+  (6.9x -> 5.1x, 6.1x -> 5.2x, 6.3x -> 5.4x the dump; 0.82x the CPU); the full
+  view, same way at load 14: 1.70 -> 1.60, 1.85 -> 1.55, 1.60 -> 1.30 ms (0.86x).
+  One ``python -m benchmarks.lists`` afterwards, at load 14-15: summary server CPU
+  1.30 ms (5.42x), httpx's CPU 1.50 ms (6.25x); full 1.50 ms (1.63x) and 2.79 ms
+  (3.05x). Wall times at that load are not worth quoting (the p50 ratios were
+  17-48x); on a quiet machine the summary's p50 was 1.37 ms against 0.248 ms
+  (5.52x) before this round, with 0.6 ms of server CPU per request: the 0.82x
+  above would take ~0.1 ms of it, not yet measured on a quiet machine.
+- Tried and not kept: the four query parameters as one pydantic model (one
+  validation; the OpenAPI stays the same): server CPU per request 1.10, 0.90, 0.90,
+  0.90 -> 1.20, 0.95, 0.85, 1.00 ms in alternating rounds at load 12, no gain.
+- Client: httpx's CPU per request is ~0.2 ms in httpx itself (``MockTransport``:
+  URL merging, cookies, building the request: ``build_request`` 0.07 ms) and the
+  rest in httpcore and h11 (~1,300 Python calls per request: the connection pool,
+  h11's state machine and event per 64 KiB chunk, ~7 chunks for the summary), plus
+  ~0.4 ms system time (64 KiB ``recv`` calls, a fresh 0.41 MB ``bytes`` joined from
+  them); ``http.client`` reads the same answer in one buffer for a fifth of that.
+  No logging, event hook, proxy lookup or extra header is on the request; the
+  benchmark's ``client.get`` on a kept ``httpx.Client`` is what a user writes, so it
+  stays. What our own client added on top is gone: it read answers with the
+  stdlib's ``json`` (``response.json()``) then validated them; the scenario list is
+  now validated by pydantic from the bytes (``Call.from_json``: 1.25 MB full list,
+  ~21 ms against ~33 ms), the rest read with orjson.
 """
 
 from __future__ import annotations

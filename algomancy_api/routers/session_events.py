@@ -12,6 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from algomancy_api.batch_events import BatchProgress
 from algomancy_api.deps import ManagerDep
+from algomancy_api.disconnect import watch_disconnect
 from algomancy_api.experiment_events import EXPERIMENTS
 from algomancy_api.study_events import HIDDEN, STUDIES
 from algomancy_core import SessionManager
@@ -118,7 +119,7 @@ async def _stream(
     store = sessions.runtime.store
     session_id = batches.session_id
     async with sessions.runtime.changes.subscribe(session_id) as subscription:
-        watcher = asyncio.create_task(_watch_disconnect(request, subscription))
+        watcher = watch_disconnect(request, subscription.wake)
         try:
             # Registered first: every change from now on reaches the subscription;
             # those before are replayed from the store, repeats skipped by seq.
@@ -203,12 +204,6 @@ def _coalesce(changes: list[Change]) -> list[Change]:
         kept.append(change)
     kept.reverse()
     return kept
-
-
-async def _watch_disconnect(request: Request, subscription: ChangeSubscription) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        continue
-    subscription.wake()
 
 
 def _sse(change: Change) -> ServerSentEvent:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
@@ -104,3 +105,23 @@ def test_the_list_is_what_its_response_model_writes(
     adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
     written = adapter.dump_json(adapter.validate_json(text)).decode()
     assert typed(text) == typed(written)
+
+
+def test_the_list_solves_no_dependency_and_still_finds_its_session(client: TestClient) -> None:
+    """The session is read from the request itself (`deps.request_context`,
+    `deps.manager_for`), not by FastAPI's dependency solving (a fifth of a kept
+    listing's server time): the route's only dependencies are its own parameters,
+    and a session is found by id or display name as before, an unknown one 404."""
+    from algomancy_api.routers.scenarios import list_scenarios, router
+
+    (route,) = [r for r in router.routes if getattr(r, "endpoint", None) is list_scenarios]
+    assert isinstance(route, APIRoute)
+    assert route.dependant.dependencies == []
+    create(client, "mine")
+    session_id = client.get(f"{PREFIX}/sessions").json()["sessions"][0]["id"]
+    for name in (session_id, "main"):
+        r = client.get(f"{PREFIX}/sessions/{name}/scenarios", params={"view": "summary"})
+        assert [item["tag"] for item in r.json()] == ["mine"]
+    missing = client.get(f"{PREFIX}/sessions/nowhere/scenarios")
+    assert missing.status_code == 404
+    assert "nowhere" in missing.json()["detail"]

@@ -220,3 +220,35 @@ def test_an_unchanged_sqlite_store_answers_a_kept_listing_without_reading_rows(
         same_as_written(client)
     finally:
         reads.undo()
+
+
+def test_the_same_request_at_the_same_stamp_does_not_look_the_session_up(
+    make_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ScenarioListCache.answered`: the same request while SQLite's data version
+    holds is answered without reading the session; after a write (here a rename,
+    which the path's name no longer finds) it is looked up again."""
+    client = make_client(has_persistent_state=True, data_path=str(tmp_path / "state"))
+    create(client, "s0")
+    sessions: SessionManager = client.app.state.sessions  # type: ignore[attr-defined]
+    lookups: list[str] = []
+    real = sessions.get_session
+
+    def counted(session: str, owner: str | None = None) -> ScenarioManager:
+        lookups.append(session)
+        return real(session, owner)
+
+    monkeypatch.setattr(sessions, "get_session", counted)
+    first = listed(client, "summary")
+    assert lookups == ["main"]
+    for _ in range(3):
+        assert listed(client, "summary") == first
+    assert lookups == ["main"]  # the stamp held: the session was not read again
+    assert listed(client, "full") != first  # another request: looked up, then kept
+    assert lookups == ["main", "main"]
+    session_id = manager_of(client).session_id
+    renamed = client.patch(f"{PREFIX}/sessions/{session_id}", json={"display_name": "renamed"})
+    assert renamed.status_code == 200, renamed.text
+    assert client.get(f"{M}/scenarios", params={"view": "summary"}).status_code == 404
+    again = client.get(f"{PREFIX}/sessions/renamed/scenarios", params={"view": "summary"})
+    assert again.content == first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -17,7 +18,7 @@ from algomancy_core.algorithm import RunContext
 from algomancy_core.executors.base import Executor, RunOutcome, RunRequest, execute
 from algomancy_core.executors.dask import DaskExecutor
 from algomancy_core.executors.process import ProcessExecutor
-from algomancy_core.observe import RunObserver, outcome_name
+from algomancy_core.observe import Observers, RunObserver, outcome_name
 from algomancy_core.scenario import CANCELLED, INTERRUPTED, ScenarioStatus, plan_claim, utcnow
 from tests.polling import wait_for
 
@@ -222,6 +223,31 @@ def test_a_run_queued_without_a_tracer_stores_no_context(
     scenarios = manager.get_session("main")
     record = scenarios.create_scenario("plain", "Master data", "Instant")
     assert scenarios.run_scenario(record.id).trace_context is None
+
+
+class Carrying(RunObserver):
+    def __init__(self, context: dict[str, str] | None) -> None:
+        self.context = context
+
+    def run_started(self, record: ScenarioRecord) -> Mapping[str, str] | None:
+        return self.context
+
+
+def test_each_observer_is_told_in_order_a_failure_logged_and_the_last_context_wins(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = ScenarioRecord("s1", "main", "t", "Master data", "Instant", {})
+    first, later = {"traceparent": "first"}, {"traceparent": "later"}
+    observers = Observers([Carrying(first), Raising(), Carrying(None), Carrying(later)])
+    with caplog.at_level(logging.ERROR, logger="algomancy.observe"):
+        assert observers.run_started(record) == later
+        assert Observers([Carrying(first), Carrying(None)]).run_started(record) == first
+        assert Observers([Raising()]).run_started(record) is None
+        observers.run_settled(record)  # Raising's failure is logged; nothing raised
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 3
+    assert logged[0].endswith("failed on a started run")
+    assert logged[2].endswith("failed on a settled run")
 
 
 def test_outcome_names() -> None:

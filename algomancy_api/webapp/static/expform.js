@@ -1,10 +1,8 @@
 // The form that creates an experiment: a base (algorithm, dataset, parameter values),
 // the axes that vary with their ranges or values, the design, and its point count.
-import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, seg } from "./api.js";
-import { ParameterField, wireValues } from "./params.js";
-import { useChoices, useParameters } from "./formhooks.js";
-import { Notice, formatNumber } from "./ui.js";
+import { html, useState } from "../vendor/htm-preact/standalone.module.js";
+import { BaseFields, FormError, NUMERIC, useAxesForm } from "./createform.js";
+import { formatNumber } from "./ui.js";
 
 export const KINDS = [
   ["oat", "one at a time (OAT)"],
@@ -13,7 +11,6 @@ export const KINDS = [
   ["lhs", "Latin hypercube (LHS)"],
 ];
 const SAMPLED = ["random", "lhs"];
-const NUMERIC = ["integer", "float"];
 /** The server's default `max_experiment_scenarios` (the configuration may set it lower). */
 export const DEFAULT_CAP = 1000;
 
@@ -81,63 +78,17 @@ export function pointCount(kind, axes, n, datasets = 0) {
   return total;
 }
 
-export const NO_AXIS = { vary: false, low: "", high: "", values: "" };
-
-/**
- * One parameter: its base value, whether it varies, and its range or values
- * (`verb` names what ticking it does: the studies form says "Search").
- */
-export function AxisField({ p, on, value, onValue, axis, onAxis, error, verb = "Vary" }) {
-  const prefix = on === "data" ? "exp-data-" : "exp-param-";
-  const id = `${prefix}${p.name}`;
-  const set = (change) => onAxis({ ...axis, ...change });
-  const numeric = NUMERIC.includes(p.type);
-  return html`<div class="axis ${axis.vary ? "varied" : ""}" data-axis=${p.name}>
-    <${ParameterField} p=${p} value=${value} error=${error} idPrefix=${prefix} onChange=${onValue} />
-    <div class="row">
-      <input type="checkbox" id=${`${id}-vary`} checked=${axis.vary} onChange=${(e) => set({ vary: e.target.checked })} />
-      <label for=${`${id}-vary`}>${verb} ${p.name}</label>
-    </div>
-    ${axis.vary &&
-    html`<div class="row axis-range">
-      ${numeric &&
-      html`<label for=${`${id}-low`}>Low</label>
-        <input id=${`${id}-low`} type="number" step="any" class="short" value=${axis.low} placeholder=${p.min ?? ""}
-          onInput=${(e) => set({ low: e.target.value })} />
-        <label for=${`${id}-high`}>High</label>
-        <input id=${`${id}-high`} type="number" step="any" class="short" value=${axis.high} placeholder=${p.max ?? ""}
-          onInput=${(e) => set({ high: e.target.value })} />`}
-      <label for=${`${id}-values`}>Values</label>
-      <input id=${`${id}-values`} value=${axis.values} placeholder=${p.choices ? p.choices.join(", ") : "a, b, c"}
-        onInput=${(e) => set({ values: e.target.value })} aria-describedby=${`${id}-values-hint`} />
-      <span id=${`${id}-values-hint`} class="hint small">${numeric ? "comma-separated; instead of the range" : "comma-separated; default: every choice"}</span>
-    </div>`}
-  </div>`;
-}
-
 export function CreateExperiment({ base, onCreated }) {
-  const [name, setName] = useState("");
+  const form = useAxesForm(base);
+  const { datasets, dataset } = form;
   const [kind, setKind] = useState("oat");
   const [n, setN] = useState("20");
   const [seed, setSeed] = useState("0");
   const [cap, setCap] = useState(String(DEFAULT_CAP));
-  const [axes, setAxes] = useState({});
   // The dataset axis: whether the dataset varies, and over which keys.
   const [dsAxis, setDsAxis] = useState({ vary: false, keys: [] });
-  const [formError, setFormError] = useState(null);
-  const [fieldError, setFieldError] = useState({});
-  const [busy, setBusy] = useState(false);
 
-  const { algorithms, algo, setAlgo, datasets, dataset, setDataset } = useChoices(base, setFormError);
-  const algoParams = useParameters(algo ? `${base}/algorithms/${seg(algo)}/parameters` : null);
-  const dataParams = useParameters(dataset ? `${base}/data/${seg(dataset)}/parameters` : null);
-  useEffect(() => setAxes({}), [algo, dataset]);
-
-  const all = [
-    ...algoParams.params.map((p) => ({ p, on: "algorithm", key: `algorithm:${p.name}` })),
-    ...dataParams.params.map((p) => ({ p, on: "data", key: `data:${p.name}` })),
-  ];
-  const varied = all.filter((x) => axes[x.key]?.vary).map((x) => ({ ...x, a: axes[x.key] }));
+  const varied = form.ticked;
   const sampled = SAMPLED.includes(kind);
   const dsKeys = dsAxis.vary ? dsAxis.keys.filter((k) => datasets.includes(k)) : [];
   const dsMissing = dsAxis.vary && !dsKeys.length;
@@ -147,83 +98,36 @@ export function CreateExperiment({ base, onCreated }) {
   const capNumber = Number(cap) >= 1 ? Math.floor(Number(cap)) : DEFAULT_CAP;
   const over = typeof count === "number" && count > capNumber;
 
-  async function submit(e) {
-    e.preventDefault();
-    setFormError(null);
-    setFieldError({});
+  function body() {
     const design = { kind, axes: varied.map(({ p, on, a }) => axisSpec(p, on, a)) };
     if (dsKeys.length) design.axes.unshift({ on: "dataset", values: dsKeys });
     if (sampled) {
       design.n = Number(n);
       design.seed = Number(seed || 0);
     }
-    const body = {
-      name: name.trim(),
-      base: {
-        algo_name: algo,
-        dataset_key: dataset,
-        algo_params: wireValues(algoParams.params, algoParams.values),
-        ...(dataParams.params.length ? { data_params: wireValues(dataParams.params, dataParams.values) } : {}),
-      },
-      design,
-      max_scenarios: capNumber,
-    };
-    setBusy(true);
-    try {
-      const created = await api.post(`${base}/experiments`, body);
-      setName("");
-      onCreated(created);
-    } catch (err) {
-      // The server's words, next to the form; at a parameter's field when it names one.
-      setFormError(`${err.status ? `${err.status}: ` : ""}${err.message}`);
-      if (err.parameter) setFieldError({ [err.parameter]: err.message });
-    } finally {
-      setBusy(false);
-    }
+    return { name: form.name.trim(), base: form.baseSpec(), design, max_scenarios: capNumber };
   }
+  const submit = (e) => form.create(e, `${base}/experiments`, body, onCreated);
 
-  const field = (x) => html`<${AxisField} key=${x.key} p=${x.p} on=${x.on}
-    value=${(x.on === "data" ? dataParams : algoParams).values[x.p.name]}
-    onValue=${(v) => (x.on === "data" ? dataParams : algoParams).setValues((old) => ({ ...old, [x.p.name]: v }))}
-    axis=${axes[x.key] || NO_AXIS} onAxis=${(a) => setAxes((old) => ({ ...old, [x.key]: a }))}
-    error=${fieldError[x.p.name]} />`;
+  const datasetAxis = html`<div class="row">
+      <input type="checkbox" id="exp-dataset-vary" checked=${dsAxis.vary}
+        onChange=${(e) => setDsAxis((old) => ({ vary: e.target.checked, keys: old.keys.length ? old.keys : dataset ? [dataset] : [] }))} />
+      <label for="exp-dataset-vary">Vary the dataset</label>
+    </div>
+    ${dsAxis.vary &&
+    html`<label for="exp-dataset-values">Datasets to run on</label>
+      <select id="exp-dataset-values" multiple size=${Math.min(6, Math.max(2, datasets.length))} aria-describedby="exp-dataset-values-hint"
+        onChange=${(e) => setDsAxis({ vary: true, keys: [...e.target.selectedOptions].map((o) => o.value) })}>
+        ${datasets.map((k) => html`<option value=${k} selected=${dsAxis.keys.includes(k)}>${k}</option>`)}
+      </select>
+      <span id="exp-dataset-values-hint" class="hint small">Each point runs on each chosen dataset (latest version); the dataset above declares the data parameters.</span>`}`;
 
+  const ready = form.name.trim() && form.algoParams.ready && dataset && (varied.length || dsKeys.length);
   return html`<section class="panel" aria-labelledby="exp-create-title">
     <h2 id="exp-create-title">New experiment</h2>
     <form onSubmit=${submit} novalidate data-testid="experiment-form">
-      <div class="field">
-        <label for="exp-name">Name</label>
-        <input id="exp-name" value=${name} onInput=${(e) => setName(e.target.value)} required />
-        <span class="hint small">Its scenarios are tagged name-1, name-2, …</span>
-      </div>
-      <div class="field">
-        <label for="exp-dataset">Dataset</label>
-        <select id="exp-dataset" value=${dataset} onChange=${(e) => setDataset(e.target.value)}>
-          ${datasets.map((k) => html`<option value=${k}>${k}</option>`)}
-        </select>
-        <div class="row">
-          <input type="checkbox" id="exp-dataset-vary" checked=${dsAxis.vary}
-            onChange=${(e) => setDsAxis((old) => ({ vary: e.target.checked, keys: old.keys.length ? old.keys : dataset ? [dataset] : [] }))} />
-          <label for="exp-dataset-vary">Vary the dataset</label>
-        </div>
-        ${dsAxis.vary &&
-        html`<label for="exp-dataset-values">Datasets to run on</label>
-          <select id="exp-dataset-values" multiple size=${Math.min(6, Math.max(2, datasets.length))} aria-describedby="exp-dataset-values-hint"
-            onChange=${(e) => setDsAxis({ vary: true, keys: [...e.target.selectedOptions].map((o) => o.value) })}>
-            ${datasets.map((k) => html`<option value=${k} selected=${dsAxis.keys.includes(k)}>${k}</option>`)}
-          </select>
-          <span id="exp-dataset-values-hint" class="hint small">Each point runs on each chosen dataset (latest version); the dataset above declares the data parameters.</span>`}
-      </div>
-      <div class="field">
-        <label for="exp-algorithm">Algorithm</label>
-        <select id="exp-algorithm" value=${algo} onChange=${(e) => setAlgo(e.target.value)}>
-          ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
-        </select>
-      </div>
-      ${algoParams.params.length > 0 && html`<h3>Parameters <span class="hint small">(base values; tick those that vary)</span></h3>`}
-      ${all.filter((x) => x.on === "algorithm").map(field)}
-      ${dataParams.params.length > 0 && html`<h3>Data parameters</h3>`}
-      ${all.filter((x) => x.on === "data").map(field)}
+      <${BaseFields} form=${form} prefix="exp" hint="Its scenarios are tagged name-1, name-2, …"
+        datasetExtra=${datasetAxis} tickHint="base values; tick those that vary" verb="Vary" />
       <h3>Design</h3>
       <div class="row design-row">
         <div class="field">
@@ -252,8 +156,8 @@ export function CreateExperiment({ base, onCreated }) {
           ? `${formatNumber(count)} point${count === 1 ? "" : "s"} (cap ${formatNumber(capNumber)})${over ? ": more than the cap; narrow the design or raise the cap" : ""}`
           : `Points: ${count.why}`}
       </p>
-      <div class="form-error" aria-live="polite" data-testid="experiment-form-error"><${Notice} kind="error">${formError || algoParams.error || dataParams.error}<//></div>
-      <button class="primary" type="submit" disabled=${busy || !name.trim() || !algoParams.ready || !dataset || (!varied.length && !dsKeys.length) || dsMissing || over}>Create experiment</button>
+      <${FormError} form=${form} testid="experiment-form-error" />
+      <button class="primary" type="submit" disabled=${form.busy || !ready || dsMissing || over}>Create experiment</button>
     </form>
   </section>`;
 }

@@ -1,12 +1,9 @@
 // The form that creates a study: a base (algorithm, dataset, parameter values), the
 // parameters searched with their ranges, the objectives and an optional constraint
 // picked from the KPIs, the sampler, its seed, the trial budget and the parallelism.
-import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, seg } from "./api.js";
-import { wireValues } from "./params.js";
-import { useChoices, useParameters } from "./formhooks.js";
-import { AxisField, NO_AXIS, axisSpec } from "./expform.js";
-import { Notice } from "./ui.js";
+import { html, useState } from "../vendor/htm-preact/standalone.module.js";
+import { BaseFields, FormError, useAxesForm } from "./createform.js";
+import { axisSpec } from "./expform.js";
 
 export const SAMPLERS = [
   ["tpe", "TPE (default)"],
@@ -81,96 +78,41 @@ function NumberField({ id, label, value, onValue, min }) {
 }
 
 export function CreateStudy({ base, kpis, onCreated }) {
-  const [name, setName] = useState("");
-  const [axes, setAxes] = useState({});
+  const form = useAxesForm(base);
   const [objectives, setObjectives] = useState([]);
   const [constraint, setConstraint] = useState({ kpi: "", side: "max", limit: "" });
   const [sampler, setSampler] = useState("tpe");
   const [seed, setSeed] = useState("0");
   const [trials, setTrials] = useState("20");
   const [parallel, setParallel] = useState("1");
-  const [formError, setFormError] = useState(null);
-  const [fieldError, setFieldError] = useState({});
-  const [busy, setBusy] = useState(false);
 
-  const { algorithms, algo, setAlgo, datasets, dataset, setDataset } = useChoices(base, setFormError);
-  const algoParams = useParameters(algo ? `${base}/algorithms/${seg(algo)}/parameters` : null);
-  const dataParams = useParameters(dataset ? `${base}/data/${seg(dataset)}/parameters` : null);
-  useEffect(() => setAxes({}), [algo, dataset]);
-
-  const all = [
-    ...algoParams.params.map((p) => ({ p, on: "algorithm", key: `algorithm:${p.name}` })),
-    ...dataParams.params.map((p) => ({ p, on: "data", key: `data:${p.name}` })),
-  ];
-  const searched = all.filter((x) => axes[x.key]?.vary);
+  const searched = form.ticked;
   const known = objectives.filter((o) => kpis.some((k) => k.name === o));
 
-  async function submit(e) {
-    e.preventDefault();
-    setFormError(null);
-    setFieldError({});
-    const constraints = [constraintSpec(constraint.kpi, constraint.side, constraint.limit)].filter(Boolean);
-    const body = {
-      name: name.trim(),
-      base: {
-        algo_name: algo,
-        dataset_key: dataset,
-        algo_params: wireValues(algoParams.params, algoParams.values),
-        ...(dataParams.params.length ? { data_params: wireValues(dataParams.params, dataParams.values) } : {}),
-      },
-      ...(searched.length ? { space: searched.map(({ p, on, key }) => dimensionSpec(p, on, axes[key])) } : {}),
-      objectives: known.map((kpi) => ({ kpi })),
-      constraints,
-      sampler,
-      seed: Number(seed || 0),
-      n_trials: Number(trials),
-      parallel: Number(parallel || 1),
-    };
-    setBusy(true);
-    try {
-      const created = await api.post(`${base}/studies`, body);
-      setName("");
-      onCreated(created);
-    } catch (err) {
-      setFormError(`${err.status ? `${err.status}: ` : ""}${err.message}`);
-      if (err.parameter) setFieldError({ [err.parameter]: err.message });
-    } finally {
-      setBusy(false);
-    }
-  }
+  const submit = (e) =>
+    form.create(
+      e,
+      `${base}/studies`,
+      () => ({
+        name: form.name.trim(),
+        base: form.baseSpec(),
+        ...(searched.length ? { space: searched.map(({ p, on, a }) => dimensionSpec(p, on, a)) } : {}),
+        objectives: known.map((kpi) => ({ kpi })),
+        constraints: [constraintSpec(constraint.kpi, constraint.side, constraint.limit)].filter(Boolean),
+        sampler,
+        seed: Number(seed || 0),
+        n_trials: Number(trials),
+        parallel: Number(parallel || 1),
+      }),
+      onCreated
+    );
 
-  const field = (x) => html`<${AxisField} key=${x.key} p=${x.p} on=${x.on} verb="Search"
-    value=${(x.on === "data" ? dataParams : algoParams).values[x.p.name]}
-    onValue=${(v) => (x.on === "data" ? dataParams : algoParams).setValues((old) => ({ ...old, [x.p.name]: v }))}
-    axis=${axes[x.key] || NO_AXIS} onAxis=${(a) => setAxes((old) => ({ ...old, [x.key]: a }))}
-    error=${fieldError[x.p.name]} />`;
-
-  const ready = name.trim() && algoParams.ready && dataset && known.length && Number(trials) >= 1;
+  const ready = form.name.trim() && form.algoParams.ready && form.dataset && known.length && Number(trials) >= 1;
   return html`<section class="panel" aria-labelledby="study-create-title">
     <h2 id="study-create-title">New study</h2>
     <form onSubmit=${submit} novalidate data-testid="study-form">
-      <div class="field">
-        <label for="study-name">Name</label>
-        <input id="study-name" value=${name} onInput=${(e) => setName(e.target.value)} required />
-        <span class="hint small">Its trials' scenarios are tagged name-0, name-1, …</span>
-      </div>
-      <div class="field">
-        <label for="study-dataset">Dataset</label>
-        <select id="study-dataset" value=${dataset} onChange=${(e) => setDataset(e.target.value)}>
-          ${datasets.map((k) => html`<option value=${k}>${k}</option>`)}
-        </select>
-      </div>
-      <div class="field">
-        <label for="study-algorithm">Algorithm</label>
-        <select id="study-algorithm" value=${algo} onChange=${(e) => setAlgo(e.target.value)}>
-          ${algorithms.map((a) => html`<option value=${a}>${a}</option>`)}
-        </select>
-      </div>
-      ${algoParams.params.length > 0 &&
-      html`<h3>Parameters <span class="hint small">(base values; tick those searched)</span></h3>`}
-      ${all.filter((x) => x.on === "algorithm").map(field)}
-      ${dataParams.params.length > 0 && html`<h3>Data parameters</h3>`}
-      ${all.filter((x) => x.on === "data").map(field)}
+      <${BaseFields} form=${form} prefix="study" hint="Its trials' scenarios are tagged name-0, name-1, …"
+        tickHint="base values; tick those searched" verb="Search" />
       <p class="small muted" data-testid="study-space">${searched.length
         ? `Searching ${searched.map((x) => x.p.name).join(", ")}.`
         : "None ticked: every algorithm parameter with bounds or choices is searched."}</p>
@@ -189,8 +131,8 @@ export function CreateStudy({ base, kpis, onCreated }) {
         <${NumberField} id="study-trials" label="Trials" value=${trials} onValue=${setTrials} min="1" />
         <${NumberField} id="study-parallel" label="Parallel" value=${parallel} onValue=${setParallel} min="1" />
       </div>
-      <div class="form-error" aria-live="polite" data-testid="study-form-error"><${Notice} kind="error">${formError || algoParams.error || dataParams.error}<//></div>
-      <button class="primary" type="submit" disabled=${busy || !ready}>Create study</button>
+      <${FormError} form=${form} testid="study-form-error" />
+      <button class="primary" type="submit" disabled=${form.busy || !ready}>Create study</button>
     </form>
   </section>`;
 }
