@@ -192,6 +192,13 @@ class ScenarioStore(Protocol):
         `delete_dataset` and `put_dataset`: no scenario ever refers to a missing
         dataset version."""
 
+    def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
+        """`add_scenario` of each record, in order, in one transaction: all are
+        stored, each with its change in the feed where the store records them
+        (`records_scenario_changes`), or none is (the first error as
+        `add_scenario` raises it; a tag taken by an earlier record of the batch
+        too). An experiment's points (`experiments/queueing.py`)."""
+
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:

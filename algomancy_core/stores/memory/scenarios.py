@@ -36,6 +36,26 @@ class MemoryScenarios(MemoryState):
             tags[wanted] = record.id
             self._index(record)
 
+    def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
+        with self._lock:
+            # Every check first, then every write: all or nothing.
+            fresh: dict[tuple[str, str], ScenarioRecord] = {}
+            for record in records:
+                self._require_session(record.session_id)
+                self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
+                wanted = name_key(record.tag)
+                other = self._tag_keys.get(record.session_id, {}).get(wanted)
+                if other is not None:
+                    raise tag_taken(record.tag, self._scenarios[other].tag)
+                earlier = fresh.setdefault((record.session_id, wanted), record)
+                if earlier is not record:
+                    raise tag_taken(record.tag, earlier.tag)
+            for record in records:
+                self._scenarios[record.id] = record
+                self._by_session[record.session_id][record.id] = None
+                self._tag_keys.setdefault(record.session_id, {})[name_key(record.tag)] = record.id
+                self._index(record)
+
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
         return self._scenarios.get(scenario_id)
 
