@@ -69,7 +69,7 @@ class ScenarioBatches:
                     ],
                 )
         except INTEGRITY_ERRORS:
-            raise self._taken(records) from None
+            raise self._tag_taken_in(records) from None
 
     def _check_datasets(self, run: Run, records: Sequence[ScenarioRecord]) -> None:
         """Each dataset and pinned version the records name exists, and (PostgreSQL)
@@ -84,7 +84,7 @@ class ScenarioBatches:
             if pin is not None and not run(_VERSION_EXISTS, (session_id, key, pin)):
                 raise NotFoundError(f"dataset {key!r} has no version {pin}")
 
-    def _taken(self, records: Sequence[ScenarioRecord]) -> Exception:
+    def _tag_taken_in(self, records: Sequence[ScenarioRecord]) -> Exception:
         """The 409 of the first record whose tag is taken: by a scenario stored, or
         by an earlier record of the batch."""
         seen: dict[tuple[str, str], str] = {}
