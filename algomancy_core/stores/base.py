@@ -245,6 +245,10 @@ class ScenarioStore(Protocol):
         """The scenarios of `ids` that the session holds, in no set order (with
         `summaries`, without reading results, as `list_scenario_summaries`)."""
 
+    def scenario_statuses(self, session_id: str, ids: Sequence[str]) -> dict[str, ScenarioStatus]:
+        """The status of each scenario of `ids` the session holds, by id: an
+        experiment's counts, nothing else of a scenario read."""
+
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read, for a
         caller on an event loop, which it never blocks: the poll route's read. The

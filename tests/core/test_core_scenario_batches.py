@@ -16,6 +16,7 @@ from algomancy_core.experiments import queueing
 from algomancy_core.experiments.service import create_experiment
 from algomancy_core.scenario import ScenarioRecord, plan_claim
 from algomancy_core.stores import Store
+from algomancy_core.stores.sql.batches import IDS_AT_ONCE
 from algomancy_core.stores.sql.transaction import ROWS_A_STATEMENT
 from tests.core.conftest import make_config
 from tests.core.test_core_stores import (  # noqa: F401
@@ -170,3 +171,16 @@ def test_an_experiment_whose_later_chunk_fails_leaves_nothing(
         made = create_experiment(main, "sweep", base, design, 100)  # the tags are free
         assert len(set(made.scenario_ids)) == 8
         assert [s.tag for s in main.list_scenarios()] == [f"sweep-{n}" for n in range(1, 9)]
+
+
+def test_statuses_by_id_read_only_the_sessions_own(store: Store) -> None:  # noqa: F811
+    session_id, other = with_dataset(store), with_dataset(store, "other")
+    made = [planned(session_id, f"p-{n}") for n in range(IDS_AT_ONCE + 3)]
+    made[1] = dataclasses.replace(made[1], status=S.CREATED, queued_at=None, batch=None)
+    store.add_scenarios(made)
+    elsewhere = planned(other, "x")
+    store.add_scenario(elsewhere)
+    ids = [r.id for r in made] + [elsewhere.id, "missing"]
+    statuses = store.scenario_statuses(session_id, ids)
+    assert statuses == {r.id: r.status for r in made}
+    assert statuses[made[1].id] is S.CREATED and statuses[made[0].id] is S.QUEUED

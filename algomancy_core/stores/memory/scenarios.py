@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
-from algomancy_core.scenario import ScenarioRecord
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.stores.base import (
     ScenarioProgress,
 )
@@ -119,6 +119,9 @@ class MemoryScenarios(MemoryState):
         with self._lock:
             found = (self._scenarios.get(i) for i in ids)
             return [r for r in found if r is not None and r.session_id == session_id]
+
+    def scenario_statuses(self, session_id: str, ids: Sequence[str]) -> dict[str, ScenarioStatus]:
+        return {r.id: r.status for r in self.get_scenarios(session_id, ids)}
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:

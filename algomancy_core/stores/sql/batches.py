@@ -34,8 +34,17 @@ _DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
 _VERSION_EXISTS = "SELECT 1 FROM dataset_versions WHERE session_id = ? AND key = ? AND version = ?"
 
 
+#: Ids of one read of statuses (bound parameters of one statement).
+IDS_AT_ONCE = 500
+#: By the primary key alone (the session checked on each row: a filter on it too
+#: let SQLite walk the session's index instead, `stores/sql/reads.py`).
+_STATUSES = "SELECT id, status, session_id FROM scenarios WHERE id IN ({marks})"
+_STATUS = {s.value: s for s in ScenarioStatus}
+
+
 class ScenarioBatches:
-    """`add_scenarios` of the SQL store."""
+    """`add_scenarios` and `scenario_statuses` of the SQL store: scenarios by the
+    thousand."""
 
     db: Database
 
@@ -70,6 +79,16 @@ class ScenarioBatches:
                 )
         except INTEGRITY_ERRORS:
             raise self._tag_taken_in(records) from None
+
+    def scenario_statuses(self, session_id: str, ids: Sequence[str]) -> dict[str, ScenarioStatus]:
+        found: dict[str, ScenarioStatus] = {}
+        for start in range(0, len(ids), IDS_AT_ONCE):
+            chunk = tuple(ids[start : start + IDS_AT_ONCE])
+            sql = _STATUSES.format(marks=", ".join("?" * len(chunk)))
+            for scenario_id, status, session in self.db.dialect.query(self.db.engine, sql, chunk):
+                if session == session_id:
+                    found[scenario_id] = _STATUS[status]
+        return found
 
     def _check_datasets(self, run: Run, records: Sequence[ScenarioRecord]) -> None:
         """Each dataset and pinned version the records name exists, and (PostgreSQL)
