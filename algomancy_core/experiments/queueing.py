@@ -36,6 +36,36 @@ if TYPE_CHECKING:
 CHUNK = 500
 
 
+def point_fields(
+    manager: ScenarioManager,
+    algo_name: str,
+    pinned: DatasetVersion,
+    values: dict[str, Any],
+    data_values: dict[str, Any],
+    seed: int | None,
+) -> dict[str, Any]:
+    """The fields of the scenario a point would be (but its id, tag and state), with
+    its lineage and run fingerprint as `create_scenario` computes them: the `pinned`
+    dataset version, `seed` or the default seed. Fields, not a record: the record is
+    made once, when its id and tag are known (`add_queued`; a copy of a frozen
+    record of 30 fields cost a point about as much as its fingerprint)."""
+    fields: dict[str, Any] = {
+        "session_id": manager.session_id,
+        "dataset_key": pinned.key,
+        "algorithm": algo_name,
+        "parameters": values,
+        "data_parameters": data_values,
+        "dataset_version": pinned.version,
+        "dataset_digest": pinned.digest,
+        "seed": default_seed(pinned.digest, algo_name, values, data_values)
+        if seed is None
+        else seed,
+    }
+    draft = ScenarioRecord(id="", tag="", **fields)
+    fields.update(run_lineage(draft, manager.algorithm(algo_name), executor=None))
+    return fields
+
+
 def point_record(
     manager: ScenarioManager,
     algo_name: str,
@@ -44,40 +74,27 @@ def point_record(
     data_values: dict[str, Any],
     seed: int | None,
 ) -> ScenarioRecord:
-    """The scenario a point would be (no id or tag yet), with its lineage and run
-    fingerprint as `create_scenario` computes them: the `pinned` dataset version,
-    `seed` or the default seed."""
-    record = ScenarioRecord(
-        id="",
-        session_id=manager.session_id,
-        tag="",
-        dataset_key=pinned.key,
-        algorithm=algo_name,
-        parameters=values,
-        data_parameters=data_values,
-        dataset_version=pinned.version,
-        dataset_digest=pinned.digest,
-        seed=default_seed(pinned.digest, algo_name, values, data_values) if seed is None else seed,
-    )
-    return record.copy(**run_lineage(record, manager.algorithm(algo_name), executor=None))
+    """The scenario a point would be (no id or tag yet): `point_fields` as a record."""
+    fields = point_fields(manager, algo_name, pinned, values, data_values, seed)
+    return ScenarioRecord(id="", tag="", **fields)
 
 
 def add_queued(
-    manager: ScenarioManager, records: Mapping[str, ScenarioRecord], batch: str
+    manager: ScenarioManager, records: Mapping[str, Mapping[str, Any]], batch: str
 ) -> list[str]:
-    """Insert each record (by tag), queued in `batch`, and announce it, `CHUNK` at a
-    time (`Store.add_scenarios`: one transaction each); their ids in order. When a
-    chunk fails, the chunks before it are deleted again and the error raised:
-    nothing of the experiment is left half-created."""
+    """Insert a scenario of each `point_fields` (by tag), queued in `batch`, and
+    announce it, `CHUNK` at a time (`Store.add_scenarios`: one transaction each);
+    their ids in order. When a chunk fails, the chunks before it are deleted again
+    and the error raised: nothing of the experiment is left half-created."""
     store = manager._store
     trace = manager._runtime.observers.queue_context()
     tagged = list(records.items())
     ids = new_ids(len(tagged))
     made = []
-    for scenario_id, (tag, planned) in zip(ids, tagged, strict=True):
+    for scenario_id, (tag, fields) in zip(ids, tagged, strict=True):
         now = utcnow()
         made.append(
-            planned.copy(
+            ScenarioRecord(
                 id=scenario_id,
                 tag=tag,
                 status=ScenarioStatus.QUEUED,
@@ -85,6 +102,7 @@ def add_queued(
                 queued_at=now,
                 trace_context=None if trace is None else dict(trace),
                 batch=batch,
+                **fields,
             )
         )
     for start in range(0, len(made), CHUNK):

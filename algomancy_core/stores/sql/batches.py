@@ -13,8 +13,12 @@ record of the batch is stored, with its change, or none is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import json
+import operator
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from algomancy_core.changes import scenario_payload
 from algomancy_core.errors import NotFoundError
@@ -23,7 +27,6 @@ from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.stores.sql.changes import append_many
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SCENARIO
-from algomancy_core.stores.sql.scenarios import scenario_values
 from algomancy_core.stores.sql.transaction import Run, insert_rows
 
 _COLUMNS = (*SCENARIO.names, "position", "queue_seq", "tag_key")
@@ -42,6 +45,32 @@ _STATUSES = "SELECT id, status, session_id FROM scenarios WHERE id IN ({marks})"
 _STATUS = {s.value: s for s in ScenarioStatus}
 
 
+#: Each column's conversion to what the driver takes, as `scenario_values` then
+#: `ScenarioRepository._encode` do one record at a time (`stores/sql/scenarios.py`):
+#: JSON text of the dict fields, the status's value, times by the dialect
+#: (`_TIME`), the rest as it is (None).
+_TIME = "time"
+_CONVERT = tuple(
+    (lambda v: v.value)
+    if name == "status"
+    else json.dumps
+    if str(field.type).startswith(("dict[", "list["))
+    else _TIME
+    if "datetime" in str(field.type)
+    else None
+    for name, field in zip(SCENARIO.names, dataclasses.fields(ScenarioRecord), strict=True)
+)
+_FIELDS = operator.attrgetter(*SCENARIO.names)
+
+
+def _values(record: ScenarioRecord, encode: Callable[[datetime], Any]) -> list[Any]:
+    """The record's column values, in `SCENARIO.names` order."""
+    return [
+        v if v is None or convert is None else encode(v) if convert is _TIME else convert(v)  # type: ignore[operator]
+        for v, convert in zip(_FIELDS(record), _CONVERT, strict=True)
+    ]
+
+
 class ScenarioBatches:
     """`add_scenarios` and `scenario_statuses` of the SQL store: scenarios by the
     thousand."""
@@ -53,13 +82,7 @@ class ScenarioBatches:
             return
         dialect = self.db.dialect
         encode = dialect.encode_time
-        rows = []
-        for record in records:
-            values = scenario_values({name: getattr(record, name) for name in SCENARIO.names})
-            rows.append(
-                [encode(v) if isinstance(v, datetime) else v for v in values.values()]
-                + [None, None, name_key(record.tag)]
-            )
+        rows = [[*_values(record, encode), None, None, name_key(record.tag)] for record in records]
         try:
             with dialect.transaction(self.db.engine) as run:
                 self._check_datasets(run, records)
