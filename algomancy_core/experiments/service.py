@@ -347,16 +347,21 @@ def rows(
             for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
         }
     kpi_names = list(manager.available_kpis)
+    axes = page.axes
+    gone: tuple[str, dict[str, Any]] = ("missing", {})
     out = []
     for point in page.points:
-        status, kpis = outcomes.get(point.scenario_id, ("missing", {}))
+        status, kpis = outcomes.get(point.scenario_id, gone)
+        values = point.values
         row: dict[str, Any] = {
             "point": point.number,
             "scenario_id": point.scenario_id,
             "status": status,
         }
-        row.update({axis: point.values.get(axis) for axis in page.axes})
-        row.update({kpi: kpis.get(kpi) for kpi in kpi_names})
+        for axis in axes:
+            row[axis] = values.get(axis)
+        for kpi in kpi_names:
+            row[kpi] = kpis.get(kpi)
         out.append(row)
     return page, kpi_names, out
 
