@@ -137,19 +137,25 @@ def test_a_batch_with_one_bad_record_stores_nothing(
     assert store.count_scenarios(session_id) == 5
 
 
-def experiment_manager(tmp_path: Any, kind: str) -> SessionManager:
-    url = {"database_url": f"sqlite:///{tmp_path / 'a.sqlite3'}"} if kind == "sqlite" else {}
+KINDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def experiment_manager(request: pytest.FixtureRequest, tmp_path: Any, kind: str) -> SessionManager:
+    url = {
+        "memory": {},
+        "sqlite": {"database_url": f"sqlite:///{tmp_path / 'a.sqlite3'}"},
+    }.get(kind) or {"database_url": request.getfixturevalue("postgres_url")}
     return SessionManager(make_config(max_workers=1, **url))
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_an_experiment_whose_later_chunk_fails_leaves_nothing(
-    tmp_path: Any, kind: str, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path: Any, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(queueing, "CHUNK", 3)
     base = {"algo_name": "Instant", "dataset_key": "Master data"}
     design = {"kind": "grid", "axes": [{"name": "count", "values": list(range(8))}]}
-    with experiment_manager(tmp_path, kind) as sessions:
+    with experiment_manager(request, tmp_path, kind) as sessions:
         main = sessions.get_session("main")
         store = main._store
         real = store.add_scenarios
@@ -184,3 +190,42 @@ def test_statuses_by_id_read_only_the_sessions_own(store: Store) -> None:  # noq
     statuses = store.scenario_statuses(session_id, ids)
     assert statuses == {r.id: r.status for r in made}
     assert statuses[made[1].id] is S.CREATED and statuses[made[0].id] is S.QUEUED
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_experiment_made_by_batches_is_what_one_at_a_time_made(
+    request: pytest.FixtureRequest, tmp_path: Any, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same design in two sessions, one through `add_scenarios`, one with each
+    record added alone: the same scenarios and the same `scenario.created` feed."""
+    monkeypatch.setattr(queueing, "CHUNK", 4)
+    base = {"algo_name": "Instant", "dataset_key": "Master data"}
+    design = {"kind": "grid", "axes": [{"name": "count", "values": list(range(10))}]}
+    with experiment_manager(request, tmp_path, kind) as sessions:
+        made = {}
+        for name in ("batched", "alone"):
+            manager = sessions.create_session(name)
+            store = manager._store
+            if name == "alone":  # the store both sessions share, from now on
+
+                def alone(records: list[ScenarioRecord], store: Store = store) -> None:
+                    for record in records:
+                        store.add_scenario(record)
+
+                monkeypatch.setattr(store, "add_scenarios", alone)
+            made[name] = (manager, create_experiment(manager, "sweep", base, design, 100))
+        views = []
+        for manager, record in made.values():
+            by_id = {s.id: s for s in manager.list_scenarios()}
+            scenarios = [by_id[i] for i in record.scenario_ids]
+            views.append(
+                [(s.tag, s.parameters, s.seed, s.fingerprint, s.dataset_version) for s in scenarios]
+            )
+            created = [
+                (c.subject, c.payload["scenario"]["tag"], c.payload["scenario"]["status"])
+                for c in manager._store.read_changes(0, 10_000, manager.session_id)
+                if c.kind == "scenario.created"
+            ]
+            assert created == [(s.id, s.tag, "queued") for s in scenarios]
+        assert views[0] == views[1]
+        assert [t for t, *_ in views[0]] == [f"sweep-{n}" for n in range(1, 11)]
