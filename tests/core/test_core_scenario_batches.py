@@ -16,6 +16,7 @@ from algomancy_core.experiments import queueing
 from algomancy_core.experiments.service import create_experiment
 from algomancy_core.scenario import ScenarioRecord, plan_claim
 from algomancy_core.stores import Store
+from algomancy_core.stores.sql import changes as sql_changes
 from algomancy_core.stores.sql.batches import IDS_AT_ONCE
 from algomancy_core.stores.sql.transaction import ROWS_A_STATEMENT
 from tests.core.conftest import make_config
@@ -23,7 +24,9 @@ from tests.core.test_core_stores import (  # noqa: F401
     T0,
     new_scenario,
     new_session,
+    open_store,
     small_dataset,
+    sql_url,
     store,
     store_url,
 )
@@ -229,3 +232,18 @@ def test_an_experiment_made_by_batches_is_what_one_at_a_time_made(
             assert created == [(s.id, s.tag, "queued") for s in scenarios]
         assert views[0] == views[1]
         assert [t for t, *_ in views[0]] == [f"sweep-{n}" for n in range(1, 11)]
+
+
+def test_a_batch_prunes_the_feed_as_its_appends_would(
+    sql_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sql_changes, "CHANGES_KEPT", 100)
+    opened = open_store(sql_url)
+    try:
+        session_id = with_dataset(opened)
+        opened.add_scenarios([planned(session_id, f"p-{n}") for n in range(300)])
+        oldest, latest = opened.change_bounds()
+    finally:
+        opened.close()
+    assert latest >= 300 and (oldest, latest - oldest + 1) == (latest - 99, 100)
