@@ -37,25 +37,24 @@ _INT_BOUND = 2**53
 
 def _kind(values: Sequence[Any]) -> tuple[type, bool] | None:
     """The one Python type of a column and whether it has nulls; None when pandas
-    must decide (mixed, all null, an integer or boolean column with nulls)."""
-    found: type | None = None
-    nulls = False
-    for value in values:
-        if value is None:
-            nulls = True
-            continue
-        kind = type(value)
-        if found is None:
-            found = kind
-        elif kind is not found:
-            return None
-        if kind is float and not math.isfinite(value):
-            nulls = True
-        elif kind is int and not -_INT_BOUND < value < _INT_BOUND:
-            return None
-    if found is None or found not in _PLAIN or (nulls and found in (int, bool)):
+    must decide (mixed, all null, an integer or boolean column with nulls). By
+    whole-column built-ins (`map`, `min`), not a loop in Python over the values."""
+    kinds = set(map(type, values))
+    nulls = _NONE in kinds
+    kinds.discard(_NONE)
+    if len(kinds) != 1:
         return None
+    (found,) = kinds
+    if found not in _PLAIN or (nulls and found in (int, bool)):
+        return None
+    if found is int and (min(values) <= -_INT_BOUND or max(values) >= _INT_BOUND):
+        return None
+    if found is float and not nulls:
+        nulls = not all(map(math.isfinite, values))
     return found, nulls
+
+
+_NONE = type(None)
 
 
 #: A sample column of each plain kind, with a null where it has one.

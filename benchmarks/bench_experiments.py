@@ -67,6 +67,47 @@ a read meets it. Creating the 10,000 points is not slower: 12.0-14.9 s before,
 way; the points' inserts (tuples, 1,000 per executemany) cost about 30 ms of CPU
 of those seconds.
 
+Batched creation (`Store.add_scenarios`, `experiments/queueing.py`). Profiled in
+process (pyinstrument, `create_experiment` of 10,000 points on SQLite, the thread
+executor running the points meanwhile, load 8-12): 45 s of wall time for 10 s of
+CPU. `add_scenario` (one transaction a point) was 62 % of the wall, most of it
+waiting for the write turn behind the workers' claims and completions (13 s) and
+committing (8 s); `uuid4` 25 % (each `os.urandom` releases the GIL, and getting it
+back waits behind the workers); the points' records and fingerprints 6 %. Each 500
+points are now one transaction of a few multi-row INSERTs (scenarios and their
+`scenario.created` changes; one step of the database for 500 rows, where an
+executemany steps, and releases the GIL, once a row), their ids come from one
+`os.urandom` read: 10.0 s of wall, 1.42 s of the request thread's CPU. Then (py-spy
+on the server over HTTP) half of what was left was building records: a point's
+fields are now built once and its record made once (two `dataclasses.replace` of a
+30-field frozen record each cost about what the fingerprint does), and the
+answer's counts read the scenarios' statuses alone (`Store.scenario_statuses`;
+reading 10,000 scenarios whole cost 0.28 s of CPU, now 0.04 s): 1.02 s of CPU.
+Over HTTP, alternating runs of main before the change (ca7228c) and after it:
+
+| `uptime` load | before: create | loop (scaled) | ratio | after: create | loop | ratio |
+|-|-|-|-|-|-|-|
+| 11.8 / 9.3 | 8.76 s | 96.4 s | 0.09x | 2.22 s | 218.2 s | 0.01x |
+| 8.9 / 10.8 | 13.54 s | 307.6 s | 0.04x | 2.12 s | 185.3 s | 0.01x |
+
+(and 3.02 s, 3.94 s, 3.24 s after, at loads 13-16). The loop's figure swings
+with the machine's load (69.7 s quiet, when creation took 14.6 s: 0.21x); against
+that quiet loop, 2.1-3.9 s is 0.03-0.06x.
+
+The first page, after those runs: per call of the route in process (thread CPU
+time, best of 5 x 300, `experiment_frame` called directly), the 100-row page
+658 -> 522 us and the 10-point frame 81 -> 72 us, by reading the header on the
+page's first row only (repeated on each row its text was a fifth of the query),
+comparing the scenario's session in SQL, building the page's points, outcomes
+and rows in one pass each without temporary dicts, and typing a column by
+whole-column built-ins. Nothing of it grows with the experiment's points (the
+memory book's page no longer makes a set of every reused point either). Over
+HTTP on this loaded machine the figures are noise around the request's own
+cost: wall 2.16x and 1.44x, server CPU a read 2.50/1.40 ms = 1.79x and
+2.20/0.95 ms = 2.32x (before, in the same alternating runs: wall 2.88x and
+5.32x, CPU 1.90x and 1.50x); earlier runs after: wall 1.08x and 1.03x, CPU
+1.34x and 1.89x.
+
     python -m benchmarks.bench_experiments
 """
 

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from algomancy_core.experiments.book import ExperimentRecord
 
 if TYPE_CHECKING:
-    from algomancy_core.scenario import ScenarioRecord
+    from algomancy_core.scenario import ScenarioStatus
     from algomancy_core.scenario_manager import ScenarioManager
 
 
-def counts(record: ExperimentRecord, by_id: Mapping[str, ScenarioRecord]) -> dict[str, int]:
+def counts(record: ExperimentRecord, statuses: Mapping[str, ScenarioStatus]) -> dict[str, int]:
     """Planned, dropped, created, reused, then its scenarios by status (`missing`:
-    deleted); `by_id` holds the session's scenarios (summaries suffice)."""
+    deleted); `statuses` holds the status of each of its scenarios there is
+    (`Store.scenario_statuses`)."""
     out = {
         "planned": len(record.points),
         "dropped": len(record.dropped),
@@ -29,11 +30,11 @@ def counts(record: ExperimentRecord, by_id: Mapping[str, ScenarioRecord]) -> dic
         "missing": 0,
     }
     for scenario_id in record.scenario_ids:
-        run = by_id.get(scenario_id)
-        if run is None:
+        status = statuses.get(scenario_id)
+        if status is None:
             out["missing"] += 1
-        elif run.status.value in out:
-            out[run.status.value] += 1
+        elif status.value in out:
+            out[status.value] += 1
     return out
 
 
@@ -47,7 +48,7 @@ def state(record: ExperimentRecord, counted: Mapping[str, int]) -> str:
 
 def touched_by(manager: ScenarioManager, scenario_ids: Collection[str]) -> list[dict[str, Any]]:
     """`{id, name, status, counts}` of each experiment of the session owning one of
-    `scenario_ids`, oldest first (the session's scenarios read once for all)."""
+    `scenario_ids`, oldest first (their scenarios' statuses read once for all)."""
     wanted = set(scenario_ids)
     records = [
         r
@@ -56,10 +57,13 @@ def touched_by(manager: ScenarioManager, scenario_ids: Collection[str]) -> list[
     ]
     if not records:
         return []
-    by_id = {s.id: s for s in manager.list_scenario_summaries()}
+    # Their statuses alone (not every scenario of the session read whole: at
+    # 10,000 points, most of each `experiment.progress` event's cost).
+    wanted_ids = list(dict.fromkeys(i for r in records for i in r.scenario_ids))
+    statuses = manager._store.scenario_statuses(manager.session_id, wanted_ids)
     out = []
     for record in records:
-        counted = counts(record, by_id)
+        counted = counts(record, statuses)
         out.append(
             {
                 "id": record.id,

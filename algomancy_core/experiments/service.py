@@ -30,7 +30,7 @@ from algomancy_core.experiments.designs import (
     repeated,
 )
 from algomancy_core.experiments.progress import counts, state
-from algomancy_core.experiments.queueing import add_queued, point_record
+from algomancy_core.experiments.queueing import add_queued, point_fields
 from algomancy_core.names import check_name
 from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
@@ -106,13 +106,12 @@ def create_experiment(
     pins = DatasetPins(manager, base["dataset_key"])
     # Complete scenarios of the session by run fingerprint: a point that would run
     # the same thing again reuses one instead.
+    held = manager.list_scenario_summaries()  # read once: reuse, then the tags
     done: dict[str, str] = {
-        s.fingerprint: s.id
-        for s in manager.list_scenario_summaries()
-        if s.status is S.COMPLETE and s.fingerprint is not None
+        s.fingerprint: s.id for s in held if s.status is S.COMPLETE and s.fingerprint is not None
     }
     reuse: dict[int, str] = {}
-    records: dict[int, ScenarioRecord] = {}
+    records: dict[int, dict[str, Any]] = {}
     for n, point in enumerate(planned_points, start=1):  # check all before creating any
         algo, data = _split(point)
         pinned, data_set = pins.of(point)
@@ -122,7 +121,7 @@ def create_experiment(
             data_values = _data_parameter_values(pinned.key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-        record = point_record(
+        fields = point_fields(
             manager,
             base["algo_name"],
             pinned,
@@ -130,14 +129,14 @@ def create_experiment(
             data_values,
             point.get(RUN_SEED),
         )
-        if record.fingerprint is not None and record.fingerprint in done:
-            reuse[n] = done[record.fingerprint]
+        if fields["fingerprint"] is not None and fields["fingerprint"] in done:
+            reuse[n] = done[fields["fingerprint"]]
         else:
-            records[n] = record
+            records[n] = fields
     creating = list(records)
     tags = {f"{name}-{n}" for n in creating}
     taken = sorted(
-        (s.tag for s in manager.list_scenario_summaries() if s.tag in tags),
+        (s.tag for s in held if s.tag in tags),
         key=lambda tag: int(tag.rsplit("-", 1)[1]),
     )
     if taken:
@@ -292,7 +291,9 @@ def _runs(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Scena
 
 
 def summary(manager: ScenarioManager, record: ExperimentRecord) -> dict[str, Any]:
-    counted = counts(record, _runs(manager, record))
+    # Their statuses alone: 10,000 whole scenarios read were most of a creation's answer.
+    statuses = manager._store.scenario_statuses(manager.session_id, record.scenario_ids)
+    counted = counts(record, statuses)
     return {
         "id": record.id,
         "name": record.name,
@@ -346,16 +347,21 @@ def rows(
             for s in manager._store.get_scenarios(manager.session_id, wanted, summaries=True)
         }
     kpi_names = list(manager.available_kpis)
+    axes = page.axes
+    gone: tuple[str, dict[str, Any]] = ("missing", {})
     out = []
     for point in page.points:
-        status, kpis = outcomes.get(point.scenario_id, ("missing", {}))
+        status, kpis = outcomes.get(point.scenario_id, gone)
+        values = point.values
         row: dict[str, Any] = {
             "point": point.number,
             "scenario_id": point.scenario_id,
             "status": status,
         }
-        row.update({axis: point.values.get(axis) for axis in page.axes})
-        row.update({kpi: kpis.get(kpi) for kpi in kpi_names})
+        for axis in axes:
+            row[axis] = values.get(axis)
+        for kpi in kpi_names:
+            row[kpi] = kpis.get(kpi)
         out.append(row)
     return page, kpi_names, out
 

@@ -192,6 +192,13 @@ class ScenarioStore(Protocol):
         `delete_dataset` and `put_dataset`: no scenario ever refers to a missing
         dataset version."""
 
+    def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
+        """`add_scenario` of each record, in order, in one transaction: all are
+        stored, each with its change in the feed where the store records them
+        (`records_scenario_changes`), or none is (the first error as
+        `add_scenario` raises it; a tag taken by an earlier record of the batch
+        too). An experiment's points (`experiments/queueing.py`)."""
+
     def get_scenario(self, session_id: str, scenario_id: str) -> ScenarioRecord | None: ...
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
@@ -237,6 +244,10 @@ class ScenarioStore(Protocol):
     ) -> list[ScenarioRecord]:
         """The scenarios of `ids` that the session holds, in no set order (with
         `summaries`, without reading results, as `list_scenario_summaries`)."""
+
+    def scenario_statuses(self, session_id: str, ids: Sequence[str]) -> dict[str, ScenarioStatus]:
+        """The status of each scenario of `ids` the session holds, by id: an
+        experiment's counts, nothing else of a scenario read."""
 
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
         """The status-poll view of a scenario and its session, in one read, for a

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, tag_taken
-from algomancy_core.scenario import ScenarioRecord
+from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.stores.base import (
     ScenarioProgress,
 )
@@ -35,6 +35,26 @@ class MemoryScenarios(MemoryState):
             ids[record.id] = None
             tags[wanted] = record.id
             self._index(record)
+
+    def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
+        with self._lock:
+            # Every check first, then every write: all or nothing.
+            fresh: dict[tuple[str, str], ScenarioRecord] = {}
+            for record in records:
+                self._require_session(record.session_id)
+                self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
+                wanted = name_key(record.tag)
+                other = self._tag_keys.get(record.session_id, {}).get(wanted)
+                if other is not None:
+                    raise tag_taken(record.tag, self._scenarios[other].tag)
+                earlier = fresh.setdefault((record.session_id, wanted), record)
+                if earlier is not record:
+                    raise tag_taken(record.tag, earlier.tag)
+            for record in records:
+                self._scenarios[record.id] = record
+                self._by_session[record.session_id][record.id] = None
+                self._tag_keys.setdefault(record.session_id, {})[name_key(record.tag)] = record.id
+                self._index(record)
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
         return self._scenarios.get(scenario_id)
@@ -99,6 +119,9 @@ class MemoryScenarios(MemoryState):
         with self._lock:
             found = (self._scenarios.get(i) for i in ids)
             return [r for r in found if r is not None and r.session_id == session_id]
+
+    def scenario_statuses(self, session_id: str, ids: Sequence[str]) -> dict[str, ScenarioStatus]:
+        return {r.id: r.status for r in self.get_scenarios(session_id, ids)}
 
     def delete_scenario(self, session_id: str, scenario_id: str) -> None:
         with self._lock:

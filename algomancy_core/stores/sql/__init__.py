@@ -6,7 +6,8 @@ database: pools, PostgreSQL's event-loop reads, fork hooks), `transaction` (the
 plain-SQL write transaction), `files` (file modes, checkpoints), `database` (engine
 and transactions), `rows` (one column list and one decoder per record type),
 `reads` (the hot reads: status poll, session and scenario lists), and one repository
-per concept (`sessions`, `datasets`, `scenarios` with the run queue, `reports`: a
+per concept (`sessions`, `datasets`, `scenarios` with the run queue, `batches`:
+many scenarios added in one transaction, `reports`: a
 run's intermediate values, `changes`: the
 feed session streams follow; `audit` with the webhook queue). The layout, the SQLite
 settings and the upgrade path are described in docs/persistence.md.
@@ -34,6 +35,7 @@ from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.experiments.book import ExperimentBook
 from algomancy_core.stores.base import DatasetDeletion
 from algomancy_core.stores.sql.audit import SQLAuditLog, SQLDeliveryQueue
+from algomancy_core.stores.sql.batches import ScenarioBatches
 from algomancy_core.stores.sql.changes import ChangeRepository
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.datasets import DatasetRepository
@@ -54,6 +56,7 @@ class SQLStore(
     SessionRepository,
     DatasetRepository,
     ScenarioRepository,
+    ScenarioBatches,
     ReportRepository,
     ChangeRepository,
 ):

@@ -16,16 +16,14 @@ from algomancy_core.changes import CHANGES_KEPT, STATUS_KINDS, Change, scenario_
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.rows import CHANGE
-from algomancy_core.stores.sql.transaction import Run
+from algomancy_core.stores.sql.transaction import Run, insert_rows
 
 #: Every `PRUNE_EVERY`th seq, its append also deletes changes older than the latest
 #: `CHANGES_KEPT` (a decision every process makes alike, from the seq alone).
 PRUNE_EVERY = 256
 
-_INSERT = (
-    "INSERT INTO changes (session_id, kind, subject, payload, at) VALUES (?, ?, ?, ?, ?) "
-    "RETURNING seq"
-)
+_INSERT_HEAD = "INSERT INTO changes (session_id, kind, subject, payload, at) VALUES "
+_INSERT = _INSERT_HEAD + "(?, ?, ?, ?, ?) RETURNING seq"
 _PRUNE = "DELETE FROM changes WHERE seq <= ?"
 _COLUMNS = CHANGE.columns
 _AFTER = f"SELECT {_COLUMNS} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"
@@ -54,6 +52,29 @@ def append(
     if seq % PRUNE_EVERY == 0 and seq > CHANGES_KEPT:
         run(_PRUNE, (seq - CHANGES_KEPT,))
     return seq
+
+
+#: A change to append: `(session_id, kind, subject, payload)`.
+Entry = tuple[str, str, str, dict[str, Any]]
+
+
+def append_many(db: Database, run: Run, changes: list[Entry]) -> None:
+    """`append` of each `(session_id, kind, subject, payload)` of `changes`, in order,
+    by multi-row INSERTs (a batch of scenarios, `stores/sql/batches.py`)."""
+    if not changes:
+        return
+    dialect = db.dialect
+    at = dialect.encode_time(utcnow())
+    rows = [(s, k, subject, orjson.dumps(p).decode(), at) for s, k, subject, p in changes]
+    if dialect.changes_lock_sql:
+        run(dialect.changes_lock_sql)
+    insert_rows(run, _INSERT_HEAD, "(?, ?, ?, ?, ?)", rows)
+    last = int(run("SELECT max(seq) FROM changes")[0][0])
+    first = last - len(rows) + 1
+    # `append` prunes at each seq that is a multiple of PRUNE_EVERY: so here, once,
+    # when the batch's seqs crossed one.
+    if last // PRUNE_EVERY > (first - 1) // PRUNE_EVERY and last > CHANGES_KEPT:
+        run(_PRUNE, (last - CHANGES_KEPT,))
 
 
 def append_scenario(

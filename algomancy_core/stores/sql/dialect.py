@@ -85,6 +85,15 @@ class SQLDialect:
     #: Run first in each append to the change feed: appends commit in seq order.
     changes_lock_sql = "SELECT pg_advisory_xact_lock(7262001)"
 
+    def next_positions(self, run: Run, count: int) -> list[int]:
+        """`count` positions, increasing, in the open write transaction `run`: one
+        statement (a batch of scenarios, `stores/sql/batches.py`)."""
+        found = run(
+            "SELECT nextval('algomancy_position_seq') FROM generate_series(1, CAST(? AS integer))",
+            (count,),
+        )
+        return sorted(int(row[0]) for row in found)
+
     def text(self, sql: str) -> str:
         """`sql` written with `?` for each parameter, in this driver's style."""
         return _percent_style(sql)
@@ -260,6 +269,16 @@ class SQLiteDialect(SQLDialect):
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
     #: Writers take turns on the database lock: appends commit in seq order already.
     changes_lock_sql = ""
+
+    def next_positions(self, run: Run, count: int) -> list[int]:
+        # The writer holds the database lock: the counter moves by `count` at once.
+        last = int(
+            run(
+                "UPDATE meta SET value = value + ? WHERE name = 'position' RETURNING value",
+                (count,),
+            )[0][0]
+        )
+        return list(range(last - count + 1, last + 1))
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:
         return self._write_turn

@@ -77,17 +77,25 @@ def _points(conn: Connection, experiment_ids: Iterable[str]) -> dict[str, list[E
     return out
 
 
-#: A page: the header (on each row) and the points at positions offset to stop
-#: (a range of the primary key; none past the end: one row of NULLs), each with its
-#: scenario's session, status and KPIs (NULL when the scenario is gone).
+#: A page: the header (on the row of the point at `offset` only: repeated on each
+#: row, its text was a fifth of a page's read) and the points at positions offset to stop (a range
+#: of the primary key; none past the end: one row of NULLs), each with its
+#: scenario's status and KPIs (NULL when the scenario is gone or of another
+#: session).
 _PAGE = (
-    "SELECT e.name, e.body, p.point_index, p.number, p.point, p.scenario_id, p.reused, "
-    "s.session_id, s.status, s.kpis FROM experiments e "
+    "SELECT CASE WHEN p.point_index IS NULL OR p.point_index = ? THEN e.name END, "
+    "CASE WHEN p.point_index IS NULL OR p.point_index = ? THEN e.body END, "
+    "p.point_index, p.number, p.point, p.scenario_id, p.reused, "
+    "CASE WHEN s.session_id = e.session_id THEN s.status END, "
+    "CASE WHEN s.session_id = e.session_id THEN s.kpis END FROM experiments e "
     "LEFT JOIN experiment_points p ON p.experiment_id = e.id "
     "AND p.point_index >= ? AND p.point_index < ? "
     "LEFT JOIN scenarios s ON s.id = p.scenario_id "
     "WHERE e.id = ? AND e.session_id = ? ORDER BY p.point_index"
 )
+#: The header alone, should the page's first point not be at `offset` (points are
+#: numbered from 0 without gaps, `_insert_points`: it always is).
+_HEADER = "SELECT name, body FROM experiments WHERE id = ? AND session_id = ?"
 
 
 class SQLExperimentBook:
@@ -136,20 +144,32 @@ class SQLExperimentBook:
         building and compiling as a statement cost more than running it."""
         stop = 2**62 if limit is None else offset + limit
         rows = self.db.dialect.query(
-            self.db.engine, _PAGE, (offset, stop, experiment_id, session_id)
+            self.db.engine, _PAGE, (offset, offset, offset, stop, experiment_id, session_id)
         )
         if not rows:
             return None
         name, body = rows[0][:2]
+        if body is None:
+            name, body = self.db.dialect.query(
+                self.db.engine, _HEADER, (experiment_id, session_id)
+            )[0]
         header = orjson.loads(body)
-        points = [r[2:] for r in rows if r[2] is not None]
+        points = []
+        outcomes: dict[str, tuple[str, dict[str, Any]]] = {}
+        loads = orjson.loads
+        for _, _, index, number, point, scenario_id, reused, status, kpis in rows:
+            if index is None:
+                continue
+            points.append(ExperimentPoint(index, number, loads(point), scenario_id, bool(reused)))
+            if status is not None:
+                outcomes[scenario_id] = (status, json_loads(kpis))
         return ExperimentPage(
             id=experiment_id,
             name=name,
             axes=header["axes"],
             size=header["size"],
-            points=[_point(r[:5]) for r in points],
-            outcomes={r[3]: (r[6], json_loads(r[7])) for r in points if r[5] == session_id},
+            points=points,
+            outcomes=outcomes,
         )
 
     def list(self, session_id: str) -> list[ExperimentRecord]:

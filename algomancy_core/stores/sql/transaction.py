@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,20 @@ from algomancy_core.stores.sql.audit_rows import pending_row
 from algomancy_core.stores.sql.connections import Lender
 
 Run = Callable[..., list[tuple[Any, ...]]]
+
+#: Rows of one multi-row INSERT (`insert_rows`): a scenario's 33 parameters a row
+#: make 16,500 a statement, within SQLite's 32,766 bound parameters (PostgreSQL's
+#: 65,535).
+ROWS_A_STATEMENT = 500
+
+
+def insert_rows(run: Run, head: str, row: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """`head` then `row` once per row of `rows`, `ROWS_A_STATEMENT` rows a statement:
+    one step of the database for many rows (an executemany steps once per row,
+    releasing the GIL at each; see `stores/sql/batches.py`)."""
+    for start in range(0, len(rows), ROWS_A_STATEMENT):
+        part = rows[start : start + ROWS_A_STATEMENT]
+        run(head + ", ".join([row] * len(part)), tuple(v for r in part for v in r))
 
 
 def utc(value: datetime) -> datetime:
