@@ -7,14 +7,18 @@ one thread hop per chunk, a disk write, and the ETL reads the file back. For the
 8.5 MB CSV of ``python -m benchmarks.etl_csv`` that was 15-20 ms of CPU of an upload
 whose ETL takes about 30.
 
-`HeldFileParser` is that parser with the files' data kept as received: a file
-part's chunks are held as views of the body's chunks (no copy) and joined once at the
-end of the part, into one in-memory file (`HeldFile`) whose `read()` hands back
-that joined buffer itself. Its fields, limits (``max_files``, ``max_fields``,
-``max_part_size`` for fields), answers (400 naming what was wrong) and the
-`UploadFile` objects it gives are Starlette's. Holding an upload in memory is
-bounded as the body is: `algomancy_api.middleware.bodysize.BodySizeLimit` (413 over
-``max_upload_bytes``, at most ``max_uploads_in_flight_bytes`` of bodies at once).
+`HeldFileParser` is that parser with each file written, as its data arrives and in
+the event loop, to an anonymous memory file (`HeldFile`, ``memfd_create``): one
+copy, no thread hop, no disk, ~5 ms of CPU for 8.5 MB. The ETL reads it back (in
+the server) or the ETL child opens it by its path, as it opened Starlette's spooled
+file. Its fields, limits (``max_files``, ``max_fields``, ``max_part_size`` for
+fields), answers (400 naming what was wrong) and the `UploadFile` objects it gives
+are Starlette's. The memory held is bounded as the body is:
+`algomancy_api.middleware.bodysize.BodySizeLimit` (413 over ``max_upload_bytes``, at
+most ``max_uploads_in_flight_bytes`` of bodies at once); it is the kernel's, given
+back when the request ends (a copy on the server's heap instead stayed in its RSS:
+``BENCH_RSS_ROWS=200000 python -m benchmarks.rss``, a 7.45 MB upload, +35.8 MiB
+after against +26.4 MiB with Starlette's spooling).
 
 `UploadRoute` is the route class of ``POST …/etl`` that parses with it (FastAPI's
 "custom Request and APIRoute class"), so that no other route changes.
@@ -23,6 +27,8 @@ bounded as the body is: `algomancy_api.middleware.bodysize.BodySizeLimit` (413 o
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from typing import Any
@@ -34,44 +40,50 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 
-class HeldFile(io.BytesIO):
-    """An upload's bytes in memory, for `UploadFile`: ``_rolled`` False tells
-    Starlette (and `algomancy_api.etlchild.upload_source`) that it is not on disk, so
-    reads are direct, not in the thread pool. Made from the joined bytes, it shares
-    them: ``read()`` from the start returns that very object."""
+class HeldFile(io.FileIO):
+    """An uploaded file's bytes in an anonymous memory file (``memfd_create``; a
+    temporary file where there is none): written as the body arrives, with no
+    thread-pool hop; its pages are the kernel's, not the server's heap, so that
+    they go back to the system when it is closed (a heap copy of an upload would
+    raise glibc's mmap threshold and stay in the server's RSS). The ETL child reads
+    it by its path (`algomancy_api.etlchild.upload_source`), as it read Starlette's
+    spooled file. ``_rolled`` True: Starlette treats it as a file on disk."""
 
-    _rolled = False
+    _rolled = True
+
+    def __init__(self) -> None:
+        memfd_create = getattr(os, "memfd_create", None)
+        if memfd_create is not None:
+            fd = memfd_create("algomancy-upload", getattr(os, "MFD_CLOEXEC", 1))
+        else:  # pragma: no cover (not Linux)
+            with tempfile.TemporaryFile() as spare:
+                fd = os.dup(spare.fileno())
+        super().__init__(fd, "w+b", closefd=True)
 
 
 class HeldFileParser(MultiPartParser):
-    """Starlette's multipart parser with files kept in memory (see the module)."""
+    """Starlette's multipart parser with each file written to a `HeldFile` as its
+    data arrives (see the module)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._held: list[bytes | memoryview] = []
-
-    def on_part_begin(self) -> None:
-        super().on_part_begin()
-        self._held = []
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current_part.file is None:
-            super().on_part_data(data, start, end)  # a field: its size limit applies
-        elif type(data) is bytes:
-            # A view of the body's chunk (immutable) instead of a copy of the slice.
-            self._held.append(memoryview(data)[start:end])
-        else:
-            self._held.append(bytes(data[start:end]))
-
-    def on_part_end(self) -> None:
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
         upload = self._current_part.file
         if upload is not None:
-            content = b"".join(self._held)
-            self._held = []
             upload.file.close()  # Starlette's empty spooled file, replaced
-            upload.file = HeldFile(content)
-            upload.size = len(content)
-        super().on_part_end()
+            held = HeldFile()
+            self._files_to_close_on_error.append(held)  # type: ignore[arg-type]
+            upload.file = held
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        upload = self._current_part.file
+        if upload is None:
+            super().on_part_data(data, start, end)  # a field: its size limit applies
+            return
+        view = memoryview(data)[start:end]
+        while view:  # a write may take part of it (interrupted by a signal)
+            view = view[upload.file.write(view) :]
+        if upload.size is not None:
+            upload.size += end - start
 
 
 class HeldFileRequest(Request):

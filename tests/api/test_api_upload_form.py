@@ -4,6 +4,7 @@ the same form as Starlette's parser, in any chunking; no temporary file; the sam
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartParser
 
+from algomancy_api.etlchild import upload_source
 from algomancy_api.uploadform import HeldFile, HeldFileParser
 from algomancy_data import Column, Schema
 
@@ -77,9 +79,14 @@ def test_the_form_is_starlettes_in_any_chunking(chunk: int) -> None:
     assert held[1][1][3] == first and held[1][1][1] == len(first)
 
 
-def test_a_held_file_hands_back_its_bytes_without_a_copy() -> None:
-    content = b"sku,qty\n" * 1000
-    assert HeldFile(content).read() is content
+def test_a_held_file_is_an_anonymous_memory_file_the_etl_child_opens_by_path() -> None:
+    with HeldFile() as held:
+        held.write(b"sku,qty\n" * 1000)
+        assert os.readlink(f"/proc/self/fd/{held.fileno()}").startswith("/memfd:")
+        source = upload_source(UploadFile(held))  # type: ignore[arg-type]
+        assert isinstance(source, str)
+        with open(source, "rb") as again:  # as the child opens it
+            assert again.read() == b"sku,qty\n" * 1000
 
 
 def test_an_upload_over_starlettes_spool_size_touches_no_temporary_file(
