@@ -35,7 +35,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -73,6 +73,16 @@ class HeldFileParser(MultiPartParser):
             held = HeldFile()
             self._files_to_close_on_error.append(held)  # type: ignore[arg-type]
             upload.file = held
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        # A file part the body cut off is not in the form: its memory file is
+        # closed here (the form's own are closed with the request).
+        kept = {id(v.file) for _, v in form.multi_items() if isinstance(v, UploadFile)}
+        for file in self._files_to_close_on_error:
+            if id(file) not in kept:
+                file.close()
+        return form
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         upload = self._current_part.file
