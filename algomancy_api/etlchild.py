@@ -9,9 +9,10 @@ messages and a `PackedDataSource`, which the store keeps as it is. The child:
   parsers: never forked from the threaded server), started on the first upload and
   reused; it loads the configuration again from its import path (`config_import_path`) and
   builds the domain's ETL factory from it (`build_etl_factory`), once;
-- reads each uploaded file from the server's spooled temporary file through
-  ``/proc/<server>/fd/<n>`` (the bytes cross no pipe), or gets its bytes when the
-  upload is small enough to be held in memory;
+- reads each uploaded file from the server's file of it through
+  ``/proc/<server>/fd/<n>`` (the bytes cross no pipe): the anonymous memory file
+  the upload was written to (`algomancy_api.uploadform.HeldFile`), or a spooled
+  file rolled to disk; it gets the bytes of a file held in a Python buffer;
 - runs one upload at a time: others wait for it, until their own deadline;
 - is killed when its request's deadline passes or its client leaves (nothing is
   stored; the next upload starts a fresh child), and a child that dies (killed, out

@@ -35,6 +35,37 @@ read through the spooled file's path, a 9.6 MB payload back over a socket pair) 
 a few ms. Getting under 1.3x needs a cheaper digest (a new digest form, which
 changes stored digests) or a digest made while reading.
 
+What was changed next (issue 23, the upload's overhead), by that profile:
+
+- the digest (form 2, `algomancy_data.digest`): text columns go to sha256 as their
+  Arrow bytes instead of pandas' row hash through Python strings: 45 ms -> 6-9 ms of
+  CPU in process (pyinstrument: its row hashes of the other columns 2.6 ms, sha256
+  at 1.8 GB/s over 4.7 MB 2.6 ms, the datetime units 0.5 ms). Hashing the uploaded
+  bytes instead (sha256 of 8.5 MB: 5-11 ms) was not taken: the digest names the
+  content, the same for a CSV and an XLSX of one table;
+- the multipart body (`algomancy_api.uploadform`): each file written to an
+  anonymous memory file as the body arrives, instead of Starlette's spooling to disk
+  past 1 MB with a thread-pool write per 64-256 KB chunk: 10-18 ms -> 5-9 ms of CPU
+  (``/tmp``-free; the ETL child opens it by its path as before).
+
+Server CPU per upload (all its threads and its ETL child, summed from
+``/proc/<pid>/task/*/schedstat`` around each upload; median of 20) against
+``read_csv``'s CPU in the measuring process, the code before and after in
+alternating runs on the shared machine (load average 11-17, so wall times were
+2-5x their quiet values and only the CPU figures hold):
+
+| row | before (2 runs) | after (3 runs) |
+|---|---|---|
+| in memory, ETL in the server | 95.2, 81.2 ms: 2.90x, 2.52x | 61.1, 59.7, 62.6: 1.80-2.01x |
+| SQLite, ETL in the child | 121.0, 103.6 ms: 3.60x, 3.32x | 90.7, 99.0, 91.7: 2.85-3.17x |
+
+Still not met. Where the rest goes: the ETL itself is 1.2-1.3x ``read_csv``'s CPU
+(Arrow's multi-threaded read, 0.85x of its wall time on a quiet machine; then the
+coercion to the schema's types, ``coerce_table``, 40% of the read); on top of it
+the digest (6-9 ms) and the multipart parse (5-9 ms). Over SQLite the child adds
+the Arrow payload (7 ms), pickling it and sending it back over the socket pair
+(9.6 MB copied four times: 10-15 ms across both processes) and the blob's write.
+
     python -m benchmarks.etl_csv
 """
 

@@ -39,6 +39,7 @@ import openpyxl
 from benchmarks.common import PREFIX, ROOT, Server
 from benchmarks.hostile_decisions import cases_decisions
 from benchmarks.hostile_loop import cases_loop
+from benchmarks.hostile_upload import cases_upload
 from tests import hostile
 from tests.latency import HEALTH_BOUND_SECONDS, HealthProbe
 
@@ -479,6 +480,7 @@ def cases() -> dict[str, Case]:
         **cases_xlsx(),
         **cases_loop(),
         **cases_decisions(),
+        **cases_upload(),
     }
 
 

@@ -37,6 +37,7 @@ from algomancy_api.models import (
     TableList,
 )
 from algomancy_api.routers import JSON, Limit, Offset, Responses, json_response
+from algomancy_api.uploadform import UploadRoute
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.views import table_frame, table_list, version_view
 from algomancy_api.webhooks import Webhooks
@@ -273,23 +274,6 @@ def download_table(
     return export_response(frame, table, format, stem, config.max_xlsx_export_cells)
 
 
-@router.post(
-    "/etl",
-    response_model=EtlOut,
-    summary="Run the ETL over uploaded files",
-    responses={
-        400: {
-            "description": "No files uploaded, too many files, a file without a "
-            "usable name, or an extension other than csv, json or xlsx."
-        },
-        413: {"description": "The upload, or one of its files, is over the size limit."},
-        503: {
-            "description": "The ETL took longer than `etl_timeout_seconds`, or the "
-            "ETL child process died (`etl_in_child`): nothing was stored; retry."
-        },
-    },
-    dependencies=[audited("dataset.etl")],
-)
 async def run_etl(
     request: Request,
     manager: ManagerDep,
@@ -326,6 +310,29 @@ async def run_etl(
         raise
     _count_etl("success" if answer["success"] else "failed")
     return answer
+
+
+# The multipart body is parsed in memory (`algomancy_api.uploadform`), not spooled to disk.
+router.add_api_route(
+    "/etl",
+    run_etl,
+    methods=["POST"],
+    response_model=EtlOut,
+    summary="Run the ETL over uploaded files",
+    responses={
+        400: {
+            "description": "No files uploaded, too many files, a file without a "
+            "usable name, or an extension other than csv, json or xlsx."
+        },
+        413: {"description": "The upload, or one of its files, is over the size limit."},
+        503: {
+            "description": "The ETL took longer than `etl_timeout_seconds`, or the "
+            "ETL child process died (`etl_in_child`): nothing was stored; retry."
+        },
+    },
+    dependencies=[audited("dataset.etl")],
+    route_class_override=UploadRoute,
+)
 
 
 async def _checked_etl(

@@ -364,3 +364,35 @@ def test_the_change_feed_says_when_a_version_is_stored_or_dropped(
         ("dataset.replaced", {"key": "d", "version": 3, "digest": ANY}),
         ("dataset.replaced", {"key": "d", "deleted": [2, 3], "remaining": [1]}),
     ]
+
+
+def test_versions_of_an_earlier_digest_form_keep_it_and_new_uploads_dedupe_after_a_restart(
+    versioned: Callable[..., TestClient], request: pytest.FixtureRequest
+) -> None:
+    # The digest's canonical form changed (algomancy_data.digest, version 2): a
+    # version stored before keeps the digest it was stored with; the same content
+    # uploaded again gets the new digest once (one new version), and from then on
+    # identical uploads add none, after a restart too.
+    client = versioned()
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    session_id = sessions.get_session("main").session_id
+    probe = upload_csv(client, "probe", [1, 2])
+    content = sessions.runtime.store.get_dataset(session_id, "probe")
+    earlier = "0" * 63 + "1"  # as stored by the earlier form: never computed again
+    sessions.runtime.store.put_dataset(session_id, "d", content, digest=earlier)
+    pinned = create(client, "pinned", "d")
+    assert pinned["dataset_digest"] == earlier
+
+    again = upload_csv(client, "d", [1, 2])
+    assert (again["dataset_version"], again["dataset_digest"]) == (2, probe["dataset_digest"])
+    assert upload_csv(client, "d", [1, 2])["dataset_version"] == 2
+    if request.node.callspec.params["versioned"] != "memory":
+        client.__exit__(None, None, None)
+        client = versioned()  # a restart on the same database
+        assert upload_csv(client, "d", [1, 2])["dataset_version"] == 2
+    versions = client.get(f"{M}/data/d/versions").json()["versions"]
+    assert [(v["version"], v["digest"]) for v in versions] == [
+        (2, probe["dataset_digest"]),
+        (1, earlier),
+    ]
+    assert client.get(f"{M}/scenarios/{pinned['id']}").json()["dataset_digest"] == earlier
