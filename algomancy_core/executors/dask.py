@@ -148,6 +148,8 @@ class DaskExecutor:
         self._recent: float | None = None
         #: The data last pickled, by its `data_key`: a dataset is pickled once.
         self._blob: tuple[str, bytes] | None = None
+        #: How many Dask tasks it submitted (each a batch of runs).
+        self.tasks_submitted = 0
         self._events: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
         self._topic = f"algomancy-{uuid.uuid4().hex}"
         self._client.subscribe_topic(self._topic, self._on_event)
@@ -247,6 +249,7 @@ class DaskExecutor:
             run_batch, self._topic, key, [run.job for run in batch], blobs, key=key, pure=False
         )
         self._tasks[key] = task
+        self.tasks_submitted += 1
         task.future.add_done_callback(lambda _future: self._wake.set())
 
     # -- internals: cancelling -----------------------------------------------------
