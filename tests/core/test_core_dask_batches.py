@@ -8,11 +8,13 @@ from collections.abc import Iterator
 import pytest
 from distributed import LocalCluster
 
+from algomancy_core import CoreConfig, ScenarioStatus, SessionManager
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.executors.dask import MAX_BATCH, DaskExecutor
+from algomancy_core.experiments.service import create_experiment
 
-from .executor_algorithms import Crashes, Sleeper, Spin
-from .test_core_executors import Collector, cluster, submit  # noqa: F401
+from .executor_algorithms import Crashes, Sleeper, Spin, items
+from .test_core_executors import WAIT, Collector, cluster, submit  # noqa: F401
 
 #: A Dask cluster: real worker processes.
 pytestmark = pytest.mark.slow
@@ -36,11 +38,7 @@ def test_fast_runs_share_a_task_in_order_and_slow_ones_do_not(one_worker: DaskEx
     learn(one_worker, Spin, iterations=1)
     assert one_worker.prefetch > one_worker.capacity  # fast runs: it takes more ahead
     before = one_worker.tasks_submitted
-    order: list[int] = []
-    runs = []
-    for n in range(40):
-        handle, run = submit(one_worker, Spin, iterations=n + 1)
-        runs.append(run)
+    runs = [submit(one_worker, Spin, iterations=n + 1)[1] for n in range(40)]
     outcomes = [run.outcome() for run in runs]
     assert all(outcome.ok for outcome in outcomes)
     order = [outcome.result.values["iterations"] for outcome in outcomes if outcome.result]
@@ -90,6 +88,7 @@ def test_cancel_of_a_running_run_in_a_batch_lets_the_rest_run(one_worker: DaskEx
 
 def test_cancel_of_a_run_waiting_in_a_batch_never_runs_it(one_worker: DaskExecutor) -> None:
     first, slow, after, last = batch_behind_a_fast_run(one_worker)
+    assert first.outcome().ok
     slow.wait_started()
     (task,) = one_worker._tasks.values()
     task.runs[1].cancel()
@@ -112,3 +111,38 @@ def test_a_lost_worker_fails_only_the_run_it_was_running(one_worker: DaskExecuto
     assert outcomes[1].error is not None
     assert outcomes[1].error.startswith("the Dask worker running this scenario was lost")
     assert outcomes[0].ok and outcomes[2].ok and outcomes[3].ok
+
+
+def test_an_experiment_on_dask_runs_its_points_in_batches_and_a_sessions_own_run_too(
+    cluster: LocalCluster,  # noqa: F811
+) -> None:
+    """Through the dispatcher: it reads the executor's `prefetch` as it changes (more
+    ahead once runs are known to be fast), every point completes, and a session's
+    own run queued during the experiment completes as well."""
+    config = CoreConfig(
+        algorithms=[Spin],
+        initial_datasets=lambda: {"Master data": items()},
+        executor="dask",
+        dask_address=cluster.scheduler_address,
+        max_workers=2,
+    )
+    with SessionManager(config) as sessions:
+        main = sessions.get_session("main")
+        base = {"algo_name": "Spin", "dataset_key": "Master data"}
+        design = {"kind": "grid", "axes": [{"name": "iterations", "values": list(range(1, 121))}]}
+        ids = create_experiment(main, "fast", base, design, 1000).scenario_ids
+        own = main.create_scenario("mine", "Master data", "Spin", {"iterations": 7})
+        main.run_scenario(own.id)
+        done = main.wait(own.id, timeout=WAIT)
+        assert done.status is ScenarioStatus.COMPLETE and done.result == {
+            "iterations": 7,
+            "checksum": 91,
+        }
+        records = [main.wait(i, timeout=WAIT) for i in ids]
+        assert all(r.status is ScenarioStatus.COMPLETE for r in records)
+        assert [r.result["iterations"] for r in records if r.result] == list(range(1, 121))
+        dispatcher = sessions.runtime.dispatcher
+        executor = dispatcher.executor
+        assert isinstance(executor, DaskExecutor)
+        assert dispatcher.prefetch == executor.prefetch > executor.capacity
+        assert executor.tasks_submitted < len(ids)  # points shared tasks
