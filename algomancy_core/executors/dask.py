@@ -45,6 +45,7 @@ from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
 from algomancy_core.executors.dask_worker import (
     CANCEL_CHECK_INTERVAL,
     ENDED,
+    ONCE,
     PROGRESS,
     PROGRESS_INTERVAL,
     REPORTS,
@@ -217,7 +218,8 @@ class DaskExecutor:
         held = self._blob
         if key is not None and held is not None and held[0] == key:
             return held
-        blob = (key or uuid.uuid4().hex, pickle.dumps(request.data, pickle.HIGHEST_PROTOCOL))
+        token = key or f"{ONCE}{uuid.uuid4().hex}"
+        blob = (token, pickle.dumps(request.data, pickle.HIGHEST_PROTOCOL))
         if key is not None:
             self._blob = blob
         return blob
