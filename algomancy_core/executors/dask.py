@@ -185,7 +185,8 @@ class DaskExecutor:
             if self._closed:
                 raise RuntimeError("the Dask executor is shut down")
             self._queue.append(run)
-            self._launch()
+            failed = self._launch()
+        self._fail(failed)
         return run
 
     def shutdown(self) -> None:
@@ -224,9 +225,11 @@ class DaskExecutor:
             self._blob = blob
         return blob
 
-    def _launch(self) -> None:
+    def _launch(self) -> list[_DaskRun]:
         """Start tasks for the queued runs while fewer than `capacity` are in flight
-        (with the lock held)."""
+        (with the lock held); the runs of a task Dask would not take, to be failed
+        (`_fail`) once the lock is released."""
+        failed: list[_DaskRun] = []
         while self._queue and len(self._tasks) < self.capacity:
             free = self.capacity - len(self._tasks)
             # Shared fairly among the free workers, and about BATCH_SECONDS long.
@@ -239,17 +242,22 @@ class DaskExecutor:
                     break
                 planned += following
                 batch.append(self._queue.popleft())
-            self._start(batch)
+            try:
+                self._start(batch)
+            except Exception:
+                log.exception("could not submit a Dask task")
+                failed += batch
+        return failed
 
     def _start(self, batch: list[_DaskRun]) -> None:
         key = f"algomancy-{batch[0].scenario_id}-{uuid.uuid4().hex}"
         task = _Task(key, batch)
         blobs = dict(run.blob for run in batch)
-        for run in batch:
-            run.task = task
         task.future = self._client.submit(
             run_batch, self._topic, key, [run.job for run in batch], blobs, key=key, pure=False
         )
+        for run in batch:
+            run.task = task
         self._tasks[key] = task
         self.tasks_submitted += 1
         task.future.add_done_callback(lambda _future: self._wake.set())
@@ -360,8 +368,8 @@ class DaskExecutor:
         with self._lock:
             if self._tasks.pop(task.key, None) is None:
                 return
-            if not self._closed:
-                self._launch()
+            failed = [] if self._closed else self._launch()
+        self._fail(failed)
         outcomes = self._outcomes(task)
         self._clean_up(task)
         if outcomes is None:  # re-run after its worker was lost
@@ -407,7 +415,8 @@ class DaskExecutor:
                 for run in reversed(again):
                     run.task, run.started = None, False
                     self._queue.appendleft(run)
-                self._launch()
+            failed = [] if closed else self._launch()
+        self._fail(failed)
         error = RunOutcome(error=f"{LOST} while running it; the run was not started again")
         return [(crashed, error)] + [(run, RunOutcome(cancelled=True)) for run in again if closed]
 
@@ -428,6 +437,10 @@ class DaskExecutor:
                 log.exception("cleaning up after Dask task %s failed", task.key)
         if task.future is not None:
             task.future.release()
+
+    def _fail(self, runs: list[_DaskRun]) -> None:
+        for run in runs:
+            self._finish(run, RunOutcome(error="could not submit the run to the Dask cluster"))
 
     def _finish(self, run: _DaskRun, outcome: RunOutcome) -> None:
         with self._lock:
