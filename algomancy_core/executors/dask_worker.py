@@ -117,28 +117,75 @@ class _Outbox:
     """A task's events for the server, sent in lists (one `log_event` each): a run's
     start at once, with what the run before it left (its last progress, its end);
     what a run reports in its first `PROGRESS_INTERVAL` seconds waits for the next
-    that goes (a trivial run's events then cost one `log_event`, not three)."""
+    that goes, or for the worker's flusher (`_Flusher`), so at most about twice
+    that (a trivial run's events then cost one `log_event`, not three)."""
 
     def __init__(self, worker: Any, topic: str) -> None:
         self._worker = worker
         self._topic = topic
+        self._lock = threading.Lock()
         self._pending: list[list[Any]] = []
         self._run_started = time.monotonic()
 
     def put(self, message: list[Any]) -> None:
-        self._pending.append(message)
-        if time.monotonic() - self._run_started >= PROGRESS_INTERVAL:
-            self.flush()
+        with self._lock:
+            self._pending.append(message)
+            if time.monotonic() - self._run_started >= PROGRESS_INTERVAL:
+                self._flush()
 
     def start(self, message: list[Any]) -> None:
-        self._pending.append(message)
-        self._run_started = time.monotonic()
-        self.flush()
+        with self._lock:
+            self._pending.append(message)
+            self._run_started = time.monotonic()
+            self._flush()
 
-    def flush(self) -> None:
+    def flush(self, stale_only: bool = False) -> None:
+        with self._lock:
+            if not stale_only or time.monotonic() - self._run_started >= PROGRESS_INTERVAL:
+                self._flush()
+
+    def _flush(self) -> None:
         if self._pending:
             self._worker.log_event(self._topic, self._pending)
             self._pending = []
+
+
+class _Flusher:
+    """A worker process's thread that sends what outboxes of running tasks held
+    back for longer than `PROGRESS_INTERVAL` (a run that reported early, then went
+    quiet), every `PROGRESS_INTERVAL` while a task runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._boxes: set[_Outbox] = set()
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+
+    def add(self, box: _Outbox) -> None:
+        with self._lock:
+            self._boxes.add(box)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="algomancy-dask-flusher", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def remove(self, box: _Outbox) -> None:
+        with self._lock:
+            self._boxes.discard(box)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                self._wake.wait_for(lambda: bool(self._boxes))
+                boxes = list(self._boxes)
+            for box in boxes:
+                box.flush(stale_only=True)
+            time.sleep(PROGRESS_INTERVAL)
+
+
+_flusher = _Flusher()
 
 
 def run_batch(
@@ -154,6 +201,7 @@ def run_batch(
         return RERUN
     started.set()
     outbox = _Outbox(get_worker(), topic)
+    _flusher.add(outbox)
     flag = _CancelFlag(key)
     outcomes = []
     try:
@@ -163,6 +211,7 @@ def run_batch(
                 continue
             outcomes.append(dump_outcome(_run_one(job, blobs, index, key, flag, outbox)))
     finally:
+        _flusher.remove(outbox)
         outbox.flush()  # before the task's end: the server has them before its outcomes
         flag.finish(started)
     return outcomes

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from distributed import LocalCluster
 
-from algomancy_core import CoreConfig, ScenarioStatus, SessionManager
+from algomancy_core import BaseAlgorithm, CoreConfig, ScenarioStatus, SessionManager
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.executors.dask import MAX_BATCH, DaskExecutor
 from algomancy_core.experiments.service import create_experiment
 
-from .executor_algorithms import Crashes, Sleeper, Spin, items
+from .executor_algorithms import Crashes, ReportsOnce, Sleeper, Spin, items
 from .test_core_executors import WAIT, Collector, cluster, submit  # noqa: F401
 
 #: A Dask cluster: real worker processes.
@@ -27,7 +27,7 @@ def one_worker(cluster: LocalCluster) -> Iterator[DaskExecutor]:  # noqa: F811
     executor.shutdown()
 
 
-def learn(executor: DaskExecutor, algorithm: type[Spin] | type[Sleeper], **values: float) -> None:
+def learn(executor: DaskExecutor, algorithm: type[BaseAlgorithm], **values: float) -> None:
     """A few runs of `algorithm`, so that the executor knows how long its runs take
     (the first on a fresh worker can be slower)."""
     for _ in range(3):
@@ -146,3 +146,16 @@ def test_an_experiment_on_dask_runs_its_points_in_batches_and_a_sessions_own_run
         assert isinstance(executor, DaskExecutor)
         assert dispatcher.prefetch == executor.prefetch > executor.capacity
         assert executor.tasks_submitted < len(ids)  # points shared tasks
+
+
+def test_a_report_made_early_in_a_run_arrives_while_the_run_goes_on(
+    one_worker: DaskExecutor,
+) -> None:
+    """A run's events of its first moments are held back to go with the next ones;
+    a run that then goes quiet still has them sent (the worker's flusher)."""
+    learn(one_worker, ReportsOnce, duration=0.0)  # its module loaded: a run starts at once
+    handle, run = submit(one_worker, ReportsOnce, duration=60.0)
+    run.wait_started()
+    assert run.progress == [(0.5, "reported once")] and not handle.done()
+    handle.cancel()
+    assert run.outcome().cancelled
