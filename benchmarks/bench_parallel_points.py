@@ -62,7 +62,8 @@ and 0.96x (254 against 266/s) after; 500 points, 0.057x (7.9 against 139/s) befo
 and 1.82x (423 against 233/s) after. The whole benchmark
 (`BENCH_TRIVIAL_POINTS=200 BENCH_POINTS=20`): 0.15x before (8 against 54/s, 500
 points); after, 3.48x (149 against 43/s, 500 points, load 15 to 19) and 2.84x
-(270 against 95/s, 2,000 points, load 9 to 12). The bare map suffers most from the
+(270 against 95/s, 2,000 points, load 9 to 12); E3 alone at 2,000 points, 4.3x
+(729 against 170/s, load 11 to 13). The bare map suffers most from the
 load: each of its tasks pays the scheduler's and the worker's per-task cost, which
 a batch pays once. Where the rest goes now: per run,
 the worker's deep copy of the dataset, unpickling the request, pickling the
