@@ -41,20 +41,21 @@ Now (`executors/dask.py`): the executor takes runs ahead (`prefetch`, by the
 durations measured: for trivial runs 63 per worker, for slow ones 1) into a local
 queue, keeps at most `max_workers` tasks in flight, and each task runs a batch of
 queued runs in order (about `BATCH_SECONDS` = 0.1 s of them, at most `MAX_BATCH` =
-32; one run for slow points, so a 100 x 0.2 s experiment still uses both workers).
-A run's start, progress, reports and end go back as structured events
-(`log_event`, one per run, pushed by the scheduler); the outcomes with the task's
-result. Per task, 4 round trips (an `Event` "started" looked at and set by the
-worker, cleared by the server, and the `gather`); a cancel flag only once a run of
-the task is cancelled. Counted the same way: 0.16 round trips a run (0.04 for
-batches of 32). Next, py-spy on a worker (5 s at 100 Hz, during 2,000 runs): two
-thirds of its busy time in the task went to unpickling each run's copy of the
-dataset (pandas' Arrow arrays' `__setstate__`, 1.2 ms for a 3-row table), a fifth
-to three `log_event`s per run; now a worker unpickles a dataset once and gives each
-run a deep copy (0.4 ms), and a run's events go in one `log_event` (its start, with
-the previous run's last progress and end). Straight through the executor: 13.7
-before, 24 with batches, 217 points a second with both (bare map 82, 171: load 10
-to 15).
+32; one run for slow points, so a 100 x 0.2 s experiment still uses both workers). A
+run's start, progress, reports and end go back as structured events (`log_event`,
+one per run, pushed by the scheduler); the outcomes with the task's result. Per
+task, 5 round trips (an `Event` "started" looked at and set by the worker, cleared
+by the server; the cancel flag looked at by the worker at the end; the `gather`); a
+cancel flag only once a run of the task is cancelled. Counted the same way (before
+the end-of-task look, so 4 a task): 0.16 round trips a run with batches of 27 on
+average (0.56 while the batches were 7). Next, py-spy on a worker (5 s at 100 Hz,
+during 2,000 runs): two thirds of its busy time in the task went to unpickling each
+run's copy of the dataset (pandas' Arrow arrays' `__setstate__`, 1.2 ms for a 3-row
+table), a fifth to three `log_event`s per run; now a worker unpickles a dataset once
+and gives each run a deep copy (0.4 ms), and a run's events go in one `log_event`
+(its start, with the previous run's last progress and end). Straight through the
+executor: 13.7 before, 24 with batches, 217 points a second with both (bare map 82,
+171: load 10 to 15).
 
 Before and after in turn, same machine, load 11 to 15 (the before copy run from a
 `git archive` of the previous commit): 300 points, 0.07x (22 against 321/s) before
@@ -68,7 +69,7 @@ load: each of its tasks pays the scheduler's and the worker's per-task cost, whi
 a batch pays once. Where the rest goes now: per run,
 the worker's deep copy of the dataset, unpickling the request, pickling the
 outcome and one `log_event`; on the server, recording each outcome and claiming
-the next point (the dispatcher, as on the process executor); per task, the 4 round
+the next point (the dispatcher, as on the process executor); per task, the 5 round
 trips and Dask's own scheduling, shared by the batch.
 
 Where (b)'s time went (py-spy on the server during (b), `py-spy record -r 200

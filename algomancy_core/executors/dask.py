@@ -22,7 +22,7 @@ a task whose runs are all cancelled is cancelled too.
 
 Before (one task and three scheduler objects per run) a trivial run cost about 11
 scheduler round trips (`queue_create`, `queue_put` and `queue_get` twice each,
-`event_is_set`, `event_set`, `event_clear`, `gather`); now a task costs 4, shared
+`event_is_set`, `event_set`, `event_clear`, `gather`); now a task costs 5, shared
 by its batch. Figures in `benchmarks/bench_parallel_points.py`, part (c).
 """
 
@@ -38,10 +38,17 @@ import uuid
 from typing import Any
 
 from distributed import Client, Event, Variable
-from distributed.client import Future
 
 from algomancy_core.algorithm import ProgressCallback, ReportCallback
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
+from algomancy_core.executors.dask_batch import (
+    BATCH_SECONDS,
+    MAX_BATCH,
+    DaskRun,
+    Task,
+    average,
+    batch_size,
+)
 from algomancy_core.executors.dask_worker import (
     CANCEL_CHECK_INTERVAL,
     ENDED,
@@ -58,71 +65,18 @@ from algomancy_core.executors.process_worker import load_outcome
 
 log = logging.getLogger("algomancy.executors.dask")
 
-__all__ = ["CANCEL_CHECK_INTERVAL", "PROGRESS_INTERVAL", "DaskExecutor"]
+__all__ = [
+    "BATCH_SECONDS",
+    "CANCEL_CHECK_INTERVAL",
+    "MAX_BATCH",
+    "PROGRESS_INTERVAL",
+    "DaskExecutor",
+]
 
 #: How often the monitor looks for finished tasks if nothing woke it (a task's end
 #: and each event wake it at once).
 POLL_INTERVAL = 0.05
-#: A batch holds about this many seconds of runs, by their measured durations.
-BATCH_SECONDS = 0.1
-#: At most this many runs per task.
-MAX_BATCH = 32
-#: Weight of the latest duration in a run's estimate (an exponential average).
-ESTIMATE_WEIGHT = 0.5
-
 LOST = "the Dask worker running this scenario was lost"
-
-
-class _DaskRun:
-    """A submitted run; also its `RunHandle`."""
-
-    def __init__(
-        self,
-        executor: DaskExecutor,
-        request: RunRequest,
-        job: bytes,
-        blob: tuple[str, bytes],
-        on_progress: ProgressCallback,
-        on_done: DoneCallback,
-        on_report: ReportCallback | None,
-    ) -> None:
-        self._executor = executor
-        self.scenario_id = request.scenario_id
-        self.algorithm = request.algorithm.algorithm_name()
-        self.job = job
-        self.blob = blob
-        self.on_progress = on_progress
-        self.on_report = on_report
-        self.on_done = on_done
-        self.task: _Task | None = None
-        self.cancel_requested = False
-        #: Whether a worker started it (the dispatcher's time limit counts from then).
-        self.started = False
-        self.finished = False
-
-    def cancel(self) -> None:
-        self._executor._cancel([self])
-
-    def done(self) -> bool:
-        return self.finished
-
-
-class _Task:
-    """A Dask task running a batch of runs."""
-
-    def __init__(self, key: str, runs: list[_DaskRun]) -> None:
-        self.key = key
-        self.runs = runs
-        self.future: Future | None = None
-        #: Indexes of its cancelled runs, as told to the worker.
-        self.cancelled: set[int] = set()
-        #: Held while telling the worker of cancels and while cleaning up.
-        self.signal_lock = threading.Lock()
-        self.closed = False
-        #: The last of its runs a worker said it started.
-        self.last_started: int | None = None
-        #: Its future was cancelled: every run in it was.
-        self.abandoned = False
 
 
 class DaskExecutor:
@@ -141,8 +95,8 @@ class DaskExecutor:
         else:
             self._client, self._owns_client = Client(address, set_as_default=False), True
         self._lock = threading.Lock()
-        self._queue: collections.deque[_DaskRun] = collections.deque()
-        self._tasks: dict[str, _Task] = {}
+        self._queue: collections.deque[DaskRun] = collections.deque()
+        self._tasks: dict[str, Task] = {}
         self._closed = False
         #: Seconds a run of each algorithm takes (exponential average), and of any.
         self._estimates: dict[str, float] = {}
@@ -166,7 +120,7 @@ class DaskExecutor:
     def prefetch(self) -> int:
         """Runs it takes beyond `capacity`: the next batch of each worker, by the
         durations of recent runs (one per worker while they are slow or unknown)."""
-        return self.capacity * (2 * _batch_size(self._recent) - 1)
+        return self.capacity * (2 * batch_size(self._recent) - 1)
 
     def submit(
         self,
@@ -174,11 +128,11 @@ class DaskExecutor:
         on_progress: ProgressCallback,
         on_done: DoneCallback,
         on_report: ReportCallback | None = None,
-    ) -> _DaskRun:
+    ) -> DaskRun:
         if self._closed:
             raise RuntimeError("the Dask executor is shut down")
         blob = self._data_blob(request)
-        run = _DaskRun(
+        run = DaskRun(
             self, request, dump_run(request, blob[0]), blob, on_progress, on_done, on_report
         )
         with self._lock:
@@ -225,11 +179,11 @@ class DaskExecutor:
             self._blob = blob
         return blob
 
-    def _launch(self) -> list[_DaskRun]:
+    def _launch(self) -> list[DaskRun]:
         """Start tasks for the queued runs while fewer than `capacity` are in flight
         (with the lock held); the runs of a task Dask would not take, to be failed
         (`_fail`) once the lock is released."""
-        failed: list[_DaskRun] = []
+        failed: list[DaskRun] = []
         while self._queue and len(self._tasks) < self.capacity:
             free = self.capacity - len(self._tasks)
             # Shared fairly among the free workers, and about BATCH_SECONDS long.
@@ -249,9 +203,9 @@ class DaskExecutor:
                 failed += batch
         return failed
 
-    def _start(self, batch: list[_DaskRun]) -> None:
+    def _start(self, batch: list[DaskRun]) -> None:
         key = f"algomancy-{batch[0].scenario_id}-{uuid.uuid4().hex}"
-        task = _Task(key, batch)
+        task = Task(key, batch)
         blobs = dict(run.blob for run in batch)
         task.future = self._client.submit(
             run_batch, self._topic, key, [run.job for run in batch], blobs, key=key, pure=False
@@ -263,11 +217,11 @@ class DaskExecutor:
         task.future.add_done_callback(lambda _future: self._wake.set())
 
     # -- internals: cancelling -----------------------------------------------------
-    def _cancel(self, runs: list[_DaskRun]) -> None:
+    def _cancel(self, runs: list[DaskRun]) -> None:
         """Cancel `runs`: each ends at once; their workers are told (one message per
         task); a task left with nothing to run is cancelled."""
-        by_task: dict[_Task, bool] = {}
-        ended: list[_DaskRun] = []
+        by_task: dict[Task, bool] = {}
+        ended: list[DaskRun] = []
         with self._lock:
             for run in runs:
                 if run.finished or run.cancel_requested:
@@ -285,7 +239,7 @@ class DaskExecutor:
         for task, idle in by_task.items():
             self._signal(task, idle)
 
-    def _signal(self, task: _Task, idle: bool) -> None:
+    def _signal(self, task: Task, idle: bool) -> None:
         try:
             with task.signal_lock:
                 if task.closed:
@@ -360,10 +314,10 @@ class DaskExecutor:
 
     def _measured(self, algorithm: str, seconds: float) -> None:
         before = self._estimates.get(algorithm)
-        self._estimates[algorithm] = _average(before, seconds)
-        self._recent = _average(self._recent, seconds)
+        self._estimates[algorithm] = average(before, seconds)
+        self._recent = average(self._recent, seconds)
 
-    def _complete(self, task: _Task) -> None:
+    def _complete(self, task: Task) -> None:
         """`task` ended: start the next batch, then end its runs in order."""
         with self._lock:
             if self._tasks.pop(task.key, None) is None:
@@ -379,7 +333,7 @@ class DaskExecutor:
         for run, outcome in ends:
             self._finish(run, outcome)
 
-    def _outcomes(self, task: _Task) -> list[RunOutcome] | None:
+    def _outcomes(self, task: Task) -> list[RunOutcome] | None:
         """Its runs' outcomes; None if Dask re-ran it after its worker was lost."""
         assert task.future is not None
         status = task.future.status
@@ -400,7 +354,7 @@ class DaskExecutor:
             return [RunOutcome(error=error)] * len(task.runs)
         return [RunOutcome(error=f"{LOST}: the task is {status}")] * len(task.runs)
 
-    def _requeue(self, task: _Task) -> list[tuple[_DaskRun, RunOutcome]]:
+    def _requeue(self, task: Task) -> list[tuple[DaskRun, RunOutcome]]:
         """The runs of a task whose worker was lost: the run it was running (the last
         one a worker said it started) fails; the others go back to the queue's front."""
         crashed = task.runs[task.last_started or 0]
@@ -420,7 +374,7 @@ class DaskExecutor:
         error = RunOutcome(error=f"{LOST} while running it; the run was not started again")
         return [(crashed, error)] + [(run, RunOutcome(cancelled=True)) for run in again if closed]
 
-    def _clean_up(self, task: _Task) -> None:
+    def _clean_up(self, task: Task) -> None:
         """Delete the task's objects on the scheduler and release its result. A task
         cancelled while a worker ran it does that itself when it ends (it has yet to
         see the cancel); one that ended, or never started, is cleaned up here."""
@@ -438,11 +392,11 @@ class DaskExecutor:
         if task.future is not None:
             task.future.release()
 
-    def _fail(self, runs: list[_DaskRun]) -> None:
+    def _fail(self, runs: list[DaskRun]) -> None:
         for run in runs:
             self._finish(run, RunOutcome(error="could not submit the run to the Dask cluster"))
 
-    def _finish(self, run: _DaskRun, outcome: RunOutcome) -> None:
+    def _finish(self, run: DaskRun, outcome: RunOutcome) -> None:
         with self._lock:
             if run.finished:
                 return
@@ -451,14 +405,3 @@ class DaskExecutor:
             run.on_done(outcome)
         except Exception:
             log.exception("on_done of scenario %s failed", run.scenario_id)
-
-
-def _batch_size(seconds: float | None) -> int:
-    """Runs per batch when each takes `seconds` (None: not known yet)."""
-    if seconds is None:
-        return 1
-    return max(1, min(MAX_BATCH, int(BATCH_SECONDS / max(seconds, 1e-6))))
-
-
-def _average(before: float | None, seconds: float) -> float:
-    return seconds if before is None else before + ESTIMATE_WEIGHT * (seconds - before)
