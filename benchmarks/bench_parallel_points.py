@@ -23,20 +23,54 @@ the framework, not the priority: on this shared machine (load 7 to 14 from other
 work) a pool at the server's priority was 1.5x to 4x faster than one at the
 workers', and the note gives its time too.
 
-(c) `BENCH_DASK_POINTS` (default 500: at about 20 points a second, 2,000 would
-take the run past a minute) such points on the Dask executor (a `LocalCluster`
-of 2 single-threaded worker processes) against a bare `client.map` of the same
-trivial call on that cluster; rates compared, target ≥ 0.5x. Left out when Dask
-is not installed or `BENCH_DASK=0`. Where its rest goes: each run makes and
-clears three scheduler-side objects (two `Event`s and a progress `Queue`: round
-trips to the scheduler, several per run), and the executor's monitor drains
-every running task's queue at each look. It used to look for finished tasks only
-every 50 ms (`POLL_INTERVAL`), so a worker idled up to that long between two
-points; a task's end now wakes it at once (its future's done-callback), which
-doubled the rate here (21 to 42 points a second). Not done: a batch of points per
-task, and no per-run `Event`s or `Queue` for runs that report nothing; Dask takes
-no runs ahead (`prefetch`), since a cluster with more threads than `max_workers`
-would run them all at once.
+(c) `BENCH_DASK_POINTS` (default 2,000, the issue's count) such points on the
+Dask executor (a `LocalCluster` of 2 single-threaded worker processes) against a
+bare `client.map` of the same trivial call on that cluster; rates compared, target
+≥ 0.5x. Left out when Dask is not installed or `BENCH_DASK=0`.
+
+Before (issue 25's Dask work): one Dask task per run, with three scheduler-side
+objects each. Counted on the scheduler (its handlers wrapped, 200 trivial runs
+straight through the executor, no server): 11 round trips per run
+(`queue_create` 2, `queue_put` 2, `queue_get` 2.1, `event_is_set`, `event_set`,
+`event_clear`, `gather` 1 each), and the executor's monitor drained every running
+task's queue at each look. py-spy on the server showed it idle (waiting on those
+round trips); the workers too. 0.12x on a quiet machine (60 against 483 points/s),
+0.07x to 0.17x on this shared one.
+
+Now (`executors/dask.py`): the executor takes runs ahead (`prefetch`, by the
+durations measured: for trivial runs 63 per worker, for slow ones 1) into a local
+queue, keeps at most `max_workers` tasks in flight, and each task runs a batch of
+queued runs in order (about `BATCH_SECONDS` = 0.1 s of them, at most `MAX_BATCH` =
+32; one run for slow points, so a 100 x 0.2 s experiment still uses both workers). A
+run's start, progress, reports and end go back as structured events (`log_event`,
+one per run, pushed by the scheduler); the outcomes with the task's result. Per
+task, 5 round trips (an `Event` "started" looked at and set by the worker, cleared
+by the server; the cancel flag looked at by the worker at the end; the `gather`); a
+cancel flag only once a run of the task is cancelled. Counted the same way (before
+the end-of-task look, so 4 a task): 0.16 round trips a run with batches of 27 on
+average (0.56 while the batches were 7). Next, py-spy on a worker (5 s at 100 Hz,
+during 2,000 runs): two thirds of its busy time in the task went to unpickling each
+run's copy of the dataset (pandas' Arrow arrays' `__setstate__`, 1.2 ms for a 3-row
+table), a fifth to three `log_event`s per run; now a worker unpickles a dataset once
+and gives each run a deep copy (0.4 ms), and a run's events go in one `log_event`
+(its start, with the previous run's last progress and end). Straight through the
+executor: 13.7 before, 24 with batches, 217 points a second with both (bare map 82,
+171: load 10 to 15).
+
+Before and after in turn, same machine, load 11 to 15 (the before copy run from a
+`git archive` of the previous commit): 300 points, 0.07x (22 against 321/s) before
+and 0.96x (254 against 266/s) after; 500 points, 0.057x (7.9 against 139/s) before
+and 1.82x (423 against 233/s) after. The whole benchmark
+(`BENCH_TRIVIAL_POINTS=200 BENCH_POINTS=20`): 0.15x before (8 against 54/s, 500
+points); after, 3.48x (149 against 43/s, 500 points, load 15 to 19) and 2.84x
+(270 against 95/s, 2,000 points, load 9 to 12); E3 alone at 2,000 points, 4.3x
+(729 against 170/s, load 11 to 13). The bare map suffers most from the
+load: each of its tasks pays the scheduler's and the worker's per-task cost, which
+a batch pays once. Where the rest goes now: per run,
+the worker's deep copy of the dataset, unpickling the request, pickling the
+outcome and one `log_event`; on the server, recording each outcome and claiming
+the next point (the dispatcher, as on the process executor); per task, the 5 round
+trips and Dask's own scheduling, shared by the batch.
 
 Where (b)'s time went (py-spy on the server during (b), `py-spy record -r 200
 --pid <server pid> -f raw`, 2 cores with load about 7 from other work), before
@@ -107,7 +141,7 @@ from benchmarks.configs import Instant, Work, initial_datasets, work_unit
 POINT_SECONDS = env_float("BENCH_POINT_SECONDS", 0.2)
 POINTS = env_int("BENCH_POINTS", 100)
 TRIVIAL_POINTS = env_int("BENCH_TRIVIAL_POINTS", 2000)
-DASK_POINTS = env_int("BENCH_DASK_POINTS", 500)
+DASK_POINTS = env_int("BENCH_DASK_POINTS", 2000)
 CONFIG = "benchmarks.bench_parallel_points:config"
 DATASET = "Master data"
 

@@ -104,10 +104,14 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         # event that can make one (a scenario queued in a session idle here, a run
         # ended here). Start-up and each poll look until nothing is claimable (other
         # processes queue and finish work too).
-        #: Runs held beyond the executor's capacity, claimed ahead of a free worker.
-        self.prefetch: int = getattr(executor, "prefetch", 0)
         self._may_claim = executor.capacity + self.prefetch
         self._filling = threading.Lock()
+
+    @property
+    def prefetch(self) -> int:
+        """Runs held beyond the executor's capacity, claimed ahead of a free worker
+        (read each time: the Dask executor's follows its runs' durations)."""
+        return int(getattr(self.executor, "prefetch", 0))
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:

@@ -149,3 +149,18 @@ class Marks(BaseAlgorithm):
         found = "marked" in data.data_parameters
         data.data_parameters["marked"] = True
         return BaseResult({"found": found, "pid": os.getpid(), "rows": data_rows(data)})
+
+
+class ReportsOnce(BaseAlgorithm):
+    """Reports progress once, at once, then waits `duration` seconds without another
+    report (looking at `ctx.cancelled` every 0.05 s)."""
+
+    name = "ReportsOnce"
+    parameters = SleepParameters
+
+    def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
+        ctx.progress(0.5, "reported once")
+        deadline = time.monotonic() + self.params.duration
+        while time.monotonic() < deadline and not ctx.cancelled:
+            time.sleep(0.05)
+        return BaseResult({"slept": self.params.duration})
