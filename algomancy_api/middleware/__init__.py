@@ -5,7 +5,8 @@ The order, outermost first (a request meets them in this order; its answer leave
 through them in reverse), and why each is where it is:
 
 Around Starlette's own stack (its error middleware outermost), so that a 500 of an
-unhandled error goes through them like every other answer:
+unhandled error goes through them like every other answer, 1-3 in one layer,
+`AnswerLayer` (`answers`), which runs them in this order:
 
 1. `RequestIds` (`requestids`): a 500 carries its id, and every log line of the
    request, the traceback's included, names it. Outside the metrics: their time
@@ -52,6 +53,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from algomancy_api.middleware.answers import AnswerLayer
 from algomancy_api.middleware.audit import AuditWrites
 from algomancy_api.middleware.auth import RecordPeer, UserContextMiddleware
 from algomancy_api.middleware.bodysize import BodySizeLimit
@@ -136,14 +138,22 @@ def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> An
 
         tracer_provider = install_tracing(app, sessions.runtime.observers)
 
-    outer: list[Layer] = [(RequestIds, {"trusted_proxies": list(cfg.trusted_proxies)})]
-    if cfg.metrics:
-        from algomancy_api.middleware.metrics import RequestMetrics
-
-        outer.append((RequestMetrics, {"prefix": cfg.prefix}))
-    outer.append((SecurityHeaders, {"frame_ancestors": cfg.frame_ancestors}))
-    wrap_stack(app, outer)
+    answers = {
+        "ids": RequestIds(cfg.trusted_proxies),
+        "metrics": metrics_of(cfg),
+        "headers": SecurityHeaders(cfg.frame_ancestors),
+    }
+    wrap_stack(app, [(AnswerLayer, answers)])
     return tracer_provider
+
+
+def metrics_of(cfg: ApiConfiguration) -> Any:
+    """The `RequestMetrics` of `AnswerLayer` when `metrics` is on, else None."""
+    if not cfg.metrics:
+        return None
+    from algomancy_api.middleware.metrics import RequestMetrics
+
+    return RequestMetrics(cfg.prefix)
 
 
 def wrap_stack(app: FastAPI, layers: list[Layer]) -> None:

@@ -78,3 +78,27 @@ def test_a_request_without_a_body_looks_no_body_limit_up() -> None:
     assert looked_up == [] and sent[0]["status"] == 200
     asyncio.run(limit(scope([(b"content-length", b"6")]), receive, send))
     assert looked_up == [f"{PREFIX}/x"] and sent[-2]["status"] == 413
+
+
+def test_fastapis_own_telemetry_is_off_unless_tracing() -> None:
+    """FastAPI's native OpenTelemetry looks for configured providers on every request;
+    without `tracing` it is off (no cost), with it FastAPI keeps its defaults."""
+    from algomancy_api import ApiLauncher
+    from algomancy_api.launcher import native_telemetry
+    from tests.api.conftest import api_config
+
+    app = ApiLauncher.build(api_config())
+    try:
+        telemetry = app._telemetry
+        assert not (telemetry["tracing"] or telemetry["metrics"] or telemetry["logs"])
+    finally:
+        app.state.sessions.close()
+    assert native_telemetry(api_config(tracing=True)) is None
+
+
+def test_request_ids_are_32_hex_digits_and_differ() -> None:
+    from algomancy_api.middleware.requestids import new_request_id
+
+    ids = {new_request_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
