@@ -18,7 +18,8 @@ unhandled error goes through them like every other answer, 1-3 in one layer,
    instrumentation takes Starlette's stack apart to put its span around it, so it
    is installed before 1-3 wrap the stack.
 
-Inside Starlette's error middleware (`add_middleware`):
+Inside Starlette's error middleware, 5-14 in one layer, `Chain` (`chain`), which
+builds them in this order and lets a request in at the first with work to do:
 
 5. `RecordPeer` (`auth`): keeps the TCP peer before `X-Forwarded-For` replaces it:
    `trusted_proxies` is judged on the address that really connected.
@@ -45,7 +46,6 @@ Inside Starlette's error middleware (`add_middleware`):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -57,6 +57,7 @@ from algomancy_api.middleware.answers import AnswerLayer
 from algomancy_api.middleware.audit import AuditWrites
 from algomancy_api.middleware.auth import RecordPeer, UserContextMiddleware
 from algomancy_api.middleware.bodysize import BodySizeLimit
+from algomancy_api.middleware.chain import Chain, Layer
 from algomancy_api.middleware.headers import SecurityHeaders
 from algomancy_api.middleware.jsonbody import JsonDepthLimit
 from algomancy_api.middleware.nulpaths import RefuseNulPaths
@@ -70,9 +71,6 @@ if TYPE_CHECKING:
     from algomancy_core import SessionManager
 
 __all__ = ["install"]
-
-#: A middleware and its arguments (beside the app it wraps).
-Layer = tuple[Callable[..., Any], dict[str, Any]]
 
 
 def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> Any:
@@ -128,9 +126,7 @@ def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> An
         (StartOnFirstRequest, {"sessions": sessions}),
         (AuditWrites, {"sessions": sessions, "prefix": cfg.prefix}),
     ]
-    # Each `add_middleware` puts its middleware outside the ones before it.
-    for middleware, options in reversed(inner):
-        app.add_middleware(middleware, **options)
+    app.add_middleware(Chain, layers=inner)
 
     tracer_provider = None
     if cfg.tracing:

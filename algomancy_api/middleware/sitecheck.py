@@ -243,6 +243,12 @@ class SiteCheck:
         self.routes = routes
         self._table: BodyTable | None = None
 
+    def passes(self, scope: Scope) -> bool:
+        """Whether nothing is refused (`algomancy_api.middleware.chain`)."""
+        if scope["type"] not in ("http", "websocket"):
+            return True
+        return self.refusal(scope, dict(scope.get("headers", ()))) is None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)

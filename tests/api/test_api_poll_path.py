@@ -102,3 +102,23 @@ def test_request_ids_are_32_hex_digits_and_differ() -> None:
     ids = {new_request_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_the_poll_asks_for_its_caller_by_dependency_injection(client: TestClient) -> None:
+    """The poll's caller is `CallerDep` as on every route (not read around FastAPI's
+    dependency solving): an override of `current_caller` decides whose scenario it
+    finds."""
+    from algomancy_api.deps import Caller, current_caller
+
+    created = client.post(
+        f"{PREFIX}/sessions/main/scenarios",
+        json={"tag": "mine", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    url = f"{PREFIX}/sessions/main/scenarios/{created['id']}/status"
+    assert client.get(url).status_code == 200
+    app = client.app
+    app.dependency_overrides[current_caller] = lambda: Caller("someone-else", False)  # type: ignore[attr-defined]
+    try:
+        assert client.get(url).status_code == 404
+    finally:
+        app.dependency_overrides.clear()  # type: ignore[attr-defined]
