@@ -122,3 +122,21 @@ def test_requests_with_work_enter_at_the_check_it_is_for() -> None:
     assert entry(keyed, api_keys={"k": "ann"}) is None
     assert keyed["state"]["user"] == "ann"
     assert entry(poll_scope(), forwarded_allow_ips=["10.0.0.1"]) == "ProxyHeadersMiddleware"
+
+
+def test_site_check_remembers_served_hosts_of_reads_only() -> None:
+    """A read from a served Host passes on a set lookup next time; a refused Host is
+    refused every time; a write is checked in full (its Origin) whatever its Host."""
+    from algomancy_api.middleware.sitecheck import SiteCheck
+
+    check = SiteCheck(inner, ["localhost"], [], openapi=dict)
+    read = poll_scope(headers=[(b"host", b"localhost:8000")])
+    assert check.passes(read) and b"localhost:8000" in check._served
+    assert check.passes(read)
+    evil = poll_scope(headers=[(b"host", b"evil.example")])
+    assert not check.passes(evil) and not check.passes(evil)
+    assert b"evil.example" not in check._served
+    write = poll_scope(
+        method="POST", headers=[(b"host", b"localhost:8000"), (b"origin", b"https://evil.example")]
+    )
+    assert not check.passes(write)
