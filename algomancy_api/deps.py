@@ -7,9 +7,11 @@ They are `async` so that FastAPI calls them on the event loop: none of them bloc
 
 Who the caller is (`current_caller`) is decided in one place: the user
 `UserContextMiddleware` put in the scope (None when authentication is off), and
-whether they are one of `admin_users`. FastAPI makes it once per request however
-many dependencies ask for it; the status route, which skips dependency solving,
-calls the same function (`request_context`).
+whether they are one of `admin_users`. Every route that needs it asks for it with
+`CallerDep`, the status poll included; FastAPI makes it once per request however
+many dependencies ask for it. It is cheap: `async` (no worker-thread hop, which a
+sync `def` dependency would cost), a dictionary read and, with authentication on, a
+set lookup; what a poll pays for it is FastAPI's solving of one dependency.
 """
 
 from __future__ import annotations
@@ -78,14 +80,6 @@ async def session_owner(
     return await owner_in_session(sessions, session_id, caller)
 
 
-async def request_context(request: Request, session_id: str) -> tuple[SessionManager, str | None]:
-    """The session manager and the owner `session_id` is looked up under, read from
-    the request itself: what `SessionsDep` and `SessionOwnerDep` give, without
-    FastAPI's dependency solving (a third of a poll's time in the server)."""
-    sessions: SessionManager = request.app.state.sessions
-    return sessions, await owner_in_session(sessions, session_id, await current_caller(request))
-
-
 SessionOwnerDep = Annotated[str | None, Depends(session_owner)]
 
 
@@ -98,7 +92,7 @@ async def get_manager(
 async def manager_for(
     sessions: SessionManager, session_id: str, owner: str | None
 ) -> ScenarioManager:
-    """What `ManagerDep` gives, from `request_context`'s answer: for the hot reads
+    """What `ManagerDep` gives, from the session's owner: for the hot reads
     (the scenario list), where FastAPI's solving of its four dependencies was a
     fifth of the server's time per request."""
     manager = await sessions.read(sessions.get_session, session_id, owner)
@@ -116,7 +110,8 @@ def get_session_manager(request: Request) -> SessionManager:
     return sessions
 
 
-async def get_scenario_manager(request: Request, session_id: SessionIdPath) -> ScenarioManager:
+async def get_scenario_manager(
+    session_id: SessionIdPath, sessions: SessionsDep, owner: SessionOwnerDep
+) -> ScenarioManager:
     """The `ScenarioManager` of the session named in the path (404 if unknown)."""
-    sessions, owner = await request_context(request, session_id)
     return await get_manager(session_id, sessions, owner)

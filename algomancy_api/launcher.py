@@ -135,6 +135,21 @@ def add_at_top(app: FastAPI, router: APIRouter, prefix: str) -> None:
         )
 
 
+#: FastAPI's own OpenTelemetry, off: it looks for a configured tracer, meter and
+#: logger provider on every request (the environment read each time), ~4% of a status
+#: poll's time in the server (py-spy under `benchmarks.loadgen`).
+TELEMETRY_OFF: dict[str, Any] = {"tracing": False, "metrics": False, "logs": False}
+
+
+def native_telemetry(cfg: ApiConfiguration) -> Any:
+    """FastAPI's `telemetry` setting: FastAPI's defaults with `tracing` on (the
+    instrumentation of `algomancy_api.tracing` makes the spans), off without it, as
+    `tracing` promises ("off: no cost"). Bought figure: "1 status poll, in memory /
+    bare FastAPI" (`benchmarks.bench_status`): 2-3 us of ~100 a poll in process
+    (`python -m benchmarks.profile_poll 3000 whole`)."""
+    return None if cfg.tracing else dict(TELEMETRY_OFF)
+
+
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{name}`, so generated clients read well."""
     tag = route.tags[0] if route.tags else "default"
@@ -193,6 +208,7 @@ class ApiLauncher:
                     process_exited(os.getpid())
 
         app = FastAPI(
+            telemetry=native_telemetry(cfg),
             title=cfg.title,
             version=package_version(),
             description=DESCRIPTION,

@@ -5,7 +5,8 @@ The order, outermost first (a request meets them in this order; its answer leave
 through them in reverse), and why each is where it is:
 
 Around Starlette's own stack (its error middleware outermost), so that a 500 of an
-unhandled error goes through them like every other answer:
+unhandled error goes through them like every other answer, 1-3 in one layer,
+`AnswerLayer` (`answers`), which runs them in this order:
 
 1. `RequestIds` (`requestids`): a 500 carries its id, and every log line of the
    request, the traceback's included, names it. Outside the metrics: their time
@@ -17,7 +18,8 @@ unhandled error goes through them like every other answer:
    instrumentation takes Starlette's stack apart to put its span around it, so it
    is installed before 1-3 wrap the stack.
 
-Inside Starlette's error middleware (`add_middleware`):
+Inside Starlette's error middleware, 5-14 in one layer, `Chain` (`chain`), which
+builds them in this order and lets a request in at the first with work to do:
 
 5. `RecordPeer` (`auth`): keeps the TCP peer before `X-Forwarded-For` replaces it:
    `trusted_proxies` is judged on the address that really connected.
@@ -44,7 +46,6 @@ Inside Starlette's error middleware (`add_middleware`):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -52,9 +53,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from algomancy_api.middleware.answers import AnswerLayer
 from algomancy_api.middleware.audit import AuditWrites
 from algomancy_api.middleware.auth import RecordPeer, UserContextMiddleware
 from algomancy_api.middleware.bodysize import BodySizeLimit
+from algomancy_api.middleware.chain import Chain, Layer
 from algomancy_api.middleware.headers import SecurityHeaders
 from algomancy_api.middleware.jsonbody import JsonDepthLimit
 from algomancy_api.middleware.nulpaths import RefuseNulPaths
@@ -68,9 +71,6 @@ if TYPE_CHECKING:
     from algomancy_core import SessionManager
 
 __all__ = ["install"]
-
-#: A middleware and its arguments (beside the app it wraps).
-Layer = tuple[Callable[..., Any], dict[str, Any]]
 
 
 def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> Any:
@@ -126,9 +126,7 @@ def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> An
         (StartOnFirstRequest, {"sessions": sessions}),
         (AuditWrites, {"sessions": sessions, "prefix": cfg.prefix}),
     ]
-    # Each `add_middleware` puts its middleware outside the ones before it.
-    for middleware, options in reversed(inner):
-        app.add_middleware(middleware, **options)
+    app.add_middleware(Chain, layers=inner)
 
     tracer_provider = None
     if cfg.tracing:
@@ -136,14 +134,22 @@ def install(app: FastAPI, cfg: ApiConfiguration, sessions: SessionManager) -> An
 
         tracer_provider = install_tracing(app, sessions.runtime.observers)
 
-    outer: list[Layer] = [(RequestIds, {"trusted_proxies": list(cfg.trusted_proxies)})]
-    if cfg.metrics:
-        from algomancy_api.middleware.metrics import RequestMetrics
-
-        outer.append((RequestMetrics, {"prefix": cfg.prefix}))
-    outer.append((SecurityHeaders, {"frame_ancestors": cfg.frame_ancestors}))
-    wrap_stack(app, outer)
+    answers = {
+        "ids": RequestIds(cfg.trusted_proxies),
+        "metrics": metrics_of(cfg),
+        "headers": SecurityHeaders(cfg.frame_ancestors),
+    }
+    wrap_stack(app, [(AnswerLayer, answers)])
     return tracer_provider
+
+
+def metrics_of(cfg: ApiConfiguration) -> Any:
+    """The `RequestMetrics` of `AnswerLayer` when `metrics` is on, else None."""
+    if not cfg.metrics:
+        return None
+    from algomancy_api.middleware.metrics import RequestMetrics
+
+    return RequestMetrics(cfg.prefix)
 
 
 def wrap_stack(app: FastAPI, layers: list[Layer]) -> None:

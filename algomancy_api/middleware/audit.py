@@ -27,6 +27,15 @@ class AuditWrites:
         self.sessions = sessions
         self.prefix = prefix + "/"
 
+    def passes(self, scope: Scope) -> bool:
+        """Whether the request is no write under the API: nothing to audit
+        (`algomancy_api.middleware.chain`)."""
+        return (
+            scope["type"] != "http"
+            or scope["method"] not in WRITE_METHODS
+            or not scope["path"].startswith(self.prefix)
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"

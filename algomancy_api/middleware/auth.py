@@ -63,9 +63,15 @@ class RecordPeer:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    @staticmethod
+    def passes(scope: Scope) -> bool:
+        """Keep the peer; nothing else to do (`algomancy_api.middleware.chain`)."""
         if scope["type"] in ("http", "websocket") and PEER_KEY not in scope:
             scope[PEER_KEY] = scope.get("client")
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.passes(scope)
         await self.app(scope, receive, send)
 
 
@@ -92,11 +98,12 @@ class UserContextMiddleware:
         self.trusted = parse_networks("trusted_proxies", trusted_proxies)
         self.public = PUBLIC_PATHS + (DOC_PATHS if public_docs else ())
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def refusal(self, scope: Scope) -> str | None:
+        """Why the request is refused (401), or None: then the caller, if it needs
+        one, is in the scope's state (`user`)."""
         path = scope["path"] if scope["type"] == "http" else ""
         if scope["type"] != "http" or path in self.public or path.startswith(ASSET_PREFIXES):
-            await self.app(scope, receive, send)
-            return
+            return None
         raw_headers = scope.get("headers", ())
         user, refusal = self.identify(dict(raw_headers), peer_address(scope))
         if user is not None and self.identity_header is not None:
@@ -108,10 +115,20 @@ class UserContextMiddleware:
                     f"{copies} times; a proxy must send exactly one"
                 )
         if user is None:
+            return refusal
+        scope.setdefault("state", {})["user"] = user
+        return None
+
+    def passes(self, scope: Scope) -> bool:
+        """Whether the request is let in, its caller set (`algomancy_api.middleware.chain`)."""
+        return self.refusal(scope) is None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = self.refusal(scope)
+        if refusal is not None:
             denied = detail_response(401, refusal, {"WWW-Authenticate": "Bearer"})
             await denied(scope, receive, send)
             return
-        scope.setdefault("state", {})["user"] = user
         await self.app(scope, receive, send)
 
     def identify(self, headers: dict[bytes, bytes], peer: str | None) -> tuple[str | None, str]:

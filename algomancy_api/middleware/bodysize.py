@@ -74,6 +74,17 @@ class BodySizeLimit:
             return self.max_bytes, "max_upload_bytes"
         return min(self.max_json_bytes, self.max_bytes), "max_json_bytes"
 
+    @staticmethod
+    def passes(scope: Scope) -> bool:
+        """Whether the request declares no body: nothing to count or refuse
+        (`algomancy_api.middleware.chain`)."""
+        if scope["type"] != "http":
+            return True
+        for key, _ in scope.get("headers", ()):
+            if key == b"content-length" or key == b"transfer-encoding":
+                return False
+        return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

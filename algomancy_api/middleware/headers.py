@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 #: What the web app and Swagger UI may load: this server's files, and the icons
 #: Swagger UI draws from data: URLs.
@@ -57,10 +57,10 @@ def check_frame_ancestors(value: str) -> str:
 
 class SecurityHeaders:
     """Adds the headers of the module's docstring to every HTTP answer; a
-    Content-Security-Policy a route set itself is kept."""
+    Content-Security-Policy a route set itself is kept. Run by `AnswerLayer`
+    (`algomancy_api.middleware.answers`)."""
 
-    def __init__(self, app: ASGIApp, frame_ancestors: str = DEFAULT_FRAME_ANCESTORS) -> None:
-        self.app = app
+    def __init__(self, frame_ancestors: str = DEFAULT_FRAME_ANCESTORS) -> None:
         ancestors = f"; frame-ancestors {check_frame_ancestors(frame_ancestors)}"
         self.page = (PAGE_POLICY + ancestors).encode()
         self.pages = {path: (policy + ancestors).encode() for path, policy in PAGE_POLICIES.items()}
@@ -69,19 +69,6 @@ class SecurityHeaders:
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", REFERRER_POLICY.encode()),
         ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                message["headers"] = self.with_headers(scope, headers)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
     def with_headers(
         self, scope: Scope, headers: list[tuple[bytes, bytes]]

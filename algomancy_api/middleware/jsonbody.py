@@ -249,6 +249,12 @@ class JsonDepthLimit:
             body_problem, body, self.max_depth, self.max_nodes, limiter=self._checks
         )
 
+    @staticmethod
+    def passes(scope: Scope) -> bool:
+        """Whether no route reads a body of this request (a GET or HEAD): nothing
+        to check (`algomancy_api.middleware.chain`)."""
+        return scope["type"] != "http" or scope["method"] in ("GET", "HEAD")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"

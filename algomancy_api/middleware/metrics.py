@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from algomancy_api.metrics import LATENCY, REQUESTS, UNMATCHED
-from algomancy_api.middleware.status import StatusSeen
 
 
 class RequestMetrics:
-    """Counts each HTTP request by method, route template and status, and times it.
+    """Counts each HTTP request by method, route template and status, and times it
+    (`record`, called by `AnswerLayer` in `algomancy_api.middleware.answers`).
 
     Cheap on the hot path: the labelled series are looked up once per (method,
     route, status) and kept; a request costs two clock reads and two increments."""
 
-    def __init__(self, app: ASGIApp, prefix: str = "") -> None:
-        self.app = app
+    def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        seen = StatusSeen(send)
-        try:
-            await self.app(scope, receive, seen)
-        finally:
-            self._record(scope, seen.status, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path_format", None) or getattr(route, "path", None)
         if not template:

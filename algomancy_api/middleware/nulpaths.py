@@ -17,6 +17,11 @@ class RefuseNulPaths:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    @staticmethod
+    def passes(scope: Scope) -> bool:
+        """Whether the path holds no NUL (`algomancy_api.middleware.chain`)."""
+        return scope["type"] != "http" or "\x00" not in scope["path"]
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and "\x00" in scope["path"]:
             answer = detail_response(404, "not found: the path holds a NUL character")

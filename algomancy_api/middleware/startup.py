@@ -34,6 +34,11 @@ class StartOnFirstRequest:
         # A thread lock, not an asyncio one: a start may outlive the loop that began it.
         self._lock = threading.Lock()
 
+    def passes(self, scope: Scope) -> bool:
+        """Whether the app is started, or the scope needs no start
+        (`algomancy_api.middleware.chain`)."""
+        return self.sessions.started or scope["type"] not in ("http", "websocket")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and not self.sessions.started:
             problem = await self._start()

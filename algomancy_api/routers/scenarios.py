@@ -14,11 +14,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from algomancy_api.audit import audited
 from algomancy_api.deps import (
+    CallerDep,
     ConfigDep,
     ManagerDep,
     SessionIdPath,
     manager_for,
-    request_context,
+    owner_in_session,
 )
 from algomancy_api.disconnect import watch_disconnect
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
@@ -31,13 +32,13 @@ from algomancy_api.models import (
     ScenarioSummary,
     TableList,
 )
-from algomancy_api.routers import JSON, MAX_OFFSET, Limit, Offset, Responses
+from algomancy_api.routers import JSON, MAX_OFFSET, Limit, Offset, OrjsonResponse, Responses
 from algomancy_api.views import (
     scenario_view,
     table_frame,
     table_list,
 )
-from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord
+from algomancy_core import NotFoundError, ScenarioManager, ScenarioRecord, SessionManager
 from algomancy_core.events import scenario_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
@@ -55,18 +56,27 @@ NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
     responses=NOT_FOUND,
 )
 async def scenario_status(
-    request: Request, session_id: SessionIdPath, scenario_id: str
-) -> dict[str, Any]:
+    request: Request, session_id: SessionIdPath, scenario_id: str, caller: CallerDep
+) -> OrjsonResponse:
     """Just `{id, tag, status, progress}`: cheap enough to poll often."""
-    sessions, owner = await request_context(request, session_id)
+    sessions: SessionManager = request.app.state.sessions
+    owner = await owner_in_session(sessions, session_id, caller)
     found = await sessions.scenario_progress_async(session_id, scenario_id, owner)
-    # Validated and encoded by the response model (pydantic's JSON encoder, in Rust).
-    return {
-        "id": found.id,
-        "tag": found.tag,
-        "status": found.status.value,
-        "progress": found.progress,
-    }
+    # Our own record's fields, encoded by orjson: the response model documents the
+    # answer and is not asked to validate it again (a TypeAdapter validation and
+    # FastAPI's serialisation: 467 -> 438 Python calls a poll, `python -m
+    # benchmarks.profile_poll 20000 cprofile`). Bought figure: "1 status poll, in
+    # memory / bare FastAPI" (`benchmarks.bench_status`). The caller comes by
+    # dependency injection like every route's (`CallerDep`): +77 calls, FastAPI's
+    # solving of one dependency.
+    return OrjsonResponse(
+        {
+            "id": found.id,
+            "tag": found.tag,
+            "status": found.status.value,
+            "progress": found.progress,
+        }
+    )
 
 
 #: Paging of the scenario list (as `GET /sessions` pages the session list).
@@ -86,6 +96,7 @@ ListOffset = Annotated[
 async def list_scenarios(
     request: Request,
     session_id: SessionIdPath,
+    caller: CallerDep,
     view: Annotated[
         Literal["full", "summary"],
         Query(
@@ -109,10 +120,11 @@ async def list_scenarios(
     skipping `offset`."""
     # Written by orjson from the views (the response model documents them), each
     # scenario's view kept by version: see `algomancy_api.listing`. The session is
-    # read from the request itself: `ManagerDep`'s dependency solving was a fifth of
-    # the server's time for a kept listing.
+    # read here from the one caller dependency: `ManagerDep`'s solving of four was a
+    # fifth of the server's time for a kept listing.
     cache: ScenarioListCache = request.app.state.scenario_lists
-    sessions, owner = await request_context(request, session_id)
+    sessions: SessionManager = request.app.state.sessions
+    owner = await owner_in_session(sessions, session_id, caller)
     stamp, body = None, None
     request_key = (session_id, owner, view, fingerprint, limit, offset)
     if sessions.runtime.store.inline_reads:

@@ -78,3 +78,47 @@ def test_a_request_without_a_body_looks_no_body_limit_up() -> None:
     assert looked_up == [] and sent[0]["status"] == 200
     asyncio.run(limit(scope([(b"content-length", b"6")]), receive, send))
     assert looked_up == [f"{PREFIX}/x"] and sent[-2]["status"] == 413
+
+
+def test_fastapis_own_telemetry_is_off_unless_tracing() -> None:
+    """FastAPI's native OpenTelemetry looks for configured providers on every request;
+    without `tracing` it is off (no cost), with it FastAPI keeps its defaults."""
+    from algomancy_api import ApiLauncher
+    from algomancy_api.launcher import native_telemetry
+    from tests.api.conftest import api_config
+
+    app = ApiLauncher.build(api_config())
+    try:
+        telemetry = app._telemetry
+        assert not (telemetry["tracing"] or telemetry["metrics"] or telemetry["logs"])
+    finally:
+        app.state.sessions.close()
+    assert native_telemetry(api_config(tracing=True)) is None
+
+
+def test_request_ids_are_32_hex_digits_and_differ() -> None:
+    from algomancy_api.middleware.requestids import new_request_id
+
+    ids = {new_request_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_the_poll_asks_for_its_caller_by_dependency_injection(client: TestClient) -> None:
+    """The poll's caller is `CallerDep` as on every route (not read around FastAPI's
+    dependency solving): an override of `current_caller` decides whose scenario it
+    finds."""
+    from algomancy_api.deps import Caller, current_caller
+
+    created = client.post(
+        f"{PREFIX}/sessions/main/scenarios",
+        json={"tag": "mine", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    url = f"{PREFIX}/sessions/main/scenarios/{created['id']}/status"
+    assert client.get(url).status_code == 200
+    app = client.app
+    app.dependency_overrides[current_caller] = lambda: Caller("someone-else", False)  # type: ignore[attr-defined]
+    try:
+        assert client.get(url).status_code == 404
+    finally:
+        app.dependency_overrides.clear()  # type: ignore[attr-defined]

@@ -107,16 +107,17 @@ def test_the_list_is_what_its_response_model_writes(
     assert typed(text) == typed(written)
 
 
-def test_the_list_solves_no_dependency_and_still_finds_its_session(client: TestClient) -> None:
-    """The session is read from the request itself (`deps.request_context`,
-    `deps.manager_for`), not by FastAPI's dependency solving (a fifth of a kept
-    listing's server time): the route's only dependencies are its own parameters,
-    and a session is found by id or display name as before, an unknown one 404."""
+def test_the_list_solves_only_the_caller_and_still_finds_its_session(client: TestClient) -> None:
+    """The session is read in the route (`deps.owner_in_session`, `deps.manager_for`)
+    from the one caller dependency, not by solving `ManagerDep`'s four (a fifth of a
+    kept listing's server time), and a session is found by id or display name as
+    before, an unknown one 404."""
+    from algomancy_api.deps import current_caller
     from algomancy_api.routers.scenarios import list_scenarios, router
 
     (route,) = [r for r in router.routes if getattr(r, "endpoint", None) is list_scenarios]
     assert isinstance(route, APIRoute)
-    assert route.dependant.dependencies == []
+    assert [d.call for d in route.dependant.dependencies] == [current_caller]
     create(client, "mine")
     session_id = client.get(f"{PREFIX}/sessions").json()["sessions"][0]["id"]
     for name in (session_id, "main"):

@@ -334,3 +334,58 @@ def test_both_protocols_answer_late_headers_408(protocol: str) -> None:
         server.should_exit = True
         thread.join(30)
         slowclients.configure(saved, slowclients.LIMITS.max_awaiting)
+
+
+def test_requests_whose_headers_come_whole_arm_no_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httptools: polls on a kept-alive connection, each sent in one piece, arm no
+    header deadline of their own (only the connection's opening does); a request
+    whose headers stop half-way still gets one (408, the test above)."""
+    import threading
+
+    import uvicorn
+
+    from algomancy_api import slowclients
+
+    class CountingDict(dict):  # type: ignore[type-arg]
+        armed = 0
+
+        def __setitem__(self, key: object, value: object) -> None:
+            CountingDict.armed += 1
+            super().__setitem__(key, value)
+
+    monkeypatch.setattr(slowclients, "_AWAITING", CountingDict())
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=0,
+        http=slowclients.HttpToolsWithDeadline,  # type: ignore[attr-defined]
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started and server.servers)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            for _ in range(3):
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b"ok"):
+                    answer += sock.recv(65536)
+                assert answer.startswith(b"HTTP/1.1 200 ")
+        assert CountingDict.armed == 1  # the connection's opening only
+    finally:
+        server.should_exit = True
+        thread.join(30)
