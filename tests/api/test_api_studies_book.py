@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.scenario import new_id, utcnow
 from algomancy_core.stores.base import SessionRecord, Store
-from algomancy_core.stores.memory import MemoryStore
 from algomancy_core.stores.sql import SQLStore
 from algomancy_core.stores.sql import schema as sql_schema
 from algomancy_core.studies.book import (
@@ -25,17 +24,12 @@ from algomancy_core.studies.book import (
     TrialRecord,
 )
 from tests.pg import postgres_server, postgres_url  # noqa: F401
+from tests.stores import STORE_KINDS, open_store
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store
-    if request.param == "memory":
-        made = MemoryStore()
-    elif request.param == "sqlite":
-        made = SQLStore(f"sqlite:///{tmp_path}/s.db")
-    else:
-        made = SQLStore(request.getfixturevalue("postgres_url"))
+    made = open_store(request, tmp_path)
     made.create_session(SessionRecord("s1", "one", utcnow()))
     yield made
     made.close()

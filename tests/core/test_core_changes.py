@@ -21,19 +21,14 @@ from algomancy_core.stores.sql import schema as sql_schema
 from algomancy_data import DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
+from tests.stores import STORE_KINDS, open_store
 
 from .conftest import make_config
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store
-    if request.param == "memory":
-        opened = MemoryStore()
-    elif request.param == "sqlite":
-        opened = SQLStore(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    else:
-        opened = SQLStore(request.getfixturevalue("postgres_url"))
+    opened = open_store(request, tmp_path)
     yield opened
     opened.close()
 

@@ -14,11 +14,11 @@ import pytest
 from algomancy_core.events import Notifier
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.scenario import ScenarioStatus, plan_claim, plan_transition, utcnow
-from algomancy_core.stores import MemoryStore, Store
-from algomancy_core.stores.sql import SQLStore
+from algomancy_core.stores import Store
 from algomancy_core.stores.sql import scenarios as sql_scenarios
 from algomancy_data import DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
+from tests.stores import STORE_KINDS, open_store
 
 from .test_core_stores import new_scenario, new_session, queue
 
@@ -30,15 +30,9 @@ def completing(tables: DataSource | None = TABLES) -> Any:
     return plan_transition(S.COMPLETE, source=S.PROCESSING, result={"x": 1}, kpis={}, tables=tables)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store
-    if request.param == "memory":
-        opened = MemoryStore()
-    elif request.param == "sqlite":
-        opened = SQLStore(f"sqlite:///{tmp_path / 'state' / 'algomancy.sqlite3'}")
-    else:
-        opened = SQLStore(request.getfixturevalue("postgres_url"))
+    opened = open_store(request, tmp_path)
     yield opened
     opened.close()
 
