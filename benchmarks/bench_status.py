@@ -47,6 +47,21 @@ CPU_SECONDS = env_float("BENCH_CPU_SECONDS", 15.0)
 ROUNDS = env_int("BENCH_STATUS_ROUNDS", 2)
 
 
+#: The bare FastAPI route's server (`benchmarks.baseline_app`), as ours is served.
+BARE = [
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "benchmarks.baseline_app:app",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+    "--log-level",
+    "info",
+]
+
+
 def create(client: httpx.Client, algorithm: str, params: dict | None = None, tag: str = "") -> str:
     response = client.post(
         "/sessions/main/scenarios",
@@ -125,18 +140,7 @@ def latency_rows(name: str, measured: Load, baseline: Load) -> list[Row]:
 
 
 def figures_idle() -> list[Row]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "benchmarks.baseline_app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--log-level",
-        "info",
-    ]
+    command = BARE
     rounds: dict[str, list[Load]] = {"bare": [], "memory": [], "sqlite": []}
     for _ in range(ROUNDS):
         with Server(command=command) as server:

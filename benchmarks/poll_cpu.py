@@ -20,21 +20,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks.bench_status import CONFIG, create, run_and_wait, status_url
+from benchmarks.bench_status import BARE, CONFIG, create, run_and_wait, status_url
 from benchmarks.common import ROOT, Server, api, load
-
-BARE = [
-    sys.executable,
-    "-m",
-    "uvicorn",
-    "benchmarks.baseline_app:app",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "{port}",
-    "--log-level",
-    "info",
-]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -66,19 +66,6 @@ def point_fields(
     return fields
 
 
-def point_record(
-    manager: ScenarioManager,
-    algo_name: str,
-    pinned: DatasetVersion,
-    values: dict[str, Any],
-    data_values: dict[str, Any],
-    seed: int | None,
-) -> ScenarioRecord:
-    """The scenario a point would be (no id or tag yet): `point_fields` as a record."""
-    fields = point_fields(manager, algo_name, pinned, values, data_values, seed)
-    return ScenarioRecord(id="", tag="", **fields)
-
-
 def add_queued(
     manager: ScenarioManager, records: Mapping[str, Mapping[str, Any]], batch: str
 ) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import InvalidInputError
-from algomancy_core.experiments.queueing import point_record
+from algomancy_core.experiments.queueing import point_fields
 from algomancy_core.experiments.service import _split, create_point
 from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
@@ -50,9 +50,8 @@ def _create_trial_scenario(
     base = study.spec["base"]
     values, data_values = run_values(manager, base, params)
     pinned = manager.dataset_version(base["dataset_key"])
-    fingerprint = point_record(
-        manager, base["algo_name"], pinned, values, data_values, None
-    ).fingerprint
+    fields = point_fields(manager, base["algo_name"], pinned, values, data_values, None)
+    fingerprint = fields["fingerprint"]
     if fingerprint is not None:
         for scenario in manager.list_scenario_summaries():
             if scenario.status is S.COMPLETE and scenario.fingerprint == fingerprint:
