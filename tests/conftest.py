@@ -1,5 +1,6 @@
 """Rules for every test: what is `slow` (see `tests.marks`), nothing written into the
-checkout, and an id of its own for each test (see `tests.nodeids`)."""
+checkout, an id of its own for each test (see `tests.nodeids`), and FastAPI's route
+analysis done once per process (see `tests.route_memo`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import marks, nodeids
+from tests import marks, nodeids, route_memo
 from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
 
 #: Compiled modules kept between runs when the environment says not to write them
@@ -20,6 +21,9 @@ PYCACHE = Path(tempfile.gettempdir()) / "algomancy-tests-pycache"
 if sys.dont_write_bytecode and sys.pycache_prefix is None:
     sys.pycache_prefix = str(PYCACHE)
     sys.dont_write_bytecode = False
+
+# FastAPI's route analysis once per test process rather than once per app (tests.route_memo).
+route_memo.install()
 
 
 def pytest_configure(config: pytest.Config) -> None:
