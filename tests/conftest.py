@@ -34,6 +34,14 @@ def pytest_configure(config: pytest.Config) -> None:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "algomancy-tests-hypothesis")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m "not slow"`, a module whose tests are all slow is not imported
+    (`tests.marks.skip_whole_slow_module`)."""
+    if marks.skip_whole_slow_module(collection_path, config.option.markexpr):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A PostgreSQL test (marked `postgres`, or using the cluster) is slow too: it
     starts a PostgreSQL server. In an xdist worker, the files with the most slow tests
