@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import io
 import itertools
 import json
@@ -330,15 +331,33 @@ def download(
     return f"200 {len(response.content)} bytes; rows read back: {rows!r}"[:160]
 
 
+Content = bytes | Callable[[], bytes]
+
+
+def lazily(build: Callable[..., bytes], *args: object) -> Callable[[], bytes]:
+    """`build(*args)`, made on the first call and kept: building every case's body up
+    front took ~18 s of CPU (the zip bombs, the 10M-cell workbook) even when `--only`
+    keeps a few cases (tests/meta/test_soak_tools.py runs five)."""
+    return functools.cache(lambda: build(*args))
+
+
+def body(content: Content) -> bytes:
+    return content if isinstance(content, bytes) else content()
+
+
 def cases_xlsx() -> dict[str, Case]:
     """Workbooks parsed in the child pool, and XLSX downloads."""
     sku = (DATA / "sku_data.csv").read_bytes()
 
-    def inventory(content: bytes) -> Case:
-        return lambda c, _: etl(c, ("sku_data.csv", sku), ("inventory.xlsx", content))
+    def inventory(content: Content) -> Case:
+        return lambda c, _: etl(c, ("sku_data.csv", sku), ("inventory.xlsx", body(content)))
 
-    lying = hostile.lying_directory(hostile.bomb_workbook(1024 * MiB), "xl/worksheets/sheet1.xml")
-    many = many_cells_workbook()
+    def lying_bomb() -> bytes:
+        bomb = hostile.bomb_workbook(1024 * MiB)
+        return hostile.lying_directory(bomb, "xl/worksheets/sheet1.xml")
+
+    lying = lazily(lying_bomb)
+    many = lazily(many_cells_workbook)
     formula = '=HYPERLINK("http://example.invalid","x")'
     return {
         "xlsx: far cell at xl/sheets/sheet1.xml": inventory(
@@ -348,9 +367,9 @@ def cases_xlsx() -> dict[str, Case]:
             hostile.far_cell_at("xl/worksheets/sheet1.XML")
         ),
         "xlsx: directory says 1,000 bytes, inflates 1 GiB": inventory(lying),
-        "xlsx: 256 KiB of formula starts": inventory(formula_sheet_workbook()),
-        f"xlsx: 10M cells, {len(many) // MiB} MiB": inventory(many),
-        "xlsx: 10M cells, 3 at once": lambda _, base: concurrent_uploads(base, many),
+        "xlsx: 256 KiB of formula starts": inventory(lazily(formula_sheet_workbook)),
+        "xlsx: 10M cells, 13 MiB": inventory(many),
+        "xlsx: 10M cells, 3 at once": lambda _, base: concurrent_uploads(base, many()),
         "download xlsx: formula column name, control chars": lambda c, _: download(
             c, f"heads-{time.monotonic_ns()}", "t", {formula: ["a\x01b"], "b\x02": ["=1+1"]}
         ),
@@ -376,11 +395,16 @@ def cases() -> dict[str, Case]:
     def upload_named(name: str) -> Case:
         return lambda c, _: etl(c, (name, sku), ("inventory.xlsx", inventory_xlsx))
 
-    def inventory(content: bytes) -> Case:
-        return lambda c, _: etl(c, ("sku_data.csv", sku), ("inventory.xlsx", content))
+    def inventory(content: Content) -> Case:
+        return lambda c, _: etl(c, ("sku_data.csv", sku), ("inventory.xlsx", body(content)))
 
-    def sku_file(content: bytes) -> Case:
-        return lambda c, _: etl(c, ("sku_data.csv", content), ("inventory.xlsx", inventory_xlsx))
+    def sku_file(content: Content) -> Case:
+        return lambda c, _: etl(
+            c, ("sku_data.csv", body(content)), ("inventory.xlsx", inventory_xlsx)
+        )
+
+    def long_cells() -> bytes:
+        return b"sku,description\n" + b"".join(b"A,%s\n" % (b"x" * 10_000_000) for _ in range(5))
 
     def doc(**changes: object) -> Case:
         def send(c: httpx.Client, _: str) -> str:
@@ -409,14 +433,12 @@ def cases() -> dict[str, Case]:
         "xlsx: one cell at XFD1048576": inventory(hostile.far_cell_workbook("XFD1048576")),
         "xlsx: one cell at ZZ100000": inventory(hostile.far_cell_workbook("ZZ100000")),
         "xlsx: dimension A1:XFD1048576": inventory(hostile.declared_dimension_workbook()),
-        "xlsx: sheet inflating to 256 MiB": inventory(hostile.bomb_workbook(256 * MiB)),
-        "xlsx: sheet inflating to 1 GiB": inventory(hostile.bomb_workbook(1024 * MiB)),
+        "xlsx: sheet inflating to 256 MiB": inventory(lazily(hostile.bomb_workbook, 256 * MiB)),
+        "xlsx: sheet inflating to 1 GiB": inventory(lazily(hostile.bomb_workbook, 1024 * MiB)),
         "xlsx: not a zip": inventory(b"PK not really a zip archive"),
         "csv: binary data": sku_file(b"\x00\x01\x02binary\xff" * 1000),
         "csv: not UTF-8": sku_file("sku,description\nA,caf\xe9\n".encode("latin-1")),
-        "csv: 5 rows with a 10M-char cell": sku_file(
-            b"sku,description\n" + b"".join(b"A,%s\n" % (b"x" * 10_000_000) for _ in range(5))
-        ),
+        "csv: 5 rows with a 10M-char cell": sku_file(lazily(long_cells)),
         "csv: 6 concurrent 51 MiB uploads": lambda _, base: concurrent_csv_uploads(base),
         "csv and xlsx: formula cells": formula_cells,
         "name: ../sku_data.csv": upload_named("../sku_data.csv"),

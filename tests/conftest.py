@@ -1,5 +1,6 @@
 """Rules for every test: what is `slow` (see `tests.marks`), nothing written into the
-checkout, and an id of its own for each test (see `tests.nodeids`)."""
+checkout, an id of its own for each test (see `tests.nodeids`), and FastAPI's route
+analysis done once per process (see `tests.route_memo`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import marks, nodeids
+from tests import marks, nodeids, route_memo
 from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
 
 #: Compiled modules kept between runs when the environment says not to write them
@@ -21,6 +22,9 @@ if sys.dont_write_bytecode and sys.pycache_prefix is None:
     sys.pycache_prefix = str(PYCACHE)
     sys.dont_write_bytecode = False
 
+# FastAPI's route analysis once per test process rather than once per app (tests.route_memo).
+route_memo.install()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Hypothesis (under schemathesis) keeps its caches in the temporary folder, not in
@@ -28,6 +32,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "algomancy-tests-hypothesis")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m "not slow"`, a module whose tests are all slow is not imported
+    (`tests.marks.skip_whole_slow_module`)."""
+    if marks.skip_whole_slow_module(collection_path, config.option.markexpr):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -30,6 +30,11 @@ from algomancy_api import ApiLauncher
 
 from .conftest import api_config
 
+#: Slow: no process of its own, but it runs long (~40 s of CPU, most of it Hypothesis
+#: drawing the examples, and ~4 s more to collect it in each worker), so the fast loop
+#: leaves it out; the README's command runs it (docs/testing.md, Markers).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 25
 API_KEY = "schemathesis-key"
 

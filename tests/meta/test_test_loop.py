@@ -150,3 +150,45 @@ def test_the_schemathesis_tests_have_one_id_per_operation(request: pytest.Fixtur
         pytest.skip("tests/api/test_api_schemathesis.py is not part of this run")
     assert all(i.nodeid.endswith(f"[{i.operation_label}]") for i in labelled)  # type: ignore[attr-defined]
     assert len({i.nodeid for i in labelled}) == len(labelled) >= 60
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "leaves_slow_out"),
+    [
+        ("not slow", True),
+        ("not slow and not postgres", True),
+        ("not (slow or postgres)", True),
+        ("not slow or postgres", False),
+        ("slow", False),
+        ("postgres", False),
+        ("", False),
+    ],
+)
+def test_which_mark_expressions_leave_every_slow_test_out(
+    markexpr: str, leaves_slow_out: bool
+) -> None:
+    assert marks.deselects_slow(markexpr) is leaves_slow_out
+
+
+def test_a_module_marked_slow_whole_is_not_collected_by_the_fast_loop(tmp_path: Path) -> None:
+    whole = tmp_path / "test_whole.py"
+    whole.write_text("import pytest\n\npytestmark = pytest.mark.slow\n")
+    listed = tmp_path / "test_listed.py"
+    listed.write_text("import pytest\n\npytestmark = [pytest.mark.slow, pytest.mark.postgres]\n")
+    some = tmp_path / "test_some.py"
+    some.write_text("import pytest\n\n\n@pytest.mark.slow\ndef test_x() -> None: ...\n")
+    helper = tmp_path / "helpers.py"
+    helper.write_text("pytestmark = pytest.mark.slow\n")
+    assert marks.skip_whole_slow_module(whole, "not slow")
+    assert marks.skip_whole_slow_module(listed, "not slow")
+    assert not marks.skip_whole_slow_module(some, "not slow")
+    assert not marks.skip_whole_slow_module(helper, "not slow")
+    assert not marks.skip_whole_slow_module(whole, "")
+    assert not marks.skip_whole_slow_module(whole, "slow")
+
+
+def test_the_schemathesis_file_is_left_out_of_the_fast_loop() -> None:
+    """It runs long (Hypothesis draws ~3,500 requests) and collecting it generates its
+    coverage examples: the fast loop neither runs nor collects it."""
+    path = ROOT / "tests" / "api" / "test_api_schemathesis.py"
+    assert marks.skip_whole_slow_module(path, "not slow")
