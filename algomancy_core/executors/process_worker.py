@@ -6,6 +6,7 @@ dataset once per worker) and how its outcome and reports travel back
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import os
@@ -186,19 +187,98 @@ def lower_priority(niceness: int) -> None:
                 os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
+def dump_jobs(jobs: list[tuple[int, bytes]]) -> bytes:
+    """One message carrying several runs (`(seq, dump_job payload)`), in the order the
+    worker runs them."""
+    return pickle.dumps([("job", seq, payload) for seq, payload in jobs], pickle.HIGHEST_PROTOCOL)
+
+
+def dump_skip(seq: int) -> bytes:
+    """The message telling a worker not to run the run `seq` it was sent (cancelled
+    while it waited there); it answers with a cancelled outcome."""
+    return pickle.dumps([("skip", seq)], pickle.HIGHEST_PROTOCOL)
+
+
+class JobQueue:
+    """The runs a worker was sent and has not run yet, and those it must skip."""
+
+    def __init__(self) -> None:
+        self.jobs: collections.deque[tuple[int, bytes]] = collections.deque()
+        self.skipped: set[int] = set()
+
+    def absorb(self, message: bytes) -> None:
+        for item in pickle.loads(message):
+            if item[0] == "job":
+                self.jobs.append((item[1], item[2]))
+            else:
+                self.skipped.add(item[1])
+
+    def next(self) -> tuple[int, bytes, bool]:
+        """The next run: its seq, payload and whether to skip it."""
+        seq, payload = self.jobs.popleft()
+        skip = seq in self.skipped
+        if self.skipped:  # a skip that came too late (the run ended) is dropped
+            self.skipped = {s for s in self.skipped if s > seq}
+        return seq, payload, skip
+
+
+class RunClock:
+    """The seconds a run took in this worker, less the time it waited for a CPU
+    (Linux: `/proc/thread-self/schedstat`): on a busy machine a worker at the lowest
+    priority waits long between its time slices, and that says nothing about the
+    run. Elsewhere, wall time."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            self._fd = None
+        self._started = 0.0
+        self._waited = 0
+
+    def _waiting_ns(self) -> int:
+        if self._fd is None:
+            return 0
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def start(self) -> None:
+        self._waited = self._waiting_ns()
+        self._started = time.perf_counter()
+
+    def seconds(self) -> float:
+        wall = time.perf_counter() - self._started
+        return max(0.0, wall - (self._waiting_ns() - self._waited) / 1e9)
+
+
 def worker_main(conn: Connection, niceness: int = 0) -> None:
-    """The loop of a worker process: run each job received, until the pipe closes."""
+    """The loop of a worker process: run each job received, in order, until the pipe
+    closes. The server may send several at once, and more while one runs (they wait
+    in the pipe, as a bare `ProcessPoolExecutor`'s calls do): the worker goes from one
+    to the next without a round trip. Each ends with a `done` message (the outcome
+    and the seconds it ran, `RunClock`, by which the server sizes how many it sends ahead)."""
     # Ctrl-C reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     lower_priority(niceness)
     cache = DataCache()
+    queue = JobQueue()
+    clock = RunClock()
     while True:
         try:
-            payload = conn.recv_bytes()
+            if not queue.jobs:
+                queue.absorb(conn.recv_bytes())
+            while conn.poll(0):  # skips for what waits here
+                queue.absorb(conn.recv_bytes())
         except (EOFError, OSError):
             return
-        outcome = _run_job(payload, conn, cache)
+        if not queue.jobs:
+            continue
+        _seq, payload, skip = queue.next()
+        clock.start()
+        outcome = RunOutcome(cancelled=True) if skip else _run_job(payload, conn, cache)
         try:
-            conn.send(("done", dump_outcome(outcome)))
+            conn.send(("done", dump_outcome(outcome), clock.seconds()))
         except OSError:  # the server is gone
             return

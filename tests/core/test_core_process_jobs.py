@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -79,6 +80,7 @@ class PipeWorker:
             self.child.send(message)
         self.data_key: str | None = None
         self.process = Alive()
+        self.send_lock = threading.Lock()
 
 
 def relayed(*messages: tuple[Any, ...]) -> tuple[list[tuple[float, str | None]], RunOutcome]:
