@@ -39,6 +39,8 @@ class ProgressRelay:
 
     A report held back is sent with the next one that goes out, or by `flush()`
     before the outcome, so the last report always arrives and order is kept.
+    `hold_first`: the first report, too, waits `interval` from now (a run that ends
+    sooner sends its last report with its end, or none: `flush(success=True)`).
     """
 
     def __init__(
@@ -46,11 +48,12 @@ class ProgressRelay:
         send: ProgressCallback,
         interval: float = PROGRESS_INTERVAL,
         send_reports: Callable[[ReportBatch], None] | None = None,
+        hold_first: bool = False,
     ) -> None:
         self._send = send
         self._send_reports = send_reports
         self._interval = interval
-        self._sent_at = float("-inf")
+        self._sent_at = time.monotonic() if hold_first else float("-inf")
         self._pending: tuple[float, str | None] | None = None
         self._reports: ReportBatch = []
         self._reports_sent_at = float("-inf")
@@ -79,11 +82,14 @@ class ProgressRelay:
         if self._send_reports is not None:
             self._send_reports(batch)
 
-    def flush(self) -> None:
+    def flush(self, success: bool = False) -> None:
+        """Send what is held back; before a `success`, not a bare progress number
+        (the run's end writes progress 1.0: the server would drop it)."""
         if self._pending is not None:
             progress, message = self._pending
             self._pending = None
-            self._send(progress, message)
+            if not (success and message is None):
+                self._send(progress, message)
         if self._reports:
             self._flush_reports(time.monotonic())
 
@@ -206,12 +212,16 @@ def _run_job(payload: bytes, conn: Connection, cache: DataCache) -> RunOutcome:
         return RunOutcome(
             error=f"the worker process cannot load the run: {type(exc).__name__}: {exc}"
         )
+    # A run shorter than `PROGRESS_INTERVAL` that reports a bare number (as trivial
+    # runs do: `ctx.progress(1.0)`) sends only its end: one message instead of two,
+    # for the worker to write and the server to read, in 2,000 trivial points.
     relay = ProgressRelay(
         lambda p, m: conn.send(("progress", p, m)),
         send_reports=lambda batch: conn.send(("reports", batch)),
+        hold_first=True,
     )
     outcome = execute(request, RunContext(on_progress=relay, on_report=relay.report))
-    relay.flush()
+    relay.flush(success=outcome.ok)
     return outcome
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from algomancy_core.executors.base import RunRequest
 from algomancy_core.executors.process import MAX_DEPTH, ProcessExecutor, _Job
-from algomancy_core.executors.process_worker import JobQueue, dump_jobs, dump_skip
+from algomancy_core.executors.process_worker import JobQueue, ProgressRelay, dump_jobs, dump_skip
 
 from .executor_algorithms import Crashes, Marks, Sleeper, items
 from .test_core_executors import Collector
@@ -117,3 +117,21 @@ def test_a_worker_dying_fails_only_its_running_job_and_the_waiting_ones_run(
     )
     assert crashed.outcome().error == "the worker process running this scenario died (exit code 3)"
     assert all(collector.outcome().ok for collector in waiting)
+
+
+def test_a_quick_run_sends_no_bare_progress_number_before_its_success() -> None:
+    """A worker's relay holds the first report too (`hold_first`): a run that
+    reports a bare number and succeeds at once sends its end only."""
+    sent: list[tuple[float, str | None]] = []
+    relay = ProgressRelay(lambda p, m: sent.append((p, m)), interval=60.0, hold_first=True)
+    relay(1.0, None)
+    relay.flush(success=True)
+    assert sent == []
+    relay(0.5, None)  # before a failure it is sent
+    relay.flush(success=False)
+    relay(0.75, "a message")  # and a report with a message always
+    relay.flush(success=True)
+    assert sent == [(0.5, None), (0.75, "a message")]
+    plain = ProgressRelay(lambda p, m: sent.append((p, m)), interval=60.0)
+    plain(0.1, None)  # without `hold_first` the first report goes at once
+    assert sent[-1] == (0.1, None)
