@@ -197,7 +197,7 @@ class Slots:
                     # dispatcher claims the next runs in `finish`).
                     more = self._take(wait=False, count=self.depth - len(sent))
                     if more:
-                        worker = self._send(more, worker, sent)
+                        worker = self._send(more, worker, sent, small_only=bool(sent))
                 if not reported:
                     head.finish(outcome)
                 if not healthy:
@@ -226,11 +226,19 @@ class Slots:
             job.finish(outcome)
 
     def _send(
-        self, jobs: list[_Job], worker: _Worker | None, sent: collections.deque[_Job]
+        self,
+        jobs: list[_Job],
+        worker: _Worker | None,
+        sent: collections.deque[_Job],
+        small_only: bool = False,
     ) -> _Worker | None:
         """Send `jobs` (taken, `_SENT`) to `worker` in one message (a new worker if it
         died while idle) and add them to `sent`; the worker they went to. A job that
-        cannot be sent is reported failed."""
+        cannot be sent is reported failed. `small_only` (the worker is busy, not
+        reading its pipe): only the jobs up to the first that carries data (a data
+        key the worker does not hold, or none), the others queued again; a message
+        bigger than the pipe holds would block the slot (and a canceller's skip)
+        until the worker is done with what it runs."""
         if worker is not None and not sent and not worker.process.is_alive():
             # It died while idle (killed from outside): the jobs get a new one.
             worker.discard()
@@ -247,8 +255,13 @@ class Slots:
                 jobs = [job for job in jobs if job.state != _DONE]
                 for job in jobs:
                     job.worker, job.process = worker, worker.process
+            later: list[_Job] = []
             parts, going, held = [], [], worker.data_key
-            for job in jobs:
+            for n, job in enumerate(jobs):
+                key = job.request.data_key
+                if small_only and (key is None or key != held):
+                    later = jobs[n:]
+                    break
                 try:
                     payload, with_data = dump_job(job.request, held)
                 except Exception as exc:
@@ -271,6 +284,8 @@ class Slots:
                 sent.extend(going)
                 if sent and sent[0].state == _SENT:
                     sent[0].state = _RUNNING
+        if later:
+            self._requeue(later)
         for job, outcome in failed:
             self._end([job], outcome)
         return worker

@@ -135,3 +135,26 @@ def test_a_quick_run_sends_no_bare_progress_number_before_its_success() -> None:
     plain = ProgressRelay(lambda p, m: sent.append((p, m)), interval=60.0)
     plain(0.1, None)  # without `hold_first` the first report goes at once
     assert sent[-1] == (0.1, None)
+
+
+def test_a_busy_worker_is_sent_only_runs_whose_data_it_holds() -> None:
+    """Topping up the pipe of a worker that runs something: no dataset goes with it
+    (a message bigger than the pipe would block the slot until the worker reads);
+    the run that needs one, and those after it, wait in the queue."""
+    executor = ProcessExecutor(max_workers=1)
+    worker = PipeWorker()
+    worker.data_key = "version-1"
+    keys = ("version-1", "version-2", "version-1")
+    jobs = []
+    for n, key in enumerate(keys):
+        request = RunRequest(f"s{n}", Marks, {}, items(), data_key=key)
+        job = _Job(executor, request, *Collector().callbacks())
+        job.seq, job.state = n, "sent"
+        jobs.append(job)
+    busy = _Job(executor, RunRequest("busy", Marks, {}, items()), *Collector().callbacks())
+    sent: collections.deque[_Job] = collections.deque([busy])
+    executor._send(jobs, worker, sent, small_only=True)  # type: ignore[arg-type]
+    assert list(sent) == [busy, jobs[0]]
+    assert list(executor._queue) == jobs[1:] and [job.state for job in jobs[1:]] == ["queued"] * 2
+    message = pickle.loads(worker.child.recv_bytes())
+    assert [item[:2] for item in message] == [("job", 0)]
