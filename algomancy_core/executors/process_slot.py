@@ -178,8 +178,9 @@ class Slots:
                     worker = self._send(jobs, worker, sent)
                     continue
                 assert worker is not None
-                head = sent.popleft()
+                head = sent[0]
                 outcome, healthy = self._receive(head, worker)
+                sent.popleft()
                 with self._lock:
                     reported = head.state == _DONE  # cancelled while it waited
                     head.state = _DONE
