@@ -106,7 +106,16 @@ pool at the workers' priority before, 0.53x and 0.56x after; after its `POST`
 1.43 s and 1.98 s after (0.13x and 0.14x before, 0.53x and 0.34x after; after the
 `POST` 530-590 points/s before, 1,280-1,780 after). A whole run of this benchmark at
 load 10 to 15: E2 0.39x (the experiment 2.41 s, its `POST` 0.43 s), E1 1.52x with
-the machine's own 2-process speed-up at 1.10x.
+the machine's own 2-process speed-up at 1.10x. On a quieter machine (load 4 to 7)
+the bare pool is fast (5,700 to 14,400 calls a second) and the ratio falls with it:
+a whole run gave E2 0.12x (1,669 points/s, 2,012 after the `POST`; the pool 0.139
+s) and E1 2.32x; pairs in turn at load 4, 1.52 s and 3.30 s before, 1.20 s and
+1.69 s after (0.15x and 0.11x before, 0.29x and 0.50x after). There the executor
+alone (2,000 `submit`s, no server) does 3,200 to 3,400 runs a second: a worker's
+own work per trivial run (about 150 µs, two thirds of it the copy of the dataset)
+and the server's per-point work (claim, start, record: about a third of the rate
+with the server against the executor alone) bound it, far from the pool's 70 µs a
+call.
 
 Where the rest goes now: the `POST` (creating the points, helper work elsewhere) is
 a sixth to a quarter of the experiment. During the runs the server's slot threads
