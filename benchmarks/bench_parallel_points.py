@@ -109,14 +109,62 @@ moves with the load. On a quieter machine (load 4) the pool is fast at either
 priority: the experiment took 1.8 and 2.3 s against 4.2 s before, 0.15x and 0.09x
 of the plain pool (0.06x before), 0.17x and 0.19x of the pool at the workers'
 priority (0.17x before). (c), on Dask, is unchanged: 0.03x to 0.09x (11 to 16 points
-a second). Where the rest goes now: the
-server is idle 85% of the time during the runs (py-spy: its slot threads wait on
-the pipe for their worker); the runs go at about 0.8x the rate of the pool at the
-same priority, the difference being a worker's own work per point (unpickling its
-dataset copy, the outcome pickled back, and the round trip for the next run that
-the pool does not have: it queues calls in its workers' pipe); the `POST` is a
-third of the experiment (creating 2,000 scenarios with lineage, fingerprints,
-change-feed entries, one at a time), which the pool has no counterpart for.
+a second). Where the rest went then: the
+server was idle 85% of the time during the runs (py-spy: its slot threads waited on
+the pipe for their worker), and so were the workers (70% in `recv_bytes`, waiting
+for their next run): one run in flight per worker, a round trip per run, each
+wake-up of a worker at `SCHED_IDLE` on a loaded machine a wait for a free core. Of
+a worker's own time per point, 60% was unpickling its copy of the dataset.
+
+Issue 25's second round (py-spy on the server and on each worker, ``py-spy record
+-r 200 --pid <pid> -f raw --idle``; load 10 to 16):
+
+- Several quick runs in flight per worker (`ProcessExecutor.depth`): a slot sends a
+  worker as many runs as take about 50 ms together (by the slowest of the last 8,
+  measured in the worker less the time it waited for a CPU: on this machine a
+  trivial run's wall time jumps to 50 ms when the worker is preempted), at most 32,
+  in one message; they wait in its pipe as the bare pool's calls do, and the
+  dispatcher claims as many ahead (`prefetch` = workers x depth). Slow runs go one
+  at a time, as before (E1 unchanged). The executor alone (no server: 2,000
+  `submit`s kept `capacity + prefetch` ahead) went from about 400-800 to 800-1,700
+  points a second.
+- A worker's copy of the dataset for each run is a deep copy of one unpickled once
+  (130 against 410 µs here), unless an object column holds something mutable.
+- A trivial run sends one message back, not two: its bare `ctx.progress(1.0)` is
+  held back like later reports and dropped before a success.
+
+Before and after, in turn (the experiment part of this benchmark, 2,000 points):
+load 11, 2.22 s and 2.46 s before, 1.34 s and 1.77 s after (0.21x and 0.43x of the
+pool at the workers' priority before, 0.53x and 0.56x after; after its `POST`
+900-1,010 points/s before, 1,360-1,860 after); load 15, 3.78 s and 4.15 s before,
+1.43 s and 1.98 s after (0.13x and 0.14x before, 0.53x and 0.34x after; after the
+`POST` 530-590 points/s before, 1,280-1,780 after). A whole run of this benchmark at
+load 10 to 15: E2 0.39x (the experiment 2.41 s, its `POST` 0.43 s), E1 1.52x with
+the machine's own 2-process speed-up at 1.10x. On a quieter machine (load 4 to 7)
+the bare pool is fast (5,700 to 14,400 calls a second) and the ratio falls with it:
+a whole run gave E2 0.12x (1,669 points/s, 2,012 after the `POST`; the pool 0.139
+s) and E1 2.32x; pairs in turn at load 4, 1.52 s and 3.30 s before, 1.20 s and
+1.69 s after (0.15x and 0.11x before, 0.29x and 0.50x after). There the executor
+alone (2,000 `submit`s, no server) does 3,200 to 3,400 runs a second: a worker's
+own work per trivial run (about 150 µs, two thirds of it the copy of the dataset)
+and the server's per-point work (claim, start, record: about a third of the rate
+with the server against the executor alone) bound it, far from the pool's 70 µs a
+call.
+
+Where the rest goes now: the `POST` (creating the points, helper work elsewhere) is
+a sixth to a quarter of the experiment. During the runs the server's slot threads
+are busy about a tenth of the time (reading outcomes, sending runs; the dispatcher's
+claim, start and record of each point run in them: a store write each, with its
+announcements); the rest of the server's time is the client's polls and the
+`POST`. The workers are busy about half the time: half of it the deep copy of the
+dataset, then unpickling the request, the run itself and pickling its outcome. The
+other half they wait in `recv_bytes` for their next points: with a 2-core machine
+at load 10 or more, a worker at `SCHED_IDLE` gets a core only when nothing else
+wants one, and the server's per-point work competes for the same cores. Not done:
+batch claims and batch completes in the stores (one transaction for several): on
+the memory store the claim and the complete are a tenth of the slot threads' busy
+time, so the profile does not support them yet; on SQLite and PostgreSQL they would
+matter more (helper runwrites works on the writes per scenario).
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points

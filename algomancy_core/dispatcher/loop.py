@@ -104,14 +104,20 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         # event that can make one (a scenario queued in a session idle here, a run
         # ended here). Start-up and each poll look until nothing is claimable (other
         # processes queue and finish work too).
-        self._may_claim = executor.capacity + self.prefetch
+        self._may_claim = self.room
         self._filling = threading.Lock()
 
     @property
     def prefetch(self) -> int:
-        """Runs held beyond the executor's capacity, claimed ahead of a free worker
-        (read each time: the Dask executor's follows its runs' durations)."""
+        """Runs held beyond the executor's capacity, claimed ahead of a free worker:
+        the executor's `prefetch`, read at each look (the process executor's grows
+        while its runs are quick; the Dask executor's follows its runs' durations)."""
         return int(getattr(self.executor, "prefetch", 0))
+
+    @property
+    def room(self) -> int:
+        """How many runs this dispatcher holds at most."""
+        return self.executor.capacity + self.prefetch
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -165,7 +171,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 time.sleep(self.poll_interval)
             if not self._wake.wait(self.poll_interval):
                 with self._lock:  # the poll: look until nothing is claimable
-                    self._may_claim = self.executor.capacity + self.prefetch
+                    self._may_claim = self.room
             self._wake.clear()
 
     def _fill(self) -> None:
@@ -179,7 +185,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             self._filling.release()
         with self._lock:
             # A claim asked for after this thread's last look: the dispatcher's turn.
-            more = self._may_claim > 0 and len(self._runs) < self.executor.capacity + self.prefetch
+            more = self._may_claim > 0 and len(self._runs) < self.room
         if more:
             self._wake.set()
 
@@ -188,7 +194,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             with self._lock:
                 looking = self._may_claim
                 held = len(self._runs)
-                if held >= self.executor.capacity + self.prefetch or looking <= 0:
+                if held >= self.room or looking <= 0:
                     return
             # Beyond the capacity: a point claimed ahead, never a session's own.
             ahead = held >= self.executor.capacity
@@ -290,7 +296,9 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         # Its session may have another queued: start it from this thread, without a
         # hand-over to the dispatcher's.
         with self._lock:
-            self._may_claim += 1
+            # One more claim may succeed; as many as the room grew by, when the
+            # executor takes more ahead now (its runs turned out quick).
+            self._may_claim = max(self._may_claim + 1, self.room - len(self._runs))
         try:
             self._fill()
         except Exception:

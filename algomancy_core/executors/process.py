@@ -3,42 +3,60 @@
 Each of `max_workers` slots owns a long-lived worker process (started with `spawn`:
 the server has threads, so `fork` is unsafe) that runs jobs one after another, so
 the cost of starting an interpreter and importing pandas is paid once per slot,
-not once per run. A slot thread in the server sends a job over a pipe, relays the
-progress reports that come back and hands the outcome to `on_done`. A worker keeps
-the last dataset it was sent (`DataCache`): runs on one dataset version send it
-once per worker. The executor takes a run per slot beyond its capacity
-(`prefetch`), queued: a slot sends it to its worker as soon as the last run ends,
-before that run's outcome is recorded (with 2,000 trivial points, workers no
-longer idle while the server records and claims; see
-`benchmarks/bench_parallel_points.py` for the figures).
+not once per run. A slot thread in the server sends jobs over a pipe, relays the
+progress reports that come back and hands each outcome to `on_done`, in order. A
+worker keeps the last dataset it was sent (`DataCache`): runs on one dataset
+version send it once per worker.
 
-Cancelling a running job terminates its process (SIGTERM, then SIGKILL after a
-grace period); a process that dies takes only its own job with it. Either way the
-slot starts a fresh process for the next job. What runs in the worker process is
-in `process_worker`.
+Runs that take little time go to a worker several at once (`depth`: as many as
+take about `PIPE_SECONDS` together, by the seconds the last runs took, at most
+`MAX_DEPTH`); they wait in its pipe, as a bare `ProcessPoolExecutor`'s calls do, so
+that a worker goes from one to the next without waiting for the server. The
+executor takes as many beyond its capacity (`prefetch`) as its slots hold in their
+pipes, queued for them. Slow runs go one at a time (`depth` 1). See
+`process_slot` for the slot's loop, and `benchmarks/bench_parallel_points.py`
+for the figures.
+
+Cancelling a job waiting in a worker's pipe reports it cancelled at once and tells
+the worker to skip it; cancelling a running job terminates its process (SIGTERM,
+then SIGKILL after a grace period). A process that dies takes only its running job
+with it: the jobs waiting in its pipe are queued again, and the slot starts a fresh
+process. What runs in the worker process is in `process_worker`.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import threading
-import time
-from multiprocessing.process import BaseProcess
-from typing import Any
 
 from algomancy_core.algorithm import ProgressCallback, ReportCallback
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
+from algomancy_core.executors.process_slot import (
+    _DONE,
+    _QUEUED,
+    _RUNNING,
+    _SENT,
+    MAX_DEPTH,
+    PIPE_SECONDS,
+    POLL_INTERVAL,
+    TERMINATE_GRACE,
+    Slots,
+    _Job,
+    _Worker,
+)
 from algomancy_core.executors.process_worker import (
     PROGRESS_INTERVAL,
     WORKER_NICENESS,
     DataCache,
     ProgressRelay,
-    ReportBatch,
+    copies_safely,
     dump_job,
     dump_outcome,
+    dump_skip,
     load_job,
     load_outcome,
     lower_priority,
@@ -47,17 +65,22 @@ from algomancy_core.executors.process_worker import (
 
 log = logging.getLogger("algomancy.executors.process")
 
-#: Seconds between SIGTERM and SIGKILL when stopping a worker process.
-TERMINATE_GRACE = 2.0
-#: How often a slot thread looks up from the pipe to notice cancels and deaths.
-POLL_INTERVAL = 0.1
+#: How many of the last runs' seconds size `depth` (the slowest of them counts).
+SECONDS_KEPT = 8
 
 __all__ = [
+    "MAX_DEPTH",
+    "PIPE_SECONDS",
+    "POLL_INTERVAL",
     "PROGRESS_INTERVAL",
+    "TERMINATE_GRACE",
     "WORKER_NICENESS",
     "DataCache",
     "ProcessExecutor",
     "ProgressRelay",
+    "_Job",
+    "_Worker",
+    "copies_safely",
     "dump_job",
     "dump_outcome",
     "load_job",
@@ -67,96 +90,7 @@ __all__ = [
 ]
 
 
-# -- the server side ------------------------------------------------------------------
-
-_QUEUED, _RUNNING, _DONE = "queued", "running", "done"
-
-
-class _Job:
-    """A submitted run; also its `RunHandle`."""
-
-    def __init__(
-        self,
-        executor: ProcessExecutor,
-        request: RunRequest,
-        on_progress: ProgressCallback,
-        on_done: DoneCallback,
-        on_report: ReportCallback | None = None,
-    ) -> None:
-        self._executor = executor
-        self.request = request
-        self.on_progress = on_progress
-        self.on_report = on_report
-        self._on_done = on_done
-        self.state = _QUEUED
-        self.cancel_requested = False
-        self.process: BaseProcess | None = None
-
-    def cancel(self) -> None:
-        self._executor._cancel(self)
-
-    def done(self) -> bool:
-        return self.state == _DONE
-
-    def started(self) -> bool:
-        """Whether a slot took it (not waiting in the queue)."""
-        return self.state != _QUEUED
-
-    def finish(self, outcome: RunOutcome) -> None:
-        """Report the outcome; the executor makes sure this happens once per job."""
-        try:
-            self._on_done(outcome)
-        except Exception:
-            log.exception("on_done of scenario %s failed", self.request.scenario_id)
-
-    def progress(self, progress: float, message: str | None) -> None:
-        try:
-            self.on_progress(progress, message)
-        except Exception:
-            log.exception("on_progress of scenario %s failed", self.request.scenario_id)
-
-    def reports(self, batch: ReportBatch) -> None:
-        if self.on_report is None:
-            return
-        try:
-            for step, value in batch:
-                self.on_report(step, value)
-        except Exception:
-            log.exception("on_report of scenario %s failed", self.request.scenario_id)
-
-
-class _Worker:
-    """A worker process and the server's end of its pipe."""
-
-    def __init__(self, context: Any, niceness: int = 0) -> None:
-        self.conn, child_conn = context.Pipe(duplex=True)
-        self.process: BaseProcess = context.Process(
-            target=worker_main,
-            args=(child_conn, niceness),
-            name="algomancy-worker",
-            daemon=True,
-        )
-        self.process.start()
-        child_conn.close()  # so the server sees EOF when the process dies
-        #: The `data_key` of the data the process holds (`DataCache`).
-        self.data_key: str | None = None
-
-    def discard(self) -> None:
-        """Make sure the process is gone and release its resources."""
-        self.kill()
-        self.conn.close()
-        self.process.close()
-
-    def kill(self) -> None:
-        """SIGTERM, then SIGKILL if it does not die within the grace period."""
-        self.process.terminate()
-        self.process.join(TERMINATE_GRACE)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-
-
-class ProcessExecutor:
+class ProcessExecutor(Slots):
     """Runs each algorithm in a worker process: CPU-bound Python runs in parallel,
     and a cancel or a crash cannot take the server down with it.
 
@@ -176,10 +110,6 @@ class ProcessExecutor:
         if start_method not in ("spawn", "forkserver"):
             raise ValueError("start_method must be 'spawn' or 'forkserver'")
         self.capacity = max_workers
-        #: Runs it takes beyond `capacity`, queued for the next free slot: one per
-        #: slot, so that a worker's next run is there when its last one ends (a
-        #: slot sends it before the last one's outcome is recorded).
-        self.prefetch = max_workers
         self._context = multiprocessing.get_context(start_method)
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
@@ -187,6 +117,32 @@ class ProcessExecutor:
         self._running: set[_Job] = set()
         self._slots: list[threading.Thread] = []
         self._closed = False
+        self._seq = itertools.count()
+        #: Seconds the last runs took in their workers (`SECONDS_KEPT` of them).
+        self._seconds: collections.deque[float] = collections.deque(maxlen=SECONDS_KEPT)
+        self._depth = 1
+
+    @property
+    def depth(self) -> int:
+        """How many runs a slot keeps in its worker's pipe: 1 until runs are known to
+        be quick, then as many as the slowest of the last runs fits in `PIPE_SECONDS`
+        (at most `MAX_DEPTH`), so that a batch sent to a worker stays short in time (a
+        session's own run, cancels and the other worker are never held up by it)."""
+        return self._depth
+
+    @property
+    def prefetch(self) -> int:
+        """Runs it takes beyond `capacity`, queued for the slots: as many as their
+        pipes hold, so that a worker's next runs are there when its last one ends (a
+        slot sends them before the last one's outcome is recorded)."""
+        return self.capacity * self.depth
+
+    def _ran(self, seconds: float) -> None:
+        """A worker says how long a run took."""
+        with self._lock:
+            self._seconds.append(seconds)
+            slowest = max(self._seconds)
+            self._depth = max(1, min(MAX_DEPTH, int(PIPE_SECONDS / max(slowest, 1e-6))))
 
     def submit(
         self,
@@ -201,6 +157,7 @@ class ProcessExecutor:
                 raise RuntimeError("the process executor is shut down")
             if not self._slots:
                 self._start_slots()
+            job.seq = next(self._seq)
             self._queue.append(job)
             self._wakeup.notify()
         return job
@@ -233,19 +190,30 @@ class ProcessExecutor:
             slot.start()
 
     def _cancel(self, job: _Job) -> None:
+        worker: _Worker | None = None
         with self._lock:
             if job.state == _DONE or job.cancel_requested:
                 return
             job.cancel_requested = True
-            if job.state == _QUEUED:
+            state = job.state
+            if state == _QUEUED:
                 self._queue.remove(job)
+            if state in (_QUEUED, _SENT):
+                # Not begun: reported cancelled now; one waiting in a worker's pipe is
+                # skipped there (its slot reads the worker's answer and drops it).
                 job.state = _DONE
+                job.skipped = state == _SENT
+                self._running.discard(job)
+                worker = job.worker
             process = job.process
-        if job.state == _DONE:
+        if state == _SENT and worker is not None:
+            with worker.send_lock, contextlib.suppress(OSError, ValueError):
+                worker.conn.send_bytes(dump_skip(job.seq))
+        if state in (_QUEUED, _SENT):
             job.finish(RunOutcome(cancelled=True))
-        elif process is not None:
+        elif state == _RUNNING and process is not None:
             # The slot thread notices the death, escalates to SIGKILL if need be,
-            # and reports the cancel.
+            # reports the cancel and queues again the jobs waiting in the pipe.
             with contextlib.suppress(ValueError):  # the slot closed it meanwhile
                 process.terminate()
 
@@ -259,161 +227,38 @@ class ProcessExecutor:
             log.exception("could not start a worker process")
             return None
 
-    def _take(self, wait: bool) -> _Job | None:
-        """The next queued job, now running; None when shut down, or (not `wait`)
-        when none is queued."""
+    def _take(self, wait: bool, count: int = 1) -> list[_Job]:
+        """Up to `count` queued jobs, now `_SENT` (going to a worker); none when shut
+        down, or (not `wait`) when none is queued."""
         with self._lock:
             while wait and not self._queue and not self._closed:
                 self._wakeup.wait()
-            if self._closed or not self._queue:
-                return None
-            job = self._queue.popleft()
-            job.state = _RUNNING
-            self._running.add(job)
-            return job
+            if self._closed:
+                return []
+            taken: list[_Job] = []
+            while self._queue and len(taken) < count:
+                job = self._queue.popleft()
+                job.state = _SENT
+                self._running.add(job)
+                taken.append(job)
+            return taken
 
-    def _slot_loop(self) -> None:
-        # Started before a job needs it, so the job does not wait for the imports.
-        worker = self._start_worker()
-        try:
-            job = self._take(wait=True)
-            # (outcome, healthy) of `job` when it could not be sent; None once sent.
-            sent: tuple[RunOutcome, bool] | None = None
-            if job is not None:
-                worker, sent = self._send(job, worker)
-            while job is not None:
-                outcome, healthy = sent if sent is not None else self._receive(job, worker)
-                with self._lock:
-                    job.state = _DONE
-                    self._running.discard(job)
-                    if job.cancel_requested:
-                        outcome = RunOutcome(cancelled=True)
-                        # A cancel may have signalled the process after it finished.
-                        healthy = False
-                following = None
-                if healthy and worker is not None:
-                    # A job queued already (claimed ahead, `prefetch`) goes to the
-                    # worker before this one's outcome is recorded: the worker runs
-                    # while the server writes. Without one, the outcome is recorded
-                    # first (the dispatcher claims the next run in `finish`).
-                    following = self._take(wait=False)
-                    if following is not None:
-                        worker, sent = self._send(following, worker)
-                job.finish(outcome)
-                if worker is not None and not healthy:
-                    worker.discard()
-                    worker = self._start_worker()
-                if following is None:
-                    following = self._take(wait=True)
-                    if following is not None:
-                        worker, sent = self._send(following, worker)
-                job = following
-        except Exception:
-            log.exception("a process executor slot failed")
-        finally:
-            if worker is not None:
-                worker.discard()  # idle: nothing in it is worth a graceful exit
-
-    def _send(
-        self, job: _Job, worker: _Worker | None
-    ) -> tuple[_Worker | None, tuple[RunOutcome, bool] | None]:
-        """Send `job` to `worker` (a new one if it died while idle): the worker, and
-        the outcome (and whether the worker is usable) when it could not be sent."""
-        if worker is not None and not worker.process.is_alive():
-            # It died while idle (killed from outside): the job gets a new one.
-            worker.discard()
-            worker = None
-        if worker is None:
-            worker = self._start_worker()
-        if worker is None:
-            return None, (RunOutcome(error="could not start a worker process"), False)
+    def _requeue(self, jobs: list[_Job]) -> None:
+        """Jobs that waited in the pipe of a worker that died: first in the queue again
+        (in their order), or cancelled when the executor is shut down."""
+        cancelled = []
         with self._lock:
-            job.process = worker.process
-        try:
-            payload, with_data = dump_job(job.request, worker.data_key)
-        except Exception as exc:
-            return worker, (
-                RunOutcome(
-                    error=f"the run cannot be sent to a worker process: {type(exc).__name__}: {exc}"
-                ),
-                True,
-            )
-        try:
-            worker.conn.send_bytes(payload)
-        except OSError:
-            return worker, (self._died(job, worker), False)
-        if with_data:
-            worker.data_key = job.request.data_key
-        return worker, None
-
-    def _run(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
-        """Run one job on `worker`; returns the outcome and whether the worker is usable."""
-        used, failed = self._send(job, worker)
-        if failed is not None or used is None:
-            return failed or (RunOutcome(error="could not start a worker process"), False)
-        return self._receive(job, used)
-
-    def _receive(self, job: _Job, worker: _Worker | None) -> tuple[RunOutcome, bool]:
-        """What `worker` sends back about `job` (sent to it), until its outcome;
-        and whether the worker is usable after it."""
-        assert worker is not None
-        terminated_at: float | None = None
-        # A bare progress number with the next message already waiting: held, and
-        # dropped if that message is a success (its end writes progress 1.0), so a
-        # run that reports and returns at once costs one write, not two.
-        held: tuple[float, str | None] | None = None
-        while True:
-            try:
-                ready = worker.conn.poll(POLL_INTERVAL)
-                message = worker.conn.recv() if ready else None
-            except (EOFError, OSError):
-                return self._died(job, worker), False
-            if held is not None and (message is None or message[0] != "done"):
-                if not job.cancel_requested:
-                    job.progress(*held)
-                held = None
-            if message is None:
-                if job.cancel_requested:
-                    # `cancel()` sent SIGTERM (unless it came before the process was
-                    # assigned); make sure the process goes.
-                    now = time.monotonic()
-                    if terminated_at is None:
-                        terminated_at = now
-                        worker.process.terminate()
-                    elif now - terminated_at > TERMINATE_GRACE:
-                        worker.process.kill()
-                if not worker.process.is_alive() and not worker.conn.poll(0):
-                    return self._died(job, worker), False
-                continue
-            kind = message[0]
-            if kind == "progress":
-                if message[2] is None and worker.conn.poll(0):
-                    held = (message[1], None)
-                elif not job.cancel_requested:
-                    job.progress(message[1], message[2])
-            elif kind == "reports":
-                if not job.cancel_requested:
-                    job.reports(message[1])
-            elif kind == "done":
-                outcome = load_outcome(message[1])
-                if held is not None and not outcome.ok and not job.cancel_requested:
-                    job.progress(*held)
-                # Alive as far as this run goes: the next job looks again first.
-                return outcome, True
-            else:
-                log.error("worker process sent an unknown message %r", kind)
-
-    def _died(self, job: _Job, worker: _Worker) -> RunOutcome:
-        worker.process.join(TERMINATE_GRACE)
-        if worker.process.is_alive():
-            worker.kill()
-        if job.cancel_requested:
-            return RunOutcome(cancelled=True)
-        code = worker.process.exitcode
-        log.error(
-            "worker process %s running scenario %s died (exit code %s)",
-            worker.process.pid,
-            job.request.scenario_id,
-            code,
-        )
-        return RunOutcome(error=f"the worker process running this scenario died (exit code {code})")
+            for job in reversed(jobs):
+                if job.state == _DONE:
+                    continue  # cancelled while it waited: reported already
+                self._running.discard(job)
+                job.worker, job.process = None, None
+                if self._closed:
+                    job.state = _DONE
+                    cancelled.append(job)
+                else:
+                    job.state = _QUEUED
+                    self._queue.appendleft(job)
+            self._wakeup.notify_all()
+        for job in cancelled:
+            job.finish(RunOutcome(cancelled=True))

@@ -55,6 +55,10 @@ class Collector:
             self.outcomes.append(outcome)
         self.finished.set()
 
+    def callbacks(self) -> tuple[Any, Any]:
+        """`on_progress` and `on_done`, for `submit`."""
+        return self.on_progress, self.on_done
+
     def outcome(self) -> RunOutcome:
         assert self.finished.wait(WAIT), "the run did not finish"
         with self._lock:

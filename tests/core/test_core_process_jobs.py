@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from algomancy_core import CoreConfig, ScenarioStatus, SessionManager
@@ -17,12 +19,14 @@ from algomancy_core.executors.process import (
     DataCache,
     ProcessExecutor,
     _Job,
+    copies_safely,
     dump_job,
     dump_outcome,
     load_job,
 )
 from algomancy_core.experiments.service import create_experiment
 from algomancy_core.result import BaseResult
+from algomancy_data import DataSource
 from tests.polling import wait_for
 
 from .executor_algorithms import Marks, Sleeper, items
@@ -46,6 +50,30 @@ def test_a_worker_is_sent_a_dataset_once_and_each_run_gets_its_own_copy() -> Non
     assert two.data.get_table("items")["qty"].tolist() == [1, 2, 3]
     one.data.data_parameters["marked"] = True  # what a run does to its data stays there
     assert "marked" not in load_job(second, cache).data.data_parameters
+
+
+def test_a_run_that_changes_its_table_in_place_leaves_the_next_runs_copy_alone() -> None:
+    """The worker deep-copies the data it unpickled once (`DataCache`), not the
+    frames a run changed."""
+    cache = DataCache()
+    first, _ = dump_job(request("a"), held=None)
+    second, _ = dump_job(request("b"), held="version-1")
+    table = load_job(first, cache).data.get_table("items")
+    table.loc[0, "qty"] = 100
+    table["extra"] = 1
+    again = load_job(second, cache).data.get_table("items")
+    assert again["qty"].tolist() == [1, 2, 3] and "extra" not in again.columns
+
+
+def test_a_table_holding_mutable_objects_is_unpickled_afresh_for_each_run() -> None:
+    """pandas' deep copy shares the lists in an object column: such data is
+    unpickled for each run instead (`copies_safely`)."""
+    data = DataSource("Master data", tables={"items": pd.DataFrame({"tags": [["a"], ["b"]]})})
+    assert not copies_safely(data) and copies_safely(items())
+    cache = DataCache()
+    payload, _ = dump_job(RunRequest("a", Marks, {}, data, data_key="lists"), held=None)
+    load_job(payload, cache).data.get_table("items")["tags"][0].append("changed")
+    assert load_job(payload, cache).data.get_table("items")["tags"][0] == ["a"]
 
 
 def test_a_request_without_a_key_carries_its_data_each_time() -> None:
@@ -79,6 +107,7 @@ class PipeWorker:
             self.child.send(message)
         self.data_key: str | None = None
         self.process = Alive()
+        self.send_lock = threading.Lock()
 
 
 def relayed(*messages: tuple[Any, ...]) -> tuple[list[tuple[float, str | None]], RunOutcome]:
