@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import marks, nodeids, route_memo
+from tests import marks, nodeids
 from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
 
 #: Compiled modules kept between runs when the environment says not to write them
@@ -22,8 +22,14 @@ if sys.dont_write_bytecode and sys.pycache_prefix is None:
     sys.pycache_prefix = str(PYCACHE)
     sys.dont_write_bytecode = False
 
-# FastAPI's route analysis once per test process rather than once per app (tests.route_memo).
-route_memo.install()
+# FastAPI's route analysis once per test process rather than once per app (tests.route_memo),
+# where FastAPI still has the internals it memoises (else the tests are slower, not wrong).
+try:
+    from tests import route_memo
+except (ImportError, AttributeError):
+    pass
+else:
+    route_memo.install()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -28,6 +28,7 @@ asked `/health` costs 0.165 -> 0.057 s of CPU (`ApiLauncher.build` and a TestCli
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import weakref
 from collections.abc import Callable, Hashable
@@ -93,7 +94,27 @@ def post_init(field: v2.ModelField) -> None:
         field._type_adapter = adapter
 
 
-def install() -> None:
-    """Put the memos in place of FastAPI's functions, in this process."""
+#: The source of FastAPI's `ModelField.__post_init__` the memo was written against
+#: (FastAPI 0.165: it builds the field's TypeAdapter and nothing else). A version
+#: whose method does more would lose that on a memo hit, so with any other source
+#: the memos stay out (the tests are slower there, not wrong).
+REVIEWED_POST_INIT = "5d3689614a475b63"
+
+
+def installable() -> bool:
+    """Whether FastAPI's `ModelField.__post_init__` is the one the memo was written for."""
+    try:
+        source = inspect.getsource(ORIGINAL_POST_INIT)
+    except (OSError, TypeError):
+        return False
+    return hashlib.sha256(source.encode()).hexdigest()[:16] == REVIEWED_POST_INIT
+
+
+def install() -> bool:
+    """Put the memos in place of FastAPI's functions, in this process, where this
+    FastAPI is the one they were written for; say whether they were."""
+    if not installable():
+        return False
     dependency_utils._get_signature = signature
     v2.ModelField.__post_init__ = post_init  # type: ignore[method-assign]
+    return True
