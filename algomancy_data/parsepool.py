@@ -61,9 +61,14 @@ _MEMORY_SIGNALS = {signal.SIGABRT, signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS
 
 def _child_environment() -> dict[str, str]:
     """This process's environment, with its import path (the child imports the
-    task's function by name) and without Rust backtraces on an abort."""
+    task's function by name), without Rust backtraces on an abort, and without
+    `PROMETHEUS_MULTIPROC_DIR`: a child that loads the server's configuration imports
+    its metrics, and would add a process of its own to the server's (gunicorn's
+    workers') gauges."""
     path = [entry or os.getcwd() for entry in sys.path]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(path), "RUST_BACKTRACE": "0"}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "RUST_BACKTRACE": "0"}
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return environment
 
 
 class _Worker:
