@@ -23,12 +23,15 @@ costs as much served as in a hot in-process loop. It does not: served, every lay
 runs colder, between uvicorn's parser and the load generator on the same cores.
 
 * py-spy (`record --native -r 200`, 6 s, during `benchmarks.loadgen` on each
-  server, one run, samples of the event-loop thread, idle `epoll_pwait` left out):
-  `FastAPI.__call__` holds 92% of the bare server's CPU and 89% of ours, so ~156 of
-  ~170 us and ~251 of ~283 us: the app served costs ~3.2x its in-process figure in
-  both servers alike. Outside the app: bare ~14 us, ours ~32 us a request; the +18
-  us are mostly `HttpToolsWithDeadline.data_received` / `on_headers_complete`
-  (`algomancy_api.slowclients`; 24 vs 7.7 us by samples).
+  server, two runs, samples of the event-loop thread, idle `epoll_pwait` left out):
+  `FastAPI.__call__` holds 92% / 80% of the bare server's CPU and 89% / 95% of
+  ours, so the app served costs ~2.5-3.2x its in-process figure in both servers
+  alike. Outside the app: bare ~14 / ~35 us, ours ~32 / ~12 us a request; which
+  server spends more there changes from run to run (the first run put +16 us on
+  `HttpToolsWithDeadline.data_received` in `algomancy_api.slowclients`, the second
+  1.7% of ours against 6.9% of the bare server's): no repeatable extra. Repeatable
+  in both runs: `solve_dependencies`, 30% of ours (~80-90 us served) against 11%
+  of the bare route's (~17-19 us).
 * Per-thread CPU (/proc/PID/task, 4 s of load): all of it on the event-loop
   thread in both servers (ours has 11 threads: dispatcher, study driver, anyio
   workers; none spends a measurable tick per request). Idle: 3.3 ms/s in both.
@@ -38,21 +41,24 @@ runs colder, between uvicorn's parser and the load generator on the same cores.
   of `HttpToolsWithDeadline` 250 / 269; access log off (`uvicorn.access` at
   WARNING) 254; no request-id record factory 249; `gc.disable()` after
   `gc.freeze()` 248; `RequestMetrics.record` a no-op 238 / 265 / 272;
-  `sys.setswitchinterval(1.0)` 272; bare 169-182. None is outside the spread of
-  repeated rounds (~20 us on this machine): suspects (1)-(3) of the brief are not
+  `sys.setswitchinterval(1.0)` 272; bare 169-182 (same runs). None is outside the
+  spread of repeated rounds (~20 us on this machine): suspects (1)-(3) of the brief are not
   where the gap is. (4): both run uvloop + httptools with uvicorn's defaults except
   ours `proxy_headers=False` (less work than the bare server's default) and
   `ws="none"`; (5): no asyncio debug, and a kept-alive connection is reused (curl).
-  py-spy put ~60 us a request on prometheus' `MetricWrapperBase._is_observable` (a
-  one-line attribute test, 1.9 us for inc + observe in `timeit`); the no-op A/B
-  says that is a sampling artifact, not cost.
+  py-spy's first run put ~60 us a request on prometheus'
+  `MetricWrapperBase._is_observable` (a one-line attribute test; inc + observe
+  take 1.9 us in `timeit`); its second run 1.6% on all of `RequestMetrics.record`,
+  and the no-op A/B gains nothing: a sampling artifact (py-spy --native stops the
+  process to unwind), not cost. Trust shares that repeat, not one profile.
 
 So the ratio is the app's: modelled as served = k * in-process + outside, the two
-servers give k ~2.5 and ~55 us outside for both (the py-spy shares give k ~3.1-3.2).
+servers give k ~2.5 and ~55 us outside for both (the py-spy shares give k ~2.9-3.3).
 For 0.8x the poll must cost at most ~219 us served, i.e. ~66 us in process (1.37x the
 bare FastAPI app, from 80 us / 1.66x now): the work is in the app, where py-spy shows
 `solve_dependencies` (the poll's CallerDep and get_scenario_manager dependencies,
-~90 vs ~17 us served) and `AnswerLayer`/`Chain` as the largest extra frames.
+~80-90 vs ~17-19 us served, in both runs) as the largest extra: resolving them
+without FastAPI's per-request dependency solving is where 0.8x can come from.
 """
 
 from __future__ import annotations
