@@ -13,6 +13,58 @@ does), then `algomancy-api serve --in-memory` from this tree and from each
 `SOURCE_TREE` given (another checkout, e.g. `git archive <commit> | tar -x -C DIR`,
 put first on `PYTHONPATH`), each with one complete scenario polled as
 `bench_status` polls it. The best (lowest) round counts. Linux only (/proc).
+
+Findings (issue 22, 2026-12-06, helper pollgap; 2 shared cores, load 0.3-8):
+there is no large cost of ours outside the ASGI app. The "~178 us outside the app
+against ~124 us" came from subtracting the app's in-process cost
+(`benchmarks.profile_poll whole`: poll 80 us, bare FastAPI app 48 us) from the
+server's CPU per request (poll ~255, bare ~175 us here), i.e. from assuming the app
+costs as much served as in a hot in-process loop. It does not: served, every layer
+runs colder, between uvicorn's parser and the load generator on the same cores.
+
+* py-spy (`record --native -r 200`, 6 s, during `benchmarks.loadgen` on each
+  server, two runs, samples of the event-loop thread, idle `epoll_pwait` left out):
+  `FastAPI.__call__` holds 92% / 80% of the bare server's CPU and 89% / 95% of
+  ours, so the app served costs ~2.5-3.2x its in-process figure in both servers
+  alike. Outside the app: bare ~14 / ~35 us, ours ~32 / ~12 us a request; which
+  server spends more there changes from run to run (the first run put +16 us on
+  `HttpToolsWithDeadline.data_received` in `algomancy_api.slowclients`, the second
+  1.7% of ours against 6.9% of the bare server's): no repeatable extra. Repeatable
+  in both runs: `solve_dependencies`, 30% of ours (~80-90 us served) against 11%
+  of the bare route's (~17-19 us).
+* Per-thread CPU (/proc/PID/task, 4 s of load): all of it on the event-loop
+  thread in both servers (ours has 11 threads: dispatcher, study driver, anyio
+  workers; none spends a measurable tick per request). Idle: 3.3 ms/s in both.
+* A/B in one run, each variant of ours against the bare server (a wrapper that
+  patches `algomancy_api` before `main`, 2-3 rounds of 3 s, best round, us of CPU a
+  request): as shipped 253 / 255 / 274; uvicorn's own `httptools` protocol instead
+  of `HttpToolsWithDeadline` 250 / 269; access log off (`uvicorn.access` at
+  WARNING) 254; no request-id record factory 249; `gc.disable()` after
+  `gc.freeze()` 248; `RequestMetrics.record` a no-op 238 / 265 / 272;
+  `sys.setswitchinterval(1.0)` 272; bare 169-182 (same runs). None is outside the
+  spread of repeated rounds (~20 us on this machine): suspects (1)-(3) of the brief are not
+  where the gap is. (4): both run uvloop + httptools with uvicorn's defaults except
+  ours `proxy_headers=False` (less work than the bare server's default) and
+  `ws="none"`; (5): no asyncio debug, and a kept-alive connection is reused (curl).
+  py-spy's first run put ~60 us a request on prometheus'
+  `MetricWrapperBase._is_observable` (a one-line attribute test; inc + observe
+  take 1.9 us in `timeit`); its second run 1.6% on all of `RequestMetrics.record`,
+  and the no-op A/B gains nothing: a sampling artifact (py-spy --native stops the
+  process to unwind), not cost. Trust shares that repeat, not one profile.
+
+So the ratio is the app's: modelled as served = k * in-process + outside, the two
+servers give k ~2.5 and ~55 us outside for both (the py-spy shares give k ~2.9-3.3).
+For 0.8x the poll must cost at most ~219 us served, i.e. ~66 us in process (1.37x the
+bare FastAPI app, from 80 us / 1.66x now): the work is in the app, where py-spy shows
+`solve_dependencies` (the poll's CallerDep and get_scenario_manager dependencies,
+~80-90 vs ~17-19 us served, in both runs) as the largest extra: resolving them
+without FastAPI's per-request dependency solving is where 0.8x can come from. The
+poll's route has one sub-dependency (`current_caller`), so `solve_dependencies`
+runs twice a request; FastAPI 0.165 recomputes each sub-dependency's cache key
+every request (`fastapi.dependencies.models._get_cache_key`: scopes walk and
+`inspect.unwrap`), 3.6 us of the 80 in process by `timeit` on the route's dependant
+(~10 us served); the rest is its parameter solving (`request_params_to_args`) and the
+nested call.
 """
 
 from __future__ import annotations
