@@ -13,9 +13,15 @@ from benchmarks import hostile, soak
 pytestmark = pytest.mark.slow
 
 
+#: Every worker runs its first round to the end whatever the duration (it checks for the
+#: stop between rounds, and `Thread.start` returns once it runs), so every kind of
+#: traffic is seen however short the soak: 4 s instead of 12 saves 8 s of both cores.
+SOAK_SECONDS = 4.0
+
+
 def test_a_short_soak_runs_every_kind_of_traffic_without_a_5xx() -> None:
     lines: list[str] = []
-    result = soak.soak(12.0, [], lines.append)
+    result = soak.soak(SOAK_SECONDS, [], lines.append)
     assert result["server_errors"] == 0, result["failures"]
     assert result["still_serving"]
     kinds = result["by_kind"]
