@@ -23,13 +23,13 @@ from algomancy_core.studies.book import (
     StudyRecord,
     TrialRecord,
 )
+from tests.core.test_core_stores import open_store, store_url  # noqa: F401 (fixtures)
 from tests.pg import postgres_server, postgres_url  # noqa: F401
-from tests.stores import STORE_KINDS, open_store
 
 
-@pytest.fixture(params=STORE_KINDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made = open_store(request, tmp_path)
+@pytest.fixture
+def store(store_url: str | None) -> Iterator[Store]:  # noqa: F811
+    made = open_store(store_url)
     made.create_session(SessionRecord("s1", "one", utcnow()))
     yield made
     made.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,12 @@ from algomancy_core.stores.sql import schema as sql_schema
 from algomancy_data import DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
-from tests.stores import STORE_KINDS, open_store
 
 from .conftest import make_config
+from .test_core_stores import store, store_url  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(params=STORE_KINDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(request, tmp_path)
-    yield opened
-    opened.close()
-
-
-def test_changes_are_numbered_and_read_by_session(store: Store) -> None:
+def test_changes_are_numbered_and_read_by_session(store: Store) -> None:  # noqa: F811
     assert store.change_bounds() == (0, 0)
     first = store.append_change("s1", "scenario.created", "x", {"scenario": {"id": "x"}})
     second = store.append_change("s2", "dataset.added", "d", {"dataset": {"key": "d"}})
@@ -54,7 +46,7 @@ def test_changes_are_numbered_and_read_by_session(store: Store) -> None:
 def test_sql_stores_prune_to_the_latest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql_changes, "CHANGES_KEPT", 5)
     monkeypatch.setattr(sql_changes, "PRUNE_EVERY", 4)
-    store = SQLStore(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    store = SQLStore(f"sqlite:///{tmp_path / 'db.sqlite3'}")  # noqa: F811
     try:
         for n in range(12):
             store.append_change("s", "dataset.added", str(n), {})
@@ -72,7 +64,7 @@ def test_a_version_6_database_gets_the_change_feed(tmp_path: Path) -> None:
         conn.execute(sa.text("DROP TABLE changes"))
         conn.execute(sa.text("UPDATE meta SET value = 6 WHERE name = 'schema_version'"))
     engine.dispose()
-    store = SQLStore(url)
+    store = SQLStore(url)  # noqa: F811
     try:
         assert store.append_change("s", "dataset.added", "d", {}) == 1
     finally:
@@ -86,7 +78,7 @@ def test_a_version_6_database_gets_the_change_feed(tmp_path: Path) -> None:
 
 
 def test_the_hub_hands_changes_to_their_sessions_subscribers() -> None:
-    store = MemoryStore()
+    store = MemoryStore()  # noqa: F811
     hub = ChangeHub(lambda: store)
 
     async def follow() -> list[str]:
@@ -111,7 +103,7 @@ def test_a_slow_subscriber_overflows_instead_of_buffering(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(change_hub, "BUFFER_LIMIT", 3)
-    store = MemoryStore()
+    store = MemoryStore()  # noqa: F811
     hub = ChangeHub(lambda: store)
 
     async def follow() -> tuple[bool, list[str]]:
@@ -156,7 +148,7 @@ def test_managers_record_their_changes(tmp_path: Path) -> None:
 
 
 def test_sql_scenario_writes_append_their_change_in_the_same_transaction(
-    store: Store,
+    store: Store,  # noqa: F811
 ) -> None:
     store.create_session(SessionRecord("s", "main", utcnow()))
     store.put_dataset("s", "d", DataSource("d"))

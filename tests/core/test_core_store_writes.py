@@ -3,9 +3,7 @@ change feed entry are one write (one transaction on SQL), on every store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,9 +16,14 @@ from algomancy_core.stores import Store
 from algomancy_core.stores.sql import scenarios as sql_scenarios
 from algomancy_data import DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
-from tests.stores import STORE_KINDS, open_store
 
-from .test_core_stores import new_scenario, new_session, queue
+from .test_core_stores import (  # noqa: F401 (fixtures)
+    new_scenario,
+    new_session,
+    queue,
+    store,
+    store_url,
+)
 
 S = ScenarioStatus
 TABLES = DataSource("r", tables={"lines": pd.DataFrame({"qty": [1, 2]})})
@@ -30,14 +33,7 @@ def completing(tables: DataSource | None = TABLES) -> Any:
     return plan_transition(S.COMPLETE, source=S.PROCESSING, result={"x": 1}, kpis={}, tables=tables)
 
 
-@pytest.fixture(params=STORE_KINDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(request, tmp_path)
-    yield opened
-    opened.close()
-
-
-def processing(store: Store) -> str:
+def processing(store: Store) -> str:  # noqa: F811
     """The id of a new scenario, claimed (processing)."""
     session = new_session(store)
     record = new_scenario(store, session.id, "s")
@@ -47,7 +43,7 @@ def processing(store: Store) -> str:
     return record.id
 
 
-def test_a_completion_keeps_its_tables_in_the_same_write(store: Store) -> None:
+def test_a_completion_keeps_its_tables_in_the_same_write(store: Store) -> None:  # noqa: F811
     scenario_id = processing(store)
     done = store.apply_transition(scenario_id, completing())
     assert done is not None and done.status is S.COMPLETE
@@ -57,7 +53,7 @@ def test_a_completion_keeps_its_tables_in_the_same_write(store: Store) -> None:
     assert store.get_result_tables(scenario_id) is None
 
 
-def test_a_refused_completion_keeps_no_tables(store: Store) -> None:
+def test_a_refused_completion_keeps_no_tables(store: Store) -> None:  # noqa: F811
     scenario_id = processing(store)
     assert store.request_cancel(scenario_id)
     assert store.apply_transition(scenario_id, completing()) is None
@@ -70,10 +66,11 @@ def test_only_a_completion_carries_tables() -> None:
 
 
 @pytest.mark.parametrize(
-    "store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+    "store_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 def test_a_completion_failing_after_its_first_statements_writes_nothing(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The change feed entry is the transaction's last write: when it fails, the
     move and the tables written before it roll back too (as a crash would)."""
@@ -96,7 +93,7 @@ def test_a_completion_failing_after_its_first_statements_writes_nothing(
     assert store.get_result_tables(scenario_id) is not None
 
 
-def test_a_run_cancelled_while_completing_fails_without_tables(store: Store) -> None:
+def test_a_run_cancelled_while_completing_fails_without_tables(store: Store) -> None:  # noqa: F811
     """`Lifecycle.complete`: the cancel wins, and the run's tables are not kept."""
     lifecycle = Lifecycle(store, Notifier())
     scenario_id = processing(store)
