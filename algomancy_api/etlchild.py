@@ -50,6 +50,7 @@ from starlette.datastructures import UploadFile
 from algomancy_api.deadlines import Stopped
 from algomancy_data.limits import ReadLimits
 from algomancy_data.parsepool import _Worker
+from algomancy_data.parseworker import recv_answer
 
 if TYPE_CHECKING:
     from algomancy_api.config import ApiConfiguration
@@ -153,7 +154,7 @@ class EtlChild:
                 if stop.is_set():
                     self._drop(worker, "its upload's deadline passed or its client left")
                     raise Stopped()
-            status, value = worker.connection.recv()
+            status, value = recv_answer(worker.connection)
         except (EOFError, OSError):
             raise self._died(worker) from None
         if status == "memory":

@@ -10,7 +10,8 @@ Reading a table (`get_table`) decodes the payload, as a store's read would.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import pickle
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from algomancy_data.datasource import DataSource
 
@@ -62,3 +63,21 @@ class PackedDataSource(DataSource):
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_decoded": None}
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """At pickle protocol 5 the payload is a `pickle.PickleBuffer`, which a
+        pickler with a ``buffer_callback`` may send out of band (the ETL child's
+        answer, `algomancy_data.parseworker.send_answer`: no copy of the payload into
+        the pickle and out of it); it loads as `bytes` either way."""
+        reduced = super().__reduce_ex__(protocol)
+        assert isinstance(reduced, tuple)  # (copyreg.__newobj__, (cls,), state, ...)
+        if int(protocol) < 5:
+            return reduced
+        state = {**reduced[2], "payload": pickle.PickleBuffer(self.payload)}
+        return (*reduced[:2], state, *reduced[3:])
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        payload = state["payload"]
+        if not isinstance(payload, bytes):  # an out-of-band buffer given as another type
+            state = {**state, "payload": bytes(payload)}
+        self.__dict__.update(state)

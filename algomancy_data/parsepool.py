@@ -39,6 +39,7 @@ from algomancy_data.limits import (
     DEFAULT_PARSE_SECONDS as DEFAULT_SECONDS,
 )
 from algomancy_data.limits import LimitExceeded
+from algomancy_data.parseworker import recv_answer
 
 DEFAULT_WORKERS = 2
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class ParsePool:
                 if time.monotonic() > deadline:
                     raise _over_time(seconds)
             try:
-                status, value = worker.connection.recv()
+                status, value = recv_answer(worker.connection)
             except (EOFError, OSError):
                 raise self._died(worker, memory_bytes, seconds) from None
             keep = True

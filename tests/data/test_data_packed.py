@@ -4,11 +4,15 @@ without pandas (what the ETL child process sends back)."""
 from __future__ import annotations
 
 import pickle
+import socket
+import threading
+from multiprocessing.connection import Connection
 
 import pandas as pd
 
 from algomancy_data import DataSource, content_digest
 from algomancy_data.packed import PackedDataSource
+from algomancy_data.parseworker import encode_answer, recv_answer, send_answer
 
 
 def dataset() -> DataSource:
@@ -37,3 +41,39 @@ def test_a_packed_dataset_reads_its_tables_from_the_payload() -> None:
     # Pickled (sent from the child) without what it decoded.
     copy = pickle.loads(pickle.dumps(packed))
     assert copy._decoded is None and copy.to_arrow_bytes() == packed.to_arrow_bytes()
+
+
+def big_dataset() -> DataSource:
+    data = DataSource("orders")
+    data.add_table("orders", pd.DataFrame({"id": range(300_000)}))  # a 2.4 MB payload
+    return data
+
+
+def test_pickled_at_any_protocol_the_payload_loads_as_bytes() -> None:
+    packed = PackedDataSource.pack(big_dataset())
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        copy = pickle.loads(pickle.dumps(packed, protocol=protocol))
+        assert type(copy.payload) is bytes and copy.payload == packed.payload
+        assert copy.digest == packed.digest and copy._decoded is None
+
+
+def test_the_child_sends_the_payload_out_of_band_and_the_pool_reads_it_back() -> None:
+    # The payload travels as a message of its own, not copied into the pickle.
+    packed = PackedDataSource.pack(big_dataset())
+    count, head, *buffers = encode_answer(("ok", packed))
+    assert len(head) < 10_000 and len(buffers) == 1 and count == b"\x01\x00\x00\x00"
+    assert bytes(buffers[0]) == packed.payload
+    # Small bytes and numpy arrays (a workbook's frames) stay in the pickle.
+    frame = pd.DataFrame({"x": range(300_000)})
+    assert len(encode_answer(("ok", frame))) == 2
+    ours, theirs = socket.socketpair()
+    with Connection(ours.detach()) as sender, Connection(theirs.detach()) as receiver:
+        thread = threading.Thread(target=send_answer, args=(sender, ("ok", packed)))
+        thread.start()
+        status, copy = recv_answer(receiver)
+        thread.join()
+        assert status == "ok" and type(copy.payload) is bytes
+        assert copy.payload == packed.payload
+        pd.testing.assert_frame_equal(copy.get_table("orders"), packed.get_table("orders"))
+        sender.send_bytes(b"")  # the stream stays in step: the next message is read whole
+        assert receiver.recv_bytes() == b""
