@@ -107,8 +107,16 @@ def _coerce_column(
             )
         )
         return series
+    # Each column's nulls are found once: where the converted column has none (most
+    # columns), no value failed to convert and the read column's nulls are not needed.
+    converted_nulls: np.ndarray | None = None
     if unconvertible is None:
-        bad = converted.isna().to_numpy() & ~series.isna().to_numpy()
+        converted_nulls = converted.isna().to_numpy()
+        bad = (
+            converted_nulls & ~series.isna().to_numpy()
+            if converted_nulls.any()
+            else converted_nulls
+        )
     else:
         bad = unconvertible
     if bad.any():
@@ -124,7 +132,9 @@ def _coerce_column(
             column.name,
         )
     if not column.nullable:
-        nulls = converted.isna().to_numpy() & ~bad
+        if converted_nulls is None:
+            converted_nulls = converted.isna().to_numpy()
+        nulls = converted_nulls & ~bad
         if nulls.any():
             code = "null_key" if column.primary_key else "null_value"
             _report_rows(
