@@ -245,7 +245,7 @@ class DataSource:
         """The dataset as Arrow IPC streams behind a JSON header (for binary stores)."""
         header = self._metadata()
         entries: list[dict[str, Any]] = []
-        blobs: list[bytes] = []
+        blobs: list[pa.Buffer] = []
         for table_name, frame in self._tables.items():
             try:
                 blob = serialization.frame_to_arrow(frame)
