@@ -66,6 +66,50 @@ the digest (6-9 ms) and the multipart parse (5-9 ms). Over SQLite the child adds
 the Arrow payload (7 ms), pickling it and sending it back over the socket pair
 (9.6 MB copied four times: 10-15 ms across both processes) and the blob's write.
 
+Then (issue 23, csvfast stop), profiled again on the shared machine (load average
+4-11: CPU figures only; ``time.process_time`` in process, ``/proc`` schedstat of the
+server and its children per upload as above):
+
+- the ETL in process is the Arrow reader: ``pyarrow.csv.read_csv`` 25 ms of CPU
+  against ``pandas.read_csv``'s 20-31 ms, then ``to_pandas`` 1.6 ms (no Python
+  objects: text is already Arrow-backed ``str``), ``coerce_table`` 3.5 ms and the
+  file checks 1-2 ms. Giving Arrow every column's type (no inference) saved nothing
+  (24.7 against 25.2 ms), one thread or several cost the same CPU, and Arrow's pool
+  is already mimalloc (jemalloc: 45 against 39-40 ms per ETL). So `types_mapper`,
+  ``self_destruct`` or coercing in Arrow have at most the 5 ms after the read to win;
+- an upload's body alone (the same 8.5 MB under an undeclared file name: no ETL)
+  costs the server 16-22 ms of CPU; 11 ms of it in the app (the multipart parse
+  7.5 ms, 4-5 ms of which is writing into the memory file: fresh pages; an
+  anonymous mapping costs 7.7 ms, a reused heap buffer 0.4 ms but keeps the RSS),
+  the rest uvicorn and the socket. The digest adds 7-9 ms;
+- over SQLite, copying megabytes into fresh memory dominates what the child adds:
+  the ETL task and the pickle of its answer, measured together, took 72-89 ms of
+  CPU where the task alone took 54-70.
+
+Changed by that profile (each figure in the changed function's docstring):
+
+- the child's answer goes back with the Arrow payload out of band
+  (`algomancy_data.parseworker.send_answer`, pickle protocol 5): the round trip
+  11.2 -> 6.8-7.0 ms of CPU;
+- `serialization.frame_to_arrow` writes to a ``BufferOutputStream``: the payload
+  (byte-identical) on fresh memory 12.1-12.7 -> 7.8-9.1 ms;
+- `coerce_table` finds each column's nulls once: 3.5-4.3 -> 3.2-3.9 ms.
+
+Server and child CPU per upload (median of 20; the code before and after in
+alternating rounds, load average 7-11):
+
+| row | before (2 rounds) | after (2 rounds) |
+|---|---|---|
+| SQLite, ETL in the child | 90.7, 96.5 ms (min 79.2, 80.1) | 86.8, 87.7 ms (min 74.2, 72.7) |
+| in memory, ETL in the server | 67.9, 63.5 ms | 61.1, 64.4 ms (unchanged: noise) |
+
+The wall figures of those rounds mean nothing (``read_csv`` itself took 21-110 ms).
+Still not met, and not within reach by trimming: the ETL alone is 1.3x
+``read_csv``'s CPU (the Arrow read is about ``read_csv``), and over HTTP the body's
+receipt (16-22 ms) and the digest (7-9 ms) come on top. Getting to 1.3x needs the
+work to overlap the transfer (reading the CSV while the body arrives) or a digest
+made from the read itself, not more trimming.
+
     python -m benchmarks.etl_csv
 """
 
