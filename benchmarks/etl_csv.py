@@ -96,12 +96,13 @@ Changed by that profile (each figure in the changed function's docstring):
 - `coerce_table` finds each column's nulls once: 3.5-4.3 -> 3.2-3.9 ms.
 
 Server and child CPU per upload (median of 20; the code before and after in
-alternating rounds, load average 7-11):
+alternating rounds, load average 6-11):
 
-| row | before (2 rounds) | after (2 rounds) |
+| row | before (3 rounds) | after (3 rounds) |
 |---|---|---|
-| SQLite, ETL in the child | 90.7, 96.5 ms (min 79.2, 80.1) | 86.8, 87.7 ms (min 74.2, 72.7) |
-| in memory, ETL in the server | 67.9, 63.5 ms | 61.1, 64.4 ms (unchanged: noise) |
+| SQLite, ETL in the child | 90.7, 96.5, 101.0 ms | 86.8, 87.7, 86.9 ms |
+| (round 3: server / child) | 31.4 / 69.1 ms | 27.9 / 57.1 ms |
+| in memory, ETL in the server | 67.9, 63.5, 58.2 ms | 61.1, 64.4, 73.2 ms (unchanged: noise) |
 
 The wall figures of those rounds mean nothing (``read_csv`` itself took 21-110 ms).
 Still not met, and not within reach by trimming: the ETL alone is 1.3x
