@@ -120,7 +120,7 @@ def add_at_top(app: FastAPI, router: APIRouter, prefix: str) -> None:
     document is the same (the snapshot test)."""
     for route in router.routes:
         assert isinstance(route, APIRoute)
-        app.add_api_route(
+        app.router.add_api_route(
             prefix + route.path,
             route.endpoint,
             methods=sorted(route.methods or ()),
@@ -132,6 +132,7 @@ def add_at_top(app: FastAPI, router: APIRouter, prefix: str) -> None:
             response_description=route.response_description,
             responses=route.responses,
             name=route.name,
+            route_class_override=type(route),
         )
 
 
