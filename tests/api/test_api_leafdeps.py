@@ -5,7 +5,7 @@ document, errors)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import fastapi.routing
@@ -83,6 +83,57 @@ def test_leaves_are_told_apart() -> None:
     assert isinstance(route, fastapi.routing.APIRoute)
     leaves = {d.call: is_connection_leaf(d) for d in route.dependant.dependencies}
     assert leaves == {who: True, peer: True, limit: False}
+
+
+def sync_who(request: Request) -> str:
+    return "sync"
+
+
+async def yielded(request: Request) -> AsyncIterator[str]:
+    yield "yielded"
+
+
+def test_only_async_functions_of_the_connection_alone_are_leaves() -> None:
+    """A sync dependency (FastAPI runs it in a worker thread), a generator (FastAPI
+    runs its exit after the answer) and one with parameters stay FastAPI's."""
+    app = FastAPI()
+    app.router.route_class = ConnectionDependencyRoute
+
+    @app.get("/mixed")
+    async def mixed(
+        a: Annotated[str, Depends(sync_who)],
+        b: Annotated[str, Depends(yielded)],
+        c: Annotated[int, Depends(limit)],
+        d: Who,
+    ) -> list[Any]:
+        return [a, b, c, d]
+
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/mixed")
+    assert isinstance(route, fastapi.routing.APIRoute)
+    leaves = [is_connection_leaf(d) for d in route.dependant.dependencies]
+    assert leaves == [False, False, False, True]
+    with TestClient(app) as client:
+        assert client.get("/mixed?n=2").json() == ["sync", "yielded", 2, "nobody"]
+
+
+Fresh = Annotated[str, Depends(who, use_cache=False)]
+
+
+@pytest.mark.parametrize("route_class", [ConnectionDependencyRoute, fastapi.routing.APIRoute])
+def test_uncached_leaves_are_called_each_time(route_class: type[fastapi.routing.APIRoute]) -> None:
+    """`use_cache=False` calls again; a cached declaration after them takes the
+    last value, as FastAPI does (the same calls with either route class)."""
+    app = FastAPI()
+    app.router.route_class = route_class
+
+    @app.get("/twice")
+    async def twice(a: Fresh, b: Fresh, c: Who) -> list[str]:
+        return [a, b, c]
+
+    calls.clear()
+    with TestClient(app) as client:
+        assert client.get("/twice").json() == ["nobody"] * 3
+    assert calls == ["who", "who"]
 
 
 def test_values_and_per_request_cache_as_fastapis(cheap: TestClient) -> None:
