@@ -74,8 +74,12 @@ dependency changed it (`HTTPConnection`, no parameter, `scope="function"`,
 app. `algomancy_api.leafdeps.ConnectionDependencyRoute` now calls such a
 connection-only dependency without the nested solve (1.72-1.80x -> 1.42-1.46x in
 those runs; `profile_poll 3000 whole`, before/after trees alternating: 1.75x / 1.72x
--> 1.31x / 1.50x). This benchmark, this tree against the previous commit's, three
-runs at load 6-10: 0.75x / 0.77x / 0.69x against 0.73x / 0.68x / 0.67x.
+-> 1.31x / 1.50x). This benchmark, this tree against the previous commit's
+(`python -m benchmarks.poll_cpu 3 3 OLD_TREE`), five runs at load 6-10, the first
+three before the poll's route went ahead of `/openapi.json` and metrics kept their
+series by route: 0.75x / 0.77x / 0.69x / 0.80x / 0.67x against 0.73x / 0.68x /
+0.67x / 0.73x / 0.66x (ours 229-251 us against 236-285 us a request): better in every
+run, and still short of 0.8x on this loaded machine.
 """
 
 from __future__ import annotations
