@@ -210,3 +210,20 @@ def test_the_poll_solves_its_caller_without_a_nested_solve(
     answer = client.get(f"{PREFIX}/sessions/main/scenarios/{created['id']}/status")
     assert answer.status_code == 200
     assert len(solved) == 1
+
+
+def test_a_route_of_an_included_router_answers_as_fastapis() -> None:
+    """FastAPI builds it from its inclusion context (see `leafdeps`): same answers."""
+    router = fastapi.routing.APIRouter(route_class=ConnectionDependencyRoute)
+
+    @router.get("/included/{item_id}")
+    async def included(item_id: int, caller: Who) -> dict[str, Any]:
+        return {"item": item_id, "caller": caller}
+
+    app = FastAPI()
+    app.include_router(router, prefix="/p")
+    with TestClient(app) as client:
+        answer = client.get("/p/included/3", headers={"x-who": "cy"})
+        assert answer.json() == {"item": 3, "caller": "cy"}
+        app.dependency_overrides[who] = lambda: "overridden"
+        assert client.get("/p/included/3").json()["caller"] == "overridden"
