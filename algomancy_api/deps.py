@@ -11,7 +11,9 @@ whether they are one of `admin_users`. Every route that needs it asks for it wit
 `CallerDep`, the status poll included; FastAPI makes it once per request however
 many dependencies ask for it. It is cheap: `async` (no worker-thread hop, which a
 sync `def` dependency would cost), a dictionary read and, with authentication on, a
-set lookup; what a poll pays for it is FastAPI's solving of one dependency.
+set lookup. What FastAPI adds to solve it (a nested `solve_dependencies`, ~12 us of
+a ~72 us poll in process, whatever the dependency's signature) the status poll's
+route class skips: see `algomancy_api.leafdeps`.
 """
 
 from __future__ import annotations

@@ -65,6 +65,21 @@ every request (`fastapi.dependencies.models._get_cache_key`: scopes walk and
 `inspect.unwrap`), 3.6 us of the 80 in process by `timeit` on the route's dependant
 (~10 us served); the rest is its parameter solving (`request_params_to_args`) and the
 nested call.
+
+Then (issue 22, 2026-12-06, helper cheappoll): the poll route swapped before the
+app is built (best of 30 interleaved rounds of 200 in-process calls, three runs)
+put the caller's nested solve at ~12 us of ~72, and no declaration of the
+dependency changed it (`HTTPConnection`, no parameter, `scope="function"`,
+`use_cache=False`); the same poll with no caller at all cost 1.26-1.44x the bare
+app. `algomancy_api.leafdeps.ConnectionDependencyRoute` now calls such a
+connection-only dependency without the nested solve (1.72-1.80x -> 1.42-1.46x in
+those runs; `profile_poll 3000 whole`, before/after trees alternating: 1.75x / 1.72x
+-> 1.31x / 1.50x). This benchmark, this tree against the previous commit's
+(`python -m benchmarks.poll_cpu 3 3 OLD_TREE`), five runs at load 6-10, the first
+three before the poll's route went ahead of `/openapi.json` and metrics kept their
+series by route: 0.75x / 0.77x / 0.69x / 0.80x / 0.67x against 0.73x / 0.68x /
+0.67x / 0.73x / 0.66x (ours 229-251 us against 236-285 us a request): better in every
+run, and still short of 0.8x on this loaded machine.
 """
 
 from __future__ import annotations

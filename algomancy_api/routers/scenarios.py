@@ -24,6 +24,7 @@ from algomancy_api.deps import (
 from algomancy_api.disconnect import watch_disconnect
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
+from algomancy_api.leafdeps import ConnectionDependencyRoute
 from algomancy_api.listing import ScenarioListCache
 from algomancy_api.models import (
     CreateScenario,
@@ -44,7 +45,10 @@ from algomancy_core.events import scenario_event
 router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
 #: The status poll alone: `ApiLauncher.build` puts its route on the app itself, first
 #: of all (`add_at_top`), not inside an included router (see `add_at_top` for why).
-polls = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
+#: Its route class calls `CallerDep` without FastAPI's nested solve (`leafdeps`).
+polls = APIRouter(
+    prefix="/sessions/{session_id}", tags=["scenarios"], route_class=ConnectionDependencyRoute
+)
 
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
 

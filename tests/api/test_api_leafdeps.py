@@ -1,0 +1,229 @@
+"""`ConnectionDependencyRoute` (`algomancy_api.leafdeps`): a dependency that asks
+only for the connection is called without FastAPI's nested solve, and everything
+else about the route stays FastAPI's (values, caching, overrides, the OpenAPI
+document, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import fastapi.routing
+import pytest
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.testclient import TestClient
+from starlette.requests import HTTPConnection
+
+from algomancy_api.leafdeps import ConnectionDependencyRoute, is_connection_leaf
+
+from .conftest import PREFIX
+
+calls: list[str] = []
+
+
+async def who(request: Request) -> str:
+    calls.append("who")
+    return str(request.headers.get("x-who", "nobody"))
+
+
+async def peer(connection: HTTPConnection) -> str:
+    return str(connection.url.path)
+
+
+async def limit(n: Annotated[int, Query()] = 1) -> int:
+    """Not a leaf: it has a query parameter of its own."""
+    return n
+
+
+async def refuse(request: Request) -> str:
+    raise HTTPException(403, "refused by the dependency")
+
+
+Who = Annotated[str, Depends(who)]
+
+
+def build(route_class: type[fastapi.routing.APIRoute]) -> FastAPI:
+    """An app with three routes of `route_class`, on the app itself (a route of an
+    included router is FastAPI's own in either case: see `leafdeps`)."""
+    app = FastAPI()
+    app.router.route_class = route_class
+    router = app.router
+
+    @router.get("/items/{item_id}")
+    async def item(
+        item_id: int,
+        caller: Who,
+        again: Who,
+        path: Annotated[str, Depends(peer)],
+        n: Annotated[int, Depends(limit)],
+    ) -> dict[str, Any]:
+        return {"item": item_id, "caller": caller, "again": again, "path": path, "n": n}
+
+    @router.get("/own/{item_id}")
+    async def own(request: Request, item_id: str, caller: Who) -> dict[str, Any]:
+        return {"item": item_id, "caller": caller, "method": request.method}
+
+    @router.get("/refused")
+    async def refused(caller: Annotated[str, Depends(refuse)]) -> str:
+        return caller
+
+    return app
+
+
+@pytest.fixture
+def cheap() -> Iterator[TestClient]:
+    calls.clear()
+    with TestClient(build(ConnectionDependencyRoute)) as client:
+        yield client
+
+
+def test_leaves_are_told_apart() -> None:
+    app = build(ConnectionDependencyRoute)
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/items/{item_id}")
+    assert isinstance(route, fastapi.routing.APIRoute)
+    leaves = {d.call: is_connection_leaf(d) for d in route.dependant.dependencies}
+    assert leaves == {who: True, peer: True, limit: False}
+
+
+def sync_who(request: Request) -> str:
+    return "sync"
+
+
+async def yielded(request: Request) -> AsyncIterator[str]:
+    yield "yielded"
+
+
+def test_only_async_functions_of_the_connection_alone_are_leaves() -> None:
+    """A sync dependency (FastAPI runs it in a worker thread), a generator (FastAPI
+    runs its exit after the answer) and one with parameters stay FastAPI's."""
+    app = FastAPI()
+    app.router.route_class = ConnectionDependencyRoute
+
+    @app.get("/mixed")
+    async def mixed(
+        a: Annotated[str, Depends(sync_who)],
+        b: Annotated[str, Depends(yielded)],
+        c: Annotated[int, Depends(limit)],
+        d: Who,
+    ) -> list[Any]:
+        return [a, b, c, d]
+
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/mixed")
+    assert isinstance(route, fastapi.routing.APIRoute)
+    leaves = [is_connection_leaf(d) for d in route.dependant.dependencies]
+    assert leaves == [False, False, False, True]
+    with TestClient(app) as client:
+        assert client.get("/mixed?n=2").json() == ["sync", "yielded", 2, "nobody"]
+
+
+Fresh = Annotated[str, Depends(who, use_cache=False)]
+
+
+@pytest.mark.parametrize("route_class", [ConnectionDependencyRoute, fastapi.routing.APIRoute])
+def test_uncached_leaves_are_called_each_time(route_class: type[fastapi.routing.APIRoute]) -> None:
+    """`use_cache=False` calls again; a cached declaration after them takes the
+    last value, as FastAPI does (the same calls with either route class)."""
+    app = FastAPI()
+    app.router.route_class = route_class
+
+    @app.get("/twice")
+    async def twice(a: Fresh, b: Fresh, c: Who) -> list[str]:
+        return [a, b, c]
+
+    calls.clear()
+    with TestClient(app) as client:
+        assert client.get("/twice").json() == ["nobody"] * 3
+    assert calls == ["who", "who"]
+
+
+def test_values_and_per_request_cache_as_fastapis(cheap: TestClient) -> None:
+    answer = cheap.get("/items/7?n=3", headers={"x-who": "ann"})
+    assert answer.json() == {"item": 7, "caller": "ann", "again": "ann", "path": "/items/7", "n": 3}
+    assert calls == ["who"]  # declared twice, solved once a request
+    with TestClient(build(fastapi.routing.APIRoute)) as plain:
+        assert plain.get("/items/7?n=3", headers={"x-who": "ann"}).json() == answer.json()
+    own = cheap.get("/own/x", headers={"x-who": "bo"})
+    assert own.json() == {"item": "x", "caller": "bo", "method": "GET"}
+
+
+def test_errors_as_fastapis(cheap: TestClient) -> None:
+    bad = cheap.get("/items/seven")
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["path", "item_id"]
+    refused = cheap.get("/refused")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "refused by the dependency"}
+
+
+def test_the_openapi_document_is_fastapis() -> None:
+    assert build(ConnectionDependencyRoute).openapi() == build(fastapi.routing.APIRoute).openapi()
+
+
+def test_leaves_skip_the_nested_solve(cheap: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One `solve_dependencies` a request for the endpoint (`limit` inside it, not a
+    leaf, is still solved by FastAPI: two in all) against four for FastAPI's route."""
+    solved: list[object] = []
+    original = fastapi.routing.solve_dependencies
+
+    async def counting(**kwargs: Any) -> Any:
+        solved.append(kwargs["dependant"].call)
+        return await original(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    monkeypatch.setattr(fastapi.dependencies.utils, "solve_dependencies", counting)
+    assert cheap.get("/items/1").status_code == 200
+    assert solved.count(limit) == 1 and who not in solved and peer not in solved
+    solved.clear()
+    with TestClient(build(fastapi.routing.APIRoute)) as plain:
+        assert plain.get("/items/1").status_code == 200
+    assert {who, peer, limit} <= set(solved)
+
+
+def test_an_override_of_a_leaf_is_honoured(cheap: TestClient) -> None:
+    app = cheap.app
+    app.dependency_overrides[who] = lambda: "overridden"  # type: ignore[attr-defined]
+    try:
+        assert cheap.get("/items/1").json()["caller"] == "overridden"
+    finally:
+        app.dependency_overrides.clear()  # type: ignore[attr-defined]
+    assert cheap.get("/items/1").json()["caller"] == "nobody"
+
+
+def test_the_poll_solves_its_caller_without_a_nested_solve(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status poll's route is a `ConnectionDependencyRoute`: `CallerDep` costs
+    no second `solve_dependencies` (issue 22)."""
+    created = client.post(
+        f"{PREFIX}/sessions/main/scenarios",
+        json={"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    solved: list[object] = []
+    original = fastapi.routing.solve_dependencies
+
+    async def counting(**kwargs: Any) -> Any:
+        solved.append(kwargs["dependant"].call)
+        return await original(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    monkeypatch.setattr(fastapi.dependencies.utils, "solve_dependencies", counting)
+    answer = client.get(f"{PREFIX}/sessions/main/scenarios/{created['id']}/status")
+    assert answer.status_code == 200
+    assert len(solved) == 1
+
+
+def test_a_route_of_an_included_router_answers_as_fastapis() -> None:
+    """FastAPI builds it from its inclusion context (see `leafdeps`): same answers."""
+    router = fastapi.routing.APIRouter(route_class=ConnectionDependencyRoute)
+
+    @router.get("/included/{item_id}")
+    async def included(item_id: int, caller: Who) -> dict[str, Any]:
+        return {"item": item_id, "caller": caller}
+
+    app = FastAPI()
+    app.include_router(router, prefix="/p")
+    with TestClient(app) as client:
+        answer = client.get("/p/included/3", headers={"x-who": "cy"})
+        assert answer.json() == {"item": 3, "caller": "cy"}
+        app.dependency_overrides[who] = lambda: "overridden"
+        assert client.get("/p/included/3").json()["caller"] == "overridden"
