@@ -134,9 +134,13 @@ class Worker(threading.Thread):
         algorithm = ("Random slotting", "ABC slotting")[self.round % 2]
         scenario = self.create(tag, algorithm, {})
         self.call("run", "POST", f"/sessions/main/scenarios/{scenario}/run")
-        while not self.stop_event.is_set():
+        # At least one status poll per run, even when the soak's time is up by then (a
+        # short soak on a crowded machine saw the stop before its first poll).
+        while True:
             status = self.call("status", "GET", f"/sessions/main/scenarios/{scenario}/status")
             if status.json()["status"] in ("complete", "failed", "cancelled"):
+                break
+            if self.stop_event.is_set():
                 break
             time.sleep(0.02)
         self.call("scenario", "GET", f"/sessions/main/scenarios/{scenario}")

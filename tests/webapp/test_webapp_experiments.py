@@ -302,11 +302,13 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 
 
 def test_a_real_ten_thousand_point_experiment(
-    page: Page, big_server: ServerProcess, tmp_path: Path
+    big_server: ServerProcess, page: Page, tmp_path: Path
 ) -> None:
     """Made and run by the server (a no-op algorithm, in memory): the page draws the
     first page of the table within the default timeout, sorts by a KPI, and samples
-    the charts."""
+    the charts. The server comes before the page, so the page closes first (fixtures
+    end in reverse): with the page's event stream still open, the server's graceful
+    stop waited for it until `ServerProcess.stop` killed it, 20 s later."""
     body = {
         "name": "big",
         "base": {"algo_name": "No-op knobs", "dataset_key": "Master data"},
