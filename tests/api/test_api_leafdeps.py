@@ -159,18 +159,24 @@ def test_the_openapi_document_is_fastapis() -> None:
     assert build(ConnectionDependencyRoute).openapi() == build(fastapi.routing.APIRoute).openapi()
 
 
-def test_leaves_skip_the_nested_solve(cheap: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One `solve_dependencies` a request for the endpoint (`limit` inside it, not a
-    leaf, is still solved by FastAPI: two in all) against four for FastAPI's route."""
-    solved: list[object] = []
+@pytest.fixture
+def solved(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The dependency callables `solve_dependencies` is asked for, in order."""
+    calls: list[object] = []
     original = fastapi.routing.solve_dependencies
 
     async def counting(**kwargs: Any) -> Any:
-        solved.append(kwargs["dependant"].call)
+        calls.append(kwargs["dependant"].call)
         return await original(**kwargs)
 
     monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
     monkeypatch.setattr(fastapi.dependencies.utils, "solve_dependencies", counting)
+    return calls
+
+
+def test_leaves_skip_the_nested_solve(cheap: TestClient, solved: list[object]) -> None:
+    """One `solve_dependencies` a request for the endpoint (`limit` inside it, not a
+    leaf, is still solved by FastAPI: two in all) against four for FastAPI's route."""
     assert cheap.get("/items/1").status_code == 200
     assert solved.count(limit) == 1 and who not in solved and peer not in solved
     solved.clear()
@@ -190,7 +196,7 @@ def test_an_override_of_a_leaf_is_honoured(cheap: TestClient) -> None:
 
 
 def test_the_poll_solves_its_caller_without_a_nested_solve(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, solved: list[object]
 ) -> None:
     """The status poll's route is a `ConnectionDependencyRoute`: `CallerDep` costs
     no second `solve_dependencies` (issue 22)."""
@@ -198,15 +204,7 @@ def test_the_poll_solves_its_caller_without_a_nested_solve(
         f"{PREFIX}/sessions/main/scenarios",
         json={"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"},
     ).json()
-    solved: list[object] = []
-    original = fastapi.routing.solve_dependencies
-
-    async def counting(**kwargs: Any) -> Any:
-        solved.append(kwargs["dependant"].call)
-        return await original(**kwargs)
-
-    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
-    monkeypatch.setattr(fastapi.dependencies.utils, "solve_dependencies", counting)
+    solved.clear()
     answer = client.get(f"{PREFIX}/sessions/main/scenarios/{created['id']}/status")
     assert answer.status_code == 200
     assert len(solved) == 1
