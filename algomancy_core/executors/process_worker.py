@@ -1,14 +1,14 @@
 """The worker process side of `ProcessExecutor`: the loop each worker process runs
 (`worker_main`), how a run travels to it (`dump_job`, `load_job`, `DataCache`: a
-dataset once per worker) and how its outcome and reports travel back
-(`ProgressRelay`, `dump_outcome`, `load_outcome`; the Dask executor uses them too).
+dataset once per worker, a copy of it for each run, in `run_data`) and how its
+outcome and reports travel back (`ProgressRelay`, `dump_outcome`, `load_outcome`;
+the Dask executor uses them too).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import io
 import os
 import pickle
@@ -16,12 +16,10 @@ import signal
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
-
-import pandas as pd
 
 from algomancy_core.algorithm import ProgressCallback, RunContext
 from algomancy_core.executors.base import RunOutcome, RunRequest, execute
+from algomancy_core.executors.run_data import DataCache
 
 #: A worker sends at most one progress report per this many seconds (the latest wins).
 PROGRESS_INTERVAL = 0.02
@@ -115,59 +113,6 @@ def load_outcome(payload: bytes) -> RunOutcome:
     if not isinstance(outcome, RunOutcome):
         return RunOutcome(error=f"the worker sent {type(outcome).__name__}, not a RunOutcome")
     return outcome
-
-
-#: Values an object column may hold and still be copied by `copy.deepcopy`: pandas
-#: copies a frame's arrays, not the Python objects in them, so those must not change.
-_IMMUTABLE = (str, bytes, int, float, bool, complex, type(None))
-
-
-def copies_safely(data: Any) -> bool:
-    """Whether `copy.deepcopy(data)` gives a run data as independent of the next run's
-    as a fresh unpickled copy: true unless a table (or its index) of object dtype
-    holds something mutable (a list, a dict: pandas shares those between copies)."""
-    tables = getattr(data, "_tables", None)
-    if not isinstance(tables, dict):
-        return False
-    for frame in tables.values():
-        if not isinstance(frame, pd.DataFrame):
-            return False
-        arrays: list[Any] = [frame.index, *(frame[column] for column in frame.columns)]
-        for array in arrays:
-            if array.dtype == object and not all(isinstance(v, _IMMUTABLE) for v in array):
-                return False
-    return True
-
-
-class DataCache:
-    """A worker's copy of the last dataset it was sent, pickled, by `RunRequest.data_key`:
-    the server sends a dataset once per worker, not with each run. Each run gets its
-    own copy, so what a run does to its data never reaches the next one: a deep copy
-    of one unpickled the first time (a third of the time of unpickling it again, which
-    was 60 % of a worker's time per trivial run), or a fresh unpickled copy when a deep
-    copy would share something mutable (`copies_safely`)."""
-
-    def __init__(self) -> None:
-        self.key: str | None = None
-        self.blob = b""
-        #: The data unpickled once (never given to a run), False when it does not
-        #: copy safely, None until the first run needs it.
-        self._master: Any = None
-
-    def keep(self, key: str | None, blob: bytes) -> None:
-        """Hold `blob`, the data of `key`, from now on."""
-        self.key, self.blob, self._master = key, blob, None
-
-    def load(self, key: Any) -> Any:
-        """`pickle`'s `persistent_load`: the data a request names."""
-        if key != self.key:
-            raise pickle.UnpicklingError(f"the worker does not hold the data {key!r}")
-        if self._master is None:
-            master = pickle.loads(self.blob)
-            self._master = master if copies_safely(master) else False
-        if self._master is False:
-            return pickle.loads(self.blob)
-        return copy.deepcopy(self._master)
 
 
 def dump_job(request: RunRequest, held: str | None) -> tuple[bytes, bool]:

@@ -53,7 +53,7 @@ def test_a_worker_is_sent_a_dataset_once_and_each_run_gets_its_own_copy() -> Non
 
 
 def test_a_run_that_changes_its_table_in_place_leaves_the_next_runs_copy_alone() -> None:
-    """The worker deep-copies the data it unpickled once (`DataCache`), not the
+    """The worker copies the data it unpickled once (`DataCache`, `run_copy`), not the
     frames a run changed."""
     cache = DataCache()
     first, _ = dump_job(request("a"), held=None)
