@@ -176,3 +176,21 @@ def test_a_worker_gives_each_run_a_fresh_copy_of_the_data_it_keeps() -> None:
     first.data_parameters["opts"]["a"] = 9
     second = cache.load("v1")
     assert snapshot(second) == snapshot(dataset())
+
+
+def test_a_dask_worker_gives_each_run_a_fresh_copy_even_of_mutable_objects() -> None:
+    """A table holding lists: a copy would share them, so each run unpickles its own."""
+    from algomancy_core.executors import dask_worker
+
+    data = DataSource("Master data", tables={"items": pd.DataFrame({"tags": [["a"], ["b"]]})})
+    blob = pickle.dumps(data)
+    dask_worker._fresh_data('["lists"]', blob).get_table("items")["tags"][0].append("changed")
+    assert dask_worker._fresh_data('["lists"]', blob).get_table("items")["tags"][0] == ["a"]
+    blob = pickle.dumps(dataset())
+    mine = dask_worker._fresh_data('["plain"]', blob)
+    mine.get_table("items").loc[10, "qty"] = 100
+    kept = dask_worker._held
+    assert kept is not None and kept[1].get_table("items")["qty"].tolist() == [1, 2, 3]
+    again = dask_worker._fresh_data('["plain"]', blob).get_table("items")
+    assert again["qty"].tolist() == [1, 2, 3]
+    assert np.shares_memory(again["price"].to_numpy(), kept[1].get_table("items")["price"])
