@@ -7,6 +7,7 @@ again)."""
 
 from __future__ import annotations
 
+import abc
 import collections
 import logging
 import threading
@@ -138,31 +139,38 @@ class _Worker:
             self.process.join()
 
 
-class Slots:
-    """The slot threads of `ProcessExecutor` (which sets up what is declared here)."""
+class Slots(abc.ABC):
+    """The slot threads of `ProcessExecutor`, which sets up the attributes declared
+    here and supplies the abstract methods."""
 
     capacity: int
     _lock: threading.Lock
     _running: set[_Job]
 
     @property
+    @abc.abstractmethod
     def depth(self) -> int:
-        raise NotImplementedError
+        """How many runs a slot keeps in its worker's pipe."""
 
+    @abc.abstractmethod
     def _ran(self, seconds: float) -> None:
-        raise NotImplementedError
+        """A worker says how long a run took."""
 
+    @abc.abstractmethod
     def _cancel(self, job: _Job) -> None:
-        raise NotImplementedError
+        """Cancel `job` (`_Job.cancel`)."""
 
+    @abc.abstractmethod
     def _start_worker(self) -> _Worker | None:
-        raise NotImplementedError
+        """A fresh worker process; None when shut down or it cannot start."""
 
+    @abc.abstractmethod
     def _take(self, wait: bool, count: int = 1) -> list[_Job]:
-        raise NotImplementedError
+        """Up to `count` queued jobs, now `_SENT`; none when shut down."""
 
+    @abc.abstractmethod
     def _requeue(self, jobs: list[_Job]) -> None:
-        raise NotImplementedError
+        """Jobs that waited in a dead worker's pipe: queued again, first."""
 
     def _slot_loop(self) -> None:
         # Started before a job needs it, so the job does not wait for the imports.

@@ -158,3 +158,17 @@ def test_a_busy_worker_is_sent_only_runs_whose_data_it_holds() -> None:
     assert list(executor._queue) == jobs[1:] and [job.state for job in jobs[1:]] == ["queued"] * 2
     message = pickle.loads(worker.child.recv_bytes())
     assert [item[:2] for item in message] == [("job", 0)]
+
+
+def test_the_slot_loop_needs_an_executor_that_supplies_all_it_declares() -> None:
+    """`Slots` is abstract: a subclass missing one of its methods cannot be made."""
+    from algomancy_core.executors.process_slot import Slots
+
+    class Partial(Slots):
+        @property
+        def depth(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()  # type: ignore[abstract]
+    assert not ProcessExecutor.__abstractmethods__  # supplies them all
