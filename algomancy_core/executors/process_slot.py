@@ -10,8 +10,11 @@ from __future__ import annotations
 import abc
 import collections
 import logging
+import select
 import threading
 import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -105,6 +108,22 @@ class _Job:
             log.exception("on_report of scenario %s failed", self.request.scenario_id)
 
 
+def conn_poller(conn: Connection) -> Callable[[float], bool]:
+    """`conn.poll(timeout)` on one `select.poll` kept for `conn`: `Connection.poll`
+    builds, registers and closes a selector at each call (8.6 against 0.9 µs here),
+    and a slot looks once per message from its worker, a message per run."""
+    if not hasattr(select, "poll"):
+        return conn.poll
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+
+    def ready(timeout: float) -> bool:
+        # Ready also at EOF or a closed pipe (POLLHUP, POLLNVAL): `recv` raises.
+        return bool(poller.poll(max(0.0, timeout) * 1000))
+
+    return ready
+
+
 class _Worker:
     """A worker process and the server's end of its pipe."""
 
@@ -118,6 +137,8 @@ class _Worker:
         )
         self.process.start()
         child_conn.close()  # so the server sees EOF when the process dies
+        #: Whether a message (or EOF) waits within the timeout (`conn_poller`).
+        self.ready = conn_poller(self.conn)
         #: The `data_key` of the data the process holds (`DataCache`).
         self.data_key: str | None = None
         #: Held while a message is written to the pipe (the slot's jobs, a
@@ -318,7 +339,7 @@ class Slots(abc.ABC):
         held: tuple[float, str | None] | None = None
         while True:
             try:
-                ready = worker.conn.poll(POLL_INTERVAL)
+                ready = worker.ready(POLL_INTERVAL)
                 message = worker.conn.recv() if ready else None
             except (EOFError, OSError):
                 return self._died(job, worker), False
@@ -340,12 +361,12 @@ class Slots(abc.ABC):
                         worker.process.terminate()
                     elif now - terminated_at > TERMINATE_GRACE:
                         worker.process.kill()
-                if not worker.process.is_alive() and not worker.conn.poll(0):
+                if not worker.process.is_alive() and not worker.ready(0):
                     return self._died(job, worker), False
                 continue
             kind = message[0]
             if kind == "progress":
-                if message[2] is None and worker.conn.poll(0):
+                if message[2] is None and worker.ready(0):
                     held = (message[1], None)
                 elif not job.cancel_requested:
                     job.progress(message[1], message[2])

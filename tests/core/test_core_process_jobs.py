@@ -24,6 +24,7 @@ from algomancy_core.executors.process import (
     dump_outcome,
     load_job,
 )
+from algomancy_core.executors.process_slot import conn_poller
 from algomancy_core.experiments.service import create_experiment
 from algomancy_core.result import BaseResult
 from algomancy_data import DataSource
@@ -105,6 +106,7 @@ class PipeWorker:
         self.conn, self.child = multiprocessing.Pipe(duplex=True)
         for message in messages:
             self.child.send(message)
+        self.ready = conn_poller(self.conn)
         self.data_key: str | None = None
         self.process = Alive()
         self.send_lock = threading.Lock()

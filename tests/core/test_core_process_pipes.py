@@ -172,3 +172,22 @@ def test_the_slot_loop_needs_an_executor_that_supplies_all_it_declares() -> None
     with pytest.raises(TypeError, match="abstract"):
         Partial()  # type: ignore[abstract]
     assert not ProcessExecutor.__abstractmethods__  # supplies them all
+
+
+def test_a_slot_sees_a_message_or_the_end_of_its_workers_pipe() -> None:
+    """`conn_poller`: one poll object kept per pipe, as `Connection.poll` answers."""
+    import multiprocessing
+
+    from algomancy_core.executors.process_slot import conn_poller
+
+    mine, theirs = multiprocessing.Pipe(duplex=True)
+    ready = conn_poller(mine)
+    assert not ready(0) and not ready(0.01)
+    theirs.send(("done", b"", 0.0))
+    assert ready(0) and mine.recv()[0] == "done"
+    assert not ready(0)
+    theirs.close()  # the worker died: the slot must look, and read EOF
+    assert ready(0.01)
+    with pytest.raises(EOFError):
+        mine.recv()
+    mine.close()
