@@ -10,11 +10,8 @@ from __future__ import annotations
 import abc
 import collections
 import logging
-import select
 import threading
 import time
-from collections.abc import Callable
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -22,6 +19,7 @@ from algomancy_core.algorithm import ProgressCallback, ReportCallback
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
 from algomancy_core.executors.process_worker import (
     ReportBatch,
+    conn_poller,
     dump_job,
     dump_jobs,
     load_outcome,
@@ -106,22 +104,6 @@ class _Job:
                 self.on_report(step, value)
         except Exception:
             log.exception("on_report of scenario %s failed", self.request.scenario_id)
-
-
-def conn_poller(conn: Connection) -> Callable[[float], bool]:
-    """`conn.poll(timeout)` on one `select.poll` kept for `conn`: `Connection.poll`
-    builds, registers and closes a selector at each call (8.6 against 0.9 µs here),
-    and a slot looks once per message from its worker, a message per run."""
-    if not hasattr(select, "poll"):
-        return conn.poll
-    poller = select.poll()
-    poller.register(conn.fileno(), select.POLLIN)
-
-    def ready(timeout: float) -> bool:
-        # Ready also at EOF or a closed pipe (POLLHUP, POLLNVAL): `recv` raises.
-        return bool(poller.poll(max(0.0, timeout) * 1000))
-
-    return ready
 
 
 class _Worker:
@@ -220,12 +202,13 @@ class Slots(abc.ABC):
                         healthy = healthy and head.skipped
                     if healthy and sent and sent[0].state == _SENT:
                         sent[0].state = _RUNNING
-                if healthy:
+                room = self._top_up(len(sent)) if healthy else 0
+                if room:
                     # Jobs queued already (claimed ahead, `prefetch`) go to the worker
                     # before this one's outcome is recorded: the worker runs while the
                     # server writes. Without them, the outcome is recorded first (the
                     # dispatcher claims the next runs in `finish`).
-                    more = self._take(wait=False, count=self.depth - len(sent))
+                    more = self._take(wait=False, count=room)
                     if more:
                         worker = self._send(more, worker, sent, small_only=bool(sent))
                 if not reported:
@@ -242,6 +225,14 @@ class Slots(abc.ABC):
         finally:
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
+
+    def _top_up(self, waiting: int) -> int:
+        """How many more runs to send a worker with `waiting` runs in its pipe: none
+        while more than half of `depth` wait there, else as many as fill it. Quick
+        runs then go a batch at a time, not one message (a write, a wake-up and a
+        read) per run, and the worker always has half a pipe to run meanwhile."""
+        depth = self.depth
+        return 0 if waiting > depth // 2 else max(0, depth - waiting)
 
     def _end(self, jobs: list[_Job], outcome: RunOutcome) -> None:
         """Report `outcome` for those of `jobs` not reported yet."""

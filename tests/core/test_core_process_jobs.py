@@ -24,7 +24,7 @@ from algomancy_core.executors.process import (
     dump_outcome,
     load_job,
 )
-from algomancy_core.executors.process_slot import conn_poller
+from algomancy_core.executors.process_worker import conn_poller
 from algomancy_core.experiments.service import create_experiment
 from algomancy_core.result import BaseResult
 from algomancy_data import DataSource

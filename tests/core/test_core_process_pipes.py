@@ -178,7 +178,7 @@ def test_a_slot_sees_a_message_or_the_end_of_its_workers_pipe() -> None:
     """`conn_poller`: one poll object kept per pipe, as `Connection.poll` answers."""
     import multiprocessing
 
-    from algomancy_core.executors.process_slot import conn_poller
+    from algomancy_core.executors.process_worker import conn_poller
 
     mine, theirs = multiprocessing.Pipe(duplex=True)
     ready = conn_poller(mine)
@@ -191,3 +191,14 @@ def test_a_slot_sees_a_message_or_the_end_of_its_workers_pipe() -> None:
     with pytest.raises(EOFError):
         mine.recv()
     mine.close()
+
+
+def test_a_busy_workers_pipe_is_topped_up_once_half_of_it_has_run() -> None:
+    executor = ProcessExecutor(max_workers=2)
+    assert [executor._top_up(waiting) for waiting in (0, 1)] == [1, 0]  # slow runs
+    for _ in range(8):
+        executor._ran(0.0005)
+    assert executor.depth == MAX_DEPTH
+    half = MAX_DEPTH // 2
+    assert executor._top_up(half + 1) == 0 and executor._top_up(MAX_DEPTH) == 0
+    assert executor._top_up(half) == MAX_DEPTH - half and executor._top_up(0) == MAX_DEPTH
