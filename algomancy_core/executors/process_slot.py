@@ -121,6 +121,9 @@ class _Worker:
         child_conn.close()  # so the server sees EOF when the process dies
         #: Whether a message (or EOF) waits within the timeout (`conn_poller`).
         self.ready = conn_poller(self.conn)
+        #: The ends (outcome, seconds) of the runs after the one being read, in
+        #: order, from a `dones` message (`Outbox`: quick runs' ends come together).
+        self.stash: collections.deque[tuple[bytes, float]] = collections.deque()
         #: The `data_key` of the data the process holds (`DataCache`).
         self.data_key: str | None = None
         #: Held while a message is written to the pipe (the slot's jobs, a
@@ -328,12 +331,20 @@ class Slots(abc.ABC):
         # dropped if that message is a success (its end writes progress 1.0), so a
         # run that reports and returns at once costs one write, not two.
         held: tuple[float, str | None] | None = None
+        message: Any
         while True:
-            try:
-                ready = worker.ready(POLL_INTERVAL)
-                message = worker.conn.recv() if ready else None
-            except (EOFError, OSError):
-                return self._died(job, worker), False
+            if worker.stash:  # its end came with an earlier run's
+                message = ("done", *worker.stash.popleft())
+            else:
+                try:
+                    ready = worker.ready(POLL_INTERVAL)
+                    message = worker.conn.recv() if ready else None
+                except (EOFError, OSError):
+                    return self._died(job, worker), False
+                if message is not None and message[0] == "dones":
+                    first, *later = message[1]
+                    worker.stash.extend(later)
+                    message = ("done", *first)
             if held is not None and (message is None or message[0] != "done"):
                 if not job.cancel_requested:
                     job.progress(*held)
