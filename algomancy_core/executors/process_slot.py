@@ -205,7 +205,7 @@ class Slots(abc.ABC):
                         healthy = healthy and head.skipped
                     if healthy and sent and sent[0].state == _SENT:
                         sent[0].state = _RUNNING
-                room = self._top_up(len(sent)) if healthy else 0
+                room = self._top_up(len(sent), ran=len(worker.stash)) if healthy else 0
                 if room:
                     # Jobs queued already (claimed ahead, `prefetch`) go to the worker
                     # before this one's outcome is recorded: the worker runs while the
@@ -229,13 +229,16 @@ class Slots(abc.ABC):
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
 
-    def _top_up(self, waiting: int) -> int:
-        """How many more runs to send a worker with `waiting` runs in its pipe: none
-        while more than half of `depth` wait there, else as many as fill it. Quick
-        runs then go a batch at a time, not one message (a write, a wake-up and a
-        read) per run, and the worker always has half a pipe to run meanwhile."""
-        depth = self.depth
-        return 0 if waiting > depth // 2 else max(0, depth - waiting)
+    def _top_up(self, sent: int, ran: int = 0) -> int:
+        """How many more runs to send a worker that was sent `sent` runs not reported
+        yet, of which `ran` have ended (their ends came together with an earlier
+        run's, `Outbox`): none while more than half of `depth` wait to run, else as
+        many as fill the pipe again. Quick runs then go a batch at a time, not one
+        message (a write, a wake-up and a read) per run, and the worker has half a
+        pipe to run meanwhile; runs that ended do not count, or the worker would
+        idle while the server records their outcomes."""
+        depth, waiting = self.depth, max(0, sent - ran)
+        return 0 if waiting > depth // 2 else depth - waiting
 
     def _end(self, jobs: list[_Job], outcome: RunOutcome) -> None:
         """Report `outcome` for those of `jobs` not reported yet."""
