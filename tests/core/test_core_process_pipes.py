@@ -252,3 +252,28 @@ def test_a_slot_hands_out_the_ends_of_runs_that_came_together_in_order() -> None
         seen.append(outcome.result.to_dict())
     assert seen == [{"n": n} for n in range(3)]
     assert not worker.stash and not worker.conn.poll(0)
+
+
+def test_the_run_clock_looks_at_the_cpu_wait_only_for_runs_that_were_not_quick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from algomancy_core.executors import process_worker
+    from algomancy_core.executors.process_slot import PIPE_SECONDS
+    from algomancy_core.executors.process_worker import QUICK_SECONDS, RunClock
+
+    assert QUICK_SECONDS * MAX_DEPTH <= PIPE_SECONDS  # a quick run gets the most depth
+    looks: list[int] = []
+    waited = iter([0, 0, 30_000_000])  # ns waiting for a CPU, as schedstat says
+
+    def waiting_ns(self: RunClock) -> int:
+        looks.append(1)
+        return next(waited)
+
+    now = iter([10.0, 10.0002, 20.0, 20.05])
+    monkeypatch.setattr(RunClock, "_waiting_ns", waiting_ns)
+    monkeypatch.setattr(process_worker.time, "perf_counter", lambda: next(now))
+    clock = RunClock()
+    clock.start()
+    assert clock.seconds() == pytest.approx(0.0002) and len(looks) == 1  # quick: one look
+    clock.start()
+    assert clock.seconds() == pytest.approx(0.02) and len(looks) == 3  # less its 30 ms wait
