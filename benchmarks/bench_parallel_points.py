@@ -215,7 +215,12 @@ benchmark's E2 server, `/proc` around the experiment), three pairs at load 5 to
 client's polls included); the workers 0.36-0.51 s before, 0.13-0.20 after; E2
 0.25x, 0.51x and 0.22x before, 1.52x (the experiment 0.52 s: 3,900 points a
 second), 0.16x and 0.52x after: the ratio of one run still moves with the load,
-since a worker at `SCHED_IDLE` runs only when nothing else wants a core.
+since a worker at `SCHED_IDLE` runs only when nothing else wants a core. E2 alone
+(this module's `trivial_experiment` and `pool_seconds`), six pairs in turn at load
+4 to 5: 0.27x, 0.59x, 0.34x, 0.42x, 0.39x and 0.24x before (the experiment 0.89
+to 1.17 s, after its `POST` 1,820 to 2,570 points a second), 0.56x, 0.54x, 0.54x,
+0.71x, 0.64x and 0.89x after (0.45 to 0.97 s, 2,460 to 5,380 points a second; the
+bare pool 0.28 to 0.60 s in both).
 
 Where the rest goes now: during the runs the server's slot threads wait for their
 workers most of the time (`conn_poller`); their own work is the dispatcher's per
