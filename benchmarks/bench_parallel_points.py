@@ -162,7 +162,7 @@ and the server's per-point work (claim, start, record: about a third of the rate
 with the server against the executor alone) bound it, far from the pool's 70 µs a
 call.
 
-Where the rest goes now: the `POST` (creating the points, helper work elsewhere) is
+Where the rest went then: the `POST` (creating the points, helper work elsewhere) is
 a sixth to a quarter of the experiment. During the runs the server's slot threads
 are busy about a tenth of the time (reading outcomes, sending runs; the dispatcher's
 claim, start and record of each point run in them: a store write each, with its
@@ -176,6 +176,64 @@ batch claims and batch completes in the stores (one transaction for several): on
 the memory store the claim and the complete are a tenth of the slot threads' busy
 time, so the profile does not support them yet; on SQLite and PostgreSQL they would
 matter more (helper runwrites works on the writes per scenario).
+Issue 25's third round. The figure to watch is CPU per point, read from `/proc`
+(`schedstat` of the server's threads and of the workers) around the experiment:
+at load 5 to 11 from other work the ratio of one run moves 0.2x to 1.5x with the
+same code, as the bare pool's own time does (0.3 to 2.5 s). py-spy (``--idle``, and
+per-thread CPU from ``/proc/<pid>/task/*/schedstat``) showed, before: the server
+about 350 µs of CPU per point over HTTP (its two slot threads 225 of them), the
+workers about 100 µs each per point of the experiment (a deep copy of the dataset a
+third of their busy time, the `done` message a fifth, `RunClock` a tenth); both
+sides idle much of the time, each waiting for the other, the workers also for a
+CPU (run-queue wait 0.9 s each in a 1.1 to 1.4 s experiment).
+
+- A run's copy of the dataset a worker keeps (`executors/run_data.py`, `run_copy`):
+  its frames are shallow copies (pandas >= 3 has copy-on-write always on: what a
+  run changes in a frame, in place or not, stays in its copy), its other attributes
+  deep copies unless immutable (a `datetime`'s deep copy alone took 13 µs). 28
+  against 61 µs for this benchmark's dataset. The Dask worker uses it too (and now
+  unpickles afresh, as the process worker did, data whose object columns hold
+  lists: a deep copy shared them between runs).
+- A slot and a worker look at their pipe with one `select.poll` kept per pipe
+  (`conn_poller`), not `Connection.poll`'s new selector per look (8.6 against 0.9
+  µs).
+- A busy worker's pipe is topped up once half of its `depth` has run, a batch per
+  message, not a message per run (`Slots._top_up`).
+- A worker sends the ends of its quick runs together (`Outbox`: a run's `done` is
+  held while a next run waits in the worker, at most `DONE_HOLD` = 10 ms and 32
+  runs, and sent before any progress or report that follows, so order holds); the
+  slot hands them out in order (`_Worker.stash`), and runs whose ends came already
+  do not count as waiting in the pipe.
+
+Before and after, in turn (a `git archive` of each commit), in process (a
+`SessionManager` and the process executor, no HTTP: the dispatcher's and the
+executor's own cost), 2,000 `Instant` points, CPU per point, load 6.5 to 7.5, three
+pairs: the server 250-279 µs before, 117-128 after; the workers (both, per point)
+159-232 µs before, 63-90 after: 2.3x less CPU per point in all. Over HTTP (this
+benchmark's E2 server, `/proc` around the experiment), three pairs at load 5 to
+9: the server 0.69-0.86 s of CPU before, 0.36-0.77 after (the `POST` and the
+client's polls included); the workers 0.36-0.51 s before, 0.13-0.20 after; E2
+0.25x, 0.51x and 0.22x before, 1.52x (the experiment 0.52 s: 3,900 points a
+second), 0.16x and 0.52x after: the ratio of one run still moves with the load,
+since a worker at `SCHED_IDLE` runs only when nothing else wants a core. E2 alone
+(this module's `trivial_experiment` and `pool_seconds`), six pairs in turn at load
+4 to 5: 0.27x, 0.59x, 0.34x, 0.42x, 0.39x and 0.24x before (the experiment 0.89
+to 1.17 s, after its `POST` 1,820 to 2,570 points a second), 0.56x, 0.54x, 0.54x,
+0.71x, 0.64x and 0.89x after (0.45 to 0.97 s, 2,460 to 5,380 points a second; the
+bare pool 0.28 to 0.60 s in both).
+
+Where the rest goes now: during the runs the server's slot threads wait for their
+workers most of the time (`conn_poller`); their own work is the dispatcher's per
+point (claim, start, record the outcome: a store write each, with announcements
+and observers), which batch claims and completes would share (not done). A
+worker's busy time is a third the copy of the dataset (pandas' `copy(deep=False)`
+of a frame is 15 µs, a deep copy of a 3-row frame 9 µs: copying a table only when a
+run reads it would need `DataSource` to allow that), then unpickling the request,
+the run and pickling its outcome. Polls: a `GET …/experiments/{id}` of 2,000 points
+costs the server 3 ms of CPU (its counts are read from every point), and this
+benchmark polls every 20 ms: a tenth of a second or more of the server's CPU in a
+1 to 2 s experiment, which the bare pool does not pay.
+
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points

@@ -51,9 +51,7 @@ from algomancy_core.executors.process_slot import (
 from algomancy_core.executors.process_worker import (
     PROGRESS_INTERVAL,
     WORKER_NICENESS,
-    DataCache,
     ProgressRelay,
-    copies_safely,
     dump_job,
     dump_outcome,
     dump_skip,
@@ -62,6 +60,7 @@ from algomancy_core.executors.process_worker import (
     lower_priority,
     worker_main,
 )
+from algomancy_core.executors.run_data import DataCache, copies_safely
 
 log = logging.getLogger("algomancy.executors.process")
 

@@ -7,6 +7,7 @@ again)."""
 
 from __future__ import annotations
 
+import abc
 import collections
 import logging
 import threading
@@ -18,6 +19,7 @@ from algomancy_core.algorithm import ProgressCallback, ReportCallback
 from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
 from algomancy_core.executors.process_worker import (
     ReportBatch,
+    conn_poller,
     dump_job,
     dump_jobs,
     load_outcome,
@@ -117,6 +119,11 @@ class _Worker:
         )
         self.process.start()
         child_conn.close()  # so the server sees EOF when the process dies
+        #: Whether a message (or EOF) waits within the timeout (`conn_poller`).
+        self.ready = conn_poller(self.conn)
+        #: The ends (outcome, seconds) of the runs after the one being read, in
+        #: order, from a `dones` message (`Outbox`: quick runs' ends come together).
+        self.stash: collections.deque[tuple[bytes, float]] = collections.deque()
         #: The `data_key` of the data the process holds (`DataCache`).
         self.data_key: str | None = None
         #: Held while a message is written to the pipe (the slot's jobs, a
@@ -138,31 +145,38 @@ class _Worker:
             self.process.join()
 
 
-class Slots:
-    """The slot threads of `ProcessExecutor` (which sets up what is declared here)."""
+class Slots(abc.ABC):
+    """The slot threads of `ProcessExecutor`, which sets up the attributes declared
+    here and supplies the abstract methods."""
 
     capacity: int
     _lock: threading.Lock
     _running: set[_Job]
 
     @property
+    @abc.abstractmethod
     def depth(self) -> int:
-        raise NotImplementedError
+        """How many runs a slot keeps in its worker's pipe."""
 
+    @abc.abstractmethod
     def _ran(self, seconds: float) -> None:
-        raise NotImplementedError
+        """A worker says how long a run took."""
 
+    @abc.abstractmethod
     def _cancel(self, job: _Job) -> None:
-        raise NotImplementedError
+        """Cancel `job` (`_Job.cancel`)."""
 
+    @abc.abstractmethod
     def _start_worker(self) -> _Worker | None:
-        raise NotImplementedError
+        """A fresh worker process; None when shut down or it cannot start."""
 
+    @abc.abstractmethod
     def _take(self, wait: bool, count: int = 1) -> list[_Job]:
-        raise NotImplementedError
+        """Up to `count` queued jobs, now `_SENT`; none when shut down."""
 
+    @abc.abstractmethod
     def _requeue(self, jobs: list[_Job]) -> None:
-        raise NotImplementedError
+        """Jobs that waited in a dead worker's pipe: queued again, first."""
 
     def _slot_loop(self) -> None:
         # Started before a job needs it, so the job does not wait for the imports.
@@ -191,12 +205,13 @@ class Slots:
                         healthy = healthy and head.skipped
                     if healthy and sent and sent[0].state == _SENT:
                         sent[0].state = _RUNNING
-                if healthy:
+                room = self._top_up(len(sent), ran=len(worker.stash)) if healthy else 0
+                if room:
                     # Jobs queued already (claimed ahead, `prefetch`) go to the worker
                     # before this one's outcome is recorded: the worker runs while the
                     # server writes. Without them, the outcome is recorded first (the
                     # dispatcher claims the next runs in `finish`).
-                    more = self._take(wait=False, count=self.depth - len(sent))
+                    more = self._take(wait=False, count=room)
                     if more:
                         worker = self._send(more, worker, sent, small_only=bool(sent))
                 if not reported:
@@ -213,6 +228,17 @@ class Slots:
         finally:
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
+
+    def _top_up(self, sent: int, ran: int = 0) -> int:
+        """How many more runs to send a worker that was sent `sent` runs not reported
+        yet, of which `ran` have ended (their ends came together with an earlier
+        run's, `Outbox`): none while more than half of `depth` wait to run, else as
+        many as fill the pipe again. Quick runs then go a batch at a time, not one
+        message (a write, a wake-up and a read) per run, and the worker has half a
+        pipe to run meanwhile; runs that ended do not count, or the worker would
+        idle while the server records their outcomes."""
+        depth, waiting = self.depth, max(0, sent - ran)
+        return 0 if waiting > depth // 2 else depth - waiting
 
     def _end(self, jobs: list[_Job], outcome: RunOutcome) -> None:
         """Report `outcome` for those of `jobs` not reported yet."""
@@ -308,12 +334,20 @@ class Slots:
         # dropped if that message is a success (its end writes progress 1.0), so a
         # run that reports and returns at once costs one write, not two.
         held: tuple[float, str | None] | None = None
+        message: Any
         while True:
-            try:
-                ready = worker.conn.poll(POLL_INTERVAL)
-                message = worker.conn.recv() if ready else None
-            except (EOFError, OSError):
-                return self._died(job, worker), False
+            if worker.stash:  # its end came with an earlier run's
+                message = ("done", *worker.stash.popleft())
+            else:
+                try:
+                    ready = worker.ready(POLL_INTERVAL)
+                    message = worker.conn.recv() if ready else None
+                except (EOFError, OSError):
+                    return self._died(job, worker), False
+                if message is not None and message[0] == "dones":
+                    first, *later = message[1]
+                    worker.stash.extend(later)
+                    message = ("done", *first)
             if held is not None and (message is None or message[0] != "done"):
                 if not job.cancel_requested:
                     job.progress(*held)
@@ -332,12 +366,12 @@ class Slots:
                         worker.process.terminate()
                     elif now - terminated_at > TERMINATE_GRACE:
                         worker.process.kill()
-                if not worker.process.is_alive() and not worker.conn.poll(0):
+                if not worker.process.is_alive() and not worker.ready(0):
                     return self._died(job, worker), False
                 continue
             kind = message[0]
             if kind == "progress":
-                if message[2] is None and worker.conn.poll(0):
+                if message[2] is None and worker.ready(0):
                     held = (message[1], None)
                 elif not job.cancel_requested:
                     job.progress(message[1], message[2])

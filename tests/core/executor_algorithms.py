@@ -140,14 +140,19 @@ class TraceEcho(BaseAlgorithm):
 
 
 class Marks(BaseAlgorithm):
-    """Marks its dataset (a data parameter) and says whether it found it marked: a
-    run that sees its data marked saw what an earlier run did to its copy."""
+    """Marks its dataset (a data parameter, and a column added to each table in
+    place) and says whether it found it marked: a run that sees its data marked saw
+    what an earlier run did to its copy."""
 
     name = "Marks"
 
     def run(self, data: DataSource, ctx: RunContext) -> BaseResult:
         found = "marked" in data.data_parameters
         data.data_parameters["marked"] = True
+        for name in data.list_tables():
+            table = data.get_table(name)
+            found = found or "marked" in table.columns
+            table["marked"] = True
         return BaseResult({"found": found, "pid": os.getpid(), "rows": data_rows(data)})
 
 

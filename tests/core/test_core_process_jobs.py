@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import pickle
 import threading
@@ -24,6 +25,7 @@ from algomancy_core.executors.process import (
     dump_outcome,
     load_job,
 )
+from algomancy_core.executors.process_worker import conn_poller
 from algomancy_core.experiments.service import create_experiment
 from algomancy_core.result import BaseResult
 from algomancy_data import DataSource
@@ -53,7 +55,7 @@ def test_a_worker_is_sent_a_dataset_once_and_each_run_gets_its_own_copy() -> Non
 
 
 def test_a_run_that_changes_its_table_in_place_leaves_the_next_runs_copy_alone() -> None:
-    """The worker deep-copies the data it unpickled once (`DataCache`), not the
+    """The worker copies the data it unpickled once (`DataCache`, `run_copy`), not the
     frames a run changed."""
     cache = DataCache()
     first, _ = dump_job(request("a"), held=None)
@@ -105,6 +107,8 @@ class PipeWorker:
         self.conn, self.child = multiprocessing.Pipe(duplex=True)
         for message in messages:
             self.child.send(message)
+        self.ready = conn_poller(self.conn)
+        self.stash: collections.deque[tuple[bytes, float]] = collections.deque()
         self.data_key: str | None = None
         self.process = Alive()
         self.send_lock = threading.Lock()

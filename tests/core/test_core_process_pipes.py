@@ -158,3 +158,122 @@ def test_a_busy_worker_is_sent_only_runs_whose_data_it_holds() -> None:
     assert list(executor._queue) == jobs[1:] and [job.state for job in jobs[1:]] == ["queued"] * 2
     message = pickle.loads(worker.child.recv_bytes())
     assert [item[:2] for item in message] == [("job", 0)]
+
+
+def test_the_slot_loop_needs_an_executor_that_supplies_all_it_declares() -> None:
+    """`Slots` is abstract: a subclass missing one of its methods cannot be made."""
+    from algomancy_core.executors.process_slot import Slots
+
+    class Partial(Slots):
+        @property
+        def depth(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()  # type: ignore[abstract]
+    assert not ProcessExecutor.__abstractmethods__  # supplies them all
+
+
+def test_a_slot_sees_a_message_or_the_end_of_its_workers_pipe() -> None:
+    """`conn_poller`: one poll object kept per pipe, as `Connection.poll` answers."""
+    import multiprocessing
+
+    from algomancy_core.executors.process_worker import conn_poller
+
+    mine, theirs = multiprocessing.Pipe(duplex=True)
+    ready = conn_poller(mine)
+    assert not ready(0) and not ready(0.01)
+    theirs.send(("done", b"", 0.0))
+    assert ready(0) and mine.recv()[0] == "done"
+    assert not ready(0)
+    theirs.close()  # the worker died: the slot must look, and read EOF
+    assert ready(0.01)
+    with pytest.raises(EOFError):
+        mine.recv()
+    mine.close()
+
+
+def test_a_busy_workers_pipe_is_topped_up_once_half_of_it_has_run() -> None:
+    executor = ProcessExecutor(max_workers=2)
+    assert [executor._top_up(waiting) for waiting in (0, 1)] == [1, 0]  # slow runs
+    for _ in range(8):
+        executor._ran(0.0005)
+    assert executor.depth == MAX_DEPTH
+    half = MAX_DEPTH // 2
+    assert executor._top_up(half + 1) == 0 and executor._top_up(MAX_DEPTH) == 0
+    assert executor._top_up(half) == MAX_DEPTH - half and executor._top_up(0) == MAX_DEPTH
+    # The ends of all but one came in one message: those runs left the pipe.
+    assert executor._top_up(MAX_DEPTH, ran=MAX_DEPTH - 1) == MAX_DEPTH - 1
+
+
+class Sent:
+    """A pipe end that keeps what is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[object, ...]] = []
+
+    def send(self, message: tuple[object, ...]) -> None:
+        self.messages.append(message)
+
+
+def test_a_workers_quick_runs_ends_go_together_and_never_after_what_follows() -> None:
+    from algomancy_core.executors.process_worker import Outbox
+
+    pipe = Sent()
+    outbox = Outbox(pipe, hold=60.0, most=3)  # type: ignore[arg-type]
+    outbox.done(b"a", 0.1, more=True)
+    outbox.done(b"b", 0.2, more=True)
+    assert pipe.messages == []  # held: the next runs wait already
+    outbox.send(("progress", 0.5, None))  # the next run reports: the ends go first
+    assert pipe.messages == [("dones", [(b"a", 0.1), (b"b", 0.2)]), ("progress", 0.5, None)]
+    outbox.done(b"c", 0.3, more=False)  # nothing waits: sent at once, alone
+    assert pipe.messages[-1] == ("done", b"c", 0.3)
+    for name in (b"d", b"e", b"f"):
+        outbox.done(name, 0.0, more=True)
+    assert pipe.messages[-1] == ("dones", [(b"d", 0.0), (b"e", 0.0), (b"f", 0.0)])  # `most`
+    late = Outbox(pipe, hold=0.0)  # type: ignore[arg-type]
+    late.done(b"g", 0.0, more=True)  # held long enough already
+    assert pipe.messages[-1] == ("done", b"g", 0.0)
+
+
+def test_a_slot_hands_out_the_ends_of_runs_that_came_together_in_order() -> None:
+    from algomancy_core.executors.base import RunOutcome
+    from algomancy_core.executors.process_worker import dump_outcome
+    from algomancy_core.result import BaseResult
+
+    ends = [(dump_outcome(RunOutcome(result=BaseResult({"n": n}))), 0.001) for n in range(3)]
+    worker = PipeWorker(("dones", ends))
+    executor = ProcessExecutor(max_workers=1)
+    seen = []
+    for n in range(3):
+        job = _Job(executor, RunRequest(f"s{n}", Marks, {}, items()), *Collector().callbacks())
+        outcome, healthy = executor._receive(job, worker)  # type: ignore[arg-type]
+        assert healthy and outcome.result is not None
+        seen.append(outcome.result.to_dict())
+    assert seen == [{"n": n} for n in range(3)]
+    assert not worker.stash and not worker.conn.poll(0)
+
+
+def test_the_run_clock_looks_at_the_cpu_wait_only_for_runs_that_were_not_quick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from algomancy_core.executors import process_worker
+    from algomancy_core.executors.process_slot import PIPE_SECONDS
+    from algomancy_core.executors.process_worker import QUICK_SECONDS, RunClock
+
+    assert QUICK_SECONDS * MAX_DEPTH <= PIPE_SECONDS  # a quick run gets the most depth
+    looks: list[int] = []
+    waited = iter([0, 0, 30_000_000])  # ns waiting for a CPU, as schedstat says
+
+    def waiting_ns(self: RunClock) -> int:
+        looks.append(1)
+        return next(waited)
+
+    now = iter([10.0, 10.0002, 20.0, 20.05])
+    monkeypatch.setattr(RunClock, "_waiting_ns", waiting_ns)
+    monkeypatch.setattr(process_worker.time, "perf_counter", lambda: next(now))
+    clock = RunClock()
+    clock.start()
+    assert clock.seconds() == pytest.approx(0.0002) and len(looks) == 1  # quick: one look
+    clock.start()
+    assert clock.seconds() == pytest.approx(0.02) and len(looks) == 3  # less its 30 ms wait
