@@ -26,6 +26,7 @@ from algomancy_api.client.aio_decisions import AsyncDecisionsMixin
 from algomancy_api.client.aio_studies import AsyncStudiesMixin
 from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import (
+    EXPERIMENT_ENDED,
     TERMINAL,
     DatasetVersion,
     EtlResult,
@@ -199,6 +200,19 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin, AsyncStudiesMixin):
 
     async def experiment(self, experiment_id: str) -> Experiment:
         return await self._send(self.routes.experiment(experiment_id))
+
+    async def wait_experiment(
+        self, experiment_id: str, *, timeout: float | None = None, interval: float = 0.5
+    ) -> Experiment:
+        """Poll the experiment every `interval` seconds until it is complete or
+        cancelled; TimeoutError after `timeout` seconds."""
+        deadline = Deadline(f"experiment {experiment_id}", timeout)
+        while True:
+            experiment = await self.experiment(experiment_id)
+            if experiment.status in EXPERIMENT_ENDED:
+                return experiment
+            deadline.check()
+            await asyncio.sleep(interval)
 
     async def cancel_experiment(self, experiment_id: str) -> Experiment:
         return await self._send(self.routes.cancel_experiment(experiment_id))
@@ -456,7 +470,7 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin, AsyncStudiesMixin):
         `interval` seconds when the stream is not available or breaks off. With
         `progress`, shows a bar with the algorithm's message (to `file`, default
         stderr). Raises TimeoutError after `timeout` seconds."""
-        deadline = Deadline(scenario_id, timeout)
+        deadline = Deadline(f"scenario {scenario_id}", timeout)
         bar = ProgressBar(progress, scenario_id[:8], file)
         try:
             if events:

@@ -6,10 +6,10 @@ from this file (`python scripts/unasync_client.py`)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import Frame
 from algomancy_api.client.routes import Call, Routes
 from algomancy_api.client.studies import ENDED, Study, StudyRoutes, study_body
@@ -92,13 +92,12 @@ class AsyncStudiesMixin:
     ) -> Study:
         """Poll the study every `interval` seconds until it is complete or stopped;
         TimeoutError after `timeout` seconds."""
-        end = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(f"study {study_id}", timeout)
         while True:
             study = await self.get_study(study_id)
             if study.status in ENDED:
                 return study
-            if end is not None and time.monotonic() >= end:
-                raise TimeoutError(f"study {study_id} is still {study.status}")
+            deadline.check()
             await asyncio.sleep(interval)
 
     async def study_trials_frame(

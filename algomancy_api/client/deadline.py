@@ -1,4 +1,5 @@
-"""The deadline of `wait()`, shared by the sync and the async client."""
+"""The deadline of the clients' waits (`wait`, `wait_experiment`, `wait_study`),
+shared by the sync and the async client."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ import time
 
 
 class Deadline:
-    """`timeout` seconds from now (None: never) for following `scenario_id`."""
+    """`timeout` seconds from now (None: never) for following `subject` (say,
+    "scenario <id>")."""
 
-    def __init__(self, scenario_id: str, timeout: float | None) -> None:
-        self.scenario_id = scenario_id
+    def __init__(self, subject: str, timeout: float | None) -> None:
+        self.subject = subject
         self.timeout = timeout
         self.at = None if timeout is None else time.monotonic() + timeout
 
     def check(self) -> None:
         """Raise TimeoutError once the deadline has passed."""
         if self.at is not None and time.monotonic() > self.at:
-            raise TimeoutError(f"scenario {self.scenario_id} did not finish in {self.timeout} s")
+            raise TimeoutError(f"{self.subject} did not finish in {self.timeout} s")
 
     def read_timeout(self) -> float:
         """How long to wait for each line of the event stream."""

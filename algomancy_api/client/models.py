@@ -193,6 +193,10 @@ class FrameField(Model):
     label: str | None = None
 
 
+#: The statuses in which an experiment starts no more points.
+EXPERIMENT_ENDED = ("complete", "cancelled")
+
+
 class Experiment(Model):
     """A parameter sweep over scenarios (docs/experiments.md): `status` is
     `running`, `complete` or `cancelled`; `counts` has `planned`, `created`,

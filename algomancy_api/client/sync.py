@@ -26,6 +26,7 @@ from algomancy_api.client._base import (
 )
 from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import (
+    EXPERIMENT_ENDED,
     TERMINAL,
     DatasetVersion,
     EtlResult,
@@ -201,6 +202,19 @@ class AlgomancyClient(DecisionsMixin, StudiesMixin):
 
     def experiment(self, experiment_id: str) -> Experiment:
         return self._send(self.routes.experiment(experiment_id))
+
+    def wait_experiment(
+        self, experiment_id: str, *, timeout: float | None = None, interval: float = 0.5
+    ) -> Experiment:
+        """Poll the experiment every `interval` seconds until it is complete or
+        cancelled; TimeoutError after `timeout` seconds."""
+        deadline = Deadline(f"experiment {experiment_id}", timeout)
+        while True:
+            experiment = self.experiment(experiment_id)
+            if experiment.status in EXPERIMENT_ENDED:
+                return experiment
+            deadline.check()
+            time.sleep(interval)
 
     def cancel_experiment(self, experiment_id: str) -> Experiment:
         return self._send(self.routes.cancel_experiment(experiment_id))
@@ -444,7 +458,7 @@ class AlgomancyClient(DecisionsMixin, StudiesMixin):
         `interval` seconds when the stream is not available or breaks off. With
         `progress`, shows a bar with the algorithm's message (to `file`, default
         stderr). Raises TimeoutError after `timeout` seconds."""
-        deadline = Deadline(scenario_id, timeout)
+        deadline = Deadline(f"scenario {scenario_id}", timeout)
         bar = ProgressBar(progress, scenario_id[:8], file)
         try:
             if events:

@@ -399,10 +399,8 @@ def test_experiments(kind: str, example_server: ServerProcess) -> None:
         )
         assert made.counts["planned"] == 2 and made.axes == ["data.demand_growth"]
         assert [e.id for e in await api.experiments()] == [made.id]
-        deadline = asyncio.get_running_loop().time() + 120
-        while (await api.experiment(made.id)).status != "complete":
-            assert asyncio.get_running_loop().time() < deadline, "the experiment never finished"
-            await asyncio.sleep(0.1)
+        done = await api.wait_experiment(made.id, timeout=120, interval=0.1)
+        assert done.status == "complete" and done.counts["complete"] == 2
         frame = await api.experiment_dataframe(made.id)
         assert list(frame.index) == [1, 2]
         assert list(frame["data.demand_growth"]) == [1.0, 2.0]
@@ -416,6 +414,7 @@ def test_experiments(kind: str, example_server: ServerProcess) -> None:
         assert refused.value.status == 409
         stopped = await api.cancel_experiment(made.id)
         assert stopped.status == "cancelled"
+        assert (await api.wait_experiment(made.id, timeout=0)).status == "cancelled"
         await api.delete_experiment(made.id, scenarios="delete")
         assert await api.experiments() == []
         assert await api.scenarios() == []
