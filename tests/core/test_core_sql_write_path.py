@@ -1,17 +1,27 @@
 """What the SQL store's write path spares (issue 23, "create+run+complete over HTTP
-on SQLite"): a claim with nothing queued takes no write transaction."""
+on SQLite"): a claim with nothing queued takes no write transaction; SQLite's
+checkpoints run on a thread of their own, not inside a writer's COMMIT."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from algomancy_core.scenario import plan_claim, utcnow
 from algomancy_core.stores.sql import SQLStore
+from algomancy_core.stores.sql.checkpoints import (
+    COMMITS_PER_CHECKPOINT,
+    FALLBACK_PAGES,
+    Checkpointer,
+)
 from tests.pg import postgres_server, postgres_url  # noqa: F401
+from tests.polling import wait_for
 
 from .test_core_stores import new_scenario, new_session, queue, sql_url  # noqa: F401
 
@@ -62,3 +72,51 @@ def test_a_batch_claim_with_only_own_scenarios_queued_writes_nothing(
     claimed = claim(sql_store)  # the own scenario is still there to claim
     assert claimed is not None and claimed.tag == "own"
     assert len(opened) == 1
+
+
+def thread_of(checkpointer: Checkpointer) -> threading.Thread:
+    thread = checkpointer._thread
+    assert thread is not None and thread.is_alive()
+    return thread
+
+
+def test_the_checkpointer_folds_the_log_back_on_its_own_thread(tmp_path: Path) -> None:
+    path = str(tmp_path / "db.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # the writer never checkpoints
+    writer.execute("CREATE TABLE t (v BLOB)")
+    checkpointer = Checkpointer(lambda: sqlite3.connect(path, check_same_thread=False), every=5)
+    try:
+        before = Path(path).stat().st_size
+        for _ in range(5):
+            writer.execute("INSERT INTO t VALUES (?)", (b"x" * 20_000,))
+            checkpointer.committed()
+        # The rows reach the main file only through a checkpoint.
+        wait_for(lambda: Path(path).stat().st_size > before + 100_000, what="a checkpoint")
+        assert checkpointer.done >= 1
+        thread = thread_of(checkpointer)
+    finally:
+        checkpointer.close()
+        writer.close()
+    assert not thread.is_alive()
+
+
+def test_sqlite_writes_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
+    store = SQLStore(f"sqlite:///{tmp_path / 'state' / 'algomancy.sqlite3'}")
+    try:
+        dialect: Any = store.db.dialect
+        session = new_session(store)
+        writer = dialect._writers.take()
+        try:
+            # The writer's own checkpoint is only a bound should the thread fall behind.
+            assert writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (FALLBACK_PAGES,)
+        finally:
+            dialect._writers.give_back(writer)
+        for i in range(COMMITS_PER_CHECKPOINT):
+            queue(store, new_scenario(store, session.id, f"s{i}", dataset="d").id)
+        wait_for(lambda: dialect._checkpoints.done, what="a background checkpoint")
+        thread = thread_of(dialect._checkpoints)
+    finally:
+        store.close()
+    assert not thread.is_alive()  # close stops the thread

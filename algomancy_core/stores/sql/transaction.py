@@ -85,13 +85,20 @@ class SQLiteTransaction:
     in `python -m benchmarks`): each create, claim and transition is one of these,
     without SQLAlchemy's connection checkout and statement compilation."""
 
-    __slots__ = ("_pending", "_turn", "_writer", "_writers")
+    __slots__ = ("_committed", "_pending", "_turn", "_writer", "_writers")
 
     def __init__(
-        self, turn: threading.Lock, writers: Lender[sqlite3.Connection], *, audited: bool = True
+        self,
+        turn: threading.Lock,
+        writers: Lender[sqlite3.Connection],
+        committed: Callable[[], None],
+        *,
+        audited: bool = True,
     ) -> None:
         self._turn = turn
         self._writers = writers
+        # Told of each commit, under the turn (`checkpoints.Checkpointer.committed`).
+        self._committed = committed
         # The audit of the write this is, inserted before the commit (`Database.write`).
         self._pending = pending_audit() if audited else None
 
@@ -121,6 +128,7 @@ class SQLiteTransaction:
                 if pending is not None:
                     writer.execute(audit_rows.AUDIT_INSERT, pending_row(pending, sqlite_time))
                 writer.execute("COMMIT")
+                self._committed()
                 if pending is not None:
                     pending.written = True
             elif writer.in_transaction:
