@@ -1,17 +1,20 @@
 """What the SQL store's write path spares (issue 23, "create+run+complete over HTTP
 on SQLite"): a claim with nothing queued takes no write transaction; SQLite's
-checkpoints run on a thread of their own, not inside a writer's COMMIT."""
+checkpoints run on a thread of their own, not inside a writer's COMMIT; times are
+encoded as SQLAlchemy encodes them."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from algomancy_core.scenario import plan_claim, utcnow
 from algomancy_core.stores.sql import SQLStore
@@ -20,6 +23,7 @@ from algomancy_core.stores.sql.checkpoints import (
     FALLBACK_PAGES,
     Checkpointer,
 )
+from algomancy_core.stores.sql.transaction import sqlite_time, utc
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
 
@@ -120,3 +124,24 @@ def test_sqlite_writes_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> 
     finally:
         store.close()
     assert not thread.is_alive()  # close stops the thread
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC),
+        datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(2024, 5, 1, 12, 0, 0, 5),  # naive: taken as UTC
+        datetime(2024, 5, 1, 14, 0, 0, 5, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_plain_writes_store_times_as_sqlalchemy_does(value: datetime) -> None:
+    """`sqlite_time` (every plain-SQL write) and SQLAlchemy's SQLite DATETIME (the
+    pooled path) write the same text, so rows of both paths read and sort alike."""
+    process = (
+        sa.DateTime()
+        .dialect_impl(sqlite_dialect.dialect())
+        .bind_processor(sqlite_dialect.dialect())
+    )
+    assert process is not None
+    assert sqlite_time(value) == process(utc(value).replace(tzinfo=None))
