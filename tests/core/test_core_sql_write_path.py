@@ -5,8 +5,11 @@ encoded as SQLAlchemy encodes them."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -96,9 +99,9 @@ def test_the_checkpointer_folds_the_log_back_on_its_own_thread(tmp_path: Path) -
         for _ in range(5):
             writer.execute("INSERT INTO t VALUES (?)", (b"x" * 20_000,))
             checkpointer.committed()
+        wait_for(lambda: checkpointer.done, what="a checkpoint")
         # The rows reach the main file only through a checkpoint.
-        wait_for(lambda: Path(path).stat().st_size > before + 100_000, what="a checkpoint")
-        assert checkpointer.done >= 1
+        assert Path(path).stat().st_size > before + 100_000
         thread = thread_of(checkpointer)
     finally:
         checkpointer.close()
@@ -145,3 +148,35 @@ def test_plain_writes_store_times_as_sqlalchemy_does(value: datetime) -> None:
     )
     assert process is not None
     assert sqlite_time(value) == process(utc(value).replace(tzinfo=None))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_runs_checkpoints_of_its_own(tmp_path: Path) -> None:
+    """The parent's checkpoint thread is not in a forked child: the child starts its
+    own when it needs one (`os.register_at_fork`)."""
+    path = str(tmp_path / "db.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("CREATE TABLE t (v BLOB)")
+    checkpointer = Checkpointer(lambda: sqlite3.connect(path, check_same_thread=False), every=1)
+    try:
+        checkpointer.committed()
+        wait_for(lambda: checkpointer.done, what="the parent's checkpoint")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+            pid = os.fork()
+        if pid == 0:  # the child: report through the exit code only
+            forgot = checkpointer._thread is None
+            own = sqlite3.connect(path, isolation_level=None)
+            own.execute("INSERT INTO t VALUES (x'00')")
+            checkpointer.committed()
+            deadline = time.monotonic() + 60  # a guard against a hang, not a speed bound
+            while checkpointer.done < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            os._exit(0 if forgot and checkpointer.done >= 2 else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert checkpointer.done == 1  # the child's checkpoints are its own
+    finally:
+        checkpointer.close()
+        writer.close()
