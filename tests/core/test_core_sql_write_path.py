@@ -1,5 +1,5 @@
-"""What the SQL store's write path spares (issue 23, "create+run+complete over HTTP
-on SQLite"): a claim with nothing queued takes no write transaction; SQLite's
+"""What the SQLite store's write path spares (issue 23, "create+run+complete over
+HTTP on SQLite"): a claim with nothing queued takes no write transaction; SQLite's
 checkpoints run on a thread of their own, not inside a writer's COMMIT; times are
 encoded as SQLAlchemy encodes them."""
 
@@ -27,15 +27,16 @@ from algomancy_core.stores.sql.checkpoints import (
     Checkpointer,
 )
 from algomancy_core.stores.sql.transaction import sqlite_time, utc
-from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
 
-from .test_core_stores import new_scenario, new_session, queue, sql_url  # noqa: F401
+from .test_core_stores import new_scenario, new_session, queue
 
 
 @pytest.fixture
-def sql_store(sql_url: str) -> Iterator[SQLStore]:  # noqa: F811
-    opened = SQLStore(sql_url)
+def sql_store(tmp_path: Path) -> Iterator[SQLStore]:
+    """A SQLite store (on PostgreSQL an empty claim blocks no other writer: it is
+    left as it was)."""
+    opened = SQLStore(f"sqlite:///{tmp_path / 'state' / 'algomancy.sqlite3'}")
     yield opened
     opened.close()
 

@@ -232,15 +232,19 @@ class ScenarioRepository:
         dialect = self.db.dialect
         # The next to run, claimed only if it is an experiment's (`batch_only`).
         only = " AND batch IS NOT NULL" if batch_only else ""
-        # Nothing queued: no write transaction. The dispatcher looks once more after
-        # each run's end, and finds the queue empty most of the time (runs requested
-        # one by one); that look cost a write transaction (BEGIN IMMEDIATE, the claim
-        # query, COMMIT: ~250 us of wall with the write lock held) and is now one
-        # read. A scenario queued after this read wakes the dispatcher itself
-        # (`Dispatcher.queued`; another process's, at the next poll), as before.
+        # SQLite, nothing queued: no write transaction. The dispatcher looks once more
+        # after each run's end, and finds the queue empty most of the time (runs
+        # requested one by one); that look cost a write transaction (BEGIN IMMEDIATE,
+        # the claim query, COMMIT: ~250 us of wall holding the file's one write lock)
+        # and is now a read of microseconds. A scenario queued after this read wakes
+        # the dispatcher itself (`Dispatcher.queued`; another process's, at the next
+        # poll), as before. Not on PostgreSQL: there a read is a round trip more for
+        # every claim that finds work, and an empty claim blocks no other writer.
         # Buys "11 create+run+complete, HTTP: SQLite / in memory" (see
         # benchmarks/bench_scenarios.py for the figures).
-        if not dialect.query(self.db.engine, f"{_ANY_QUEUED}{only} LIMIT 1"):
+        if dialect.locks_at_begin and not dialect.query(
+            self.db.engine, f"{_ANY_QUEUED}{only} LIMIT 1"
+        ):
             return None
         for _attempt in range(100):
             try:
