@@ -181,3 +181,16 @@ def test_a_forked_child_runs_checkpoints_of_its_own(tmp_path: Path) -> None:
     finally:
         checkpointer.close()
         writer.close()
+
+
+def test_sqlalchemy_writes_count_towards_the_next_checkpoint(tmp_path: Path) -> None:
+    """`Database.write` (experiments, studies) leaves checkpoints to the thread too,
+    so its commits must bring the next one closer as the plain writes do."""
+    store = SQLStore(f"sqlite:///{tmp_path / 'state' / 'algomancy.sqlite3'}")
+    try:
+        for _ in range(COMMITS_PER_CHECKPOINT):
+            with store.db.write(audited=False) as conn:
+                conn.exec_driver_sql("UPDATE meta SET value = value + 1 WHERE name = 'position'")
+        wait_for(lambda: store.db.dialect._checkpoints.done, what="a background checkpoint")  # type: ignore[attr-defined]
+    finally:
+        store.close()

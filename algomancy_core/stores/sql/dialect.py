@@ -151,6 +151,9 @@ class SQLDialect:
         """Held around each write transaction of this process."""
         return contextlib.nullcontext()
 
+    def committed(self) -> None:
+        """A write transaction of `Database.write` committed (its turn still held)."""
+
     def next_position(self, conn: Connection) -> int:
         """A number greater than every one handed out before (creation/queue order)."""
         return int(conn.execute(sa.select(position_seq.next_value())).scalar_one())
@@ -287,6 +290,11 @@ class SQLiteDialect(SQLDialect):
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:
         return self._write_turn
+
+    def committed(self) -> None:
+        # SQLAlchemy's writes (experiments, studies) count towards the next
+        # background checkpoint as the plain ones do.
+        self._checkpoints.committed()
 
     def text(self, sql: str) -> str:
         return sql
