@@ -73,7 +73,7 @@ Next stop (issue 23/22, branch h/sqlrun), at load 5-9 on the shared machine:
 - The dispatcher looks once more after each run's end and, with runs requested one
   by one (this benchmark over HTTP), finds nothing: that look was a whole write
   transaction (BEGIN IMMEDIATE, the claim query, COMMIT, ~250 us of wall holding
-  the write turn); now one read of the queue index (`claim_next`). A statement
+  the write turn); on SQLite now one read of the queue index (`claim_next`). A statement
   trace of 200 runs requested one at a time, 3 ms apart, in process: write
   transactions per run 4 -> 3, claim UPDATEs 2 -> 1, reads 3 -> 5 (the check
   before each claim).
@@ -85,9 +85,12 @@ Next stop (issue 23/22, branch h/sqlrun), at load 5-9 on the shared machine:
 - "11 ..., in process: SQLite" (process `benchmarks.bench_scenarios.in_process_seconds`
   alone, 1,000 scenarios, base d3e8f59 and this branch in turn, 7 pairs): 3.28,
   2.75, 1.80, 2.52, 3.68, 3.73, 3.11 -> 1.83, 1.83, 1.56, 1.65, 2.46, 2.30, 1.76 ms
-  per scenario (process CPU unchanged, 2.2-3.0 ms including start-up). The HTTP
-  figure swung 0.8-1.8x between rounds of the same code at this load; see the
-  branch's report for its pairs.
+  per scenario (process CPU unchanged, 2.2-3.0 ms including start-up).
+- Over HTTP (the servers of `http_seconds`, 300 scenarios, base and this branch in
+  turn, four rounds at load 7-11; server CPU from /proc, all threads): server CPU
+  SQLite / memory 1.77, 1.26, 1.49, 1.86x -> 1.13, 1.02, 1.06, 0.98x. Wall swung
+  too much to mean anything at that load (base 3.34, 1.23, 1.67, 1.53x; this
+  branch 0.74, 0.53, 0.92, 0.92x: the in-memory rounds were the disturbed ones).
 """
 
 from __future__ import annotations
