@@ -40,6 +40,8 @@ there; statement counts are exact, server CPU from /proc is steadier):
   wal_autocheckpoint from 1000 to 4000 pages left as many slow commits, so they are
   the scheduler (a thread that writes loses its core), not checkpoints: WAL with
   synchronous=NORMAL stays as it is (docs/persistence.md promises no more).
+  (Corrected by the next stop, below: with the writer's automatic checkpoint off
+  they mostly go, so most of them were checkpoints.)
 - py-spy on the server over HTTP, busy samples SQLite against memory: the session
   lookup of each request (`get_manager` -> `find_session`, ~4%), the study driver's
   tick on every settled run (`SQLStudyBook.running` through SQLAlchemy, ~2.6%), the
@@ -56,6 +58,48 @@ a machine at load 13-17, a saving of a few hundred microseconds at most; the 1.1
 target is not shown met. Not changed: the session read per request (a cache would
 go stale when another process renames a session), the run request's read of the
 scenario (its staleness must be known before it is queued).
+
+Next stop (issue 23/22, branch h/sqlrun), at load 5-9 on the shared machine:
+
+- A timer around every sqlite3 statement of the in-process SQLite round (1,000
+  scenarios): 70-77 of 5,000 COMMITs took > 2 ms and were 514-523 ms of their
+  713-718 ms; with the writer's automatic checkpoint off, 19-20 (79-98 ms). The
+  slow commits were the checkpoints SQLite runs inside the COMMIT that crosses
+  1,000 pages of log (~70 commits of ~14 pages), with every writer of the process
+  waiting behind it on the write turn. Now `stores/sql/checkpoints.py` runs them on
+  a thread of their own (PASSIVE, every 100 commits; the writer's own kept as a
+  bound at 10,000 pages). Same run, in turn: COMMIT wall 955, 959, 1,086 ms -> 566,
+  497, 510 ms; all statements 4.95, 4.15, 4.98 -> 3.73, 3.43, 4.15 ms per scenario.
+- The dispatcher looks once more after each run's end and, with runs requested one
+  by one (this benchmark over HTTP), finds nothing: that look was a whole write
+  transaction (BEGIN IMMEDIATE, the claim query, COMMIT, ~250 us of wall holding
+  the write turn); on SQLite now one read of the queue index (`claim_next`). A statement
+  trace of 200 runs requested one at a time, 3 ms apart, in process: write
+  transactions per run 4 -> 3, claim UPDATEs 2 -> 1, reads 3 -> 5 (the check
+  before each claim).
+- py-spy --gil in process: `sqlite_time` (strftime) was 7% of the store's GIL-held
+  time; now `isoformat` (13.6 -> ~4-8 us a value, four to six a write).
+- Not a cause: the dispatcher learns of a run request at once on both stores (an
+  Event set by `Dispatcher.queued`, not a poll); the create and run routes hop to
+  the thread pool on both stores alike; the client's poll interval is the same.
+- "11 ..., in process: SQLite" (process `benchmarks.bench_scenarios.in_process_seconds`
+  alone, 1,000 scenarios, base d3e8f59 and this branch in turn, 7 pairs): 3.28,
+  2.75, 1.80, 2.52, 3.68, 3.73, 3.11 -> 1.83, 1.83, 1.56, 1.65, 2.46, 2.30, 1.76 ms
+  per scenario (process CPU unchanged, 2.2-3.0 ms including start-up).
+- Over HTTP (the servers of `http_seconds`, 300 scenarios, base and this branch in
+  turn, four rounds at load 7-11; server CPU from /proc, all threads): server CPU
+  SQLite / memory 1.77, 1.26, 1.49, 1.86x -> 1.13, 1.02, 1.06, 0.98x. Wall swung
+  too much to mean anything at that load (base 3.34, 1.23, 1.67, 1.53x; this
+  branch 0.74, 0.53, 0.92, 0.92x: the in-memory rounds were the disturbed ones).
+- This module whole (`ALGOMANCY_PG_BIN=/nonexistent python -m
+  benchmarks.bench_scenarios`, N=1000, best of 3), base and branch in turn as the
+  machine quietened (load ~4 -> 0): "11 ..., HTTP: SQLite / in memory" base 1.32x
+  (6.77 / 5.12 ms), 1.51x (7.23 / 4.77 ms); this branch 1.10x (7.09 / 6.43 ms),
+  1.22x (5.86 / 4.81 ms); and 1.02x at load 7-11. "11 ..., in process: SQLite":
+  base 1.60, 1.40 ms; this branch 1.41, 1.61 ms (the best of three rounds on a
+  quiet machine hides the checkpoint stalls the single rounds above show). The
+  1.3x of issue 22 held in three of three runs of the branch and in none of the
+  base's; the 1.1x of issue 23 in one of three.
 """
 
 from __future__ import annotations

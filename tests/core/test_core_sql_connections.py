@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from algomancy_core.stores import SessionRecord
 from algomancy_core.stores.sql import SQLStore
+from algomancy_core.stores.sql.checkpoints import COMMITS_PER_CHECKPOINT
 from tests.pg import PostgresServer, postgres_server, postgres_url  # noqa: F401
+from tests.polling import wait_for
 
 
 def open_database_files(database: Path) -> int:
@@ -58,7 +60,9 @@ def test_threads_that_come_and_go_leave_no_connections_open(tmp_path: Path) -> N
                 thread.start()
                 thread.join()
 
-        run_threads(5)
+        # Enough writes for the first background checkpoint, whose connection stays.
+        run_threads(COMMITS_PER_CHECKPOINT)
+        wait_for(lambda: store.db.dialect._checkpoints.done, what="a checkpoint")  # type: ignore[attr-defined]
         settled = open_database_files(database)
         run_threads(100)
         assert open_database_files(database) <= settled

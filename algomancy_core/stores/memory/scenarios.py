@@ -25,16 +25,10 @@ class MemoryScenarios(MemoryState):
             # Checked under the lock `delete_dataset` takes: a scenario never refers
             # to a missing dataset version.
             self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
-            ids = self._by_session[record.session_id]
-            tags = self._tag_keys.setdefault(record.session_id, {})
-            wanted = name_key(record.tag)
-            other = tags.get(wanted)
+            other = self._tag_keys.get(record.session_id, {}).get(name_key(record.tag))
             if other is not None:
                 raise tag_taken(record.tag, self._scenarios[other].tag)
-            self._scenarios[record.id] = record
-            ids[record.id] = None
-            tags[wanted] = record.id
-            self._index(record)
+            self._insert(record)
 
     def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
         with self._lock:
@@ -51,10 +45,15 @@ class MemoryScenarios(MemoryState):
                 if earlier is not record:
                     raise tag_taken(record.tag, earlier.tag)
             for record in records:
-                self._scenarios[record.id] = record
-                self._by_session[record.session_id][record.id] = None
-                self._tag_keys.setdefault(record.session_id, {})[name_key(record.tag)] = record.id
-                self._index(record)
+                self._insert(record)
+
+    def _insert(self, record: ScenarioRecord) -> None:
+        """Write a checked `record` (under the lock): by id, in its session's order,
+        by tag, and in the run queue and processing index."""
+        self._scenarios[record.id] = record
+        self._by_session[record.session_id][record.id] = None
+        self._tag_keys.setdefault(record.session_id, {})[name_key(record.tag)] = record.id
+        self._index(record)
 
     def get_scenario_by_id(self, scenario_id: str) -> ScenarioRecord | None:
         return self._scenarios.get(scenario_id)

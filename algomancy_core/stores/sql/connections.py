@@ -138,9 +138,12 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 
 
 # -- SQLite ----------------------------------------------------------------------
-def open_sqlite(path: str, *, uri: bool, role: str) -> sqlite3.Connection:
+def open_sqlite(
+    path: str, *, uri: bool, role: str, autocheckpoint: int | None = None
+) -> sqlite3.Connection:
     """A plain connection to the SQLite file, in autocommit: a "reader" (query
-    only) or a "writer"."""
+    only) or a "writer"; `autocheckpoint`: its `wal_autocheckpoint` in pages, when
+    not SQLite's default (see `checkpoints`)."""
     conn = sqlite3.connect(
         path,
         uri=uri,
@@ -154,6 +157,8 @@ def open_sqlite(path: str, *, uri: bool, role: str) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
+        if autocheckpoint is not None:
+            conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     return conn
 
 
@@ -206,9 +211,10 @@ class DataVersion:
 _GENERATIONS = itertools.count(1)
 
 
-def sqlite_engine(url: sa.URL) -> Engine:
+def sqlite_engine(url: sa.URL, autocheckpoint: int | None = None) -> Engine:
     """SQLAlchemy's pool over the SQLite file, in WAL mode; a connection made
-    with `execution_options(algomancy_write=True)` begins `BEGIN IMMEDIATE`."""
+    with `execution_options(algomancy_write=True)` begins `BEGIN IMMEDIATE`.
+    `autocheckpoint`: the connections' `wal_autocheckpoint`, as in `open_sqlite`."""
     engine = sa.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},
@@ -228,6 +234,8 @@ def sqlite_engine(url: sa.URL) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         # Deleted rows are overwritten with zeros, not left readable in free pages.
         cursor.execute("PRAGMA secure_delete = ON")
+        if autocheckpoint is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -62,6 +62,7 @@ class Database:
                 if pending is not None:
                     row = audit_rows.pending_row(pending, self.dialect.encode_time)
                     conn.exec_driver_sql(self.dialect.text(audit_rows.AUDIT_INSERT), row)
+            self.dialect.committed()
         if pending is not None:
             pending.written = True
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from algomancy_core.audit import pending_audit
 from algomancy_core.errors import ConfigurationError, storage_full
+from algomancy_core.stores.sql.checkpoints import FALLBACK_PAGES, Checkpointer
 from algomancy_core.stores.sql.connections import (
     PG_READERS,
     SQLITE_POOL_SIZE,
@@ -150,6 +151,9 @@ class SQLDialect:
         """Held around each write transaction of this process."""
         return contextlib.nullcontext()
 
+    def committed(self) -> None:
+        """A write transaction of `Database.write` committed (its turn still held)."""
+
     def next_position(self, conn: Connection) -> int:
         """A number greater than every one handed out before (creation/queue order)."""
         return int(conn.execute(sa.select(position_seq.next_value())).scalar_one())
@@ -261,10 +265,14 @@ class SQLiteDialect(SQLDialect):
         self._writers = Lender(lambda: self._open("writer"), keep=1)
         # A reader of its own, for `change_stamp` alone.
         self._data_version = DataVersion(lambda: self._open("reader"))
+        # The writer's checkpoints, on a thread of their own (`checkpoints`).
+        self._checkpoints = Checkpointer(lambda: self._open("checkpointer"))
 
     def _open(self, role: str) -> Any:
         assert self._path is not None
-        return open_sqlite(self._path, uri=self._uri, role=role)
+        # Writers leave checkpoints to `_checkpoints` (SQLite's own past FALLBACK_PAGES).
+        autocheckpoint = None if role == "reader" else FALLBACK_PAGES
+        return open_sqlite(self._path, uri=self._uri, role=role, autocheckpoint=autocheckpoint)
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
     #: Writers take turns on the database lock: appends commit in seq order already.
@@ -282,6 +290,11 @@ class SQLiteDialect(SQLDialect):
 
     def write_turn(self) -> contextlib.AbstractContextManager[object]:
         return self._write_turn
+
+    def committed(self) -> None:
+        # SQLAlchemy's writes (experiments, studies) count towards the next
+        # background checkpoint as the plain ones do.
+        self._checkpoints.committed()
 
     def text(self, sql: str) -> str:
         return sql
@@ -313,12 +326,16 @@ class SQLiteDialect(SQLDialect):
             with self.transaction(engine) as run:
                 return run(sql, params)
         with self._write_turn:
-            return run_once(self._writers, sql, params)
+            rows = run_once(self._writers, sql, params)
+            self._checkpoints.committed()
+            return rows
 
     def transaction(
         self, engine: Engine, *, audited: bool = True
     ) -> contextlib.AbstractContextManager[Run]:
-        return SQLiteTransaction(self._write_turn, self._writers, audited=audited)
+        return SQLiteTransaction(
+            self._write_turn, self._writers, self._checkpoints.committed, audited=audited
+        )
 
     def encode_time(self, value: datetime) -> Any:
         return sqlite_time(value)
@@ -343,7 +360,7 @@ class SQLiteDialect(SQLDialect):
             path = Path(database).expanduser()
             self.reserve = Reserve(path.with_name(path.name + "-reserve"))
             self.reserve.refill()
-        return sqlite_engine(url)
+        return sqlite_engine(url, autocheckpoint=FALLBACK_PAGES)
 
     def next_position(self, conn: Connection) -> int:
         # SQLite writers hold the database lock, so a counter row is race-free.
@@ -378,6 +395,7 @@ class SQLiteDialect(SQLDialect):
         return True
 
     def on_close(self, engine: Engine) -> None:
+        self._checkpoints.close()
         self._readers.close()
         self._writers.close()
         self._data_version.close()
