@@ -48,9 +48,9 @@ from fastapi import HTTPException
 from starlette.datastructures import UploadFile
 
 from algomancy_api.deadlines import Stopped
+from algomancy_data.answers import recv_answer
 from algomancy_data.limits import ReadLimits
 from algomancy_data.parsepool import _Worker
-from algomancy_data.parseworker import recv_answer
 
 if TYPE_CHECKING:
     from algomancy_api.config import ApiConfiguration

@@ -67,7 +67,7 @@ class PackedDataSource(DataSource):
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         """At pickle protocol 5 the payload is a `pickle.PickleBuffer`, which a
         pickler with a ``buffer_callback`` may send out of band (the ETL child's
-        answer, `algomancy_data.parseworker.send_answer`: no copy of the payload into
+        answer, `algomancy_data.answers.send_answer`: no copy of the payload into
         the pickle and out of it); it loads as `bytes` either way."""
         reduced = super().__reduce_ex__(protocol)
         assert isinstance(reduced, tuple)  # (copyreg.__newobj__, (cls,), state, ...)

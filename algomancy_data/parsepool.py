@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from algomancy_data.answers import recv_answer
 from algomancy_data.limits import (
     DEFAULT_PARSE_MEMORY_BYTES as DEFAULT_MEMORY_BYTES,
 )
@@ -39,7 +40,6 @@ from algomancy_data.limits import (
     DEFAULT_PARSE_SECONDS as DEFAULT_SECONDS,
 )
 from algomancy_data.limits import LimitExceeded
-from algomancy_data.parseworker import recv_answer
 
 DEFAULT_WORKERS = 2
 log = logging.getLogger(__name__)

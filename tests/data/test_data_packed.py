@@ -11,8 +11,8 @@ from multiprocessing.connection import Connection
 import pandas as pd
 
 from algomancy_data import DataSource, content_digest
+from algomancy_data.answers import encode_answer, recv_answer, send_answer
 from algomancy_data.packed import PackedDataSource
-from algomancy_data.parseworker import encode_answer, recv_answer, send_answer
 
 
 def dataset() -> DataSource:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -189,3 +191,21 @@ def test_the_child_imports_through_this_processs_path(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PYTHONPATH", raising=False)
     assert pool.run(hostile.small_workbook, ()) == hostile.small_workbook()
+
+
+def test_a_parser_child_starts_without_a_word_on_stderr() -> None:
+    """The child's stderr is the server's log (JSON lines with `--log-format json`):
+    `algomancy_data.parseworker`, run with ``-m``, must not be imported already by
+    the package, or runpy warns there on every start."""
+    code = (
+        "import algomancy_data.parsepool, algomancy_api.etlchild, sys; "
+        "print('algomancy_data.parseworker' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "False", loaded.stderr
+    started = subprocess.run(
+        [sys.executable, "-m", "algomancy_data.parseworker", "nope"], capture_output=True, text=True
+    )
+    assert "RuntimeWarning" not in started.stderr
