@@ -4,6 +4,7 @@ analysis done once per process (see `tests.route_memo`)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Generator
@@ -38,6 +39,23 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "algomancy-tests-hypothesis")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker more than the cores this process may use, since the tests
+    that start servers, browsers and PostgreSQL spend part of their time waiting on
+    them (xdist's own answer, the number of cores, when `PYTEST_XDIST_AUTO_NUM_WORKERS`
+    is set: it reads that variable).
+
+    Bought figure (docs/testing.md, 2 cores, quiet machine, 2026-12-06): the fast
+    loop `pytest -m "not slow" -n auto` took 68.6-74.7 s of wall time with 2 workers
+    and 55.3-57.1 s with 3 (4: 58.2 s), for the same ~97 s of CPU; the README's full
+    command took 9 min 27 s with 2 workers in the last fresh-clone CI run and 8 min 1
+    s with 3 here (4: 7 min 59 s; 746 s of CPU, so two cores are nearly full)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 1
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -4,6 +4,7 @@ that command; what starts real processes is marked `slow`, so the fast loop
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests import marks, nodeids
-from tests.conftest import pytest_collection_modifyitems
+from tests.conftest import pytest_collection_modifyitems, pytest_xdist_auto_num_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,17 @@ def test_the_readme_runs_the_suite_in_parallel_and_ci_runs_the_readme_command() 
     assert command.endswith(".venv/bin/pytest -n auto"), command
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert command in ci, "`.ci/run` must run the README's test command as written there"
+
+
+def test_auto_runs_a_worker_more_than_the_cores_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Tests waiting on servers leave a core idle: `-n auto` fills it (tests/conftest.py)."""
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert pytest_xdist_auto_num_workers(request.config) == cores + 1
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "2")
+    assert pytest_xdist_auto_num_workers(request.config) is None  # xdist reads it
 
 
 def test_the_fast_loop_is_documented() -> None:
