@@ -26,6 +26,7 @@ FILES = {
     "aio.py": "sync.py",
     "aio_decisions.py": "sync_decisions.py",
     "aio_studies.py": "sync_studies.py",
+    "aio_waits.py": "sync_waits.py",
 }
 
 #: Names (tokens) of the async code and their sync counterparts, besides unasync's
@@ -41,6 +42,7 @@ TOKENS = {
     "aio_decisions": "sync_decisions",
     "AsyncStudiesMixin": "StudiesMixin",
     "aio_studies": "sync_studies",
+    "aio_waits": "sync_waits",
     # `import asyncio` and `asyncio.sleep(...)`: the async client uses nothing else of it.
     "asyncio": "time",
 }
@@ -63,6 +65,13 @@ TEXTS = [
         "`sync_studies` is generated\nfrom this file (`python scripts/unasync_client.py`).",
         "Generated from\n`aio_studies.py` (`python scripts/unasync_client.py`).",
     ),
+    (
+        "`sync_waits` is generated\nfrom this file (`python scripts/unasync_client.py`).",
+        "Generated from\n`aio_waits.py` (`python scripts/unasync_client.py`).",
+    ),
+    # The waits' reader: a plain callable in the sync client.
+    ("import Awaitable, Callable, Collection", "import Callable, Collection"),
+    ("Callable[[], Awaitable[S]]", "Callable[[], S]"),
     ("Drive a server from asyncio::", "Drive a server from Python::"),
     ("async with AsyncAlgomancyClient(", "with AlgomancyClient("),
     ("= await client.", "= client."),

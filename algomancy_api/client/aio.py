@@ -24,6 +24,7 @@ from algomancy_api.client._base import (
 )
 from algomancy_api.client.aio_decisions import AsyncDecisionsMixin
 from algomancy_api.client.aio_studies import AsyncStudiesMixin
+from algomancy_api.client.aio_waits import poll_until_ended
 from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import (
     EXPERIMENT_ENDED,
@@ -206,13 +207,13 @@ class AsyncAlgomancyClient(AsyncDecisionsMixin, AsyncStudiesMixin):
     ) -> Experiment:
         """Poll the experiment every `interval` seconds until it is complete or
         cancelled; TimeoutError after `timeout` seconds."""
-        deadline = Deadline(f"experiment {experiment_id}", timeout)
-        while True:
-            experiment = await self.experiment(experiment_id)
-            if experiment.status in EXPERIMENT_ENDED:
-                return experiment
-            deadline.check()
-            await asyncio.sleep(interval)
+        return await poll_until_ended(
+            lambda: self.experiment(experiment_id),
+            EXPERIMENT_ENDED,
+            f"experiment {experiment_id}",
+            timeout,
+            interval,
+        )
 
     async def cancel_experiment(self, experiment_id: str) -> Experiment:
         return await self._send(self.routes.cancel_experiment(experiment_id))

@@ -5,11 +5,10 @@ from this file (`python scripts/unasync_client.py`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from algomancy_api.client.deadline import Deadline
+from algomancy_api.client.aio_waits import poll_until_ended
 from algomancy_api.client.models import Frame
 from algomancy_api.client.routes import Call, Routes
 from algomancy_api.client.studies import ENDED, Study, StudyRoutes, study_body
@@ -92,13 +91,9 @@ class AsyncStudiesMixin:
     ) -> Study:
         """Poll the study every `interval` seconds until it is complete or stopped;
         TimeoutError after `timeout` seconds."""
-        deadline = Deadline(f"study {study_id}", timeout)
-        while True:
-            study = await self.get_study(study_id)
-            if study.status in ENDED:
-                return study
-            deadline.check()
-            await asyncio.sleep(interval)
+        return await poll_until_ended(
+            lambda: self.get_study(study_id), ENDED, f"study {study_id}", timeout, interval
+        )
 
     async def study_trials_frame(
         self, study_id: str, *, offset: int = 0, limit: int = 1000

@@ -49,6 +49,7 @@ from algomancy_api.client.routes import Call, Routes, experiment_body
 from algomancy_api.client.stream import RECONNECT_DELAY, SessionStream
 from algomancy_api.client.sync_decisions import DecisionsMixin
 from algomancy_api.client.sync_studies import StudiesMixin
+from algomancy_api.client.sync_waits import poll_until_ended
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -208,13 +209,13 @@ class AlgomancyClient(DecisionsMixin, StudiesMixin):
     ) -> Experiment:
         """Poll the experiment every `interval` seconds until it is complete or
         cancelled; TimeoutError after `timeout` seconds."""
-        deadline = Deadline(f"experiment {experiment_id}", timeout)
-        while True:
-            experiment = self.experiment(experiment_id)
-            if experiment.status in EXPERIMENT_ENDED:
-                return experiment
-            deadline.check()
-            time.sleep(interval)
+        return poll_until_ended(
+            lambda: self.experiment(experiment_id),
+            EXPERIMENT_ENDED,
+            f"experiment {experiment_id}",
+            timeout,
+            interval,
+        )
 
     def cancel_experiment(self, experiment_id: str) -> Experiment:
         return self._send(self.routes.cancel_experiment(experiment_id))

@@ -8,14 +8,13 @@ own bases, so its `_send` is the one called). Generated from
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from algomancy_api.client.deadline import Deadline
 from algomancy_api.client.models import Frame
 from algomancy_api.client.routes import Call, Routes
 from algomancy_api.client.studies import ENDED, Study, StudyRoutes, study_body
+from algomancy_api.client.sync_waits import poll_until_ended
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,13 +94,9 @@ class StudiesMixin:
     ) -> Study:
         """Poll the study every `interval` seconds until it is complete or stopped;
         TimeoutError after `timeout` seconds."""
-        deadline = Deadline(f"study {study_id}", timeout)
-        while True:
-            study = self.get_study(study_id)
-            if study.status in ENDED:
-                return study
-            deadline.check()
-            time.sleep(interval)
+        return poll_until_ended(
+            lambda: self.get_study(study_id), ENDED, f"study {study_id}", timeout, interval
+        )
 
     def study_trials_frame(self, study_id: str, *, offset: int = 0, limit: int = 1000) -> Frame:
         return self._send(StudyRoutes(self.routes).frame(study_id, "trials", offset, limit))

@@ -29,7 +29,12 @@ def script() -> ModuleType:
 @pytest.mark.slow  # the script runs ruff (`python -m ruff`) for each file
 def test_the_committed_sync_client_is_the_generated_one(script: ModuleType) -> None:
     generated: dict[Path, str] = script.generate()
-    assert {path.name for path in generated} == {"sync.py", "sync_decisions.py", "sync_studies.py"}
+    assert {path.name for path in generated} == {
+        "sync.py",
+        "sync_decisions.py",
+        "sync_studies.py",
+        "sync_waits.py",
+    }
     for path, text in generated.items():
         assert path.read_text(encoding="utf-8") == text, (
             f"{path.name} is out of date: run python scripts/unasync_client.py"
