@@ -199,11 +199,13 @@ CPU (run-queue wait 0.9 s each in a 1.1 to 1.4 s experiment).
   µs).
 - A busy worker's pipe is topped up once half of its `depth` has run, a batch per
   message, not a message per run (`Slots._top_up`).
-- A worker sends the ends of its quick runs together (`Outbox`: a run's `done` is
-  held while a next run waits in the worker, at most `DONE_HOLD` = 10 ms and 32
-  runs, and sent before any progress or report that follows, so order holds); the
-  slot hands them out in order (`_Worker.stash`), and runs whose ends came already
-  do not count as waiting in the pipe.
+- (Taken out again, 2026-12-06.) A worker sent the ends of its quick runs together
+  (`Outbox`: a run's `done` held while a next run waited). Removing it did not show:
+  seven runs each way of E2 alone, in turn, quiet machine, gave 0.34x to 0.69x
+  (mean 0.50x) with it and 0.44x to 0.65x (mean 0.54x) without, 4,590-6,600 against
+  4,090-6,070 points a second after the `POST`. And a held end waited for the
+  whole next run, so a completed point was reported late, and failed if the next
+  run killed the worker.
 
 Before and after, in turn (a `git archive` of each commit), in process (a
 `SessionManager` and the process executor, no HTTP: the dispatcher's and the

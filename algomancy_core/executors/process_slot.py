@@ -121,9 +121,6 @@ class _Worker:
         child_conn.close()  # so the server sees EOF when the process dies
         #: Whether a message (or EOF) waits within the timeout (`conn_poller`).
         self.ready = conn_poller(self.conn)
-        #: The ends (outcome, seconds) of the runs after the one being read, in
-        #: order, from a `dones` message (`Outbox`: quick runs' ends come together).
-        self.stash: collections.deque[tuple[bytes, float]] = collections.deque()
         #: The `data_key` of the data the process holds (`DataCache`).
         self.data_key: str | None = None
         #: Held while a message is written to the pipe (the slot's jobs, a
@@ -205,7 +202,7 @@ class Slots(abc.ABC):
                         healthy = healthy and head.skipped
                     if healthy and sent and sent[0].state == _SENT:
                         sent[0].state = _RUNNING
-                room = self._top_up(len(sent), ran=len(worker.stash)) if healthy else 0
+                room = self._top_up(len(sent)) if healthy else 0
                 if room:
                     # Jobs queued already (claimed ahead, `prefetch`) go to the worker
                     # before this one's outcome is recorded: the worker runs while the
@@ -229,16 +226,13 @@ class Slots(abc.ABC):
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
 
-    def _top_up(self, sent: int, ran: int = 0) -> int:
-        """How many more runs to send a worker that was sent `sent` runs not reported
-        yet, of which `ran` have ended (their ends came together with an earlier
-        run's, `Outbox`): none while more than half of `depth` wait to run, else as
-        many as fill the pipe again. Quick runs then go a batch at a time, not one
-        message (a write, a wake-up and a read) per run, and the worker has half a
-        pipe to run meanwhile; runs that ended do not count, or the worker would
-        idle while the server records their outcomes."""
-        depth, waiting = self.depth, max(0, sent - ran)
-        return 0 if waiting > depth // 2 else depth - waiting
+    def _top_up(self, waiting: int) -> int:
+        """How many more runs to send a worker with `waiting` runs in its pipe: none
+        while more than half of `depth` wait there, else as many as fill it. Quick
+        runs then go a batch at a time, not one message (a write, a wake-up and a
+        read) per run, and the worker always has half a pipe to run meanwhile."""
+        depth = self.depth
+        return 0 if waiting > depth // 2 else max(0, depth - waiting)
 
     def _end(self, jobs: list[_Job], outcome: RunOutcome) -> None:
         """Report `outcome` for those of `jobs` not reported yet."""
@@ -334,20 +328,12 @@ class Slots(abc.ABC):
         # dropped if that message is a success (its end writes progress 1.0), so a
         # run that reports and returns at once costs one write, not two.
         held: tuple[float, str | None] | None = None
-        message: Any
         while True:
-            if worker.stash:  # its end came with an earlier run's
-                message = ("done", *worker.stash.popleft())
-            else:
-                try:
-                    ready = worker.ready(POLL_INTERVAL)
-                    message = worker.conn.recv() if ready else None
-                except (EOFError, OSError):
-                    return self._died(job, worker), False
-                if message is not None and message[0] == "dones":
-                    first, *later = message[1]
-                    worker.stash.extend(later)
-                    message = ("done", *first)
+            try:
+                ready = worker.ready(POLL_INTERVAL)
+                message = worker.conn.recv() if ready else None
+            except (EOFError, OSError):
+                return self._died(job, worker), False
             if held is not None and (message is None or message[0] != "done"):
                 if not job.cancel_requested:
                     job.progress(*held)

@@ -17,7 +17,6 @@ import signal
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
 
 from algomancy_core.algorithm import ProgressCallback, RunContext
 from algomancy_core.executors.base import RunOutcome, RunRequest, execute
@@ -152,52 +151,7 @@ def load_job(payload: bytes, cache: DataCache) -> RunRequest:
     return request
 
 
-#: A worker holds the ends of its quick runs back at most this long, to send several
-#: in one message (`Outbox`).
-DONE_HOLD = 0.01
-#: At most this many ends in one message.
-DONE_MOST = 32
-
-
-class Outbox:
-    """What a worker sends the server. The `done` message of a run that has a next
-    one waiting is held back (at most `DONE_HOLD` seconds, `DONE_MOST` runs) and
-    sent with the next ones in one `dones` message: for 2,000 trivial runs a write
-    and a read per batch, not per run. Whatever else goes out (progress, reports)
-    and a worker about to wait for work send the held ends first, so order holds."""
-
-    def __init__(self, conn: Connection, hold: float = DONE_HOLD, most: int = DONE_MOST) -> None:
-        self._conn = conn
-        self._hold = hold
-        self._most = most
-        self._held: list[tuple[bytes, float]] = []
-        self._since = 0.0
-
-    def send(self, message: tuple[Any, ...]) -> None:
-        self.flush()
-        self._conn.send(message)
-
-    def done(self, outcome: bytes, seconds: float, more: bool) -> None:
-        """A run's end (`dump_outcome`) and the seconds it ran; `more`: a next run
-        waits already."""
-        now = time.monotonic()
-        if not self._held:
-            self._since = now
-        self._held.append((outcome, seconds))
-        if not more or len(self._held) >= self._most or now - self._since >= self._hold:
-            self.flush()
-
-    def flush(self) -> None:
-        held, self._held = self._held, []
-        if len(held) == 1:
-            self._conn.send(("done", *held[0]))
-        elif held:
-            self._conn.send(("dones", held))
-
-
-def _run_job(
-    payload: bytes, send: Callable[[tuple[Any, ...]], None], cache: DataCache
-) -> RunOutcome:
+def _run_job(payload: bytes, conn: Connection, cache: DataCache) -> RunOutcome:
     try:
         request = load_job(payload, cache)
     except Exception as exc:
@@ -208,8 +162,8 @@ def _run_job(
     # runs do: `ctx.progress(1.0)`) sends only its end: one message instead of two,
     # for the worker to write and the server to read, in 2,000 trivial points.
     relay = ProgressRelay(
-        lambda p, m: send(("progress", p, m)),
-        send_reports=lambda batch: send(("reports", batch)),
+        lambda p, m: conn.send(("progress", p, m)),
+        send_reports=lambda batch: conn.send(("reports", batch)),
         hold_first=True,
     )
     outcome = execute(request, RunContext(on_progress=relay, on_report=relay.report))
@@ -327,8 +281,7 @@ def worker_main(conn: Connection, niceness: int = 0) -> None:
     closes. The server may send several at once, and more while one runs (they wait
     in the pipe, as a bare `ProcessPoolExecutor`'s calls do): the worker goes from one
     to the next without a round trip. Each ends with a `done` message (the outcome
-    and the seconds it ran, `RunClock`, by which the server sizes how many it sends
-    ahead); quick runs' ends go several in one `dones` message (`Outbox`)."""
+    and the seconds it ran, `RunClock`, by which the server sizes how many it sends ahead)."""
     # Ctrl-C reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     lower_priority(niceness)
@@ -336,11 +289,9 @@ def worker_main(conn: Connection, niceness: int = 0) -> None:
     queue = JobQueue()
     clock = RunClock()
     ready = conn_poller(conn)
-    outbox = Outbox(conn)
     while True:
         try:
             if not queue.jobs:
-                outbox.flush()  # before waiting for work
                 queue.absorb(conn.recv_bytes())
             while ready(0):  # skips for what waits here
                 queue.absorb(conn.recv_bytes())
@@ -350,8 +301,8 @@ def worker_main(conn: Connection, niceness: int = 0) -> None:
             continue
         _seq, payload, skip = queue.next()
         clock.start()
-        outcome = RunOutcome(cancelled=True) if skip else _run_job(payload, outbox.send, cache)
+        outcome = RunOutcome(cancelled=True) if skip else _run_job(payload, conn, cache)
         try:
-            outbox.done(dump_outcome(outcome), clock.seconds(), more=bool(queue.jobs))
+            conn.send(("done", dump_outcome(outcome), clock.seconds()))
         except OSError:  # the server is gone
             return

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import collections
 import multiprocessing
 import pickle
 import threading
@@ -108,7 +107,6 @@ class PipeWorker:
         for message in messages:
             self.child.send(message)
         self.ready = conn_poller(self.conn)
-        self.stash: collections.deque[tuple[bytes, float]] = collections.deque()
         self.data_key: str | None = None
         self.process = Alive()
         self.send_lock = threading.Lock()

@@ -202,56 +202,6 @@ def test_a_busy_workers_pipe_is_topped_up_once_half_of_it_has_run() -> None:
     half = MAX_DEPTH // 2
     assert executor._top_up(half + 1) == 0 and executor._top_up(MAX_DEPTH) == 0
     assert executor._top_up(half) == MAX_DEPTH - half and executor._top_up(0) == MAX_DEPTH
-    # The ends of all but one came in one message: those runs left the pipe.
-    assert executor._top_up(MAX_DEPTH, ran=MAX_DEPTH - 1) == MAX_DEPTH - 1
-
-
-class Sent:
-    """A pipe end that keeps what is sent."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[object, ...]] = []
-
-    def send(self, message: tuple[object, ...]) -> None:
-        self.messages.append(message)
-
-
-def test_a_workers_quick_runs_ends_go_together_and_never_after_what_follows() -> None:
-    from algomancy_core.executors.process_worker import Outbox
-
-    pipe = Sent()
-    outbox = Outbox(pipe, hold=60.0, most=3)  # type: ignore[arg-type]
-    outbox.done(b"a", 0.1, more=True)
-    outbox.done(b"b", 0.2, more=True)
-    assert pipe.messages == []  # held: the next runs wait already
-    outbox.send(("progress", 0.5, None))  # the next run reports: the ends go first
-    assert pipe.messages == [("dones", [(b"a", 0.1), (b"b", 0.2)]), ("progress", 0.5, None)]
-    outbox.done(b"c", 0.3, more=False)  # nothing waits: sent at once, alone
-    assert pipe.messages[-1] == ("done", b"c", 0.3)
-    for name in (b"d", b"e", b"f"):
-        outbox.done(name, 0.0, more=True)
-    assert pipe.messages[-1] == ("dones", [(b"d", 0.0), (b"e", 0.0), (b"f", 0.0)])  # `most`
-    late = Outbox(pipe, hold=0.0)  # type: ignore[arg-type]
-    late.done(b"g", 0.0, more=True)  # held long enough already
-    assert pipe.messages[-1] == ("done", b"g", 0.0)
-
-
-def test_a_slot_hands_out_the_ends_of_runs_that_came_together_in_order() -> None:
-    from algomancy_core.executors.base import RunOutcome
-    from algomancy_core.executors.process_worker import dump_outcome
-    from algomancy_core.result import BaseResult
-
-    ends = [(dump_outcome(RunOutcome(result=BaseResult({"n": n}))), 0.001) for n in range(3)]
-    worker = PipeWorker(("dones", ends))
-    executor = ProcessExecutor(max_workers=1)
-    seen = []
-    for n in range(3):
-        job = _Job(executor, RunRequest(f"s{n}", Marks, {}, items()), *Collector().callbacks())
-        outcome, healthy = executor._receive(job, worker)  # type: ignore[arg-type]
-        assert healthy and outcome.result is not None
-        seen.append(outcome.result.to_dict())
-    assert seen == [{"n": n} for n in range(3)]
-    assert not worker.stash and not worker.conn.poll(0)
 
 
 def test_the_run_clock_looks_at_the_cpu_wait_only_for_runs_that_were_not_quick(
