@@ -107,38 +107,22 @@ def flattened(dependant: Dependant) -> Dependant | None:
     own_request = dependant.request_param_name
     request_key = own_request or _REQUEST
 
-    if len(plan) == 1 and len(plan[0][2]) <= 1:
-        # One leaf (the poll's `CallerDep`): no per-request cache to keep.
-        name, leaf_call, takes, _ = plan[0]
-        arg = takes[0] if takes else None
-
-        @functools.wraps(endpoint)
-        async def call_one(**values: Any) -> Any:
-            request = values[request_key] if own_request else values.pop(request_key)
-            values[name] = await (leaf_call(**{arg: request}) if arg else leaf_call())
-            return await endpoint(**values)
-
-        wrapped: Callable[..., Any] = call_one
-    else:
-
-        @functools.wraps(endpoint)
-        async def call_each(**values: Any) -> Any:
-            request = values[request_key] if own_request else values.pop(request_key)
-            solved: dict[Callable[..., Any], Any] = {}
-            for name, leaf_call, takes, use_cache in plan:
-                if use_cache and leaf_call in solved:
-                    values[name] = solved[leaf_call]
-                    continue
-                value = await leaf_call(**dict.fromkeys(takes, request))
-                solved[leaf_call] = values[name] = value
-            return await endpoint(**values)
-
-        wrapped = call_each
+    @functools.wraps(endpoint)
+    async def call_leaves(**values: Any) -> Any:
+        request = values[request_key] if own_request else values.pop(request_key)
+        solved: dict[Callable[..., Any], Any] = {}
+        for name, leaf_call, takes, use_cache in plan:
+            if use_cache and leaf_call in solved:
+                values[name] = solved[leaf_call]
+                continue
+            value = await leaf_call(**dict.fromkeys(takes, request))
+            solved[leaf_call] = values[name] = value
+        return await endpoint(**values)
 
     return dataclasses.replace(
         dependant,
         dependencies=[d for d in dependant.dependencies if not is_connection_leaf(d)],
-        call=wrapped,
+        call=call_leaves,
         request_param_name=request_key,
     )
 
