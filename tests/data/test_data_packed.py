@@ -3,12 +3,15 @@ without pandas (what the ETL child process sends back)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import pickle
 import socket
 import threading
 from multiprocessing.connection import Connection
 
 import pandas as pd
+import pytest
 
 from algomancy_data import DataSource, content_digest
 from algomancy_data.answers import encode_answer, recv_answer, send_answer
@@ -61,7 +64,8 @@ def test_the_child_sends_the_payload_out_of_band_and_the_pool_reads_it_back() ->
     # The payload travels as a message of its own, not copied into the pickle.
     packed = PackedDataSource.pack(big_dataset())
     count, head, *buffers = encode_answer(("ok", packed))
-    assert len(head) < 10_000 and len(buffers) == 1 and count == b"\x01\x00\x00\x00"
+    size = len(packed.payload).to_bytes(8, "little")
+    assert len(head) < 10_000 and len(buffers) == 1 and count == b"\x01\x00\x00\x00" + size
     assert bytes(buffers[0]) == packed.payload
     # Small bytes and numpy arrays (a workbook's frames) stay in the pickle.
     frame = pd.DataFrame({"x": range(300_000)})
@@ -77,3 +81,48 @@ def test_the_child_sends_the_payload_out_of_band_and_the_pool_reads_it_back() ->
         pd.testing.assert_frame_equal(copy.get_table("orders"), packed.get_table("orders"))
         sender.send_bytes(b"")  # the stream stays in step: the next message is read whole
         assert receiver.recv_bytes() == b""
+
+
+def test_an_answer_cut_off_in_its_payload_ends_in_eof() -> None:
+    # A child that dies while writing the payload: the server sees the end, not a hang.
+    packed = PackedDataSource.pack(big_dataset())
+    counts, head, _payload = encode_answer(("ok", packed))
+    ours, theirs = socket.socketpair()
+    with Connection(ours.detach()) as sender, Connection(theirs.detach()) as receiver:
+        sender.send_bytes(counts)
+        sender.send_bytes(head)
+        sender.send_bytes(b"")  # a few bytes of the payload, then the child is gone
+        sender.close()
+        with pytest.raises(EOFError):
+            recv_answer(receiver)
+
+
+def test_an_answer_over_a_pipe_reads_its_payload_in_pieces() -> None:
+    packed = PackedDataSource.pack(big_dataset())
+    receiver, sender = multiprocessing.Pipe(duplex=False)  # os pipes, not sockets
+    with receiver, sender:
+        thread = threading.Thread(target=send_answer, args=(sender, ("ok", packed)))
+        thread.start()
+        status, copy = recv_answer(receiver)
+        thread.join()
+    assert status == "ok" and type(copy.payload) is bytes and copy.payload == packed.payload
+
+
+def test_a_default_socket_timeout_leaves_the_connection_blocking() -> None:
+    # The payload is read through a socket object made on the connection's descriptor;
+    # with a process-wide default timeout that object would make it non-blocking, and
+    # the connection's next read would fail instead of waiting.
+    packed = PackedDataSource.pack(big_dataset())
+    ours, theirs = socket.socketpair()
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)
+    try:
+        with Connection(ours.detach()) as sender, Connection(theirs.detach()) as receiver:
+            thread = threading.Thread(target=send_answer, args=(sender, ("ok", packed)))
+            thread.start()
+            status, copy = recv_answer(receiver)
+            thread.join()
+            assert status == "ok" and copy.payload == packed.payload
+            assert os.get_blocking(receiver.fileno())
+    finally:
+        socket.setdefaulttimeout(previous)
