@@ -111,6 +111,64 @@ receipt (16-22 ms) and the digest (7-9 ms) come on top. Getting to 1.3x needs th
 work to overlap the transfer (reading the CSV while the body arrives) or a digest
 made from the read itself, not more trimming.
 
+Then (issue 23, csvhttp stop), each stage of an upload timed end to end: the server
+run with `perf_counter` and `thread_time` wrappers around the form parse, the ETL
+thread, ``CSVFile.read``, ``coerce_table``, the store and the child's hand-over,
+and the ETL child with the same around its read, ``to_arrow_bytes`` and the digest
+(a scratch copy; ``perf_counter`` is one clock across processes, so the stages line
+up with the client's start and end). Medians of 15-20 uploads, load average 3.6-6.4
+(wall times 1.5-4x their quiet values; CPU holds):
+
+| stage | in memory (ETL in the server) | SQLite (ETL in the child) |
+|---|---|---|
+| body received and parsed (event loop) | 19-39 ms wall, 10-13 ms CPU | 28-32 wall, 10-15 CPU |
+| hand-over to the ETL | 2-5 wall (file read back: ~3 CPU) | child reads the file: 3-4 wall |
+| Arrow read + checks (``CSVFile.read``) | 35-70 wall | 67 wall, 32-36 CPU (all threads) |
+| ``coerce_table`` | 3.3-6.6 CPU | 4.0-4.6 CPU |
+| Arrow payload (``to_arrow_bytes``) | - | 5.5-7.9 CPU |
+| content digest | 7.6-12.3 CPU | 9.4-9.9 CPU |
+| payload back to the server (9.6 MB) | - | child 1 CPU; server ``recv_answer`` 20 wall, 10.0 CPU |
+| store, response | 1.5-3 wall | 3-4 wall (same content: no blob written) |
+
+The event loop's share (py-spy ``--native``, 500 Hz, 60 uploads of the body under
+an undeclared name, no ETL): about 8 ms busy per upload, of which the socket reads
+2.9 ms, the writes into the memory file 2 ms, the multipart parser 1 ms and
+httptools' body callbacks 0.7 ms; no Python-level stage stands out.
+
+Cut by that profile: the server read the child's 9.6 MB payload with
+``Connection.recv_bytes``, which reads a long message in socket-buffer pieces into a
+``BytesIO`` and copies it out: now the payload is written raw after the answer's
+pickle and received with one ``recv(MSG_WAITALL)`` into the ``bytes`` it returns
+(`algomancy_data.answers`): 11.9-12.6 -> 1.4-1.8 ms of the receiving thread's CPU
+(scratch bench, 20 payloads from a forked sender, three rounds), and in the server
+``recv_answer`` 10.0 -> 2.1-2.2 ms of CPU, 20 -> 3.6-4.9 ms wall. Server and child
+CPU per upload over SQLite (``/proc`` schedstat as above, median of 20, the code
+before and after in alternating rounds, load average 5.2-6.1):
+
+| round | before: server / child | after: server / child |
+|---|---|---|
+| 1 | 24.7 / 59.4 ms | 19.3 / 58.1 ms |
+| 2 | 24.0 / 54.3 ms | 16.1 / 53.8 ms |
+| 3 | 26.5 / 51.5 ms | 19.3 / 55.5 ms |
+| 4 | 26.5 / 60.4 ms | 16.3 / 54.3 ms |
+| 5 | 25.7 / 52.4 ms | 15.0 / 52.2 ms |
+
+The wall ratios of ``python -m benchmarks.etl_csv`` in two alternating pairs (load
+5.1-5.7, ``read_csv`` itself 27-69 ms) were 4.33x and 6.31x before, 1.82x and 3.01x
+after over SQLite, and 2.2-3.3x either way in memory: too loose to quote as the
+figure; the CPU above is it.
+
+Tried and not taken: the digest in a thread beside ``to_arrow_bytes`` in the child
+(both mostly hold the GIL: the fastest of 30 was no faster, 13.8 against 14.3 ms; only
+the medians under load were 5-9 ms lower, from two threads getting more of a busy
+machine, not from overlap), and the Arrow stream written into a buffer sized by a
+first pass on a ``MockOutputStream`` (about 1 ms of 3.6). Still not met, and what
+remains is the read itself (about ``read_csv``'s CPU), the body's receipt (8-13 ms
+of CPU, mostly the kernel's copies) and the digest (8-10 ms): reaching 1.3x takes
+reading the CSV while the body arrives (Arrow's streaming reader fed from the
+request, with the extent checks made per block instead of over the whole file
+first), which is a redesign of `CSVFile.read`'s checks, not a trim.
+
     python -m benchmarks.etl_csv
 """
 
