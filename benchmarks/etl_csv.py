@@ -111,12 +111,13 @@ receipt (16-22 ms) and the digest (7-9 ms) come on top. Getting to 1.3x needs th
 work to overlap the transfer (reading the CSV while the body arrives) or a digest
 made from the read itself, not more trimming.
 
-Then (issue 23, csvhttp stop), each stage of an upload timed end to end: the server
-run with `perf_counter` and `thread_time` wrappers around the form parse, the ETL
-thread, ``CSVFile.read``, ``coerce_table``, the store and the child's hand-over,
-and the ETL child with the same around its read, ``to_arrow_bytes`` and the digest
-(a scratch copy; ``perf_counter`` is one clock across processes, so the stages line
-up with the client's start and end). Medians of 15-20 uploads, load average 3.6-6.4
+Then (issue 23, csvhttp stop), each stage of an upload timed end to end
+(``python -m benchmarks.profile_etl_upload``, from the scratch copy that made these
+tables): ``perf_counter`` and thread CPU time around the form parse, the ETL thread,
+``CSVFile.read``, ``coerce_table``, the store and the child's hand-over in the
+server, and around the read, ``to_arrow_bytes`` and the digest in the ETL child
+(``perf_counter`` is one clock across processes, so the stages line up with the
+client's start and end). Medians of 15-20 uploads, load average 3.6-6.4
 (wall times 1.5-4x their quiet values; CPU holds):
 
 | stage | in memory (ETL in the server) | SQLite (ETL in the child) |
