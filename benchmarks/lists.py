@@ -76,6 +76,32 @@ client; load 13-17 on 2 shared cores, so ratios only):
   stdlib's ``json`` (``response.json()``) then validated them; the scenario list is
   now validated by pydantic from the bytes (``Call.from_json``: 1.25 MB full list,
   ~21 ms against ~33 ms), the rest read with orjson.
+
+Third round (issue 23, "the server's remaining ~0.4 ms per kept summary"; py-spy
+``-r 1000 --idle -f raw`` on the server while ``http.client`` or httpx GETs the
+summary in a loop, 12-15 s; load 4-6 on 2 shared cores). Server CPU per request is
+now read from ``/proc/<pid>/task/*/schedstat`` (nanoseconds of run time, not 10 ms
+ticks), which made before/after rounds agree to ~20% at load 5:
+
+- Of the event loop's busy samples for a kept summary: FastAPI's handler around the
+  endpoint ~30% (``solve_dependencies`` 23%: mostly ``request_params_to_args``, the
+  four query parameters' validation), uvicorn's ``send`` ~20% (the ``write`` of the
+  headers ~11%, of the 0.41 MB body ~8%: one ``write`` syscall each, strace shows no
+  partial write; the access log's ``write`` is the third), uvicorn's access log line
+  ~11% (``Logger.info``: record, request-id filter, formatting), route matching ~6%,
+  the HTTP parser ~5%, ``AnswerLayer`` ~4%, the endpoint ~8% (the stamp's ``PRAGMA
+  data_version``, with two ``fcntl`` lock calls). No middleware touches the body
+  (``AnswerLayer`` wraps ``send`` for the start message only; ``Chain`` passes a GET
+  without a body straight through); no chunked encoding (``Content-Length`` is set).
+- ``KeptListRoute`` (``algomancy_api.listroute``) answers the same request at the same
+  stamp before FastAPI's handler. In process (``python -m benchmarks.profile_lists
+  asgi summary``, the whole ASGI app, best of 5 alternating rounds of 500): 140 ->
+  49 us a kept summary (0.44x -> 0.16x the dump's 318 us). Over HTTP, two servers
+  side by side (the previous commit's tree copied to ``/tmp``), 4 rounds of 400 GETs
+  alternating, load 5.6-5.9: server CPU per request driven by httpx 0.86, 0.61, 0.55,
+  0.63 -> 0.50, 0.51, 0.38, 0.36 ms (mean 0.66 -> 0.44 ms, 0.66x), by
+  ``http.client`` 0.47 -> 0.31 ms (0.66x). httpx's own CPU per request is unchanged
+  (1.10 ms either way): the figure's p50 is now mostly the client's.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_respons
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.leafdeps import ConnectionDependencyRoute
 from algomancy_api.listing import ScenarioListCache
+from algomancy_api.listroute import KeptListRoute, list_request
 from algomancy_api.models import (
     CreateScenario,
     ScenarioOut,
@@ -88,11 +89,6 @@ ListOffset = Annotated[
 ]
 
 
-@router.get(
-    "/scenarios",
-    response_model=list[ScenarioOut] | list[ScenarioSummary],
-    summary="List scenarios",
-)
 async def list_scenarios(
     request: Request,
     session_id: SessionIdPath,
@@ -124,14 +120,16 @@ async def list_scenarios(
     # fifth of the server's time for a kept listing.
     cache: ScenarioListCache = request.app.state.scenario_lists
     sessions: SessionManager = request.app.state.sessions
-    owner = await owner_in_session(sessions, session_id, caller)
     stamp, body = None, None
-    request_key = (session_id, owner, view, fingerprint, limit, offset)
+    request_key = list_request(request, caller)
     if sessions.runtime.store.inline_reads:
-        # The same request at the same change stamp: its answer, the session unread.
+        # The same request at the same change stamp: its answer, the session unread
+        # (`KeptListRoute` asks the same before FastAPI's handler; here for a request
+        # that comes with dependency overrides).
         stamp, body = cache.answered(sessions.runtime.store, request_key)
         if body is not None:
             return Response(body, media_type=JSON)
+    owner = await owner_in_session(sessions, session_id, caller)
     manager = await manager_for(sessions, session_id, owner)
     asked = (manager, view, fingerprint, limit, offset)
     # An unchanged listing is answered on the event loop when the store reads without
@@ -141,6 +139,18 @@ async def list_scenarios(
         body = await run_in_threadpool(cache.listing, *asked)
     cache.note_answer(stamp, request_key, body)
     return Response(body, media_type=JSON)
+
+
+# Added here, not by decorator, for its route class: a kept answer is given before
+# FastAPI's handler (`algomancy_api.listroute`).
+router.add_api_route(
+    "/scenarios",
+    list_scenarios,
+    methods=["GET"],
+    response_model=list[ScenarioOut] | list[ScenarioSummary],
+    summary="List scenarios",
+    route_class_override=KeptListRoute,
+)
 
 
 @router.post(
