@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from algomancy_api.onewrite import StartWithBody
+
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS = 500
 
@@ -173,7 +175,11 @@ else:
         def on_headers_complete(self) -> None:
             self._headers_pending = False
             self._headers_done()
+            before = self.cycle
             super().on_headers_complete()
+            if self.cycle is not before:
+                # The answer's headers go out in one write with its body (`onewrite`).
+                self.cycle.transport = StartWithBody(self.transport, self.loop)  # type: ignore[assignment]
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._headers_done()
