@@ -109,6 +109,22 @@ ticks), which made before/after rounds agree to ~20% at load 5:
   GETs alternating, load 6.0-6.5: server CPU per request (httpx) mean 0.55 -> 0.49
   ms (0.89x; lower in 5 of 8 pairs: the spread at this load is as large as the
   gain), httpx's CPU 1.16 -> 1.07 ms, by ``http.client`` 0.40 -> 0.32 ms.
+- The list route on the app itself, right after the status poll (``add_at_top``,
+  ``routers.scenarios.lists``): no longer matched after every route of the
+  ``archive`` router and through the ``scenarios`` branch (~6% of the event loop's
+  busy samples). In process (``benchmarks.profile_lists asgi summary 1000``, best of
+  5 rounds, three runs each, alternating with the previous commit's tree, load 7-8):
+  46.5, 48.3, 47.2 -> 33.8, 32.6, 32.5 us a kept summary (0.70x).
+- Tried and not kept: gzip for the list's answer when the client accepts it (httpx
+  asks for it), the encoding kept with the answer (level 1: 0.41 MB -> 35 KB, one
+  64 KiB read instead of seven). httpx's CPU per request rose 1.11 -> 1.53 ms
+  (decoding costs more than the six reads it saves) and the server's did not fall
+  (0.53 -> 0.54 ms): 4 alternating rounds at load 6.
+- The summary's content: the reference's light summary fields exactly (``id, tag,
+  input_data_key, algorithm{name, parameters}, data_parameters, status, progress,
+  created_at, run_started_at, run_finished_at, result_available, kpis``), plus our
+  ``baseline`` (17 bytes of ~405 an item); nothing to drop without changing the
+  contract.
 """
 
 from __future__ import annotations

@@ -51,6 +51,10 @@ polls = APIRouter(
     prefix="/sessions/{session_id}", tags=["scenarios"], route_class=ConnectionDependencyRoute
 )
 
+#: The scenario list alone, also on the app itself (`add_at_top`, after the poll): its
+#: route class answers a kept answer before FastAPI's handler (`listroute`).
+lists = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"], route_class=KeptListRoute)
+
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
 
 
@@ -89,6 +93,11 @@ ListOffset = Annotated[
 ]
 
 
+@lists.get(
+    "/scenarios",
+    response_model=list[ScenarioOut] | list[ScenarioSummary],
+    summary="List scenarios",
+)
 async def list_scenarios(
     request: Request,
     session_id: SessionIdPath,
@@ -139,18 +148,6 @@ async def list_scenarios(
         body = await run_in_threadpool(cache.listing, *asked)
     cache.note_answer(stamp, request_key, body)
     return Response(body, media_type=JSON)
-
-
-# Added here, not by decorator, for its route class: a kept answer is given before
-# FastAPI's handler (`algomancy_api.listroute`).
-router.add_api_route(
-    "/scenarios",
-    list_scenarios,
-    methods=["GET"],
-    response_model=list[ScenarioOut] | list[ScenarioSummary],
-    summary="List scenarios",
-    route_class_override=KeptListRoute,
-)
 
 
 @router.post(

@@ -113,9 +113,9 @@ def test_the_list_solves_only_the_caller_and_still_finds_its_session(client: Tes
     kept listing's server time), and a session is found by id or display name as
     before, an unknown one 404."""
     from algomancy_api.deps import current_caller
-    from algomancy_api.routers.scenarios import list_scenarios, router
+    from algomancy_api.routers.scenarios import list_scenarios, lists
 
-    (route,) = [r for r in router.routes if getattr(r, "endpoint", None) is list_scenarios]
+    (route,) = [r for r in lists.routes if getattr(r, "endpoint", None) is list_scenarios]
     assert isinstance(route, APIRoute)
     assert [d.call for d in route.dependant.dependencies] == [current_caller]
     create(client, "mine")
