@@ -160,7 +160,9 @@ else:
         _headers_pending = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+            # Every write of the connection through one `StartWithBody` (`onewrite`).
+            writes = StartWithBody(transport, self.loop)
+            super().connection_made(writes)  # type: ignore[arg-type]
             self._await_headers()
 
         def data_received(self, data: bytes) -> None:
@@ -175,11 +177,9 @@ else:
         def on_headers_complete(self) -> None:
             self._headers_pending = False
             self._headers_done()
-            before = self.cycle
+            # The answer's start goes out in one write with its body (`onewrite`).
+            self.transport.hold_next()  # type: ignore[attr-defined]
             super().on_headers_complete()
-            if self.cycle is not before:
-                # The answer's headers go out in one write with its body (`onewrite`).
-                self.cycle.transport = StartWithBody(self.transport, self.loop)  # type: ignore[assignment]
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._headers_done()

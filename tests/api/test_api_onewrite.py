@@ -60,8 +60,8 @@ async def served(app: Any, transport: Recording, until: asyncio.Event | None = N
     )
     protocol.connection_made(transport)  # type: ignore[arg-type]
     protocol.data_received(REQUEST)
+    assert isinstance(protocol.transport, StartWithBody)  # type: ignore[attr-defined]
     cycle = protocol.cycle  # type: ignore[attr-defined]
-    assert isinstance(cycle.transport, StartWithBody)
     if until is not None:
         await until.wait()
     await asyncio.wait_for(cycle.message_event.wait(), timeout=30)
@@ -122,6 +122,7 @@ def test_held_bytes_are_written_before_a_close_and_never_to_a_closing_transport(
     async def run() -> Recording:
         transport = Recording()
         held = StartWithBody(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        held.hold_next()
         held.write(b"head")
         transport.closing = closing
         held.close()
@@ -133,3 +134,19 @@ def test_held_bytes_are_written_before_a_close_and_never_to_a_closing_transport(
         assert transport.calls == [("close", b"")]
     else:
         assert transport.calls == [("write", b"head"), ("close", b"")]
+
+
+def test_only_the_write_after_hold_next_is_held_and_nothing_overtakes_it() -> None:
+    async def run() -> Recording:
+        transport = Recording()
+        writes = StartWithBody(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        writes.write(b"a")  # not asked to hold: written at once
+        writes.hold_next()
+        writes.write(b"b")
+        writes.writelines([b"c", b"d"])  # goes out after, with the held bytes
+        writes.write(b"e")
+        await asyncio.sleep(0)
+        return transport
+
+    transport = asyncio.run(run())
+    assert transport.calls == [("write", b"a"), ("writelines", b"bcd"), ("write", b"e")]
