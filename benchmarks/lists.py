@@ -120,6 +120,22 @@ ticks), which made before/after rounds agree to ~20% at load 5:
   64 KiB read instead of seven). httpx's CPU per request rose 1.11 -> 1.53 ms
   (decoding costs more than the six reads it saves) and the server's did not fall
   (0.53 -> 0.54 ms): 4 alternating rounds at load 6.
+- The round as a whole, ``python -m benchmarks.lists`` in turn on the tree before it
+  (``/tmp`` copy) and after, three pairs at load 7.6, 6.4 and 5.8 (the summary's
+  rows; server CPU from ``/proc`` ticks): p50 from httpx / dump 14.9x -> 5.25x,
+  8.06x -> 6.79x, 9.18x -> 8.50x; from ``http.client`` 6.59x -> 1.98x, 3.18x ->
+  1.87x, 3.95x -> 1.86x; server CPU 1.10 -> 0.60, 0.80 -> 0.50, 0.70 -> 0.50 ms;
+  httpx's CPU 1.23/1.09, 1.09/1.16, 1.17/1.08 ms (unchanged). At this load the p50
+  is mostly httpx's own ~1.1 ms (4.8-5.2x the dump by itself) plus waiting for a
+  core; on a quiet machine (5.51x and 5.17x at the last stop, ~0.25 ms a dump) the
+  ~0.2-0.3 ms less of server CPU should bring it to ~4.5x, not yet measured there.
+- What is left of a kept summary in the server (py-spy, event loop's busy samples):
+  FastAPI's/Starlette's stack and our middlewares ~32%, uvicorn's access log line
+  ~27% (18-20 us a line in process: the record, the request-id factory, the query
+  redaction, the stderr handler's formatting and ``write``, and the admin log
+  page's ``RingBuffer``, ~10 us of it; not changed here), the ``writev`` of the
+  0.41 MB ~20% (the kernel's loopback copy), the change stamp's ``PRAGMA
+  data_version`` ~10%, uvicorn's parser and protocol ~10%.
 - The summary's content: the reference's light summary fields exactly (``id, tag,
   input_data_key, algorithm{name, parameters}, data_parameters, status, progress,
   created_at, run_started_at, run_finished_at, result_available, kpis``), plus our
