@@ -234,9 +234,11 @@ class ApiLauncher:
         app.state.etl_child = etl_child
         app.state.scenario_lists = ScenarioListCache()
         install_error_handlers(app)
-        # The status poll on the app itself, first; then the routers, flat, with the
+        # The status poll on the app itself, first, then the scenario list (each
+        # `add_at_top` goes before the routes already there); then the routers, flat, with the
         # scenario routes first: routes are matched in order, and every included
         # router costs a match on each request.
+        add_at_top(app, scenarios.lists, cfg.prefix)
         add_at_top(app, scenarios.polls, cfg.prefix)
         routers = (
             archive,

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from algomancy_api.onewrite import StartWithBody
+
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS_AWAITING_HEADERS = 500
 
@@ -158,7 +160,9 @@ else:
         _headers_pending = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+            # Every write of the connection through one `StartWithBody` (`onewrite`).
+            writes = StartWithBody(transport, self.loop)
+            super().connection_made(writes)  # type: ignore[arg-type]
             self._await_headers()
 
         def data_received(self, data: bytes) -> None:
@@ -173,6 +177,8 @@ else:
         def on_headers_complete(self) -> None:
             self._headers_pending = False
             self._headers_done()
+            # The answer's start goes out in one write with its body (`onewrite`).
+            self.transport.hold_next()  # type: ignore[attr-defined]
             super().on_headers_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:

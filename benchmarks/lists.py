@@ -76,6 +76,71 @@ client; load 13-17 on 2 shared cores, so ratios only):
   stdlib's ``json`` (``response.json()``) then validated them; the scenario list is
   now validated by pydantic from the bytes (``Call.from_json``: 1.25 MB full list,
   ~21 ms against ~33 ms), the rest read with orjson.
+
+Third round (issue 23, "the server's remaining ~0.4 ms per kept summary"; py-spy
+``-r 1000 --idle -f raw`` on the server while ``http.client`` or httpx GETs the
+summary in a loop, 12-15 s; load 4-6 on 2 shared cores). Server CPU per request is
+now read from ``/proc/<pid>/task/*/schedstat`` (nanoseconds of run time, not 10 ms
+ticks), which made before/after rounds agree to ~20% at load 5:
+
+- Of the event loop's busy samples for a kept summary: FastAPI's handler around the
+  endpoint ~30% (``solve_dependencies`` 23%: mostly ``request_params_to_args``, the
+  four query parameters' validation), uvicorn's ``send`` ~20% (the ``write`` of the
+  headers ~11%, of the 0.41 MB body ~8%: one ``write`` syscall each, strace shows no
+  partial write; the access log's ``write`` is the third), uvicorn's access log line
+  ~11% (``Logger.info``: record, request-id filter, formatting), route matching ~6%,
+  the HTTP parser ~5%, ``AnswerLayer`` ~4%, the endpoint ~8% (the stamp's ``PRAGMA
+  data_version``, with two ``fcntl`` lock calls). No middleware touches the body
+  (``AnswerLayer`` wraps ``send`` for the start message only; ``Chain`` passes a GET
+  without a body straight through); no chunked encoding (``Content-Length`` is set).
+- ``KeptListRoute`` (``algomancy_api.listroute``) answers the same request at the same
+  stamp before FastAPI's handler. In process (``python -m benchmarks.profile_lists
+  asgi summary``, the whole ASGI app, best of 5 alternating rounds of 500): 140 ->
+  49 us a kept summary (0.44x -> 0.16x the dump's 318 us). Over HTTP, two servers
+  side by side (the previous commit's tree copied to ``/tmp``), 4 rounds of 400 GETs
+  alternating, load 5.6-5.9: server CPU per request driven by httpx 0.86, 0.61, 0.55,
+  0.63 -> 0.50, 0.51, 0.38, 0.36 ms (mean 0.66 -> 0.44 ms, 0.66x), by
+  ``http.client`` 0.47 -> 0.31 ms (0.66x). httpx's own CPU per request is unchanged
+  (1.10 ms either way): the figure's p50 is now mostly the client's.
+- ``StartWithBody`` (``algomancy_api.onewrite``, in ``slowclients``' protocol): an
+  answer's status line and headers go out in one ``writev`` with its body instead
+  of a ``write`` of their own (strace: 3 -> 2 syscalls per request, the third the
+  access log's; the client wakes once). Two servers side by side, 8 rounds of 600
+  GETs alternating, load 6.0-6.5: server CPU per request (httpx) mean 0.55 -> 0.49
+  ms (0.89x; lower in 5 of 8 pairs: the spread at this load is as large as the
+  gain), httpx's CPU 1.16 -> 1.07 ms, by ``http.client`` 0.40 -> 0.32 ms.
+- The list route on the app itself, right after the status poll (``add_at_top``,
+  ``routers.scenarios.lists``): no longer matched after every route of the
+  ``archive`` router and through the ``scenarios`` branch (~6% of the event loop's
+  busy samples). In process (``benchmarks.profile_lists asgi summary 1000``, best of
+  5 rounds, three runs each, alternating with the previous commit's tree, load 7-8):
+  46.5, 48.3, 47.2 -> 33.8, 32.6, 32.5 us a kept summary (0.70x).
+- Tried and not kept: gzip for the list's answer when the client accepts it (httpx
+  asks for it), the encoding kept with the answer (level 1: 0.41 MB -> 35 KB, one
+  64 KiB read instead of seven). httpx's CPU per request rose 1.11 -> 1.53 ms
+  (decoding costs more than the six reads it saves) and the server's did not fall
+  (0.53 -> 0.54 ms): 4 alternating rounds at load 6.
+- The round as a whole, ``python -m benchmarks.lists`` in turn on the tree before it
+  (``/tmp`` copy) and after, three pairs at load 7.6, 6.4 and 5.8 (the summary's
+  rows; server CPU from ``/proc`` ticks): p50 from httpx / dump 14.9x -> 5.25x,
+  8.06x -> 6.79x, 9.18x -> 8.50x; from ``http.client`` 6.59x -> 1.98x, 3.18x ->
+  1.87x, 3.95x -> 1.86x; server CPU 1.10 -> 0.60, 0.80 -> 0.50, 0.70 -> 0.50 ms;
+  httpx's CPU 1.23/1.09, 1.09/1.16, 1.17/1.08 ms (unchanged). At this load the p50
+  is mostly httpx's own ~1.1 ms (4.8-5.2x the dump by itself) plus waiting for a
+  core; on a quiet machine (5.51x and 5.17x at the last stop, ~0.25 ms a dump) the
+  ~0.2-0.3 ms less of server CPU should bring it to ~4.5x, not yet measured there.
+- What is left of a kept summary in the server (py-spy, event loop's busy samples):
+  FastAPI's/Starlette's stack and our middlewares ~32%, uvicorn's access log line
+  ~27% (18-20 us a line in process: the record, the request-id factory, the query
+  redaction, the stderr handler's formatting and ``write``, and the admin log
+  page's ``RingBuffer``, ~10 us of it; not changed here), the ``writev`` of the
+  0.41 MB ~20% (the kernel's loopback copy), the change stamp's ``PRAGMA
+  data_version`` ~10%, uvicorn's parser and protocol ~10%.
+- The summary's content: the reference's light summary fields exactly (``id, tag,
+  input_data_key, algorithm{name, parameters}, data_parameters, status, progress,
+  created_at, run_started_at, run_finished_at, result_available, kpis``), plus our
+  ``baseline`` (17 bytes of ~405 an item); nothing to drop without changing the
+  contract.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_respons
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.leafdeps import ConnectionDependencyRoute
 from algomancy_api.listing import ScenarioListCache
+from algomancy_api.listroute import KeptListRoute, list_request
 from algomancy_api.models import (
     CreateScenario,
     ScenarioOut,
@@ -49,6 +50,10 @@ router = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"])
 polls = APIRouter(
     prefix="/sessions/{session_id}", tags=["scenarios"], route_class=ConnectionDependencyRoute
 )
+
+#: The scenario list alone, also on the app itself (`add_at_top`, after the poll): its
+#: route class answers a kept answer before FastAPI's handler (`listroute`).
+lists = APIRouter(prefix="/sessions/{session_id}", tags=["scenarios"], route_class=KeptListRoute)
 
 NOT_FOUND: Responses = {404: {"description": "No such session or scenario."}}
 
@@ -88,7 +93,7 @@ ListOffset = Annotated[
 ]
 
 
-@router.get(
+@lists.get(
     "/scenarios",
     response_model=list[ScenarioOut] | list[ScenarioSummary],
     summary="List scenarios",
@@ -124,14 +129,16 @@ async def list_scenarios(
     # fifth of the server's time for a kept listing.
     cache: ScenarioListCache = request.app.state.scenario_lists
     sessions: SessionManager = request.app.state.sessions
-    owner = await owner_in_session(sessions, session_id, caller)
     stamp, body = None, None
-    request_key = (session_id, owner, view, fingerprint, limit, offset)
+    request_key = list_request(request, caller)
     if sessions.runtime.store.inline_reads:
-        # The same request at the same change stamp: its answer, the session unread.
+        # The same request at the same change stamp: its answer, the session unread
+        # (`KeptListRoute` asks the same before FastAPI's handler; here for a request
+        # that comes with dependency overrides).
         stamp, body = cache.answered(sessions.runtime.store, request_key)
         if body is not None:
             return Response(body, media_type=JSON)
+    owner = await owner_in_session(sessions, session_id, caller)
     manager = await manager_for(sessions, session_id, owner)
     asked = (manager, view, fingerprint, limit, offset)
     # An unchanged listing is answered on the event loop when the store reads without

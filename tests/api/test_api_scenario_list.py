@@ -113,9 +113,9 @@ def test_the_list_solves_only_the_caller_and_still_finds_its_session(client: Tes
     kept listing's server time), and a session is found by id or display name as
     before, an unknown one 404."""
     from algomancy_api.deps import current_caller
-    from algomancy_api.routers.scenarios import list_scenarios, router
+    from algomancy_api.routers.scenarios import list_scenarios, lists
 
-    (route,) = [r for r in router.routes if getattr(r, "endpoint", None) is list_scenarios]
+    (route,) = [r for r in lists.routes if getattr(r, "endpoint", None) is list_scenarios]
     assert isinstance(route, APIRoute)
     assert [d.call for d in route.dependant.dependencies] == [current_caller]
     create(client, "mine")
@@ -126,3 +126,16 @@ def test_the_list_solves_only_the_caller_and_still_finds_its_session(client: Tes
     missing = client.get(f"{PREFIX}/sessions/nowhere/scenarios")
     assert missing.status_code == 404
     assert "nowhere" in missing.json()["detail"]
+
+
+def test_the_list_is_matched_right_after_the_status_poll(client: TestClient) -> None:
+    """The list route is on the app itself, second only to the poll (`add_at_top`):
+    no included router's routes are tried before it. It is `KeptListRoute`."""
+    from algomancy_api.listroute import KeptListRoute
+    from algomancy_api.routers import scenarios
+
+    first = client.app.router.routes[:2]  # type: ignore[attr-defined]
+    endpoints = [getattr(r, "endpoint", None) for r in first]
+    assert endpoints == [scenarios.scenario_status, scenarios.list_scenarios]
+    assert isinstance(first[1], KeptListRoute)
+    assert first[1].path == f"{PREFIX}/sessions/{{session_id}}/scenarios"

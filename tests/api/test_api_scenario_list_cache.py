@@ -13,7 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algomancy_api import ApiLauncher
+from algomancy_api.deps import current_caller
 from algomancy_api.listing import ScenarioListCache
+from algomancy_api.routers import scenarios as scenarios_router
 from algomancy_api.views import scenario_views, summary_view
 from algomancy_core import ScenarioManager, SessionManager
 from tests.polling import scenario_status
@@ -252,3 +254,76 @@ def test_the_same_request_at_the_same_stamp_does_not_look_the_session_up(
     assert client.get(f"{M}/scenarios", params={"view": "summary"}).status_code == 404
     again = client.get(f"{PREFIX}/sessions/renamed/scenarios", params={"view": "summary"})
     assert again.content == first
+
+
+class EndpointCalls:
+    """Counts the list endpoint's runs (its `list_request`, called first thing)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = scenarios_router.list_request
+
+        def counted(*args: Any) -> tuple[object, ...]:
+            self.count += 1
+            return real(*args)
+
+        monkeypatch.setattr(scenarios_router, "list_request", counted)
+
+
+def test_a_kept_answer_is_given_before_fastapis_handler(
+    make_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`KeptListRoute`: the same request at the same stamp is answered without the
+    endpoint (nor FastAPI's solving of its parameters); another query string, a write,
+    or dependency overrides send it to the endpoint; a query that fails validation is
+    never kept."""
+    client = make_client(has_persistent_state=True, data_path=str(tmp_path / "state"))
+    create(client, "s0")
+    calls = EndpointCalls(monkeypatch)
+    first = listed(client, "summary")
+    assert calls.count == 1
+    for _ in range(3):
+        assert listed(client, "summary") == first
+    assert calls.count == 1  # answered by the route class
+    assert listed(client, "summary", limit=5) == first  # another query: the endpoint
+    assert calls.count == 2
+    for _ in range(2):
+        refused = client.get(f"{M}/scenarios", params={"view": "summary", "limit": 0})
+        assert refused.status_code == 422 and "limit" in refused.text
+    create(client, "s1")  # a write: the stamp moved
+    again = listed(client, "summary")
+    assert again != first and calls.count == 3
+    overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[current_caller] = current_caller
+    try:
+        assert listed(client, "summary") == again
+        assert calls.count == 4  # overrides: FastAPI's handler, whose endpoint answers
+    finally:
+        overrides.clear()
+    assert listed(client, "summary") == again
+    assert calls.count == 4
+
+
+def test_a_kept_answer_is_only_given_to_the_same_caller(tmp_path: Path) -> None:
+    """The kept answer is keyed by the caller: another user's request for the same
+    path is looked up (404: not their session), an administrator's is answered."""
+    keys = {"k-alice": "alice", "k-bob": "bob", "k-root": "root"}
+    config = api_config(
+        api_keys=keys,
+        admin_users=["root"],
+        has_persistent_state=True,
+        data_path=str(tmp_path / "state"),
+    )
+    with TestClient(ApiLauncher.build(config), raise_server_exceptions=False) as client:
+        alice, bob, root = ({"X-API-Key": k} for k in keys)
+        made = client.post(f"{PREFIX}/sessions", json={"display_name": "a1"}, headers=alice)
+        assert made.status_code == 201, made.text
+        path = f"{PREFIX}/sessions/{made.json()['session']['id']}/scenarios"
+        body = {"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"}
+        assert client.post(path, json=body, headers=alice).status_code == 201
+        kept = client.get(path, params={"view": "summary"}, headers=alice)
+        assert kept.status_code == 200 and len(kept.json()) == 1
+        assert client.get(path, params={"view": "summary"}, headers=alice).content == kept.content
+        assert client.get(path, params={"view": "summary"}, headers=bob).status_code == 404
+        as_root = client.get(path, params={"view": "summary"}, headers=root)
+        assert as_root.status_code == 200 and as_root.content == kept.content
