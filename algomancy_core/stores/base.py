@@ -288,7 +288,9 @@ class RunQueue(Protocol):
         (none kept when it does not apply). Only `algomancy_core.lifecycle` calls it.
         """
 
-    def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:
+    def claim_next(
+        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+    ) -> ScenarioRecord | None:
         """Apply `transition` (planned by `plan_claim`) to the next scenario to run:
         the oldest queued of a session's own scenarios (`batch` None) whose session
         has none of its own processing; else the oldest queued of the batch with the
@@ -297,7 +299,10 @@ class RunQueue(Protocol):
         session's own scenarios; batch scenarios run in parallel (the caller
         bounds how many by its capacity). `batch_only`: claim nothing when the next
         is a session's own (a claim ahead of a free worker, which a session's own
-        scenario must not wait in as `processing`)."""
+        scenario must not wait in as `processing`). `expected`: the caller knows of a
+        scenario queued since its last look (its own process queued it), so a store
+        that looks at the queue before a claim, to spare an empty one its write, may
+        claim without that look; the answer is the same either way."""
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None

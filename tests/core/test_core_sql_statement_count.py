@@ -124,11 +124,12 @@ def test_one_create_run_complete_on_sqlite_takes_the_statements_it_takes(
     # The run request: the scenario (is it stale?), then one write transaction: the
     # queue position, the move, the change feed.
     assert len(run) == 6, run
-    # The claim: one look at the queue, one write transaction (the move to processing
-    # is the claim; its change feed entry); the run's dataset version; the
-    # completion: one write transaction (the move with its result, the change feed);
-    # the look at the queue after the end.
-    assert len(background) == 11, background
+    # The claim: one write transaction (the move to processing is the claim; its
+    # change feed entry), no look at the queue first (the run request told the
+    # dispatcher); the run's dataset version; the completion: one write transaction
+    # (the move with its result, the change feed); the look at the queue after the
+    # end (it finds nothing: no write).
+    assert len(background) == 10, background
     everything = create + run + background
     assert sum(sql == "BEGIN IMMEDIATE" for sql in everything) == 4, everything
     assert sum(sql.startswith("COMMIT") for sql in everything) == 4, everything

@@ -228,7 +228,9 @@ class ScenarioRepository:
             return None
         return record
 
-    def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:
+    def claim_next(
+        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+    ) -> ScenarioRecord | None:
         dialect = self.db.dialect
         # The next to run, claimed only if it is an experiment's (`batch_only`).
         only = " AND batch IS NOT NULL" if batch_only else ""
@@ -241,9 +243,13 @@ class ScenarioRepository:
         # poll), as before. Not on PostgreSQL: there a read is a round trip more for
         # every claim that finds work, and an empty claim blocks no other writer.
         # Buys "11 create+run+complete, HTTP: SQLite / in memory" (see
-        # benchmarks/bench_scenarios.py for the figures).
-        if dialect.locks_at_begin and not dialect.query(
-            self.db.engine, f"{_ANY_QUEUED}{only} LIMIT 1"
+        # benchmarks/bench_scenarios.py for the figures). Not when the caller was
+        # told of a scenario queued since its last look (`expected`: a run request
+        # of this process woke it): the look would find it, a read for nothing.
+        if (
+            dialect.locks_at_begin
+            and not expected
+            and not dialect.query(self.db.engine, f"{_ANY_QUEUED}{only} LIMIT 1")
         ):
             return None
         for _attempt in range(100):
