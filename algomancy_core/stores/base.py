@@ -163,8 +163,17 @@ class DatasetStore(Protocol):
         beyond the newest `keep` are dropped. `digest` is `content_digest(data)` when
         the caller has it."""
 
-    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
-        """The version (default: the latest); `NotFoundError` if absent."""
+    def get_dataset(
+        self,
+        session_id: str,
+        key: str,
+        version: int | None = None,
+        *,
+        found: DatasetVersion | None = None,
+    ) -> DataSource:
+        """The version (default: the latest); `NotFoundError` if absent. `found`: that
+        version's description as the caller just read it (`dataset_version`), which a
+        store need not read again."""
 
     def dataset_version(
         self, session_id: str, key: str, version: int | None = None

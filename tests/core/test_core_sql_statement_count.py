@@ -118,9 +118,9 @@ def test_one_create_run_complete_on_sqlite_takes_the_statements_it_takes(
     background = _plain([s for s in traced if s[0] != me and "checkpoint" not in s[0]])
 
     # The create: the session's scenario count (the limit), the dataset's latest
-    # version, the same version for its data, then one write transaction: the
-    # dataset's and the version's checks, the position, the insert, the change feed.
-    assert len(create) == 10, create
+    # version (its data is cached), then one write transaction: the dataset with its
+    # version (one statement), the position, the insert, the change feed.
+    assert len(create) == 8, create
     # The run request: the scenario (is it stale?), then one write transaction: the
     # queue position, the move, the change feed.
     assert len(run) == 6, run

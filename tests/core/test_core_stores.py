@@ -1092,3 +1092,35 @@ def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: 
         keys = conn.execute(sa.text("SELECT key, name_key FROM datasets ORDER BY position"))
         assert [k for _, k in keys] == ["d", "d" + migrations.COLLISION_MARK + "D"]
     engine.dispose()
+
+
+def test_a_scenario_pinned_to_a_version_is_added_only_while_the_version_exists(
+    store: Store,
+) -> None:
+    """The dataset and its pinned version are checked in the add's own write (on SQL
+    one statement): a missing version, dataset or session is a clear not-found."""
+    session = new_session(store)
+    store.put_dataset(session.id, "d", small_dataset("d"))
+
+    def pinned(tag: str, version: int, dataset: str = "d", session_id: str = session.id) -> None:
+        record = ScenarioRecord(
+            id=str(uuid.uuid4()),
+            session_id=session_id,
+            tag=tag,
+            dataset_key=dataset,
+            algorithm="Instant",
+            parameters={},
+            created_at=T0,
+            dataset_version=version,
+        )
+        store.add_scenario(record)
+
+    pinned("on version 1", 1)
+    assert [r.tag for r in store.list_scenarios(session.id)] == ["on version 1"]
+    with pytest.raises(NotFoundError, match="'d' has no version 2"):
+        pinned("on version 2", 2)
+    with pytest.raises(NotFoundError, match="dataset 'other' not found"):
+        pinned("on another dataset", 1, dataset="other")
+    with pytest.raises(NotFoundError, match="session 'gone' not found"):
+        pinned("in no session", 1, session_id="gone")
+    assert [r.tag for r in store.list_scenarios(session.id)] == ["on version 1"]
