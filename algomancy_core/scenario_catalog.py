@@ -112,7 +112,7 @@ class ScenarioCatalog(SessionDatasets):
         """A new scenario record (status created, with its lineage), checked, not stored."""
         tag = check_name("tag", tag, self._runtime.config.max_name_chars)
         limit = self._runtime.config.max_scenarios_per_session
-        if self._store.count_scenarios(self.session_id) >= limit:
+        if not self._store.scenarios_below(self.session_id, limit):
             raise ConflictError(
                 f"the scenario limit is reached: a session may hold {limit} scenarios "
                 "(max_scenarios_per_session); delete one first"

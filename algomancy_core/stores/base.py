@@ -233,7 +233,11 @@ class ScenarioStore(Protocol):
         only those with `fingerprint` when given, from `offset` on, `limit` at most."""
 
     def count_scenarios(self, session_id: str) -> int:
-        """How many scenarios the session holds (checked on each create: cheap)."""
+        """How many scenarios the session holds."""
+
+    def scenarios_below(self, session_id: str, limit: int) -> bool:
+        """Whether the session holds fewer than `limit` scenarios (each create asks:
+        a store answers without counting them when it can)."""
 
     def page_scenario_versions(
         self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
