@@ -100,6 +100,43 @@ Next stop (issue 23/22, branch h/sqlrun), at load 5-9 on the shared machine:
   quiet machine hides the checkpoint stalls the single rounds above show). The
   1.3x of issue 22 held in three of three runs of the branch and in none of the
   base's; the 1.1x of issue 23 in one of three.
+
+Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
+
+- py-spy (-r 500 --idle) on the server over HTTP, 500 scenarios, SQLite against
+  memory: the event loop's busy samples alike (2,709 against 2,817); on SQLite the
+  loop's session lookup (`find_session`, ~6% of its busy samples: ~0.5 ms a lookup
+  for a query of ~20 us), the create and run requests' writes on the request
+  threads, the claim (`claim_next`) on the dispatcher, the completion on the run
+  threads. A timer around each sqlite3 statement in process showed the same: a
+  7 us look at the queue took 547 us on a run thread, a keyed read 539 us on the
+  main thread. That is the wait for the GIL after sqlite3 gave it up, not SQLite;
+  fewer statements mean fewer of those waits.
+- Statements (a trace on every connection; this module's pattern through the ASGI
+  app in process, 200 scenarios): 33.19 -> 30.11 per scenario, write transactions
+  4 -> 4. Cut: the claim of a run this process was asked for goes straight to its
+  write (`Dispatcher._told`, `claim_next(expected=True)`); a create reads the
+  version it pins once (`Store.get_dataset(found=...)`) and checks the dataset
+  with its version in one statement inside its write; the limit check reads the
+  table's largest rowid instead of counting the session's scenarios
+  (`Store.scenarios_below`: a count walks ~170 ns per scenario of the session,
+  1.7 ms per create at 10,000). `tests/core/test_core_sql_statement_count.py` pins
+  the counts (in process: create 8, run request 6, claim to the look after the
+  end 10).
+- In process, the create alone (`create_scenario` x 1,000 on SQLite, process CPU
+  per create), main 60d4dd0 and this branch in turn at load 3.3-4.4: 0.372, 0.484,
+  0.357 -> 0.306, 0.292, 0.304 ms. The whole create+run+complete in process: 1.45,
+  2.04, 1.40 -> 1.47, 1.69, 1.35 ms of CPU (within the noise).
+- Over HTTP (the servers of `http_seconds`, 500 scenarios, in turn, load 6-8):
+  server CPU SQLite / memory, main 1.22, 2.26, 0.98x; this branch 1.42, 2.07,
+  1.62x; wall 0.62-4.59x either way. At that load the few percent these cuts buy
+  do not show: the 1.3x of issue 22 is not shown reliably met, nor the 1.1x of
+  issue 23.
+- Not done, the leads: the GIL given up by each sqlite3 call on the event loop
+  (the session lookup and the poll read run there: a shorter
+  `sys.setswitchinterval`, or the lookup off the loop, may shorten the wait); the
+  dispatcher's read of the run's dataset version (immutable while a scenario pins
+  it, so cacheable); the run answer's read of the pinned baseline.
 """
 
 from __future__ import annotations
