@@ -130,8 +130,14 @@ Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
 - Over HTTP (the servers of `http_seconds`, 500 scenarios, in turn, load 6-8):
   server CPU SQLite / memory, main 1.22, 2.26, 0.98x; this branch 1.42, 2.07,
   1.62x; wall 0.62-4.59x either way. At that load the few percent these cuts buy
-  do not show: the 1.3x of issue 22 is not shown reliably met, nor the 1.1x of
-  issue 23.
+  do not show in those single rounds.
+- This module (`BENCH_SCENARIOS=500 ALGOMANCY_PG_BIN=/nonexistent python -m
+  benchmarks.bench_scenarios`, best of 3), main and this branch in turn at load
+  4.5-5.9: "11 ..., HTTP: SQLite / in memory" main 1.67x (12.50 / 7.49 ms), 1.59x
+  (10.17 / 6.39 ms); this branch 1.16x (8.49 / 7.32 ms), 0.91x (10.73 / 11.73 ms,
+  the in-memory rounds disturbed). The 1.3x of issue 22 held in both runs of the
+  branch and neither of main's; the 1.1x of issue 23 in one of two, with a
+  disturbed baseline: not shown met. More cannot be told on a machine this busy.
 - Not done, the leads: the GIL given up by each sqlite3 call on the event loop
   (the session lookup and the poll read run there: a shorter
   `sys.setswitchinterval`, or the lookup off the loop, may shorten the wait); the
