@@ -135,9 +135,13 @@ Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
   benchmarks.bench_scenarios`, best of 3), main and this branch in turn at load
   4.5-5.9: "11 ..., HTTP: SQLite / in memory" main 1.67x (12.50 / 7.49 ms), 1.59x
   (10.17 / 6.39 ms); this branch 1.16x (8.49 / 7.32 ms), 0.91x (10.73 / 11.73 ms,
-  the in-memory rounds disturbed). The 1.3x of issue 22 held in both runs of the
-  branch and neither of main's; the 1.1x of issue 23 in one of two, with a
-  disturbed baseline: not shown met. More cannot be told on a machine this busy.
+  the in-memory rounds disturbed); and at load 2.5-2.8, main 1.26x (5.64 / 4.48
+  ms), this branch 0.98x (5.99 / 6.13 ms). The ratios favour the branch, but its
+  SQLite figures are main's (5.64 against 5.99 ms; 10.17-12.50 against
+  8.49-10.73 ms): the difference is mostly in the in-memory rounds, that is, noise.
+  These cuts buy a few percent at most over HTTP (the statement counts and the
+  create's CPU above are the figures that show), and neither the 1.3x of issue 22
+  nor the 1.1x of issue 23 is shown reliably met.
 - Not done, the leads: the GIL given up by each sqlite3 call on the event loop
   (the session lookup and the poll read run there: a shorter
   `sys.setswitchinterval`, or the lookup off the loop, may shorten the wait); the
