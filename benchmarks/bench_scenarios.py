@@ -142,11 +142,16 @@ Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
   These cuts buy a few percent at most over HTTP (the statement counts and the
   create's CPU above are the figures that show), and neither the 1.3x of issue 22
   nor the 1.1x of issue 23 is shown reliably met.
-- Not done, the leads: the GIL given up by each sqlite3 call on the event loop
-  (the session lookup and the poll read run there: a shorter
-  `sys.setswitchinterval`, or the lookup off the loop, may shorten the wait); the
-  dispatcher's read of the run's dataset version (immutable while a scenario pins
-  it, so cacheable); the run answer's read of the pinned baseline.
+- Tried and left: a shorter GIL switch interval in the server
+  (`sys.setswitchinterval(0.0005)`, against the 5 ms default; 400 scenarios, three
+  rounds at load 3.5-4.4): SQLite wall 6.39, 7.78, 12.90 -> 7.99, 12.00, 10.21 ms
+  per scenario, server CPU 4.35, 5.12, 5.80 -> 5.63, 7.02, 7.17 ms: more switching,
+  no shorter waits.
+- Not done, the leads: the dispatcher's read of the run's dataset version (a
+  version row never changes, but a key's version 1 may be deleted and made again
+  with the same digest and another time, so a cache must check more than the
+  digest); the run answer's read of the pinned baseline; the session lookup of each
+  request on the event loop.
 """
 
 from __future__ import annotations
