@@ -82,11 +82,14 @@ class Lifecycle:
         return record
 
     def claim(
-        self, owner: str, lease_until: datetime, batch_only: bool = False
+        self, owner: str, lease_until: datetime, batch_only: bool = False, *, expected: bool = False
     ) -> ScenarioRecord | None:
         """Start the oldest runnable queued scenario, leased to `owner`; with
-        `batch_only`, only if it is an experiment's (`Store.claim_next`)."""
-        record = self.store.claim_next(plan_claim(owner, lease_until), batch_only)
+        `batch_only`, only if it is an experiment's; `expected`: a scenario was
+        queued since the caller's last look (`Store.claim_next`)."""
+        record = self.store.claim_next(
+            plan_claim(owner, lease_until), batch_only, expected=expected
+        )
         if record is not None:
             self._announce(record)
         return record

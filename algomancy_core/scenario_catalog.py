@@ -24,6 +24,7 @@ from algomancy_core.scenario import (
     utcnow,
 )
 from algomancy_core.session_datasets import SessionDatasets
+from algomancy_core.stores.base import DatasetVersion
 from algomancy_data import DataSource
 from algomancy_data.digest import content_digest
 
@@ -111,7 +112,7 @@ class ScenarioCatalog(SessionDatasets):
         """A new scenario record (status created, with its lineage), checked, not stored."""
         tag = check_name("tag", tag, self._runtime.config.max_name_chars)
         limit = self._runtime.config.max_scenarios_per_session
-        if self._store.count_scenarios(self.session_id) >= limit:
+        if not self._store.scenarios_below(self.session_id, limit):
             raise ConflictError(
                 f"the scenario limit is reached: a session may hold {limit} scenarios "
                 "(max_scenarios_per_session); delete one first"
@@ -122,7 +123,7 @@ class ScenarioCatalog(SessionDatasets):
         dataset_key = nfc(dataset_key)
         # NotFoundError: no such dataset or version.
         pinned = self.dataset_version(dataset_key, dataset_version)
-        declared = self.data_parameter_set(dataset_key, pinned.version)
+        declared = self.data_parameter_set(dataset_key, pinned.version, found=pinned)
         parameters = algorithm.parameters()
         parameters.set_values(algo_params)
         values = parameters.to_json()
@@ -194,10 +195,13 @@ class ScenarioCatalog(SessionDatasets):
         """Like `list_scenarios`, without reading results (`result` may be None)."""
         return self._store.list_scenario_summaries(self.session_id)
 
-    def data_parameter_set(self, key: str, version: int | None = None) -> BaseParameterSet | None:
+    def data_parameter_set(
+        self, key: str, version: int | None = None, *, found: DatasetVersion | None = None
+    ) -> BaseParameterSet | None:
         """The parameter set the dataset declares (its class's `data_parameter_set()`),
-        or None when it declares none. `NotFoundError` for an unknown dataset."""
-        data = self.get_dataset(key, version)
+        or None when it declares none. `NotFoundError` for an unknown dataset.
+        `found`: the version's description, just read (`Store.get_dataset`)."""
+        data = self._store.get_dataset(self.session_id, nfc(key), version, found=found)
         declare = getattr(data, "data_parameter_set", None)
         if declare is None:
             return None

@@ -100,6 +100,58 @@ Next stop (issue 23/22, branch h/sqlrun), at load 5-9 on the shared machine:
   quiet machine hides the checkpoint stalls the single rounds above show). The
   1.3x of issue 22 held in three of three runs of the branch and in none of the
   base's; the 1.1x of issue 23 in one of three.
+
+Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
+
+- py-spy (-r 500 --idle) on the server over HTTP, 500 scenarios, SQLite against
+  memory: the event loop's busy samples alike (2,709 against 2,817); on SQLite the
+  loop's session lookup (`find_session`, ~6% of its busy samples: ~0.5 ms a lookup
+  for a query of ~20 us), the create and run requests' writes on the request
+  threads, the claim (`claim_next`) on the dispatcher, the completion on the run
+  threads. A timer around each sqlite3 statement in process showed the same: a
+  7 us look at the queue took 547 us on a run thread, a keyed read 539 us on the
+  main thread. That is the wait for the GIL after sqlite3 gave it up, not SQLite;
+  fewer statements mean fewer of those waits.
+- Statements (a trace on every connection; this module's pattern through the ASGI
+  app in process, 200 scenarios): 33.19 -> 30.11 per scenario, write transactions
+  4 -> 4. Cut: the claim of a run this process was asked for goes straight to its
+  write (`Dispatcher._told`, `claim_next(expected=True)`); a create reads the
+  version it pins once (`Store.get_dataset(found=...)`) and checks the dataset
+  with its version in one statement inside its write; the limit check reads the
+  table's largest rowid instead of counting the session's scenarios
+  (`Store.scenarios_below`: a count walks ~170 ns per scenario of the session,
+  1.7 ms per create at 10,000). `tests/core/test_core_sql_statement_count.py` pins
+  the counts (in process: create 8, run request 6, claim to the look after the
+  end 10).
+- In process, the create alone (`create_scenario` x 1,000 on SQLite, process CPU
+  per create), main 60d4dd0 and this branch in turn at load 3.3-4.4: 0.372, 0.484,
+  0.357 -> 0.306, 0.292, 0.304 ms. The whole create+run+complete in process: 1.45,
+  2.04, 1.40 -> 1.47, 1.69, 1.35 ms of CPU (within the noise).
+- Over HTTP (the servers of `http_seconds`, 500 scenarios, in turn, load 6-8):
+  server CPU SQLite / memory, main 1.22, 2.26, 0.98x; this branch 1.42, 2.07,
+  1.62x; wall 0.62-4.59x either way. At that load the few percent these cuts buy
+  do not show in those single rounds.
+- This module (`BENCH_SCENARIOS=500 ALGOMANCY_PG_BIN=/nonexistent python -m
+  benchmarks.bench_scenarios`, best of 3), main and this branch in turn at load
+  4.5-5.9: "11 ..., HTTP: SQLite / in memory" main 1.67x (12.50 / 7.49 ms), 1.59x
+  (10.17 / 6.39 ms); this branch 1.16x (8.49 / 7.32 ms), 0.91x (10.73 / 11.73 ms,
+  the in-memory rounds disturbed); and at load 2.5-2.8, main 1.26x (5.64 / 4.48
+  ms), this branch 0.98x (5.99 / 6.13 ms). The ratios favour the branch, but its
+  SQLite figures are main's (5.64 against 5.99 ms; 10.17-12.50 against
+  8.49-10.73 ms): the difference is mostly in the in-memory rounds, that is, noise.
+  These cuts buy a few percent at most over HTTP (the statement counts and the
+  create's CPU above are the figures that show), and neither the 1.3x of issue 22
+  nor the 1.1x of issue 23 is shown reliably met.
+- Tried and left: a shorter GIL switch interval in the server
+  (`sys.setswitchinterval(0.0005)`, against the 5 ms default; 400 scenarios, three
+  rounds at load 3.5-4.4): SQLite wall 6.39, 7.78, 12.90 -> 7.99, 12.00, 10.21 ms
+  per scenario, server CPU 4.35, 5.12, 5.80 -> 5.63, 7.02, 7.17 ms: more switching,
+  no shorter waits.
+- Not done, the leads: the dispatcher's read of the run's dataset version (a
+  version row never changes, but a key's version 1 may be deleted and made again
+  with the same digest and another time, so a cache must check more than the
+  digest); the run answer's read of the pinned baseline; the session lookup of each
+  request on the event loop.
 """
 
 from __future__ import annotations

@@ -163,8 +163,17 @@ class DatasetStore(Protocol):
         beyond the newest `keep` are dropped. `digest` is `content_digest(data)` when
         the caller has it."""
 
-    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
-        """The version (default: the latest); `NotFoundError` if absent."""
+    def get_dataset(
+        self,
+        session_id: str,
+        key: str,
+        version: int | None = None,
+        *,
+        found: DatasetVersion | None = None,
+    ) -> DataSource:
+        """The version (default: the latest); `NotFoundError` if absent. `found`: that
+        version's description as the caller just read it (`dataset_version`), which a
+        store need not read again."""
 
     def dataset_version(
         self, session_id: str, key: str, version: int | None = None
@@ -224,7 +233,11 @@ class ScenarioStore(Protocol):
         only those with `fingerprint` when given, from `offset` on, `limit` at most."""
 
     def count_scenarios(self, session_id: str) -> int:
-        """How many scenarios the session holds (checked on each create: cheap)."""
+        """How many scenarios the session holds."""
+
+    def scenarios_below(self, session_id: str, limit: int) -> bool:
+        """Whether the session holds fewer than `limit` scenarios (each create asks:
+        a store answers without counting them when it can)."""
 
     def page_scenario_versions(
         self, session_id: str, fingerprint: str | None, limit: int | None, offset: int
@@ -288,7 +301,9 @@ class RunQueue(Protocol):
         (none kept when it does not apply). Only `algomancy_core.lifecycle` calls it.
         """
 
-    def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:
+    def claim_next(
+        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+    ) -> ScenarioRecord | None:
         """Apply `transition` (planned by `plan_claim`) to the next scenario to run:
         the oldest queued of a session's own scenarios (`batch` None) whose session
         has none of its own processing; else the oldest queued of the batch with the
@@ -297,7 +312,10 @@ class RunQueue(Protocol):
         session's own scenarios; batch scenarios run in parallel (the caller
         bounds how many by its capacity). `batch_only`: claim nothing when the next
         is a session's own (a claim ahead of a free worker, which a session's own
-        scenario must not wait in as `processing`)."""
+        scenario must not wait in as `processing`). `expected`: the caller knows of a
+        scenario queued since its last look (its own process queued it), so a store
+        that looks at the queue before a claim, to spare an empty one its write, may
+        claim without that look; the answer is the same either way."""
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None

@@ -55,8 +55,10 @@ def count_transactions(store: SQLStore, monkeypatch: pytest.MonkeyPatch) -> list
     return opened
 
 
-def claim(store: SQLStore, *, batch_only: bool = False) -> Any:
-    return store.claim_next(plan_claim("me", utcnow() + timedelta(minutes=5)), batch_only)
+def claim(store: SQLStore, *, batch_only: bool = False, expected: bool = False) -> Any:
+    return store.claim_next(
+        plan_claim("me", utcnow() + timedelta(minutes=5)), batch_only, expected=expected
+    )
 
 
 def test_a_claim_with_nothing_queued_writes_nothing(
@@ -80,6 +82,29 @@ def test_a_batch_claim_with_only_own_scenarios_queued_writes_nothing(
     claimed = claim(sql_store)  # the own scenario is still there to claim
     assert claimed is not None and claimed.tag == "own"
     assert len(opened) == 1
+
+
+def test_an_expected_claim_goes_straight_to_its_write(
+    sql_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told of a queued scenario, the claim reads nothing first; told wrongly (another
+    process claimed it), it finds nothing, in a write transaction for nothing."""
+    session = new_session(sql_store)
+    queue(sql_store, new_scenario(sql_store, session.id, "queued").id)
+    looks: list[str] = []
+    real = sql_store.db.dialect.query
+
+    def looked(engine: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        looks.append(sql)
+        return real(engine, sql, params)
+
+    monkeypatch.setattr(sql_store.db.dialect, "query", looked)
+    opened = count_transactions(sql_store, monkeypatch)
+    claimed = claim(sql_store, expected=True)
+    assert claimed is not None and claimed.tag == "queued"
+    assert (looks, len(opened)) == ([], 1)
+    assert claim(sql_store, expected=True) is None
+    assert (looks, len(opened)) == ([], 2)
 
 
 def thread_of(checkpointer: Checkpointer) -> threading.Thread:

@@ -1092,3 +1092,57 @@ def test_a_version_6_database_gets_name_keys_and_keeps_colliding_names(sql_url: 
         keys = conn.execute(sa.text("SELECT key, name_key FROM datasets ORDER BY position"))
         assert [k for _, k in keys] == ["d", "d" + migrations.COLLISION_MARK + "D"]
     engine.dispose()
+
+
+def test_a_scenario_pinned_to_a_version_is_added_only_while_the_version_exists(
+    store: Store,
+) -> None:
+    """The dataset and its pinned version are checked in the add's own write (on SQL
+    one statement): a missing version, dataset or session is a clear not-found."""
+    session = new_session(store)
+    store.put_dataset(session.id, "d", small_dataset("d"))
+
+    def pinned(tag: str, version: int, dataset: str = "d", session_id: str = session.id) -> None:
+        record = ScenarioRecord(
+            id=str(uuid.uuid4()),
+            session_id=session_id,
+            tag=tag,
+            dataset_key=dataset,
+            algorithm="Instant",
+            parameters={},
+            created_at=T0,
+            dataset_version=version,
+        )
+        store.add_scenario(record)
+
+    pinned("on version 1", 1)
+    assert [r.tag for r in store.list_scenarios(session.id)] == ["on version 1"]
+    with pytest.raises(NotFoundError, match="'d' has no version 2"):
+        pinned("on version 2", 2)
+    with pytest.raises(NotFoundError, match="dataset 'other' not found"):
+        pinned("on another dataset", 1, dataset="other")
+    with pytest.raises(NotFoundError, match="session 'gone' not found"):
+        pinned("in no session", 1, session_id="gone")
+    assert [r.tag for r in store.list_scenarios(session.id)] == ["on version 1"]
+
+
+def test_scenarios_below_answers_on_both_sides_of_the_limit(store: Store) -> None:
+    """Whether a session holds fewer than `limit` scenarios: exact whether the store
+    counts (memory; SQLite when the table holds `limit` rows or more) or not (SQLite
+    below that: its largest rowid bounds the rows)."""
+    first, second = new_session(store, "first"), new_session(store, "second")
+    for i in range(3):
+        new_scenario(store, first.id, f"f{i}")
+    for i in range(2):
+        new_scenario(store, second.id, f"s{i}")
+    answers = {
+        limit: (store.scenarios_below(first.id, limit), store.scenarios_below(second.id, limit))
+        for limit in (2, 3, 4, 6)
+    }
+    assert answers == {2: (False, False), 3: (False, True), 4: (True, True), 6: (True, True)}
+    # Deleted rows leave the bound behind: still exact.
+    store.delete_scenario(second.id, store.list_scenarios(second.id)[0].id)
+    assert (store.scenarios_below(second.id, 2), store.scenarios_below(first.id, 3)) == (
+        True,
+        False,
+    )

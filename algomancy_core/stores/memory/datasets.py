@@ -93,7 +93,15 @@ class MemoryDatasets(MemoryState):
                 return found
         raise NotFoundError(f"dataset {key!r} has no version {version}")
 
-    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
+    def get_dataset(
+        self,
+        session_id: str,
+        key: str,
+        version: int | None = None,
+        *,
+        found: DatasetVersion | None = None,
+    ) -> DataSource:
+        # `found` is not needed: the look-up below is a dict's.
         with self._lock:
             found = self.dataset_version(session_id, key, version)
             data = self._blobs[session_id][found.digest]

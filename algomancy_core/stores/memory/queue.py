@@ -37,7 +37,9 @@ class MemoryQueue(MemoryState):
             self._reports.pop(record.id, None)
         return self._replace(record, changes)
 
-    def claim_next(self, transition: Transition, batch_only: bool = False) -> ScenarioRecord | None:
+    def claim_next(
+        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+    ) -> ScenarioRecord | None:
         with self._lock:
             found = self._runs.next_id(lambda scenario_id: self._scenarios[scenario_id].session_id)
             if found is None or (batch_only and self._scenarios[found].batch is None):

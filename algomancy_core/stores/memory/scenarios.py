@@ -158,3 +158,6 @@ class MemoryScenarios(MemoryState):
     def count_scenarios(self, session_id: str) -> int:
         with self._lock:
             return len(self._by_session.get(session_id, {}))
+
+    def scenarios_below(self, session_id: str, limit: int) -> bool:
+        return self.count_scenarios(session_id) < limit

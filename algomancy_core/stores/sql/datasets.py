@@ -267,8 +267,22 @@ class DatasetRepository:
             raise NotFoundError(f"dataset {key!r} has no version {version}")
         return found
 
-    def get_dataset(self, session_id: str, key: str, version: int | None = None) -> DataSource:
-        found = self.dataset_version(session_id, key, version)
+    def get_dataset(
+        self,
+        session_id: str,
+        key: str,
+        version: int | None = None,
+        *,
+        found: DatasetVersion | None = None,
+    ) -> DataSource:
+        # `found` (just read by the caller): the version is not read again. A create
+        # reads the version it pins, then the data of that version for its declared
+        # data parameters: one read of the version fewer per create on SQL,
+        # "11 create+run+complete, HTTP: SQLite / in memory" (benchmarks/
+        # bench_scenarios.py). A version deleted since is caught by the write that
+        # pins it (`add_scenario`), as one deleted just after this read would be.
+        if found is None:
+            found = self.dataset_version(session_id, key, version)
         cache_key = (session_id, found.digest)
         with self._cache_lock:
             cached = self._cache.get(cache_key)

@@ -83,6 +83,9 @@ class SQLDialect:
     for_update = ""
     #: The statement that hands out the next position.
     next_position_sql = "SELECT nextval('algomancy_position_seq')"
+    #: A bound on how many scenarios the table holds, read without counting them
+    #: (None: none; `HotReads.scenarios_below`).
+    scenario_rows_bound_sql: str | None = None
     #: Run first in each append to the change feed: appends commit in seq order.
     changes_lock_sql = "SELECT pg_advisory_xact_lock(7262001)"
 
@@ -275,6 +278,9 @@ class SQLiteDialect(SQLDialect):
         return open_sqlite(self._path, uri=self._uri, role=role, autocheckpoint=autocheckpoint)
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
+    #: Each row's rowid is a distinct positive integer: the largest (one probe of the
+    #: table's b-tree) is at least the number of rows.
+    scenario_rows_bound_sql = "SELECT coalesce(max(rowid), 0) FROM scenarios"
     #: Writers take turns on the database lock: appends commit in seq order already.
     changes_lock_sql = ""
 

@@ -1,0 +1,137 @@
+"""The SQL statements of one create+run+complete on SQLite, pinned (issues 22 and 23:
+"11 create+run+complete, HTTP: SQLite / in memory" of `benchmarks.bench_scenarios`).
+
+Every statement a scenario costs is a round through sqlite3 that gives up the GIL
+and, for a write, holds the file's one write turn. These counts are what the
+statements are today; a change that adds one fails here, and must say in this file
+what it buys (or find the statement a home in one already made).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from algomancy_core import SessionManager, runtime
+from algomancy_core.dispatcher import Dispatcher
+from algomancy_core.scenario import ScenarioStatus
+from tests.polling import wait_for
+
+from .conftest import make_config
+
+#: Housekeeping's statements (each second on a shared store, not per scenario).
+_HOUSEKEEPING = re.compile(
+    r"SET lease_expires_at = |lease_expires_at < |DISTINCT lease_owner|lease_owner IN|^PRAGMA"
+)
+#: The look at the queue before a claim (a read: nothing queued, no write transaction).
+_PROBE = re.compile(r"^SELECT 1 FROM scenarios WHERE status = 'queued'")
+
+#: The completion's move.
+_COMPLETES = "UPDATE scenarios SET status = 'complete'"
+
+Trace = list[tuple[str, str]]
+
+
+@pytest.fixture
+def traced(monkeypatch: pytest.MonkeyPatch) -> Trace:
+    """`(thread name, statement)` of every statement on a sqlite3 connection opened
+    from now on (the store's readers and writer, SQLAlchemy's pool)."""
+    seen: Trace = []
+    connect = sqlite3.connect
+
+    def tracing_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(
+            lambda sql: seen.append((threading.current_thread().name, " ".join(sql.split())))
+        )
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", tracing_connect)
+    return seen
+
+
+class _ToldOnly(Dispatcher):
+    """A dispatcher that looks at the queue only when told (at start, a run request,
+    a run's end): no look of its half-second poll falls among the counted ones."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.poll_interval = 3600.0
+
+
+@pytest.fixture
+def sql_sessions(
+    tmp_path: Path, traced: Trace, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SessionManager]:
+    monkeypatch.setattr(runtime, "Dispatcher", _ToldOnly)
+    config = make_config(has_persistent_state=True, data_path=tmp_path / "state")
+    with SessionManager(config) as sessions:
+        yield sessions
+
+
+def _plain(statements: Trace) -> list[str]:
+    """The statements that are not housekeeping's."""
+    return [sql for _, sql in statements if not _HOUSEKEEPING.search(sql)]
+
+
+def _run_to_its_end(manager: Any, scenario_id: str, traced: Trace) -> None:
+    """Run the scenario; return once it is complete and the dispatcher has looked at
+    the queue after its end (its session may have another queued)."""
+    manager.run_scenario(scenario_id)
+    wait_for(
+        lambda: manager.get_scenario(scenario_id).status,
+        lambda status: status is ScenarioStatus.COMPLETE,
+        what="the scenario to complete",
+    )
+
+    def looked_after_the_end() -> bool:
+        sqls = [sql for _, sql in traced]
+        ends = [i for i, sql in enumerate(sqls) if sql.startswith(_COMPLETES)]
+        return bool(ends) and any(_PROBE.search(sql) for sql in sqls[ends[-1] :])
+
+    wait_for(looked_after_the_end, what="the look at the queue after the run's end")
+
+
+def test_one_create_run_complete_on_sqlite_takes_the_statements_it_takes(
+    sql_sessions: SessionManager, traced: Trace
+) -> None:
+    manager = sql_sessions.get_session("main")
+    # The first scenario pays one-time costs (statement caches, the dataset's decode).
+    first = manager.create_scenario("warm-up", "Master data", "Instant", {"count": 1})
+    _run_to_its_end(manager, first.id, traced)
+    me = threading.current_thread().name
+
+    traced.clear()
+    record = manager.create_scenario("counted", "Master data", "Instant", {"count": 1})
+    create = _plain([s for s in traced if s[0] == me])
+
+    traced.clear()
+    _run_to_its_end(manager, record.id, traced)
+    mine = _plain([s for s in traced if s[0] == me])
+    run = mine[: mine.index("COMMIT") + 1]  # then the test's own reads while it waits
+    background = _plain([s for s in traced if s[0] != me and "checkpoint" not in s[0]])
+
+    # The create: room under the session's limit (a bound of the table's rows, not a
+    # count of the session's: `scenarios_below`), the dataset's latest version (its
+    # data is cached), then one write transaction: the dataset with its version (one
+    # statement), the position, the insert, the change feed.
+    assert len(create) == 8, create
+    assert not [sql for sql in create if "count(" in sql], create
+    # The run request: the scenario (is it stale?), then one write transaction: the
+    # queue position, the move, the change feed.
+    assert len(run) == 6, run
+    # The claim: one write transaction (the move to processing is the claim; its
+    # change feed entry), no look at the queue first (the run request told the
+    # dispatcher); the run's dataset version; the completion: one write transaction
+    # (the move with its result, the change feed); the look at the queue after the
+    # end (it finds nothing: no write).
+    assert len(background) == 10, background
+    everything = create + run + background
+    assert sum(sql == "BEGIN IMMEDIATE" for sql in everything) == 4, everything
+    assert sum(sql.startswith("COMMIT") for sql in everything) == 4, everything
