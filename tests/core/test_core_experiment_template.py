@@ -99,11 +99,11 @@ def test_a_points_fields_are_what_create_scenario_makes(knobs: SessionManager) -
 
 
 @pytest.mark.parametrize("digest", ["abc", ""])
-def test_the_fingerprints_shared_prefix_hashes_as_the_whole(
+def test_a_points_lineage_and_fingerprint_are_run_lineages(
     knobs: SessionManager, digest: str
 ) -> None:
-    """Data parameter values and digests vary the prefix: each point's fingerprint
-    and lineage are still those of `run_lineage`, with any JSON value."""
+    """With data parameter values, other digests and any JSON value: what
+    `run_lineage` and `fingerprint` make."""
     manager = knobs.get_session("main")
     template = PointTemplate(manager, "Knobs")
     pinned = DatasetVersion("d", 4, digest, utcnow(), None, "internal", {})
