@@ -236,6 +236,36 @@ costs the server 3 ms of CPU (its counts are read from every point), and this
 benchmark polls every 20 ms: a tenth of a second or more of the server's CPU in a
 1 to 2 s experiment, which the bare pool does not pay.
 
+Issue 25's fourth round: the `POST` (creating the 2,000 points), a fifth to nearly
+half of the experiment on a quiet machine (0.08 to 0.19 s). py-spy (``--gil``) of
+`create_experiment` in process (thread executor, 2,000 points): each point's fields
+through a draft `ScenarioRecord` and `run_lineage` (15 µs a point, timeit), each
+point's values checked as a whole fresh parameter set (5 µs), a change-feed append
+per scenario under the feed's lock (contended by the running points' own appends),
+a `uuid.UUID` per id (3 µs); then the records themselves (a frozen 30-field
+record is 6 µs to make, left as it is) and the garbage collector (about 40 young
+collections a `POST`, 6 to 9 ms in the server). Now (`experiments/template.py`) the
+algorithm's version and the lineage's installed versions are read once and a
+point's fields written directly (4.2 µs), the base values are checked once and a
+point's own values alone (2.2 µs, when the parameter set checks each value on its
+own), a chunk's `scenario.created` changes go to the feed in one append and one
+wake (`Store.append_changes`; followers still get one change per scenario), and
+the ids come from one hex string (0.8 µs each). Hashing the fingerprint's common
+prefix once was tried and was slower (3.7 against 2.4 µs).
+
+Before and after in turn (a `git archive` of the previous commit), load 4 to 7
+from other work: the `POST`'s own CPU in the server (`time.thread_time` around
+`create_experiment`, 6 experiments a server, three servers each) 62-141 ms before
+(medians 76, 80, 84), 39-118 ms after (medians 48, 49, 59); its wall time in the
+server, median, 217, 303 and 160 ms before, 111, 133 and 143 ms after. In process with
+nothing running: 59-60 ms before, 38-42 ms after. E2 alone, three pairs at load 4
+to 6 (the bare pool 0.24 to 0.46 s): 0.47x, 0.63x, 0.30x before (the `POST` 0.134,
+0.099, 0.074 s), 0.78x, 0.41x, 0.46x after (0.063, 0.115, 0.094 s): on this
+loaded machine the ratio of one run still moves with the load more than with the
+`POST`. Where the rest of the `POST` goes: making the records (a third of its CPU),
+the young collections, and, once its first 500 points are queued, the slot threads
+recording the points that already run (the same GIL).
+
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points
