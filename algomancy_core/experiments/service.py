@@ -55,10 +55,14 @@ _NOT_PARAMETERS = (RUN_SEED, DATASET, DATASET_VERSION)
 
 
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    algo = {
-        k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k not in _NOT_PARAMETERS
-    }
-    data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
+    """A point's algorithm and data parameter values (one pass: it runs per point)."""
+    algo: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for key, value in point.items():
+        if key.startswith(DATA_PREFIX):
+            data[key[len(DATA_PREFIX) :]] = value
+        elif key not in _NOT_PARAMETERS:
+            algo[key] = value
     return algo, data
 
 
