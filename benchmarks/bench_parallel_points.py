@@ -266,6 +266,21 @@ loaded machine the ratio of one run still moves with the load more than with the
 the young collections, and, once its first 500 points are queued, the slot threads
 recording the points that already run (the same GIL).
 
+After the `POST`, py-spy (``--gil``) of the server's threads during E2's points in
+process: about a twentieth of their time was pickling each run's request and
+loading its outcome (the frozen dataclasses' `__getstate__` and `__setstate__`,
+which list their fields again each time). They now pickle as their class called
+with their fields (`executors/base.py`): a request 2.2 and 2.6 µs to dump and load
+against 3.5 and 3.7, an outcome 1.9 and 1.6 against 2.6 and 2.6, in the server and
+again in the worker. The server's CPU per point in process (`time.process_time`
+around five 2,000-point experiments with their 20 ms polls, the `POST` included),
+in turn at load 3 to 5: medians 235 and 253 µs before this round, 214 and 201
+after. E2 alone again, three more pairs at load 3 to 4 (the bare pool 0.29 to 0.97 s
+from one run to the next): 0.71x, 0.68x, 0.28x before (the `POST` 0.176, 0.126,
+0.185 s), 0.36x, 0.68x, 0.35x after (0.066, 0.128, 0.057 s). The ratio of one run is
+still the load's more than the code's; the `POST` and the CPU per point are the
+figures that moved.
+
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points
