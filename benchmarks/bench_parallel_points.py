@@ -279,7 +279,9 @@ after. E2 alone again, three more pairs at load 3 to 4 (the bare pool 0.29 to 0.
 from one run to the next): 0.71x, 0.68x, 0.28x before (the `POST` 0.176, 0.126,
 0.185 s), 0.36x, 0.68x, 0.35x after (0.066, 0.128, 0.057 s). The ratio of one run is
 still the load's more than the code's; the `POST` and the CPU per point are the
-figures that moved.
+figures that moved. The polls' summary (the experiment's counts, which the `POST`'s
+answer reads too) counts its points' statuses in one `Counter` pass: 0.31 against
+1.29 ms at 2,000 points (timeit, best of 5), for each 20 ms poll of this benchmark.
 
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
