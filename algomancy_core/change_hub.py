@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from algomancy_core.changes import Change
+from algomancy_core.changes import Change, ChangeEntry
 from algomancy_core.stores.base import Store
 
 log = logging.getLogger("algomancy.changes")
@@ -115,6 +115,17 @@ class ChangeHub:
             log.exception(
                 "could not record change %s of %s in session %s", kind, subject, session_id
             )
+            return
+        self._wake.set()
+
+    def record_many(self, changes: list[ChangeEntry]) -> None:
+        """`record` of each of `changes`, in one append and one wake."""
+        if not changes:
+            return
+        try:
+            self._store().append_changes(changes)
+        except Exception:
+            log.exception("could not record %d changes (the first %s)", len(changes), changes[0][1])
             return
         self._wake.set()
 

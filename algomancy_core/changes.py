@@ -23,6 +23,9 @@ log = logging.getLogger("algomancy.changes")
 #: Changes the store keeps (all sessions together); older ones are pruned.
 CHANGES_KEPT = 10_000
 
+#: A change to append: `(session_id, kind, subject, payload)`.
+ChangeEntry = tuple[str, str, str, dict[str, Any]]
+
 #: The kind of change a scenario's move to each status is.
 STATUS_KINDS: dict[ScenarioStatus, str] = {
     ScenarioStatus.CREATED: "scenario.reset",

@@ -11,7 +11,7 @@ which the store applies in the same atomic write.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -169,6 +169,16 @@ class Lifecycle:
     def created(self, record: ScenarioRecord) -> None:
         """Announce a new scenario (added to the store already)."""
         self._record("scenario.created", record)
+
+    def created_many(self, records: Sequence[ScenarioRecord]) -> None:
+        """Announce new scenarios (added to the store already), as `created` of each
+        does, with one append to the change feed and one wake of its followers."""
+        if self.store.records_scenario_changes:
+            self.changes.wake()  # appended in the store's own write already
+        else:
+            self.changes.record_many(
+                [(r.session_id, "scenario.created", r.id, scenario_payload(r)) for r in records]
+            )
 
     def deleted(self, record: ScenarioRecord) -> None:
         """Announce that a scenario is gone."""

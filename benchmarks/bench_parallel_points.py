@@ -236,6 +236,53 @@ costs the server 3 ms of CPU (its counts are read from every point), and this
 benchmark polls every 20 ms: a tenth of a second or more of the server's CPU in a
 1 to 2 s experiment, which the bare pool does not pay.
 
+Issue 25's fourth round: the `POST` (creating the 2,000 points), a fifth to nearly
+half of the experiment on a quiet machine (0.08 to 0.19 s). py-spy (``--gil``) of
+`create_experiment` in process (thread executor, 2,000 points): each point's fields
+through a draft `ScenarioRecord` and `run_lineage` (15 µs a point, timeit), each
+point's values checked as a whole fresh parameter set (5 µs), a change-feed append
+per scenario under the feed's lock (contended by the running points' own appends),
+a `uuid.UUID` per id (3 µs); then the records themselves (a frozen 30-field
+record is 6 µs to make, left as it is) and the garbage collector (about 40 young
+collections a `POST`, 6 to 9 ms in the server). Now (`experiments/template.py`) the
+algorithm's version and the lineage's installed versions are read once and a
+point's fields written directly (4.2 µs), the base values are checked once and a
+point's own values alone (2.2 µs, when the parameter set checks each value on its
+own), a chunk's `scenario.created` changes go to the feed in one append and one
+wake (`Store.append_changes`; followers still get one change per scenario), and
+the ids come from one hex string (0.8 µs each). Hashing the fingerprint's common
+prefix once was tried and was slower (3.7 against 2.4 µs).
+
+Before and after in turn (a `git archive` of the previous commit), load 4 to 7
+from other work: the `POST`'s own CPU in the server (`time.thread_time` around
+`create_experiment`, 6 experiments a server, three servers each) 62-141 ms before
+(medians 76, 80, 84), 39-118 ms after (medians 48, 49, 59); its wall time in the
+server, median, 217, 303 and 160 ms before, 111, 133 and 143 ms after. In process with
+nothing running: 59-60 ms before, 38-42 ms after. E2 alone, three pairs at load 4
+to 6 (the bare pool 0.24 to 0.46 s): 0.47x, 0.63x, 0.30x before (the `POST` 0.134,
+0.099, 0.074 s), 0.78x, 0.41x, 0.46x after (0.063, 0.115, 0.094 s): on this
+loaded machine the ratio of one run still moves with the load more than with the
+`POST`. Where the rest of the `POST` goes: making the records (a third of its CPU),
+the young collections, and, once its first 500 points are queued, the slot threads
+recording the points that already run (the same GIL).
+
+After the `POST`, py-spy (``--gil``) of the server's threads during E2's points in
+process: about a twentieth of their time was pickling each run's request and
+loading its outcome (the frozen dataclasses' `__getstate__` and `__setstate__`,
+which list their fields again each time). They now pickle as their class called
+with their fields (`executors/base.py`): a request 2.2 and 2.6 µs to dump and load
+against 3.5 and 3.7, an outcome 1.9 and 1.6 against 2.6 and 2.6, in the server and
+again in the worker. The server's CPU per point in process (`time.process_time`
+around five 2,000-point experiments with their 20 ms polls, the `POST` included),
+in turn at load 3 to 5: medians 235 and 253 µs before this round, 214 and 201
+after. E2 alone again, three more pairs at load 3 to 4 (the bare pool 0.29 to 0.97 s
+from one run to the next): 0.71x, 0.68x, 0.28x before (the `POST` 0.176, 0.126,
+0.185 s), 0.36x, 0.68x, 0.35x after (0.066, 0.128, 0.057 s). The ratio of one run is
+still the load's more than the code's; the `POST` and the CPU per point are the
+figures that moved. The polls' summary (the experiment's counts, which the `POST`'s
+answer reads too) counts its points' statuses in one `Counter` pass: 0.31 against
+1.29 ms at 2,000 points (timeit, best of 5), for each 20 ms poll of this benchmark.
+
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points

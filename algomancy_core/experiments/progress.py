@@ -4,6 +4,7 @@ copied into the experiment), for its summary and the session stream's
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +30,14 @@ def counts(record: ExperimentRecord, statuses: Mapping[str, ScenarioStatus]) -> 
         "failed": 0,
         "missing": 0,
     }
-    for scenario_id in record.scenario_ids:
-        status = statuses.get(scenario_id)
+    # Counted by status first (in C), then each status's count placed: 0.17 against
+    # 0.7 ms at 2,000 points (timeit), and a client following an experiment reads it at
+    # each poll (`bench_parallel_points`, E2: every 20 ms while its points run).
+    for status, n in Counter(map(statuses.get, record.scenario_ids)).items():
         if status is None:
-            out["missing"] += 1
+            out["missing"] += n
         elif status.value in out:
-            out[status.value] += 1
+            out[status.value] += n
     return out
 
 

@@ -30,7 +30,8 @@ from algomancy_core.experiments.designs import (
     repeated,
 )
 from algomancy_core.experiments.progress import counts, state
-from algomancy_core.experiments.queueing import add_queued, point_fields
+from algomancy_core.experiments.queueing import add_queued
+from algomancy_core.experiments.template import CheckedValues, PointTemplate
 from algomancy_core.names import check_name
 from algomancy_core.parameters import ParameterError
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, new_id, utcnow
@@ -54,10 +55,14 @@ _NOT_PARAMETERS = (RUN_SEED, DATASET, DATASET_VERSION)
 
 
 def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    algo = {
-        k: v for k, v in point.items() if not k.startswith(DATA_PREFIX) and k not in _NOT_PARAMETERS
-    }
-    data = {k[len(DATA_PREFIX) :]: v for k, v in point.items() if k.startswith(DATA_PREFIX)}
+    """A point's algorithm and data parameter values (one pass: it runs per point)."""
+    algo: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for key, value in point.items():
+        if key.startswith(DATA_PREFIX):
+            data[key[len(DATA_PREFIX) :]] = value
+        elif key not in _NOT_PARAMETERS:
+            algo[key] = value
     return algo, data
 
 
@@ -100,9 +105,10 @@ def create_experiment(
             f"name: too long for its scenarios' tags ({name}-1 ... {name}-{planned}) to "
             f"fit in {longest} characters (max_name_chars)"
         )
-    algo_base = dict(base.get("algo_params") or {})
     data_base = dict(base.get("data_params") or {})
     algorithm = manager.algorithm(base["algo_name"])
+    checked = CheckedValues(algorithm.parameters, base.get("algo_params") or {})
+    template = PointTemplate(manager, base["algo_name"])
     pins = DatasetPins(manager, base["dataset_key"])
     # Complete scenarios of the session by run fingerprint: a point that would run
     # the same thing again reuses one instead.
@@ -116,19 +122,11 @@ def create_experiment(
         algo, data = _split(point)
         pinned, data_set = pins.of(point)
         try:
-            parameters = algorithm.parameters()
-            parameters.set_values(algo_base | algo)
+            values = checked.of(algo)
             data_values = _data_parameter_values(pinned.key, data_set, data_base | data)
         except ParameterError as exc:
             raise InvalidInputError(f"point {n} {point}: {exc}") from None
-        fields = point_fields(
-            manager,
-            base["algo_name"],
-            pinned,
-            parameters.to_json(),
-            data_values,
-            point.get(RUN_SEED),
-        )
+        fields = template.fields(pinned, values, data_values, point.get(RUN_SEED))
         if fields["fingerprint"] is not None and fields["fingerprint"] in done:
             reuse[n] = done[fields["fingerprint"]]
         else:

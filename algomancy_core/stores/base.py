@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from algomancy_core.audit import AuditLog
-from algomancy_core.changes import Change
+from algomancy_core.changes import Change, ChangeEntry
 from algomancy_core.deliveries import DeliveryQueue
 from algomancy_core.experiments.book import ExperimentBook
 from algomancy_core.reports import Report
@@ -366,6 +366,10 @@ class ChangeFeed(Protocol):
     ) -> int:
         """Append a change; its `seq`, greater than every earlier one (the store
         keeps the latest `CHANGES_KEPT`)."""
+
+    def append_changes(self, changes: list[ChangeEntry]) -> None:
+        """Append each of `changes`, in order, at once (their seqs follow each other
+        in the memory store; one transaction in SQL)."""
 
     def read_changes(self, after: int, limit: int, session_id: str | None = None) -> list[Change]:
         """Changes with `seq` greater than `after`, oldest first, at most `limit`;

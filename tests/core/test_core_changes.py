@@ -99,6 +99,28 @@ def test_the_hub_hands_changes_to_their_sessions_subscribers() -> None:
         hub.close()
 
 
+def test_changes_recorded_together_reach_every_subscriber() -> None:
+    """`record_many` (an experiment's new scenarios, 500 at a time): one append and
+    one wake, and each change still reaches its session's followers."""
+    store = MemoryStore()  # noqa: F811
+    hub = ChangeHub(lambda: store)
+    created = [("s1", "scenario.created", f"p{n}", {"n": n}) for n in range(5)]
+
+    async def follow() -> tuple[list[str], list[str]]:
+        async with hub.subscribe("s1") as mine, hub.subscribe("s2") as other:
+            hub.record_many([*created[:2], ("s2", "scenario.created", "q", {}), *created[2:]])
+            hub.record_many([])
+            got: list[str] = []
+            while len(got) < 5:
+                got += [c.subject for c in await mine.wait(5)]
+            return got, [c.subject for c in await other.wait(5)]
+
+    try:
+        assert asyncio.run(follow()) == (["p0", "p1", "p2", "p3", "p4"], ["q"])
+    finally:
+        hub.close()
+
+
 def test_a_slow_subscriber_overflows_instead_of_buffering(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

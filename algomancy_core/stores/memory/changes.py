@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from algomancy_core.changes import Change
+from algomancy_core.changes import Change, ChangeEntry
 from algomancy_core.scenario import utcnow
 from algomancy_core.stores.memory.state import MemoryState
 
@@ -23,6 +23,13 @@ class MemoryChanges(MemoryState):
                 Change(self._last_seq, session_id, kind, subject, payload, utcnow())
             )
             return self._last_seq
+
+    def append_changes(self, changes: list[ChangeEntry]) -> None:
+        with self._changes_lock:
+            at = utcnow()
+            for session_id, kind, subject, payload in changes:
+                self._last_seq += 1
+                self._changes.append(Change(self._last_seq, session_id, kind, subject, payload, at))
 
     def read_changes(self, after: int, limit: int, session_id: str | None = None) -> list[Change]:
         with self._changes_lock:

@@ -12,7 +12,13 @@ from typing import Any
 
 import orjson
 
-from algomancy_core.changes import CHANGES_KEPT, STATUS_KINDS, Change, scenario_payload
+from algomancy_core.changes import (
+    CHANGES_KEPT,
+    STATUS_KINDS,
+    Change,
+    ChangeEntry,
+    scenario_payload,
+)
 from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.rows import CHANGE
@@ -55,7 +61,7 @@ def append(
 
 
 #: A change to append: `(session_id, kind, subject, payload)`.
-Entry = tuple[str, str, str, dict[str, Any]]
+Entry = ChangeEntry
 
 
 def append_many(db: Database, run: Run, changes: list[Entry]) -> None:
@@ -103,6 +109,10 @@ class ChangeRepository:
     ) -> int:
         with self.db.dialect.transaction(self.db.engine) as run:
             return append(self.db, run, session_id, kind, subject, payload)
+
+    def append_changes(self, changes: list[ChangeEntry]) -> None:
+        with self.db.dialect.transaction(self.db.engine) as run:
+            append_many(self.db, run, changes)
 
     def read_changes(self, after: int, limit: int, session_id: str | None = None) -> list[Change]:
         dialect = self.db.dialect
