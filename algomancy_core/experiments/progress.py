@@ -9,9 +9,9 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.experiments.book import ExperimentRecord
+from algomancy_core.scenario import ScenarioStatus
 
 if TYPE_CHECKING:
-    from algomancy_core.scenario import ScenarioStatus
     from algomancy_core.scenario_manager import ScenarioManager
 
 
@@ -36,7 +36,9 @@ def counts(record: ExperimentRecord, statuses: Mapping[str, ScenarioStatus]) -> 
     for status, n in Counter(map(statuses.get, record.scenario_ids)).items():
         if status is None:
             out["missing"] += n
-        elif status.value in out:
+        elif status is not ScenarioStatus.CREATED:
+            # `created` counts the scenarios the experiment made, not a status: a
+            # point reset back to `created` is counted under no status.
             out[status.value] += n
     return out
 
