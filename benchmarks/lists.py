@@ -5,8 +5,10 @@ scenarios in one session, all run to completion. From an HTTP client in this pro
 the p50 time of ``GET …/scenarios`` (the full view) and of ``?view=summary``, the
 body received whole (transfer included), against the p50 time of ``orjson.dumps``
 of the same payload in this process. Target ≤ 5x. One page (``?limit=50``) is
-also shown; the same list read by ``http.client`` (the same request and transfer,
-without httpx's own work); and the CPU time per request of the server (read from
+also shown, without a target (issue 23's figure is the list of 1,000; a page's
+answer is mostly httpx's fixed cost per request, ~16x a 50-item dump by itself);
+the same list read by ``http.client`` (the same request and transfer, without
+httpx's own work); and the CPU time per request of the server (read from
 ``/proc``) and of httpx (this process), steadier than wall time on a shared machine.
 
     python -m benchmarks.lists
@@ -221,7 +223,15 @@ def plain_get(server: Server, params: dict[str, Any]) -> Callable[[], None]:
     return get
 
 
-def figure(server: Server, client: httpx.Client, label: str, params: dict[str, Any]) -> list[Row]:
+def figure(
+    server: Server,
+    client: httpx.Client,
+    label: str,
+    params: dict[str, Any],
+    target: float | None = TARGET,
+) -> list[Row]:
+    """The rows of one list request; `target` applies to the p50 from httpx (the
+    issue's figure is the whole list of 1,000: one page is shown without one)."""
     payload = client.get(BASE, params=params).json()
 
     def get() -> None:
@@ -247,7 +257,7 @@ def figure(server: Server, client: httpx.Client, label: str, params: dict[str, A
             listed * 1e3,
             "ms",
             dumped * 1e3,
-            TARGET,
+            target,
             op="<=",
         ),
         Row(
@@ -284,7 +294,7 @@ def run() -> list[Row]:
         return [
             *figure(server, client, "full", {}),
             *figure(server, client, "summary", {"view": "summary"}),
-            *figure(server, client, "full, limit=50", {"limit": 50}),
+            *figure(server, client, "full, limit=50", {"limit": 50}, target=None),
         ]
 
 
