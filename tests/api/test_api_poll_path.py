@@ -107,6 +107,18 @@ def test_request_ids_are_32_hex_digits_and_differ() -> None:
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
 
 
+def test_request_ids_name_their_process() -> None:
+    """An id is the process's 16 random hex digits and a serial number (no system
+    call a request, issue 22); a forked child draws digits of its own."""
+    from algomancy_api.middleware import requestids
+
+    first, second = requestids.new_request_id(), requestids.new_request_id()
+    assert first[:16] == second[:16] and int(second[16:], 16) == int(first[16:], 16) + 1
+    requestids._new_process()  # as `os.register_at_fork` calls it in a child
+    child = requestids.new_request_id()
+    assert child[:16] != first[:16] and len(child) == 32
+
+
 def test_the_poll_asks_for_its_caller_by_dependency_injection(client: TestClient) -> None:
     """The poll's caller is `CallerDep` as on every route (not read around FastAPI's
     dependency solving): an override of `current_caller` decides whose scenario it
