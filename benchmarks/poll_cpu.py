@@ -94,11 +94,12 @@ inside the route ~13 us more than a bare route's, of which FastAPI's
 benchmark, `python -m benchmarks.poll_cpu 3 3 OLD_TREE` (the tree before), three
 runs at load 5-6: 0.83x / 0.85x / 0.76x against 0.73x / 0.70x / 0.68x (ours 199-210
 us against 223-244 us a request); `benchmarks.bench_status` twice: 0.92x, 0.93x
-(the tree before, once: 0.53x). Not changed, as they would not show beside the
-spread of a whole poll (~3 us in process): a serial request id instead of
-`os.urandom` (`begin` 2.3 -> 1.1 us; three A/B pairs within the spread), and the
-metrics (a cheaper `record` needs prometheus-client's internals, or a second path
-that multiprocess mode would not sum).
+(the tree before, once: 0.53x). A serial request id alone (`begin` 2.3 -> 1.1 us)
+did not show beside the spread of a whole poll (~3 us in process, three A/B pairs);
+with `RequestMetrics.record` on the values behind prometheus-client's calls (2.4 ->
+1.1 us) it did, barely: lower in 7 of 7 pairs, mean 1.13x -> 1.10x the bare app
+(`algomancy_api.middleware.metrics`). On SQLite, the poll's SELECT is skipped while
+the file is unchanged (`KeptProgress`, `algomancy_core.stores.sql.reads`).
 """
 
 from __future__ import annotations
