@@ -1,6 +1,6 @@
 """`ConnectionDependencyRoute`: FastAPI's route, its connection-only dependencies
 called without a nested solve (issue 22: "one caller dependency, made cheap rather
-than bypassed").
+than bypassed"), its plain text path parameters read from the path.
 
 FastAPI (0.165) solves every sub-dependency by a nested `solve_dependencies`:
 a second pass over path, query, header and cookie parameters, a cache key (scopes
@@ -20,17 +20,30 @@ shared cores): 1.72x, 1.80x, 1.67x with FastAPI's solving; 1.42x, 1.46x, 1.46x w
 this route class; 1.44x, 1.38x, 1.26x for the same poll with no caller at all. So
 the caller now costs what the poll would cost without one.
 
+The same for a *plain text path parameter* (`is_plain_text`: annotated `str`, no
+constraint, no alias, its path segment a text convertor's): FastAPI's solving
+(`request_params_to_args`: alias lookup, sequence checks, a pydantic validation that
+returns the text unchanged) cost ~4 us each; the wrapper takes it from the path's
+`path_params`. Bought figure, the poll's `session_id` and `scenario_id` (issue 22,
+2026-12-06, helper poll2): in process, poll / bare FastAPI app (40 interleaved
+rounds of 200 calls, best round, this tree and the previous commit's in turn, three
+pairs, load ~4 on 2 shared cores): 1.43x / 1.42x / 1.59x before, 1.12x / 1.14x /
+1.27x after (poll 61-71 us -> 49-60 us, the bare app 43-47 us in both); the poll's
+`solve_dependencies` alone (`timeit`-style, 30 rounds) 17.1 -> 8.3 us. A parameter
+with a constraint, or an `int` convertor, stays FastAPI's (its 422 unchanged).
+
 This route class keeps the dependency where it is declared (the endpoint's
 signature, so the OpenAPI document and `app.dependency_overrides` see it) and
 FastAPI's handler for all the rest (parameters, body, errors, response model,
-serialisation). Only the solving of a *connection leaf* changes: a sub-dependency
+serialisation). Only two solvings change: of a *connection leaf*, a sub-dependency
 that is a coroutine function asking for nothing but the `Request` or
 `HTTPConnection` (no parameters, no dependencies of its own, no security scopes,
-no concurrency limit, not a generator). FastAPI's handler is built for the
-endpoint without those leaves, and the endpoint is wrapped to call each leaf with
-the request (once a request per callable, as FastAPI's cache does) before calling
-it. Whenever `dependency_overrides` holds anything, the request goes to FastAPI's
-own handler, built beside it, so overrides act as always.
+no concurrency limit, not a generator), and a plain text path parameter.
+FastAPI's handler is built for the endpoint without those, and the endpoint is
+wrapped to take the texts from the path and call each leaf with the request (once
+a request per callable, as FastAPI's cache does) before calling it. Whenever
+`dependency_overrides` holds anything, the request goes to FastAPI's own handler,
+built beside it, so overrides act as always.
 
 One difference, for leaves that fail: FastAPI calls the dependencies before it
 validates the endpoint's own parameters, this route after (a request failing both
@@ -50,11 +63,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, PathConvertor, StringConvertor
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -91,11 +106,28 @@ def is_connection_leaf(dependant: Dependant) -> bool:
     )
 
 
-def flattened(dependant: Dependant) -> Dependant | None:
-    """`dependant` without its connection leaves, its call wrapped to add their
-    values; None when it has none."""
+def is_plain_text(field: ModelField, convertors: Mapping[str, Convertor[Any]]) -> bool:
+    """Whether the path parameter `field` is a plain `str` (no constraint, no alias)
+    that the route's path gives as text: validating it returns it unchanged."""
+    info = field.field_info
+    return (
+        info.annotation is str
+        and not info.metadata
+        and info.alias in (None, field.name)
+        and info.validation_alias is None
+        and isinstance(convertors.get(field.name), (StringConvertor, PathConvertor))
+    )
+
+
+def flattened(
+    dependant: Dependant, convertors: Mapping[str, Convertor[Any]] | None = None
+) -> Dependant | None:
+    """`dependant` without its connection leaves and its plain text path parameters
+    (`is_plain_text` with the route's path `convertors`), its call wrapped to add
+    their values; None when it has neither."""
     leaves = [d for d in dependant.dependencies if is_connection_leaf(d)]
-    if not leaves or dependant.call is None:
+    texts = tuple(f.name for f in dependant.path_params if is_plain_text(f, convertors or {}))
+    if not (leaves or texts) or dependant.call is None:
         return None
     endpoint = dependant.call
     # (name, call, its keyword arguments that take the request, whether cached).
@@ -110,6 +142,9 @@ def flattened(dependant: Dependant) -> Dependant | None:
     @functools.wraps(endpoint)
     async def call_leaves(**values: Any) -> Any:
         request = values[request_key] if own_request else values.pop(request_key)
+        path = request.scope["path_params"]
+        for name in texts:
+            values[name] = path[name]
         solved: dict[Callable[..., Any], Any] = {}
         for name, leaf_call, takes, use_cache in plan:
             if use_cache and leaf_call in solved:
@@ -122,6 +157,7 @@ def flattened(dependant: Dependant) -> Dependant | None:
     return dataclasses.replace(
         dependant,
         dependencies=[d for d in dependant.dependencies if not is_connection_leaf(d)],
+        path_params=[f for f in dependant.path_params if f.name not in texts],
         call=call_leaves,
         request_param_name=request_key,
     )
@@ -133,7 +169,7 @@ class ConnectionDependencyRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         standard = super().get_route_handler()
-        flat = flattened(self.dependant)
+        flat = flattened(self.dependant, self.param_convertors)
         if flat is None:
             return standard
         declared = self.dependant

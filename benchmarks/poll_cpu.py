@@ -80,6 +80,26 @@ three before the poll's route went ahead of `/openapi.json` and metrics kept the
 series by route: 0.75x / 0.77x / 0.69x / 0.80x / 0.67x against 0.73x / 0.68x /
 0.67x / 0.73x / 0.66x (ours 229-251 us against 236-285 us a request): better in every
 run, and still short of 0.8x on this loaded machine.
+
+Then (issue 22, 2026-12-06, helper poll2): in process, each layer timed from the
+outside in (40 interleaved rounds of 200 calls, best round), the poll was ~64-71 us
+against ~44-47 us for the bare app: `AnswerLayer` ~9 us (its `RequestMetrics.record`
+~2.4 us by `timeit`, `RequestIds.begin` ~2.3 us, the security headers and the send
+wrapper the rest), `Chain` ~2-4 us (its seven `passes` ~1.3 us by `timeit`), and
+inside the route ~13 us more than a bare route's, of which FastAPI's
+`solve_dependencies` for the poll's two plain `str` path parameters 17.1 us against
+12.7 us for the bare route's one, the endpoint ~4 us, the response model ~0.7 us.
+`ConnectionDependencyRoute` now takes plain text path parameters from the path
+(`algomancy_api.leafdeps`): in process 1.42-1.59x -> 1.12-1.27x the bare app. This
+benchmark, `python -m benchmarks.poll_cpu 3 3 OLD_TREE` (the tree before), three
+runs at load 5-6: 0.83x / 0.85x / 0.76x against 0.73x / 0.70x / 0.68x (ours 199-210
+us against 223-244 us a request); `benchmarks.bench_status` twice: 0.92x, 0.93x
+(the tree before, once: 0.53x). A serial request id alone (`begin` 2.3 -> 1.1 us)
+did not show beside the spread of a whole poll (~3 us in process, three A/B pairs);
+with `RequestMetrics.record` on the values behind prometheus-client's calls (2.4 ->
+1.1 us) it did, barely: lower in 7 of 7 pairs, mean 1.13x -> 1.10x the bare app
+(`algomancy_api.middleware.metrics`). On SQLite, the poll's SELECT is skipped while
+the file is unchanged (`KeptProgress`, `algomancy_core.stores.sql.reads`).
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
+import fastapi.dependencies.utils
 import fastapi.routing
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.testclient import TestClient
 from starlette.requests import HTTPConnection
 
@@ -225,3 +226,84 @@ def test_a_route_of_an_included_router_answers_as_fastapis() -> None:
         assert answer.json() == {"item": 3, "caller": "cy"}
         app.dependency_overrides[who] = lambda: "overridden"
         assert client.get("/p/included/3").json()["caller"] == "overridden"
+
+
+def texts_app() -> FastAPI:
+    """Routes whose path parameters are plain text, constrained text, or not text."""
+    app = FastAPI()
+    app.router.route_class = ConnectionDependencyRoute
+
+    @app.get("/t/{a}/{b:path}")
+    async def plain(a: str, b: str, caller: Who) -> list[str]:
+        return [a, b, caller]
+
+    @app.get("/short/{a}")
+    async def short(a: Annotated[str, Path(max_length=3)]) -> str:
+        return a
+
+    @app.get("/aliased/{theA}")
+    async def aliased(a: Annotated[str, Path(alias="theA")]) -> str:
+        return a
+
+    @app.get("/number/{n:int}")
+    async def number(n: str) -> str:
+        return n
+
+    return app
+
+
+@pytest.fixture
+def fields_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the parameters FastAPI's `request_params_to_args` is asked for."""
+    names: list[str] = []
+    original = fastapi.dependencies.utils.request_params_to_args
+
+    def counting(fields: Any, received: Any) -> Any:
+        names.extend(f.name for f in fields)
+        return original(fields, received)
+
+    monkeypatch.setattr(fastapi.dependencies.utils, "request_params_to_args", counting)
+    return names
+
+
+def test_plain_text_path_parameters_are_read_from_the_path(fields_read: list[str]) -> None:
+    """A plain `str` path parameter (no constraint, no alias, a text convertor) is
+    the path's text as FastAPI would validate it: the route takes it from the path
+    without FastAPI's parameter solving (issue 22: ~9 us of the poll's two)."""
+    with TestClient(texts_app()) as client:
+        assert client.get("/t/x y/a/b", headers={"x-who": "di"}).json() == ["x y", "a/b", "di"]
+        assert fields_read == []
+        assert client.get("/short/abc").json() == "abc"
+        assert client.get("/aliased/q").json() == "q"
+        assert fields_read == ["a", "a"]
+
+
+def test_constrained_or_converted_path_parameters_stay_fastapis() -> None:
+    """Only plain text skips FastAPI's validation: a constraint, and a convertor that
+    gives no text, still answer FastAPI's 422 (the same as its own route class)."""
+    with TestClient(texts_app()) as cheap:
+        long = cheap.get("/short/abcd")
+        assert long.status_code == 422
+        assert long.json()["detail"][0]["loc"] == ["path", "a"]
+        number = cheap.get("/number/12")
+        assert number.status_code == 422
+        assert number.json()["detail"][0]["loc"] == ["path", "n"]
+    plain_app = texts_app()
+    plain_app.router.route_class = fastapi.routing.APIRoute
+    assert texts_app().openapi() == plain_app.openapi()
+
+
+def test_the_poll_reads_its_path_without_parameter_solving(
+    client: TestClient, fields_read: list[str]
+) -> None:
+    """The status poll's `session_id` and `scenario_id` are plain text (issue 22)."""
+    created = client.post(
+        f"{PREFIX}/sessions/main/scenarios",
+        json={"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    fields_read.clear()
+    answer = client.get(f"{PREFIX}/sessions/main/scenarios/{created['id']}/status")
+    assert answer.json()["id"] == created["id"]
+    assert fields_read == []
+    missing = client.get(f"{PREFIX}/sessions/main/scenarios/nope/status")
+    assert missing.status_code == 404

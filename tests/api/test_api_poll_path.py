@@ -3,10 +3,14 @@ first (`ApiLauncher.build`'s `add_at_top`), its answer unchanged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from .conftest import PREFIX
+from tests.polling import wait_for
+
+from .conftest import PREFIX, ClientFactory
 
 POLL = f"{PREFIX}/sessions/{{session_id}}/scenarios/{{scenario_id}}/status"
 
@@ -103,6 +107,18 @@ def test_request_ids_are_32_hex_digits_and_differ() -> None:
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
 
 
+def test_request_ids_name_their_process() -> None:
+    """An id is the process's 16 random hex digits and a serial number (no system
+    call a request, issue 22); a forked child draws digits of its own."""
+    from algomancy_api.middleware import requestids
+
+    first, second = requestids.new_request_id(), requestids.new_request_id()
+    assert first[:16] == second[:16] and int(second[16:], 16) == int(first[16:], 16) + 1
+    requestids._new_process()  # as `os.register_at_fork` calls it in a child
+    child = requestids.new_request_id()
+    assert child[:16] != first[:16] and len(child) == 32
+
+
 def test_the_poll_asks_for_its_caller_by_dependency_injection(client: TestClient) -> None:
     """The poll's caller is `CallerDep` as on every route (not read around FastAPI's
     dependency solving): an override of `current_caller` decides whose scenario it
@@ -121,3 +137,24 @@ def test_the_poll_asks_for_its_caller_by_dependency_injection(client: TestClient
         assert client.get(url).status_code == 404
     finally:
         app.dependency_overrides.clear()  # type: ignore[attr-defined]
+
+
+def test_polls_on_sqlite_follow_the_scenario(make_client: ClientFactory, tmp_path: Path) -> None:
+    """On SQLite a poll of an unchanged file answers what the last poll read
+    (`KeptProgress`, issue 22): the run's writes (the executor's, on connections of
+    its own) and a rename are seen by the next poll all the same."""
+    client = make_client(has_persistent_state=True, data_path=str(tmp_path))
+    created = client.post(
+        f"{PREFIX}/sessions/main/scenarios",
+        json={"tag": "t", "dataset_key": "Master data", "algo_name": "Instant"},
+    ).json()
+    url = f"{PREFIX}/sessions/main/scenarios/{created['id']}/status"
+    assert client.get(url).json()["status"] == "created"
+    assert client.get(url).json()["status"] == "created"
+    assert client.post(f"{PREFIX}/sessions/main/scenarios/{created['id']}/run").status_code < 300
+    wait_for(lambda: client.get(url).json()["status"], lambda s: s == "complete")
+    assert client.get(url).json()["progress"] == 1.0
+    renamed = client.patch(f"{PREFIX}/sessions/main", json={"display_name": "other"})
+    assert renamed.status_code == 200
+    assert client.get(url).status_code == 404  # "main" is no longer its session's name
+    assert client.get(url.replace("/main/", "/other/")).json()["status"] == "complete"

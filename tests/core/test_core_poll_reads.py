@@ -13,6 +13,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from algomancy_core.stores import Store
 from algomancy_core.stores.base import ScenarioProgress
 from algomancy_core.stores.sql import SQLStore
 from algomancy_core.stores.sql.connections import LoopReads
-from algomancy_core.stores.sql.dialect import PostgresDialect
+from algomancy_core.stores.sql.dialect import PostgresDialect, SQLiteDialect
 from tests.pg import PostgresServer, postgres_server, postgres_url  # noqa: F401
 
 from .conftest import make_config
@@ -76,6 +77,76 @@ def test_session_manager_async_poll_has_the_same_answers_and_errors(
             with pytest.raises(NotFoundError) as on_loop:
                 asyncio.run(poll(session, scenario_id))
             assert str(on_loop.value) == str(blocking.value)
+
+
+# -- SQLite: answers kept while the file's data version holds ---------------------
+
+
+@pytest.fixture
+def sqlite_stores(tmp_path: Path) -> Iterator[tuple[SQLStore, SQLStore]]:
+    """Two stores on one SQLite file: the poller and another writer (as another
+    worker process writes, with connections of its own)."""
+    url = f"sqlite:///{tmp_path / 'algomancy.sqlite3'}"
+    one, other = SQLStore(url), SQLStore(url)
+    yield one, other
+    one.close()
+    other.close()
+
+
+def selects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The scenario ids the poll's SELECT is sent for."""
+    sent: list[str] = []
+    original = SQLiteDialect.lookup_async
+
+    async def lookup_async(dialect: SQLiteDialect, engine: Any, select: str, key: Any) -> Any:
+        sent.append(key)
+        return await original(dialect, engine, select, key)
+
+    monkeypatch.setattr(SQLiteDialect, "lookup_async", lookup_async)
+    return sent
+
+
+def poll(poller: SQLStore, scenario_id: str) -> ScenarioProgress | None:
+    return asyncio.run(poller.get_scenario_progress_async(scenario_id))
+
+
+def test_a_poll_of_an_unchanged_sqlite_file_sends_no_select(
+    sqlite_stores: tuple[SQLStore, SQLStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second poll of a scenario answers what the first read, without reading
+    (issue 22: "SQLite polls / in memory"); a missing scenario is read each time."""
+    poller, _ = sqlite_stores
+    session = new_session(poller)
+    scenario = new_scenario(poller, session.id, "s")
+    sent = selects(monkeypatch)
+    first = poll(poller, scenario.id)
+    assert poll(poller, scenario.id) == first
+    assert first is not None and first.tag == "s"
+    assert poll(poller, "missing") is None and poll(poller, "missing") is None
+    assert sent == [scenario.id, "missing", "missing"]
+
+
+def test_a_poll_after_any_write_reads_again(
+    sqlite_stores: tuple[SQLStore, SQLStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit by this store or by another on the file (another process) changes
+    the data version: the next poll reads, and sees the write."""
+    poller, other = sqlite_stores
+    session = new_session(poller)
+    scenario = new_scenario(poller, session.id, "s")
+    sent = selects(monkeypatch)
+    assert poll(poller, scenario.id) == ScenarioProgress(
+        scenario.id, "s", S.CREATED, 0.0, session.id, session.display_name, None
+    )
+    queue(other, scenario.id)
+    found = poll(poller, scenario.id)
+    assert found is not None and found.status is S.QUEUED
+    poller.rename_session(session.id, "renamed")
+    found = poll(poller, scenario.id)
+    assert found is not None and found.session_name == "renamed"
+    other.delete_scenario(session.id, scenario.id)
+    assert poll(poller, scenario.id) is None
+    assert sent == [scenario.id] * 4
 
 
 # -- PostgreSQL: asyncio psycopg, lookups batched ---------------------------------
