@@ -13,6 +13,7 @@ import os
 import pickle
 import socket
 import struct
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -97,33 +98,26 @@ def _recv_raw(connection: Connection, size: int) -> bytes:
     try:
         sock = socket.socket(fileno=fd)
     except OSError:  # not a socket (a pipe): the same bytes, in pieces
-        return _read_pieces(fd, size)
-    parts = []
+        return _read_exactly(lambda n: os.read(fd, n), size)
     try:
         sock.settimeout(None)  # blocking, as the connection's descriptor is (whatever
         # default timeout the process set: that would make it non-blocking)
-        remaining = size
-        while remaining:
-            part = sock.recv(remaining, _WAITALL)
-            if not part:
-                raise EOFError("the connection closed in the middle of an answer")
-            parts.append(part)
-            remaining -= len(part)
+        return _read_exactly(lambda n: sock.recv(n, _WAITALL), size)
     finally:
         sock.detach()  # the descriptor stays the connection's
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 _WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
-def _read_pieces(fd: int, size: int) -> bytes:
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes:
+    """`size` bytes from `read(at_most)` (one call when it gives them all at once)."""
     parts = []
     remaining = size
     while remaining:
-        part = os.read(fd, remaining)
+        part = read(remaining)
         if not part:
             raise EOFError("the connection closed in the middle of an answer")
         parts.append(part)
         remaining -= len(part)
-    return b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
