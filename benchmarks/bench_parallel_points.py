@@ -283,6 +283,22 @@ figures that moved. The polls' summary (the experiment's counts, which the `POST
 answer reads too) counts its points' statuses in one `Counter` pass: 0.31 against
 1.29 ms at 2,000 points (timeit, best of 5), for each 20 ms poll of this benchmark.
 
+Issue 25's fifth round (E2 after the `POST`, helper e2points; not merged). py-spy
+misled here: ``--gil`` gave the slot threads a sixth of the event loop's samples,
+``--idle`` counted them busy in `Condition.wait` (runnable, waiting for a core at load
+5 to 9). Per-thread CPU from ``/proc/<pid>/task/*/stat`` around the experiment is the
+figure: of the server's 220 to 260 µs of CPU per point over HTTP, the two slot
+threads take 170 to 190, the event loop's polls 20 to 30, the `POST`'s thread 30 to
+40. In the slot threads, per point: the dispatcher's `_on_done` 130 to 175 µs
+(recording the outcome 50 to 70: the store's move and its announcements; claiming and
+starting the next 75 to 95), reading the worker's answer 40. Tried and not kept: a
+`ScenarioRecord.copy` that sets slots itself instead of `dataclasses.replace` (3.4
+against 8.2 µs a copy) and `plan_transition`'s fixed part cached per (target,
+source): a `Lifecycle`'s claim and complete fell from 44-47 to 33 µs a point in
+process, but over HTTP the ~10 µs of ~250 was inside the noise (server CPU per point
+265-318 µs before, 250-342 after, four pairs at load 7 to 9), so the plain code
+stays. The rest of E2's gap is this per-point Python in the slot threads.
+
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
     python -m benchmarks.bench_parallel_points
