@@ -152,6 +152,23 @@ Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
   with the same digest and another time, so a cache must check more than the
   digest); the run answer's read of the pinned baseline; the session lookup of each
   request on the event loop.
+Fourth stop (issues 22/23, helper sqlrun3; not merged), on the shared machine at
+load 4-8. Per statement in process (a timer around every sqlite3 statement, 1,000
+scenarios): 10-60 us of CPU a statement, a COMMIT ~55 us on the main thread, 5-10x
+that in wall on a run thread (the GIL wait after each sqlite3 call). py-spy --gil:
+decoding rows (`rows.Shape.decoder`: JSON columns, times, the frozen record) is ~20%
+of the GIL-held time, ~35 us a row, 4-5 rows a scenario. In this module's pattern
+(the run requests of one session made while its runs go on) the dispatcher makes
+1.61 claim transactions per scenario, a third finding nothing: the look before a
+claim asks "is anything queued?", which a scenario queued behind its session's run
+answers yes. Tried: a look that asks whether a claim would take one, and scenarios
+queued during their session's run held back for its end: write transactions 4.62
+-> 4.04 per scenario, statements 27.64 -> 26.15, but their CPU 765 -> 756 us (the
+dearer look ate the saved claims) and the in-process loop 1.93/1.40/1.57/1.56 ->
+1.70/1.48/1.65/1.55 ms per scenario: no change that shows, so the plain dispatcher
+stays; likewise a cache of parsed times (7-15 us per scenario). Leads: the rows'
+decoding, the position (`meta`) UPDATE folded into the scenario's own statement
+(a trigger: a migration).
 """
 
 from __future__ import annotations
