@@ -152,6 +152,7 @@ Third stop (issues 22/23, branch h/sqlrun2), on the shared machine at load 3-8:
   with the same digest and another time, so a cache must check more than the
   digest); the run answer's read of the pinned baseline; the session lookup of each
   request on the event loop.
+
 Fourth stop (issues 22/23, helper sqlrun3; not merged), on the shared machine at
 load 4-8. Per statement in process (a timer around every sqlite3 statement, 1,000
 scenarios): 10-60 us of CPU a statement, a COMMIT ~55 us on the main thread, 5-10x
