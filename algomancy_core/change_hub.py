@@ -107,19 +107,12 @@ class ChangeHub:
 
     # -- recording -----------------------------------------------------------
     def record(self, session_id: str, kind: str, subject: str, payload: dict[str, Any]) -> None:
-        """Append a change to the feed. The change it describes is made already:
-        a failure to record it is logged, never raised."""
-        try:
-            self._store().append_change(session_id, kind, subject, payload)
-        except Exception:
-            log.exception(
-                "could not record change %s of %s in session %s", kind, subject, session_id
-            )
-            return
-        self._wake.set()
+        """Append a change to the feed: `record_many` of one."""
+        self.record_many([(session_id, kind, subject, payload)])
 
     def record_many(self, changes: list[ChangeEntry]) -> None:
-        """`record` of each of `changes`, in one append and one wake."""
+        """Append `changes` to the feed, in one append and one wake. The changes they
+        describe are made already: a failure to record them is logged, never raised."""
         if not changes:
             return
         try:

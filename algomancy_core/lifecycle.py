@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from algomancy_core.change_hub import ChangeHub
 from algomancy_core.changes import STATUS_KINDS, scenario_payload
@@ -23,6 +23,7 @@ from algomancy_core.reports import Report
 from algomancy_core.scenario import (
     ScenarioRecord,
     ScenarioStatus,
+    Transition,
     plan_claim,
     plan_copy,
     plan_transition,
@@ -35,6 +36,17 @@ from algomancy_data import DataSource
 log = logging.getLogger("algomancy.lifecycle")
 
 S = ScenarioStatus
+
+
+class Completion(NamedTuple):
+    """A processing scenario's finished run (`Lifecycle.complete_many`)."""
+
+    scenario_id: str
+    result: dict[str, Any]
+    kpis: Mapping[str, float | None]
+    tables: DataSource | None
+    #: More fields written with it (the run's lineage).
+    fields: dict[str, Any]
 
 
 class Lifecycle:
@@ -72,27 +84,39 @@ class Lifecycle:
         """Move the scenario to `target` if it is in `source` (default: any state
         that leads there). The record as written, or None when it is absent or in
         another state (someone else moved it first)."""
-        record = self.store.apply_transition(
-            scenario_id, plan_transition(target, source=source, **fields)
-        )
-        if record is not None:
-            self._announce(record)
-            if target is S.FAILED and source is S.QUEUED and self.observers:
-                self.observers.run_withdrawn(record)
-        return record
+        return self.apply([(scenario_id, plan_transition(target, source=source, **fields))])[0]
+
+    def apply(self, moves: Sequence[tuple[str, Transition]]) -> list[ScenarioRecord | None]:
+        """Apply planned moves (`plan_transition`) in one write and announce those
+        that applied: the record as written of each, None where it did not."""
+        written = self.store.apply_transitions(moves)
+        self._announce([record for record in written if record is not None])
+        if self.observers:
+            for (_, transition), record in zip(moves, written, strict=True):
+                if (
+                    record is not None
+                    and record.status is S.FAILED
+                    and transition.source == {S.QUEUED}
+                ):
+                    self.observers.run_withdrawn(record)
+        return written
 
     def claim(
-        self, owner: str, lease_until: datetime, batch_only: bool = False, *, expected: bool = False
+        self, owner: str, lease_until: datetime, *, expected: bool = False
     ) -> ScenarioRecord | None:
-        """Start the oldest runnable queued scenario, leased to `owner`; with
-        `batch_only`, only if it is an experiment's; `expected`: a scenario was
-        queued since the caller's last look (`Store.claim_next`)."""
-        record = self.store.claim_next(
-            plan_claim(owner, lease_until), batch_only, expected=expected
-        )
+        """Start the oldest runnable queued scenario, leased to `owner`; `expected`: a
+        scenario was queued since the caller's last look (`Store.claim_next`)."""
+        record = self.store.claim_next(plan_claim(owner, lease_until), expected=expected)
         if record is not None:
-            self._announce(record)
+            self._announce([record])
         return record
+
+    def claim_points(self, owner: str, lease_until: datetime, count: int) -> list[ScenarioRecord]:
+        """Start up to `count` queued experiments' points, leased to `owner`, in one
+        write; none past a session's own scenario (`Store.claim_many`)."""
+        records = self.store.claim_many(plan_claim(owner, lease_until), count)
+        self._announce(records)
+        return records
 
     def complete(
         self,
@@ -102,29 +126,47 @@ class Lifecycle:
         tables: DataSource | None,
         **fields: Any,
     ) -> ScenarioRecord | None:
-        """A processing scenario finished: complete it with its result tables (and
-        `fields`, such as the run's lineage), in one write.
+        """A processing scenario finished: `complete_many` of one."""
+        return self.complete_many([Completion(scenario_id, result, kpis, tables, fields)])[0]
 
-        One write (one transaction on SQL) for the tables, the move and its change
-        feed entry, instead of one for the tables and one for the move: a complete
-        scenario always has its tables, and a refused completion (a cancel won)
-        stores none. It also saves a write transaction per run of an algorithm
-        returning tables (not seen in `python -m benchmarks.bench_scenarios`, whose
-        algorithm returns none)."""
-        done = self.move(
-            scenario_id,
-            S.COMPLETE,
-            source=S.PROCESSING,
-            tables=tables,
-            result=result,
-            kpis=dict(kpis),
-            **fields,
+    def complete_many(self, ends: Sequence[Completion]) -> list[ScenarioRecord | None]:
+        """Processing scenarios finished: complete each with its result tables (and
+        `fields`, such as the run's lineage), all in one write; the records as
+        written (None for one deleted meanwhile).
+
+        One write (one transaction on SQL) for the tables, the moves and their change
+        feed entries: a complete scenario always has its tables, and a refused
+        completion (a cancel won) stores none. Quick runs that end together are
+        recorded together (`Dispatcher._on_done_many`)."""
+        done = self.apply(
+            [
+                (
+                    end.scenario_id,
+                    plan_transition(
+                        S.COMPLETE,
+                        source=S.PROCESSING,
+                        tables=end.tables,
+                        result=end.result,
+                        kpis=dict(end.kpis),
+                        **end.fields,
+                    ),
+                )
+                for end in ends
+            ]
         )
-        if done is None:
+        refused = [n for n, record in enumerate(done) if record is None]
+        if refused:
             # Still processing means a cancel (or a prune) was accepted before the
             # result was written (the move refuses a flagged scenario): it wins.
-            stop = stop_fields(self.store.get_scenario_by_id(scenario_id))
-            done = self.move(scenario_id, S.FAILED, source=S.PROCESSING, **(fields | stop))
+            stops = []
+            for n in refused:
+                scenario_id, fields = ends[n].scenario_id, ends[n].fields
+                stop = stop_fields(self.store.get_scenario_by_id(scenario_id))
+                stops.append(
+                    (scenario_id, plan_transition(S.FAILED, source=S.PROCESSING, **(fields | stop)))
+                )
+            for n, record in zip(refused, self.apply(stops), strict=True):
+                done[n] = record
         return done
 
     def report_progress(self, scenario_id: str, progress: float, message: str | None) -> None:
@@ -133,7 +175,7 @@ class Lifecycle:
         record = self.store.update_progress(scenario_id, progress, message)
         if record is not None:
             self.notifier.publish(scenario_id, record)
-            self._record("scenario.progress", record)
+            self._record_many([("scenario.progress", record)])
 
     def add_reports(self, scenario_id: str, reports: list[Report]) -> None:
         """Intermediate values of a processing scenario's run (not a transition, not
@@ -168,17 +210,12 @@ class Lifecycle:
 
     def created(self, record: ScenarioRecord) -> None:
         """Announce a new scenario (added to the store already)."""
-        self._record("scenario.created", record)
+        self.created_many([record])
 
     def created_many(self, records: Sequence[ScenarioRecord]) -> None:
-        """Announce new scenarios (added to the store already), as `created` of each
-        does, with one append to the change feed and one wake of its followers."""
-        if self.store.records_scenario_changes:
-            self.changes.wake()  # appended in the store's own write already
-        else:
-            self.changes.record_many(
-                [(r.session_id, "scenario.created", r.id, scenario_payload(r)) for r in records]
-            )
+        """Announce new scenarios (added to the store already), with one append to
+        the change feed and one wake of its followers."""
+        self._record_many([("scenario.created", record) for record in records])
 
     def deleted(self, record: ScenarioRecord) -> None:
         """Announce that a scenario is gone."""
@@ -190,19 +227,28 @@ class Lifecycle:
             {"scenario": {"id": record.id, "tag": record.tag}},
         )
 
-    def _announce(self, record: ScenarioRecord) -> None:
-        self.notifier.publish(record.id, record)
-        self._record(STATUS_KINDS[record.status], record)
-        if record.status is S.QUEUED:
-            if self.observers:
-                self.observers.run_queued(record)
-            if self.on_queued is not None:
-                self.on_queued(record)
-        if record.status.is_terminal and self.observers:
-            self.observers.run_settled(record)
+    def _announce(self, records: Sequence[ScenarioRecord]) -> None:
+        """Tell of moves written: to waiters and the change feed (one append), then
+        to the dispatcher and the observers, each record in order."""
+        for record in records:
+            self.notifier.publish(record.id, record)
+        self._record_many([(STATUS_KINDS[record.status], record) for record in records])
+        for record in records:
+            if record.status is S.QUEUED:
+                if self.observers:
+                    self.observers.run_queued(record)
+                if self.on_queued is not None:
+                    self.on_queued(record)
+            if record.status.is_terminal and self.observers:
+                self.observers.run_settled(record)
 
-    def _record(self, kind: str, record: ScenarioRecord) -> None:
+    def _record_many(self, entries: Sequence[tuple[str, ScenarioRecord]]) -> None:
+        """Record `(kind, record)` changes in the feed, in one append."""
+        if not entries:
+            return
         if self.store.records_scenario_changes:
             self.changes.wake()  # appended in the store's own write already
         else:
-            self.changes.record(record.session_id, kind, record.id, scenario_payload(record))
+            self.changes.record_many(
+                [(r.session_id, kind, r.id, scenario_payload(r)) for kind, r in entries]
+            )

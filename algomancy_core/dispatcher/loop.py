@@ -14,7 +14,14 @@ from algomancy_core.dispatcher.leases import Leases, new_owner_id
 from algomancy_core.dispatcher.outcomes import OutcomeRecorder
 from algomancy_core.dispatcher.progress import ProgressBuffer
 from algomancy_core.dispatcher.runs import Run
-from algomancy_core.executors.base import Executor, RunOutcome, RunRequest
+from algomancy_core.executors.base import (
+    DoneTogether,
+    Executor,
+    RunOutcome,
+    RunRequest,
+    Submission,
+    submit_many,
+)
 from algomancy_core.kpi import BaseKPI
 from algomancy_core.lifecycle import Lifecycle
 from algomancy_core.lineage import canonical_json, executor_name, run_lineage
@@ -61,6 +68,11 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
     it is cancelled at once, and its time limit counts from its start. When the
     next to claim is a session's own scenario nothing is claimed ahead: it waits
     for a free worker, behind at most the points claimed ahead already.
+
+    Points are claimed ahead as many at a time as there is room for (one write,
+    `Lifecycle.claim_points`) and handed to the executor together (`submit_many`);
+    runs that end together (an executor's `DoneTogether`) are recorded together
+    (`_on_done_many`: one write for their completions).
     """
 
     def __init__(
@@ -203,25 +215,66 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 held = len(self._runs)
                 if held >= self.room or looking <= 0:
                     return
-                # Beyond the capacity: a point claimed ahead, never a session's own.
+                # Beyond the capacity: points claimed ahead, never a session's own;
+                # as many as there is room for, in one write.
                 ahead = held >= self.executor.capacity
+                wanted = min(looking, self.room - held) if ahead else 1
                 # Told of a queued scenario (and not claiming ahead, which may not
                 # take it): this claim answers the telling.
                 expected = self._told and not ahead
                 if expected:
                     self._told = False
-            record = self.lifecycle.claim(
-                self.owner, utcnow() + self.lease, batch_only=ahead, expected=expected
+            lease_until = utcnow() + self.lease
+            if ahead:
+                records = self.lifecycle.claim_points(self.owner, lease_until, wanted)
+            else:
+                record = self.lifecycle.claim(self.owner, lease_until, expected=expected)
+                records = [] if record is None else [record]
+            with self._lock:
+                # Found fewer than wanted: what asked for this look is answered (not
+                # what came meanwhile, which set the wake event and looks again).
+                self._may_claim -= len(records) if len(records) == wanted else looking
+            if records:
+                self._start(records)
+            if len(records) < wanted:
+                return
+
+    def _start(self, records: list[ScenarioRecord]) -> None:
+        """Start the runs of `records` (claimed), handed to the executor together."""
+        prepared = [run for run in map(self._prepare, records) if run is not None]
+        if not prepared:
+            return
+        try:
+            handles = submit_many(self.executor, [submission for _, submission in prepared])
+        except Exception as exc:
+            log.exception("could not start %d runs", len(prepared))
+            error = RunOutcome(error=f"could not start the run: {exc}")
+            self._on_done_many([(run.record.id, error) for run, _ in prepared])
+            return
+        for (run, _), handle in zip(prepared, handles, strict=True):
+            record = run.record
+            # An experiment's points start (and end) at DEBUG: thousands of lines a
+            # minute said nothing the experiment's own progress does not, and were a
+            # third of the slot threads' busy time in 2,000 trivial points.
+            log.log(
+                logging.INFO if record.batch is None else logging.DEBUG,
+                "scenario %s (%r): run started, algorithm %r on dataset %r",
+                record.id,
+                record.tag,
+                record.algorithm,
+                record.dataset_key,
+                extra={"scenario_id": record.id, "event": "run-started"},
             )
             with self._lock:
-                # Found nothing: what asked for this look is answered (not what came
-                # meanwhile, which set the wake event and looks again).
-                self._may_claim -= 1 if record is not None else looking
-            if record is None:
-                return
-            self._start(record)
+                run.handle = handle
+                # A cancel that came while the executor was starting the run.
+                stop_now = run.stop_reason is not None
+            if stop_now:
+                handle.cancel()
 
-    def _start(self, record: ScenarioRecord) -> None:
+    def _prepare(self, record: ScenarioRecord) -> tuple[Run, Submission] | None:
+        """The run of `record`, held, and what the executor is given for it; None
+        when it cannot start (then failed already)."""
         # The first report of a run is written at once, so that followers see the run
         # move; later ones wait their turn (a few writes a second on shared stores).
         run = Run(record, flushed_at=-math.inf)
@@ -262,59 +315,48 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 record.seed,
                 data_key(record),
             )
-            handle = self.executor.submit(
-                request,
-                lambda p, m: self._on_progress(record.id, p, m),
-                lambda outcome: self._on_done(record.id, outcome),
-                lambda step, value: self._on_report(record.id, step, value),
-            )
-            # An experiment's points start (and end) at DEBUG: thousands of lines a
-            # minute said nothing the experiment's own progress does not, and were a
-            # third of the slot threads' busy time in 2,000 trivial points.
-            log.log(
-                logging.INFO if record.batch is None else logging.DEBUG,
-                "scenario %s (%r): run started, algorithm %r on dataset %r",
-                record.id,
-                record.tag,
-                record.algorithm,
-                record.dataset_key,
-                extra={"scenario_id": record.id, "event": "run-started"},
-            )
-            with self._lock:
-                run.handle = handle
-                # A cancel that came while the executor was starting the run.
-                stop_now = run.stop_reason is not None
-            if stop_now:
-                handle.cancel()
         except Exception as exc:
             log.exception("could not start scenario %s", record.id)
-            self._on_done(record.id, RunOutcome(error=f"could not start the run: {exc}"))
+            self._on_done_many([(record.id, RunOutcome(error=f"could not start the run: {exc}"))])
+            return None
+        scenario_id = record.id
+        return run, (
+            request,
+            lambda p, m: self._on_progress(scenario_id, p, m),
+            DoneTogether(scenario_id, self._on_done_many),
+            lambda step, value: self._on_report(scenario_id, step, value),
+        )
 
-    def _on_done(self, scenario_id: str, outcome: RunOutcome) -> None:
+    def _on_done_many(self, ends: list[tuple[str, RunOutcome]]) -> None:
+        """Runs ended (`DoneTogether`): record their outcomes together (one write for
+        quick runs that ended at once), then start what may run next."""
         with self._lock:
-            run = self._runs.pop(scenario_id, None)
-        if run is None:
+            popped = [(self._runs.pop(scenario_id, None), outcome) for scenario_id, outcome in ends]
+        runs = [(run, outcome) for run, outcome in popped if run is not None]
+        if not runs:
             return
-        written: ScenarioRecord | None = None
         try:
-            self._end_reports(run)
-            written = self._record_outcome(run, outcome)
-            self._log_end(run, written)
+            for run, _ in runs:
+                self._end_reports(run)
+            written = self._record_outcomes(runs)
         except Exception:
-            log.exception("recording the outcome of scenario %s failed", scenario_id)
-            written = self._fail(scenario_id, "internal error while recording the result")
-        if self.observers:
-            seconds = time.monotonic() - run.started_at
-            ended = outcome_name(run.stop_reason, outcome, written)
-            self.observers.run_ended(run.record, ended, seconds, outcome)
-        # Its session may have another queued: start it from this thread, without a
-        # hand-over to the dispatcher's.
+            log.exception("recording the outcomes of %d runs failed", len(runs))
+            error = "internal error while recording the result"
+            written = [self._fail(run.record.id, error) for run, _ in runs]
+        for (run, outcome), record in zip(runs, written, strict=True):
+            self._log_end(run, record)
+            if self.observers:
+                seconds = time.monotonic() - run.started_at
+                ended = outcome_name(run.stop_reason, outcome, record)
+                self.observers.run_ended(run.record, ended, seconds, outcome)
+        # Their sessions may have others queued: start them from this thread, without
+        # a hand-over to the dispatcher's.
         with self._lock:
-            # One more claim may succeed; as many as the room grew by, when the
-            # executor takes more ahead now (its runs turned out quick).
-            self._may_claim = max(self._may_claim + 1, self.room - len(self._runs))
+            # More claims may succeed; as many as the room grew by, when the executor
+            # takes more ahead now (its runs turned out quick).
+            self._may_claim = max(self._may_claim + len(runs), self.room - len(self._runs))
         try:
             self._fill()
         except Exception:
-            log.exception("starting the next run after scenario %s failed", scenario_id)
+            log.exception("starting the next runs after %d ended failed", len(runs))
             self._wake.set()

@@ -11,10 +11,12 @@ import orjson
 from algomancy_core.dispatcher.runs import Run, RunsHeld
 from algomancy_core.executors.base import RunOutcome
 from algomancy_core.kpi import KpiError, kpi_values
+from algomancy_core.lifecycle import Completion
 from algomancy_core.scenario import (
     CANCELLED,
     ScenarioRecord,
     ScenarioStatus,
+    plan_transition,
 )
 from algomancy_data import DataSource
 
@@ -58,17 +60,42 @@ class OutcomeRecorder(RunsHeld):
                 extra=extra | {"status": record.status.value},
             )
 
-    def _record_outcome(self, run: Run, outcome: RunOutcome) -> ScenarioRecord | None:
-        """Write how the run ended; the scenario as written (None if it was deleted
-        or cancelled meanwhile)."""
+    def _record_outcomes(self, ends: list[tuple[Run, RunOutcome]]) -> list[ScenarioRecord | None]:
+        """Write how the runs ended, the completions in one write and the failures in
+        another; each scenario as written (None if it was deleted or cancelled
+        meanwhile)."""
+        settled = [self._settlement(run, outcome) for run, outcome in ends]
+        written: list[ScenarioRecord | None] = [None] * len(ends)
+        done = [(n, end) for n, end in enumerate(settled) if isinstance(end, Completion)]
+        if done:
+            completed = self.lifecycle.complete_many([end for _, end in done])
+            for (n, end), record in zip(done, completed, strict=True):
+                written[n] = record
+                if record is None:
+                    log.info(
+                        "scenario %s finished but was cancelled or deleted meanwhile",
+                        end.scenario_id,
+                    )
+        failed = [(n, end) for n, end in enumerate(settled) if not isinstance(end, Completion)]
+        if failed:
+            moves = [
+                (ends[n][0].record.id, plan_transition(S.FAILED, source=S.PROCESSING, **fields))
+                for n, fields in failed
+            ]
+            for (n, _), record in zip(failed, self.lifecycle.apply(moves), strict=True):
+                written[n] = record
+        return written
+
+    def _settlement(self, run: Run, outcome: RunOutcome) -> Completion | dict[str, Any]:
+        """How the run ends: its completion, or the fields of its failure."""
         scenario_id = run.record.id
         if run.stop_reason is not None or outcome.cancelled:
             reason = run.stop_reason or CANCELLED
-            return self._fail(scenario_id, reason, run.lineage | run.stop_fields)
+            return run.lineage | run.stop_fields | {"error": reason}
         if outcome.error is not None:
             if outcome.traceback:
                 log.error("scenario %s failed:\n%s", scenario_id, outcome.traceback)
-            return self._fail(scenario_id, outcome.error, run.lineage)
+            return run.lineage | {"error": outcome.error}
         assert outcome.result is not None
         try:
             kpis = kpi_values(self.kpis, outcome.result)
@@ -78,22 +105,12 @@ class OutcomeRecorder(RunsHeld):
                 orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
             )
         except KpiError as exc:
-            return self._fail(scenario_id, str(exc), run.lineage)
+            return run.lineage | {"error": str(exc)}
         except (TypeError, orjson.JSONEncodeError) as exc:
-            return self._fail(
-                scenario_id, f"the result cannot be serialised to JSON: {exc}", run.lineage
-            )
+            return run.lineage | {"error": f"the result cannot be serialised to JSON: {exc}"}
         tables = outcome.result.tables()
-        done = self.lifecycle.complete(
-            scenario_id,
-            payload,
-            kpis,
-            DataSource(f"result of {scenario_id}", tables=tables) if tables else None,
-            **run.lineage,
-        )
-        if done is None:
-            log.info("scenario %s finished but was cancelled or deleted meanwhile", scenario_id)
-        return done
+        source = DataSource(f"result of {scenario_id}", tables=tables) if tables else None
+        return Completion(scenario_id, payload, kpis, source, run.lineage)
 
     def _fail(
         self, scenario_id: str, error: str, lineage: dict[str, Any] | None = None

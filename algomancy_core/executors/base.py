@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import operator
 import os
 import socket
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from algomancy_core.algorithm import (
@@ -91,6 +92,62 @@ def _pickled(value: T) -> tuple[type[T], tuple[Any, ...]]:
 
 
 DoneCallback = Callable[[RunOutcome], None]
+#: The outcomes of several runs, told in one call: (scenario id, outcome) pairs.
+DoneManyCallback = Callable[[list[tuple[str, RunOutcome]]], None]
+#: What `Executor.submit` takes: the request, `on_progress`, `on_done`, `on_report`.
+Submission = tuple[RunRequest, ProgressCallback, DoneCallback, ReportCallback | None]
+
+log = logging.getLogger("algomancy.executors")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DoneTogether:
+    """An `on_done` an executor may tell together with others (`tell_done`): runs
+    that end together (quick ones, read from a worker's pipe at once) reach `many`
+    in one call, which records them in one write (`Dispatcher._on_done_many`)."""
+
+    scenario_id: str
+    many: DoneManyCallback
+
+    def __call__(self, outcome: RunOutcome) -> None:
+        self.many([(self.scenario_id, outcome)])
+
+
+def tell_done(ends: Sequence[tuple[DoneCallback, RunOutcome]]) -> None:
+    """Call each `on_done` with its outcome, in order; `DoneTogether` ones that follow
+    each other with one `many`, in one call. One that raises is logged, and the
+    others are still called."""
+    many: DoneManyCallback | None = None
+    told: list[tuple[str, RunOutcome]] = []
+    for done, outcome in ends:
+        if isinstance(done, DoneTogether) and done.many == many:
+            told.append((done.scenario_id, outcome))
+            continue
+        if many is not None:
+            _tell(many, told)
+        if isinstance(done, DoneTogether):
+            many, told = done.many, [(done.scenario_id, outcome)]
+        else:
+            many, told = None, []
+            _tell(done, outcome)
+    if many is not None:
+        _tell(many, told)
+
+
+def _tell(callback: Callable[[T], None], value: T) -> None:
+    try:
+        callback(value)
+    except Exception:
+        log.exception("on_done failed")
+
+
+def submit_many(executor: Executor, runs: Sequence[Submission]) -> list[RunHandle]:
+    """Submit `runs` in order: in one call to an executor that has `submit_many` (the
+    process executor: its slots take them in one go), else one `submit` each."""
+    many = getattr(executor, "submit_many", None)
+    if many is not None:
+        return list(many(runs))
+    return [executor.submit(*run) for run in runs]
 
 
 class RunHandle(Protocol):

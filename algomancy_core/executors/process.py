@@ -32,9 +32,10 @@ import itertools
 import logging
 import multiprocessing
 import threading
+from collections.abc import Sequence
 
 from algomancy_core.algorithm import ProgressCallback, ReportCallback
-from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
+from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, Submission
 from algomancy_core.executors.process_slot import (
     _DONE,
     _QUEUED,
@@ -150,16 +151,22 @@ class ProcessExecutor(Slots):
         on_done: DoneCallback,
         on_report: ReportCallback | None = None,
     ) -> _Job:
-        job = _Job(self, request, on_progress, on_done, on_report)
+        return self.submit_many([(request, on_progress, on_done, on_report)])[0]
+
+    def submit_many(self, runs: Sequence[Submission]) -> list[_Job]:
+        """`submit` of each of `runs`, queued together: a slot that waits for work
+        takes them in one go, not the first alone (`base.submit_many`)."""
+        jobs = [_Job(self, *run) for run in runs]
         with self._lock:
             if self._closed:
                 raise RuntimeError("the process executor is shut down")
             if not self._slots:
                 self._start_slots()
-            job.seq = next(self._seq)
-            self._queue.append(job)
-            self._wakeup.notify()
-        return job
+            for job in jobs:
+                job.seq = next(self._seq)
+            self._queue.extend(jobs)
+            self._wakeup.notify(len(jobs))
+        return jobs
 
     def shutdown(self) -> None:
         with self._lock:

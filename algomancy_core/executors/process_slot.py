@@ -16,7 +16,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from algomancy_core.algorithm import ProgressCallback, ReportCallback
-from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest
+from algomancy_core.executors.base import DoneCallback, RunOutcome, RunRequest, tell_done
 from algomancy_core.executors.process_worker import (
     ReportBatch,
     conn_poller,
@@ -61,7 +61,7 @@ class _Job:
         self.request = request
         self.on_progress = on_progress
         self.on_report = on_report
-        self._on_done = on_done
+        self.on_done = on_done
         #: `_QUEUED` in the executor, `_SENT` to a worker (waiting in its pipe),
         #: `_RUNNING` (the first in the pipe), `_DONE` (reported).
         self.state = _QUEUED
@@ -86,7 +86,7 @@ class _Job:
     def finish(self, outcome: RunOutcome) -> None:
         """Report the outcome; the executor makes sure this happens once per job."""
         try:
-            self._on_done(outcome)
+            self.on_done(outcome)
         except Exception:
             log.exception("on_done of scenario %s failed", self.request.scenario_id)
 
@@ -189,30 +189,17 @@ class Slots(abc.ABC):
                     worker = self._send(jobs, worker, sent)
                     continue
                 assert worker is not None
-                head = sent[0]
-                outcome, healthy = self._receive(head, worker)
-                sent.popleft()
-                with self._lock:
-                    reported = head.state == _DONE  # cancelled while it waited
-                    head.state = _DONE
-                    self._running.discard(head)
-                    if head.cancel_requested:
-                        outcome = RunOutcome(cancelled=True)
-                        # A cancel may have signalled the process after it finished.
-                        healthy = healthy and head.skipped
-                    if healthy and sent and sent[0].state == _SENT:
-                        sent[0].state = _RUNNING
+                ended, healthy = self._read_ended(worker, sent)
                 room = self._top_up(len(sent)) if healthy else 0
                 if room:
                     # Jobs queued already (claimed ahead, `prefetch`) go to the worker
-                    # before this one's outcome is recorded: the worker runs while the
-                    # server writes. Without them, the outcome is recorded first (the
+                    # before these outcomes are recorded: the worker runs while the
+                    # server writes. Without them, the outcomes are recorded first (the
                     # dispatcher claims the next runs in `finish`).
                     more = self._take(wait=False, count=room)
                     if more:
                         worker = self._send(more, worker, sent, small_only=bool(sent))
-                if not reported:
-                    head.finish(outcome)
+                tell_done([(job.on_done, outcome) for job, outcome in ended])
                 if not healthy:
                     self._requeue(list(sent))
                     sent.clear()
@@ -225,6 +212,36 @@ class Slots(abc.ABC):
         finally:
             if worker is not None:
                 worker.discard()  # idle: nothing in it is worth a graceful exit
+
+    def _read_ended(
+        self, worker: _Worker, sent: collections.deque[_Job]
+    ) -> tuple[list[tuple[_Job, RunOutcome]], bool]:
+        """Wait for the outcome of the first job in `sent`, then take those of the next
+        ones already waiting in the pipe (quick runs that ended meanwhile), so that
+        they are recorded together: the jobs ended and not reported yet, with their
+        outcomes, and whether the worker is usable."""
+        ended: list[tuple[_Job, RunOutcome]] = []
+        healthy, first = True, True
+        while healthy and sent:
+            read = self._read(sent[0], worker, wait=first)
+            if read is None:
+                break  # the next one has not ended
+            first = False
+            head = sent.popleft()
+            outcome, healthy = read
+            with self._lock:
+                reported = head.state == _DONE  # cancelled while it waited
+                head.state = _DONE
+                self._running.discard(head)
+                if head.cancel_requested:
+                    outcome = RunOutcome(cancelled=True)
+                    # A cancel may have signalled the process after it finished.
+                    healthy = healthy and head.skipped
+                if healthy and sent and sent[0].state == _SENT:
+                    sent[0].state = _RUNNING
+            if not reported:
+                ended.append((head, outcome))
+        return ended, healthy
 
     def _top_up(self, waiting: int) -> int:
         """How many more runs to send a worker with `waiting` runs in its pipe: none
@@ -322,6 +339,13 @@ class Slots(abc.ABC):
     def _receive(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
         """What `worker` sends back about `job` (the first in its pipe), until its
         outcome; and whether the worker is usable after it."""
+        read = self._read(job, worker, wait=True)
+        assert read is not None
+        return read
+
+    def _read(self, job: _Job, worker: _Worker, wait: bool) -> tuple[RunOutcome, bool] | None:
+        """`_receive`; without `wait`, what is in the pipe already, and None when
+        that does not end `job`."""
         cancel_seen: float | None = None
         terminated_at: float | None = None
         # A bare progress number with the next message already waiting: held, and
@@ -330,7 +354,7 @@ class Slots(abc.ABC):
         held: tuple[float, str | None] | None = None
         while True:
             try:
-                ready = worker.ready(POLL_INTERVAL)
+                ready = worker.ready(POLL_INTERVAL if wait else 0)
                 message = worker.conn.recv() if ready else None
             except (EOFError, OSError):
                 return self._died(job, worker), False
@@ -338,6 +362,8 @@ class Slots(abc.ABC):
                 if not job.cancel_requested:
                     job.progress(*held)
                 held = None
+            if message is None and not wait:
+                return None
             if message is None:
                 if job.cancel_requested:
                     # `cancel()` sent SIGTERM (unless it came before the process was

@@ -299,10 +299,19 @@ class RunQueue(Protocol):
         its `stamped` fields get the time of the write, `drops_results` drops the
         result tables, and a completion's `tables` are kept as its result tables
         (none kept when it does not apply). Only `algomancy_core.lifecycle` calls it.
+        `apply_transitions` of one.
         """
 
+    def apply_transitions(
+        self, moves: Sequence[tuple[str, Transition]]
+    ) -> list[ScenarioRecord | None]:
+        """`apply_transition` of each of `moves` (scenario id, transition), in order,
+        in one write (one lock in memory, one transaction in SQL): the record as
+        written of each, or None where it did not apply. Quick runs that end together
+        are recorded together (`Dispatcher._on_done_many`)."""
+
     def claim_next(
-        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+        self, transition: Transition, *, expected: bool = False
     ) -> ScenarioRecord | None:
         """Apply `transition` (planned by `plan_claim`) to the next scenario to run:
         the oldest queued of a session's own scenarios (`batch` None) whose session
@@ -310,12 +319,16 @@ class RunQueue(Protocol):
         fewest processing, least recently served first (round robin between
         batches). Atomic: two callers never claim the same scenario, nor two of a
         session's own scenarios; batch scenarios run in parallel (the caller
-        bounds how many by its capacity). `batch_only`: claim nothing when the next
-        is a session's own (a claim ahead of a free worker, which a session's own
-        scenario must not wait in as `processing`). `expected`: the caller knows of a
+        bounds how many by its capacity). `expected`: the caller knows of a
         scenario queued since its last look (its own process queued it), so a store
         that looks at the queue before a claim, to spare an empty one its write, may
         claim without that look; the answer is the same either way."""
+
+    def claim_many(self, transition: Transition, count: int) -> list[ScenarioRecord]:
+        """`claim_next` up to `count` times, in one write, of experiments' points
+        only: it stops at the first next that is a session's own scenario (a claim
+        ahead of a free worker, in which a session's own scenario must not wait as
+        `processing`), or when nothing is queued. The records claimed, in order."""
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None
@@ -403,9 +416,10 @@ class Store(SessionStore, DatasetStore, ScenarioStore, RunQueue, ChangeFeed, Pro
     experiments: ExperimentBook
     #: Optimisation studies (`algomancy_core.studies`).
     studies: StudyBook
-    #: True when the scenario writes (`add_scenario`, `apply_transition`,
-    #: `claim_next`, `update_progress`) append their change to the feed themselves,
-    #: in the same transaction; otherwise the caller appends it (`append_change`).
+    #: True when the scenario writes (`add_scenario`, `apply_transitions`,
+    #: `claim_next`, `claim_many`, `update_progress`) append their changes to the
+    #: feed themselves, in the same transaction; otherwise the caller appends them
+    #: (`append_changes`).
     records_scenario_changes: bool
 
     def close(self) -> None: ...

@@ -102,19 +102,42 @@ def test_an_own_scenario_is_claimed_before_50_queued_batch_scenarios(store: Stor
 def test_a_claim_ahead_takes_only_a_batch_scenario_and_none_before_an_own(
     store: Store,
 ) -> None:
-    """`batch_only` (a point claimed ahead of a free worker): the next batch
-    scenario; nothing while a session's own scenario comes first."""
+    """`claim_many` (points claimed ahead of a free worker): the next batch
+    scenarios; nothing while a session's own scenario comes first."""
     session = new_session(store)
     point = queued_scenario(store, session.id, "e-1", "experiment:e")
     own = queued_scenario(store, session.id, "own")
-    assert store.claim_next(plan_claim("worker", LEASE), batch_only=True) is None
+    assert store.claim_many(plan_claim("worker", LEASE), 5) == []
     assert store.get_scenario(session.id, own.id).status is S.QUEUED  # type: ignore[union-attr]
     assert store.get_scenario(session.id, point.id).status is S.QUEUED  # type: ignore[union-attr]
     found = claim(store)
     assert found is not None and found.id == own.id
-    ahead = store.claim_next(plan_claim("worker", LEASE), batch_only=True)
-    assert ahead is not None and ahead.id == point.id and ahead.status is S.PROCESSING
-    assert store.claim_next(plan_claim("worker", LEASE), batch_only=True) is None
+    ahead = store.claim_many(plan_claim("worker", LEASE), 5)
+    assert [(r.id, r.status) for r in ahead] == [(point.id, S.PROCESSING)]
+    assert store.claim_many(plan_claim("worker", LEASE), 5) == []
+
+
+def test_claim_many_takes_points_in_claim_order_up_to_its_count_and_stops_at_an_own(
+    store: Store,
+) -> None:
+    """Several points in one call, in the order `claim_next` takes them (batches
+    taking turns); it stops where a session's own scenario is next (queued
+    meanwhile, whose one-at-a-time rule holds), and never takes it."""
+    first, second = new_session(store, "a"), new_session(store, "b")
+    a = [queued_scenario(store, first.id, f"a-{n}", "experiment:a") for n in range(3)]
+    b = [queued_scenario(store, second.id, f"b-{n}", "experiment:b") for n in range(3)]
+    taken = store.claim_many(plan_claim("worker", LEASE), 4)
+    assert [r.id for r in taken] == [a[0].id, b[0].id, a[1].id, b[1].id]
+    assert {r.status for r in taken} == {S.PROCESSING}
+    assert {r.lease_owner for r in taken} == {"worker"}
+    own = queued_scenario(store, second.id, "own")
+    assert store.claim_many(plan_claim("worker", LEASE), 4) == []
+    assert store.get_scenario(second.id, own.id).status is S.QUEUED  # type: ignore[union-attr]
+    found = claim(store)
+    assert found is not None and found.id == own.id
+    rest = store.claim_many(plan_claim("worker", LEASE), 10)
+    assert [r.id for r in rest] == [a[2].id, b[2].id]
+    assert store.claim_many(plan_claim("worker", LEASE), 0) == []
 
 
 def test_batches_of_two_sessions_take_turns(store: Store) -> None:

@@ -23,10 +23,11 @@ def test_no_lost_or_duplicated_scenarios() -> None:
             sessions.create_session(name)
         original = sessions.runtime.dispatcher._start
 
-        def counting_start(record):  # type: ignore[no-untyped-def]
+        def counting_start(records):  # type: ignore[no-untyped-def]
             with seen_lock:
-                runs_seen[record.id] = runs_seen.get(record.id, 0) + 1
-            original(record)
+                for record in records:
+                    runs_seen[record.id] = runs_seen.get(record.id, 0) + 1
+            original(records)
 
         sessions.runtime.dispatcher._start = counting_start  # type: ignore[method-assign]
 

@@ -55,10 +55,8 @@ def count_transactions(store: SQLStore, monkeypatch: pytest.MonkeyPatch) -> list
     return opened
 
 
-def claim(store: SQLStore, *, batch_only: bool = False, expected: bool = False) -> Any:
-    return store.claim_next(
-        plan_claim("me", utcnow() + timedelta(minutes=5)), batch_only, expected=expected
-    )
+def claim(store: SQLStore, *, expected: bool = False) -> Any:
+    return store.claim_next(plan_claim("me", utcnow() + timedelta(minutes=5)), expected=expected)
 
 
 def test_a_claim_with_nothing_queued_writes_nothing(
@@ -77,7 +75,7 @@ def test_a_batch_claim_with_only_own_scenarios_queued_writes_nothing(
     session = new_session(sql_store)
     queue(sql_store, new_scenario(sql_store, session.id, "own").id)
     opened = count_transactions(sql_store, monkeypatch)
-    assert claim(sql_store, batch_only=True) is None
+    assert sql_store.claim_many(plan_claim("me", utcnow() + timedelta(minutes=5)), 4) == []
     assert opened == []
     claimed = claim(sql_store)  # the own scenario is still there to claim
     assert claimed is not None and claimed.tag == "own"

@@ -3,6 +3,8 @@ change feed entry are one write (one transaction on SQL), on every store."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -10,8 +12,14 @@ import pandas as pd
 import pytest
 
 from algomancy_core.events import Notifier
-from algomancy_core.lifecycle import Lifecycle
-from algomancy_core.scenario import ScenarioStatus, plan_claim, plan_transition, utcnow
+from algomancy_core.lifecycle import Completion, Lifecycle
+from algomancy_core.scenario import (
+    ScenarioRecord,
+    ScenarioStatus,
+    plan_claim,
+    plan_transition,
+    utcnow,
+)
 from algomancy_core.stores import Store
 from algomancy_core.stores.sql import scenarios as sql_scenarios
 from algomancy_data import DataSource
@@ -43,6 +51,20 @@ def processing(store: Store) -> str:  # noqa: F811
     return record.id
 
 
+def processing_many(store: Store, count: int) -> list[str]:  # noqa: F811
+    """The ids of `count` new scenarios of one session, claimed (processing)."""
+    session = new_session(store)
+    new_scenario(store, session.id, "dataset")  # its dataset
+    ids = []
+    for n in range(count):
+        record = ScenarioRecord(str(uuid.uuid4()), session.id, f"s{n}", "d", "Instant", {})
+        store.add_scenario(dataclasses.replace(record, batch="experiment:e"))
+        ids.append(queue(store, record.id).id)
+    claimed = store.claim_many(plan_claim("me", utcnow() + timedelta(minutes=5)), count)
+    assert sorted(r.id for r in claimed) == sorted(ids)
+    return ids
+
+
 def test_a_completion_keeps_its_tables_in_the_same_write(store: Store) -> None:  # noqa: F811
     scenario_id = processing(store)
     done = store.apply_transition(scenario_id, completing())
@@ -68,29 +90,38 @@ def test_only_a_completion_carries_tables() -> None:
 @pytest.mark.parametrize(
     "store_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
+@pytest.mark.parametrize("count", [1, 2])
 def test_a_completion_failing_after_its_first_statements_writes_nothing(
     store: Store,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    count: int,
 ) -> None:
     """The change feed entry is the transaction's last write: when it fails, the
-    move and the tables written before it roll back too (as a crash would)."""
-    scenario_id = processing(store)
+    move and the tables written before it roll back too (as a crash would); of
+    several moves in one write (`apply_transitions`), the earlier ones too."""
+    ids = processing_many(store, count)
     bound = store.change_bounds()
+    real = sql_scenarios.append_scenario
+    calls: list[None] = []
 
-    def broken(*_: object, **__: object) -> None:
-        raise RuntimeError("disk gone")
+    def last_fails(*args: Any, **kwargs: Any) -> Any:
+        calls.append(None)
+        if len(calls) == count:
+            raise RuntimeError("disk gone")
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(sql_scenarios, "append_scenario", broken)
+    monkeypatch.setattr(sql_scenarios, "append_scenario", last_fails)
     with pytest.raises(RuntimeError, match="disk gone"):
-        store.apply_transition(scenario_id, completing())
+        store.apply_transitions([(scenario_id, completing()) for scenario_id in ids])
     monkeypatch.undo()
-    record = store.get_scenario_by_id(scenario_id)
-    assert record is not None and record.status is S.PROCESSING and record.result is None
-    assert store.get_result_tables(scenario_id) is None
+    for scenario_id in ids:
+        record = store.get_scenario_by_id(scenario_id)
+        assert record is not None and record.status is S.PROCESSING and record.result is None
+        assert store.get_result_tables(scenario_id) is None
     assert store.change_bounds() == bound
     # Nothing half-done is left in the way: the completion goes through now.
-    assert store.apply_transition(scenario_id, completing()) is not None
-    assert store.get_result_tables(scenario_id) is not None
+    assert store.apply_transition(ids[0], completing()) is not None
+    assert store.get_result_tables(ids[0]) is not None
 
 
 def test_a_run_cancelled_while_completing_fails_without_tables(store: Store) -> None:  # noqa: F811
@@ -101,3 +132,70 @@ def test_a_run_cancelled_while_completing_fails_without_tables(store: Store) -> 
     ended = lifecycle.complete(scenario_id, {"x": 1}, {}, TABLES)
     assert ended is not None and ended.status is S.FAILED
     assert store.get_result_tables(scenario_id) is None
+
+
+def test_several_moves_apply_in_one_write_each_on_its_own_terms(store: Store) -> None:  # noqa: F811
+    """`apply_transitions`: each move applies or not as `apply_transition` would
+    (a cancel requested refuses a completion, a deleted scenario is None), in order."""
+    done, cancelled, deleted, failing = processing_many(store, 4)
+    assert store.request_cancel(cancelled)
+    record = store.get_scenario_by_id(deleted)
+    assert record is not None
+    store.delete_scenario(record.session_id, deleted)
+    failed = plan_transition(S.FAILED, source=S.PROCESSING, error="boom")
+    written = store.apply_transitions(
+        [
+            (done, completing()),
+            (cancelled, completing()),
+            (deleted, completing()),
+            (failing, failed),
+        ]
+    )
+    assert [r.id if r else None for r in written] == [done, None, None, failing]
+    assert written[0] is not None and written[0].status is S.COMPLETE
+    assert written[3] is not None and written[3].error == "boom"
+    assert store.get_result_tables(done) is not None
+    assert store.get_result_tables(cancelled) is None
+    still = store.get_scenario_by_id(cancelled)
+    assert still is not None and still.status is S.PROCESSING
+    assert store.apply_transitions([]) == []
+
+
+class Published(Notifier):
+    """A notifier that keeps the ids it was told of."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[str] = []
+
+    def publish(self, scenario_id: str, record: ScenarioRecord | None = None) -> None:
+        self.published.append(scenario_id)
+        super().publish(scenario_id, record)
+
+
+def test_runs_completed_together_fail_a_cancelled_one_as_cancelled(store: Store) -> None:  # noqa: F811
+    """`Lifecycle.complete_many`: one write for all, the cancel among them wins (no
+    tables), a scenario deleted meanwhile is None; each written move is announced
+    (the notifier) and in the change feed."""
+    notifier = Published()
+    lifecycle = Lifecycle(store, notifier)
+    done, cancelled, deleted = processing_many(store, 3)
+    assert lifecycle.request_cancel(cancelled)
+    record = store.get_scenario_by_id(deleted)
+    assert record is not None
+    store.delete_scenario(record.session_id, deleted)
+    notifier.published.clear()
+    seq = store.change_bounds()[1]
+    ended = lifecycle.complete_many(
+        [
+            Completion(scenario_id, {"x": 1}, {}, TABLES, {})
+            for scenario_id in (done, cancelled, deleted)
+        ]
+    )
+    assert [r.status if r else None for r in ended] == [S.COMPLETE, S.FAILED, None]
+    assert ended[1] is not None and ended[1].error == "cancelled"
+    assert store.get_result_tables(done) is not None
+    assert store.get_result_tables(cancelled) is None
+    assert notifier.published == [done, cancelled]
+    feed = [(c.subject, c.kind) for c in store.read_changes(seq, 10)]
+    assert feed == [(done, "scenario.complete"), (cancelled, "scenario.failed")]

@@ -3,7 +3,7 @@ cancels and leases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +16,24 @@ class MemoryQueue(MemoryState):
     """Scenario moves: each one atomic under the lock."""
 
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
+        return self.apply_transitions([(scenario_id, transition)])[0]
+
+    def apply_transitions(
+        self, moves: Sequence[tuple[str, Transition]]
+    ) -> list[ScenarioRecord | None]:
+        written: list[ScenarioRecord | None] = []
         with self._lock:
-            record = self._scenarios.get(scenario_id)
-            if record is None or record.status not in transition.source:
-                return None
-            if transition.unless_cancel_requested and record.cancel_requested:
-                return None
-            return self._apply(record, transition)
+            for scenario_id, transition in moves:
+                record = self._scenarios.get(scenario_id)
+                if (
+                    record is None
+                    or record.status not in transition.source
+                    or (transition.unless_cancel_requested and record.cancel_requested)
+                ):
+                    written.append(None)
+                else:
+                    written.append(self._apply(record, transition))
+        return written
 
     def _apply(self, record: ScenarioRecord, transition: Transition) -> ScenarioRecord:
         changes = transition.changes
@@ -38,13 +49,24 @@ class MemoryQueue(MemoryState):
         return self._replace(record, changes)
 
     def claim_next(
-        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+        self, transition: Transition, *, expected: bool = False
     ) -> ScenarioRecord | None:
         with self._lock:
-            found = self._runs.next_id(lambda scenario_id: self._scenarios[scenario_id].session_id)
-            if found is None or (batch_only and self._scenarios[found].batch is None):
-                return None
-            return self._apply(self._scenarios[found], transition)
+            found = self._runs.next_id(self._session_of)
+            return None if found is None else self._apply(self._scenarios[found], transition)
+
+    def claim_many(self, transition: Transition, count: int) -> list[ScenarioRecord]:
+        claimed: list[ScenarioRecord] = []
+        with self._lock:
+            while len(claimed) < count:
+                found = self._runs.next_id(self._session_of)
+                if found is None or self._scenarios[found].batch is None:
+                    break
+                claimed.append(self._apply(self._scenarios[found], transition))
+        return claimed
+
+    def _session_of(self, scenario_id: str) -> str:
+        return self._scenarios[scenario_id].session_id
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None

@@ -7,7 +7,7 @@ status IN …`), so several threads and processes share one state safely.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.claims import CANDIDATE as _CANDIDATE
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SCENARIO
+from algomancy_core.stores.sql.transaction import Run
 from algomancy_data import DataSource
 
 S = ScenarioStatus
@@ -199,12 +200,34 @@ class ScenarioRepository:
 
     # -- transitions and the run queue -----------------------------------------
     def apply_transition(self, scenario_id: str, transition: Transition) -> ScenarioRecord | None:
+        return self.apply_transitions([(scenario_id, transition)])[0]
+
+    def apply_transitions(
+        self, moves: Sequence[tuple[str, Transition]]
+    ) -> list[ScenarioRecord | None]:
+        # Encoded before the write lock is taken: the lock is held for the writes only.
+        tables = [None if t.tables is None else t.tables.to_arrow_bytes() for _, t in moves]
+        try:
+            with self.db.dialect.transaction(self.db.engine) as run:
+                return [
+                    self._transition(run, scenario_id, transition, encoded)
+                    for (scenario_id, transition), encoded in zip(moves, tables, strict=True)
+                ]
+        except INTEGRITY_ERRORS:
+            # A second processing scenario of the session's own: another claim won.
+            if len(moves) == 1:
+                return [None]
+            return [self.apply_transition(*move) for move in moves]  # the others apply
+
+    def _transition(
+        self, run: Run, scenario_id: str, transition: Transition, tables: bytes | None
+    ) -> ScenarioRecord | None:
+        """One move of `apply_transitions`, in its transaction."""
         sources = sorted(s.value for s in transition.source)
         if transition.target is S.QUEUED and S.QUEUED.value in sources:
             sources.remove(S.QUEUED.value)  # already in the queue: keep its place
         if not sources:
             return None
-        dialect = self.db.dialect
         values = self._encode(transition_values(transition))
         marks = ", ".join("?" * len(sources))
         where = f" WHERE id = ? AND status IN ({marks})"
@@ -213,32 +236,35 @@ class ScenarioRepository:
             where += " AND cancel_requested = ?"
             params += (False,)
         where += f" RETURNING {_COLUMN_LIST}"
-        # Encoded before the write lock is taken: the lock is held for the writes only.
-        tables = None if transition.tables is None else transition.tables.to_arrow_bytes()
-        try:
-            with dialect.transaction(self.db.engine) as run:
-                if transition.target is S.QUEUED:
-                    values["queue_seq"] = run(dialect.next_position_sql)[0][0]
-                if transition.drops_reports:
-                    values["reports"] = None
-                rows = run(_update(values) + where, (*values.values(), *params))
-                if rows and (transition.drops_results or tables is not None):
-                    run(_DROP_RESULTS, (scenario_id,))
-                if rows and tables is not None:
-                    # A completion's tables, in the move's transaction (`Transition.tables`).
-                    run(_PUT_RESULTS, (scenario_id, tables))
-                record = self._record(rows[0]) if rows else None
-                if record is not None:
-                    # In the same transaction: the feed has every change, in order.
-                    append_scenario(self.db, run, record)
-        except INTEGRITY_ERRORS:
-            # A second processing scenario of the session's own: another claim won.
-            return None
+        if transition.target is S.QUEUED:
+            values["queue_seq"] = run(self.db.dialect.next_position_sql)[0][0]
+        if transition.drops_reports:
+            values["reports"] = None
+        rows = run(_update(values) + where, (*values.values(), *params))
+        if rows and (transition.drops_results or tables is not None):
+            run(_DROP_RESULTS, (scenario_id,))
+        if rows and tables is not None:
+            # A completion's tables, in the move's transaction (`Transition.tables`).
+            run(_PUT_RESULTS, (scenario_id, tables))
+        record = self._record(rows[0]) if rows else None
+        if record is not None:
+            # In the same transaction: the feed has every change, in order.
+            append_scenario(self.db, run, record)
         return record
 
     def claim_next(
-        self, transition: Transition, batch_only: bool = False, *, expected: bool = False
+        self, transition: Transition, *, expected: bool = False
     ) -> ScenarioRecord | None:
+        claimed = self._claim(transition, 1, batch_only=False, expected=expected)
+        return claimed[0] if claimed else None
+
+    def claim_many(self, transition: Transition, count: int) -> list[ScenarioRecord]:
+        return self._claim(transition, count, batch_only=True, expected=False)
+
+    def _claim(
+        self, transition: Transition, count: int, *, batch_only: bool, expected: bool
+    ) -> list[ScenarioRecord]:
+        """Up to `count` claims in one transaction (`claim_next`, `claim_many`)."""
         dialect = self.db.dialect
         # The next to run, claimed only if it is an experiment's (`batch_only`).
         only = " AND batch IS NOT NULL" if batch_only else ""
@@ -254,45 +280,58 @@ class ScenarioRepository:
         # benchmarks/bench_scenarios.py for the figures). Not when the caller was
         # told of a scenario queued since its last look (`expected`: a run request
         # of this process woke it): the look would find it, a read for nothing.
-        if (
+        if count < 1 or (
             dialect.locks_at_begin
             and not expected
             and not dialect.query(self.db.engine, f"{_ANY_QUEUED}{only} LIMIT 1")
         ):
-            return None
+            return []
         for _attempt in range(100):
+            claimed: list[ScenarioRecord] = []
             try:
                 with dialect.transaction(self.db.engine) as run:
-                    if dialect.locks_at_begin:
-                        # The transaction holds the write lock already: no run can
-                        # finish meanwhile, so the stamp is taken now and the pick and
-                        # the claim are one statement.
-                        values = self._encode(transition_values(transition))
-                        rows = run(
-                            f"{_update(values)} WHERE id = ({_CANDIDATE}) "
-                            f"AND status = '{_QUEUED}'{only} RETURNING {_COLUMN_LIST}",
-                            tuple(values.values()),
-                        )
-                    else:
-                        found = run(_CANDIDATE + dialect.skip_locked)
-                        if not found:
-                            return None
-                        # Stamped now, after the read that saw the session's previous
-                        # run finish: this start never comes before that run's end.
-                        values = self._encode(transition_values(transition))
-                        rows = run(
-                            f"{_update(values)} WHERE id = ? AND status = '{_QUEUED}'{only} "
-                            f"RETURNING {_COLUMN_LIST}",
-                            (*values.values(), found[0][0]),
-                        )
-                    if rows:
-                        append_scenario(self.db, run, self._record(rows[0]))
+                    while len(claimed) < count:
+                        record = self._claim_one(run, transition, only)
+                        if record is None:
+                            break
+                        claimed.append(record)
             except INTEGRITY_ERRORS:
                 # Another worker claimed one of that session's own scenarios first;
                 # it is committed now, so the next attempt no longer picks it.
                 continue
-            return self._record(rows[0]) if rows else None
-        return None
+            return claimed
+        return []
+
+    def _claim_one(self, run: Run, transition: Transition, only: str) -> ScenarioRecord | None:
+        """Claim the next to run, in the caller's transaction."""
+        dialect = self.db.dialect
+        if dialect.locks_at_begin:
+            # The transaction holds the write lock already: no run can finish
+            # meanwhile, so the stamp is taken now and the pick and the claim are one
+            # statement.
+            values = self._encode(transition_values(transition))
+            rows = run(
+                f"{_update(values)} WHERE id = ({_CANDIDATE}) "
+                f"AND status = '{_QUEUED}'{only} RETURNING {_COLUMN_LIST}",
+                tuple(values.values()),
+            )
+        else:
+            found = run(_CANDIDATE + dialect.skip_locked)
+            if not found:
+                return None
+            # Stamped now, after the read that saw the session's previous run finish:
+            # this start never comes before that run's end.
+            values = self._encode(transition_values(transition))
+            rows = run(
+                f"{_update(values)} WHERE id = ? AND status = '{_QUEUED}'{only} "
+                f"RETURNING {_COLUMN_LIST}",
+                (*values.values(), found[0][0]),
+            )
+        if not rows:
+            return None
+        record = self._record(rows[0])
+        append_scenario(self.db, run, record)
+        return record
 
     def update_progress(
         self, scenario_id: str, progress: float, message: str | None
