@@ -204,7 +204,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             self._filling.release()
         with self._lock:
             # A claim asked for after this thread's last look: the dispatcher's turn.
-            more = self._may_claim > 0 and len(self._runs) < self.room
+            more = self._may_claim > 0 and self._wanted(len(self._runs)) > 0
         if more:
             self._wake.set()
 
@@ -213,12 +213,10 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
             with self._lock:
                 looking = self._may_claim
                 held = len(self._runs)
-                if held >= self.room or looking <= 0:
+                wanted = min(looking, self._wanted(held))
+                if wanted <= 0:
                     return
-                # Beyond the capacity: points claimed ahead, never a session's own;
-                # as many as there is room for, in one write.
                 ahead = held >= self.executor.capacity
-                wanted = min(looking, self.room - held) if ahead else 1
                 # Told of a queued scenario (and not claiming ahead, which may not
                 # take it): this claim answers the telling.
                 expected = self._told and not ahead
@@ -238,6 +236,18 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
                 self._start(records)
             if len(records) < wanted:
                 return
+
+    def _wanted(self, held: int) -> int:
+        """How many runs to claim now, holding `held`: one while a worker is free (it
+        may be a session's own scenario); beyond the capacity, points claimed ahead,
+        never a session's own, as many as there is room for in one write, once
+        there is room for half of `prefetch` (the other half still queued for the
+        workers). Claims of a few dozen quick points, not one per point that ends:
+        the server's CPU per point in "E2" of `benchmarks/bench_parallel_points.py`."""
+        if held < self.executor.capacity:
+            return 1
+        room = self.room - held
+        return room if room >= max(1, self.prefetch // 2) else 0
 
     def _start(self, records: list[ScenarioRecord]) -> None:
         """Start the runs of `records` (claimed), handed to the executor together."""

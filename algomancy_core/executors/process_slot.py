@@ -43,6 +43,11 @@ MAX_DEPTH = 32
 #: the skip came too late and the job runs.
 SKIP_GRACE = 1.0
 
+#: After a run's outcome, how long a slot waits for the next runs' in its worker's
+#: pipe (quick runs, several in the pipe) before it hands on those it has: the
+#: server records them in one write. "E2" of `benchmarks/bench_parallel_points.py`.
+GATHER_SECONDS = 0.002
+
 _QUEUED, _SENT, _RUNNING, _DONE = "queued", "sent", "running", "done"
 
 
@@ -217,16 +222,17 @@ class Slots(abc.ABC):
         self, worker: _Worker, sent: collections.deque[_Job]
     ) -> tuple[list[tuple[_Job, RunOutcome]], bool]:
         """Wait for the outcome of the first job in `sent`, then take those of the next
-        ones already waiting in the pipe (quick runs that ended meanwhile), so that
-        they are recorded together: the jobs ended and not reported yet, with their
-        outcomes, and whether the worker is usable."""
+        ones that come within `GATHER_SECONDS` (quick runs, sent several at once), so
+        that they are recorded together: the jobs ended and not reported yet, with
+        their outcomes, and whether the worker is usable."""
         ended: list[tuple[_Job, RunOutcome]] = []
-        healthy, first = True, True
-        while healthy and sent:
-            read = self._read(sent[0], worker, wait=first)
+        healthy, until = True, None
+        while healthy and sent and len(ended) < MAX_DEPTH:
+            read = self._read(sent[0], worker, until)
             if read is None:
                 break  # the next one has not ended
-            first = False
+            if until is None:
+                until = time.monotonic() + GATHER_SECONDS
             head = sent.popleft()
             outcome, healthy = read
             with self._lock:
@@ -339,13 +345,15 @@ class Slots(abc.ABC):
     def _receive(self, job: _Job, worker: _Worker) -> tuple[RunOutcome, bool]:
         """What `worker` sends back about `job` (the first in its pipe), until its
         outcome; and whether the worker is usable after it."""
-        read = self._read(job, worker, wait=True)
+        read = self._read(job, worker)
         assert read is not None
         return read
 
-    def _read(self, job: _Job, worker: _Worker, wait: bool) -> tuple[RunOutcome, bool] | None:
-        """`_receive`; without `wait`, what is in the pipe already, and None when
-        that does not end `job`."""
+    def _read(
+        self, job: _Job, worker: _Worker, until: float | None = None
+    ) -> tuple[RunOutcome, bool] | None:
+        """`_receive`; with `until` (a `time.monotonic()`), what comes in the pipe
+        until then, and None when that does not end `job`."""
         cancel_seen: float | None = None
         terminated_at: float | None = None
         # A bare progress number with the next message already waiting: held, and
@@ -354,7 +362,8 @@ class Slots(abc.ABC):
         held: tuple[float, str | None] | None = None
         while True:
             try:
-                ready = worker.ready(POLL_INTERVAL if wait else 0)
+                timeout = POLL_INTERVAL if until is None else until - time.monotonic()
+                ready = worker.ready(timeout)
                 message = worker.conn.recv() if ready else None
             except (EOFError, OSError):
                 return self._died(job, worker), False
@@ -362,7 +371,7 @@ class Slots(abc.ABC):
                 if not job.cancel_requested:
                     job.progress(*held)
                 held = None
-            if message is None and not wait:
+            if message is None and until is not None:
                 return None
             if message is None:
                 if job.cancel_requested:

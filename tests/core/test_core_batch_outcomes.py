@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -132,3 +133,24 @@ def test_the_dispatcher_records_runs_that_ended_together_in_one_write(
     assert failed.status is S.FAILED and failed.error == "cancelled"
     assert store.get_scenario_by_id(deleted) is None
     assert dispatcher.running == []
+
+
+def test_points_are_claimed_ahead_once_there_is_room_for_half_the_prefetch(
+    sessions: SessionManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a free worker one claim (it may be a session's own scenario); beyond the
+    capacity, nothing until half of `prefetch` is free, then all the room at once."""
+    dispatcher = sessions.runtime.dispatcher
+    monkeypatch.setattr(dispatcher, "executor", types.SimpleNamespace(capacity=2, prefetch=8))
+    assert [dispatcher._wanted(held) for held in (0, 1, 2, 5, 6, 7, 9, 10)] == [
+        1,
+        1,
+        8,
+        5,
+        4,
+        0,
+        0,
+        0,
+    ]
+    monkeypatch.setattr(dispatcher, "executor", types.SimpleNamespace(capacity=2, prefetch=2))
+    assert [dispatcher._wanted(held) for held in (1, 2, 3, 4)] == [1, 2, 1, 0]  # slow runs
