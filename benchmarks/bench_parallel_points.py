@@ -106,7 +106,7 @@ of them; 0.05x to 0.07x of a pool at the server's priority.
   outcome, claimed the next point and sent it, while the bare pool always has the
   next call queued. Now the process executor takes one run per worker beyond its
   capacity (`prefetch`): the dispatcher claims points ahead of a free worker
-  (`Store.claim_next(batch_only=True)`: experiments' points only, nothing while a
+  (`Store.claim_many`, then one at a time: experiments' points only, nothing while a
   session's own scenario is next), and a slot sends the queued run to its worker
   before it records the last one's outcome.
 
@@ -298,6 +298,21 @@ source): a `Lifecycle`'s claim and complete fell from 44-47 to 33 µs a point in
 process, but over HTTP the ~10 µs of ~250 was inside the noise (server CPU per point
 265-318 µs before, 250-342 after, four pairs at load 7 to 9), so the plain code
 stays. The rest of E2's gap is this per-point Python in the slot threads.
+
+Issue 25's sixth round (helper e2batch): the per-point work in batches. Points are
+claimed ahead once half of `prefetch` is free, all the room in one store write
+(`Store.claim_many`: one lock in memory, one transaction in SQL) and handed to the
+executor together (`submit_many`); after a run's outcome a slot takes those of the
+next runs in its worker's pipe that come within `GATHER_SECONDS` (2 ms) and hands
+them on in one call (`DoneTogether`), recorded in one write (`apply_transitions`,
+`Lifecycle.complete_many`, one change-feed append). Counted in process (2,000
+points), batching only what was waiting gave outcomes 1.2 to 1.4 a call and claims
+1 a call (a worker at `SCHED_IDLE` runs while the server waits, so outcomes
+trickle) and did not show: the slot threads' CPU per point (`schedstat`, medians of
+12, load 9 to 10) 235 µs before, 263 after. Claiming in halves: 195 (claims of 32
+to 64); with the 2 ms gather too (outcomes 8 to 16 a call): 193 in process, and
+over HTTP the server's CPU per point 205 to 290 µs against 300 to 330 without it
+(325 to 430 before, three runs each). FIGURES
 
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 

@@ -164,14 +164,14 @@ def test_a_cancel_accepted_before_the_result_is_written_wins(
     main = sessions.get_session("main")
     lifecycle = sessions.runtime.lifecycle
     reached, go = threading.Event(), threading.Event()
-    complete = lifecycle.complete
+    complete = lifecycle.complete_many
 
     def held_complete(*args: Any, **kwargs: Any) -> Any:
         reached.set()
         assert go.wait(5)
         return complete(*args, **kwargs)
 
-    monkeypatch.setattr(lifecycle, "complete", held_complete)
+    monkeypatch.setattr(lifecycle, "complete_many", held_complete)
     record = main.create_scenario("late", "Master data", "Instant")
     main.run_scenario(record.id)
     assert reached.wait(5)
@@ -190,7 +190,7 @@ def test_a_cancel_after_the_run_completed_is_a_conflict(
     main = sessions.get_session("main")
     lifecycle = sessions.runtime.lifecycle
     reached, go, done = threading.Event(), threading.Event(), threading.Event()
-    complete, request_cancel = lifecycle.complete, lifecycle.request_cancel
+    complete, request_cancel = lifecycle.complete_many, lifecycle.request_cancel
 
     def held_complete(*args: Any, **kwargs: Any) -> Any:
         reached.set()
@@ -205,7 +205,7 @@ def test_a_cancel_after_the_run_completed_is_a_conflict(
         assert done.wait(5)
         return request_cancel(scenario_id)
 
-    monkeypatch.setattr(lifecycle, "complete", held_complete)
+    monkeypatch.setattr(lifecycle, "complete_many", held_complete)
     monkeypatch.setattr(lifecycle, "request_cancel", late_request_cancel)
     record = main.create_scenario("early", "Master data", "Instant")
     main.run_scenario(record.id)
