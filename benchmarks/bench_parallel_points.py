@@ -312,7 +312,25 @@ trickle) and did not show: the slot threads' CPU per point (`schedstat`, medians
 12, load 9 to 10) 235 µs before, 263 after. Claiming in halves: 195 (claims of 32
 to 64); with the 2 ms gather too (outcomes 8 to 16 a call): 193 in process, and
 over HTTP the server's CPU per point 205 to 290 µs against 300 to 330 without it
-(325 to 430 before, three runs each). FIGURES
+(325 to 430 before, three runs each). Kept: both.
+
+Before and after in turn (a `git archive` of main, load 3 to 4): in process (a
+`SessionManager`, 2,000 points, four pairs of four experiments) the slot threads'
+CPU per point, median 208 µs before (169 to 233), 146 after (124 to 184); the
+process's CPU after the `POST` 214 and 148; the experiment 0.83 and 0.73 s. E2
+alone over HTTP, four pairs (per-thread `schedstat` of the server, thread names
+from ``py-spy dump``): the slot threads 209 to 246 µs a point before, 143 to 238
+after (medians 228 and 166); the server 276 to 330 before, 197 to 336 after; the
+experiment 0.87 to 1.10 s before, 0.69 to 1.08 after; the ratio 0.37x to 0.55x
+before, 0.40x to 0.48x after, the bare pool's own time 0.32 to 0.50 s from one
+run to the next: the CPU per point moved, the ratio of one run still moves with
+the pool. py-spy of the server (E2 after, three experiments): of the slot threads'
+samples outside waits, a third in `Connection._recv` and a tenth in `waitpid` and
+`send` (the GIL taken back after a system call, not CPU: the event loop and the
+`POST`'s thread hold it), a third in the dispatcher's `_on_done_many` (about 47 µs a
+point: claiming and starting 30, of it a sixth the metrics' `labels` at each run's
+start; recording 12). Still not reliable at 0.5x: what is left is per message
+(reading a worker's answer, sending runs) and the GIL shared with the HTTP side.
 
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
 
