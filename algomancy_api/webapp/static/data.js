@@ -1,6 +1,6 @@
 // Data: datasets, the ETL upload and its messages, table previews, derive, delete, download.
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
+import { api, debounced, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { Notice, TableTabs } from "./ui.js";
 import { DatasetFileActions, DatasetJsonUpload } from "./datasetfile.js";
 
@@ -216,10 +216,7 @@ export function DataPage({ session, arg }) {
   // datasets shows here without a reload.
   useEffect(() => {
     const controller = new AbortController();
-    let pending = null;
-    const reload = () => {
-      if (pending === null) pending = setTimeout(() => { pending = null; load(); }, RELOAD_MS);
-    };
+    const reload = debounced(load, RELOAD_MS, controller.signal);
     followEvents(
       `${base}/events`,
       (type, data) => {
@@ -239,10 +236,7 @@ export function DataPage({ session, arg }) {
       controller.signal,
       sessionEnds
     );
-    return () => {
-      controller.abort();
-      if (pending !== null) clearTimeout(pending);
-    };
+    return () => controller.abort();
   }, [base]);
   const pickDataset = (k) => {
     setReplaced(null);

@@ -1,6 +1,6 @@
 // Scenarios: the list (paged, filtered), the create form, and one scenario live.
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
+import { api, debounced, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { ParameterField, wireValues } from "./params.js";
 import { useChoices, useParameters } from "./formhooks.js";
 import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
@@ -50,10 +50,7 @@ export function useScenarioList(base) {
   const patch = (id, change) => setList((old) => old && old.map((s) => (s.id === id ? { ...s, ...change } : s)));
   useEffect(() => {
     const controller = new AbortController();
-    let pending = null;
-    const reload = () => {
-      if (pending === null) pending = setTimeout(() => { pending = null; setTick((t) => t + 1); }, RELOAD_MS);
-    };
+    const reload = debounced(() => setTick((t) => t + 1), RELOAD_MS, controller.signal);
     followEvents(
       `${base}/events`,
       (type, data) => {
@@ -71,10 +68,7 @@ export function useScenarioList(base) {
       controller.signal,
       sessionEnds
     );
-    return () => {
-      controller.abort();
-      if (pending !== null) clearTimeout(pending);
-    };
+    return () => controller.abort();
   }, [base]);
   return { list, error, reload: () => setTick((t) => t + 1), patch, events };
 }
