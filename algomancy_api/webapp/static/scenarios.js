@@ -3,7 +3,7 @@ import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact
 import { api, debounced, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { ParameterField, wireValues } from "./params.js";
 import { useChoices, useParameters } from "./formhooks.js";
-import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
+import { Notice, Progress, StatusBadge, TableTabs, downloads, formatNumber, go, link } from "./ui.js";
 import { ResultViews } from "./views.js";
 import { KpiValue } from "./kpiview.js";
 import { ParameterFile } from "./paramfile.js";
@@ -365,12 +365,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
     ${tables && tables.length > 0 &&
     html`<h3>Result tables</h3>
       <${TableTabs} tables=${tables} label=${`Result tables of ${scenario.tag}`}
-        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`}
-        actions=${(t) => html`<div class="row small">
-          <span>${t.rows} rows, ${t.columns.length} columns.</span>
-          <button onClick=${() => save(t.name, "csv")}>Download ${t.name} as CSV</button>
-          <button onClick=${() => save(t.name, "xlsx")}>Download ${t.name} as XLSX</button>
-        </div>`} />`}
+        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`} actions=${downloads(save)} />`}
   </section>`;
 }
 
