@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
-from algomancy_core.stores.sql.dialect import SQLiteDialect
 from algomancy_core.stores.sql.rows import SCENARIO, SESSION, Shape
 
 
@@ -65,30 +64,3 @@ def test_the_scenario_shape_is_the_record_itself() -> None:
 
 def test_a_decoder_is_made_once_per_time_decoding() -> None:
     assert SCENARIO.decoder(as_time) is SCENARIO.decoder(as_time)
-
-
-def test_each_row_decodes_to_json_values_of_its_own() -> None:
-    # The empty object is made without a JSON call: a fresh dict each time, never
-    # one shared by two records.
-    decode = Shape(Widget).decoder(as_time)
-    row = ("w", 1, None, 0, "created", "2026-01-02", "{}", None)
-    first, second = decode(row), decode(row)
-    assert first.extra == {} and first.extra is not second.extra
-
-
-@pytest.mark.parametrize(
-    ("stored", "read"),
-    [
-        ("2026-01-02 03:04:05.000006", datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
-        ("2026-01-02 03:04:05", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
-        # Forms the appended offset does not fit are read the plain way.
-        ("2026-01-02 05:04:05.000006+02:00", datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
-        ("2026-01-02", datetime(2026, 1, 2, tzinfo=UTC)),
-        ("2026-01-02T03:04:05.000006+00:00", datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
-        (None, None),
-    ],
-)
-def test_sqlite_reads_each_stored_time_form_in_utc(stored: str | None, read: datetime) -> None:
-    decoded = SQLiteDialect().decode_time(stored)
-    assert decoded == read
-    assert decoded is None or decoded.tzinfo is UTC

@@ -243,10 +243,6 @@ class PostgresDialect(SQLDialect):
     for_update = " FOR UPDATE"
 
 
-#: `YYYY-MM-DD HH:MM:SS.ffffff`, the text `sqlite_time` writes.
-_STORED_TIME_LENGTH = 26
-
-
 class SQLiteDialect(SQLDialect):
     """A SQLite file in WAL mode. Writers serialise on the database lock (`BEGIN
     IMMEDIATE`), so reads inside a write transaction need no row locks."""
@@ -351,18 +347,7 @@ class SQLiteDialect(SQLDialect):
         return sqlite_time(value)
 
     def decode_time(self, value: Any) -> datetime | None:
-        """A stored time (naive text, in UTC) as an aware datetime: parsed with its
-        offset appended, one call (0.4 against 2.7 us a value parsed naive then made
-        UTC; a scenario row has one to five: `Fifth stop` in
-        benchmarks/bench_scenarios.py). Only the form written here and by SQLAlchemy
-        (`sqlite_time`, 26 characters); any other (an offset of its own, a date
-        alone, which `fromisoformat` would read naive with an offset appended) the
-        plain way."""
-        if value is None:
-            return None
-        if len(value) == _STORED_TIME_LENGTH and value[19] == ".":
-            return datetime.fromisoformat(value + "+00:00")
-        return utc(datetime.fromisoformat(value))
+        return None if value is None else utc(datetime.fromisoformat(value))
 
     def create_engine(self, url: sa.URL, data_path: Path | None) -> Engine:
         database = url.database

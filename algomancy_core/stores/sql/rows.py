@@ -55,15 +55,9 @@ def json_loads(text: str) -> Any:
     """`json.loads`, by orjson (several times quicker: a list of 1,000 scenarios
     spent half its time decoding JSON columns, `benchmarks.lists`); what orjson
     refuses or reads otherwise (NaN and integers past 64 bits, which `json.dumps`
-    writes) by json.
-
-    The empty object, most JSON columns of a scenario row, is no call at all; a text
-    shorter than 19 characters holds no integer past 64 bits, so is not searched.
-    """
-    if text == "{}":
-        return {}
+    writes) by json."""
     raw = text.encode()
-    if len(raw) < len(_LONG_RUN) or _LONG_RUN not in raw.translate(_DIGITS_TO_ZERO):
+    if _LONG_RUN not in raw.translate(_DIGITS_TO_ZERO):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
