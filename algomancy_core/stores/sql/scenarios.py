@@ -285,13 +285,15 @@ class ScenarioRepository:
                             f"RETURNING {_COLUMN_LIST}",
                             (*values.values(), found[0][0]),
                         )
-                    if rows:
-                        append_scenario(self.db, run, self._record(rows[0]))
+                    # Decoded once, for the feed and the caller.
+                    record = self._record(rows[0]) if rows else None
+                    if record is not None:
+                        append_scenario(self.db, run, record)
             except INTEGRITY_ERRORS:
                 # Another worker claimed one of that session's own scenarios first;
                 # it is committed now, so the next attempt no longer picks it.
                 continue
-            return self._record(rows[0]) if rows else None
+            return record
         return None
 
     def update_progress(
