@@ -242,8 +242,8 @@ def _etl(
     sources: list[tuple[str, Source]],
     limits: ReadLimits,
 ) -> EtlOutput:
+    from algomancy_data.digest import pack
     from algomancy_data.extractors import file_for
-    from algomancy_data.packed import PackedDataSource
 
     factory = _factory(spec, overrides)
     files = {}
@@ -260,7 +260,7 @@ def _etl(
     if not result.is_success or result.data_source is None:
         return EtlOutput(False, messages, None)
     result.data_source.name = dataset_name
-    return EtlOutput(True, messages, PackedDataSource.pack(result.data_source))
+    return EtlOutput(True, messages, pack(result.data_source))
 
 
 def _factory(spec: str, overrides: dict[str, Any]) -> Any:

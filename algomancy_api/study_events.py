@@ -16,7 +16,7 @@ from typing import Any
 from algomancy_api.batch_events import BatchKind
 from algomancy_core.changes import Change
 from algomancy_core.scenario_manager import ScenarioManager
-from algomancy_core.studies import progress
+from algomancy_core.studies import progress, service
 
 KIND = "study.progress"
 #: Changes a session's stream reads but does not send.
@@ -28,7 +28,7 @@ def _subject(change: Change) -> str | None:
 
 
 def _read(manager: ScenarioManager, study_ids: Collection[str]) -> list[dict[str, Any]]:
-    return progress.of(manager, study_ids)
+    return service.progress_of(manager, study_ids)
 
 
 STUDIES = BatchKind(KIND, "study", _subject, _read)

@@ -36,6 +36,7 @@ import orjson
 
 from algomancy_data.datasource import DataSource
 from algomancy_data.lazy import lazy_module
+from algomancy_data.packed import PackedDataSource
 
 if TYPE_CHECKING:
     import numpy as np
@@ -137,9 +138,7 @@ def _frame_digest(frame: pd.DataFrame, name: str, digest: hashlib._Hash) -> None
 
 def content_digest(data: DataSource) -> str:
     """The hex sha256 of `data`'s tables and data parameters (see the module); a
-    `PackedDataSource` brings the digest computed where it was packed."""
-    from algomancy_data.packed import PackedDataSource
-
+    `PackedDataSource` brings the digest computed where it was packed (`pack`)."""
     if isinstance(data, PackedDataSource):
         return data.digest
     digest = hashlib.sha256(DIGEST_FORM)
@@ -152,3 +151,9 @@ def content_digest(data: DataSource) -> str:
     )
     digest.update(b"parameters\n" + parameters)
     return digest.hexdigest()
+
+
+def pack(data: DataSource) -> PackedDataSource:
+    """`data` written as Arrow with its content digest (this imports pandas): what an
+    ETL child sends back (`algomancy_api.etlchild`)."""
+    return PackedDataSource(data, data.to_arrow_bytes(), content_digest(data))

@@ -3,7 +3,8 @@ counts, that a store can keep without pandas.
 
 An ETL run in a child process (`algomancy_api.etlchild`) sends back this rather than
 the frames: the server stores the bytes as they are (`to_arrow_bytes`), takes the
-digest computed in the child (`content_digest` returns it) and describes the version
+digest computed in the child (`algomancy_data.digest.pack` makes one; `content_digest` returns
+its digest) and describes the version
 from `table_rows`, so that the server process never imports pandas for an upload.
 Reading a table (`get_table`) decodes the payload, as a store's read would.
 """
@@ -35,13 +36,6 @@ class PackedDataSource(DataSource):
         self.rows = data.table_rows()
         self.data_class = type(data)
         self._decoded: DataSource | None = None
-
-    @classmethod
-    def pack(cls, data: DataSource) -> PackedDataSource:
-        """`data` written as Arrow with its content digest (this imports pandas)."""
-        from algomancy_data.digest import content_digest
-
-        return cls(data, data.to_arrow_bytes(), content_digest(data))
 
     def to_arrow_bytes(self) -> bytes:
         return self.payload

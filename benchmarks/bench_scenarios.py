@@ -170,6 +170,30 @@ dearer look ate the saved claims) and the in-process loop 1.93/1.40/1.57/1.56 ->
 stays; likewise a cache of parsed times (7-15 us per scenario). Leads: the rows'
 decoding, the position (`meta`) UPDATE folded into the scenario's own statement
 (a trigger: a migration).
+
+Fifth stop (issues 22/23, helper sqlrun4), at load 9-10 on the shared machine.
+py-spy (-r 250, idle stacks dropped) on the SQLite server over HTTP, 500 scenarios:
+all of `stores/sql` (sqlite3's C time included) is 11.9% of the busy samples, 2.7%
+with --gil; decoding rows (`rows.py`) 0.9% and 0.7%; the event loop's session
+lookup 3.7%. One row, process CPU (best of 5 x 20,000 x 3 scenario rows, 4 pairs):
+12.6, 14.5, 12.3, 11.7 -> 7.4, 7.3, 7.1, 7.6 us with SQLite times parsed with
+"+00:00" appended (one `fromisoformat`: 0.4 against 2.7 us a value) and '{}' and
+short JSON texts read without the long-integer search; a generated decoder (no
+loop, no list copy) ~1 us more (8.3-8.9 -> 7.4-7.5); the frozen record's
+`__init__` is 4.7 of the rest. Whole runs, main (a34b9ec) and the branch with
+both shortcuts in turn: "in process: SQLite" (1,000, process CPU per scenario, 4
+pairs) 2.83, 2.67, 2.54, 2.65 -> 2.51, 3.23, 2.95, 2.83 ms; over HTTP (500, the
+servers of `http_seconds`, server CPU from /proc, 3 pairs) SQLite 7.44, 10.36,
+8.70 -> 7.76, 5.86, 8.34 ms, SQLite / memory 0.94, 1.47, 1.49x -> 1.57, 1.05,
+1.60x (wall 0.67, 1.14, 1.43x -> 1.52, 1.20, 1.54x); a cold list of 1,000
+(`benchmarks.profile_lists full 30 cold`, 3 pairs) 70.0, 72.8, 66.4 -> 67.9,
+69.6, 75.7 ms. The ~4 us a row (~20 us a scenario) is under 1% of either and does
+not show: the shortcuts and the generated decoder were not kept. Kept: a claim
+decodes its row once (it decoded it for the feed, then again for the caller).
+The row decoding is not where SQLite's share of this figure is; what is left of
+the store is statements (the position UPDATE of the create and of the run
+request, the dispatcher's read of the run's dataset version, the run answer's
+read of the pinned baseline) and the loop's session lookup.
 """
 
 from __future__ import annotations

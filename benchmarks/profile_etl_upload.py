@@ -80,7 +80,7 @@ def serve(log: str, argv: list[str]) -> int:
     import subprocess
 
     import algomancy_api.etlchild as etlchild
-    import algomancy_api.routers.data as data
+    import algomancy_api.routers.etl as etl_route
     import algomancy_api.uploadform as uploadform
     import algomancy_core.session_datasets as session_datasets
     import algomancy_data.answers as answers
@@ -92,8 +92,8 @@ def serve(log: str, argv: list[str]) -> int:
     _open_log(log)
     thread = time.thread_time
     _wrap(uploadform.HeldFileRequest, "_get_form", "server: body received and parsed", thread)
-    _wrap(data, "_etl", "server: ETL thread (in memory)", thread)
-    _wrap(data, "_etl_in_child", "server: ETL thread (child)", thread)
+    _wrap(etl_route, "_etl", "server: ETL thread (in memory)", thread)
+    _wrap(etl_route, "_etl_in_child", "server: ETL thread (child)", thread)
     _wrap(files.CSVFile, "read", "server: CSVFile.read", thread)
     _wrap(etl, "coerce_table", "server: coerce_table", thread)
     _wrap(session_datasets.SessionDatasets, "add_dataset", "server: store (digest)", thread)

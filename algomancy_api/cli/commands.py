@@ -1,158 +1,26 @@
 """The commands that drive a running server over its HTTP API, through
 `algomancy_api.client` (never the core directly).
 
-Output is a plain table by default and JSON with the global `--json`. Exit codes
-are listed in the group's help (`algomancy-api --help`).
+Output is a plain table by default and JSON with the global `--json`
+(`cli.output`). Exit codes are listed in the group's help (`algomancy-api --help`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from algomancy_api.cli.app import Globals, app
+from algomancy_api.cli.app import app
+from algomancy_api.cli.output import REFUSED, connected, emit, table, wants_json
+from algomancy_api.cli.params import ParamValueError, parse_params
 
 if TYPE_CHECKING:  # imported when a command runs, so that `--help` stays quick
-    from algomancy_api.client import AlgomancyClient
-    from algomancy_api.client.models import ParameterDescriptor, Scenario, SessionEvent
-
-#: Exit codes (see the group's epilog).
-REFUSED, UNREACHABLE = 1, 3
-
-
-class ParamValueError(click.UsageError):
-    """A `--param` that does not fit the algorithm's descriptors (exit 2)."""
-
-
-@contextlib.contextmanager
-def connected(ctx: click.Context) -> Iterator[AlgomancyClient]:
-    """A client for the global options; server errors become exit codes."""
-    import httpx
-
-    from algomancy_api.client import AlgomancyClient, AlgomancyError
-
-    options: Globals = ctx.find_object(Globals) or Globals()
-    client = AlgomancyClient(options.url, session=options.session, api_key=options.api_key)
-    try:
-        yield client
-    except AlgomancyError as exc:
-        said = f"algomancy-api: the server answered {exc.status}: {exc.detail}"
-        if exc.request_id:
-            said += f" (request id {exc.request_id})"
-        click.echo(said, err=True)
-        ctx.exit(REFUSED)
-    except httpx.TransportError as exc:
-        click.echo(f"algomancy-api: cannot reach {options.url}: {exc}", err=True)
-        ctx.exit(UNREACHABLE)
-    finally:
-        client.close()
-
-
-def wants_json(ctx: click.Context) -> bool:
-    options = ctx.find_object(Globals)
-    return bool(options and options.json)
-
-
-def emit(
-    ctx: click.Context, payload: Any, rows: Sequence[Sequence[Any]], header: Sequence[str]
-) -> None:
-    """`payload` as JSON with `--json`, else `rows` as an aligned table."""
-    if wants_json(ctx):
-        click.echo(json.dumps(payload, indent=2, default=str))
-    else:
-        click.echo(table(header, rows))
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain, aligned text table (numeric columns right-aligned)."""
-    cells = [[cell_text(value) for value in row] for row in rows]
-    widths = [len(h) for h in header]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    numeric = [
-        bool(rows)
-        and all(
-            (isinstance(row[i], int | float) and not isinstance(row[i], bool)) or row[i] is None
-            for row in rows
-        )
-        for i in range(len(header))
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if right else v.ljust(w)
-            for v, w, right in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(list(header)), line(["-" * w for w in widths])]
-    out.extend(line(row) for row in cells)
-    return "\n".join(out)
-
-
-def cell_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)
-
-
-# -- parameters ----------------------------------------------------------------
-def parse_params(
-    pairs: Sequence[str], descriptors: Sequence[ParameterDescriptor], option: str = "--param"
-) -> dict[str, Any]:
-    """`name=value` pairs as JSON values of the types the descriptors give.
-
-    integer and float parse as numbers, boolean as true/false, multi_enum as a
-    comma-separated list, interval as `start/end`; a value starting with `[` or `{`
-    is read as JSON. An unknown name or an unparsable value names the parameter (and
-    `option`, the flag it came from: `--param` or `--data-param`)."""
-    by_name = {d.name: d for d in descriptors}
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            raise ParamValueError(f"{option} {pair[:200]!r}: expected NAME=VALUE")
-        if name not in by_name:
-            known = ", ".join(by_name) or "none"
-            raise ParamValueError(f"{option} {name[:200]}: no such parameter (parameters: {known})")
-        values[name] = parse_value(by_name[name], text, option)
-    return values
-
-
-def parse_value(descriptor: ParameterDescriptor, text: str, option: str = "--param") -> Any:
-    kind = descriptor.type
-    try:
-        if kind == "integer":
-            return int(text)
-        if kind == "float":
-            return float(text)
-        if kind == "boolean":
-            lowered = text.strip().lower()
-            if lowered not in ("true", "false"):
-                raise ValueError("expected true or false")
-            return lowered == "true"
-        if text.startswith(("[", "{")):
-            return json.loads(text)
-        if kind == "multi_enum":
-            return [item.strip() for item in text.split(",") if item.strip()]
-        if kind == "interval":
-            start, sep, end = text.partition("/")
-            if not sep:
-                raise ValueError("expected START/END")
-            return [start, end]
-        return text
-    except ValueError as exc:
-        raise ParamValueError(
-            f"{option} {descriptor.name}: {text[:200]!r} is not a valid {kind} ({exc})"
-        ) from exc
+    from algomancy_api.client.models import Scenario, SessionEvent
 
 
 # -- sessions -----------------------------------------------------------------

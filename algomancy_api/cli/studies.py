@@ -10,15 +10,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from algomancy_api.cli.app import app
-from algomancy_api.cli.commands import (
-    ParamValueError,
-    connected,
-    emit,
-    parse_params,
-    table,
-    wants_json,
-)
 from algomancy_api.cli.experiments import axis
+from algomancy_api.cli.output import connected, emit, table, wants_json
+from algomancy_api.cli.params import ParamValueError, parse_params
 
 if TYPE_CHECKING:
     from algomancy_api.client import AlgomancyClient

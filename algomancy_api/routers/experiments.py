@@ -18,7 +18,7 @@ from algomancy_api.frames import (
 )
 from algomancy_api.models import Body
 from algomancy_api.routers import JSON, Limit, Offset, Responses
-from algomancy_core.experiments import edits, service
+from algomancy_core.experiments import edits, results, service
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["experiments"])
 
@@ -330,7 +330,7 @@ def experiment_frame(
     """One row per point: `point`, `scenario_id`, `status`, a column per varied
     parameter and per KPI (null until the point completes). Paged: only the page's
     points are read (its fields describe the page's values)."""
-    page, kpis, rows = service.rows(manager, experiment_id, offset, limit)
+    page, kpis, rows = results.rows(manager, experiment_id, offset, limit)
     columns = ["point", "scenario_id", "status", *page.axes, *kpis]
     source = TabularFrameSourceResponse(
         kind="experiment",
@@ -363,4 +363,4 @@ def experiment_sensitivity(
     against the base point, largest swing first (rows with a point not complete come
     last with nulls). Morris: mu*, mu, sigma per parameter, largest mu* first. Sobol: S1 and
     ST with confidence intervals, largest ST first."""
-    return service.sensitivity(manager, service.get_experiment(manager, experiment_id), kpi)
+    return results.sensitivity(manager, service.get_experiment(manager, experiment_id), kpi)

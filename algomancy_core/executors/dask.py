@@ -133,7 +133,7 @@ class DaskExecutor:
             raise RuntimeError("the Dask executor is shut down")
         blob = self._data_blob(request)
         run = DaskRun(
-            self, request, dump_run(request, blob[0]), blob, on_progress, on_done, on_report
+            self._cancel, request, dump_run(request, blob[0]), blob, on_progress, on_done, on_report
         )
         with self._lock:
             if self._closed:

@@ -5,15 +5,12 @@ long a batch is (`batch_size`, by durations averaged with `average`)."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from distributed.client import Future
 
 from algomancy_core.algorithm import ProgressCallback, ReportCallback
 from algomancy_core.executors.base import DoneCallback, RunRequest
-
-if TYPE_CHECKING:
-    from algomancy_core.executors.dask import DaskExecutor
 
 #: A batch holds about this many seconds of runs, by their measured durations.
 BATCH_SECONDS = 0.1
@@ -24,11 +21,12 @@ ESTIMATE_WEIGHT = 0.5
 
 
 class DaskRun:
-    """A submitted run; also its `RunHandle`."""
+    """A submitted run; also its `RunHandle`. `cancel_runs` is its executor's way to
+    cancel runs (`DaskExecutor._cancel`)."""
 
     def __init__(
         self,
-        executor: DaskExecutor,
+        cancel_runs: Callable[[list[DaskRun]], None],
         request: RunRequest,
         job: bytes,
         blob: tuple[str, bytes],
@@ -36,7 +34,7 @@ class DaskRun:
         on_done: DoneCallback,
         on_report: ReportCallback | None,
     ) -> None:
-        self._executor = executor
+        self._cancel_runs = cancel_runs
         self.scenario_id = request.scenario_id
         self.algorithm = request.algorithm.algorithm_name()
         self.job = job
@@ -51,7 +49,7 @@ class DaskRun:
         self.finished = False
 
     def cancel(self) -> None:
-        self._executor._cancel([self])
+        self._cancel_runs([self])
 
     def done(self) -> bool:
         return self.finished

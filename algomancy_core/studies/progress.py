@@ -4,17 +4,15 @@ A study's trials and state are written by its driver (or its stop by a request),
 by scenario changes the stream sees: so whoever changes them records a `study.changed`
 change (subject: the study's id, no payload) in the session's feed. The stream does
 not send that change as it is; it gathers the studies named and sends each one's
-progress (`of`), coalesced (see `algomancy_api.batch_events`). Being a stored change,
-it reaches the streams of every server process sharing the store.
+progress (`service.progress_of`), coalesced (see `algomancy_api.batch_events`). Being
+a stored change, it reaches the streams of every server process sharing the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from algomancy_core.studies import service
 from algomancy_core.studies.book import StudyRecord
 
 if TYPE_CHECKING:
@@ -46,29 +44,3 @@ def stepped(step: Step, now: datetime) -> StudyRecord:
     finally:
         if _shape(step) != before:
             changed(step.manager, step.record.id)
-
-
-def of(manager: ScenarioManager, study_ids: Collection[str]) -> list[dict[str, Any]]:
-    """`{id, name, status, ended_by, counts, best, pareto_size}` of each study of the
-    session in `study_ids` (oldest first; deleted ones left out), as `GET …/studies/{id}`
-    tells them: `best` the best feasible trial (one objective, else null),
-    `pareto_size` the size of the Pareto set (several objectives, else null)."""
-    wanted = set(study_ids)
-    out = []
-    for record in service.list_studies(manager):
-        if record.id not in wanted:
-            continue
-        told = service.summary(manager, record)
-        pareto = told["pareto"]
-        out.append(
-            {
-                "id": record.id,
-                "name": record.name,
-                "status": told["status"],
-                "ended_by": told["ended_by"],
-                "counts": told["counts"],
-                "best": told["best"],
-                "pareto_size": None if pareto is None else len(pareto),
-            }
-        )
-    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -342,4 +342,30 @@ def rows(
         row.update({key: trial.params.get(key) for key in keys})
         row.update({kpi: values.get(kpi) for kpi in kpis})
         out.append(row)
+    return out
+
+
+def progress_of(manager: ScenarioManager, study_ids: Collection[str]) -> list[dict[str, Any]]:
+    """`{id, name, status, ended_by, counts, best, pareto_size}` of each study of the
+    session in `study_ids` (oldest first; deleted ones left out), as `GET …/studies/{id}`
+    tells them: `best` the best feasible trial (one objective, else null),
+    `pareto_size` the size of the Pareto set (several objectives, else null)."""
+    wanted = set(study_ids)
+    out = []
+    for record in list_studies(manager):
+        if record.id not in wanted:
+            continue
+        told = summary(manager, record)
+        pareto = told["pareto"]
+        out.append(
+            {
+                "id": record.id,
+                "name": record.name,
+                "status": told["status"],
+                "ended_by": told["ended_by"],
+                "counts": told["counts"],
+                "best": told["best"],
+                "pareto_size": None if pareto is None else len(pareto),
+            }
+        )
     return out

@@ -117,16 +117,16 @@ def test_a_client_that_leaves_stops_the_work() -> None:
 def test_an_etl_past_its_deadline_is_503_and_stores_nothing(
     make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from algomancy_api.routers import data
+    from algomancy_api.routers import etl as etl_route
 
     release = threading.Event()
-    real = data.file_for
+    real = etl_route.file_for
 
     def slow_read(*args: Any, **kwargs: Any) -> Any:
         release.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(data, "file_for", slow_read)
+    monkeypatch.setattr(etl_route, "file_for", slow_read)
     client: TestClient = make_client(etl_timeout_seconds=0.2)
     files = [("files", ("items.csv", b"sku,qty\nA,1\n")), ("files", ("stock.csv", b"sku\nA\n"))]
     r = client.post(f"{M}/etl", data={"dataset_name": "late"}, files=files)
@@ -142,12 +142,12 @@ def test_an_etl_that_outlives_its_deadline_stores_nothing_when_it_ends(
     """The files are read in time; the ETL itself runs past the deadline. A thread
     cannot be stopped mid-ETL, so the check comes after it: the 503 already said
     nothing is stored, and nothing is, when the ETL ends later."""
-    from algomancy_api.routers import data
+    from algomancy_api.routers import etl as etl_route
     from algomancy_data.etl import ETLFactory
 
     release = threading.Event()
     done = threading.Event()
-    real_run, real_etl = ETLFactory.run, data._etl
+    real_run, real_etl = ETLFactory.run, etl_route._etl
 
     def slow_run(self: ETLFactory, *args: Any, **kwargs: Any) -> Any:
         release.wait(60)
@@ -160,7 +160,7 @@ def test_an_etl_that_outlives_its_deadline_stores_nothing_when_it_ends(
             done.set()  # the worker thread is through: stored or not, it is decided
 
     monkeypatch.setattr(ETLFactory, "run", slow_run)
-    monkeypatch.setattr(data, "_etl", watched_etl)
+    monkeypatch.setattr(etl_route, "_etl", watched_etl)
     client: TestClient = make_client(schemas=[ITEMS], etl_timeout_seconds=0.2)
     files = [("files", ("items.csv", b"sku,qty\nA,1\n", "text/csv"))]
     r = client.post(f"{M}/etl", data={"dataset_name": "late"}, files=files)

@@ -21,7 +21,7 @@ from algomancy_api.batch_events import PROGRESS_SECONDS, BatchProgress
 from algomancy_api.experiment_events import EXPERIMENTS
 from algomancy_api.study_events import STUDIES
 from algomancy_core.changes import Change
-from algomancy_core.studies import progress
+from algomancy_core.studies import progress, service
 from algomancy_core.studies.book import COMPLETE, RUNNING, T_COMPLETE, T_RUNNING, TrialRecord
 from algomancy_example.domain import MASTER_DATA
 from tests import patient_http as http
@@ -188,7 +188,7 @@ def test_each_kind_keeps_its_own_interval(monkeypatch: pytest.MonkeyPatch) -> No
         return [{"id": i, "status": "running"} for i in sorted(ids)]
 
     monkeypatch.setattr(experiment_events, "touched_by", experiments)
-    monkeypatch.setattr(progress, "of", studies)
+    monkeypatch.setattr(service, "progress_of", studies)
     batches = BatchProgress(FakeManager(), [EXPERIMENTS, STUDIES])  # type: ignore[arg-type]
 
     async def scenario() -> list[list[ServerSentEvent]]:
@@ -221,7 +221,7 @@ def test_each_kind_keeps_its_own_interval(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_a_stream_ending_flushes_every_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(progress, "of", lambda m, ids: [{"id": i} for i in sorted(ids)])
+    monkeypatch.setattr(service, "progress_of", lambda m, ids: [{"id": i} for i in sorted(ids)])
     batches = BatchProgress(FakeManager(), [EXPERIMENTS, STUDIES])  # type: ignore[arg-type]
 
     async def scenario() -> list[list[ServerSentEvent]]:

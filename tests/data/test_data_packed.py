@@ -15,7 +15,7 @@ import pytest
 
 from algomancy_data import DataSource, content_digest
 from algomancy_data.answers import encode_answer, recv_answer, send_answer
-from algomancy_data.packed import PackedDataSource
+from algomancy_data.digest import pack
 
 
 def dataset() -> DataSource:
@@ -27,7 +27,7 @@ def dataset() -> DataSource:
 
 def test_a_packed_dataset_brings_its_payload_digest_and_row_counts() -> None:
     data = dataset()
-    packed = PackedDataSource.pack(data)
+    packed = pack(data)
     assert packed.to_arrow_bytes() == data.to_arrow_bytes()
     assert content_digest(packed) == content_digest(data)
     assert packed.table_rows() == {"orders": 3, "empty": 0} == data.table_rows()
@@ -38,7 +38,7 @@ def test_a_packed_dataset_brings_its_payload_digest_and_row_counts() -> None:
 
 def test_a_packed_dataset_reads_its_tables_from_the_payload() -> None:
     data = dataset()
-    packed = PackedDataSource.pack(data)
+    packed = pack(data)
     pd.testing.assert_frame_equal(packed.get_table("orders"), data.get_table("orders"))
     assert isinstance(packed.unpacked(), DataSource)
     # Pickled (sent from the child) without what it decoded.
@@ -53,7 +53,7 @@ def big_dataset() -> DataSource:
 
 
 def test_pickled_at_any_protocol_the_payload_loads_as_bytes() -> None:
-    packed = PackedDataSource.pack(big_dataset())
+    packed = pack(big_dataset())
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         copy = pickle.loads(pickle.dumps(packed, protocol=protocol))
         assert type(copy.payload) is bytes and copy.payload == packed.payload
@@ -62,7 +62,7 @@ def test_pickled_at_any_protocol_the_payload_loads_as_bytes() -> None:
 
 def test_the_child_sends_the_payload_out_of_band_and_the_pool_reads_it_back() -> None:
     # The payload travels as a message of its own, not copied into the pickle.
-    packed = PackedDataSource.pack(big_dataset())
+    packed = pack(big_dataset())
     count, head, *buffers = encode_answer(("ok", packed))
     size = len(packed.payload).to_bytes(8, "little")
     assert len(head) < 10_000 and len(buffers) == 1 and count == b"\x01\x00\x00\x00" + size
@@ -85,7 +85,7 @@ def test_the_child_sends_the_payload_out_of_band_and_the_pool_reads_it_back() ->
 
 def test_an_answer_cut_off_in_its_payload_ends_in_eof() -> None:
     # A child that dies while writing the payload: the server sees the end, not a hang.
-    packed = PackedDataSource.pack(big_dataset())
+    packed = pack(big_dataset())
     counts, head, _payload = encode_answer(("ok", packed))
     ours, theirs = socket.socketpair()
     with Connection(ours.detach()) as sender, Connection(theirs.detach()) as receiver:
@@ -98,7 +98,7 @@ def test_an_answer_cut_off_in_its_payload_ends_in_eof() -> None:
 
 
 def test_an_answer_over_a_pipe_reads_its_payload_in_pieces() -> None:
-    packed = PackedDataSource.pack(big_dataset())
+    packed = pack(big_dataset())
     receiver, sender = multiprocessing.Pipe(duplex=False)  # os pipes, not sockets
     with receiver, sender:
         thread = threading.Thread(target=send_answer, args=(sender, ("ok", packed)))
@@ -112,7 +112,7 @@ def test_a_default_socket_timeout_leaves_the_connection_blocking() -> None:
     # The payload is read through a socket object made on the connection's descriptor;
     # with a process-wide default timeout that object would make it non-blocking, and
     # the connection's next read would fail instead of waiting.
-    packed = PackedDataSource.pack(big_dataset())
+    packed = pack(big_dataset())
     ours, theirs = socket.socketpair()
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)

@@ -18,7 +18,7 @@ IMPORT_NAMES = {"SQLAlchemy": "sqlalchemy", "uvicorn": "uvicorn"}
 #: Dependencies used without an import of their own: (file, text that uses it).
 USED_INDIRECTLY = {
     "python-calamine": ("algomancy_data/files.py", 'engine="calamine"'),
-    "python-multipart": ("algomancy_api/routers/data.py", "UploadFile"),
+    "python-multipart": ("algomancy_api/routers/etl.py", "UploadFile"),
 }
 
 

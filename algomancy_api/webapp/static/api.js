@@ -147,6 +147,26 @@ const scenarioEnds = (type, data) => type === "deleted" || data.status === "comp
 export const sessionEnds = (type) => type === "session.deleted";
 
 /**
+ * `action`, run once `ms` after the first call of a burst of calls (the calls meanwhile
+ * join it): a page reads its list again once per burst of events, not once per event.
+ * Nothing runs after `signal` aborts (the page's stream is closed).
+ */
+export function debounced(action, ms, signal) {
+  let pending = null;
+  signal.addEventListener("abort", () => {
+    if (pending !== null) clearTimeout(pending);
+    pending = null;
+  });
+  return () => {
+    if (pending !== null || signal.aborted) return;
+    pending = setTimeout(() => {
+      pending = null;
+      action();
+    }, ms);
+  };
+}
+
+/**
  * Follow a Server-Sent Events stream with fetch(), so that the API key can go in a
  * header (EventSource cannot send one). Calls `onEvent(type, data)` per event,
  * reconnects with Last-Event-ID when the connection drops, and stops after the

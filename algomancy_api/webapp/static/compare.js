@@ -3,7 +3,7 @@
 // bar charts of the selection, a KPI-against-KPI scatter with the non-dominated
 // scenarios marked, and "Download report".
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { API, call, api, download, followEvents, seg, sessionEnds } from "./api.js";
+import { API, call, api, debounced, download, followEvents, seg, sessionEnds } from "./api.js";
 import { Notice, formatNumber } from "./ui.js";
 import { CompareViews } from "./views.js";
 import { KpiValue, isBinary } from "./kpiview.js";
@@ -306,23 +306,16 @@ export function ComparePage({ session }) {
   // finishes, appears or goes reads the frame again (debounced).
   useEffect(() => {
     const controller = new AbortController();
-    let pending = null;
+    const reload = debounced(() => setTick((t) => t + 1), RELOAD_MS, controller.signal);
     followEvents(
       `${base}/events`,
       (type) => {
-        if (!RELOADS.includes(type) || pending !== null) return;
-        pending = setTimeout(() => {
-          pending = null;
-          setTick((t) => t + 1);
-        }, RELOAD_MS);
+        if (RELOADS.includes(type)) reload();
       },
       controller.signal,
       sessionEnds
     );
-    return () => {
-      controller.abort();
-      if (pending !== null) clearTimeout(pending);
-    };
+    return () => controller.abort();
   }, [base]);
 
   const rows = frame?.rows || [];

@@ -1,7 +1,7 @@
 // Data: datasets, the ETL upload and its messages, table previews, derive, delete, download.
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
-import { Notice, TableTabs } from "./ui.js";
+import { api, debounced, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
+import { Notice, TableTabs, downloads } from "./ui.js";
 import { DatasetFileActions, DatasetJsonUpload } from "./datasetfile.js";
 
 /** Dataset changes (by any client) read the list again, at most this often (ms). */
@@ -179,12 +179,7 @@ function DatasetDetail({ base, dataKey, onChanged, replaced, versionsSeen }) {
     ${tables === null
       ? html`<p class="muted">Loading tables…</p>`
       : html`<${TableTabs} tables=${tables} label=${`Tables of ${dataKey}`}
-          framePath=${(t) => `${path}/tables/${seg(t)}/frame`}
-          actions=${(t) => html`<div class="row small">
-            <span>${t.rows} rows, ${t.columns.length} columns.</span>
-            <button onClick=${() => save(t.name, "csv")}>Download ${t.name} as CSV</button>
-            <button onClick=${() => save(t.name, "xlsx")}>Download ${t.name} as XLSX</button>
-          </div>`} />`}
+          framePath=${(t) => `${path}/tables/${seg(t)}/frame`} actions=${downloads(save)} />`}
   </section>`;
 }
 
@@ -216,10 +211,7 @@ export function DataPage({ session, arg }) {
   // datasets shows here without a reload.
   useEffect(() => {
     const controller = new AbortController();
-    let pending = null;
-    const reload = () => {
-      if (pending === null) pending = setTimeout(() => { pending = null; load(); }, RELOAD_MS);
-    };
+    const reload = debounced(load, RELOAD_MS, controller.signal);
     followEvents(
       `${base}/events`,
       (type, data) => {
@@ -239,10 +231,7 @@ export function DataPage({ session, arg }) {
       controller.signal,
       sessionEnds
     );
-    return () => {
-      controller.abort();
-      if (pending !== null) clearTimeout(pending);
-    };
+    return () => controller.abort();
   }, [base]);
   const pickDataset = (k) => {
     setReplaced(null);

@@ -1,6 +1,6 @@
 // Experiments: the session's experiments (live), the create form, and one experiment.
 import { html, useEffect, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, followEvents, listOf, seg, sessionEnds } from "./api.js";
+import { api, debounced, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { Notice, StatusBadge, go, link } from "./ui.js";
 import { CreateExperiment } from "./expform.js";
 import { ExperimentDetail, countsText } from "./expdetail.js";
@@ -39,7 +39,7 @@ export function useExperimentList(base) {
   }, [base, pulse, tick]);
   useEffect(() => {
     const controller = new AbortController();
-    let pending = null;
+    const reload = debounced(() => setPulse((p) => p + 1), RELOAD_MS, controller.signal);
     followEvents(
       `${base}/events`,
       (type, data) => {
@@ -49,19 +49,12 @@ export function useExperimentList(base) {
           setList((old) => old && old.map((e) => (e.id === x.id ? { ...e, status: x.status, counts: x.counts } : e)));
           return;
         }
-        if (!movesExperiments(type) || pending !== null) return;
-        pending = setTimeout(() => {
-          pending = null;
-          setPulse((p) => p + 1);
-        }, RELOAD_MS);
+        if (movesExperiments(type)) reload();
       },
       controller.signal,
       sessionEnds
     );
-    return () => {
-      controller.abort();
-      if (pending !== null) clearTimeout(pending);
-    };
+    return () => controller.abort();
   }, [base]);
   return { list, error, pulse, progress, reload: () => setTick((t) => t + 1) };
 }

@@ -1,9 +1,9 @@
 // Scenarios: the list (paged, filtered), the create form, and one scenario live.
 import { html, useEffect, useMemo, useRef, useState } from "../vendor/htm-preact/standalone.module.js";
-import { api, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
+import { api, debounced, download, followEvents, listOf, seg, sessionEnds } from "./api.js";
 import { ParameterField, wireValues } from "./params.js";
 import { useChoices, useParameters } from "./formhooks.js";
-import { Notice, Progress, StatusBadge, TableTabs, formatNumber, go, link } from "./ui.js";
+import { Notice, Progress, StatusBadge, TableTabs, downloads, formatNumber, go, link } from "./ui.js";
 import { ResultViews } from "./views.js";
 import { KpiValue } from "./kpiview.js";
 import { ParameterFile } from "./paramfile.js";
@@ -50,10 +50,7 @@ export function useScenarioList(base) {
   const patch = (id, change) => setList((old) => old && old.map((s) => (s.id === id ? { ...s, ...change } : s)));
   useEffect(() => {
     const controller = new AbortController();
-    let pending = null;
-    const reload = () => {
-      if (pending === null) pending = setTimeout(() => { pending = null; setTick((t) => t + 1); }, RELOAD_MS);
-    };
+    const reload = debounced(() => setTick((t) => t + 1), RELOAD_MS, controller.signal);
     followEvents(
       `${base}/events`,
       (type, data) => {
@@ -71,10 +68,7 @@ export function useScenarioList(base) {
       controller.signal,
       sessionEnds
     );
-    return () => {
-      controller.abort();
-      if (pending !== null) clearTimeout(pending);
-    };
+    return () => controller.abort();
   }, [base]);
   return { list, error, reload: () => setTick((t) => t + 1), patch, events };
 }
@@ -371,12 +365,7 @@ function ScenarioDetail({ base, id, onChange, event }) {
     ${tables && tables.length > 0 &&
     html`<h3>Result tables</h3>
       <${TableTabs} tables=${tables} label=${`Result tables of ${scenario.tag}`}
-        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`}
-        actions=${(t) => html`<div class="row small">
-          <span>${t.rows} rows, ${t.columns.length} columns.</span>
-          <button onClick=${() => save(t.name, "csv")}>Download ${t.name} as CSV</button>
-          <button onClick=${() => save(t.name, "xlsx")}>Download ${t.name} as XLSX</button>
-        </div>`} />`}
+        framePath=${(t) => `${path}/result/tables/${seg(t)}/frame`} actions=${downloads(save)} />`}
   </section>`;
 }
 

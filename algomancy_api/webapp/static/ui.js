@@ -106,6 +106,18 @@ export function FrameTable({ path, caption }) {
   </div>`;
 }
 
+/**
+ * The `actions` of a `TableTabs` whose tables can be downloaded: the table's size and
+ * a CSV and an XLSX button, each calling `save(name, format)`.
+ */
+export function downloads(save) {
+  return (t) => html`<div class="row small">
+    <span>${t.rows} rows, ${t.columns.length} columns.</span>
+    <button onClick=${() => save(t.name, "csv")}>Download ${t.name} as CSV</button>
+    <button onClick=${() => save(t.name, "xlsx")}>Download ${t.name} as XLSX</button>
+  </div>`;
+}
+
 /** Tabs over a list of tables, each shown with FrameTable. */
 export function TableTabs({ tables, framePath, label, actions }) {
   const [current, setCurrent] = useState(tables[0]?.name);
