@@ -328,8 +328,8 @@ the pool. py-spy of the server (E2 after, three experiments): of the slot thread
 samples outside waits, a third in `Connection._recv` and a tenth in `waitpid` and
 `send` (the GIL taken back after a system call, not CPU: the event loop and the
 `POST`'s thread hold it), a third in the dispatcher's `_on_done_many` (about 47 µs a
-point: claiming and starting 30, of it a sixth the metrics' `labels` at each run's
-start; recording 12). Still not reliable at 0.5x: what is left is per message
+point: claiming and starting 31, of it 9 the observers' `run_started`, mostly the
+metrics' `labels`; recording 12). Still not reliable at 0.5x: what is left is per message
 (reading a worker's answer, sending runs) and the GIL shared with the HTTP side.
 
 Profile with ``py-spy record -o profile.svg --pid <server pid>``.
