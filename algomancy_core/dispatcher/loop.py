@@ -243,7 +243,7 @@ class Dispatcher(ProgressBuffer, OutcomeRecorder, Leases):
         never a session's own, as many as there is room for in one write, once
         there is room for half of `prefetch` (the other half still queued for the
         workers). Claims of a few dozen quick points, not one per point that ends:
-        the server's CPU per point in "E2" of `benchmarks/bench_parallel_points.py`."""
+        the server's CPU per point in "E2" of `benchmarks/pool_points.py`."""
         if held < self.executor.capacity:
             return 1
         room = self.room - held

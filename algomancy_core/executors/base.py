@@ -80,7 +80,7 @@ def _pickled(value: T) -> tuple[type[T], tuple[Any, ...]]:
     a request to a worker and gets an outcome back; the frozen dataclasses' own
     pickling (`__getstate__` and `__setstate__`, which list the fields again each
     time) was about a twentieth of the server's time per trivial point (py-spy,
-    `bench_parallel_points` E2's points in process). Here (timeit, best of 5) a
+    `pool_points` E2's points in process). Here (timeit, best of 5) a
     request pickles in 2.2 µs and loads in 2.6 (3.5 and 3.7 before), an outcome in
     1.9 and 1.6 (2.6 and 2.6), in the server and again in the worker."""
     kind = type(value)

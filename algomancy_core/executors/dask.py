@@ -23,7 +23,7 @@ a task whose runs are all cancelled is cancelled too.
 Before (one task and three scheduler objects per run) a trivial run cost about 11
 scheduler round trips (`queue_create`, `queue_put` and `queue_get` twice each,
 `event_is_set`, `event_set`, `event_clear`, `gather`); now a task costs 5, shared
-by its batch. Figures in `benchmarks/bench_parallel_points.py`, part (c).
+by its batch. Figures in `benchmarks/pool_points.py`, part (c).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ take about `PIPE_SECONDS` together, by the seconds the last runs took, at most
 that a worker goes from one to the next without waiting for the server. The
 executor takes as many beyond its capacity (`prefetch`) as its slots hold in their
 pipes, queued for them. Slow runs go one at a time (`depth` 1). See
-`process_slot` for the slot's loop, and `benchmarks/bench_parallel_points.py`
-for the figures.
+`process_slot` for the slot's loop, and `benchmarks/pool_points.py` for the
+figures.
 
 Cancelling a job waiting in a worker's pipe reports it cancelled at once and tells
 the worker to skip it; cancelling a running job terminates its process (SIGTERM,

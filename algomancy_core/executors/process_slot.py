@@ -45,7 +45,7 @@ SKIP_GRACE = 1.0
 
 #: After a run's outcome, how long a slot waits for the next runs' in its worker's
 #: pipe (quick runs, several in the pipe) before it hands on those it has: the
-#: server records them in one write. "E2" of `benchmarks/bench_parallel_points.py`.
+#: server records them in one write. "E2" of `benchmarks/pool_points.py`.
 GATHER_SECONDS = 0.002
 
 _QUEUED, _SENT, _RUNNING, _DONE = "queued", "sent", "running", "done"

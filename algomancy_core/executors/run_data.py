@@ -6,7 +6,7 @@ A run's copy shares the kept frames' arrays (pandas' copy-on-write, always on fr
 pandas 3: a shallow copy of a frame is isolated from the original, whatever either
 does to it in place), and deep-copies the dataset's other attributes that can change
 (its data parameters). A deep copy of the whole dataset took two thirds of a worker's
-own time per trivial run (`benchmarks/bench_parallel_points.py`): 41 to 75 µs for the
+own time per trivial run (`benchmarks/pool_points.py`): 41 to 75 µs for the
 benchmark's one 3-row table, against 19 to 23 µs for this copy."""
 
 from __future__ import annotations

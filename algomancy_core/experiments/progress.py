@@ -32,7 +32,7 @@ def counts(record: ExperimentRecord, statuses: Mapping[str, ScenarioStatus]) -> 
     }
     # Counted by status first (in C), then each status's count placed: 0.17 against
     # 0.7 ms at 2,000 points (timeit), and a client following an experiment reads it at
-    # each poll (`bench_parallel_points`, E2: every 20 ms while its points run).
+    # each poll (`pool_points`, E2: every 20 ms while its points run).
     for status, n in Counter(map(statuses.get, record.scenario_ids)).items():
         if status is None:
             out["missing"] += n

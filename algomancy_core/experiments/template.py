@@ -5,7 +5,7 @@ records.
 A point's own part is then its parameter values (only those the point sets are
 checked), its seed, lineage and fingerprint. The fields made here are the fields
 `create_scenario` makes (`lineage.run_lineage`; the tests compare them). The hot
-path of an experiment's `POST` (`benchmarks/bench_parallel_points.py`, E2, and
+path of an experiment's `POST` (`benchmarks/pool_points.py`, E2, and
 `benchmarks/bench_experiments.py`, creation): per point, checking its values took
 5.1 µs as a whole parameter set and 2.2 as the point's own (timeit, best of 7, one
 integer parameter); its fields with lineage and fingerprint 15.1 µs through a
