@@ -23,11 +23,9 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
-import functools
 import io
 import itertools
 import json
-import random
 import socket
 import sys
 import time
@@ -37,16 +35,27 @@ from pathlib import Path
 import httpx
 import openpyxl
 
-from benchmarks.common import PREFIX, ROOT, Server
+from benchmarks.common import PREFIX, Server
 from benchmarks.hostile_decisions import cases_decisions
 from benchmarks.hostile_loop import cases_loop
+from benchmarks.hostile_requests import (
+    DATA,
+    Case,
+    Content,
+    M,
+    MiB,
+    answer_of,
+    body,
+    dataset_document,
+    etl,
+    from_json,
+    lazily,
+)
 from benchmarks.hostile_upload import cases_upload
+from benchmarks.hostile_values import cases_values
+from benchmarks.hostile_xlsx import cases_xlsx
 from tests import hostile
 from tests.latency import HEALTH_BOUND_SECONDS, HealthProbe
-
-MiB = 1024 * 1024
-M = f"{PREFIX}/sessions/main"
-DATA = ROOT / "algomancy_example" / "data"
 
 
 def proc_kib(pid: int, field: str) -> int:
@@ -73,48 +82,6 @@ class Outcome:
             or not self.serving
             or self.health_ms > self.health_bound_ms
         )
-
-
-def answer_of(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return f"{response.status_code} {response.text[:90]!r}"
-    if isinstance(body, dict) and "detail" in body:
-        detail = body["detail"]
-        text = detail if isinstance(detail, str) else json.dumps(detail)
-        return f"{response.status_code} {text[:110]}"
-    if isinstance(body, dict) and body.get("success") is False:
-        messages = body.get("messages", [])
-        failed = [m for m in messages if m.get("severity") == "error"] or messages
-        first = failed[0]["message"] if failed else "(no message)"
-        return f"{response.status_code} ETL failed: {first[:100]}"
-    return f"{response.status_code} {json.dumps(body)[:90]}"
-
-
-def etl(client: httpx.Client, *files: tuple[str, bytes], dataset: str = "") -> str:
-    dataset = dataset or f"upload-{time.monotonic_ns()}"
-    parts = [("files", (name, content)) for name, content in files]
-    return answer_of(client.post(f"{M}/etl", data={"dataset_name": dataset}, files=parts))
-
-
-def from_json(client: httpx.Client, body: bytes, content_type: str = "application/json") -> str:
-    response = client.post(
-        f"{M}/data/from-json", content=body, headers={"content-type": content_type}
-    )
-    return answer_of(response)
-
-
-def dataset_document(**changes: object) -> dict[str, object]:
-    document: dict[str, object] = {
-        "format": "algomancy.datasource",
-        "version": 1,
-        "name": "hostile-json",
-        "classification": "master_data",
-        "tables": {"t": {"columns": ["a"], "dtypes": ["int64"], "data": {"a": [1, 2]}}},
-    }
-    document.update(changes)
-    return document
 
 
 def nested(depth: int) -> str:
@@ -177,9 +144,6 @@ def chunked_flood(base: str, limit: int = 2 * 1024 * MiB) -> str:
     status = reply.split(b"\r\n", 1)[0].decode("latin-1") if reply else "no answer"
     closes = b"connection: close" in reply.lower()
     return f"{status}; sent {sent // MiB} MiB before it; connection: close={closes}"
-
-
-Case = Callable[[httpx.Client, str], str]
 
 
 def formula_cells(client: httpx.Client, _: str) -> str:
@@ -276,115 +240,6 @@ def cases_edge() -> dict[str, Case]:
         "json: from-json without Content-Type": typeless({}),
         "json: typeless body from another site": typeless({"Origin": "http://evil.example"}),
         "log: API key in query, header, cookie": credentials_in_log,
-    }
-
-
-def many_cells_workbook(rows: int = 10_000, columns: int = 1_000) -> bytes:
-    """`rows` x `columns` cells of numbers 0-99 (10 million by default, about
-    9 MiB zipped), inside every limit."""
-    rng = random.Random(7)
-    distinct = [
-        b"<row>"
-        + b"".join(b"<c><v>%d</v></c>" % rng.randrange(100) for _ in range(columns))
-        + b"</row>"
-        for _ in range(64)
-    ]
-    body = b"".join(distinct[rng.randrange(64)] for _ in range(rows))
-    return hostile.workbook(hostile.sheet_xml([]).replace(b"<sheetData>", b"<sheetData>" + body))
-
-
-def formula_sheet_workbook(size: int = 256 * 1024) -> bytes:
-    """A sheet of `size` bytes of formula starts outside cells (quadratic for a
-    rewrite that searches back or ahead from each)."""
-    return hostile.workbook(hostile.sheet_xml([hostile.HEADER]) + b"<f>1</f>" * (size // 8))
-
-
-def concurrent_uploads(base: str, content: bytes, count: int = 3) -> str:
-    sku = (DATA / "sku_data.csv").read_bytes()
-
-    def one(i: int) -> str:
-        with httpx.Client(base_url=base, timeout=600) as client:
-            return etl(client, ("sku_data.csv", sku), ("inventory.xlsx", content))[:80]
-
-    with concurrent.futures.ThreadPoolExecutor(count) as pool:
-        return " | ".join(pool.map(one, range(count)))
-
-
-def download(
-    client: httpx.Client, name: str, table: str, frame_data: dict[str, list[object]]
-) -> str:
-    """A table posted through from-json, downloaded as XLSX: the answer, and the
-    header and first row as openpyxl reads them back."""
-    columns = list(frame_data)
-    dtypes = ["int64" if isinstance(frame_data[c][0], int) else "str" for c in columns]
-    document = dataset_document(
-        name=name, tables={table: {"columns": columns, "dtypes": dtypes, "data": frame_data}}
-    )
-    posted = from_json(client, json.dumps(document).encode())
-    if not posted.startswith("201"):
-        return f"from-json: {posted}"
-    response = client.get(f"{M}/data/{name}/tables/{table}/download", params={"format": "xlsx"})
-    if response.status_code != 200:
-        return answer_of(response)
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).active
-    rows = list(itertools.islice(sheet.iter_rows(values_only=True), 2)) if sheet else []
-    return f"200 {len(response.content)} bytes; rows read back: {rows!r}"[:160]
-
-
-Content = bytes | Callable[[], bytes]
-
-
-def lazily(build: Callable[..., bytes], *args: object) -> Callable[[], bytes]:
-    """`build(*args)`, made on the first call and kept: building every case's body up
-    front took ~18 s of CPU (the zip bombs, the 10M-cell workbook) even when `--only`
-    keeps a few cases (tests/meta/test_soak_tools.py runs five)."""
-    return functools.cache(lambda: build(*args))
-
-
-def body(content: Content) -> bytes:
-    return content if isinstance(content, bytes) else content()
-
-
-def cases_xlsx() -> dict[str, Case]:
-    """Workbooks parsed in the child pool, and XLSX downloads."""
-    sku = (DATA / "sku_data.csv").read_bytes()
-
-    def inventory(content: Content) -> Case:
-        return lambda c, _: etl(c, ("sku_data.csv", sku), ("inventory.xlsx", body(content)))
-
-    def lying_bomb() -> bytes:
-        bomb = hostile.bomb_workbook(1024 * MiB)
-        return hostile.lying_directory(bomb, "xl/worksheets/sheet1.xml")
-
-    lying = lazily(lying_bomb)
-    many = lazily(many_cells_workbook)
-    formula = '=HYPERLINK("http://example.invalid","x")'
-    return {
-        "xlsx: far cell at xl/sheets/sheet1.xml": inventory(
-            hostile.far_cell_at("xl/sheets/sheet1.xml")
-        ),
-        "xlsx: far cell at xl/worksheets/sheet1.XML": inventory(
-            hostile.far_cell_at("xl/worksheets/sheet1.XML")
-        ),
-        "xlsx: directory says 1,000 bytes, inflates 1 GiB": inventory(lying),
-        "xlsx: 256 KiB of formula starts": inventory(lazily(formula_sheet_workbook)),
-        "xlsx: 10M cells, 13 MiB": inventory(many),
-        "xlsx: 10M cells, 3 at once": lambda _, base: concurrent_uploads(base, many()),
-        "download xlsx: formula column name, control chars": lambda c, _: download(
-            c, f"heads-{time.monotonic_ns()}", "t", {formula: ["a\x01b"], "b\x02": ["=1+1"]}
-        ),
-        "download xlsx: 1,048,576 rows": lambda c, _: download(
-            c, f"tall-{time.monotonic_ns()}", "t", {"a": list(range(1_048_576))}
-        ),
-        "download xlsx: 5M cells": lambda c, _: download(
-            c,
-            f"five-{time.monotonic_ns()}",
-            "t",
-            {f"c{i}": list(range(500_000)) for i in range(10)},
-        ),
-        "download xlsx: 1.9M cells": lambda c, _: download(
-            c, f"two-{time.monotonic_ns()}", "t", {f"c{i}": list(range(190_000)) for i in range(10)}
-        ),
     }
 
 
@@ -503,89 +358,6 @@ def cases() -> dict[str, Case]:
         **cases_loop(),
         **cases_decisions(),
         **cases_upload(),
-    }
-
-
-def full_disk(_: httpx.Client, __: str) -> str:
-    """A second server on a 32 MiB tmpfs (root only): fill it, then delete and add."""
-    import os
-    import subprocess
-    import tempfile
-
-    if os.geteuid() != 0:
-        return "skipped: mounting a tmpfs needs root"
-    disk = Path(tempfile.mkdtemp(prefix="algomancy-full-"))
-    mount = ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(disk)]
-    if subprocess.run(mount, capture_output=True, check=False).returncode != 0:
-        return "skipped: cannot mount a tmpfs"
-    try:
-        with (
-            Server(["--example", "--data-path", str(disk / "state")]) as server,
-            httpx.Client(base_url=server.base, timeout=60) as client,
-        ):
-            added, answer = 0, ""
-            while added < 2000:
-                rows = [os.urandom(50).hex() for _ in range(1000)]
-                document = dataset_document(
-                    name=f"fill-{added}",
-                    tables={"t": {"columns": ["a"], "dtypes": ["str"], "data": {"a": rows}}},
-                )
-                response = client.post(f"{M}/data/from-json", json=document)
-                if response.status_code != 201:
-                    answer = answer_of(response)
-                    break
-                added += 1
-            deletes = [client.delete(f"{M}/data/fill-{i}").status_code for i in range(3)]
-            after = client.post(f"{M}/data/from-json", json=dataset_document(name="after"))
-            # Not "5…" first: a 507 here is the answer wanted, not a failure.
-            return (
-                f"full after {added} datasets: {answer}; deletes {deletes}; add {after.status_code}"
-            )
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def cases_values() -> dict[str, Case]:
-    """Names, values, error bounds and a full disk (issue 21)."""
-
-    def session(name: str) -> Case:
-        return lambda c, _: answer_of(c.post(f"{PREFIX}/sessions", json={"display_name": name}))
-
-    def scenario(**body: object) -> Case:
-        """The answer, and its size: an error must not echo a huge value back."""
-        fields = {"tag": "hostile", "dataset_key": "Master data", "algo_name": "Slow"} | body
-
-        def send(c: httpx.Client, _: str) -> str:
-            response = c.post(f"{M}/scenarios", json=fields)
-            return f"{len(response.content)} bytes: {answer_of(response)}"
-
-        return send
-
-    def document(**changes: object) -> Case:
-        return lambda c, _: from_json(c, json.dumps(dataset_document(**changes)).encode())
-
-    nested = '{"x": ' + "[" * 400 + "]" * 400 + "}"
-    deep = json.dumps(dataset_document(name="deep"))[:-1] + f', "data_parameters": {nested}}}'
-    table = {"columns": ["a"], "dtypes": ["int64"], "data": {"a": [1]}}
-    return {
-        "name: right-to-left override": session("week\u202e1"),
-        "name: zero-width space": document(name="we\u200bek"),
-        "name: trailing space": session("week1 "),
-        "name: Week1 then full-width": lambda c, _: (
-            session("Week1")(c, _) + " / " + session("\uff37\uff45\uff45\uff4b\uff11")(c, _)
-        ),
-        "name: NFC then NFD": lambda c, _: (
-            session("Caf\u00e9")(c, _) + " / " + session("Cafe\u0301")(c, _)
-        ),
-        "json: index name is an object": document(
-            name="indexed",
-            tables={"t": table | {"index": {"name": {"x": 1}, "dtype": "int64", "data": [0]}}},
-        ),
-        "json: data_parameters nested 400 deep": lambda c, _: from_json(c, deep.encode()),
-        "echo: 900 kB dataset key": scenario(dataset_key="k" * 900_000),
-        "echo: 900 kB unknown field": scenario(**{"k" * 900_000: 1}),
-        "echo: 109 kB list as a tag": scenario(tag=list(range(20_000))),
-        "disk: full (32 MiB tmpfs)": full_disk,
     }
 
 

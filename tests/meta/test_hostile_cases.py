@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import hostile
+from benchmarks import hostile, hostile_xlsx
 from tests import hostile as bodies
 
 
@@ -23,7 +23,7 @@ def test_listing_the_cases_builds_no_big_workbook(monkeypatch: pytest.MonkeyPatc
     for name in ("bomb_workbook", "lying_directory"):
         monkeypatch.setattr(bodies, name, refuse(name))
     for name in ("many_cells_workbook", "formula_sheet_workbook"):
-        monkeypatch.setattr(hostile, name, refuse(name))
+        monkeypatch.setattr(hostile_xlsx, name, refuse(name))
     cases = hostile.cases()
     assert len(cases) > 50
     assert "xlsx: sheet inflating to 1 GiB" in cases
