@@ -38,9 +38,10 @@ def cli(
     runs): its exit code and what it printed. A process of its own costs ~0.45 s of
     CPU to start (the interpreter and the client's imports): this file and
     `test_cli_experiments.py` took 75.5 s of CPU with a process per call and 44.5 s
-    this way (one run each, side by side; docs/testing.md). What only a process shows stays tested with one: the documented
-    workflow (the page's commands run in a shell), `run --wait` cancelled from another
-    shell, `watch` live, and an unreachable server's exit code (`cli_process`)."""
+    this way (one run each, side by side; docs/testing.md). What only a process shows
+    stays tested with one: the documented workflow (the page's commands run in a
+    shell), `run --wait` cancelled from another shell, `watch` live, and an unreachable
+    server's exit code (`cli_process`)."""
     variables = {"ALGOMANCY_URL": server.base, "ALGOMANCY_SESSION": session}
     saved = {name: os.environ.get(name) for name in (*variables, "ALGOMANCY_API_KEY")}
     out, err = io.StringIO(), io.StringIO()
