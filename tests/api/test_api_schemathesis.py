@@ -40,7 +40,8 @@ EXAMPLES = 25
 #: request through, the answers name their owner) is the same for every example of an
 #: operation, and the generated values go through the same code as the open run's 25
 #: (half the file's CPU was this run: 33% of its samples with py-spy, 30% the open run's;
-#: 25 -> 10 examples cut the file from ~40 to ~30 s of CPU, docs/testing.md).
+#: with 10 rather than 25 the file alone took 57.9 and 53.1 s of CPU against 62.9 and
+#: 70.7 s, two runs each side by side on a loaded machine; docs/testing.md).
 AUTHENTICATED_EXAMPLES = 10
 API_KEY = "schemathesis-key"
 
