@@ -1,7 +1,11 @@
-"""`algomancy-api COMMAND` against a real server, run as a user runs it (a process)."""
+"""`algomancy-api COMMAND` against a real server: the documented workflow as a user runs
+it (each command a process, from a shell), the other commands called in this process
+(`cli`), and what only a process shows with one (`cli_process`, `subprocess.Popen`)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -13,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from algomancy_api import cli as commands
 from algomancy_example.domain import sample_file
 from tests.docs.blocks import DOCS, blocks
 from tests.docs.runner import Page, fresh_sessions, make_workdir, run_page
@@ -28,8 +33,42 @@ COMMAND_LINE_PAGE = DOCS / "command-line.md"
 def cli(
     server: ServerProcess, *args: str, session: str = "main"
 ) -> subprocess.CompletedProcess[str]:
-    """`algomancy-api ARGS` with the server named by the environment, as the docs do."""
-    env = os.environ | {"ALGOMANCY_URL": server.base, "ALGOMANCY_SESSION": session}
+    """`algomancy-api ARGS` with the server named by the environment, as the docs do,
+    called in this process (`algomancy_api.cli.main`, what `python -m algomancy_api`
+    runs): its exit code and what it printed. A process of its own costs ~0.45 s of
+    CPU to start (the interpreter and the client's imports): this file and
+    `test_cli_experiments.py` took 75.5 s of CPU with a process per call and 44.5 s
+    this way (one run each, side by side; docs/testing.md). What only a process shows
+    stays tested with one: the documented workflow (the page's commands run in a
+    shell), `run --wait` cancelled from another shell, `watch` live, and an unreachable
+    server's exit code (`cli_process`)."""
+    variables = {"ALGOMANCY_URL": server.base, "ALGOMANCY_SESSION": session}
+    saved = {name: os.environ.get(name) for name in (*variables, "ALGOMANCY_API_KEY")}
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.update(variables)
+    os.environ.pop("ALGOMANCY_API_KEY", None)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = commands.main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def cli_process(
+    server: ServerProcess | str, *args: str, session: str = "main"
+) -> subprocess.CompletedProcess[str]:
+    """`python -m algomancy_api ARGS` as a process of its own, for what only a process
+    shows (its exit code as the shell sees it); `server` may be a bare URL."""
+    base = server if isinstance(server, str) else server.base
+    env = os.environ | {"ALGOMANCY_URL": base, "ALGOMANCY_SESSION": session}
     return subprocess.run(
         [sys.executable, "-m", "algomancy_api", *args],
         capture_output=True,
@@ -206,14 +245,7 @@ def test_server_errors_and_unreachable_servers_have_their_exit_codes(
         "ABC slotting",
     )
     assert refused.returncode == 1 and re.search(r"\(request id [0-9a-f]{32}\)", refused.stderr)
-    env = os.environ | {"ALGOMANCY_URL": "http://127.0.0.1:9"}
-    down = subprocess.run(
-        [sys.executable, "-m", "algomancy_api", "datasets"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    down = cli_process("http://127.0.0.1:9", "datasets")
     assert down.returncode == 3 and "cannot reach" in down.stderr
 
 

@@ -1,4 +1,5 @@
-"""`algomancy-api experiment ...` against a real server, as a process."""
+"""`algomancy-api experiment ...` against a real server process (the commands called
+in this process: `tests.cli.test_cli_commands.cli`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import httpx
 import pytest
 
 from algomancy_core.scenario import INTERRUPTED
+from tests.cli.gated_domain import GATE_ENV
 from tests.cli.test_cli_commands import as_json, cli
 from tests.polling import wait_for
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.slow
+
+#: The example and `Gated` (`tests/cli/gated_domain.py`).
+GATED = "tests.cli.gated_domain:settings"
 
 
 def test_create_show_results_and_cancel(example_server: ServerProcess) -> None:
@@ -143,14 +148,20 @@ def test_resume_after_cancel_runs_nothing_that_completed(example_server: ServerP
 def test_after_sigkill_resume_runs_only_what_had_not_completed(tmp_path: Path) -> None:
     """A point completes, the next is processing when the server is killed; after
     a restart that point is failed (interrupted), and `experiment resume` runs it
-    again, and nothing that had completed."""
+    again, and nothing that had completed. The second point (`Gated`, `hold=1`) runs
+    until the test opens its gate, after the restart: it is surely still running at
+    the kill, and its second run ends at once (with the example's `Slow` at 20 s it
+    was a guess, and 20 s of waiting for the run again)."""
     state = tmp_path / "state"
-    server = ServerProcess(["--example", "--data-path", str(state)], tmp_path).start()
+    gate = tmp_path / "gate"
+    args = ["--config", GATED, "--data-path", str(state)]
+    env = {GATE_ENV: str(gate)}
+    server = ServerProcess(args, tmp_path, env=env).start()
     try:
         made = as_json(
             cli(
-                server, "--json", "experiment", "create", "slow", "--algorithm", "Slow",
-                "--grid", "duration=1,20",
+                server, "--json", "experiment", "create", "slow", "--algorithm", "Gated",
+                "--grid", "hold=0,1",
             )
         )  # fmt: skip
 
@@ -168,12 +179,13 @@ def test_after_sigkill_resume_runs_only_what_had_not_completed(tmp_path: Path) -
         server.kill()
     finally:
         server.kill()
-    server = ServerProcess(["--example", "--data-path", str(state)], tmp_path).start()
+    server = ServerProcess(args, tmp_path, env=env).start()
     try:
         interrupted = wait_for(
             lambda: scenario(server, made["scenario_ids"][1]), lambda s: s["status"] == "failed"
         )
         assert interrupted["error"] == INTERRUPTED
+        gate.touch()
         resumed = as_json(cli(server, "--json", "experiment", "resume", "slow"))
         assert resumed["counts"]["complete"] == 1
         wait_for(

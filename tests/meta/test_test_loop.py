@@ -200,7 +200,7 @@ def test_a_module_marked_slow_whole_is_not_collected_by_the_fast_loop(tmp_path: 
 
 
 def test_the_schemathesis_file_is_left_out_of_the_fast_loop() -> None:
-    """It runs long (Hypothesis draws ~3,500 requests) and collecting it generates its
+    """It runs long (Hypothesis draws ~2,500 requests) and collecting it generates its
     coverage examples: the fast loop neither runs nor collects it."""
     path = ROOT / "tests" / "api" / "test_api_schemathesis.py"
     assert marks.skip_whole_slow_module(path, "not slow")

@@ -21,6 +21,7 @@ from playwright.sync_api import (
     expect,
 )
 
+from tests.docs.runner import fresh_sessions
 from tests.server import ServerProcess
 
 DOMAIN = "tests.webapp.domain:settings"
@@ -31,11 +32,23 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 expect.set_options(timeout=20_000)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server of the web app's domain (in memory) per test process, for every
+    module that uses `server`: a server process costs ~2.3 s of CPU to start, and 12
+    modules use it (under `-n auto` each worker starts it once, not once per module)."""
     cwd = tmp_path_factory.mktemp("webapp-server")
     with ServerProcess(["--config", DOMAIN, "--in-memory"], cwd) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def server(shared_server: ServerProcess) -> ServerProcess:
+    """The shared server with its sessions deleted first: the server replaces the last
+    one by a fresh `main` with the domain's datasets, so each module starts as it did
+    on a server of its own."""
+    fresh_sessions(shared_server.base)
+    return shared_server
 
 
 class Offline:
