@@ -311,6 +311,12 @@ point: claiming and starting 31, of it 9 the observers' `run_started`, mostly th
 metrics' `labels`; recording 12). Still not reliable at 0.5x: what is left is per message
 (reading a worker's answer, sending runs) and the GIL shared with the HTTP side.
 
+At the end of that stop, on the quiet machine (load 0.3-2.5, nothing else running):
+`python -m benchmarks bench_parallel_points` gave E2 0.59x (the experiment 0.53 s, its
+`POST` 0.08 s, the bare pool 0.309 s), and E2 alone (`rows()` with `BENCH_DASK=0`)
+0.70x, 0.64x, 0.50x, 0.76x and 0.84x (the bare pool 0.26-0.68 s); once 0.25x, while a
+`bench_scenarios` run shared the cores. Met in every quiet run.
+
     python -m benchmarks.bench_parallel_points
 """
 
