@@ -118,17 +118,6 @@ class Lifecycle:
         self._announce(records)
         return records
 
-    def complete(
-        self,
-        scenario_id: str,
-        result: dict[str, Any],
-        kpis: Mapping[str, float | None],
-        tables: DataSource | None,
-        **fields: Any,
-    ) -> ScenarioRecord | None:
-        """A processing scenario finished: `complete_many` of one."""
-        return self.complete_many([Completion(scenario_id, result, kpis, tables, fields)])[0]
-
     def complete_many(self, ends: Sequence[Completion]) -> list[ScenarioRecord | None]:
         """Processing scenarios finished: complete each with its result tables (and
         `fields`, such as the run's lineage), all in one write; the records as

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from algomancy_core.events import Notifier
-from algomancy_core.lifecycle import Lifecycle
+from algomancy_core.lifecycle import Completion, Lifecycle
 from algomancy_core.scenario import (
     ScenarioRecord,
     ScenarioStatus,
@@ -65,7 +65,7 @@ def test_a_new_run_drops_the_previous_runs_tables() -> None:
     lifecycle.move(record.id, S.QUEUED)
     lifecycle.claim("me", utcnow() + timedelta(seconds=30))
     tables = DataSource("r", tables={"out": pd.DataFrame({"a": [1]})})
-    done = lifecycle.complete(record.id, {"x": 1}, {"k": 1.0}, tables)
+    done = lifecycle.complete_many([Completion(record.id, {"x": 1}, {"k": 1.0}, tables, {})])[0]
     assert done is not None and done.status is S.COMPLETE
     assert lifecycle.store.get_result_tables(record.id) is not None
     lifecycle.move(record.id, S.QUEUED)

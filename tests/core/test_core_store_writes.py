@@ -125,11 +125,11 @@ def test_a_completion_failing_after_its_first_statements_writes_nothing(
 
 
 def test_a_run_cancelled_while_completing_fails_without_tables(store: Store) -> None:  # noqa: F811
-    """`Lifecycle.complete`: the cancel wins, and the run's tables are not kept."""
+    """`Lifecycle.complete_many`: the cancel wins, and the run's tables are not kept."""
     lifecycle = Lifecycle(store, Notifier())
     scenario_id = processing(store)
     assert lifecycle.request_cancel(scenario_id)
-    ended = lifecycle.complete(scenario_id, {"x": 1}, {}, TABLES)
+    ended = lifecycle.complete_many([Completion(scenario_id, {"x": 1}, {}, TABLES, {})])[0]
     assert ended is not None and ended.status is S.FAILED
     assert store.get_result_tables(scenario_id) is None
 
