@@ -21,7 +21,7 @@ from algomancy_api.deps import (
     manager_for,
     owner_in_session,
 )
-from algomancy_api.disconnect import watch_disconnect
+from algomancy_api.disconnect import StreamHold, follow_until_gone
 from algomancy_api.exports import DOWNLOAD_ANSWERS, ExportFormat, export_response
 from algomancy_api.frames import FRAME_OPENAPI_EXTRA, TabularFrameResponse
 from algomancy_api.leafdeps import ConnectionDependencyRoute
@@ -362,6 +362,7 @@ async def scenario_events(
     scenario_id: str,  # read by `followed_scenario`; first here, as in every route's parameters
     manager: ManagerDep,
     first: Annotated[ScenarioRecord, Depends(followed_scenario)],
+    hold: StreamHold,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of status and progress until the scenario is complete or
@@ -372,66 +373,51 @@ async def scenario_events(
         resume_after = int(last_event_id) if last_event_id else -1
     except ValueError:
         resume_after = -1
-    async for event in _event_stream(request, manager, first, resume_after):
-        yield event
-
-
-async def _event_stream(
-    request: Request, manager: ScenarioManager, record: ScenarioRecord, resume_after: int
-) -> AsyncIterator[ServerSentEvent]:
-    notifier = manager.notifier
-    if resume_after < 0:
-        # A new follower starts at the current run: the previous run's history (and
-        # its `complete`) is not replayed after a re-run.
-        run = notifier.current_run(record)
-        resume_after = (run[0]["version"] if run else record.version) - 1
-    sent_version = resume_after
-    counted = request.app.state.config.metrics
-    if counted:
+    if request.app.state.config.metrics:
         from algomancy_api.metrics import SSE_STREAMS
 
         SSE_STREAMS.inc()
-    try:
-        async for chunk in _follow(request, manager, record, sent_version):
-            yield chunk
-    finally:
-        if counted:
-            SSE_STREAMS.dec()
+        hold.callback(SSE_STREAMS.dec)
+    async for event in _follow(request, hold, manager, first, resume_after):
+        yield event
 
 
 async def _follow(
-    request: Request, manager: ScenarioManager, record: ScenarioRecord, sent_version: int
+    request: Request,
+    hold: StreamHold,
+    manager: ScenarioManager,
+    record: ScenarioRecord,
+    sent_version: int,
 ) -> AsyncIterator[ServerSentEvent]:
     notifier = manager.notifier
+    if sent_version < 0:
+        # A new follower starts at the current run: the previous run's history (and
+        # its `complete`) is not replayed after a re-run.
+        run = notifier.current_run(record)
+        sent_version = (run[0]["version"] if run else record.version) - 1
     idle = 0.0
-    async with notifier.subscribe(record.id) as subscription:
-        # Watch for the client leaving, so that an idle stream ends at once too.
-        # (Request.is_disconnected's instant cancel scope can leak a cancellation.)
-        watcher = watch_disconnect(request, subscription.wake)
+    subscription, watcher = await follow_until_gone(hold, request, notifier.subscribe(record.id))
+    while True:
+        for event in notifier.history(record.id, after=sent_version):
+            yield _sse(event)
+            sent_version = event["version"]
+        if record.version > sent_version:
+            yield _sse(scenario_event(record))
+            sent_version = record.version
+        if record.status.is_terminal:
+            return
+        changed = await subscription.wait(RECHECK_SECONDS)
+        if watcher.done():
+            return
+        idle = 0.0 if changed else idle + RECHECK_SECONDS
+        if idle >= KEEP_ALIVE_SECONDS:
+            idle = 0.0
+            yield ServerSentEvent(comment="keep-alive")
         try:
-            while True:
-                for event in notifier.history(record.id, after=sent_version):
-                    yield _sse(event)
-                    sent_version = event["version"]
-                if record.version > sent_version:
-                    yield _sse(scenario_event(record))
-                    sent_version = record.version
-                if record.status.is_terminal:
-                    return
-                changed = await subscription.wait(RECHECK_SECONDS)
-                if watcher.done():
-                    return
-                idle = 0.0 if changed else idle + RECHECK_SECONDS
-                if idle >= KEEP_ALIVE_SECONDS:
-                    idle = 0.0
-                    yield ServerSentEvent(comment="keep-alive")
-                try:
-                    record = await asyncio.to_thread(manager.get_scenario, record.id)
-                except LookupError:
-                    yield ServerSentEvent(event="deleted", raw_data="{}")
-                    return
-        finally:
-            watcher.cancel()
+            record = await asyncio.to_thread(manager.get_scenario, record.id)
+        except LookupError:
+            yield ServerSentEvent(event="deleted", raw_data="{}")
+            return
 
 
 def _sse(event: dict[str, Any]) -> ServerSentEvent:

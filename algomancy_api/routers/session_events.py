@@ -12,7 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from algomancy_api.batch_events import BatchProgress
 from algomancy_api.deps import ManagerDep
-from algomancy_api.disconnect import watch_disconnect
+from algomancy_api.disconnect import StreamHold, follow_until_gone
 from algomancy_api.experiment_events import EXPERIMENTS
 from algomancy_api.study_events import HIDDEN, STUDIES
 from algomancy_core import SessionManager
@@ -86,6 +86,7 @@ async def session_events(
     request: Request,
     manager: ManagerDep,
     resume_after: Annotated[int | None, Depends(resume_point)],
+    hold: StreamHold,
     idle_timeout: Annotated[
         float | None,
         Query(
@@ -101,6 +102,7 @@ async def session_events(
     sessions: SessionManager = request.app.state.sessions
     async for event in _stream(
         request,
+        hold,
         sessions,
         BatchProgress(manager, [EXPERIMENTS, STUDIES]),
         resume_after,
@@ -111,6 +113,7 @@ async def session_events(
 
 async def _stream(
     request: Request,
+    hold: StreamHold,
     sessions: SessionManager,
     batches: BatchProgress,
     resume_after: int | None,
@@ -118,72 +121,70 @@ async def _stream(
 ) -> AsyncIterator[ServerSentEvent]:
     store = sessions.runtime.store
     session_id = batches.session_id
-    async with sessions.runtime.changes.subscribe(session_id) as subscription:
-        watcher = watch_disconnect(request, subscription.wake)
-        try:
-            # Registered first: every change from now on reaches the subscription;
-            # those before are replayed from the store, repeats skipped by seq.
-            oldest, latest = await asyncio.to_thread(store.change_bounds)
-            if resume_after is None:
-                sent = latest
-                yield _control("open", session_id, latest)
-            elif resume_after > latest or (oldest > 0 and resume_after < oldest - 1):
-                sent = latest
-                yield _control("reset", session_id, latest, "Last-Event-ID is no longer kept")
-            else:
-                sent = resume_after
-                while True:
-                    replay = await asyncio.to_thread(store.read_changes, sent, BATCH, session_id)
-                    for change in _coalesce(replay):
-                        if change.kind in HIDDEN:
-                            continue
-                        yield _sse(change)
-                        if change.kind == "session.deleted":
-                            return
-                    if replay:
-                        sent = replay[-1].seq
-                    if len(replay) < BATCH:
-                        break
-            idle = 0.0
-            loop = asyncio.get_running_loop()
-            quiet_since = loop.time()
-            while True:
-                wait = batches.wait(loop.time(), RECHECK_SECONDS)
-                if idle_timeout is not None:
-                    left = quiet_since + idle_timeout - loop.time()
-                    if left <= 0:
-                        for event in await batches.due(loop.time(), force=True):
-                            yield event
-                        return
-                    wait = min(wait, left)
-                changes = await subscription.wait(wait)
-                if watcher.done():
-                    return
-                if subscription.overflowed:
-                    sent = await _recover(subscription, store)
-                    yield _control("reset", session_id, sent, "this stream fell behind")
+    subscription, watcher = await follow_until_gone(
+        hold, request, sessions.runtime.changes.subscribe(session_id)
+    )
+    # Registered first: every change from now on reaches the subscription;
+    # those before are replayed from the store, repeats skipped by seq.
+    oldest, latest = await asyncio.to_thread(store.change_bounds)
+    if resume_after is None:
+        sent = latest
+        yield _control("open", session_id, latest)
+    elif resume_after > latest or (oldest > 0 and resume_after < oldest - 1):
+        sent = latest
+        yield _control("reset", session_id, latest, "Last-Event-ID is no longer kept")
+    else:
+        sent = resume_after
+        while True:
+            replay = await asyncio.to_thread(store.read_changes, sent, BATCH, session_id)
+            for change in _coalesce(replay):
+                if change.kind in HIDDEN:
                     continue
-                fresh = _coalesce([c for c in changes if c.seq > sent])
-                for change in fresh:
-                    if change.kind in HIDDEN:  # read by `batches` only
-                        continue
-                    yield _sse(change)
-                    if change.kind == "session.deleted":
-                        return
-                batches.note(fresh)
-                for event in await batches.due(loop.time()):
+                yield _sse(change)
+                if change.kind == "session.deleted":
+                    return
+            if replay:
+                sent = replay[-1].seq
+            if len(replay) < BATCH:
+                break
+    idle = 0.0
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while True:
+        wait = batches.wait(loop.time(), RECHECK_SECONDS)
+        if idle_timeout is not None:
+            left = quiet_since + idle_timeout - loop.time()
+            if left <= 0:
+                for event in await batches.due(loop.time(), force=True):
                     yield event
-                if changes:
-                    sent = max(sent, changes[-1].seq)
-                    idle = 0.0
-                    quiet_since = loop.time()
-                else:
-                    idle += wait
-                if idle >= KEEP_ALIVE_SECONDS:
-                    idle = 0.0
-                    yield ServerSentEvent(comment="keep-alive")
-        finally:
-            watcher.cancel()
+                return
+            wait = min(wait, left)
+        changes = await subscription.wait(wait)
+        if watcher.done():
+            return
+        if subscription.overflowed:
+            sent = await _recover(subscription, store)
+            yield _control("reset", session_id, sent, "this stream fell behind")
+            continue
+        fresh = _coalesce([c for c in changes if c.seq > sent])
+        for change in fresh:
+            if change.kind in HIDDEN:  # read by `batches` only
+                continue
+            yield _sse(change)
+            if change.kind == "session.deleted":
+                return
+        batches.note(fresh)
+        for event in await batches.due(loop.time()):
+            yield event
+        if changes:
+            sent = max(sent, changes[-1].seq)
+            idle = 0.0
+            quiet_since = loop.time()
+        else:
+            idle += wait
+        if idle >= KEEP_ALIVE_SECONDS:
+            idle = 0.0
+            yield ServerSentEvent(comment="keep-alive")
 
 
 async def _recover(subscription: ChangeSubscription, store: Store) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import uvicorn
 import tests.core.conftest as domain
 from algomancy_api import ApiLauncher
 from algomancy_api.routers import scenarios as scenario_routes
+from algomancy_api.routers import session_events as session_event_routes
 from algomancy_core import BaseAlgorithm, BaseResult, RunContext, SessionManager
 from algomancy_data import DataSource
 from tests import patient_http as http
@@ -132,6 +135,99 @@ def test_disconnect_ends_the_stream(server: ThreadServer, gate: Gate) -> None:
         assert notifier.subscriber_count() == 1
     # The client is gone: the server's stream notices and leaves nothing behind.
     wait_for(lambda: notifier.subscriber_count() == 0)
+
+
+async def stop_reading_then_leave(
+    server: ThreadServer, path: str, subscribers: Callable[[], int], kept: list[Any]
+) -> None:
+    """A client of `path` that reads the first chunk of the answer, then stops reading
+    (its socket is full: `send` never returns), then leaves; checks that the stream's
+    generator is still parked (in `kept`) and that `subscribers()` is back to 0."""
+    sent_bodies = 0
+    gone = asyncio.Event()
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal sent_bodies
+        if message["type"] == "http.response.body" and message.get("body"):
+            sent_bodies += 1
+            if sent_bodies > 1:
+                await asyncio.Event().wait()  # a full socket: the send never ends
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", f"127.0.0.1:{server.port}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", server.port),
+    }
+    answer = asyncio.create_task(server.app(scope, receive, send))
+    while sent_bodies < 2:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)  # progress events fill FastAPI's buffers behind the send
+    assert subscribers() == 1
+    gone.set()
+    # The answer may end in FastAPI's own BrokenResourceError (what uvicorn logs when
+    # this happens on a socket): not the point here.
+    done, _ = await asyncio.wait({answer}, timeout=10)
+    assert done, "the request did not end when its client left"
+    answer.exception()
+    # Checked before `asyncio.run` ends: its shutdown closes every generator.
+    assert kept and kept[0].ag_frame is not None, "the generator was closed after all"
+    assert subscribers() == 0
+
+
+@pytest.mark.parametrize("stream", ["scenario", "session"])
+def test_a_stream_parked_at_a_yield_releases_its_subscription(
+    server: ThreadServer, gate: Gate, monkeypatch: pytest.MonkeyPatch, stream: str
+) -> None:
+    """When the client leaves, FastAPI's SSE producer can be cancelled while the
+    stream's generator is parked at a `yield`, where no cancellation reaches it: then
+    nothing closes the generator but the garbage collector (here never: a reference is
+    kept and the collector is off, as when the keep-alive task's BrokenResourceError
+    makes a cycle). What the stream holds must still go when its request ends."""
+    module, name = {
+        "scenario": (scenario_routes, "_follow"),
+        "session": (session_event_routes, "_stream"),
+    }[stream]
+    kept: list[Any] = []
+    generator_function = getattr(module, name)
+
+    def keep(*args: Any) -> Any:
+        kept.append(generator_function(*args))
+        return kept[-1]
+
+    monkeypatch.setattr(module, name, keep)
+    scenario_id = create(server, "Gated")  # reports progress every 10 ms while it waits
+    http.post(f"{server.base}/scenarios/{scenario_id}/run")
+    assert gate.started.wait(5)
+    runtime = server.sessions.runtime
+    path, subscribers = {
+        "scenario": (f"/scenarios/{scenario_id}/events", runtime.notifier.subscriber_count),
+        "session": ("/events", runtime.changes.subscriber_count),
+    }[stream]
+    gc.disable()
+    try:
+        asyncio.run(
+            stop_reading_then_leave(server, f"{PREFIX}/sessions/main{path}", subscribers, kept)
+        )
+    finally:
+        gc.enable()
 
 
 def test_keep_alive_while_idle(
