@@ -23,6 +23,7 @@ the server)", and the docstring's fourth stop.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -55,6 +56,7 @@ class GrowingFile:
         self._position = 0
         self._finished = False
         self._aborted = False
+        self._awaited: int | None = None  # the size the reader waits for
         self._changed = threading.Condition()
         self.closed = False
 
@@ -62,7 +64,9 @@ class GrowingFile:
         """`written` bytes are in the file now."""
         with self._changed:
             self._written = written
-            self._changed.notify_all()
+            # The reader is woken once per block it waits for, not per chunk written.
+            if self._awaited is not None and written >= self._awaited:
+                self._changed.notify_all()
 
     def finish(self) -> None:
         """Every byte is written."""
@@ -111,7 +115,9 @@ class GrowingFile:
             while not self._aborted and not self._finished:
                 if end is not None and self._written >= end:
                     return
+                self._awaited = end if end is not None else sys.maxsize
                 self._changed.wait()
+                self._awaited = None
             if self._aborted:
                 raise _GaveUp("the upload was cut off")
 
