@@ -21,11 +21,7 @@ back when the request ends (a copy on the server's heap instead stayed in its RS
 after against +26.4 MiB with Starlette's spooling).
 
 `UploadRoute` is the route class of ``POST …/etl`` that parses with it (FastAPI's
-"custom Request and APIRoute class"), so that no other route changes. Its
-`part_readers` (None here) may start a `PartReader` on each file part as its headers
-arrive (`algomancy_api.routers.etl`: the CSV read while the body arrives,
-`algomancy_data.csvstream`); the parser tells it how much of the file is written,
-when it is complete, and closes it with the part's file.
+"custom Request and APIRoute class"), so that no other route changes.
 """
 
 from __future__ import annotations
@@ -35,32 +31,13 @@ import os
 import tempfile
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
-
-
-class PartReader(Protocol):
-    """Something reading a file part while it is written (see the module)."""
-
-    def grew(self, written: int) -> None:
-        """`written` bytes of the part are in its file."""
-
-    def finish(self) -> None:
-        """The part is complete."""
-
-    def close(self) -> None:
-        """The part's file is closed (the request is over, or its body was cut off
-        or refused): stop reading it, and let go of it before returning."""
-
-
-#: Given a file part's sent filename and its file's descriptor, the `PartReader`
-#: to start on it, or None.
-PartReaders = Callable[[str, int], PartReader | None]
 
 
 class HeldFile(io.FileIO):
@@ -70,11 +47,9 @@ class HeldFile(io.FileIO):
     they go back to the system when it is closed (a heap copy of an upload would
     raise glibc's mmap threshold and stay in the server's RSS). The ETL child reads
     it by its path (`algomancy_api.etlchild.upload_source`), as it read Starlette's
-    spooled file. ``_rolled`` True: Starlette treats it as a file on disk.
-    `reader`: the `PartReader` reading it as it is written, if any."""
+    spooled file. ``_rolled`` True: Starlette treats it as a file on disk."""
 
     _rolled = True
-    reader: PartReader | None = None
 
     def __init__(self) -> None:
         memfd_create = getattr(os, "memfd_create", None)
@@ -85,20 +60,10 @@ class HeldFile(io.FileIO):
                 fd = os.dup(spare.fileno())
         super().__init__(fd, "w+b", closefd=True)
 
-    def close(self) -> None:
-        if self.reader is not None:
-            self.reader.close()
-        super().close()
-
 
 class HeldFileParser(MultiPartParser):
     """Starlette's multipart parser with each file written to a `HeldFile` as its
-    data arrives, and read as it arrives by the `PartReader` that `part_readers`
-    gives (see the module)."""
-
-    def __init__(self, *args: Any, part_readers: PartReaders | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._part_readers = part_readers
+    data arrives (see the module)."""
 
     def on_headers_finished(self) -> None:
         super().on_headers_finished()
@@ -108,11 +73,9 @@ class HeldFileParser(MultiPartParser):
             held = HeldFile()
             self._files_to_close_on_error.append(held)  # type: ignore[arg-type]
             upload.file = held
-            if self._part_readers is not None and upload.filename:
-                held.reader = self._part_readers(upload.filename, held.fileno())
 
     async def parse(self) -> FormData:
-        form = await super().parse()  # on error Starlette closes every file (and reader)
+        form = await super().parse()
         # A file part the body cut off is not in the form: its memory file is
         # closed here (the form's own are closed with the request).
         kept = {id(v.file) for _, v in form.multi_items() if isinstance(v, UploadFile)}
@@ -131,22 +94,10 @@ class HeldFileParser(MultiPartParser):
             view = view[upload.file.write(view) :]
         if upload.size is not None:
             upload.size += end - start
-        reader = getattr(upload.file, "reader", None)
-        if reader is not None:
-            reader.grew(upload.file.tell())
-
-    def on_part_end(self) -> None:
-        super().on_part_end()
-        upload = self._current_part.file
-        reader = getattr(upload.file, "reader", None) if upload is not None else None
-        if reader is not None:
-            reader.finish()
 
 
 class HeldFileRequest(Request):
     """A request whose multipart form is parsed by `HeldFileParser`."""
-
-    part_readers: PartReaders | None = None
 
     async def _get_form(
         self,
@@ -166,7 +117,6 @@ class HeldFileRequest(Request):
                         max_files=max_files,
                         max_fields=max_fields,
                         max_part_size=max_part_size,
-                        part_readers=self.part_readers,
                     )
                     self._form = await parser.parse()
             except MultiPartException as exc:
@@ -178,19 +128,12 @@ class HeldFileRequest(Request):
 
 
 class UploadRoute(APIRoute):
-    """A route whose multipart body is parsed in memory (`HeldFileRequest`); a
-    subclass may give `part_readers` for a request (see the module)."""
-
-    def part_readers(self, request: Request) -> PartReaders | None:
-        """What starts a reader on each file part of `request`'s body: none here."""
-        return None
+    """A route whose multipart body is parsed in memory (`HeldFileRequest`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def held(request: Request) -> Response:
-            held_request = HeldFileRequest(request.scope, request.receive)
-            held_request.part_readers = self.part_readers(held_request)
-            return await handler(held_request)
+            return await handler(HeldFileRequest(request.scope, request.receive))
 
         return held

@@ -158,8 +158,11 @@ class ETLFactory:
                     )
                 )
                 continue
+            column_types = {
+                c.name: c.column_type.value for cols in schema.tables.values() for c in cols
+            }
             try:
-                raw[name] = file.read(column_types=schema.column_types)
+                raw[name] = file.read(column_types=column_types)
             except FileReadError as exc:
                 severity = Severity.ERROR if exc.code == "ragged_rows" else Severity.CRITICAL
                 messages.append(ValidationMessage(severity, str(exc), table=name, code=exc.code))

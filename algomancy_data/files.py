@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pa_csv
-
-    from algomancy_data.csvstream import EarlyCSVRead
 else:
     np = lazy_module("numpy")
     pd = lazy_module("pandas")
@@ -178,34 +176,10 @@ def _longest_field(data: bytes, delimiter: str) -> int:
     return int(np.diff(edges).max()) - 1 if len(edges) > 1 else 0
 
 
-def read_arrow_csv(
-    source: Any, delimiter: str, encoding: str, column_types: Mapping[str, str]
-) -> pd.DataFrame:
-    """`source` (a buffer, or a file-like object Arrow reads in blocks) read by Arrow's
-    multi-threaded CSV reader as `CSVFile.read` reads it."""
-    arrow = _arrow_types()
-    arrow_types = {name: arrow[kind] for name, kind in column_types.items() if kind in arrow}
-    table = pa_csv.read_csv(
-        source,
-        read_options=pa_csv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding),
-        parse_options=pa_csv.ParseOptions(delimiter=delimiter),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=arrow_types,
-            strings_can_be_null=True,
-        ),
-    )
-    return table.to_pandas(date_as_object=False, split_blocks=True)
-
-
 class CSVFile(File):
-    """A delimited text file; delimiter (``,`` ``;`` tab) and encoding are detected.
-
-    `early`: the Arrow read of these bytes started while they were uploaded
-    (`algomancy_data.csvstream`), taken in place of reading them again when it
-    read them as `read` would."""
+    """A delimited text file; delimiter (``,`` ``;`` tab) and encoding are detected."""
 
     extension = "csv"
-    early: EarlyCSVRead | None = None
 
     def detect_encoding(self) -> str:
         """``utf-8-sig`` when the bytes are UTF-8 (BOM or not), else cp1252 or latin-1."""
@@ -301,11 +275,20 @@ class CSVFile(File):
     def _read_arrow(
         self, delimiter: str, encoding: str, column_types: Mapping[str, str]
     ) -> pd.DataFrame:
-        if self.early is not None:
-            frame = self.early.frame(self.data, delimiter, encoding, column_types)
-            if frame is not None:
-                return frame
-        return read_arrow_csv(pa.py_buffer(self.data), delimiter, encoding, column_types)
+        arrow = _arrow_types()
+        arrow_types = {name: arrow[kind] for name, kind in column_types.items() if kind in arrow}
+        table = pa_csv.read_csv(
+            pa.py_buffer(self.data),
+            read_options=pa_csv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8-sig" else encoding
+            ),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=arrow_types,
+                strings_can_be_null=True,
+            ),
+        )
+        return table.to_pandas(date_as_object=False, split_blocks=True)
 
     def _read_pandas(
         self, delimiter: str, encoding: str, column_types: Mapping[str, str]

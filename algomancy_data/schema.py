@@ -173,12 +173,6 @@ class Schema:
         return f"{self.name}.{self.extension}"
 
     @property
-    def column_types(self) -> dict[str, str]:
-        """Column name → declared type (``"string"``, ``"category"``, ...) over its
-        tables: what `File.read` is given."""
-        return {c.name: c.column_type.value for cols in self.tables.values() for c in cols}
-
-    @property
     def has_sheets(self) -> bool:
         """True when the file holds one table per sheet."""
         return self.sheets is not None

@@ -84,7 +84,6 @@ def serve(log: str, argv: list[str]) -> int:
     import algomancy_api.uploadform as uploadform
     import algomancy_core.session_datasets as session_datasets
     import algomancy_data.answers as answers
-    import algomancy_data.csvstream as csvstream
     import algomancy_data.etl as etl
     import algomancy_data.files as files
     import algomancy_data.parsepool as parsepool
@@ -95,8 +94,6 @@ def serve(log: str, argv: list[str]) -> int:
     _wrap(uploadform.HeldFileRequest, "_get_form", "server: body received and parsed", thread)
     _wrap(etl_route, "_etl", "server: ETL thread (in memory)", thread)
     _wrap(etl_route, "_etl_in_child", "server: ETL thread (child)", thread)
-    _wrap(csvstream.EarlyCSVRead, "_read", "server: early CSV read (its thread)", thread)
-    _wrap(csvstream.EarlyCSVRead, "frame", "server: early read's frame awaited", thread)
     _wrap(files.CSVFile, "read", "server: CSVFile.read", thread)
     _wrap(etl, "coerce_table", "server: coerce_table", thread)
     _wrap(session_datasets.SessionDatasets, "add_dataset", "server: store (digest)", thread)

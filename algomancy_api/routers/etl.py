@@ -17,45 +17,18 @@ from algomancy_api.deadlines import Stopped, run_bounded
 from algomancy_api.deps import CallerDep, ConfigDep, ManagerDep
 from algomancy_api.etlchild import EtlChild, upload_source
 from algomancy_api.models import NAME_SCHEMA, EtlOut
-from algomancy_api.uploadform import PartReaders, UploadRoute
+from algomancy_api.uploadform import UploadRoute
 from algomancy_api.uploads import UploadNameError, clean_filename, sent_filename
 from algomancy_api.webhooks import Webhooks
 from algomancy_core import InvalidInputError, ScenarioManager
 from algomancy_core.deliveries import ETL_FAILED
 from algomancy_core.names import check_name
 from algomancy_core.stores.base import DatasetVersion
-from algomancy_data import CSVFile, ReadLimits, Schema
-from algomancy_data.csvstream import EarlyCSVRead
+from algomancy_data import ReadLimits
 from algomancy_data.extractors import file_for
 from algomancy_data.parsepool import cancel_event
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["data"])
-
-
-class EtlUploadRoute(UploadRoute):
-    """The upload route whose declared CSV files are read by Arrow while the body
-    arrives (`algomancy_data.csvstream`), when the ETL runs in this process: the
-    schema, by the file's name, gives the column types before the bytes come."""
-
-    def part_readers(self, request: Request) -> PartReaders | None:
-        if getattr(request.app.state, "etl_child", None) is not None:
-            return None
-        config: ApiConfiguration = request.app.state.config
-        schemas = {s.name: s for s in config.schemas if isinstance(s, Schema)}
-        limits = config.read_limits
-
-        def early_read(filename: str, fd: int) -> EarlyCSVRead | None:
-            try:
-                name = clean_filename(filename)
-            except UploadNameError:
-                return None
-            stem, _, extension = name.rpartition(".")
-            schema = schemas.get(stem)
-            if extension.lower() != "csv" or schema is None or schema.extension != "csv":
-                return None
-            return EarlyCSVRead(fd, name, schema.column_types, limits, config.max_file_bytes)
-
-        return early_read
 
 
 async def run_etl(
@@ -115,7 +88,7 @@ router.add_api_route(
         },
     },
     dependencies=[audited("dataset.etl")],
-    route_class_override=EtlUploadRoute,
+    route_class_override=UploadRoute,
 )
 
 
@@ -217,9 +190,6 @@ def _etl(
             raise Stopped()
         upload.file.seek(0)
         file = file_for(name, upload.file.read(), limits)
-        early = getattr(upload.file, "reader", None)
-        if isinstance(file, CSVFile) and isinstance(early, EarlyCSVRead):
-            file.early = early
         files[file.name] = file
     if stop.is_set():
         raise Stopped()

@@ -159,39 +159,3 @@ def test_every_memory_file_is_closed_with_its_request(make_client: ClientFactory
     assert r.status_code == 400 and "No files" in r.json()["detail"], r.text
     assert held_files() == []
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
-
-
-def test_a_declared_csv_is_read_once_while_its_body_arrives(
-    make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The Arrow read starts on the part as it arrives (`algomancy_data.csvstream`);
-    # the ETL takes its frame instead of reading the bytes a second time.
-    import algomancy_data.csvstream as csvstream
-    import algomancy_data.files as files
-
-    sources: list[str] = []
-    read = files.read_arrow_csv
-
-    def spy(source: Any, *args: Any) -> Any:
-        sources.append("buffer" if isinstance(source, files.pa.Buffer) else "stream")
-        return read(source, *args)
-
-    monkeypatch.setattr(files, "read_arrow_csv", spy)
-    monkeypatch.setattr(csvstream, "read_arrow_csv", spy)
-    client = make_client(schemas=[ITEMS])
-    content = b"sku,qty\n" + b"".join(b"%07d,%d\n" % (n, n % 7) for n in range(100_000))
-    r = client.post(
-        f"{M}/etl", data={"dataset_name": "d"}, files=[("files", ("items.csv", content))]
-    )
-    assert r.status_code == 200 and r.json()["success"], r.text
-    assert sources == ["stream"]
-    frame = client.get(f"{M}/data/d/tables/items/frame?limit=1&offset=99999").json()
-    assert frame["rows"] == [{"sku": "0099999", "qty": 99_999 % 7}]  # read as declared: text
-    # A file no schema declares is not read early (the ETL refuses it).
-    sources.clear()
-    r = client.post(
-        f"{M}/etl", data={"dataset_name": "e"}, files=[("files", ("other.csv", content))]
-    )
-    assert r.status_code == 200 and not r.json()["success"], r.text
-    assert sources == []
-    assert held_files() == []
