@@ -227,7 +227,16 @@ unchanged, its wall 3x) instead of using idle cores, and the contention adds
 (idle CPU during a 30 ms "transfer"), the frame was ready 16-64 ms after the last
 byte against 45-62 ms for the plain read, at the same CPU (50-65 against 46-62 ms
 with the writer): the overlap works where the transfer leaves a core idle (a remote
-client, more cores), not on this benchmark's box. Over SQLite (the default,
+client, more cores), not on this benchmark's box. Over HTTP with the body sent at a
+network's rate (a scratch client sending 256 KB then sleeping 6 ms: at least 196 ms
+of sending, about 43 MB/s; 15 uploads a run, three alternating pairs, load 6.6-11)
+it did pay: the upload's median 294-300 ms against 343-571, the time after the
+sending 98-104 ms against 148-375, at 7-27 ms more server CPU per upload (at 3 ms a
+block, about 98 ms of sending, best 147-163 against 165-199 ms, medians mixed). It
+is not kept all the same: the documented deployment (docs/deployment.md, nginx with
+its default ``proxy_request_buffering``) hands the server the whole body over
+loopback at once, which is this benchmark's case, where it costs CPU and buys
+nothing. Over SQLite (the default,
 ``etl_in_child``) it was not attempted: the child gets its task after the body,
 so it would need the task sent at the part's headers and the body's progress
 passed to the child (a pipe it opens by ``/proc`` path, as it opens the memfd).
