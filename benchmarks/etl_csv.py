@@ -214,8 +214,8 @@ memory``, the old and new code in alternating runs, two pairs):
 | client's whole upload | 66.5, 108.3 ms | 199.5, 136.1 ms |
 
 and the server's CPU per upload (all threads, ``/proc/<pid>/stat``, 20 uploads a
-run, six alternating pairs): 63.0-75.0 ms before, 71.0-91.0 ms with it (+10-20 ms
-each pair); the best wall per upload no better (63.9-132.9 against 63.4-212.5 ms).
+run, six alternating pairs): 64.5-75.0 ms before, 81.5-91.0 ms with it (+7-27 ms
+in a pair); the best wall per upload no better (63.9-122.1 against 63.4-212.5 ms).
 With Arrow on one thread for the early read the body came in 31 ms, but the read
 ended later (97 ms): the upload 158 against 106 ms.
 
@@ -225,7 +225,8 @@ Arrow's two parse threads running during it starve the event loop (its CPU is
 unchanged, its wall 3x) instead of using idle cores, and the contention adds
 10-20 ms of CPU. In process, with a writer that sleeps between 256 KB blocks
 (idle CPU during a 30 ms "transfer"), the frame was ready 16-64 ms after the last
-byte against 45-62 ms for the plain read, at the same CPU (50-65 against 46-62 ms
+byte against 45-62 ms for the plain read (four runs; the first, 135 against
+140), at the same CPU (50-65 against 46-62 ms
 with the writer): the overlap works where the transfer leaves a core idle (a remote
 client, more cores), not on this benchmark's box. Over HTTP with the body sent at a
 network's rate (a scratch client sending 256 KB then sleeping 6 ms: at least 196 ms
