@@ -223,7 +223,7 @@ Why: on this 2-core machine the transfer already keeps both cores busy (the clie
 sending and the server receiving, in the same box, and the other helpers' load), so
 Arrow's two parse threads running during it starve the event loop (its CPU is
 unchanged, its wall 3x) instead of using idle cores, and the contention adds
-10-20 ms of CPU. In process, with a writer that sleeps between 256 KB blocks
+7-27 ms of CPU. In process, with a writer that sleeps between 256 KB blocks
 (idle CPU during a 30 ms "transfer"), the frame was ready 16-64 ms after the last
 byte against 45-62 ms for the plain read (four runs; the first, 135 against
 140), at the same CPU (50-65 against 46-62 ms
