@@ -184,6 +184,70 @@ reading the CSV while the body arrives (Arrow's streaming reader fed from the
 request, with the extent checks made per block instead of over the whole file
 first), which is a redesign of `CSVFile.read`'s checks, not a trim.
 
+Fourth stop (issue 23, csvstream): the overlap tried, in memory (the ETL in the
+server), and not kept. The server: uvicorn on uvloop with httptools; the body comes
+in 64-256 KB chunks (about 130 for 8.5 MB), and the event loop's whole per-chunk
+path costs about 2 ms per upload (third stop's py-spy): no per-chunk lead.
+
+What was built (commits 8f09d39 and 82efb09 on branch ``h/csvstream``, reverted by
+the next): the multipart parser started, on each file part whose name a CSV schema
+declares, ``pyarrow.csv.read_csv`` in a thread of its own over the part's memory
+file as it grew (a file-like object waiting on a condition for each 1 MB block
+Arrow asks for, ``os.pread`` from a duplicate of the memfd), the rows x columns and
+longest-field bounds checked per block before Arrow got it, and gave up on
+anything odd (empty, binary, UTF-16, a long header line, a bound exceeded, Arrow
+refusing). `CSVFile.read` ran every check of the plain read as before and took that
+frame in place of its own Arrow read only when it had been read from the same bytes
+with the same delimiter, encoding and column types; so answers, 4xx, the pandas
+fallback and digests were unchanged (tests/data, tests/api uploads and
+hostile-input tests green). Arrow's global type inference is kept: ``read_csv`` on
+a file-like object reads the same 1 MB blocks (``open_csv`` would infer from the
+first block only).
+
+What it showed (load average 3.5-12; ``python -m benchmarks.profile_etl_upload 20
+memory``, the old and new code in alternating runs, two pairs):
+
+| stage (medians of 20) | before | with the early read |
+|---|---|---|
+| body received and parsed | 15.7-21.0 ms wall, 12.5-14.6 CPU | 54.4-61.0 wall, 13.2-14.0 CPU |
+| Arrow read done, from the client's start | 52-84 ms | 92-121 ms (its own thread) |
+| client's whole upload | 66.5, 108.3 ms | 199.5, 136.1 ms |
+
+and the server's CPU per upload (all threads, ``/proc/<pid>/stat``, 20 uploads a
+run, six alternating pairs): 64.5-75.0 ms before, 81.5-91.0 ms with it (+7-27 ms
+in a pair); the best wall per upload no better (63.9-122.1 against 63.4-212.5 ms).
+With Arrow on one thread for the early read the body came in 31 ms, but the read
+ended later (97 ms): the upload 158 against 106 ms.
+
+Why: on this 2-core machine the transfer already keeps both cores busy (the client
+sending and the server receiving, in the same box, and the other helpers' load), so
+Arrow's two parse threads running during it starve the event loop (its CPU is
+unchanged, its wall 3x) instead of using idle cores, and the contention adds
+7-27 ms of CPU. In process, with a writer that sleeps between 256 KB blocks
+(idle CPU during a 30 ms "transfer"), the frame was ready 16-64 ms after the last
+byte against 45-62 ms for the plain read (four runs; the first, 135 against
+140), at the same CPU (50-65 against 46-62 ms
+with the writer): the overlap works where the transfer leaves a core idle (a remote
+client, more cores), not on this benchmark's box. Over HTTP with the body sent at a
+network's rate (a scratch client sending 256 KB then sleeping 6 ms: at least 196 ms
+of sending, about 43 MB/s; 15 uploads a run, three alternating pairs, load 6.6-11)
+it did pay: the upload's median 294-300 ms against 343-571, the time after the
+sending 98-104 ms against 148-375, at 7-27 ms more server CPU per upload (at 3 ms a
+block, about 98 ms of sending, best 147-163 against 165-199 ms, medians mixed). It
+is not kept all the same: the documented deployment (docs/deployment.md, nginx with
+its default ``proxy_request_buffering``) hands the server the whole body over
+loopback at once, which is this benchmark's case, where it costs CPU and buys
+nothing. Over SQLite (the default,
+``etl_in_child``) it was not attempted: the child gets its task after the body,
+so it would need the task sent at the part's headers and the body's progress
+passed to the child (a pipe it opens by ``/proc`` path, as it opens the memfd).
+
+Nothing smaller was found to land: the digest is 7.0-8.4 ms of CPU in process, of
+which the row hashes of the non-text columns 2.3 ms and the text columns' Arrow
+bytes to sha256 2.6 ms (their ``combine_chunks`` of 9 chunks 0.2 ms), the rest the
+datetime units and headers. Still not met; what remains on this box is the read
+itself and the transfer it cannot overlap.
+
     python -m benchmarks.etl_csv
 """
 
