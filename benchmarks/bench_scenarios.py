@@ -203,6 +203,8 @@ import tempfile
 import time
 from collections.abc import Callable
 
+import httpx
+
 from algomancy_core import CoreConfig, RunContext, SessionManager
 from benchmarks import postgres
 from benchmarks.common import Row, Server, api, env_int, run_alone
@@ -246,34 +248,36 @@ def in_process_seconds(n: int, **overrides: object) -> float:
         return time.perf_counter() - start
 
 
+def create_run_complete(client: httpx.Client, prefix: str, count: int) -> None:
+    """`count` scenarios over HTTP: all created, then all run, then polled (the last
+    first) until complete."""
+    base = "/sessions/main/scenarios"
+    ids = []
+    for i in range(count):
+        response = client.post(
+            base,
+            json={"tag": f"{prefix}{i}", "dataset_key": DATASET, "algo_name": "Instant"},
+        )
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+    for scenario_id in ids:
+        client.post(f"{base}/{scenario_id}/run").raise_for_status()
+    deadline = time.monotonic() + TIMEOUT
+    for scenario_id in reversed(ids):
+        while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
+            if time.monotonic() > deadline:
+                raise TimeoutError("scenarios did not complete in time")
+            time.sleep(0.005)
+
+
 def http_seconds(n: int, args: list[str]) -> float:
     with (
         Server(["--config", "benchmarks.configs:instant_config", *args]) as server,
         api(server) as client,
     ):
-        base = "/sessions/main/scenarios"
-
-        def create_run_complete(prefix: str, count: int) -> None:
-            ids = []
-            for i in range(count):
-                response = client.post(
-                    base,
-                    json={"tag": f"{prefix}{i}", "dataset_key": DATASET, "algo_name": "Instant"},
-                )
-                response.raise_for_status()
-                ids.append(response.json()["id"])
-            for scenario_id in ids:
-                client.post(f"{base}/{scenario_id}/run").raise_for_status()
-            deadline = time.monotonic() + TIMEOUT
-            for scenario_id in reversed(ids):
-                while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("scenarios did not complete in time")
-                    time.sleep(0.005)
-
-        create_run_complete("warm-up ", WARMUP)
+        create_run_complete(client, "warm-up ", WARMUP)
         start = time.perf_counter()
-        create_run_complete("s", n)
+        create_run_complete(client, "s", n)
         return time.perf_counter() - start
 
 

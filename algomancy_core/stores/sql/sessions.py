@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
@@ -42,10 +44,16 @@ class SessionRepository:
 
     db: Database
 
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        """Around a write of the sessions table: look-ups kept on SQLite are dropped
+        in every process (`session_stamp`)."""
+        stamp = self.db.dialect.sessions_stamp
+        return contextlib.nullcontext() if stamp is None else stamp.writing()
+
     def create_session(self, record: SessionRecord) -> None:
         dialect = self.db.dialect
         try:
-            with dialect.transaction(self.db.engine) as run:
+            with self._writing(), dialect.transaction(self.db.engine) as run:
                 key = name_key(record.display_name)
                 owner = record.owner or ""
                 found = run(_LOOK_ALIKE, (owner, key, record.id))
@@ -68,9 +76,10 @@ class SessionRepository:
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         dialect = self.db.dialect
         try:
-            rows = dialect.write(
-                self.db.engine, _RENAME, (display_name, name_key(display_name), session_id)
-            )
+            with self._writing():
+                rows = dialect.write(
+                    self.db.engine, _RENAME, (display_name, name_key(display_name), session_id)
+                )
         except INTEGRITY_ERRORS:
             found = dialect.query(self.db.engine, _OWNER, (session_id,))
             owner = found[0][0] if found else None
@@ -80,7 +89,7 @@ class SessionRepository:
         return SESSION.decoder(dialect.decode_time)(rows[0])
 
     def delete_session(self, session_id: str) -> None:
-        with self.db.dialect.transaction(self.db.engine) as run:
+        with self._writing(), self.db.dialect.transaction(self.db.engine) as run:
             for statement in _DELETE_SESSION:
                 run(statement, (session_id,))
             if not run(_DELETE_ROW, (session_id,)):
