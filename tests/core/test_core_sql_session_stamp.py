@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores import SessionRecord
 from algomancy_core.stores.sql import SQLStore, session_stamp
+from algomancy_data import DataSource
 
 
 @pytest.fixture
@@ -123,3 +126,29 @@ def test_a_kept_lookup_expires(
 def test_the_stamp_file_is_the_database_owners_alone(url: str, tmp_path: Path) -> None:
     SQLStore(url).close()
     assert (tmp_path / "algomancy.sqlite3-sessions").stat().st_mode & 0o077 == 0
+
+
+def test_a_pin_by_another_store_is_seen_at_once(
+    stores: tuple[SQLStore, SQLStore], statements: list[str]
+) -> None:
+    mine, theirs = stores
+    session = new_session(mine, "main")
+    theirs.put_dataset(session.id, "d", DataSource("d", tables={"t": pd.DataFrame({"a": [1]})}))
+    scenario = ScenarioRecord(
+        id=str(uuid.uuid4()),
+        session_id=session.id,
+        tag="t",
+        dataset_key="d",
+        algorithm="A",
+        parameters={},
+    )
+    mine.add_scenario(scenario)
+    assert mine.get_baseline(session.id) is None
+    statements.clear()
+    assert mine.get_baseline(session.id) is None  # kept: nothing read
+    assert statements == []
+
+    theirs.set_baseline(session.id, scenario.id)
+    assert mine.get_baseline(session.id) == scenario.id
+    theirs.set_baseline(session.id, None)
+    assert mine.get_baseline(session.id) is None

@@ -105,7 +105,7 @@ class HotReads:
 
     db: Database
     _kept_progress: KeptProgress | None = None
-    _kept_sessions: KeptSessions | None = None
+    _kept_sessions: KeptSessions[SessionRecord] | None = None
 
     # -- the status poll ------------------------------------------------------------
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
@@ -152,7 +152,7 @@ class HotReads:
             if stamp is None:
                 found = self._sessions(sql, params)
                 return found[0] if found else None
-            kept = self._kept_sessions = KeptSessions(stamp)
+            kept = self._kept_sessions = KeptSessions[SessionRecord](stamp)
         now, record, hit = kept.get(key)
         if hit:
             return record

@@ -9,6 +9,7 @@ from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SESSION
+from algomancy_core.stores.sql.session_stamp import KeptSessions
 
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 #: Deleting a session deletes everything in it: explicit deletes, no reliance on the
@@ -43,6 +44,7 @@ class SessionRepository:
     """The `sessions` table; deleting a session deletes everything in it."""
 
     db: Database
+    _kept_baselines: KeptSessions[str] | None = None
 
     def _writing(self) -> contextlib.AbstractContextManager[None]:
         """Around a write of the sessions table: look-ups kept on SQLite are dropped
@@ -99,7 +101,7 @@ class SessionRepository:
     # -- the pinned baseline ---------------------------------------------------
     def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
         dialect = self.db.dialect
-        with dialect.transaction(self.db.engine) as run:
+        with self._writing(), dialect.transaction(self.db.engine) as run:
             if not run(_SESSION_EXISTS, (session_id,)):
                 raise NotFoundError(f"session {session_id!r} not found")
             run(_UNPIN, (session_id,))
@@ -111,5 +113,21 @@ class SessionRepository:
             run(_PIN, (session_id, scenario_id))
 
     def get_baseline(self, session_id: str) -> str | None:
+        # On SQLite, kept while no session or pin is written (`session_stamp`): the
+        # answer of each run request reads it.
+        kept = self._kept_baselines
+        if kept is None:
+            stamp = self.db.dialect.sessions_stamp
+            if stamp is None:
+                return self._read_baseline(session_id)
+            kept = self._kept_baselines = KeptSessions[str](stamp)
+        now, found, hit = kept.get(("baseline", session_id))
+        if hit:
+            return found
+        found = self._read_baseline(session_id)
+        kept.keep(now, ("baseline", session_id), found)
+        return found
+
+    def _read_baseline(self, session_id: str) -> str | None:
         rows = self.db.dialect.query(self.db.engine, _BASELINE, (session_id,))
         return str(rows[0][0]) if rows else None
