@@ -39,7 +39,6 @@ from algomancy_core.stores.sql.connections import (
 from algomancy_core.stores.sql.files import checkpoint, private_file, private_folder
 from algomancy_core.stores.sql.reserve import Reserve
 from algomancy_core.stores.sql.schema import meta, position_seq
-from algomancy_core.stores.sql.session_stamp import SessionStamp
 from algomancy_core.stores.sql.transaction import (
     Run,
     SQLiteTransaction,
@@ -123,10 +122,6 @@ class SQLDialect:
         names the key column last (it ends `WHERE <column>`) and first (its first
         column is the key)."""
         return await self.query_async(engine, f"{select} = ?", (key,))
-
-    #: The stamp of the sessions table, for look-ups kept between requests
-    #: (`session_stamp`); None where there is none (PostgreSQL, a `file:` URI).
-    sessions_stamp: SessionStamp | None = None
 
     def change_stamp(self) -> object | None:
         """A value that differs after any commit to the database by anyone, cheaper
@@ -371,7 +366,6 @@ class SQLiteDialect(SQLDialect):
             path = Path(database).expanduser()
             self.reserve = Reserve(path.with_name(path.name + "-reserve"))
             self.reserve.refill()
-            self.sessions_stamp = SessionStamp(path.with_name(path.name + "-sessions"))
         return sqlite_engine(url, autocheckpoint=FALLBACK_PAGES)
 
     def next_position(self, conn: Connection) -> int:
@@ -411,8 +405,6 @@ class SQLiteDialect(SQLDialect):
         self._readers.close()
         self._writers.close()
         self._data_version.close()
-        if self.sessions_stamp is not None:
-            self.sessions_stamp.close()
         # After a clean stop the main file holds everything: a copy of it alone is
         # a complete backup.
         checkpoint(engine)

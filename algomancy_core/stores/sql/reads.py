@@ -18,7 +18,6 @@ from algomancy_core.scenario import ScenarioRecord
 from algomancy_core.stores.base import ScenarioProgress, SessionRecord
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.rows import PROGRESS, SCENARIO, SESSION
-from algomancy_core.stores.sql.session_stamp import KeptSessions
 
 # -- the status poll ----------------------------------------------------------------
 #: A poll's read, without its condition's right-hand side (see `lookup_async`): a few
@@ -105,7 +104,6 @@ class HotReads:
 
     db: Database
     _kept_progress: KeptProgress | None = None
-    _kept_sessions: KeptSessions[SessionRecord] | None = None
 
     # -- the status poll ------------------------------------------------------------
     async def get_scenario_progress_async(self, scenario_id: str) -> ScenarioProgress | None:
@@ -135,31 +133,12 @@ class HotReads:
         return [decode(row) for row in self.db.dialect.query(self.db.engine, sql, params)]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        return self._session(("id", session_id), _SESSION, (session_id,))
+        found = self._sessions(_SESSION, (session_id,))
+        return found[0] if found else None
 
     def find_session(self, display_name: str, owner: str | None) -> SessionRecord | None:
-        params = (owner or "", display_name)
-        return self._session(("name", *params), _FIND_SESSION, params)
-
-    def _session(
-        self, key: tuple[str, ...], sql: str, params: tuple[object, ...]
-    ) -> SessionRecord | None:
-        """One session by `sql`; on SQLite, kept while no session is written
-        (`session_stamp`: two reads fewer per scenario on the event loop)."""
-        kept = self._kept_sessions
-        if kept is None:
-            stamp = self.db.dialect.sessions_stamp
-            if stamp is None:
-                found = self._sessions(sql, params)
-                return found[0] if found else None
-            kept = self._kept_sessions = KeptSessions[SessionRecord](stamp)
-        now, record, hit = kept.get(key)
-        if hit:
-            return record
-        found = self._sessions(sql, params)
-        record = found[0] if found else None
-        kept.keep(now, key, record)
-        return record
+        found = self._sessions(_FIND_SESSION, (owner or "", display_name))
+        return found[0] if found else None
 
     def list_sessions(
         self, owner: str | None, limit: int | None = None, offset: int = 0

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from algomancy_core.errors import ConflictError, NotFoundError
 from algomancy_core.names import name_key, session_taken
 from algomancy_core.stores.base import SessionRecord
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
 from algomancy_core.stores.sql.rows import SESSION
-from algomancy_core.stores.sql.session_stamp import KeptSessions
 
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 #: Deleting a session deletes everything in it: explicit deletes, no reliance on the
@@ -44,18 +41,11 @@ class SessionRepository:
     """The `sessions` table; deleting a session deletes everything in it."""
 
     db: Database
-    _kept_baselines: KeptSessions[str] | None = None
-
-    def _writing(self) -> contextlib.AbstractContextManager[None]:
-        """Around a write of the sessions table: look-ups kept on SQLite are dropped
-        in every process (`session_stamp`)."""
-        stamp = self.db.dialect.sessions_stamp
-        return contextlib.nullcontext() if stamp is None else stamp.writing()
 
     def create_session(self, record: SessionRecord) -> None:
         dialect = self.db.dialect
         try:
-            with self._writing(), dialect.transaction(self.db.engine) as run:
+            with dialect.transaction(self.db.engine) as run:
                 key = name_key(record.display_name)
                 owner = record.owner or ""
                 found = run(_LOOK_ALIKE, (owner, key, record.id))
@@ -78,10 +68,9 @@ class SessionRepository:
     def rename_session(self, session_id: str, display_name: str) -> SessionRecord:
         dialect = self.db.dialect
         try:
-            with self._writing():
-                rows = dialect.write(
-                    self.db.engine, _RENAME, (display_name, name_key(display_name), session_id)
-                )
+            rows = dialect.write(
+                self.db.engine, _RENAME, (display_name, name_key(display_name), session_id)
+            )
         except INTEGRITY_ERRORS:
             found = dialect.query(self.db.engine, _OWNER, (session_id,))
             owner = found[0][0] if found else None
@@ -91,7 +80,7 @@ class SessionRepository:
         return SESSION.decoder(dialect.decode_time)(rows[0])
 
     def delete_session(self, session_id: str) -> None:
-        with self._writing(), self.db.dialect.transaction(self.db.engine) as run:
+        with self.db.dialect.transaction(self.db.engine) as run:
             for statement in _DELETE_SESSION:
                 run(statement, (session_id,))
             if not run(_DELETE_ROW, (session_id,)):
@@ -101,7 +90,7 @@ class SessionRepository:
     # -- the pinned baseline ---------------------------------------------------
     def set_baseline(self, session_id: str, scenario_id: str | None) -> None:
         dialect = self.db.dialect
-        with self._writing(), dialect.transaction(self.db.engine) as run:
+        with dialect.transaction(self.db.engine) as run:
             if not run(_SESSION_EXISTS, (session_id,)):
                 raise NotFoundError(f"session {session_id!r} not found")
             run(_UNPIN, (session_id,))
@@ -113,21 +102,5 @@ class SessionRepository:
             run(_PIN, (session_id, scenario_id))
 
     def get_baseline(self, session_id: str) -> str | None:
-        # On SQLite, kept while no session or pin is written (`session_stamp`): the
-        # answer of each run request reads it.
-        kept = self._kept_baselines
-        if kept is None:
-            stamp = self.db.dialect.sessions_stamp
-            if stamp is None:
-                return self._read_baseline(session_id)
-            kept = self._kept_baselines = KeptSessions[str](stamp)
-        now, found, hit = kept.get(("baseline", session_id))
-        if hit:
-            return found
-        found = self._read_baseline(session_id)
-        kept.keep(now, ("baseline", session_id), found)
-        return found
-
-    def _read_baseline(self, session_id: str) -> str | None:
         rows = self.db.dialect.query(self.db.engine, _BASELINE, (session_id,))
         return str(rows[0][0]) if rows else None
