@@ -47,7 +47,7 @@ history):
 - Fifth stop: all of `stores/sql` 11.9% of the busy samples over HTTP, decoding
   rows 0.9%: decoding shortcuts (~4 us a row) did not show and were not kept.
 
-Sixth stop (issues 22/23, helper sqlrun5), at load 4-8 on the shared machine:
+Sixth stop (issues 22/23, helper sqlrun5), at load 4-10 on the shared machine:
 
 - Every sqlite3 statement of the SQLite server timed over HTTP (a connection
   factory, thread CPU and wall around each; 500 scenarios, one run): 31.2
@@ -57,8 +57,8 @@ Sixth stop (issues 22/23, helper sqlrun5), at load 4-8 on the shared machine:
   the claim's UPDATE 105 us; the run answer's pinned-baseline read 43 us of CPU but
   0.8 ms of wall, the first statement after the run request's commit woke the
   dispatcher. No one statement is more than ~2% of the server's CPU.
-- Server CPU per scenario by thread (`python -m benchmarks.profile_scenarios 400 3`,
-  memory / SQLite): event loop 3.0-3.9 / 3.1-3.6 ms, request threads 0.6-0.8 /
+- Server CPU per scenario by thread (as `python -m benchmarks.profile_scenarios 400 3`
+  measures it, memory / SQLite): event loop 3.0-3.9 / 3.1-3.6 ms, request threads 0.6-0.8 /
   1.4-1.5, dispatcher 0.3 / 0.5-0.6, run threads 0.3 / 0.5, checkpointer 0 / 0.05.
 - What the read leads could buy at most: a throwaway tree without six reads a
   scenario (unsafely: both session look-ups, the create's and the dispatcher's
@@ -77,7 +77,12 @@ Sixth stop (issues 22/23, helper sqlrun5), at load 4-8 on the shared machine:
   7.30, 7.62 ms; wall 14.3, 12.1, 9.3, 18.0 -> 15.5, 14.0, 16.5, 27.6 ms. Nothing
   that shows, so a new file and a cache were not worth keeping (branch h/sqlrun5,
   commits 8e9188e and 8492a22, with their tests, for whoever comes back to it).
-SIX_READS_AGAIN
+- Again, main, the six reads gone, and only the three off the loop gone (both
+  version reads and the limit's bound) in turn, 3 rounds at load 8-9: SQLite CPU
+  8.18, 6.42, 6.30 / 8.20, 4.58, 5.73 / 8.83, 5.50, 6.82 ms; wall 25.6, 22.5, 18.4
+  / 23.9, 10.6, 14.5 / 25.3, 13.4, 28.2 ms. The six together were below main in 6
+  of 8 pairs, neither half alone clearly: the next lead is all of them together,
+  each made safe (the version reads need the version's identity on the record).
 - Not done: the dataset version read of the create (the latest: it moves) and of
   the claim (a version can be deleted and made again under the same number and
   digest with another time and name, which the claimed record does not carry); the
