@@ -13,7 +13,7 @@ while a module uses the browser, and as not running at its end: between modules
 nothing runs the driver's loop (it is suspended in its own greenlet until the next
 call), and the next module's calls resume it as they would have.
 
-Bought figure (docs/testing.md, "The whole suite"): 20 modules launched a Chromium
+Bought figure (docs/testing.md, "The whole suite"): 19 modules launched a Chromium
 each, and the driver (a node process) with it; under `-n auto` each worker now
 launches one at most.
 """
