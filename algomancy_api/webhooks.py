@@ -19,10 +19,9 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from algomancy_core import ConfigurationError
@@ -36,6 +35,9 @@ from algomancy_core.deliveries import (
 )
 from algomancy_core.observe import RunObserver
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, utcnow
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("algomancy.webhooks")
 
@@ -190,6 +192,10 @@ class Webhooks(RunObserver):
             self._thread = None
 
     def _loop(self) -> None:
+        # httpx (and the rich console its command line loads) only where a sender
+        # runs: a server without webhooks starts without it (tests/meta/test_light_imports.py).
+        import httpx
+
         with httpx.Client(follow_redirects=False, timeout=self.timeout_seconds) as client:
             while not self._stopping.is_set():
                 try:
@@ -252,6 +258,8 @@ class Webhooks(RunObserver):
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(target.key, delivery.id, timestamp, body),
         }
+        import httpx
+
         try:
             response = client.post(delivery.url, content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -13,15 +13,21 @@ from pathlib import Path
 import pytest
 
 from tests import marks, nodeids
-from tests.browser import browser, playwright  # noqa: F401 - fixtures of every test
+from tests.browser import browser, chromium, playwright  # noqa: F401 - fixtures of every test
 
 #: Compiled modules kept between runs when the environment says not to write them
 #: beside the sources (PYTHONDONTWRITEBYTECODE): without them each run, and each xdist
 #: worker, compiles and assertion-rewrites every module again (~5 s of CPU per process).
+#: The environment says the same to the processes the tests start (xdist's workers,
+#: servers, CLI commands, spawned executor workers): each would compile the project's
+#: modules from source again (~0.3 s of CPU per server), and each xdist worker would
+#: rewrite the pytest plugins' packages (hypothesis, schemathesis, anyio) again.
 PYCACHE = Path(tempfile.gettempdir()) / "algomancy-tests-pycache"
 if sys.dont_write_bytecode and sys.pycache_prefix is None:
     sys.pycache_prefix = str(PYCACHE)
     sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
 
 # FastAPI's route analysis once per test process rather than once per app (tests.route_memo),
 # where FastAPI still has the internals it memoises (else the tests are slower, not wrong).

@@ -70,14 +70,24 @@ def test_the_lazy_public_names_still_resolve() -> None:
 
 
 #: What a server at rest does not load: each is imported by the first request that
-#: needs it (`algomancy_data.lazy`; `benchmarks.rss`).
-AT_REST_UNLOADED = {"numpy", "pandas", "pyarrow", "openpyxl", "python_calamine", "dask", "psycopg"}
+#: needs it (`algomancy_data.lazy`; `benchmarks.rss`), or, for httpx, by the webhook
+#: sender where webhooks are configured (`algomancy_api.webhooks`).
+AT_REST_UNLOADED = {
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "openpyxl",
+    "python_calamine",
+    "dask",
+    "psycopg",
+    "httpx",
+}
 
 
 def test_building_and_starting_an_app_loads_no_data_stack(tmp_path: Path) -> None:
     """The app factory, an app over SQLite built and started (its `main` session
     made), with a domain that imports no pandas itself: no numpy, pandas, pyarrow,
-    spreadsheet readers, Dask or PostgreSQL driver."""
+    spreadsheet readers, Dask, PostgreSQL driver or HTTP client."""
     code = (
         "from algomancy_api import ApiLauncher\n"
         "from algomancy_api.loading import load_config\n"
