@@ -50,13 +50,19 @@ def wants_json(ctx: click.Context) -> bool:
     return bool(options and options.json)
 
 
+def emitted_json(ctx: click.Context, payload: Any) -> bool:
+    """With `--json`, `payload` printed as JSON and True; else nothing printed, False."""
+    if wants_json(ctx):
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return True
+    return False
+
+
 def emit(
     ctx: click.Context, payload: Any, rows: Sequence[Sequence[Any]], header: Sequence[str]
 ) -> None:
     """`payload` as JSON with `--json`, else `rows` as an aligned table."""
-    if wants_json(ctx):
-        click.echo(json.dumps(payload, indent=2, default=str))
-    else:
+    if not emitted_json(ctx, payload):
         click.echo(table(header, rows))
 
 
@@ -90,8 +96,7 @@ def show_counted(
 ) -> bool:
     """One experiment or study: as JSON with `--json` (True: nothing more to print),
     else its row and its counts as tables (False: the caller may add more)."""
-    if wants_json(ctx):
-        click.echo(json.dumps(found.model_dump(), indent=2, default=str))
+    if emitted_json(ctx, found.model_dump()):
         return True
     click.echo(table(header, [row]))
     click.echo("\n" + table(("count", "value"), sorted(found.counts.items())))
