@@ -48,7 +48,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from typing import Literal
+from typing import Literal, TypeVar
 
 import orjson
 
@@ -57,6 +57,7 @@ from algomancy_core import ScenarioManager
 from algomancy_core.stores.base import Store
 
 View = Literal["full", "summary"]
+_V = TypeVar("_V")
 
 #: Enough for the views of several 1,000-scenario sessions (one is ~1.2 MB in full).
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -132,12 +133,7 @@ class ScenarioListCache:
             )
             + b"]"
         )
-        if len(body) <= self.max_bytes // _LISTINGS_KEPT:
-            with self._lock:
-                self._listings.pop(asked, None)
-                self._listings[asked] = _Kept(stamp, pinned, page, body)
-                while len(self._listings) > _LISTINGS_KEPT:
-                    del self._listings[next(iter(self._listings))]
+        self._keep_whole(self._listings, asked, _Kept(stamp, pinned, page, body), body)
         return body
 
     def answered(self, store: Store, request: tuple[object, ...]) -> tuple[object, bytes | None]:
@@ -153,13 +149,21 @@ class ScenarioListCache:
 
     def note_answer(self, stamp: object, request: tuple[object, ...], body: bytes) -> None:
         """`body` answered `request` from what was read after `stamp` (`answered`'s)."""
-        if stamp is None or len(body) > self.max_bytes // _LISTINGS_KEPT:
+        if stamp is not None:
+            self._keep_whole(self._answers, request, (stamp, body), body)
+
+    def _keep_whole(
+        self, kept: dict[tuple[object, ...], _V], key: tuple[object, ...], value: _V, body: bytes
+    ) -> None:
+        """`value` (`body` and what it was written from) as the newest of `kept`, when
+        `body` fits its share of `max_bytes`; the oldest dropped past `_LISTINGS_KEPT`."""
+        if len(body) > self.max_bytes // _LISTINGS_KEPT:
             return
         with self._lock:
-            self._answers.pop(request, None)
-            self._answers[request] = (stamp, body)
-            while len(self._answers) > _LISTINGS_KEPT:
-                del self._answers[next(iter(self._answers))]
+            kept.pop(key, None)
+            kept[key] = value
+            while len(kept) > _LISTINGS_KEPT:
+                del kept[next(iter(kept))]
 
     def kept_listing(
         self,

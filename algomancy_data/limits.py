@@ -157,34 +157,33 @@ def check_xlsx(filename: str, data: bytes, limits: ReadLimits) -> None:
                 raise _too_many_bytes(filename, done, limits, at_least=True) from None
             budget -= inflated
             if extent is not None and extent.rows * extent.columns > limits.max_table_cells:
-                raise LimitExceeded(
+                raise _too_large(
                     f"{filename}: sheet part {quote(member.filename, 80)} spans {extent.rows} "
-                    f"rows x {extent.columns} columns; the limit (max_table_cells) is "
+                    f"rows x {extent.columns} columns",
+                    "max_table_cells",
                     f"{limits.max_table_cells} cells",
-                    code="too_large",
                 )
+
+
+def _too_large(said: str, limit: str, value: object) -> LimitExceeded:
+    """`said` of the archive, then the limit it passes, by name and value."""
+    return LimitExceeded(f"{said}; the limit ({limit}) is {value}", code="too_large")
 
 
 def _too_many_bytes(
     filename: str, inflated: int, limits: ReadLimits, at_least: bool = False
 ) -> LimitExceeded:
     more = "more than " if at_least else ""
-    return LimitExceeded(
-        f"{filename} inflates to {more}{inflated} bytes; the limit (max_decompressed_bytes) "
-        f"is {limits.max_decompressed_bytes}",
-        code="too_large",
-    )
+    said = f"{filename} inflates to {more}{inflated} bytes"
+    return _too_large(said, "max_decompressed_bytes", limits.max_decompressed_bytes)
 
 
 def _too_high_ratio(
     filename: str, part: str, ratio: float, limits: ReadLimits, at_least: bool = False
 ) -> LimitExceeded:
     more = "more than " if at_least else ""
-    return LimitExceeded(
-        f"{filename}: part {quote(part, 80)} inflates {more}{ratio:.0f} times; "
-        f"the limit (max_compression_ratio) is {limits.max_compression_ratio}",
-        code="too_large",
-    )
+    said = f"{filename}: part {quote(part, 80)} inflates {more}{ratio:.0f} times"
+    return _too_large(said, "max_compression_ratio", limits.max_compression_ratio)
 
 
 class _Extent:

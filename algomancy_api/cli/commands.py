@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from algomancy_api.cli.app import app
-from algomancy_api.cli.output import REFUSED, connected, emit, table, wants_json
+from algomancy_api.cli.output import REFUSED, connected, emit, emitted_json, table, wants_json
 from algomancy_api.cli.params import ParamValueError, parse_params
 
 if TYPE_CHECKING:  # imported when a command runs, so that `--help` stays quick
@@ -57,9 +57,7 @@ def upload(ctx: click.Context, dataset: str, files: tuple[str, ...]) -> None:
     stores nothing and exits 1."""
     with connected(ctx) as client:
         result = client.upload(dataset, *(Path(f) for f in files))
-    if wants_json(ctx):
-        click.echo(json.dumps(result.model_dump(), indent=2))
-    else:
+    if not emitted_json(ctx, result.model_dump()):
         for message in result.messages:
             click.echo(str(message), err=not result.success)
         if result.success and result.dataset_version is not None:
@@ -208,8 +206,7 @@ def scenario_show(ctx: click.Context, tag_or_id: str) -> None:
     """One scenario: status, parameters and KPIs."""
     with connected(ctx) as client:
         found = client.find_scenario(tag_or_id)
-    if wants_json(ctx):
-        click.echo(json.dumps(found.model_dump(), indent=2, default=str))
+    if emitted_json(ctx, found.model_dump()):
         return
     click.echo(table(SCENARIO_HEADER, scenario_rows([found])))
     parameters = [(p.get("name"), p.get("value")) for p in found.algorithm.parameters]

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from algomancy_api.cli.app import app
-from algomancy_api.cli.output import connected, emit, table, wants_json
+from algomancy_api.cli.output import connected, emit, find_named, show_counted
 from algomancy_api.cli.params import ParamValueError, parse_params, parse_value
 
 if TYPE_CHECKING:
@@ -68,12 +67,16 @@ def axis(
 
 
 def find(client: AlgomancyClient, name_or_id: str) -> Experiment:
-    from algomancy_api.client import AlgomancyError
+    return find_named(client.experiments(), name_or_id, "experiment")
 
-    for found in client.experiments():
-        if name_or_id in (found.id, found.name):
-            return found
-    raise AlgomancyError(404, f"no experiment with id or name {name_or_id!r}")
+
+def emit_changed(
+    ctx: click.Context, name_or_id: str, change: Callable[[AlgomancyClient, str], Experiment]
+) -> None:
+    """`change` (cancel, resume) applied to the experiment named, and its new state."""
+    with connected(ctx) as client:
+        changed = change(client, find(client, name_or_id).id)
+    emit(ctx, changed.model_dump(), rows([changed]), HEADER)
 
 
 @experiment.command("create")
@@ -175,11 +178,7 @@ def experiment_show(ctx: click.Context, name_or_id: str) -> None:
     """Status and counts of one experiment."""
     with connected(ctx) as client:
         found = find(client, name_or_id)
-    if wants_json(ctx):
-        click.echo(json.dumps(found.model_dump(), indent=2, default=str))
-        return
-    click.echo(table(HEADER, rows([found])))
-    click.echo("\n" + table(("count", "value"), sorted(found.counts.items())))
+    show_counted(ctx, found, rows([found])[0], HEADER)
 
 
 @experiment.command("cancel")
@@ -187,9 +186,7 @@ def experiment_show(ctx: click.Context, name_or_id: str) -> None:
 @click.pass_context
 def experiment_cancel(ctx: click.Context, name_or_id: str) -> None:
     """Fail its queued points and stop the one processing."""
-    with connected(ctx) as client:
-        cancelled = client.cancel_experiment(find(client, name_or_id).id)
-    emit(ctx, cancelled.model_dump(), rows([cancelled]), HEADER)
+    emit_changed(ctx, name_or_id, lambda client, id: client.cancel_experiment(id))
 
 
 @experiment.command("resume")
@@ -198,9 +195,7 @@ def experiment_cancel(ctx: click.Context, name_or_id: str) -> None:
 def experiment_resume(ctx: click.Context, name_or_id: str) -> None:
     """Queue again its points not complete (failed, cancelled, never run); nothing
     complete runs again."""
-    with connected(ctx) as client:
-        resumed = client.resume_experiment(find(client, name_or_id).id)
-    emit(ctx, resumed.model_dump(), rows([resumed]), HEADER)
+    emit_changed(ctx, name_or_id, lambda client, id: client.resume_experiment(id))
 
 
 @experiment.command("results")

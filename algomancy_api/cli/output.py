@@ -7,8 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
@@ -50,14 +50,57 @@ def wants_json(ctx: click.Context) -> bool:
     return bool(options and options.json)
 
 
+def emitted_json(ctx: click.Context, payload: Any) -> bool:
+    """With `--json`, `payload` printed as JSON and True; else nothing printed, False."""
+    if wants_json(ctx):
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return True
+    return False
+
+
 def emit(
     ctx: click.Context, payload: Any, rows: Sequence[Sequence[Any]], header: Sequence[str]
 ) -> None:
     """`payload` as JSON with `--json`, else `rows` as an aligned table."""
-    if wants_json(ctx):
-        click.echo(json.dumps(payload, indent=2, default=str))
-    else:
+    if not emitted_json(ctx, payload):
         click.echo(table(header, rows))
+
+
+class Tracked(Protocol):
+    """What `find_named` and `show_counted` read of an experiment or a study."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    def model_dump(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=Tracked)
+
+
+def find_named(found: Iterable[T], name_or_id: str, noun: str) -> T:
+    """The one of `found` whose id or name is `name_or_id`, else the server's 404."""
+    from algomancy_api.client import AlgomancyError
+
+    for item in found:
+        if name_or_id in (item.id, item.name):
+            return item
+    raise AlgomancyError(404, f"no {noun} with id or name {name_or_id!r}")
+
+
+def show_counted(
+    ctx: click.Context, found: Tracked, row: Sequence[Any], header: Sequence[str]
+) -> bool:
+    """One experiment or study: as JSON with `--json` (True: nothing more to print),
+    else its row and its counts as tables (False: the caller may add more)."""
+    if emitted_json(ctx, found.model_dump()):
+        return True
+    click.echo(table(header, [row]))
+    click.echo("\n" + table(("count", "value"), sorted(found.counts.items())))
+    return False
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -3,7 +3,6 @@ over the HTTP API, through the client."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ import click
 
 from algomancy_api.cli.app import app
 from algomancy_api.cli.experiments import axis
-from algomancy_api.cli.output import connected, emit, table, wants_json
+from algomancy_api.cli.output import connected, emit, find_named, show_counted, table
 from algomancy_api.cli.params import ParamValueError, parse_params
 
 if TYPE_CHECKING:
@@ -59,12 +58,7 @@ def constraint(spec: str) -> dict[str, Any]:
 
 
 def find(client: AlgomancyClient, name_or_id: str) -> Study:
-    from algomancy_api.client import AlgomancyError
-
-    for found in client.studies():
-        if name_or_id in (found.id, found.name):
-            return found
-    raise AlgomancyError(404, f"no study with id or name {name_or_id!r}")
+    return find_named(client.studies(), name_or_id, "study")
 
 
 @study.command("create")
@@ -173,11 +167,8 @@ def study_show(ctx: click.Context, name_or_id: str) -> None:
     """Status, counts, and the best trial or the Pareto set of one study."""
     with connected(ctx) as client:
         found = find(client, name_or_id)
-    if wants_json(ctx):
-        click.echo(json.dumps(found.model_dump(), indent=2, default=str))
+    if show_counted(ctx, found, rows([found])[0], HEADER):
         return
-    click.echo(table(HEADER, rows([found])))
-    click.echo("\n" + table(("count", "value"), sorted(found.counts.items())))
     chosen = [found.best] if found.best is not None else list(found.pareto or [])
     if chosen:
         kpis = [o["kpi"] for o in found.objectives]

@@ -23,36 +23,54 @@ DATASET_VERSION = "dataset_version"
 _RANGED = ("integer", "float")
 
 
+def checked_value(what: str, key: str, parameter: Parameter, value: Any) -> None:
+    """`value` if valid for `parameter`, else InvalidInputError naming `what` `key`
+    (an experiment's axis, a study's space dimension)."""
+    try:
+        parameter.parse(value)
+    except ParameterError as exc:
+        raise InvalidInputError(f"{what} {key!r}: {exc}") from None
+
+
+def checked_list(what: str, key: str, parameter: Parameter, listed: Any, noun: str) -> list[Any]:
+    """`listed` (the spec's `noun`) if a non-empty list of values valid for `parameter`."""
+    if not isinstance(listed, list) or not listed:
+        raise InvalidInputError(f"{what} {key!r}: {noun} must be a non-empty list")
+    for value in listed:
+        checked_value(what, key, parameter, value)
+    return listed
+
+
+def declared_range(
+    what: str, key: str, parameter: Parameter, spec: Mapping[str, Any]
+) -> tuple[Any, Any]:
+    """The spec's `min` and `max`, each else the parameter's declared bound."""
+    low, high = spec.get("min", parameter.min), spec.get("max", parameter.max)
+    if low is None or high is None:
+        raise InvalidInputError(
+            f"{what} {key!r}: give min and max (the parameter declares no bounds)"
+        )
+    return low, high
+
+
 def _axis(key: str, parameter: Parameter, spec: Mapping[str, Any], base: Any) -> Axis:
     """The axis of `parameter`: explicit values, else the spec's or the descriptor's
     bounds (numbers) or choices (enums, booleans)."""
     type_name = parameter.type_name
     values = spec.get("values")
     if values is not None:
-        if not isinstance(values, list) or not values:
-            raise InvalidInputError(f"axis {key!r}: values must be a non-empty list")
-        for value in values:
-            try:
-                parameter.parse(value)
-            except ParameterError as exc:
-                raise InvalidInputError(f"axis {key!r}: {exc}") from None
+        checked_list("axis", key, parameter, values, "values")
         return Axis(key, type_name, values=tuple(values), base=base)
     if type_name in _RANGED:
-        low = spec.get("min", parameter.min)
-        high = spec.get("max", parameter.max)
-        if low is None or high is None:
-            raise InvalidInputError(
-                f"axis {key!r}: give min and max (the parameter declares no bounds)"
-            )
+        low, high = declared_range("axis", key, parameter, spec)
         if not all(isinstance(b, int | float) and not isinstance(b, bool) for b in (low, high)):
             raise InvalidInputError(f"axis {key!r}: min and max must be numbers")
         if low > high:
             raise InvalidInputError(f"axis {key!r}: min {low} is greater than max {high}")
         for bound in (low, high):
-            try:
-                parameter.parse(int(bound) if type_name == "integer" else float(bound))
-            except ParameterError as exc:
-                raise InvalidInputError(f"axis {key!r}: {exc}") from None
+            checked_value(
+                "axis", key, parameter, int(bound) if type_name == "integer" else float(bound)
+            )
         scale = spec.get("scale") or "linear"
         if scale == "log" and (type_name != "float" or low <= 0):
             raise InvalidInputError(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.session_records import MemorySessionRecords
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -164,24 +164,13 @@ def missing(experiment_id: str) -> NotFoundError:
     return NotFoundError(f"experiment {experiment_id!r} not found")
 
 
-class MemoryExperimentBook:
+class MemoryExperimentBook(MemorySessionRecords[ExperimentRecord]):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: dict[str, ExperimentRecord] = {}
+        super().__init__(taken, missing)
 
     def add(self, record: ExperimentRecord) -> None:
         with self._lock:
-            if any(
-                r.session_id == record.session_id and r.name == record.name
-                for r in self._records.values()
-            ):
-                raise taken(record.name)
-            self._records[record.id] = record
-
-    def get(self, session_id: str, experiment_id: str) -> ExperimentRecord | None:
-        with self._lock:
-            found = self._records.get(experiment_id)
-        return found if found is not None and found.session_id == session_id else None
+            self._add(record)
 
     def page(
         self, session_id: str, experiment_id: str, offset: int, limit: int | None
@@ -189,38 +178,23 @@ class MemoryExperimentBook:
         found = self.get(session_id, experiment_id)
         return None if found is None else found.page(offset, limit)
 
-    def list(self, session_id: str) -> list[ExperimentRecord]:
-        with self._lock:
-            return [r for r in self._records.values() if r.session_id == session_id]
-
     def names(self, session_id: str) -> set[str]:
         return {r.name for r in self.list(session_id)}
 
     def cancel(self, session_id: str, experiment_id: str) -> None:
         with self._lock:
-            found = self._records.get(experiment_id)
-            if found is None or found.session_id != session_id:
-                raise missing(experiment_id)
+            found = self._mine(session_id, experiment_id)
             self._records[experiment_id] = dataclasses.replace(found, cancelled=True)
 
     def delete(self, session_id: str, experiment_id: str) -> None:
         with self._lock:
-            found = self._records.get(experiment_id)
-            if found is None or found.session_id != session_id:
-                raise missing(experiment_id)
+            self._mine(session_id, experiment_id)
             del self._records[experiment_id]
 
     def update(self, record: ExperimentRecord) -> None:
         with self._lock:
-            found = self._records.get(record.id)
-            if found is None or found.session_id != record.session_id:
-                raise missing(record.id)
+            self._mine(record.session_id, record.id)
             self._records[record.id] = record
-
-    def forget_session(self, session_id: str) -> None:
-        with self._lock:
-            for record in [r for r in self._records.values() if r.session_id == session_id]:
-                del self._records[record.id]
 
 
 def record_from_row(m: Any, points: Sequence[ExperimentPoint]) -> ExperimentRecord:

@@ -20,7 +20,7 @@ from algomancy_core.experiments.axes import (
     resolve_axes,
     with_dataset,
 )
-from algomancy_core.experiments.book import ExperimentRecord
+from algomancy_core.experiments.book import ExperimentRecord, missing
 from algomancy_core.experiments.designs import (
     DESIGN_KINDS,
     Axis,
@@ -268,7 +268,7 @@ def _plan(
 def get_experiment(manager: ScenarioManager, experiment_id: str) -> ExperimentRecord:
     found = manager._store.experiments.get(manager.session_id, experiment_id)
     if found is None:
-        raise NotFoundError(f"experiment {experiment_id!r} not found")
+        raise missing(experiment_id)
     return found
 
 

@@ -7,7 +7,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, ClassVar, Self, overload
+from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 
 class _Missing:
@@ -215,3 +215,33 @@ class Parameter(ABC):
 
     def _describe_extras(self) -> dict[str, Any]:
         return {}
+
+
+B = TypeVar("B")
+
+
+class BoundedParameter(Parameter, Generic[B]):
+    """A parameter with an optional `min` and `max` of its own kind (numbers, dates)."""
+
+    def __init__(
+        self,
+        *,
+        default: Any = MISSING,
+        min: B | None = None,
+        max: B | None = None,
+        required: bool | None = None,
+        description: str = "",
+    ) -> None:
+        super().__init__(default=default, required=required, description=description)
+        self.min, self.max = min, max
+
+    def _check_options(self) -> None:
+        for label in ("min", "max"):
+            bound = getattr(self, label)
+            if bound is not None:
+                setattr(self, label, self._checked_bound(label, bound))
+        super()._check_options()
+
+    @abstractmethod
+    def _checked_bound(self, label: str, bound: Any) -> Any:
+        """`bound` (not None) as the `label` bound, or `ParameterError(None, rule)`."""

@@ -8,32 +8,26 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from algomancy_core.parameters.base import MISSING, Parameter, ParameterError, choice_list, shown
+from algomancy_core.parameters.base import (
+    MISSING,
+    BoundedParameter,
+    Parameter,
+    ParameterError,
+    choice_list,
+    shown,
+)
 
 
-class IntegerParameter(Parameter):
+class IntegerParameter(BoundedParameter[int]):
     """A whole number; booleans and floats (even 5.0) are rejected."""
 
     type_name = "integer"
     noun = "an integer"
 
-    def __init__(
-        self,
-        *,
-        default: Any = MISSING,
-        min: int | None = None,
-        max: int | None = None,
-        required: bool | None = None,
-        description: str = "",
-    ) -> None:
-        super().__init__(default=default, required=required, description=description)
-        self.min, self.max = min, max
-
-    def _check_options(self) -> None:
-        for label, bound in (("min", self.min), ("max", self.max)):
-            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
-                raise ParameterError(None, f"{label} must be an integer, got {shown(bound)}")
-        super()._check_options()
+    def _checked_bound(self, label: str, bound: Any) -> Any:
+        if isinstance(bound, bool) or not isinstance(bound, int):
+            raise ParameterError(None, f"{label} must be an integer, got {shown(bound)}")
+        return bound
 
     def _parse(self, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
@@ -43,33 +37,18 @@ class IntegerParameter(Parameter):
         return value
 
 
-class FloatParameter(Parameter):
+class FloatParameter(BoundedParameter[float]):
     """A finite number; integers are accepted, booleans, NaN and infinities are not."""
 
     type_name = "float"
     noun = "a number"
 
-    def __init__(
-        self,
-        *,
-        default: Any = MISSING,
-        min: float | None = None,
-        max: float | None = None,
-        required: bool | None = None,
-        description: str = "",
-    ) -> None:
-        super().__init__(default=default, required=required, description=description)
-        self.min, self.max = min, max
-
-    def _check_options(self) -> None:
-        for label, bound in (("min", self.min), ("max", self.max)):
-            if bound is None:
-                continue
-            if isinstance(bound, bool) or not isinstance(bound, int | float):
-                raise ParameterError(None, f"{label} must be a number, got {shown(bound)}")
-            if not math.isfinite(bound):
-                raise ParameterError(None, f"{label} must be finite, got {shown(bound)}")
-        super()._check_options()
+    def _checked_bound(self, label: str, bound: Any) -> Any:
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            raise ParameterError(None, f"{label} must be a number, got {shown(bound)}")
+        if not math.isfinite(bound):
+            raise ParameterError(None, f"{label} must be finite, got {shown(bound)}")
+        return bound
 
     def _parse(self, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int | float):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
-from algomancy_core.parameters.base import MISSING, Parameter, ParameterError, shown
+from algomancy_core.parameters.base import MISSING, BoundedParameter, ParameterError, shown
 
 
 class Interval(NamedTuple):
@@ -55,33 +55,16 @@ def _utc_if_naive(value: Any) -> Any:
     return value
 
 
-class _TemporalParameter(Parameter):
-    def __init__(
-        self,
-        *,
-        default: Any = MISSING,
-        min: Any = None,
-        max: Any = None,
-        required: bool | None = None,
-        description: str = "",
-    ) -> None:
-        super().__init__(default=default, required=required, description=description)
-        self.min, self.max = min, max
-
+class _TemporalParameter(BoundedParameter[Any]):
     @abstractmethod
     def _parse_point(self, raw: Any) -> date | str:
         """One date or datetime from `raw`, or a message saying what is wrong."""
 
-    def _check_options(self) -> None:
-        for label in ("min", "max"):
-            bound = getattr(self, label)
-            if bound is None:
-                continue
-            parsed = self._parse_point(bound)
-            if isinstance(parsed, str):
-                raise ParameterError(None, f"{label} {parsed}")
-            setattr(self, label, parsed)
-        super()._check_options()
+    def _checked_bound(self, label: str, bound: Any) -> Any:
+        parsed = self._parse_point(bound)
+        if isinstance(parsed, str):
+            raise ParameterError(None, f"{label} {parsed}")
+        return parsed
 
     def _comparable(self, value: Any) -> Any:
         return _utc_if_naive(value)

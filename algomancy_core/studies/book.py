@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import threading
 from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
 
 from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.session_records import MemorySessionRecords
 
 #: Study states: `running` until its budget is spent or it is stopped.
 RUNNING, COMPLETE, STOPPED = "running", "complete", "stopped"
@@ -159,42 +159,21 @@ def lease_free(record: StudyRecord, owner: str, now: datetime) -> bool:
     )
 
 
-class MemoryStudyBook:
+class MemoryStudyBook(MemorySessionRecords[StudyRecord]):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: dict[str, StudyRecord] = {}
+        super().__init__(name_taken, missing)
         self._trials: dict[str, dict[int, TrialRecord]] = {}
 
-    def add(self, record: StudyRecord, trials: list[TrialRecord]) -> None:
+    def add(self, record: StudyRecord, trials: builtins.list[TrialRecord]) -> None:
         with self._lock:
-            if any(
-                r.session_id == record.session_id and r.name == record.name
-                for r in self._records.values()
-            ):
-                raise name_taken(record.name)
-            self._records[record.id] = record
+            self._add(record)
             self._trials[record.id] = {}
         for trial in trials:
             self.add_trial(trial)
 
-    def get(self, session_id: str, study_id: str) -> StudyRecord | None:
-        with self._lock:
-            found = self._records.get(study_id)
-        return found if found is not None and found.session_id == session_id else None
-
-    def list(self, session_id: str) -> list[StudyRecord]:
-        with self._lock:
-            return [r for r in self._records.values() if r.session_id == session_id]
-
     def running(self) -> builtins.list[StudyRecord]:
         with self._lock:
             return [r for r in self._records.values() if r.state == RUNNING]
-
-    def _mine(self, session_id: str, study_id: str) -> StudyRecord:
-        found = self._records.get(study_id)
-        if found is None or found.session_id != session_id:
-            raise missing(study_id)
-        return found
 
     def delete(self, session_id: str, study_id: str) -> None:
         with self._lock:
@@ -268,9 +247,8 @@ class MemoryStudyBook:
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:
-            for record in [r for r in self._records.values() if r.session_id == session_id]:
-                del self._records[record.id]
-                self._trials.pop(record.id, None)
+            for study_id in self._forget(session_id):
+                self._trials.pop(study_id, None)
 
 
 def study_from_row(m: Any) -> StudyRecord:

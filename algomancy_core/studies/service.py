@@ -20,6 +20,7 @@ from algomancy_core.studies.book import (
     WARM,
     StudyRecord,
     TrialRecord,
+    missing,
     same_run_as,
 )
 from algomancy_core.studies.space import (
@@ -182,7 +183,7 @@ def _value_of(run: ScenarioRecord, key: str) -> Any:
 def get_study(manager: ScenarioManager, study_id: str) -> StudyRecord:
     found = manager._store.studies.get(manager.session_id, study_id)
     if found is None:
-        raise NotFoundError(f"study {study_id!r} not found")
+        raise missing(study_id)
     return found
 
 

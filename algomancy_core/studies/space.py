@@ -11,9 +11,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from algomancy_core.errors import InvalidInputError
-from algomancy_core.experiments.axes import DATA_PREFIX
+from algomancy_core.experiments.axes import (
+    DATA_PREFIX,
+    checked_list,
+    checked_value,
+    declared_range,
+)
 from algomancy_core.kpi import KpiDirection
-from algomancy_core.parameters import Parameter, ParameterError
+from algomancy_core.parameters import Parameter
 
 if TYPE_CHECKING:
     from algomancy_core.scenario_manager import ScenarioManager
@@ -27,30 +32,16 @@ def _number(key: str, label: str, value: Any) -> float:
     return float(value)
 
 
-def _check(key: str, parameter: Parameter, value: Any) -> None:
-    try:
-        parameter.parse(value)
-    except ParameterError as exc:
-        raise InvalidInputError(f"space {key!r}: {exc}") from None
-
-
 def dimension(key: str, parameter: Parameter, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The dimension of `parameter`: explicit `choices`, else the spec's or the
     descriptor's bounds (integers, floats) or choices (enums, booleans)."""
     type_name = parameter.type_name
     choices = spec.get("choices")
     if choices is not None:
-        if not isinstance(choices, list) or not choices:
-            raise InvalidInputError(f"space {key!r}: choices must be a non-empty list")
-        for choice in choices:
-            _check(key, parameter, choice)
+        checked_list("space", key, parameter, choices, "choices")
         return {"key": key, "type": "categorical", "choices": choices}
     if type_name in ("integer", "float"):
-        low, high = spec.get("min", parameter.min), spec.get("max", parameter.max)
-        if low is None or high is None:
-            raise InvalidInputError(
-                f"space {key!r}: give min and max (the parameter declares no bounds)"
-            )
+        low, high = declared_range("space", key, parameter, spec)
         low, high = _number(key, "min", low), _number(key, "max", high)
         if low > high:
             raise InvalidInputError(f"space {key!r}: min {low:g} is greater than max {high:g}")
@@ -65,7 +56,7 @@ def dimension(key: str, parameter: Parameter, spec: Mapping[str, Any]) -> dict[s
             low, high = float(int(low)), float(int(high))
             step = int(step or 1)
         for bound in (low, high):
-            _check(key, parameter, int(bound) if kind == "int" else bound)
+            checked_value("space", key, parameter, int(bound) if kind == "int" else bound)
         return {"key": key, "type": kind, "low": low, "high": high, "log": log, "step": step}
     if type_name == "enum":
         listed = list(getattr(parameter, "choices", ()))

@@ -231,6 +231,8 @@ def test_the_cap_is_refused_naming_the_count_before_anything_is_created(
     assert lowered.status_code == 400 and "5 points" in lowered.json()["detail"]
     bad = create(client, "bad", {"kind": "grid", "axes": [{"name": "crews", "values": [1, 9]}]})
     assert bad.status_code == 400 and "crews" in bad.json()["detail"]
+    empty = create(client, "empty", {"kind": "grid", "axes": [{"name": "crews", "values": []}]})
+    assert empty.json()["detail"] == "axis 'crews': values must be a non-empty list"
     unknown = create(client, "unk", {"kind": "grid", "axes": [{"name": "nope", "values": [1]}]})
     assert unknown.status_code == 400 and "nope" in unknown.json()["detail"]
     assert len(client.get(f"{M}/scenarios").json()) == before

@@ -340,6 +340,8 @@ BAD: list[tuple[dict[str, Any], int, str]] = [
     ({"space": []}, 400, "space"),
     ({"space": [{"name": "x", "min": 2, "max": 1}]}, 400, "'x'"),
     ({"space": [{"name": "x", "min": 0, "log": True}]}, 400, "log"),
+    ({"space": [{"name": "x", "choices": []}]}, 400, "space 'x': choices must be a non-empty list"),
+    ({"space": [{"name": "x", "choices": ["a"]}]}, 400, "space 'x': x: must be a number"),
     ({"objectives": [{"kpi": "cost"}]}, 400, "cost"),
     ({"objectives": []}, 422, "objectives"),
     ({"constraints": [{"kpi": "f1"}]}, 400, "f1"),

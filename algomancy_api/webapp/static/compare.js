@@ -7,6 +7,7 @@ import { API, call, api, debounced, download, followEvents, seg, sessionEnds } f
 import { Notice, formatNumber } from "./ui.js";
 import { CompareViews } from "./views.js";
 import { KpiValue, isBinary } from "./kpiview.js";
+import { scatterChart, useChart } from "./expcharts.js";
 
 const HIGHER = ["higher", "at_least"];
 const PAGE = 100;
@@ -150,16 +151,6 @@ function KpiCell({ kpi, cell, withBaseline }) {
   </td>`;
 }
 
-function useChart(build, deps) {
-  const canvas = useRef(null);
-  useEffect(() => {
-    if (!window.Chart || !canvas.current) return undefined;
-    const chart = build(canvas.current);
-    return () => chart.destroy();
-  }, deps);
-  return canvas;
-}
-
 /** A horizontal bar per scenario: the chart grows downwards, so labels never drop out. */
 function KpiChart({ kpi, rows }) {
   const shown = rows.slice(0, MAX_BARS);
@@ -209,23 +200,14 @@ function Scatter({ kpis: all, rows }) {
   const front = useMemo(() => new Set(nonDominated(points, HIGHER.includes(x.better_when), HIGHER.includes(y.better_when))), [points, x, y]);
   const canvas = useChart(
     (el) =>
-      new window.Chart(el, {
-        type: "scatter",
-        data: {
-          datasets: [
-            { label: "non-dominated", data: points.filter((_, i) => front.has(i)), backgroundColor: "#15803d", pointStyle: "triangle", pointRadius: 7 },
-            { label: "dominated", data: points.filter((_, i) => !front.has(i)), backgroundColor: "#2563eb", pointRadius: 4 },
-          ],
-        },
-        options: {
-          animation: false,
-          maintainAspectRatio: false,
-          plugins: { tooltip: { callbacks: { label: (c) => `${c.raw.tag}: ${formatNumber(c.raw.x)}, ${formatNumber(c.raw.y)}` } } },
-          scales: {
-            x: { title: { display: true, text: `${x.name} (${x.unit}, ${DIRECTION[x.better_when]})` } },
-            y: { title: { display: true, text: `${y.name} (${y.unit}, ${DIRECTION[y.better_when]})` } },
-          },
-        },
+      scatterChart(el, {
+        datasets: [
+          { label: "non-dominated", data: points.filter((_, i) => front.has(i)), backgroundColor: "#15803d", pointStyle: "triangle", pointRadius: 7 },
+          { label: "dominated", data: points.filter((_, i) => !front.has(i)), backgroundColor: "#2563eb", pointRadius: 4 },
+        ],
+        label: (p) => `${p.tag}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`,
+        x: `${x.name} (${x.unit}, ${DIRECTION[x.better_when]})`,
+        y: `${y.name} (${y.unit}, ${DIRECTION[y.better_when]})`,
       }),
     [points, front]
   );

@@ -41,6 +41,23 @@ export function useChart(build, deps) {
   return canvas;
 }
 
+/**
+ * A scatter chart of `datasets` on `el`: `label(point)` says a point in its tooltip,
+ * `x` and `y` title the axes, `xTicks` (optional) are the x axis's Chart.js ticks.
+ */
+export function scatterChart(el, { datasets, label, x, y, xTicks }) {
+  return new window.Chart(el, {
+    type: "scatter",
+    data: { datasets },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      plugins: { tooltip: { callbacks: { label: (c) => label(c.raw) } } },
+      scales: { x: { title: { display: true, text: x }, ...(xTicks ? { ticks: xTicks } : {}) }, y: { title: { display: true, text: y } } },
+    },
+  });
+}
+
 const unitOf = (kpis, key) => kpis.find((k) => k.name === key)?.unit;
 const titled = (kpis, key) => (unitOf(kpis, key) ? `${key} (${unitOf(kpis, key)})` : key);
 

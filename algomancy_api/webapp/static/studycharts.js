@@ -2,7 +2,7 @@
 // history of one objective (each trial's value and the best so far) and the Pareto
 // scatter of two objectives (every feasible trial, the Pareto set highlighted).
 import { html, useMemo, useState } from "../vendor/htm-preact/standalone.module.js";
-import { Select, decimate, useChart } from "./expcharts.js";
+import { Select, decimate, scatterChart, useChart } from "./expcharts.js";
 import { formatNumber } from "./ui.js";
 
 /** At most this many trials drawn (an even sample beyond). */
@@ -54,20 +54,15 @@ export function HistoryChart({ rows, study }) {
   const shown = decimate(trials, MAX_TRIALS);
   const canvas = useChart(
     (el) =>
-      new window.Chart(el, {
-        type: "scatter",
-        data: {
-          datasets: [
-            { label: "trial", data: shown, backgroundColor: shown.map((p) => (p.feasible ? BLUE : GREY)), pointRadius: shown.length > 500 ? 2 : 4 },
-            { type: "line", label: "best so far", data: decimate(bestSoFar, MAX_TRIALS), borderColor: ORANGE, backgroundColor: ORANGE, stepped: true, pointRadius: 0, borderWidth: 2 },
-          ],
-        },
-        options: {
-          animation: false,
-          maintainAspectRatio: false,
-          plugins: { tooltip: { callbacks: { label: (c) => `#${c.raw.x}: ${formatNumber(c.raw.y)}` } } },
-          scales: { x: { title: { display: true, text: "trial" }, ticks: { precision: 0 } }, y: { title: { display: true, text: axisTitle(objective) } } },
-        },
+      scatterChart(el, {
+        datasets: [
+          { label: "trial", data: shown, backgroundColor: shown.map((p) => (p.feasible ? BLUE : GREY)), pointRadius: shown.length > 500 ? 2 : 4 },
+          { type: "line", label: "best so far", data: decimate(bestSoFar, MAX_TRIALS), borderColor: ORANGE, backgroundColor: ORANGE, stepped: true, pointRadius: 0, borderWidth: 2 },
+        ],
+        label: (p) => `#${p.x}: ${formatNumber(p.y)}`,
+        x: "trial",
+        y: axisTitle(objective),
+        xTicks: { precision: 0 },
       }),
     [shown, bestSoFar, objective.kpi]
   );
@@ -97,20 +92,14 @@ export function ParetoChart({ rows, study }) {
   const others = decimate(points.filter((p) => !p.front), MAX_TRIALS);
   const canvas = useChart(
     (el) =>
-      new window.Chart(el, {
-        type: "scatter",
-        data: {
-          datasets: [
-            { label: "trial", data: others, backgroundColor: others.map((p) => (p.ok ? BLUE : GREY)), pointRadius: 4 },
-            { label: "Pareto set", data: sorted, backgroundColor: ORANGE, borderColor: ORANGE, pointRadius: 6, showLine: true, borderWidth: 1 },
-          ],
-        },
-        options: {
-          animation: false,
-          maintainAspectRatio: false,
-          plugins: { tooltip: { callbacks: { label: (c) => `#${c.raw.number}: ${formatNumber(c.raw.x)}, ${formatNumber(c.raw.y)}` } } },
-          scales: { x: { title: { display: true, text: axisTitle(xo) } }, y: { title: { display: true, text: axisTitle(yo) } } },
-        },
+      scatterChart(el, {
+        datasets: [
+          { label: "trial", data: others, backgroundColor: others.map((p) => (p.ok ? BLUE : GREY)), pointRadius: 4 },
+          { label: "Pareto set", data: sorted, backgroundColor: ORANGE, borderColor: ORANGE, pointRadius: 6, showLine: true, borderWidth: 1 },
+        ],
+        label: (p) => `#${p.number}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`,
+        x: axisTitle(xo),
+        y: axisTitle(yo),
       }),
     [points]
   );
