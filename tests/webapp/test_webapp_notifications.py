@@ -35,6 +35,9 @@ def test_a_followed_run_ending_notifies_only_after_opting_in(
     page.goto(f"{server.base}/#/scenarios/{sid}")
     detail = page.get_by_test_id("scenario-detail")
     status = detail.get_by_test_id("live-status").locator("[data-status]")
+    # The server's word first: a failure below is then the page's, not a slow run's
+    # (once, in a whole-suite run, the page still said `processing` after 30 s).
+    wait_complete(server, sid)
     expect(status).to_have_text("complete", timeout=30_000)
     assert page.evaluate("window.__notes") == []  # not opted in: nothing shown
 
