@@ -142,9 +142,11 @@ def in_process_seconds(n: int, **overrides: object) -> float:
         return time.perf_counter() - start
 
 
-def create_run_complete(client: httpx.Client, prefix: str, count: int) -> None:
+def create_run_complete(
+    client: httpx.Client, prefix: str, count: int, timeout: float = TIMEOUT
+) -> None:
     """`count` scenarios over HTTP: all created, then all run, then polled (the last
-    first) until complete."""
+    first) until complete, within `timeout` seconds of the last run request."""
     base = "/sessions/main/scenarios"
     ids = []
     for i in range(count):
@@ -156,7 +158,7 @@ def create_run_complete(client: httpx.Client, prefix: str, count: int) -> None:
         ids.append(response.json()["id"])
     for scenario_id in ids:
         client.post(f"{base}/{scenario_id}/run").raise_for_status()
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + timeout
     for scenario_id in reversed(ids):
         while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
             if time.monotonic() > deadline:

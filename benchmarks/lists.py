@@ -159,8 +159,8 @@ from typing import Any
 import httpx
 import orjson
 
+from benchmarks.bench_scenarios import create_run_complete
 from benchmarks.common import PREFIX, Row, Server, api, env_int, percentile, run_alone
-from benchmarks.configs import DATASET
 
 N = env_int("BENCH_LIST_SCENARIOS", 1000)
 CALLS = env_int("BENCH_LIST_CALLS", 21)
@@ -168,26 +168,6 @@ CALLS = env_int("BENCH_LIST_CALLS", 21)
 CPU_CALLS = env_int("BENCH_LIST_CPU_CALLS", 100)
 TARGET = 5.0
 BASE = "/sessions/main/scenarios"
-
-
-def fill(client: httpx.Client, n: int) -> None:
-    """`n` scenarios of the instant algorithm, created, run and complete."""
-    ids = []
-    for i in range(n):
-        response = client.post(
-            BASE,
-            json={"tag": f"s{i}", "dataset_key": DATASET, "algo_name": "Instant"},
-        )
-        response.raise_for_status()
-        ids.append(response.json()["id"])
-    for scenario_id in ids:
-        client.post(f"{BASE}/{scenario_id}/run").raise_for_status()
-    deadline = time.monotonic() + 300
-    for scenario_id in reversed(ids):
-        while client.get(f"{BASE}/{scenario_id}/status").json()["status"] != "complete":
-            if time.monotonic() > deadline:
-                raise TimeoutError("scenarios did not complete in time")
-            time.sleep(0.005)
 
 
 def p50(func: Callable[[], object], calls: int = CALLS) -> float:
@@ -290,7 +270,7 @@ def run() -> list[Row]:
         Server(["--config", "benchmarks.configs:instant_config", "--data-path", "state"]) as server,
         api(server) as client,
     ):
-        fill(client, N)
+        create_run_complete(client, "s", N, timeout=300)
         return [
             *figure(server, client, "full", {}),
             *figure(server, client, "summary", {"view": "summary"}),
