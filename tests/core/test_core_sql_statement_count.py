@@ -23,7 +23,7 @@ from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.scenario import ScenarioStatus
 from tests.polling import wait_for
 
-from .conftest import make_config
+from .conftest import Gate, make_config
 
 #: Housekeeping's statements (each second on a shared store, not per scenario).
 _HOUSEKEEPING = re.compile(
@@ -84,6 +84,12 @@ def _run_to_its_end(manager: Any, scenario_id: str, traced: Trace) -> None:
     """Run the scenario; return once it is complete and the dispatcher has looked at
     the queue after its end (its session may have another queued)."""
     manager.run_scenario(scenario_id)
+    _wait_for_its_end(manager, scenario_id, traced)
+
+
+def _wait_for_its_end(manager: Any, scenario_id: str, traced: Trace) -> None:
+    """Return once the scenario is complete and the dispatcher has looked at the
+    queue after its end."""
     wait_for(
         lambda: manager.get_scenario(scenario_id).status,
         lambda status: status is ScenarioStatus.COMPLETE,
@@ -135,3 +141,37 @@ def test_one_create_run_complete_on_sqlite_takes_the_statements_it_takes(
     everything = create + run + background
     assert sum(sql == "BEGIN IMMEDIATE" for sql in everything) == 4, everything
     assert sum(sql.startswith("COMMIT") for sql in everything) == 4, everything
+
+
+def test_runs_queued_behind_their_sessions_run_are_claimed_without_a_look(
+    sql_sessions: SessionManager, traced: Trace, gate: Gate
+) -> None:
+    """Runs requested while their session runs another here (the benchmark's
+    pattern): the claim after each run's end goes straight to its write, with no
+    look at the queue first and no second, empty claim (before: a look before
+    each such claim, and an empty write transaction for about half of them)."""
+    manager = sql_sessions.get_session("main")
+    held = manager.create_scenario("held", "Master data", "Gated", {"count": 1})
+    behind = [
+        manager.create_scenario(f"behind {i}", "Master data", "Instant", {"count": 1})
+        for i in range(4)
+    ]
+    manager.run_scenario(held.id)
+    assert gate.started.wait(10)
+    for record in behind:
+        manager.run_scenario(record.id)
+    me = threading.current_thread().name
+    traced.clear()
+    gate.release.set()
+    _wait_for_its_end(manager, behind[-1].id, traced)
+    background = _plain([s for s in traced if s[0] != me and "checkpoint" not in s[0]])
+    claims = [
+        n
+        for n, sql in enumerate(background)
+        if sql.startswith("UPDATE scenarios SET status = 'processing'")
+    ]
+    # Four claims, each of a scenario (an empty claim writes no change feed entry).
+    assert len(claims) == 4, background
+    assert all(background[n + 1].startswith("INSERT INTO changes") for n in claims), background
+    # The one look: after the last run's end, when nothing is queued behind.
+    assert len([sql for sql in background if _PROBE.search(sql)]) == 1, background
