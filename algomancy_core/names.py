@@ -104,6 +104,14 @@ def dataset_taken(key: str, existing: str | None = None) -> ConflictError:
     return _taken("dataset {name}", key, existing, "keys")
 
 
+def scenarios_full(limit: int) -> ConflictError:
+    """The 409 of a create in a session that holds `limit` scenarios already."""
+    return ConflictError(
+        f"the scenario limit is reached: a session may hold {limit} scenarios "
+        "(max_scenarios_per_session); delete one first"
+    )
+
+
 def tag_taken(tag: str, existing: str | None = None) -> ConflictError:
     """The 409 of a taken scenario tag (see `session_taken`)."""
     return _taken("a scenario tagged {name}", tag, existing, "tags")

@@ -92,7 +92,7 @@ class ScenarioCatalog(SessionDatasets):
             kpis=dict(kpis),
             finished_at=utcnow(),
         )
-        self._store.add_scenario(record)
+        self._store.add_scenario(record, below=self._runtime.config.max_scenarios_per_session)
         if tables is not None and tables.list_tables():
             self._store.put_result_tables(record.id, tables)
         self._runtime.lifecycle.created(record)
@@ -111,12 +111,6 @@ class ScenarioCatalog(SessionDatasets):
     ) -> ScenarioRecord:
         """A new scenario record (status created, with its lineage), checked, not stored."""
         tag = check_name("tag", tag, self._runtime.config.max_name_chars)
-        limit = self._runtime.config.max_scenarios_per_session
-        if not self._store.scenarios_below(self.session_id, limit):
-            raise ConflictError(
-                f"the scenario limit is reached: a session may hold {limit} scenarios "
-                "(max_scenarios_per_session); delete one first"
-            )
         if seed is not None and (isinstance(seed, bool) or not 0 <= seed < SEED_LIMIT):
             raise InvalidInputError(f"seed must be an integer from 0 to {SEED_LIMIT - 1}")
         algorithm = self.algorithm(algo_name)

@@ -68,7 +68,9 @@ class ScenarioManager(ScenarioCatalog):
         record = self._new_record(
             tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed, batch
         )
-        self._store.add_scenario(record)
+        # The session's limit is checked in the same write: a create never takes a
+        # session past it, and costs no read of its own.
+        self._store.add_scenario(record, below=self._runtime.config.max_scenarios_per_session)
         self._runtime.lifecycle.created(record)
         if self._runtime.config.autorun:
             return self.run_scenario(record.id)

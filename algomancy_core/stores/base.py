@@ -195,11 +195,12 @@ class ScenarioStore(Protocol):
     """Scenario records of a session, their result tables and the pinned baseline;
     the status poll's read."""
 
-    def add_scenario(self, record: ScenarioRecord) -> None:
-        """`ConflictError` if the tag is taken in the session; `NotFoundError` if its
-        session, dataset or pinned dataset version is missing. Serialised with
-        `delete_dataset` and `put_dataset`: no scenario ever refers to a missing
-        dataset version."""
+    def add_scenario(self, record: ScenarioRecord, *, below: int | None = None) -> None:
+        """`ConflictError` if the tag is taken in the session, or with `below` if
+        the session holds `below` scenarios already (`names.scenarios_full`, checked
+        in the same write); `NotFoundError` if its session, dataset or pinned
+        dataset version is missing. Serialised with `delete_dataset` and
+        `put_dataset`: no scenario ever refers to a missing dataset version."""
 
     def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
         """`add_scenario` of each record, in order, in one transaction: all are
@@ -234,10 +235,6 @@ class ScenarioStore(Protocol):
 
     def count_scenarios(self, session_id: str) -> int:
         """How many scenarios the session holds."""
-
-    def scenarios_below(self, session_id: str, limit: int) -> bool:
-        """Whether the session holds fewer than `limit` scenarios (each create asks:
-        a store answers without counting them when it can)."""
 
     def page_scenario_versions(
         self, session_id: str, fingerprint: str | None, limit: int | None, offset: int

@@ -1126,23 +1126,31 @@ def test_a_scenario_pinned_to_a_version_is_added_only_while_the_version_exists(
     assert [r.tag for r in store.list_scenarios(session.id)] == ["on version 1"]
 
 
-def test_scenarios_below_answers_on_both_sides_of_the_limit(store: Store) -> None:
-    """Whether a session holds fewer than `limit` scenarios: exact whether the store
-    counts (memory; SQLite when the table holds `limit` rows or more) or not (SQLite
-    below that: its largest rowid bounds the rows)."""
+def test_a_scenario_is_added_below_the_limit_only(store: Store) -> None:
+    """`add_scenario(below=limit)` refuses a scenario in a session that holds `limit`
+    already, exact whether the store counts (memory; SQLite when the table holds
+    `limit` rows or more) or not (SQLite below that: its largest rowid bounds the
+    rows); the refused one is not stored."""
     first, second = new_session(store, "first"), new_session(store, "second")
     for i in range(3):
         new_scenario(store, first.id, f"f{i}")
     for i in range(2):
         new_scenario(store, second.id, f"s{i}")
-    answers = {
-        limit: (store.scenarios_below(first.id, limit), store.scenarios_below(second.id, limit))
-        for limit in (2, 3, 4, 6)
-    }
+
+    def added(session_id: str, limit: int) -> bool:
+        record = new_scenario(store, session_id, "probe")  # then taken out again
+        store.delete_scenario(session_id, record.id)
+        try:
+            store.add_scenario(record, below=limit)
+        except ConflictError as exc:
+            assert f"a session may hold {limit} scenarios" in str(exc)
+            return False
+        store.delete_scenario(session_id, record.id)
+        return True
+
+    answers = {limit: (added(first.id, limit), added(second.id, limit)) for limit in (2, 3, 4, 6)}
     assert answers == {2: (False, False), 3: (False, True), 4: (True, True), 6: (True, True)}
     # Deleted rows leave the bound behind: still exact.
     store.delete_scenario(second.id, store.list_scenarios(second.id)[0].id)
-    assert (store.scenarios_below(second.id, 2), store.scenarios_below(first.id, 3)) == (
-        True,
-        False,
-    )
+    assert (added(second.id, 2), added(first.id, 3)) == (True, False)
+    assert [len(store.list_scenarios(s.id)) for s in (first, second)] == [3, 1]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
-from algomancy_core.names import name_key, tag_taken
+from algomancy_core.names import name_key, scenarios_full, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.stores.base import (
     ScenarioProgress,
@@ -19,9 +19,11 @@ class MemoryScenarios(MemoryState):
     """Scenario records (immutable snapshots, replaced on write)."""
 
     # -- scenarios -----------------------------------------------------------
-    def add_scenario(self, record: ScenarioRecord) -> None:
+    def add_scenario(self, record: ScenarioRecord, *, below: int | None = None) -> None:
         with self._lock:
             self._require_session(record.session_id)
+            if below is not None and len(self._by_session.get(record.session_id, {})) >= below:
+                raise scenarios_full(below)
             # Checked under the lock `delete_dataset` takes: a scenario never refers
             # to a missing dataset version.
             self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
@@ -158,6 +160,3 @@ class MemoryScenarios(MemoryState):
     def count_scenarios(self, session_id: str) -> int:
         with self._lock:
             return len(self._by_session.get(session_id, {}))
-
-    def scenarios_below(self, session_id: str, limit: int) -> bool:
-        return self.count_scenarios(session_id) < limit

@@ -84,7 +84,7 @@ class SQLDialect:
     #: The statement that hands out the next position.
     next_position_sql = "SELECT nextval('algomancy_position_seq')"
     #: A bound on how many scenarios the table holds, read without counting them
-    #: (None: none; `HotReads.scenarios_below`).
+    #: (None: none; `ScenarioRepository.add_scenario`).
     scenario_rows_bound_sql: str | None = None
     #: Run first in each append to the change feed: appends commit in seq order.
     changes_lock_sql = "SELECT pg_advisory_xact_lock(7262001)"

@@ -62,7 +62,7 @@ _VERSIONS = (
 _BY_IDS = "SELECT {columns} FROM scenarios WHERE id IN ({marks})"
 _IDS_AT_ONCE = 500
 #: Scenarios of one session (the index on session_id and position answers it).
-_COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
+COUNT_IN_SESSION = "SELECT count(*) FROM scenarios WHERE session_id = ?"
 
 
 #: Polled scenarios whose answers are kept at one change stamp (more are read).
@@ -236,21 +236,8 @@ class HotReads:
         return found
 
     def count_scenarios(self, session_id: str) -> int:
-        rows = self.db.dialect.query(self.db.engine, _COUNT_IN_SESSION, (session_id,))
+        rows = self.db.dialect.query(self.db.engine, COUNT_IN_SESSION, (session_id,))
         return int(rows[0][0])
 
-    def scenarios_below(self, session_id: str, limit: int) -> bool:
-        # A count walks the session's index entries: ~170 ns each on SQLite, so
-        # 1.7 ms per create in a session of 10,000 scenarios, 0.1-0.2 ms in the
-        # 1,000 of "11 create+run+complete, HTTP: SQLite / in memory"
-        # (benchmarks/bench_scenarios.py). SQLite: while the whole table holds
-        # fewer rows than `limit` (its largest rowid says so in one probe), so does
-        # any session, and nothing is counted.
-        dialect = self.db.dialect
-        bound_sql = dialect.scenario_rows_bound_sql
-        if bound_sql is not None and int(dialect.query(self.db.engine, bound_sql)[0][0]) < limit:
-            return True
-        return self.count_scenarios(session_id) < limit
 
-
-__all__ = ["PROGRESS_WHERE_ID", "SCENARIO_BY_ID", "HotReads"]
+__all__ = ["COUNT_IN_SESSION", "PROGRESS_WHERE_ID", "SCENARIO_BY_ID", "HotReads"]

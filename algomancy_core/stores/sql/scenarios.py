@@ -13,11 +13,12 @@ from typing import Any
 
 from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
-from algomancy_core.names import name_key, tag_taken
+from algomancy_core.names import name_key, scenarios_full, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
 from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.claims import CANDIDATE as _CANDIDATE
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
+from algomancy_core.stores.sql.reads import COUNT_IN_SESSION
 from algomancy_core.stores.sql.rows import SCENARIO
 from algomancy_core.stores.sql.transaction import Run
 from algomancy_data import DataSource
@@ -34,11 +35,15 @@ _INSERT = (
 #: The scenario whose tag is the same once normalised (`names.name_key`).
 _LOOK_ALIKE = "SELECT tag FROM scenarios WHERE session_id = ? AND tag_key = ?"
 
-_DATASET_EXISTS = "SELECT key FROM datasets WHERE session_id = ? AND key = ?"
-#: The dataset, and whether it has the version: one statement, in the write lock.
-_DATASET_AND_VERSION = (
-    "SELECT d.key, EXISTS (SELECT 1 FROM dataset_versions AS v WHERE v.session_id = ? "
-    "AND v.key = ? AND v.version = ?) FROM datasets AS d WHERE d.session_id = ? AND d.key = ?"
+#: The dataset, whether it has the version (`{version}`) and a bound on the
+#: scenarios the table holds (`{bound}`: NULL, or the dialect's
+#: `scenario_rows_bound_sql`): one statement, in the write lock.
+_DATASET_CHECK = (
+    "SELECT d.key, {version}, {bound} FROM datasets AS d WHERE d.session_id = ? AND d.key = ?"
+)
+_HAS_VERSION = (
+    "EXISTS (SELECT 1 FROM dataset_versions AS v "
+    "WHERE v.session_id = d.session_id AND v.key = d.key AND v.version = ?)"
 )
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 _PROCESSING = S.PROCESSING.value
@@ -111,11 +116,25 @@ class ScenarioRepository:
     db: Database
 
     # -- scenarios -----------------------------------------------------------
-    def add_scenario(self, record: ScenarioRecord) -> None:
+    def add_scenario(self, record: ScenarioRecord, *, below: int | None = None) -> None:
         dialect = self.db.dialect
         values = self._encode(
             scenario_values({name: getattr(record, name) for name in SCENARIO.names})
         )
+        # A bound on the table's rows, read with the dataset: while the whole table
+        # holds fewer than `below` (SQLite's largest rowid says so in one probe), so
+        # does the session, and nothing is counted (a count walks the session's
+        # index entries: ~170 ns each, 1.7 ms per create in a session of 10,000).
+        # In the write, with the dataset's check: no read of its own per create,
+        # "11 create+run+complete, HTTP: SQLite / in memory" (benchmarks/
+        # bench_scenarios.py).
+        bound = dialect.scenario_rows_bound_sql if below is not None else None
+        pin = record.dataset_version
+        check = _DATASET_CHECK.format(
+            version="TRUE" if pin is None else _HAS_VERSION,
+            bound=f"({bound})" if bound else "NULL",
+        )
+        params = () if pin is None else (pin,)
         try:
             with dialect.transaction(self.db.engine) as run:
                 # Its dataset version must exist, and the dataset stays locked until the
@@ -123,20 +142,21 @@ class ScenarioRepository:
                 # the scenario pinned to the version and keeps it.
                 # With its pinned version, in one statement (one fewer in the write
                 # lock per create: "11 create+run+complete, HTTP: SQLite / in memory").
-                session_id, key, pin = record.session_id, record.dataset_key, record.dataset_version
-                if pin is None:
-                    found = run(_DATASET_EXISTS + dialect.for_share, (session_id, key))
-                else:
-                    found = run(
-                        _DATASET_AND_VERSION + dialect.for_share,
-                        (session_id, key, pin, session_id, key),
-                    )
+                session_id, key = record.session_id, record.dataset_key
+                found = run(check + dialect.for_share, (*params, session_id, key))
                 if not found:
                     if not run(_SESSION_EXISTS, (session_id,)):
                         raise NotFoundError(f"session {session_id!r} not found")
                     raise NotFoundError(f"dataset {key!r} not found")
-                if pin is not None and not found[0][1]:
+                if not found[0][1]:
                     raise NotFoundError(f"dataset {key!r} has no version {pin}")
+                rows_bound = found[0][2]
+                if (
+                    below is not None
+                    and (rows_bound is None or rows_bound >= below)
+                    and run(COUNT_IN_SESSION, (session_id,))[0][0] >= below
+                ):
+                    raise scenarios_full(below)
                 position = run(dialect.next_position_sql)[0][0]
                 queue_seq = position if record.status is S.QUEUED else None
                 run(_INSERT, (*values.values(), position, queue_seq, name_key(record.tag)))
