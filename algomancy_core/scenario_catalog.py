@@ -278,6 +278,13 @@ class ScenarioCatalog(SessionDatasets):
         """The pinned baseline's scenario id, or None."""
         return self._store.get_baseline(self.session_id)
 
+    def get_scenario_and_baseline(self, scenario_id: str) -> tuple[ScenarioRecord, str | None]:
+        """`get_scenario` and `baseline_id`, read together."""
+        record, baseline = self._store.get_scenario_and_baseline(self.session_id, scenario_id)
+        if record is None:
+            raise NotFoundError(f"scenario {scenario_id!r} not found")
+        return record, baseline
+
     def processing(self) -> ScenarioRecord | None:
         """The session's own scenario (not an experiment's) processing now, if any:
         at most one runs at a time; batch scenarios run beside it."""

@@ -78,7 +78,17 @@ class ScenarioManager(ScenarioCatalog):
 
     def run_scenario(self, scenario_id: str) -> ScenarioRecord:
         """Enqueue; from `complete` or `failed` this re-runs (result and KPIs cleared)."""
-        record = self.get_scenario(scenario_id)
+        return self._run(self.get_scenario(scenario_id))
+
+    def run_scenario_and_baseline(self, scenario_id: str) -> tuple[ScenarioRecord, str | None]:
+        """`run_scenario`, and the session's pinned baseline as read with the
+        scenario before the run was requested (one read for an answer that shows
+        both, `POST …/run`)."""
+        record, baseline = self.get_scenario_and_baseline(scenario_id)
+        return self._run(record), baseline
+
+    def _run(self, record: ScenarioRecord) -> ScenarioRecord:
+        scenario_id = record.id
         if not leads_to(record.status, S.QUEUED):
             raise InvalidTransitionError(f"scenario {record.tag!r} is already {record.status}")
         stale = self.stale_reason(record)

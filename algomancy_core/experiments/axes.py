@@ -32,13 +32,13 @@ def checked_value(what: str, key: str, parameter: Parameter, value: Any) -> None
         raise InvalidInputError(f"{what} {key!r}: {exc}") from None
 
 
-def checked_list(what: str, key: str, parameter: Parameter, listed: Any, noun: str) -> list[Any]:
-    """`listed` (the spec's `noun`) if a non-empty list of values valid for `parameter`."""
+def checked_list(what: str, key: str, parameter: Parameter, listed: Any, noun: str) -> None:
+    """`InvalidInputError` unless `listed` (the spec's `noun`) is a non-empty list of
+    values valid for `parameter`."""
     if not isinstance(listed, list) or not listed:
         raise InvalidInputError(f"{what} {key!r}: {noun} must be a non-empty list")
     for value in listed:
         checked_value(what, key, parameter, value)
-    return listed
 
 
 def declared_range(

@@ -277,6 +277,13 @@ class ScenarioStore(Protocol):
     def get_baseline(self, session_id: str) -> str | None:
         """The id of the session's pinned baseline scenario, or None."""
 
+    def get_scenario_and_baseline(
+        self, session_id: str, scenario_id: str
+    ) -> tuple[ScenarioRecord | None, str | None]:
+        """`get_scenario` and `get_baseline` in one read (a run request's answer
+        says whether its scenario is the baseline); the baseline is None when the
+        scenario is not found."""
+
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
         """Keep the tables of a scenario's result (None drops them). A transition
         with `drops_results` drops them too: they belong to the run that made them."""

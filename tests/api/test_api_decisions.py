@@ -68,6 +68,17 @@ def test_baseline_pin_show_unpin(dclient: TestClient) -> None:
     assert {s["tag"]: s["baseline"] for s in summary} == {"base": True, "other": False}
     assert dclient.get(f"{M}/scenarios/{base}").json()["baseline"] is True
     assert dclient.get(f"{M}/scenarios/{other}").json()["baseline"] is False
+    # A run request's answer says so too (read with the scenario).
+    runs = {
+        tag: dclient.post(f"{M}/scenarios/{sid}/run")
+        for tag, sid in (("base", base), ("other", other))
+    }
+    assert {tag: (r.status_code, r.json()["baseline"]) for tag, r in runs.items()} == {
+        "base": (202, True),
+        "other": (202, False),
+    }
+    for sid in (base, other):
+        scenario_status(dclient.get, f"{M}/scenarios/{sid}", {"complete"})
     # The pinned one cannot be deleted; the answer names it.
     r = dclient.delete(f"{M}/scenarios/{base}")
     assert r.status_code == 409 and "'base'" in r.json()["detail"]

@@ -1126,6 +1126,23 @@ def test_a_scenario_pinned_to_a_version_is_added_only_while_the_version_exists(
     assert [r.tag for r in store.list_scenarios(session.id)] == ["on version 1"]
 
 
+def test_a_scenario_is_read_with_its_sessions_baseline(store: Store) -> None:
+    """`get_scenario_and_baseline`: the scenario of that session (else None and None)
+    and the session's pinned baseline, whichever scenario it is."""
+    session, other = new_session(store, "s"), new_session(store, "o")
+    first, second = new_scenario(store, session.id, "a"), new_scenario(store, session.id, "b")
+    assert store.get_scenario_and_baseline(session.id, first.id) == (
+        store.get_scenario(session.id, first.id),
+        None,
+    )
+    store.set_baseline(session.id, second.id)
+    found, baseline = store.get_scenario_and_baseline(session.id, first.id)
+    assert (found, baseline) == (store.get_scenario(session.id, first.id), second.id)
+    assert store.get_scenario_and_baseline(session.id, second.id)[1] == second.id
+    assert store.get_scenario_and_baseline(other.id, first.id) == (None, None)
+    assert store.get_scenario_and_baseline(session.id, "missing") == (None, None)
+
+
 def test_a_scenario_is_added_below_the_limit_only(store: Store) -> None:
     """`add_scenario(below=limit)` refuses a scenario in a session that holds `limit`
     already, exact whether the store counts (memory; SQLite when the table holds

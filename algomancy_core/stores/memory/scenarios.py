@@ -147,6 +147,13 @@ class MemoryScenarios(MemoryState):
     def get_baseline(self, session_id: str) -> str | None:
         return self._baselines.get(session_id)
 
+    def get_scenario_and_baseline(
+        self, session_id: str, scenario_id: str
+    ) -> tuple[ScenarioRecord | None, str | None]:
+        with self._lock:
+            record = self.get_scenario(session_id, scenario_id)
+            return record, None if record is None else self._baselines.get(session_id)
+
     def put_result_tables(self, scenario_id: str, tables: DataSource | None) -> None:
         with self._lock:
             if tables is None:

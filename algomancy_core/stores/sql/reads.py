@@ -39,6 +39,11 @@ _COUNT_SESSIONS = "SELECT count(*) FROM sessions WHERE owner = ?"
 # -- scenarios ----------------------------------------------------------------------
 SCENARIO_BY_ID = f"SELECT {SCENARIO.columns} FROM scenarios WHERE id = ?"
 _IN_SESSION = f"SELECT {SCENARIO.columns} FROM scenarios WHERE session_id = ? ORDER BY position"
+#: A scenario, and the id of its (given) session's pinned baseline.
+_WITH_BASELINE = (
+    f"SELECT {SCENARIO.columns}, (SELECT b.scenario_id FROM baselines AS b "
+    "WHERE b.session_id = ?) FROM scenarios WHERE id = ?"
+)
 #: A listing never reads the result column: it is the large one.
 _SUMMARIES = (
     f"SELECT {SCENARIO.columns_without('result')} FROM scenarios "
@@ -173,6 +178,19 @@ class HotReads:
         if not found or found[0].session_id != session_id:
             return None
         return found[0]
+
+    def get_scenario_and_baseline(
+        self, session_id: str, scenario_id: str
+    ) -> tuple[ScenarioRecord | None, str | None]:
+        # One statement, not two: a run request's answer (`POST …/run`) says whether
+        # its scenario is the baseline, "11 create+run+complete, HTTP: SQLite / in
+        # memory" (benchmarks/bench_scenarios.py).
+        dialect = self.db.dialect
+        rows = dialect.query(self.db.engine, _WITH_BASELINE, (session_id, scenario_id))
+        if not rows or rows[0][1] != session_id:
+            return None, None
+        record = SCENARIO.decoder(dialect.decode_time)(rows[0][:-1])
+        return record, rows[0][-1]
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
         return self._scenarios(_IN_SESSION, (session_id,))
