@@ -88,6 +88,47 @@ Sixth stop (issues 22/23, helper sqlrun5), at load 4-10 on the shared machine:
   digest with another time and name, which the claimed record does not carry); the
   claim folded into the run request's transaction (one write transaction fewer,
   but the run answer would no longer be `queued`).
+
+Seventh stop (issues 22/23), by the system calls and the dispatcher's claims:
+
+- `strace -f -c` of the in-process SQLite round (2,000 scenarios) against memory:
+  84 against 8 futex calls a scenario, 74 pwrite64, 33 fcntl, 19 pread64; 22 against
+  2 voluntary context switches a scenario, 0.5 ms of system time (getrusage). The
+  futexes are the GIL changing hands at each sqlite3 call while another thread
+  waits for it; `sys.setswitchinterval` 0.5, 5 or 50 ms changed nothing.
+- The claims, counted by thread and outcome (`Lifecycle.claim` wrapped, 300
+  scenarios in the benchmark's pattern, in process): per scenario 0.53 claims were
+  empty write transactions (a run requested just after its session's run ended and
+  before the next claim told the dispatcher thread, which lost the race to the run
+  thread's claim) and 0.86 looked at the queue first (runs queued behind their
+  session's run were not told). Now a run queued behind its session's run here is
+  counted, the claim after that run's end goes straight to its write, and a run's
+  end asks for one claim, not as many as the room (that second look was mostly an
+  empty write) unless the executor takes runs ahead (`Dispatcher._on_done_many`).
+  Statements per scenario in that pattern 27.35 -> 24.49 (background 11.86 ->
+  9.01); `test_runs_queued_behind_their_sessions_run_are_claimed_without_a_look`.
+- A create's room under the session's limit is read in its write (the dataset's
+  check statement, `ScenarioRepository.add_scenario`), and a run request reads its
+  scenario with the session's baseline in one statement (`get_scenario_and_baseline`):
+  two reads fewer per scenario on the request path (`tests/api/test_api_sql_statements.py`).
+- Figures, the code before and after in turn (load 1.0-1.7). The dispatcher's
+  change alone, in process, SQLite, 2,000 scenarios, 3 rounds a run, two pairs:
+  wall 1.88, 1.79, 1.59 / 1.58, 1.62, 1.69 -> 1.47, 1.39, 1.46 / 1.59, 1.58, 1.56
+  ms a scenario, user + system CPU ~2.0 -> ~1.7 ms. Over HTTP (this module, 4
+  rounds, SQLite / memory): 1.39 -> 1.35x, 1.30 -> 1.26x. Three more pairs with the
+  create's read gone too, 2 rounds each, ran while two stray servers were beside
+  them (memory alone 4.8-8.1 ms a scenario): 1.57 -> 1.37x, 1.26 -> 0.93x, 1.06 ->
+  1.64x, noise. Server CPU over HTTP (`profile_scenarios 600 2`, two pairs, 4
+  rounds a side): SQLite 7.48, 6.98, 9.75, 8.62 -> 6.90, 6.27, 6.60, 5.68 ms a
+  scenario; two more pairs with the run request's read gone too, the machine slower
+  (memory 4.5-6.3 against 3.6-4.3 ms): 9.07, 8.22, 7.88, 7.07 -> 8.62, 8.78, 8.50,
+  8.23 ms. No change that stands out over HTTP in a pair on this machine.
+- With all three, the stray servers gone, this module alone three times in a row
+  (18:00-18:04, load 1.3): HTTP SQLite / memory 1.22x (6.55 / 5.35 ms), 1.26x
+  (6.87 / 5.47), 1.26x (8.03 / 6.35); at 16:41, before them, 1.38x (6.62 / 4.79).
+- Tried, not kept: session look-ups cached for good in the process (unsafe, to
+  bound the gain), main and it in turn, `profile_scenarios 600 2`: SQLite CPU 5.53,
+  5.52, 5.10, 5.65 against 7.45, 6.23, 4.83, 5.78 ms: nothing to buy there.
 """
 
 from __future__ import annotations

@@ -101,7 +101,9 @@ def test_search_works_offline(site: Path, browser_page: tuple[Page, Outside]) ->
     page.goto((site / "index.html").as_uri())
     page.fill(".md-search__input", "bakery oven")
     first = page.locator(".md-search-result__item").first
-    first.wait_for()
+    # The index is built in a web worker at the page's start: under a whole suite's
+    # load (-n auto on 2 cores) once more than the default 20 s.
+    first.wait_for(timeout=60_000)
     assert "Writing your own domain" in first.inner_text()
     assert outside.requests == []
 
