@@ -14,6 +14,7 @@ import pytest
 
 from tests import marks, nodeids
 from tests.browser import browser, chromium, playwright  # noqa: F401 - fixtures of every test
+from tests.sqltrace import traced  # noqa: F401 - a fixture of every test
 
 #: Compiled modules kept between runs when the environment says not to write them
 #: beside the sources (PYTHONDONTWRITEBYTECODE): without them each run, and each xdist

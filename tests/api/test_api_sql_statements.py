@@ -7,43 +7,21 @@ on the request's path.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.api.conftest import PREFIX, ClientFactory
+from tests.sqltrace import Trace
 
 M = f"{PREFIX}/sessions/main"
 
 
-@pytest.fixture
-def traced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """`(thread name, statement)` of every statement on a sqlite3 connection opened
-    from now on."""
-    seen: list[tuple[str, str]] = []
-    connect = sqlite3.connect
-
-    def tracing_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(
-            lambda sql: seen.append((threading.current_thread().name, " ".join(sql.split())))
-        )
-        return conn
-
-    monkeypatch.setattr(sqlite3, "connect", tracing_connect)
-    return seen
-
-
-def _requests(traced: list[tuple[str, str]]) -> list[str]:
+def _requests(traced: Trace) -> list[str]:
     """The statements of the requests' threads (not the dispatcher's and runs')."""
     return [sql for name, sql in traced if not name.startswith("algomancy-")]
 
 
 def test_a_run_request_reads_its_scenario_with_the_baseline_in_one_statement(
-    make_client: ClientFactory, traced: list[tuple[str, str]], tmp_path: Path
+    make_client: ClientFactory, traced: Trace, tmp_path: Path
 ) -> None:
     client = make_client(has_persistent_state=True, data_path=tmp_path / "state")
     body = {"tag": "counted", "dataset_key": "Master data", "algo_name": "Instant"}
@@ -61,7 +39,7 @@ def test_a_run_request_reads_its_scenario_with_the_baseline_in_one_statement(
 
 
 def test_a_create_reads_the_dataset_version_and_nothing_else_before_its_write(
-    make_client: ClientFactory, traced: list[tuple[str, str]], tmp_path: Path
+    make_client: ClientFactory, traced: Trace, tmp_path: Path
 ) -> None:
     client = make_client(has_persistent_state=True, data_path=tmp_path / "state")
     body = {"tag": "warm-up", "dataset_key": "Master data", "algo_name": "Instant"}

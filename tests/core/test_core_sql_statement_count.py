@@ -10,7 +10,6 @@ what it buys (or find the statement a home in one already made).
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from algomancy_core import SessionManager, runtime
 from algomancy_core.dispatcher import Dispatcher
 from algomancy_core.scenario import ScenarioStatus
 from tests.polling import wait_for
+from tests.sqltrace import Trace
 
 from .conftest import Gate, make_config
 
@@ -34,26 +34,6 @@ _PROBE = re.compile(r"^SELECT 1 FROM scenarios WHERE status = 'queued'")
 
 #: The completion's move.
 _COMPLETES = "UPDATE scenarios SET status = 'complete'"
-
-Trace = list[tuple[str, str]]
-
-
-@pytest.fixture
-def traced(monkeypatch: pytest.MonkeyPatch) -> Trace:
-    """`(thread name, statement)` of every statement on a sqlite3 connection opened
-    from now on (the store's readers and writer, SQLAlchemy's pool)."""
-    seen: Trace = []
-    connect = sqlite3.connect
-
-    def tracing_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(
-            lambda sql: seen.append((threading.current_thread().name, " ".join(sql.split())))
-        )
-        return conn
-
-    monkeypatch.setattr(sqlite3, "connect", tracing_connect)
-    return seen
 
 
 class _ToldOnly(Dispatcher):
