@@ -108,15 +108,22 @@ class ScenarioCatalog(SessionDatasets):
         dataset_version: int | None,
         seed: int | None,
         batch: str | None = None,
+        *,
+        latest_seen: bool = False,
     ) -> ScenarioRecord:
-        """A new scenario record (status created, with its lineage), checked, not stored."""
+        """A new scenario record (status created, with its lineage), checked, not stored.
+        `latest_seen`: with no `dataset_version`, pinned to the latest version as the
+        store last saw it (`Store.latest_version_seen`; stored with `latest=True`)."""
         tag = check_name("tag", tag, self._runtime.config.max_name_chars)
         if seed is not None and (isinstance(seed, bool) or not 0 <= seed < SEED_LIMIT):
             raise InvalidInputError(f"seed must be an integer from 0 to {SEED_LIMIT - 1}")
         algorithm = self.algorithm(algo_name)
         dataset_key = nfc(dataset_key)
         # NotFoundError: no such dataset or version.
-        pinned = self.dataset_version(dataset_key, dataset_version)
+        if latest_seen and dataset_version is None:
+            pinned = self._store.latest_version_seen(self.session_id, dataset_key)
+        else:
+            pinned = self.dataset_version(dataset_key, dataset_version)
         declared = self.data_parameter_set(dataset_key, pinned.version, found=pinned)
         parameters = algorithm.parameters()
         parameters.set_values(algo_params)

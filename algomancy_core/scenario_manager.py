@@ -25,8 +25,11 @@ from algomancy_core.scenario import (
 )
 from algomancy_core.scenario_catalog import ScenarioCatalog
 from algomancy_core.scenario_catalog import _data_parameter_values as _data_parameter_values
+from algomancy_core.stores.base import LatestMoved
 
 S = ScenarioStatus
+#: Creates of one scenario while other processes keep adding versions of its dataset.
+_ATTEMPTS = 5
 
 
 class ScenarioManager(ScenarioCatalog):
@@ -65,12 +68,34 @@ class ScenarioManager(ScenarioCatalog):
         scenario is pinned to `dataset_version` (default: the latest version). A
         `batch` scenario (an experiment's, `"experiment:<id>"`) runs in parallel with
         others of its session; the session's own run one at a time."""
-        record = self._new_record(
-            tag, dataset_key, algo_name, algo_params, data_params, dataset_version, seed, batch
-        )
-        # The session's limit is checked in the same write: a create never takes a
-        # session past it, and costs no read of its own.
-        self._store.add_scenario(record, below=self._runtime.config.max_scenarios_per_session)
+        limit = self._runtime.config.max_scenarios_per_session
+        latest = dataset_version is None
+        for attempt in range(_ATTEMPTS):
+            # Without a version: the latest as the store last saw it (no read), then,
+            # should another process have added one since, the latest read again.
+            record = self._new_record(
+                tag,
+                dataset_key,
+                algo_name,
+                algo_params,
+                data_params,
+                dataset_version,
+                seed,
+                batch,
+                latest_seen=latest and attempt == 0,
+            )
+            try:
+                # The session's limit, and that the version is still the latest, are
+                # checked in the same write: no read of their own.
+                self._store.add_scenario(record, below=limit, latest=latest)
+                break
+            except LatestMoved:
+                continue
+        else:
+            raise ConflictError(
+                f"dataset {dataset_key!r} got new versions while the scenario was created; "
+                "try again"
+            )
         self._runtime.lifecycle.created(record)
         if self._runtime.config.autorun:
             return self.run_scenario(record.id)

@@ -72,6 +72,12 @@ class DatasetDeletion:
 DEFAULT_VERSIONS_KEPT = 5
 
 
+class LatestMoved(Exception):
+    """`add_scenario(latest=True)`: the record's dataset version is not (or no
+    longer) the dataset's latest; nothing was written. The caller reads the latest
+    again (`dataset_version`) and makes the record again."""
+
+
 def versions_to_drop(versions: list[int], used: set[int], keep: int) -> list[int]:
     """Of a dataset's `versions`, those to drop: versions no scenario uses beyond the
     newest `keep` of them. The latest version is always kept."""
@@ -180,6 +186,12 @@ class DatasetStore(Protocol):
     ) -> DatasetVersion:
         """A version's description (default: the latest); `NotFoundError` if absent."""
 
+    def latest_version_seen(self, session_id: str, key: str) -> DatasetVersion:
+        """The dataset's latest version as this store last read or wrote it (a read
+        when it has not): it may be older than the latest, when another process added
+        one since. A create pins it with `add_scenario(..., latest=True)`, which
+        refuses it then (`LatestMoved`). `NotFoundError` if absent."""
+
     def list_dataset_versions(self, session_id: str, key: str) -> list[DatasetVersion]:
         """Every version kept, newest first, with the scenarios pinned to each."""
 
@@ -195,12 +207,16 @@ class ScenarioStore(Protocol):
     """Scenario records of a session, their result tables and the pinned baseline;
     the status poll's read."""
 
-    def add_scenario(self, record: ScenarioRecord, *, below: int | None = None) -> None:
+    def add_scenario(
+        self, record: ScenarioRecord, *, below: int | None = None, latest: bool = False
+    ) -> None:
         """`ConflictError` if the tag is taken in the session, or with `below` if
         the session holds `below` scenarios already (`names.scenarios_full`, checked
         in the same write); `NotFoundError` if its session, dataset or pinned
-        dataset version is missing. Serialised with `delete_dataset` and
-        `put_dataset`: no scenario ever refers to a missing dataset version."""
+        dataset version is missing; with `latest`, `LatestMoved` unless the pinned
+        version (and its digest) is the dataset's latest, checked in the same write.
+        Serialised with `delete_dataset` and `put_dataset`: no scenario ever refers
+        to a missing dataset version."""
 
     def add_scenarios(self, records: Sequence[ScenarioRecord]) -> None:
         """`add_scenario` of each record, in order, in one transaction: all are

@@ -103,11 +103,13 @@ def test_one_create_run_complete_on_sqlite_takes_the_statements_it_takes(
     run = mine[: mine.index("COMMIT") + 1]  # then the test's own reads while it waits
     background = _plain([s for s in traced if s[0] != me and "checkpoint" not in s[0]])
 
-    # The create: the dataset's latest version (its data is cached), then one write
-    # transaction: the dataset with its version and room under the session's limit
-    # (a bound of the table's rows, not a count of the session's; one statement),
-    # the position, the insert, the change feed.
-    assert len(create) == 7, create
+    # The create: the dataset's latest version as the store last saw it (no read;
+    # its data is cached), then one write transaction: the dataset, that its version
+    # is still the latest, and room under the session's limit (a bound of the
+    # table's rows, not a count of the session's; one statement), the position, the
+    # insert, the change feed.
+    assert len(create) == 6, create
+    assert create[0] == "BEGIN IMMEDIATE", create
     assert not [sql for sql in create if "count(" in sql], create
     # The run request: the scenario (is it stale?), then one write transaction: the
     # queue position, the move, the change feed.

@@ -33,6 +33,7 @@ from algomancy_core import (
 )
 from algomancy_core.scenario import ScenarioRecord, plan_claim, plan_transition
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
+from algomancy_core.stores.base import LatestMoved
 from algomancy_core.stores.sql import SchemaVersionError, SQLStore
 from algomancy_data import DataClassification, DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
@@ -1141,6 +1142,37 @@ def test_a_scenario_is_read_with_its_sessions_baseline(store: Store) -> None:
     assert store.get_scenario_and_baseline(session.id, second.id)[1] == second.id
     assert store.get_scenario_and_baseline(other.id, first.id) == (None, None)
     assert store.get_scenario_and_baseline(session.id, "missing") == (None, None)
+
+
+def test_a_scenario_pinned_as_the_latest_is_refused_once_it_is_not(store: Store) -> None:
+    """`add_scenario(latest=True)`: stored only while its version, with its digest,
+    is the dataset's latest; else `LatestMoved` and nothing stored."""
+    session = new_session(store)
+    first = store.put_dataset(session.id, "d", small_dataset("d", qty=1))
+    second = store.put_dataset(session.id, "d", small_dataset("d", qty=2), replace=True)
+
+    def pinned(tag: str, version: int, digest: str) -> ScenarioRecord:
+        return ScenarioRecord(
+            id=str(uuid.uuid4()),
+            session_id=session.id,
+            tag=tag,
+            dataset_key="d",
+            algorithm="Instant",
+            parameters={},
+            created_at=T0,
+            dataset_version=version,
+            dataset_digest=digest,
+        )
+
+    with pytest.raises(LatestMoved):
+        store.add_scenario(pinned("older", first.version, first.digest), latest=True)
+    with pytest.raises(LatestMoved):
+        store.add_scenario(pinned("other digest", second.version, first.digest), latest=True)
+    store.add_scenario(pinned("latest", second.version, second.digest), latest=True)
+    # Not as the latest: any version kept.
+    store.add_scenario(pinned("pinned", first.version, first.digest))
+    assert [r.tag for r in store.list_scenarios(session.id)] == ["latest", "pinned"]
+    assert store.latest_version_seen(session.id, "d") == store.dataset_version(session.id, "d")
 
 
 def test_a_scenario_is_added_below_the_limit_only(store: Store) -> None:

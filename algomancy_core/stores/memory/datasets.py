@@ -93,6 +93,9 @@ class MemoryDatasets(MemoryState):
                 return found
         raise NotFoundError(f"dataset {key!r} has no version {version}")
 
+    def latest_version_seen(self, session_id: str, key: str) -> DatasetVersion:
+        return self.dataset_version(session_id, key)
+
     def get_dataset(
         self,
         session_id: str,

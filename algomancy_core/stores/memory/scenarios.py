@@ -9,6 +9,7 @@ from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, scenarios_full, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus
 from algomancy_core.stores.base import (
+    LatestMoved,
     ScenarioProgress,
 )
 from algomancy_core.stores.memory.state import MemoryState
@@ -19,7 +20,9 @@ class MemoryScenarios(MemoryState):
     """Scenario records (immutable snapshots, replaced on write)."""
 
     # -- scenarios -----------------------------------------------------------
-    def add_scenario(self, record: ScenarioRecord, *, below: int | None = None) -> None:
+    def add_scenario(
+        self, record: ScenarioRecord, *, below: int | None = None, latest: bool = False
+    ) -> None:
         with self._lock:
             self._require_session(record.session_id)
             if below is not None and len(self._by_session.get(record.session_id, {})) >= below:
@@ -27,6 +30,13 @@ class MemoryScenarios(MemoryState):
             # Checked under the lock `delete_dataset` takes: a scenario never refers
             # to a missing dataset version.
             self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
+            if latest:
+                newest = self.dataset_version(record.session_id, record.dataset_key)
+                if (newest.version, newest.digest) != (
+                    record.dataset_version,
+                    record.dataset_digest,
+                ):
+                    raise LatestMoved
             other = self._tag_keys.get(record.session_id, {}).get(name_key(record.tag))
             if other is not None:
                 raise tag_taken(record.tag, self._scenarios[other].tag)

@@ -82,6 +82,12 @@ class DatasetRepository:
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple[str, str], DataSource] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # The latest version of each (session, key) as this store last read or wrote
+        # it (`latest_version_seen`): a create pins it without a read, and its write
+        # checks that it still is the latest (`add_scenario(latest=True)`). One read
+        # fewer per create, "11 create+run+complete, HTTP: SQLite / in memory"
+        # (benchmarks/bench_scenarios.py). Bounded: one entry per dataset key read.
+        self._latest: dict[tuple[str, str], DatasetVersion] = {}
 
     # -- writes ------------------------------------------------------------------
     def put_dataset(
@@ -168,6 +174,7 @@ class DatasetRepository:
                 ),
             )
             self._prune(run, session_id, key, version.version, keep)
+        self._latest.pop((session_id, key), None)
         return DatasetVersion(
             key=key,
             version=version.version,
@@ -239,6 +246,7 @@ class DatasetRepository:
                     ),
                 )
             run(_DROP_UNREFERENCED_BLOBS, (session_id, session_id))
+        self._latest.pop((session_id, key), None)
         self.db.after_delete()
         return DatasetDeletion(key, deleted, remaining)
 
@@ -258,7 +266,9 @@ class DatasetRepository:
         if version is None:
             found = self._version_row(query(engine, _LATEST, (session_id, key)))
             if found is None:
+                self._latest.pop((session_id, key), None)
                 raise NotFoundError(f"dataset {key!r} not found")
+            self._latest[(session_id, key)] = found
             return found
         found = self._version_row(query(engine, _VERSION, (session_id, key, version)))
         if found is None:
@@ -266,6 +276,10 @@ class DatasetRepository:
                 raise NotFoundError(f"dataset {key!r} not found")
             raise NotFoundError(f"dataset {key!r} has no version {version}")
         return found
+
+    def latest_version_seen(self, session_id: str, key: str) -> DatasetVersion:
+        seen = self._latest.get((session_id, key))
+        return seen if seen is not None else self.dataset_version(session_id, key)
 
     def get_dataset(
         self,
@@ -345,7 +359,11 @@ class DatasetRepository:
             for cached in list(self._cache):
                 if cached[0] == session_id:
                     del self._cache[cached]
+            for seen in list(self._latest):
+                if seen[0] == session_id:
+                    self._latest.pop(seen, None)
 
     def close_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+            self._latest.clear()

@@ -15,6 +15,7 @@ from algomancy_core.decisions import baseline_pinned
 from algomancy_core.errors import NotFoundError
 from algomancy_core.names import name_key, scenarios_full, tag_taken
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, Transition, utcnow
+from algomancy_core.stores.base import LatestMoved
 from algomancy_core.stores.sql.changes import append_scenario
 from algomancy_core.stores.sql.claims import CANDIDATE as _CANDIDATE
 from algomancy_core.stores.sql.database import INTEGRITY_ERRORS, Database
@@ -44,6 +45,13 @@ _DATASET_CHECK = (
 _HAS_VERSION = (
     "EXISTS (SELECT 1 FROM dataset_versions AS v "
     "WHERE v.session_id = d.session_id AND v.key = d.key AND v.version = ?)"
+)
+#: Whether the version, with its digest, is the dataset's latest.
+_IS_LATEST = (
+    "EXISTS (SELECT 1 FROM dataset_versions AS v WHERE v.session_id = d.session_id "
+    "AND v.key = d.key AND v.version = ? AND v.digest = ?) AND NOT EXISTS (SELECT 1 "
+    "FROM dataset_versions AS w WHERE w.session_id = d.session_id AND w.key = d.key "
+    "AND w.version > ?)"
 )
 _SESSION_EXISTS = "SELECT id FROM sessions WHERE id = ?"
 _PROCESSING = S.PROCESSING.value
@@ -116,7 +124,9 @@ class ScenarioRepository:
     db: Database
 
     # -- scenarios -----------------------------------------------------------
-    def add_scenario(self, record: ScenarioRecord, *, below: int | None = None) -> None:
+    def add_scenario(
+        self, record: ScenarioRecord, *, below: int | None = None, latest: bool = False
+    ) -> None:
         dialect = self.db.dialect
         values = self._encode(
             scenario_values({name: getattr(record, name) for name in SCENARIO.names})
@@ -130,11 +140,16 @@ class ScenarioRepository:
         # bench_scenarios.py).
         bound = dialect.scenario_rows_bound_sql if below is not None else None
         pin = record.dataset_version
-        check = _DATASET_CHECK.format(
-            version="TRUE" if pin is None else _HAS_VERSION,
-            bound=f"({bound})" if bound else "NULL",
-        )
-        params = () if pin is None else (pin,)
+        # With `latest`: the version the create pinned (as the store last saw it,
+        # `latest_version_seen`) is still the dataset's latest, with its digest.
+        params: tuple[Any, ...]
+        if pin is None:
+            version, params = "TRUE", ()
+        elif latest:
+            version, params = _IS_LATEST, (pin, record.dataset_digest, pin)
+        else:
+            version, params = _HAS_VERSION, (pin,)
+        check = _DATASET_CHECK.format(version=version, bound=f"({bound})" if bound else "NULL")
         try:
             with dialect.transaction(self.db.engine) as run:
                 # Its dataset version must exist, and the dataset stays locked until the
@@ -149,6 +164,8 @@ class ScenarioRepository:
                         raise NotFoundError(f"session {session_id!r} not found")
                     raise NotFoundError(f"dataset {key!r} not found")
                 if not found[0][1]:
+                    if latest:
+                        raise LatestMoved
                     raise NotFoundError(f"dataset {key!r} has no version {pin}")
                 rows_bound = found[0][2]
                 if (
