@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from algomancy_core import SessionManager
-from algomancy_core.errors import NotFoundError
+from algomancy_core.errors import ConflictError, NotFoundError
+from algomancy_core.stores.base import LatestMoved
 from algomancy_data import DataSource
 
 from .conftest import make_config
@@ -58,3 +59,17 @@ def test_a_create_after_another_process_made_the_dataset_again(
     again = one.create_scenario("again", "Master data", "Instant", {"count": 1})
     assert (again.dataset_version, again.dataset_digest) == (made.version, made.digest)
     assert [s.tag for s in one.list_scenarios()] == ["again"]
+
+
+def test_a_create_gives_up_with_409_while_versions_keep_coming(
+    two_processes: tuple[SessionManager, SessionManager], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = two_processes[0].get_session("main")
+    store = one._store
+
+    def always_moved(*args: object, **kwargs: object) -> None:
+        raise LatestMoved
+
+    monkeypatch.setattr(store, "add_scenario", always_moved)
+    with pytest.raises(ConflictError, match="got new versions while the scenario was created"):
+        one.create_scenario("never", "Master data", "Instant", {"count": 1})
