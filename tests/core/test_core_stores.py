@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,10 +87,11 @@ def new_session(store: Store, name: str = "main", owner: str | None = None) -> S
     return record
 
 
-def new_scenario(
-    store: Store, session_id: str, tag: str, *, status: S = S.CREATED, dataset: str = "d"
+def scenario_record(
+    session_id: str, tag: str, *, status: S = S.CREATED, dataset: str = "d", **fields: Any
 ) -> ScenarioRecord:
-    record = ScenarioRecord(
+    """A scenario record of `session_id`, not stored."""
+    return ScenarioRecord(
         id=str(uuid.uuid4()),
         session_id=session_id,
         tag=tag,
@@ -100,7 +102,14 @@ def new_scenario(
         created_at=T0,
         queued_at=T0 if status is S.QUEUED else None,
         timeout=12.5,
+        **fields,
     )
+
+
+def new_scenario(
+    store: Store, session_id: str, tag: str, *, status: S = S.CREATED, dataset: str = "d"
+) -> ScenarioRecord:
+    record = scenario_record(session_id, tag, status=status, dataset=dataset)
     if dataset not in store.list_datasets(session_id):
         store.put_dataset(session_id, dataset, small_dataset(dataset))
     store.add_scenario(record)
@@ -1152,17 +1161,7 @@ def test_a_scenario_pinned_as_the_latest_is_refused_once_it_is_not(store: Store)
     second = store.put_dataset(session.id, "d", small_dataset("d", qty=2), replace=True)
 
     def pinned(tag: str, version: int, digest: str) -> ScenarioRecord:
-        return ScenarioRecord(
-            id=str(uuid.uuid4()),
-            session_id=session.id,
-            tag=tag,
-            dataset_key="d",
-            algorithm="Instant",
-            parameters={},
-            created_at=T0,
-            dataset_version=version,
-            dataset_digest=digest,
-        )
+        return scenario_record(session.id, tag, dataset_version=version, dataset_digest=digest)
 
     with pytest.raises(LatestMoved):
         store.add_scenario(pinned("older", first.version, first.digest), latest=True)
@@ -1187,8 +1186,7 @@ def test_a_scenario_is_added_below_the_limit_only(store: Store) -> None:
         new_scenario(store, second.id, f"s{i}")
 
     def added(session_id: str, limit: int) -> bool:
-        record = new_scenario(store, session_id, "probe")  # then taken out again
-        store.delete_scenario(session_id, record.id)
+        record = scenario_record(session_id, "probe")
         try:
             store.add_scenario(record, below=limit)
         except ConflictError as exc:

@@ -25,11 +25,11 @@ class MemoryScenarios(MemoryState):
     ) -> None:
         with self._lock:
             self._require_session(record.session_id)
-            if below is not None and len(self._by_session.get(record.session_id, {})) >= below:
+            if below is not None and self.count_scenarios(record.session_id) >= below:
                 raise scenarios_full(below)
             # Checked under the lock `delete_dataset` takes: a scenario never refers
-            # to a missing dataset version.
-            self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
+            # to a missing dataset version. With `latest`, a pinned version that is
+            # not the latest (or is gone) is `LatestMoved`, as on SQL.
             if latest:
                 newest = self.dataset_version(record.session_id, record.dataset_key)
                 if (newest.version, newest.digest) != (
@@ -37,6 +37,8 @@ class MemoryScenarios(MemoryState):
                     record.dataset_digest,
                 ):
                     raise LatestMoved
+            else:
+                self.dataset_version(record.session_id, record.dataset_key, record.dataset_version)
             other = self._tag_keys.get(record.session_id, {}).get(name_key(record.tag))
             if other is not None:
                 raise tag_taken(record.tag, self._scenarios[other].tag)

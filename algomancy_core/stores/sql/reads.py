@@ -187,9 +187,11 @@ class HotReads:
         # memory" (benchmarks/bench_scenarios.py).
         dialect = self.db.dialect
         rows = dialect.query(self.db.engine, _WITH_BASELINE, (session_id, scenario_id))
-        if not rows or rows[0][1] != session_id:
+        if not rows:
             return None, None
         record = SCENARIO.decoder(dialect.decode_time)(rows[0][:-1])
+        if record.session_id != session_id:
+            return None, None
         return record, rows[0][-1]
 
     def list_scenarios(self, session_id: str) -> list[ScenarioRecord]:
