@@ -22,6 +22,7 @@ from algomancy_data.limits import LimitExceeded
 from algomancy_data.parsepool import ParsePool, shared_pool
 from algomancy_data.zipparts import CHUNK, PartTooLarge, inflate
 from tests import hostile
+from tests.polling import wait_for
 
 #: Parser child processes, killed and replaced.
 pytestmark = pytest.mark.slow
@@ -108,6 +109,9 @@ def test_callers_beyond_the_pool_size_wait_then_give_up(pool: ParsePool) -> None
     holder = threading.Thread(target=hold)
     holder.start()
     started.wait()
+    # Until the holder has the one child's slot: a whole suite's load once let this
+    # thread take it first (and the holder then waited instead).
+    wait_for(lambda: pool._slots._value, lambda free: free == 0, what="the slot to be taken")  # type: ignore[attr-defined]
     with pytest.raises(LimitExceeded, match="busy") as caught:
         pool.run(sum, ([1],), seconds=1)
     assert caught.value.code == "busy"
