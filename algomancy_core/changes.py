@@ -22,6 +22,9 @@ log = logging.getLogger("algomancy.changes")
 
 #: Changes the store keeps (all sessions together); older ones are pruned.
 CHANGES_KEPT = 10_000
+#: Every `PRUNE_EVERY`th seq, its append also deletes changes older than the latest
+#: `CHANGES_KEPT` (a decision every process makes alike, from the seq alone).
+PRUNE_EVERY = 256
 
 #: A change to append: `(session_id, kind, subject, payload)`.
 ChangeEntry = tuple[str, str, str, dict[str, Any]]

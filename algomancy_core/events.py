@@ -19,17 +19,25 @@ HISTORY_PER_SCENARIO = 256
 HISTORY_SCENARIOS = 2048
 
 
+#: What followers of a scenario are told about each change: each key of the event,
+#: and the record's field (the scenario column, in SQL) it tells. SQLite's change feed
+#: writes the same from the row (`stores/sql/triggers.py`).
+SCENARIO_EVENT_FIELDS: dict[str, str] = {
+    "version": "version",
+    "id": "id",
+    "tag": "tag",
+    "status": "status",
+    "progress": "progress",
+    "message": "progress_message",
+    "error": "error",
+}
+
+
 def scenario_event(record: ScenarioRecord) -> dict[str, Any]:
-    """What followers of a scenario are told about each change."""
-    return {
-        "version": record.version,
-        "id": record.id,
-        "tag": record.tag,
-        "status": record.status.value,
-        "progress": record.progress,
-        "message": record.progress_message,
-        "error": record.error,
-    }
+    """What followers of a scenario are told about each change (`SCENARIO_EVENT_FIELDS`)."""
+    event = {key: getattr(record, name) for key, name in SCENARIO_EVENT_FIELDS.items()}
+    event["status"] = record.status.value
+    return event
 
 
 class Notifier:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from algomancy_core import SessionManager, change_hub
+from algomancy_core import changes as core_changes
 from algomancy_core.change_hub import ChangeHub
+from algomancy_core.changes import STATUS_KINDS, scenario_payload
 from algomancy_core.scenario import ScenarioRecord, ScenarioStatus, plan_transition, utcnow
 from algomancy_core.stores import MemoryStore, SessionRecord, Store
 from algomancy_core.stores.sql import SQLStore
@@ -22,7 +25,7 @@ from tests.pg import postgres_server, postgres_url  # noqa: F401
 from tests.polling import wait_for
 
 from .conftest import make_config
-from .test_core_stores import store, store_url  # noqa: F401 (fixtures)
+from .test_core_stores import open_store, sql_url, store, store_url  # noqa: F401 (fixtures)
 
 
 def test_changes_are_numbered_and_read_by_session(store: Store) -> None:  # noqa: F811
@@ -183,3 +186,69 @@ def test_sql_scenario_writes_append_their_change_in_the_same_transaction(
         assert kinds == [("scenario.created", "created"), ("scenario.queued", "queued")]
     else:
         assert kinds == []  # the caller (Lifecycle) appends them
+
+
+def test_each_status_move_appends_the_scenario_as_it_now_is(sql_url: str) -> None:  # noqa: F811
+    """On SQLite the database appends a status move's change itself (a TEMP
+    trigger, `stores/sql/triggers.py`): the same kind and payload as the stores that
+    append it in Python, a progress of 1/3 to the last bit, text as it was."""
+    opened = open_store(sql_url)
+    try:
+        _move_and_compare(opened)
+    finally:
+        opened.close()
+
+
+def _move_and_compare(store: Store) -> None:  # noqa: F811
+    store.create_session(SessionRecord("s", "main", utcnow()))
+    store.put_dataset("s", "d", DataSource("d"))
+    store.add_scenario(ScenarioRecord("x", "s", 'a "tag", ünï', "d", "A", {}))
+    before = utcnow()
+    moved = [
+        store.apply_transition("x", plan_transition(ScenarioStatus.QUEUED)),
+        store.apply_transition("x", plan_transition(ScenarioStatus.PROCESSING)),
+    ]
+    assert store.update_progress("x", 1 / 3, "a third") is not None
+    moved += [
+        store.apply_transition(
+            "x", plan_transition(ScenarioStatus.FAILED, error='boom: "quoted"\nline 2')
+        ),
+        store.apply_transition("x", plan_transition(ScenarioStatus.CREATED)),
+        store.apply_transition("x", plan_transition(ScenarioStatus.QUEUED)),
+    ]
+    moved.append(
+        store.claim_next(plan_transition(ScenarioStatus.PROCESSING, source=ScenarioStatus.QUEUED))
+    )
+    moved.append(
+        store.apply_transition("x", plan_transition(ScenarioStatus.COMPLETE, result={"r": 1}))
+    )
+    feed = [c for c in store.read_changes(0, 100) if c.kind != "scenario.progress"][1:]
+    assert [(c.kind, c.subject, c.session_id) for c in feed] == [
+        (STATUS_KINDS[r.status], "x", "s") for r in moved if r is not None
+    ]
+    assert [c.payload for c in feed] == [scenario_payload(r) for r in moved if r is not None]
+    failed = feed[2].payload["scenario"]
+    assert failed["progress"] == 1 / 3 and failed["message"] == "a third"
+    assert failed["error"] == 'boom: "quoted"\nline 2'
+    assert all(before - timedelta(seconds=5) <= c.at <= utcnow() for c in feed)
+
+
+def test_sqlite_prunes_the_status_moves_changes_as_its_appends_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core_changes, "CHANGES_KEPT", 5)
+    monkeypatch.setattr(core_changes, "PRUNE_EVERY", 4)
+    store = SQLStore(f"sqlite:///{tmp_path / 'db.sqlite3'}")  # noqa: F811
+    try:
+        store.create_session(SessionRecord("s", "main", utcnow()))
+        store.put_dataset("s", "d", DataSource("d"))
+        store.add_scenario(ScenarioRecord("x", "s", "t", "d", "A", {}))  # seq 1
+        for _ in range(3):  # seq 2-4, 6-8, 10-12 and the resets at 5 and 9
+            for target in (ScenarioStatus.QUEUED, ScenarioStatus.PROCESSING):
+                store.apply_transition("x", plan_transition(target))
+            store.apply_transition("x", plan_transition(ScenarioStatus.COMPLETE))
+            store.apply_transition("x", plan_transition(ScenarioStatus.CREATED))
+        # 13 changes. Pruned at seq 8 (to 4..8) and at 12 (to 8..12).
+        assert store.change_bounds() == (8, 13)
+    finally:
+        store.close()

@@ -112,17 +112,28 @@ def test_one_create_run_complete_on_sqlite_takes_the_statements_it_takes(
     assert create[0] == "BEGIN IMMEDIATE", create
     assert not [sql for sql in create if "count(" in sql], create
     # The run request: the scenario (is it stale?), then one write transaction: the
-    # queue position, the move, the change feed.
-    assert len(run) == 6, run
-    # The claim: one write transaction (the move to processing is the claim; its
-    # change feed entry), no look at the queue first (the run request told the
-    # dispatcher); the run's dataset version; the completion: one write transaction
-    # (the move with its result, the change feed); the look at the queue after the
-    # end (it finds nothing: no write).
-    assert len(background) == 10, background
+    # queue position, the move (its change feed entry appended by the database,
+    # `stores/sql/triggers.py`).
+    assert len(run) == 5, run
+    # The claim: one statement in autocommit (the move to processing is the claim;
+    # the database appends its change), no look at the queue first (the run request
+    # told the dispatcher); the run's dataset version; the completion: one statement
+    # (the move with its result); the look at the queue after the end (it finds
+    # nothing: no write).
+    assert len(background) == 4, background
+    assert background[0].startswith("UPDATE scenarios SET status = 'processing'"), background
+    assert background[2].startswith(_COMPLETES), background
     everything = create + run + background
-    assert sum(sql == "BEGIN IMMEDIATE" for sql in everything) == 4, everything
-    assert sum(sql.startswith("COMMIT") for sql in everything) == 4, everything
+    assert sum(sql == "BEGIN IMMEDIATE" for sql in everything) == 2, everything
+    assert sum(sql.startswith("COMMIT") for sql in everything) == 2, everything
+    # The feed has every move all the same.
+    feed = manager._store.read_changes(0, 100, manager.session_id)
+    assert [c.kind for c in feed if c.subject == record.id] == [
+        "scenario.created",
+        "scenario.queued",
+        "scenario.started",
+        "scenario.complete",
+    ]
 
 
 def test_runs_queued_behind_their_sessions_run_are_claimed_without_a_look(
@@ -152,8 +163,12 @@ def test_runs_queued_behind_their_sessions_run_are_claimed_without_a_look(
         for n, sql in enumerate(background)
         if sql.startswith("UPDATE scenarios SET status = 'processing'")
     ]
-    # Four claims, each of a scenario (an empty claim writes no change feed entry).
+    # Four claims, each of a scenario, each one statement (an empty claim writes no
+    # change feed entry).
     assert len(claims) == 4, background
-    assert all(background[n + 1].startswith("INSERT INTO changes") for n in claims), background
+    started = [
+        c.subject for c in manager._store.read_changes(0, 100) if c.kind == "scenario.started"
+    ]
+    assert started[-4:] == [record.id for record in behind], started
     # The one look: after the last run's end, when nothing is queued behind.
     assert len([sql for sql in background if _PROBE.search(sql)]) == 1, background

@@ -42,16 +42,19 @@ def sql_store(tmp_path: Path) -> Iterator[SQLStore]:
 
 
 def count_transactions(store: SQLStore, monkeypatch: pytest.MonkeyPatch) -> list[None]:
-    """One entry per write transaction the store's dialect opens from now on."""
+    """One entry per write transaction the store's dialect opens from now on: a
+    `transaction`, or a statement alone in autocommit (`write`: a claim, whose change
+    feed entry the database writes, `stores/sql/triggers.py`)."""
     dialect = store.db.dialect
     opened: list[None] = []
-    real = dialect.transaction
+    for name in ("transaction", "write"):
+        real = getattr(dialect, name)
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        opened.append(None)
-        return real(*args, **kwargs)
+        def counted(*args: Any, real: Any = real, **kwargs: Any) -> Any:
+            opened.append(None)
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(dialect, "transaction", counted)
+        monkeypatch.setattr(dialect, name, counted)
     return opened
 
 

@@ -3,8 +3,10 @@ change feed entry are one write (one transaction on SQL), on every store."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +23,6 @@ from algomancy_core.scenario import (
     utcnow,
 )
 from algomancy_core.stores import Store
-from algomancy_core.stores.sql import scenarios as sql_scenarios
 from algomancy_data import DataSource
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
@@ -96,23 +97,35 @@ def test_a_completion_failing_after_its_first_statements_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     count: int,
 ) -> None:
-    """The change feed entry is the transaction's last write: when it fails, the
-    move and the tables written before it roll back too (as a crash would); of
-    several moves in one write (`apply_transitions`), the earlier ones too."""
+    """A completion's move, its change feed entry and its tables are one write: when
+    its last statement (the `count`-th result tables' insert) fails, the move, the
+    entry and the tables written before it roll back too (as a crash would); of
+    several moves in one write (`apply_transitions`), the earlier ones too. (On
+    SQLite the entry is written by the move's own UPDATE, `stores/sql/triggers.py`;
+    on PostgreSQL it is the transaction's last statement.)"""
     ids = processing_many(store, count)
     bound = store.change_bounds()
-    real = sql_scenarios.append_scenario
-    calls: list[None] = []
+    dialect = store.db.dialect  # type: ignore[attr-defined]
+    real = dialect.transaction
+    puts: list[None] = []
 
-    def last_fails(*args: Any, **kwargs: Any) -> Any:
-        calls.append(None)
-        if len(calls) == count:
-            raise RuntimeError("disk gone")
-        return real(*args, **kwargs)
+    @contextlib.contextmanager
+    def last_fails(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        with real(*args, **kwargs) as run:
 
-    monkeypatch.setattr(sql_scenarios, "append_scenario", last_fails)
+            def run_or_fail(sql: str, params: tuple[Any, ...] = ()) -> Any:
+                if sql.startswith("INSERT INTO result_tables"):
+                    puts.append(None)
+                    if len(puts) == count:
+                        raise RuntimeError("disk gone")
+                return run(sql, params)
+
+            yield run_or_fail
+
+    monkeypatch.setattr(dialect, "transaction", last_fails)
     with pytest.raises(RuntimeError, match="disk gone"):
         store.apply_transitions([(scenario_id, completing()) for scenario_id in ids])
+    assert len(puts) == count
     monkeypatch.undo()
     for scenario_id in ids:
         record = store.get_scenario_by_id(scenario_id)

@@ -14,6 +14,7 @@ import orjson
 
 from algomancy_core.changes import (
     CHANGES_KEPT,
+    PRUNE_EVERY,
     STATUS_KINDS,
     Change,
     ChangeEntry,
@@ -23,10 +24,6 @@ from algomancy_core.scenario import ScenarioRecord, utcnow
 from algomancy_core.stores.sql.database import Database
 from algomancy_core.stores.sql.rows import CHANGE
 from algomancy_core.stores.sql.transaction import Run, insert_rows
-
-#: Every `PRUNE_EVERY`th seq, its append also deletes changes older than the latest
-#: `CHANGES_KEPT` (a decision every process makes alike, from the seq alone).
-PRUNE_EVERY = 256
 
 _INSERT_HEAD = "INSERT INTO changes (session_id, kind, subject, payload, at) VALUES "
 _INSERT = _INSERT_HEAD + "(?, ?, ?, ?, ?) RETURNING seq"

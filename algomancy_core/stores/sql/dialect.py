@@ -46,6 +46,7 @@ from algomancy_core.stores.sql.transaction import (
     sqlite_time,
     utc,
 )
+from algomancy_core.stores.sql.triggers import status_changes_trigger
 
 log = logging.getLogger("algomancy.store")
 
@@ -88,6 +89,9 @@ class SQLDialect:
     scenario_rows_bound_sql: str | None = None
     #: Run first in each append to the change feed: appends commit in seq order.
     changes_lock_sql = "SELECT pg_advisory_xact_lock(7262001)"
+    #: The writer connection appends the change of each scenario status move itself
+    #: (`stores/sql/triggers.py`): a scenario write then appends none.
+    feeds_status_changes = False
 
     def next_positions(self, run: Run, count: int) -> list[int]:
         """`count` positions, increasing, in the open write transaction `run`: one
@@ -275,7 +279,10 @@ class SQLiteDialect(SQLDialect):
         assert self._path is not None
         # Writers leave checkpoints to `_checkpoints` (SQLite's own past FALLBACK_PAGES).
         autocheckpoint = None if role == "reader" else FALLBACK_PAGES
-        return open_sqlite(self._path, uri=self._uri, role=role, autocheckpoint=autocheckpoint)
+        conn = open_sqlite(self._path, uri=self._uri, role=role, autocheckpoint=autocheckpoint)
+        if role == "writer":
+            conn.execute(status_changes_trigger())
+        return conn
 
     next_position_sql = "UPDATE meta SET value = value + 1 WHERE name = 'position' RETURNING value"
     #: Each row's rowid is a distinct positive integer: the largest (one probe of the
@@ -283,6 +290,7 @@ class SQLiteDialect(SQLDialect):
     scenario_rows_bound_sql = "SELECT coalesce(max(rowid), 0) FROM scenarios"
     #: Writers take turns on the database lock: appends commit in seq order already.
     changes_lock_sql = ""
+    feeds_status_changes = True
 
     def next_positions(self, run: Run, count: int) -> list[int]:
         # The writer holds the database lock: the counter moves by `count` at once.

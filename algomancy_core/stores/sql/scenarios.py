@@ -245,6 +245,8 @@ class ScenarioRepository:
         # Encoded before the write lock is taken: the lock is held for the writes only.
         tables = [None if t.tables is None else t.tables.to_arrow_bytes() for _, t in moves]
         try:
+            if len(moves) == 1 and self._one_statement(moves[0][1], tables[0]):
+                return [self._transition(self._alone, *moves[0], None)]
             with self.db.dialect.transaction(self.db.engine) as run:
                 return [
                     self._transition(run, scenario_id, transition, encoded)
@@ -255,6 +257,22 @@ class ScenarioRepository:
             if len(moves) == 1:
                 return [None]
             return [self.apply_transition(*move) for move in moves]  # the others apply
+
+    def _alone(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A `Run` of one statement in autocommit, its own write transaction
+        (`SQLDialect.write`)."""
+        return self.db.dialect.write(self.db.engine, sql, params)
+
+    def _one_statement(self, transition: Transition, tables: bytes | None) -> bool:
+        """Whether `_transition` writes `transition` in its UPDATE alone: no queue
+        position to take, no result tables to drop or put, and the change appended
+        by the database (`stores/sql/triggers.py`, which names the figure it buys)."""
+        return (
+            self.db.dialect.feeds_status_changes
+            and tables is None
+            and not transition.drops_results
+            and transition.target is not S.QUEUED
+        )
 
     def _transition(
         self, run: Run, scenario_id: str, transition: Transition, tables: bytes | None
@@ -284,7 +302,7 @@ class ScenarioRepository:
             # A completion's tables, in the move's transaction (`Transition.tables`).
             run(_PUT_RESULTS, (scenario_id, tables))
         record = self._record(rows[0]) if rows else None
-        if record is not None:
+        if record is not None and not self.db.dialect.feeds_status_changes:
             # In the same transaction: the feed has every change, in order.
             append_scenario(self.db, run, record)
         return record
@@ -326,6 +344,10 @@ class ScenarioRepository:
         for _attempt in range(100):
             claimed: list[ScenarioRecord] = []
             try:
+                if count == 1 and dialect.feeds_status_changes:
+                    # The claim's UPDATE alone, in autocommit (`stores/sql/triggers.py`).
+                    record = self._claim_one(self._alone, transition, only)
+                    return [] if record is None else [record]
                 with dialect.transaction(self.db.engine) as run:
                     while len(claimed) < count:
                         record = self._claim_one(run, transition, only)
@@ -367,7 +389,8 @@ class ScenarioRepository:
         if not rows:
             return None
         record = self._record(rows[0])
-        append_scenario(self.db, run, record)
+        if not dialect.feeds_status_changes:
+            append_scenario(self.db, run, record)
         return record
 
     def update_progress(
