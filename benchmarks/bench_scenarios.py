@@ -14,7 +14,11 @@ first decode of the dataset, statement caches). Each in-memory and SQLite figure
 the best of `ROUNDS` runs, taken in turn (memory, SQLite, memory, SQLite), as
 `timeit` takes the best: on a small shared machine one run of the same code varies
 by ±20%, and the best is the least disturbed. The figures of every round are in
-the row's note.
+the row's note. `ROUNDS` is 5 since the eighth stop (3 before): over HTTP a round's
+per-scenario time ranged 4.9-7.8 ms for the same code within one run, and with 3
+rounds a best still fell in a slow phase now and then (HTTP SQLite / memory 1.41x
+once in the full set, against 1.10-1.33x alone); four runs with 5 gave 1.19, 1.18,
+1.27, 1.20x. It costs about 30 s more.
 
     python -m benchmarks.bench_scenarios
 
@@ -180,7 +184,7 @@ from benchmarks.configs import DATASET, Instant, instant_config, tiny_dataset
 
 N = env_int("BENCH_SCENARIOS", 1000)
 WARMUP = env_int("BENCH_SCENARIOS_WARMUP", 20)
-ROUNDS = env_int("BENCH_SCENARIOS_ROUNDS", 3)
+ROUNDS = env_int("BENCH_SCENARIOS_ROUNDS", 5)
 TIMEOUT = 120.0
 
 
