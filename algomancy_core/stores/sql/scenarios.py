@@ -302,10 +302,16 @@ class ScenarioRepository:
             # A completion's tables, in the move's transaction (`Transition.tables`).
             run(_PUT_RESULTS, (scenario_id, tables))
         record = self._record(rows[0]) if rows else None
-        if record is not None and not self.db.dialect.feeds_status_changes:
-            # In the same transaction: the feed has every change, in order.
-            append_scenario(self.db, run, record)
+        if record is not None:
+            self._append_move(run, record)
         return record
+
+    def _append_move(self, run: Run, record: ScenarioRecord) -> None:
+        """The change of `record`'s move to its status, in the move's transaction
+        (the feed has every change, in order), unless the database wrote it with
+        the move (`stores/sql/triggers.py`)."""
+        if not self.db.dialect.feeds_status_changes:
+            append_scenario(self.db, run, record)
 
     def claim_next(
         self, transition: Transition, *, expected: bool = False
@@ -389,8 +395,7 @@ class ScenarioRepository:
         if not rows:
             return None
         record = self._record(rows[0])
-        if not dialect.feeds_status_changes:
-            append_scenario(self.db, run, record)
+        self._append_move(run, record)
         return record
 
     def update_progress(
