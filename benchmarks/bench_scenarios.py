@@ -221,12 +221,20 @@ def in_process_seconds(n: int, **overrides: object) -> float:
 
 
 def create_run_complete(
-    client: httpx.Client, prefix: str, count: int, timeout: float = TIMEOUT
+    client: httpx.Client,
+    prefix: str,
+    count: int,
+    timeout: float = TIMEOUT,
+    phase: Callable[[str], object] | None = None,
 ) -> None:
     """`count` scenarios over HTTP: all created, then all run, then polled (the last
-    first) until complete, within `timeout` seconds of the last run request."""
+    first) until complete, within `timeout` seconds of the last run request.
+    `phase` is told as each of the three begins ("create", "run", "drain") and as
+    the last ends ("end"): `benchmarks.profile_scenarios` reads the server's CPU."""
+    tell = phase or (lambda name: None)
     base = "/sessions/main/scenarios"
     ids = []
+    tell("create")
     for i in range(count):
         response = client.post(
             base,
@@ -234,14 +242,17 @@ def create_run_complete(
         )
         response.raise_for_status()
         ids.append(response.json()["id"])
+    tell("run")
     for scenario_id in ids:
         client.post(f"{base}/{scenario_id}/run").raise_for_status()
+    tell("drain")
     deadline = time.monotonic() + timeout
     for scenario_id in reversed(ids):
         while client.get(f"{base}/{scenario_id}/status").json()["status"] != "complete":
             if time.monotonic() > deadline:
                 raise TimeoutError("scenarios did not complete in time")
             time.sleep(0.005)
+    tell("end")
 
 
 def http_seconds(n: int, args: list[str]) -> float:
