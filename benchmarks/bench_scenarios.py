@@ -186,6 +186,9 @@ N = env_int("BENCH_SCENARIOS", 1000)
 WARMUP = env_int("BENCH_SCENARIOS_WARMUP", 20)
 ROUNDS = env_int("BENCH_SCENARIOS_ROUNDS", 5)
 TIMEOUT = 120.0
+#: HTTP SQLite / in memory: issue 23's bound (issue 22's was 1.3, met since its
+#: eighth stop).
+HTTP_TARGET = 1.1
 
 
 def bare_seconds(n: int) -> float:
@@ -357,7 +360,7 @@ def run() -> list[Row]:
             f"11 {all_in}, HTTP: SQLite / in memory",
             http_sqlite,
             http_memory,
-            1.3,
+            HTTP_TARGET,
             note=f"SQLite {rounds_note(over_http['sqlite'])}; "
             f"in memory {rounds_note(over_http['memory'])}",
         ),
