@@ -166,6 +166,46 @@ for the write turn, by thread; 1,000 scenarios in this module's pattern):
   session look-ups, 106 us of wall each for 45 us of CPU. In memory all of it is a
   few dict reads: SQLite / memory <= 1.1x (issue 23) would need most of these
   0.9 ms gone, not trimmed.
+
+Ninth stop (issue 23), what is left measured by phase, and the most that removing
+statements can buy (load 0.5-1.7, the quietest of these stops):
+
+- The same code (1034623) measured 1.24, 1.14, 1.14, 1.30, 1.22, 1.20 and 1.11x in
+  this module over one evening (SQLite 5.09-5.94 ms, memory 4.25-4.62 ms a
+  scenario): the spread of one code is wider than the 1.1x target's distance.
+- By phase (`python -m benchmarks.profile_scenarios`, which now prints them; wall /
+  server CPU, ms a scenario, two rounds): creates, memory 1.96 / 1.50, SQLite 2.55 /
+  1.90 and 2.99 / 2.27; run requests, memory 2.17 / 1.78 and 2.38 / 1.93, SQLite
+  3.74 / 3.57 and 3.57 / 3.37; polls to the end, memory 0.65 / 0.27, SQLite 0.85 /
+  0.44. The run phase is CPU-bound on SQLite (the runs complete behind the
+  requests, in the same GIL), and SQLite's +1.6 ms of CPU there is on every
+  thread: event loop +0.4, run threads +0.5, request threads +0.4, dispatcher +0.25.
+- Where that CPU goes (`perf record` of the in-process round, 3,000 scenarios,
+  SQLite against memory): 1.3 ms a scenario more (user + system 2.15 against 0.77
+  ms), of which the kernel 0.46 ms (futex wake-ups and waits, 11% of all samples:
+  the GIL and the threads changing hands at each sqlite3 call; the WAL's pwrite 6%;
+  fdatasync 1.7%; fcntl 1.5%), the interpreter 0.39, libsqlite3 0.26 and libc 0.14;
+  16.2 voluntary context switches a scenario against 4.1. SQLite's own work is
+  small: on one thread, over a table of 2,000 scenarios with 1,000 queued, the
+  claim's UPDATE costs 28 us, a completion 5-16 us, the version read 4 us, the look
+  1.4 us, and an autocommit write with its commit 16-24 us.
+- The most that removing statements buys, measured on throwaway trees (unsafe, not
+  kept): (a) a create as one INSERT in autocommit (no dataset check, position,
+  change or audit record) and a run request as one UPDATE (no position or audit
+  record): 10 sqlite3 calls fewer a scenario on the request threads, whose CPU went
+  1.19-1.61 -> 0.92-0.93 ms; (b) that and neither the run's dataset version read
+  nor the look after a run's end (12 fewer of about 20 a scenario over HTTP).
+  Medians of 5 rounds in turn (wall, SQLite / memory, ms a scenario all in): main
+  5.93 / 4.70 (1.26x), (a) 5.70 / 4.84 (1.18x), (b) 5.95 / 5.18 (1.15x); the
+  memory medians, the same code in all three, moved 4.70-5.18. This module in
+  turn, main against (a), 2 pairs: 1.14, 1.14x against 1.16, 1.17x. So even
+  without 60% of its statements (and the guarantees they carry) the SQLite
+  server stays above 1.1x: what
+  remains is the four durable writes a shared store needs per scenario (the
+  create, the run request, the claim, the completion), each handing the GIL over
+  while another thread waits for it.
+- Not a lever: the cyclic garbage collector (`gc.callbacks` in the server: 0.19-0.21
+  s over 1,020 scenarios in memory and on SQLite alike, the same collections).
 """
 
 from __future__ import annotations

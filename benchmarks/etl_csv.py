@@ -248,6 +248,29 @@ bytes to sha256 2.6 ms (their ``combine_chunks`` of 9 chunks 0.2 ms), the rest t
 datetime units and headers. Still not met; what remains on this box is the read
 itself and the transfer it cannot overlap.
 
+Fifth stop (issue 23): two runs on the quietest machine of these stops, and why the
+over-HTTP rows cannot reach 1.3x here. Best of 5 each, every row's own ``read_csv``
+baseline:
+
+| row | 22:34 (load 0.6) | 22:51, in the full set (load 1.1-1.5) |
+|---|---|---|
+| in process | 26.8 / 31.6 ms: 0.85x | 34.8 / 28.9 ms: 1.20x |
+| over HTTP, in memory | 46.7 / 18.5 ms: 2.52x | 73.7 / 16.2 ms: 4.54x |
+| over HTTP, SQLite (child) | 60.7 / 21.4 ms: 2.83x | 93.4 / 19.8 ms: 4.72x |
+| over HTTP, SQLite, new content | 101.7 / 22.9 ms: 4.44x | 135.4 / 21.2 ms: 6.40x |
+
+In both runs the ETL alone, in process, with no transfer, no multipart parse and no
+digest (26.8 and 34.8 ms at best) took longer than 1.3x the best ``read_csv`` of the
+over-HTTP rows (24.1 and 21.1 ms). An upload does that ETL after the body's receipt
+(8-13 ms of the event loop's CPU, third stop) and before the digest (7-9 ms): the
+three run one after the other, because overlapping the receipt with the read needs
+a core the local client is not using (fourth stop: both cores are busy during the
+transfer, and the early read cost 7-27 ms more CPU for no gain). So on this 2-core
+box the floor is about 0.85-1.2x (the read) + 0.5x (the receipt) + 0.4x (the
+digest) of ``read_csv``, 1.75x or more, whatever is trimmed. The target needs a
+machine where the client's sending leaves a core free (the early read paid at a
+network's rate, fourth stop) or a CSV reader well faster than pandas'.
+
     python -m benchmarks.etl_csv
 """
 

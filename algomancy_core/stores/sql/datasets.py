@@ -354,7 +354,8 @@ class DatasetRepository:
         )
         return int(rows[0][0])
 
-    def _forget(self, session_id: str, key: str | None = None) -> None:
+    def _forget(self, session_id: str) -> None:
+        """Drop what this store keeps of the session's datasets (its deletion)."""
         with self._cache_lock:
             for cached in list(self._cache):
                 if cached[0] == session_id:
