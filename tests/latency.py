@@ -1,32 +1,44 @@
 """How long `/health` takes while something else happens on the same server.
 
-`HealthProbe` asks `/health` over and over from a thread, on a kept-alive
-connection and on a new one in turn, and keeps the slowest answer: the longest the
-server's event loop was held while the probe ran (what any other client waited).
-Used by the tests of hostile requests against a real server and by
+`HealthProbe` asks `/health` over and over from a process of its own, on a
+kept-alive connection and on a new one in turn, and keeps the slowest answer: the
+longest the server's event loop was held while the probe ran (what any other
+client waited). Used by the tests of hostile requests against a real server and by
 `python -m benchmarks.hostile`.
+
+A process, not a thread of the caller's: a thread shares the caller's GIL, so
+whatever the caller does in one long C call (`json.dumps` of the 15 MB document a
+hostile case sends, openpyxl reading back a 5 MB download) held the probe too and
+was counted as the server's. `python -m benchmarks.hostile` put up to 3.7 s on the
+server that way for a download whose server side took a fraction of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
-
-import httpx
 
 #: The slowest `/health` may answer while a hostile request is in flight (issue 21).
 HEALTH_BOUND_SECONDS = 0.100
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class HealthProbe:
     """`with HealthProbe(base) as probe: ...`; then `probe.worst` (seconds),
-    `probe.count` (answers) and `probe.failures` (anything but a 200)."""
+    `probe.count` (answers) and `probe.failures` (anything but a 200). The probing
+    runs in a child process (`probe_until_told`) from `__enter__` to `__exit__`."""
 
     def __init__(self, base: str, timeout: float = 30.0) -> None:
         self.base = base
@@ -34,36 +46,22 @@ class HealthProbe:
         self.worst = 0.0
         self.count = 0
         self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=self.timeout) as kept:
-            fresh = False
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                try:
-                    if fresh:
-                        status = httpx.get(f"{self.base}/health", timeout=self.timeout).status_code
-                    else:
-                        status = kept.get("/health").status_code
-                except httpx.HTTPError as error:
-                    self.failures.append(f"{type(error).__name__}: {error}")
-                    status = 0
-                elapsed = time.perf_counter() - started
-                self.worst = max(self.worst, elapsed)
-                self.count += 1
-                if status != 200:
-                    self.failures.append(f"status {status}")
-                fresh = not fresh
-                # A little room for the client under test (the machine may have 2 cores).
-                self._stop.wait(0.002)
+        self._child: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> HealthProbe:
-        self._thread.start()
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "tests.latency", self.base, str(self.timeout)],
+            cwd=ROOT,
+            env=os.environ | {"PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._child.stdout is not None
         # At least one answer before the hostile request starts: the probe is running.
-        while self.count == 0 and self._thread.is_alive():
-            time.sleep(0.001)
+        if self._child.stdout.readline().strip() != "probing":
+            self._child.kill()
+            raise RuntimeError("the /health probe did not start")
         return self
 
     def __exit__(
@@ -72,8 +70,66 @@ class HealthProbe:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._stop.set()
-        self._thread.join()
+        child = self._child
+        assert child is not None and child.stdin is not None and child.stdout is not None
+        child.stdin.close()  # the child's signal to stop
+        found = json.loads(child.stdout.read())
+        child.wait()
+        self.worst, self.count, self.failures = found["worst"], found["count"], found["failures"]
+
+
+def probe_until_told(base: str, timeout: float) -> None:
+    """The child of `HealthProbe`: `/health` over and over until standard input
+    closes, then the slowest answer, the count and the failures as JSON on standard
+    output (after a line "probing" once the first answer came)."""
+    address = urllib.parse.urlsplit(base)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    kept = http.client.HTTPConnection(host, port, timeout=timeout)
+    stop = threading.Event()
+    found: dict[str, object] = {"worst": 0.0, "count": 0, "failures": []}
+    failures: list[str] = []
+
+    def ask(fresh: bool) -> int:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout) if fresh else kept
+        try:
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            if fresh:
+                connection.close()
+
+    def run() -> None:
+        nonlocal kept
+        fresh, worst, count = False, 0.0, 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                status = ask(fresh)
+            except (OSError, http.client.HTTPException) as error:
+                failures.append(f"{type(error).__name__}: {error}")
+                kept.close()
+                kept = http.client.HTTPConnection(host, port, timeout=timeout)
+                status = 0
+            worst = max(worst, time.perf_counter() - started)
+            count += 1
+            if status != 200:
+                failures.append(f"status {status}")
+            if count == 1:
+                print("probing", flush=True)
+            found.update(worst=worst, count=count)
+            fresh = not fresh
+            # A little room for the client under test (the machine may have 2 cores).
+            stop.wait(0.002)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    sys.stdin.read()
+    stop.set()
+    thread.join()
+    found["failures"] = failures
+    print(json.dumps(found), flush=True)
 
 
 @dataclasses.dataclass
@@ -117,3 +173,7 @@ def health_while(base: str, action: Callable[[], T]) -> tuple[Held, T]:
         time.sleep(max(elapsed, 0.2))
     crowding = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
     return Held(during.worst, idle.worst, during.count, crowding), result
+
+
+if __name__ == "__main__":
+    probe_until_told(sys.argv[1], float(sys.argv[2]))
