@@ -28,6 +28,7 @@ from urllib.parse import quote
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
+from algomancy_api.gilturns import short_turns
 from algomancy_core import InvalidInputError
 from algomancy_data.lazy import lazy_module
 
@@ -159,7 +160,13 @@ def write_xlsx(frame: pd.DataFrame, sheet: str, target: str | Path | IO[bytes]) 
     """`frame` as a workbook of one sheet at `target`, written row by row (openpyxl's
     write-only mode: memory stays flat whatever the rows). Text cells and column
     names as `xlsx_text` makes them; zoned datetimes as UTC wall time (Excel has no
-    time zones); missing values as empty cells."""
+    time zones); missing values as empty cells. In short GIL turns (`gilturns`): the
+    writer is pure Python, seconds of it for a big table, in a worker thread."""
+    with short_turns():
+        _write_xlsx(frame, sheet, target)
+
+
+def _write_xlsx(frame: pd.DataFrame, sheet: str, target: str | Path | IO[bytes]) -> None:
     book = openpyxl.Workbook(write_only=True)
     worksheet = book.create_sheet(sheet_title(sheet))
     worksheet.append([xlsx_text(str(c)) for c in frame.columns])
