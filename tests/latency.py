@@ -84,52 +84,42 @@ def probe_until_told(base: str, timeout: float) -> None:
     output (after a line "probing" once the first answer came)."""
     address = urllib.parse.urlsplit(base)
     host, port = address.hostname or "127.0.0.1", address.port or 80
-    kept = http.client.HTTPConnection(host, port, timeout=timeout)
     stop = threading.Event()
-    found: dict[str, object] = {"worst": 0.0, "count": 0, "failures": []}
-    failures: list[str] = []
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
 
-    def ask(fresh: bool) -> int:
+    def ask(connection: http.client.HTTPConnection) -> int:
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+
+    kept = http.client.HTTPConnection(host, port, timeout=timeout)
+    fresh, worst, count = False, 0.0, 0
+    failures: list[str] = []
+    while not stop.is_set():
+        started = time.perf_counter()
         connection = http.client.HTTPConnection(host, port, timeout=timeout) if fresh else kept
         try:
-            connection.request("GET", "/health")
-            response = connection.getresponse()
-            response.read()
-            return response.status
+            status = ask(connection)
+        except (OSError, http.client.HTTPException) as error:
+            failures.append(f"{type(error).__name__}: {error}")
+            status = 0
+            if not fresh:
+                kept.close()
+                kept = http.client.HTTPConnection(host, port, timeout=timeout)
         finally:
             if fresh:
                 connection.close()
-
-    def run() -> None:
-        nonlocal kept
-        fresh, worst, count = False, 0.0, 0
-        while not stop.is_set():
-            started = time.perf_counter()
-            try:
-                status = ask(fresh)
-            except (OSError, http.client.HTTPException) as error:
-                failures.append(f"{type(error).__name__}: {error}")
-                kept.close()
-                kept = http.client.HTTPConnection(host, port, timeout=timeout)
-                status = 0
-            worst = max(worst, time.perf_counter() - started)
-            count += 1
-            if status != 200:
-                failures.append(f"status {status}")
-            if count == 1:
-                print("probing", flush=True)
-            found.update(worst=worst, count=count)
-            fresh = not fresh
-            # A little room for the client under test (the machine may have 2 cores).
-            stop.wait(0.002)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    sys.stdin.read()
-    stop.set()
-    thread.join()
-    found["failures"] = failures
-    print(json.dumps(found), flush=True)
+        worst = max(worst, time.perf_counter() - started)
+        count += 1
+        if status != 200:
+            failures.append(f"status {status}")
+        if count == 1:
+            print("probing", flush=True)
+        fresh = not fresh
+        # A little room for the client under test (the machine may have 2 cores).
+        stop.wait(0.002)
+    print(json.dumps({"worst": worst, "count": count, "failures": failures}), flush=True)
 
 
 @dataclasses.dataclass

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.hostile_requests import dataset_document
 from tests.latency import health_while
 from tests.polling import wait_for
 from tests.server import ROOT, ServerProcess
@@ -401,19 +402,12 @@ def test_a_big_xlsx_download_holds_no_other_request(server: ServerProcess) -> No
     turns (`algomancy_api.gilturns`) it answers within the bound; the best of three
     tries counts, as for the hostile bodies above."""
     columns = [f"c{i}" for i in range(6)]
-    document = {
-        "format": "algomancy.datasource",
-        "version": 1,
-        "name": "wide",
-        "classification": "master_data",
-        "tables": {
-            "t": {
-                "columns": columns,
-                "dtypes": ["int64"] * len(columns),
-                "data": {c: list(range(100_000)) for c in columns},
-            }
-        },
+    table = {
+        "columns": columns,
+        "dtypes": ["int64"] * len(columns),
+        "data": {c: list(range(100_000)) for c in columns},
     }
+    document = dataset_document(name="wide", tables={"t": table})
     posted = httpx.post(f"{server.base}{M}/data/from-json", json=document, timeout=120)
     assert posted.status_code == 201, posted.text[:300]
 
